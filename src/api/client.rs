@@ -1,0 +1,212 @@
+//! One function per endpoint. The key travels in the `Authorization` header on every request; the
+//! only URL that ever carries it is the stream's, which the contract requires.
+
+use super::error::ApiError;
+use super::retry;
+use super::types::{ListPage, SendMessage, SendTemplate, SentMessage};
+use crate::model::inbox::{encode_component, Filters};
+use crate::model::{AiMode, Conversation, ConversationId};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Told how many seconds the client is about to wait before retrying a request, so the screen
+/// can say "retrying in N s". Called with 0 when it stops waiting.
+pub type WaitNotifier = Arc<dyn Fn(u32) + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    key: String,
+    on_wait: Option<WaitNotifier>,
+}
+
+impl PartialEq for Client {
+    fn eq(&self, other: &Self) -> bool {
+        self.base == other.base && self.key == other.key
+    }
+}
+
+impl std::fmt::Debug for Client {
+    // Never print the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("base", &self.base).finish()
+    }
+}
+
+/// Page size for thread history.
+pub const MESSAGE_PAGE_SIZE: u32 = 50;
+
+impl Client {
+    pub fn new(base: &str, key: &str) -> Self {
+        Client {
+            base: base.trim_end_matches('/').to_owned(),
+            key: key.trim().to_owned(),
+            on_wait: None,
+        }
+    }
+
+    pub fn with_wait_notifier(mut self, on_wait: WaitNotifier) -> Self {
+        self.on_wait = Some(on_wait);
+        self
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET /v1/conversations`.
+    pub async fn list_conversations(
+        &self,
+        filters: &Filters,
+        page_token: Option<&str>,
+        page_size: u32,
+    ) -> Result<ListPage, ApiError> {
+        let mut query = vec![format!("page_size={page_size}")];
+        if let Some(a) = &filters.agent {
+            query.push(format!("agent_id={}", encode_component(a.as_str())));
+        }
+        if let Some(c) = filters.channel.and_then(|c| c.as_param()) {
+            query.push(format!("channel={c}"));
+        }
+        if let Some(t) = page_token {
+            query.push(format!("page_token={}", encode_component(t)));
+        }
+        self.read(&format!("/conversations?{}", query.join("&")))
+            .await
+    }
+
+    /// `GET /v1/conversations/{id}`, one page of messages (newest first).
+    pub async fn get_conversation(
+        &self,
+        id: &ConversationId,
+        page_token: Option<&str>,
+    ) -> Result<Conversation, ApiError> {
+        let mut path = format!(
+            "/conversations/{}?page_size={MESSAGE_PAGE_SIZE}",
+            encode_component(id.as_str())
+        );
+        if let Some(t) = page_token {
+            path.push_str(&format!("&page_token={}", encode_component(t)));
+        }
+        self.read(&path).await
+    }
+
+    /// `PATCH /v1/conversations/{id}`. Idempotent by contract, so a 5xx may be retried.
+    pub async fn set_mode(
+        &self,
+        id: &ConversationId,
+        mode: AiMode,
+    ) -> Result<Conversation, ApiError> {
+        let url = self.url(&format!("/conversations/{}", encode_component(id.as_str())));
+        let body = serde_json::json!({ "ai_mode": mode.as_param() });
+        self.with_retries(true, || {
+            with_json(self.authorized(Request::patch(&url)), &body)
+        })
+        .await
+    }
+
+    /// `POST /v1/messages`. Never retried on a 5xx or network failure.
+    pub async fn send_message(&self, req: &SendMessage) -> Result<SentMessage, ApiError> {
+        let url = self.url("/messages");
+        self.with_retries(false, || with_json(self.authorized(Request::post(&url)), req))
+            .await
+    }
+
+    /// `POST /v1/messages/template`.
+    pub async fn send_template(&self, req: &SendTemplate) -> Result<SentMessage, ApiError> {
+        let url = self.url("/messages/template");
+        self.with_retries(false, || with_json(self.authorized(Request::post(&url)), req))
+            .await
+    }
+
+    /// The stream URL. Browsers cannot set headers on an `EventSource`, so the contract takes the
+    /// key as `?token=` on this path, and only here.
+    pub fn stream_url(&self, id: &ConversationId) -> String {
+        format!(
+            "{}?token={}",
+            self.url(&format!("/conversations/{}/stream", encode_component(id.as_str()))),
+            encode_component(&self.key)
+        )
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    fn authorized(&self, builder: RequestBuilder) -> RequestBuilder {
+        builder.header("Authorization", &format!("Bearer {}", self.key))
+    }
+
+    async fn read<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        let url = self.url(path);
+        self.with_retries(true, || {
+            self.authorized(Request::get(&url))
+                .build()
+                .map_err(|e| ApiError::Network(e.to_string()))
+        })
+        .await
+    }
+
+    async fn with_retries<T: DeserializeOwned>(
+        &self,
+        idempotent: bool,
+        build: impl Fn() -> Result<Request, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut attempt = 0;
+        loop {
+            let result = match build() {
+                Ok(request) => send(request).await,
+                Err(e) => Err(e),
+            };
+            let Err(error) = result else {
+                return result;
+            };
+            attempt += 1;
+            let Some(wait_ms) = retry::delay_ms(&error, attempt, idempotent) else {
+                return Err(error);
+            };
+            self.notify(wait_ms.div_ceil(1000));
+            gloo_timers::future::TimeoutFuture::new(wait_ms).await;
+            self.notify(0);
+        }
+    }
+
+    fn notify(&self, secs: u32) {
+        if let Some(on_wait) = &self.on_wait {
+            on_wait(secs);
+        }
+    }
+}
+
+fn with_json<B: Serialize>(builder: RequestBuilder, body: &B) -> Result<Request, ApiError> {
+    builder
+        .json(body)
+        .map_err(|e| ApiError::Malformed(e.to_string()))
+}
+
+async fn send<T: DeserializeOwned>(request: Request) -> Result<T, ApiError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    decode(response).await
+}
+
+async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    let status = response.status();
+    let retry_after = response.headers().get("Retry-After");
+    let body = response
+        .text()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    if !(200..300).contains(&status) {
+        return Err(ApiError::from_response(
+            status,
+            retry_after.as_deref(),
+            &body,
+        ));
+    }
+    serde_json::from_str(&body).map_err(|e| ApiError::Malformed(e.to_string()))
+}

@@ -1,0 +1,11 @@
+//! The typed HTTP client for the Voicebip API: one function per endpoint, one error type, and the
+//! retry policy for reads. It knows nothing of Leptos.
+
+mod client;
+mod error;
+pub mod retry;
+mod types;
+
+pub use client::Client;
+pub use error::ApiError;
+pub use types::{ListPage, SendMessage, SendTemplate, SentMessage};

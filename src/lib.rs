@@ -1,0 +1,5 @@
+//! The Voicebip operator console. `model` is pure and tested natively; everything that touches
+//! the browser sits at the edges (`api`, `live`, `state`) and the view (`components`, `pages`).
+
+pub mod api;
+pub mod model;

@@ -1,0 +1,176 @@
+//! The conversation list: filters, pages merged without duplicates, a refreshed first page merged
+//! in place.
+
+use super::conversation::{Channel, ConversationSummary};
+use super::ids::{AgentId, ConversationId};
+use std::collections::HashSet;
+
+/// The list's filters, mirrored in the URL query (`?agent=…&channel=…`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub agent: Option<AgentId>,
+    pub channel: Option<Channel>,
+}
+
+impl Filters {
+    pub fn from_query(agent: Option<String>, channel: Option<String>) -> Self {
+        Filters {
+            agent: agent.filter(|a| !a.is_empty()).map(AgentId),
+            channel: channel.as_deref().and_then(Channel::from_param),
+        }
+    }
+
+    /// The URL query for these filters, `""` when none are set.
+    pub fn to_query(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(a) = &self.agent {
+            parts.push(format!("agent={}", encode_component(a.as_str())));
+        }
+        if let Some(c) = self.channel.and_then(Channel::as_param) {
+            parts.push(format!("channel={c}"));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", parts.join("&"))
+        }
+    }
+}
+
+/// Percent-encodes a query component (IDs are opaque: never assume they are URL-safe).
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Where the list's pagination stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    /// Nothing loaded yet.
+    Start,
+    More(String),
+    End,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inbox {
+    pub filters: Filters,
+    items: Vec<ConversationSummary>,
+    pub cursor: Cursor,
+}
+
+impl Inbox {
+    pub fn new(filters: Filters) -> Self {
+        Inbox {
+            filters,
+            items: Vec::new(),
+            cursor: Cursor::Start,
+        }
+    }
+
+    pub fn items(&self) -> &[ConversationSummary] {
+        &self.items
+    }
+
+    /// Appends the next page; a conversation already listed is updated, not repeated.
+    pub fn append_page(&mut self, page: Vec<ConversationSummary>, next: Option<String>) {
+        for item in page {
+            self.upsert(item);
+        }
+        self.cursor = next.map_or(Cursor::End, Cursor::More);
+    }
+
+    /// Merges a refetched first page: changed conversations move to their new place at the top,
+    /// new ones appear, the rest (and the cursor) stay where the operator left them.
+    pub fn merge_first_page(&mut self, page: Vec<ConversationSummary>) {
+        let fresh: HashSet<ConversationId> =
+            page.iter().map(|c| c.conversation_id.clone()).collect();
+        let mut rest: Vec<ConversationSummary> = std::mem::take(&mut self.items)
+            .into_iter()
+            .filter(|c| !fresh.contains(&c.conversation_id))
+            .collect();
+        let mut merged = page;
+        merged.append(&mut rest);
+        self.items = merged;
+    }
+
+    fn upsert(&mut self, item: ConversationSummary) {
+        match self
+            .items
+            .iter_mut()
+            .find(|c| c.conversation_id == item.conversation_id)
+        {
+            Some(existing) => *existing = item,
+            None => self.items.push(item),
+        }
+    }
+
+    pub fn get(&self, id: &ConversationId) -> Option<&ConversationSummary> {
+        self.items.iter().find(|c| &c.conversation_id == id)
+    }
+
+    /// Agents seen so far, for the agent filter (the API has no agent list).
+    pub fn agents(&self) -> Vec<AgentId> {
+        let mut agents: Vec<AgentId> = self.items.iter().map(|c| c.agent_id.clone()).collect();
+        if let Some(a) = &self.filters.agent {
+            agents.push(a.clone());
+        }
+        agents.sort();
+        agents.dedup();
+        agents
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, agent: &str) -> ConversationSummary {
+        serde_json::from_value(serde_json::json!({
+            "conversation_id": id, "agent_id": agent, "channel": "sms",
+            "from_number": "+2348031234567", "to_number": "+2349012345678",
+            "created_at": "2026-05-15T10:00:00Z",
+        }))
+        .expect("item")
+    }
+
+    fn ids(inbox: &Inbox) -> Vec<&str> {
+        inbox.items().iter().map(|c| c.conversation_id.as_str()).collect()
+    }
+
+    #[test]
+    fn filters_round_trip_through_the_query() {
+        let f = Filters::from_query(Some("agt_A b".into()), Some("whatsapp".into()));
+        assert_eq!(f.to_query(), "?agent=agt_A%20b&channel=whatsapp");
+        assert_eq!(Filters::from_query(Some(String::new()), Some("fax".into())), Filters::default());
+        assert_eq!(Filters::default().to_query(), "");
+    }
+
+    #[test]
+    fn pages_append_without_duplicates() {
+        let mut inbox = Inbox::new(Filters::default());
+        inbox.append_page(vec![item("c1", "a"), item("c2", "b")], Some("t".into()));
+        assert_eq!(inbox.cursor, Cursor::More("t".into()));
+        inbox.append_page(vec![item("c2", "b"), item("c3", "a")], None);
+        assert_eq!(ids(&inbox), ["c1", "c2", "c3"]);
+        assert_eq!(inbox.cursor, Cursor::End);
+        assert_eq!(inbox.agents(), [AgentId::from("a"), AgentId::from("b")]);
+    }
+
+    #[test]
+    fn refreshed_first_page_moves_active_conversations_up() {
+        let mut inbox = Inbox::new(Filters::default());
+        inbox.append_page(vec![item("c1", "a"), item("c2", "a"), item("c3", "a")], Some("t".into()));
+        inbox.merge_first_page(vec![item("c3", "a"), item("c4", "a")]);
+        assert_eq!(ids(&inbox), ["c3", "c4", "c1", "c2"]);
+        assert_eq!(inbox.cursor, Cursor::More("t".into()));
+    }
+}

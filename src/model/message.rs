@@ -1,0 +1,121 @@
+//! Messages of a thread.
+
+use super::conversation::Channel;
+use super::ids::{ConversationId, MessageId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+    #[serde(other)]
+    Unknown,
+}
+
+/// Delivery status. Outbound goes `queued → sent → delivered → read` or ends `failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageStatus {
+    Received,
+    Queued,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+    #[serde(other)]
+    Unknown,
+}
+
+impl MessageStatus {
+    /// Position in the lifecycle: a status only ever replaces one of a lower rank, so an event
+    /// that arrives late (or twice) can't move a message backwards.
+    pub fn rank(self) -> u8 {
+        match self {
+            MessageStatus::Unknown => 0,
+            MessageStatus::Queued => 1,
+            MessageStatus::Sent => 2,
+            MessageStatus::Delivered => 3,
+            MessageStatus::Read => 4,
+            MessageStatus::Received | MessageStatus::Failed => 5,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MessageStatus::Received => "received",
+            MessageStatus::Queued => "queued",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Delivered => "delivered",
+            MessageStatus::Read => "read",
+            MessageStatus::Failed => "failed",
+            MessageStatus::Unknown => "unknown",
+        }
+    }
+
+    /// Delivery ticks as operators know them from messaging apps.
+    pub fn ticks(self) -> &'static str {
+        match self {
+            MessageStatus::Queued => "🕓",
+            MessageStatus::Sent => "✓",
+            MessageStatus::Delivered => "✓✓",
+            MessageStatus::Read => "✓✓ read",
+            MessageStatus::Failed => "failed",
+            MessageStatus::Received | MessageStatus::Unknown => "",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub message_id: MessageId,
+    #[serde(default)]
+    pub conversation_id: Option<ConversationId>,
+    pub direction: Direction,
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    #[serde(default)]
+    pub message_type: Option<String>,
+    /// Requests and webhooks call the text `body`, stream payloads call it `text`.
+    #[serde(default, alias = "text")]
+    pub body: Option<String>,
+    #[serde(default = "unknown_status")]
+    pub status: MessageStatus,
+    #[serde(default)]
+    pub from_number: Option<String>,
+    #[serde(default)]
+    pub to_number: Option<String>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub error_code: Option<String>,
+}
+
+fn unknown_status() -> MessageStatus {
+    MessageStatus::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_rank_orders_the_lifecycle() {
+        use MessageStatus::*;
+        assert!(Queued.rank() < Sent.rank());
+        assert!(Sent.rank() < Delivered.rank());
+        assert!(Delivered.rank() < Read.rank());
+        assert!(Read.rank() < Failed.rank());
+    }
+
+    #[test]
+    fn accepts_text_for_body_and_unknown_status() {
+        let m: Message = serde_json::from_str(
+            r#"{"message_id":"m1","direction":"inbound","text":"hi","status":"bounced",
+                "created_at":"2026-05-15T10:15:00Z"}"#,
+        )
+        .expect("parses");
+        assert_eq!(m.body.as_deref(), Some("hi"));
+        assert_eq!(m.status, MessageStatus::Unknown);
+    }
+}

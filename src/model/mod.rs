@@ -1,0 +1,17 @@
+//! Plain data and pure logic. Nothing here touches the browser, so all of it is tested natively
+//! with `cargo test`.
+
+pub mod conversation;
+pub mod events;
+pub mod handoff;
+pub mod ids;
+pub mod inbox;
+pub mod message;
+pub mod segments;
+pub mod thread;
+pub mod time;
+pub mod window;
+
+pub use conversation::{AiMode, Channel, Conversation, ConversationSummary, ModeChange};
+pub use ids::{AgentId, ConversationId, MessageId};
+pub use message::{Direction, Message, MessageStatus};

@@ -1,0 +1,390 @@
+//! The state of one open thread and the reducer that applies fetched pages, stream events and the
+//! operator's own sends to it. Every input is applied idempotently: a message is keyed by its
+//! `message_id`, and a status only moves forward.
+
+use super::conversation::{AiMode, Conversation, ModeChange};
+use super::events::StreamEvent;
+use super::ids::MessageId;
+use super::message::{Direction, Message, MessageStatus};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+
+type SortKey = (DateTime<Utc>, MessageId);
+
+/// A message the operator sent that the server has not confirmed yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingSend {
+    pub local_id: u64,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub state: SendState,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendState {
+    Sending,
+    /// Kept with the reason so the operator can retry without retyping.
+    Failed(String),
+}
+
+/// What happened to the thread, for announcements and notifications.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    None,
+    NewInbound(Message),
+    NewOutbound,
+    StatusChanged,
+    ModeChanged(ModeChange),
+    WindowClosing,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thread {
+    pub conversation: Conversation,
+    messages: BTreeMap<SortKey, Message>,
+    keys: HashMap<MessageId, SortKey>,
+    /// Status events that arrived before the message they describe (e.g. before the POST answer).
+    early_status: HashMap<MessageId, (MessageStatus, Option<String>)>,
+    pending: Vec<PendingSend>,
+    /// Token for the next older page; `None` once the oldest message is loaded.
+    pub older_token: Option<String>,
+    pub window_warning: bool,
+}
+
+impl Thread {
+    /// A thread from the first fetched page (newest messages).
+    pub fn new(mut conversation: Conversation) -> Self {
+        let first_page = std::mem::take(&mut conversation.messages);
+        let older_token = conversation.next_page_token.take();
+        let mut thread = Thread {
+            conversation,
+            messages: BTreeMap::new(),
+            keys: HashMap::new(),
+            early_status: HashMap::new(),
+            pending: Vec::new(),
+            older_token,
+            window_warning: false,
+        };
+        thread.merge_messages(first_page);
+        thread
+    }
+
+    pub fn mode(&self) -> AiMode {
+        self.conversation.ai_mode
+    }
+
+    /// Messages oldest first, as the thread shows them (newest at the bottom).
+    pub fn messages(&self) -> impl DoubleEndedIterator<Item = &Message> + ExactSizeIterator {
+        self.messages.values()
+    }
+
+    pub fn pending(&self) -> &[PendingSend] {
+        &self.pending
+    }
+
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    /// Merges a refetch of the newest page (after a reconnect): new messages appear once, known
+    /// ones keep their most advanced status, and metadata (mode, window) takes the fresh value.
+    pub fn merge_latest(&mut self, mut fresh: Conversation) {
+        let page = std::mem::take(&mut fresh.messages);
+        fresh.next_page_token = None;
+        self.merge_messages(page);
+        fresh.mode_history = merge_history(&self.conversation.mode_history, fresh.mode_history);
+        self.conversation = fresh;
+    }
+
+    /// Appends an older page fetched with `older_token`.
+    pub fn merge_older(&mut self, page: Vec<Message>, next_token: Option<String>) {
+        self.merge_messages(page);
+        self.older_token = next_token;
+    }
+
+    fn merge_messages(&mut self, page: Vec<Message>) {
+        for m in page {
+            self.upsert(m);
+        }
+    }
+
+    /// Inserts a message or, if known, advances its status. Returns true if it was new.
+    fn upsert(&mut self, mut m: Message) -> bool {
+        if let Some(key) = self.keys.get(&m.message_id) {
+            if let Some(existing) = self.messages.get_mut(key) {
+                advance(existing, m.status, m.error_code);
+            }
+            return false;
+        }
+        if let Some((status, error)) = self.early_status.remove(&m.message_id) {
+            advance(&mut m, status, error);
+        }
+        let key = (m.created_at, m.message_id.clone());
+        self.keys.insert(m.message_id.clone(), key.clone());
+        self.messages.insert(key, m);
+        true
+    }
+
+    /// Applies one decoded stream event.
+    pub fn apply(&mut self, event: StreamEvent) -> Change {
+        match event {
+            StreamEvent::Message(m) => {
+                let inbound = m.direction == Direction::Inbound;
+                let copy = inbound.then(|| m.clone());
+                if !self.upsert(m) {
+                    return Change::None;
+                }
+                match copy {
+                    Some(m) => {
+                        // A customer message reopens the WhatsApp window; the exact expiry comes
+                        // with the next fetch, so only the warning is cleared here.
+                        self.window_warning = false;
+                        Change::NewInbound(m)
+                    }
+                    None => Change::NewOutbound,
+                }
+            }
+            StreamEvent::Status {
+                message_id,
+                status,
+                error_code,
+            } => match self.keys.get(&message_id).and_then(|k| self.messages.get_mut(k)) {
+                Some(m) => {
+                    if advance(m, status, error_code) {
+                        Change::StatusChanged
+                    } else {
+                        Change::None
+                    }
+                }
+                None => {
+                    let slot = self
+                        .early_status
+                        .entry(message_id)
+                        .or_insert((MessageStatus::Unknown, None));
+                    if status.rank() > slot.0.rank() {
+                        *slot = (status, error_code);
+                    }
+                    Change::None
+                }
+            },
+            StreamEvent::ModeChanged {
+                from_mode,
+                to_mode,
+                actor_user_id,
+                timestamp,
+            } => {
+                let row = ModeChange {
+                    actor_user_id,
+                    from_mode,
+                    to_mode,
+                    timestamp,
+                };
+                self.conversation.ai_mode = to_mode;
+                if self.conversation.mode_history.contains(&row) {
+                    return Change::None;
+                }
+                self.conversation.mode_history.push(row.clone());
+                Change::ModeChanged(row)
+            }
+            StreamEvent::WindowClosing { expires_at } => {
+                if let Some(at) = expires_at {
+                    self.conversation.summary.window_expires_at = Some(at);
+                }
+                self.window_warning = true;
+                Change::WindowClosing
+            }
+        }
+    }
+
+    /// Records the answer to a PATCH. `changed: false` still carries the current state.
+    pub fn apply_mode_response(&mut self, fresh: Conversation) {
+        let history = merge_history(&self.conversation.mode_history, fresh.mode_history);
+        self.conversation.ai_mode = fresh.ai_mode;
+        self.conversation.mode_history = history;
+        self.conversation.summary = fresh.summary;
+    }
+
+    /// Starts a send: the text shows at once as pending.
+    pub fn begin_send(&mut self, local_id: u64, body: String, now: DateTime<Utc>) {
+        self.pending.retain(|p| p.local_id != local_id);
+        self.pending.push(PendingSend {
+            local_id,
+            body,
+            created_at: now,
+            state: SendState::Sending,
+        });
+    }
+
+    /// The server accepted the send: the pending entry becomes a real message (unless the stream
+    /// delivered it first).
+    pub fn confirm_send(&mut self, local_id: u64, message: Message) {
+        self.pending.retain(|p| p.local_id != local_id);
+        self.upsert(message);
+    }
+
+    pub fn fail_send(&mut self, local_id: u64, reason: String) {
+        if let Some(p) = self.pending.iter_mut().find(|p| p.local_id == local_id) {
+            p.state = SendState::Failed(reason);
+        }
+    }
+
+    pub fn discard_send(&mut self, local_id: u64) -> Option<PendingSend> {
+        let i = self.pending.iter().position(|p| p.local_id == local_id)?;
+        Some(self.pending.remove(i))
+    }
+}
+
+/// Moves `m` forward to `status`; returns whether anything changed.
+fn advance(m: &mut Message, status: MessageStatus, error_code: Option<String>) -> bool {
+    if status.rank() <= m.status.rank() || m.status == MessageStatus::Received {
+        return false;
+    }
+    m.status = status;
+    if error_code.is_some() {
+        m.error_code = error_code;
+    }
+    true
+}
+
+fn merge_history(known: &[ModeChange], fresh: Vec<ModeChange>) -> Vec<ModeChange> {
+    let mut all = known.to_vec();
+    for row in fresh {
+        if !all.contains(&row) {
+            all.push(row);
+        }
+    }
+    all.sort_by_key(|r| r.timestamp);
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::events::decode;
+    use crate::model::ids::ConversationId;
+    use chrono::TimeZone;
+
+    fn at(min: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 5, 15, 12, min, 0).single().expect("valid")
+    }
+
+    fn msg(id: &str, min: u32, direction: Direction, status: MessageStatus) -> Message {
+        Message {
+            message_id: MessageId::from(id),
+            conversation_id: None,
+            direction,
+            channel: None,
+            message_type: None,
+            body: Some(format!("body of {id}")),
+            status,
+            from_number: None,
+            to_number: None,
+            created_at: at(min),
+            error_code: None,
+        }
+    }
+
+    fn conversation(messages: Vec<Message>, token: Option<&str>) -> Conversation {
+        let json = serde_json::json!({
+            "conversation_id": "conv_1", "agent_id": "agt_1", "channel": "sms",
+            "from_number": "+2348031234567", "to_number": "+2349012345678",
+            "created_at": "2026-05-15T10:00:00Z", "ai_mode": "human",
+        });
+        let mut c: Conversation = serde_json::from_value(json).expect("conversation");
+        c.messages = messages;
+        c.next_page_token = token.map(str::to_owned);
+        c
+    }
+
+    fn ids(t: &Thread) -> Vec<&str> {
+        t.messages().map(|m| m.message_id.as_str()).collect()
+    }
+
+    #[test]
+    fn pages_arrive_newest_first_and_show_oldest_first() {
+        let page = vec![
+            msg("m3", 3, Direction::Inbound, MessageStatus::Received),
+            msg("m2", 2, Direction::Outbound, MessageStatus::Sent),
+        ];
+        let mut t = Thread::new(conversation(page, Some("older")));
+        assert_eq!(ids(&t), ["m2", "m3"]);
+        assert_eq!(t.older_token.as_deref(), Some("older"));
+        t.merge_older(vec![msg("m1", 1, Direction::Inbound, MessageStatus::Received)], None);
+        assert_eq!(ids(&t), ["m1", "m2", "m3"]);
+        assert_eq!(t.older_token, None);
+    }
+
+    #[test]
+    fn the_same_message_twice_shows_once() {
+        let mut t = Thread::new(conversation(vec![], None));
+        let m = msg("m1", 1, Direction::Inbound, MessageStatus::Received);
+        assert!(matches!(t.apply(StreamEvent::Message(m.clone())), Change::NewInbound(_)));
+        assert_eq!(t.apply(StreamEvent::Message(m.clone())), Change::None);
+        t.merge_latest(conversation(vec![m], None));
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn status_never_moves_backwards() {
+        let mut t = Thread::new(conversation(
+            vec![msg("m1", 1, Direction::Outbound, MessageStatus::Queued)],
+            None,
+        ));
+        let status = |s| StreamEvent::Status {
+            message_id: MessageId::from("m1"),
+            status: s,
+            error_code: None,
+        };
+        assert_eq!(t.apply(status(MessageStatus::Read)), Change::StatusChanged);
+        assert_eq!(t.apply(status(MessageStatus::Delivered)), Change::None);
+        // A refetch with an older status keeps the newer one.
+        t.merge_latest(conversation(
+            vec![msg("m1", 1, Direction::Outbound, MessageStatus::Sent)],
+            None,
+        ));
+        assert_eq!(t.messages().next().map(|m| m.status), Some(MessageStatus::Read));
+    }
+
+    #[test]
+    fn pending_send_is_confirmed_once_even_if_the_stream_was_first() {
+        let mut t = Thread::new(conversation(vec![], None));
+        t.begin_send(7, "hello".into(), at(5));
+        assert_eq!(t.pending().len(), 1);
+        // The stream reports delivery before the POST's answer arrives.
+        let early = StreamEvent::Status {
+            message_id: MessageId::from("m9"),
+            status: MessageStatus::Delivered,
+            error_code: None,
+        };
+        assert_eq!(t.apply(early), Change::None);
+        t.confirm_send(7, msg("m9", 5, Direction::Outbound, MessageStatus::Queued));
+        assert!(t.pending().is_empty());
+        assert_eq!(t.messages().next().map(|m| m.status), Some(MessageStatus::Delivered));
+    }
+
+    #[test]
+    fn failed_send_keeps_the_text() {
+        let mut t = Thread::new(conversation(vec![], None));
+        t.begin_send(1, "keep me".into(), at(1));
+        t.fail_send(1, "Network error".into());
+        assert_eq!(t.pending()[0].state, SendState::Failed("Network error".into()));
+        assert_eq!(t.discard_send(1).map(|p| p.body), Some("keep me".to_owned()));
+    }
+
+    #[test]
+    fn mode_change_events_update_badge_and_history_once() {
+        let mut t = Thread::new(conversation(vec![], None));
+        let frame = r#"{"event_type":"conversation.mode_changed","conversation_id":"conv_1",
+            "timestamp":"2026-05-15T12:00:00Z",
+            "payload":{"from_mode":"human","to_mode":"ai","actor_user_id":"usr_2"}}"#;
+        let ev = decode(frame, &ConversationId::from("conv_1")).expect("decodes");
+        assert!(matches!(t.apply(ev.clone()), Change::ModeChanged(_)));
+        assert_eq!(t.apply(ev), Change::None);
+        assert_eq!(t.mode(), AiMode::Ai);
+        assert_eq!(t.conversation.mode_history.len(), 1);
+    }
+}
