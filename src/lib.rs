@@ -2,4 +2,8 @@
 //! the browser sits at the edges (`api`, `live`, `state`) and the view (`components`, `pages`).
 
 pub mod api;
+pub mod app;
+pub mod components;
 pub mod model;
+pub mod pages;
+pub mod state;

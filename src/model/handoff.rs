@@ -54,9 +54,62 @@ impl HandoffAction {
     ];
 }
 
+/// Quiet time after a PATCH answers during which further clicks are ignored.
+pub const QUIET_MS: f64 = 800.0;
+
+/// Debounce for the handoff buttons: the first click goes out at once, clicks while it is in
+/// flight and for a short quiet time after are swallowed. Times are milliseconds from any clock.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Debounce {
+    #[default]
+    Idle,
+    InFlight,
+    Quiet {
+        until_ms: f64,
+    },
+}
+
+impl Debounce {
+    /// A click at `now_ms`: returns whether to send the request (and moves to in-flight).
+    pub fn click(&mut self, now_ms: f64) -> bool {
+        let free = match *self {
+            Debounce::Idle => true,
+            Debounce::InFlight => false,
+            Debounce::Quiet { until_ms } => now_ms >= until_ms,
+        };
+        if free {
+            *self = Debounce::InFlight;
+        }
+        free
+    }
+
+    /// The request answered (either way) at `now_ms`.
+    pub fn settled(&mut self, now_ms: f64) {
+        *self = Debounce::Quiet {
+            until_ms: now_ms + QUIET_MS,
+        };
+    }
+
+    pub fn in_flight(self) -> bool {
+        self == Debounce::InFlight
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debounce_lets_one_click_through() {
+        let mut d = Debounce::default();
+        assert!(d.click(0.0));
+        assert!(d.in_flight());
+        assert!(!d.click(10.0));
+        assert!(!d.click(20.0));
+        d.settled(100.0);
+        assert!(!d.click(100.0 + QUIET_MS - 1.0));
+        assert!(d.click(100.0 + QUIET_MS));
+    }
 
     fn available(mode: AiMode) -> Vec<HandoffAction> {
         HandoffAction::ALL

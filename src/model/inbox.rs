@@ -129,9 +129,39 @@ impl Inbox {
     }
 }
 
+/// The rows to render for a scroll position: what is visible plus `overscan` on each side, so
+/// the number of row elements stays bounded however long the list grows.
+pub fn visible_range(
+    scroll_top: f64,
+    viewport_height: f64,
+    row_height: f64,
+    total: usize,
+    overscan: usize,
+) -> std::ops::Range<usize> {
+    if total == 0 || row_height <= 0.0 {
+        return 0..0;
+    }
+    let first = (scroll_top.max(0.0) / row_height).floor() as usize;
+    let visible = (viewport_height.max(0.0) / row_height).ceil() as usize + 1;
+    let start = first.saturating_sub(overscan).min(total);
+    let end = (first + visible + overscan).min(total);
+    start..end
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn visible_range_is_bounded() {
+        assert_eq!(visible_range(0.0, 700.0, 70.0, 10_000, 5), 0..16);
+        assert_eq!(visible_range(70_000.0, 700.0, 70.0, 10_000, 5), 995..1016);
+        assert_eq!(visible_range(699_999.0, 700.0, 70.0, 10_000, 5), 9994..10_000);
+        assert_eq!(visible_range(0.0, 700.0, 70.0, 3, 5), 0..3);
+        assert_eq!(visible_range(0.0, 700.0, 70.0, 0, 5), 0..0);
+        let r = visible_range(123_456.0, 900.0, 70.0, 10_000, 8);
+        assert!(r.len() <= 900 / 70 + 2 + 16);
+    }
 
     fn item(id: &str, agent: &str) -> ConversationSummary {
         serde_json::from_value(serde_json::json!({

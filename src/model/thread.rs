@@ -20,7 +20,7 @@ pub struct PendingSend {
     pub state: SendState,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SendState {
     Sending,
     /// Kept with the reason so the operator can retry without retyping.
@@ -67,6 +67,27 @@ impl Thread {
         };
         thread.merge_messages(first_page);
         thread
+    }
+
+    /// `(agent's number, remote party's number)`: learned from the messages when there are any
+    /// (an inbound message is addressed to the agent), else the contract's example layout where
+    /// `from_number` is the remote party.
+    pub fn parties(&self) -> (String, String) {
+        let s = &self.conversation.summary;
+        let agent = self.messages().find_map(|m| match m.direction {
+            Direction::Inbound => m.to_number.clone(),
+            Direction::Outbound => m.from_number.clone(),
+            Direction::Unknown => None,
+        });
+        let remote = s.remote_number(agent.as_deref()).to_owned();
+        let agent = agent.unwrap_or_else(|| {
+            if remote == s.from_number {
+                s.to_number.clone()
+            } else {
+                s.from_number.clone()
+            }
+        });
+        (agent, remote)
     }
 
     pub fn mode(&self) -> AiMode {
@@ -316,6 +337,18 @@ mod tests {
         t.merge_older(vec![msg("m1", 1, Direction::Inbound, MessageStatus::Received)], None);
         assert_eq!(ids(&t), ["m1", "m2", "m3"]);
         assert_eq!(t.older_token, None);
+    }
+
+    #[test]
+    fn parties_come_from_the_messages_when_known() {
+        let t = Thread::new(conversation(vec![], None));
+        assert_eq!(t.parties(), ("+2349012345678".into(), "+2348031234567".into()));
+        // Here the agent's number is in `from_number`: an inbound message tells.
+        let mut inbound = msg("m1", 1, Direction::Inbound, MessageStatus::Received);
+        inbound.from_number = Some("+2349012345678".into());
+        inbound.to_number = Some("+2348031234567".into());
+        let t = Thread::new(conversation(vec![inbound], None));
+        assert_eq!(t.parties(), ("+2348031234567".into(), "+2349012345678".into()));
     }
 
     #[test]

@@ -1,0 +1,99 @@
+//! Router, top-level layout and the context every screen shares.
+
+use crate::components::announcer::{Announcer, LiveRegion};
+use crate::components::clock::Clock;
+use crate::pages::connect::ConnectPage;
+use crate::pages::inbox::{InboxPage, NoThreadSelected};
+use crate::pages::not_found::NotFoundPage;
+use crate::pages::thread::ThreadPage;
+use crate::state::{Config, Session};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::path;
+
+#[component]
+pub fn App() -> impl IntoView {
+    let session = Session::new();
+    provide_context(session);
+    provide_context(Announcer::new());
+    provide_context(Clock::start());
+    let config_warning = RwSignal::new(None::<String>);
+    spawn_local(async move {
+        let (config, warning) = Config::load().await;
+        session.restore(&config);
+        config_warning.set(warning);
+        session.config.set(Some(config));
+    });
+
+    view! {
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <LiveRegion/>
+            <Show
+                when=move || session.config.with(Option::is_some)
+                fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }
+            >
+                <SessionGuard/>
+                <RetryNotice/>
+                {move || config_warning.get().map(|w| view! { <p class="banner warn" role="status">{w}</p> })}
+                <main id="main" tabindex="-1">
+                    <Routes fallback=NotFoundPage>
+                        <Route path=path!("/") view=Home/>
+                        <Route path=path!("/connect") view=ConnectPage/>
+                        <ParentRoute path=path!("/conversations") view=InboxPage>
+                            <Route path=path!("") view=NoThreadSelected/>
+                            <Route path=path!(":id") view=ThreadPage/>
+                        </ParentRoute>
+                    </Routes>
+                </main>
+            </Show>
+        </Router>
+    }
+}
+
+/// `/` goes to the inbox when signed in, else to the connect screen.
+#[component]
+fn Home() -> impl IntoView {
+    let session = crate::state::session::use_session();
+    move || {
+        if session.client.with(Option::is_some) {
+            view! { <Redirect path="/conversations"/> }
+        } else {
+            view! { <Redirect path="/connect"/> }
+        }
+    }
+}
+
+/// Sends the operator to the connect screen whenever the session ends (sign-out, or a 401 from
+/// any request), keeping no screen that needs a key on display.
+#[component]
+fn SessionGuard() -> impl IntoView {
+    let session = crate::state::session::use_session();
+    let location = use_location();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        let signed_in = session.client.with(Option::is_some);
+        let path = location.pathname.get();
+        if !signed_in && path.starts_with("/conversations") {
+            navigate("/connect", Default::default());
+        }
+    });
+}
+
+/// "Retrying in N s" while the client waits out a 429 or a failed read.
+#[component]
+fn RetryNotice() -> impl IntoView {
+    let session = crate::state::session::use_session();
+    move || {
+        let secs = session.retry_wait.get();
+        (secs > 0).then(|| {
+            view! {
+                <p class="banner warn" id="retry-notice" role="status">
+                    {format!("Voicebip is busy; retrying in {secs} s…")}
+                </p>
+            }
+        })
+    }
+}

@@ -1,0 +1,227 @@
+//! The conversation list: virtualised (only visible rows plus a margin exist in the DOM), with
+//! infinite scroll, a keyboard-reachable "Load more", and j/k or arrow-key navigation.
+
+use super::badges::{ChannelBadge, WindowBadge};
+use super::clock::use_clock;
+use crate::model::inbox::{visible_range, Cursor, Inbox};
+use crate::model::{time, ConversationId, ConversationSummary};
+use leptos::html;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use wasm_bindgen::JsCast;
+
+/// Must match `.conversation-row { height }` in the stylesheet.
+pub const ROW_HEIGHT: f64 = 72.0;
+const OVERSCAN: usize = 6;
+/// Start fetching the next page this many rows before the end.
+const PREFETCH_ROWS: usize = 10;
+
+#[component]
+pub fn ConversationList(
+    inbox: RwSignal<Inbox>,
+    #[prop(into)] selected: Signal<Option<ConversationId>>,
+    #[prop(into)] loading: Signal<bool>,
+    /// The URL query to keep on row links (the filters).
+    #[prop(into)]
+    query: Signal<String>,
+    on_load_more: Callback<()>,
+) -> impl IntoView {
+    let scroller = NodeRef::<html::Div>::new();
+    let scroll_top = RwSignal::new(0.0);
+    let viewport = RwSignal::new(800.0);
+    let active = RwSignal::new(0usize);
+    let total = Memo::new(move |_| inbox.with(|i| i.items().len()));
+    let has_more = Memo::new(move |_| inbox.with(|i| matches!(i.cursor, Cursor::More(_))));
+    let range = Memo::new(move |_| {
+        visible_range(scroll_top.get(), viewport.get(), ROW_HEIGHT, total.get(), OVERSCAN)
+    });
+
+    let measure = move || {
+        if let Some(el) = scroller.get_untracked() {
+            scroll_top.set(el.scroll_top() as f64);
+            viewport.set(el.client_height() as f64);
+        }
+    };
+    Effect::new(move |_| {
+        if scroller.get().is_some() {
+            measure();
+        }
+    });
+    // Infinite scroll: near the end of what is loaded, fetch the next page.
+    Effect::new(move |_| {
+        if has_more.get() && !loading.get() && range.get().end + PREFETCH_ROWS >= total.get() {
+            on_load_more.run(());
+        }
+    });
+
+    let navigate = use_navigate();
+    let on_keydown = move |ev: web_sys::KeyboardEvent| {
+        if ev.alt_key() || ev.ctrl_key() || ev.meta_key() {
+            return;
+        }
+        let n = total.get_untracked();
+        if n == 0 {
+            return;
+        }
+        let current = active.get_untracked().min(n - 1);
+        let next = match ev.key().as_str() {
+            "ArrowDown" | "j" => (current + 1).min(n - 1),
+            "ArrowUp" | "k" => current.saturating_sub(1),
+            "Home" => 0,
+            "End" => n - 1,
+            "Enter" => {
+                if let Some(c) = inbox.with_untracked(|i| i.items().get(current).cloned()) {
+                    ev.prevent_default();
+                    navigate(&row_href(&c, &query.get_untracked()), Default::default());
+                }
+                return;
+            }
+            _ => return,
+        };
+        ev.prevent_default();
+        active.set(next);
+        if let Some(el) = scroller.get_untracked() {
+            let top = next as f64 * ROW_HEIGHT;
+            let bottom = top + ROW_HEIGHT;
+            let view_top = el.scroll_top() as f64;
+            let view_bottom = view_top + el.client_height() as f64;
+            if top < view_top {
+                el.set_scroll_top(top as i32);
+            } else if bottom > view_bottom {
+                el.set_scroll_top((bottom - el.client_height() as f64) as i32);
+            }
+            measure();
+        }
+        focus_row(next);
+    };
+
+    view! {
+        <div
+            class="conversation-scroller"
+            node_ref=scroller
+            on:scroll=move |_| measure()
+        >
+            <ul
+                id="conversation-list"
+                aria-label="Conversations"
+                aria-describedby="list-help"
+                style:height=move || format!("{}px", total.get() as f64 * ROW_HEIGHT)
+                on:keydown=on_keydown
+            >
+                <For
+                    each=move || {
+                        let r = range.get();
+                        inbox.with(|i| {
+                            i.items()[r.clone()]
+                                .iter()
+                                .cloned()
+                                .zip(r)
+                                .collect::<Vec<_>>()
+                        })
+                    }
+                    key=|(c, index)| (c.conversation_id.clone(), *index, c.activity_at())
+                    children=move |(c, index)| {
+                        view! {
+                            <ConversationRow
+                                conversation=c
+                                index=index
+                                selected=selected
+                                active=active
+                                query=query
+                            />
+                        }
+                    }
+                />
+            </ul>
+            <p id="list-help" class="visually-hidden">
+                "Use the arrow keys or j and k to move, Enter to open."
+            </p>
+            <div class="list-footer">
+                {move || {
+                    if loading.get() {
+                        view! { <p role="status">"Loading conversations…"</p> }.into_any()
+                    } else if has_more.get() {
+                        view! {
+                            <button type="button" id="load-more" on:click=move |_| on_load_more.run(())>
+                                "Load more"
+                            </button>
+                        }
+                            .into_any()
+                    } else if total.get() == 0 {
+                        view! { <p class="empty">"No conversations match these filters."</p> }.into_any()
+                    } else {
+                        view! { <p class="end">"That's all of them."</p> }.into_any()
+                    }
+                }}
+            </div>
+        </div>
+    }
+}
+
+fn row_href(c: &ConversationSummary, query: &str) -> String {
+    format!("/conversations/{}{}", c.conversation_id, query)
+}
+
+fn focus_row(index: usize) {
+    // The row may only exist after the next render; look it up then.
+    request_animation_frame(move || {
+        let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        if let Ok(Some(el)) = doc.query_selector(&format!("li[data-index='{index}'] a")) {
+            if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                let _ = el.focus();
+            }
+        }
+    });
+}
+
+#[component]
+fn ConversationRow(
+    conversation: ConversationSummary,
+    index: usize,
+    selected: Signal<Option<ConversationId>>,
+    active: RwSignal<usize>,
+    query: Signal<String>,
+) -> impl IntoView {
+    let clock = use_clock();
+    let id = conversation.conversation_id.clone();
+    let is_selected = {
+        let id = id.clone();
+        Signal::derive(move || selected.with(|s| s.as_ref() == Some(&id)))
+    };
+    let remote = conversation.remote_number(None).to_owned();
+    let activity = conversation.activity_at();
+    let channel = conversation.channel;
+    let expires = conversation.window_expires_at;
+    let opt_out = conversation.opt_out;
+    let href = move || row_href(&conversation, &query.get());
+    view! {
+        <li
+            class="conversation-row"
+            class:selected=is_selected
+            data-conversation-id=id.to_string()
+            data-index=index
+            style:top=format!("{}px", index as f64 * ROW_HEIGHT)
+        >
+            <a
+                href=href
+                aria-current=move || is_selected.get().then_some("page")
+                tabindex=move || if active.get() == index { "0" } else { "-1" }
+                on:focus=move |_| active.set(index)
+            >
+                <span class="row-main">
+                    <span class="remote-number">{remote}</span>
+                    <ChannelBadge channel=channel/>
+                    {opt_out.then(|| view! { <span class="badge opt-out-marker">"Opted out"</span> })}
+                </span>
+                <span class="row-meta">
+                    <time class="last-message-time" datetime=activity.to_rfc3339()>
+                        {move || time::relative(activity, clock.now())}
+                    </time>
+                    <WindowBadge channel=channel expires_at=Signal::stored(expires)/>
+                </span>
+            </a>
+        </li>
+    }
+}

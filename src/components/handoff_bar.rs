@@ -1,0 +1,78 @@
+//! Take over / Return to AI / Close. Clicks are debounced by the page (one PATCH per intent);
+//! Close asks for confirmation first because it is terminal.
+
+use crate::model::handoff::HandoffAction;
+use crate::model::AiMode;
+use leptos::prelude::*;
+
+#[component]
+pub fn HandoffBar(
+    #[prop(into)] mode: Signal<AiMode>,
+    #[prop(into)] busy: Signal<bool>,
+    on_action: Callback<HandoffAction>,
+    /// Raised by the Alt+C shortcut to open the confirmation.
+    confirming: RwSignal<bool>,
+) -> impl IntoView {
+    let button = move |action: HandoffAction| {
+        let id = match action {
+            HandoffAction::TakeOver => "take-over",
+            HandoffAction::ReturnToAi => "return-to-ai",
+            HandoffAction::Close => "close-conversation",
+        };
+        let shortcut = format!("Alt+{}", action.shortcut().to_ascii_uppercase());
+        view! {
+            <button
+                type="button"
+                id=id
+                aria-keyshortcuts=shortcut.clone()
+                aria-disabled=move || busy.get().to_string()
+                on:click=move |_| {
+                    if action == HandoffAction::Close {
+                        confirming.set(true);
+                    } else {
+                        on_action.run(action);
+                    }
+                }
+            >
+                {action.label()}
+                <kbd>{shortcut.clone()}</kbd>
+            </button>
+        }
+    };
+    view! {
+        <div class="handoff-bar" role="group" aria-label="Who answers">
+            {move || {
+                HandoffAction::ALL
+                    .into_iter()
+                    .filter(|a| a.available_from(mode.get()))
+                    .map(button)
+                    .collect_view()
+            }}
+            <Show when=move || confirming.get()>
+                <div
+                    class="confirm"
+                    id="confirm-close"
+                    role="alertdialog"
+                    aria-labelledby="confirm-close-text"
+                >
+                    <p id="confirm-close-text">
+                        "Close this conversation? This can't be undone: the customer's next message starts a new conversation."
+                    </p>
+                    <button
+                        type="button"
+                        id="confirm-close-yes"
+                        on:click=move |_| {
+                            confirming.set(false);
+                            on_action.run(HandoffAction::Close);
+                        }
+                    >
+                        "Close conversation"
+                    </button>
+                    <button type="button" id="confirm-close-no" autofocus on:click=move |_| confirming.set(false)>
+                        "Cancel"
+                    </button>
+                </div>
+            </Show>
+        </div>
+    }
+}

@@ -1,0 +1,10 @@
+//! View pieces, named for what the operator sees.
+
+pub mod announcer;
+pub mod badges;
+pub mod clock;
+pub mod composer;
+pub mod conversation_list;
+pub mod error_banner;
+pub mod handoff_bar;
+pub mod message_list;

@@ -1,0 +1,99 @@
+//! The connect screen: API base URL (from `config.json`, editable) and the key, checked with a
+//! real request before it is kept.
+
+use crate::api::ApiError;
+use crate::model::inbox::Filters;
+use crate::state::session::use_session;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+
+#[component]
+pub fn ConnectPage() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let configured = session
+        .config
+        .with_untracked(|c| c.as_ref().map(|c| c.api_base_url.clone()))
+        .unwrap_or_default();
+    let base = RwSignal::new(session.remembered_base().unwrap_or(configured));
+    let key = RwSignal::new(String::new());
+    let remember = RwSignal::new(false);
+    let checking = RwSignal::new(false);
+    let error = RwSignal::new(session.notice.get_untracked());
+
+    // Already signed in (e.g. a restored key): straight to the inbox.
+    if session.client.with_untracked(Option::is_some) {
+        navigate("/conversations", Default::default());
+    }
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (b, k) = (base.get_untracked(), key.get_untracked());
+        if k.trim().is_empty() {
+            error.set(Some("Enter your API key.".into()));
+            return;
+        }
+        if b.trim().is_empty() {
+            error.set(Some("Enter the API base URL.".into()));
+            return;
+        }
+        checking.set(true);
+        error.set(None);
+        let client = session.make_client(b.trim(), &k);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let result = client.list_conversations(&Filters::default(), None, 1).await;
+            checking.set(false);
+            match result {
+                Ok(_) => {
+                    session.sign_in(client, k.trim(), remember.get_untracked());
+                    key.set(String::new());
+                    navigate("/conversations", Default::default());
+                }
+                Err(ApiError::Unauthenticated(_)) => error.set(Some(
+                    "That key was not accepted. Check that it is complete and not revoked.".into(),
+                )),
+                Err(e) => error.set(Some(e.user_message())),
+            }
+        });
+    };
+
+    view! {
+        <section class="connect centered">
+            <h1>"Voicebip operator console"</h1>
+            <form id="connect-form" on:submit=submit>
+                <label for="api-base-url">"API base URL"</label>
+                <input
+                    id="api-base-url"
+                    type="url"
+                    autocomplete="url"
+                    prop:value=move || base.get()
+                    on:input=move |ev| base.set(event_target_value(&ev))
+                />
+                <label for="api-key">"API key"</label>
+                <input
+                    id="api-key"
+                    type="password"
+                    autocomplete="current-password"
+                    placeholder="pk_live_… or pk_test_…"
+                    prop:value=move || key.get()
+                    on:input=move |ev| key.set(event_target_value(&ev))
+                />
+                <div class="checkbox">
+                    <input
+                        id="remember"
+                        type="checkbox"
+                        prop:checked=move || remember.get()
+                        on:change=move |ev| remember.set(event_target_checked(&ev))
+                    />
+                    <label for="remember">"Remember on this device"</label>
+                </div>
+                <p id="connect-error" role="alert">{move || error.get()}</p>
+                <button type="submit" id="connect-submit" disabled=move || checking.get()>
+                    {move || if checking.get() { "Checking…" } else { "Connect" }}
+                </button>
+            </form>
+        </section>
+    }
+}

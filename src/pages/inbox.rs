@@ -1,0 +1,158 @@
+//! The inbox: filters (kept in the URL), the conversation list, and the open thread beside it on
+//! wide screens (alone on narrow ones).
+
+use crate::api::ApiError;
+use crate::components::conversation_list::ConversationList;
+use crate::components::error_banner::ErrorBanner;
+use crate::model::inbox::{Cursor, Filters, Inbox};
+use crate::model::{Channel, ConversationId};
+use crate::state::session::use_session;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::Outlet;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+const LIST_PAGE_SIZE: u32 = 50;
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let params = use_params_map();
+    let navigate = use_navigate();
+
+    let filters = Memo::new(move |_| {
+        query.with(|q| Filters::from_query(q.get("agent"), q.get("channel")))
+    });
+    let query_string = Signal::derive(move || filters.with(Filters::to_query));
+    let selected = Signal::derive(move || params.with(|p| p.get("id").map(ConversationId)));
+
+    let inbox = RwSignal::new(Inbox::new(filters.get_untracked()));
+    let loading = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    // Answers to requests made for earlier filters are dropped.
+    let generation = StoredValue::new(0u64);
+
+    let load_next = move || {
+        let Some(client) = session.client.get_untracked() else {
+            return;
+        };
+        let (f, token) = inbox.with_untracked(|i| (i.filters.clone(), i.cursor.clone()));
+        let token = match token {
+            Cursor::Start => None,
+            Cursor::More(t) => Some(t),
+            Cursor::End => return,
+        };
+        if loading.get_untracked() {
+            return;
+        }
+        loading.set(true);
+        error.set(None);
+        let gen = generation.get_value();
+        spawn_local(async move {
+            let result = client
+                .list_conversations(&f, token.as_deref(), LIST_PAGE_SIZE)
+                .await;
+            if generation.get_value() != gen {
+                return;
+            }
+            loading.set(false);
+            match result {
+                Ok(page) => inbox.update(|i| i.append_page(page.conversations, page.next_page_token)),
+                Err(e) => {
+                    session.check(&e);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
+
+    // A filter change starts over: new list, no old token.
+    Effect::new(move |_| {
+        let f = filters.get();
+        generation.update_value(|g| *g += 1);
+        loading.set(false);
+        inbox.set(Inbox::new(f));
+        load_next();
+    });
+
+    let set_filters = move |f: Filters| {
+        let path = match selected.get_untracked() {
+            Some(id) => format!("/conversations/{id}{}", f.to_query()),
+            None => format!("/conversations{}", f.to_query()),
+        };
+        navigate(&path, Default::default());
+    };
+    let agents = Memo::new(move |_| inbox.with(Inbox::agents));
+    let on_agent = {
+        let set_filters = set_filters.clone();
+        move |ev| {
+            let v = event_target_value(&ev);
+            let mut f = filters.get_untracked();
+            f.agent = (!v.is_empty()).then(|| v.as_str().into());
+            set_filters(f);
+        }
+    };
+    let on_channel = move |ev| {
+        let mut f = filters.get_untracked();
+        f.channel = Channel::from_param(&event_target_value(&ev));
+        set_filters(f);
+    };
+
+    view! {
+        <div class="inbox" class:thread-open=move || selected.with(Option::is_some)>
+            <header class="topbar">
+                <h1>"Conversations"</h1>
+                <button type="button" id="sign-out" on:click=move |_| session.sign_out(None)>
+                    "Sign out"
+                </button>
+            </header>
+            <section class="list-pane" aria-label="Conversation list">
+                <div class="filters" role="group" aria-label="Filters">
+                    <label for="filter-agent">"Agent"</label>
+                    <select id="filter-agent" on:change=on_agent>
+                        <option value="" selected=move || filters.with(|f| f.agent.is_none())>"All agents"</option>
+                        <For each=move || agents.get() key=|a| a.clone() let:agent>
+                            {
+                                let value = agent.to_string();
+                                let a2 = agent.clone();
+                                view! {
+                                    <option
+                                        value=value.clone()
+                                        selected=move || filters.with(|f| f.agent.as_ref() == Some(&a2))
+                                    >
+                                        {value.clone()}
+                                    </option>
+                                }
+                            }
+                        </For>
+                    </select>
+                    <label for="filter-channel">"Channel"</label>
+                    <select id="filter-channel" on:change=on_channel>
+                        <option value="" selected=move || filters.with(|f| f.channel.is_none())>"All channels"</option>
+                        <option value="sms" selected=move || filters.with(|f| f.channel == Some(Channel::Sms))>"SMS"</option>
+                        <option value="whatsapp" selected=move || filters.with(|f| f.channel == Some(Channel::Whatsapp))>"WhatsApp"</option>
+                    </select>
+                </div>
+                {move || error.get().map(|e| view! {
+                    <ErrorBanner error=e on_retry=Callback::new(move |_| load_next())/>
+                })}
+                <ConversationList
+                    inbox=inbox
+                    selected=selected
+                    loading=loading
+                    query=query_string
+                    on_load_more=Callback::new(move |_| load_next())
+                />
+            </section>
+            <section class="thread-pane" aria-label="Conversation">
+                <Outlet/>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+pub fn NoThreadSelected() -> impl IntoView {
+    view! { <p class="no-thread">"Select a conversation to read it."</p> }
+}

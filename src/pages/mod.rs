@@ -1,0 +1,6 @@
+//! Routed screens.
+
+pub mod connect;
+pub mod inbox;
+pub mod not_found;
+pub mod thread;

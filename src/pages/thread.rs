@@ -1,0 +1,365 @@
+//! One conversation: header, handoff, messages, composer.
+
+use crate::api::{ApiError, SendMessage, SendTemplate};
+use crate::components::announcer::use_announcer;
+use crate::components::badges::{ChannelBadge, ModeBadge, WindowBadge};
+use crate::components::composer::{Composer, TemplateForm};
+use crate::components::error_banner::ErrorBanner;
+use crate::components::handoff_bar::HandoffBar;
+use crate::components::message_list::MessageList;
+use crate::model::handoff::{Debounce, HandoffAction};
+use crate::model::thread::Thread;
+use crate::model::{AiMode, Channel, ConversationId};
+use crate::state::drafts;
+use crate::state::session::use_session;
+use chrono::Utc;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn ThreadPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").map(ConversationId)));
+    move || id.get().map(|id| view! { <ThreadView id=id/> })
+}
+
+/// Keyed by conversation: switching conversations builds a fresh view, so no state leaks across.
+#[component]
+fn ThreadView(id: ConversationId) -> impl IntoView {
+    let session = use_session();
+    let announcer = use_announcer();
+    let thread = RwSignal::new(None::<Thread>);
+    let error = RwSignal::new(None::<ApiError>);
+    let action_error = RwSignal::new(None::<ApiError>);
+    let loading_older = RwSignal::new(false);
+    let draft = RwSignal::new(drafts::load(&id));
+    let debounce = StoredValue::new(Debounce::default());
+    let busy = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
+    let next_local = StoredValue::new(0u64);
+    let id = StoredValue::new(id);
+
+    let load = move || {
+        let Some(client) = session.client.get_untracked() else {
+            return;
+        };
+        error.set(None);
+        spawn_local(async move {
+            match client.get_conversation(&id.get_value(), None).await {
+                Ok(c) => thread.update(|t| match t {
+                    Some(t) => t.merge_latest(c),
+                    None => *t = Some(Thread::new(c)),
+                }),
+                Err(e) => {
+                    session.check(&e);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
+    load();
+
+    Effect::new(move |_| draft.with(|d| drafts::save(&id.get_value(), d)));
+
+    let load_older = Callback::new(move |_| {
+        let Some(client) = session.client.get_untracked() else {
+            return;
+        };
+        let Some(token) = thread.with_untracked(|t| t.as_ref().and_then(|t| t.older_token.clone()))
+        else {
+            return;
+        };
+        if loading_older.get_untracked() {
+            return;
+        }
+        loading_older.set(true);
+        spawn_local(async move {
+            let result = client.get_conversation(&id.get_value(), Some(&token)).await;
+            loading_older.set(false);
+            match result {
+                Ok(page) => thread.update(|t| {
+                    if let Some(t) = t {
+                        t.merge_older(page.messages, page.next_page_token);
+                    }
+                }),
+                Err(e) => {
+                    session.check(&e);
+                    action_error.set(Some(e));
+                }
+            }
+        });
+    });
+
+    let act = Callback::new(move |action: HandoffAction| {
+        let Some(client) = session.client.get_untracked() else {
+            return;
+        };
+        let now = js_sys::Date::now();
+        let mut go = false;
+        debounce.update_value(|d| go = d.click(now));
+        if !go {
+            return;
+        }
+        busy.set(true);
+        action_error.set(None);
+        spawn_local(async move {
+            let result = client.set_mode(&id.get_value(), action.target()).await;
+            debounce.update_value(|d| d.settled(js_sys::Date::now()));
+            busy.set(false);
+            match result {
+                // `changed: false` is the idempotent answer to a repeat: just take the state.
+                Ok(c) => {
+                    let to = c.ai_mode;
+                    thread.update(|t| {
+                        if let Some(t) = t {
+                            t.apply_mode_response(c);
+                        }
+                    });
+                    announcer.announce(format!("Conversation is now answered by: {}", to.label()));
+                }
+                Err(e) => {
+                    session.check(&e);
+                    action_error.set(Some(e));
+                }
+            }
+        });
+    });
+
+    // Alt+T / Alt+R / Alt+C, as shown on the buttons.
+    let shortcuts = window_event_listener(leptos::ev::keydown, move |ev| {
+        if !ev.alt_key() || ev.ctrl_key() || ev.meta_key() {
+            return;
+        }
+        let Some(mode) = thread.with_untracked(|t| t.as_ref().map(Thread::mode)) else {
+            return;
+        };
+        let key = ev.key().to_ascii_lowercase();
+        let Some(action) = HandoffAction::ALL
+            .into_iter()
+            .find(|a| key.starts_with(a.shortcut()) && a.available_from(mode))
+        else {
+            return;
+        };
+        ev.prevent_default();
+        if action == HandoffAction::Close {
+            confirming.set(true);
+        } else {
+            act.run(action);
+        }
+    });
+    on_cleanup(move || shortcuts.remove());
+
+    let send = move |local_id: u64, text: String| {
+        let Some(client) = session.client.get_untracked() else {
+            return;
+        };
+        let Some((req, from, to)) = thread.with_untracked(|t| {
+            t.as_ref().map(|t| {
+                let (agent_number, remote) = t.parties();
+                let s = &t.conversation.summary;
+                (
+                    SendMessage {
+                        agent_id: s.agent_id.clone(),
+                        channel: s.channel,
+                        from_number: agent_number.clone(),
+                        to_number: remote.clone(),
+                        body: text.clone(),
+                    },
+                    agent_number,
+                    remote,
+                )
+            })
+        }) else {
+            return;
+        };
+        thread.update(|t| {
+            if let Some(t) = t {
+                t.begin_send(local_id, text.clone(), Utc::now());
+            }
+        });
+        spawn_local(async move {
+            let result = client.send_message(&req).await;
+            thread.update(|t| {
+                let Some(t) = t else { return };
+                match result {
+                    Ok(sent) => t.confirm_send(local_id, sent.into_message(text, from, to)),
+                    Err(e) => {
+                        session.check(&e);
+                        t.fail_send(local_id, e.user_message());
+                    }
+                }
+            });
+        });
+    };
+    let new_local_id = move || {
+        next_local.update_value(|n| *n += 1);
+        next_local.get_value()
+    };
+    let on_send = Callback::new(move |text: String| {
+        draft.set(String::new());
+        send(new_local_id(), text);
+    });
+    let on_retry = Callback::new(move |local_id: u64| {
+        let Some(p) = thread
+            .try_update(|t| t.as_mut().and_then(|t| t.discard_send(local_id)))
+            .flatten()
+        else {
+            return;
+        };
+        send(new_local_id(), p.body);
+    });
+    let on_edit = Callback::new(move |local_id: u64| {
+        if let Some(p) = thread
+            .try_update(|t| t.as_mut().and_then(|t| t.discard_send(local_id)))
+            .flatten()
+        {
+            draft.set(p.body);
+        }
+    });
+    let on_template = Callback::new(move |form: TemplateForm| {
+        let Some(client) = session.client.get_untracked() else {
+            return;
+        };
+        let Some((req, from, to)) = thread.with_untracked(|t| {
+            t.as_ref().map(|t| {
+                let (agent_number, remote) = t.parties();
+                let s = &t.conversation.summary;
+                (
+                    SendTemplate {
+                        agent_id: s.agent_id.clone(),
+                        channel: Channel::Whatsapp,
+                        from_number: agent_number.clone(),
+                        to_number: remote.clone(),
+                        template_name: form.name.clone(),
+                        language_code: form.language.clone(),
+                        parameters: form.parameters.clone(),
+                    },
+                    agent_number,
+                    remote,
+                )
+            })
+        }) else {
+            return;
+        };
+        action_error.set(None);
+        spawn_local(async move {
+            match client.send_template(&req).await {
+                Ok(sent) => {
+                    let body = format!("Template: {}", form.name);
+                    thread.update(|t| {
+                        if let Some(t) = t {
+                            t.confirm_send(0, sent.into_message(body, from, to));
+                        }
+                    });
+                    announcer.announce("Template sent");
+                }
+                Err(e) => {
+                    session.check(&e);
+                    action_error.set(Some(e));
+                }
+            }
+        });
+    });
+
+    view! {
+        {move || match (error.get(), thread.with(Option::is_some)) {
+            (Some(ApiError::NotFound(_)), _) => view! {
+                <section id="not-found" class="centered">
+                    <h2>"Conversation not found"</h2>
+                    <p>"It may have been removed, or the link is wrong."</p>
+                    <A href="/conversations" attr:id="back-to-inbox">"Back to the inbox"</A>
+                </section>
+            }.into_any(),
+            (Some(e), false) => view! {
+                <ErrorBanner error=e on_retry=Callback::new(move |_| load())/>
+            }.into_any(),
+            (_, false) => view! { <p class="loading" role="status">"Loading conversation…"</p> }.into_any(),
+            (_, true) => view! {
+                <ThreadLoaded
+                    thread=thread
+                    action_error=action_error
+                    busy=busy
+                    confirming=confirming
+                    draft=draft
+                    loading_older=loading_older
+                    act=act
+                    load_older=load_older
+                    on_send=on_send
+                    on_retry=on_retry
+                    on_edit=on_edit
+                    on_template=on_template
+                />
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn ThreadLoaded(
+    thread: RwSignal<Option<Thread>>,
+    action_error: RwSignal<Option<ApiError>>,
+    busy: RwSignal<bool>,
+    confirming: RwSignal<bool>,
+    draft: RwSignal<String>,
+    loading_older: RwSignal<bool>,
+    act: Callback<HandoffAction>,
+    load_older: Callback<()>,
+    on_send: Callback<String>,
+    on_retry: Callback<u64>,
+    on_edit: Callback<u64>,
+    on_template: Callback<TemplateForm>,
+) -> impl IntoView {
+    let field = move |f: fn(&Thread) -> _| Signal::derive(move || thread.with(|t| t.as_ref().map(f)));
+    let mode = Signal::derive(move || thread.with(|t| t.as_ref().map_or(AiMode::Unknown, Thread::mode)));
+    let summary = thread.with_untracked(|t| t.as_ref().map(|t| t.conversation.summary.clone()));
+    let Some(summary) = summary else {
+        return ().into_any();
+    };
+    let channel = summary.channel;
+    let remote = thread.with_untracked(|t| t.as_ref().map(|t| t.parties().1)).unwrap_or_default();
+    let expires_at = Signal::derive(move || {
+        thread.with(|t| t.as_ref().and_then(|t| t.conversation.summary.window_expires_at))
+    });
+    let opt_out = Signal::derive(move || thread.with(|t| t.as_ref().is_some_and(|t| t.conversation.summary.opt_out)));
+    let window_warning = Signal::derive(move || field(|t| t.window_warning).get().unwrap_or(false));
+
+    view! {
+        <article id="thread" data-conversation-id=summary.conversation_id.to_string()>
+            <header class="thread-header">
+                <A href="/conversations" attr:class="back-link">"← All conversations"</A>
+                <h2 class="remote-number">{remote}</h2>
+                <ChannelBadge channel=channel/>
+                <ModeBadge mode=mode/>
+                <WindowBadge channel=channel expires_at=expires_at/>
+                <span class="agent">{format!("Agent {}", summary.agent_id)}</span>
+            </header>
+            {move || opt_out.get().then(|| view! {
+                <p class="banner warn" id="opt-out-banner">"This number has opted out: messages to it are refused until the customer sends START."</p>
+            })}
+            <HandoffBar mode=mode busy=busy on_action=act confirming=confirming/>
+            {move || action_error.get().map(|e| view! {
+                <p class="banner error" id="action-error" role="alert">{e.user_message()}</p>
+            })}
+            <MessageList
+                thread=thread
+                loading_older=loading_older
+                on_load_older=load_older
+                on_retry=on_retry
+                on_edit=on_edit
+            />
+            <Composer
+                channel=channel
+                mode=mode
+                opt_out=opt_out
+                expires_at=expires_at
+                window_warning=window_warning
+                draft=draft
+                on_send=on_send
+                on_template=on_template
+            />
+        </article>
+    }
+    .into_any()
+}

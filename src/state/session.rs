@@ -1,0 +1,92 @@
+//! The signed-in session: configuration, the API client with the operator's key, and what the
+//! connect screen should say after the session ended.
+
+use super::config::Config;
+use super::storage::{self, Area};
+use crate::api::{ApiError, Client};
+use leptos::prelude::*;
+use std::sync::Arc;
+
+const KEY_ITEM: &str = "voicebip.key";
+const BASE_ITEM: &str = "voicebip.base";
+
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub config: RwSignal<Option<Config>>,
+    pub client: RwSignal<Option<Client>>,
+    /// Shown on the connect screen: why the operator is there (e.g. the key was refused).
+    pub notice: RwSignal<Option<String>>,
+    /// Seconds until a rate-limited or failed read is retried; 0 when not waiting.
+    pub retry_wait: RwSignal<u32>,
+}
+
+impl Session {
+    pub fn new() -> Self {
+        Session {
+            config: RwSignal::new(None),
+            client: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            retry_wait: RwSignal::new(0),
+        }
+    }
+
+    /// The API base URL: what the operator last used on this device, else the configuration's.
+    pub fn remembered_base(&self) -> Option<String> {
+        storage::get(Area::Session, BASE_ITEM).or_else(|| storage::get(Area::Local, BASE_ITEM))
+    }
+
+    pub fn make_client(&self, base: &str, key: &str) -> Client {
+        let wait = self.retry_wait;
+        Client::new(base, key).with_wait_notifier(Arc::new(move |secs| wait.set(secs)))
+    }
+
+    /// Restores a stored key at start-up.
+    pub fn restore(&self, config: &Config) {
+        let stored = storage::get(Area::Session, KEY_ITEM)
+            .map(|k| (k, Area::Session))
+            .or_else(|| storage::get(Area::Local, KEY_ITEM).map(|k| (k, Area::Local)));
+        if let Some((key, area)) = stored {
+            let base = storage::get(area, BASE_ITEM).unwrap_or_else(|| config.api_base_url.clone());
+            self.client.set(Some(self.make_client(&base, &key)));
+        }
+    }
+
+    /// Keeps a checked key: for the tab only, or on this device when the operator asked.
+    pub fn sign_in(&self, client: Client, key: &str, remember: bool) {
+        let area = if remember { Area::Local } else { Area::Session };
+        forget_key();
+        storage::set(area, KEY_ITEM, key);
+        storage::set(area, BASE_ITEM, client.base());
+        self.notice.set(None);
+        self.client.set(Some(client));
+    }
+
+    pub fn sign_out(&self, notice: Option<String>) {
+        forget_key();
+        self.client.set(None);
+        self.notice.set(notice);
+    }
+
+    /// The one place a refused key ends the session, whichever request found out.
+    pub fn check(&self, error: &ApiError) {
+        if matches!(error, ApiError::Unauthenticated(_)) {
+            self.sign_out(Some(error.user_message()));
+        }
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn forget_key() {
+    for area in [Area::Session, Area::Local] {
+        storage::remove(area, KEY_ITEM);
+    }
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}

@@ -1,0 +1,37 @@
+//! Thin, failure-tolerant access to Web Storage (it can be disabled, full, or absent in a
+//! sandboxed iframe: then the console simply doesn't remember).
+
+use web_sys::Storage;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// Gone when the tab closes.
+    Session,
+    /// Kept on this device.
+    Local,
+}
+
+fn area(which: Area) -> Option<Storage> {
+    let window = web_sys::window()?;
+    match which {
+        Area::Session => window.session_storage().ok().flatten(),
+        Area::Local => window.local_storage().ok().flatten(),
+    }
+}
+
+pub fn get(which: Area, key: &str) -> Option<String> {
+    area(which)?.get_item(key).ok().flatten()
+}
+
+pub fn set(which: Area, key: &str, value: &str) {
+    if let Some(s) = area(which) {
+        // A full or disabled store only costs the operator the convenience.
+        let _ = s.set_item(key, value);
+    }
+}
+
+pub fn remove(which: Area, key: &str) {
+    if let Some(s) = area(which) {
+        let _ = s.remove_item(key);
+    }
+}
