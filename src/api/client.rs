@@ -110,15 +110,19 @@ impl Client {
     /// `POST /v1/messages`. Never retried on a 5xx or network failure.
     pub async fn send_message(&self, req: &SendMessage) -> Result<SentMessage, ApiError> {
         let url = self.url("/messages");
-        self.with_retries(false, || with_json(self.authorized(Request::post(&url)), req))
-            .await
+        self.with_retries(false, || {
+            with_json(self.authorized(Request::post(&url)), req)
+        })
+        .await
     }
 
     /// `POST /v1/messages/template`.
     pub async fn send_template(&self, req: &SendTemplate) -> Result<SentMessage, ApiError> {
         let url = self.url("/messages/template");
-        self.with_retries(false, || with_json(self.authorized(Request::post(&url)), req))
-            .await
+        self.with_retries(false, || {
+            with_json(self.authorized(Request::post(&url)), req)
+        })
+        .await
     }
 
     /// The stream URL. Browsers cannot set headers on an `EventSource`, so the contract takes the
@@ -126,7 +130,10 @@ impl Client {
     pub fn stream_url(&self, id: &ConversationId) -> String {
         format!(
             "{}?token={}",
-            self.url(&format!("/conversations/{}/stream", encode_component(id.as_str()))),
+            self.url(&format!(
+                "/conversations/{}/stream",
+                encode_component(id.as_str())
+            )),
             encode_component(&self.key)
         )
     }

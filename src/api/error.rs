@@ -66,7 +66,9 @@ impl ApiError {
                 "The API key was not accepted. It may be wrong, revoked or expired: enter it again."
                     .into()
             }
-            ApiError::NotFound(_) => "Not found: it may have been removed, or the link is wrong.".into(),
+            ApiError::NotFound(_) => {
+                "Not found: it may have been removed, or the link is wrong.".into()
+            }
             ApiError::RateLimited { retry_after_secs } => {
                 format!("Too many requests right now; retrying in {retry_after_secs} s.")
             }
@@ -86,9 +88,7 @@ impl ApiError {
             ApiError::Network(_) => {
                 "Could not reach Voicebip. Check the connection and the API URL.".into()
             }
-            ApiError::Malformed(_) => {
-                "Voicebip sent an answer the console could not read.".into()
-            }
+            ApiError::Malformed(_) => "Voicebip sent an answer the console could not read.".into(),
         }
     }
 }
@@ -105,21 +105,32 @@ mod tests {
 
     #[test]
     fn maps_statuses_and_bodies() {
-        let body = r#"{"error_code":"WINDOW_CLOSED","message":"window closed","request_id":"req_1"}"#;
+        let body =
+            r#"{"error_code":"WINDOW_CLOSED","message":"window closed","request_id":"req_1"}"#;
         assert!(matches!(
             ApiError::from_response(422, None, body),
             ApiError::Rejected { ref code, .. } if code == "WINDOW_CLOSED"
         ));
         assert_eq!(
             ApiError::from_response(429, Some(" 7 "), ""),
-            ApiError::RateLimited { retry_after_secs: 7 }
+            ApiError::RateLimited {
+                retry_after_secs: 7
+            }
         );
         assert_eq!(
             ApiError::from_response(429, Some("soon"), "<html>"),
-            ApiError::RateLimited { retry_after_secs: DEFAULT_RETRY_AFTER_SECS }
+            ApiError::RateLimited {
+                retry_after_secs: DEFAULT_RETRY_AFTER_SECS
+            }
         );
-        assert_eq!(ApiError::from_response(503, None, "<html>"), ApiError::Server { status: 503 });
-        assert!(matches!(ApiError::from_response(401, None, "{}"), ApiError::Unauthenticated(_)));
+        assert_eq!(
+            ApiError::from_response(503, None, "<html>"),
+            ApiError::Server { status: 503 }
+        );
+        assert!(matches!(
+            ApiError::from_response(401, None, "{}"),
+            ApiError::Unauthenticated(_)
+        ));
         assert!(matches!(
             ApiError::from_response(400, None, "not json"),
             ApiError::Rejected { ref code, .. } if code == "HTTP_400"

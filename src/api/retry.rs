@@ -29,13 +29,29 @@ pub fn backoff_ms(attempt: u32) -> u32 {
         .min(MAX_BACKOFF_MS)
 }
 
+/// A reconnect delay: the capped backoff, spread by `random` in `[0, 1)` over its upper half so
+/// that many consoles dropped at once don't all come back in the same instant.
+pub fn jittered_ms(attempt: u32, random: f64) -> u32 {
+    let base = backoff_ms(attempt) as f64;
+    (base * (0.5 + 0.5 * random.clamp(0.0, 1.0))) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn jitter_stays_within_half_to_full_backoff() {
+        assert_eq!(jittered_ms(3, 0.0), 1000);
+        assert_eq!(jittered_ms(3, 0.999_999), 1999);
+        assert_eq!(jittered_ms(40, 1.0), MAX_BACKOFF_MS);
+    }
+
+    #[test]
     fn honours_retry_after_then_gives_up() {
-        let e = ApiError::RateLimited { retry_after_secs: 2 };
+        let e = ApiError::RateLimited {
+            retry_after_secs: 2,
+        };
         assert_eq!(delay_ms(&e, 1, false), Some(2000));
         assert_eq!(delay_ms(&e, MAX_RETRIES, true), Some(2000));
         assert_eq!(delay_ms(&e, MAX_RETRIES + 1, true), None);
@@ -45,8 +61,14 @@ mod tests {
     fn never_resends_a_write_after_a_server_or_network_error() {
         assert_eq!(delay_ms(&ApiError::Server { status: 503 }, 1, false), None);
         assert_eq!(delay_ms(&ApiError::Network("x".into()), 1, false), None);
-        assert_eq!(delay_ms(&ApiError::Server { status: 503 }, 1, true), Some(500));
-        assert_eq!(delay_ms(&ApiError::Network("x".into()), 2, true), Some(1000));
+        assert_eq!(
+            delay_ms(&ApiError::Server { status: 503 }, 1, true),
+            Some(500)
+        );
+        assert_eq!(
+            delay_ms(&ApiError::Network("x".into()), 2, true),
+            Some(1000)
+        );
     }
 
     #[test]

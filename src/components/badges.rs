@@ -8,7 +8,10 @@ use leptos::prelude::*;
 
 #[component]
 pub fn ChannelBadge(channel: Channel) -> impl IntoView {
-    let class = format!("badge channel-badge channel-{}", channel.as_param().unwrap_or("other"));
+    let class = format!(
+        "badge channel-badge channel-{}",
+        channel.as_param().unwrap_or("other")
+    );
     view! { <span class=class>{channel.label()}</span> }
 }
 

@@ -33,7 +33,13 @@ pub fn ConversationList(
     let total = Memo::new(move |_| inbox.with(|i| i.items().len()));
     let has_more = Memo::new(move |_| inbox.with(|i| matches!(i.cursor, Cursor::More(_))));
     let range = Memo::new(move |_| {
-        visible_range(scroll_top.get(), viewport.get(), ROW_HEIGHT, total.get(), OVERSCAN)
+        visible_range(
+            scroll_top.get(),
+            viewport.get(),
+            ROW_HEIGHT,
+            total.get(),
+            OVERSCAN,
+        )
     });
 
     let measure = move || {

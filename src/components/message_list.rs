@@ -18,7 +18,11 @@ impl Line {
     fn key(&self) -> String {
         match self {
             Line::Message(m) => format!("m:{}:{}", m.message_id, m.status.label()),
-            Line::Mode(r) => format!("h:{}:{}", r.timestamp.timestamp_millis(), r.to_mode.as_param()),
+            Line::Mode(r) => format!(
+                "h:{}:{}",
+                r.timestamp.timestamp_millis(),
+                r.to_mode.as_param()
+            ),
         }
     }
 }
@@ -26,7 +30,11 @@ impl Line {
 fn lines(thread: &Thread) -> Vec<Line> {
     // History older than the oldest loaded message belongs to pages not fetched yet.
     let oldest = thread.messages().next().map(|m| m.created_at);
-    let cutoff = if thread.older_token.is_some() { oldest } else { None };
+    let cutoff = if thread.older_token.is_some() {
+        oldest
+    } else {
+        None
+    };
     let mut lines: Vec<(DateTime<Utc>, Line)> = thread
         .messages()
         .map(|m| (m.created_at, Line::Message(m.clone())))
@@ -71,7 +79,8 @@ pub fn MessageList(
     let pending = Memo::new(move |_| {
         thread.with(|t| t.as_ref().map(|t| t.pending().to_vec()).unwrap_or_default())
     });
-    let has_older = Memo::new(move |_| thread.with(|t| t.as_ref().is_some_and(|t| t.older_token.is_some())));
+    let has_older =
+        Memo::new(move |_| thread.with(|t| t.as_ref().is_some_and(|t| t.older_token.is_some())));
     // Distance from the bottom before the last change, so an older page prepended above keeps the
     // operator's place, and a new message at the bottom follows only if they were at the bottom.
     let from_bottom = StoredValue::new(0.0f64);
@@ -80,9 +89,14 @@ pub fn MessageList(
         all_lines.track();
         pending.track();
         if let Some(el) = scroller.get() {
-            let target = el.scroll_height() as f64 - el.client_height() as f64 - from_bottom.get_value();
+            let target =
+                el.scroll_height() as f64 - el.client_height() as f64 - from_bottom.get_value();
             let stick = from_bottom.get_value() < 48.0;
-            el.set_scroll_top(if stick { el.scroll_height() } else { target.max(0.0) as i32 });
+            el.set_scroll_top(if stick {
+                el.scroll_height()
+            } else {
+                target.max(0.0) as i32
+            });
         }
     });
 
@@ -174,13 +188,21 @@ fn MessageItem(message: Message) -> impl IntoView {
 }
 
 #[component]
-fn PendingItem(pending: PendingSend, on_retry: Callback<u64>, on_edit: Callback<u64>) -> impl IntoView {
+fn PendingItem(
+    pending: PendingSend,
+    on_retry: Callback<u64>,
+    on_edit: Callback<u64>,
+) -> impl IntoView {
     let id = pending.local_id;
     let failed = match &pending.state {
         SendState::Sending => None,
         SendState::Failed(reason) => Some(reason.clone()),
     };
-    let state = if failed.is_some() { "failed" } else { "pending" };
+    let state = if failed.is_some() {
+        "failed"
+    } else {
+        "pending"
+    };
     view! {
         <li class=format!("message outbound local {state}") data-status=state data-local-id=id>
             <p class="message-body">{pending.body.clone()}</p>

@@ -153,26 +153,38 @@ mod tests {
         let read = r#"{"event_type":"message.read","conversation_id":"conv_1","payload":{"message_id":"msg_9"}}"#;
         assert!(matches!(
             decode(read, &conv()),
-            Ok(StreamEvent::Status { status: MessageStatus::Read, .. })
+            Ok(StreamEvent::Status {
+                status: MessageStatus::Read,
+                ..
+            })
         ));
         let mode = r#"{"event_type":"conversation.mode_changed","conversation_id":"conv_1",
             "timestamp":"2026-05-15T14:32:01Z",
             "payload":{"from_mode":"ai","to_mode":"human","actor_user_id":"usr_2"}}"#;
         assert!(matches!(
             decode(mode, &conv()),
-            Ok(StreamEvent::ModeChanged { to_mode: AiMode::Human, .. })
+            Ok(StreamEvent::ModeChanged {
+                to_mode: AiMode::Human,
+                ..
+            })
         ));
     }
 
     #[test]
     fn bad_frames_are_skipped_not_fatal() {
-        assert!(matches!(decode("not json", &conv()), Err(Skipped::Malformed(_))));
+        assert!(matches!(
+            decode("not json", &conv()),
+            Err(Skipped::Malformed(_))
+        ));
         assert_eq!(
             decode(r#"{"event_type":"agent.mood","payload":{}}"#, &conv()),
             Err(Skipped::UnknownType("agent.mood".into()))
         );
         assert_eq!(
-            decode(r#"{"event_type":"message.read","conversation_id":"conv_2","payload":{}}"#, &conv()),
+            decode(
+                r#"{"event_type":"message.read","conversation_id":"conv_2","payload":{}}"#,
+                &conv()
+            ),
             Err(Skipped::OtherConversation)
         );
         assert!(matches!(

@@ -156,7 +156,10 @@ mod tests {
     fn visible_range_is_bounded() {
         assert_eq!(visible_range(0.0, 700.0, 70.0, 10_000, 5), 0..16);
         assert_eq!(visible_range(70_000.0, 700.0, 70.0, 10_000, 5), 995..1016);
-        assert_eq!(visible_range(699_999.0, 700.0, 70.0, 10_000, 5), 9994..10_000);
+        assert_eq!(
+            visible_range(699_999.0, 700.0, 70.0, 10_000, 5),
+            9994..10_000
+        );
         assert_eq!(visible_range(0.0, 700.0, 70.0, 3, 5), 0..3);
         assert_eq!(visible_range(0.0, 700.0, 70.0, 0, 5), 0..0);
         let r = visible_range(123_456.0, 900.0, 70.0, 10_000, 8);
@@ -173,14 +176,21 @@ mod tests {
     }
 
     fn ids(inbox: &Inbox) -> Vec<&str> {
-        inbox.items().iter().map(|c| c.conversation_id.as_str()).collect()
+        inbox
+            .items()
+            .iter()
+            .map(|c| c.conversation_id.as_str())
+            .collect()
     }
 
     #[test]
     fn filters_round_trip_through_the_query() {
         let f = Filters::from_query(Some("agt_A b".into()), Some("whatsapp".into()));
         assert_eq!(f.to_query(), "?agent=agt_A%20b&channel=whatsapp");
-        assert_eq!(Filters::from_query(Some(String::new()), Some("fax".into())), Filters::default());
+        assert_eq!(
+            Filters::from_query(Some(String::new()), Some("fax".into())),
+            Filters::default()
+        );
         assert_eq!(Filters::default().to_query(), "");
     }
 
@@ -198,7 +208,10 @@ mod tests {
     #[test]
     fn refreshed_first_page_moves_active_conversations_up() {
         let mut inbox = Inbox::new(Filters::default());
-        inbox.append_page(vec![item("c1", "a"), item("c2", "a"), item("c3", "a")], Some("t".into()));
+        inbox.append_page(
+            vec![item("c1", "a"), item("c2", "a"), item("c3", "a")],
+            Some("t".into()),
+        );
         inbox.merge_first_page(vec![item("c3", "a"), item("c4", "a")]);
         assert_eq!(ids(&inbox), ["c3", "c4", "c1", "c2"]);
         assert_eq!(inbox.cursor, Cursor::More("t".into()));

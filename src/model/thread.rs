@@ -173,7 +173,11 @@ impl Thread {
                 message_id,
                 status,
                 error_code,
-            } => match self.keys.get(&message_id).and_then(|k| self.messages.get_mut(k)) {
+            } => match self
+                .keys
+                .get(&message_id)
+                .and_then(|k| self.messages.get_mut(k))
+            {
                 Some(m) => {
                     if advance(m, status, error_code) {
                         Change::StatusChanged
@@ -290,7 +294,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn at(min: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 5, 15, 12, min, 0).single().expect("valid")
+        Utc.with_ymd_and_hms(2026, 5, 15, 12, min, 0)
+            .single()
+            .expect("valid")
     }
 
     fn msg(id: &str, min: u32, direction: Direction, status: MessageStatus) -> Message {
@@ -334,7 +340,10 @@ mod tests {
         let mut t = Thread::new(conversation(page, Some("older")));
         assert_eq!(ids(&t), ["m2", "m3"]);
         assert_eq!(t.older_token.as_deref(), Some("older"));
-        t.merge_older(vec![msg("m1", 1, Direction::Inbound, MessageStatus::Received)], None);
+        t.merge_older(
+            vec![msg("m1", 1, Direction::Inbound, MessageStatus::Received)],
+            None,
+        );
         assert_eq!(ids(&t), ["m1", "m2", "m3"]);
         assert_eq!(t.older_token, None);
     }
@@ -342,20 +351,29 @@ mod tests {
     #[test]
     fn parties_come_from_the_messages_when_known() {
         let t = Thread::new(conversation(vec![], None));
-        assert_eq!(t.parties(), ("+2349012345678".into(), "+2348031234567".into()));
+        assert_eq!(
+            t.parties(),
+            ("+2349012345678".into(), "+2348031234567".into())
+        );
         // Here the agent's number is in `from_number`: an inbound message tells.
         let mut inbound = msg("m1", 1, Direction::Inbound, MessageStatus::Received);
         inbound.from_number = Some("+2349012345678".into());
         inbound.to_number = Some("+2348031234567".into());
         let t = Thread::new(conversation(vec![inbound], None));
-        assert_eq!(t.parties(), ("+2348031234567".into(), "+2349012345678".into()));
+        assert_eq!(
+            t.parties(),
+            ("+2348031234567".into(), "+2349012345678".into())
+        );
     }
 
     #[test]
     fn the_same_message_twice_shows_once() {
         let mut t = Thread::new(conversation(vec![], None));
         let m = msg("m1", 1, Direction::Inbound, MessageStatus::Received);
-        assert!(matches!(t.apply(StreamEvent::Message(m.clone())), Change::NewInbound(_)));
+        assert!(matches!(
+            t.apply(StreamEvent::Message(m.clone())),
+            Change::NewInbound(_)
+        ));
         assert_eq!(t.apply(StreamEvent::Message(m.clone())), Change::None);
         t.merge_latest(conversation(vec![m], None));
         assert_eq!(t.len(), 1);
@@ -379,7 +397,10 @@ mod tests {
             vec![msg("m1", 1, Direction::Outbound, MessageStatus::Sent)],
             None,
         ));
-        assert_eq!(t.messages().next().map(|m| m.status), Some(MessageStatus::Read));
+        assert_eq!(
+            t.messages().next().map(|m| m.status),
+            Some(MessageStatus::Read)
+        );
     }
 
     #[test]
@@ -396,7 +417,10 @@ mod tests {
         assert_eq!(t.apply(early), Change::None);
         t.confirm_send(7, msg("m9", 5, Direction::Outbound, MessageStatus::Queued));
         assert!(t.pending().is_empty());
-        assert_eq!(t.messages().next().map(|m| m.status), Some(MessageStatus::Delivered));
+        assert_eq!(
+            t.messages().next().map(|m| m.status),
+            Some(MessageStatus::Delivered)
+        );
     }
 
     #[test]
@@ -404,8 +428,14 @@ mod tests {
         let mut t = Thread::new(conversation(vec![], None));
         t.begin_send(1, "keep me".into(), at(1));
         t.fail_send(1, "Network error".into());
-        assert_eq!(t.pending()[0].state, SendState::Failed("Network error".into()));
-        assert_eq!(t.discard_send(1).map(|p| p.body), Some("keep me".to_owned()));
+        assert_eq!(
+            t.pending()[0].state,
+            SendState::Failed("Network error".into())
+        );
+        assert_eq!(
+            t.discard_send(1).map(|p| p.body),
+            Some("keep me".to_owned())
+        );
     }
 
     #[test]

@@ -37,7 +37,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn t(h: u32, m: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 5, 15, h, m, 0).single().expect("valid")
+        Utc.with_ymd_and_hms(2026, 5, 15, h, m, 0)
+            .single()
+            .expect("valid")
     }
 
     #[test]
@@ -47,7 +49,10 @@ mod tests {
         assert_eq!(relative(t(9, 55), t(10, 0)), "5 min ago");
         assert_eq!(relative(t(7, 0), t(10, 0)), "3 h ago");
         assert_eq!(relative(t(10, 0) - Duration::days(2), t(10, 0)), "2 d ago");
-        assert_eq!(relative(t(10, 0) - Duration::days(40), t(10, 0)), "2026-04-05");
+        assert_eq!(
+            relative(t(10, 0) - Duration::days(40), t(10, 0)),
+            "2026-04-05"
+        );
     }
 
     #[test]

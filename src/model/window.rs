@@ -10,8 +10,12 @@ pub const CLOSING_SOON: Duration = Duration::minutes(60);
 pub enum WindowState {
     /// SMS has no window.
     NotApplicable,
-    Open { remaining: Duration },
-    ClosingSoon { remaining: Duration },
+    Open {
+        remaining: Duration,
+    },
+    ClosingSoon {
+        remaining: Duration,
+    },
     /// Expired, or WhatsApp without any inbound message yet: only templates can be sent.
     Expired,
 }
@@ -66,7 +70,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 5, 15, 12, 0, 0).single().expect("valid")
+        Utc.with_ymd_and_hms(2026, 5, 15, 12, 0, 0)
+            .single()
+            .expect("valid")
     }
 
     #[test]
@@ -84,13 +90,20 @@ mod tests {
         assert!(open.allows_free_form());
         assert_eq!(open.describe(), "Window closes in 5 h 0 min");
 
-        let closing = WindowState::of(Channel::Whatsapp, Some(now() + Duration::minutes(59)), now());
+        let closing = WindowState::of(
+            Channel::Whatsapp,
+            Some(now() + Duration::minutes(59)),
+            now(),
+        );
         assert_eq!(closing.key(), "closing");
 
         let expired = WindowState::of(Channel::Whatsapp, Some(now()), now());
         assert_eq!(expired, WindowState::Expired);
         assert!(!expired.allows_free_form());
 
-        assert_eq!(WindowState::of(Channel::Whatsapp, None, now()), WindowState::Expired);
+        assert_eq!(
+            WindowState::of(Channel::Whatsapp, None, now()),
+            WindowState::Expired
+        );
     }
 }

@@ -43,7 +43,9 @@ pub fn ConnectPage() -> impl IntoView {
         let client = session.make_client(b.trim(), &k);
         let navigate = navigate.clone();
         spawn_local(async move {
-            let result = client.list_conversations(&Filters::default(), None, 1).await;
+            let result = client
+                .list_conversations(&Filters::default(), None, 1)
+                .await;
             checking.set(false);
             match result {
                 Ok(_) => {

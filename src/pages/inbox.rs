@@ -21,9 +21,8 @@ pub fn InboxPage() -> impl IntoView {
     let params = use_params_map();
     let navigate = use_navigate();
 
-    let filters = Memo::new(move |_| {
-        query.with(|q| Filters::from_query(q.get("agent"), q.get("channel")))
-    });
+    let filters =
+        Memo::new(move |_| query.with(|q| Filters::from_query(q.get("agent"), q.get("channel"))));
     let query_string = Signal::derive(move || filters.with(Filters::to_query));
     let selected = Signal::derive(move || params.with(|p| p.get("id").map(ConversationId)));
 
@@ -58,7 +57,9 @@ pub fn InboxPage() -> impl IntoView {
             }
             loading.set(false);
             match result {
-                Ok(page) => inbox.update(|i| i.append_page(page.conversations, page.next_page_token)),
+                Ok(page) => {
+                    inbox.update(|i| i.append_page(page.conversations, page.next_page_token))
+                }
                 Err(e) => {
                     session.check(&e);
                     error.set(Some(e));

@@ -6,8 +6,10 @@ use crate::components::badges::{ChannelBadge, ModeBadge, WindowBadge};
 use crate::components::composer::{Composer, TemplateForm};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::handoff_bar::HandoffBar;
-use crate::components::message_list::MessageList;
+use crate::components::message_list::{describe_mode_change, MessageList};
+use crate::live::{follow, ConnectionStatus, Handlers, LinkState, StreamHandle};
 use crate::model::handoff::{Debounce, HandoffAction};
+use crate::model::thread::Change;
 use crate::model::thread::Thread;
 use crate::model::{AiMode, Channel, ConversationId};
 use crate::state::drafts;
@@ -60,6 +62,45 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
     };
     load();
+
+    // Exactly one stream per open thread; it closes when this view goes away.
+    let link = RwSignal::new(LinkState::Connecting);
+    let skipped = RwSignal::new(0u32);
+    let stream = StoredValue::new_local(None::<StreamHandle>);
+    if let Some(client) = session.client.get_untracked() {
+        let handle = follow(
+            client.stream_url(&id.get_value()),
+            id.get_value(),
+            Handlers {
+                on_event: Box::new(move |event| {
+                    let change = thread
+                        .try_update(|t| t.as_mut().map(|t| t.apply(event)))
+                        .flatten();
+                    match change {
+                        Some(Change::NewInbound(m)) => announcer.announce(format!(
+                            "New message from the customer: {}",
+                            m.body.unwrap_or_default()
+                        )),
+                        Some(Change::ModeChanged(row)) => {
+                            announcer.announce(describe_mode_change(&row))
+                        }
+                        _ => {}
+                    }
+                }),
+                // No replay after a reconnect: refetch the newest page and merge it.
+                on_open: Box::new(load),
+                on_skipped: Box::new(move |_| skipped.update(|n| *n += 1)),
+                on_unauthorized: Box::new(move || {
+                    session.sign_out(Some(
+                        "The live stream refused the API key. Enter it again.".into(),
+                    ))
+                }),
+                on_state: Box::new(move |s| link.set(s)),
+            },
+        );
+        stream.set_value(Some(handle));
+    }
+    on_cleanup(move || stream.update_value(|s| drop(s.take())));
 
     Effect::new(move |_| draft.with(|d| drafts::save(&id.get_value(), d)));
 
@@ -279,6 +320,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             (_, true) => view! {
                 <ThreadLoaded
                     thread=thread
+                    link=link
+                    skipped=skipped
                     action_error=action_error
                     busy=busy
                     confirming=confirming
@@ -299,6 +342,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
 #[component]
 fn ThreadLoaded(
     thread: RwSignal<Option<Thread>>,
+    link: RwSignal<LinkState>,
+    skipped: RwSignal<u32>,
     action_error: RwSignal<Option<ApiError>>,
     busy: RwSignal<bool>,
     confirming: RwSignal<bool>,
@@ -311,18 +356,27 @@ fn ThreadLoaded(
     on_edit: Callback<u64>,
     on_template: Callback<TemplateForm>,
 ) -> impl IntoView {
-    let field = move |f: fn(&Thread) -> _| Signal::derive(move || thread.with(|t| t.as_ref().map(f)));
-    let mode = Signal::derive(move || thread.with(|t| t.as_ref().map_or(AiMode::Unknown, Thread::mode)));
+    let field =
+        move |f: fn(&Thread) -> _| Signal::derive(move || thread.with(|t| t.as_ref().map(f)));
+    let mode =
+        Signal::derive(move || thread.with(|t| t.as_ref().map_or(AiMode::Unknown, Thread::mode)));
     let summary = thread.with_untracked(|t| t.as_ref().map(|t| t.conversation.summary.clone()));
     let Some(summary) = summary else {
         return ().into_any();
     };
     let channel = summary.channel;
-    let remote = thread.with_untracked(|t| t.as_ref().map(|t| t.parties().1)).unwrap_or_default();
+    let remote = thread
+        .with_untracked(|t| t.as_ref().map(|t| t.parties().1))
+        .unwrap_or_default();
     let expires_at = Signal::derive(move || {
-        thread.with(|t| t.as_ref().and_then(|t| t.conversation.summary.window_expires_at))
+        thread.with(|t| {
+            t.as_ref()
+                .and_then(|t| t.conversation.summary.window_expires_at)
+        })
     });
-    let opt_out = Signal::derive(move || thread.with(|t| t.as_ref().is_some_and(|t| t.conversation.summary.opt_out)));
+    let opt_out = Signal::derive(move || {
+        thread.with(|t| t.as_ref().is_some_and(|t| t.conversation.summary.opt_out))
+    });
     let window_warning = Signal::derive(move || field(|t| t.window_warning).get().unwrap_or(false));
 
     view! {
@@ -334,6 +388,10 @@ fn ThreadLoaded(
                 <ModeBadge mode=mode/>
                 <WindowBadge channel=channel expires_at=expires_at/>
                 <span class="agent">{format!("Agent {}", summary.agent_id)}</span>
+                <ConnectionStatus state=link/>
+                <span class="visually-hidden" id="skipped-frames" data-count=move || skipped.get()>
+                    {move || format!("{} stream frames skipped", skipped.get())}
+                </span>
             </header>
             {move || opt_out.get().then(|| view! {
                 <p class="banner warn" id="opt-out-banner">"This number has opted out: messages to it are refused until the customer sends START."</p>

@@ -56,7 +56,9 @@ impl Config {
             Ok(c) => (c, None),
             Err(e) => (
                 Config::default(),
-                Some(format!("config.json could not be read ({e}); using defaults.")),
+                Some(format!(
+                    "config.json could not be read ({e}); using defaults."
+                )),
             ),
         }
     }
@@ -68,7 +70,8 @@ mod tests {
 
     #[test]
     fn partial_config_takes_defaults() {
-        let c: Config = serde_json::from_str(r#"{"api_base_url":"/v1","extra":1}"#).expect("parses");
+        let c: Config =
+            serde_json::from_str(r#"{"api_base_url":"/v1","extra":1}"#).expect("parses");
         assert_eq!(c.api_base_url, "/v1");
         assert_eq!(c.inbox_poll_seconds, 10);
         assert!(c.embed_allowed_origins.is_empty());

@@ -1,0 +1,285 @@
+//! One `EventSource` per open thread, authenticated with `?token=` (browsers cannot set headers on
+//! it). On failure it reconnects with capped, jittered backoff and asks the page to refetch the
+//! newest messages, since the stream promises no replay. Dropping the handle closes it.
+
+use super::status::LinkState;
+use crate::api::retry::jittered_ms;
+use crate::model::events::{decode, Skipped, StreamEvent};
+use crate::model::ConversationId;
+use gloo_timers::callback::Timeout;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{EventSource, MessageEvent};
+
+/// What the stream reports to the page.
+pub struct Handlers {
+    pub on_event: Box<dyn Fn(StreamEvent)>,
+    /// The stream (re)opened: fetch the newest page and merge it to fill any gap.
+    pub on_open: Box<dyn Fn()>,
+    pub on_skipped: Box<dyn Fn(Skipped)>,
+    /// The key was refused: stop, and let the page end the session.
+    pub on_unauthorized: Box<dyn Fn()>,
+    pub on_state: Box<dyn Fn(LinkState)>,
+}
+
+struct Inner {
+    url: String,
+    id: ConversationId,
+    handlers: Rc<Handlers>,
+    source: Option<EventSource>,
+    // Kept alive as long as the source uses them.
+    callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+    window_callbacks: Vec<(&'static str, Closure<dyn FnMut(web_sys::Event)>)>,
+    retry: Option<Timeout>,
+    countdown: Option<gloo_timers::callback::Interval>,
+    attempt: u32,
+    closed: bool,
+}
+
+/// Closes the stream when dropped.
+pub struct StreamHandle(Rc<RefCell<Inner>>);
+
+impl StreamHandle {
+    pub fn close(&self) {
+        let window_callbacks = {
+            let mut inner = self.0.borrow_mut();
+            inner.closed = true;
+            inner.shutdown_source();
+            inner.retry = None;
+            inner.countdown = None;
+            std::mem::take(&mut inner.window_callbacks)
+        };
+        if let Some(w) = web_sys::window() {
+            for (name, cb) in &window_callbacks {
+                let _ = w.remove_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
+            }
+        }
+    }
+}
+
+impl Drop for StreamHandle {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl Inner {
+    fn shutdown_source(&mut self) {
+        if let Some(es) = self.source.take() {
+            es.set_onopen(None);
+            es.set_onmessage(None);
+            es.set_onerror(None);
+            es.close();
+        }
+        // One of these closures may be running right now (closing from inside a handler):
+        // dropping it mid-call is an error, so drop them after the current task.
+        let callbacks = std::mem::take(&mut self.callbacks);
+        if !callbacks.is_empty() {
+            Timeout::new(0, move || drop(callbacks)).forget();
+        }
+    }
+
+    fn handlers(inner: &Rc<RefCell<Inner>>) -> Rc<Handlers> {
+        // Handlers run without a borrow held: they may close this very stream.
+        inner.borrow().handlers.clone()
+    }
+}
+
+pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHandle {
+    let inner = Rc::new(RefCell::new(Inner {
+        url,
+        id,
+        handlers: Rc::new(handlers),
+        source: None,
+        callbacks: Vec::new(),
+        window_callbacks: Vec::new(),
+        retry: None,
+        countdown: None,
+        attempt: 0,
+        closed: false,
+    }));
+    watch_network(&inner);
+    if is_online() {
+        open(&inner);
+    } else {
+        (Inner::handlers(&inner).on_state)(LinkState::Offline);
+    }
+    StreamHandle(inner)
+}
+
+fn is_online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+fn open(inner: &Rc<RefCell<Inner>>) {
+    let url = {
+        let mut me = inner.borrow_mut();
+        if me.closed {
+            return;
+        }
+        me.shutdown_source();
+        me.retry = None;
+        me.countdown = None;
+        me.url.clone()
+    };
+    (Inner::handlers(inner).on_state)(LinkState::Connecting);
+    let Ok(es) = EventSource::new(&url) else {
+        schedule_reconnect(inner);
+        return;
+    };
+
+    let weak = Rc::downgrade(inner);
+    let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        let Some(inner) = weak.upgrade() else { return };
+        inner.borrow_mut().attempt = 0;
+        let h = Inner::handlers(&inner);
+        (h.on_state)(LinkState::Live);
+        (h.on_open)();
+    });
+    let weak = Rc::downgrade(inner);
+    let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+        let Some(inner) = weak.upgrade() else { return };
+        let Some(data) = ev
+            .dyn_ref::<MessageEvent>()
+            .and_then(|m| m.data().as_string())
+        else {
+            return;
+        };
+        let decoded = decode(&data, &inner.borrow().id);
+        let h = Inner::handlers(&inner);
+        match decoded {
+            Ok(event) => (h.on_event)(event),
+            Err(skipped) => (h.on_skipped)(skipped),
+        }
+    });
+    let weak = Rc::downgrade(inner);
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+        let Some(inner) = weak.upgrade() else { return };
+        // An `event: error` frame from the server carries data; a connection failure does not.
+        let frame = ev
+            .dyn_ref::<MessageEvent>()
+            .and_then(|m| m.data().as_string());
+        if let Some(data) = frame {
+            if data.contains("UNAUTHENTICATED") {
+                unauthorized(&inner);
+                return;
+            }
+        }
+        let closed_for_good = inner
+            .borrow()
+            .source
+            .as_ref()
+            .is_some_and(|es| es.ready_state() == EventSource::CLOSED);
+        inner.borrow_mut().shutdown_source();
+        if closed_for_good {
+            // The browser gave up (an HTTP error status, which EventSource hides): ask the same URL
+            // what the status was, so a refused key ends the session instead of retrying forever.
+            probe_then_reconnect(inner);
+        } else {
+            schedule_reconnect(&inner);
+        }
+    });
+
+    es.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    es.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    // Named `error` frames arrive as events of type "error" too, via the same handler.
+    let mut me = inner.borrow_mut();
+    me.callbacks = vec![on_open, on_message, on_error];
+    me.source = Some(es);
+}
+
+fn unauthorized(inner: &Rc<RefCell<Inner>>) {
+    {
+        let mut me = inner.borrow_mut();
+        me.closed = true;
+        me.shutdown_source();
+    }
+    (Inner::handlers(inner).on_unauthorized)();
+}
+
+fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
+    let url = inner.borrow().url.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let abort = web_sys::AbortController::new().ok();
+        let request = gloo_net::http::Request::get(&url)
+            .abort_signal(abort.as_ref().map(|a| a.signal()).as_ref());
+        let status = request.send().await.map(|r| r.status()).ok();
+        if let Some(a) = abort {
+            // Only the status was wanted; don't hold a second stream open.
+            a.abort();
+        }
+        if status == Some(401) {
+            unauthorized(&inner);
+        } else {
+            schedule_reconnect(&inner);
+        }
+    });
+}
+
+fn schedule_reconnect(inner: &Rc<RefCell<Inner>>) {
+    if inner.borrow().closed {
+        return;
+    }
+    if !is_online() {
+        (Inner::handlers(inner).on_state)(LinkState::Offline);
+        return;
+    }
+    let delay = {
+        let mut me = inner.borrow_mut();
+        me.attempt += 1;
+        jittered_ms(me.attempt, js_sys::Math::random())
+    };
+    let deadline = js_sys::Date::now() + delay as f64;
+    let report = {
+        let weak = Rc::downgrade(inner);
+        move || {
+            if let Some(inner) = weak.upgrade() {
+                let left = ((deadline - js_sys::Date::now()) / 1000.0).ceil().max(0.0) as u32;
+                (Inner::handlers(&inner).on_state)(LinkState::Reconnecting { in_secs: left });
+            }
+        }
+    };
+    report();
+    let weak = Rc::downgrade(inner);
+    let timeout = Timeout::new(delay, move || {
+        if let Some(inner) = weak.upgrade() {
+            open(&inner);
+        }
+    });
+    let mut me = inner.borrow_mut();
+    me.countdown = Some(gloo_timers::callback::Interval::new(1000, report));
+    me.retry = Some(timeout);
+}
+
+/// Going offline shows it at once; coming back online reconnects at once, without waiting for
+/// the backoff.
+fn watch_network(inner: &Rc<RefCell<Inner>>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let weak = Rc::downgrade(inner);
+    let online = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        if let Some(inner) = weak.upgrade() {
+            inner.borrow_mut().attempt = 0;
+            open(&inner);
+        }
+    });
+    let weak = Rc::downgrade(inner);
+    let offline = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        if let Some(inner) = weak.upgrade() {
+            {
+                let mut me = inner.borrow_mut();
+                me.shutdown_source();
+                me.retry = None;
+                me.countdown = None;
+            }
+            (Inner::handlers(&inner).on_state)(LinkState::Offline);
+        }
+    });
+    let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+    let _ = window.add_event_listener_with_callback("offline", offline.as_ref().unchecked_ref());
+    inner.borrow_mut().window_callbacks = vec![("online", online), ("offline", offline)];
+}
