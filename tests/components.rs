@@ -1,0 +1,164 @@
+//! Component tests: real components mounted in headless Chromium (wasm-bindgen-test), asserting
+//! on the DOM they produce.
+#![cfg(target_arch = "wasm32")]
+
+use leptos::prelude::*;
+use voicebip_console::components::announcer::Announcer;
+use voicebip_console::components::badges::ModeBadge;
+use voicebip_console::components::clock::Clock;
+use voicebip_console::components::composer::{Composer, TemplateForm};
+use voicebip_console::components::message_list::MessageList;
+use voicebip_console::model::thread::Thread;
+use voicebip_console::model::{AiMode, Channel, Conversation};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Mounts `view` in a fresh container with the app's shared context, returning the container.
+fn mount<V: IntoView + 'static>(view: impl FnOnce() -> V + 'static) -> web_sys::HtmlElement {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("document");
+    let container: web_sys::HtmlElement = document
+        .create_element("div")
+        .expect("div")
+        .unchecked_into();
+    document
+        .body()
+        .expect("body")
+        .append_child(&container)
+        .expect("append");
+    let handle = leptos::mount::mount_to(container.clone(), move || {
+        provide_context(Clock::start());
+        provide_context(Announcer::new());
+        view()
+    });
+    // Keep the view alive for the rest of the test run.
+    handle.forget();
+    container
+}
+
+async fn settle() {
+    gloo_timers::future::TimeoutFuture::new(20).await;
+}
+
+fn text(root: &web_sys::HtmlElement, css: &str) -> String {
+    root.query_selector(css)
+        .expect("valid selector")
+        .unwrap_or_else(|| panic!("{css} not found"))
+        .text_content()
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn mode_badge_follows_its_signal() {
+    let mode = RwSignal::new(AiMode::Ai);
+    let root = mount(move || view! { <ModeBadge mode=mode/> });
+    assert_eq!(text(&root, ".ai-mode-badge"), "Answered by: AI");
+    mode.set(AiMode::Human);
+    settle().await;
+    assert_eq!(text(&root, ".ai-mode-badge"), "Answered by: Human");
+    let badge = root
+        .query_selector(".ai-mode-badge")
+        .ok()
+        .flatten()
+        .expect("badge");
+    assert_eq!(badge.get_attribute("data-mode").as_deref(), Some("human"));
+}
+
+fn key(kind: &str, shift: bool) -> web_sys::KeyboardEvent {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(kind);
+    init.set_shift_key(shift);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("event")
+}
+
+#[wasm_bindgen_test]
+async fn composer_explains_why_it_is_disabled_and_sends_on_enter() {
+    let mode = RwSignal::new(AiMode::Ai);
+    let draft = RwSignal::new(String::new());
+    let sent = RwSignal::new(Vec::<String>::new());
+    let root = mount(move || {
+        view! {
+            <Composer
+                channel=Channel::Sms
+                mode=mode
+                opt_out=Signal::stored(false)
+                expires_at=Signal::stored(None)
+                window_warning=Signal::stored(false)
+                draft=draft
+                on_send=Callback::new(move |t: String| sent.update(|s| s.push(t)))
+                on_template=Callback::new(|_: TemplateForm| {})
+            />
+        }
+    });
+    assert!(text(&root, "#composer-disabled-reason").contains("Take over"));
+    let textarea: web_sys::HtmlTextAreaElement = root
+        .query_selector("#composer-text")
+        .ok()
+        .flatten()
+        .expect("textarea")
+        .unchecked_into();
+    assert!(textarea.disabled());
+
+    mode.set(AiMode::Human);
+    draft.set("hello".into());
+    settle().await;
+    assert!(root
+        .query_selector("#composer-disabled-reason")
+        .ok()
+        .flatten()
+        .is_none());
+    assert!(!textarea.disabled());
+    assert_eq!(
+        text(&root, "#segment-counter"),
+        "GSM-7 · 1 segment · 155 left"
+    );
+
+    textarea
+        .dispatch_event(&key("Enter", true))
+        .expect("dispatch");
+    settle().await;
+    assert!(sent.get_untracked().is_empty(), "Shift+Enter must not send");
+    textarea
+        .dispatch_event(&key("Enter", false))
+        .expect("dispatch");
+    settle().await;
+    assert_eq!(sent.get_untracked(), vec!["hello".to_owned()]);
+}
+
+#[wasm_bindgen_test]
+async fn message_text_is_rendered_as_text_not_html() {
+    let conversation: Conversation = serde_json::from_value(serde_json::json!({
+        "conversation_id": "conv_x", "agent_id": "agt_x", "channel": "sms",
+        "from_number": "+2348031234567", "to_number": "+2349012345678",
+        "created_at": "2026-05-15T10:00:00Z", "ai_mode": "human",
+        "messages": [{
+            "message_id": "msg_1", "direction": "inbound", "status": "received",
+            "body": "<img src=x onerror=alert(1)>", "created_at": "2026-05-15T10:01:00Z"
+        }]
+    }))
+    .expect("conversation");
+    let thread = RwSignal::new(Some(Thread::new(conversation)));
+    let root = mount(move || {
+        view! {
+            <MessageList
+                thread=thread
+                loading_older=Signal::stored(false)
+                on_load_older=Callback::new(|_| {})
+                on_retry=Callback::new(|_: u64| {})
+                on_edit=Callback::new(|_: u64| {})
+            />
+        }
+    });
+    settle().await;
+    assert!(root
+        .query_selector("#messages img")
+        .ok()
+        .flatten()
+        .is_none());
+    assert_eq!(text(&root, ".message-body"), "<img src=x onerror=alert(1)>");
+}
