@@ -20,6 +20,7 @@ pub struct Client {
     base: String,
     key: String,
     on_wait: Option<WaitNotifier>,
+    retry_rate_limits: bool,
 }
 
 impl PartialEq for Client {
@@ -44,12 +45,24 @@ impl Client {
             base: base.trim_end_matches('/').to_owned(),
             key: key.trim().to_owned(),
             on_wait: None,
+            retry_rate_limits: true,
         }
     }
 
     pub fn with_wait_notifier(mut self, on_wait: WaitNotifier) -> Self {
         self.on_wait = Some(on_wait);
         self
+    }
+
+    /// The same client without retries on a 429: for background work that has its own schedule
+    /// and must not show "retrying" to the operator.
+    pub fn quiet(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            key: self.key.clone(),
+            on_wait: None,
+            retry_rate_limits: false,
+        }
     }
 
     pub fn base(&self) -> &str {
@@ -171,6 +184,9 @@ impl Client {
                 return result;
             };
             attempt += 1;
+            if !self.retry_rate_limits && matches!(error, ApiError::RateLimited { .. }) {
+                return Err(error);
+            }
             let Some(wait_ms) = retry::delay_ms(&error, attempt, idempotent) else {
                 return Err(error);
             };

@@ -3,7 +3,7 @@
 
 use super::badges::{ChannelBadge, WindowBadge};
 use super::clock::use_clock;
-use crate::model::inbox::{visible_range, Cursor, Inbox};
+use crate::model::inbox::{visible_range, Cursor, Inbox, Unread};
 use crate::model::{time, ConversationId, ConversationSummary};
 use leptos::html;
 use leptos::prelude::*;
@@ -19,6 +19,7 @@ const PREFETCH_ROWS: usize = 10;
 #[component]
 pub fn ConversationList(
     inbox: RwSignal<Inbox>,
+    unread: RwSignal<Unread>,
     #[prop(into)] selected: Signal<Option<ConversationId>>,
     #[prop(into)] loading: Signal<bool>,
     /// The URL query to keep on row links (the filters).
@@ -131,6 +132,8 @@ pub fn ConversationList(
                             <ConversationRow
                                 conversation=c
                                 index=index
+                                total=total
+                                unread=unread
                                 selected=selected
                                 active=active
                                 query=query
@@ -186,6 +189,8 @@ fn focus_row(index: usize) {
 fn ConversationRow(
     conversation: ConversationSummary,
     index: usize,
+    total: Memo<usize>,
+    unread: RwSignal<Unread>,
     selected: Signal<Option<ConversationId>>,
     active: RwSignal<usize>,
     query: Signal<String>,
@@ -197,6 +202,10 @@ fn ConversationRow(
         Signal::derive(move || selected.with(|s| s.as_ref() == Some(&id)))
     };
     let remote = conversation.remote_number(None).to_owned();
+    let is_unread = {
+        let c = conversation.clone();
+        Signal::derive(move || unread.with(|u| u.is_unread(&c)))
+    };
     let activity = conversation.activity_at();
     let channel = conversation.channel;
     let expires = conversation.window_expires_at;
@@ -208,6 +217,8 @@ fn ConversationRow(
             class:selected=is_selected
             data-conversation-id=id.to_string()
             data-index=index
+            aria-posinset=index + 1
+            aria-setsize=move || total.get()
             style:top=format!("{}px", index as f64 * ROW_HEIGHT)
         >
             <a
@@ -217,6 +228,11 @@ fn ConversationRow(
                 on:focus=move |_| active.set(index)
             >
                 <span class="row-main">
+                    {move || is_unread.get().then(|| view! {
+                        <span class="unread-marker" title="New messages">
+                            <span class="visually-hidden">"New messages"</span>
+                        </span>
+                    })}
                     <span class="remote-number">{remote}</span>
                     <ChannelBadge channel=channel/>
                     {opt_out.then(|| view! { <span class="badge opt-out-marker">"Opted out"</span> })}

@@ -24,14 +24,16 @@ pub struct Handlers {
     pub on_state: Box<dyn Fn(LinkState)>,
 }
 
+type Listener = Closure<dyn FnMut(web_sys::Event)>;
+
 struct Inner {
     url: String,
     id: ConversationId,
     handlers: Rc<Handlers>,
     source: Option<EventSource>,
     // Kept alive as long as the source uses them.
-    callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>>,
-    window_callbacks: Vec<(&'static str, Closure<dyn FnMut(web_sys::Event)>)>,
+    callbacks: Vec<Listener>,
+    window_callbacks: Vec<(&'static str, Listener)>,
     retry: Option<Timeout>,
     countdown: Option<gloo_timers::callback::Interval>,
     attempt: u32,

@@ -3,7 +3,8 @@
 
 use super::conversation::{Channel, ConversationSummary};
 use super::ids::{AgentId, ConversationId};
-use std::collections::HashSet;
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
 
 /// The list's filters, mirrored in the URL query (`?agent=…&channel=…`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -129,6 +130,45 @@ impl Inbox {
     }
 }
 
+/// Which conversations moved since the operator last looked. The first sighting of a conversation
+/// is its baseline, so a fresh console doesn't mark its whole history unread.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Unread {
+    seen: HashMap<ConversationId, DateTime<Utc>>,
+}
+
+impl Unread {
+    pub fn observe(&mut self, items: &[ConversationSummary]) {
+        for c in items {
+            self.seen
+                .entry(c.conversation_id.clone())
+                .or_insert_with(|| c.activity_at());
+        }
+    }
+
+    pub fn mark_seen(&mut self, c: &ConversationSummary) {
+        self.seen.insert(c.conversation_id.clone(), c.activity_at());
+    }
+
+    pub fn is_unread(&self, c: &ConversationSummary) -> bool {
+        self.seen
+            .get(&c.conversation_id)
+            .is_some_and(|seen| c.activity_at() > *seen)
+    }
+
+    pub fn count(&self, items: &[ConversationSummary]) -> usize {
+        items.iter().filter(|c| self.is_unread(c)).count()
+    }
+}
+
+/// The document title, with the unread count first so it shows in a crowded tab bar.
+pub fn title(unread: usize) -> String {
+    match unread {
+        0 => "Voicebip console".to_owned(),
+        n => format!("({n}) Voicebip console"),
+    }
+}
+
 /// The rows to render for a scroll position: what is visible plus `overscan` on each side, so
 /// the number of row elements stays bounded however long the list grows.
 pub fn visible_range(
@@ -151,6 +191,22 @@ pub fn visible_range(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unread_means_moved_since_last_seen() {
+        let mut a = item("c1", "a");
+        let mut unread = Unread::default();
+        unread.observe(std::slice::from_ref(&a));
+        assert!(!unread.is_unread(&a));
+        a.last_message_at = Some(a.created_at + chrono::Duration::minutes(5));
+        unread.observe(std::slice::from_ref(&a));
+        assert!(unread.is_unread(&a));
+        assert_eq!(unread.count(std::slice::from_ref(&a)), 1);
+        assert_eq!(title(1), "(1) Voicebip console");
+        unread.mark_seen(&a);
+        assert!(!unread.is_unread(&a));
+        assert_eq!(title(0), "Voicebip console");
+    }
 
     #[test]
     fn visible_range_is_bounded() {

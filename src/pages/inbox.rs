@@ -4,9 +4,10 @@
 use crate::api::ApiError;
 use crate::components::conversation_list::ConversationList;
 use crate::components::error_banner::ErrorBanner;
-use crate::model::inbox::{Cursor, Filters, Inbox};
+use crate::model::inbox::{title, Cursor, Filters, Inbox, Unread};
 use crate::model::{Channel, ConversationId};
 use crate::state::session::use_session;
+use crate::state::tabs::{use_tabs, TabMessage};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::Outlet;
@@ -67,6 +68,25 @@ pub fn InboxPage() -> impl IntoView {
             }
         });
     };
+
+    let unread = RwSignal::new(Unread::default());
+    Effect::new(move |_| inbox.with(|i| unread.update(|u| u.observe(i.items()))));
+    // The open conversation is being read: it is never unread.
+    Effect::new(move |_| {
+        let Some(id) = selected.get() else { return };
+        inbox.with(|i| {
+            if let Some(c) = i.get(&id) {
+                unread.update(|u| u.mark_seen(c));
+            }
+        });
+    });
+    Effect::new(move |_| {
+        let n = unread.with(|u| inbox.with(|i| u.count(i.items())));
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            doc.set_title(&title(n));
+        }
+    });
+    start_polling(inbox, query_string);
 
     // A filter change starts over: new list, no old token.
     Effect::new(move |_| {
@@ -140,6 +160,7 @@ pub fn InboxPage() -> impl IntoView {
                 })}
                 <ConversationList
                     inbox=inbox
+                    unread=unread
                     selected=selected
                     loading=loading
                     query=query_string
@@ -156,4 +177,91 @@ pub fn InboxPage() -> impl IntoView {
 #[component]
 pub fn NoThreadSelected() -> impl IntoView {
     view! { <p class="no-thread">"Select a conversation to read it."</p> }
+}
+
+/// Keeps the first page fresh while the tab is visible. The contract has no list-wide stream, so
+/// one tab (holding the lease) polls and shares what it got with the others; a hidden tab waits
+/// and refreshes as soon as it is shown again. A 429 pushes the next poll past `Retry-After`.
+fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
+    let session = use_session();
+    let tabs = use_tabs();
+    let alive = StoredValue::new(true);
+    on_cleanup(move || alive.set_value(false));
+
+    // Pages another tab fetched for the same filters.
+    Effect::new(move |_| {
+        if let Some(TabMessage::InboxPage {
+            query: q,
+            conversations,
+        }) = tabs.received.get()
+        {
+            if q == query.get_untracked() {
+                inbox.update(|i| i.merge_first_page(conversations));
+            }
+        }
+    });
+
+    spawn_local(async move {
+        let interval_ms = session
+            .config
+            .with_untracked(|c| c.as_ref().map(|c| c.inbox_poll_seconds))
+            .unwrap_or(10)
+            .max(2) as f64
+            * 1000.0;
+        let mut next_at = js_sys::Date::now() + interval_ms;
+        let mut was_hidden = false;
+        loop {
+            gloo_timers::future::TimeoutFuture::new(1000).await;
+            if !alive.try_get_value().unwrap_or(false) {
+                return;
+            }
+            if is_hidden() {
+                was_hidden = true;
+                continue;
+            }
+            let now = js_sys::Date::now();
+            if !was_hidden && now < next_at {
+                continue;
+            }
+            was_hidden = false;
+            next_at = now + interval_ms;
+            if !tabs.claim_poll_lease(interval_ms * 2.5) {
+                continue;
+            }
+            let Some(client) = session.client.get_untracked() else {
+                continue;
+            };
+            let filters = inbox.with_untracked(|i| i.filters.clone());
+            match client
+                .quiet()
+                .list_conversations(&filters, None, LIST_PAGE_SIZE)
+                .await
+            {
+                Ok(page) => {
+                    if !alive.try_get_value().unwrap_or(false) {
+                        return;
+                    }
+                    // The filters may have changed while the request was out.
+                    if inbox.with_untracked(|i| i.filters != filters) {
+                        continue;
+                    }
+                    tabs.post(&TabMessage::InboxPage {
+                        query: filters.to_query(),
+                        conversations: page.conversations.clone(),
+                    });
+                    inbox.update(|i| i.merge_first_page(page.conversations));
+                }
+                Err(ApiError::RateLimited { retry_after_secs }) => {
+                    next_at = js_sys::Date::now() + f64::from(retry_after_secs) * 1000.0;
+                }
+                Err(e) => session.check(&e),
+            }
+        }
+    });
+}
+
+fn is_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
 }

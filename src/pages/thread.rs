@@ -14,6 +14,7 @@ use crate::model::thread::Thread;
 use crate::model::{AiMode, Channel, ConversationId};
 use crate::state::drafts;
 use crate::state::session::use_session;
+use crate::state::tabs::{use_tabs, TabMessage};
 use chrono::Utc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -32,6 +33,7 @@ pub fn ThreadPage() -> impl IntoView {
 fn ThreadView(id: ConversationId) -> impl IntoView {
     let session = use_session();
     let announcer = use_announcer();
+    let tabs = use_tabs();
     let thread = RwSignal::new(None::<Thread>);
     let error = RwSignal::new(None::<ApiError>);
     let action_error = RwSignal::new(None::<ApiError>);
@@ -102,6 +104,18 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     }
     on_cleanup(move || stream.update_value(|s| drop(s.take())));
 
+    // Another tab changed this conversation's mode: take the fresh state.
+    Effect::new(move |_| {
+        if let Some(TabMessage::ModeChanged {
+            conversation_id, ..
+        }) = tabs.received.get()
+        {
+            if conversation_id == id.get_value() {
+                load();
+            }
+        }
+    });
+
     Effect::new(move |_| draft.with(|d| drafts::save(&id.get_value(), d)));
 
     let load_older = Callback::new(move |_| {
@@ -153,6 +167,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 // `changed: false` is the idempotent answer to a repeat: just take the state.
                 Ok(c) => {
                     let to = c.ai_mode;
+                    if c.changed != Some(false) {
+                        tabs.post(&TabMessage::ModeChanged {
+                            conversation_id: id.get_value(),
+                            ai_mode: to,
+                        });
+                    }
                     thread.update(|t| {
                         if let Some(t) = t {
                             t.apply_mode_response(c);

@@ -4,6 +4,7 @@ pub mod config;
 pub mod drafts;
 pub mod session;
 pub mod storage;
+pub mod tabs;
 
 pub use config::Config;
 pub use session::Session;

@@ -1,0 +1,94 @@
+//! Coordination between several tabs of the console: a `BroadcastChannel` carries mode changes
+//! and refreshed inbox pages, and a lease in `localStorage` picks the one tab that polls.
+
+use super::storage::{self, Area};
+use crate::model::{AiMode, ConversationId, ConversationSummary};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+const CHANNEL: &str = "voicebip-console";
+const LEASE_ITEM: &str = "voicebip.poll-leader";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TabMessage {
+    ModeChanged {
+        conversation_id: ConversationId,
+        ai_mode: AiMode,
+    },
+    InboxPage {
+        /// The filters' query string, so only tabs showing the same list merge it.
+        query: String,
+        conversations: Vec<ConversationSummary>,
+    },
+}
+
+#[derive(Clone, Copy)]
+pub struct Tabs {
+    /// The latest message from another tab.
+    pub received: RwSignal<Option<TabMessage>>,
+    id: StoredValue<String>,
+    channel: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
+}
+
+impl Tabs {
+    pub fn start() -> Self {
+        let received = RwSignal::new(None);
+        let channel = web_sys::BroadcastChannel::new(CHANNEL).ok();
+        if let Some(ch) = &channel {
+            let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                move |ev: web_sys::MessageEvent| {
+                    // Anything unreadable (an older or newer console) is ignored.
+                    if let Some(msg) = ev
+                        .data()
+                        .as_string()
+                        .and_then(|s| serde_json::from_str::<TabMessage>(&s).ok())
+                    {
+                        received.set(Some(msg));
+                    }
+                },
+            );
+            ch.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            // The channel lives as long as the app.
+            on_message.forget();
+        }
+        Tabs {
+            received,
+            id: StoredValue::new(format!("{:x}", (js_sys::Math::random() * 1e15) as u64)),
+            channel: StoredValue::new_local(channel),
+        }
+    }
+
+    pub fn post(&self, msg: &TabMessage) {
+        let Ok(text) = serde_json::to_string(msg) else {
+            return;
+        };
+        self.channel.with_value(|ch| {
+            if let Some(ch) = ch {
+                let _ = ch.post_message(&JsValue::from_str(&text));
+            }
+        });
+    }
+
+    /// Whether this tab should poll now: it holds the lease, or the lease lapsed (the leader
+    /// closed or went to sleep) and this tab takes it over for `lease_ms`.
+    pub fn claim_poll_lease(&self, lease_ms: f64) -> bool {
+        let now = js_sys::Date::now();
+        let me = self.id.get_value();
+        let current = storage::get(Area::Local, LEASE_ITEM);
+        let free = match current.as_deref().and_then(|v| v.split_once('|')) {
+            Some((holder, until)) => holder == me || until.parse::<f64>().map_or(true, |u| u < now),
+            None => true,
+        };
+        if free {
+            storage::set(Area::Local, LEASE_ITEM, &format!("{me}|{}", now + lease_ms));
+        }
+        free
+    }
+}
+
+pub fn use_tabs() -> Tabs {
+    expect_context::<Tabs>()
+}
