@@ -3,6 +3,7 @@
 use crate::components::announcer::{Announcer, LiveRegion};
 use crate::components::clock::Clock;
 use crate::pages::connect::ConnectPage;
+use crate::pages::embed::EmbedShell;
 use crate::pages::inbox::{InboxPage, NoThreadSelected};
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::thread::ThreadPage;
@@ -29,7 +30,7 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Router>
+        <Router base=crate::state::base::base_path()>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <LiveRegion/>
             <Show
@@ -46,6 +47,13 @@ pub fn App() -> impl IntoView {
                         <ParentRoute path=path!("/conversations") view=InboxPage>
                             <Route path=path!("") view=NoThreadSelected/>
                             <Route path=path!(":id") view=ThreadPage/>
+                        </ParentRoute>
+                        <ParentRoute path=path!("/embed") view=EmbedShell>
+                            <Route path=path!("conversations/:id") view=ThreadPage/>
+                            <ParentRoute path=path!("inbox") view=InboxPage>
+                                <Route path=path!("") view=NoThreadSelected/>
+                                <Route path=path!(":id") view=ThreadPage/>
+                            </ParentRoute>
                         </ParentRoute>
                     </Routes>
                 </main>
@@ -77,7 +85,7 @@ fn SessionGuard() -> impl IntoView {
     Effect::new(move |_| {
         let signed_in = session.client.with(Option::is_some);
         let path = location.pathname.get();
-        if !signed_in && path.starts_with("/conversations") {
+        if !signed_in && crate::state::base::app_path(&path).starts_with("/conversations") {
             navigate("/connect", Default::default());
         }
     });

@@ -4,8 +4,9 @@
 use super::error::ApiError;
 use super::retry;
 use super::types::{ListPage, SendMessage, SendTemplate, SentMessage};
+use crate::model::export::ExportFormat;
 use crate::model::inbox::{encode_component, Filters};
-use crate::model::{AiMode, Conversation, ConversationId};
+use crate::model::{AgentId, AiMode, Conversation, ConversationId};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -136,6 +137,38 @@ impl Client {
             with_json(self.authorized(Request::post(&url)), req)
         })
         .await
+    }
+
+    /// `GET /v1/agents/{id}/conversations/export`: the open response, for the caller to read as a
+    /// stream. It takes the Bearer header like every other call, so it can't be a plain link.
+    pub async fn open_export(
+        &self,
+        agent: &AgentId,
+        format: ExportFormat,
+        abort: &web_sys::AbortSignal,
+    ) -> Result<Response, ApiError> {
+        let url = self.url(&format!(
+            "/agents/{}/conversations/export?format={}",
+            encode_component(agent.as_str()),
+            format.as_param()
+        ));
+        let response = self
+            .authorized(Request::get(&url))
+            .abort_signal(Some(abort))
+            .send()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        if response.ok() {
+            return Ok(response);
+        }
+        let status = response.status();
+        let retry_after = response.headers().get("Retry-After");
+        let body = response.text().await.unwrap_or_default();
+        Err(ApiError::from_response(
+            status,
+            retry_after.as_deref(),
+            &body,
+        ))
     }
 
     /// The stream URL. Browsers cannot set headers on an `EventSource`, so the contract takes the

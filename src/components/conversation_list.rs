@@ -62,6 +62,7 @@ pub fn ConversationList(
     });
 
     let navigate = use_navigate();
+    let prefix = crate::state::embed::inbox_path();
     let on_keydown = move |ev: web_sys::KeyboardEvent| {
         if ev.alt_key() || ev.ctrl_key() || ev.meta_key() {
             return;
@@ -79,7 +80,10 @@ pub fn ConversationList(
             "Enter" => {
                 if let Some(c) = inbox.with_untracked(|i| i.items().get(current).cloned()) {
                     ev.prevent_default();
-                    navigate(&row_href(&c, &query.get_untracked()), Default::default());
+                    navigate(
+                        &row_href(prefix, &c, &query.get_untracked()),
+                        Default::default(),
+                    );
                 }
                 return;
             }
@@ -167,8 +171,8 @@ pub fn ConversationList(
     }
 }
 
-fn row_href(c: &ConversationSummary, query: &str) -> String {
-    format!("/conversations/{}{}", c.conversation_id, query)
+fn row_href(prefix: &str, c: &ConversationSummary, query: &str) -> String {
+    format!("{prefix}/{}{}", c.conversation_id, query)
 }
 
 fn focus_row(index: usize) {
@@ -210,7 +214,8 @@ fn ConversationRow(
     let channel = conversation.channel;
     let expires = conversation.window_expires_at;
     let opt_out = conversation.opt_out;
-    let href = move || row_href(&conversation, &query.get());
+    let prefix = crate::state::embed::inbox_path();
+    let href = move || row_href(prefix, &conversation, &query.get());
     view! {
         <li
             class="conversation-row"
@@ -222,7 +227,7 @@ fn ConversationRow(
             style:top=format!("{}px", index as f64 * ROW_HEIGHT)
         >
             <a
-                href=href
+                href=move || crate::state::base::href(&href())
                 aria-current=move || is_selected.get().then_some("page")
                 tabindex=move || if active.get() == index { "0" } else { "-1" }
                 on:focus=move |_| active.set(index)

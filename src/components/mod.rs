@@ -6,5 +6,6 @@ pub mod clock;
 pub mod composer;
 pub mod conversation_list;
 pub mod error_banner;
+pub mod export_panel;
 pub mod handoff_bar;
 pub mod message_list;

@@ -3,6 +3,7 @@
 
 pub mod conversation;
 pub mod events;
+pub mod export;
 pub mod handoff;
 pub mod ids;
 pub mod inbox;

@@ -4,8 +4,10 @@
 use crate::api::ApiError;
 use crate::components::conversation_list::ConversationList;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::export_panel::ExportPanel;
 use crate::model::inbox::{title, Cursor, Filters, Inbox, Unread};
 use crate::model::{Channel, ConversationId};
+use crate::state::embed::{ConsoleMessage, EmbedHost};
 use crate::state::session::use_session;
 use crate::state::tabs::{use_tabs, TabMessage};
 use leptos::prelude::*;
@@ -21,6 +23,8 @@ pub fn InboxPage() -> impl IntoView {
     let query = use_query_map();
     let params = use_params_map();
     let navigate = use_navigate();
+    let inbox_path = crate::state::embed::inbox_path();
+    let embed = use_context::<EmbedHost>();
 
     let filters =
         Memo::new(move |_| query.with(|q| Filters::from_query(q.get("agent"), q.get("channel"))));
@@ -85,6 +89,9 @@ pub fn InboxPage() -> impl IntoView {
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
             doc.set_title(&title(n));
         }
+        if let Some(host) = embed {
+            host.send(&ConsoleMessage::Unread { count: n });
+        }
     });
     start_polling(inbox, query_string);
 
@@ -98,9 +105,10 @@ pub fn InboxPage() -> impl IntoView {
     });
 
     let set_filters = move |f: Filters| {
+        let inbox = inbox_path;
         let path = match selected.get_untracked() {
-            Some(id) => format!("/conversations/{id}{}", f.to_query()),
-            None => format!("/conversations{}", f.to_query()),
+            Some(id) => format!("{inbox}/{id}{}", f.to_query()),
+            None => format!("{inbox}{}", f.to_query()),
         };
         navigate(&path, Default::default());
     };
@@ -121,9 +129,10 @@ pub fn InboxPage() -> impl IntoView {
     };
 
     view! {
-        <div class="inbox" class:thread-open=move || selected.with(Option::is_some)>
+        <div class="inbox" class:embedded=embed.is_some() class:thread-open=move || selected.with(Option::is_some)>
             <header class="topbar">
                 <h1>"Conversations"</h1>
+                <ExportPanel agents=agents/>
                 <button type="button" id="sign-out" on:click=move |_| session.sign_out(None)>
                     "Sign out"
                 </button>

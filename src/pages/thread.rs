@@ -13,6 +13,7 @@ use crate::model::thread::Change;
 use crate::model::thread::Thread;
 use crate::model::{AiMode, Channel, ConversationId};
 use crate::state::drafts;
+use crate::state::embed::{ConsoleMessage, EmbedHost};
 use crate::state::session::use_session;
 use crate::state::tabs::{use_tabs, TabMessage};
 use chrono::Utc;
@@ -34,6 +35,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let session = use_session();
     let announcer = use_announcer();
     let tabs = use_tabs();
+    let embed = use_context::<EmbedHost>();
     let thread = RwSignal::new(None::<Thread>);
     let error = RwSignal::new(None::<ApiError>);
     let action_error = RwSignal::new(None::<ApiError>);
@@ -44,6 +46,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let next_local = StoredValue::new(0u64);
     let id = StoredValue::new(id);
+    let report_mode = move |mode: AiMode| {
+        if let Some(host) = embed {
+            host.send(&ConsoleMessage::ModeChanged {
+                conversation_id: id.get_value().to_string(),
+                ai_mode: mode.as_param().to_owned(),
+            });
+        }
+    };
 
     let load = move || {
         let Some(client) = session.client.get_untracked() else {
@@ -84,6 +94,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                             m.body.unwrap_or_default()
                         )),
                         Some(Change::ModeChanged(row)) => {
+                            report_mode(row.to_mode);
                             announcer.announce(describe_mode_change(&row))
                         }
                         _ => {}
@@ -168,6 +179,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 Ok(c) => {
                     let to = c.ai_mode;
                     if c.changed != Some(false) {
+                        report_mode(to);
                         tabs.post(&TabMessage::ModeChanged {
                             conversation_id: id.get_value(),
                             ai_mode: to,
@@ -330,7 +342,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 <section id="not-found" class="centered">
                     <h2>"Conversation not found"</h2>
                     <p>"It may have been removed, or the link is wrong."</p>
-                    <A href="/conversations" attr:id="back-to-inbox">"Back to the inbox"</A>
+                    <A href=crate::state::base::href(crate::state::embed::inbox_path()) attr:id="back-to-inbox">"Back to the inbox"</A>
                 </section>
             }.into_any(),
             (Some(e), false) => view! {
@@ -402,7 +414,7 @@ fn ThreadLoaded(
     view! {
         <article id="thread" data-conversation-id=summary.conversation_id.to_string()>
             <header class="thread-header">
-                <A href="/conversations" attr:class="back-link">"← All conversations"</A>
+                <A href=crate::state::base::href(crate::state::embed::inbox_path()) attr:class="back-link">"← All conversations"</A>
                 <h2 class="remote-number">{remote}</h2>
                 <ChannelBadge channel=channel/>
                 <ModeBadge mode=mode/>

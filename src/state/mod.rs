@@ -1,7 +1,9 @@
 //! Reactive stores shared through context, and the browser storage behind them.
 
+pub mod base;
 pub mod config;
 pub mod drafts;
+pub mod embed;
 pub mod session;
 pub mod storage;
 pub mod tabs;

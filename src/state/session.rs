@@ -61,6 +61,12 @@ impl Session {
         self.client.set(Some(client));
     }
 
+    /// An embedded console keeps the key the host handed over in memory only: the host owns it.
+    pub fn sign_in_ephemeral(&self, client: Client) {
+        self.notice.set(None);
+        self.client.set(Some(client));
+    }
+
     pub fn sign_out(&self, notice: Option<String>) {
         forget_key();
         self.client.set(None);

@@ -1,0 +1,173 @@
+//! Export an agent's conversations as CSV or JSON: streamed with progress (bytes and rows so
+//! far), cancellable, and saved as a file with a meaningful name.
+
+use crate::api::ApiError;
+use crate::model::export::{file_name, human_bytes, ExportFormat, Progress};
+use crate::model::AgentId;
+use crate::state::session::use_session;
+use chrono::Utc;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+#[derive(Debug, Clone, PartialEq)]
+enum ExportState {
+    Idle,
+    Running { bytes: u64, rows: u64 },
+    Done { file: String, rows: u64 },
+    Cancelled,
+    Failed(String),
+}
+
+#[component]
+pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView {
+    let session = use_session();
+    let agent = RwSignal::new(String::new());
+    let format = RwSignal::new(ExportFormat::Csv);
+    let state = RwSignal::new(ExportState::Idle);
+    let abort = StoredValue::new_local(None::<web_sys::AbortController>);
+    let running = move || matches!(state.get(), ExportState::Running { .. });
+
+    let start = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(client) = session.client.get_untracked() else {
+            return;
+        };
+        let chosen = agent.get_untracked();
+        let agent_id = if chosen.is_empty() {
+            agents.get_untracked().into_iter().next()
+        } else {
+            Some(AgentId(chosen))
+        };
+        let Some(agent_id) = agent_id else {
+            state.set(ExportState::Failed("Choose an agent to export.".into()));
+            return;
+        };
+        let Ok(controller) = web_sys::AbortController::new() else {
+            return;
+        };
+        let signal = controller.signal();
+        abort.set_value(Some(controller));
+        let fmt = format.get_untracked();
+        state.set(ExportState::Running { bytes: 0, rows: 0 });
+        spawn_local(async move {
+            let result = run_export(&client, &agent_id, fmt, &signal, state).await;
+            abort.set_value(None);
+            match result {
+                Ok(done) => state.set(done),
+                Err(_) if signal.aborted() => state.set(ExportState::Cancelled),
+                Err(e) => {
+                    session.check(&e);
+                    state.set(ExportState::Failed(e.user_message()));
+                }
+            }
+        });
+    };
+    let cancel = move |_| {
+        abort.with_value(|a| {
+            if let Some(a) = a {
+                a.abort();
+            }
+        });
+    };
+
+    view! {
+        <form id="export-form" class="export" on:submit=start aria-label="Export conversations">
+            <label for="export-agent">"Export agent"</label>
+            <select id="export-agent" on:change=move |ev| agent.set(event_target_value(&ev))>
+                <For each=move || agents.get() key=|a| a.clone() let:a>
+                    <option value=a.to_string()>{a.to_string()}</option>
+                </For>
+            </select>
+            <label for="export-format">"Format"</label>
+            <select
+                id="export-format"
+                on:change=move |ev| {
+                    if let Some(f) = ExportFormat::from_param(&event_target_value(&ev)) {
+                        format.set(f);
+                    }
+                }
+            >
+                <option value="csv">"CSV"</option>
+                <option value="json">"JSON"</option>
+            </select>
+            <button type="submit" id="export-start" disabled=running>"Export"</button>
+            <Show when=running>
+                <button type="button" id="export-cancel" on:click=cancel>"Cancel"</button>
+            </Show>
+            <div id="export-status" role="status">
+                {move || match state.get() {
+                    ExportState::Idle => ().into_any(),
+                    ExportState::Running { bytes, rows } => view! {
+                        <progress id="export-progress" aria-label="Export progress"></progress>
+                        <span data-rows=rows>{format!("{} · {rows} conversations so far", human_bytes(bytes))}</span>
+                    }.into_any(),
+                    ExportState::Done { file, rows } => view! {
+                        <span id="export-done" data-rows=rows>{format!("Saved {file} ({rows} conversations)")}</span>
+                    }.into_any(),
+                    ExportState::Cancelled => view! { <span id="export-cancelled">"Export cancelled"</span> }.into_any(),
+                    ExportState::Failed(m) => view! { <span id="export-error" class="error">{m}</span> }.into_any(),
+                }}
+            </div>
+        </form>
+    }
+}
+
+async fn run_export(
+    client: &crate::api::Client,
+    agent: &AgentId,
+    format: ExportFormat,
+    signal: &web_sys::AbortSignal,
+    state: RwSignal<ExportState>,
+) -> Result<ExportState, ApiError> {
+    let js_err = |e: JsValue| ApiError::Network(format!("{e:?}"));
+    let response = client.open_export(agent, format, signal).await?;
+    let body = response
+        .body()
+        .ok_or_else(|| ApiError::Malformed("the export had no body".into()))?;
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let chunks = js_sys::Array::new();
+    let mut progress = Progress::new(format);
+    loop {
+        let step = JsFuture::from(reader.read()).await.map_err(js_err)?;
+        let done = js_sys::Reflect::get(&step, &"done".into())
+            .map_err(js_err)?
+            .as_bool()
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let value = js_sys::Reflect::get(&step, &"value".into()).map_err(js_err)?;
+        let chunk: js_sys::Uint8Array = value.unchecked_into();
+        progress.feed(&chunk.to_vec());
+        chunks.push(&chunk);
+        state.set(ExportState::Running {
+            bytes: progress.bytes,
+            rows: progress.rows(),
+        });
+    }
+    let file = file_name(agent, format, Utc::now());
+    save(&chunks, format.mime(), &file).map_err(js_err)?;
+    Ok(ExportState::Done {
+        file,
+        rows: progress.rows(),
+    })
+}
+
+/// Hands the bytes to the browser as a download.
+fn save(chunks: &js_sys::Array, mime: &str, file: &str) -> Result<(), JsValue> {
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(chunks, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsValue::from_str("no document"))?;
+    let a: web_sys::HtmlAnchorElement = document.create_element("a")?.unchecked_into();
+    a.set_href(&url);
+    a.set_download(file);
+    a.click();
+    web_sys::Url::revoke_object_url(&url)?;
+    Ok(())
+}

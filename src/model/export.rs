@@ -1,0 +1,177 @@
+//! Exports: file names and progress counted over a stream of bytes, chunk by chunk, without
+//! holding the whole file as text.
+
+use super::ids::AgentId;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+impl ExportFormat {
+    pub fn as_param(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Json => "json",
+        }
+    }
+
+    pub fn from_param(s: &str) -> Option<Self> {
+        match s {
+            "csv" => Some(ExportFormat::Csv),
+            "json" => Some(ExportFormat::Json),
+            _ => None,
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "text/csv",
+            ExportFormat::Json => "application/json",
+        }
+    }
+}
+
+/// `voicebip-agt_x-conversations-2026-05-15.csv`, with anything unsafe in a file name replaced.
+pub fn file_name(agent: &AgentId, format: ExportFormat, now: DateTime<Utc>) -> String {
+    let agent: String = agent
+        .as_str()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!(
+        "voicebip-{agent}-conversations-{}.{}",
+        now.format("%Y-%m-%d"),
+        format.as_param()
+    )
+}
+
+/// Counts bytes and records as chunks arrive. CSV records end at newlines outside quotes (a
+/// quoted field may hold a newline); JSON records are the objects at depth 1 of the array.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    format: ExportFormat,
+    pub bytes: u64,
+    records: u64,
+    in_quotes: bool,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Progress {
+    pub fn new(format: ExportFormat) -> Self {
+        Progress {
+            format,
+            bytes: 0,
+            records: 0,
+            in_quotes: false,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+        }
+    }
+
+    pub fn feed(&mut self, chunk: &[u8]) {
+        self.bytes += chunk.len() as u64;
+        for &b in chunk {
+            match self.format {
+                ExportFormat::Csv => match b {
+                    b'"' => self.in_quotes = !self.in_quotes,
+                    b'\n' if !self.in_quotes => self.records += 1,
+                    _ => {}
+                },
+                ExportFormat::Json => self.feed_json(b),
+            }
+        }
+    }
+
+    fn feed_json(&mut self, b: u8) {
+        if self.in_string {
+            match (self.escaped, b) {
+                (true, _) => self.escaped = false,
+                (false, b'\\') => self.escaped = true,
+                (false, b'"') => self.in_string = false,
+                _ => {}
+            }
+            return;
+        }
+        match b {
+            b'"' => self.in_string = true,
+            b'{' | b'[' => self.depth += 1,
+            b'}' | b']' => {
+                self.depth = self.depth.saturating_sub(1);
+                if b == b'}' && self.depth == 1 {
+                    self.records += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Conversations so far (the CSV header line is not one).
+    pub fn rows(&self) -> u64 {
+        match self.format {
+            ExportFormat::Csv => self.records.saturating_sub(1),
+            ExportFormat::Json => self.records,
+        }
+    }
+}
+
+/// "1.2 MB", "340 KB", "12 B".
+pub fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1_000_000.0),
+        b if b >= 1_000 => format!("{} KB", b / 1_000),
+        b => format!("{b} B"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn csv_rows_survive_quoted_newlines_across_chunks() {
+        let csv = "conversation_id,body\nc1,\"hello\nthere, \"\"friend\"\"\"\nc2,plain\n";
+        let mut p = Progress::new(ExportFormat::Csv);
+        for chunk in csv.as_bytes().chunks(3) {
+            p.feed(chunk);
+        }
+        assert_eq!(p.rows(), 2);
+        assert_eq!(p.bytes, csv.len() as u64);
+    }
+
+    #[test]
+    fn json_rows_count_top_level_objects_only() {
+        let json = r#"[{"a":{"b":1},"s":"}{\"x"},{"a":[{}]}]"#;
+        let mut p = Progress::new(ExportFormat::Json);
+        for chunk in json.as_bytes().chunks(2) {
+            p.feed(chunk);
+        }
+        assert_eq!(p.rows(), 2);
+    }
+
+    #[test]
+    fn file_names_are_safe_and_dated() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 5, 15, 9, 0, 0)
+            .single()
+            .expect("valid");
+        assert_eq!(
+            file_name(&AgentId::from("agt_A/../b"), ExportFormat::Csv, now),
+            "voicebip-agt_A____b-conversations-2026-05-15.csv"
+        );
+        assert_eq!(human_bytes(1_234_567), "1.2 MB");
+        assert_eq!(human_bytes(34_000), "34 KB");
+    }
+}

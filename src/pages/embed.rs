@@ -1,0 +1,100 @@
+//! The embedded console (`/embed/...`): a compact layout inside another tool's iframe, signed in by
+//! the host page through `postMessage`.
+
+use crate::model::inbox::Filters;
+use crate::state::embed::{parse_host_message, ConsoleMessage, EmbedHost, HostMessage};
+use crate::state::session::use_session;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::Outlet;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[component]
+pub fn EmbedShell() -> impl IntoView {
+    let session = use_session();
+    let allowed = session
+        .config
+        .with_untracked(|c| c.as_ref().map(|c| c.embed_allowed_origins.clone()))
+        .unwrap_or_default();
+    let host = EmbedHost::new(allowed);
+    provide_context(host);
+    let root = NodeRef::<leptos::html::Div>::new();
+
+    let listener = window_event_listener(leptos::ev::message, move |ev: web_sys::MessageEvent| {
+        let origin = ev.origin();
+        if !host.allows(&origin) {
+            host.rejected.update(|n| *n += 1);
+            return;
+        }
+        let Some(HostMessage::Connect { key }) = parse_host_message(&ev.data()) else {
+            return;
+        };
+        host.host_origin.set(Some(origin));
+        let base = session
+            .config
+            .with_untracked(|c| c.as_ref().map(|c| c.api_base_url.clone()))
+            .unwrap_or_default();
+        let client = session.make_client(&base, &key);
+        spawn_local(async move {
+            match client
+                .list_conversations(&Filters::default(), None, 1)
+                .await
+            {
+                Ok(_) => {
+                    session.sign_in_ephemeral(client);
+                    host.send(&ConsoleMessage::Connected);
+                }
+                Err(e) => host.send(&ConsoleMessage::Error {
+                    message: e.user_message(),
+                }),
+            }
+        });
+    });
+    on_cleanup(move || listener.remove());
+    host.send(&ConsoleMessage::Ready { version: 1 });
+
+    // The host sizes the iframe to the content.
+    let observer = StoredValue::new_local(
+        None::<(web_sys::ResizeObserver, Closure<dyn FnMut(js_sys::Array)>)>,
+    );
+    Effect::new(move |_| {
+        let Some(el) = root.get() else { return };
+        let callback = Closure::<dyn FnMut(js_sys::Array)>::new(move |_entries: js_sys::Array| {
+            if let Some(el) = root.get_untracked() {
+                host.send(&ConsoleMessage::Height {
+                    height: el.scroll_height(),
+                });
+            }
+        });
+        if let Ok(ro) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) {
+            ro.observe(&el);
+            observer.set_value(Some((ro, callback)));
+        }
+    });
+    on_cleanup(move || {
+        observer.update_value(|o| {
+            if let Some((ro, _)) = o.take() {
+                ro.disconnect();
+            }
+        })
+    });
+
+    view! {
+        <div class="embed" node_ref=root>
+            <span id="embed-rejected" class="visually-hidden" data-count=move || host.rejected.get()>
+                {move || format!("{} messages from other origins ignored", host.rejected.get())}
+            </span>
+            <Show
+                when=move || session.client.with(Option::is_some)
+                fallback=|| view! {
+                    <p id="embed-waiting" class="centered" role="status">
+                        "Waiting for the host page to connect this console…"
+                    </p>
+                }
+            >
+                <Outlet/>
+            </Show>
+        </div>
+    }
+}

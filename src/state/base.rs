@@ -1,0 +1,27 @@
+//! The path the console is served under (`trunk build --public-url /console/` writes it into
+//! `<base href>`), so one build works at any sub-path of a CDN.
+
+/// `""` at the root, else e.g. `"/console"`.
+pub fn base_path() -> String {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.base_uri().ok().flatten())
+        .and_then(|uri| web_sys::Url::new(&uri).ok())
+        .map(|u| u.pathname().trim_end_matches('/').to_owned())
+        .unwrap_or_default()
+}
+
+/// An app path as a link target. The router's `navigate` adds the base itself; plain links and
+/// `<A>` with absolute paths do not, so they go through this.
+pub fn href(path: &str) -> String {
+    format!("{}{}", base_path(), path)
+}
+
+/// An app path from a location path (the inverse of [`href`]).
+pub fn app_path(location_path: &str) -> String {
+    let base = base_path();
+    location_path
+        .strip_prefix(base.as_str())
+        .unwrap_or(location_path)
+        .to_owned()
+}

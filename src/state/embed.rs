@@ -1,0 +1,143 @@
+//! Embedding in another tool's page: the host hands over the key with `postMessage`, accepted only
+//! from the origins `config.json` lists (never `*`); the console answers and keeps the host
+//! informed (mode changes, unread count, content height).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+
+/// What the host may send.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type")]
+pub enum HostMessage {
+    #[serde(rename = "voicebip:connect")]
+    Connect { key: String },
+}
+
+/// What the console tells the host.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type")]
+pub enum ConsoleMessage {
+    #[serde(rename = "voicebip:ready")]
+    Ready { version: u32 },
+    #[serde(rename = "voicebip:connected")]
+    Connected,
+    #[serde(rename = "voicebip:error")]
+    Error { message: String },
+    #[serde(rename = "voicebip:mode_changed")]
+    ModeChanged {
+        conversation_id: String,
+        ai_mode: String,
+    },
+    #[serde(rename = "voicebip:unread")]
+    Unread { count: usize },
+    #[serde(rename = "voicebip:height")]
+    Height { height: i32 },
+}
+
+/// An origin is trusted only by exact match with a configured one; `*` is never trusted.
+pub fn origin_allowed(allowed: &[String], origin: &str) -> bool {
+    origin != "*" && origin != "null" && allowed.iter().any(|a| a != "*" && a == origin)
+}
+
+/// Present in context only inside the embed routes.
+#[derive(Clone, Copy)]
+pub struct EmbedHost {
+    allowed: StoredValue<Vec<String>>,
+    /// The origin that handed over the key; until then, messages go to every allowed origin
+    /// (the browser delivers only to the one actually hosting us).
+    pub host_origin: RwSignal<Option<String>>,
+    pub rejected: RwSignal<u32>,
+}
+
+impl EmbedHost {
+    pub fn new(allowed: Vec<String>) -> Self {
+        EmbedHost {
+            allowed: StoredValue::new(allowed),
+            host_origin: RwSignal::new(None),
+            rejected: RwSignal::new(0),
+        }
+    }
+
+    pub fn allows(&self, origin: &str) -> bool {
+        self.allowed.with_value(|a| origin_allowed(a, origin))
+    }
+
+    pub fn send(&self, msg: &ConsoleMessage) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let Ok(Some(parent)) = window.parent() else {
+            return;
+        };
+        let Ok(value) = serde_wasm_value(msg) else {
+            return;
+        };
+        let targets = match self.host_origin.get_untracked() {
+            Some(o) => vec![o],
+            None => self.allowed.get_value(),
+        };
+        for origin in targets.iter().filter(|o| o.as_str() != "*") {
+            let _ = parent.post_message(&value, origin);
+        }
+    }
+}
+
+/// Messages cross as plain JS objects (what hosts expect), built from their JSON form.
+fn serde_wasm_value(msg: &ConsoleMessage) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(msg).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    js_sys::JSON::parse(&text)
+}
+
+/// Where the inbox lives: inside the embed routes when embedded, so links stay embedded.
+pub fn inbox_path() -> &'static str {
+    if use_context::<EmbedHost>().is_some() {
+        "/embed/inbox"
+    } else {
+        "/conversations"
+    }
+}
+
+/// Reads a host message from a `MessageEvent`'s data (an object or a JSON string).
+pub fn parse_host_message(data: &JsValue) -> Option<HostMessage> {
+    let text = match data.as_string() {
+        Some(s) => s,
+        None => js_sys::JSON::stringify(data).ok()?.as_string()?,
+    };
+    serde_json::from_str(&text).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_exact_configured_origins_are_trusted() {
+        let allowed = vec!["https://support.example.com".to_owned(), "*".to_owned()];
+        assert!(origin_allowed(&allowed, "https://support.example.com"));
+        assert!(!origin_allowed(
+            &allowed,
+            "https://support.example.com.evil.io"
+        ));
+        assert!(!origin_allowed(&allowed, "http://support.example.com"));
+        assert!(!origin_allowed(&allowed, "*"));
+        assert!(!origin_allowed(&allowed, "null"));
+        assert!(!origin_allowed(&[], "https://support.example.com"));
+    }
+
+    #[test]
+    fn messages_have_the_documented_shape() {
+        let m = serde_json::to_value(ConsoleMessage::Unread { count: 3 }).expect("json");
+        assert_eq!(m, json!({"type": "voicebip:unread", "count": 3}));
+        let h: HostMessage =
+            serde_json::from_value(json!({"type": "voicebip:connect", "key": "pk_test_x"}))
+                .expect("parses");
+        assert_eq!(
+            h,
+            HostMessage::Connect {
+                key: "pk_test_x".into()
+            }
+        );
+    }
+}

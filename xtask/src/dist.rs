@@ -1,0 +1,58 @@
+//! `cargo xtask dist [--public-url /path/]`: the release build and what it weighs.
+
+use crate::tools::{self, Browser, Tools};
+use crate::{cmd, sizes, Args, Result};
+use std::path::Path;
+use std::process::{Command, ExitCode};
+
+/// Where trunk writes the build, relative to the workspace root; the simulator serves it and
+/// the end-to-end tests load it from here.
+pub const DIST_DIR: &str = "dist";
+
+pub struct Options {
+    pub public_url: Option<String>,
+}
+
+impl Options {
+    pub fn parse(args: &mut Args) -> Result<Self> {
+        let public_url = args.value("--public-url")?;
+        args.finish()?;
+        Ok(Self { public_url })
+    }
+}
+
+pub fn run(root: &Path, options: &Options) -> Result<ExitCode> {
+    let tools = tools::ensure(root, Browser::NotNeeded)?;
+    build(root, &tools, options.public_url.as_deref())?;
+    print_sizes(root)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `trunk build --release --offline` into dist/.
+///
+/// `--offline` keeps trunk from downloading tools (it must use the pinned ones on PATH), but it
+/// also makes its `cargo build` offline, so the crates are fetched first: on a fresh machine
+/// nothing else would have downloaded the wasm-only dependencies yet.
+pub fn build(root: &Path, tools: &Tools, public_url: Option<&str>) -> Result<()> {
+    cmd::run(
+        "fetching the crates for the offline build",
+        Command::new("cargo").current_dir(root).arg("fetch"),
+    )?;
+    let mut trunk = tools.trunk(root);
+    trunk.args(["build", "--release", "--offline", "--dist", DIST_DIR]);
+    if let Some(url) = public_url {
+        trunk.args(["--public-url", url]);
+    }
+    cmd::run("building the console", &mut trunk)
+}
+
+pub fn print_sizes(root: &Path) -> Result<Vec<sizes::Asset>> {
+    let dir = root.join(DIST_DIR);
+    cmd::header(&format!(
+        "measuring {} (raw, gzip -9, brotli -q 11)",
+        dir.display()
+    ));
+    let assets = sizes::measure(&dir)?;
+    println!("{}", sizes::table(&assets));
+    Ok(assets)
+}

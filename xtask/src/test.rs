@@ -1,0 +1,144 @@
+//! `cargo xtask test`: every layer, cheapest first, all of them even after a failure, so one
+//! run reports everything that is wrong; then one closing line `N passed, M failed`.
+
+use crate::summary::{self, Summary};
+use crate::tools::{self, Browser, Tools, CHROMEDRIVER, CHROMIUM, WASM_TARGET};
+use crate::{cmd, dist, Result};
+use std::path::Path;
+use std::process::{Command, ExitCode};
+
+pub fn run(root: &Path) -> Result<ExitCode> {
+    let mut summary = Summary::default();
+    let tools = match tools::ensure(root, Browser::Needed) {
+        Ok(tools) => tools,
+        Err(e) => {
+            // Nothing can run without the tools; still close with the summary line so CI
+            // reads a failure rather than a run without tests.
+            eprintln!("error: {e}");
+            summary.check("pinned tools", false);
+            return Ok(finish(&summary));
+        }
+    };
+
+    check(
+        &mut summary,
+        "checking formatting",
+        "cargo fmt",
+        cargo(root).args(["fmt", "--all", "--check"]),
+    )?;
+    check(
+        &mut summary,
+        "linting native code",
+        "clippy (native)",
+        cargo(root).args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    check(
+        &mut summary,
+        "linting the console for wasm",
+        "clippy (wasm)",
+        cargo(root).args([
+            "clippy",
+            "-p",
+            "voicebip-console",
+            "--target",
+            WASM_TARGET,
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    tests(
+        &mut summary,
+        "running the native unit tests (console model, simulator contract, xtask)",
+        "unit tests (native)",
+        cargo(root).args(["test", "--workspace", "--exclude", "voicebip-e2e"]),
+    )?;
+    tests(
+        &mut summary,
+        "running the component tests in headless Chromium",
+        "component tests (wasm)",
+        &mut component_tests(root),
+    )?;
+
+    let built = dist::build(root, &tools, None);
+    summary.check("release build (trunk)", built.is_ok());
+    match built {
+        Ok(()) => tests(
+            &mut summary,
+            "running the end-to-end tests against the release build",
+            "end-to-end tests",
+            &mut e2e_tests(root, &tools),
+        )?,
+        Err(e) => {
+            eprintln!("{e}");
+            summary.skipped("end-to-end tests", "the release build failed");
+        }
+    }
+
+    Ok(finish(&summary))
+}
+
+fn finish(summary: &Summary) -> ExitCode {
+    cmd::header("summary");
+    println!("{}", summary.render());
+    if summary.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn cargo(root: &Path) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(root);
+    cmd
+}
+
+/// wasm-bindgen-test-runner (the wasm32 runner in .cargo/config.toml) picks the browser from
+/// each test binary's `wasm_bindgen_test_configure!`; `WASM_BINDGEN_USE_BROWSER` makes binaries
+/// without it run in the browser too instead of falling back to Node. The runner starts
+/// ChromeDriver itself from `CHROMEDRIVER` and reads the headless flags from webdriver.json,
+/// which it looks for in the working directory unless told the path.
+fn component_tests(root: &Path) -> Command {
+    let mut cmd = cargo(root);
+    cmd.args(["test", "-p", "voicebip-console", "--target", WASM_TARGET])
+        .env("WASM_BINDGEN_USE_BROWSER", "1")
+        .env("CHROMEDRIVER", CHROMEDRIVER)
+        .env(
+            "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+            root.join("webdriver.json"),
+        );
+    cmd
+}
+
+fn e2e_tests(root: &Path, tools: &Tools) -> Command {
+    let mut cmd = cargo(root);
+    cmd.args(["test", "-p", "voicebip-e2e"])
+        .env("VOICEBIP_DIST", root.join(dist::DIST_DIR))
+        .env("AXE_CORE_JS", &tools.axe_core_js)
+        .env("CHROMEDRIVER", CHROMEDRIVER)
+        .env("CHROMIUM", CHROMIUM);
+    cmd
+}
+
+/// A step that runs no tests: recorded by exit status.
+fn check(summary: &mut Summary, what: &str, name: &str, cmd: &mut Command) -> Result<()> {
+    let ok = cmd::status(what, cmd)?;
+    summary.check(name, ok);
+    Ok(())
+}
+
+/// A test layer: output streamed and kept, its `test result:` lines counted.
+fn tests(summary: &mut Summary, what: &str, name: &str, cmd: &mut Command) -> Result<()> {
+    let out = cmd::tee(what, cmd)?;
+    summary.tests(name, out.success, summary::parse(&out.output));
+    Ok(())
+}
