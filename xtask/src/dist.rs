@@ -8,6 +8,10 @@ use std::process::{Command, ExitCode};
 /// Where trunk writes the build, relative to the workspace root; the simulator serves it and
 /// the end-to-end tests load it from here.
 pub const DIST_DIR: &str = "dist";
+/// A second build served under a sub-path, as a CDN would host it; the e2e suite loads it under
+/// that path with the strict CSP.
+pub const SUBPATH_DIST_DIR: &str = "dist-subpath";
+pub const SUBPATH: &str = "/console/";
 
 pub struct Options {
     pub public_url: Option<String>,
@@ -34,16 +38,21 @@ pub fn run(root: &Path, options: &Options) -> Result<ExitCode> {
 /// also makes its `cargo build` offline, so the crates are fetched first: on a fresh machine
 /// nothing else would have downloaded the wasm-only dependencies yet.
 pub fn build(root: &Path, tools: &Tools, public_url: Option<&str>) -> Result<()> {
+    build_into(root, tools, public_url, DIST_DIR)
+}
+
+pub fn build_into(root: &Path, tools: &Tools, public_url: Option<&str>, dir: &str) -> Result<()> {
     cmd::run(
         "fetching the crates for the offline build",
         Command::new("cargo").current_dir(root).arg("fetch"),
     )?;
     let mut trunk = tools.trunk(root);
-    trunk.args(["build", "--release", "--offline", "--dist", DIST_DIR]);
+    trunk.args(["build", "--release", "--offline", "--dist", dir]);
     if let Some(url) = public_url {
         trunk.args(["--public-url", url]);
     }
-    cmd::run("building the console", &mut trunk)
+    cmd::run("building the console", &mut trunk)?;
+    crate::csp::externalize_loader(&root.join(dir), public_url.unwrap_or("/"))
 }
 
 pub fn print_sizes(root: &Path) -> Result<Vec<sizes::Asset>> {

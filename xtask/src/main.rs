@@ -5,6 +5,7 @@
 
 mod bench;
 mod cmd;
+mod csp;
 mod demo;
 mod dist;
 mod sizes;

@@ -68,7 +68,8 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         &mut component_tests(root),
     )?;
 
-    let built = dist::build(root, &tools, None);
+    let built = dist::build(root, &tools, None)
+        .and_then(|()| dist::build_into(root, &tools, Some(dist::SUBPATH), dist::SUBPATH_DIST_DIR));
     summary.check("release build (trunk)", built.is_ok());
     match built {
         Ok(()) => tests(
@@ -123,6 +124,9 @@ fn e2e_tests(root: &Path, tools: &Tools) -> Command {
     let mut cmd = cargo(root);
     cmd.args(["test", "-p", "voicebip-e2e"])
         .env("VOICEBIP_DIST", root.join(dist::DIST_DIR))
+        .env("VOICEBIP_DIST_SUBPATH", root.join(dist::SUBPATH_DIST_DIR))
+        .env("VOICEBIP_SUBPATH", dist::SUBPATH)
+        .env("VOICEBIP_CSP", crate::csp::POLICY)
         .env("AXE_CORE_JS", &tools.axe_core_js)
         .env("CHROMEDRIVER", CHROMEDRIVER)
         .env("CHROMIUM", CHROMIUM);
