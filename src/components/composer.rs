@@ -182,3 +182,38 @@ fn TemplateFormView(on_template: Callback<TemplateForm>) -> impl IntoView {
         </form>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn the_most_final_reason_wins() {
+        let open = WindowState::Open {
+            remaining: Duration::hours(3),
+        };
+        assert_eq!(
+            Blocked::of(AiMode::Closed, true, WindowState::Expired),
+            Some(Blocked::Closed)
+        );
+        assert_eq!(
+            Blocked::of(AiMode::Human, true, open),
+            Some(Blocked::OptedOut)
+        );
+        assert_eq!(
+            Blocked::of(AiMode::Human, false, WindowState::Expired),
+            Some(Blocked::WindowExpired)
+        );
+        assert_eq!(
+            Blocked::of(AiMode::Ai, false, open),
+            Some(Blocked::AiAnswering)
+        );
+        assert_eq!(
+            Blocked::of(AiMode::Human, false, WindowState::NotApplicable),
+            None
+        );
+        // An unknown mode from a newer server doesn't lock the operator out.
+        assert_eq!(Blocked::of(AiMode::Unknown, false, open), None);
+    }
+}
