@@ -21,6 +21,7 @@ pub fn App() -> impl IntoView {
     provide_context(Announcer::new());
     provide_context(Clock::start());
     provide_context(crate::state::tabs::Tabs::start());
+    provide_context(crate::state::notify::Notifier::new());
     let config_warning = RwSignal::new(None::<String>);
     spawn_local(async move {
         let (config, warning) = Config::load().await;

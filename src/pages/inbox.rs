@@ -8,6 +8,7 @@ use crate::components::export_panel::ExportPanel;
 use crate::model::inbox::{title, Cursor, Filters, Inbox, Unread};
 use crate::model::{Channel, ConversationId};
 use crate::state::embed::{ConsoleMessage, EmbedHost};
+use crate::state::notify::NotifyToggle;
 use crate::state::session::use_session;
 use crate::state::tabs::{use_tabs, TabMessage};
 use leptos::prelude::*;
@@ -133,6 +134,7 @@ pub fn InboxPage() -> impl IntoView {
             <header class="topbar">
                 <h1>"Conversations"</h1>
                 <ExportPanel agents=agents/>
+                <NotifyToggle/>
                 <button type="button" id="sign-out" on:click=move |_| session.sign_out(None)>
                     "Sign out"
                 </button>

@@ -35,6 +35,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let session = use_session();
     let announcer = use_announcer();
     let tabs = use_tabs();
+    let notifier = crate::state::notify::use_notifier();
     let embed = use_context::<EmbedHost>();
     let thread = RwSignal::new(None::<Thread>);
     let error = RwSignal::new(None::<ApiError>);
@@ -89,10 +90,15 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         .try_update(|t| t.as_mut().map(|t| t.apply(event)))
                         .flatten();
                     match change {
-                        Some(Change::NewInbound(m)) => announcer.announce(format!(
-                            "New message from the customer: {}",
-                            m.body.unwrap_or_default()
-                        )),
+                        Some(Change::NewInbound(m)) => {
+                            let body = m.body.unwrap_or_default();
+                            let taken_over = thread
+                                .with_untracked(|t| t.as_ref().map(|t| (t.mode(), t.parties().1)));
+                            if let Some((AiMode::Human, from)) = taken_over {
+                                notifier.inbound(&from, &body);
+                            }
+                            announcer.announce(format!("New message from the customer: {body}"));
+                        }
                         Some(Change::ModeChanged(row)) => {
                             report_mode(row.to_mode);
                             announcer.announce(describe_mode_change(&row))

@@ -4,6 +4,7 @@ pub mod base;
 pub mod config;
 pub mod drafts;
 pub mod embed;
+pub mod notify;
 pub mod session;
 pub mod storage;
 pub mod tabs;

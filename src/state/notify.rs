@@ -1,0 +1,99 @@
+//! Optional desktop notification and sound for customer messages in conversations the operator
+//! has taken over. Off by default; the browser's permission is asked for only after a click.
+
+use super::storage::{self, Area};
+use leptos::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+const PREF_ITEM: &str = "voicebip.notify";
+
+#[derive(Clone, Copy)]
+pub struct Notifier {
+    pub enabled: RwSignal<bool>,
+}
+
+impl Notifier {
+    pub fn new() -> Self {
+        let stored = storage::get(Area::Local, PREF_ITEM).as_deref() == Some("on");
+        Notifier {
+            enabled: RwSignal::new(stored && permission_granted()),
+        }
+    }
+
+    /// Called from the toggle's click handler: the only place the permission prompt may appear.
+    pub async fn toggle(&self) {
+        if self.enabled.get_untracked() {
+            self.enabled.set(false);
+            storage::set(Area::Local, PREF_ITEM, "off");
+            return;
+        }
+        let granted = match web_sys::Notification::request_permission() {
+            Ok(promise) => JsFuture::from(promise)
+                .await
+                .ok()
+                .and_then(|v| v.as_string())
+                .is_some_and(|p| p == "granted"),
+            Err(_) => false,
+        };
+        self.enabled.set(granted);
+        storage::set(Area::Local, PREF_ITEM, if granted { "on" } else { "off" });
+    }
+
+    /// A customer wrote in a conversation this operator answers.
+    pub fn inbound(&self, from: &str, body: &str) {
+        if !self.enabled.get_untracked() {
+            return;
+        }
+        let options = web_sys::NotificationOptions::new();
+        options.set_body(body);
+        options.set_tag(from);
+        let _ = web_sys::Notification::new_with_options(&format!("Message from {from}"), &options);
+        beep();
+    }
+}
+
+impl Default for Notifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn permission_granted() -> bool {
+    web_sys::Notification::permission() == web_sys::NotificationPermission::Granted
+}
+
+/// A short, quiet tone; no audio file to ship.
+fn beep() {
+    let Ok(ctx) = web_sys::AudioContext::new() else {
+        return;
+    };
+    let (Ok(osc), Ok(gain)) = (ctx.create_oscillator(), ctx.create_gain()) else {
+        return;
+    };
+    gain.gain().set_value(0.05);
+    let _ = osc.connect_with_audio_node(&gain);
+    let _ = gain.connect_with_audio_node(&ctx.destination());
+    osc.frequency().set_value(880.0);
+    let now = ctx.current_time();
+    let _ = osc.start_with_when(now);
+    let _ = osc.stop_with_when(now + 0.15);
+}
+
+pub fn use_notifier() -> Notifier {
+    expect_context::<Notifier>()
+}
+
+#[component]
+pub fn NotifyToggle() -> impl IntoView {
+    let notifier = use_notifier();
+    view! {
+        <button
+            type="button"
+            id="notify-toggle"
+            aria-pressed=move || notifier.enabled.get().to_string()
+            on:click=move |_| leptos::task::spawn_local(async move { notifier.toggle().await })
+        >
+            {move || if notifier.enabled.get() { "Notifications on" } else { "Notifications off" }}
+        </button>
+    }
+}
