@@ -1,8 +1,8 @@
 //! Request and response bodies that are not model types.
 
+use crate::model::thread::Addressing;
 use crate::model::{
-    AgentId, Channel, ConversationId, ConversationSummary, Direction, Message, MessageId,
-    MessageStatus,
+    ConversationId, ConversationSummary, Direction, Message, MessageId, MessageStatus,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,20 +20,16 @@ pub struct ListPage {
 /// `POST /v1/messages`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SendMessage {
-    pub agent_id: AgentId,
-    pub channel: Channel,
-    pub from_number: String,
-    pub to_number: String,
+    #[serde(flatten)]
+    pub to: Addressing,
     pub body: String,
 }
 
 /// `POST /v1/messages/template`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SendTemplate {
-    pub agent_id: AgentId,
-    pub channel: Channel,
-    pub from_number: String,
-    pub to_number: String,
+    #[serde(flatten)]
+    pub to: Addressing,
     pub template_name: String,
     pub language_code: String,
     pub parameters: Vec<String>,
@@ -55,7 +51,7 @@ pub struct SentMessage {
 
 impl SentMessage {
     /// The message as the thread shows it, with the text the operator typed.
-    pub fn into_message(self, body: String, from: String, to: String) -> Message {
+    pub fn into_message(self, body: String, to: &Addressing) -> Message {
         Message {
             message_id: self.message_id,
             conversation_id: self.conversation_id,
@@ -64,10 +60,43 @@ impl SentMessage {
             message_type: None,
             body: Some(body),
             status: self.status.unwrap_or(MessageStatus::Queued),
-            from_number: Some(from),
-            to_number: Some(to),
+            from_number: Some(to.from_number.clone()),
+            to_number: Some(to.to_number.clone()),
             created_at: self.created_at.unwrap_or_else(Utc::now),
             error_code: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AgentId, Channel};
+
+    #[test]
+    fn send_bodies_are_flat_as_the_contract_shows() {
+        let req = SendMessage {
+            to: Addressing {
+                agent_id: AgentId::from("agt_1"),
+                channel: Channel::Sms,
+                from_number: "+2349012345678".into(),
+                to_number: "+2348031234567".into(),
+            },
+            body: "hi".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&req).expect("json"),
+            serde_json::json!({"agent_id": "agt_1", "channel": "sms",
+                "from_number": "+2349012345678", "to_number": "+2348031234567", "body": "hi"})
+        );
+    }
+
+    #[test]
+    fn list_page_tolerates_null_or_absent_token() {
+        let absent: ListPage = serde_json::from_str(r#"{"conversations": []}"#).expect("absent");
+        let null: ListPage =
+            serde_json::from_str(r#"{"conversations": [], "next_page_token": null}"#)
+                .expect("null");
+        assert!(absent.next_page_token.is_none() && null.next_page_token.is_none());
     }
 }

@@ -27,6 +27,17 @@ pub enum SendState {
     Failed(String),
 }
 
+/// Who sends to whom on a reply: the fields `POST /v1/messages` and `/messages/template` share.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Addressing {
+    pub agent_id: super::AgentId,
+    pub channel: super::Channel,
+    /// The agent's number.
+    pub from_number: String,
+    /// The remote party.
+    pub to_number: String,
+}
+
 /// What happened to the thread, for announcements and notifications.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
@@ -88,6 +99,17 @@ impl Thread {
             }
         });
         (agent, remote)
+    }
+
+    /// How a reply in this thread is addressed.
+    pub fn addressing(&self) -> Addressing {
+        let (agent, remote) = self.parties();
+        Addressing {
+            agent_id: self.conversation.summary.agent_id.clone(),
+            channel: self.conversation.summary.channel,
+            from_number: agent,
+            to_number: remote,
+        }
     }
 
     pub fn mode(&self) -> AiMode {

@@ -234,24 +234,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let Some(client) = session.client.get_untracked() else {
             return;
         };
-        let Some((req, from, to)) = thread.with_untracked(|t| {
-            t.as_ref().map(|t| {
-                let (agent_number, remote) = t.parties();
-                let s = &t.conversation.summary;
-                (
-                    SendMessage {
-                        agent_id: s.agent_id.clone(),
-                        channel: s.channel,
-                        from_number: agent_number.clone(),
-                        to_number: remote.clone(),
-                        body: text.clone(),
-                    },
-                    agent_number,
-                    remote,
-                )
-            })
-        }) else {
+        let Some(to) = thread.with_untracked(|t| t.as_ref().map(Thread::addressing)) else {
             return;
+        };
+        let req = SendMessage {
+            to,
+            body: text.clone(),
         };
         thread.update(|t| {
             if let Some(t) = t {
@@ -263,7 +251,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             thread.update(|t| {
                 let Some(t) = t else { return };
                 match result {
-                    Ok(sent) => t.confirm_send(local_id, sent.into_message(text, from, to)),
+                    Ok(sent) => t.confirm_send(local_id, sent.into_message(text, &req.to)),
                     Err(e) => {
                         session.check(&e);
                         t.fail_send(local_id, e.user_message());
@@ -301,26 +289,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let Some(client) = session.client.get_untracked() else {
             return;
         };
-        let Some((req, from, to)) = thread.with_untracked(|t| {
-            t.as_ref().map(|t| {
-                let (agent_number, remote) = t.parties();
-                let s = &t.conversation.summary;
-                (
-                    SendTemplate {
-                        agent_id: s.agent_id.clone(),
-                        channel: Channel::Whatsapp,
-                        from_number: agent_number.clone(),
-                        to_number: remote.clone(),
-                        template_name: form.name.clone(),
-                        language_code: form.language.clone(),
-                        parameters: form.parameters.clone(),
-                    },
-                    agent_number,
-                    remote,
-                )
-            })
-        }) else {
+        let Some(mut to) = thread.with_untracked(|t| t.as_ref().map(Thread::addressing)) else {
             return;
+        };
+        // Templates exist for WhatsApp only.
+        to.channel = Channel::Whatsapp;
+        let req = SendTemplate {
+            to,
+            template_name: form.name.clone(),
+            language_code: form.language.clone(),
+            parameters: form.parameters.clone(),
         };
         action_error.set(None);
         spawn_local(async move {
@@ -329,7 +307,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     let body = format!("Template: {}", form.name);
                     thread.update(|t| {
                         if let Some(t) = t {
-                            t.confirm_send(0, sent.into_message(body, from, to));
+                            t.confirm_send(0, sent.into_message(body, &req.to));
                         }
                     });
                     announcer.announce("Template sent");
