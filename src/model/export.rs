@@ -55,7 +55,8 @@ pub fn file_name(agent: &AgentId, format: ExportFormat, now: DateTime<Utc>) -> S
 }
 
 /// Counts bytes and records as chunks arrive. CSV records end at newlines outside quotes (a
-/// quoted field may hold a newline); JSON records are the objects at depth 1 of the array.
+/// quoted field may hold a newline); JSON records are the objects directly inside the first array
+/// (a bare array, or one wrapped in an object such as `{"conversations": [...]}`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Progress {
     format: ExportFormat,
@@ -63,6 +64,8 @@ pub struct Progress {
     records: u64,
     in_quotes: bool,
     depth: u32,
+    /// Depth of the first array: records close back to it.
+    list_depth: Option<u32>,
     in_string: bool,
     escaped: bool,
 }
@@ -75,6 +78,7 @@ impl Progress {
             records: 0,
             in_quotes: false,
             depth: 0,
+            list_depth: None,
             in_string: false,
             escaped: false,
         }
@@ -106,10 +110,14 @@ impl Progress {
         }
         match b {
             b'"' => self.in_string = true,
-            b'{' | b'[' => self.depth += 1,
+            b'{' => self.depth += 1,
+            b'[' => {
+                self.depth += 1;
+                self.list_depth.get_or_insert(self.depth);
+            }
             b'}' | b']' => {
                 self.depth = self.depth.saturating_sub(1);
-                if b == b'}' && self.depth == 1 {
+                if b == b'}' && Some(self.depth) == self.list_depth {
                     self.records += 1;
                 }
             }
@@ -158,6 +166,11 @@ mod tests {
         for chunk in json.as_bytes().chunks(2) {
             p.feed(chunk);
         }
+        assert_eq!(p.rows(), 2);
+
+        let wrapped = r#"{"conversations":[{"id":"c1","tags":[{"x":1}]},{"id":"c2"}],"n":{"k":2}}"#;
+        let mut p = Progress::new(ExportFormat::Json);
+        p.feed(wrapped.as_bytes());
         assert_eq!(p.rows(), 2);
     }
 

@@ -1,0 +1,386 @@
+//! Fault injection for `/v1` (`POST /sim/faults`): latency, 5xx, forced 429 with
+//! `Retry-After`, and stream faults (dropped streams, a malformed frame, a refused stream), so
+//! tests can prove the console survives them.
+//!
+//! A rule names a route (`"GET /v1/conversations/{id}"`, `"/v1/messages"` for any method, or
+//! `"*"`). Every matching rule applies: latencies add up, the first rule that fails the request
+//! answers it. `count` limits a rule to that many applicable requests; then it is removed.
+
+use crate::auth::{full_path, is_stream_path};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    pub route: String,
+    pub latency_ms: Option<u64>,
+    /// Share of matching requests answered with `status` (default 503), spread evenly.
+    pub error_rate: Option<f64>,
+    pub status: Option<u16>,
+    pub force_429_retry_after: Option<u64>,
+    pub count: Option<u32>,
+    pub drop_stream_after: Option<u32>,
+    pub malformed_frame: Option<bool>,
+    pub stream_status: Option<u16>,
+}
+
+/// What the stream handler must do wrong.
+#[derive(Debug, Clone, Default)]
+pub struct StreamFault {
+    /// End the stream after this many data frames.
+    pub drop_after: Option<u32>,
+    /// Send one non-JSON data frame first.
+    pub malformed_frame: bool,
+}
+
+struct Rule {
+    id: String,
+    spec: FaultSpec,
+    method: Option<Method>,
+    /// Path segments; `None` matches every `/v1` route.
+    pattern: Option<Vec<String>>,
+    remaining: Option<u32>,
+    applied: u64,
+}
+
+impl Rule {
+    fn matches(&self, method: &Method, segments: &[&str]) -> bool {
+        if self.method.as_ref().is_some_and(|m| m != method) {
+            return false;
+        }
+        let Some(pattern) = &self.pattern else {
+            return true;
+        };
+        pattern.len() == segments.len()
+            && pattern
+                .iter()
+                .zip(segments)
+                .all(|(p, s)| p == s || p == "*" || (p.starts_with('{') && p.ends_with('}')))
+    }
+
+    fn affects_plain_requests(&self) -> bool {
+        let s = &self.spec;
+        s.latency_ms.is_some()
+            || s.error_rate.is_some()
+            || s.status.is_some()
+            || s.force_429_retry_after.is_some()
+    }
+
+    fn affects_streams(&self) -> bool {
+        let s = &self.spec;
+        self.affects_plain_requests()
+            || s.drop_stream_after.is_some()
+            || s.malformed_frame == Some(true)
+            || s.stream_status.is_some()
+    }
+
+    fn view(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(&self.spec).unwrap_or_default();
+        v["fault_id"] = self.id.clone().into();
+        v["applied"] = self.applied.into();
+        v["remaining"] = self.remaining.into();
+        v
+    }
+}
+
+#[derive(Default)]
+pub struct Faults {
+    rules: Mutex<Vec<Rule>>,
+    next_id: Mutex<u64>,
+}
+
+pub struct Decision {
+    pub latency: Duration,
+    pub respond: Option<ApiError>,
+    pub stream: Option<StreamFault>,
+}
+
+fn error_status(code: u16, field: &str) -> Result<StatusCode, String> {
+    match StatusCode::from_u16(code) {
+        Ok(s) if (400..=599).contains(&code) => Ok(s),
+        _ => Err(format!("{field} must be an HTTP error status (400-599)")),
+    }
+}
+
+impl Faults {
+    pub fn add(&self, spec: FaultSpec) -> Result<serde_json::Value, String> {
+        if let Some(rate) = spec.error_rate {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err("error_rate must be between 0.0 and 1.0".into());
+            }
+        }
+        if let Some(s) = spec.status {
+            error_status(s, "status")?;
+        }
+        if let Some(s) = spec.stream_status {
+            error_status(s, "stream_status")?;
+        }
+        let (method, pattern) = parse_route(&spec.route)?;
+        let id = {
+            let mut n = self.next_id.lock().unwrap_or_else(|e| e.into_inner());
+            *n += 1;
+            format!("flt_{n}")
+        };
+        let rule = Rule {
+            id,
+            remaining: spec.count,
+            spec,
+            method,
+            pattern,
+            applied: 0,
+        };
+        let view = rule.view();
+        self.rules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(rule);
+        Ok(view)
+    }
+
+    pub fn clear(&self) {
+        self.rules.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    pub fn list(&self) -> Vec<serde_json::Value> {
+        let rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
+        rules.iter().map(Rule::view).collect()
+    }
+
+    pub fn decide(&self, method: &Method, path: &str) -> Decision {
+        let on_stream = *method == Method::GET && is_stream_path(path);
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let mut decision = Decision {
+            latency: Duration::ZERO,
+            respond: None,
+            stream: None,
+        };
+        let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
+        for rule in rules.iter_mut() {
+            let relevant = if on_stream {
+                rule.affects_streams()
+            } else {
+                rule.affects_plain_requests()
+            };
+            if !relevant || !rule.matches(method, &segments) {
+                continue;
+            }
+            let n = rule.applied;
+            rule.applied += 1;
+            if let Some(left) = rule.remaining.as_mut() {
+                *left = left.saturating_sub(1);
+            }
+            let s = &rule.spec;
+            decision.latency += Duration::from_millis(s.latency_ms.unwrap_or(0));
+            if decision.respond.is_none() {
+                decision.respond = respond(s, n, on_stream);
+            }
+            if on_stream && (s.drop_stream_after.is_some() || s.malformed_frame == Some(true)) {
+                let fault = decision.stream.get_or_insert_with(StreamFault::default);
+                fault.drop_after = fault.drop_after.or(s.drop_stream_after);
+                fault.malformed_frame |= s.malformed_frame == Some(true);
+            }
+        }
+        rules.retain(|r| r.remaining != Some(0));
+        decision
+    }
+}
+
+/// The error a rule answers its `n`-th applicable request with, if any.
+fn respond(s: &FaultSpec, n: u64, on_stream: bool) -> Option<ApiError> {
+    if let Some(secs) = s.force_429_retry_after {
+        return Some(ApiError::rate_limited(secs));
+    }
+    if on_stream {
+        if let Some(code) = s.stream_status {
+            return error_status(code, "").ok().map(ApiError::from_status);
+        }
+    }
+    if s.error_rate.is_none() && s.status.is_none() {
+        return None;
+    }
+    let rate = s.error_rate.unwrap_or(1.0);
+    // Fails exactly `rate` of the requests, evenly spread: the k-th fails when the running
+    // total of `rate` crosses an integer.
+    let fails = ((n + 1) as f64 * rate).floor() > (n as f64 * rate).floor();
+    fails.then(|| {
+        let status =
+            error_status(s.status.unwrap_or(503), "").unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        ApiError::from_status(status)
+    })
+}
+
+/// `"*"`, `"GET /v1/conversations/{id}"`, or a path alone (any method). A path without the
+/// `/v1` prefix gets it.
+fn parse_route(route: &str) -> Result<(Option<Method>, Option<Vec<String>>), String> {
+    let route = route.trim();
+    if route == "*" {
+        return Ok((None, None));
+    }
+    let (method, path) = match route.split_once(' ') {
+        Some((m, p)) => {
+            let method = Method::from_bytes(m.trim().to_ascii_uppercase().as_bytes())
+                .map_err(|_| format!("bad method in route {route:?}"))?;
+            (Some(method), p.trim())
+        }
+        None => (None, route),
+    };
+    if !path.starts_with('/') {
+        return Err(format!(
+            "route must be \"*\", \"METHOD /path\" or \"/path\", got {route:?}"
+        ));
+    }
+    let path = if path == "/v1" || path.starts_with("/v1/") {
+        path.to_string()
+    } else {
+        format!("/v1{path}")
+    };
+    let segments = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(str::to_string)
+        .collect();
+    Ok((method, Some(segments)))
+}
+
+pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = full_path(&req);
+    let decision = state.faults.decide(req.method(), &path);
+    if !decision.latency.is_zero() {
+        tokio::time::sleep(decision.latency).await;
+    }
+    if let Some(error) = decision.respond {
+        return error.into_response();
+    }
+    if let Some(stream) = decision.stream {
+        req.extensions_mut().insert(stream);
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(route: &str) -> FaultSpec {
+        FaultSpec {
+            route: route.into(),
+            latency_ms: None,
+            error_rate: None,
+            status: None,
+            force_429_retry_after: None,
+            count: None,
+            drop_stream_after: None,
+            malformed_frame: None,
+            stream_status: None,
+        }
+    }
+
+    #[test]
+    fn routes_match_by_method_and_pattern() {
+        let faults = Faults::default();
+        faults
+            .add(FaultSpec {
+                status: Some(500),
+                ..spec("GET /v1/conversations/{id}")
+            })
+            .unwrap();
+        let get = |p: &str| faults.decide(&Method::GET, p).respond.map(|e| e.status);
+        assert_eq!(
+            get("/v1/conversations/conv_1"),
+            Some(StatusCode::INTERNAL_SERVER_ERROR)
+        );
+        assert_eq!(get("/v1/conversations"), None);
+        assert_eq!(get("/v1/conversations/conv_1/stream"), None);
+        assert!(faults
+            .decide(&Method::PATCH, "/v1/conversations/conv_1")
+            .respond
+            .is_none());
+    }
+
+    #[test]
+    fn error_rate_is_an_even_deterministic_share() {
+        let faults = Faults::default();
+        faults
+            .add(FaultSpec {
+                error_rate: Some(0.25),
+                ..spec("*")
+            })
+            .unwrap();
+        let failed = (0..100)
+            .filter(|_| {
+                faults
+                    .decide(&Method::GET, "/v1/conversations")
+                    .respond
+                    .is_some()
+            })
+            .count();
+        assert_eq!(failed, 25);
+    }
+
+    #[test]
+    fn count_limits_a_rule() {
+        let faults = Faults::default();
+        faults
+            .add(FaultSpec {
+                force_429_retry_after: Some(7),
+                count: Some(2),
+                ..spec("/conversations")
+            })
+            .unwrap();
+        for _ in 0..2 {
+            let e = faults
+                .decide(&Method::GET, "/v1/conversations")
+                .respond
+                .unwrap();
+            assert_eq!((e.status.as_u16(), e.retry_after), (429, Some(7)));
+        }
+        assert!(faults
+            .decide(&Method::GET, "/v1/conversations")
+            .respond
+            .is_none());
+        assert!(faults.list().is_empty());
+    }
+
+    #[test]
+    fn stream_only_rules_leave_other_requests_alone() {
+        let faults = Faults::default();
+        faults
+            .add(FaultSpec {
+                drop_stream_after: Some(1),
+                count: Some(1),
+                ..spec("*")
+            })
+            .unwrap();
+        let plain = faults.decide(&Method::GET, "/v1/conversations/c1");
+        assert!(plain.stream.is_none() && plain.respond.is_none());
+        let stream = faults.decide(&Method::GET, "/v1/conversations/c1/stream");
+        assert_eq!(stream.stream.unwrap().drop_after, Some(1));
+        assert!(faults.list().is_empty());
+    }
+
+    #[test]
+    fn bad_specs_are_refused() {
+        let faults = Faults::default();
+        assert!(faults.add(spec("conversations")).is_err());
+        assert!(faults
+            .add(FaultSpec {
+                error_rate: Some(1.5),
+                ..spec("*")
+            })
+            .is_err());
+        assert!(faults
+            .add(FaultSpec {
+                status: Some(200),
+                ..spec("*")
+            })
+            .is_err());
+    }
+}

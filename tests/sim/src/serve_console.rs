@@ -1,0 +1,182 @@
+//! Serves a built console (`--dist <dir>`) for every path outside `/v1` and `/sim`.
+//!
+//! - Files from the dist directory, also under a prefix (`/console/app.wasm` finds `app.wasm`
+//!   when the build used `trunk build --public-url /console/`).
+//! - Single-page fallback: a path that is not a file and has no extension gets `index.html`.
+//! - `config.json` at any prefix is the dist's, with `api_base_url` pointing at this simulator,
+//!   so a built console works against it without editing files.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
+    // Only the request line and Host matter; the body (not `Sync`) must not live across awaits.
+    let (parts, _) = req.into_parts();
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string);
+    let reserved = {
+        let path = parts.uri.path();
+        ["/v1", "/sim"]
+            .iter()
+            .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    };
+    if reserved {
+        // Paths the nested routers do not match exactly (`/v1/`): still not the console.
+        return ApiError::not_found("no such route").into_response();
+    }
+    let Some(dist) = state.dist_dir.clone() else {
+        return ApiError::not_found("no such route").into_response();
+    };
+    if parts.method != Method::GET && parts.method != Method::HEAD {
+        return ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED).into_response();
+    }
+    let Some(segments) = sanitize(parts.uri.path()) else {
+        return ApiError::not_found("no such file").into_response();
+    };
+    if segments.last().is_some_and(|s| s == "config.json") {
+        return config_json(&state, &dist, host).await;
+    }
+    // The path as given, then without its first segments (sub-path hosting).
+    for skip in 0..=segments.len() {
+        let candidate = segments[skip..]
+            .iter()
+            .fold(dist.clone(), |path, segment| path.join(segment));
+        if is_file(&candidate).await {
+            return file(&candidate).await;
+        }
+        if skip == 0 && is_file(&candidate.join("index.html")).await {
+            return file(&candidate.join("index.html")).await;
+        }
+    }
+    let looks_like_asset = segments.last().is_some_and(|s| s.contains('.'));
+    if looks_like_asset {
+        return ApiError::not_found("no such file").into_response();
+    }
+    file(&dist.join("index.html")).await
+}
+
+/// Decoded path segments, or `None` if the path tries to leave the dist directory.
+fn sanitize(path: &str) -> Option<Vec<String>> {
+    let mut segments = Vec::new();
+    for raw in path.split('/').filter(|s| !s.is_empty()) {
+        let segment = percent_decode(raw)?;
+        if segment == "." || segment == ".." || segment.contains(['\\', '/', '\0']) {
+            return None;
+        }
+        segments.push(segment);
+    }
+    Some(segments)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+async fn is_file(path: &Path) -> bool {
+    tokio::fs::metadata(path).await.is_ok_and(|m| m.is_file())
+}
+
+fn content_type(path: &Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        // Browsers compile wasm while downloading only with this type.
+        "wasm" => "application/wasm",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn file(path: &Path) -> Response {
+    let Ok(bytes) = tokio::fs::read(path).await else {
+        return ApiError::not_found("no such file").into_response();
+    };
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(path)),
+    );
+    if path.file_name().is_some_and(|n| n == "index.html") {
+        // Deployments change the hashed asset names index.html points at: always revalidate.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    response
+}
+
+async fn config_json(state: &AppState, dist: &Path, host: Option<String>) -> Response {
+    let path: PathBuf = dist.join("config.json");
+    let mut config: Value = match tokio::fs::read(&path).await {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::Object(Default::default()))
+        }
+        Err(_) => Value::Object(Default::default()),
+    };
+    // The origin the browser used (localhost or 127.0.0.1), so API calls stay same-origin.
+    let origin = host
+        .map(|host| format!("http://{host}"))
+        .unwrap_or_else(|| state.base_url.clone());
+    if let Value::Object(map) = &mut config {
+        map.insert("api_base_url".into(), Value::String(format!("{origin}/v1")));
+    }
+    let mut response = axum::Json(config).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_cannot_escape_dist() {
+        assert_eq!(sanitize("/a/b.js"), Some(vec!["a".into(), "b.js".into()]));
+        assert_eq!(sanitize("/"), Some(vec![]));
+        assert_eq!(sanitize("//a//"), Some(vec!["a".into()]));
+        assert_eq!(sanitize("/a/../b"), None);
+        assert_eq!(sanitize("/a/%2e%2e/b"), None);
+        assert_eq!(sanitize("/a%2fb"), None);
+        assert_eq!(sanitize("/a%5cb"), None);
+        assert_eq!(sanitize("/bad%zz"), None);
+        assert_eq!(sanitize("/caf%C3%A9"), Some(vec!["café".into()]));
+    }
+}

@@ -1,0 +1,173 @@
+//! The simulator's shared state: one `Arc<State>` per running simulator, nothing global.
+
+use crate::clock::SimClock;
+use crate::events::{Event, Hub};
+use crate::faults::Faults;
+use crate::ids::IdGen;
+use crate::ratelimit::RateLimiter;
+use crate::request_log::RequestLog;
+use crate::store::Store;
+use crate::{SeedSize, SimConfig};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::watch;
+
+pub type AppState = Arc<State>;
+
+pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(15);
+
+/// Timings that tests may change at run time (`POST /sim/settings`).
+pub struct Settings {
+    status_step_ms: AtomicU64,
+    ai_reply_delay_ms: AtomicU64,
+    keepalive_ms: AtomicU64,
+}
+
+#[derive(Debug, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    pub status_step_ms: Option<u64>,
+    pub ai_reply_delay_ms: Option<u64>,
+    pub keepalive_ms: Option<u64>,
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+impl Settings {
+    fn new(config: &SimConfig) -> Self {
+        Settings {
+            status_step_ms: AtomicU64::new(config.status_step.as_millis() as u64),
+            ai_reply_delay_ms: AtomicU64::new(config.ai_reply_delay.as_millis() as u64),
+            keepalive_ms: AtomicU64::new(DEFAULT_KEEPALIVE.as_millis() as u64),
+        }
+    }
+
+    pub fn status_step(&self) -> Duration {
+        Duration::from_millis(self.status_step_ms.load(Ordering::Relaxed))
+    }
+
+    pub fn ai_reply_delay(&self) -> Duration {
+        Duration::from_millis(self.ai_reply_delay_ms.load(Ordering::Relaxed))
+    }
+
+    pub fn keepalive(&self) -> Duration {
+        // A zero interval would spin; one millisecond is the floor.
+        Duration::from_millis(self.keepalive_ms.load(Ordering::Relaxed).max(1))
+    }
+}
+
+pub struct State {
+    pub seed: u64,
+    pub size: SeedSize,
+    pub api_keys: Vec<String>,
+    pub dist_dir: Option<PathBuf>,
+    pub base_url: String,
+    pub store: Mutex<Store>,
+    pub hub: Arc<Hub>,
+    pub clock: SimClock,
+    pub ids: IdGen,
+    pub settings: Settings,
+    pub rate: RateLimiter,
+    pub faults: Faults,
+    pub log: RequestLog,
+    /// Inbound messages per minute from the traffic generator (0 = off).
+    pub traffic: watch::Sender<f64>,
+    pub shutdown: watch::Receiver<bool>,
+    /// Counts simulator-written outbound messages, to fail a fixed share of them.
+    pub generated_sends: AtomicU64,
+}
+
+impl State {
+    pub fn new(
+        config: &SimConfig,
+        store: Store,
+        clock: SimClock,
+        base_url: String,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
+        State {
+            seed: config.seed,
+            size: config.size,
+            api_keys: config.api_keys.clone(),
+            dist_dir: config.dist_dir.clone(),
+            base_url,
+            store: Mutex::new(store),
+            hub: Arc::new(Hub::default()),
+            clock,
+            ids: IdGen::new(config.seed),
+            settings: Settings::new(config),
+            rate: RateLimiter::new(config.rate_limit_per_minute),
+            faults: Faults::default(),
+            log: RequestLog::default(),
+            traffic: watch::Sender::new(config.traffic_per_minute.max(0.0)),
+            shutdown,
+            generated_sends: AtomicU64::new(0),
+        }
+    }
+
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock leaves the data usable; keep serving.
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn apply_settings(&self, patch: &SettingsPatch) {
+        let s = &self.settings;
+        if let Some(v) = patch.status_step_ms {
+            s.status_step_ms.store(v, Ordering::Relaxed);
+        }
+        if let Some(v) = patch.ai_reply_delay_ms {
+            s.ai_reply_delay_ms.store(v, Ordering::Relaxed);
+        }
+        if let Some(v) = patch.keepalive_ms {
+            s.keepalive_ms.store(v, Ordering::Relaxed);
+        }
+        if let Some(v) = patch.rate_limit_per_minute {
+            self.rate.set_limit(v);
+        }
+    }
+
+    pub fn current_settings(&self) -> SettingsPatch {
+        let s = &self.settings;
+        SettingsPatch {
+            status_step_ms: Some(s.status_step_ms.load(Ordering::Relaxed)),
+            ai_reply_delay_ms: Some(s.ai_reply_delay_ms.load(Ordering::Relaxed)),
+            keepalive_ms: Some(s.keepalive_ms.load(Ordering::Relaxed)),
+            rate_limit_per_minute: Some(self.rate.limit()),
+        }
+    }
+
+    /// Resolves when the simulator is shutting down.
+    pub fn shutdown_signal(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut rx = self.shutdown.clone();
+        async move {
+            // An error means the handle is gone: treat it as shutdown too.
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    }
+
+    /// Runs a background task that ends with the simulator.
+    pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let stop = self.shutdown_signal();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = task => {}
+                _ = stop => {}
+            }
+        });
+    }
+
+    pub fn publish(&self, conversation_id: &str, event_type: &str, payload: Value) -> usize {
+        let event = Event {
+            event_id: self.ids.next("evt_"),
+            event_type: event_type.to_string(),
+            conversation_id: conversation_id.to_string(),
+            timestamp: self.clock.now(),
+            payload,
+        };
+        self.hub.publish(&event)
+    }
+}

@@ -1,0 +1,212 @@
+//! Serving a built console (`dist_dir`): files, single-page fallback, sub-path hosting,
+//! config.json rewriting.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use std::path::PathBuf;
+use voicebip_sim::SimConfig;
+
+/// A dist directory like Trunk's output, unique per test.
+fn make_dist(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("voicebip-sim-dist-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><title>Console</title>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("app-1a2b.js"), "export default 1;").unwrap();
+    std::fs::write(dir.join("app-1a2b_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dir.join("assets/logo.svg"), "<svg/>").unwrap();
+    std::fs::write(
+        dir.join("config.json"),
+        r#"{"api_base_url": "https://api.voicebip.com/v1", "allowed_parent_origins": ["https://x.example"]}"#,
+    )
+    .unwrap();
+    dir
+}
+
+/// Removes the test's dist directory when the test ends, passed or failed.
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn console_sim(name: &str) -> (Sim, Cleanup) {
+    let dist = make_dist(name);
+    let sim = sim_with(SimConfig {
+        dist_dir: Some(dist.clone()),
+        ..fast_config()
+    })
+    .await;
+    (sim, Cleanup(dist))
+}
+
+async fn fetch(sim: &Sim, path: &str) -> Resp {
+    into_resp(sim.http.get(sim.url(path)).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn files_are_served_with_their_types() {
+    let (sim, _dist) = console_sim("files").await;
+    let index = fetch(&sim, "/").await;
+    assert_eq!(index.status, 200);
+    assert!(index.text.contains("<title>Console</title>"));
+    assert!(index
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert_eq!(index.header("cache-control"), Some("no-cache"));
+    let index_html = fetch(&sim, "/index.html").await;
+    assert_eq!(index_html.header("cache-control"), Some("no-cache"));
+    let js = fetch(&sim, "/app-1a2b.js").await;
+    assert_eq!(js.text, "export default 1;");
+    assert!(js
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(js.header("cache-control").is_none());
+    let wasm = fetch(&sim, "/app-1a2b_bg.wasm").await;
+    assert_eq!(wasm.header("content-type"), Some("application/wasm"));
+    let svg = fetch(&sim, "/assets/logo.svg").await;
+    assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
+}
+
+#[tokio::test]
+async fn app_routes_fall_back_to_index_but_missing_assets_are_404() {
+    let (sim, _dist) = console_sim("spa").await;
+    for route in [
+        "/inbox",
+        "/inbox/conv_123",
+        "/settings/",
+        "/embed/thread/conv_9",
+    ] {
+        let r = fetch(&sim, route).await;
+        assert_eq!(r.status, 200, "{route}");
+        assert!(r.text.contains("<title>Console</title>"), "{route}");
+        assert_eq!(r.header("cache-control"), Some("no-cache"));
+    }
+    for asset in ["/missing.js", "/assets/nope.png", "/console/missing.wasm"] {
+        fetch(&sim, asset).await.assert_error(404, "NOT_FOUND");
+    }
+    let post = into_resp(sim.http.post(sim.url("/")).send().await.unwrap()).await;
+    post.assert_error(405, "METHOD_NOT_ALLOWED");
+}
+
+#[tokio::test]
+async fn a_build_for_a_sub_path_works_under_that_prefix() {
+    let (sim, _dist) = console_sim("subpath").await;
+    let index = fetch(&sim, "/console/").await;
+    assert!(index.text.contains("<title>Console</title>"));
+    assert_eq!(
+        fetch(&sim, "/console/app-1a2b.js").await.text,
+        "export default 1;"
+    );
+    assert_eq!(
+        fetch(&sim, "/console/app-1a2b_bg.wasm")
+            .await
+            .header("content-type"),
+        Some("application/wasm")
+    );
+    assert_eq!(fetch(&sim, "/console/assets/logo.svg").await.text, "<svg/>");
+    assert!(fetch(&sim, "/console/inbox/conv_1")
+        .await
+        .text
+        .contains("<title>"));
+    assert_eq!(
+        fetch(&sim, "/a/b/app-1a2b.js").await.text,
+        "export default 1;"
+    );
+}
+
+#[tokio::test]
+async fn config_json_points_at_this_simulator() {
+    let (sim, _dist) = console_sim("config").await;
+    for path in ["/config.json", "/console/config.json"] {
+        let r = fetch(&sim, path).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("cache-control"), Some("no-cache"));
+        assert_eq!(r.json["api_base_url"], format!("{}/v1", sim.base));
+        assert_eq!(
+            r.json["allowed_parent_origins"],
+            json!(["https://x.example"])
+        );
+    }
+    // The origin follows the Host the browser used.
+    let port = sim.handle.addr().port();
+    let r = into_resp(
+        sim.http
+            .get(format!("http://localhost:{port}/config.json"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        r.json["api_base_url"],
+        format!("http://localhost:{port}/v1")
+    );
+}
+
+/// Sends the path exactly as written (HTTP clients would normalise `..` away).
+async fn raw_get(sim: &Sim, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(sim.handle.addr())
+        .await
+        .unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    socket.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+#[tokio::test]
+async fn paths_cannot_leave_the_dist_directory() {
+    let (sim, dist) = console_sim("traversal").await;
+    // A file next to the dist directory that a traversal would reach.
+    let secret = dist
+        .0
+        .parent()
+        .unwrap()
+        .join(format!("voicebip-secret-{}.js", std::process::id()));
+    std::fs::write(&secret, "SECRET").unwrap();
+    let name = secret.file_name().unwrap().to_str().unwrap().to_string();
+    for path in [
+        format!("/../{name}"),
+        format!("/%2e%2e/{name}"),
+        format!("/assets/..%2f..%2f{name}"),
+        format!("/assets/..%5c{name}"),
+    ] {
+        let response = raw_get(&sim, &path).await;
+        assert!(response.starts_with("HTTP/1.1 404"), "{path}: {response}");
+        assert!(!response.contains("SECRET"));
+    }
+    let _ = std::fs::remove_file(secret);
+}
+
+#[tokio::test]
+async fn api_and_control_paths_are_not_the_console() {
+    let (sim, _dist) = console_sim("api").await;
+    fetch(&sim, "/v1/conversations")
+        .await
+        .assert_error(401, "UNAUTHENTICATED");
+    sim.get("/v1/unknown").await.assert_error(404, "NOT_FOUND");
+    assert_eq!(fetch(&sim, "/sim/info").await.json["demo_key"], KEY);
+    fetch(&sim, "/sim/unknown")
+        .await
+        .assert_error(404, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn without_a_dist_directory_other_paths_are_404() {
+    let sim = sim().await;
+    fetch(&sim, "/").await.assert_error(404, "NOT_FOUND");
+    fetch(&sim, "/inbox").await.assert_error(404, "NOT_FOUND");
+}

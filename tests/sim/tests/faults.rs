@@ -1,0 +1,271 @@
+//! Fault injection (`/sim/faults`) and the request log (`/sim/requests`).
+
+mod common;
+
+use common::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+async fn fault(sim: &Sim, spec: Value) {
+    let r = sim.control(Method::POST, "/sim/faults", Some(spec)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(r.json["fault_id"].is_string());
+}
+
+async fn first_id(sim: &Sim) -> String {
+    sim.get_ok("/v1/conversations?page_size=1").await["conversations"][0]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn latency_delays_only_the_matching_route() {
+    let sim = sim().await;
+    let id = first_id(&sim).await;
+    fault(
+        &sim,
+        json!({"route": "GET /v1/conversations", "latency_ms": 400}),
+    )
+    .await;
+    let t = Instant::now();
+    assert_eq!(sim.get("/v1/conversations").await.status, 200);
+    assert!(t.elapsed() >= Duration::from_millis(400));
+    let t = Instant::now();
+    assert_eq!(
+        sim.get(&format!("/v1/conversations/{id}")).await.status,
+        200
+    );
+    assert!(t.elapsed() < Duration::from_millis(400));
+}
+
+#[tokio::test]
+async fn error_rate_fails_that_share_with_the_status() {
+    let sim = sim().await;
+    let id = first_id(&sim).await;
+    fault(
+        &sim,
+        json!({"route": "GET /v1/conversations/{id}", "error_rate": 0.5, "status": 503}),
+    )
+    .await;
+    let mut failed = 0;
+    for _ in 0..10 {
+        let r = sim.get(&format!("/v1/conversations/{id}")).await;
+        if r.status == 503 {
+            r.assert_error(503, "UNAVAILABLE");
+            failed += 1;
+        } else {
+            assert_eq!(r.status, 200);
+        }
+    }
+    assert_eq!(failed, 5);
+    assert_eq!(
+        sim.get("/v1/conversations").await.status,
+        200,
+        "other routes unaffected"
+    );
+    // Another method on the same path is unaffected.
+    assert_eq!(sim.patch_mode(&id, "human").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_status_with_a_count_fails_that_many_requests_then_clears() {
+    let sim = sim().await;
+    fault(
+        &sim,
+        json!({"route": "/conversations", "status": 500, "count": 2}),
+    )
+    .await;
+    sim.get("/v1/conversations")
+        .await
+        .assert_error(500, "INTERNAL");
+    sim.get("/v1/conversations")
+        .await
+        .assert_error(500, "INTERNAL");
+    assert_eq!(sim.get("/v1/conversations").await.status, 200);
+    let list = sim.control(Method::GET, "/sim/faults", None).await.json;
+    assert_eq!(list["faults"], json!([]));
+}
+
+#[tokio::test]
+async fn forced_429_carries_retry_after() {
+    let sim = sim().await;
+    fault(
+        &sim,
+        json!({"route": "*", "force_429_retry_after": 3, "count": 2}),
+    )
+    .await;
+    for _ in 0..2 {
+        let r = sim.get("/v1/conversations").await;
+        r.assert_error(429, "RATE_LIMITED");
+        assert_eq!(r.header("retry-after"), Some("3"));
+    }
+    assert_eq!(sim.get("/v1/conversations").await.status, 200);
+}
+
+#[tokio::test]
+async fn delete_clears_all_faults() {
+    let sim = sim().await;
+    fault(&sim, json!({"route": "*", "status": 502})).await;
+    sim.get("/v1/conversations")
+        .await
+        .assert_error(502, "BAD_GATEWAY");
+    let r = sim.control(Method::DELETE, "/sim/faults", None).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(sim.get("/v1/conversations").await.status, 200);
+}
+
+#[tokio::test]
+async fn drop_stream_after_ends_the_stream_after_n_frames() {
+    let sim = sim().await;
+    let id = first_id(&sim).await;
+    fault(
+        &sim,
+        json!({"route": "GET /v1/conversations/{id}/stream", "drop_stream_after": 2, "count": 1}),
+    )
+    .await;
+    // A plain GET of the conversation does not use up the stream rule.
+    assert_eq!(
+        sim.get(&format!("/v1/conversations/{id}")).await.status,
+        200
+    );
+    let mut stream = sim.stream(&id).await;
+    for n in 0..3 {
+        sim.control(
+            Method::POST,
+            &format!("/sim/conversations/{id}/events"),
+            Some(json!({"event_type": "test.event", "payload": {"n": n}})),
+        )
+        .await;
+    }
+    let frames = stream.collect_for(Duration::from_secs(2)).await;
+    assert_eq!(frames.len(), 2, "{frames:?}");
+    assert!(stream.ended, "the server closed the stream");
+    sim.eventually(5, "subscriber released", || async {
+        sim.subscribers(&id).await == 0
+    })
+    .await;
+    // The rule was for one stream: the next one is normal.
+    let mut again = sim.stream(&id).await;
+    for n in 0..3 {
+        sim.control(
+            Method::POST,
+            &format!("/sim/conversations/{id}/events"),
+            Some(json!({"event_type": "test.event", "payload": {"n": n}})),
+        )
+        .await;
+    }
+    assert_eq!(again.collect_for(Duration::from_millis(500)).await.len(), 3);
+}
+
+#[tokio::test]
+async fn malformed_frame_sends_one_non_json_data_frame() {
+    let sim = sim().await;
+    let id = first_id(&sim).await;
+    fault(
+        &sim,
+        json!({"route": "*", "malformed_frame": true, "count": 1}),
+    )
+    .await;
+    let mut stream = sim.stream(&id).await;
+    let bad = stream.next_data(Duration::from_secs(2)).await.unwrap();
+    assert!(
+        serde_json::from_str::<Value>(bad.data.as_deref().unwrap()).is_err(),
+        "{bad:?}"
+    );
+    sim.control(
+        Method::POST,
+        &format!("/sim/conversations/{id}/events"),
+        Some(json!({"event_type": "test.event", "payload": {}})),
+    )
+    .await;
+    let good = stream.next_data(Duration::from_secs(2)).await.unwrap();
+    assert_eq!(good.json()["event_type"], "test.event");
+}
+
+#[tokio::test]
+async fn stream_status_refuses_the_stream_only() {
+    let sim = sim().await;
+    let id = first_id(&sim).await;
+    fault(&sim, json!({"route": "*", "stream_status": 401})).await;
+    assert_eq!(
+        sim.get(&format!("/v1/conversations/{id}")).await.status,
+        200
+    );
+    let r = into_resp(
+        sim.http
+            .get(sim.url(&format!("/v1/conversations/{id}/stream?token={KEY}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    r.assert_error(401, "UNAUTHENTICATED");
+    sim.control(Method::DELETE, "/sim/faults", None).await;
+    fault(&sim, json!({"route": "*", "stream_status": 503})).await;
+    let r = into_resp(
+        sim.request(Method::GET, &format!("/v1/conversations/{id}/stream"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    r.assert_error(503, "UNAVAILABLE");
+}
+
+#[tokio::test]
+async fn bad_fault_specs_are_400() {
+    let sim = sim().await;
+    for spec in [
+        json!({"route": "conversations"}),
+        json!({"route": "*", "error_rate": 2.0}),
+        json!({"route": "*", "status": 200}),
+        json!({"route": "*", "stream_status": 99}),
+        json!({"route": "*", "sparkles": true}),
+        json!({"latency_ms": 5}),
+    ] {
+        sim.control(Method::POST, "/sim/faults", Some(spec))
+            .await
+            .assert_error(400, "INVALID_ARGUMENT");
+    }
+}
+
+#[tokio::test]
+async fn the_request_log_records_auth_without_the_token_value() {
+    let sim = sim().await;
+    let id = first_id(&sim).await;
+    sim.control(Method::DELETE, "/sim/requests", None).await;
+    sim.get("/v1/conversations?page_size=3").await;
+    let stream = sim.stream(&id).await;
+    drop(stream);
+    let _ = sim
+        .http
+        .get(sim.url("/v1/conversations"))
+        .send()
+        .await
+        .unwrap();
+    sim.control(Method::GET, "/sim/info", None).await; // not logged: outside /v1
+
+    let log = sim.control(Method::GET, "/sim/requests", None).await;
+    assert!(!log.text.contains(KEY), "the key never appears in the log");
+    let entries = log.json.as_array().unwrap().clone();
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    assert_eq!(entries[0]["method"], "GET");
+    assert_eq!(entries[0]["path"], "/v1/conversations");
+    assert_eq!(entries[0]["query"], "page_size=3");
+    assert_eq!(entries[0]["has_authorization"], true);
+    assert_eq!(entries[0]["query_has_token"], false);
+    assert_eq!(entries[0]["status"], 200);
+    assert_eq!(entries[1]["path"], format!("/v1/conversations/{id}/stream"));
+    assert_eq!(entries[1]["query_has_token"], true);
+    assert_eq!(entries[1]["has_authorization"], false);
+    assert_eq!(entries[1]["query"], "token=REDACTED");
+    assert_eq!(entries[2]["status"], 401);
+    assert!(entries[2]["at"].is_string());
+
+    let r = sim.control(Method::DELETE, "/sim/requests", None).await;
+    assert_eq!(r.status, 204);
+    let log = sim.control(Method::GET, "/sim/requests", None).await.json;
+    assert_eq!(log, json!([]));
+}
