@@ -96,9 +96,22 @@ fn SessionGuard() -> impl IntoView {
 #[component]
 fn RetryNotice() -> impl IntoView {
     let session = crate::state::session::use_session();
-    move || {
+    // Counts down each second from what the client announced.
+    let left = RwSignal::new(0u32);
+    let ticker = StoredValue::new_local(None::<gloo_timers::callback::Interval>);
+    Effect::new(move |_| {
         let secs = session.retry_wait.get();
-        (secs > 0).then(|| {
+        left.set(secs);
+        let interval = (secs > 0).then(|| {
+            gloo_timers::callback::Interval::new(1000, move || {
+                left.update(|n| *n = n.saturating_sub(1));
+            })
+        });
+        ticker.set_value(interval);
+    });
+    move || {
+        let secs = left.get();
+        (session.retry_wait.get() > 0).then(|| {
             view! {
                 <p class="banner warn" id="retry-notice" role="status">
                     {format!("Voicebip is busy; retrying in {secs} s…")}
