@@ -65,6 +65,8 @@ pub enum Cursor {
 pub struct Inbox {
     pub filters: Filters,
     items: Vec<ConversationSummary>,
+    /// Position of each conversation in `items`: paging 10,000 in stays linear.
+    index: HashMap<ConversationId, usize>,
     pub cursor: Cursor,
 }
 
@@ -73,6 +75,7 @@ impl Inbox {
         Inbox {
             filters,
             items: Vec::new(),
+            index: HashMap::new(),
             cursor: Cursor::Start,
         }
     }
@@ -101,21 +104,27 @@ impl Inbox {
         let mut merged = page;
         merged.append(&mut rest);
         self.items = merged;
+        self.index = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.conversation_id.clone(), i))
+            .collect();
     }
 
     fn upsert(&mut self, item: ConversationSummary) {
-        match self
-            .items
-            .iter_mut()
-            .find(|c| c.conversation_id == item.conversation_id)
-        {
-            Some(existing) => *existing = item,
-            None => self.items.push(item),
+        match self.index.get(&item.conversation_id) {
+            Some(&i) => self.items[i] = item,
+            None => {
+                self.index
+                    .insert(item.conversation_id.clone(), self.items.len());
+                self.items.push(item);
+            }
         }
     }
 
     pub fn get(&self, id: &ConversationId) -> Option<&ConversationSummary> {
-        self.items.iter().find(|c| &c.conversation_id == id)
+        self.index.get(id).map(|&i| &self.items[i])
     }
 
     /// Agents seen so far, for the agent filter (the API has no agent list).
@@ -270,6 +279,15 @@ mod tests {
         );
         inbox.merge_first_page(vec![item("c3", "a"), item("c4", "a")]);
         assert_eq!(ids(&inbox), ["c3", "c4", "c1", "c2"]);
+        // The index follows the new order: a later page updates in place.
+        inbox.append_page(vec![item("c1", "b")], None);
+        assert_eq!(ids(&inbox), ["c3", "c4", "c1", "c2"]);
+        assert_eq!(
+            inbox
+                .get(&ConversationId::from("c1"))
+                .map(|c| c.agent_id.as_str()),
+            Some("b")
+        );
         assert_eq!(inbox.cursor, Cursor::More("t".into()));
     }
 }
