@@ -279,6 +279,7 @@ mod tests {
         );
         inbox.merge_first_page(vec![item("c3", "a"), item("c4", "a")]);
         assert_eq!(ids(&inbox), ["c3", "c4", "c1", "c2"]);
+        assert_eq!(inbox.cursor, Cursor::More("t".into()));
         // The index follows the new order: a later page updates in place.
         inbox.append_page(vec![item("c1", "b")], None);
         assert_eq!(ids(&inbox), ["c3", "c4", "c1", "c2"]);
@@ -288,6 +289,5 @@ mod tests {
                 .map(|c| c.agent_id.as_str()),
             Some("b")
         );
-        assert_eq!(inbox.cursor, Cursor::More("t".into()));
     }
 }
