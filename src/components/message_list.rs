@@ -111,7 +111,7 @@ pub fn MessageList(
     };
 
     view! {
-        <div class="message-scroller" node_ref=scroller on:scroll=on_scroll tabindex="0" aria-label="Messages">
+        <div class="message-scroller" node_ref=scroller on:scroll=on_scroll tabindex="0" role="region" aria-label="Message history">
             <div class="older">
                 {move || {
                     if loading_older.get() {
