@@ -4,11 +4,18 @@ use crate::api::ApiError;
 use leptos::prelude::*;
 
 #[component]
-pub fn ErrorBanner(error: ApiError, on_retry: Callback<()>) -> impl IntoView {
+pub fn ErrorBanner(
+    /// Distinct per place (the list and the thread can both fail at once); the retry button's id
+    /// is this plus `-retry`.
+    id: &'static str,
+    error: ApiError,
+    on_retry: Callback<()>,
+) -> impl IntoView {
+    let retry_id = format!("{id}-retry");
     view! {
-        <div class="banner error" id="error-banner" role="alert">
+        <div class="banner error" id=id role="alert">
             <span>{error.user_message()}</span>
-            <button type="button" id="error-retry" on:click=move |_| on_retry.run(())>
+            <button type="button" id=retry_id on:click=move |_| on_retry.run(())>
                 "Try again"
             </button>
         </div>

@@ -13,6 +13,14 @@ pub fn HandoffBar(
     /// Raised by the Alt+C shortcut to open the confirmation.
     confirming: RwSignal<bool>,
 ) -> impl IntoView {
+    // `autofocus` is ignored on elements inserted after load: move focus into the confirmation
+    // (on the safe choice) explicitly, and back to the Close button when it is dismissed.
+    let cancel = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(button) = cancel.get() {
+            let _ = button.focus();
+        }
+    });
     let button = move |action: HandoffAction| {
         let id = match action {
             HandoffAction::TakeOver => "take-over",
@@ -68,7 +76,7 @@ pub fn HandoffBar(
                     >
                         "Close conversation"
                     </button>
-                    <button type="button" id="confirm-close-no" autofocus on:click=move |_| confirming.set(false)>
+                    <button type="button" id="confirm-close-no" node_ref=cancel on:click=move |_| confirming.set(false)>
                         "Cancel"
                     </button>
                 </div>

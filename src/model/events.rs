@@ -141,6 +141,11 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+        let with_both = with_text.replace("\"text\":\"hi\"", "\"text\":\"hi\",\"body\":\"hi\"");
+        assert!(matches!(
+            decode(&with_both, &conv()),
+            Ok(StreamEvent::Message(m)) if m.body.as_deref() == Some("hi")
+        ));
         let with_body = with_text.replace("\"text\"", "\"body\"");
         assert!(matches!(
             decode(&with_body, &conv()),

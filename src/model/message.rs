@@ -68,6 +68,7 @@ impl MessageStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "WireMessage")]
 pub struct Message {
     pub message_id: MessageId,
     #[serde(default)]
@@ -77,8 +78,8 @@ pub struct Message {
     pub channel: Option<Channel>,
     #[serde(default)]
     pub message_type: Option<String>,
-    /// Requests and webhooks call the text `body`, stream payloads call it `text`.
-    #[serde(default, alias = "text")]
+    /// Requests and webhooks call the text `body`, stream payloads call it `text` (the simulator
+    /// sends both): `body` first, `text` as the fallback.
     pub body: Option<String>,
     #[serde(default = "unknown_status")]
     pub status: MessageStatus,
@@ -93,6 +94,50 @@ pub struct Message {
 
 fn unknown_status() -> MessageStatus {
     MessageStatus::Unknown
+}
+
+/// A message as it arrives, where the text may be under either name, or both.
+#[derive(Deserialize)]
+struct WireMessage {
+    message_id: MessageId,
+    #[serde(default)]
+    conversation_id: Option<ConversationId>,
+    direction: Direction,
+    #[serde(default)]
+    channel: Option<Channel>,
+    #[serde(default)]
+    message_type: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default = "unknown_status")]
+    status: MessageStatus,
+    #[serde(default)]
+    from_number: Option<String>,
+    #[serde(default)]
+    to_number: Option<String>,
+    created_at: DateTime<Utc>,
+    #[serde(default)]
+    error_code: Option<String>,
+}
+
+impl From<WireMessage> for Message {
+    fn from(w: WireMessage) -> Self {
+        Message {
+            message_id: w.message_id,
+            conversation_id: w.conversation_id,
+            direction: w.direction,
+            channel: w.channel,
+            message_type: w.message_type,
+            body: w.body.or(w.text),
+            status: w.status,
+            from_number: w.from_number,
+            to_number: w.to_number,
+            created_at: w.created_at,
+            error_code: w.error_code,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -117,5 +162,15 @@ mod tests {
         .expect("parses");
         assert_eq!(m.body.as_deref(), Some("hi"));
         assert_eq!(m.status, MessageStatus::Unknown);
+    }
+
+    #[test]
+    fn accepts_body_and_text_together_preferring_body() {
+        let m: Message = serde_json::from_str(
+            r#"{"message_id":"m1","direction":"inbound","text":"from text","body":"from body",
+                "created_at":"2026-05-15T10:15:00Z"}"#,
+        )
+        .expect("both names at once parse");
+        assert_eq!(m.body.as_deref(), Some("from body"));
     }
 }

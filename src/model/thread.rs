@@ -231,7 +231,12 @@ impl Thread {
                     timestamp,
                 };
                 self.conversation.ai_mode = to_mode;
-                if self.conversation.mode_history.contains(&row) {
+                if self
+                    .conversation
+                    .mode_history
+                    .iter()
+                    .any(|r| same_change(r, &row))
+                {
                     return Change::None;
                 }
                 self.conversation.mode_history.push(row.clone());
@@ -297,11 +302,23 @@ fn advance(m: &mut Message, status: MessageStatus, error_code: Option<String>) -
     true
 }
 
+/// The audit row and the stream event for one transition may carry timestamps a moment apart
+/// (the event is stamped when published): within this window, same modes and actor are one change.
+const SAME_CHANGE_WINDOW_MS: i64 = 5_000;
+
+fn same_change(a: &ModeChange, b: &ModeChange) -> bool {
+    a.from_mode == b.from_mode
+        && a.to_mode == b.to_mode
+        && a.actor_user_id == b.actor_user_id
+        && (a.timestamp - b.timestamp).num_milliseconds().abs() < SAME_CHANGE_WINDOW_MS
+}
+
 fn merge_history(known: &[ModeChange], fresh: Vec<ModeChange>) -> Vec<ModeChange> {
-    let mut all = known.to_vec();
-    for row in fresh {
-        if !all.contains(&row) {
-            all.push(row);
+    // The server's rows are authoritative; known rows it doesn't have yet (from the stream) stay.
+    let mut all = fresh;
+    for row in known {
+        if !all.iter().any(|r| same_change(r, row)) {
+            all.push(row.clone());
         }
     }
     all.sort_by_key(|r| r.timestamp);
@@ -471,5 +488,36 @@ mod tests {
         assert_eq!(t.apply(ev), Change::None);
         assert_eq!(t.mode(), AiMode::Ai);
         assert_eq!(t.conversation.mode_history.len(), 1);
+    }
+
+    #[test]
+    fn audit_row_and_event_a_moment_apart_are_one_change() {
+        let mut t = Thread::new(conversation(vec![], None));
+        let row = |ms: i64| ModeChange {
+            actor_user_id: Some("usr_1".into()),
+            from_mode: AiMode::Human,
+            to_mode: AiMode::Closed,
+            timestamp: at(1) + chrono::Duration::milliseconds(ms),
+        };
+        let mut fresh = conversation(vec![], None);
+        fresh.ai_mode = AiMode::Closed;
+        fresh.mode_history = vec![row(519)];
+        t.apply_mode_response(fresh);
+        let event = StreamEvent::ModeChanged {
+            from_mode: AiMode::Human,
+            to_mode: AiMode::Closed,
+            actor_user_id: Some("usr_1".into()),
+            timestamp: row(520).timestamp,
+        };
+        assert_eq!(t.apply(event), Change::None);
+        assert_eq!(t.conversation.mode_history.len(), 1);
+        // The same transition much later is a new one.
+        let later = StreamEvent::ModeChanged {
+            from_mode: AiMode::Human,
+            to_mode: AiMode::Closed,
+            actor_user_id: Some("usr_1".into()),
+            timestamp: at(30),
+        };
+        assert!(matches!(t.apply(later), Change::ModeChanged(_)));
     }
 }

@@ -167,7 +167,7 @@ pub fn InboxPage() -> impl IntoView {
                     </select>
                 </div>
                 {move || error.get().map(|e| view! {
-                    <ErrorBanner error=e on_retry=Callback::new(move |_| load_next())/>
+                    <ErrorBanner id="error-banner" error=e on_retry=Callback::new(move |_| load_next())/>
                 })}
                 <ConversationList
                     inbox=inbox

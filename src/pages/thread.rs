@@ -303,13 +303,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         action_error.set(None);
         spawn_local(async move {
             match client.send_template(&req).await {
-                Ok(sent) => {
-                    let body = format!("Template: {}", form.name);
-                    thread.update(|t| {
-                        if let Some(t) = t {
-                            t.confirm_send(0, sent.into_message(body, &req.to));
-                        }
-                    });
+                // The server composes a template's text: show its copy, not a guess.
+                Ok(_) => {
+                    load();
                     announcer.announce("Template sent");
                 }
                 Err(e) => {
@@ -320,8 +316,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
     });
 
+    // Only "loaded or not" decides the layout: every thread update must not rebuild the view
+    // (it would reset the scroll position and whatever is typed in the forms).
+    let loaded = Memo::new(move |_| thread.with(Option::is_some));
     view! {
-        {move || match (error.get(), thread.with(Option::is_some)) {
+        {move || match (error.get(), loaded.get()) {
             (Some(ApiError::NotFound(_)), _) => view! {
                 <section id="not-found" class="centered">
                     <h2>"Conversation not found"</h2>
@@ -330,7 +329,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 </section>
             }.into_any(),
             (Some(e), false) => view! {
-                <ErrorBanner error=e on_retry=Callback::new(move |_| load())/>
+                <ErrorBanner id="thread-error" error=e on_retry=Callback::new(move |_| load())/>
             }.into_any(),
             (_, false) => view! { <p class="loading" role="status">"Loading conversation…"</p> }.into_any(),
             (_, true) => view! {

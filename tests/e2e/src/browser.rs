@@ -12,8 +12,9 @@ use serde_json::json;
 /// Browser window size: wide enough for the console's two-pane inbox layout.
 pub const WINDOW: (u32, u32) = (1280, 900);
 
-/// Capabilities for Debian's Chromium, headless, with a fresh profile in `profile_dir`.
-pub fn capabilities(chromium: &Path, profile_dir: &Path) -> Capabilities {
+/// Capabilities for Debian's Chromium, headless, with a fresh profile in `profile_dir`, saving
+/// downloads into `download_dir` without asking.
+pub fn capabilities(chromium: &Path, profile_dir: &Path, download_dir: &Path) -> Capabilities {
     let args = [
         "--headless=new".to_string(),
         // Root in a container: Chromium's sandbox needs user namespaces it cannot get there.
@@ -36,6 +37,14 @@ pub fn capabilities(chromium: &Path, profile_dir: &Path) -> Capabilities {
         "goog:chromeOptions": {
             "binary": chromium.display().to_string(),
             "args": args,
+            // Files the page downloads land here (ChromeDriver also enables downloads in
+            // headless mode from this preference).
+            "prefs": {
+                "download.default_directory": download_dir.display().to_string(),
+                "download.prompt_for_download": false,
+                "download.directory_upgrade": true,
+                "safebrowsing.enabled": false,
+            },
         },
         // Lets `browser_log` read console errors and uncaught exceptions.
         "goog:loggingPrefs": { "browser": "ALL" },

@@ -98,6 +98,8 @@ impl Harness {
             .tempdir()
             .context("creating the harness's temporary directory")?;
         let profile = workdir.path().join("profile");
+        let downloads = workdir.path().join("downloads");
+        std::fs::create_dir_all(&downloads).context("creating the downloads directory")?;
 
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -112,7 +114,7 @@ impl Harness {
 
         let browser_side = async {
             let driver = ChromeDriver::start(&chromedriver, workdir.path()).await?;
-            let caps = browser::capabilities(&chromium, &profile);
+            let caps = browser::capabilities(&chromium, &profile, &downloads);
             // On error `driver` is dropped here, and its Drop kills ChromeDriver and Chromium.
             let client = browser::connect(&driver.url(), caps).await?;
             Ok::<_, anyhow::Error>((driver, client))
@@ -192,6 +194,16 @@ impl Harness {
     /// is how teardown finds them (see `processes_mentioning`); teardown removes it.
     pub fn temp_dir(&self) -> &std::path::Path {
         self.workdir.path()
+    }
+
+    /// Where the browser saves downloads (inside `temp_dir`, empty at start).
+    pub fn downloads_dir(&self) -> std::path::PathBuf {
+        self.workdir.path().join("downloads")
+    }
+
+    /// The simulator itself (e.g. `embed_host_url()`).
+    pub fn sim(&self) -> &SimHandle {
+        &self.sim
     }
 
     pub(crate) fn chromedriver_log(&self) -> &std::path::Path {

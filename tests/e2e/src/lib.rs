@@ -32,6 +32,7 @@ mod axe;
 mod browser;
 mod chromedriver;
 mod harness;
+mod input;
 mod list;
 mod page;
 pub mod paths;
@@ -46,12 +47,12 @@ use futures::FutureExt;
 pub use anyhow;
 pub use axe::{describe as describe_violations, Violation, ViolationNode};
 pub use browser::LogEntry;
-pub use fantoccini::{elements::Element, Client, Locator};
+pub use fantoccini::{elements::Element, key::Key, Client, Locator};
 pub use harness::{Harness, Options};
 pub use list::Row;
 pub use page::poll_until;
 pub use sim_api::LoggedRequest;
-pub use voicebip_sim::{SimConfig, DEMO_KEY};
+pub use voicebip_sim::{SeedSize, SimConfig, DEMO_KEY};
 
 /// Start a harness, run `body` with it, and tear everything down, even when `body` fails,
 /// panics or runs past `opts.test_timeout`. A failure is then re-raised as this test's panic

@@ -12,6 +12,9 @@ use crate::Harness;
 pub struct LoggedRequest {
     pub method: String,
     pub path: String,
+    /// The query string, with any `token` value replaced by `REDACTED` (`None` without one).
+    #[serde(default)]
+    pub query: Option<String>,
     /// Whether the query carried `token=` (only the stream path may).
     pub query_has_token: bool,
     /// Whether an `Authorization` header was sent.

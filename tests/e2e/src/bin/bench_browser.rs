@@ -1,0 +1,708 @@
+//! `bench_browser`: the browser half of `cargo xtask bench`.
+//!
+//! For each run, the console and the reference page (tests/bench/) each get a fresh world from
+//! the end-to-end harness: a simulator with the Large seed serving both (a copy of dist/ with
+//! the reference under `/bench/`), a new Chromium profile, and guaranteed teardown. In it, the
+//! same steps for both: cold load, paging in every conversation, scrolling, opening the
+//! 5,000-message thread, prepending an older page, the JS heap, and an SSE burst. The apps take
+//! turns going first. The instruments are tests/bench/probe.js, installed into every document
+//! through ChromeDriver's CDP bridge before the page's scripts run.
+//!
+//! Writes every run's figures as JSON to `--out` (lists of per-run values, one per metric and
+//! app); `cargo xtask bench` takes the medians and prints the table. A run that fails is
+//! reported and left out; the others still count.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fantoccini::wd::{TimeoutConfiguration, WebDriverCompatibleCommand};
+use serde_json::{json, Value};
+use voicebip_e2e::anyhow::{self, bail, Context, Result};
+use voicebip_e2e::{poll_until, with_harness, Harness, Options, SeedSize, SimConfig, DEMO_KEY};
+
+const HELP: &str = "\
+bench_browser: the console against the reference page in headless Chromium (cargo xtask bench)
+
+USAGE:
+    bench_browser --dist DIR --reference DIR --out FILE [--runs N] [--burst-rate R] [--burst-seconds S]
+
+    --dist DIR          the built console (trunk's dist/)
+    --reference DIR     tests/bench: reference.html, reference.js, probe.js
+    --out FILE          where to write the JSON figures
+    --runs N            runs per app [default: 5]
+    --burst-rate R      SSE events per second in the burst [default: 200]
+    --burst-seconds S   length of the burst [default: 10]
+    --apps LIST         which to measure: console,reference [default: both]
+    --burst-text FIELDS the message text's field(s) in burst events: both, body or text
+                        [default: both, as the simulator's own message events carry it]
+";
+
+struct Args {
+    dist: PathBuf,
+    reference: PathBuf,
+    out: PathBuf,
+    runs: usize,
+    burst_rate: f64,
+    burst_seconds: f64,
+    apps: Vec<App>,
+    /// Payload keys that carry the message text.
+    burst_text: Vec<&'static str>,
+}
+
+fn parse_args() -> Result<Option<Args>> {
+    let mut dist = None;
+    let mut reference = None;
+    let mut out = None;
+    let mut runs = 5;
+    let mut burst_rate = 200.0;
+    let mut burst_seconds = 10.0;
+    let mut apps = vec![App::Console, App::Reference];
+    let mut burst_text = vec!["body", "text"];
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--dist" => dist = Some(PathBuf::from(value()?)),
+            "--reference" => reference = Some(PathBuf::from(value()?)),
+            "--out" => out = Some(PathBuf::from(value()?)),
+            "--runs" => runs = value()?.parse().context("--runs wants a number")?,
+            "--burst-rate" => {
+                burst_rate = value()?.parse().context("--burst-rate wants a number")?
+            }
+            "--burst-seconds" => {
+                burst_seconds = value()?.parse().context("--burst-seconds wants a number")?
+            }
+            "--apps" => {
+                apps = value()?
+                    .split(',')
+                    .map(|name| match name.trim() {
+                        "console" => Ok(App::Console),
+                        "reference" => Ok(App::Reference),
+                        other => Err(anyhow::anyhow!("--apps: unknown app {other:?}")),
+                    })
+                    .collect::<Result<_>>()?
+            }
+            "--burst-text" => {
+                burst_text = match value()?.as_str() {
+                    "both" => vec!["body", "text"],
+                    "body" => vec!["body"],
+                    "text" => vec!["text"],
+                    other => bail!("--burst-text wants both, body or text, not {other:?}"),
+                }
+            }
+            other => bail!("unknown argument {other:?} (see --help)"),
+        }
+    }
+    if runs == 0 || burst_rate <= 0.0 || burst_seconds <= 0.0 {
+        bail!("--runs, --burst-rate and --burst-seconds must be positive");
+    }
+    Ok(Some(Args {
+        dist: dist.context("--dist is required")?,
+        reference: reference.context("--reference is required")?,
+        out: out.context("--out is required")?,
+        runs,
+        burst_rate,
+        burst_seconds,
+        apps,
+        burst_text,
+    }))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum App {
+    Console,
+    Reference,
+}
+
+impl App {
+    fn name(self) -> &'static str {
+        match self {
+            App::Console => "console",
+            App::Reference => "reference",
+        }
+    }
+
+    /// Where the inbox is.
+    fn entry(self) -> &'static str {
+        match self {
+            App::Console => "/conversations",
+            App::Reference => "/bench/reference.html",
+        }
+    }
+
+    /// A link that opens conversation `id` in place (both apps route link clicks themselves).
+    fn thread_href(self, id: &str) -> String {
+        match self {
+            App::Console => format!("/conversations/{id}"),
+            App::Reference => format!("/bench/reference.html?c={id}"),
+        }
+    }
+}
+
+/// Messages per page in both apps; the thread opens with one page and prepends one more.
+const MESSAGE_PAGE: u64 = 50;
+/// Scrolling: 3 s at 60 Hz, 3 rows per frame (a brisk flick through the list).
+const SCROLL_FRAMES: u64 = 180;
+const SCROLL_STEP_PX: u64 = 216;
+/// After the burst, the page may catch up for this long; a message not painted by then counts
+/// as lost. Waiting stops early once nothing new was painted for `BURST_STALL`.
+const BURST_DRAIN: Duration = Duration::from_secs(30);
+const BURST_STALL: Duration = Duration::from_secs(3);
+/// A whole world (one app, one run); beyond it the harness tears everything down.
+const WORLD_TIMEOUT: Duration = Duration::from_secs(240);
+/// The slowest in-page step (paging in 10,000 conversations) must finish within this.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(150);
+
+/// The files every world serves and injects.
+struct Files {
+    /// dist/ plus `bench/` with the reference: one origin serves both apps.
+    site: tempfile::TempDir,
+    probe: String,
+}
+
+impl Files {
+    fn prepare(dist: &Path, reference: &Path) -> Result<Self> {
+        if !dist.join("index.html").is_file() {
+            bail!("no built console in {}", dist.display());
+        }
+        let site = tempfile::Builder::new()
+            .prefix("voicebip-bench-site-")
+            .tempdir()
+            .context("creating the site directory")?;
+        copy_dir(dist, site.path())?;
+        let bench = site.path().join("bench");
+        std::fs::create_dir_all(&bench)?;
+        for name in ["reference.html", "reference.js"] {
+            std::fs::copy(reference.join(name), bench.join(name))
+                .with_context(|| format!("copying {}", reference.join(name).display()))?;
+        }
+        std::fs::write(
+            bench.join("blank.html"),
+            "<!DOCTYPE html><title>blank</title>",
+        )?;
+        let probe = std::fs::read_to_string(reference.join("probe.js"))
+            .with_context(|| format!("reading {}", reference.join("probe.js").display()))?;
+        Ok(Self { site, probe })
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("listing {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// A ChromeDriver extension: one Chrome DevTools Protocol command on the session's page.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+async fn cdp(h: &Harness, cmd: &'static str, params: Value) -> Result<Value> {
+    h.browser()
+        .issue_cmd(Cdp { cmd, params })
+        .await
+        .with_context(|| format!("CDP {cmd}"))
+}
+
+/// Runs `window.__bench.<call>` in the page and returns what its promise resolves to.
+async fn probe(h: &Harness, call: &str, args: Vec<Value>) -> Result<Value> {
+    h.browser()
+        .execute(&format!("return window.__bench.{call};"), args)
+        .await
+        .with_context(|| format!("running __bench.{call} in the page"))
+}
+
+/// Nearest-rank percentile of unsorted samples.
+fn percentile(samples: &[f64], p: f64) -> Option<f64> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    Some(sorted[rank.min(sorted.len() - 1)])
+}
+
+fn numbers(value: &Value) -> Vec<f64> {
+    value
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default()
+}
+
+fn unix_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+/// The figures of one world, by metric name.
+type Figures = BTreeMap<&'static str, f64>;
+
+struct World<'a> {
+    h: &'a Harness,
+    app: App,
+    run: usize,
+    figures: Figures,
+}
+
+impl World<'_> {
+    fn put(&mut self, name: &'static str, value: Option<f64>) {
+        if let Some(v) = value.filter(|v| v.is_finite()) {
+            self.figures.insert(name, v);
+        }
+    }
+
+    fn say(&self, what: &str) {
+        println!("bench: run {} {}: {what}", self.run + 1, self.app.name());
+    }
+}
+
+struct Sim {
+    big_thread_id: String,
+    conversations: u64,
+}
+
+async fn sim_info(h: &Harness) -> Result<Sim> {
+    let info = h.sim_get("/sim/info").await?;
+    Ok(Sim {
+        big_thread_id: info["big_thread_id"]
+            .as_str()
+            .context("/sim/info has no big_thread_id: is the Large seed on?")?
+            .to_string(),
+        conversations: info["conversations"]
+            .as_u64()
+            .context("/sim/info has no conversation count")?,
+    })
+}
+
+async fn measure(w: &mut World<'_>, files: &Files, args: &Args) -> Result<()> {
+    let h = w.h;
+    let sim = sim_info(h).await?;
+    let config = json!({ "key": DEMO_KEY, "base": format!("{}/v1", h.base_url()) });
+    let source = format!("window.__benchConfig = {config};\n{}", files.probe);
+    cdp(
+        h,
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": source }),
+    )
+    .await?;
+    h.browser()
+        .update_timeouts(TimeoutConfiguration::new(
+            Some(SCRIPT_TIMEOUT),
+            Some(Duration::from_secs(60)),
+            None,
+        ))
+        .await
+        .context("setting the script timeout")?;
+
+    // Cold load. The blank page on the same origin starts the renderer, so what is timed is
+    // the app's own cost: an empty cache (fresh profile), nothing compiled yet.
+    h.open("/bench/blank.html").await?;
+    h.open(w.app.entry()).await?;
+    let first_row = poll_until("the first conversation row", SCRIPT_TIMEOUT, || async {
+        let v = h
+            .browser()
+            .execute("return window.__bench && window.__bench.firstRow;", vec![])
+            .await?;
+        Ok(v.as_f64())
+    })
+    .await?;
+    w.put("cold_load_ms", Some(first_row));
+    w.say(&format!(
+        "first row painted {first_row:.0} ms after navigation"
+    ));
+
+    // Every conversation, paged in by infinite scroll.
+    let page_in = probe(
+        h,
+        "pageIn(arguments[0], arguments[1])",
+        vec![
+            json!(sim.conversations),
+            json!(SCRIPT_TIMEOUT.as_millis() as u64 - 10_000),
+        ],
+    )
+    .await?;
+    if page_in["ms"].is_null() {
+        bail!(
+            "paging in stopped at {} of {} conversations",
+            page_in["loaded"],
+            sim.conversations
+        );
+    }
+    w.put("page_in_ms", page_in["ms"].as_f64());
+    w.put("page_in_nudges", page_in["nudges"].as_f64());
+    w.say(&format!(
+        "{} conversations paged in, {:.0} ms, {} rows in the DOM at most",
+        page_in["loaded"],
+        page_in["ms"].as_f64().unwrap_or(0.0),
+        page_in["rowsMax"]
+    ));
+
+    let scroll = probe(
+        h,
+        "scroll(arguments[0], arguments[1])",
+        vec![json!(SCROLL_FRAMES), json!(SCROLL_STEP_PX)],
+    )
+    .await?;
+    let busy = numbers(&scroll["busy"]);
+    let intervals = numbers(&scroll["intervals"]);
+    let rows_max = page_in["rowsMax"]
+        .as_f64()
+        .unwrap_or(0.0)
+        .max(scroll["rowsMax"].as_f64().unwrap_or(0.0));
+    w.put("rows_in_dom_max", Some(rows_max));
+    w.put("frame_work_p95_ms", percentile(&busy, 95.0));
+    w.put("frame_interval_p95_ms", percentile(&intervals, 95.0));
+    let long = intervals
+        .iter()
+        .filter(|&&i| i > 1.5 * 1000.0 / 60.0)
+        .count();
+    w.put(
+        "frames_dropped_pct",
+        (!intervals.is_empty()).then(|| 100.0 * long as f64 / intervals.len() as f64),
+    );
+    w.say(&format!(
+        "scrolling: frame work p95 {:.1} ms, frame interval p95 {:.1} ms",
+        percentile(&busy, 95.0).unwrap_or(f64::NAN),
+        percentile(&intervals, 95.0).unwrap_or(f64::NAN)
+    ));
+
+    // The 5,000-message thread, opened beside the list, and one older page prepended.
+    let open = probe(
+        h,
+        "openThread(arguments[0], arguments[1], arguments[2])",
+        vec![
+            json!(w.app.thread_href(&sim.big_thread_id)),
+            json!(MESSAGE_PAGE),
+            json!(30_000),
+        ],
+    )
+    .await?;
+    let open_ms = open["ms"]
+        .as_f64()
+        .with_context(|| format!("the thread did not open: {open}"))?;
+    w.put("thread_open_ms", Some(open_ms));
+    let prepend = probe(
+        h,
+        "prepend(arguments[0], arguments[1])",
+        vec![json!(MESSAGE_PAGE), json!(30_000)],
+    )
+    .await?;
+    let prepend_ms = prepend["ms"]
+        .as_f64()
+        .with_context(|| format!("no older page was prepended: {prepend}"))?;
+    w.put("thread_prepend_ms", Some(prepend_ms));
+    w.say(&format!(
+        "thread opened in {open_ms:.0} ms, older page prepended in {prepend_ms:.0} ms"
+    ));
+
+    heap(w, "after_list_thread").await?;
+    burst(w, &sim, args).await?;
+    heap(w, "after_burst").await?;
+    Ok(())
+}
+
+/// The page's memory after a full garbage collection: V8's heap, and the ArrayBuffer backing
+/// stores (where the console's wasm memory lives, outside the JS heap).
+async fn heap(w: &mut World<'_>, when: &'static str) -> Result<()> {
+    let h = w.h;
+    cdp(h, "HeapProfiler.collectGarbage", json!({})).await?;
+    let usage = cdp(h, "Runtime.getHeapUsage", json!({})).await?;
+    let mb = |v: &Value| v.as_f64().map(|b| b / 1_048_576.0);
+    let js = mb(&usage["usedSize"]);
+    let buffers = mb(&usage["backingStorageSize"]);
+    let wasm = mb(&probe(h, "wasmBytes()", vec![]).await?);
+    let (js_key, buffers_key, wasm_key, total_key) = match when {
+        "after_list_thread" => (
+            "heap_js_mb",
+            "heap_buffers_mb",
+            "wasm_memory_mb",
+            "heap_total_mb",
+        ),
+        _ => (
+            "heap_js_after_burst_mb",
+            "heap_buffers_after_burst_mb",
+            "wasm_memory_after_burst_mb",
+            "heap_total_after_burst_mb",
+        ),
+    };
+    // backingStorageSize leaves out wasm memories (Chromium 156): added separately.
+    let total = js.zip(buffers).map(|(j, b)| j + b + wasm.unwrap_or(0.0));
+    w.put(js_key, js);
+    w.put(buffers_key, buffers);
+    w.put(wasm_key, wasm);
+    w.put(total_key, total);
+    w.say(&format!(
+        "heap {when}: JS {:.1} MiB, array buffers {:.1} MiB, wasm memory {:.1} MiB",
+        js.unwrap_or(f64::NAN),
+        buffers.unwrap_or(f64::NAN),
+        wasm.unwrap_or(0.0)
+    ));
+    Ok(())
+}
+
+/// Publishes `rate` messages per second for `seconds` into the open thread through the
+/// simulator's control endpoint, each body carrying its sequence number and publish time, and
+/// reads back from the page when each was painted.
+async fn burst(w: &mut World<'_>, sim: &Sim, args: &Args) -> Result<()> {
+    let h = w.h;
+    h.wait_for(
+        "#connection-status[data-state=live]",
+        Duration::from_secs(30),
+    )
+    .await
+    .context("the thread's stream never went live")?;
+    let conversation = h
+        .api_get(
+            &format!("/conversations/{}?page_size=1", sim.big_thread_id),
+            DEMO_KEY,
+        )
+        .await?;
+    probe(h, "burstArm()", vec![]).await?;
+
+    let path = format!("/sim/conversations/{}/events", sim.big_thread_id);
+    let total = (args.burst_rate * args.burst_seconds).round() as u64;
+    let mut published = 0u64;
+    let mut reached_nobody = 0u64;
+    let mut tick = tokio::time::interval(Duration::from_millis(5));
+    let started = Instant::now();
+    while published < total {
+        tick.tick().await;
+        let due = ((started.elapsed().as_secs_f64() * args.burst_rate) as u64).min(total);
+        while published < due {
+            let seq = published;
+            let body = format!("bench-burst #{seq} @{};", unix_ms());
+            // The shape of the simulator's own `message.received` payloads.
+            let mut payload = json!({
+                "message_id": format!("msg_bench_{}_{}_{seq}", w.run, w.app.name()),
+                "conversation_id": sim.big_thread_id,
+                "direction": "inbound",
+                "channel": conversation["channel"],
+                "message_type": "text",
+                "status": "received",
+                "from_number": conversation["from_number"],
+                "to_number": conversation["to_number"],
+                "error_code": null,
+            });
+            for key in &args.burst_text {
+                payload[*key] = json!(body);
+            }
+            let event = json!({ "event_type": "message.received", "payload": payload });
+            let answer = h.sim_post(&path, &event).await?;
+            if answer["delivered_to"].as_u64() == Some(0) {
+                reached_nobody += 1;
+            }
+            published += 1;
+        }
+    }
+    let publishing = started.elapsed().as_secs_f64();
+
+    let drain_until = Instant::now() + BURST_DRAIN;
+    let (mut last_seen, mut last_progress) = (0, Instant::now());
+    while Instant::now() < drain_until && last_progress.elapsed() < BURST_STALL {
+        let seen = probe(h, "burstSeen()", vec![]).await?.as_u64().unwrap_or(0);
+        if seen >= published {
+            break;
+        }
+        if seen > last_seen {
+            (last_seen, last_progress) = (seen, Instant::now());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let in_dom = probe(h, "burstInDom()", vec![]).await?.as_f64();
+    let seen = probe(h, "burstCollect()", vec![]).await?;
+    let latencies: Vec<f64> = seen
+        .as_array()
+        .map(|pairs| {
+            pairs
+                .iter()
+                .filter_map(|p| p.get(1).and_then(Value::as_f64))
+                .collect()
+        })
+        .unwrap_or_default();
+    let lost = published.saturating_sub(latencies.len() as u64);
+    w.put("burst_published", Some(published as f64));
+    w.put("burst_in_dom_after", in_dom);
+    w.put("burst_rate_achieved", Some(published as f64 / publishing));
+    w.put("burst_lost", Some(lost as f64));
+    w.put("burst_not_delivered_by_sim", Some(reached_nobody as f64));
+    w.put("burst_p50_ms", percentile(&latencies, 50.0));
+    w.put("burst_p95_ms", percentile(&latencies, 95.0));
+    w.put("burst_p99_ms", percentile(&latencies, 99.0));
+    w.put("burst_max_ms", latencies.iter().copied().reduce(f64::max));
+    let p = |q| percentile(&latencies, q).unwrap_or(f64::NAN);
+    w.say(&format!(
+        "burst: {published} published in {publishing:.1} s, {lost} lost ({} in the DOM after), \
+         event-to-paint p50 {:.0} / p95 {:.0} / p99 {:.0} ms",
+        in_dom.unwrap_or(0.0),
+        p(50.0),
+        p(95.0),
+        p(99.0),
+    ));
+    Ok(())
+}
+
+/// One app, one run, in a world of its own: its own thread (the harness names the failure
+/// artifacts after the thread, `target/e2e-artifacts/bench_run<N>_<app>/`) and runtime, so a
+/// failure is caught at the join and costs that run's figures, not the whole bench.
+fn world(app: App, run: usize, files: &Arc<Files>, args: &Arc<Args>) -> Result<Figures, String> {
+    let (files, args) = (Arc::clone(files), Arc::clone(args));
+    let thread = std::thread::Builder::new()
+        .name(format!("bench_run{}_{}", run + 1, app.name()))
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|e| format!("starting a runtime: {e}"))?;
+            Ok(runtime.block_on(in_world(app, run, &files, &args)))
+        })
+        .map_err(|e| format!("starting a thread: {e}"))?;
+    let failure = match thread.join() {
+        Ok(outcome) => return outcome,
+        Err(panic) => panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "the run failed".into()),
+    };
+    // The harness re-raises the error chain with its backtrace: the chain is what to report.
+    let reason = failure.split("Stack backtrace:").next().unwrap_or_default();
+    Err(reason.trim().replace('\n', " / "))
+}
+
+/// `with_harness` tears the world down whatever happens, then panics if the body failed.
+async fn in_world(app: App, run: usize, files: &Files, args: &Args) -> Figures {
+    let options = Options {
+        sim: SimConfig {
+            size: SeedSize::Large,
+            dist_dir: Some(files.site.path().to_path_buf()),
+            // Paging in 10,000 conversations is 200 requests a run: no budget in the way.
+            rate_limit_per_minute: u32::MAX,
+            traffic_per_minute: 0.0,
+            ..SimConfig::default()
+        },
+        test_timeout: WORLD_TIMEOUT,
+    };
+    with_harness(options, async |h: &Harness| {
+        let mut w = World {
+            h,
+            app,
+            run,
+            figures: Figures::new(),
+        };
+        measure(&mut w, files, args).await?;
+        anyhow::Ok(w.figures)
+    })
+    .await
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("bench_browser: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    // A failed run is reported once, with its reason, by `run`; the default hook would add a
+    // backtrace of the harness's re-raise for every one.
+    std::panic::set_hook(Box::new(|_| {}));
+    match run(Arc::new(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench_browser: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Arc<Args>) -> Result<()> {
+    let files = Arc::new(Files::prepare(&args.dist, &args.reference)?);
+    let started = Instant::now();
+    let mut results: BTreeMap<&'static str, BTreeMap<&'static str, Vec<f64>>> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for run in 0..args.runs {
+        // Taking turns, so neither app always runs on a machine warmed up by the other.
+        let order = if run % 2 == 0 {
+            [App::Console, App::Reference]
+        } else {
+            [App::Reference, App::Console]
+        };
+        for app in order.into_iter().filter(|a| args.apps.contains(a)) {
+            match world(app, run, &files, &args) {
+                Ok(figures) => {
+                    let per_app = results.entry(app.name()).or_default();
+                    for (name, value) in figures {
+                        per_app.entry(name).or_default().push(value);
+                    }
+                }
+                Err(e) => {
+                    let line = format!("run {} {}: {e}", run + 1, app.name());
+                    eprintln!("bench: {line}");
+                    errors.push(line);
+                }
+            }
+        }
+    }
+    let report = json!({
+        "runs": args.runs,
+        "burst": { "rate": args.burst_rate, "seconds": args.burst_seconds },
+        "scroll": { "frames": SCROLL_FRAMES, "step_px": SCROLL_STEP_PX },
+        "seconds": started.elapsed().as_secs_f64(),
+        "apps": results,
+        "errors": errors,
+    });
+    if let Some(dir) = args.out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.out, serde_json::to_string_pretty(&report)?)
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    println!(
+        "bench: {} run(s) in {:.0} s, {} failed; figures in {}",
+        args.runs,
+        started.elapsed().as_secs_f64(),
+        errors.len(),
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! Accessibility: axe-core finds nothing on the connect screen, the inbox, a thread and the
+//! close confirmation; the keyboard alone reaches every control an operator needs, and focus
+//! is visible.
+
+mod common;
+
+use common::*;
+use serde::Deserialize;
+use serde_json::json;
+use voicebip_e2e::anyhow::{Context, Result};
+use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options};
+
+/// What has focus: its id (or, for a row link, `row-link`) and whether its focus ring shows.
+#[derive(Debug, Clone, Deserialize)]
+struct Focused {
+    name: String,
+    outline_style: String,
+    outline_width: String,
+}
+
+const FOCUSED: &str = r#"
+const e = document.activeElement;
+if (!e || e === document.body) return { name: 'body', outline_style: '', outline_width: '' };
+const row = e.closest('li.conversation-row');
+const cs = getComputedStyle(e);
+return {
+  name: row && e.tagName === 'A' ? 'row-link' : (e.id || e.tagName.toLowerCase()),
+  outline_style: cs.outlineStyle,
+  outline_width: cs.outlineWidth,
+};
+"#;
+
+async fn focused(h: &Harness) -> Result<Focused> {
+    let v = h.browser().execute(FOCUSED, vec![]).await?;
+    serde_json::from_value(v).context("decoding the focused element")
+}
+
+/// Tab from the top of the page until `last` has focus (at most `limit` presses); returns
+/// every element focused on the way.
+async fn tab_until(h: &Harness, last: &str, limit: usize) -> Result<Vec<Focused>> {
+    h.browser()
+        .execute(
+            "document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);",
+            vec![],
+        )
+        .await?;
+    let mut seen = Vec::new();
+    for _ in 0..limit {
+        h.press(&[Key::Tab.into()]).await?;
+        let f = focused(h).await?;
+        let done = f.name == last;
+        seen.push(f);
+        if done {
+            break;
+        }
+    }
+    Ok(seen)
+}
+
+fn names(seen: &[Focused]) -> Vec<&str> {
+    seen.iter().map(|f| f.name.as_str()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_clean_keyboard_reachable_focus_visible() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = find_conversation(h, "human, SMS, not opted out", |item, full| {
+            full["ai_mode"] == "human" && item["channel"] == "sms" && item["opt_out"] == false
+        })
+        .await?;
+        let id = str_field(&conv, "conversation_id")?;
+
+        h.open("/").await?;
+        h.wait_for("form#connect-form", FIRST_SCREEN).await?;
+        h.assert_no_axe_violations("the connect screen").await?;
+        // The connect form works from the keyboard: Tab to the key, type, Enter.
+        let seen = tab_until(h, "api-key", 10).await?;
+        assert_eq!(
+            seen.last().map(|f| f.name.as_str()),
+            Some("api-key"),
+            "Tab reaches the key field: {:?}",
+            names(&seen)
+        );
+        poll_until("the base URL from config.json", SCREEN, || async {
+            let v = h
+                .browser()
+                .execute(
+                    "return document.getElementById('api-base-url').value;",
+                    vec![],
+                )
+                .await?;
+            Ok((!v.as_str().unwrap_or_default().is_empty()).then_some(()))
+        })
+        .await?;
+        h.browser()
+            .active_element()
+            .await?
+            .send_keys(voicebip_e2e::DEMO_KEY)
+            .await?;
+        h.press(&[Key::Enter.into()]).await?;
+        h.wait_for_path("/conversations", SCREEN).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        h.assert_no_axe_violations("the inbox").await?;
+
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        h.assert_no_axe_violations("an open thread").await?;
+
+        // Keyboard only: Tab reaches the filters, the list, the handoff buttons and the
+        // composer, in that order, each with a visible focus ring.
+        let seen = tab_until(h, "composer-text", 80).await?;
+        let order = names(&seen);
+        let position = |name: &str| order.iter().position(|n| *n == name);
+        let wanted = [
+            "filter-agent",
+            "filter-channel",
+            "row-link",
+            "return-to-ai",
+            "close-conversation",
+            "composer-text",
+        ];
+        let mut previous = None;
+        for name in wanted {
+            let at = position(name);
+            assert!(at.is_some(), "Tab never reaches {name}: {order:?}");
+            assert!(
+                previous < at,
+                "{name} comes after the controls before it in Tab order: {order:?}"
+            );
+            previous = at;
+        }
+        for f in seen.iter().filter(|f| wanted.contains(&f.name.as_str())) {
+            assert!(
+                f.outline_style != "none" && f.outline_width != "0px",
+                "focus is visible on {}: outline {} {}",
+                f.name,
+                f.outline_style,
+                f.outline_width
+            );
+        }
+
+        // The close confirmation, opened from the keyboard: focus moves into it, and it is
+        // clean for axe too.
+        tab_until(h, "close-conversation", 80).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        h.wait_for("#confirm-close", SCREEN).await?;
+        let role = h.attrs("#confirm-close", "role").await?;
+        assert_eq!(role, [Some("alertdialog".to_string())]);
+        let moved = std::time::Duration::from_secs(3);
+        let in_dialog = poll_until("focus inside the confirmation", moved, || async {
+            let v = h
+                .browser()
+                .execute(
+                    "return !!document.activeElement.closest('#confirm-close');",
+                    vec![],
+                )
+                .await?;
+            Ok((v == json!(true)).then_some(()))
+        })
+        .await;
+        h.assert_no_axe_violations("the close confirmation").await?;
+        let f = focused(h).await?;
+        in_dialog.with_context(|| {
+            format!("opening the close confirmation leaves focus on {f:?}, outside the dialog")
+        })?;
+        assert_no_crash(h).await
+    })
+    .await;
+}

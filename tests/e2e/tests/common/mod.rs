@@ -1,0 +1,336 @@
+//! What several end-to-end test files share: waits for the console's screens, and short ways to
+//! ask the simulator what the console should show or to make it misbehave.
+#![allow(dead_code)] // Each test binary uses its own subset.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use voicebip_e2e::anyhow::{anyhow, bail, Context, Result};
+use voicebip_e2e::{poll_until, Harness, LoggedRequest, DEMO_KEY};
+
+/// The first screen includes fetching and compiling the wasm in a cold browser on 2 cores.
+pub const FIRST_SCREEN: Duration = Duration::from_secs(30);
+/// A screen or an update after the console is running.
+pub const SCREEN: Duration = Duration::from_secs(15);
+pub const ROW: &str = "ul#conversation-list li.conversation-row";
+pub const MESSAGE: &str = "ol#messages > li.message";
+
+/// Open the console, connect with the demo key and wait for the first rows of the inbox.
+pub async fn sign_in(h: &Harness) -> Result<()> {
+    h.open("/").await?;
+    h.connect(DEMO_KEY).await?;
+    h.wait_for_path("/conversations", FIRST_SCREEN).await?;
+    h.wait_for_all(ROW, 1, SCREEN).await?;
+    Ok(())
+}
+
+/// Load `/conversations/{id}` (a fresh page load; the key survives in sessionStorage) and wait
+/// until the thread is shown.
+pub async fn open_thread(h: &Harness, id: &str) -> Result<()> {
+    h.open(&format!("/conversations/{id}")).await?;
+    wait_thread(h, id).await
+}
+
+/// Wait until the thread pane shows conversation `id` with its messages.
+pub async fn wait_thread(h: &Harness, id: &str) -> Result<()> {
+    h.wait_for(
+        &format!("article#thread[data-conversation-id='{id}']"),
+        FIRST_SCREEN,
+    )
+    .await?;
+    Ok(())
+}
+
+/// One page of the API's conversation list (`query` like `channel=sms&page_size=50`).
+pub async fn api_list(h: &Harness, query: &str) -> Result<Value> {
+    h.api_get(&format!("/conversations?{query}"), DEMO_KEY)
+        .await
+}
+
+/// Every conversation the API lists for `query` (filters only), walking all pages.
+pub async fn api_list_all(h: &Harness, query: &str) -> Result<Vec<Value>> {
+    let mut all = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut q = format!(
+            "page_size=100{}{query}",
+            if query.is_empty() { "" } else { "&" }
+        );
+        if let Some(t) = &token {
+            q.push_str(&format!("&page_token={t}"));
+        }
+        let page = api_list(h, &q).await?;
+        all.extend(
+            page["conversations"]
+                .as_array()
+                .ok_or_else(|| anyhow!("no `conversations` array: {page}"))?
+                .iter()
+                .cloned(),
+        );
+        match page.get("next_page_token").and_then(Value::as_str) {
+            Some(t) => token = Some(t.to_string()),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// `GET /v1/conversations/{id}` with the console's page size (50 messages).
+pub async fn api_conversation(h: &Harness, id: &str) -> Result<Value> {
+    h.api_get(&format!("/conversations/{id}?page_size=50"), DEMO_KEY)
+        .await
+}
+
+/// The first conversations of the whole list (newest first) whose list item and full
+/// conversation satisfy `pred`; up to `n` of them. Fails if fewer exist.
+pub async fn find_conversations(
+    h: &Harness,
+    n: usize,
+    what: &str,
+    pred: impl Fn(&Value, &Value) -> bool,
+) -> Result<Vec<Value>> {
+    let mut found = Vec::new();
+    for item in api_list_all(h, "").await? {
+        let id = str_field(&item, "conversation_id")?;
+        let full = api_conversation(h, &id).await?;
+        if pred(&item, &full) {
+            found.push(full);
+            if found.len() == n {
+                return Ok(found);
+            }
+        }
+    }
+    bail!(
+        "the seed has only {} conversation(s) that are {what}",
+        found.len()
+    )
+}
+
+/// The first conversation satisfying `pred` (see `find_conversations`).
+pub async fn find_conversation(
+    h: &Harness,
+    what: &str,
+    pred: impl Fn(&Value, &Value) -> bool,
+) -> Result<Value> {
+    Ok(find_conversations(h, 1, what, pred).await?.remove(0))
+}
+
+pub fn str_field(v: &Value, field: &str) -> Result<String> {
+    v[field]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("no string `{field}` in {v}"))
+}
+
+/// The customer of conversation `id` writes `body` (through `/sim/inbound`).
+pub async fn inject(h: &Harness, id: &str, body: &str) -> Result<Value> {
+    h.sim_post(
+        "/sim/inbound",
+        &json!({ "conversation_id": id, "body": body }),
+    )
+    .await
+}
+
+/// Add a fault rule (`/sim/faults`).
+pub async fn fault(h: &Harness, spec: Value) -> Result<()> {
+    h.sim_post("/sim/faults", &spec).await.map(drop)
+}
+
+pub async fn clear_faults(h: &Harness) -> Result<()> {
+    h.sim_delete("/sim/faults").await.map(drop)
+}
+
+pub async fn clear_requests(h: &Harness) -> Result<()> {
+    h.sim_delete("/sim/requests").await.map(drop)
+}
+
+/// Change the simulator's timings (`/sim/settings`), e.g. `{"status_step_ms": 200}`.
+pub async fn settings(h: &Harness, patch: Value) -> Result<()> {
+    h.sim_post("/sim/settings", &patch).await.map(drop)
+}
+
+/// The logged `/v1` requests with this method whose path satisfies `path`.
+pub async fn requests(
+    h: &Harness,
+    method: &str,
+    path: impl Fn(&str) -> bool,
+) -> Result<Vec<LoggedRequest>> {
+    Ok(h.sim_requests()
+        .await?
+        .into_iter()
+        .filter(|r| r.method == method && path(&r.path))
+        .collect())
+}
+
+/// The stream's subscriber count for conversation `id`.
+pub async fn subscribers(h: &Harness, id: &str) -> Result<u64> {
+    let v = h
+        .sim_get(&format!("/sim/conversations/{id}/subscribers"))
+        .await?;
+    v["count"]
+        .as_u64()
+        .ok_or_else(|| anyhow!("no count in {v}"))
+}
+
+/// Wait until conversation `id` has exactly `n` stream subscribers.
+pub async fn wait_subscribers(h: &Harness, id: &str, n: u64) -> Result<()> {
+    poll_until(
+        &format!("{n} stream subscriber(s) on {id}"),
+        SCREEN,
+        || async { Ok((subscribers(h, id).await? == n).then_some(())) },
+    )
+    .await
+}
+
+/// The audit trail (`mode_history`) of conversation `id`, as (from, to) pairs.
+pub async fn audit(h: &Harness, id: &str) -> Result<Vec<(String, String)>> {
+    let v = h.sim_get(&format!("/sim/conversations/{id}/audit")).await?;
+    // A bare array of rows (README), or the rows under `mode_history`.
+    let rows = match v.get("mode_history") {
+        Some(rows) => rows,
+        None => &v,
+    };
+    rows.as_array()
+        .ok_or_else(|| anyhow!("no audit rows in {v}"))?
+        .iter()
+        .map(|r| Ok((str_field(r, "from_mode")?, str_field(r, "to_mode")?)))
+        .collect()
+}
+
+/// The first element matching `css` has attribute `attr` equal to `value`, now.
+pub async fn attr_is(h: &Harness, css: &str, attr: &str, value: &str) -> Result<bool> {
+    Ok(h.attrs(css, attr)
+        .await?
+        .first()
+        .cloned()
+        .flatten()
+        .as_deref()
+        == Some(value))
+}
+
+/// Wait until the first element matching `css` has `attr` = `value`.
+pub async fn wait_attr(h: &Harness, css: &str, attr: &str, value: &str) -> Result<()> {
+    poll_until(&format!("`{css}`[{attr}={value}]"), SCREEN, || async {
+        Ok(attr_is(h, css, attr, value).await?.then_some(()))
+    })
+    .await
+    .with_context(|| format!("`{css}` never got {attr}={value}"))
+}
+
+/// How many elements match `css` now.
+pub async fn count(h: &Harness, css: &str) -> Result<usize> {
+    let v = h
+        .browser()
+        .execute(
+            "return document.querySelectorAll(arguments[0]).length;",
+            vec![json!(css)],
+        )
+        .await?;
+    v.as_u64()
+        .map(|n| n as usize)
+        .ok_or_else(|| anyhow!("count of `{css}` is not a number: {v}"))
+}
+
+/// Wait until nothing matches `css`.
+pub async fn wait_gone(h: &Harness, css: &str, timeout: Duration) -> Result<()> {
+    poll_until(&format!("`{css}` to go away"), timeout, || async {
+        Ok((count(h, css).await? == 0).then_some(()))
+    })
+    .await
+}
+
+/// Wait until the text of the first element matching `css` contains `needle`; returns the text.
+pub async fn wait_text(h: &Harness, css: &str, needle: &str, timeout: Duration) -> Result<String> {
+    poll_until(&format!("`{css}` to read {needle:?}"), timeout, || async {
+        let texts = h.texts(css).await?;
+        Ok(texts.into_iter().find(|t| t.contains(needle)))
+    })
+    .await
+}
+
+/// A rendered message of the thread.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Shown {
+    pub id: Option<String>,
+    pub direction: Option<String>,
+    pub status: Option<String>,
+    pub body: String,
+    pub local: bool,
+}
+
+/// The thread's messages as shown, top to bottom.
+pub async fn shown_messages(h: &Harness) -> Result<Vec<Shown>> {
+    let v = h
+        .browser()
+        .execute(
+            r#"return Array.from(document.querySelectorAll('ol#messages > li.message'), li => ({
+                 id: li.getAttribute('data-message-id'),
+                 direction: li.getAttribute('data-direction'),
+                 status: li.getAttribute('data-status'),
+                 body: (li.querySelector('.message-body') || {}).textContent || '',
+                 local: li.classList.contains('local'),
+               }));"#,
+            vec![],
+        )
+        .await?;
+    serde_json::from_value(v).context("decoding the shown messages")
+}
+
+/// Messages shown with exactly this body.
+pub async fn shown_with_body(h: &Harness, body: &str) -> Result<Vec<Shown>> {
+    Ok(shown_messages(h)
+        .await?
+        .into_iter()
+        .filter(|m| m.body == body)
+        .collect())
+}
+
+/// Wait until a message with exactly `body` is shown and satisfies `pred`; returns it.
+pub async fn wait_message(
+    h: &Harness,
+    body: &str,
+    what: &str,
+    pred: impl Fn(&Shown) -> bool,
+) -> Result<Shown> {
+    poll_until(&format!("message {body:?} {what}"), SCREEN, || async {
+        Ok(shown_with_body(h, body).await?.into_iter().find(&pred))
+    })
+    .await
+}
+
+/// `sessionStorage` / `localStorage` item, as the page sees it.
+pub async fn storage_item(h: &Harness, area: &str, key: &str) -> Result<Option<String>> {
+    let v = h
+        .browser()
+        .execute(
+            &format!("return window.{area}.getItem(arguments[0]);"),
+            vec![json!(key)],
+        )
+        .await?;
+    Ok(v.as_str().map(str::to_string))
+}
+
+/// Fail if the console logged a Rust panic or an uncaught exception.
+pub async fn assert_no_crash(h: &Harness) -> Result<()> {
+    let crashes: Vec<_> = h
+        .browser_errors()
+        .await?
+        .into_iter()
+        .filter(|e| e.message.contains("panicked") || e.message.contains("Uncaught"))
+        .collect();
+    if !crashes.is_empty() {
+        bail!("the console crashed: {crashes:#?}");
+    }
+    Ok(())
+}
+
+/// The current URL's query string (without `?`), or "".
+pub async fn url_query(h: &Harness) -> Result<String> {
+    let url = h.browser().current_url().await?;
+    Ok(url.query().unwrap_or_default().to_string())
+}
+
+/// Sleep that says why: only where absence must be proven (no second request follows).
+pub async fn settle(why: &str, d: Duration) {
+    let _ = why;
+    tokio::time::sleep(d).await;
+}

@@ -1,0 +1,171 @@
+//! Connecting, staying connected, leaving: where the key is kept, what happens when the API
+//! refuses it mid-session, and that it never travels in a URL other than the stream's.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use voicebip_e2e::{poll_until, with_harness, Harness, Options, DEMO_KEY};
+
+const WRONG_KEY: &str = "pk_test_not_the_right_one";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
+    with_harness(Options::default(), async |h: &Harness| {
+        // A wrong key: the console says so and stays on the connect screen, keeping nothing.
+        h.open("/").await?;
+        h.connect(WRONG_KEY).await?;
+        let error = poll_until("#connect-error to explain", SCREEN, || async {
+            Ok(h.texts("#connect-error")
+                .await?
+                .into_iter()
+                .find(|t| !t.is_empty()))
+        })
+        .await?;
+        assert!(
+            error.to_lowercase().contains("key"),
+            "the error names the key as the problem: {error:?}"
+        );
+        assert_eq!(
+            h.path().await?,
+            "/connect",
+            "a refused key keeps the operator on /connect"
+        );
+        assert_eq!(
+            storage_item(h, "sessionStorage", "voicebip.key").await?,
+            None
+        );
+        assert_eq!(storage_item(h, "localStorage", "voicebip.key").await?, None);
+
+        // The right key: the inbox, and the key kept for this tab only.
+        h.connect(DEMO_KEY).await?;
+        h.wait_for_path("/conversations", SCREEN).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        assert_eq!(
+            storage_item(h, "sessionStorage", "voicebip.key")
+                .await?
+                .as_deref(),
+            Some(DEMO_KEY),
+            "without `remember` the key lives in sessionStorage"
+        );
+        assert_eq!(
+            storage_item(h, "localStorage", "voicebip.key").await?,
+            None,
+            "without `remember` nothing is written to localStorage"
+        );
+        let url = h.browser().current_url().await?;
+        assert!(
+            !url.as_str().contains(DEMO_KEY),
+            "the key is not in the address bar: {url}"
+        );
+
+        // A reload keeps the session.
+        h.browser().refresh().await?;
+        h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
+        assert_eq!(
+            h.path().await?,
+            "/conversations",
+            "still signed in after a reload"
+        );
+        assert_eq!(count(h, "form#connect-form").await?, 0);
+
+        // Sign out: back to /connect, the key forgotten, and a reload does not bring it back.
+        h.click("#sign-out").await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        h.wait_for("form#connect-form", SCREEN).await?;
+        assert_eq!(
+            storage_item(h, "sessionStorage", "voicebip.key").await?,
+            None
+        );
+        h.browser().refresh().await?;
+        h.wait_for("form#connect-form", FIRST_SCREEN).await?;
+        assert_eq!(
+            h.path().await?,
+            "/connect",
+            "signed out stays signed out after a reload"
+        );
+        // The inbox's address itself leads back to the connect screen.
+        h.open("/conversations").await?;
+        h.wait_for_path("/connect", FIRST_SCREEN).await?;
+
+        // `Remember on this device`: the key goes to localStorage instead, and sign-out clears it.
+        h.wait_for("input#remember", SCREEN).await?;
+        h.click("input#remember").await?;
+        h.connect(DEMO_KEY).await?;
+        h.wait_for_path("/conversations", SCREEN).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        assert_eq!(
+            storage_item(h, "localStorage", "voicebip.key")
+                .await?
+                .as_deref(),
+            Some(DEMO_KEY),
+            "with `remember` the key lives in localStorage"
+        );
+        assert_eq!(
+            storage_item(h, "sessionStorage", "voicebip.key").await?,
+            None
+        );
+        h.click("#sign-out").await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        assert_eq!(storage_item(h, "localStorage", "voicebip.key").await?, None);
+
+        // A 401 in the middle of the session (the key revoked while the operator works):
+        // opening a conversation is refused, and the console returns to /connect and says why.
+        h.connect(DEMO_KEY).await?;
+        h.wait_for_path("/conversations", SCREEN).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}", "status": 401 }),
+        )
+        .await?;
+        h.click(&format!("{ROW} a")).await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        let notice = poll_until("#connect-error to say why", SCREEN, || async {
+            Ok(h.texts("#connect-error")
+                .await?
+                .into_iter()
+                .find(|t| !t.is_empty()))
+        })
+        .await?;
+        assert!(
+            notice.to_lowercase().contains("key"),
+            "after a 401 the connect screen explains the key was refused: {notice:?}"
+        );
+        assert_eq!(
+            storage_item(h, "sessionStorage", "voicebip.key").await?,
+            None
+        );
+        clear_faults(h).await?;
+
+        // How the key travelled, over the whole session.
+        let log = h.sim_requests().await?;
+        assert!(!log.is_empty());
+        for r in &log {
+            let is_stream = r.method == "GET"
+                && r.path.starts_with("/v1/conversations/")
+                && r.path.ends_with("/stream");
+            if r.query_has_token {
+                assert!(is_stream, "only the stream may carry ?token=: {r:?}");
+            } else {
+                assert!(
+                    r.has_authorization,
+                    "REST calls carry the Bearer header: {r:?}"
+                );
+            }
+            for key in [DEMO_KEY, WRONG_KEY] {
+                assert!(!r.path.contains(key), "the key is in a logged path: {r:?}");
+                assert!(
+                    !r.query.as_deref().unwrap_or_default().contains(key),
+                    "the key is in a logged query (outside `token`): {r:?}"
+                );
+            }
+        }
+        assert!(
+            log.iter().any(|r| r.status == 401 && !r.query_has_token),
+            "the wrong key and the injected 401 were answered with 401"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}

@@ -1,0 +1,559 @@
+//! Embedded in another tool's page: the simulator's demo host page (its own origin, the only one
+//! in `embed_allowed_origins`) iframes the console at 360 px and hands it the key over
+//! `postMessage`. The console must answer that page, keep it informed (mode changes, unread
+//! count, height), stay usable at 360 px, and give a page on any other origin nothing.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+use voicebip_e2e::anyhow::{anyhow, bail, Context, Result};
+use voicebip_e2e::{
+    describe_violations, poll_until, with_harness, Harness, Options, SimConfig, DEMO_KEY,
+};
+
+const FRAME: &str = "iframe#console-frame";
+const WIDTH: u32 = 360;
+
+fn options() -> Options {
+    Options {
+        sim: SimConfig {
+            embed_host: true,
+            traffic_per_minute: 0.0,
+            ..SimConfig::default()
+        },
+        ..Options::default()
+    }
+}
+
+fn origin(url: &str) -> String {
+    url.trim_end_matches('/').to_string()
+}
+
+/// Open the demo host page (`foreign`: the one on the origin that is not allowed) embedding
+/// `path`, in the top-level browsing context.
+async fn open_host(h: &Harness, foreign: bool, path: &str) -> Result<String> {
+    let url = if foreign {
+        h.sim().foreign_host_url()
+    } else {
+        h.sim().embed_host_url()
+    }
+    .context("the simulator serves the embedding demo")?;
+    h.browser()
+        .goto(&format!("{url}?path={path}&width={WIDTH}"))
+        .await
+        .with_context(|| format!("opening the host page {url}"))?;
+    h.wait_for(FRAME, FIRST_SCREEN).await?;
+    Ok(origin(&url))
+}
+
+/// Switch WebDriver into the console's iframe.
+async fn enter_console(h: &Harness) -> Result<()> {
+    let frame = h.wait_for(FRAME, SCREEN).await?;
+    frame
+        .enter_frame()
+        .await
+        .context("switching into the console's iframe")?;
+    Ok(())
+}
+
+/// Back to the host page.
+async fn leave_console(h: &Harness) -> Result<()> {
+    h.browser()
+        .enter_parent_frame()
+        .await
+        .context("switching back to the host page")?;
+    Ok(())
+}
+
+/// What the host page received so far: `{origin, data}` per message (host page context).
+async fn host_messages(h: &Harness) -> Result<Vec<Value>> {
+    let v = h
+        .browser()
+        .execute("return window.hostMessages || [];", vec![])
+        .await?;
+    Ok(serde_json::from_value(v)?)
+}
+
+fn types(messages: &[Value]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| m["data"]["type"].as_str().unwrap_or("?").to_string())
+        .collect()
+}
+
+/// Wait until the host page received a message from the console that satisfies `pred`.
+async fn wait_host_message(
+    h: &Harness,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Result<Value> {
+    let found = poll_until(what, SCREEN, || async {
+        Ok(host_messages(h).await?.into_iter().find(|m| pred(m)))
+    })
+    .await;
+    match found {
+        Ok(m) => Ok(m),
+        Err(e) => {
+            let seen = host_messages(h).await.unwrap_or_default();
+            Err(e.context(format!("the host page received: {seen:#?}")))
+        }
+    }
+}
+
+fn is(m: &Value, console: &str, kind: &str) -> bool {
+    m["origin"] == console && m["data"]["type"] == kind
+}
+
+/// The handshake as the allowed host page sees it: `ready` (version 1) first, then `connected`.
+async fn assert_handshake(h: &Harness, console: &str) -> Result<()> {
+    wait_host_message(h, "voicebip:connected", |m| {
+        is(m, console, "voicebip:connected")
+    })
+    .await?;
+    let messages = host_messages(h).await?;
+    let ready = messages
+        .iter()
+        .position(|m| is(m, console, "voicebip:ready"))
+        .ok_or_else(|| anyhow!("no voicebip:ready: {messages:#?}"))?;
+    let connected = messages
+        .iter()
+        .position(|m| is(m, console, "voicebip:connected"))
+        .unwrap_or(usize::MAX);
+    if ready > connected {
+        bail!("voicebip:connected came before voicebip:ready: {messages:#?}");
+    }
+    if messages[ready]["data"] != json!({"type": "voicebip:ready", "version": 1}) {
+        bail!(
+            "voicebip:ready has the documented shape: {}",
+            messages[ready]
+        );
+    }
+    if messages.iter().any(|m| m["origin"] != console) {
+        bail!("only the console talked to the host page: {messages:#?}");
+    }
+    if messages
+        .iter()
+        .any(|m| m["data"]["type"] == "voicebip:error")
+    {
+        bail!("the console reported an error: {messages:#?}");
+    }
+    Ok(())
+}
+
+/// Layout at the iframe's width, from inside it: no horizontal scrolling, and each of `css`
+/// rendered, inside the viewport's width and not covered by anything else.
+async fn assert_fits(h: &Harness, css: &[&str]) -> Result<()> {
+    let v = h
+        .browser()
+        .execute(
+            r#"const out = {
+                 innerWidth: window.innerWidth,
+                 docScroll: document.documentElement.scrollWidth,
+                 docClient: document.documentElement.clientWidth,
+                 bodyScroll: document.body.scrollWidth,
+                 wide: [],
+                 elements: {},
+               };
+               for (const e of document.querySelectorAll('body *')) {
+                 const r = e.getBoundingClientRect();
+                 if (r.width > 0 && r.right > window.innerWidth + 1 &&
+                     getComputedStyle(e).position !== 'fixed' && !e.closest('.visually-hidden')) {
+                   out.wide.push(e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+                     (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '') +
+                     ' right=' + Math.round(r.right));
+                 }
+               }
+               for (const sel of arguments[0]) {
+                 const e = document.querySelector(sel);
+                 if (!e) { out.elements[sel] = 'missing'; continue; }
+                 e.scrollIntoView({block: 'nearest', inline: 'nearest'});
+                 const r = e.getBoundingClientRect();
+                 const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                 out.elements[sel] =
+                   r.width <= 0 || r.height <= 0 ? 'not rendered' :
+                   r.left < 0 || r.right > window.innerWidth + 1 ? 'outside the width: ' + r.left + '..' + r.right :
+                   !(hit && (hit === e || e.contains(hit))) ? 'covered by ' + (hit ? hit.outerHTML.slice(0, 80) : 'nothing') :
+                   'ok';
+               }
+               return out;"#,
+            vec![json!(css)],
+        )
+        .await?;
+    let inner = v["innerWidth"].as_u64().unwrap_or(0);
+    if inner != u64::from(WIDTH) {
+        bail!("the iframe's viewport is {inner} px wide, expected {WIDTH}: {v}");
+    }
+    let (scroll, client) = (
+        v["docScroll"].as_u64().unwrap_or(u64::MAX),
+        v["docClient"].as_u64().unwrap_or(0),
+    );
+    if scroll > client || v["bodyScroll"].as_u64().unwrap_or(u64::MAX) > client {
+        bail!("the embedded console scrolls sideways at {WIDTH} px: {v:#}");
+    }
+    let wide = v["wide"].as_array().map(Vec::len).unwrap_or(0);
+    if wide > 0 {
+        bail!(
+            "elements stick out of the {WIDTH} px iframe: {:#}",
+            v["wide"]
+        );
+    }
+    for sel in css {
+        if v["elements"][sel] != "ok" {
+            bail!(
+                "`{sel}` is not usable at {WIDTH} px: {}",
+                v["elements"][sel]
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The embedded console must not persist the key: it lives in memory only.
+async fn assert_key_not_stored(h: &Harness) -> Result<()> {
+    let v = h
+        .browser()
+        .execute(
+            "const all = [];
+             for (const s of [window.sessionStorage, window.localStorage]) {
+               for (let i = 0; i < s.length; i++) { all.push(s.key(i) + '=' + s.getItem(s.key(i))); }
+             }
+             return all;",
+            vec![],
+        )
+        .await?;
+    let stored: Vec<String> = serde_json::from_value(v)?;
+    if let Some(item) = stored.iter().find(|s| s.contains(DEMO_KEY)) {
+        bail!("the embedded console stored the key: {item}");
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_allowed_host_connects_the_inbox_and_hears_about_take_over_unread_and_height() {
+    with_harness(options(), async |h: &Harness| {
+        // An SMS conversation the AI is answering, brought to the top of the inbox by a
+        // customer message, and another one that will get news while the operator is busy.
+        let target = find_conversation(h, "answered by the AI on SMS", |item, full| {
+            full["ai_mode"] == "ai" && item["channel"] == "sms" && item["opt_out"] == false
+        })
+        .await?;
+        let id = str_field(&target, "conversation_id")?;
+        inject(h, &id, "Hello? Is anyone there?").await?;
+        let first_page = api_list(h, "page_size=5").await?;
+        let other = first_page["conversations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["conversation_id"].as_str())
+            .find(|c| *c != id)
+            .context("a second conversation")?
+            .to_string();
+
+        let console = h.base_url().to_string();
+        let host = open_host(h, false, "/embed/inbox").await?;
+        assert_ne!(host, console, "the host page is on another origin");
+        assert_handshake(h, &console).await?;
+        wait_attr(h, "#host-status", "data-state", "connected").await?;
+        assert_eq!(
+            h.texts("#host-log li").await?.len(),
+            host_messages(h).await?.len(),
+            "the host page lists every message it got"
+        );
+        let connects = requests(h, "GET", |p| p == "/v1/conversations").await?;
+        assert!(
+            connects
+                .iter()
+                .all(|r| r.has_authorization && !r.query_has_token),
+            "the handed-over key travels in the header: {connects:?}"
+        );
+
+        // The host hears the unread count and the content height, and sizes the iframe.
+        let unread =
+            wait_host_message(h, "voicebip:unread", |m| is(m, &console, "voicebip:unread")).await?;
+        assert!(unread["data"]["count"].is_u64(), "{unread}");
+        wait_host_message(h, "voicebip:height", |m| {
+            is(m, &console, "voicebip:height") && m["data"]["height"].as_f64().unwrap_or(0.0) > 0.0
+        })
+        .await?;
+
+        // A customer writes on another conversation: the next inbox refresh tells the host.
+        let heard_before = host_messages(h).await?.len();
+        inject(h, &other, "Any update on my order?").await?;
+
+        enter_console(h).await?;
+        h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
+        assert_eq!(count(h, "#embed-waiting").await?, 0);
+        assert_fits(h, &[ROW]).await?;
+        assert_key_not_stored(h).await?;
+        let row = format!("{ROW}[data-conversation-id='{id}'] a");
+        h.click(&row).await?;
+        wait_frame_path(h, &format!("/embed/inbox/{id}")).await?;
+        h.wait_for(
+            &format!("article#thread[data-conversation-id='{id}']"),
+            SCREEN,
+        )
+        .await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        assert_fits(h, &["#take-over", ".back-link"]).await?;
+
+        h.click("#take-over").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        h.wait_for("#composer-text", SCREEN).await?;
+        assert_fits(h, &["#composer-text", "#composer-send", "#return-to-ai"]).await?;
+        leave_console(h).await?;
+
+        let changed = wait_host_message(h, "voicebip:mode_changed to human", |m| {
+            is(m, &console, "voicebip:mode_changed")
+        })
+        .await?;
+        assert_eq!(
+            changed["data"],
+            json!({"type": "voicebip:mode_changed", "conversation_id": id, "ai_mode": "human"})
+        );
+        assert_eq!(
+            audit(h, &id).await?.last().map(|(_, to)| to.as_str()),
+            Some("human")
+        );
+
+        // The unread count the host hears goes up with the customer's new message (the inbox
+        // refreshes every 10 s).
+        poll_until(
+            "voicebip:unread above 0",
+            Duration::from_secs(25),
+            || async {
+                Ok(host_messages(h)
+                    .await?
+                    .into_iter()
+                    .skip(heard_before)
+                    .find(|m| {
+                        is(m, &console, "voicebip:unread") && m["data"]["count"].as_u64() >= Some(1)
+                    }))
+            },
+        )
+        .await
+        .with_context(|| "the host never heard of the unread conversation")?;
+
+        // The iframe is as tall as the console said.
+        let messages = host_messages(h).await?;
+        let last_height = messages
+            .iter()
+            .rev()
+            .find(|m| is(m, &console, "voicebip:height"))
+            .and_then(|m| m["data"]["height"].as_f64())
+            .context("a height message")?;
+        let frame_height = h
+            .browser()
+            .execute(
+                "return document.querySelector(arguments[0]).getBoundingClientRect().height;",
+                vec![json!(FRAME)],
+            )
+            .await?
+            .as_f64()
+            .unwrap_or(0.0);
+        // The iframe's 1 px border on each side.
+        assert!(
+            (frame_height - 2.0 - last_height.ceil()).abs() <= 1.0,
+            "iframe {frame_height} px tall, console asked for {last_height}"
+        );
+        // At the height it asked for, the console's page does not scroll as a whole.
+        enter_console(h).await?;
+        let overflow = h
+            .browser()
+            .execute(
+                "const d = document.documentElement; return d.scrollHeight - d.clientHeight;",
+                vec![],
+            )
+            .await?
+            .as_f64()
+            .unwrap_or(f64::MAX);
+        assert!(
+            overflow <= 1.0,
+            "the embedded page overflows the height it reported by {overflow} px"
+        );
+        h.assert_no_axe_violations("the embedded inbox's thread at 360 px")
+            .await?;
+        leave_console(h).await?;
+        let kinds = types(&messages);
+        assert!(
+            !kinds.iter().any(|k| k == "voicebip:error"),
+            "no error message: {kinds:?}"
+        );
+        assert_no_crash(h).await?;
+        assert_one_mode_change(h, &console).await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_thread_is_usable_and_accessible_at_360_px() {
+    with_harness(options(), async |h: &Harness| {
+        let target = find_conversation(
+            h,
+            "handled by a human on WhatsApp with an open window",
+            |item, full| {
+                full["ai_mode"] == "human"
+                    && item["channel"] == "whatsapp"
+                    && item["opt_out"] == false
+                    && !item["window_expires_at"].is_null()
+            },
+        )
+        .await?;
+        let id = str_field(&target, "conversation_id")?;
+        let console = h.base_url().to_string();
+        open_host(h, false, &format!("/embed/conversations/{id}")).await?;
+        assert_handshake(h, &console).await?;
+
+        enter_console(h).await?;
+        h.wait_for(
+            &format!("article#thread[data-conversation-id='{id}']"),
+            FIRST_SCREEN,
+        )
+        .await?;
+        h.wait_for_all(MESSAGE, 1, SCREEN).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        // The thread alone, without the inbox around it.
+        assert_eq!(count(h, "ul#conversation-list").await?, 0);
+        assert_fits(h, &["#composer-text", "#composer-send", "#return-to-ai"]).await?;
+        assert_key_not_stored(h).await?;
+        // axe's findings are asserted at the end, after the behaviour they might hide.
+        let human_axe = h.axe_check().await?;
+
+        h.click("#return-to-ai").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        assert_fits(h, &["#take-over"]).await?;
+        let ai_axe = h.axe_check().await?;
+        leave_console(h).await?;
+        let changed = wait_host_message(h, "voicebip:mode_changed to ai", |m| {
+            is(m, &console, "voicebip:mode_changed")
+        })
+        .await?;
+        assert_eq!(
+            changed["data"],
+            json!({"type": "voicebip:mode_changed", "conversation_id": id, "ai_mode": "ai"})
+        );
+        assert_one_mode_change(h, &console).await?;
+        assert_no_crash(h).await?;
+        for (what, violations) in [("human", human_axe), ("AI", ai_axe)] {
+            assert!(
+                violations.is_empty(),
+                "axe-core found {} violation(s) on the embedded thread at 360 px ({what} \
+                 mode):\n{}",
+                violations.len(),
+                describe_violations(&violations)
+            );
+        }
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_on_another_origin_gets_nothing() {
+    with_harness(options(), async |h: &Harness| {
+        let console = h.base_url().to_string();
+        let foreign = open_host(h, true, "/embed/inbox").await?;
+        let allowed = origin(&h.sim().embed_host_url().context("host URL")?);
+        assert_ne!(foreign, allowed);
+        assert_ne!(foreign, console);
+
+        // The console loads and waits; it does not greet a page it does not trust.
+        enter_console(h).await?;
+        h.wait_for("#embed-waiting", FIRST_SCREEN).await?;
+        let rejected_before = rejected(h).await?;
+        leave_console(h).await?;
+
+        // The foreign page hands over a valid key anyway, twice.
+        clear_requests(h).await?;
+        h.click("#host-connect").await?;
+        h.click("#host-connect").await?;
+
+        enter_console(h).await?;
+        poll_until(
+            "the console to count the foreign messages",
+            SCREEN,
+            || async { Ok((rejected(h).await? >= rejected_before + 2).then_some(())) },
+        )
+        .await?;
+        settle(
+            "a late connect would show up by now",
+            Duration::from_secs(2),
+        )
+        .await;
+        assert_eq!(
+            count(h, "#embed-waiting").await?,
+            1,
+            "still waiting for a host"
+        );
+        assert_eq!(count(h, ROW).await?, 0, "no conversations shown");
+        assert_key_not_stored(h).await?;
+        leave_console(h).await?;
+
+        let messages = host_messages(h).await?;
+        assert!(
+            messages.iter().all(|m| m["origin"] != console),
+            "the console told the foreign page nothing: {messages:#?}"
+        );
+        assert!(!types(&messages).iter().any(|t| t == "voicebip:connected"));
+        assert!(
+            !attr_is(h, "#host-status", "data-state", "connected").await?,
+            "the foreign page is not connected"
+        );
+        let api = h.sim_requests().await?;
+        assert!(
+            api.is_empty(),
+            "the foreign page's key reached the API: {api:#?}"
+        );
+        assert_no_crash(h).await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// One change, one `voicebip:mode_changed`: the console must not report its own change twice
+/// (once from the PATCH answer, again from the stream's event).
+async fn assert_one_mode_change(h: &Harness, console: &str) -> Result<()> {
+    settle(
+        "a repeated notification would arrive by now",
+        Duration::from_secs(2),
+    )
+    .await;
+    let changes: Vec<Value> = host_messages(h)
+        .await?
+        .into_iter()
+        .filter(|m| is(m, console, "voicebip:mode_changed"))
+        .map(|m| m["data"].clone())
+        .collect();
+    if changes.len() != 1 {
+        bail!(
+            "one take-over/return sent {} voicebip:mode_changed messages to the host: {changes:#?}",
+            changes.len()
+        );
+    }
+    Ok(())
+}
+
+/// Wait until the iframe's own route is `path` (WebDriver's current URL is the top page's).
+async fn wait_frame_path(h: &Harness, path: &str) -> Result<()> {
+    poll_until(&format!("the iframe's route {path}"), SCREEN, || async {
+        let now = h
+            .browser()
+            .execute("return window.location.pathname;", vec![])
+            .await?;
+        Ok((now == path).then_some(()))
+    })
+    .await
+}
+
+/// `#embed-rejected[data-count]` in the console's iframe.
+async fn rejected(h: &Harness) -> Result<u64> {
+    let v = h.attrs("#embed-rejected", "data-count").await?;
+    v.first()
+        .cloned()
+        .flatten()
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| anyhow!("no #embed-rejected[data-count]: {v:?}"))
+}

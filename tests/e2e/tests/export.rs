@@ -1,0 +1,414 @@
+//! Exporting an agent's conversations: streamed with progress, capped at the API's 10,000,
+//! saved as a real download with a meaningful name, cancellable, and never freezing the page.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value};
+use voicebip_e2e::anyhow::{anyhow, bail, Context, Result};
+use voicebip_e2e::{poll_until, with_harness, Harness, Locator, Options, SimConfig, DEMO_KEY};
+
+/// A 10,000-row export in a debug build on 2 cores takes a few seconds; leave room.
+const EXPORT: Duration = Duration::from_secs(90);
+const LIMIT: u64 = voicebip_sim::EXPORT_LIMIT as u64;
+
+fn options() -> Options {
+    Options {
+        sim: SimConfig {
+            traffic_per_minute: 0.0,
+            // Paging through 10,000 conversations for the API's own count costs requests.
+            rate_limit_per_minute: 100_000,
+            ..SimConfig::default()
+        },
+        ..Options::default()
+    }
+}
+
+async fn agents(h: &Harness) -> Result<Vec<String>> {
+    let info = h.sim_get("/sim/info").await?;
+    info["agents"]
+        .as_array()
+        .ok_or_else(|| anyhow!("no agents in /sim/info: {info}"))?
+        .iter()
+        .map(|a| str_field(a, "agent_id"))
+        .collect()
+}
+
+/// `count` new conversations for `agent`, newer than everything else.
+async fn bulk(h: &Harness, agent: &str, count: u64) -> Result<()> {
+    h.sim_post("/sim/bulk", &json!({ "agent_id": agent, "count": count }))
+        .await
+        .map(drop)
+}
+
+/// Marks the test's own export requests in the simulator's log (unknown parameters are
+/// ignored), to tell them from the console's.
+const OURS: &str = "by=e2e-test";
+
+/// The API's own export, as bytes.
+async fn api_export(h: &Harness, agent: &str, format: &str) -> Result<Vec<u8>> {
+    let url = h.sim_url(&format!(
+        "/v1/agents/{agent}/conversations/export?format={format}&{OURS}"
+    ));
+    let response = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(DEMO_KEY)
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        bail!("{url} answered {}", response.status());
+    }
+    Ok(response.bytes().await?.to_vec())
+}
+
+/// Today in the browser (UTC, like the console's file names), and tomorrow, in case the test
+/// runs across midnight.
+async fn browser_dates(h: &Harness) -> Result<Vec<String>> {
+    let v = h
+        .browser()
+        .execute(
+            "const d = new Date(); const t = new Date(d.getTime() + 86400000);
+             return [d.toISOString().slice(0, 10), t.toISOString().slice(0, 10)];",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(v)?)
+}
+
+/// Completed downloads (Chromium writes `*.crdownload` until a file is complete).
+fn downloads(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("listing {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Wait for the download called `name` to be complete; its bytes.
+async fn wait_download(h: &Harness, name: &str) -> Result<Vec<u8>> {
+    let dir = h.downloads_dir();
+    let path = dir.join(name);
+    poll_until(&format!("the download {name}"), SCREEN, || async {
+        let pending = downloads(&dir)?
+            .iter()
+            .any(|f| f.extension().is_some_and(|e| e == "crdownload"));
+        Ok((path.is_file() && !pending).then_some(()))
+    })
+    .await
+    .with_context(|| format!("in {}: {:?}", dir.display(), downloads(&dir)))?;
+    Ok(std::fs::read(&path)?)
+}
+
+/// Choose `agent` and `format` in the export form and press Export.
+async fn start_export(h: &Harness, agent: &str, format: &str) -> Result<()> {
+    let select = h.wait_for("#export-agent", SCREEN).await?;
+    poll_until(
+        &format!("{agent} among the export agents"),
+        SCREEN,
+        || async {
+            let values = h.attrs("#export-agent option", "value").await?;
+            Ok(values
+                .iter()
+                .any(|v| v.as_deref() == Some(agent))
+                .then_some(()))
+        },
+    )
+    .await?;
+    select.select_by_value(agent).await?;
+    h.browser()
+        .find(Locator::Css("#export-format"))
+        .await?
+        .select_by_value(format)
+        .await?;
+    h.click("#export-start").await
+}
+
+/// `#export-done`'s row count and text, once the export finished.
+async fn wait_done(h: &Harness) -> Result<(u64, String)> {
+    let found = poll_until("#export-done", EXPORT, || async {
+        if count(h, "#export-error").await? > 0 {
+            let e = h.texts("#export-error").await?;
+            bail!("the export failed: {e:?}");
+        }
+        let rows = h.attrs("#export-done", "data-rows").await?;
+        Ok(rows.first().cloned().flatten())
+    })
+    .await?;
+    let rows = found
+        .parse()
+        .with_context(|| format!("#export-done[data-rows={found}]"))?;
+    let text = h.texts("#export-done").await?.join("");
+    Ok((rows, text))
+}
+
+/// How many conversations the API lists for `agent` (all pages).
+async fn api_count(h: &Harness, agent: &str) -> Result<u64> {
+    Ok(api_list_all(h, &format!("agent_id={agent}")).await?.len() as u64)
+}
+
+/// Every export request the console made: with the header, never with the key in the URL.
+async fn assert_export_requests_authorized(h: &Harness, agent: &str) -> Result<usize> {
+    let path = format!("/v1/agents/{agent}/conversations/export");
+    let calls: Vec<_> = requests(h, "GET", |p| p == path)
+        .await?
+        .into_iter()
+        .filter(|r| !r.query.as_deref().unwrap_or_default().contains(OURS))
+        .collect();
+    for call in &calls {
+        if !call.has_authorization || call.query_has_token {
+            bail!("the export must carry the key in the Authorization header only: {call:?}");
+        }
+        let query = call.query.as_deref().unwrap_or_default();
+        if query.contains(DEMO_KEY) || query.contains("token") || query.contains("key") {
+            bail!("the export URL carries a credential: {call:?}");
+        }
+    }
+    Ok(calls.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_and_json_exports_save_every_row_under_a_meaningful_name() {
+    with_harness(options(), async |h: &Harness| {
+        let agent = agents(h).await?.remove(1);
+        let expected = api_count(h, &agent).await?;
+        assert!(expected > 20, "the seed gives this agent conversations");
+        sign_in(h).await?;
+        clear_requests(h).await?;
+
+        start_export(h, &agent, "csv").await?;
+        let (rows, text) = wait_done(h).await?;
+        assert_eq!(
+            rows, expected,
+            "the CSV has the API's {expected} conversations"
+        );
+        let dates = browser_dates(h).await?;
+        let names: Vec<String> = dates
+            .iter()
+            .map(|d| format!("voicebip-{agent}-conversations-{d}.csv"))
+            .collect();
+        let (date, name) = poll_until("the CSV download", SCREEN, || async {
+            let files = downloads(&h.downloads_dir())?;
+            Ok(dates
+                .iter()
+                .zip(&names)
+                .find(|(_, n)| files.iter().any(|f| f.ends_with(n.as_str())))
+                .map(|(d, n)| (d.clone(), n.clone())))
+        })
+        .await
+        .with_context(|| {
+            format!(
+                "expected one of {names:?} in {:?}",
+                downloads(&h.downloads_dir())
+            )
+        })?;
+        assert_eq!(
+            text,
+            format!("Saved {name} ({expected} conversations)"),
+            "#export-done says what was saved"
+        );
+        let csv = wait_download(h, &name).await?;
+        assert_eq!(
+            csv,
+            api_export(h, &agent, "csv").await?,
+            "the saved file is the API's export, byte for byte"
+        );
+        let lines = String::from_utf8(csv)?.matches("\r\n").count() as u64;
+        assert_eq!(
+            lines,
+            expected + 1,
+            "a header and one record per conversation"
+        );
+
+        // JSON, same agent.
+        start_export(h, &agent, "json").await?;
+        let (rows, _) = wait_done(h).await?;
+        assert_eq!(rows, expected);
+        let json_name = format!("voicebip-{agent}-conversations-{date}.json");
+        let saved = wait_download(h, &json_name).await?;
+        let parsed: Value = serde_json::from_slice(&saved).context("the JSON export parses")?;
+        let items = parsed["conversations"]
+            .as_array()
+            .ok_or_else(|| anyhow!("no conversations array"))?;
+        assert_eq!(items.len() as u64, expected);
+        assert!(items.iter().all(|c| c["agent_id"] == agent.as_str()));
+        assert_eq!(saved, api_export(h, &agent, "json").await?);
+
+        assert_eq!(
+            downloads(&h.downloads_dir())?.len(),
+            2,
+            "one file per export: {:?}",
+            downloads(&h.downloads_dir())?
+        );
+        assert_eq!(assert_export_requests_authorized(h, &agent).await?, 2);
+        assert_no_crash(h).await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// Starts a 50 ms tick counter and a recorder of the progress the status shows.
+const WATCH: &str = r#"
+window.__ticks = [];
+window.__tickTimer = setInterval(() => window.__ticks.push(performance.now()), 50);
+window.__progress = [];
+const status = document.getElementById('export-status');
+const record = () => {
+  for (const e of status.querySelectorAll('[data-rows]')) {
+    window.__progress.push({ id: e.id, rows: Number(e.getAttribute('data-rows')), at: performance.now() });
+  }
+};
+new MutationObserver(record).observe(status, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-rows'] });
+return performance.now();
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_rows_stream_with_progress_without_freezing_the_page() {
+    with_harness(options(), async |h: &Harness| {
+        let agent = agents(h).await?.remove(0);
+        // More than the export's limit, all newer than the seed: the first inbox page is theirs.
+        bulk(h, &agent, LIMIT + 50).await?;
+        assert!(api_count(h, &agent).await? > LIMIT);
+        sign_in(h).await?;
+        clear_requests(h).await?;
+
+        let started_at = h.browser().execute(WATCH, vec![]).await?.as_f64().unwrap_or(0.0);
+        let clock = Instant::now();
+        start_export(h, &agent, "csv").await?;
+        let (rows, text) = wait_done(h).await?;
+        let took = clock.elapsed();
+        assert_eq!(rows, LIMIT, "exactly the API's limit: {text}");
+
+        let v = h
+            .browser()
+            .execute(
+                "clearInterval(window.__tickTimer);
+                 return { ticks: window.__ticks, progress: window.__progress, now: performance.now() };",
+                vec![],
+            )
+            .await?;
+        let ticks: Vec<f64> = serde_json::from_value(v["ticks"].clone())?;
+        let progress: Vec<Value> = serde_json::from_value(v["progress"].clone())?;
+        let done_at = progress
+            .iter()
+            .find(|p| p["id"] == "export-done")
+            .and_then(|p| p["at"].as_f64())
+            .ok_or_else(|| anyhow!("the recorder never saw #export-done: {progress:?}"))?;
+        // The main thread kept running its timers throughout the export.
+        let mut marks = vec![started_at];
+        marks.extend(ticks.iter().copied().filter(|t| *t <= done_at + 50.0));
+        marks.push(done_at);
+        let worst = marks
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(0.0_f64, f64::max);
+        assert!(
+            worst < 250.0,
+            "the page froze for {worst:.0} ms during a {took:?} export (ticks every 50 ms)"
+        );
+        // It showed how far it got on the way, rising.
+        let shown: Vec<u64> = progress
+            .iter()
+            .filter(|p| p["id"] != "export-done")
+            .filter_map(|p| p["rows"].as_u64())
+            .collect();
+        let intermediate: Vec<u64> = shown.iter().copied().filter(|r| *r > 0 && *r < LIMIT).collect();
+        assert!(
+            !intermediate.is_empty(),
+            "progress showed counts between 0 and {LIMIT}: {shown:?}"
+        );
+        assert!(
+            shown.windows(2).all(|w| w[0] <= w[1]),
+            "progress never goes back: {shown:?}"
+        );
+
+        let date = browser_dates(h).await?.remove(0);
+        let name = format!("voicebip-{agent}-conversations-{date}.csv");
+        let csv = wait_download(h, &name).await?;
+        assert_eq!(String::from_utf8_lossy(&csv).matches("\r\n").count() as u64, LIMIT + 1);
+        assert_eq!(csv, api_export(h, &agent, "csv").await?);
+        assert_eq!(assert_export_requests_authorized(h, &agent).await?, 1);
+        assert_no_crash(h).await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_and_failed_exports_save_nothing() {
+    with_harness(options(), async |h: &Harness| {
+        let agent = agents(h).await?.remove(2);
+        bulk(h, &agent, 3_000).await?;
+        sign_in(h).await?;
+        let route = "GET /v1/agents/{id}/conversations/export";
+
+        // Cancelled while the server has not answered yet.
+        fault(
+            h,
+            json!({ "route": route, "latency_ms": 3_000, "count": 1 }),
+        )
+        .await?;
+        start_export(h, &agent, "csv").await?;
+        h.wait_for("#export-progress", SCREEN).await?;
+        h.click("#export-cancel").await?;
+        h.wait_for("#export-cancelled", SCREEN).await?;
+
+        // Cancelled half-way through the rows (every 500 rows now take 400 ms).
+        fault(h, json!({ "route": route, "chunk_delay_ms": 400 })).await?;
+        start_export(h, &agent, "csv").await?;
+        let shown = poll_until("rows to arrive", SCREEN, || async {
+            let rows = h
+                .attrs("#export-status span[data-rows]", "data-rows")
+                .await?;
+            Ok(rows
+                .first()
+                .cloned()
+                .flatten()
+                .and_then(|r| r.parse::<u64>().ok())
+                .filter(|r| *r > 0))
+        })
+        .await?;
+        h.click("#export-cancel").await?;
+        h.wait_for("#export-cancelled", SCREEN).await?;
+        assert!(shown < 3_000, "cancelled before the end ({shown} rows)");
+        assert_eq!(count(h, "#export-done").await?, 0);
+        assert_eq!(
+            count(h, "#export-cancel").await?,
+            0,
+            "nothing left to cancel"
+        );
+        clear_faults(h).await?;
+
+        // A server error is reported, and saves nothing either.
+        fault(h, json!({ "route": route, "status": 503, "count": 1 })).await?;
+        start_export(h, &agent, "json").await?;
+        h.wait_for("#export-error", SCREEN).await?;
+        let error = h.texts("#export-error").await?.join("");
+        assert!(!error.trim().is_empty(), "the error says something");
+
+        settle(
+            "a late download would have started by now",
+            Duration::from_secs(3),
+        )
+        .await;
+        let files = downloads(&h.downloads_dir())?;
+        assert!(
+            files.is_empty(),
+            "cancelled and failed exports saved {files:?}"
+        );
+
+        // The panel recovers: the next export completes.
+        start_export(h, &agent, "csv").await?;
+        let (rows, _) = wait_done(h).await?;
+        assert_eq!(rows, api_count(h, &agent).await?);
+        assert_eq!(downloads(&h.downloads_dir())?.len(), 1);
+        // The request cancelled before the answer may never have been logged.
+        assert!(assert_export_requests_authorized(h, &agent).await? >= 3);
+        assert_no_crash(h).await?;
+        Ok(())
+    })
+    .await;
+}

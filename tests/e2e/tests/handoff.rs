@@ -1,0 +1,157 @@
+//! Who answers: take over, return to the AI, close. One intent is one PATCH and one audit row,
+//! however fast or often the operator clicks; closing is confirmed and terminal.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+use voicebip_e2e::anyhow::Result;
+use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options};
+
+/// The console ignores handoff clicks for 800 ms after a change settles (its debounce); an
+/// operator's next deliberate action comes after that.
+const AFTER_DEBOUNCE: Duration = Duration::from_millis(1_200);
+
+async fn patches(h: &Harness, id: &str) -> Result<usize> {
+    let path = format!("/v1/conversations/{id}");
+    Ok(requests(h, "PATCH", |p| p == path).await?.len())
+}
+
+async fn mode_lines(h: &Harness, to: &str) -> Result<usize> {
+    count(
+        h,
+        &format!("ol#messages > li.mode-change[data-to-mode='{to}']"),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_click_one_change_and_close_is_terminal() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = find_conversation(h, "answered by the AI, SMS, not opted out", |item, full| {
+            full["ai_mode"] == "ai" && item["channel"] == "sms" && item["opt_out"] == false
+        })
+        .await?;
+        let id = str_field(&conv, "conversation_id")?;
+        let agent = str_field(&conv, "agent_id")?;
+        let customer = str_field(&conv, "from_number")?;
+        let history_before = audit(h, &id).await?;
+
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        assert_eq!(count(h, "#return-to-ai").await?, 0, "no Return to AI while the AI answers");
+        clear_requests(h).await?;
+
+        // A fast double click on Take over (WebDriver clicks, milliseconds apart).
+        h.click_rapidly("#take-over", 2).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        settle("no late second PATCH", AFTER_DEBOUNCE).await;
+        assert_eq!(patches(h, &id).await?, 1, "a double click sends one PATCH");
+        assert!(
+            attr_is(h, ".ai-mode-badge", "data-mode", "human").await?,
+            "the second click did not undo the take-over"
+        );
+        let badge = h.texts(".ai-mode-badge").await?;
+        assert!(
+            badge.first().is_some_and(|b| b.contains("Human")),
+            "the badge reads human: {badge:?}"
+        );
+        wait_text(h, "#live-announcer", "Human", SCREEN).await?;
+
+        // A triple click on Return to AI, dispatched in one go.
+        h.browser()
+            .execute(
+                "const b = document.getElementById('return-to-ai'); b.click(); b.click(); b.click();",
+                vec![],
+            )
+            .await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        settle("no late repeat PATCH", AFTER_DEBOUNCE).await;
+        assert_eq!(patches(h, &id).await?, 2, "a triple click sends one PATCH");
+
+        // Alt+T takes over from the keyboard.
+        h.press(&[Key::Alt.into(), 't']).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        settle("debounce", AFTER_DEBOUNCE).await;
+        assert_eq!(patches(h, &id).await?, 3, "Alt+T sends one PATCH");
+
+        // Close asks first; Cancel changes nothing.
+        h.click("#close-conversation").await?;
+        h.wait_for("#confirm-close", SCREEN).await?;
+        h.click("#confirm-close-no").await?;
+        wait_gone(h, "#confirm-close", SCREEN).await?;
+        assert_eq!(patches(h, &id).await?, 3, "cancelling the close sends nothing");
+        assert!(attr_is(h, ".ai-mode-badge", "data-mode", "human").await?);
+
+        // Confirmed, it closes: no handoff buttons, the composer says why.
+        h.click("#close-conversation").await?;
+        h.click("#confirm-close-yes").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
+        wait_attr(h, "#composer-disabled-reason", "data-reason", "Closed").await?;
+        for button in ["#take-over", "#return-to-ai", "#close-conversation"] {
+            assert_eq!(count(h, button).await?, 0, "{button} is gone once closed");
+        }
+        let disabled = h
+            .wait_for("#composer-text", SCREEN)
+            .await?
+            .prop("disabled")
+            .await?;
+        assert_eq!(disabled.as_deref(), Some("true"), "no replies into a closed conversation");
+        settle("debounce", AFTER_DEBOUNCE).await;
+        assert_eq!(patches(h, &id).await?, 4);
+
+        // Exactly one audit row per intent, in order.
+        let history = audit(h, &id).await?;
+        let added: Vec<(String, String)> = history[history_before.len()..].to_vec();
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            added,
+            [
+                pair("ai", "human"),
+                pair("human", "ai"),
+                pair("ai", "human"),
+                pair("human", "closed"),
+            ],
+            "the audit trail has one row per change"
+        );
+        // And the thread shows each change once (from the PATCH answer and the stream event).
+        poll_until("the mode-change lines", SCREEN, || async {
+            Ok((mode_lines(h, "closed").await? >= 1).then_some(()))
+        })
+        .await?;
+        assert_eq!(
+            (mode_lines(h, "human").await?, mode_lines(h, "ai").await?, mode_lines(h, "closed").await?),
+            (2, 1, 1),
+            "one line per mode change in the thread"
+        );
+
+        // Closed is terminal: the customer's next message starts a new conversation.
+        let inbound = h
+            .sim_post(
+                "/sim/inbound",
+                &json!({ "agent_id": agent, "channel": "sms", "from_number": customer,
+                         "body": "Hello again" }),
+            )
+            .await?;
+        let new_id = str_field(&inbound, "conversation_id")?;
+        assert_ne!(new_id, id, "a new conversation id");
+        assert_eq!(inbound["new_conversation"], true);
+        let old = api_conversation(h, &id).await?;
+        assert_eq!(old["ai_mode"], "closed", "the old conversation stays closed");
+
+        // The inbox shows it (newest first) after a reload.
+        h.open("/conversations").await?;
+        let first = format!("{ROW}[data-index='0']");
+        poll_until("the new conversation at the top of the list", SCREEN, || async {
+            let ids = h.attrs(&first, "data-conversation-id").await?;
+            Ok((ids.first().cloned().flatten().as_deref() == Some(new_id.as_str())).then_some(()))
+        })
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}

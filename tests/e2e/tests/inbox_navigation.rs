@@ -1,0 +1,421 @@
+//! The inbox as an operator moves through it: filters kept in the URL (and in history), pages
+//! loaded as the list scrolls, the keyboard, and a list of thousands kept cheap by
+//! virtualisation.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use common::*;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use voicebip_e2e::anyhow::{anyhow, Context, Result};
+use voicebip_e2e::{poll_until, with_harness, Harness, Key, Locator, Options, SeedSize};
+
+/// The inbox's rows are 72 px high (`ROW_HEIGHT` in the console); the list's full height is
+/// `loaded * 72`, which is how these tests count what is loaded without it being in the DOM.
+const ROW_HEIGHT: f64 = 72.0;
+
+#[derive(Debug, Deserialize)]
+struct ListState {
+    /// Conversations loaded (the list's height in rows).
+    loaded: usize,
+    /// `li.conversation-row` elements in the DOM.
+    rows: usize,
+    /// The footer says the list is complete.
+    at_end: bool,
+    load_more: bool,
+}
+
+async fn list_state(h: &Harness) -> Result<ListState> {
+    let v = h
+        .browser()
+        .execute(
+            r#"const ul = document.getElementById('conversation-list');
+               return {
+                 loaded: ul ? Math.round(parseFloat(ul.style.height || '0') / arguments[0]) : 0,
+                 rows: document.querySelectorAll('li.conversation-row').length,
+                 at_end: !!document.querySelector('.list-footer .end'),
+                 load_more: !!document.getElementById('load-more'),
+               };"#,
+            vec![json!(ROW_HEIGHT)],
+        )
+        .await?;
+    serde_json::from_value(v).context("decoding the list state")
+}
+
+/// Scroll the conversation list to `top` px (or to the end with `None`).
+async fn scroll_list(h: &Harness, top: Option<f64>) -> Result<()> {
+    h.browser()
+        .execute(
+            r#"const s = document.querySelector('.conversation-scroller');
+               s.scrollTop = arguments[0] === null ? s.scrollHeight : arguments[0];
+               s.dispatchEvent(new Event('scroll'));"#,
+            vec![json!(top)],
+        )
+        .await?;
+    Ok(())
+}
+
+fn ids(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|c| {
+            c["conversation_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+/// The first rows the console lists (up to 20, scrolling as needed) are the API's for `query`.
+async fn assert_rows_match_api(h: &Harness, query: &str, what: &str) -> Result<()> {
+    let expected = ids(&api_list_all(h, query).await?);
+    let n = expected.len().min(20);
+    let expected = &expected[..n];
+    // Wait until the list shows this filter's answer (the top rows in the DOM agree)...
+    let settled = poll_until(&format!("the rows of {what}"), SCREEN, || async {
+        let rows = h.rows(ROW, "data-conversation-id", &[]).await?;
+        let top: Vec<String> = rows.into_iter().take(n).map(|r| r.id).collect();
+        Ok((!top.is_empty() && expected.starts_with(&top)).then_some(()))
+    })
+    .await;
+    // ...then read the first `n`, scrolling, and compare them all.
+    let shown: Vec<String> = h
+        .collect_rows(ROW, "data-conversation-id", &[], n, SCREEN)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    scroll_list(h, Some(0.0)).await?;
+    assert_eq!(
+        shown, expected,
+        "the first rows of {what} are the API's, in order"
+    );
+    settled
+}
+
+async fn select(h: &Harness, css: &str, value: &str) -> Result<()> {
+    h.wait_for(css, SCREEN)
+        .await?
+        .select_by_value(value)
+        .await
+        .with_context(|| format!("choosing {value:?} in {css}"))
+}
+
+/// The `data-index` of the row whose link has focus.
+async fn focused_row(h: &Harness) -> Result<Option<String>> {
+    let v = h
+        .browser()
+        .execute(
+            "const li = document.activeElement && document.activeElement.closest('li.conversation-row');
+             return li ? li.getAttribute('data-index') : null;",
+            vec![],
+        )
+        .await?;
+    Ok(v.as_str().map(str::to_string))
+}
+
+async fn wait_focused_row(h: &Harness, index: usize) -> Result<()> {
+    let want = index.to_string();
+    poll_until(&format!("row {index} to have focus"), SCREEN, || async {
+        Ok((focused_row(h).await?.as_deref() == Some(want.as_str())).then_some(()))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paging_filters_history_and_keyboard() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let all = api_list_all(h, "").await?;
+        assert_eq!(all.len(), 300, "the demo seed lists 300 conversations");
+
+        // One page of 50 at first, with a way to get more.
+        let first = poll_until("the first page", SCREEN, || async {
+            let s = list_state(h).await?;
+            Ok((s.loaded == 50 && s.load_more).then_some(s))
+        })
+        .await?;
+        assert!(
+            first.rows < 60,
+            "only the visible rows are in the DOM: {first:?}"
+        );
+        assert_rows_match_api(h, "", "the unfiltered inbox").await?;
+
+        // `Load more` (as the keyboard would press it: no scrolling) fetches the next page with
+        // the token of the first.
+        clear_requests(h).await?;
+        h.browser()
+            .execute("document.getElementById('load-more').click();", vec![])
+            .await?;
+        poll_until("a second page", SCREEN, || async {
+            Ok((list_state(h).await?.loaded == 100).then_some(()))
+        })
+        .await?;
+        let list_calls = requests(h, "GET", |p| p == "/v1/conversations").await?;
+        assert!(
+            list_calls.iter().any(|r| r
+                .query
+                .as_deref()
+                .unwrap_or_default()
+                .contains("page_token=")),
+            "Load more asks for the next page with a page_token: {list_calls:?}"
+        );
+
+        // Scrolling to the end loads the rest, and the DOM keeps only a window of rows.
+        let mut max_rows = 0;
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let done = loop {
+            scroll_list(h, None).await?;
+            let s = list_state(h).await?;
+            max_rows = max_rows.max(s.rows);
+            if s.at_end {
+                break s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "infinite scroll did not reach the end of the list: {s:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(
+            done.loaded,
+            all.len(),
+            "every conversation is loaded once: {done:?}"
+        );
+        assert!(
+            max_rows < 60,
+            "at most a screenful of rows in the DOM, saw {max_rows}"
+        );
+        scroll_list(h, None).await?;
+        let last_index = all.len() - 1;
+        let last_css = format!("li.conversation-row[data-index='{last_index}']");
+        h.wait_for(&last_css, SCREEN).await?;
+        assert_eq!(
+            h.attrs(&last_css, "data-conversation-id").await?,
+            [Some(ids(&all)[last_index].clone())],
+            "the last row is the API's last conversation"
+        );
+        scroll_list(h, Some(0.0)).await?;
+
+        // Channel filter: in the URL, and the rows are the API's for that filter.
+        select(h, "select#filter-channel", "sms").await?;
+        poll_until("?channel=sms in the URL", SCREEN, || async {
+            Ok((url_query(h).await? == "channel=sms").then_some(()))
+        })
+        .await?;
+        assert_rows_match_api(h, "channel=sms", "the SMS filter").await?;
+        let badges = h.texts(&format!("{ROW} .channel-badge")).await?;
+        assert!(
+            !badges.is_empty() && badges.iter().all(|b| b == "SMS"),
+            "every row shown is SMS: {badges:?}"
+        );
+        // A second page under this filter, so the next filter change has a token to drop.
+        h.browser()
+            .execute("document.getElementById('load-more').click();", vec![])
+            .await?;
+        poll_until("a second SMS page", SCREEN, || async {
+            Ok((list_state(h).await?.loaded > 50).then_some(()))
+        })
+        .await?;
+
+        // Agent filter on top: starts over (no page_token), and the rows match both filters.
+        let agents: Vec<String> = h
+            .attrs("select#filter-agent option", "value")
+            .await?
+            .into_iter()
+            .flatten()
+            .filter(|v| !v.is_empty())
+            .collect();
+        let info = h.sim_get("/sim/info").await?;
+        let seeded: HashSet<String> = info["agents"]
+            .as_array()
+            .ok_or_else(|| anyhow!("no agents in /sim/info"))?
+            .iter()
+            .filter_map(|a| a["agent_id"].as_str().map(str::to_string))
+            .collect();
+        assert!(
+            !agents.is_empty(),
+            "the agent filter offers the agents seen"
+        );
+        assert!(
+            agents.iter().all(|a| seeded.contains(a)),
+            "the agent options are real agents: {agents:?} vs {seeded:?}"
+        );
+        let agent = agents[agents.len() - 1].clone();
+        clear_requests(h).await?;
+        select(h, "select#filter-agent", &agent).await?;
+        let both = format!("agent={agent}&channel=sms");
+        poll_until("both filters in the URL", SCREEN, || async {
+            Ok((url_query(h).await? == both).then_some(()))
+        })
+        .await?;
+        assert_rows_match_api(h, &format!("agent_id={agent}&channel=sms"), "agent + SMS").await?;
+        let after = requests(h, "GET", |p| p == "/v1/conversations").await?;
+        // The first request for the new filters (a background refresh of the old list may
+        // come before it).
+        let first_after = after
+            .iter()
+            .find(|r| {
+                r.query
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains(&format!("agent_id={agent}"))
+            })
+            .ok_or_else(|| anyhow!("no list request for the new filters: {after:?}"))?;
+        let q = first_after.query.clone().unwrap_or_default();
+        assert!(
+            !q.contains("page_token"),
+            "a filter change starts over, without the old token: {q}"
+        );
+        assert!(
+            q.contains(&format!("agent_id={agent}")) && q.contains("channel=sms"),
+            "the request carries both filters: {q}"
+        );
+        assert!(
+            after.iter().all(|r| r.status == 200),
+            "no list request was refused (e.g. a token reused across filters): {after:?}"
+        );
+
+        // Back restores the previous filter, in the URL, the selects and the rows.
+        h.browser().back().await?;
+        poll_until("?channel=sms again after Back", SCREEN, || async {
+            Ok((url_query(h).await? == "channel=sms").then_some(()))
+        })
+        .await?;
+        let agent_value = h
+            .wait_for("select#filter-agent", SCREEN)
+            .await?
+            .prop("value")
+            .await?;
+        assert_eq!(
+            agent_value.as_deref(),
+            Some(""),
+            "the agent select is back to all agents"
+        );
+        let channel_value = h
+            .wait_for("select#filter-channel", SCREEN)
+            .await?
+            .prop("value")
+            .await?;
+        assert_eq!(channel_value.as_deref(), Some("sms"));
+        assert_rows_match_api(h, "channel=sms", "the SMS filter after Back").await?;
+
+        // Keyboard: focus the first row, j j k ArrowDown → row 2, Enter opens it.
+        h.browser()
+            .execute(
+                "document.querySelector(\"li.conversation-row[data-index='0'] a\").focus();",
+                vec![],
+            )
+            .await?;
+        wait_focused_row(h, 0).await?;
+        h.press(&['j']).await?;
+        wait_focused_row(h, 1).await?;
+        h.press(&['j']).await?;
+        wait_focused_row(h, 2).await?;
+        h.press(&['k']).await?;
+        wait_focused_row(h, 1).await?;
+        h.press(&[Key::Down.into()]).await?;
+        wait_focused_row(h, 2).await?;
+        h.press(&[Key::Up.into()]).await?;
+        wait_focused_row(h, 1).await?;
+        h.press(&[Key::Down.into()]).await?;
+        wait_focused_row(h, 2).await?;
+        let target = h
+            .browser()
+            .find(Locator::Css("li.conversation-row[data-index='2']"))
+            .await?
+            .attr("data-conversation-id")
+            .await?
+            .ok_or_else(|| anyhow!("row 2 has no id"))?;
+        h.press(&[Key::Enter.into()]).await?;
+        h.wait_for_path(&format!("/conversations/{target}"), SCREEN)
+            .await?;
+        wait_thread(h, &target).await?;
+        assert_eq!(
+            url_query(h).await?,
+            "channel=sms",
+            "opening a conversation keeps the filters"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_conversations_keep_the_dom_small() {
+    let mut opts = Options::default();
+    opts.sim.size = SeedSize::Large;
+    with_harness(opts, async |h: &Harness| {
+        sign_in(h).await?;
+        const TARGET: usize = 5_000;
+        let mut max_rows = 0;
+        let mut loaded = 0;
+        let started = std::time::Instant::now();
+        while loaded < TARGET {
+            scroll_list(h, None).await?;
+            let before = loaded;
+            let s = poll_until(
+                &format!("more than {before} conversations to load by scrolling"),
+                SCREEN,
+                || async {
+                    let s = list_state(h).await?;
+                    Ok((s.loaded > before).then_some(s))
+                },
+            )
+            .await?;
+            max_rows = max_rows.max(s.rows);
+            loaded = s.loaded;
+        }
+        eprintln!(
+            "loaded {loaded} conversations by scrolling in {:?}; at most {max_rows} rows in the DOM",
+            started.elapsed()
+        );
+        assert!(
+            max_rows < 60,
+            "with {loaded} loaded, at most {max_rows} rows may be in the DOM (< 60)"
+        );
+
+        // Deep in the list the rows are the right ones: stitched pages, no gaps or repeats.
+        let all = ids(&api_list_all(h, "").await?);
+        let index = 4_321;
+        scroll_list(h, Some(index as f64 * ROW_HEIGHT)).await?;
+        let want = all[index].clone();
+        poll_until(&format!("row {index} to render"), SCREEN, || async {
+            let ids = h
+                .attrs(
+                    &format!("li.conversation-row[data-index='{index}']"),
+                    "data-conversation-id",
+                )
+                .await?;
+            Ok((ids.first().cloned().flatten().as_deref() == Some(want.as_str())).then_some(()))
+        })
+        .await?;
+        let in_dom = count(h, ROW).await?;
+        assert!(in_dom < 60, "{in_dom} rows in the DOM deep in the list");
+        for (row, index) in h
+            .browser()
+            .execute(
+                "return Array.from(document.querySelectorAll(arguments[0]), r =>
+                   [r.getAttribute('data-conversation-id'), Number(r.getAttribute('data-index'))]);",
+                vec![json!(ROW)],
+            )
+            .await?
+            .as_array()
+            .ok_or_else(|| anyhow!("no rows"))?
+            .iter()
+            .map(|p| (p[0].as_str().unwrap_or_default().to_string(), p[1].as_u64().unwrap_or(u64::MAX) as usize))
+        {
+            assert_eq!(
+                all.get(index),
+                Some(&row),
+                "row {index} shows the API's conversation {index}"
+            );
+        }
+        assert_no_crash(h).await
+    })
+    .await;
+}

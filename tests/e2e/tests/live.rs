@@ -1,0 +1,198 @@
+//! The live thread: one stream per open conversation, events shown exactly once, a dropped
+//! stream recovered without losing what was said meanwhile, bad frames ignored, and a refused
+//! key on the stream ending the session.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use voicebip_e2e::anyhow::{anyhow, Result};
+use voicebip_e2e::{poll_until, with_harness, Harness, Options};
+
+/// Reconnecting backs off up to 8 s (with jitter) between attempts.
+const RECONNECT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn stream_route(id: &str) -> String {
+    format!("GET /v1/conversations/{id}/stream")
+}
+
+/// The message ids shown, top to bottom (server messages only).
+async fn shown_ids(h: &Harness) -> Result<Vec<String>> {
+    Ok(shown_messages(h)
+        .await?
+        .into_iter()
+        .filter_map(|m| m.id)
+        .collect())
+}
+
+/// Each body is shown exactly once, in this order.
+async fn assert_once_in_order(h: &Harness, bodies: &[&str]) -> Result<()> {
+    let shown = shown_messages(h).await?;
+    let mut last = None;
+    for body in bodies {
+        let at: Vec<usize> = shown
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.body == *body)
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(at.len(), 1, "{body:?} is shown exactly once: {shown:#?}");
+        assert!(
+            last.is_none_or(|l| l < at[0]),
+            "{body:?} is shown after the one before it: {shown:#?}"
+        );
+        last = Some(at[0]);
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_updates_once_survive_a_drop_and_stop_on_401() {
+    with_harness(Options::default(), async |h: &Harness| {
+        // Streams that go away are noticed within a second.
+        settings(h, json!({ "keepalive_ms": 500 })).await?;
+        sign_in(h).await?;
+        let ids: Vec<String> = h
+            .attrs(ROW, "data-conversation-id")
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        let (a, b) = match ids.as_slice() {
+            [a, b, ..] => (a.clone(), b.clone()),
+            _ => return Err(anyhow!("need two conversations in the list, got {ids:?}")),
+        };
+
+        // A's stream starts with a frame that is not JSON: skipped, counted, nothing shown.
+        fault(
+            h,
+            json!({ "route": stream_route(&a), "malformed_frame": true, "count": 1 }),
+        )
+        .await?;
+        h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
+            .await?;
+        wait_thread(h, &a).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        wait_attr(h, "#skipped-frames", "data-count", "1").await?;
+        let mut expected: Vec<String> = api_conversation(h, &a).await?["messages"]
+            .as_array()
+            .ok_or_else(|| anyhow!("no messages"))?
+            .iter()
+            .map(|m| str_field(m, "message_id"))
+            .collect::<Result<_>>()?;
+        expected.reverse();
+        assert_eq!(
+            shown_ids(h).await?,
+            expected,
+            "the bad frame added or changed nothing"
+        );
+        assert_eq!(count(h, "#error-banner, #thread-error, #action-error").await?, 0);
+        assert_eq!(
+            subscribers(h, &a).await?,
+            1,
+            "one stream for the open thread"
+        );
+
+        // Inbound messages arrive live, once each, in order.
+        inject(h, &a, "Live one: is my order out?").await?;
+        wait_message(h, "Live one: is my order out?", "live", |m| m.id.is_some()).await?;
+        inject(h, &a, "Live two: it says pending").await?;
+        wait_message(h, "Live two: it says pending", "live", |m| m.id.is_some()).await?;
+        assert_once_in_order(
+            h,
+            &["Live one: is my order out?", "Live two: it says pending"],
+        )
+        .await?;
+        wait_text(h, "#live-announcer", "Live two", SCREEN).await?;
+
+        // Switching: A's stream closes, B's opens — one at a time. B's first stream will end
+        // after one event, as a broken proxy would.
+        fault(
+            h,
+            json!({ "route": stream_route(&b), "drop_stream_after": 1, "count": 1 }),
+        )
+        .await?;
+        h.click(&format!("{ROW}[data-conversation-id='{b}'] a"))
+            .await?;
+        wait_thread(h, &b).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        wait_subscribers(h, &a, 0).await?;
+        wait_subscribers(h, &b, 1).await?;
+        // From now on B's reconnects are refused until the fault is cleared.
+        fault(
+            h,
+            json!({ "route": stream_route(&b), "stream_status": 503 }),
+        )
+        .await?;
+
+        let first = "Before the drop: hello?";
+        inject(h, &b, first).await?;
+        wait_message(h, first, "live", |m| m.id.is_some()).await?;
+        wait_attr(h, "#connection-status", "data-state", "reconnecting").await?;
+        wait_subscribers(h, &b, 0).await?;
+        let down = ["While down 1", "While down 2", "While down 3"];
+        for body in down {
+            inject(h, &b, body).await?;
+            // Distinct millisecond timestamps: messages of the same millisecond are ordered by
+            // id (by the API as by the console), not by arrival.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        for body in down {
+            assert!(
+                shown_with_body(h, body).await?.is_empty(),
+                "{body:?} cannot be shown before the stream is back"
+            );
+        }
+        clear_faults(h).await?;
+        poll_until("the stream to come back", RECONNECT, || async {
+            Ok(attr_is(h, "#connection-status", "data-state", "live")
+                .await?
+                .then_some(()))
+        })
+        .await?;
+        for body in down {
+            wait_message(h, body, "after the reconnect", |m| m.id.is_some()).await?;
+        }
+        let mut all = vec![first];
+        all.extend(down);
+        assert_once_in_order(h, &all).await?;
+        // The same order as the API's (newest first there).
+        let api_order: Vec<String> = api_conversation(h, &b).await?["messages"]
+            .as_array()
+            .ok_or_else(|| anyhow!("no messages"))?
+            .iter()
+            .rev()
+            .filter(|m| all.iter().any(|b| m["body"] == *b))
+            .map(|m| str_field(m, "body"))
+            .collect::<Result<_>>()?;
+        assert_eq!(
+            api_order, all,
+            "the API stored them in the order they were sent"
+        );
+        wait_subscribers(h, &b, 1).await?;
+
+        // A stream refused with 401 ends the session.
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}/stream", "stream_status": 401 }),
+        )
+        .await?;
+        h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
+            .await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        let notice = poll_until("the connect screen to say why", SCREEN, || async {
+            Ok(h.texts("#connect-error")
+                .await?
+                .into_iter()
+                .find(|t| !t.is_empty()))
+        })
+        .await?;
+        assert!(notice.to_lowercase().contains("key"), "{notice:?}");
+        assert_eq!(
+            storage_item(h, "sessionStorage", "voicebip.key").await?,
+            None
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}

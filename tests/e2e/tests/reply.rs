@@ -1,0 +1,379 @@
+//! Replying: the composer counts SMS segments, Enter sends (Shift+Enter doesn't), a send shows
+//! at once and then follows its receipts, failures keep the text for a deliberate retry (never
+//! an automatic resend), drafts survive switching and reloading, and the composer explains why
+//! it is disabled — with a template form when the WhatsApp window has closed.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+use voicebip_e2e::anyhow::{anyhow, Result};
+use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options};
+
+/// Long enough to rule out an automatic resend: the console's first read retry would come
+/// after 0.5 s.
+const NO_RESEND: Duration = Duration::from_millis(1_500);
+
+async fn composer_value(h: &Harness) -> Result<String> {
+    Ok(h.wait_for("#composer-text", SCREEN)
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default())
+}
+
+async fn type_into_composer(h: &Harness, text: &str) -> Result<()> {
+    h.fill("#composer-text", text).await
+}
+
+async fn counter(h: &Harness) -> Result<String> {
+    Ok(h.texts("#segment-counter").await?.join(" "))
+}
+
+async fn wait_counter(h: &Harness, parts: &[&str]) -> Result<String> {
+    poll_until(
+        &format!("the segment counter to read {parts:?}"),
+        SCREEN,
+        || async {
+            let c = counter(h).await?;
+            Ok(parts.iter().all(|p| c.contains(p)).then_some(c))
+        },
+    )
+    .await
+}
+
+async fn message_posts(h: &Harness) -> Result<Vec<u16>> {
+    Ok(requests(h, "POST", |p| p == "/v1/messages")
+        .await?
+        .into_iter()
+        .map(|r| r.status)
+        .collect())
+}
+
+async fn disabled(h: &Harness, css: &str) -> Result<bool> {
+    Ok(h.wait_for(css, SCREEN)
+        .await?
+        .prop("disabled")
+        .await?
+        .as_deref()
+        == Some("true"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
+    with_harness(Options::default(), async |h: &Harness| {
+        settings(h, json!({ "status_step_ms": 300 })).await?;
+        let conv = find_conversation(h, "human, SMS, not opted out", |item, full| {
+            full["ai_mode"] == "human" && item["channel"] == "sms" && item["opt_out"] == false
+        })
+        .await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        assert_eq!(
+            count(h, "#composer-disabled-reason").await?,
+            0,
+            "a human SMS thread can reply"
+        );
+        assert!(!disabled(h, "#composer-text").await?);
+
+        // Segments: GSM-7 until a character outside it makes the whole text UCS-2.
+        type_into_composer(h, "Hello").await?;
+        wait_counter(h, &["GSM-7", "1 segment", "155 left"]).await?;
+        type_into_composer(h, &"a".repeat(161)).await?;
+        wait_counter(h, &["GSM-7", "2 segments"]).await?;
+        type_into_composer(h, "Ẹ ku ọjọ").await?;
+        wait_counter(h, &["UCS-2", "1 segment", "62 left"]).await?;
+
+        // Shift+Enter is a new line, not a send.
+        clear_requests(h).await?;
+        type_into_composer(h, "Your refund is approved.").await?;
+        h.press(&[Key::Shift.into(), Key::Enter.into()]).await?;
+        h.wait_for("#composer-text", SCREEN)
+            .await?
+            .send_keys("It reaches you in 3 days.")
+            .await?;
+        let text = "Your refund is approved.\nIt reaches you in 3 days.";
+        assert_eq!(
+            composer_value(h).await?,
+            text,
+            "Shift+Enter inserted a newline"
+        );
+        assert_eq!(
+            count(h, "li.message.local").await?,
+            0,
+            "Shift+Enter sent nothing"
+        );
+
+        // Enter sends: shown at once as pending (the API is slow this time), then as the
+        // API's message with its id, moving through its receipts.
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "latency_ms": 1500, "count": 1 }),
+        )
+        .await?;
+        h.press(&[Key::Enter.into()]).await?;
+        let pending = wait_message(h, text, "pending", |m| m.local).await?;
+        assert_eq!(pending.status.as_deref(), Some("pending"));
+        assert_eq!(
+            composer_value(h).await?,
+            "",
+            "the composer is cleared on send"
+        );
+        let sent = wait_message(h, text, "confirmed with an id", |m| m.id.is_some()).await?;
+        let msg_id = sent.id.clone().unwrap_or_default();
+        assert_eq!(sent.direction.as_deref(), Some("outbound"));
+        wait_message(h, text, "delivered", |m| {
+            m.status.as_deref() == Some("delivered")
+        })
+        .await?;
+        let shown = shown_with_body(h, text).await?;
+        assert_eq!(
+            shown.len(),
+            1,
+            "the send shows once, not as pending + confirmed: {shown:?}"
+        );
+        let api = api_conversation(h, &id).await?;
+        let stored = api["messages"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["message_id"] == msg_id.as_str()))
+            .ok_or_else(|| anyhow!("{msg_id} is not in the API's conversation"))?;
+        assert_eq!(stored["body"], text);
+        assert_eq!(message_posts(h).await?, [201], "one POST for one send");
+
+        // A send the network accepts but delivery fails: failed, with the reason.
+        let doomed = "This one will FAIL to deliver";
+        type_into_composer(h, doomed).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        wait_message(h, doomed, "failed", |m| {
+            m.id.is_some() && m.status.as_deref() == Some("failed")
+        })
+        .await?;
+        let errors = h
+            .texts("ol#messages > li.message[data-status='failed'] .message-error")
+            .await?;
+        assert!(
+            errors.iter().any(|e| e.contains("UNDELIVERABLE")),
+            "the failure shows its error code: {errors:?}"
+        );
+
+        // The API fails the POST (503): the text stays with Retry; nothing is resent by itself.
+        fault(h, json!({ "route": "POST /v1/messages", "status": 503 })).await?;
+        clear_requests(h).await?;
+        let retried = "Sorry for the delay, checking now";
+        type_into_composer(h, retried).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        let failed = wait_message(h, retried, "failed to send", |m| {
+            m.local && m.status.as_deref() == Some("failed")
+        })
+        .await?;
+        assert!(failed.id.is_none());
+        h.wait_for("li.message.local[data-status='failed'] .retry-send", SCREEN)
+            .await?;
+        h.wait_for("li.message.local[data-status='failed'] .edit-send", SCREEN)
+            .await?;
+        settle("no automatic resend of a POST", NO_RESEND).await;
+        assert_eq!(
+            message_posts(h).await?,
+            [503],
+            "exactly one POST while the API fails"
+        );
+        clear_faults(h).await?;
+        h.click("li.message.local[data-status='failed'] .retry-send")
+            .await?;
+        wait_message(h, retried, "sent on retry", |m| m.id.is_some()).await?;
+        wait_gone(h, "li.message.local", SCREEN).await?;
+        assert_eq!(shown_with_body(h, retried).await?.len(), 1);
+        assert_eq!(
+            message_posts(h).await?,
+            [503, 201],
+            "Retry sent it once more"
+        );
+
+        // Edit puts a failed text back into the composer.
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 500, "count": 1 }),
+        )
+        .await?;
+        let edited = "Let me fix this";
+        type_into_composer(h, edited).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        wait_message(h, edited, "failed to send", |m| m.local).await?;
+        h.click("li.message.local[data-status='failed'] .edit-send")
+            .await?;
+        wait_gone(h, "li.message.local", SCREEN).await?;
+        assert_eq!(composer_value(h).await?, edited, "Edit restores the text");
+
+        // A draft survives switching conversations (there and back) and a reload.
+        let draft = "Draft: I'll call you back after 3pm";
+        type_into_composer(h, draft).await?;
+        let other: String = h
+            .attrs(ROW, "data-conversation-id")
+            .await?
+            .into_iter()
+            .flatten()
+            .find(|c| *c != id)
+            .ok_or_else(|| anyhow!("no other conversation in the list"))?;
+        h.click(&format!("{ROW}[data-conversation-id='{other}'] a"))
+            .await?;
+        wait_thread(h, &other).await?;
+        assert_ne!(
+            composer_value(h).await?,
+            draft,
+            "the draft belongs to its conversation"
+        );
+        h.browser().back().await?;
+        wait_thread(h, &id).await?;
+        poll_until("the draft to come back", SCREEN, || async {
+            Ok((composer_value(h).await? == draft).then_some(()))
+        })
+        .await?;
+        h.browser().refresh().await?;
+        wait_thread(h, &id).await?;
+        poll_until("the draft after a reload", SCREEN, || async {
+            Ok((composer_value(h).await? == draft).then_some(()))
+        })
+        .await?;
+        assert_eq!(
+            storage_item(h, "localStorage", &format!("voicebip.draft.{id}"))
+                .await?
+                .as_deref(),
+            Some(draft)
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn composer_says_why_it_is_disabled_and_sends_templates() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let ai = find_conversation(h, "AI-answered SMS, not opted out", |item, full| {
+            full["ai_mode"] == "ai" && item["channel"] == "sms" && item["opt_out"] == false
+        })
+        .await?;
+        let opted_out = find_conversation(h, "opted out and not closed", |item, full| {
+            item["opt_out"] == true && full["ai_mode"] != "closed"
+        })
+        .await?;
+        let whatsapp = find_conversation(h, "WhatsApp, human, not opted out", |item, full| {
+            item["channel"] == "whatsapp" && full["ai_mode"] == "human" && item["opt_out"] == false
+        })
+        .await?;
+        let wa_id = str_field(&whatsapp, "conversation_id")?;
+        h.sim_post(
+            &format!("/sim/conversations/{wa_id}/window"),
+            &json!({ "expired": true }),
+        )
+        .await?;
+        sign_in(h).await?;
+
+        let cases: [(&Value, &str); 3] = [
+            (&ai, "AiAnswering"),
+            (&opted_out, "OptedOut"),
+            (&whatsapp, "WindowExpired"),
+        ];
+        for (conv, reason) in cases {
+            let id = str_field(conv, "conversation_id")?;
+            open_thread(h, &id).await?;
+            wait_attr(h, "#composer-disabled-reason", "data-reason", reason).await?;
+            let why = h.texts("#composer-disabled-reason").await?.join(" ");
+            assert!(!why.is_empty(), "the reason {reason} is explained in words");
+            assert!(
+                disabled(h, "#composer-text").await?,
+                "{reason}: the text box is disabled"
+            );
+            assert!(
+                disabled(h, "#composer-send").await?,
+                "{reason}: Send is disabled"
+            );
+            let banner = count(h, "#opt-out-banner").await?;
+            assert_eq!(
+                banner,
+                usize::from(reason == "OptedOut"),
+                "{reason}: opt-out banner"
+            );
+            let template = count(h, "form#template-form").await?;
+            assert_eq!(
+                template,
+                usize::from(reason == "WindowExpired"),
+                "{reason}: template form"
+            );
+        }
+
+        // The expired WhatsApp thread (still open): an approved template goes out.
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        let outbound_before: Vec<String> = shown_messages(h)
+            .await?
+            .into_iter()
+            .filter(|m| m.direction.as_deref() == Some("outbound"))
+            .filter_map(|m| m.id)
+            .collect();
+        clear_requests(h).await?;
+        h.fill("#template-name", "order_update").await?;
+        h.fill("#template-language", "en").await?;
+        h.fill("#template-parameters", "A-1042\nTomorrow").await?;
+        h.click("#template-send").await?;
+        let api_new = poll_until("the template in the API", SCREEN, || async {
+            let api = api_conversation(h, &wa_id).await?;
+            Ok(api["messages"]
+                .as_array()
+                .and_then(|ms| ms.iter().find(|m| m["message_type"] == "template"))
+                .cloned())
+        })
+        .await?;
+        assert_eq!(api_new["body"], "[template order_update] A-1042 | Tomorrow");
+        let new_id = str_field(&api_new, "message_id")?;
+        assert!(!outbound_before.contains(&new_id));
+        let shown = poll_until("the template message in the thread", SCREEN, || async {
+            Ok(shown_messages(h)
+                .await?
+                .into_iter()
+                .find(|m| m.id.as_deref() == Some(new_id.as_str())))
+        })
+        .await?;
+        assert_eq!(shown.direction.as_deref(), Some("outbound"));
+        assert!(
+            shown.body.contains("order_update"),
+            "the template is recognisable: {shown:?}"
+        );
+        let posts = requests(h, "POST", |p| p == "/v1/messages/template").await?;
+        assert_eq!(posts.len(), 1, "one template POST: {posts:?}");
+        assert_eq!(posts[0].status, 201);
+        assert_eq!(count(h, "#action-error").await?, 0);
+
+        // What the operator typed into the template form survives updates to the thread
+        // arriving meanwhile (here: a read receipt for the template just sent).
+        h.fill("#template-name", "delivery_reminder").await?;
+        h.fill("#template-parameters", "Tomorrow 10am").await?;
+        h.sim_post(
+            &format!("/sim/conversations/{wa_id}/events"),
+            &json!({ "event_type": "message.read",
+                     "payload": { "message_id": new_id, "status": "read" } }),
+        )
+        .await?;
+        wait_message(h, &shown.body, "read", |m| {
+            m.status.as_deref() == Some("read")
+        })
+        .await?;
+        let typed = h
+            .browser()
+            .execute(
+                "return [document.getElementById('template-name').value,
+                         document.getElementById('template-parameters').value];",
+                vec![],
+            )
+            .await?;
+        assert_eq!(
+            typed,
+            json!(["delivery_reminder", "Tomorrow 10am"]),
+            "a receipt arriving must not wipe the template form"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}

@@ -1,0 +1,163 @@
+//! Reading one conversation: its newest page in order, older pages on scrolling up without the
+//! view jumping, and customer text shown as text, never as markup.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use voicebip_e2e::anyhow::{anyhow, Result};
+use voicebip_e2e::{poll_until, with_harness, Harness, Options, SeedSize};
+
+const HOSTILE: &str = "<img src=x onerror=alert(1)>";
+
+fn api_ids_oldest_first(conversation: &Value) -> Result<Vec<String>> {
+    let mut ids = conversation["messages"]
+        .as_array()
+        .ok_or_else(|| anyhow!("no messages in {conversation}"))?
+        .iter()
+        .map(|m| str_field(m, "message_id"))
+        .collect::<Result<Vec<_>>>()?;
+    ids.reverse();
+    Ok(ids)
+}
+
+/// The top of message `id` relative to the viewport, in px.
+async fn top_of(h: &Harness, id: &str) -> Result<f64> {
+    let v = h
+        .browser()
+        .execute(
+            "const e = document.querySelector(`li.message[data-message-id='${arguments[0]}']`);
+             return e ? e.getBoundingClientRect().top : null;",
+            vec![json!(id)],
+        )
+        .await?;
+    v.as_f64()
+        .ok_or_else(|| anyhow!("message {id} is not in the DOM"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn newest_page_in_order_older_pages_without_a_jump_and_text_stays_text() {
+    let mut opts = Options::default();
+    opts.sim.size = SeedSize::Large;
+    with_harness(opts, async |h: &Harness| {
+        let info = h.sim_get("/sim/info").await?;
+        let big = str_field(&info, "big_thread_id")?;
+        sign_in(h).await?;
+        open_thread(h, &big).await?;
+
+        // The newest page (50), oldest at the top, exactly the API's.
+        let api = api_conversation(h, &big).await?;
+        let expected = api_ids_oldest_first(&api)?;
+        assert_eq!(expected.len(), 50);
+        let shown = poll_until("the newest page of messages", SCREEN, || async {
+            let ids: Vec<String> = shown_messages(h)
+                .await?
+                .into_iter()
+                .filter_map(|m| m.id)
+                .collect();
+            Ok((ids.len() >= expected.len()).then_some(ids))
+        })
+        .await?;
+        assert_eq!(shown, expected, "the newest 50 messages, oldest first");
+        h.wait_for("#load-older", SCREEN).await?;
+        for (m, api_m) in shown_messages(h)
+            .await?
+            .iter()
+            .zip(api["messages"].as_array().into_iter().flatten().rev())
+        {
+            assert_eq!(m.body, api_m["body"].as_str().unwrap_or_default());
+            assert_eq!(m.direction.as_deref(), api_m["direction"].as_str());
+            assert_eq!(m.status.as_deref(), api_m["status"].as_str());
+        }
+
+        // Markup from a customer is text: no element is created and no script runs.
+        h.browser()
+            .execute("window.__alerts = 0; window.alert = () => { window.__alerts += 1; };", vec![])
+            .await?;
+        let injected = inject(h, &big, HOSTILE).await?;
+        let id = str_field(&injected, "message_id")?;
+        let m = wait_message(h, HOSTILE, "shown", |m| m.id.as_deref() == Some(id.as_str())).await?;
+        assert_eq!(m.direction.as_deref(), Some("inbound"));
+        assert_eq!(count(h, "ol#messages img").await?, 0, "no <img> was created");
+        let body_html = h
+            .browser()
+            .execute(
+                "return document.querySelector(`li.message[data-message-id='${arguments[0]}'] .message-body`).innerHTML;",
+                vec![json!(id)],
+            )
+            .await?;
+        assert_eq!(
+            body_html.as_str(),
+            Some("&lt;img src=x onerror=alert(1)&gt;"),
+            "the body is escaped text"
+        );
+        wait_text(h, "#live-announcer", HOSTILE, SCREEN).await?;
+        let politeness = h.attrs("#live-announcer", "aria-live").await?;
+        assert_eq!(politeness, [Some("polite".to_string())]);
+        let alerts = h.browser().execute("return window.__alerts;", vec![]).await?;
+        assert_eq!(alerts, json!(0), "no script from the message ran");
+
+        // Scrolling to the top loads the previous page above, and the message that was first
+        // stays where it was on screen.
+        let before = shown_messages(h).await?.len();
+        let anchor = expected[0].clone();
+        let top_before = h
+            .browser()
+            .execute(
+                "const s = document.querySelector('.message-scroller');
+                 s.scrollTop = 0;
+                 const e = document.querySelector(`li.message[data-message-id='${arguments[0]}']`);
+                 return e.getBoundingClientRect().top;",
+                vec![json!(anchor)],
+            )
+            .await?
+            .as_f64()
+            .ok_or_else(|| anyhow!("no top for the first message"))?;
+        poll_until("an older page above", SCREEN, || async {
+            Ok((shown_messages(h).await?.len() >= before + 50).then_some(()))
+        })
+        .await?;
+        // Let the page settle its scroll position, then measure.
+        let top_after = poll_until("the view to settle", SCREEN, || async {
+            let a = top_of(h, &anchor).await?;
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            let b = top_of(h, &anchor).await?;
+            Ok(((a - b).abs() < 0.5).then_some(b))
+        })
+        .await?;
+        assert!(
+            (top_after - top_before).abs() <= 4.0,
+            "the previously first message moved from {top_before}px to {top_after}px"
+        );
+        let in_view = h
+            .browser()
+            .execute(
+                "const s = document.querySelector('.message-scroller').getBoundingClientRect();
+                 const e = document.querySelector(`li.message[data-message-id='${arguments[0]}']`).getBoundingClientRect();
+                 return e.top >= s.top - 1 && e.top < s.bottom;",
+                vec![json!(anchor)],
+            )
+            .await?;
+        assert_eq!(in_view, json!(true), "the previously first message is still visible");
+
+        // The older page is the API's next page, in order, above the first one.
+        let token = str_field(&api, "next_page_token")?;
+        let older = h
+            .api_get(
+                &format!("/conversations/{big}?page_size=50&page_token={token}"),
+                voicebip_e2e::DEMO_KEY,
+            )
+            .await?;
+        let mut want = api_ids_oldest_first(&older)?;
+        want.extend(expected.iter().cloned());
+        let ids: Vec<String> = shown_messages(h)
+            .await?
+            .into_iter()
+            .filter_map(|m| m.id)
+            .take(want.len())
+            .collect();
+        assert_eq!(ids, want, "older page prepended in order");
+        assert_no_crash(h).await
+    })
+    .await;
+}
