@@ -86,7 +86,10 @@ async fn live_updates_once_survive_a_drop_and_stop_on_401() {
             expected,
             "the bad frame added or changed nothing"
         );
-        assert_eq!(count(h, "#error-banner, #thread-error, #action-error").await?, 0);
+        assert_eq!(
+            count(h, "#error-banner, #thread-error, #action-error").await?,
+            0
+        );
         assert_eq!(
             subscribers(h, &a).await?,
             1,
