@@ -141,14 +141,12 @@ fn the_cdn_build_references_only_hashed_assets_with_integrity() {
         "the loader imports the glue under the sub-path: {loader_js}"
     );
 
-    // Whatever else the build holds is hashed too, except the two files a deployment rewrites.
+    // Whatever else the build holds next to index.html is hashed too, except the two files a
+    // deployment rewrites. (wasm-bindgen's `snippets/` directory, if any, is named by hash.)
     for entry in std::fs::read_dir(&dist).expect("listing the build") {
-        let name = entry
-            .expect("entry")
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
-        if name == "index.html" || name == "config.json" {
+        let entry = entry.expect("entry");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !entry.path().is_file() || name == "index.html" || name == "config.json" {
             continue;
         }
         assert!(is_hashed(&name), "{name} in the build is content-hashed");

@@ -69,6 +69,8 @@ async fn info(State(state): State<AppState>) -> Json<Value> {
         "size": match state.size { SeedSize::Demo => "demo", SeedSize::Large => "large" },
         "conversations": store.conversation_count(),
         "now": format_ts(state.clock.now()),
+        "embed_host_url": state.embed.as_ref().map(|e| format!("{}/", e.allowed_origin)),
+        "foreign_host_url": state.embed.as_ref().map(|e| format!("{}/", e.foreign_origin)),
     }))
 }
 

@@ -4,6 +4,7 @@
 
 use crate::error::ApiError;
 use crate::extract::{PathId, QueryMap};
+use crate::faults::BodyPace;
 use crate::model::ConversationItem;
 use crate::state::AppState;
 use crate::store::ListFilter;
@@ -11,7 +12,9 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
+use axum::Extension;
 use bytes::Bytes;
+use futures_util::StreamExt;
 use std::convert::Infallible;
 
 pub const EXPORT_LIMIT: usize = 10_000;
@@ -91,6 +94,7 @@ fn encode_chunk(format: Format, rows: &[ConversationItem], first_chunk: bool) ->
 pub async fn export(
     State(state): State<AppState>,
     PathId(agent_id): PathId,
+    pace: Option<Extension<BodyPace>>,
     query: QueryMap,
 ) -> Result<Response, ApiError> {
     let format = match query.0.get("format").map(String::as_str) {
@@ -144,6 +148,14 @@ pub async fn export(
             .filter(|s| !s.is_empty())
             .map(|s| Ok::<Bytes, Infallible>(Bytes::from(s))),
     );
+    // A `chunk_delay_ms` fault: every chunk after the first waits.
+    let delay = pace.map(|Extension(BodyPace(d))| d).unwrap_or_default();
+    let body = body.enumerate().then(move |(i, chunk)| async move {
+        if i > 0 && !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        chunk
+    });
 
     let safe_agent: String = agent_id
         .chars()

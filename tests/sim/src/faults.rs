@@ -30,7 +30,14 @@ pub struct FaultSpec {
     pub drop_stream_after: Option<u32>,
     pub malformed_frame: Option<bool>,
     pub stream_status: Option<u16>,
+    /// Streamed bodies (the export) wait this long before each chunk after the first, so a
+    /// client sees a long download progress and can cancel it half-way.
+    pub chunk_delay_ms: Option<u64>,
 }
+
+/// How slowly a streamed body is sent (`chunk_delay_ms`); in the request's extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyPace(pub Duration);
 
 /// What the stream handler must do wrong.
 #[derive(Debug, Clone, Default)]
@@ -69,6 +76,7 @@ impl Rule {
     fn affects_plain_requests(&self) -> bool {
         let s = &self.spec;
         s.latency_ms.is_some()
+            || s.chunk_delay_ms.is_some()
             || s.error_rate.is_some()
             || s.status.is_some()
             || s.force_429_retry_after.is_some()
@@ -99,6 +107,7 @@ pub struct Faults {
 
 pub struct Decision {
     pub latency: Duration,
+    pub chunk_delay: Duration,
     pub respond: Option<ApiError>,
     pub stream: Option<StreamFault>,
 }
@@ -159,6 +168,7 @@ impl Faults {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let mut decision = Decision {
             latency: Duration::ZERO,
+            chunk_delay: Duration::ZERO,
             respond: None,
             stream: None,
         };
@@ -179,6 +189,7 @@ impl Faults {
             }
             let s = &rule.spec;
             decision.latency += Duration::from_millis(s.latency_ms.unwrap_or(0));
+            decision.chunk_delay += Duration::from_millis(s.chunk_delay_ms.unwrap_or(0));
             if decision.respond.is_none() {
                 decision.respond = respond(s, n, on_stream);
             }
@@ -262,6 +273,9 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     if let Some(stream) = decision.stream {
         req.extensions_mut().insert(stream);
     }
+    if !decision.chunk_delay.is_zero() {
+        req.extensions_mut().insert(BodyPace(decision.chunk_delay));
+    }
     next.run(req).await
 }
 
@@ -280,6 +294,7 @@ mod tests {
             drop_stream_after: None,
             malformed_frame: None,
             stream_status: None,
+            chunk_delay_ms: None,
         }
     }
 
@@ -364,6 +379,24 @@ mod tests {
         let stream = faults.decide(&Method::GET, "/v1/conversations/c1/stream");
         assert_eq!(stream.stream.unwrap().drop_after, Some(1));
         assert!(faults.list().is_empty());
+    }
+
+    #[test]
+    fn chunk_delays_add_up_and_touch_no_status() {
+        let faults = Faults::default();
+        for ms in [100, 50] {
+            faults
+                .add(FaultSpec {
+                    chunk_delay_ms: Some(ms),
+                    ..spec("GET /v1/agents/{id}/conversations/export")
+                })
+                .unwrap();
+        }
+        let d = faults.decide(&Method::GET, "/v1/agents/agt_1/conversations/export");
+        assert_eq!(d.chunk_delay, Duration::from_millis(150));
+        assert!(d.latency.is_zero() && d.respond.is_none());
+        let other = faults.decide(&Method::GET, "/v1/conversations");
+        assert!(other.chunk_delay.is_zero());
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod clock;
 mod control;
 mod conversations;
 mod cors;
+mod embed_host;
 mod engine;
 mod error;
 mod events;
@@ -41,6 +42,7 @@ mod traffic;
 pub mod segments;
 
 use state::{AppState, State};
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -81,6 +83,16 @@ pub struct SimConfig {
     pub ai_reply_delay: Duration,
     /// Time between outbound status steps (queued → sent → delivered → read).
     pub status_step: Duration,
+    /// Sent as `Content-Security-Policy` on every console response (index.html, assets, the
+    /// single-page fallback, config.json), to prove the built console runs under it.
+    pub csp: Option<String>,
+    /// Also serve the embedding demo: a host page that iframes the console on a second
+    /// loopback origin (listed as the only `embed_allowed_origins` in the console's
+    /// config.json), and the same page on a third, foreign origin that is not allowed.
+    pub embed_host: bool,
+    /// Port of the allowed host page (0: any free port). The foreign one always takes a free
+    /// port.
+    pub embed_host_port: u16,
 }
 
 impl Default for SimConfig {
@@ -94,6 +106,9 @@ impl Default for SimConfig {
             rate_limit_per_minute: 5000,
             ai_reply_delay: Duration::from_millis(1500),
             status_step: Duration::from_millis(700),
+            csp: None,
+            embed_host: false,
+            embed_host_port: 0,
         }
     }
 }
@@ -102,6 +117,7 @@ impl Default for SimConfig {
 pub struct SimHandle {
     addr: SocketAddr,
     state: AppState,
+    embed: Option<embed_host::Origins>,
     stop: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
 }
@@ -130,6 +146,22 @@ impl SimHandle {
     /// Current stream subscribers of a conversation.
     pub fn subscriber_count(&self, conversation_id: &str) -> usize {
         self.state.hub.subscriber_count(conversation_id)
+    }
+
+    /// The embedding demo's host page (`http://127.0.0.1:PORT/`), whose origin is the one
+    /// `embed_allowed_origins` lists; `None` unless `SimConfig::embed_host`.
+    pub fn embed_host_url(&self) -> Option<String> {
+        self.embed
+            .as_ref()
+            .map(|e| format!("{}/", e.allowed_origin))
+    }
+
+    /// The same host page on an origin the console does not allow; `None` unless
+    /// `SimConfig::embed_host`.
+    pub fn foreign_host_url(&self) -> Option<String> {
+        self.embed
+            .as_ref()
+            .map(|e| format!("{}/", e.foreign_origin))
     }
 
     /// The Large seed's 5,000-message conversation.
@@ -170,8 +202,31 @@ fn base_url_for(addr: SocketAddr) -> String {
 
 /// Seeds the data, binds `addr` (port 0 picks a free port) and serves until shut down.
 pub async fn start(config: SimConfig, addr: SocketAddr) -> std::io::Result<SimHandle> {
+    if let Some(policy) = &config.csp {
+        if axum::http::HeaderValue::from_str(policy).is_err() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("the CSP is not a valid header value: {policy:?}"),
+            ));
+        }
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
+    // The embedding demo's listeners are bound first, so config.json knows the host origin.
+    let embed_listeners = if config.embed_host {
+        let allowed =
+            tokio::net::TcpListener::bind(SocketAddr::new(addr.ip(), config.embed_host_port))
+                .await?;
+        let foreign = tokio::net::TcpListener::bind(SocketAddr::new(addr.ip(), 0)).await?;
+        let origins = embed_host::Origins {
+            allowed_origin: base_url_for(allowed.local_addr()?),
+            foreign_origin: base_url_for(foreign.local_addr()?),
+        };
+        Some((allowed, foreign, origins))
+    } else {
+        None
+    };
+    let embed = embed_listeners.as_ref().map(|(_, _, o)| o.clone());
     let clock = clock::SimClock::default();
     let now = clock.now();
     let (seed, size) = (config.seed, config.size);
@@ -186,21 +241,49 @@ pub async fn start(config: SimConfig, addr: SocketAddr) -> std::io::Result<SimHa
         store,
         clock,
         base_url_for(addr),
+        embed.clone(),
         stop_rx,
     ));
     state.spawn(engine::window_ticker(state.clone()));
     state.spawn(traffic::run(state.clone()));
 
     let app = routes::router(state.clone());
-    let shutdown = state.shutdown_signal();
+    let mut servers = vec![tokio::spawn(
+        axum::serve(listener, app)
+            .with_graceful_shutdown(state.shutdown_signal())
+            .into_future(),
+    )];
+    if let Some((allowed, foreign, _)) = embed_listeners {
+        let key = config
+            .api_keys
+            .first()
+            .cloned()
+            .unwrap_or_else(|| DEMO_KEY.into());
+        for (listener, role) in [
+            (allowed, embed_host::Role::Allowed),
+            (foreign, embed_host::Role::Foreign),
+        ] {
+            let page = embed_host::router(embed_host::HostPage {
+                console_origin: state.base_url.clone(),
+                key: key.clone(),
+                role,
+            });
+            servers.push(tokio::spawn(
+                axum::serve(listener, page)
+                    .with_graceful_shutdown(state.shutdown_signal())
+                    .into_future(),
+            ));
+        }
+    }
     let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        for server in servers {
+            let _ = server.await;
+        }
     });
     Ok(SimHandle {
         addr,
         state,
+        embed,
         stop,
         server: Some(server),
     })

@@ -21,13 +21,20 @@ OPTIONS:
     --rate-limit <N>              Workspace requests per minute [default: 5000]
     --ai-reply-delay-ms <MS>      Hosted-AI answer delay [default: 1500]
     --status-step-ms <MS>         Time between outbound status steps [default: 700]
+    --csp <POLICY>                Send this Content-Security-Policy with every console response
+    --host-port <PORT>            Port of the embedding demo's host page [default: 0 = any free]
+    --no-embed-host               Do not serve the embedding demo's host pages
     -h, --help                    Print this help
 ";
 
 fn parse_args(
     args: impl Iterator<Item = String>,
 ) -> Result<Option<(SimConfig, SocketAddr)>, String> {
-    let mut config = SimConfig::default();
+    let mut config = SimConfig {
+        // The binary is the demo: show the embedding too.
+        embed_host: true,
+        ..SimConfig::default()
+    };
     let mut keys = Vec::new();
     let mut addr: SocketAddr = "127.0.0.1:8080".parse().map_err(|e| format!("{e}"))?;
     let mut args = args.peekable();
@@ -62,6 +69,9 @@ fn parse_args(
             "--status-step-ms" => {
                 config.status_step = std::time::Duration::from_millis(parse(&name, value()?)?)
             }
+            "--csp" => config.csp = Some(value()?),
+            "--host-port" => config.embed_host_port = parse(&name, value()?)?,
+            "--no-embed-host" => config.embed_host = false,
             other => return Err(format!("unknown option {other:?} (see --help)")),
         }
     }
@@ -90,6 +100,11 @@ async fn main() -> ExitCode {
         .cloned()
         .unwrap_or_else(|| DEMO_KEY.into());
     let serving_console = config.dist_dir.is_some();
+    // Without a console there is nothing to embed.
+    let config = SimConfig {
+        embed_host: config.embed_host && serving_console,
+        ..config
+    };
     let sim = match voicebip_sim::start(config, addr).await {
         Ok(sim) => sim,
         Err(e) => {
@@ -104,6 +119,14 @@ async fn main() -> ExitCode {
     println!("API:      {url}/v1");
     println!("Key:      {key}");
     println!("Control:  {url}/sim/info");
+    if let (true, Some(host), Some(foreign)) = (
+        serving_console,
+        sim.embed_host_url(),
+        sim.foreign_host_url(),
+    ) {
+        println!("Embedded: {host}  (a host page embedding the console; its origin is allowed)");
+        println!("          {foreign}  (the same page on an origin that is not allowed)");
+    }
     println!("Press Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     println!("Stopping...");
@@ -146,6 +169,19 @@ mod tests {
         assert_eq!(config.traffic_per_minute, 30.0);
         assert_eq!(config.dist_dir, Some(PathBuf::from("dist")));
         assert_eq!(config.rate_limit_per_minute, 10);
+        assert!(
+            config.embed_host,
+            "the binary serves the embedding demo by default"
+        );
+        assert_eq!(config.embed_host_port, 0);
+        assert!(config.csp.is_none());
+        let (config, _) = parse(&["--no-embed-host", "--csp", "default-src 'self'"])
+            .unwrap()
+            .unwrap();
+        assert!(!config.embed_host);
+        assert_eq!(config.csp.as_deref(), Some("default-src 'self'"));
+        let (config, _) = parse(&["--host-port=9099"]).unwrap().unwrap();
+        assert_eq!(config.embed_host_port, 9099);
         assert!(parse(&["--help"]).unwrap().is_none());
         assert!(parse(&["--bogus"]).is_err());
         assert!(parse(&["--seed"]).is_err());

@@ -4,7 +4,9 @@
 //!   when the build used `trunk build --public-url /console/`).
 //! - Single-page fallback: a path that is not a file and has no extension gets `index.html`.
 //! - `config.json` at any prefix is the dist's, with `api_base_url` pointing at this simulator,
-//!   so a built console works against it without editing files.
+//!   so a built console works against it without editing files (and, with the embedding demo
+//!   on, `embed_allowed_origins` set to exactly the demo host page's origin).
+//! - With `SimConfig::csp`, every console response carries that `Content-Security-Policy`.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -15,6 +17,17 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
+    let csp = state.csp.clone().filter(|_| !is_reserved(req.uri().path()));
+    let mut response = serve(state, req).await;
+    if let Some(policy) = csp {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
+async fn serve(state: AppState, req: Request) -> Response {
     // Only the request line and Host matter; the body (not `Sync`) must not live across awaits.
     let (parts, _) = req.into_parts();
     let host = parts
@@ -22,13 +35,7 @@ pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(str::to_string);
-    let reserved = {
-        let path = parts.uri.path();
-        ["/v1", "/sim"]
-            .iter()
-            .any(|p| path == *p || path.starts_with(&format!("{p}/")))
-    };
-    if reserved {
+    if is_reserved(parts.uri.path()) {
         // Paths the nested routers do not match exactly (`/v1/`): still not the console.
         return ApiError::not_found("no such route").into_response();
     }
@@ -61,6 +68,13 @@ pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
         return ApiError::not_found("no such file").into_response();
     }
     file(&dist.join("index.html")).await
+}
+
+/// `/v1` and `/sim` are never the console.
+fn is_reserved(path: &str) -> bool {
+    ["/v1", "/sim"]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
 }
 
 /// Decoded path segments, or `None` if the path tries to leave the dist directory.
@@ -155,6 +169,13 @@ async fn config_json(state: &AppState, dist: &Path, host: Option<String>) -> Res
         .unwrap_or_else(|| state.base_url.clone());
     if let Value::Object(map) = &mut config {
         map.insert("api_base_url".into(), Value::String(format!("{origin}/v1")));
+        if let Some(embed) = &state.embed {
+            // Exactly the demo host page: never `*`, never the foreign page.
+            map.insert(
+                "embed_allowed_origins".into(),
+                Value::Array(vec![Value::String(embed.allowed_origin.clone())]),
+            );
+        }
     }
     let mut response = axum::Json(config).into_response();
     response

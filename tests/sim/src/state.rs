@@ -1,6 +1,7 @@
 //! The simulator's shared state: one `Arc<State>` per running simulator, nothing global.
 
 use crate::clock::SimClock;
+use crate::embed_host::Origins;
 use crate::events::{Event, Hub};
 use crate::faults::Faults;
 use crate::ids::IdGen;
@@ -8,6 +9,7 @@ use crate::ratelimit::RateLimiter;
 use crate::request_log::RequestLog;
 use crate::store::Store;
 use crate::{SeedSize, SimConfig};
+use axum::http::HeaderValue;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::future::Future;
@@ -65,6 +67,11 @@ pub struct State {
     pub size: SeedSize,
     pub api_keys: Vec<String>,
     pub dist_dir: Option<PathBuf>,
+    /// `Content-Security-Policy` for console responses (`SimConfig::csp`).
+    pub csp: Option<HeaderValue>,
+    /// The embedding demo's origins; the allowed one is config.json's only
+    /// `embed_allowed_origins` entry.
+    pub embed: Option<Origins>,
     pub base_url: String,
     pub store: Mutex<Store>,
     pub hub: Arc<Hub>,
@@ -87,6 +94,7 @@ impl State {
         store: Store,
         clock: SimClock,
         base_url: String,
+        embed: Option<Origins>,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         State {
@@ -94,6 +102,12 @@ impl State {
             size: config.size,
             api_keys: config.api_keys.clone(),
             dist_dir: config.dist_dir.clone(),
+            // `start` refused a policy that is not a valid header value.
+            csp: config
+                .csp
+                .as_deref()
+                .and_then(|p| HeaderValue::from_str(p).ok()),
+            embed,
             base_url,
             store: Mutex::new(store),
             hub: Arc::new(Hub::default()),

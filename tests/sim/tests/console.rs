@@ -115,10 +115,15 @@ async fn a_build_for_a_sub_path_works_under_that_prefix() {
         Some("application/wasm")
     );
     assert_eq!(fetch(&sim, "/console/assets/logo.svg").await.text, "<svg/>");
-    assert!(fetch(&sim, "/console/inbox/conv_1")
-        .await
-        .text
-        .contains("<title>"));
+    for deep_link in [
+        "/console/inbox/conv_1",
+        "/console/conversations/conv_01HX",
+        "/console/embed/conversations/conv_01HX",
+    ] {
+        let r = fetch(&sim, deep_link).await;
+        assert_eq!(r.status, 200, "{deep_link}");
+        assert!(r.text.contains("<title>Console</title>"), "{deep_link}");
+    }
     assert_eq!(
         fetch(&sim, "/a/b/app-1a2b.js").await.text,
         "export default 1;"
@@ -209,4 +214,151 @@ async fn without_a_dist_directory_other_paths_are_404() {
     let sim = sim().await;
     fetch(&sim, "/").await.assert_error(404, "NOT_FOUND");
     fetch(&sim, "/inbox").await.assert_error(404, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn a_csp_is_sent_with_every_console_response_and_only_there() {
+    let dist = make_dist("csp");
+    let _cleanup = Cleanup(dist.clone());
+    let policy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; frame-ancestors 'self'";
+    let sim = sim_with(SimConfig {
+        dist_dir: Some(dist),
+        csp: Some(policy.into()),
+        ..fast_config()
+    })
+    .await;
+    for path in [
+        "/",
+        "/index.html",
+        "/console/",
+        "/console/app-1a2b.js",
+        "/console/app-1a2b_bg.wasm",
+        "/console/conversations/conv_1",
+        "/config.json",
+        "/console/config.json",
+        "/missing.js",
+    ] {
+        let r = fetch(&sim, path).await;
+        assert_eq!(
+            r.header("content-security-policy"),
+            Some(policy),
+            "{path} ({})",
+            r.status
+        );
+    }
+    for path in ["/v1/conversations", "/sim/info", "/v1/"] {
+        assert_eq!(
+            fetch(&sim, path).await.header("content-security-policy"),
+            None,
+            "{path}"
+        );
+    }
+    // Without the option, no policy.
+    let (plain, _dist) = console_sim("csp-none").await;
+    assert_eq!(
+        fetch(&plain, "/").await.header("content-security-policy"),
+        None
+    );
+    // A policy that cannot be a header value is refused at start.
+    let bad = voicebip_sim::start(
+        SimConfig {
+            csp: Some("default-src\n'self'".into()),
+            ..fast_config()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await;
+    assert!(bad.is_err());
+}
+
+#[tokio::test]
+async fn the_embedding_demo_serves_an_allowed_and_a_foreign_host_page() {
+    let dist = make_dist("embed");
+    let _cleanup = Cleanup(dist.clone());
+    let sim = sim_with(SimConfig {
+        dist_dir: Some(dist),
+        embed_host: true,
+        ..fast_config()
+    })
+    .await;
+    let host = sim.handle.embed_host_url().expect("host page URL");
+    let foreign = sim.handle.foreign_host_url().expect("foreign page URL");
+    let origin = |url: &str| url.trim_end_matches('/').to_string();
+    assert!(host.starts_with("http://127.0.0.1:") && foreign.starts_with("http://127.0.0.1:"));
+    assert_ne!(origin(&host), sim.base);
+    assert_ne!(origin(&foreign), sim.base);
+    assert_ne!(host, foreign);
+
+    // config.json allows exactly the host page's origin: not the foreign one, never `*`.
+    for path in ["/config.json", "/console/config.json"] {
+        let config = fetch(&sim, path).await.json;
+        assert_eq!(
+            config["embed_allowed_origins"],
+            json!([origin(&host)]),
+            "{path}"
+        );
+        assert_eq!(config["api_base_url"], format!("{}/v1", sim.base));
+    }
+    let info = sim.info().await;
+    assert_eq!(info["embed_host_url"], host);
+    assert_eq!(info["foreign_host_url"], foreign);
+
+    for (url, role) in [(&host, "allowed"), (&foreign, "foreign")] {
+        let page = into_resp(sim.http.get(url.as_str()).send().await.unwrap()).await;
+        assert_eq!(page.status, 200);
+        assert!(page
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/html"));
+        assert!(page
+            .text
+            .contains(&format!("data-console-origin=\"{}\"", sim.base)));
+        assert!(page.text.contains(&format!("data-role=\"{role}\"")));
+        assert!(page.text.contains("id=\"host-log\""));
+        assert!(page.text.contains("id=\"console-frame\""));
+        assert!(page.text.contains(&format!("value=\"{KEY}\"")));
+        // No inline script: every <script> has a src, and the page's own CSP says so.
+        assert_eq!(
+            page.text.matches("<script").count(),
+            page.text.matches("<script src=").count()
+        );
+        let csp = page.header("content-security-policy").unwrap();
+        assert!(csp.contains("script-src 'self'"), "{csp}");
+        assert!(csp.contains(&format!("frame-src {}", sim.base)), "{csp}");
+
+        let js = into_resp(sim.http.get(format!("{url}host.js")).send().await.unwrap()).await;
+        assert_eq!(js.status, 200);
+        assert!(js
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/javascript"));
+        for needle in [
+            "voicebip:ready",
+            "voicebip:connect",
+            "voicebip:height",
+            "window.hostMessages",
+            "consoleOrigin",
+        ] {
+            assert!(js.text.contains(needle), "host.js mentions {needle}");
+        }
+        let css = into_resp(sim.http.get(format!("{url}host.css")).send().await.unwrap()).await;
+        assert!(css.header("content-type").unwrap().starts_with("text/css"));
+        let missing = into_resp(sim.http.get(format!("{url}nope")).send().await.unwrap()).await;
+        assert_eq!(missing.status, 404);
+    }
+
+    // The host pages stop with the simulator.
+    sim.handle.shutdown().await;
+    assert!(reqwest::Client::new().get(&host).send().await.is_err());
+}
+
+#[tokio::test]
+async fn without_the_embedding_demo_config_json_keeps_its_origins() {
+    let (sim, _dist) = console_sim("embed-off").await;
+    assert!(sim.handle.embed_host_url().is_none());
+    assert!(sim.handle.foreign_host_url().is_none());
+    let info = sim.info().await;
+    assert!(info["embed_host_url"].is_null());
+    let config = fetch(&sim, "/config.json").await.json;
+    assert!(config.get("embed_allowed_origins").is_none());
 }

@@ -269,3 +269,48 @@ async fn the_request_log_records_auth_without_the_token_value() {
     let log = sim.control(Method::GET, "/sim/requests", None).await.json;
     assert_eq!(log, json!([]));
 }
+
+#[tokio::test]
+async fn chunk_delay_paces_a_streamed_export() {
+    let sim = sim().await;
+    let agent_id = sim.agent_id(0).await;
+    let r = sim
+        .control(
+            Method::POST,
+            "/sim/bulk",
+            Some(json!({"agent_id": agent_id, "count": 1_200})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let path = format!("/v1/agents/{agent_id}/conversations/export?format=csv");
+    let t = Instant::now();
+    let fast = sim.get(&path).await;
+    assert_eq!(fast.status, 200);
+    let unpaced = t.elapsed();
+
+    fault(
+        &sim,
+        json!({"route": "GET /v1/agents/{id}/conversations/export", "chunk_delay_ms": 150}),
+    )
+    .await;
+    let t = Instant::now();
+    let response = sim.request(Method::GET, &path).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let headers_after = t.elapsed();
+    let body = response.text().await.unwrap();
+    let total = t.elapsed();
+    // 1,300-odd rows are the header and three chunks of at most 500: three paced chunks.
+    assert!(
+        headers_after < Duration::from_millis(150),
+        "the headers are not delayed: {headers_after:?}"
+    );
+    assert!(
+        total >= Duration::from_millis(450),
+        "three chunks waited 150 ms each: {total:?} (unpaced {unpaced:?})"
+    );
+    assert_eq!(body, fast.text, "the same bytes, only slower");
+    // Other routes are not paced.
+    let t = Instant::now();
+    assert_eq!(sim.get("/v1/conversations").await.status, 200);
+    assert!(t.elapsed() < Duration::from_millis(150));
+}
