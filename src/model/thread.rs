@@ -45,6 +45,10 @@ pub enum Change {
     NewInbound(Message),
     NewOutbound,
     StatusChanged,
+    /// The conversation moved to another mode (reported once, whether the PATCH answer or the
+    /// stream event arrives first).
+    /// The conversation moved to another mode (reported once, whether the PATCH answer or the
+    /// stream event arrives first).
     ModeChanged(ModeChange),
     WindowClosing,
 }
@@ -230,17 +234,21 @@ impl Thread {
                     to_mode,
                     timestamp,
                 };
+                let moved = self.conversation.ai_mode != to_mode;
                 self.conversation.ai_mode = to_mode;
-                if self
+                if !self
                     .conversation
                     .mode_history
                     .iter()
                     .any(|r| same_change(r, &row))
                 {
-                    return Change::None;
+                    self.conversation.mode_history.push(row.clone());
                 }
-                self.conversation.mode_history.push(row.clone());
-                Change::ModeChanged(row)
+                if moved {
+                    Change::ModeChanged(row)
+                } else {
+                    Change::None
+                }
             }
             StreamEvent::WindowClosing { expires_at } => {
                 if let Some(at) = expires_at {
@@ -252,12 +260,15 @@ impl Thread {
         }
     }
 
-    /// Records the answer to a PATCH. `changed: false` still carries the current state.
-    pub fn apply_mode_response(&mut self, fresh: Conversation) {
+    /// Records the answer to a PATCH (`changed: false` still carries the current state). Returns
+    /// whether the mode moved, i.e. the stream had not already told.
+    pub fn apply_mode_response(&mut self, fresh: Conversation) -> bool {
+        let moved = self.conversation.ai_mode != fresh.ai_mode;
         let history = merge_history(&self.conversation.mode_history, fresh.mode_history);
         self.conversation.ai_mode = fresh.ai_mode;
         self.conversation.mode_history = history;
         self.conversation.summary = fresh.summary;
+        moved
     }
 
     /// Starts a send: the text shows at once as pending.
@@ -496,28 +507,33 @@ mod tests {
         let row = |ms: i64| ModeChange {
             actor_user_id: Some("usr_1".into()),
             from_mode: AiMode::Human,
-            to_mode: AiMode::Closed,
+            to_mode: AiMode::Ai,
             timestamp: at(1) + chrono::Duration::milliseconds(ms),
         };
         let mut fresh = conversation(vec![], None);
-        fresh.ai_mode = AiMode::Closed;
+        fresh.ai_mode = AiMode::Ai;
         fresh.mode_history = vec![row(519)];
-        t.apply_mode_response(fresh);
+        assert!(t.apply_mode_response(fresh.clone()));
+        assert!(
+            !t.apply_mode_response(fresh),
+            "a repeat PATCH moves nothing"
+        );
         let event = StreamEvent::ModeChanged {
             from_mode: AiMode::Human,
-            to_mode: AiMode::Closed,
+            to_mode: AiMode::Ai,
             actor_user_id: Some("usr_1".into()),
             timestamp: row(520).timestamp,
         };
         assert_eq!(t.apply(event), Change::None);
         assert_eq!(t.conversation.mode_history.len(), 1);
-        // The same transition much later is a new one.
+        // Another operator's later change shows as its own line and is reported.
         let later = StreamEvent::ModeChanged {
-            from_mode: AiMode::Human,
-            to_mode: AiMode::Closed,
-            actor_user_id: Some("usr_1".into()),
+            from_mode: AiMode::Ai,
+            to_mode: AiMode::Human,
+            actor_user_id: Some("usr_2".into()),
             timestamp: at(30),
         };
         assert!(matches!(t.apply(later), Change::ModeChanged(_)));
+        assert_eq!(t.conversation.mode_history.len(), 2);
     }
 }

@@ -82,6 +82,7 @@ pub fn EmbedShell() -> impl IntoView {
 
     view! {
         <div class="embed" node_ref=root>
+            <h1 class="visually-hidden">"Voicebip conversations"</h1>
             <span id="embed-rejected" class="visually-hidden" data-count=move || host.rejected.get()>
                 {move || format!("{} messages from other origins ignored", host.rejected.get())}
             </span>

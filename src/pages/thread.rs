@@ -101,7 +101,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         }
                         Some(Change::ModeChanged(row)) => {
                             report_mode(row.to_mode);
-                            announcer.announce(describe_mode_change(&row))
+                            announcer.announce(format!(
+                                "{}. Conversation is now answered by: {}",
+                                describe_mode_change(&row),
+                                row.to_mode.label()
+                            ))
                         }
                         _ => {}
                     }
@@ -185,18 +189,21 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 Ok(c) => {
                     let to = c.ai_mode;
                     if c.changed != Some(false) {
-                        report_mode(to);
                         tabs.post(&TabMessage::ModeChanged {
                             conversation_id: id.get_value(),
                             ai_mode: to,
                         });
                     }
-                    thread.update(|t| {
-                        if let Some(t) = t {
-                            t.apply_mode_response(c);
-                        }
-                    });
-                    announcer.announce(format!("Conversation is now answered by: {}", to.label()));
+                    let moved = thread
+                        .try_update(|t| t.as_mut().map(|t| t.apply_mode_response(c)))
+                        .flatten()
+                        .unwrap_or(false);
+                    // Unless the stream already told (it reports the same change once).
+                    if moved {
+                        report_mode(to);
+                        announcer
+                            .announce(format!("Conversation is now answered by: {}", to.label()));
+                    }
                 }
                 Err(e) => {
                     session.check(&e);
