@@ -53,7 +53,8 @@ pub fn run(root: &Path, options: &Options) -> Result<ExitCode> {
         // The package has two binaries (the server and sim-load), so the one to run is named.
         .args([
             "run",
-            "--release",
+            "--profile",
+            "native",
             "-p",
             "voicebip-sim",
             "--bin",
