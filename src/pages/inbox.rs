@@ -85,8 +85,10 @@ pub fn InboxPage() -> impl IntoView {
             }
         });
     });
+    // A memo, so the title and the host hear of the count only when it changes.
+    let unread_count = Memo::new(move |_| unread.with(|u| inbox.with(|i| u.count(i.items()))));
     Effect::new(move |_| {
-        let n = unread.with(|u| inbox.with(|i| u.count(i.items())));
+        let n = unread_count.get();
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
             doc.set_title(&title(n));
         }
