@@ -27,12 +27,27 @@
     bench.wasmMemory = (wasm && wasm.memory) || null;
   });
 
+  // Where the cold load's time went, from Resource Timing (ms after navigation start): the app's
+  // code arriving, and the first page of conversations asked for and answered.
+  function coldBreakdown() {
+    const entries = performance.getEntriesByType('resource');
+    const first = (pattern) => entries.find((e) => pattern.test(e.name));
+    const wasm = first(/\.wasm(\?|$)/);
+    const list = first(/\/v1\/conversations\?/);
+    return {
+      wasmLoaded: wasm ? wasm.responseEnd : null,
+      listRequested: list ? list.startTime : null,
+      listAnswered: list ? list.responseEnd : null,
+    };
+  }
+
   // Cold load: performance.now() counts from navigation start.
   const rowWatch = new MutationObserver(() => {
     if (bench.firstRow === null && document.querySelector('li.conversation-row')) {
       rowWatch.disconnect();
       requestAnimationFrame(() => {
         bench.firstRow = performance.now();
+        bench.cold = coldBreakdown();
       });
     }
   });

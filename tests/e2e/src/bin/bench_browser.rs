@@ -2,7 +2,8 @@
 //!
 //! For each run, the console and the reference page (tests/bench/) each get a fresh world from
 //! the end-to-end harness: a simulator with the Large seed serving both (a copy of dist/ with
-//! the reference under `/bench/`), a new Chromium profile, and guaranteed teardown. In it, the
+//! the reference under `/bench/`), a new Chromium profile, and a teardown that runs whatever
+//! the measurement did. In it, the
 //! same steps for both: cold load, paging in every conversation, scrolling, opening the
 //! 5,000-message thread, prepending an older page, the JS heap, and an SSE burst. The apps take
 //! turns going first. The instruments are tests/bench/probe.js, installed into every document
@@ -10,24 +11,24 @@
 //!
 //! Writes every run's figures as JSON to `--out` (lists of per-run values, one per metric and
 //! app); `cargo xtask bench` takes the medians and prints the table. A run that fails is
-//! reported and left out; the others still count.
+//! reported (with a screenshot under `failures/` next to `--out`) and keeps the figures it
+//! measured before failing; the other runs still count.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fantoccini::wd::{TimeoutConfiguration, WebDriverCompatibleCommand};
 use serde_json::{json, Value};
 use voicebip_e2e::anyhow::{self, bail, Context, Result};
-use voicebip_e2e::{poll_until, with_harness, Harness, Options, SeedSize, SimConfig, DEMO_KEY};
+use voicebip_e2e::{poll_until, Harness, Options, SeedSize, SimConfig, DEMO_KEY};
 
 const HELP: &str = "\
 bench_browser: the console against the reference page in headless Chromium (cargo xtask bench)
 
 USAGE:
-    bench_browser --dist DIR --reference DIR --out FILE [--runs N] [--burst-rate R] [--burst-seconds S]
+    bench_browser --dist DIR --reference DIR --out FILE [OPTIONS]
 
     --dist DIR          the built console (trunk's dist/)
     --reference DIR     tests/bench: reference.html, reference.js, probe.js
@@ -149,7 +150,8 @@ const MESSAGE_PAGE: u64 = 50;
 const SCROLL_FRAMES: u64 = 180;
 const SCROLL_STEP_PX: u64 = 216;
 /// After the burst, the page may catch up for this long; a message not painted by then counts
-/// as lost. Waiting stops early once nothing new was painted for `BURST_STALL`.
+/// as lost. Waiting stops early once nothing new was painted for `BURST_STALL`. Shorter than
+/// ChromeDriver's 60 s wait for a busy renderer, after which the session would be useless.
 const BURST_DRAIN: Duration = Duration::from_secs(30);
 const BURST_STALL: Duration = Duration::from_secs(3);
 /// A whole world (one app, one run); beyond it the harness tears everything down.
@@ -343,8 +345,20 @@ async fn measure(w: &mut World<'_>, files: &Files, args: &Args) -> Result<()> {
     })
     .await?;
     w.put("cold_load_ms", Some(first_row));
+    let cold = h
+        .browser()
+        .execute("return window.__bench.cold;", vec![])
+        .await
+        .context("reading the cold load's breakdown")?;
+    let at = |key: &str| cold[key].as_f64();
+    w.put("cold_wasm_loaded_ms", at("wasmLoaded"));
+    w.put("cold_list_requested_ms", at("listRequested"));
+    w.put("cold_list_answered_ms", at("listAnswered"));
     w.say(&format!(
-        "first row painted {first_row:.0} ms after navigation"
+        "first row painted {first_row:.0} ms after navigation \
+         (first page asked for at {:.0} ms, answered at {:.0} ms)",
+        at("listRequested").unwrap_or(f64::NAN),
+        at("listAnswered").unwrap_or(f64::NAN),
     ));
 
     // Every conversation, paged in by infinite scroll.
@@ -432,8 +446,9 @@ async fn measure(w: &mut World<'_>, files: &Files, args: &Args) -> Result<()> {
     ));
 
     heap(w, "after_list_thread").await?;
-    burst(w, &sim, args).await?;
-    heap(w, "after_burst").await?;
+    if burst(w, &sim, args).await? == Responsive::Yes {
+        heap(w, "after_burst").await?;
+    }
     Ok(())
 }
 
@@ -479,7 +494,32 @@ async fn heap(w: &mut World<'_>, when: &'static str) -> Result<()> {
 /// Publishes `rate` messages per second for `seconds` into the open thread through the
 /// simulator's control endpoint, each body carrying its sequence number and publish time, and
 /// reads back from the page when each was painted.
-async fn burst(w: &mut World<'_>, sim: &Sim, args: &Args) -> Result<()> {
+/// Whether the page still answers after the burst.
+#[derive(PartialEq, Eq)]
+enum Responsive {
+    Yes,
+    No,
+}
+
+/// Waits until the page painted every published message, made no progress for
+/// `BURST_STALL`, or `BURST_DRAIN` passed; then reads what it saw.
+async fn drain(h: &Harness, published: u64) -> Result<(Option<f64>, Value)> {
+    let (mut last_seen, mut last_progress) = (0, Instant::now());
+    while last_progress.elapsed() < BURST_STALL {
+        let seen = probe(h, "burstSeen()", vec![]).await?.as_u64().unwrap_or(0);
+        if seen >= published {
+            break;
+        }
+        if seen > last_seen {
+            (last_seen, last_progress) = (seen, Instant::now());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let in_dom = probe(h, "burstInDom()", vec![]).await?.as_f64();
+    Ok((in_dom, probe(h, "burstCollect()", vec![]).await?))
+}
+
+async fn burst(w: &mut World<'_>, sim: &Sim, args: &Args) -> Result<Responsive> {
     let h = w.h;
     h.wait_for(
         "#connection-status[data-state=live]",
@@ -532,20 +572,21 @@ async fn burst(w: &mut World<'_>, sim: &Sim, args: &Args) -> Result<()> {
     }
     let publishing = started.elapsed().as_secs_f64();
 
-    let drain_until = Instant::now() + BURST_DRAIN;
-    let (mut last_seen, mut last_progress) = (0, Instant::now());
-    while Instant::now() < drain_until && last_progress.elapsed() < BURST_STALL {
-        let seen = probe(h, "burstSeen()", vec![]).await?.as_u64().unwrap_or(0);
-        if seen >= published {
-            break;
-        }
-        if seen > last_seen {
-            (last_seen, last_progress) = (seen, Instant::now());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let in_dom = probe(h, "burstInDom()", vec![]).await?.as_f64();
-    let seen = probe(h, "burstCollect()", vec![]).await?;
+    w.put("burst_published", Some(published as f64));
+    w.put("burst_rate_achieved", Some(published as f64 / publishing));
+    w.put("burst_not_delivered_by_sim", Some(reached_nobody as f64));
+    // A page that cannot keep up stops answering WebDriver too: past the drain window it is
+    // given up on, and everything it had not shown counts as lost.
+    let Ok(drained) = tokio::time::timeout(BURST_DRAIN, drain(h, published)).await else {
+        w.put("burst_lost", Some(published as f64));
+        w.put("burst_page_unresponsive", Some(1.0));
+        w.say(&format!(
+            "burst: {published} published in {publishing:.1} s; the page stopped answering \
+             (busy for over {BURST_DRAIN:?}): all counted as lost"
+        ));
+        return Ok(Responsive::No);
+    };
+    let (in_dom, seen) = drained?;
     let latencies: Vec<f64> = seen
         .as_array()
         .map(|pairs| {
@@ -556,11 +597,9 @@ async fn burst(w: &mut World<'_>, sim: &Sim, args: &Args) -> Result<()> {
         })
         .unwrap_or_default();
     let lost = published.saturating_sub(latencies.len() as u64);
-    w.put("burst_published", Some(published as f64));
     w.put("burst_in_dom_after", in_dom);
-    w.put("burst_rate_achieved", Some(published as f64 / publishing));
     w.put("burst_lost", Some(lost as f64));
-    w.put("burst_not_delivered_by_sim", Some(reached_nobody as f64));
+    w.put("burst_page_unresponsive", Some(0.0));
     w.put("burst_p50_ms", percentile(&latencies, 50.0));
     w.put("burst_p95_ms", percentile(&latencies, 95.0));
     w.put("burst_p99_ms", percentile(&latencies, 99.0));
@@ -574,40 +613,13 @@ async fn burst(w: &mut World<'_>, sim: &Sim, args: &Args) -> Result<()> {
         p(95.0),
         p(99.0),
     ));
-    Ok(())
+    Ok(Responsive::Yes)
 }
 
-/// One app, one run, in a world of its own: its own thread (the harness names the failure
-/// artifacts after the thread, `target/e2e-artifacts/bench_run<N>_<app>/`) and runtime, so a
-/// failure is caught at the join and costs that run's figures, not the whole bench.
-fn world(app: App, run: usize, files: &Arc<Files>, args: &Arc<Args>) -> Result<Figures, String> {
-    let (files, args) = (Arc::clone(files), Arc::clone(args));
-    let thread = std::thread::Builder::new()
-        .name(format!("bench_run{}_{}", run + 1, app.name()))
-        .spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .map_err(|e| format!("starting a runtime: {e}"))?;
-            Ok(runtime.block_on(in_world(app, run, &files, &args)))
-        })
-        .map_err(|e| format!("starting a thread: {e}"))?;
-    let failure = match thread.join() {
-        Ok(outcome) => return outcome,
-        Err(panic) => panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "the run failed".into()),
-    };
-    // The harness re-raises the error chain with its backtrace: the chain is what to report.
-    let reason = failure.split("Stack backtrace:").next().unwrap_or_default();
-    Err(reason.trim().replace('\n', " / "))
-}
-
-/// `with_harness` tears the world down whatever happens, then panics if the body failed.
-async fn in_world(app: App, run: usize, files: &Files, args: &Args) -> Figures {
+/// One app, one run, in a world of its own: a harness started and shut down here, whatever the
+/// measurement did. The figures measured before a failure are kept; the failure is returned
+/// beside them.
+async fn world(app: App, run: usize, files: &Files, args: &Args) -> (Figures, Option<String>) {
     let options = Options {
         sim: SimConfig {
             size: SeedSize::Large,
@@ -619,20 +631,63 @@ async fn in_world(app: App, run: usize, files: &Files, args: &Args) -> Figures {
         },
         test_timeout: WORLD_TIMEOUT,
     };
-    with_harness(options, async |h: &Harness| {
-        let mut w = World {
-            h,
-            app,
-            run,
-            figures: Figures::new(),
-        };
-        measure(&mut w, files, args).await?;
-        anyhow::Ok(w.figures)
-    })
-    .await
+    let h = match Harness::start(options).await {
+        Ok(h) => h,
+        Err(e) => return (Figures::new(), Some(format!("starting the harness: {e:#}"))),
+    };
+    let mut w = World {
+        h: &h,
+        app,
+        run,
+        figures: Figures::new(),
+    };
+    let failure = match tokio::time::timeout(WORLD_TIMEOUT, measure(&mut w, files, args)).await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(format!("{e:#}")),
+        Err(_) => Some(format!("did not finish within {WORLD_TIMEOUT:?}")),
+    };
+    let figures = w.figures;
+    if let Some(reason) = &failure {
+        save_failure(&h, &args.out, app, run, reason).await;
+    }
+    h.shutdown().await;
+    (figures, failure)
 }
 
-fn main() -> ExitCode {
+/// A screenshot, the DOM and the browser log of a failed run, next to the figures: each step
+/// bounded, since the browser may be what broke.
+async fn save_failure(h: &Harness, out: &Path, app: App, run: usize, reason: &str) {
+    let dir = out
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("failures")
+        .join(format!("run{}_{}", run + 1, app.name()));
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let _ = std::fs::write(dir.join("failure.txt"), reason);
+    let step = Duration::from_secs(10);
+    if let Ok(Ok(png)) = tokio::time::timeout(step, h.browser().screenshot()).await {
+        let _ = std::fs::write(dir.join("screenshot.png"), png);
+    }
+    if let Ok(Ok(html)) = tokio::time::timeout(step, h.browser().source()).await {
+        let _ = std::fs::write(dir.join("page.html"), html);
+    }
+    if let Ok(Ok(log)) = tokio::time::timeout(step, h.browser_log()).await {
+        let lines: Vec<String> = log
+            .iter()
+            .map(|e| format!("{} {} {}", e.timestamp, e.level, e.message))
+            .collect();
+        let _ = std::fs::write(dir.join("browser-console.log"), lines.join("\n"));
+    }
+    eprintln!(
+        "bench: screenshot, DOM and log of the failure in {}",
+        dir.display()
+    );
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(Some(args)) => args,
         Ok(None) => {
@@ -644,10 +699,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // A failed run is reported once, with its reason, by `run`; the default hook would add a
-    // backtrace of the harness's re-raise for every one.
-    std::panic::set_hook(Box::new(|_| {}));
-    match run(Arc::new(args)) {
+    match run(&args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench_browser: {e:#}");
@@ -656,8 +708,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Arc<Args>) -> Result<()> {
-    let files = Arc::new(Files::prepare(&args.dist, &args.reference)?);
+async fn run(args: &Args) -> Result<()> {
+    let files = Files::prepare(&args.dist, &args.reference)?;
     let started = Instant::now();
     let mut results: BTreeMap<&'static str, BTreeMap<&'static str, Vec<f64>>> = BTreeMap::new();
     let mut errors = Vec::new();
@@ -669,18 +721,15 @@ fn run(args: Arc<Args>) -> Result<()> {
             [App::Reference, App::Console]
         };
         for app in order.into_iter().filter(|a| args.apps.contains(a)) {
-            match world(app, run, &files, &args) {
-                Ok(figures) => {
-                    let per_app = results.entry(app.name()).or_default();
-                    for (name, value) in figures {
-                        per_app.entry(name).or_default().push(value);
-                    }
-                }
-                Err(e) => {
-                    let line = format!("run {} {}: {e}", run + 1, app.name());
-                    eprintln!("bench: {line}");
-                    errors.push(line);
-                }
+            let (figures, failure) = world(app, run, &files, args).await;
+            let per_app = results.entry(app.name()).or_default();
+            for (name, value) in figures {
+                per_app.entry(name).or_default().push(value);
+            }
+            if let Some(e) = failure {
+                let line = format!("run {} {}: {e}", run + 1, app.name());
+                eprintln!("bench: {line}");
+                errors.push(line);
             }
         }
     }

@@ -1,0 +1,103 @@
+//! The browser scenarios: `bench_browser` (tests/e2e/src/bin/bench_browser.rs) drives headless
+//! Chromium against the console and the reference page and writes per-run figures as JSON.
+
+use super::json::{self, Value};
+use crate::tools::{CHROMEDRIVER, CHROMIUM};
+use crate::{cmd, dist, Result};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The reference page and the probe it shares with the console, relative to the root.
+pub const REFERENCE_DIR: &str = "tests/bench";
+
+pub struct BrowserRun {
+    command: String,
+    success: bool,
+    out: PathBuf,
+    /// bench_browser's JSON as written, when it wrote any.
+    raw: Option<String>,
+    /// The same, parsed; `Null` when missing or unreadable.
+    pub figures: Value,
+}
+
+pub fn run(root: &Path, target: &Path, runs: usize) -> Result<BrowserRun> {
+    let out = target.join("bench").join("browser.json");
+    // A stale file from an earlier run must not pass for this one's figures.
+    let _ = fs::remove_file(&out);
+    let mut bench = Command::new("cargo");
+    bench
+        .current_dir(root)
+        // The simulator runs inside the driver: an optimised native build, as sim-load is.
+        .args([
+            "run",
+            "--profile",
+            "native",
+            "-p",
+            "voicebip-e2e",
+            "--bin",
+            "bench_browser",
+            "--",
+        ])
+        .arg("--dist")
+        .arg(root.join(dist::DIST_DIR))
+        .arg("--reference")
+        .arg(root.join(REFERENCE_DIR))
+        .arg("--out")
+        .arg(&out)
+        .args(["--runs", &runs.to_string()])
+        .env("CHROMEDRIVER", CHROMEDRIVER)
+        .env("CHROMIUM", CHROMIUM);
+    let success = cmd::status(
+        "measuring the console and the reference page in headless Chromium",
+        &mut bench,
+    )?;
+    let raw = fs::read_to_string(&out).ok();
+    let figures = raw
+        .as_deref()
+        .and_then(|text| json::parse(text).ok())
+        .unwrap_or(Value::Null);
+    Ok(BrowserRun {
+        command: cmd::describe(&bench),
+        success,
+        out,
+        raw,
+        figures,
+    })
+}
+
+impl BrowserRun {
+    /// bench_browser's own JSON (already JSON), wrapped with how it was run.
+    pub fn json(&self) -> String {
+        let result = match (&self.raw, &self.figures) {
+            (Some(raw), v) if *v != Value::Null => raw.trim(),
+            _ => "null",
+        };
+        format!(
+            "{{\"command\": {}, \"success\": {}, \"result\": {}}}",
+            json::string(&self.command),
+            self.success,
+            result.replace('\n', "\n  ")
+        )
+    }
+
+    pub fn problems(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .figures
+            .get("errors")
+            .as_array()
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|e| format!("browser bench: {e}"))
+            .collect();
+        if self.figures == Value::Null {
+            out.push(format!(
+                "the browser bench wrote no figures to {} (see its output above)",
+                self.out.display()
+            ));
+        } else if !self.success {
+            out.push("the browser bench exited with an error (see its output above)".into());
+        }
+        out
+    }
+}

@@ -1,0 +1,187 @@
+//! `cargo xtask bench`: what the console weighs and how fast it is, next to a hand-written
+//! vanilla-JS reference page (tests/bench/) measured in the same run on the same simulator.
+//!
+//! Three measurements, each contributing figures and a raw JSON part:
+//! - the transfer size of dist/ (sizes.rs) and of the reference page;
+//! - the browser scenarios (`bench_browser`, a binary of the end-to-end crate that reuses its
+//!   harness: Large seed, headless Chromium, the same steps for the console and the reference);
+//! - the simulator's stream fan-out (`sim-load`).
+//!
+//! The table goes to stdout and everything to target/bench/latest.json. The bench is not a
+//! test: a missed budget or a failed measurement is reported in the table, and the exit status
+//! is success as long as the report could be written.
+//!
+//! `VOICEBIP_BENCH_RUNS` (default 5) sets how many runs each browser figure is the median of.
+
+mod browser;
+mod json;
+mod load;
+mod report;
+
+use crate::sizes::{self, Asset};
+use crate::tools::{self, Browser};
+use crate::{cmd, dist, Result};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+const DEFAULT_RUNS: usize = 5;
+
+pub fn run(root: &Path) -> Result<ExitCode> {
+    let started = Instant::now();
+    let runs = runs_from_env()?;
+    let tools = tools::ensure(root, Browser::Needed)?;
+    dist::build(root, &tools, None)?;
+
+    let assets = dist::print_sizes(root)?;
+    let reference_assets = reference_sizes(root)?;
+    let target = target_dir(root);
+    let browser = browser::run(root, &target, runs)?;
+    let load = load::run(root)?;
+
+    let figures = report::figures(&assets, &reference_assets, &browser.figures, &load.result);
+    let parts = [
+        ("unix_time", unix_time().to_string()),
+        (
+            "git_commit",
+            git_commit(root).map_or("null".into(), |c| json::string(&c)),
+        ),
+        ("runs", runs.to_string()),
+        ("seconds", format!("{:.0}", started.elapsed().as_secs_f64())),
+        ("figures", report::figures_json(&figures)),
+        ("dist", dist_json(&assets)),
+        ("reference_page", assets_json(&reference_assets)),
+        ("browser", browser.json()),
+        ("server_load", load.json()),
+    ];
+    let path = write_report(&target, &parts)?;
+
+    cmd::header(&format!(
+        "benchmark: console vs. reference page, median of {runs} run(s) ({:.0} s in all)",
+        started.elapsed().as_secs_f64()
+    ));
+    println!("{}", report::table(&figures));
+    for problem in browser.problems().iter().chain(load.problems().iter()) {
+        println!("note: {problem}");
+    }
+    let missed: Vec<&str> = figures
+        .iter()
+        .filter(|f| f.verdict() == report::Verdict::Miss)
+        .map(|f| f.name.trim())
+        .collect();
+    if missed.is_empty() {
+        println!("every budget met");
+    } else {
+        println!("{} budget(s) missed: {}", missed.len(), missed.join("; "));
+    }
+    println!(
+        "(the bench never fails the build; the full report is {})",
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn runs_from_env() -> Result<usize> {
+    match std::env::var("VOICEBIP_BENCH_RUNS") {
+        Err(_) => Ok(DEFAULT_RUNS),
+        Ok(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("VOICEBIP_BENCH_RUNS wants a positive number, not `{v}`")),
+    }
+}
+
+/// The reference page's own files (what a browser downloads for it), measured like dist/.
+fn reference_sizes(root: &Path) -> Result<Vec<Asset>> {
+    let all = sizes::measure(&root.join(browser::REFERENCE_DIR))?;
+    Ok(all
+        .into_iter()
+        .filter(|a| a.path.starts_with("reference."))
+        .collect())
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+fn assets_json(assets: &[Asset]) -> String {
+    let list: Vec<String> = assets.iter().map(asset_json).collect();
+    format!("[{}]", list.join(", "))
+}
+
+fn asset_json(a: &Asset) -> String {
+    format!(
+        "{{\"path\": {}, \"raw\": {}, \"gzip\": {}, \"brotli\": {}}}",
+        json::string(&a.path),
+        a.raw,
+        a.gzip,
+        a.brotli
+    )
+}
+
+fn dist_json(assets: &[Asset]) -> String {
+    format!(
+        "{{\"assets\": {}, \"total_wasm_js_css\": {}}}",
+        assets_json(assets),
+        asset_json(&sizes::code_total(assets))
+    )
+}
+
+fn write_report(target: &Path, parts: &[(&str, String)]) -> Result<PathBuf> {
+    let dir = target.join("bench");
+    fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let path = dir.join("latest.json");
+    fs::write(&path, json_object(parts)).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Top-level object, one part per line; each value is already JSON.
+fn json_object(parts: &[(&str, String)]) -> String {
+    let fields: Vec<String> = parts
+        .iter()
+        .map(|(key, value)| format!("  {}: {value}", json::string(key)))
+        .collect();
+    format!("{{\n{}\n}}\n", fields.join(",\n"))
+}
+
+fn unix_time() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn git_commit(root: &Path) -> Option<String> {
+    cmd::probe(
+        Command::new("git")
+            .current_dir(root)
+            .args(["rev-parse", "HEAD"]),
+    )
+    .map(|s| s.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_shape() {
+        let assets = [Asset {
+            path: "app.wasm".into(),
+            raw: 10,
+            gzip: 5,
+            brotli: 4,
+        }];
+        let text = json_object(&[("unix_time", "1".into()), ("dist", dist_json(&assets))]);
+        assert_eq!(
+            text,
+            "{\n  \"unix_time\": 1,\n  \"dist\": {\"assets\": [{\"path\": \"app.wasm\", \"raw\": 10, \"gzip\": 5, \"brotli\": 4}], \
+             \"total_wasm_js_css\": {\"path\": \"total (wasm+js+css)\", \"raw\": 10, \"gzip\": 5, \"brotli\": 4}}\n}\n"
+        );
+        assert!(json::parse(&text).is_ok());
+    }
+}

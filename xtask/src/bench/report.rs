@@ -1,0 +1,632 @@
+//! The bench's figures: the console's value next to the reference's, the ratio, the budget and
+//! a verdict, as a table for people and as JSON for comparing runs.
+
+use super::json::{self, Value};
+use crate::sizes::{format_size, Asset};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Unit {
+    Ms,
+    MiB,
+    Bytes,
+    Count,
+    Percent,
+}
+
+impl Unit {
+    fn key(self) -> &'static str {
+        match self {
+            Unit::Ms => "ms",
+            Unit::MiB => "MiB",
+            Unit::Bytes => "bytes",
+            Unit::Count => "count",
+            Unit::Percent => "%",
+        }
+    }
+
+    pub fn format(self, v: f64) -> String {
+        match self {
+            Unit::Ms if v >= 100.0 => format!("{v:.0} ms"),
+            Unit::Ms => format!("{v:.1} ms"),
+            Unit::MiB => format!("{v:.1} MiB"),
+            Unit::Bytes => format_size(v.max(0.0) as u64),
+            Unit::Count => format!("{v:.0}"),
+            Unit::Percent => format!("{v:.1} %"),
+        }
+    }
+}
+
+/// What the console must stay within.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Budget {
+    /// Measured for context; no verdict.
+    None,
+    /// At most this, in the figure's unit.
+    AtMost(f64),
+    /// At most this multiple of the reference.
+    Ratio(f64),
+    /// Nothing at all (events or frames lost).
+    Zero,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Ok,
+    Miss,
+    /// A budget, but no figure to judge (the measurement failed).
+    NoData,
+    Info,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Miss => "MISS",
+            Verdict::NoData => "no data",
+            Verdict::Info => "",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    pub name: String,
+    pub unit: Unit,
+    pub console: Option<f64>,
+    /// `None` with `compared` set: the reference's measurement failed.
+    pub reference: Option<f64>,
+    /// Whether the reference does this too (the simulator's figures have no counterpart).
+    pub compared: bool,
+    pub budget: Budget,
+}
+
+impl Figure {
+    pub fn ratio(&self) -> Option<f64> {
+        match (self.console, self.reference) {
+            (Some(c), Some(r)) if r > 0.0 => Some(c / r),
+            _ => None,
+        }
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        let within = match (self.budget, self.console) {
+            (Budget::None, _) => return Verdict::Info,
+            (_, None) => return Verdict::NoData,
+            (Budget::AtMost(limit), Some(c)) => c <= limit,
+            (Budget::Zero, Some(c)) => c == 0.0,
+            (Budget::Ratio(limit), Some(_)) => match self.ratio() {
+                Some(r) => r <= limit,
+                None => return Verdict::NoData,
+            },
+        };
+        if within {
+            Verdict::Ok
+        } else {
+            Verdict::Miss
+        }
+    }
+
+    fn budget_text(&self) -> String {
+        match self.budget {
+            Budget::None => String::new(),
+            Budget::AtMost(v) => format!("≤ {}", self.unit.format(v)),
+            Budget::Ratio(r) => format!("≤ {r}× reference"),
+            Budget::Zero => "none".into(),
+        }
+    }
+}
+
+/// How per-run values become one figure.
+#[derive(Clone, Copy)]
+enum Over {
+    Median,
+    /// The worst run: for what must hold in every run (nothing lost, rows bounded).
+    Max,
+    /// Over all runs: for counts of bad runs.
+    Sum,
+}
+
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    Some(if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    })
+}
+
+fn aggregate(values: &[f64], over: Over) -> Option<f64> {
+    match over {
+        Over::Median => median(values),
+        Over::Max => values
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .reduce(f64::max),
+        Over::Sum => (!values.is_empty()).then(|| values.iter().sum()),
+    }
+}
+
+/// Row elements the virtualised list may keep in the DOM: a screenful plus overscan is about
+/// 25; this leaves room for taller windows and still catches a list that renders what it loads.
+const ROWS_BOUND: f64 = 100.0;
+
+/// The browser figures: (metric in bench_browser's JSON, name, unit, budget, aggregation).
+const BROWSER: &[(&str, &str, Unit, Budget, Over)] = &[
+    (
+        "cold_load_ms",
+        "cold load: navigation to first conversation row painted",
+        Unit::Ms,
+        Budget::Ratio(1.5),
+        Over::Median,
+    ),
+    (
+        "cold_list_requested_ms",
+        "  first page of conversations asked for",
+        Unit::Ms,
+        Budget::None,
+        Over::Median,
+    ),
+    (
+        "cold_list_answered_ms",
+        "  first page of conversations answered",
+        Unit::Ms,
+        Budget::None,
+        Over::Median,
+    ),
+    (
+        "page_in_ms",
+        "10,000 conversations paged in (infinite scroll)",
+        Unit::Ms,
+        Budget::None,
+        Over::Median,
+    ),
+    (
+        "rows_in_dom_max",
+        "  row elements in the DOM (most, any run)",
+        Unit::Count,
+        Budget::AtMost(ROWS_BOUND),
+        Over::Max,
+    ),
+    (
+        "frame_work_p95_ms",
+        "  frame work while scrolling, p95",
+        Unit::Ms,
+        Budget::AtMost(16.0),
+        Over::Median,
+    ),
+    (
+        "frame_interval_p95_ms",
+        "  frame interval while scrolling, p95",
+        Unit::Ms,
+        Budget::None,
+        Over::Median,
+    ),
+    (
+        "frames_dropped_pct",
+        "  frames dropped while scrolling",
+        Unit::Percent,
+        Budget::None,
+        Over::Median,
+    ),
+    (
+        "thread_open_ms",
+        "thread with 5,000 messages: open (first page painted)",
+        Unit::Ms,
+        Budget::Ratio(1.5),
+        Over::Median,
+    ),
+    (
+        "thread_prepend_ms",
+        "  prepend an older page (painted)",
+        Unit::Ms,
+        Budget::Ratio(1.5),
+        Over::Median,
+    ),
+    (
+        "burst_p50_ms",
+        "SSE burst into the open thread: event-to-paint p50",
+        Unit::Ms,
+        Budget::None,
+        Over::Median,
+    ),
+    (
+        "burst_p95_ms",
+        "  event-to-paint p95",
+        Unit::Ms,
+        Budget::None,
+        Over::Median,
+    ),
+    (
+        "burst_p99_ms",
+        "  event-to-paint p99",
+        Unit::Ms,
+        Budget::AtMost(50.0),
+        Over::Median,
+    ),
+    (
+        "burst_lost",
+        "  events lost (most, any run)",
+        Unit::Count,
+        Budget::Zero,
+        Over::Max,
+    ),
+    (
+        "burst_page_unresponsive",
+        "  runs in which the page stopped answering",
+        Unit::Count,
+        Budget::None,
+        Over::Sum,
+    ),
+    (
+        "heap_js_mb",
+        "JS heap after the list and thread scenarios (V8, after GC)",
+        Unit::MiB,
+        Budget::AtMost(50.0),
+        Over::Median,
+    ),
+    (
+        "heap_total_mb",
+        "  V8 heap + ArrayBuffers + wasm memory",
+        Unit::MiB,
+        Budget::AtMost(50.0),
+        Over::Median,
+    ),
+    (
+        "wasm_memory_mb",
+        "  of which wasm linear memory",
+        Unit::MiB,
+        Budget::None,
+        Over::Median,
+    ),
+    (
+        "heap_total_after_burst_mb",
+        "  V8 heap + ArrayBuffers + wasm memory, after the burst",
+        Unit::MiB,
+        Budget::None,
+        Over::Median,
+    ),
+];
+
+/// Every figure of the report, in table order. Missing inputs (`Value::Null`) give figures
+/// without values, shown as "n/a".
+pub fn figures(
+    console_assets: &[Asset],
+    reference_assets: &[Asset],
+    browser: &Value,
+    load: &Value,
+) -> Vec<Figure> {
+    let console = crate::sizes::code_total(console_assets);
+    let reference = reference_assets
+        .iter()
+        .fold((0, 0), |(g, b), a| (g + a.gzip, b + a.brotli));
+    let mut out = vec![
+        Figure {
+            name: "transfer size of the console (wasm+js+css), gzip -9".into(),
+            unit: Unit::Bytes,
+            console: Some(console.gzip as f64),
+            reference: (!reference_assets.is_empty()).then_some(reference.0 as f64),
+            compared: true,
+            budget: Budget::AtMost(250.0 * 1024.0),
+        },
+        Figure {
+            name: "  brotli -q 11".into(),
+            unit: Unit::Bytes,
+            console: Some(console.brotli as f64),
+            reference: (!reference_assets.is_empty()).then_some(reference.1 as f64),
+            compared: true,
+            budget: Budget::None,
+        },
+    ];
+    let apps = browser.get("apps");
+    let per_run = |app: &str, metric: &str| -> Vec<f64> {
+        apps.get(app)
+            .get(metric)
+            .as_array()
+            .iter()
+            .filter_map(Value::as_f64)
+            .collect()
+    };
+    for &(metric, name, unit, budget, over) in BROWSER {
+        out.push(Figure {
+            name: name.into(),
+            unit,
+            console: aggregate(&per_run("console", metric), over),
+            reference: aggregate(&per_run("reference", metric), over),
+            compared: true,
+            budget,
+        });
+    }
+    let expected = load.get("expected").as_f64();
+    let delivered = load.get("delivered").as_f64();
+    out.extend([
+        Figure {
+            name: "simulator: 1,000 stream subscribers, 500 events/s for 10 s: frames delivered"
+                .into(),
+            unit: Unit::Count,
+            console: delivered,
+            reference: None,
+            compared: false,
+            budget: Budget::None,
+        },
+        Figure {
+            name: "  frames lost (of those expected)".into(),
+            unit: Unit::Count,
+            console: expected.zip(delivered).map(|(e, d)| (e - d).max(0.0)),
+            reference: None,
+            compared: false,
+            budget: Budget::Zero,
+        },
+        Figure {
+            name: "  publish-to-receive p99".into(),
+            unit: Unit::Ms,
+            console: load.get("p99_ms").as_f64(),
+            reference: None,
+            compared: false,
+            budget: Budget::None,
+        },
+    ]);
+    out
+}
+
+/// A fixed-width table: figure | console | reference | ratio | budget | verdict.
+pub fn table(figures: &[Figure]) -> String {
+    let rows: Vec<[String; 6]> = figures
+        .iter()
+        .map(|f| {
+            let value = |v: Option<f64>, applies: bool| match v {
+                Some(v) => f.unit.format(v),
+                None if applies => "n/a".into(),
+                None => String::new(),
+            };
+            [
+                f.name.clone(),
+                value(f.console, true),
+                value(f.reference, f.compared),
+                f.ratio().map(|r| format!("{r:.2}×")).unwrap_or_default(),
+                f.budget_text(),
+                f.verdict().label().to_string(),
+            ]
+        })
+        .collect();
+    let header = [
+        "figure",
+        "console",
+        "reference",
+        "ratio",
+        "budget",
+        "verdict",
+    ]
+    .map(String::from);
+    let mut widths = [0usize; 6];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |row: &[String; 6]| {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .enumerate()
+            .map(|(i, (cell, w))| {
+                let pad = w - cell.chars().count();
+                // Names read left to right; numbers line up on the right.
+                if i == 0 || i >= 4 {
+                    format!("{cell}{}", " ".repeat(pad))
+                } else {
+                    format!("{}{cell}", " ".repeat(pad))
+                }
+            })
+            .collect();
+        format!("| {} |", cells.join(" | "))
+    };
+    let mut out = vec![line(&header)];
+    out.push(format!(
+        "|{}|",
+        widths
+            .iter()
+            .map(|w| "-".repeat(w + 2))
+            .collect::<Vec<_>>()
+            .join("|")
+    ));
+    out.extend(rows.iter().map(line));
+    out.join("\n")
+}
+
+/// The figures as a JSON array, one object per row.
+pub fn figures_json(figures: &[Figure]) -> String {
+    let rows: Vec<String> = figures
+        .iter()
+        .map(|f| {
+            let (kind, limit) = match f.budget {
+                Budget::None => ("none", None),
+                Budget::AtMost(v) => ("at_most", Some(v)),
+                Budget::Ratio(r) => ("ratio_at_most", Some(r)),
+                Budget::Zero => ("zero", Some(0.0)),
+            };
+            format!(
+                "{{\"figure\": {}, \"unit\": {}, \"console\": {}, \"reference\": {}, \"ratio\": {}, \
+                 \"budget\": {{\"kind\": {}, \"limit\": {}}}, \"verdict\": {}}}",
+                json::string(f.name.trim()),
+                json::string(f.unit.key()),
+                json::number(f.console),
+                json::number(f.reference),
+                json::number(f.ratio()),
+                json::string(kind),
+                json::number(limit),
+                json::string(match f.verdict() {
+                    Verdict::Ok => "ok",
+                    Verdict::Miss => "miss",
+                    Verdict::NoData => "no_data",
+                    Verdict::Info => "info",
+                }),
+            )
+        })
+        .collect();
+    format!("[\n    {}\n  ]", rows.join(",\n    "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figure(console: Option<f64>, reference: Option<f64>, budget: Budget) -> Figure {
+        Figure {
+            name: "x".into(),
+            unit: Unit::Ms,
+            console,
+            reference,
+            compared: true,
+            budget,
+        }
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[3.0]), Some(3.0));
+        assert_eq!(median(&[5.0, 1.0, 3.0]), Some(3.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&[f64::NAN, 2.0]), Some(2.0));
+    }
+
+    #[test]
+    fn verdicts() {
+        assert_eq!(
+            figure(Some(10.0), Some(8.0), Budget::Ratio(1.5)).verdict(),
+            Verdict::Ok
+        );
+        assert_eq!(
+            figure(Some(13.0), Some(8.0), Budget::Ratio(1.5)).verdict(),
+            Verdict::Miss
+        );
+        assert_eq!(
+            figure(Some(13.0), None, Budget::Ratio(1.5)).verdict(),
+            Verdict::NoData
+        );
+        assert_eq!(
+            figure(Some(16.0), None, Budget::AtMost(16.0)).verdict(),
+            Verdict::Ok
+        );
+        assert_eq!(
+            figure(Some(16.1), None, Budget::AtMost(16.0)).verdict(),
+            Verdict::Miss
+        );
+        assert_eq!(
+            figure(None, None, Budget::AtMost(16.0)).verdict(),
+            Verdict::NoData
+        );
+        assert_eq!(figure(Some(0.0), None, Budget::Zero).verdict(), Verdict::Ok);
+        assert_eq!(
+            figure(Some(1.0), None, Budget::Zero).verdict(),
+            Verdict::Miss
+        );
+        assert_eq!(
+            figure(Some(1.0), Some(1.0), Budget::None).verdict(),
+            Verdict::Info
+        );
+        assert_eq!(
+            figure(Some(3.0), Some(2.0), Budget::None).ratio(),
+            Some(1.5)
+        );
+        assert_eq!(figure(Some(3.0), Some(0.0), Budget::None).ratio(), None);
+    }
+
+    fn browser_json() -> Value {
+        json::parse(
+            r#"{"apps": {
+                "console": {"cold_load_ms": [900, 800, 1000], "burst_lost": [0, 3, 0],
+                            "rows_in_dom_max": [24, 26, 25], "frame_work_p95_ms": [9, 11, 10]},
+                "reference": {"cold_load_ms": [400, 500, 600], "burst_lost": [0, 0, 0]}
+            }}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn figures_take_medians_and_worst_runs() {
+        let assets = [Asset {
+            path: "app_bg.wasm".into(),
+            raw: 1000,
+            gzip: 300 * 1024,
+            brotli: 250 * 1024,
+        }];
+        let load = json::parse(r#"{"expected": 5000, "delivered": 4990, "p99_ms": 2.5}"#).unwrap();
+        let figures = figures(&assets, &[], &browser_json(), &load);
+        let by = |prefix: &str| figures.iter().find(|f| f.name.contains(prefix)).unwrap();
+
+        let size = by("gzip");
+        assert_eq!(size.verdict(), Verdict::Miss);
+        assert_eq!(size.reference, None);
+        let cold = by("cold load");
+        assert_eq!((cold.console, cold.reference), (Some(900.0), Some(500.0)));
+        assert_eq!(cold.verdict(), Verdict::Miss);
+        assert_eq!(by("events lost").console, Some(3.0));
+        assert_eq!(by("events lost").verdict(), Verdict::Miss);
+        assert_eq!(by("row elements").console, Some(26.0));
+        assert_eq!(by("row elements").verdict(), Verdict::Ok);
+        assert_eq!(by("frame work").verdict(), Verdict::Ok);
+        assert_eq!(by("open (first page").verdict(), Verdict::NoData);
+        assert_eq!(by("frames lost").console, Some(10.0));
+        assert_eq!(by("publish-to-receive").console, Some(2.5));
+    }
+
+    #[test]
+    fn missing_inputs_give_no_data_not_a_crash() {
+        let figures = figures(&[], &[], &Value::Null, &Value::Null);
+        assert!(figures
+            .iter()
+            .filter(|f| f.budget != Budget::None && !f.name.contains("gzip"))
+            .all(|f| f.verdict() == Verdict::NoData));
+        let text = table(&figures);
+        assert!(text.contains("n/a"), "{text}");
+    }
+
+    #[test]
+    fn table_lines_up() {
+        let figures = vec![
+            Figure {
+                name: "cold load".into(),
+                unit: Unit::Ms,
+                console: Some(900.0),
+                reference: Some(450.0),
+                compared: true,
+                budget: Budget::Ratio(1.5),
+            },
+            Figure {
+                name: "  lost".into(),
+                unit: Unit::Count,
+                console: Some(0.0),
+                reference: Some(0.0),
+                compared: true,
+                budget: Budget::Zero,
+            },
+        ];
+        let text = table(&figures);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines[0].starts_with("| figure "), "{text}");
+        assert!(
+            lines[2].contains(" 900 ms |") && lines[2].contains("2.00×"),
+            "{text}"
+        );
+        assert!(
+            lines[2].trim_end_matches(['|', ' ']).ends_with("MISS"),
+            "{text}"
+        );
+        assert!(lines[3].contains("none"), "{text}");
+        let widths: Vec<usize> = lines.iter().map(|l| l.chars().count()).collect();
+        assert!(widths.windows(2).all(|w| w[0] == w[1]), "{text}");
+        let json = json::parse(&figures_json(&figures)).unwrap();
+        assert_eq!(json.as_array()[0].get("ratio").as_f64(), Some(2.0));
+        assert_eq!(json.as_array()[0].get("verdict").as_str(), Some("miss"));
+        assert_eq!(json.as_array()[1].get("figure").as_str(), Some("lost"));
+    }
+}
