@@ -229,6 +229,9 @@ fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
                 return;
             }
             if is_hidden() {
+                if !was_hidden {
+                    tabs.release_poll_lease();
+                }
                 was_hidden = true;
                 continue;
             }

@@ -87,6 +87,16 @@ impl Tabs {
         }
         free
     }
+
+    /// A hidden tab hands polling over at once instead of holding the lease until it lapses.
+    pub fn release_poll_lease(&self) {
+        let me = self.id.get_value();
+        let held = storage::get(Area::Local, LEASE_ITEM)
+            .is_some_and(|v| v.split_once('|').is_some_and(|(holder, _)| holder == me));
+        if held {
+            storage::remove(Area::Local, LEASE_ITEM);
+        }
+    }
 }
 
 pub fn use_tabs() -> Tabs {

@@ -1,0 +1,121 @@
+//! A fresh inbox without a list-wide stream: the first page is polled while the tab is visible,
+//! changes move up with an unread marker and the count in the title, several tabs poll once
+//! between them and stay consistent, and the thread's stream follows the browser offline and
+//! back online at once.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+use voicebip_e2e::anyhow::{anyhow, Result};
+use voicebip_e2e::{poll_until, with_harness, Harness, Options, DEMO_KEY};
+
+/// The console polls every `inbox_poll_seconds` (10 in `public/config.json`).
+const POLL: Duration = Duration::from_secs(25);
+
+/// A first-page list request (the refresh), as opposed to a later page.
+fn is_first_page_list(r: &voicebip_e2e::LoggedRequest) -> bool {
+    r.method == "GET"
+        && r.path == "/v1/conversations"
+        && !r.query.as_deref().unwrap_or("").contains("page_token")
+}
+
+async fn title(h: &Harness) -> Result<String> {
+    let v = h
+        .browser()
+        .execute("return document.title;", vec![])
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
+    with_harness(Options::default(), async |h: &Harness| {
+        // Remembered on this device, so a second tab is signed in too.
+        h.open("/").await?;
+        h.wait_for("#remember", FIRST_SCREEN).await?;
+        h.click("#remember").await?;
+        h.connect(DEMO_KEY).await?;
+        h.wait_for_path("/conversations", FIRST_SCREEN).await?;
+        h.wait_for_all(ROW, 6, SCREEN).await?;
+        assert_eq!(title(h).await?, "Voicebip console");
+
+        // A customer writes in a conversation further down: after the next poll it is first,
+        // marked unread, and counted in the title; nothing was reloaded by the operator.
+        let ids: Vec<String> = h
+            .attrs(ROW, "data-conversation-id")
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        let moved = ids.get(5).cloned().ok_or_else(|| anyhow!("need 6 rows"))?;
+        inject(h, &moved, "Hello? Anyone there?").await?;
+        poll_until("the conversation to move up, unread", POLL, || async {
+            let first = h.attrs(ROW, "data-conversation-id").await?;
+            let unread = count(
+                h,
+                &format!("{ROW}[data-conversation-id='{moved}'] .unread-marker"),
+            )
+            .await?;
+            Ok((first.first().cloned().flatten().as_deref() == Some(moved.as_str())
+                && unread == 1)
+                .then_some(()))
+        })
+        .await?;
+        assert_eq!(title(h).await?, "(1) Voicebip console");
+
+        // Reading it clears the marker and the count.
+        h.click(&format!("{ROW}[data-conversation-id='{moved}'] a"))
+            .await?;
+        wait_thread(h, &moved).await?;
+        poll_until("the unread count to clear", SCREEN, || async {
+            Ok((title(h).await? == "Voicebip console").then_some(()))
+        })
+        .await?;
+
+        // The stream follows the browser's network state: offline at once, back at once.
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        let to_offline = "Object.defineProperty(navigator, 'onLine', {configurable: true, get: () => false}); \
+             window.dispatchEvent(new Event('offline'));";
+        h.browser().execute(to_offline, vec![]).await?;
+        wait_attr(h, "#connection-status", "data-state", "offline").await?;
+        wait_subscribers(h, &moved, 0).await?;
+        let to_online = "Object.defineProperty(navigator, 'onLine', {configurable: true, get: () => true}); \
+             window.dispatchEvent(new Event('online'));";
+        h.browser().execute(to_online, vec![]).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        wait_subscribers(h, &moved, 1).await?;
+
+        // A second tab on the same device: one of them polls, not both.
+        let first_tab = h.browser().window().await?;
+        let second = h.browser().new_window(true).await?;
+        h.browser().switch_to_window(second.handle).await?;
+        h.open(&format!("/conversations/{moved}")).await?;
+        wait_thread(h, &moved).await?;
+        clear_requests(h).await?;
+        settle("two tabs polling", Duration::from_secs(22)).await;
+        let polls = h
+            .sim_requests()
+            .await?
+            .into_iter()
+            .filter(is_first_page_list)
+            .count();
+        assert!(
+            (1..=3).contains(&polls),
+            "the visible tab takes over polling from the hidden one, once per 10 s: {polls} polls in 22 s"
+        );
+
+        // A handoff in one tab shows in the other without a reload.
+        let mode_before = h.attrs(".ai-mode-badge", "data-mode").await?;
+        let action = match mode_before.first().cloned().flatten().as_deref() {
+            Some("human") => ("#return-to-ai", "ai"),
+            _ => ("#take-over", "human"),
+        };
+        h.click(action.0).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", action.1).await?;
+        h.browser().switch_to_window(first_tab).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", action.1).await?;
+        Ok(())
+    })
+    .await;
+}
