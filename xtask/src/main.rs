@@ -26,7 +26,7 @@ commands:
   demo [--large] [--port N]   build the console and serve it from the simulator with live traffic
   test                        fmt, clippy, unit, component (wasm) and end-to-end tests; one summary
   dist [--public-url /path/]  release build into dist/ and a table of raw, gzip and brotli sizes
-  bench                       build, run the simulator load test, write target/bench/latest.json
+  bench                       build, compare the console with a vanilla JS reference in headless Chromium (VOICEBIP_BENCH_RUNS, default 5) and run the simulator load check, write target/bench/latest.json
   sizes [DIR]                 the size table for an existing folder (default dist/), no build";
 
 fn main() -> ExitCode {

@@ -352,13 +352,19 @@ async fn measure(w: &mut World<'_>, files: &Files, args: &Args) -> Result<()> {
         .context("reading the cold load's breakdown")?;
     let at = |key: &str| cold[key].as_f64();
     w.put("cold_wasm_loaded_ms", at("wasmLoaded"));
+    w.put("cold_app_started_ms", at("appStarted"));
+    w.put("cold_config_answered_ms", at("configAnswered"));
     w.put("cold_list_requested_ms", at("listRequested"));
     w.put("cold_list_answered_ms", at("listAnswered"));
+    let ms = |key: &str| at(key).map_or("-".to_string(), |v| format!("{v:.0}"));
     w.say(&format!(
-        "first row painted {first_row:.0} ms after navigation \
-         (first page asked for at {:.0} ms, answered at {:.0} ms)",
-        at("listRequested").unwrap_or(f64::NAN),
-        at("listAnswered").unwrap_or(f64::NAN),
+        "first row painted {first_row:.0} ms after navigation (wasm loaded {}, app started {}, \
+         config.json answered {}, first page asked for {}, answered {})",
+        ms("wasmLoaded"),
+        ms("appStarted"),
+        ms("configAnswered"),
+        ms("listRequested"),
+        ms("listAnswered"),
     ));
 
     // Every conversation, paged in by infinite scroll.
