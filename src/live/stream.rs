@@ -15,7 +15,9 @@ use web_sys::{EventSource, MessageEvent};
 
 /// What the stream reports to the page.
 pub struct Handlers {
-    pub on_event: Box<dyn Fn(StreamEvent)>,
+    /// Decoded events, delivered in batches (at most one per [`BATCH_MS`]) so that a burst costs
+    /// one update of the thread per frame rather than one per event.
+    pub on_events: Box<dyn Fn(Vec<StreamEvent>)>,
     /// The stream (re)opened: fetch the newest page and merge it to fill any gap.
     pub on_open: Box<dyn Fn()>,
     pub on_skipped: Box<dyn Fn(Skipped)>,
@@ -26,6 +28,10 @@ pub struct Handlers {
 
 type Listener = Closure<dyn FnMut(web_sys::Event)>;
 
+/// About one frame. A timer rather than `requestAnimationFrame`, which stops in hidden tabs:
+/// notifications for a hidden tab must still go out.
+pub const BATCH_MS: u32 = 16;
+
 struct Inner {
     url: String,
     id: ConversationId,
@@ -35,6 +41,9 @@ struct Inner {
     callbacks: Vec<Listener>,
     window_callbacks: Vec<(&'static str, Listener)>,
     retry: Option<Timeout>,
+    /// Events waiting for the next batch, and the timer that will deliver them.
+    batch: Vec<StreamEvent>,
+    flush: Option<Timeout>,
     countdown: Option<gloo_timers::callback::Interval>,
     attempt: u32,
     closed: bool,
@@ -50,6 +59,7 @@ impl StreamHandle {
             inner.closed = true;
             inner.shutdown_source();
             inner.retry = None;
+            inner.flush = None;
             inner.countdown = None;
             std::mem::take(&mut inner.window_callbacks)
         };
@@ -98,6 +108,8 @@ pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHand
         callbacks: Vec::new(),
         window_callbacks: Vec::new(),
         retry: None,
+        batch: Vec::new(),
+        flush: None,
         countdown: None,
         attempt: 0,
         closed: false,
@@ -150,10 +162,9 @@ fn open(inner: &Rc<RefCell<Inner>>) {
             return;
         };
         let decoded = decode(&data, &inner.borrow().id);
-        let h = Inner::handlers(&inner);
         match decoded {
-            Ok(event) => (h.on_event)(event),
-            Err(skipped) => (h.on_skipped)(skipped),
+            Ok(event) => queue(&inner, event),
+            Err(skipped) => (Inner::handlers(&inner).on_skipped)(skipped),
         }
     });
     let weak = Rc::downgrade(inner);
@@ -191,6 +202,26 @@ fn open(inner: &Rc<RefCell<Inner>>) {
     let mut me = inner.borrow_mut();
     me.callbacks = vec![on_open, on_message, on_error];
     me.source = Some(es);
+}
+
+fn queue(inner: &Rc<RefCell<Inner>>, event: StreamEvent) {
+    let mut me = inner.borrow_mut();
+    me.batch.push(event);
+    if me.flush.is_some() {
+        return;
+    }
+    let weak = Rc::downgrade(inner);
+    me.flush = Some(Timeout::new(BATCH_MS, move || {
+        let Some(inner) = weak.upgrade() else { return };
+        let events = {
+            let mut me = inner.borrow_mut();
+            me.flush = None;
+            std::mem::take(&mut me.batch)
+        };
+        if !events.is_empty() && !inner.borrow().closed {
+            (Inner::handlers(&inner).on_events)(events);
+        }
+    }));
 }
 
 fn unauthorized(inner: &Rc<RefCell<Inner>>) {

@@ -85,29 +85,37 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             client.stream_url(&id.get_value()),
             id.get_value(),
             Handlers {
-                on_event: Box::new(move |event| {
-                    let change = thread
-                        .try_update(|t| t.as_mut().map(|t| t.apply(event)))
-                        .flatten();
-                    match change {
-                        Some(Change::NewInbound(m)) => {
-                            let body = m.body.unwrap_or_default();
-                            let taken_over = thread
-                                .with_untracked(|t| t.as_ref().map(|t| (t.mode(), t.parties().1)));
-                            if let Some((AiMode::Human, from)) = taken_over {
-                                notifier.inbound(&from, &body);
+                on_events: Box::new(move |events| {
+                    let changes = thread
+                        .try_update(|t| {
+                            t.as_mut()
+                                .map(|t| events.into_iter().map(|e| t.apply(e)).collect())
+                        })
+                        .flatten()
+                        .unwrap_or_else(Vec::new);
+                    for change in changes {
+                        match change {
+                            Change::NewInbound(m) => {
+                                let body = m.body.unwrap_or_default();
+                                let taken_over = thread.with_untracked(|t| {
+                                    t.as_ref().map(|t| (t.mode(), t.parties().1))
+                                });
+                                if let Some((AiMode::Human, from)) = taken_over {
+                                    notifier.inbound(&from, &body);
+                                }
+                                announcer
+                                    .announce(format!("New message from the customer: {body}"));
                             }
-                            announcer.announce(format!("New message from the customer: {body}"));
+                            Change::ModeChanged(row) => {
+                                report_mode(row.to_mode);
+                                announcer.announce(format!(
+                                    "{}. Conversation is now answered by: {}",
+                                    describe_mode_change(&row),
+                                    row.to_mode.label()
+                                ))
+                            }
+                            _ => {}
                         }
-                        Some(Change::ModeChanged(row)) => {
-                            report_mode(row.to_mode);
-                            announcer.announce(format!(
-                                "{}. Conversation is now answered by: {}",
-                                describe_mode_change(&row),
-                                row.to_mode.label()
-                            ))
-                        }
-                        _ => {}
                     }
                 }),
                 // No replay after a reconnect: refetch the newest page and merge it.

@@ -40,8 +40,9 @@ impl Config {
     /// or broken file falls back to defaults: the connect screen lets the operator fix the URL.
     pub async fn load() -> (Config, Option<String>) {
         let result = async {
+            // No request headers: the request must match the `<link rel="preload">` in index.html
+            // to reuse it. Hosts serve config.json with `Cache-Control: no-cache` (README).
             let resp = gloo_net::http::Request::get("config.json")
-                .header("Cache-Control", "no-cache")
                 .send()
                 .await
                 .map_err(|e| e.to_string())?;
