@@ -14,15 +14,18 @@ enum Line {
     Mode(ModeChange),
 }
 
+/// Identity of a rendered line: a message is re-rendered when its status moves, nothing else.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum LineKey {
+    Message(crate::model::MessageId, crate::model::MessageStatus),
+    Mode(i64, AiMode),
+}
+
 impl Line {
-    fn key(&self) -> String {
+    fn key(&self) -> LineKey {
         match self {
-            Line::Message(m) => format!("m:{}:{}", m.message_id, m.status.label()),
-            Line::Mode(r) => format!(
-                "h:{}:{}",
-                r.timestamp.timestamp_millis(),
-                r.to_mode.as_param()
-            ),
+            Line::Message(m) => LineKey::Message(m.message_id.clone(), m.status),
+            Line::Mode(r) => LineKey::Mode(r.timestamp.timestamp_millis(), r.to_mode),
         }
     }
 }
