@@ -10,19 +10,6 @@ use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::time::Duration;
 
-const ITEM_FIELDS: [&str; 10] = [
-    "conversation_id",
-    "agent_id",
-    "channel",
-    "from_number",
-    "to_number",
-    "window_expires_at",
-    "opt_out",
-    "created_at",
-    "updated_at",
-    "last_message_at",
-];
-
 fn ids(items: &[Value]) -> Vec<String> {
     items
         .iter()
@@ -53,7 +40,7 @@ async fn list_items_have_the_documented_fields_without_ai_mode() {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(keys, ITEM_FIELDS.into_iter().collect(), "{item}");
+        assert_eq!(keys, LIST_ITEM_FIELDS.into_iter().collect(), "{item}");
         assert!(item.get("ai_mode").is_none());
         assert!(item["conversation_id"]
             .as_str()
@@ -312,7 +299,7 @@ async fn a_conversation_has_mode_history_and_messages_newest_first() {
         .await;
     let id = conv["conversation_id"].as_str().unwrap();
     let full = sim.get_ok(&format!("/v1/conversations/{id}")).await;
-    for field in ITEM_FIELDS {
+    for field in LIST_ITEM_FIELDS {
         assert!(full.get(field).is_some(), "{field}");
     }
     assert_eq!(full["ai_mode"], "human");

@@ -7,19 +7,6 @@ use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-const COLUMNS: [&str; 10] = [
-    "conversation_id",
-    "agent_id",
-    "channel",
-    "from_number",
-    "to_number",
-    "window_expires_at",
-    "opt_out",
-    "created_at",
-    "updated_at",
-    "last_message_at",
-];
-
 /// A strict RFC 4180 reader: CRLF record ends, quoted fields with doubled quotes.
 fn parse_csv(text: &str) -> Vec<Vec<String>> {
     let mut records = Vec::new();
@@ -119,10 +106,10 @@ async fn csv_export_has_the_list_fields_in_list_order_with_crlf_records() {
         "{disposition}"
     );
     let records = parse_csv(&r.text);
-    assert_eq!(records[0], COLUMNS);
+    assert_eq!(records[0], LIST_ITEM_FIELDS);
     assert_eq!(records.len() - 1, listed.len());
     for (record, item) in records[1..].iter().zip(&listed) {
-        let expected: Vec<String> = COLUMNS.iter().map(|c| cell(item, c)).collect();
+        let expected: Vec<String> = LIST_ITEM_FIELDS.iter().map(|c| cell(item, c)).collect();
         assert_eq!(record, &expected);
     }
     // Booleans and nulls as plain text.

@@ -12,6 +12,22 @@ use voicebip_sim::{SimConfig, SimHandle, DEMO_KEY};
 
 pub const KEY: &str = DEMO_KEY;
 
+/// The fields of a conversation list item, in API.md's order: the list shows exactly these, and
+/// the export's columns are these. Written out here, not taken from the simulator, so a field the
+/// simulator drops fails the tests.
+pub const LIST_ITEM_FIELDS: [&str; 10] = [
+    "conversation_id",
+    "agent_id",
+    "channel",
+    "from_number",
+    "to_number",
+    "window_expires_at",
+    "opt_out",
+    "created_at",
+    "updated_at",
+    "last_message_at",
+];
+
 pub struct Sim {
     pub handle: SimHandle,
     pub base: String,
