@@ -11,7 +11,13 @@ use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
 /// Must match `.conversation-row { height }` in the stylesheet.
-pub const ROW_HEIGHT: f64 = 72.0;
+const ROW_PX: usize = 72;
+pub const ROW_HEIGHT: f64 = ROW_PX as f64;
+
+/// The CSS length of `rows` rows, in whole pixels (no float formatting in the wasm).
+fn rows_px(rows: usize) -> String {
+    format!("{}px", rows * ROW_PX)
+}
 const OVERSCAN: usize = 6;
 /// Start fetching the next page this many rows before the end.
 const PREFETCH_ROWS: usize = 10;
@@ -116,7 +122,7 @@ pub fn ConversationList(
                 id="conversation-list"
                 aria-label="Conversations"
                 aria-describedby="list-help"
-                style:height=move || format!("{}px", total.get() as f64 * ROW_HEIGHT)
+                style:height=move || rows_px(total.get())
                 on:keydown=on_keydown
             >
                 <For
@@ -224,7 +230,7 @@ fn ConversationRow(
             data-index=index
             aria-posinset=index + 1
             aria-setsize=move || total.get()
-            style:top=format!("{}px", index as f64 * ROW_HEIGHT)
+            style:top=rows_px(index)
         >
             <a
                 href=move || crate::state::base::href(&href())

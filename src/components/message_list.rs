@@ -55,7 +55,7 @@ fn lines(thread: &Thread) -> Vec<Line> {
 }
 
 pub fn local_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Local).format("%d %b %H:%M").to_string()
+    crate::model::time::day_month_time(at.with_timezone(&Local).naive_local())
 }
 
 /// "Taken over by usr_x" / "Returned to AI by usr_x" / "Closed by usr_x".

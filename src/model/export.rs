@@ -49,7 +49,7 @@ pub fn file_name(agent: &AgentId, format: ExportFormat, now: DateTime<Utc>) -> S
         .collect();
     format!(
         "voicebip-{agent}-conversations-{}.{}",
-        now.format("%Y-%m-%d"),
+        crate::model::time::iso_date(now.date_naive()),
         format.as_param()
     )
 }
@@ -137,7 +137,11 @@ impl Progress {
 /// "1.2 MB", "340 KB", "12 B".
 pub fn human_bytes(bytes: u64) -> String {
     match bytes {
-        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1_000_000.0),
+        // Integer arithmetic, rounded to the nearest tenth: no float formatting in the wasm.
+        b if b >= 1_000_000 => {
+            let tenths = (b + 50_000) / 100_000;
+            format!("{}.{} MB", tenths / 10, tenths % 10)
+        }
         b if b >= 1_000 => format!("{} KB", b / 1_000),
         b => format!("{b} B"),
     }
@@ -185,6 +189,9 @@ mod tests {
             "voicebip-agt_A____b-conversations-2026-05-15.csv"
         );
         assert_eq!(human_bytes(1_234_567), "1.2 MB");
+        assert_eq!(human_bytes(1_250_000), "1.3 MB");
+        assert_eq!(human_bytes(1_000_000), "1.0 MB");
+        assert_eq!(human_bytes(19_960_000), "20.0 MB");
         assert_eq!(human_bytes(34_000), "34 KB");
     }
 }

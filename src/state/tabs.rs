@@ -75,15 +75,18 @@ impl Tabs {
     /// Whether this tab should poll now: it holds the lease, or the lease lapsed (the leader
     /// closed or went to sleep) and this tab takes it over for `lease_ms`.
     pub fn claim_poll_lease(&self, lease_ms: f64) -> bool {
-        let now = js_sys::Date::now();
+        // Whole milliseconds: formatting and parsing floats would pull a few dozen KB of float
+        // tables into the wasm for no gain in precision.
+        let now = js_sys::Date::now() as u64;
         let me = self.id.get_value();
         let current = storage::get(Area::Local, LEASE_ITEM);
         let free = match current.as_deref().and_then(|v| v.split_once('|')) {
-            Some((holder, until)) => holder == me || until.parse::<f64>().map_or(true, |u| u < now),
+            Some((holder, until)) => holder == me || until.parse::<u64>().map_or(true, |u| u < now),
             None => true,
         };
         if free {
-            storage::set(Area::Local, LEASE_ITEM, &format!("{me}|{}", now + lease_ms));
+            let until = now + lease_ms as u64;
+            storage::set(Area::Local, LEASE_ITEM, &format!("{me}|{until}"));
         }
         free
     }
