@@ -7,6 +7,7 @@ use crate::pages::embed::EmbedShell;
 use crate::pages::inbox::{InboxPage, NoThreadSelected};
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::thread::ThreadPage;
+use crate::state::warm_start::WarmStart;
 use crate::state::{Config, Session};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -18,14 +19,30 @@ use leptos_router::path;
 pub fn App() -> impl IntoView {
     let session = Session::new();
     provide_context(session);
+    // First of all, so that the inbox's first page is on its way while everything else starts.
+    session.restore(None);
+    let warm_start = WarmStart::begin(&session);
+    provide_context(warm_start);
     provide_context(Announcer::new());
     provide_context(Clock::start());
     provide_context(crate::state::tabs::Tabs::start());
     provide_context(crate::state::notify::Notifier::new());
+    // A restored session needs no configuration to show its screen (the base URL was stored with
+    // the key), so it does not wait for config.json; it waits (briefly) for its first page, so
+    // that the first frame holds the list. The embedded console does wait for config.json: which
+    // parent origins may hand it a key is the configuration's to say.
+    let embedded = crate::state::base::current_app_path().starts_with("/embed");
+    let ready = move || {
+        let known = session.config.with(Option::is_some)
+            || (!embedded && session.client.with(Option::is_some));
+        known && warm_start.settled()
+    };
     let config_warning = RwSignal::new(None::<String>);
     spawn_local(async move {
         let (config, warning) = Config::load().await;
-        session.restore(&config);
+        if session.client.with_untracked(Option::is_none) {
+            session.restore(Some(&config.api_base_url));
+        }
         config_warning.set(warning);
         session.config.set(Some(config));
     });
@@ -35,7 +52,7 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main">"Skip to content"</a>
             <LiveRegion/>
             <Show
-                when=move || session.config.with(Option::is_some)
+                when=ready
                 fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }
             >
                 <SessionGuard/>

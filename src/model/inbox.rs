@@ -6,6 +6,9 @@ use super::ids::{AgentId, ConversationId};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 
+/// Conversations asked for per page of the list.
+pub const PAGE_SIZE: u32 = 50;
+
 /// The list's filters, mirrored in the URL query (`?agent=…&channel=…`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filters {

@@ -1,22 +1,21 @@
 //! The inbox: filters (kept in the URL), the conversation list, and the open thread beside it on
 //! wide screens (alone on narrow ones).
 
-use crate::api::ApiError;
+use crate::api::{ApiError, ListPage};
 use crate::components::conversation_list::ConversationList;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::export_panel::ExportPanel;
-use crate::model::inbox::{title, Cursor, Filters, Inbox, Unread};
+use crate::model::inbox::{title, Cursor, Filters, Inbox, Unread, PAGE_SIZE};
 use crate::model::{Channel, ConversationId};
 use crate::state::embed::{ConsoleMessage, EmbedHost};
 use crate::state::notify::NotifyToggle;
 use crate::state::session::use_session;
 use crate::state::tabs::{use_tabs, TabMessage};
+use crate::state::warm_start::WarmStart;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-
-const LIST_PAGE_SIZE: u32 = 50;
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
@@ -38,6 +37,26 @@ pub fn InboxPage() -> impl IntoView {
     // Answers to requests made for earlier filters are dropped.
     let generation = StoredValue::new(0u64);
 
+    let apply = move |result: Result<ListPage, ApiError>| match result {
+        Ok(page) => inbox.update(|i| i.append_page(page.conversations, page.next_page_token)),
+        Err(e) => {
+            session.check(&e);
+            error.set(Some(e));
+        }
+    };
+    // The first page the app asked for at start-up: shown in the first render when it is already
+    // here, else awaited by the first load instead of asking again.
+    let mut early = use_context::<WarmStart>().and_then(|w| w.take(&filters.get_untracked()));
+    let first_page_shown = match early.as_mut().map(|answer| answer.try_recv()) {
+        Some(Ok(Some(result))) => {
+            early = None;
+            apply(result);
+            true
+        }
+        _ => false,
+    };
+    let early = StoredValue::new_local(early);
+
     let load_next = move || {
         let Some(client) = session.client.get_untracked() else {
             return;
@@ -54,23 +73,28 @@ pub fn InboxPage() -> impl IntoView {
         loading.set(true);
         error.set(None);
         let gen = generation.get_value();
+        let early = match token {
+            None => early.try_update_value(Option::take).flatten(),
+            Some(_) => None,
+        };
         spawn_local(async move {
-            let result = client
-                .list_conversations(&f, token.as_deref(), LIST_PAGE_SIZE)
-                .await;
+            let prefetched = match early {
+                Some(answer) => answer.await.ok(),
+                None => None,
+            };
+            let result = match prefetched {
+                Some(result) => result,
+                None => {
+                    client
+                        .list_conversations(&f, token.as_deref(), PAGE_SIZE)
+                        .await
+                }
+            };
             if generation.get_value() != gen {
                 return;
             }
             loading.set(false);
-            match result {
-                Ok(page) => {
-                    inbox.update(|i| i.append_page(page.conversations, page.next_page_token))
-                }
-                Err(e) => {
-                    session.check(&e);
-                    error.set(Some(e));
-                }
-            }
+            apply(result);
         });
     };
 
@@ -98,9 +122,14 @@ pub fn InboxPage() -> impl IntoView {
     });
     start_polling(inbox, query_string);
 
-    // A filter change starts over: new list, no old token.
+    // A filter change starts over: new list, no old token. The first run loads the first page,
+    // unless the first render already had it.
+    let skip_first_load = StoredValue::new(first_page_shown);
     Effect::new(move |_| {
         let f = filters.get();
+        if skip_first_load.try_update_value(std::mem::take) == Some(true) {
+            return;
+        }
         generation.update_value(|g| *g += 1);
         loading.set(false);
         inbox.set(Inbox::new(f));
@@ -215,13 +244,16 @@ fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
     });
 
     spawn_local(async move {
-        let interval_ms = session
-            .config
-            .with_untracked(|c| c.as_ref().map(|c| c.inbox_poll_seconds))
-            .unwrap_or(10)
-            .max(2) as f64
-            * 1000.0;
-        let mut next_at = js_sys::Date::now() + interval_ms;
+        // Read each time: the inbox may be on screen before config.json has been read.
+        let interval_ms = || {
+            session
+                .config
+                .with_untracked(|c| c.as_ref().map(|c| c.inbox_poll_seconds))
+                .unwrap_or(10)
+                .max(2) as f64
+                * 1000.0
+        };
+        let mut next_at = js_sys::Date::now() + interval_ms();
         let mut was_hidden = false;
         loop {
             gloo_timers::future::TimeoutFuture::new(1000).await;
@@ -240,8 +272,8 @@ fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
                 continue;
             }
             was_hidden = false;
-            next_at = now + interval_ms;
-            if !tabs.claim_poll_lease(interval_ms * 2.5) {
+            next_at = now + interval_ms();
+            if !tabs.claim_poll_lease(interval_ms() * 2.5) {
                 continue;
             }
             let Some(client) = session.client.get_untracked() else {
@@ -250,7 +282,7 @@ fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
             let filters = inbox.with_untracked(|i| i.filters.clone());
             match client
                 .quiet()
-                .list_conversations(&filters, None, LIST_PAGE_SIZE)
+                .list_conversations(&filters, None, PAGE_SIZE)
                 .await
             {
                 Ok(page) => {

@@ -25,3 +25,11 @@ pub fn app_path(location_path: &str) -> String {
         .unwrap_or(location_path)
         .to_owned()
 }
+
+/// The app path of the address the page is at now, e.g. `"/conversations"`.
+pub fn current_app_path() -> String {
+    let path = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
+    app_path(&path)
+}

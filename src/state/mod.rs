@@ -8,6 +8,7 @@ pub mod notify;
 pub mod session;
 pub mod storage;
 pub mod tabs;
+pub mod warm_start;
 
 pub use config::Config;
 pub use session::Session;

@@ -40,14 +40,17 @@ impl Session {
         Client::new(base, key).with_wait_notifier(Arc::new(move |secs| wait.set(secs)))
     }
 
-    /// Restores a stored key at start-up.
-    pub fn restore(&self, config: &Config) {
+    /// Restores a stored key at start-up: at once when its base URL was stored with it (always,
+    /// since `sign_in` stores both), else once the configuration gives `fallback_base`.
+    pub fn restore(&self, fallback_base: Option<&str>) {
         let stored = storage::get(Area::Session, KEY_ITEM)
             .map(|k| (k, Area::Session))
             .or_else(|| storage::get(Area::Local, KEY_ITEM).map(|k| (k, Area::Local)));
         if let Some((key, area)) = stored {
-            let base = storage::get(area, BASE_ITEM).unwrap_or_else(|| config.api_base_url.clone());
-            self.client.set(Some(self.make_client(&base, &key)));
+            let base = storage::get(area, BASE_ITEM).or_else(|| fallback_base.map(str::to_owned));
+            if let Some(base) = base {
+                self.client.set(Some(self.make_client(&base, &key)));
+            }
         }
     }
 

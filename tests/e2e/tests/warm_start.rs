@@ -1,0 +1,118 @@
+//! Reopening the console signed in: the inbox's first page is asked for as the app starts, once,
+//! with the filters in the address, and shown in the first frame; a slow API does not hold the
+//! screen back.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use std::time::{Duration, Instant};
+use voicebip_e2e::anyhow::{ensure, Result};
+use voicebip_e2e::{poll_until, with_harness, Harness, LoggedRequest, Options};
+
+/// A first-page list request, as opposed to a later page.
+fn is_first_page(r: &LoggedRequest) -> bool {
+    r.path == "/v1/conversations" && !r.query.as_deref().unwrap_or("").contains("page_token")
+}
+
+async fn first_page_requests(h: &Harness) -> Result<Vec<LoggedRequest>> {
+    Ok(requests(h, "GET", |_| true)
+        .await?
+        .into_iter()
+        .filter(is_first_page)
+        .collect())
+}
+
+/// Whether the inbox's shell (its filters) is on screen, and how many rows it shows.
+async fn shell_and_rows(h: &Harness) -> Result<(bool, u64)> {
+    let v = h
+        .browser()
+        .execute(
+            &format!(
+                "return [!!document.querySelector('select#filter-channel'), \
+                 document.querySelectorAll('{ROW}').length];"
+            ),
+            vec![],
+        )
+        .await?;
+    Ok((v[0].as_bool().unwrap_or(false), v[1].as_u64().unwrap_or(0)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reopened_inbox_asks_for_its_filtered_first_page_once() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        clear_requests(h).await?;
+
+        // A fresh page load of a filtered inbox (the key survives in sessionStorage).
+        h.open("/conversations?channel=whatsapp").await?;
+        h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
+        let badges = h.texts(&format!("{ROW} .channel-badge")).await?;
+        ensure!(!badges.is_empty(), "rows show their channel");
+        for badge in &badges {
+            ensure!(
+                badge.contains("WhatsApp"),
+                "the address's filter applies from the first page: {badges:?}"
+            );
+        }
+
+        let asked = first_page_requests(h).await?;
+        ensure!(
+            asked.len() == 1,
+            "the first page is asked for once, not again when the inbox renders: {asked:?}"
+        );
+        let only = &asked[0];
+        ensure!(
+            only.query
+                .as_deref()
+                .unwrap_or("")
+                .contains("channel=whatsapp"),
+            "with the filter from the address: {only:?}"
+        );
+        ensure!(
+            only.has_authorization && !only.query_has_token,
+            "the key in the header, never in the URL: {only:?}"
+        );
+        h.assert_no_axe_violations("the reopened inbox").await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_first_page_does_not_hold_the_screen_back() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        const LATENCY: Duration = Duration::from_secs(5);
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "latency_ms": LATENCY.as_millis() as u64, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+
+        let opened = Instant::now();
+        h.open("/conversations").await?;
+        let rows_when_shown = poll_until("the inbox's shell", FIRST_SCREEN, || async {
+            let (shell, rows) = shell_and_rows(h).await?;
+            Ok(shell.then_some(rows))
+        })
+        .await?;
+        ensure!(
+            rows_when_shown == 0 && opened.elapsed() < LATENCY,
+            "the shell shows while the slow first page is still out ({rows_when_shown} rows, \
+             after {:?})",
+            opened.elapsed()
+        );
+
+        // The late answer fills the list; nothing asked twice for it.
+        h.wait_for_all(ROW, 1, LATENCY + SCREEN).await?;
+        let asked = first_page_requests(h).await?;
+        ensure!(
+            asked.len() == 1,
+            "the inbox waited for the early request instead of asking again: {asked:?}"
+        );
+        Ok(())
+    })
+    .await
+}
