@@ -3,15 +3,14 @@
 use crate::components::announcer::{Announcer, LiveRegion};
 use crate::components::clock::Clock;
 use crate::pages::connect::ConnectPage;
-use crate::pages::embed::EmbedShell;
-use crate::pages::inbox::{InboxPage, NoThreadSelected};
+use crate::pages::embed::EmbedRoutes;
+use crate::pages::inbox::InboxPage;
 use crate::pages::not_found::NotFoundPage;
-use crate::pages::thread::ThreadPage;
 use crate::state::warm_start::WarmStart;
 use crate::state::{Config, Session};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::components::{FlatRoutes, Redirect, Route, Router};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
@@ -59,21 +58,14 @@ pub fn App() -> impl IntoView {
                 <RetryNotice/>
                 {move || config_warning.get().map(|w| view! { <p class="banner warn" role="status">{w}</p> })}
                 <main id="main" tabindex="-1">
-                    <Routes fallback=NotFoundPage>
+                    // Flat: a conversation is a parameter of the inbox's route, so switching
+                    // conversations keeps the inbox (and its list) mounted.
+                    <FlatRoutes fallback=NotFoundPage>
                         <Route path=path!("/") view=Home/>
                         <Route path=path!("/connect") view=ConnectPage/>
-                        <ParentRoute path=path!("/conversations") view=InboxPage>
-                            <Route path=path!("") view=NoThreadSelected/>
-                            <Route path=path!(":id") view=ThreadPage/>
-                        </ParentRoute>
-                        <ParentRoute path=path!("/embed") view=EmbedShell>
-                            <Route path=path!("conversations/:id") view=ThreadPage/>
-                            <ParentRoute path=path!("inbox") view=InboxPage>
-                                <Route path=path!("") view=NoThreadSelected/>
-                                <Route path=path!(":id") view=ThreadPage/>
-                            </ParentRoute>
-                        </ParentRoute>
-                    </Routes>
+                        <Route path=path!("/conversations/:id?") view=InboxPage/>
+                        <Route path=path!("/embed/:screen/:id?") view=EmbedRoutes/>
+                    </FlatRoutes>
                 </main>
             </Show>
         </Router>

@@ -2,16 +2,57 @@
 //! the host page through `postMessage`.
 
 use crate::model::inbox::Filters;
+use crate::pages::inbox::InboxPage;
+use crate::pages::not_found::NotFoundPage;
+use crate::pages::thread::ThreadPage;
 use crate::state::embed::{parse_host_message, ConsoleMessage, EmbedHost, HostMessage};
 use crate::state::session::use_session;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::Outlet;
+use leptos_router::hooks::use_params_map;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+#[derive(Clone, Copy, PartialEq)]
+enum EmbedScreen {
+    /// `/embed/inbox[/:id]`
+    Inbox,
+    /// `/embed/conversations/:id`
+    Conversation,
+}
+
+/// The embedded screens, as one route so that moving between them keeps the shell (and the
+/// host's connection) in place.
 #[component]
-pub fn EmbedShell() -> impl IntoView {
+pub fn EmbedRoutes() -> impl IntoView {
+    let params = use_params_map();
+    let screen = Memo::new(move |_| {
+        params.with(|p| match (p.get_str("screen"), p.get_str("id")) {
+            (Some("inbox"), _) => Some(EmbedScreen::Inbox),
+            (Some("conversations"), Some(_)) => Some(EmbedScreen::Conversation),
+            _ => None,
+        })
+    });
+    let known = Memo::new(move |_| screen.with(Option::is_some));
+    move || {
+        if known.get() {
+            view! {
+                <EmbedShell>
+                    {move || match screen.get() {
+                        Some(EmbedScreen::Inbox) => view! { <InboxPage/> }.into_any(),
+                        _ => view! { <ThreadPage/> }.into_any(),
+                    }}
+                </EmbedShell>
+            }
+            .into_any()
+        } else {
+            view! { <NotFoundPage/> }.into_any()
+        }
+    }
+}
+
+#[component]
+pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
     let session = use_session();
     let allowed = session
         .config
@@ -94,7 +135,7 @@ pub fn EmbedShell() -> impl IntoView {
                     </p>
                 }
             >
-                <Outlet/>
+                {children()}
             </Show>
         </div>
     }

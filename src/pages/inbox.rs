@@ -7,6 +7,7 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::export_panel::ExportPanel;
 use crate::model::inbox::{title, Cursor, Filters, Inbox, Unread, PAGE_SIZE};
 use crate::model::{Channel, ConversationId};
+use crate::pages::thread::ThreadPage;
 use crate::state::embed::{ConsoleMessage, EmbedHost};
 use crate::state::notify::NotifyToggle;
 use crate::state::session::use_session;
@@ -14,22 +15,31 @@ use crate::state::tabs::{use_tabs, TabMessage};
 use crate::state::warm_start::WarmStart;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::Outlet;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate, use_params_map};
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let session = use_session();
-    let query = use_query_map();
+    let location = use_location();
     let params = use_params_map();
     let navigate = use_navigate();
     let inbox_path = crate::state::embed::inbox_path();
     let embed = use_context::<EmbedHost>();
 
-    let filters =
-        Memo::new(move |_| query.with(|q| Filters::from_query(q.get("agent"), q.get("channel"))));
+    // From the router's location: `<FlatRoutes>` does not update a route's own URL when only its
+    // params change. Addresses outside the inbox (while leaving it) keep the filters as they were.
+    let filters = Memo::new(move |prev: Option<&Filters>| {
+        let path = location.pathname.get();
+        match prev {
+            Some(f) if !crate::state::base::app_path(&path).starts_with(inbox_path) => f.clone(),
+            _ => location
+                .query
+                .with(|q| Filters::from_query(q.get("agent"), q.get("channel"))),
+        }
+    });
     let query_string = Signal::derive(move || filters.with(Filters::to_query));
     let selected = Signal::derive(move || params.with(|p| p.get("id").map(ConversationId)));
+    let thread_open = Memo::new(move |_| selected.with(Option::is_some));
 
     let inbox = RwSignal::new(Inbox::new(filters.get_untracked()));
     let loading = RwSignal::new(false);
@@ -161,7 +171,7 @@ pub fn InboxPage() -> impl IntoView {
     };
 
     view! {
-        <div class="inbox" class:embedded=embed.is_some() class:thread-open=move || selected.with(Option::is_some)>
+        <div class="inbox" class:embedded=embed.is_some() class:thread-open=thread_open>
             <header class="topbar">
                 <h1>"Conversations"</h1>
                 <ExportPanel agents=agents/>
@@ -210,7 +220,11 @@ pub fn InboxPage() -> impl IntoView {
                 />
             </section>
             <section class="thread-pane" aria-label="Conversation">
-                <Outlet/>
+                {move || if thread_open.get() {
+                    view! { <ThreadPage/> }.into_any()
+                } else {
+                    view! { <NoThreadSelected/> }.into_any()
+                }}
             </section>
         </div>
     }
