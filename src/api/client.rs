@@ -115,7 +115,7 @@ impl Client {
     ) -> Result<Conversation, ApiError> {
         let url = self.url(&format!("/conversations/{}", encode_component(id.as_str())));
         let body = serde_json::json!({ "ai_mode": mode.as_param() });
-        self.with_retries(true, || {
+        self.call(true, &|| {
             with_json(self.authorized(Request::patch(&url)), &body)
         })
         .await
@@ -124,7 +124,7 @@ impl Client {
     /// `POST /v1/messages`. Never retried on a 5xx or network failure.
     pub async fn send_message(&self, req: &SendMessage) -> Result<SentMessage, ApiError> {
         let url = self.url("/messages");
-        self.with_retries(false, || {
+        self.call(false, &|| {
             with_json(self.authorized(Request::post(&url)), req)
         })
         .await
@@ -133,7 +133,7 @@ impl Client {
     /// `POST /v1/messages/template`.
     pub async fn send_template(&self, req: &SendTemplate) -> Result<SentMessage, ApiError> {
         let url = self.url("/messages/template");
-        self.with_retries(false, || {
+        self.call(false, &|| {
             with_json(self.authorized(Request::post(&url)), req)
         })
         .await
@@ -193,8 +193,24 @@ impl Client {
     }
 
     async fn read<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        let text = self.read_text(path).await?;
+        parse(&text)
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        idempotent: bool,
+        build: &dyn Fn() -> Result<Request, ApiError>,
+    ) -> Result<T, ApiError> {
+        let text = self.with_retries(idempotent, build).await?;
+        parse(&text)
+    }
+
+    // Everything up to the body's text is the same for every endpoint, so it is not generic: one
+    // copy of the request/retry state machine instead of one per answer type and closure.
+    async fn read_text(&self, path: &str) -> Result<String, ApiError> {
         let url = self.url(path);
-        self.with_retries(true, || {
+        self.with_retries(true, &|| {
             self.authorized(Request::get(&url))
                 .build()
                 .map_err(|e| ApiError::Network(e.to_string()))
@@ -202,11 +218,13 @@ impl Client {
         .await
     }
 
-    async fn with_retries<T: DeserializeOwned>(
+    /// The answer's text, once a request succeeded. A body that doesn't parse is never retried
+    /// (`Malformed`), so parsing happens after this, in the generic callers.
+    async fn with_retries(
         &self,
         idempotent: bool,
-        build: impl Fn() -> Result<Request, ApiError>,
-    ) -> Result<T, ApiError> {
+        build: &dyn Fn() -> Result<Request, ApiError>,
+    ) -> Result<String, ApiError> {
         let mut attempt = 0;
         loop {
             let result = match build() {
@@ -242,7 +260,7 @@ fn with_json<B: Serialize>(builder: RequestBuilder, body: &B) -> Result<Request,
         .map_err(|e| ApiError::Malformed(e.to_string()))
 }
 
-async fn send<T: DeserializeOwned>(request: Request) -> Result<T, ApiError> {
+async fn send(request: Request) -> Result<String, ApiError> {
     let response = request
         .send()
         .await
@@ -250,7 +268,7 @@ async fn send<T: DeserializeOwned>(request: Request) -> Result<T, ApiError> {
     decode(response).await
 }
 
-async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+async fn decode(response: Response) -> Result<String, ApiError> {
     let status = response.status();
     let retry_after = response.headers().get("Retry-After");
     let body = response
@@ -264,5 +282,9 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
             &body,
         ));
     }
-    serde_json::from_str(&body).map_err(|e| ApiError::Malformed(e.to_string()))
+    Ok(body)
+}
+
+fn parse<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {
+    serde_json::from_str(body).map_err(|e| ApiError::Malformed(e.to_string()))
 }
