@@ -45,7 +45,7 @@ pub struct SentMessage {
     pub status: Option<MessageStatus>,
     #[serde(default)]
     pub segments: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
     pub created_at: Option<DateTime<Utc>>,
 }
 

@@ -43,7 +43,7 @@ struct Envelope {
     event_type: String,
     #[serde(default)]
     conversation_id: Option<ConversationId>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
     timestamp: Option<DateTime<Utc>>,
     #[serde(default)]
     payload: Value,
@@ -76,7 +76,9 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
                 map.entry("status")
                     .or_insert_with(|| Value::String("received".into()));
             }
-            serde_json::from_value(payload)
+            // Read back from text: the API's messages are read from text already, so this shares
+            // that deserialiser instead of adding one for `Value`.
+            serde_json::from_str(&payload.to_string())
                 .map(StreamEvent::Message)
                 .map_err(|e| Skipped::Malformed(e.to_string()))
         }
@@ -116,7 +118,7 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
             expires_at: payload
                 .get("window_expires_at")
                 .or_else(|| payload.get("expires_at"))
-                .and_then(|v| serde_json::from_value(v.clone()).ok()),
+                .and_then(|v| crate::model::time::rfc3339::parse(v.as_str()?).ok()),
         }),
         other => Err(Skipped::UnknownType(other.to_owned())),
     }

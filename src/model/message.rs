@@ -117,6 +117,7 @@ struct WireMessage {
     from_number: Option<String>,
     #[serde(default)]
     to_number: Option<String>,
+    #[serde(deserialize_with = "crate::model::time::rfc3339::required")]
     created_at: DateTime<Utc>,
     #[serde(default)]
     error_code: Option<String>,

@@ -12,7 +12,7 @@ const CHANNEL: &str = "voicebip-console";
 const LEASE_ITEM: &str = "voicebip.poll-leader";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "WireTabMessage")]
 pub enum TabMessage {
     ModeChanged {
         conversation_id: ConversationId,
@@ -23,6 +23,44 @@ pub enum TabMessage {
         query: String,
         conversations: Vec<ConversationSummary>,
     },
+}
+
+/// [`TabMessage`] as JSON: read flat rather than as an internally tagged enum, which serde reads
+/// by buffering the object (its `Content`), a second deserialiser for every summary in the wasm.
+#[derive(Deserialize)]
+struct WireTabMessage {
+    #[serde(rename = "type")]
+    kind: String,
+    conversation_id: Option<ConversationId>,
+    ai_mode: Option<AiMode>,
+    query: Option<String>,
+    conversations: Option<Vec<ConversationSummary>>,
+}
+
+impl TryFrom<WireTabMessage> for TabMessage {
+    type Error = &'static str;
+
+    fn try_from(w: WireTabMessage) -> Result<Self, Self::Error> {
+        match (
+            w.kind.as_str(),
+            w.conversation_id,
+            w.ai_mode,
+            w.query,
+            w.conversations,
+        ) {
+            ("mode_changed", Some(conversation_id), Some(ai_mode), _, _) => {
+                Ok(TabMessage::ModeChanged {
+                    conversation_id,
+                    ai_mode,
+                })
+            }
+            ("inbox_page", _, _, Some(query), Some(conversations)) => Ok(TabMessage::InboxPage {
+                query,
+                conversations,
+            }),
+            _ => Err("not a tab message"),
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -104,4 +142,34 @@ impl Tabs {
 
 pub fn use_tabs() -> Tabs {
     expect_context::<Tabs>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_in_the_tagged_form() {
+        let summary: ConversationSummary = serde_json::from_value(serde_json::json!({
+            "conversation_id": "c1", "agent_id": "a", "channel": "sms", "from_number": "+1",
+            "to_number": "+2", "created_at": "2026-05-15T10:15:00Z"
+        }))
+        .expect("summary");
+        for msg in [
+            TabMessage::ModeChanged {
+                conversation_id: ConversationId::from("c1"),
+                ai_mode: AiMode::Human,
+            },
+            TabMessage::InboxPage {
+                query: "?agent=a".into(),
+                conversations: vec![summary],
+            },
+        ] {
+            let text = serde_json::to_string(&msg).expect("json");
+            assert!(text.starts_with(r#"{"type":""#), "{text}");
+            assert_eq!(serde_json::from_str::<TabMessage>(&text).ok(), Some(msg));
+        }
+        let wrong = r#"{"type":"inbox_page","conversation_id":"c1","ai_mode":"human"}"#;
+        assert!(serde_json::from_str::<TabMessage>(wrong).is_err());
+    }
 }
