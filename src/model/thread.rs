@@ -332,8 +332,7 @@ fn merge_history(known: &[ModeChange], fresh: Vec<ModeChange>) -> Vec<ModeChange
             all.push(row.clone());
         }
     }
-    all.sort_by_key(|r| r.timestamp);
-    all
+    super::time::sort_by_time(all, |r| r.timestamp)
 }
 
 #[cfg(test)]
