@@ -6,12 +6,31 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
-/// What the host may send.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "type")]
+/// What the host may send: `{"type": "voicebip:connect", "key": "…"}`.
+#[derive(Debug, Clone, PartialEq)]
 pub enum HostMessage {
-    #[serde(rename = "voicebip:connect")]
     Connect { key: String },
+}
+
+// By hand rather than `#[serde(tag = "type")]`: an internally tagged enum buffers the object
+// into serde's generic `Content` tree first, which costs the wasm a deserialiser of its own.
+impl<'de> Deserialize<'de> for HostMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(rename = "type")]
+            kind: String,
+            key: String,
+        }
+        let raw = Raw::deserialize(d)?;
+        match raw.kind.as_str() {
+            "voicebip:connect" => Ok(HostMessage::Connect { key: raw.key }),
+            other => Err(serde::de::Error::unknown_variant(
+                other,
+                &["voicebip:connect"],
+            )),
+        }
+    }
 }
 
 /// What the console tells the host.
