@@ -49,6 +49,15 @@ struct Envelope {
     payload: Value,
 }
 
+/// Reads a payload back from text rather than with `serde_json::from_value`: everything else is
+/// read from text already, so this shares that deserialiser instead of adding one for `Value`.
+/// (`to_string` rather than `Value`'s `Display`, whose writer adapter the wasm has nowhere else.)
+fn reparse<T: serde::de::DeserializeOwned>(payload: &Value) -> Result<T, Skipped> {
+    serde_json::to_string(payload)
+        .and_then(|text| serde_json::from_str(&text))
+        .map_err(|e| Skipped::Malformed(e.to_string()))
+}
+
 /// Decodes one `data:` payload for the conversation `expected`.
 pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skipped> {
     let env: Envelope =
@@ -76,11 +85,7 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
                 map.entry("status")
                     .or_insert_with(|| Value::String("received".into()));
             }
-            // Read back from text: the API's messages are read from text already, so this shares
-            // that deserialiser instead of adding one for `Value`.
-            serde_json::from_str(&payload.to_string())
-                .map(StreamEvent::Message)
-                .map_err(|e| Skipped::Malformed(e.to_string()))
+            reparse(&payload).map(StreamEvent::Message)
         }
         t @ ("message.sent" | "message.delivered" | "message.read" | "message.failed") => {
             #[derive(Deserialize)]
@@ -89,8 +94,7 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
                 #[serde(default)]
                 error_code: Option<String>,
             }
-            let p: P =
-                serde_json::from_value(payload).map_err(|e| Skipped::Malformed(e.to_string()))?;
+            let p: P = reparse(&payload)?;
             Ok(StreamEvent::Status {
                 message_id: p.message_id,
                 status: status_of(t).unwrap_or(MessageStatus::Unknown),
@@ -105,8 +109,7 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
                 #[serde(default)]
                 actor_user_id: Option<String>,
             }
-            let p: P =
-                serde_json::from_value(payload).map_err(|e| Skipped::Malformed(e.to_string()))?;
+            let p: P = reparse(&payload)?;
             Ok(StreamEvent::ModeChanged {
                 from_mode: p.from_mode,
                 to_mode: p.to_mode,
