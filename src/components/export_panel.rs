@@ -76,9 +76,7 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
         <form id="export-form" class="export" on:submit=start aria-label="Export conversations">
             <label for="export-agent">"Export agent"</label>
             <select id="export-agent" on:change=move |ev| agent.set(event_target_value(&ev))>
-                <For each=move || agents.get() key=|a| a.clone() let:a>
-                    <option value=a.to_string()>{a.to_string()}</option>
-                </For>
+                <AgentOptions agents=agents selected=Signal::stored(None)/>
             </select>
             <label for="export-format">"Format"</label>
             <select
@@ -111,6 +109,30 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
                 }}
             </div>
         </form>
+    }
+}
+
+/// One `<option>` per agent, `selected` when it is the agent `selected` names. Shared by the
+/// export panel and the inbox's agent filter: one keyed list in the wasm instead of two.
+#[component]
+pub fn AgentOptions(
+    agents: Signal<Vec<AgentId>>,
+    selected: Signal<Option<AgentId>>,
+) -> impl IntoView {
+    view! {
+        <For each=move || agents.get() key=|a| a.clone() let:agent>
+            {
+                let value = agent.to_string();
+                view! {
+                    <option
+                        value=value.clone()
+                        selected=move || selected.with(|s| s.as_ref() == Some(&agent))
+                    >
+                        {value.clone()}
+                    </option>
+                }
+            }
+        </For>
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::api::{ApiError, ListPage};
 use crate::components::conversation_list::ConversationList;
 use crate::components::error_banner::ErrorBanner;
-use crate::components::export_panel::ExportPanel;
+use crate::components::export_panel::{AgentOptions, ExportPanel};
 use crate::model::inbox::{title, Cursor, Filters, Inbox, Unread, PAGE_SIZE};
 use crate::model::{Channel, ConversationId};
 use crate::pages::thread::ThreadPage;
@@ -185,20 +185,10 @@ pub fn InboxPage() -> impl IntoView {
                     <label for="filter-agent">"Agent"</label>
                     <select id="filter-agent" on:change=on_agent>
                         <option value="" selected=move || filters.with(|f| f.agent.is_none())>"All agents"</option>
-                        <For each=move || agents.get() key=|a| a.clone() let:agent>
-                            {
-                                let value = agent.to_string();
-                                let a2 = agent.clone();
-                                view! {
-                                    <option
-                                        value=value.clone()
-                                        selected=move || filters.with(|f| f.agent.as_ref() == Some(&a2))
-                                    >
-                                        {value.clone()}
-                                    </option>
-                                }
-                            }
-                        </For>
+                        <AgentOptions
+                            agents=agents.into()
+                            selected=Signal::derive(move || filters.with(|f| f.agent.clone()))
+                        />
                     </select>
                     <label for="filter-channel">"Channel"</label>
                     <select id="filter-channel" on:change=on_channel>
