@@ -92,7 +92,7 @@ fn SessionGuard() -> impl IntoView {
     let session = crate::state::session::use_session();
     let location = use_location();
     let navigate = use_navigate();
-    Effect::new(move |_| {
+    crate::state::effect(move || {
         let signed_in = session.client.with(Option::is_some);
         let path = location.pathname.get();
         if !signed_in && crate::state::base::app_path(&path).starts_with("/conversations") {
@@ -108,7 +108,7 @@ fn RetryNotice() -> impl IntoView {
     // Counts down each second from what the client announced.
     let left = RwSignal::new(0u32);
     let ticker = StoredValue::new_local(None::<gloo_timers::callback::Interval>);
-    Effect::new(move |_| {
+    crate::state::effect(move || {
         let secs = session.retry_wait.get();
         left.set(secs);
         let interval = (secs > 0).then(|| {

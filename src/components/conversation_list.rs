@@ -55,13 +55,13 @@ pub fn ConversationList(
             viewport.set(el.client_height() as f64);
         }
     };
-    Effect::new(move |_| {
+    crate::state::effect(move || {
         if scroller.get().is_some() {
             measure();
         }
     });
     // Infinite scroll: near the end of what is loaded, fetch the next page.
-    Effect::new(move |_| {
+    crate::state::effect(move || {
         if has_more.get() && !loading.get() && range.get().end + PREFETCH_ROWS >= total.get() {
             on_load_more.run(());
         }

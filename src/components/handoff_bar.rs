@@ -16,7 +16,7 @@ pub fn HandoffBar(
     // `autofocus` is ignored on elements inserted after load: move focus into the confirmation
     // (on the safe choice) explicitly, and back to the Close button when it is dismissed.
     let cancel = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
+    crate::state::effect(move || {
         if let Some(button) = cancel.get() {
             let _ = button.focus();
         }

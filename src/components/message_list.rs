@@ -90,7 +90,7 @@ pub fn MessageList(
     // operator's place, and a new message at the bottom follows only if they were at the bottom.
     let from_bottom = StoredValue::new(0.0f64);
 
-    Effect::new(move |_| {
+    crate::state::effect(move || {
         all_lines.track();
         pending.track();
         if let Some(el) = scroller.get() {

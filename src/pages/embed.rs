@@ -99,7 +99,7 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
     let observer = StoredValue::new_local(
         None::<(web_sys::ResizeObserver, Closure<dyn FnMut(js_sys::Array)>)>,
     );
-    Effect::new(move |_| {
+    crate::state::effect(move || {
         let Some(el) = root.get() else { return };
         let callback = Closure::<dyn FnMut(js_sys::Array)>::new(move |_entries: js_sys::Array| {
             if let Some(el) = root.get_untracked() {

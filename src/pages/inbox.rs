@@ -109,9 +109,9 @@ pub fn InboxPage() -> impl IntoView {
     };
 
     let unread = RwSignal::new(Unread::default());
-    Effect::new(move |_| inbox.with(|i| unread.update(|u| u.observe(i.items()))));
+    crate::state::effect(move || inbox.with(|i| unread.update(|u| u.observe(i.items()))));
     // The open conversation is being read: it is never unread.
-    Effect::new(move |_| {
+    crate::state::effect(move || {
         let Some(id) = selected.get() else { return };
         inbox.with(|i| {
             if let Some(c) = i.get(&id) {
@@ -121,7 +121,7 @@ pub fn InboxPage() -> impl IntoView {
     });
     // A memo, so the title and the host hear of the count only when it changes.
     let unread_count = Memo::new(move |_| unread.with(|u| inbox.with(|i| u.count(i.items()))));
-    Effect::new(move |_| {
+    crate::state::effect(move || {
         let n = unread_count.get();
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
             doc.set_title(&title(n));
@@ -135,7 +135,7 @@ pub fn InboxPage() -> impl IntoView {
     // A filter change starts over: new list, no old token. The first run loads the first page,
     // unless the first render already had it.
     let skip_first_load = StoredValue::new(first_page_shown);
-    Effect::new(move |_| {
+    crate::state::effect(move || {
         let f = filters.get();
         if skip_first_load.try_update_value(std::mem::take) == Some(true) {
             return;
@@ -235,7 +235,7 @@ fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
     on_cleanup(move || alive.set_value(false));
 
     // Pages another tab fetched for the same filters.
-    Effect::new(move |_| {
+    crate::state::effect(move || {
         if let Some(TabMessage::InboxPage {
             query: q,
             conversations,

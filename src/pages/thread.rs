@@ -134,7 +134,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     on_cleanup(move || stream.update_value(|s| drop(s.take())));
 
     // Another tab changed this conversation's mode: take the fresh state.
-    Effect::new(move |_| {
+    crate::state::effect(move || {
         if let Some(TabMessage::ModeChanged {
             conversation_id, ..
         }) = tabs.received.get()
@@ -145,7 +145,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
     });
 
-    Effect::new(move |_| draft.with(|d| drafts::save(&id.get_value(), d)));
+    crate::state::effect(move || draft.with(|d| drafts::save(&id.get_value(), d)));
 
     let load_older = Callback::new(move |_| {
         let Some(client) = session.client.get_untracked() else {
