@@ -31,11 +31,13 @@ pub fn App() -> impl IntoView {
     // that the first frame holds the list. The embedded console does wait for config.json: which
     // parent origins may hand it a key is the configuration's to say.
     let embedded = crate::state::base::current_app_path().starts_with("/embed");
-    let ready = move || {
+    // A memo rather than `<Show>`: the app is rebuilt only when the answer changes, as `<Show>`
+    // would.
+    let ready = Memo::new(move |_| {
         let known = session.config.with(Option::is_some)
             || (!embedded && session.client.with(Option::is_some));
         known && warm_start.settled()
-    };
+    });
     let config_warning = RwSignal::new(None::<String>);
     spawn_local(async move {
         let (config, warning) = Config::load().await;
@@ -50,10 +52,8 @@ pub fn App() -> impl IntoView {
         <Router base=crate::state::base::base_path()>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <LiveRegion/>
-            <Show
-                when=ready
-                fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }
-            >
+            {move || if ready.get() {
+                view! {
                 <SessionGuard/>
                 <RetryNotice/>
                 {move || config_warning.get().map(|w| view! { <p class="banner warn" role="status">{w}</p> })}
@@ -67,7 +67,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/embed/:screen/:id?") view=EmbedRoutes/>
                     </FlatRoutes>
                 </main>
-            </Show>
+                }.into_any()
+            } else {
+                view! { <p class="loading" role="status">"Loading…"</p> }.into_any()
+            }}
         </Router>
     }
 }

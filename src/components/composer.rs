@@ -65,6 +65,13 @@ pub fn Composer(
     let window = Memo::new(move |_| WindowState::of(channel, expires_at.get(), clock.now()));
     let blocked = Memo::new(move |_| Blocked::of(mode.get(), opt_out.get(), window.get()));
     let count = Memo::new(move |_| draft.with(|d| segments::count(d)));
+    // Memos rather than `<Show>` (one more generic component instance each): the view below is
+    // rebuilt only when the answer changes, as `<Show>` would.
+    let show_templates = Memo::new(move |_| {
+        blocked.get() == Some(Blocked::WindowExpired)
+            && mode.get() != AiMode::Closed
+            && !opt_out.get()
+    });
 
     let send = move || {
         let text = draft.get_untracked();
@@ -135,9 +142,7 @@ pub fn Composer(
                     </button>
                 </div>
             </form>
-            <Show when=move || blocked.get() == Some(Blocked::WindowExpired) && mode.get() != AiMode::Closed && !opt_out.get()>
-                <TemplateFormView on_template=on_template/>
-            </Show>
+            {move || show_templates.get().then(|| view! { <TemplateFormView on_template=on_template/> })}
         </div>
     }
 }

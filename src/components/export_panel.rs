@@ -72,6 +72,8 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
         });
     };
 
+    // A memo, so the button is built once per run rather than on every progress update.
+    let show_cancel = Memo::new(move |_| running());
     view! {
         <form id="export-form" class="export" on:submit=start aria-label="Export conversations">
             <label for="export-agent">"Export agent"</label>
@@ -91,9 +93,9 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
                 <option value="json">"JSON"</option>
             </select>
             <button type="submit" id="export-start" disabled=running>"Export"</button>
-            <Show when=running>
+            {move || show_cancel.get().then(|| view! {
                 <button type="button" id="export-cancel" on:click=cancel>"Cancel"</button>
-            </Show>
+            })}
             <div id="export-status" role="status">
                 {move || match state.get() {
                     ExportState::Idle => ().into_any(),

@@ -47,6 +47,9 @@ pub fn HandoffBar(
             </button>
         }
     };
+    // A memo rather than `<Show>` (one more generic component instance): the dialog is rebuilt
+    // only when it opens, not on every `set(true)`.
+    let show_confirm = Memo::new(move |_| confirming.get());
     view! {
         <div class="handoff-bar" role="group" aria-label="Who answers">
             {move || {
@@ -56,7 +59,7 @@ pub fn HandoffBar(
                     .map(button)
                     .collect_view()
             }}
-            <Show when=move || confirming.get()>
+            {move || show_confirm.get().then(|| view! {
                 <div
                     class="confirm"
                     id="confirm-close"
@@ -80,7 +83,7 @@ pub fn HandoffBar(
                         "Cancel"
                     </button>
                 </div>
-            </Show>
+            })}
         </div>
     }
 }

@@ -121,22 +121,23 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
         })
     });
 
+    // A memo rather than `<Show>`: rebuilt only when the answer changes, as `<Show>` would.
+    let connected = Memo::new(move |_| session.client.with(Option::is_some));
     view! {
         <div class="embed" node_ref=root>
             <h1 class="visually-hidden">"Voicebip conversations"</h1>
             <span id="embed-rejected" class="visually-hidden" data-count=move || host.rejected.get()>
                 {move || format!("{} messages from other origins ignored", host.rejected.get())}
             </span>
-            <Show
-                when=move || session.client.with(Option::is_some)
-                fallback=|| view! {
+            {move || if connected.get() {
+                children().into_any()
+            } else {
+                view! {
                     <p id="embed-waiting" class="centered" role="status">
                         "Waiting for the host page to connect this console…"
                     </p>
-                }
-            >
-                {children()}
-            </Show>
+                }.into_any()
+            }}
         </div>
     }
 }
