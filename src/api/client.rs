@@ -114,7 +114,14 @@ impl Client {
         mode: AiMode,
     ) -> Result<Conversation, ApiError> {
         let url = self.url(&format!("/conversations/{}", encode_component(id.as_str())));
-        let body = serde_json::json!({ "ai_mode": mode.as_param() });
+        // A struct rather than `json!`, which builds a `Value` map first.
+        #[derive(Serialize)]
+        struct Body {
+            ai_mode: &'static str,
+        }
+        let body = Body {
+            ai_mode: mode.as_param(),
+        };
         self.call(true, &|| {
             with_json(self.authorized(Request::patch(&url)), &body)
         })
