@@ -54,19 +54,19 @@ pub fn App() -> impl IntoView {
             <LiveRegion/>
             {move || if ready.get() {
                 view! {
-                <SessionGuard/>
-                <RetryNotice/>
-                {move || config_warning.get().map(|w| view! { <p class="banner warn" role="status">{w}</p> })}
-                <main id="main" tabindex="-1">
-                    // Flat: a conversation is a parameter of the inbox's route, so switching
-                    // conversations keeps the inbox (and its list) mounted.
-                    <FlatRoutes fallback=NotFoundPage>
-                        <Route path=path!("/") view=Home/>
-                        <Route path=path!("/connect") view=ConnectPage/>
-                        <Route path=path!("/conversations/:id?") view=InboxPage/>
-                        <Route path=path!("/embed/:screen/:id?") view=EmbedRoutes/>
-                    </FlatRoutes>
-                </main>
+                    <SessionGuard/>
+                    <RetryNotice/>
+                    {move || config_warning.get().map(|w| view! { <p class="banner warn" role="status">{w}</p> })}
+                    <main id="main" tabindex="-1">
+                        // Flat: a conversation is a parameter of the inbox's route, so switching
+                        // conversations keeps the inbox (and its list) mounted.
+                        <FlatRoutes fallback=NotFoundPage>
+                            <Route path=path!("/") view=Home/>
+                            <Route path=path!("/connect") view=ConnectPage/>
+                            <Route path=path!("/conversations/:id?") view=InboxPage/>
+                            <Route path=path!("/embed/:screen/:id?") view=EmbedRoutes/>
+                        </FlatRoutes>
+                    </main>
                 }.into_any()
             } else {
                 view! { <p class="loading" role="status">"Loading…"</p> }.into_any()
