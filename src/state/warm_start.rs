@@ -18,10 +18,16 @@ type Answer = Result<ListPage, ApiError>;
 /// short enough that a slow one still gets the shell (and its loading state) on screen at once.
 const WAIT_FOR_ANSWER_MS: u64 = 250;
 
+/// An early answer not taken by then is stale (the app opened elsewhere, e.g. a page not found):
+/// the inbox, when it comes, asks again.
+const FRESH_FOR_MS: f64 = 5_000.0;
+
 #[derive(Clone, Copy)]
 pub struct WarmStart {
     early: StoredValue<Option<(Filters, oneshot::Receiver<Answer>)>, LocalStorage>,
     settled: RwSignal<bool>,
+    /// `Date.now()` when the request left.
+    asked_at: f64,
 }
 
 impl WarmStart {
@@ -51,6 +57,7 @@ impl WarmStart {
         WarmStart {
             early: StoredValue::new_local(early),
             settled,
+            asked_at: js_sys::Date::now(),
         }
     }
 
@@ -60,11 +67,12 @@ impl WarmStart {
         self.settled.get()
     }
 
-    /// The early answer's receiver for the first page of `filters`, at most once: any later load,
-    /// or one for other filters, asks the API itself.
+    /// The early answer's receiver for the first page of `filters`, at most once and while fresh:
+    /// any later load, or one for other filters, asks the API itself.
     pub fn take(&self, filters: &Filters) -> Option<oneshot::Receiver<Answer>> {
         let (asked, rx) = self.early.try_update_value(Option::take).flatten()?;
-        (&asked == filters).then_some(rx)
+        let fresh = js_sys::Date::now() - self.asked_at < FRESH_FOR_MS;
+        (fresh && &asked == filters).then_some(rx)
     }
 }
 
@@ -82,10 +90,18 @@ fn start_now(task: impl Future<Output = ()> + 'static) {
     }
 }
 
-/// The filters of the inbox the address opens, or `None` when it opens something else.
+/// The filters of the inbox the address opens (`/conversations` or `/conversations/{id}`), or
+/// `None` when it opens something else.
 fn filters_in_address() -> Option<Filters> {
     let path = super::base::current_app_path();
-    if path != "/conversations" && !path.starts_with("/conversations/") {
+    let inbox = match path.strip_prefix("/conversations") {
+        Some("") => true,
+        Some(rest) => rest
+            .strip_prefix('/')
+            .is_some_and(|id| !id.is_empty() && !id.contains('/')),
+        None => false,
+    };
+    if !inbox {
         return None;
     }
     let search = web_sys::window()?.location().search().ok()?;

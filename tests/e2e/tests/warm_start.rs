@@ -74,6 +74,20 @@ async fn reopened_inbox_asks_for_its_filtered_first_page_once() {
             "the key in the header, never in the URL: {only:?}"
         );
         h.assert_no_axe_violations("the reopened inbox").await?;
+
+        // An address that is not the inbox asks for nothing early; the inbox reached from it
+        // asks for its own (fresh) first page, once.
+        clear_requests(h).await?;
+        h.open("/conversations/a/b").await?;
+        h.wait_for("#back-to-inbox", FIRST_SCREEN).await?;
+        ensure!(
+            first_page_requests(h).await?.is_empty(),
+            "no first page is asked for behind a page-not-found"
+        );
+        h.click("#back-to-inbox").await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        let asked = first_page_requests(h).await?;
+        ensure!(asked.len() == 1, "the inbox asks once: {asked:?}");
         Ok(())
     })
     .await
