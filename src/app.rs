@@ -33,10 +33,12 @@ pub fn App() -> impl IntoView {
     let embedded = crate::state::base::current_app_path().starts_with("/embed");
     // A memo rather than `<Show>`: the app is rebuilt only when the answer changes, as `<Show>`
     // would.
-    let ready = Memo::new(move |_| {
+    // Once shown, the app stays: a sign-out before config.json arrived must go to the connect
+    // screen, not back to "Loading…".
+    let ready = Memo::new(move |was: Option<&bool>| {
         let known = session.config.with(Option::is_some)
             || (!embedded && session.client.with(Option::is_some));
-        known && warm_start.settled()
+        was == Some(&true) || (known && warm_start.settled())
     });
     let config_warning = RwSignal::new(None::<String>);
     spawn_local(async move {
