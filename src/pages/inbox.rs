@@ -257,7 +257,10 @@ fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
                 .max(2) as f64
                 * 1000.0
         };
-        let mut next_at = js_sys::Date::now() + interval_ms();
+        // The first poll is one interval after the start, in the configuration's interval even
+        // when config.json arrives after the loop started; later ones are set as they go.
+        let started = js_sys::Date::now();
+        let mut next_at = None::<f64>;
         let mut was_hidden = false;
         loop {
             gloo_timers::future::TimeoutFuture::new(1000).await;
@@ -272,11 +275,11 @@ fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
                 continue;
             }
             let now = js_sys::Date::now();
-            if !was_hidden && now < next_at {
+            if !was_hidden && now < next_at.unwrap_or_else(|| started + interval_ms()) {
                 continue;
             }
             was_hidden = false;
-            next_at = now + interval_ms();
+            next_at = Some(now + interval_ms());
             if !tabs.claim_poll_lease(interval_ms() * 2.5) {
                 continue;
             }
@@ -304,7 +307,7 @@ fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
                     inbox.update(|i| i.merge_first_page(page.conversations));
                 }
                 Err(ApiError::RateLimited { retry_after_secs }) => {
-                    next_at = js_sys::Date::now() + f64::from(retry_after_secs) * 1000.0;
+                    next_at = Some(js_sys::Date::now() + f64::from(retry_after_secs) * 1000.0);
                 }
                 Err(e) => session.check(&e),
             }
