@@ -61,9 +61,38 @@ pub mod rfc3339 {
     use serde::de::{self, Deserializer, Visitor};
     use std::fmt;
 
-    /// One timestamp, in any offset, as UTC.
+    /// One timestamp, in any offset, as UTC. Besides RFC 3339 it takes the ISO 8601 spellings
+    /// chrono's own (larger) parser took: `UTC` for `Z`, `+0000` for `+00:00`, a space before
+    /// the offset.
     pub fn parse(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
-        DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc))
+        DateTime::parse_from_rfc3339(s)
+            .or_else(|e| match loosened(s) {
+                Some(t) => DateTime::parse_from_rfc3339(&t),
+                None => Err(e),
+            })
+            .map(|t| t.with_timezone(&Utc))
+    }
+
+    /// `s` rewritten to RFC 3339's spelling of its offset, or `None` when there is nothing to
+    /// rewrite.
+    fn loosened(s: &str) -> Option<String> {
+        let s = s.trim();
+        let (stamp, offset) = match s.strip_suffix("UTC") {
+            Some(stamp) => (stamp, "Z".to_owned()),
+            None => {
+                let at = s.rfind(['+', '-', 'Z'])?;
+                let offset = &s[at..];
+                let digits = offset.get(1..).unwrap_or("");
+                let offset = if digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()) {
+                    format!("{}{}:{}", &offset[..1], &digits[..2], &digits[2..])
+                } else {
+                    offset.to_owned()
+                };
+                (&s[..at], offset)
+            }
+        };
+        let loosened = format!("{}{offset}", stamp.trim_end());
+        (loosened != s).then_some(loosened)
     }
 
     struct Rfc3339;
@@ -166,6 +195,23 @@ mod tests {
         assert_eq!(maybe, Some(at + Duration::milliseconds(250)));
         assert!(read(r#"{"at":"yesterday"}"#).is_err());
         assert!(read(r#"{}"#).is_err());
+        for s in [
+            "2026-05-15T10:05:00+0000",
+            "2026-05-15T10:05:00 UTC",
+            "2026-05-15T10:05:00UTC",
+            "2026-05-15T10:05:00 +00:00",
+            "2026-05-15T15:35:00+0530",
+        ] {
+            assert_eq!(rfc3339::parse(s).ok(), Some(at), "{s}");
+        }
+        for s in [
+            "2026-05-15",
+            "2026-05-15T10:05:00",
+            "10:05 UTC",
+            "2026-05-15T10:05:00+05",
+        ] {
+            assert!(rfc3339::parse(s).is_err(), "{s}");
+        }
         for s in ["2026-05-15T10:05:00Z", "2026-05-15T10:05:00.123456+05:30"] {
             assert_eq!(rfc3339::parse(s).ok(), s.parse::<DateTime<Utc>>().ok());
         }
