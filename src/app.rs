@@ -31,10 +31,8 @@ pub fn App() -> impl IntoView {
     // that the first frame holds the list. The embedded console does wait for config.json: which
     // parent origins may hand it a key is the configuration's to say.
     let embedded = crate::state::base::current_app_path().starts_with("/embed");
-    // A memo rather than `<Show>`: the app is rebuilt only when the answer changes, as `<Show>`
-    // would.
-    // Once shown, the app stays: a sign-out before config.json arrived must go to the connect
-    // screen, not back to "Loading…".
+    // A memo, so the app is rebuilt only when the answer changes. Once shown, the app stays: a
+    // sign-out before config.json arrived must go to the connect screen, not back to "Loading…".
     let ready = Memo::new(move |was: Option<&bool>| {
         let known = session.config.with(Option::is_some)
             || (!embedded && session.client.with(Option::is_some));

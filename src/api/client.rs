@@ -200,8 +200,13 @@ impl Client {
     }
 
     async fn read<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        let text = self.read_text(path).await?;
-        parse(&text)
+        let url = self.url(path);
+        self.call(true, &|| {
+            self.authorized(Request::get(&url))
+                .build()
+                .map_err(|e| ApiError::Network(e.to_string()))
+        })
+        .await
     }
 
     async fn call<T: DeserializeOwned>(
@@ -213,20 +218,9 @@ impl Client {
         parse(&text)
     }
 
-    // Everything up to the body's text is the same for every endpoint, so it is not generic: one
-    // copy of the request/retry state machine instead of one per answer type and closure.
-    async fn read_text(&self, path: &str) -> Result<String, ApiError> {
-        let url = self.url(path);
-        self.with_retries(true, &|| {
-            self.authorized(Request::get(&url))
-                .build()
-                .map_err(|e| ApiError::Network(e.to_string()))
-        })
-        .await
-    }
-
-    /// The answer's text, once a request succeeded. A body that doesn't parse is never retried
-    /// (`Malformed`), so parsing happens after this, in the generic callers.
+    /// The answer's text, once a request succeeded. Not generic, so the wasm holds one copy of the
+    /// request/retry state machine rather than one per answer type; a body that doesn't parse is
+    /// never retried (`Malformed`), so parsing comes after, in `call`.
     async fn with_retries(
         &self,
         idempotent: bool,

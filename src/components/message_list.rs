@@ -38,7 +38,7 @@ fn lines(thread: &Thread) -> Vec<Line> {
     } else {
         None
     };
-    let lines: Vec<(DateTime<Utc>, Line)> = thread
+    let mut lines: Vec<(DateTime<Utc>, Line)> = thread
         .messages()
         .map(|m| (m.created_at, Line::Message(m.clone())))
         .chain(
@@ -50,10 +50,8 @@ fn lines(thread: &Thread) -> Vec<Line> {
                 .map(|r| (r.timestamp, Line::Mode(r.clone()))),
         )
         .collect();
-    crate::model::time::sort_by_time(lines, |(at, _)| *at)
-        .into_iter()
-        .map(|(_, l)| l)
-        .collect()
+    lines.sort_by_key(|(at, _)| *at);
+    lines.into_iter().map(|(_, l)| l).collect()
 }
 
 pub fn local_time(at: DateTime<Utc>) -> String {

@@ -124,7 +124,6 @@ pub struct ModeChange {
 
 /// `GET /v1/conversations/{id}` (and the PATCH response, which carries no messages).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "WireConversation")]
 pub struct Conversation {
     #[serde(flatten)]
     pub summary: ConversationSummary,
@@ -143,62 +142,6 @@ pub struct Conversation {
 
 fn unknown_mode() -> AiMode {
     AiMode::Unknown
-}
-
-/// [`Conversation`] as it arrives: flat. Read without `#[serde(flatten)]`, which would buffer the
-/// whole object and read the summary, the messages and the mode history a second way (through
-/// serde's `Content`), doubling their deserialisers in the wasm.
-#[derive(Deserialize)]
-struct WireConversation {
-    conversation_id: ConversationId,
-    agent_id: AgentId,
-    channel: Channel,
-    from_number: String,
-    to_number: String,
-    #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
-    window_expires_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    opt_out: bool,
-    #[serde(deserialize_with = "crate::model::time::rfc3339::required")]
-    created_at: DateTime<Utc>,
-    #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
-    updated_at: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
-    last_message_at: Option<DateTime<Utc>>,
-    #[serde(default = "unknown_mode")]
-    ai_mode: AiMode,
-    #[serde(default)]
-    messages: Vec<Message>,
-    #[serde(default)]
-    next_page_token: Option<String>,
-    #[serde(default)]
-    mode_history: Vec<ModeChange>,
-    #[serde(default)]
-    changed: Option<bool>,
-}
-
-impl From<WireConversation> for Conversation {
-    fn from(w: WireConversation) -> Self {
-        Conversation {
-            summary: ConversationSummary {
-                conversation_id: w.conversation_id,
-                agent_id: w.agent_id,
-                channel: w.channel,
-                from_number: w.from_number,
-                to_number: w.to_number,
-                window_expires_at: w.window_expires_at,
-                opt_out: w.opt_out,
-                created_at: w.created_at,
-                updated_at: w.updated_at,
-                last_message_at: w.last_message_at,
-            },
-            ai_mode: w.ai_mode,
-            messages: w.messages,
-            next_page_token: w.next_page_token,
-            mode_history: w.mode_history,
-            changed: w.changed,
-        }
-    }
 }
 
 impl Conversation {

@@ -49,13 +49,9 @@ struct Envelope {
     payload: Value,
 }
 
-/// Reads a payload back from text rather than with `serde_json::from_value`: everything else is
-/// read from text already, so this shares that deserialiser instead of adding one for `Value`.
-/// (`to_string` rather than `Value`'s `Display`, whose writer adapter the wasm has nowhere else.)
-fn reparse<T: serde::de::DeserializeOwned>(payload: &Value) -> Result<T, Skipped> {
-    serde_json::to_string(payload)
-        .and_then(|text| serde_json::from_str(&text))
-        .map_err(|e| Skipped::Malformed(e.to_string()))
+/// The payload as the type its event carries.
+fn payload_as<T: serde::de::DeserializeOwned>(payload: Value) -> Result<T, Skipped> {
+    serde_json::from_value(payload).map_err(|e| Skipped::Malformed(e.to_string()))
 }
 
 /// Decodes one `data:` payload for the conversation `expected`.
@@ -85,7 +81,7 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
                 map.entry("status")
                     .or_insert_with(|| Value::String("received".into()));
             }
-            reparse(&payload).map(StreamEvent::Message)
+            payload_as(payload).map(StreamEvent::Message)
         }
         t @ ("message.sent" | "message.delivered" | "message.read" | "message.failed") => {
             #[derive(Deserialize)]
@@ -94,7 +90,7 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
                 #[serde(default)]
                 error_code: Option<String>,
             }
-            let p: P = reparse(&payload)?;
+            let p: P = payload_as(payload)?;
             Ok(StreamEvent::Status {
                 message_id: p.message_id,
                 status: status_of(t).unwrap_or(MessageStatus::Unknown),
@@ -109,7 +105,7 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
                 #[serde(default)]
                 actor_user_id: Option<String>,
             }
-            let p: P = reparse(&payload)?;
+            let p: P = payload_as(payload)?;
             Ok(StreamEvent::ModeChanged {
                 from_mode: p.from_mode,
                 to_mode: p.to_mode,

@@ -332,7 +332,8 @@ fn merge_history(known: &[ModeChange], fresh: Vec<ModeChange>) -> Vec<ModeChange
             all.push(row.clone());
         }
     }
-    super::time::sort_by_time(all, |r| r.timestamp)
+    all.sort_by_key(|r| r.timestamp);
+    all
 }
 
 #[cfg(test)]

@@ -142,24 +142,6 @@ pub mod rfc3339 {
     }
 }
 
-/// `items` in order of the times `at` gives them; equal times keep their order (a stable sort).
-/// Every time-ordered list goes through here: one sort instantiation in the wasm instead of one
-/// per element type (each costs the bundle about 1 KB gzip).
-pub fn sort_by_time<T>(items: Vec<T>, at: impl Fn(&T) -> DateTime<Utc>) -> Vec<T> {
-    let keys: Vec<(DateTime<Utc>, usize)> =
-        items.iter().enumerate().map(|(i, x)| (at(x), i)).collect();
-    let order = time_order(keys);
-    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
-}
-
-#[inline(never)]
-fn time_order(mut keys: Vec<(DateTime<Utc>, usize)>) -> Vec<usize> {
-    // The index makes every key distinct, so the unstable sort keeps equal times in order.
-    keys.sort_unstable();
-    keys.into_iter().map(|(_, i)| i).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,22 +241,5 @@ mod tests {
         assert_eq!(countdown(Duration::minutes(4)), "4 min");
         assert_eq!(countdown(Duration::seconds(30)), "less than a minute");
         assert_eq!(countdown(Duration::minutes(-5)), "less than a minute");
-    }
-
-    #[test]
-    fn sort_by_time_keeps_equal_times_in_order() {
-        let t = |s| Utc.timestamp_opt(s, 0).unwrap();
-        let items = vec![
-            (t(5), 'a'),
-            (t(1), 'b'),
-            (t(5), 'c'),
-            (t(1), 'd'),
-            (t(3), 'e'),
-        ];
-        let sorted: String = sort_by_time(items, |x| x.0)
-            .into_iter()
-            .map(|x| x.1)
-            .collect();
-        assert_eq!(sorted, "bdeac");
     }
 }
