@@ -3,11 +3,14 @@
 #![cfg(target_arch = "wasm32")]
 
 use leptos::prelude::*;
+use std::cell::RefCell;
+use std::rc::Rc;
 use voicebip_console::components::announcer::Announcer;
 use voicebip_console::components::badges::ModeBadge;
 use voicebip_console::components::clock::Clock;
 use voicebip_console::components::composer::{Composer, TemplateForm};
 use voicebip_console::components::message_list::MessageList;
+use voicebip_console::live::frame_batch::{FrameBatch, FALLBACK_MS};
 use voicebip_console::model::thread::Thread;
 use voicebip_console::model::{AiMode, Channel, Conversation};
 use wasm_bindgen::JsCast;
@@ -161,4 +164,60 @@ async fn message_text_is_rendered_as_text_not_html() {
         .flatten()
         .is_none());
     assert_eq!(text(&root, ".message-body"), "<img src=x onerror=alert(1)>");
+}
+
+/// Resolves inside the next animation frame callback.
+async fn next_frame() {
+    let frame = js_sys::Promise::new(&mut |resolve, _| {
+        let window = web_sys::window().expect("window");
+        window.request_animation_frame(&resolve).expect("rAF");
+    });
+    wasm_bindgen_futures::JsFuture::from(frame)
+        .await
+        .expect("frame");
+}
+
+#[wasm_bindgen_test]
+async fn stream_events_wait_for_the_next_frame_and_arrive_in_one_batch() {
+    let got = Rc::new(RefCell::new(Vec::<Vec<u32>>::new()));
+    let sink = got.clone();
+    let batch = FrameBatch::new(move |items| sink.borrow_mut().push(items));
+    batch.push(1);
+    batch.push(2);
+    assert!(
+        got.borrow().is_empty(),
+        "nothing is delivered before the frame"
+    );
+    next_frame().await;
+    assert_eq!(*got.borrow(), vec![vec![1, 2]]);
+
+    // Cleared before its frame: nothing arrives, neither at the frame nor from the backup timer.
+    batch.push(3);
+    batch.clear();
+    next_frame().await;
+    gloo_timers::future::TimeoutFuture::new(FALLBACK_MS + 20).await;
+    assert_eq!(got.borrow().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn stream_events_still_arrive_when_no_frame_comes() {
+    // A hidden tab runs no animation frames: stand in for one with a requestAnimationFrame that
+    // never calls back.
+    let window = web_sys::window().expect("window");
+    let real = js_sys::Reflect::get(&window, &"requestAnimationFrame".into()).expect("rAF");
+    let never = js_sys::Function::new_no_args("return 1;");
+    js_sys::Reflect::set(&window, &"requestAnimationFrame".into(), &never).expect("stub");
+
+    let got = Rc::new(RefCell::new(Vec::<Vec<u32>>::new()));
+    let sink = got.clone();
+    let batch = FrameBatch::new(move |items| sink.borrow_mut().push(items));
+    batch.push(7);
+    gloo_timers::future::TimeoutFuture::new(FALLBACK_MS / 2).await;
+    let early = got.borrow().clone();
+    gloo_timers::future::TimeoutFuture::new(FALLBACK_MS).await;
+    let late = got.borrow().clone();
+    js_sys::Reflect::set(&window, &"requestAnimationFrame".into(), &real).expect("restore");
+
+    assert!(early.is_empty(), "the backup timer waits for a frame first");
+    assert_eq!(late, vec![vec![7]]);
 }

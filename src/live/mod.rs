@@ -1,5 +1,6 @@
 //! Following a conversation live over Server-Sent Events.
 
+pub mod frame_batch;
 mod status;
 mod stream;
 

@@ -2,21 +2,22 @@
 //! it). On failure it reconnects with capped, jittered backoff and asks the page to refetch the
 //! newest messages, since the stream promises no replay. Dropping the handle closes it.
 
+use super::frame_batch::FrameBatch;
 use super::status::LinkState;
 use crate::api::retry::jittered_ms;
 use crate::model::events::{decode, Skipped, StreamEvent};
 use crate::model::ConversationId;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{EventSource, MessageEvent};
 
 /// What the stream reports to the page.
 pub struct Handlers {
-    /// Decoded events, delivered in batches (at most one per [`BATCH_MS`]) so that a burst costs
-    /// one update of the thread per frame rather than one per event.
+    /// Decoded events, delivered in batches (one per frame, see [`FrameBatch`]) so that a burst
+    /// costs one update of the thread per frame rather than one per event.
     pub on_events: Box<dyn Fn(Vec<StreamEvent>)>,
     /// The stream (re)opened: fetch the newest page and merge it to fill any gap.
     pub on_open: Box<dyn Fn()>,
@@ -28,10 +29,6 @@ pub struct Handlers {
 
 type Listener = Closure<dyn FnMut(web_sys::Event)>;
 
-/// About one frame. A timer rather than `requestAnimationFrame`, which stops in hidden tabs:
-/// notifications for a hidden tab must still go out.
-pub const BATCH_MS: u32 = 16;
-
 struct Inner {
     url: String,
     id: ConversationId,
@@ -41,9 +38,8 @@ struct Inner {
     callbacks: Vec<Listener>,
     window_callbacks: Vec<(&'static str, Listener)>,
     retry: Option<Timeout>,
-    /// Events waiting for the next batch, and the timer that will deliver them.
-    batch: Vec<StreamEvent>,
-    flush: Option<Timeout>,
+    /// Events waiting for the next frame.
+    batch: FrameBatch<StreamEvent>,
     countdown: Option<gloo_timers::callback::Interval>,
     attempt: u32,
     closed: bool,
@@ -59,7 +55,7 @@ impl StreamHandle {
             inner.closed = true;
             inner.shutdown_source();
             inner.retry = None;
-            inner.flush = None;
+            inner.batch.clear();
             inner.countdown = None;
             std::mem::take(&mut inner.window_callbacks)
         };
@@ -100,20 +96,27 @@ impl Inner {
 }
 
 pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHandle {
-    let inner = Rc::new(RefCell::new(Inner {
-        url,
-        id,
-        handlers: Rc::new(handlers),
-        source: None,
-        callbacks: Vec::new(),
-        window_callbacks: Vec::new(),
-        retry: None,
-        batch: Vec::new(),
-        flush: None,
-        countdown: None,
-        attempt: 0,
-        closed: false,
-    }));
+    let inner = Rc::new_cyclic(|weak: &Weak<RefCell<Inner>>| {
+        let weak = weak.clone();
+        RefCell::new(Inner {
+            url,
+            id,
+            handlers: Rc::new(handlers),
+            source: None,
+            callbacks: Vec::new(),
+            window_callbacks: Vec::new(),
+            retry: None,
+            batch: FrameBatch::new(move |events| {
+                let Some(inner) = weak.upgrade() else { return };
+                if !inner.borrow().closed {
+                    (Inner::handlers(&inner).on_events)(events);
+                }
+            }),
+            countdown: None,
+            attempt: 0,
+            closed: false,
+        })
+    });
     watch_network(&inner);
     if is_online() {
         open(&inner);
@@ -163,7 +166,7 @@ fn open(inner: &Rc<RefCell<Inner>>) {
         };
         let decoded = decode(&data, &inner.borrow().id);
         match decoded {
-            Ok(event) => queue(&inner, event),
+            Ok(event) => inner.borrow().batch.push(event),
             Err(skipped) => (Inner::handlers(&inner).on_skipped)(skipped),
         }
     });
@@ -202,26 +205,6 @@ fn open(inner: &Rc<RefCell<Inner>>) {
     let mut me = inner.borrow_mut();
     me.callbacks = vec![on_open, on_message, on_error];
     me.source = Some(es);
-}
-
-fn queue(inner: &Rc<RefCell<Inner>>, event: StreamEvent) {
-    let mut me = inner.borrow_mut();
-    me.batch.push(event);
-    if me.flush.is_some() {
-        return;
-    }
-    let weak = Rc::downgrade(inner);
-    me.flush = Some(Timeout::new(BATCH_MS, move || {
-        let Some(inner) = weak.upgrade() else { return };
-        let events = {
-            let mut me = inner.borrow_mut();
-            me.flush = None;
-            std::mem::take(&mut me.batch)
-        };
-        if !events.is_empty() && !inner.borrow().closed {
-            (Inner::handlers(&inner).on_events)(events);
-        }
-    }));
 }
 
 fn unauthorized(inner: &Rc<RefCell<Inner>>) {
