@@ -10,8 +10,6 @@ use crate::state::session::use_session;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 #[derive(Clone, Copy, PartialEq)]
 enum EmbedScreen {
@@ -96,28 +94,9 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
     host.send(&ConsoleMessage::Ready { version: 1 });
 
     // The host sizes the iframe to the content.
-    let observer = StoredValue::new_local(
-        None::<(web_sys::ResizeObserver, Closure<dyn FnMut(js_sys::Array)>)>,
-    );
-    crate::state::effect(move || {
-        let Some(el) = root.get() else { return };
-        let callback = Closure::<dyn FnMut(js_sys::Array)>::new(move |_entries: js_sys::Array| {
-            if let Some(el) = root.get_untracked() {
-                host.send(&ConsoleMessage::Height {
-                    height: el.scroll_height(),
-                });
-            }
-        });
-        if let Ok(ro) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) {
-            ro.observe(&el);
-            observer.set_value(Some((ro, callback)));
-        }
-    });
-    on_cleanup(move || {
-        observer.update_value(|o| {
-            if let Some((ro, _)) = o.take() {
-                ro.disconnect();
-            }
+    crate::components::resize::on_resize(root, move |el| {
+        host.send(&ConsoleMessage::Height {
+            height: el.scroll_height(),
         })
     });
 

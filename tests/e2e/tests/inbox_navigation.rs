@@ -415,6 +415,24 @@ async fn thousands_of_conversations_keep_the_dom_small() {
                 "row {index} shows the API's conversation {index}"
             );
         }
+
+        // A taller window shows more rows at once: no scrolling needed to fill it.
+        const COVERAGE: &str = r#"const s = document.querySelector('.conversation-scroller');
+            const last = Math.max(...Array.from(document.querySelectorAll('li.conversation-row'),
+              r => Number(r.getAttribute('data-index'))));
+            return { height: s.clientHeight, covered: (last + 1) * arguments[0] - s.scrollTop };"#;
+        let before = h.browser().execute(COVERAGE, vec![json!(ROW_HEIGHT)]).await?;
+        let height_before = before["height"].as_f64().unwrap_or_default();
+        h.browser().set_window_size(1280, 1800).await?;
+        poll_until("rows to fill the taller list", SCREEN, || async {
+            let now = h.browser().execute(COVERAGE, vec![json!(ROW_HEIGHT)]).await?;
+            let (height, covered) = (now["height"].as_f64(), now["covered"].as_f64());
+            Ok(height
+                .zip(covered)
+                .is_some_and(|(height, covered)| height > height_before + 500.0 && covered >= height)
+                .then_some(()))
+        })
+        .await?;
         assert_no_crash(h).await
     })
     .await;
