@@ -49,10 +49,10 @@ pub fn ConversationList(
         )
     });
 
+    // The viewport's height is the resize observer's (below); scrolling moves only its top.
     let measure = move || {
         if let Some(el) = scroller.get_untracked() {
             scroll_top.set(el.scroll_top() as f64);
-            viewport.set(el.client_height() as f64);
         }
     };
     // Measured after layout, and again whenever the list is resized (a taller window shows more

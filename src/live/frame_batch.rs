@@ -21,7 +21,7 @@ struct State<T> {
     items: Vec<T>,
     deliver: Rc<dyn Fn(Vec<T>)>,
     /// One frame callback for the batch's whole life, not one per frame.
-    on_frame: Option<Closure<dyn FnMut()>>,
+    on_frame: Closure<dyn FnMut()>,
     scheduled: Option<Scheduled>,
 }
 
@@ -41,15 +41,15 @@ impl Drop for Scheduled {
 
 impl<T: 'static> FrameBatch<T> {
     pub fn new(deliver: impl Fn(Vec<T>) + 'static) -> Self {
-        let state = Rc::new(RefCell::new(State {
-            items: Vec::new(),
-            deliver: Rc::new(deliver),
-            on_frame: None,
-            scheduled: None,
-        }));
-        let weak = Rc::downgrade(&state);
-        state.borrow_mut().on_frame = Some(Closure::new(move || flush(&weak)));
-        Self(state)
+        Self(Rc::new_cyclic(|weak: &Weak<RefCell<State<T>>>| {
+            let weak = weak.clone();
+            RefCell::new(State {
+                items: Vec::new(),
+                deliver: Rc::new(deliver),
+                on_frame: Closure::new(move || flush(&weak)),
+                scheduled: None,
+            })
+        }))
     }
 
     pub fn push(&self, item: T) {
@@ -60,9 +60,10 @@ impl<T: 'static> FrameBatch<T> {
         }
         let weak = Rc::downgrade(&self.0);
         let timer = Timeout::new(FALLBACK_MS, move || flush(&weak));
-        let frame = web_sys::window()
-            .zip(state.on_frame.as_ref())
-            .and_then(|(w, cb)| w.request_animation_frame(cb.as_ref().unchecked_ref()).ok());
+        let frame = web_sys::window().and_then(|w| {
+            w.request_animation_frame(state.on_frame.as_ref().unchecked_ref())
+                .ok()
+        });
         state.scheduled = Some(Scheduled {
             frame,
             _timer: timer,
