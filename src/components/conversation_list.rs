@@ -57,7 +57,7 @@ pub fn ConversationList(
     };
     // Measured after layout, and again whenever the list is resized (a taller window shows more
     // rows at once). A new list is scrolled to the top, so there is nothing else to read.
-    super::resize::on_resize(scroller, move |el| viewport.set(el.client_height() as f64));
+    super::observe::on_resize(scroller, move |el| viewport.set(el.client_height() as f64));
     // Infinite scroll: near the end of what is loaded, fetch the next page.
     crate::state::effect(move || {
         if has_more.get() && !loading.get() && range.get().end + PREFETCH_ROWS >= total.get() {

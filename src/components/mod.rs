@@ -9,4 +9,4 @@ pub mod error_banner;
 pub mod export_panel;
 pub mod handoff_bar;
 pub mod message_list;
-pub mod resize;
+pub mod observe;

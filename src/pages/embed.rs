@@ -94,7 +94,7 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
     host.send(&ConsoleMessage::Ready { version: 1 });
 
     // The host sizes the iframe to the content.
-    crate::components::resize::on_resize(root, move |el| {
+    crate::components::observe::on_resize(root, move |el| {
         host.send(&ConsoleMessage::Height {
             height: el.scroll_height(),
         })
