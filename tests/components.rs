@@ -221,3 +221,176 @@ async fn stream_events_still_arrive_when_no_frame_comes() {
     assert!(early.is_empty(), "the backup timer waits for a frame first");
     assert_eq!(late, vec![vec![7]]);
 }
+
+/// A conversation holding messages `range` (message n sent n seconds in), newest first as the API
+/// sends them, and no older page.
+fn conversation_with(range: std::ops::Range<u32>) -> Conversation {
+    let messages: Vec<_> = range
+        .rev()
+        .map(|n| {
+            serde_json::json!({
+                "message_id": format!("msg_{n:04}"), "direction": "inbound", "status": "received",
+                "body": format!("line {n}"),
+                "created_at": format!("2026-05-15T10:{:02}:{:02}Z", n / 60, n % 60),
+            })
+        })
+        .collect();
+    serde_json::from_value(serde_json::json!({
+        "conversation_id": "conv_w", "agent_id": "agt_x", "channel": "sms",
+        "from_number": "+2348031234567", "to_number": "+2349012345678",
+        "created_at": "2026-05-15T10:00:00Z", "ai_mode": "human", "messages": messages,
+    }))
+    .expect("conversation")
+}
+
+fn message_ids(root: &web_sys::HtmlElement) -> Vec<String> {
+    let list = root
+        .query_selector("#messages")
+        .expect("selector")
+        .expect("list");
+    std::iter::successors(list.first_element_child(), |e| e.next_element_sibling())
+        .filter_map(|e| e.get_attribute("data-message-id"))
+        .collect()
+}
+
+/// Where message `id` is on screen, relative to the top of the scroller's view.
+fn on_screen(root: &web_sys::HtmlElement, id: &str) -> i32 {
+    let line: web_sys::HtmlElement = root
+        .query_selector(&format!("li[data-message-id='{id}']"))
+        .expect("selector")
+        .unwrap_or_else(|| panic!("{id} is not rendered"))
+        .unchecked_into();
+    line.offset_top() - scroller(root).scroll_top()
+}
+
+fn scroller(root: &web_sys::HtmlElement) -> web_sys::HtmlElement {
+    root.query_selector(".message-scroller")
+        .expect("selector")
+        .expect("scroller")
+        .unchecked_into()
+}
+
+/// Scrolls the thread and lets the page handle the scroll event and re-render.
+async fn scroll_to(root: &web_sys::HtmlElement, top: i32) {
+    scroller(root).set_scroll_top(top);
+    next_frame().await;
+    next_frame().await;
+    settle().await;
+}
+
+fn at_bottom(root: &web_sys::HtmlElement) -> bool {
+    let s = scroller(root);
+    s.scroll_height() - s.client_height() - s.scroll_top() <= 1
+}
+
+#[wasm_bindgen_test]
+async fn a_long_thread_renders_a_window_of_lines_that_keeps_the_reading_place() {
+    use voicebip_console::model::thread_lines::{STEP, WINDOW};
+    let document = web_sys::window().and_then(|w| w.document()).expect("doc");
+    let style = document.create_element("style").expect("style");
+    style.set_text_content(Some(
+        ".message-scroller { height: 300px; overflow-y: auto; position: relative; }
+         #messages li { height: 40px; margin: 0; }",
+    ));
+    document
+        .head()
+        .expect("head")
+        .append_child(&style)
+        .expect("append");
+
+    let thread = RwSignal::new(Some(Thread::new(conversation_with(0..400))));
+    let root = mount(move || {
+        view! {
+            <MessageList
+                thread=thread
+                loading_older=Signal::stored(false)
+                on_load_older=Callback::new(|_| {})
+                on_retry=Callback::new(|_: u64| {})
+                on_edit=Callback::new(|_: u64| {})
+            />
+        }
+    });
+    settle().await;
+    next_frame().await;
+    let ids = message_ids(&root);
+    assert_eq!(
+        ids.len(),
+        WINDOW,
+        "only a window of the 400 lines is rendered"
+    );
+    assert_eq!(ids.last().map(String::as_str), Some("msg_0399"));
+    assert!(at_bottom(&root), "a thread opens at its newest line");
+
+    // New messages at the bottom are followed; the window slides with them.
+    thread.update(|t| {
+        t.as_mut()
+            .expect("thread")
+            .merge_latest(conversation_with(400..460))
+    });
+    settle().await;
+    let ids = message_ids(&root);
+    assert_eq!(ids.len(), WINDOW);
+    assert_eq!(ids.last().map(String::as_str), Some("msg_0459"));
+    assert!(at_bottom(&root), "the view follows new messages");
+
+    // Scrolled up to read: new messages neither move the view nor enter the DOM, and a button
+    // offers the way back.
+    let middle = scroller(&root).scroll_top() - 3000;
+    scroll_to(&root, middle).await;
+    let reading = message_ids(&root)[WINDOW / 2].clone();
+    let place = on_screen(&root, &reading);
+    thread.update(|t| {
+        t.as_mut()
+            .expect("thread")
+            .merge_latest(conversation_with(460..470))
+    });
+    settle().await;
+    assert_eq!(
+        on_screen(&root, &reading),
+        place,
+        "the line being read stays put"
+    );
+    assert!(!message_ids(&root).contains(&"msg_0469".to_owned()));
+    assert!(root
+        .query_selector("#jump-newest")
+        .expect("selector")
+        .is_some());
+
+    // At the top of the window, the window moves up a step, and the first line stays put.
+    scroll_to(&root, 45).await;
+    let first = message_ids(&root)[0].clone();
+    let first_top = on_screen(&root, &first) + 45;
+    scroll_to(&root, 0).await;
+    let ids = message_ids(&root);
+    assert_eq!(ids.len(), WINDOW);
+    assert_eq!(
+        ids.iter().position(|id| *id == first),
+        Some(STEP),
+        "a step of earlier lines above the first one"
+    );
+    assert!(
+        (on_screen(&root, &first) - first_top).abs() <= 1,
+        "the first line stays where it was ({first_top}px), not pushed down by the lines above \
+         it: {}px",
+        on_screen(&root, &first)
+    );
+
+    // Back to the newest.
+    let jump: web_sys::HtmlElement = root
+        .query_selector("#jump-newest")
+        .expect("selector")
+        .expect("jump button")
+        .unchecked_into();
+    jump.click();
+    settle().await;
+    next_frame().await;
+    assert_eq!(
+        message_ids(&root).last().map(String::as_str),
+        Some("msg_0469")
+    );
+    assert!(at_bottom(&root));
+    assert!(root
+        .query_selector("#jump-newest")
+        .expect("selector")
+        .is_none());
+}

@@ -1,58 +1,33 @@
 //! The thread's messages, newest at the bottom, with mode changes as system lines between them.
-//! Older pages load when the operator scrolls to the top, without the view jumping.
+//! Only a window of the lines is rendered (`model::thread_lines`): scrolling past its top moves it
+//! up, then loads older pages; scrolling past its bottom moves it down. Whatever changes above,
+//! the line being read stays where it is on screen.
 
 use crate::model::thread::{PendingSend, SendState, Thread};
+use crate::model::thread_lines::{line_refs, Line, LineRef, Window};
 use crate::model::{AiMode, Direction, Message, ModeChange};
 use chrono::{DateTime, Local, Utc};
 use leptos::html;
 use leptos::prelude::*;
+use std::ops::Range;
+use wasm_bindgen::JsCast;
 
-/// One line of the thread.
-#[derive(Clone, PartialEq)]
-enum Line {
-    Message(Message),
-    Mode(ModeChange),
+/// The lines rendered now, and where they sit among all the loaded ones.
+#[derive(Clone, Default, PartialEq)]
+struct Shown {
+    lines: Vec<Line>,
+    span: Range<usize>,
+    total: usize,
 }
 
-/// Identity of a rendered line: a message is re-rendered when its status moves, nothing else.
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum LineKey {
-    Message(crate::model::MessageId, crate::model::MessageStatus),
-    Mode(i64, AiMode),
-}
-
-impl Line {
-    fn key(&self) -> LineKey {
-        match self {
-            Line::Message(m) => LineKey::Message(m.message_id.clone(), m.status),
-            Line::Mode(r) => LineKey::Mode(r.timestamp.timestamp_millis(), r.to_mode),
-        }
+impl Shown {
+    fn at_newest(&self) -> bool {
+        self.span.end == self.total
     }
 }
 
-fn lines(thread: &Thread) -> Vec<Line> {
-    // History older than the oldest loaded message belongs to pages not fetched yet.
-    let oldest = thread.messages().next().map(|m| m.created_at);
-    let cutoff = if thread.older_token.is_some() {
-        oldest
-    } else {
-        None
-    };
-    let mut lines: Vec<(DateTime<Utc>, Line)> = thread
-        .messages()
-        .map(|m| (m.created_at, Line::Message(m.clone())))
-        .chain(
-            thread
-                .conversation
-                .mode_history
-                .iter()
-                .filter(|r| cutoff.is_none_or(|c| r.timestamp >= c))
-                .map(|r| (r.timestamp, Line::Mode(r.clone()))),
-        )
-        .collect();
-    lines.sort_by_key(|(at, _)| *at);
-    lines.into_iter().map(|(_, l)| l).collect()
-}
+/// Within this many px of the bottom, the view follows new messages.
+const STICK_PX: f64 = 48.0;
 
 pub fn local_time(at: DateTime<Utc>) -> String {
     crate::model::time::day_month_time(at.with_timezone(&Local).naive_local())
@@ -78,38 +53,104 @@ pub fn MessageList(
     on_edit: Callback<u64>,
 ) -> impl IntoView {
     let scroller = NodeRef::<html::Div>::new();
-    let all_lines = Memo::new(move |_| thread.with(|t| t.as_ref().map(lines).unwrap_or_default()));
+    let list = NodeRef::<html::Ol>::new();
+    let window = RwSignal::new(Window::Live);
+    let shown = Memo::new(move |_| {
+        thread.with(|t| {
+            let Some(t) = t else {
+                return Shown::default();
+            };
+            let all = line_refs(t);
+            let span = window.with(|w| w.span(&all));
+            Shown {
+                lines: all[span.clone()].iter().map(|l| l.to_line()).collect(),
+                span,
+                total: all.len(),
+            }
+        })
+    });
     let pending = Memo::new(move |_| {
         thread.with(|t| t.as_ref().map(|t| t.pending().to_vec()).unwrap_or_default())
     });
     let has_older =
         Memo::new(move |_| thread.with(|t| t.as_ref().is_some_and(|t| t.older_token.is_some())));
-    // Distance from the bottom before the last change, so an older page prepended above keeps the
-    // operator's place, and a new message at the bottom follows only if they were at the bottom.
+    let more_above = Memo::new(move |_| shown.with(|s| s.span.start > 0) || has_older.get());
+    let at_newest = Memo::new(move |_| shown.with(Shown::at_newest));
+    // Distance from the bottom at the last scroll: near it, new messages are followed.
     let from_bottom = StoredValue::new(0.0f64);
+    // The first line in view and its offset from the top of the view, at the last scroll: lines
+    // added or removed above it (an older page, the window moving) must not move it on screen.
+    let anchor = StoredValue::new_local(None::<(web_sys::HtmlElement, i32)>);
 
+    let move_window = move |to: fn(Range<usize>, &[LineRef<'_>]) -> Window| {
+        let span = shown.with_untracked(|s| s.span.clone());
+        if let Some(w) = thread.with_untracked(|t| t.as_ref().map(|t| to(span, &line_refs(t)))) {
+            window.set(w);
+        }
+    };
+    let older = move || {
+        if shown.with_untracked(|s| s.span.start > 0) {
+            move_window(Window::earlier);
+        } else if has_older.get_untracked() && !loading_older.get_untracked() {
+            on_load_older.run(());
+        }
+    };
+    let jump_to_newest = move || {
+        from_bottom.set_value(0.0);
+        window.set(Window::Live);
+    };
+    // The operator's own message shows at once, wherever they had scrolled to.
+    let sent = StoredValue::new(0usize);
     crate::state::effect(move || {
-        all_lines.track();
-        pending.track();
-        if let Some(el) = scroller.get() {
-            let target =
-                el.scroll_height() as f64 - el.client_height() as f64 - from_bottom.get_value();
-            let stick = from_bottom.get_value() < 48.0;
-            el.set_scroll_top(if stick {
-                el.scroll_height()
-            } else {
-                target.max(0.0) as i32
-            });
+        let n = pending.with(Vec::len);
+        if n > sent.get_value() {
+            jump_to_newest();
+        }
+        sent.set_value(n);
+    });
+
+    // After the lines in the DOM change: follow the newest, or keep the line being read in place.
+    // An observer, not an effect, because it runs once the list's DOM has been updated, always.
+    super::observe::on_children_change(list, move |_| {
+        let Some(el) = scroller.get_untracked() else {
+            return;
+        };
+        if window.get_untracked() == Window::Live && from_bottom.get_value() < STICK_PX {
+            el.set_scroll_top(el.scroll_height());
+        } else if let Some((line, offset)) = anchor.get_value() {
+            let moved = line.offset_top() - el.scroll_top() - offset;
+            if line.is_connected() && moved != 0 {
+                el.set_scroll_top(el.scroll_top() + moved);
+            }
         }
     });
 
     let on_scroll = move |_| {
-        if let Some(el) = scroller.get_untracked() {
-            let fb = el.scroll_height() as f64 - el.client_height() as f64 - el.scroll_top() as f64;
-            from_bottom.set_value(fb.max(0.0));
-            if el.scroll_top() < 40 && has_older.get_untracked() && !loading_older.get_untracked() {
-                on_load_older.run(());
+        let (Some(el), Some(ol)) = (scroller.get_untracked(), list.get_untracked()) else {
+            return;
+        };
+        let top = el.scroll_top();
+        let fb = (el.scroll_height() - el.client_height() - top).max(0) as f64;
+        from_bottom.set_value(fb);
+        let at_bottom = fb < STICK_PX;
+        if at_bottom && at_newest.get_untracked() {
+            if window.get_untracked() != Window::Live {
+                window.set(Window::Live);
             }
+        } else {
+            anchor.set_value(first_in_view(&ol, top).map(|line| {
+                let offset = line.offset_top() - top;
+                (line, offset)
+            }));
+            if window.get_untracked() == Window::Live {
+                move_window(Window::hold);
+            }
+            if at_bottom {
+                move_window(Window::later);
+            }
+        }
+        if top < 40 {
+            older();
         }
     };
 
@@ -119,9 +160,9 @@ pub fn MessageList(
                 {move || {
                     if loading_older.get() {
                         view! { <p role="status">"Loading older messages…"</p> }.into_any()
-                    } else if has_older.get() {
+                    } else if more_above.get() {
                         view! {
-                            <button type="button" id="load-older" on:click=move |_| on_load_older.run(())>
+                            <button type="button" id="load-older" on:click=move |_| older()>
                                 "Load older messages"
                             </button>
                         }
@@ -131,8 +172,8 @@ pub fn MessageList(
                     }
                 }}
             </div>
-            <ol id="messages" aria-label="Messages">
-                <For each=move || all_lines.get() key=Line::key let:line>
+            <ol id="messages" aria-label="Messages" node_ref=list>
+                <For each=move || shown.with(|s| s.lines.clone()) key=Line::key let:line>
                     {match line {
                         Line::Message(m) => view! { <MessageItem message=m/> }.into_any(),
                         Line::Mode(r) => view! {
@@ -143,12 +184,36 @@ pub fn MessageList(
                         }.into_any(),
                     }}
                 </For>
-                <For each=move || pending.get() key=|p| (p.local_id, p.state.clone()) let:p>
+                <For each=move || if at_newest.get() { pending.get() } else { Vec::new() } key=|p| (p.local_id, p.state.clone()) let:p>
                     <PendingItem pending=p on_retry=on_retry on_edit=on_edit/>
                 </For>
             </ol>
+            {move || (!at_newest.get()).then(|| view! {
+                <button type="button" id="jump-newest" on:click=move |_| {
+                    jump_to_newest();
+                    if let Some(el) = scroller.get_untracked() {
+                        let _ = el.focus();
+                    }
+                }>
+                    "Newer messages below: jump to the newest"
+                </button>
+            })}
         </div>
     }
+}
+
+/// The first line whose bottom is below `top`, the scroll offset of the thread (lines are laid
+/// out relative to the scroller, its offset parent).
+fn first_in_view(list: &web_sys::HtmlOListElement, top: i32) -> Option<web_sys::HtmlElement> {
+    let mut next = list.first_element_child();
+    while let Some(el) = next {
+        let line: web_sys::HtmlElement = el.unchecked_into();
+        if line.offset_top() + line.offset_height() > top {
+            return Some(line);
+        }
+        next = line.next_element_sibling();
+    }
+    None
 }
 
 #[component]

@@ -10,6 +10,7 @@ pub mod inbox;
 pub mod message;
 pub mod segments;
 pub mod thread;
+pub mod thread_lines;
 pub mod time;
 pub mod window;
 

@@ -6,12 +6,14 @@
 (() => {
   const KEY = sessionStorage.getItem('voicebip.key') || 'pk_test_demo_voicebip';
   const BASE = (sessionStorage.getItem('voicebip.base') || `${location.origin}/v1`).replace(/\/$/, '');
-  // The console's numbers, so both do the same work: row height, overscan, prefetch, page sizes.
+  // The console's numbers, so both do the same work: row height, overscan, prefetch, page sizes,
+  // lines of the thread in the DOM.
   const ROW = 72;
   const OVERSCAN = 6;
   const PREFETCH_ROWS = 10;
   const LIST_PAGE = 50;
   const MESSAGE_PAGE = 50;
+  const THREAD_WINDOW = 150;
 
   const $ = (sel) => document.querySelector(sel);
   const scroller = $('.conversation-scroller');
@@ -184,7 +186,11 @@
       if (!thread.known.has(messages[i].message_id)) fragment.append(messageItem(messages[i]));
     }
     ol.append(fragment);
-    if (stick) messageScroller.scrollTop = messageScroller.scrollHeight;
+    if (stick) {
+      // Following the live end, the console keeps only its newest lines in the DOM: so does this.
+      for (let n = ol.children.length - THREAD_WINDOW; n > 0; n--) ol.firstElementChild.remove();
+      messageScroller.scrollTop = messageScroller.scrollHeight;
+    }
   }
 
   // Live messages are queued and written once per animation frame: at 200 events/s, laying out

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use voicebip_e2e::anyhow::{anyhow, Result};
-use voicebip_e2e::{poll_until, with_harness, Harness, Options, SeedSize};
+use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options, SeedSize};
 
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 
@@ -156,6 +156,115 @@ async fn newest_page_in_order_older_pages_without_a_jump_and_text_stays_text() {
             .take(want.len())
             .collect();
         assert_eq!(ids, want, "older page prepended in order");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// Lines the console keeps in the DOM at most (`model::thread_lines::WINDOW`).
+const WINDOW: usize = 150;
+
+async fn first_shown(h: &Harness) -> Result<Option<String>> {
+    Ok(shown_messages(h).await?.into_iter().find_map(|m| m.id))
+}
+
+async fn focused_id(h: &Harness) -> Result<Value> {
+    h.browser()
+        .execute(
+            "const e = document.activeElement; return e.id || e.className;",
+            vec![],
+        )
+        .await
+        .map_err(Into::into)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_far_back_by_keyboard_keeps_the_dom_small_and_the_newest_a_button_away() {
+    let mut opts = Options::default();
+    opts.sim.size = SeedSize::Large;
+    with_harness(opts, async |h: &Harness| {
+        let info = h.sim_get("/sim/info").await?;
+        let big = str_field(&info, "big_thread_id")?;
+        sign_in(h).await?;
+        open_thread(h, &big).await?;
+        poll_until("the newest page", SCREEN, || async {
+            Ok((shown_messages(h).await?.len() >= 50).then_some(()))
+        })
+        .await?;
+        h.browser()
+            .execute(
+                "document.querySelector('.message-scroller').focus();",
+                vec![],
+            )
+            .await?;
+
+        // Home, again and again: older pages load above, then the window of lines moves up
+        // through them; the DOM never holds more than the window.
+        let mut first = first_shown(h).await?;
+        for step in 0..8 {
+            h.press(&[Key::Home.into()]).await?;
+            first = poll_until(
+                &format!("older lines above, Home #{step}"),
+                SCREEN,
+                || async {
+                    let now = first_shown(h).await?;
+                    Ok((now != first).then_some(now))
+                },
+            )
+            .await?;
+            let shown = count(h, "ol#messages > li.message").await?;
+            assert!(
+                shown <= WINDOW,
+                "{shown} messages in the DOM after Home #{step}"
+            );
+        }
+
+        // A message arriving meanwhile does not pull the operator down, and is not rendered.
+        let injected = inject(h, &big, "while you were reading").await?;
+        let id = str_field(&injected, "message_id")?;
+        settle(
+            "the message to arrive",
+            std::time::Duration::from_millis(800),
+        )
+        .await;
+        assert!(
+            shown_messages(h)
+                .await?
+                .iter()
+                .all(|m| m.id.as_deref() != Some(id.as_str())),
+            "the new message is not rendered while the operator reads far back"
+        );
+        assert_eq!(first_shown(h).await?, first, "the view did not move");
+
+        // Two Tabs from the history (past "Load older messages") reach the way back down.
+        h.press(&[Key::Tab.into()]).await?;
+        h.press(&[Key::Tab.into()]).await?;
+        assert_eq!(focused_id(h).await?, json!("jump-newest"));
+        h.press(&[Key::Enter.into()]).await?;
+        let last = poll_until("the newest message at the bottom", SCREEN, || async {
+            let shown = shown_messages(h).await?;
+            Ok(shown
+                .last()
+                .filter(|m| m.id.as_deref() == Some(id.as_str()))
+                .cloned())
+        })
+        .await?;
+        assert_eq!(last.body, "while you were reading");
+        let at_bottom = h
+            .browser()
+            .execute(
+                "const s = document.querySelector('.message-scroller');
+                 return s.scrollHeight - s.clientHeight - s.scrollTop <= 2;",
+                vec![],
+            )
+            .await?;
+        assert_eq!(at_bottom, json!(true), "scrolled to the newest");
+        assert_eq!(
+            focused_id(h).await?,
+            json!("message-scroller"),
+            "focus stays in the thread"
+        );
+        assert!(count(h, "#jump-newest").await? == 0);
         assert_no_crash(h).await
     })
     .await;

@@ -1,0 +1,309 @@
+//! The thread as the operator reads it: messages and mode changes merged into lines in time
+//! order, and the window of them that is rendered.
+//!
+//! A conversation can hold thousands of messages, and a live burst adds hundreds a minute. With
+//! every line in the DOM, each new message makes the browser lay out the whole history again, so
+//! only `WINDOW` lines are rendered and the window moves as the operator scrolls. It is anchored on
+//! a line, not an index, so pages loaded above and messages arriving below leave what the operator
+//! is reading where it is.
+
+use super::thread::Thread;
+use super::{AiMode, Message, MessageId, MessageStatus, ModeChange};
+use std::ops::Range;
+
+/// Lines in the DOM at most: many screens' worth, and small enough to lay out in a frame.
+pub const WINDOW: usize = 150;
+/// Lines the window moves by when the operator scrolls past its top or bottom: one API page.
+pub const STEP: usize = 50;
+
+/// One line of the thread, as rendered.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Line {
+    Message(Message),
+    Mode(ModeChange),
+}
+
+/// Which line this is, whatever its status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LineId {
+    Message(MessageId),
+    Mode(i64),
+}
+
+/// Identity of a rendered line: a message is rendered again when its status moves, nothing else.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum LineKey {
+    Message(MessageId, MessageStatus),
+    Mode(i64, AiMode),
+}
+
+/// A line borrowed from the thread: the whole history is ordered without copying it.
+#[derive(Clone, Copy)]
+pub enum LineRef<'a> {
+    Message(&'a Message),
+    Mode(&'a ModeChange),
+}
+
+impl Line {
+    pub fn key(&self) -> LineKey {
+        match self {
+            Line::Message(m) => LineKey::Message(m.message_id.clone(), m.status),
+            Line::Mode(r) => LineKey::Mode(r.timestamp.timestamp_millis(), r.to_mode),
+        }
+    }
+}
+
+impl LineRef<'_> {
+    pub fn id(self) -> LineId {
+        match self {
+            LineRef::Message(m) => LineId::Message(m.message_id.clone()),
+            LineRef::Mode(r) => LineId::Mode(r.timestamp.timestamp_millis()),
+        }
+    }
+
+    fn is(self, id: &LineId) -> bool {
+        match (self, id) {
+            (LineRef::Message(m), LineId::Message(id)) => m.message_id == *id,
+            (LineRef::Mode(r), LineId::Mode(at)) => r.timestamp.timestamp_millis() == *at,
+            _ => false,
+        }
+    }
+
+    pub fn to_line(self) -> Line {
+        match self {
+            LineRef::Message(m) => Line::Message(m.clone()),
+            LineRef::Mode(r) => Line::Mode(r.clone()),
+        }
+    }
+}
+
+/// Every loaded line, oldest first. A message and a mode change at the same instant: the message
+/// first. Mode changes older than the oldest loaded message wait for the page they belong to.
+pub fn line_refs(thread: &Thread) -> Vec<LineRef<'_>> {
+    let oldest = thread.messages().next().map(|m| m.created_at);
+    let cutoff = thread.older_token.as_ref().and(oldest);
+    let mut modes: Vec<&ModeChange> = thread
+        .conversation
+        .mode_history
+        .iter()
+        .filter(|r| cutoff.is_none_or(|c| r.timestamp >= c))
+        .collect();
+    modes.sort_by_key(|r| r.timestamp);
+    let mut modes = modes.into_iter().peekable();
+    let mut lines = Vec::with_capacity(thread.len() + modes.len());
+    for m in thread.messages() {
+        while let Some(r) = modes.next_if(|r| r.timestamp < m.created_at) {
+            lines.push(LineRef::Mode(r));
+        }
+        lines.push(LineRef::Message(m));
+    }
+    lines.extend(modes.map(LineRef::Mode));
+    lines
+}
+
+/// Which lines are rendered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Window {
+    /// The newest lines, following new ones as they arrive.
+    #[default]
+    Live,
+    /// From the oldest loaded line down: an older page loaded above shows at the top.
+    Oldest,
+    /// From this line down: lines arriving below do not move it.
+    From(LineId),
+}
+
+impl Window {
+    /// The indexes into `lines` that are rendered. A line that is gone (the thread was replaced)
+    /// falls back to the newest lines.
+    pub fn span(&self, lines: &[LineRef<'_>]) -> Range<usize> {
+        let total = lines.len();
+        let last_full = total.saturating_sub(WINDOW);
+        let start = match self {
+            Window::Live => last_full,
+            Window::Oldest => 0,
+            Window::From(id) => lines
+                .iter()
+                .position(|l| l.is(id))
+                .map_or(last_full, |i| i.min(last_full)),
+        };
+        start..(start + WINDOW).min(total)
+    }
+
+    /// The window `STEP` lines earlier than `span`.
+    pub fn earlier(span: Range<usize>, lines: &[LineRef<'_>]) -> Window {
+        Window::starting_at(span.start.saturating_sub(STEP), lines)
+    }
+
+    /// The window `STEP` lines later than `span`: live once it would reach the newest line.
+    pub fn later(span: Range<usize>, lines: &[LineRef<'_>]) -> Window {
+        let start = span.start + STEP;
+        if start + WINDOW >= lines.len() {
+            Window::Live
+        } else {
+            Window::starting_at(start, lines)
+        }
+    }
+
+    /// The same lines as `span`, no longer following new ones: the operator scrolled up to read.
+    pub fn hold(span: Range<usize>, lines: &[LineRef<'_>]) -> Window {
+        Window::starting_at(span.start, lines)
+    }
+
+    fn starting_at(start: usize, lines: &[LineRef<'_>]) -> Window {
+        match lines.get(start) {
+            Some(line) if start > 0 => Window::From(line.id()),
+            _ => Window::Oldest,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::conversation::Conversation;
+    use chrono::{DateTime, TimeZone, Utc};
+    use serde_json::json;
+
+    fn at(second: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + second, 0).unwrap()
+    }
+
+    fn message(n: i64) -> serde_json::Value {
+        json!({
+            "message_id": format!("msg_{n:05}"),
+            "direction": "inbound",
+            "body": format!("m{n}"),
+            "status": "received",
+            "created_at": at(n).to_rfc3339(),
+        })
+    }
+
+    /// A thread holding messages `range` (message n sent at second n), with mode changes at
+    /// `modes` seconds, and an older page still to load if `older`.
+    fn thread(range: Range<i64>, modes: &[i64], older: bool) -> Thread {
+        let messages: Vec<_> = range.rev().map(message).collect();
+        let history: Vec<_> = modes
+            .iter()
+            .map(|s| {
+                json!({"from_mode": "ai", "to_mode": "human", "actor_user_id": "usr_1",
+                       "timestamp": at(*s).to_rfc3339()})
+            })
+            .collect();
+        let conversation: Conversation = serde_json::from_value(json!({
+            "conversation_id": "conv_1", "agent_id": "agt_1", "channel": "sms",
+            "from_number": "+15550001", "to_number": "+15550002", "ai_mode": "human",
+            "created_at": at(0).to_rfc3339(),
+            "mode_history": history, "messages": messages,
+            "next_page_token": older.then_some("tok"),
+        }))
+        .unwrap();
+        Thread::new(conversation)
+    }
+
+    fn labels(lines: &[LineRef<'_>]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| match l {
+                LineRef::Message(m) => m.body.clone().unwrap(),
+                LineRef::Mode(r) => format!("mode@{}", r.timestamp.timestamp() - 1_700_000_000),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_merge_in_time_order_message_first_on_a_tie() {
+        let t = thread(1..4, &[2, 0, 9], false);
+        assert_eq!(
+            labels(&line_refs(&t)),
+            ["mode@0", "m1", "m2", "mode@2", "m3", "mode@9"]
+        );
+    }
+
+    #[test]
+    fn mode_changes_older_than_the_loaded_history_wait_for_their_page() {
+        let t = thread(5..8, &[2, 6], true);
+        assert_eq!(labels(&line_refs(&t)), ["m5", "m6", "mode@6", "m7"]);
+        let all = thread(5..8, &[2, 6], false);
+        assert_eq!(labels(&line_refs(&all))[0], "mode@2");
+    }
+
+    #[test]
+    fn live_renders_the_newest_lines_and_follows_new_ones() {
+        let t = thread(0..40, &[], true);
+        assert_eq!(Window::Live.span(&line_refs(&t)), 0..40);
+        let t = thread(0..1000, &[], true);
+        assert_eq!(Window::Live.span(&line_refs(&t)), 850..1000);
+        let t = thread(0..1010, &[], true);
+        assert_eq!(Window::Live.span(&line_refs(&t)), 860..1010);
+    }
+
+    #[test]
+    fn a_held_window_stays_on_its_lines_as_new_ones_arrive() {
+        let t = thread(0..1000, &[], true);
+        let lines = line_refs(&t);
+        let held = Window::hold(Window::Live.span(&lines), &lines);
+        assert_eq!(held, Window::From(lines[850].id()));
+        let t = thread(0..1200, &[], true);
+        assert_eq!(held.span(&line_refs(&t)), 850..1000);
+    }
+
+    #[test]
+    fn a_window_anchored_on_a_line_stays_on_it_when_an_older_page_loads() {
+        let t = thread(500..1000, &[], true);
+        let lines = line_refs(&t);
+        let w = Window::earlier(Window::Live.span(&lines), &lines);
+        assert_eq!(w.span(&lines), 300..450);
+        let t = thread(450..1000, &[], true);
+        assert_eq!(
+            w.span(&line_refs(&t)),
+            350..500,
+            "the same lines, 50 further down"
+        );
+    }
+
+    #[test]
+    fn at_the_oldest_line_an_older_page_shows_at_the_top() {
+        let t = thread(900..1000, &[], true);
+        let lines = line_refs(&t);
+        let w = Window::hold(Window::Live.span(&lines), &lines);
+        assert_eq!(w, Window::Oldest);
+        let t = thread(850..1000, &[], true);
+        assert_eq!(labels(&line_refs(&t)[w.span(&line_refs(&t))])[0], "m850");
+    }
+
+    #[test]
+    fn earlier_and_later_move_by_a_step_and_later_returns_to_live() {
+        let t = thread(0..400, &[], false);
+        let lines = line_refs(&t);
+        let mut w = Window::Live;
+        let mut starts = vec![];
+        for _ in 0..6 {
+            w = Window::earlier(w.span(&lines), &lines);
+            starts.push(w.span(&lines).start);
+        }
+        assert_eq!(starts, [200, 150, 100, 50, 0, 0]);
+        assert_eq!(w, Window::Oldest);
+        let mut ends = vec![];
+        while w != Window::Live {
+            w = Window::later(w.span(&lines), &lines);
+            ends.push(w.span(&lines).end);
+        }
+        assert_eq!(ends, [200, 250, 300, 350, 400]);
+    }
+
+    #[test]
+    fn a_line_that_is_gone_falls_back_to_the_newest() {
+        let t = thread(0..300, &[], false);
+        let gone = Window::From(LineId::Message(MessageId::from("msg_elsewhere")));
+        assert_eq!(gone.span(&line_refs(&t)), 150..300);
+    }
+
+    #[test]
+    fn a_window_anchored_near_the_end_is_still_full() {
+        let t = thread(0..300, &[], false);
+        let lines = line_refs(&t);
+        let near_end = Window::From(lines[280].id());
+        assert_eq!(near_end.span(&lines), 150..300);
+    }
+}
