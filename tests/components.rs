@@ -393,4 +393,16 @@ async fn a_long_thread_renders_a_window_of_lines_that_keeps_the_reading_place() 
         .query_selector("#jump-newest")
         .expect("selector")
         .is_none());
+
+    // Something above takes room from the view (a banner): the newest line stays in sight.
+    scroller(&root)
+        .style()
+        .set_property("height", "200px")
+        .expect("style");
+    next_frame().await;
+    next_frame().await;
+    assert!(
+        at_bottom(&root),
+        "still at the newest after the view shrank"
+    );
 }

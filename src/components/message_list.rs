@@ -109,9 +109,10 @@ pub fn MessageList(
         sent.set_value(n);
     });
 
-    // After the lines in the DOM change: follow the newest, or keep the line being read in place.
-    // An observer, not an effect, because it runs once the list's DOM has been updated, always.
-    super::observe::on_children_change(list, move |_| {
+    // After the lines in the DOM change, or the view changes size (a banner above it, a resized
+    // window): follow the newest, or keep the line being read in place. Observers, not an
+    // effect, because they run once the DOM has been updated, always.
+    let keep_place = move |_: &web_sys::Element| {
         let Some(el) = scroller.get_untracked() else {
             return;
         };
@@ -123,7 +124,9 @@ pub fn MessageList(
                 el.set_scroll_top(el.scroll_top() + moved);
             }
         }
-    });
+    };
+    super::observe::on_children_change(list, keep_place);
+    super::observe::on_resize(scroller, keep_place);
 
     let on_scroll = move |_| {
         let (Some(el), Some(ol)) = (scroller.get_untracked(), list.get_untracked()) else {
