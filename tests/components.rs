@@ -356,6 +356,25 @@ async fn a_long_thread_renders_a_window_of_lines_that_keeps_the_reading_place() 
         .expect("selector")
         .is_some());
 
+    // Reading down past the window's bottom: the window moves down (here, back to the newest
+    // lines), and the lines it brings in are below, unread: the view stays where it was.
+    let view = scroller(&root);
+    let bottom = view.scroll_height() - view.client_height();
+    let ids = message_ids(&root);
+    let last = ids[ids.len() - 3].clone();
+    let last_place = on_screen(&root, &last) - (bottom - view.scroll_top());
+    scroll_to(&root, bottom).await;
+    assert!(
+        message_ids(&root).contains(&"msg_0469".to_owned()),
+        "the newest lines came in"
+    );
+    assert!(
+        (on_screen(&root, &last) - last_place).abs() <= 1,
+        "the line read last stays in view: {}px, not {last_place}px",
+        on_screen(&root, &last)
+    );
+    assert!(!at_bottom(&root), "no jump past the lines just brought in");
+
     // At the top of the window, the window moves up a step, and the first line stays put.
     scroll_to(&root, 45).await;
     let first = message_ids(&root)[0].clone();
@@ -405,4 +424,48 @@ async fn a_long_thread_renders_a_window_of_lines_that_keeps_the_reading_place() 
         at_bottom(&root),
         "still at the newest after the view shrank"
     );
+}
+
+#[wasm_bindgen_test]
+async fn load_older_keeps_keyboard_focus_while_the_page_loads() {
+    let mut conversation = conversation_with(0..3);
+    conversation.next_page_token = Some("older".to_owned());
+    let thread = RwSignal::new(Some(Thread::new(conversation)));
+    let loading = RwSignal::new(false);
+    let asked = RwSignal::new(0);
+    let root = mount(move || {
+        view! {
+            <MessageList
+                thread=thread
+                loading_older=loading
+                on_load_older=Callback::new(move |_| {
+                    asked.update(|n| *n += 1);
+                    loading.set(true);
+                })
+                on_retry=Callback::new(|_: u64| {})
+                on_edit=Callback::new(|_: u64| {})
+            />
+        }
+    });
+    settle().await;
+    let button: web_sys::HtmlElement = root
+        .query_selector("#load-older")
+        .expect("selector")
+        .expect("button")
+        .unchecked_into();
+    button.focus().expect("focus");
+    button.click();
+    settle().await;
+    assert_eq!(asked.get_untracked(), 1);
+    let document = web_sys::window().and_then(|w| w.document()).expect("doc");
+    let focused = document.active_element().expect("focus somewhere");
+    assert_eq!(focused.id(), "load-older", "focus stays on the button");
+    assert_eq!(
+        focused.get_attribute("aria-disabled").as_deref(),
+        Some("true")
+    );
+    assert_eq!(text(&root, "#load-older"), "Loading older messages…");
+    button.click();
+    settle().await;
+    assert_eq!(asked.get_untracked(), 1, "no second load while one runs");
 }

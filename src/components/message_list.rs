@@ -3,6 +3,7 @@
 //! up, then loads older pages; scrolling past its bottom moves it down. Whatever changes above,
 //! the line being read stays where it is on screen.
 
+use crate::components::announcer::use_announcer;
 use crate::model::thread::{PendingSend, SendState, Thread};
 use crate::model::thread_lines::{line_refs, Line, LineRef, Window};
 use crate::model::{AiMode, Direction, Message, ModeChange};
@@ -76,11 +77,13 @@ pub fn MessageList(
         Memo::new(move |_| thread.with(|t| t.as_ref().is_some_and(|t| t.older_token.is_some())));
     let more_above = Memo::new(move |_| shown.with(|s| s.span.start > 0) || has_older.get());
     let at_newest = Memo::new(move |_| shown.with(Shown::at_newest));
+    let older_button = Memo::new(move |_| more_above.get() || loading_older.get());
     // Distance from the bottom at the last scroll: near it, new messages are followed.
     let from_bottom = StoredValue::new(0.0f64);
     // The first line in view and its offset from the top of the view, at the last scroll: lines
     // added or removed above it (an older page, the window moving) must not move it on screen.
-    let anchor = StoredValue::new_local(None::<(web_sys::HtmlElement, i32)>);
+    // By its `data-line`, not its element: a status update renders a message's element anew.
+    let anchor = StoredValue::new(None::<(String, i32)>);
 
     let move_window = move |to: fn(Range<usize>, &[LineRef<'_>]) -> Window| {
         let span = shown.with_untracked(|s| s.span.clone());
@@ -91,7 +94,12 @@ pub fn MessageList(
     let older = move || {
         if shown.with_untracked(|s| s.span.start > 0) {
             move_window(Window::earlier);
-        } else if has_older.get_untracked() && !loading_older.get_untracked() {
+            return;
+        }
+        if window.get_untracked() != Window::Oldest {
+            window.set(Window::Oldest);
+        }
+        if has_older.get_untracked() && !loading_older.get_untracked() {
             on_load_older.run(());
         }
     };
@@ -99,14 +107,22 @@ pub fn MessageList(
         from_bottom.set_value(0.0);
         window.set(Window::Live);
     };
-    // The operator's own message shows at once, wherever they had scrolled to.
-    let sent = StoredValue::new(0usize);
+    // The operator's own message shows at once, wherever they had scrolled to. If it then fails
+    // while they read back, its alert is not rendered: say so.
+    let announcer = use_announcer();
+    let sent = StoredValue::new((0usize, 0usize));
     crate::state::effect(move || {
-        let n = pending.with(Vec::len);
-        if n > sent.get_value() {
+        let (n, failed) = pending.with(|p| {
+            let failed = p.iter().filter(|p| matches!(p.state, SendState::Failed(_)));
+            (p.len(), failed.count())
+        });
+        let (n_before, failed_before) = sent.get_value();
+        if n > n_before {
             jump_to_newest();
+        } else if failed > failed_before && !at_newest.get_untracked() {
+            announcer.announce("A message was not sent: jump to the newest messages to retry it");
         }
-        sent.set_value(n);
+        sent.set_value((n, failed));
     });
 
     // After the lines in the DOM change, or the view changes size (a banner above it, a resized
@@ -118,9 +134,10 @@ pub fn MessageList(
         };
         if window.get_untracked() == Window::Live && from_bottom.get_value() < STICK_PX {
             el.set_scroll_top(el.scroll_height());
-        } else if let Some((line, offset)) = anchor.get_value() {
-            let moved = line.offset_top() - el.scroll_top() - offset;
-            if line.is_connected() && moved != 0 {
+        } else if let Some((key, offset)) = anchor.get_value() {
+            let line = list.get_untracked().and_then(|ol| line_with_key(&ol, &key));
+            let moved = line.map_or(0, |line| line.offset_top() - el.scroll_top() - offset);
+            if moved != 0 {
                 el.set_scroll_top(el.scroll_top() + moved);
             }
         }
@@ -136,23 +153,31 @@ pub fn MessageList(
         let fb = (el.scroll_height() - el.client_height() - top).max(0) as f64;
         from_bottom.set_value(fb);
         let at_bottom = fb < STICK_PX;
+        let near_top = top < 40;
         if at_bottom && at_newest.get_untracked() {
             if window.get_untracked() != Window::Live {
                 window.set(Window::Live);
             }
         } else {
-            anchor.set_value(first_in_view(&ol, top).map(|line| {
-                let offset = line.offset_top() - top;
-                (line, offset)
+            anchor.set_value(first_in_view(&ol, top).and_then(|line| {
+                let key = line.get_attribute("data-line")?;
+                Some((key, line.offset_top() - top))
             }));
-            if window.get_untracked() == Window::Live {
-                move_window(Window::hold);
+            // Away from the newest, the window holds on its lines; away from the top, an older
+            // page arriving stays above it instead of pushing the lines being read out below.
+            match window.get_untracked() {
+                Window::Live => move_window(Window::hold),
+                Window::Oldest if !near_top => move_window(Window::hold),
+                _ => {}
             }
             if at_bottom {
                 move_window(Window::later);
+                // Not following yet, even if the window is live again: the lines it brought in
+                // are below, unread. Following resumes at the real bottom.
+                from_bottom.set_value(f64::INFINITY);
             }
         }
-        if top < 40 {
+        if near_top {
             older();
         }
     };
@@ -160,27 +185,23 @@ pub fn MessageList(
     view! {
         <div class="message-scroller" node_ref=scroller on:scroll=on_scroll tabindex="0" role="region" aria-label="Message history">
             <div class="older">
-                {move || {
-                    if loading_older.get() {
-                        view! { <p role="status">"Loading older messages…"</p> }.into_any()
-                    } else if more_above.get() {
-                        view! {
-                            <button type="button" id="load-older" on:click=move |_| older()>
-                                "Load older messages"
-                            </button>
-                        }
-                            .into_any()
-                    } else {
-                        view! { <p class="start">"Start of the conversation"</p> }.into_any()
-                    }
+                {move || if older_button.get() {
+                    // One button throughout a load, so keyboard focus stays on it.
+                    view! {
+                        <button type="button" id="load-older" aria-disabled=move || loading_older.get().to_string() on:click=move |_| older()>
+                            {move || if loading_older.get() { "Loading older messages…" } else { "Load older messages" }}
+                        </button>
+                    }.into_any()
+                } else {
+                    view! { <p class="start">"Start of the conversation"</p> }.into_any()
                 }}
             </div>
-            <ol id="messages" aria-label="Messages" node_ref=list>
+            <ol id="messages" aria-label="Messages" aria-busy=move || loading_older.get().to_string() node_ref=list>
                 <For each=move || shown.with(|s| s.lines.clone()) key=Line::key let:line>
                     {match line {
                         Line::Message(m) => view! { <MessageItem message=m/> }.into_any(),
                         Line::Mode(r) => view! {
-                            <li class="mode-change" data-to-mode=r.to_mode.as_param()>
+                            <li class="mode-change" data-to-mode=r.to_mode.as_param() data-line=format!("mode-{}", r.timestamp.timestamp_millis())>
                                 {describe_mode_change(&r)}" · "
                                 <time datetime=r.timestamp.to_rfc3339()>{local_time(r.timestamp)}</time>
                             </li>
@@ -203,6 +224,18 @@ pub fn MessageList(
             })}
         </div>
     }
+}
+
+/// The line rendered with `data-line` = `key`.
+fn line_with_key(list: &web_sys::HtmlOListElement, key: &str) -> Option<web_sys::HtmlElement> {
+    let mut next = list.first_element_child();
+    while let Some(el) = next {
+        if el.get_attribute("data-line").as_deref() == Some(key) {
+            return Some(el.unchecked_into());
+        }
+        next = el.next_element_sibling();
+    }
+    None
 }
 
 /// The first line whose bottom is below `top`, the scroll offset of the thread (lines are laid
@@ -237,6 +270,7 @@ fn MessageItem(message: Message) -> impl IntoView {
         <li
             class=format!("message {direction} status-{}", status.label())
             data-message-id=message.message_id.to_string()
+            data-line=message.message_id.to_string()
             data-direction=direction
             data-status=status.label()
         >
@@ -275,7 +309,7 @@ fn PendingItem(
         "pending"
     };
     view! {
-        <li class=format!("message outbound local {state}") data-status=state data-local-id=id>
+        <li class=format!("message outbound local {state}") data-status=state data-local-id=id data-line=format!("local-{id}")>
             <p class="message-body">{pending.body.clone()}</p>
             <p class="message-meta">
                 {match failed {

@@ -23,13 +23,6 @@ pub enum Line {
     Mode(ModeChange),
 }
 
-/// Which line this is, whatever its status.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LineId {
-    Message(MessageId),
-    Mode(i64),
-}
-
 /// Identity of a rendered line: a message is rendered again when its status moves, nothing else.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum LineKey {
@@ -53,19 +46,13 @@ impl Line {
     }
 }
 
-impl LineRef<'_> {
-    pub fn id(self) -> LineId {
+impl<'a> LineRef<'a> {
+    /// The message on this line, if it is one. Windows start on messages: their ids are stable,
+    /// where a mode change's record can be replaced by the server's, with another timestamp.
+    fn message_id(self) -> Option<&'a MessageId> {
         match self {
-            LineRef::Message(m) => LineId::Message(m.message_id.clone()),
-            LineRef::Mode(r) => LineId::Mode(r.timestamp.timestamp_millis()),
-        }
-    }
-
-    fn is(self, id: &LineId) -> bool {
-        match (self, id) {
-            (LineRef::Message(m), LineId::Message(id)) => m.message_id == *id,
-            (LineRef::Mode(r), LineId::Mode(at)) => r.timestamp.timestamp_millis() == *at,
-            _ => false,
+            LineRef::Message(m) => Some(&m.message_id),
+            LineRef::Mode(_) => None,
         }
     }
 
@@ -107,15 +94,16 @@ pub enum Window {
     /// The newest lines, following new ones as they arrive.
     #[default]
     Live,
-    /// From the oldest loaded line down: an older page loaded above shows at the top.
+    /// From the oldest loaded line down, while the operator is at the top: an older page loaded
+    /// above shows at the top.
     Oldest,
-    /// From this line down: lines arriving below do not move it.
-    From(LineId),
+    /// From this message down: lines arriving above or below do not move it.
+    From(MessageId),
 }
 
 impl Window {
-    /// The indexes into `lines` that are rendered. A line that is gone (the thread was replaced)
-    /// falls back to the newest lines.
+    /// The indexes into `lines` that are rendered. A message that is gone (the thread was
+    /// replaced) falls back to the newest lines.
     pub fn span(&self, lines: &[LineRef<'_>]) -> Range<usize> {
         let total = lines.len();
         let last_full = total.saturating_sub(WINDOW);
@@ -124,15 +112,18 @@ impl Window {
             Window::Oldest => 0,
             Window::From(id) => lines
                 .iter()
-                .position(|l| l.is(id))
+                .position(|l| l.message_id() == Some(id))
                 .map_or(last_full, |i| i.min(last_full)),
         };
         start..(start + WINDOW).min(total)
     }
 
-    /// The window `STEP` lines earlier than `span`.
+    /// The window `STEP` lines earlier than `span`: `Oldest` once it reaches the oldest line.
     pub fn earlier(span: Range<usize>, lines: &[LineRef<'_>]) -> Window {
-        Window::starting_at(span.start.saturating_sub(STEP), lines)
+        match span.start.saturating_sub(STEP) {
+            0 => Window::Oldest,
+            start => Window::starting_at(start, lines),
+        }
     }
 
     /// The window `STEP` lines later than `span`: live once it would reach the newest line.
@@ -145,15 +136,19 @@ impl Window {
         }
     }
 
-    /// The same lines as `span`, no longer following new ones: the operator scrolled up to read.
+    /// The same lines as `span`, held: neither new lines below nor an older page above move it.
     pub fn hold(span: Range<usize>, lines: &[LineRef<'_>]) -> Window {
         Window::starting_at(span.start, lines)
     }
 
+    /// Starting at the message at or just before `start` (or the first one after it, when only
+    /// mode changes come before).
     fn starting_at(start: usize, lines: &[LineRef<'_>]) -> Window {
-        match lines.get(start) {
-            Some(line) if start > 0 => Window::From(line.id()),
-            _ => Window::Oldest,
+        let before = lines.get(..=start).unwrap_or(lines).iter().rev();
+        let after = lines.iter().skip(start + 1);
+        match before.chain(after).find_map(|l| l.message_id()) {
+            Some(id) => Window::From(id.clone()),
+            None => Window::Live,
         }
     }
 }
@@ -243,7 +238,7 @@ mod tests {
         let t = thread(0..1000, &[], true);
         let lines = line_refs(&t);
         let held = Window::hold(Window::Live.span(&lines), &lines);
-        assert_eq!(held, Window::From(lines[850].id()));
+        assert_eq!(held, Window::From(id(&lines[850])));
         let t = thread(0..1200, &[], true);
         assert_eq!(held.span(&line_refs(&t)), 850..1000);
     }
@@ -262,14 +257,41 @@ mod tests {
         );
     }
 
+    fn id(line: &LineRef<'_>) -> MessageId {
+        line.message_id().expect("a message line").clone()
+    }
+
     #[test]
-    fn at_the_oldest_line_an_older_page_shows_at_the_top() {
-        let t = thread(900..1000, &[], true);
+    fn an_older_page_shows_at_the_top_only_when_the_window_is_at_the_oldest_line() {
+        let t = thread(700..1000, &[], true);
         let lines = line_refs(&t);
-        let w = Window::hold(Window::Live.span(&lines), &lines);
-        assert_eq!(w, Window::Oldest);
-        let t = thread(850..1000, &[], true);
-        assert_eq!(labels(&line_refs(&t)[w.span(&line_refs(&t))])[0], "m850");
+        let held = Window::hold(0..WINDOW, &lines);
+        assert_eq!(held, Window::From(id(&lines[0])));
+        let t = thread(650..1000, &[], true);
+        let lines = line_refs(&t);
+        assert_eq!(
+            labels(&lines[held.span(&lines)])[0],
+            "m700",
+            "held: the page stays above"
+        );
+        assert_eq!(labels(&lines[Window::Oldest.span(&lines)])[0], "m650");
+    }
+
+    #[test]
+    fn a_window_starts_on_a_message_not_on_a_mode_change() {
+        // Line 250 is the mode change at second 250 (after m249, before m250... by time order).
+        let t = thread(0..400, &[249], false);
+        let lines = line_refs(&t);
+        assert_eq!(labels(&lines[249..251]), ["m249", "mode@249"]);
+        let held = Window::hold(250..400, &lines);
+        assert_eq!(held, Window::From(MessageId::from("msg_00249")));
+        assert_eq!(held.span(&lines), 249..399);
+        let only_modes = thread(0..0, &[1, 2], false);
+        assert_eq!(
+            Window::hold(0..2, &line_refs(&only_modes)),
+            Window::Live,
+            "nothing to hold on to"
+        );
     }
 
     #[test]
@@ -295,7 +317,7 @@ mod tests {
     #[test]
     fn a_line_that_is_gone_falls_back_to_the_newest() {
         let t = thread(0..300, &[], false);
-        let gone = Window::From(LineId::Message(MessageId::from("msg_elsewhere")));
+        let gone = Window::From(MessageId::from("msg_elsewhere"));
         assert_eq!(gone.span(&line_refs(&t)), 150..300);
     }
 
@@ -303,7 +325,7 @@ mod tests {
     fn a_window_anchored_near_the_end_is_still_full() {
         let t = thread(0..300, &[], false);
         let lines = line_refs(&t);
-        let near_end = Window::From(lines[280].id());
+        let near_end = Window::From(id(&lines[280]));
         assert_eq!(near_end.span(&lines), 150..300);
     }
 }

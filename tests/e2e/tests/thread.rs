@@ -219,6 +219,30 @@ async fn reading_far_back_by_keyboard_keeps_the_dom_small_and_the_newest_a_butto
             );
         }
 
+        // End, then Home: the window moves down through the loaded lines and back up to them,
+        // without asking the API again.
+        let top_lines = first.clone();
+        h.press(&[Key::End.into()]).await?;
+        poll_until("the window to move down", SCREEN, || async {
+            let now = first_shown(h).await?;
+            Ok((now != top_lines).then_some(()))
+        })
+        .await?;
+        clear_requests(h).await?;
+        h.press(&[Key::Home.into()]).await?;
+        poll_until(
+            "the window back at the oldest loaded lines",
+            SCREEN,
+            || async { Ok((first_shown(h).await? == top_lines).then_some(())) },
+        )
+        .await?;
+        let thread_path = format!("/v1/conversations/{big}");
+        let fetched = requests(h, "GET", |p| p == thread_path).await?;
+        assert!(
+            fetched.is_empty(),
+            "lines already loaded came from memory: {fetched:?}"
+        );
+
         // A message arriving meanwhile does not pull the operator down, and is not rendered.
         let injected = inject(h, &big, "while you were reading").await?;
         let id = str_field(&injected, "message_id")?;
