@@ -133,6 +133,21 @@ async fn composer_explains_why_it_is_disabled_and_sends_on_enter() {
     assert_eq!(sent.get_untracked(), vec!["hello".to_owned()]);
 }
 
+/// A thread's message list, with callbacks that do nothing.
+fn mount_thread(thread: RwSignal<Option<Thread>>) -> web_sys::HtmlElement {
+    mount(move || {
+        view! {
+            <MessageList
+                thread=thread
+                loading_older=Signal::stored(false)
+                on_load_older=Callback::new(|_| {})
+                on_retry=Callback::new(|_: u64| {})
+                on_edit=Callback::new(|_: u64| {})
+            />
+        }
+    })
+}
+
 #[wasm_bindgen_test]
 async fn message_text_is_rendered_as_text_not_html() {
     let conversation: Conversation = serde_json::from_value(serde_json::json!({
@@ -146,17 +161,7 @@ async fn message_text_is_rendered_as_text_not_html() {
     }))
     .expect("conversation");
     let thread = RwSignal::new(Some(Thread::new(conversation)));
-    let root = mount(move || {
-        view! {
-            <MessageList
-                thread=thread
-                loading_older=Signal::stored(false)
-                on_load_older=Callback::new(|_| {})
-                on_retry=Callback::new(|_: u64| {})
-                on_edit=Callback::new(|_: u64| {})
-            />
-        }
-    });
+    let root = mount_thread(thread);
     settle().await;
     assert!(root
         .query_selector("#messages img")
@@ -299,17 +304,7 @@ async fn a_long_thread_renders_a_window_of_lines_that_keeps_the_reading_place() 
         .expect("append");
 
     let thread = RwSignal::new(Some(Thread::new(conversation_with(0..400))));
-    let root = mount(move || {
-        view! {
-            <MessageList
-                thread=thread
-                loading_older=Signal::stored(false)
-                on_load_older=Callback::new(|_| {})
-                on_retry=Callback::new(|_: u64| {})
-                on_edit=Callback::new(|_: u64| {})
-            />
-        }
-    });
+    let root = mount_thread(thread);
     settle().await;
     next_frame().await;
     let ids = message_ids(&root);

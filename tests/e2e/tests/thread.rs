@@ -35,15 +35,26 @@ async fn top_of(h: &Harness, id: &str) -> Result<f64> {
         .ok_or_else(|| anyhow!("message {id} is not in the DOM"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn newest_page_in_order_older_pages_without_a_jump_and_text_stays_text() {
+/// A simulator with the large seed (a 5,000-message thread).
+fn large() -> Options {
     let mut opts = Options::default();
     opts.sim.size = SeedSize::Large;
-    with_harness(opts, async |h: &Harness| {
-        let info = h.sim_get("/sim/info").await?;
-        let big = str_field(&info, "big_thread_id")?;
-        sign_in(h).await?;
-        open_thread(h, &big).await?;
+    opts
+}
+
+/// Signs in and opens the 5,000-message thread; returns its id.
+async fn open_big_thread(h: &Harness) -> Result<String> {
+    let info = h.sim_get("/sim/info").await?;
+    let big = str_field(&info, "big_thread_id")?;
+    sign_in(h).await?;
+    open_thread(h, &big).await?;
+    Ok(big)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn newest_page_in_order_older_pages_without_a_jump_and_text_stays_text() {
+    with_harness(large(), async |h: &Harness| {
+        let big = open_big_thread(h).await?;
 
         // The newest page (50), oldest at the top, exactly the API's.
         let api = api_conversation(h, &big).await?;
@@ -180,13 +191,8 @@ async fn focused_id(h: &Harness) -> Result<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reading_far_back_by_keyboard_keeps_the_dom_small_and_the_newest_a_button_away() {
-    let mut opts = Options::default();
-    opts.sim.size = SeedSize::Large;
-    with_harness(opts, async |h: &Harness| {
-        let info = h.sim_get("/sim/info").await?;
-        let big = str_field(&info, "big_thread_id")?;
-        sign_in(h).await?;
-        open_thread(h, &big).await?;
+    with_harness(large(), async |h: &Harness| {
+        let big = open_big_thread(h).await?;
         poll_until("the newest page", SCREEN, || async {
             Ok((shown_messages(h).await?.len() >= 50).then_some(()))
         })
