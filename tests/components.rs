@@ -13,7 +13,6 @@ use voicebip_console::components::message_list::MessageList;
 use voicebip_console::live::frame_batch::{FrameBatch, FALLBACK_MS};
 use voicebip_console::model::thread::Thread;
 use voicebip_console::model::{AiMode, Channel, Conversation};
-use voicebip_console::state::notify::Notifier;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -464,31 +463,4 @@ async fn load_older_keeps_keyboard_focus_while_the_page_loads() {
     button.click();
     settle().await;
     assert_eq!(asked.get_untracked(), 1, "no second load while one runs");
-}
-
-#[wasm_bindgen_test]
-async fn the_notification_preference_is_restored_after_the_first_frame() {
-    // Headless Chromium never grants notifications: stand in for a browser that has.
-    let window = web_sys::window().expect("window");
-    let notification: js_sys::Object = js_sys::Reflect::get(&window, &"Notification".into())
-        .expect("Notification")
-        .unchecked_into();
-    let granted = js_sys::Object::new();
-    let getter = js_sys::Function::new_no_args("return 'granted';");
-    js_sys::Reflect::set(&granted, &"get".into(), &getter).expect("get");
-    js_sys::Reflect::set(&granted, &"configurable".into(), &true.into()).expect("configurable");
-    js_sys::Object::define_property(&notification, &"permission".into(), &granted);
-    let storage = window.local_storage().ok().flatten().expect("localStorage");
-    storage.set_item("voicebip.notify", "on").expect("set");
-
-    let notifier = Notifier::new();
-    let at_start = notifier.enabled.get_untracked();
-    next_frame().await;
-    settle().await;
-    let after_frame = notifier.enabled.get_untracked();
-
-    storage.remove_item("voicebip.notify").expect("remove");
-    js_sys::Reflect::delete_property(&notification, &"permission".into()).expect("restore");
-    assert!(!at_start, "the preference is not read while the app starts");
-    assert!(after_frame, "the stored preference is restored");
 }

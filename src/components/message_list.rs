@@ -226,30 +226,21 @@ pub fn MessageList(
     }
 }
 
+/// The thread's lines as rendered, top to bottom.
+fn lines_in(list: &web_sys::HtmlOListElement) -> impl Iterator<Item = web_sys::HtmlElement> {
+    std::iter::successors(list.first_element_child(), |el| el.next_element_sibling())
+        .map(JsCast::unchecked_into)
+}
+
 /// The line rendered with `data-line` = `key`.
 fn line_with_key(list: &web_sys::HtmlOListElement, key: &str) -> Option<web_sys::HtmlElement> {
-    let mut next = list.first_element_child();
-    while let Some(el) = next {
-        if el.get_attribute("data-line").as_deref() == Some(key) {
-            return Some(el.unchecked_into());
-        }
-        next = el.next_element_sibling();
-    }
-    None
+    lines_in(list).find(|el| el.get_attribute("data-line").as_deref() == Some(key))
 }
 
 /// The first line whose bottom is below `top`, the scroll offset of the thread (lines are laid
 /// out relative to the scroller, its offset parent).
 fn first_in_view(list: &web_sys::HtmlOListElement, top: i32) -> Option<web_sys::HtmlElement> {
-    let mut next = list.first_element_child();
-    while let Some(el) = next {
-        let line: web_sys::HtmlElement = el.unchecked_into();
-        if line.offset_top() + line.offset_height() > top {
-            return Some(line);
-        }
-        next = line.next_element_sibling();
-    }
-    None
+    lines_in(list).find(|line| line.offset_top() + line.offset_height() > top)
 }
 
 #[component]

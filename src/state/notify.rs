@@ -13,23 +13,11 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// Off until the stored preference is read, after the first frame: the first use of
-    /// `localStorage` opens the origin's storage, a stall of 0–6 ms in `main` in CPU profiles of
-    /// the cold load (10 ms on a busy machine), and the first screen does not need the answer.
     pub fn new() -> Self {
-        let enabled = RwSignal::new(false);
-        request_animation_frame(move || {
-            set_timeout(
-                move || {
-                    let stored = storage::get(Area::Local, PREF_ITEM).as_deref() == Some("on");
-                    if stored && permission_granted() {
-                        enabled.set(true);
-                    }
-                },
-                std::time::Duration::ZERO,
-            )
-        });
-        Notifier { enabled }
+        let stored = storage::get(Area::Local, PREF_ITEM).as_deref() == Some("on");
+        Notifier {
+            enabled: RwSignal::new(stored && permission_granted()),
+        }
     }
 
     /// Called from the toggle's click handler: the only place the permission prompt may appear.
