@@ -13,9 +13,14 @@ use serde_json::json;
 pub const WINDOW: (u32, u32) = (1280, 900);
 
 /// Capabilities for Debian's Chromium, headless, with a fresh profile in `profile_dir`, saving
-/// downloads into `download_dir` without asking.
-pub fn capabilities(chromium: &Path, profile_dir: &Path, download_dir: &Path) -> Capabilities {
-    let args = [
+/// downloads into `download_dir` without asking, with `extra` switches last.
+pub fn capabilities(
+    chromium: &Path,
+    profile_dir: &Path,
+    download_dir: &Path,
+    extra: &[String],
+) -> Capabilities {
+    let mut args = vec![
         "--headless=new".to_string(),
         // Root in a container: Chromium's sandbox needs user namespaces it cannot get there.
         "--no-sandbox".into(),
@@ -32,6 +37,7 @@ pub fn capabilities(chromium: &Path, profile_dir: &Path, download_dir: &Path) ->
         format!("--window-size={},{}", WINDOW.0, WINDOW.1),
         format!("--user-data-dir={}", profile_dir.display()),
     ];
+    args.extend_from_slice(extra);
     let caps = json!({
         "browserName": "chrome",
         "goog:chromeOptions": {

@@ -22,6 +22,8 @@ pub struct Options {
     /// The whole test body must finish within this, so a hung wait fails the test (and tears
     /// everything down) instead of hanging CI.
     pub test_timeout: Duration,
+    /// Extra Chromium command-line switches (the benchmark's experiments), after the usual ones.
+    pub chromium_args: Vec<String>,
 }
 
 impl Default for Options {
@@ -34,6 +36,7 @@ impl Default for Options {
                 ..SimConfig::default()
             },
             test_timeout: Duration::from_secs(180),
+            chromium_args: Vec::new(),
         }
     }
 }
@@ -114,7 +117,7 @@ impl Harness {
 
         let browser_side = async {
             let driver = ChromeDriver::start(&chromedriver, workdir.path()).await?;
-            let caps = browser::capabilities(&chromium, &profile, &downloads);
+            let caps = browser::capabilities(&chromium, &profile, &downloads, &opts.chromium_args);
             // On error `driver` is dropped here, and its Drop kills ChromeDriver and Chromium.
             let client = browser::connect(&driver.url(), caps).await?;
             Ok::<_, anyhow::Error>((driver, client))

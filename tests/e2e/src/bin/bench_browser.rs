@@ -39,6 +39,8 @@ USAGE:
     --apps LIST         which to measure: console,reference [default: both]
     --burst-text FIELDS the message text's field(s) in burst events: both, body or text
                         [default: both, as the simulator's own message events carry it]
+    --chromium-arg=SW   an extra Chromium switch, for experiments (repeatable), e.g.
+                        --chromium-arg=--js-flags=--no-wasm-lazy-compilation
 ";
 
 struct Args {
@@ -51,6 +53,7 @@ struct Args {
     apps: Vec<App>,
     /// Payload keys that carry the message text.
     burst_text: Vec<&'static str>,
+    chromium_args: Vec<String>,
 }
 
 fn parse_args() -> Result<Option<Args>> {
@@ -62,8 +65,14 @@ fn parse_args() -> Result<Option<Args>> {
     let mut burst_seconds = 10.0;
     let mut apps = vec![App::Console, App::Reference];
     let mut burst_text = vec!["body", "text"];
+    let mut chromium_args = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
+        // `--chromium-arg=--switch`: the value starts with dashes, so it is attached.
+        if let Some(switch) = arg.strip_prefix("--chromium-arg=") {
+            chromium_args.push(switch.to_string());
+            continue;
+        }
         let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
@@ -110,6 +119,7 @@ fn parse_args() -> Result<Option<Args>> {
         burst_seconds,
         apps,
         burst_text,
+        chromium_args,
     }))
 }
 
@@ -636,6 +646,7 @@ async fn world(app: App, run: usize, files: &Files, args: &Args) -> (Figures, Op
             ..SimConfig::default()
         },
         test_timeout: WORLD_TIMEOUT,
+        chromium_args: args.chromium_args.clone(),
     };
     let h = match Harness::start(options).await {
         Ok(h) => h,
@@ -743,6 +754,7 @@ async fn run(args: &Args) -> Result<()> {
         "runs": args.runs,
         "burst": { "rate": args.burst_rate, "seconds": args.burst_seconds },
         "scroll": { "frames": SCROLL_FRAMES, "step_px": SCROLL_STEP_PX },
+        "chromium_args": args.chromium_args,
         "seconds": started.elapsed().as_secs_f64(),
         "apps": results,
         "errors": errors,
