@@ -56,7 +56,7 @@ struct Args {
     chromium_args: Vec<String>,
 }
 
-fn parse_args() -> Result<Option<Args>> {
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
     let mut dist = None;
     let mut reference = None;
     let mut out = None;
@@ -66,7 +66,6 @@ fn parse_args() -> Result<Option<Args>> {
     let mut apps = vec![App::Console, App::Reference];
     let mut burst_text = vec!["body", "text"];
     let mut chromium_args = Vec::new();
-    let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         // `--chromium-arg=--switch`: the value starts with dashes, so it is attached.
         if let Some(switch) = arg.strip_prefix("--chromium-arg=") {
@@ -705,7 +704,7 @@ async fn save_failure(h: &Harness, out: &Path, app: App, run: usize, reason: &st
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
-    let args = match parse_args() {
+    let args = match parse_args(std::env::args().skip(1)) {
         Ok(Some(args)) => args,
         Ok(None) => {
             print!("{HELP}");
@@ -772,4 +771,38 @@ async fn run(args: &Args) -> Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<Option<Args>> {
+        parse_args(line.split_whitespace().map(String::from))
+    }
+
+    #[test]
+    fn chromium_switches_are_attached_and_kept_in_order() {
+        let args = parse(
+            "--dist d --chromium-arg=--js-flags=--no-wasm-lazy-compilation --reference r \
+             --chromium-arg=--disable-features=X --out o",
+        )
+        .expect("valid")
+        .expect("not --help");
+        assert_eq!(
+            args.chromium_args,
+            [
+                "--js-flags=--no-wasm-lazy-compilation",
+                "--disable-features=X"
+            ]
+        );
+        assert_eq!(args.out, PathBuf::from("o"));
+        assert!(parse("--dist d --reference r --out o")
+            .expect("valid")
+            .expect("not --help")
+            .chromium_args
+            .is_empty());
+        // Detached, the switch would be taken for an option of bench_browser's own.
+        assert!(parse("--dist d --reference r --out o --chromium-arg --x").is_err());
+    }
 }
