@@ -77,18 +77,18 @@ impl Client {
         page_token: Option<&str>,
         page_size: u32,
     ) -> Result<ListPage, ApiError> {
-        let mut query = vec![format!("page_size={page_size}")];
-        if let Some(a) = &filters.agent {
-            query.push(format!("agent_id={}", encode_component(a.as_str())));
-        }
-        if let Some(c) = filters.channel.and_then(|c| c.as_param()) {
-            query.push(format!("channel={c}"));
-        }
-        if let Some(t) = page_token {
-            query.push(format!("page_token={}", encode_component(t)));
-        }
-        self.read(&format!("/conversations?{}", query.join("&")))
-            .await
+        self.read(&list_path(filters, page_token, page_size)).await
+    }
+
+    /// The URL `list_conversations` asks for.
+    pub fn list_url(&self, filters: &Filters, page_token: Option<&str>, page_size: u32) -> String {
+        self.url(&list_path(filters, page_token, page_size))
+    }
+
+    /// A page of conversations already asked for (with this client's key) by someone else: its
+    /// answer read like `list_conversations` reads its own, without retries.
+    pub async fn adopt_list(&self, response: web_sys::Response) -> Result<ListPage, ApiError> {
+        parse(&decode(response.into()).await?)
     }
 
     /// `GET /v1/conversations/{id}`, one page of messages (newest first).
@@ -255,6 +255,20 @@ impl Client {
     }
 }
 
+fn list_path(filters: &Filters, page_token: Option<&str>, page_size: u32) -> String {
+    let mut query = vec![format!("page_size={page_size}")];
+    if let Some(a) = &filters.agent {
+        query.push(format!("agent_id={}", encode_component(a.as_str())));
+    }
+    if let Some(c) = filters.channel.and_then(|c| c.as_param()) {
+        query.push(format!("channel={c}"));
+    }
+    if let Some(t) = page_token {
+        query.push(format!("page_token={}", encode_component(t)));
+    }
+    format!("/conversations?{}", query.join("&"))
+}
+
 fn with_json<B: Serialize>(builder: RequestBuilder, body: &B) -> Result<Request, ApiError> {
     builder
         .json(body)
@@ -288,4 +302,30 @@ async fn decode(response: Response) -> Result<String, ApiError> {
 
 fn parse<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {
     serde_json::from_str(body).map_err(|e| ApiError::Malformed(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AgentId, Channel};
+
+    #[test]
+    fn list_urls_carry_the_filters_and_the_page_token() {
+        let client = Client::new("https://api.example/v1/", " pk_1 ");
+        // public/first-page.js builds this exact URL for the plain inbox, from the base stored
+        // at sign-in: both must change together, or the early answer is never taken over.
+        assert_eq!(
+            client.list_url(&Filters::default(), None, 50),
+            "https://api.example/v1/conversations?page_size=50"
+        );
+        let filters = Filters {
+            agent: Some(AgentId("agt 1&2".into())),
+            channel: Some(Channel::Whatsapp),
+        };
+        assert_eq!(
+            client.list_url(&filters, Some("tok/="), 20),
+            "https://api.example/v1/conversations?page_size=20&agent_id=agt%201%262\
+             &channel=whatsapp&page_token=tok%2F%3D"
+        );
+    }
 }

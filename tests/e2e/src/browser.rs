@@ -118,3 +118,44 @@ pub async fn browser_log(client: &Client) -> Result<Vec<LogEntry>> {
         .context("reading the browser log from ChromeDriver")?;
     serde_json::from_value(raw).context("decoding ChromeDriver's browser log")
 }
+
+/// A ChromeDriver extension: one Chrome DevTools Protocol command on the session's page.
+#[derive(Debug)]
+struct Cdp {
+    cmd: String,
+    params: serde_json::Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Runs one Chrome DevTools Protocol command (`Network.setBlockedURLs`, `Profiler.start`, …) and
+/// returns its result.
+pub async fn cdp(
+    client: &Client,
+    cmd: &str,
+    params: serde_json::Value,
+) -> Result<serde_json::Value> {
+    client
+        .issue_cmd(Cdp {
+            cmd: cmd.to_owned(),
+            params,
+        })
+        .await
+        .with_context(|| format!("CDP {cmd}"))
+}

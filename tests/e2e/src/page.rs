@@ -45,6 +45,11 @@ where
 }
 
 impl Harness {
+    /// Runs one Chrome DevTools Protocol command on the page and returns its result.
+    pub async fn cdp(&self, cmd: &str, params: serde_json::Value) -> Result<serde_json::Value> {
+        crate::browser::cdp(&self.browser, cmd, params).await
+    }
+
     /// Load `path` (e.g. `/` or `/conversations`) from the simulator, as a fresh page load.
     pub async fn open(&self, path: &str) -> Result<()> {
         let url = format!("{}/{}", self.base_url, path.trim_start_matches('/'));

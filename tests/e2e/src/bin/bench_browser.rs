@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use fantoccini::wd::{TimeoutConfiguration, WebDriverCompatibleCommand};
+use fantoccini::wd::TimeoutConfiguration;
 use serde_json::{json, Value};
 use voicebip_e2e::anyhow::{self, bail, Context, Result};
 use voicebip_e2e::{poll_until, Harness, Options, SeedSize, SimConfig, DEMO_KEY};
@@ -39,6 +39,8 @@ USAGE:
     --apps LIST         which to measure: console,reference [default: both]
     --burst-text FIELDS the message text's field(s) in burst events: both, body or text
                         [default: both, as the simulator's own message events carry it]
+    --api-latency-ms N  delay the cold load's first-page answer by N ms, as an API that is
+                        not on loopback would [default: 0]
     --chromium-arg=SW   an extra Chromium switch, for experiments (repeatable), e.g.
                         --chromium-arg=--js-flags=--no-wasm-lazy-compilation
 ";
@@ -54,6 +56,7 @@ struct Args {
     /// Payload keys that carry the message text.
     burst_text: Vec<&'static str>,
     chromium_args: Vec<String>,
+    api_latency_ms: u64,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
@@ -66,6 +69,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
     let mut apps = vec![App::Console, App::Reference];
     let mut burst_text = vec!["body", "text"];
     let mut chromium_args = Vec::new();
+    let mut api_latency_ms = 0;
     while let Some(arg) = args.next() {
         // `--chromium-arg=--switch`: the value starts with dashes, so it is attached.
         if let Some(switch) = arg.strip_prefix("--chromium-arg=") {
@@ -95,6 +99,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
                     })
                     .collect::<Result<_>>()?
             }
+            "--api-latency-ms" => {
+                api_latency_ms = value()?
+                    .parse()
+                    .context("--api-latency-ms wants a number")?
+            }
             "--burst-text" => {
                 burst_text = match value()?.as_str() {
                     "both" => vec!["body", "text"],
@@ -119,6 +128,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
         apps,
         burst_text,
         chromium_args,
+        api_latency_ms,
     }))
 }
 
@@ -216,38 +226,6 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A ChromeDriver extension: one Chrome DevTools Protocol command on the session's page.
-#[derive(Debug)]
-struct Cdp {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        let body = json!({ "cmd": self.cmd, "params": self.params });
-        (http::Method::POST, Some(body.to_string()))
-    }
-}
-
-async fn cdp(h: &Harness, cmd: &'static str, params: Value) -> Result<Value> {
-    h.browser()
-        .issue_cmd(Cdp { cmd, params })
-        .await
-        .with_context(|| format!("CDP {cmd}"))
-}
-
 /// Runs `window.__bench.<call>` in the page and returns what its promise resolves to.
 async fn probe(h: &Harness, call: &str, args: Vec<Value>) -> Result<Value> {
     h.browser()
@@ -326,8 +304,7 @@ async fn measure(w: &mut World<'_>, files: &Files, args: &Args) -> Result<()> {
     let sim = sim_info(h).await?;
     let config = json!({ "key": DEMO_KEY, "base": format!("{}/v1", h.base_url()) });
     let source = format!("window.__benchConfig = {config};\n{}", files.probe);
-    cdp(
-        h,
+    h.cdp(
         "Page.addScriptToEvaluateOnNewDocument",
         json!({ "source": source }),
     )
@@ -344,6 +321,10 @@ async fn measure(w: &mut World<'_>, files: &Files, args: &Args) -> Result<()> {
     // Cold load. The blank page on the same origin starts the renderer, so what is timed is
     // the app's own cost: an empty cache (fresh profile), nothing compiled yet.
     h.open("/bench/blank.html").await?;
+    if args.api_latency_ms > 0 {
+        let slow = json!({ "route": "GET /v1/conversations", "latency_ms": args.api_latency_ms, "count": 1 });
+        h.sim_post("/sim/faults", &slow).await?;
+    }
     h.open(w.app.entry()).await?;
     let first_row = poll_until("the first conversation row", SCRIPT_TIMEOUT, || async {
         let v = h
@@ -471,8 +452,8 @@ async fn measure(w: &mut World<'_>, files: &Files, args: &Args) -> Result<()> {
 /// stores (where the console's wasm memory lives, outside the JS heap).
 async fn heap(w: &mut World<'_>, when: &'static str) -> Result<()> {
     let h = w.h;
-    cdp(h, "HeapProfiler.collectGarbage", json!({})).await?;
-    let usage = cdp(h, "Runtime.getHeapUsage", json!({})).await?;
+    h.cdp("HeapProfiler.collectGarbage", json!({})).await?;
+    let usage = h.cdp("Runtime.getHeapUsage", json!({})).await?;
     let mb = |v: &Value| v.as_f64().map(|b| b / 1_048_576.0);
     let js = mb(&usage["usedSize"]);
     let buffers = mb(&usage["backingStorageSize"]);
@@ -754,6 +735,7 @@ async fn run(args: &Args) -> Result<()> {
         "burst": { "rate": args.burst_rate, "seconds": args.burst_seconds },
         "scroll": { "frames": SCROLL_FRAMES, "step_px": SCROLL_STEP_PX },
         "chromium_args": args.chromium_args,
+        "api_latency_ms": args.api_latency_ms,
         "seconds": started.elapsed().as_secs_f64(),
         "apps": results,
         "errors": errors,
