@@ -80,17 +80,6 @@ impl Client {
         self.read(&list_path(filters, page_token, page_size)).await
     }
 
-    /// The URL `list_conversations` asks for.
-    pub fn list_url(&self, filters: &Filters, page_token: Option<&str>, page_size: u32) -> String {
-        self.url(&list_path(filters, page_token, page_size))
-    }
-
-    /// A page of conversations already asked for (with this client's key) by someone else: its
-    /// answer read like `list_conversations` reads its own, without retries.
-    pub async fn adopt_list(&self, response: web_sys::Response) -> Result<ListPage, ApiError> {
-        parse(&decode(response.into()).await?)
-    }
-
     /// `GET /v1/conversations/{id}`, one page of messages (newest first).
     pub async fn get_conversation(
         &self,
@@ -255,6 +244,7 @@ impl Client {
     }
 }
 
+/// The path and query of `GET /v1/conversations`.
 fn list_path(filters: &Filters, page_token: Option<&str>, page_size: u32) -> String {
     let mut query = vec![format!("page_size={page_size}")];
     if let Some(a) = &filters.agent {
@@ -310,22 +300,19 @@ mod tests {
     use crate::model::{AgentId, Channel};
 
     #[test]
-    fn list_urls_carry_the_filters_and_the_page_token() {
-        let client = Client::new("https://api.example/v1/", " pk_1 ");
-        // public/first-page.js builds this exact URL for the plain inbox, from the base stored
-        // at sign-in: both must change together, or the early answer is never taken over.
+    fn list_paths_carry_the_filters_and_the_page_token_escaped() {
         assert_eq!(
-            client.list_url(&Filters::default(), None, 50),
-            "https://api.example/v1/conversations?page_size=50"
+            list_path(&Filters::default(), None, 50),
+            "/conversations?page_size=50"
         );
         let filters = Filters {
             agent: Some(AgentId("agt 1&2".into())),
             channel: Some(Channel::Whatsapp),
         };
         assert_eq!(
-            client.list_url(&filters, Some("tok/="), 20),
-            "https://api.example/v1/conversations?page_size=20&agent_id=agt%201%262\
-             &channel=whatsapp&page_token=tok%2F%3D"
+            list_path(&filters, Some("tok/="), 20),
+            "/conversations?page_size=20&agent_id=agt%201%262&channel=whatsapp\
+             &page_token=tok%2F%3D"
         );
     }
 }

@@ -1,11 +1,9 @@
 //! The inbox's first page, asked for the moment the app starts. Otherwise a signed-in operator
 //! opening the inbox waits for the configuration, the router and the whole shell to render before
 //! the request even leaves; started here, it overlaps them (the cold-load benchmark, README).
-//! Earlier still, `public/first-page.js` asks for the plain inbox's page while the wasm is on its
-//! way; that answer is taken over when it is exactly the page this asks for.
 
 use super::session::Session;
-use crate::api::{ApiError, Client, ListPage};
+use crate::api::{ApiError, ListPage};
 use crate::model::inbox::{Filters, PAGE_SIZE};
 use futures_channel::oneshot;
 use leptos::prelude::*;
@@ -13,7 +11,6 @@ use leptos::task::spawn_local;
 use std::future::Future;
 use std::task::{Context, Waker};
 use std::time::Duration;
-use wasm_bindgen::JsCast;
 
 type Answer = Result<ListPage, ApiError>;
 
@@ -45,17 +42,8 @@ impl WarmStart {
                 let (tx, rx) = oneshot::channel();
                 let asked = filters.clone();
                 settled.set(false);
-                let url = client.list_url(&asked, None, PAGE_SIZE);
-                let prefetched = take_prefetched(&url);
                 start_now(async move {
-                    let adopted = match prefetched {
-                        Some(response) => adopt(&client, response).await,
-                        None => None,
-                    };
-                    let answer = match adopted {
-                        Some(page) => Ok(page),
-                        None => client.list_conversations(&asked, None, PAGE_SIZE).await,
-                    };
+                    let answer = client.list_conversations(&asked, None, PAGE_SIZE).await;
                     // Nobody waiting (the operator moved on) is fine: the answer is dropped.
                     let _ = tx.send(answer);
                     settled.set(true);
@@ -86,26 +74,6 @@ impl WarmStart {
         let fresh = js_sys::Date::now() - self.asked_at < FRESH_FOR_MS;
         (fresh && &asked == filters).then_some(rx)
     }
-}
-
-/// The answer `public/first-page.js` is waiting for, when it asked for `url` (the script's global
-/// is removed either way: it is good for one start only).
-fn take_prefetched(url: &str) -> Option<js_sys::Promise> {
-    let window = web_sys::window()?;
-    let name = wasm_bindgen::JsValue::from_str("__voicebipFirstPage");
-    let early = js_sys::Reflect::get(&window, &name).ok()?;
-    let _ = js_sys::Reflect::delete_property(&window, &name);
-    let field = |key: &str| js_sys::Reflect::get(&early, &wasm_bindgen::JsValue::from_str(key));
-    let asked = field("url").ok()?.as_string()?;
-    (asked == url).then(|| field("response").ok()?.dyn_into().ok())?
-}
-
-/// The script's page, when it came back as a page. Anything else (a network failure, a 401, a
-/// 429, a 5xx, a body that is not a page) is left to the client's own request, which knows how
-/// to retry, wait or sign out.
-async fn adopt(client: &Client, response: js_sys::Promise) -> Option<ListPage> {
-    let response = wasm_bindgen_futures::JsFuture::from(response).await.ok()?;
-    client.adopt_list(response.dyn_into().ok()?).await.ok()
 }
 
 /// Runs `task` up to its first wait at once, so that the request inside it leaves now, before the

@@ -94,52 +94,6 @@ async fn reopened_inbox_asks_for_its_filtered_first_page_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn plain_inbox_is_asked_for_before_the_wasm_starts_and_not_again() {
-    with_harness(Options::default(), async |h: &Harness| {
-        sign_in(h).await?;
-
-        // Without the wasm, only public/first-page.js can ask for anything.
-        h.cdp("Network.enable", json!({})).await?;
-        h.cdp("Network.setBlockedURLs", json!({ "urls": ["*.wasm"] }))
-            .await?;
-        clear_requests(h).await?;
-        h.open("/conversations").await?;
-        let asked = poll_until("the script's first-page request", SCREEN, || async {
-            let asked = first_page_requests(h).await?;
-            Ok((!asked.is_empty()).then_some(asked))
-        })
-        .await?;
-        let only = &asked[0];
-        ensure!(
-            asked.len() == 1 && only.query.as_deref() == Some("page_size=50"),
-            "the script asks for the plain first page, once: {asked:?}"
-        );
-        ensure!(
-            only.has_authorization && !only.query_has_token,
-            "with the key in the header, never in the URL: {only:?}"
-        );
-        ensure!(
-            shell_and_rows(h).await? == (false, 0),
-            "nothing is rendered without the wasm"
-        );
-
-        // With the wasm, the console takes that answer over instead of asking again.
-        h.cdp("Network.setBlockedURLs", json!({ "urls": [] }))
-            .await?;
-        clear_requests(h).await?;
-        h.open("/conversations").await?;
-        h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
-        let asked = first_page_requests(h).await?;
-        ensure!(
-            asked.len() == 1,
-            "the early answer is shown, not asked for again: {asked:?}"
-        );
-        Ok(())
-    })
-    .await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_first_page_does_not_hold_the_screen_back() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;

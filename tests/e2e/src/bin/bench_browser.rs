@@ -764,6 +764,15 @@ mod tests {
     }
 
     #[test]
+    fn api_latency_is_a_number_of_milliseconds() {
+        let args = parse("--dist d --reference r --out o --api-latency-ms 100")
+            .expect("valid")
+            .expect("not --help");
+        assert_eq!(args.api_latency_ms, 100);
+        assert!(parse("--dist d --reference r --out o --api-latency-ms soon").is_err());
+    }
+
+    #[test]
     fn chromium_switches_are_attached_and_kept_in_order() {
         let args = parse(
             "--dist d --chromium-arg=--js-flags=--no-wasm-lazy-compilation --reference r \
@@ -779,11 +788,11 @@ mod tests {
             ]
         );
         assert_eq!(args.out, PathBuf::from("o"));
-        assert!(parse("--dist d --reference r --out o")
+        let plain = parse("--dist d --reference r --out o")
             .expect("valid")
-            .expect("not --help")
-            .chromium_args
-            .is_empty());
+            .expect("not --help");
+        assert!(plain.chromium_args.is_empty());
+        assert_eq!(plain.api_latency_ms, 0, "loopback unless asked");
         // Detached, the switch would be taken for an option of bench_browser's own.
         assert!(parse("--dist d --reference r --out o --chromium-arg --x").is_err());
     }
