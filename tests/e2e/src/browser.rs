@@ -85,63 +85,42 @@ pub struct LogEntry {
     pub source: Option<String>,
 }
 
-/// ChromeDriver's log endpoint, which W3C WebDriver lacks and fantoccini therefore has no
-/// method for. Each read returns the entries since the previous read.
+/// A ChromeDriver extension endpoint (`session/{id}/<path>`, POST with a JSON body), which W3C
+/// WebDriver lacks and fantoccini therefore has no method for.
 #[derive(Debug)]
-struct GetBrowserLog;
+struct Extension {
+    path: &'static str,
+    body: serde_json::Value,
+}
 
-impl WebDriverCompatibleCommand for GetBrowserLog {
+impl WebDriverCompatibleCommand for Extension {
     fn endpoint(
         &self,
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
         base_url.join(&format!(
-            "session/{}/se/log",
-            session_id.unwrap_or_default()
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.path
         ))
     }
 
     fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        (
-            http::Method::POST,
-            Some(json!({ "type": "browser" }).to_string()),
-        )
+        (http::Method::POST, Some(self.body.to_string()))
     }
 }
 
 /// The browser console entries since the last call.
 pub async fn browser_log(client: &Client) -> Result<Vec<LogEntry>> {
     let raw = client
-        .issue_cmd(GetBrowserLog)
+        .issue_cmd(Extension {
+            path: "se/log",
+            body: json!({ "type": "browser" }),
+        })
         .await
         .context("reading the browser log from ChromeDriver")?;
     serde_json::from_value(raw).context("decoding ChromeDriver's browser log")
-}
-
-/// A ChromeDriver extension: one Chrome DevTools Protocol command on the session's page.
-#[derive(Debug)]
-struct Cdp {
-    cmd: String,
-    params: serde_json::Value,
-}
-
-impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        let body = json!({ "cmd": self.cmd, "params": self.params });
-        (http::Method::POST, Some(body.to_string()))
-    }
 }
 
 /// Runs one Chrome DevTools Protocol command (`Network.setBlockedURLs`, `Profiler.start`, …) and
@@ -152,9 +131,9 @@ pub async fn cdp(
     params: serde_json::Value,
 ) -> Result<serde_json::Value> {
     client
-        .issue_cmd(Cdp {
-            cmd: cmd.to_owned(),
-            params,
+        .issue_cmd(Extension {
+            path: "goog/cdp/execute",
+            body: json!({ "cmd": cmd, "params": params }),
         })
         .await
         .with_context(|| format!("CDP {cmd}"))
