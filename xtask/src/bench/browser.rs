@@ -21,7 +21,7 @@ pub struct BrowserRun {
     pub figures: Value,
 }
 
-pub fn run(root: &Path, target: &Path, runs: usize) -> Result<BrowserRun> {
+pub fn run(root: &Path, target: &Path, runs: usize, cold_runs: usize) -> Result<BrowserRun> {
     let out = target.join("bench").join("browser.json");
     // A stale file from an earlier run must not pass for this one's figures.
     let _ = fs::remove_file(&out);
@@ -46,6 +46,7 @@ pub fn run(root: &Path, target: &Path, runs: usize) -> Result<BrowserRun> {
         .arg("--out")
         .arg(&out)
         .args(["--runs", &runs.to_string()])
+        .args(["--cold-runs", &cold_runs.to_string()])
         .env("CHROMEDRIVER", CHROMEDRIVER)
         .env("CHROMIUM", CHROMIUM);
     let success = cmd::status(

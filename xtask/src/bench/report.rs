@@ -125,6 +125,8 @@ enum Over {
     Max,
     /// Over all runs: for counts of bad runs.
     Sum,
+    /// The value at this percentile (nearest rank): for how far a noisy figure spreads.
+    Percentile(f64),
 }
 
 pub fn median(values: &[f64]) -> Option<f64> {
@@ -141,6 +143,17 @@ pub fn median(values: &[f64]) -> Option<f64> {
     })
 }
 
+/// Nearest-rank percentile of the finite values.
+pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    Some(sorted[rank.min(sorted.len() - 1)])
+}
+
 fn aggregate(values: &[f64], over: Over) -> Option<f64> {
     match over {
         Over::Median => median(values),
@@ -150,6 +163,7 @@ fn aggregate(values: &[f64], over: Over) -> Option<f64> {
             .filter(|v| v.is_finite())
             .reduce(f64::max),
         Over::Sum => (!values.is_empty()).then(|| values.iter().sum()),
+        Over::Percentile(p) => percentile(values, p),
     }
 }
 
@@ -165,6 +179,20 @@ const BROWSER: &[(&str, &str, Unit, Budget, Over)] = &[
         Unit::Ms,
         Budget::Ratio(1.5),
         Over::Median,
+    ),
+    (
+        "cold_load_ms",
+        "  a quarter of the cold loads were faster than",
+        Unit::Ms,
+        Budget::None,
+        Over::Percentile(25.0),
+    ),
+    (
+        "cold_load_ms",
+        "  a quarter of the cold loads were slower than",
+        Unit::Ms,
+        Budget::None,
+        Over::Percentile(75.0),
     ),
     (
         "cold_list_requested_ms",
@@ -495,6 +523,16 @@ mod tests {
         assert_eq!(median(&[5.0, 1.0, 3.0]), Some(3.0));
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
         assert_eq!(median(&[f64::NAN, 2.0]), Some(2.0));
+    }
+
+    #[test]
+    fn percentiles_take_the_nearest_rank() {
+        let loads = [130.0, 110.0, 170.0, f64::NAN, 120.0, 150.0];
+        assert_eq!(percentile(&loads, 25.0), Some(120.0));
+        assert_eq!(percentile(&loads, 75.0), Some(150.0));
+        assert_eq!(percentile(&loads, 0.0), Some(110.0));
+        assert_eq!(percentile(&loads, 100.0), Some(170.0));
+        assert_eq!(percentile(&[], 50.0), None);
     }
 
     #[test]

@@ -9,6 +9,10 @@
 //! turns going first. The instruments are tests/bench/probe.js, installed into every document
 //! through ChromeDriver's CDP bridge before the page's scripts run.
 //!
+//! The cold load is one sample a world and moves a lot between samples, so after the full runs
+//! come `--cold-runs` more worlds per app that only load cold, again taking turns: its figures
+//! are the median of all of them.
+//!
 //! Writes every run's figures as JSON to `--out` (lists of per-run values, one per metric and
 //! app); `cargo xtask bench` takes the medians and prints the table. A run that fails is
 //! reported (with a screenshot under `failures/` next to `--out`) and keeps the figures it
@@ -34,6 +38,7 @@ USAGE:
     --reference DIR     tests/bench: reference.html, reference.js, probe.js
     --out FILE          where to write the JSON figures
     --runs N            runs per app [default: 5]
+    --cold-runs N       more worlds per app that measure only the cold load [default: 10]
     --burst-rate R      SSE events per second in the burst [default: 200]
     --burst-seconds S   length of the burst [default: 10]
     --apps LIST         which to measure: console,reference [default: both]
@@ -50,6 +55,7 @@ struct Args {
     reference: PathBuf,
     out: PathBuf,
     runs: usize,
+    cold_runs: usize,
     burst_rate: f64,
     burst_seconds: f64,
     apps: Vec<App>,
@@ -64,6 +70,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
     let mut reference = None;
     let mut out = None;
     let mut runs = 5;
+    let mut cold_runs = 10;
     let mut burst_rate = 200.0;
     let mut burst_seconds = 10.0;
     let mut apps = vec![App::Console, App::Reference];
@@ -83,6 +90,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
             "--reference" => reference = Some(PathBuf::from(value()?)),
             "--out" => out = Some(PathBuf::from(value()?)),
             "--runs" => runs = value()?.parse().context("--runs wants a number")?,
+            "--cold-runs" => cold_runs = value()?.parse().context("--cold-runs wants a number")?,
             "--burst-rate" => {
                 burst_rate = value()?.parse().context("--burst-rate wants a number")?
             }
@@ -123,6 +131,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
         reference: reference.context("--reference is required")?,
         out: out.context("--out is required")?,
         runs,
+        cold_runs,
         burst_rate,
         burst_seconds,
         apps,
@@ -299,9 +308,17 @@ async fn sim_info(h: &Harness) -> Result<Sim> {
     })
 }
 
-async fn measure(w: &mut World<'_>, files: &Files, args: &Args) -> Result<()> {
-    let h = w.h;
-    let sim = sim_info(h).await?;
+/// What a world measures.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Scope {
+    /// Every scenario, starting with the cold load.
+    Full,
+    /// The cold load alone.
+    Cold,
+}
+
+/// The instruments and the session, in every document the world opens.
+async fn instrument(h: &Harness, files: &Files) -> Result<()> {
     let config = json!({ "key": DEMO_KEY, "base": format!("{}/v1", h.base_url()) });
     let source = format!("window.__benchConfig = {config};\n{}", files.probe);
     h.cdp(
@@ -317,7 +334,21 @@ async fn measure(w: &mut World<'_>, files: &Files, args: &Args) -> Result<()> {
         ))
         .await
         .context("setting the script timeout")?;
+    Ok(())
+}
 
+async fn measure(w: &mut World<'_>, files: &Files, args: &Args, scope: Scope) -> Result<()> {
+    let h = w.h;
+    instrument(h, files).await?;
+    cold_load(w, args).await?;
+    if scope == Scope::Cold {
+        return Ok(());
+    }
+    rest(w, args).await
+}
+
+async fn cold_load(w: &mut World<'_>, args: &Args) -> Result<()> {
+    let h = w.h;
     // Cold load. The blank page on the same origin starts the renderer, so what is timed is
     // the app's own cost: an empty cache (fresh profile), nothing compiled yet.
     h.open("/bench/blank.html").await?;
@@ -356,6 +387,13 @@ async fn measure(w: &mut World<'_>, files: &Files, args: &Args) -> Result<()> {
         ms("listRequested"),
         ms("listAnswered"),
     ));
+    Ok(())
+}
+
+/// Everything after the cold load, in the page it left open.
+async fn rest(w: &mut World<'_>, args: &Args) -> Result<()> {
+    let h = w.h;
+    let sim = sim_info(h).await?;
 
     // Every conversation, paged in by infinite scroll.
     let page_in = probe(
@@ -615,7 +653,13 @@ async fn burst(w: &mut World<'_>, sim: &Sim, args: &Args) -> Result<Responsive> 
 /// One app, one run, in a world of its own: a harness started and shut down here, whatever the
 /// measurement did. The figures measured before a failure are kept; the failure is returned
 /// beside them.
-async fn world(app: App, run: usize, files: &Files, args: &Args) -> (Figures, Option<String>) {
+async fn world(
+    app: App,
+    run: usize,
+    scope: Scope,
+    files: &Files,
+    args: &Args,
+) -> (Figures, Option<String>) {
     let options = Options {
         sim: SimConfig {
             size: SeedSize::Large,
@@ -638,11 +682,12 @@ async fn world(app: App, run: usize, files: &Files, args: &Args) -> (Figures, Op
         run,
         figures: Figures::new(),
     };
-    let failure = match tokio::time::timeout(WORLD_TIMEOUT, measure(&mut w, files, args)).await {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(format!("{e:#}")),
-        Err(_) => Some(format!("did not finish within {WORLD_TIMEOUT:?}")),
-    };
+    let failure =
+        match tokio::time::timeout(WORLD_TIMEOUT, measure(&mut w, files, args, scope)).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(format!("{e:#}")),
+            Err(_) => Some(format!("did not finish within {WORLD_TIMEOUT:?}")),
+        };
     let figures = w.figures;
     if let Some(reason) = &failure {
         save_failure(&h, &args.out, app, run, reason).await;
@@ -710,7 +755,10 @@ async fn run(args: &Args) -> Result<()> {
     let started = Instant::now();
     let mut results: BTreeMap<&'static str, BTreeMap<&'static str, Vec<f64>>> = BTreeMap::new();
     let mut errors = Vec::new();
-    for run in 0..args.runs {
+    let worlds = (0..args.runs)
+        .map(|run| (run, Scope::Full))
+        .chain((args.runs..args.runs + args.cold_runs).map(|run| (run, Scope::Cold)));
+    for (run, scope) in worlds {
         // Taking turns, so neither app always runs on a machine warmed up by the other.
         let order = if run % 2 == 0 {
             [App::Console, App::Reference]
@@ -718,7 +766,7 @@ async fn run(args: &Args) -> Result<()> {
             [App::Reference, App::Console]
         };
         for app in order.into_iter().filter(|a| args.apps.contains(a)) {
-            let (figures, failure) = world(app, run, &files, args).await;
+            let (figures, failure) = world(app, run, scope, &files, args).await;
             let per_app = results.entry(app.name()).or_default();
             for (name, value) in figures {
                 per_app.entry(name).or_default().push(value);
@@ -732,6 +780,7 @@ async fn run(args: &Args) -> Result<()> {
     }
     let report = json!({
         "runs": args.runs,
+        "cold_runs": args.cold_runs,
         "burst": { "rate": args.burst_rate, "seconds": args.burst_seconds },
         "scroll": { "frames": SCROLL_FRAMES, "step_px": SCROLL_STEP_PX },
         "chromium_args": args.chromium_args,
@@ -770,6 +819,15 @@ mod tests {
             .expect("not --help");
         assert_eq!(args.api_latency_ms, 100);
         assert!(parse("--dist d --reference r --out o --api-latency-ms soon").is_err());
+    }
+
+    #[test]
+    fn cold_runs_default_to_ten_and_may_be_none() {
+        let count = |line: &str| parse(line).expect("valid").expect("not --help").cold_runs;
+        assert_eq!(count("--dist d --reference r --out o"), 10);
+        assert_eq!(count("--dist d --reference r --out o --cold-runs 0"), 0);
+        assert_eq!(count("--dist d --reference r --out o --cold-runs 25"), 25);
+        assert!(parse("--dist d --reference r --out o --cold-runs many").is_err());
     }
 
     #[test]
