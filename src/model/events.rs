@@ -3,10 +3,9 @@
 
 use super::conversation::AiMode;
 use super::ids::{ConversationId, MessageId};
-use super::message::{Message, MessageStatus};
+use super::message::{Message, MessageStatus, WireMessage};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
@@ -38,6 +37,7 @@ pub enum Skipped {
     OtherConversation,
 }
 
+/// The envelope without its payload: read first, to know what the payload is.
 #[derive(Deserialize)]
 struct Envelope {
     event_type: String,
@@ -45,13 +45,21 @@ struct Envelope {
     conversation_id: Option<ConversationId>,
     #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
     timestamp: Option<DateTime<Utc>>,
-    #[serde(default)]
-    payload: Value,
 }
 
-/// The payload as the type its event carries.
-fn payload_as<T: serde::de::DeserializeOwned>(payload: Value) -> Result<T, Skipped> {
-    serde_json::from_value(payload).map_err(|e| Skipped::Malformed(e.to_string()))
+/// The same frame read again for its payload, as the type its event carries. Twice through a
+/// small frame costs less than a `serde_json::Value` and its own deserialiser in the wasm.
+#[derive(Deserialize)]
+#[serde(bound = "P: serde::de::DeserializeOwned")]
+struct WithPayload<P> {
+    payload: Option<P>,
+}
+
+fn payload<P: serde::de::DeserializeOwned>(data: &str) -> Result<P, Skipped> {
+    serde_json::from_str::<WithPayload<P>>(data)
+        .map_err(|e| Skipped::Malformed(e.to_string()))?
+        .payload
+        .ok_or_else(|| Skipped::Malformed("the event has no payload".into()))
 }
 
 /// Decodes one `data:` payload for the conversation `expected`.
@@ -62,7 +70,6 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
         return Err(Skipped::OtherConversation);
     }
     let timestamp = env.timestamp.unwrap_or_else(Utc::now);
-    let mut payload = env.payload;
     let status_of = |t: &str| match t {
         "message.sent" => Some(MessageStatus::Sent),
         "message.delivered" => Some(MessageStatus::Delivered),
@@ -72,16 +79,11 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
     };
     match env.event_type.as_str() {
         "message.received" => {
-            if let Value::Object(map) = &mut payload {
-                // The stream may leave out what the event itself implies.
-                map.entry("created_at")
-                    .or_insert_with(|| Value::String(timestamp.to_rfc3339()));
-                map.entry("direction")
-                    .or_insert_with(|| Value::String("inbound".into()));
-                map.entry("status")
-                    .or_insert_with(|| Value::String("received".into()));
-            }
-            payload_as(payload).map(StreamEvent::Message)
+            // The stream may leave out what the event itself implies.
+            let wire: WireMessage = payload(data)?;
+            Message::try_from(wire.received_at(timestamp))
+                .map(StreamEvent::Message)
+                .map_err(|e| Skipped::Malformed(e.into()))
         }
         t @ ("message.sent" | "message.delivered" | "message.read" | "message.failed") => {
             #[derive(Deserialize)]
@@ -90,7 +92,7 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
                 #[serde(default)]
                 error_code: Option<String>,
             }
-            let p: P = payload_as(payload)?;
+            let p: P = payload(data)?;
             Ok(StreamEvent::Status {
                 message_id: p.message_id,
                 status: status_of(t).unwrap_or(MessageStatus::Unknown),
@@ -105,7 +107,7 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
                 #[serde(default)]
                 actor_user_id: Option<String>,
             }
-            let p: P = payload_as(payload)?;
+            let p: P = payload(data)?;
             Ok(StreamEvent::ModeChanged {
                 from_mode: p.from_mode,
                 to_mode: p.to_mode,
@@ -113,12 +115,23 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
                 timestamp,
             })
         }
-        "window.closing" => Ok(StreamEvent::WindowClosing {
-            expires_at: payload
-                .get("window_expires_at")
-                .or_else(|| payload.get("expires_at"))
-                .and_then(|v| crate::model::time::rfc3339::parse(v.as_str()?).ok()),
-        }),
+        "window.closing" => {
+            // Either name; a time the console cannot read is no time, not a lost warning.
+            #[derive(Deserialize, Default)]
+            struct P {
+                #[serde(default)]
+                window_expires_at: Option<String>,
+                #[serde(default)]
+                expires_at: Option<String>,
+            }
+            let p: P = payload(data).unwrap_or_default();
+            Ok(StreamEvent::WindowClosing {
+                expires_at: p
+                    .window_expires_at
+                    .or(p.expires_at)
+                    .and_then(|at| crate::model::time::rfc3339::parse(&at).ok()),
+            })
+        }
         other => Err(Skipped::UnknownType(other.to_owned())),
     }
 }
@@ -126,6 +139,7 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Direction;
 
     fn conv() -> ConversationId {
         ConversationId::from("conv_1")
@@ -174,6 +188,60 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_received_message_takes_what_its_event_implies_unless_it_says_otherwise() {
+        let event = |payload: &str| {
+            format!(
+                r#"{{"event_type":"message.received","conversation_id":"conv_1",
+                    "timestamp":"2026-05-15T14:32:01Z","payload":{payload}}}"#
+            )
+        };
+        let Ok(StreamEvent::Message(implied)) =
+            decode(&event(r#"{"message_id":"msg_1","text":"hi"}"#), &conv())
+        else {
+            panic!("a minimal payload is a message");
+        };
+        assert_eq!(implied.direction, Direction::Inbound);
+        assert_eq!(implied.status, MessageStatus::Received);
+        assert_eq!(implied.created_at.to_rfc3339(), "2026-05-15T14:32:01+00:00");
+        let said = r#"{"message_id":"msg_2","text":"on my way","direction":"outbound",
+            "status":"sent","created_at":"2026-05-15T14:30:00Z","unknown_field":[1,{"a":null}]}"#;
+        let Ok(StreamEvent::Message(said)) = decode(&event(said), &conv()) else {
+            panic!("a full payload is a message");
+        };
+        assert_eq!(said.direction, Direction::Outbound);
+        assert_eq!(said.status, MessageStatus::Sent);
+        assert_eq!(said.created_at.to_rfc3339(), "2026-05-15T14:30:00+00:00");
+        for broken in [r#"{"text":"no id"}"#, r#"{"message_id":7}"#, "null", "[]"] {
+            assert!(
+                matches!(decode(&event(broken), &conv()), Err(Skipped::Malformed(_))),
+                "{broken}"
+            );
+        }
+    }
+
+    #[test]
+    fn window_closing_reads_either_name_and_survives_a_time_it_cannot_read() {
+        let event = |payload: &str| {
+            format!(
+                r#"{{"event_type":"window.closing","conversation_id":"conv_1","payload":{payload}}}"#
+            )
+        };
+        let expires = |payload: &str| match decode(&event(payload), &conv()) {
+            Ok(StreamEvent::WindowClosing { expires_at }) => expires_at.map(|t| t.to_rfc3339()),
+            other => panic!("{payload}: {other:?}"),
+        };
+        let at = Some("2026-05-16T09:00:00+00:00".to_string());
+        assert_eq!(
+            expires(r#"{"window_expires_at":"2026-05-16T09:00:00Z"}"#),
+            at
+        );
+        assert_eq!(expires(r#"{"expires_at":"2026-05-16T09:00:00Z"}"#), at);
+        assert_eq!(expires(r#"{"expires_at":"soon"}"#), None);
+        assert_eq!(expires(r#"{"expires_at":12}"#), None);
+        assert_eq!(expires("{}"), None);
     }
 
     #[test]

@@ -68,7 +68,7 @@ impl MessageStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "WireMessage")]
+#[serde(try_from = "WireMessage")]
 pub struct Message {
     pub message_id: MessageId,
     #[serde(default)]
@@ -81,7 +81,6 @@ pub struct Message {
     /// Requests and webhooks call the text `body`, stream payloads call it `text` (the simulator
     /// sends both): `body` first, `text` as the fallback.
     pub body: Option<String>,
-    #[serde(default = "unknown_status")]
     pub status: MessageStatus,
     #[serde(default)]
     pub from_number: Option<String>,
@@ -92,17 +91,16 @@ pub struct Message {
     pub error_code: Option<String>,
 }
 
-fn unknown_status() -> MessageStatus {
-    MessageStatus::Unknown
-}
-
-/// A message as it arrives, where the text may be under either name, or both.
+/// A message as it arrives, where the text may be under either name, or both. The API always
+/// sends the direction and the time; a stream event may leave out what it implies
+/// ([`WireMessage::received_at`]).
 #[derive(Deserialize)]
-struct WireMessage {
+pub(crate) struct WireMessage {
     message_id: MessageId,
     #[serde(default)]
     conversation_id: Option<ConversationId>,
-    direction: Direction,
+    #[serde(default)]
+    direction: Option<Direction>,
     #[serde(default)]
     channel: Option<Channel>,
     #[serde(default)]
@@ -111,33 +109,48 @@ struct WireMessage {
     body: Option<String>,
     #[serde(default)]
     text: Option<String>,
-    #[serde(default = "unknown_status")]
-    status: MessageStatus,
+    #[serde(default)]
+    status: Option<MessageStatus>,
     #[serde(default)]
     from_number: Option<String>,
     #[serde(default)]
     to_number: Option<String>,
-    #[serde(deserialize_with = "crate::model::time::rfc3339::required")]
-    created_at: DateTime<Utc>,
+    #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
+    created_at: Option<DateTime<Utc>>,
     #[serde(default)]
     error_code: Option<String>,
 }
 
-impl From<WireMessage> for Message {
-    fn from(w: WireMessage) -> Self {
-        Message {
+impl WireMessage {
+    /// What a `message.received` event at `at` implies where its payload is silent.
+    pub(crate) fn received_at(mut self, at: DateTime<Utc>) -> Self {
+        self.direction.get_or_insert(Direction::Inbound);
+        self.status.get_or_insert(MessageStatus::Received);
+        self.created_at.get_or_insert(at);
+        self
+    }
+}
+
+impl TryFrom<WireMessage> for Message {
+    type Error = &'static str;
+
+    fn try_from(w: WireMessage) -> Result<Self, Self::Error> {
+        let (Some(direction), Some(created_at)) = (w.direction, w.created_at) else {
+            return Err("a message needs its direction and created_at");
+        };
+        Ok(Message {
             message_id: w.message_id,
             conversation_id: w.conversation_id,
-            direction: w.direction,
+            direction,
             channel: w.channel,
             message_type: w.message_type,
             body: w.body.or(w.text),
-            status: w.status,
+            status: w.status.unwrap_or(MessageStatus::Unknown),
             from_number: w.from_number,
             to_number: w.to_number,
-            created_at: w.created_at,
+            created_at,
             error_code: w.error_code,
-        }
+        })
     }
 }
 
@@ -163,6 +176,20 @@ mod tests {
         .expect("parses");
         assert_eq!(m.body.as_deref(), Some("hi"));
         assert_eq!(m.status, MessageStatus::Unknown);
+    }
+
+    #[test]
+    fn a_message_from_the_api_needs_its_direction_and_time() {
+        let without = |field: &str| {
+            let full = r#"{"message_id":"m1","direction":"inbound","body":"hi","created_at":"2026-05-15T10:15:00Z"}"#;
+            let json = match field {
+                "direction" => full.replace(r#""direction":"inbound","#, ""),
+                _ => full.replace(r#","created_at":"2026-05-15T10:15:00Z""#, ""),
+            };
+            serde_json::from_str::<Message>(&json)
+        };
+        assert!(without("direction").is_err());
+        assert!(without("created_at").is_err());
     }
 
     #[test]
