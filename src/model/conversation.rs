@@ -75,21 +75,17 @@ impl AiMode {
 
 /// A list item of `GET /v1/conversations`. The list omits `ai_mode` by design.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "WireConversation")]
 pub struct ConversationSummary {
     pub conversation_id: ConversationId,
     pub agent_id: AgentId,
     pub channel: Channel,
     pub from_number: String,
     pub to_number: String,
-    #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
     pub window_expires_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub opt_out: bool,
-    #[serde(deserialize_with = "crate::model::time::rfc3339::required")]
     pub created_at: DateTime<Utc>,
-    #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
     pub updated_at: Option<DateTime<Utc>>,
-    #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
     pub last_message_at: Option<DateTime<Utc>>,
 }
 
@@ -123,25 +119,84 @@ pub struct ModeChange {
 }
 
 /// `GET /v1/conversations/{id}` (and the PATCH response, which carries no messages).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "WireConversation")]
 pub struct Conversation {
-    #[serde(flatten)]
     pub summary: ConversationSummary,
-    #[serde(default = "unknown_mode")]
     pub ai_mode: AiMode,
-    #[serde(default)]
     pub messages: Vec<Message>,
-    #[serde(default)]
     pub next_page_token: Option<String>,
-    #[serde(default)]
     pub mode_history: Vec<ModeChange>,
     /// Only on PATCH responses.
-    #[serde(default)]
     pub changed: Option<bool>,
 }
 
-fn unknown_mode() -> AiMode {
-    AiMode::Unknown
+/// A conversation as the API sends it, a list item or a whole thread: every field side by
+/// side. Both types read through this one struct, so the wasm holds one deserialiser for them,
+/// and the thread's fields need no `#[serde(flatten)]` (which buffers the whole object in
+/// serde's `Content` first, a second deserialiser of every field).
+#[derive(Deserialize)]
+struct WireConversation {
+    conversation_id: ConversationId,
+    agent_id: AgentId,
+    channel: Channel,
+    from_number: String,
+    to_number: String,
+    #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
+    window_expires_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    opt_out: bool,
+    #[serde(deserialize_with = "crate::model::time::rfc3339::required")]
+    created_at: DateTime<Utc>,
+    #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
+    updated_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
+    last_message_at: Option<DateTime<Utc>>,
+    // Only in a whole thread.
+    #[serde(default)]
+    ai_mode: Option<AiMode>,
+    #[serde(default)]
+    messages: Vec<Message>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+    #[serde(default)]
+    mode_history: Vec<ModeChange>,
+    #[serde(default)]
+    changed: Option<bool>,
+}
+
+impl From<WireConversation> for ConversationSummary {
+    fn from(w: WireConversation) -> Self {
+        ConversationSummary {
+            conversation_id: w.conversation_id,
+            agent_id: w.agent_id,
+            channel: w.channel,
+            from_number: w.from_number,
+            to_number: w.to_number,
+            window_expires_at: w.window_expires_at,
+            opt_out: w.opt_out,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+            last_message_at: w.last_message_at,
+        }
+    }
+}
+
+impl From<WireConversation> for Conversation {
+    fn from(mut w: WireConversation) -> Self {
+        let messages = std::mem::take(&mut w.messages);
+        let mode_history = std::mem::take(&mut w.mode_history);
+        let (ai_mode, next_page_token, changed) =
+            (w.ai_mode.take(), w.next_page_token.take(), w.changed.take());
+        Conversation {
+            summary: w.into(),
+            ai_mode: ai_mode.unwrap_or(AiMode::Unknown),
+            messages,
+            next_page_token,
+            mode_history,
+            changed,
+        }
+    }
 }
 
 impl Conversation {
@@ -172,6 +227,33 @@ mod tests {
         assert_eq!(c.channel, Channel::Whatsapp);
         assert_eq!(c.remote_number(None), "+2348031234567");
         assert_eq!(c.remote_number(Some("+2348031234567")), "+2349012345678");
+    }
+
+    #[test]
+    fn a_whole_thread_reads_the_summary_and_the_thread_side_by_side() {
+        let thread = ITEM.replacen(
+            '{',
+            r#"{ "ai_mode": "human", "next_page_token": "p2", "changed": false,
+                "messages": [{"message_id":"m1","direction":"inbound","body":"hi",
+                              "created_at":"2026-05-15T14:32:01Z"}],
+                "mode_history": [{"from_mode":"ai","to_mode":"human","actor_user_id":"usr_1",
+                                  "timestamp":"2026-05-15T14:33:00Z"}],"#,
+            1,
+        );
+        let c: Conversation = serde_json::from_str(&thread).expect("a whole thread parses");
+        assert_eq!(
+            c.summary,
+            serde_json::from_str(ITEM).expect("the list item parses")
+        );
+        assert_eq!(c.ai_mode, AiMode::Human);
+        assert_eq!(c.messages.len(), 1);
+        assert_eq!(c.next_page_token.as_deref(), Some("p2"));
+        assert_eq!(c.mode_history[0].to_mode, AiMode::Human);
+        assert_eq!(c.changed, Some(false));
+        // The list item's own fields are what it cannot do without.
+        let without_time = ITEM.replace(r#""created_at": "2026-05-15T10:15:00Z","#, "");
+        assert!(serde_json::from_str::<ConversationSummary>(&without_time).is_err());
+        assert!(serde_json::from_str::<Conversation>(&without_time).is_err());
     }
 
     #[test]
