@@ -606,6 +606,18 @@ mod tests {
         let cold = by("cold load");
         assert_eq!((cold.console, cold.reference), (Some(900.0), Some(500.0)));
         assert_eq!(cold.verdict(), Verdict::Miss);
+        let quartile = |which: &str| {
+            let f = by(&format!("cold loads were {which}"));
+            (f.console, f.reference, f.verdict())
+        };
+        assert_eq!(
+            quartile("faster"),
+            (Some(900.0), Some(500.0), Verdict::Info)
+        );
+        assert_eq!(
+            quartile("slower"),
+            (Some(1000.0), Some(600.0), Verdict::Info)
+        );
         assert_eq!(by("events lost").console, Some(3.0));
         assert_eq!(by("events lost").verdict(), Verdict::Miss);
         assert_eq!(by("row elements").console, Some(26.0));
