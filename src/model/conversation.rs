@@ -152,15 +152,16 @@ struct WireConversation {
     updated_at: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
     last_message_at: Option<DateTime<Utc>>,
-    // Only in a whole thread.
+    // Only in a whole thread (`null` reads as absent). A list item has none of these; one that
+    // carried unreadable messages would be rejected like such a thread.
     #[serde(default)]
     ai_mode: Option<AiMode>,
     #[serde(default)]
-    messages: Vec<Message>,
+    messages: Option<Vec<Message>>,
     #[serde(default)]
     next_page_token: Option<String>,
     #[serde(default)]
-    mode_history: Vec<ModeChange>,
+    mode_history: Option<Vec<ModeChange>>,
     #[serde(default)]
     changed: Option<bool>,
 }
@@ -184,8 +185,8 @@ impl From<WireConversation> for ConversationSummary {
 
 impl From<WireConversation> for Conversation {
     fn from(mut w: WireConversation) -> Self {
-        let messages = std::mem::take(&mut w.messages);
-        let mode_history = std::mem::take(&mut w.mode_history);
+        let messages = w.messages.take().unwrap_or_default();
+        let mode_history = w.mode_history.take().unwrap_or_default();
         let (ai_mode, next_page_token, changed) =
             (w.ai_mode.take(), w.next_page_token.take(), w.changed.take());
         Conversation {
@@ -254,6 +255,14 @@ mod tests {
         let without_time = ITEM.replace(r#""created_at": "2026-05-15T10:15:00Z","#, "");
         assert!(serde_json::from_str::<ConversationSummary>(&without_time).is_err());
         assert!(serde_json::from_str::<Conversation>(&without_time).is_err());
+        // A thread's lists given as null are empty, in a list item and in a whole thread.
+        let nulls = ITEM.replacen('{', r#"{ "messages": null, "mode_history": null,"#, 1);
+        assert_eq!(
+            serde_json::from_str::<ConversationSummary>(&nulls).expect("a list item with nulls"),
+            c.summary
+        );
+        let empty: Conversation = serde_json::from_str(&nulls).expect("a thread with nulls");
+        assert!(empty.messages.is_empty() && empty.mode_history.is_empty());
     }
 
     #[test]

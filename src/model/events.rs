@@ -206,6 +206,12 @@ mod tests {
         assert_eq!(implied.direction, Direction::Inbound);
         assert_eq!(implied.status, MessageStatus::Received);
         assert_eq!(implied.created_at.to_rfc3339(), "2026-05-15T14:32:01+00:00");
+        let nulls = r#"{"message_id":"msg_1","text":"hi","direction":null,"status":null,"created_at":null}"#;
+        assert_eq!(
+            decode(&event(nulls), &conv()),
+            Ok(StreamEvent::Message(implied)),
+            "null reads as left out"
+        );
         let said = r#"{"message_id":"msg_2","text":"on my way","direction":"outbound",
             "status":"sent","created_at":"2026-05-15T14:30:00Z","unknown_field":[1,{"a":null}]}"#;
         let Ok(StreamEvent::Message(said)) = decode(&event(said), &conv()) else {

@@ -143,15 +143,16 @@ pub fn median(values: &[f64]) -> Option<f64> {
     })
 }
 
-/// Nearest-rank percentile of the finite values.
+/// Nearest-rank percentile of the finite values: the smallest value with at least `p` % of
+/// them at or below it (of 15, the 4th for p25 and the 12th for p75).
 pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     if sorted.is_empty() {
         return None;
     }
     sorted.sort_by(f64::total_cmp);
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    Some(sorted[rank.min(sorted.len() - 1)])
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
 fn aggregate(values: &[f64], over: Over) -> Option<f64> {
@@ -533,6 +534,10 @@ mod tests {
         assert_eq!(percentile(&loads, 0.0), Some(110.0));
         assert_eq!(percentile(&loads, 100.0), Some(170.0));
         assert_eq!(percentile(&[], 50.0), None);
+        // 15 samples, as the cold load has: as many below the lower quartile as above the upper.
+        let fifteen: Vec<f64> = (1..=15).rev().map(f64::from).collect();
+        assert_eq!(percentile(&fifteen, 25.0), Some(4.0));
+        assert_eq!(percentile(&fifteen, 75.0), Some(12.0));
     }
 
     #[test]
@@ -580,7 +585,7 @@ mod tests {
     fn browser_json() -> Value {
         json::parse(
             r#"{"apps": {
-                "console": {"cold_load_ms": [900, 800, 1000], "burst_lost": [0, 3, 0],
+                "console": {"cold_load_ms": [900, 800, 1000, 850, 1200], "burst_lost": [0, 3, 0],
                             "rows_in_dom_max": [24, 26, 25], "frame_work_p95_ms": [9, 11, 10]},
                 "reference": {"cold_load_ms": [400, 500, 600], "burst_lost": [0, 0, 0]}
             }}"#,
@@ -612,7 +617,7 @@ mod tests {
         };
         assert_eq!(
             quartile("faster"),
-            (Some(900.0), Some(500.0), Verdict::Info)
+            (Some(850.0), Some(400.0), Verdict::Info)
         );
         assert_eq!(
             quartile("slower"),

@@ -250,8 +250,8 @@ fn percentile(samples: &[f64], p: f64) -> Option<f64> {
     }
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    Some(sorted[rank.min(sorted.len() - 1)])
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
 fn numbers(value: &Value) -> Vec<f64> {
@@ -795,8 +795,9 @@ async fn run(args: &Args) -> Result<()> {
     std::fs::write(&args.out, serde_json::to_string_pretty(&report)?)
         .with_context(|| format!("writing {}", args.out.display()))?;
     println!(
-        "bench: {} run(s) in {:.0} s, {} failed; figures in {}",
+        "bench: {} run(s) and {} cold-load run(s) in {:.0} s, {} failed; figures in {}",
         args.runs,
+        args.cold_runs,
         started.elapsed().as_secs_f64(),
         errors.len(),
         args.out.display()
