@@ -3,7 +3,7 @@
 
 use super::badges::{ChannelBadge, WindowBadge};
 use super::clock::use_clock;
-use crate::model::inbox::{visible_range, Cursor, Inbox, Unread};
+use crate::model::inbox::{measured_viewport, visible_range, Cursor, Inbox, Unread};
 use crate::model::{time, ConversationId, ConversationSummary};
 use leptos::html;
 use leptos::prelude::*;
@@ -35,7 +35,7 @@ pub fn ConversationList(
 ) -> impl IntoView {
     let scroller = NodeRef::<html::Div>::new();
     let scroll_top = RwSignal::new(0.0);
-    let viewport = RwSignal::new(800.0);
+    let viewport = RwSignal::new(first_viewport_guess());
     let active = RwSignal::new(0usize);
     let total = Memo::new(move |_| inbox.with(|i| i.items().len()));
     let has_more = Memo::new(move |_| inbox.with(|i| matches!(i.cursor, Cursor::More(_))));
@@ -57,7 +57,13 @@ pub fn ConversationList(
     };
     // Measured after layout, and again whenever the list is resized (a taller window shows more
     // rows at once). A new list is scrolled to the top, so there is nothing else to read.
-    super::observe::on_resize(scroller, move |el| viewport.set(el.client_height() as f64));
+    super::observe::on_resize(scroller, move |el| {
+        let current = viewport.get_untracked();
+        let next = measured_viewport(current, el.client_height() as f64, ROW_HEIGHT, OVERSCAN);
+        if next != current {
+            viewport.set(next);
+        }
+    });
     // Infinite scroll: near the end of what is loaded, fetch the next page.
     crate::state::effect(move || {
         if has_more.get() && !loading.get() && range.get().end + PREFETCH_ROWS >= total.get() {
@@ -173,6 +179,16 @@ pub fn ConversationList(
             </div>
         </div>
     }
+}
+
+/// The list's height before it is measured: the window's, which the list never exceeds and
+/// which needs no layout to read (see [`measured_viewport`]).
+fn first_viewport_guess() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.inner_height().ok())
+        .and_then(|h| h.as_f64())
+        .filter(|h| *h > 0.0)
+        .unwrap_or(800.0)
 }
 
 fn row_href(prefix: &str, c: &ConversationSummary, query: &str) -> String {

@@ -203,6 +203,19 @@ pub fn visible_range(
     start..end
 }
 
+/// The viewport height the rows follow once the list is measured. A taller list takes effect at
+/// once (rows would be missing); a shorter one only when it drops by at least `overscan` rows,
+/// since until then the rows already built are only a little more overscan. So a first guess
+/// from the window's height, which the list never exceeds, is corrected without rebuilding the
+/// first screen's rows in the frame that paints them.
+pub fn measured_viewport(current: f64, measured: f64, row_height: f64, overscan: usize) -> f64 {
+    if measured > current || current - measured >= row_height * overscan as f64 {
+        measured
+    } else {
+        current
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +234,24 @@ mod tests {
         unread.mark_seen(&a);
         assert!(!unread.is_unread(&a));
         assert_eq!(title(0), "Voicebip console");
+    }
+
+    #[test]
+    fn a_measured_viewport_grows_at_once_and_shrinks_only_by_whole_overscans() {
+        let m = |current, measured| measured_viewport(current, measured, 72.0, 6);
+        assert_eq!(m(800.0, 900.0), 900.0, "taller: rows would be missing");
+        assert_eq!(
+            m(900.0, 800.0),
+            900.0,
+            "a little shorter: keep the rows built"
+        );
+        assert_eq!(m(900.0, 900.0 - 431.0), 900.0);
+        assert_eq!(
+            m(900.0, 900.0 - 432.0),
+            468.0,
+            "shorter by six rows: follow it"
+        );
+        assert_eq!(m(900.0, 0.0), 0.0, "hidden");
     }
 
     #[test]
