@@ -129,12 +129,15 @@ enum Over {
     Percentile(f64),
 }
 
-pub fn median(values: &[f64]) -> Option<f64> {
+/// The finite values in ascending order; `None` when there are none.
+fn sorted_finite(values: &[f64]) -> Option<Vec<f64>> {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    if sorted.is_empty() {
-        return None;
-    }
     sorted.sort_by(f64::total_cmp);
+    (!sorted.is_empty()).then_some(sorted)
+}
+
+pub fn median(values: &[f64]) -> Option<f64> {
+    let sorted = sorted_finite(values)?;
     let mid = sorted.len() / 2;
     Some(if sorted.len() % 2 == 1 {
         sorted[mid]
@@ -146,11 +149,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
 /// Nearest-rank percentile of the finite values: the smallest value with at least `p` % of
 /// them at or below it (of 15, the 4th for p25 and the 12th for p75).
 pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    if sorted.is_empty() {
-        return None;
-    }
-    sorted.sort_by(f64::total_cmp);
+    let sorted = sorted_finite(values)?;
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
