@@ -42,16 +42,57 @@ pub fn build(root: &Path, tools: &Tools, public_url: Option<&str>) -> Result<()>
 }
 
 pub fn build_into(root: &Path, tools: &Tools, public_url: Option<&str>, dir: &str) -> Result<()> {
+    trunk_build(
+        root,
+        tools,
+        None,
+        public_url,
+        Path::new(dir),
+        "building the console",
+    )
+}
+
+/// The bench's Leptos floor (`tests/bench/floor`) into `dir`, served under [`FLOOR_URL`]: built
+/// exactly as the console is, so that the two differ only in their code.
+pub fn build_floor(root: &Path, tools: &Tools, dir: &Path) -> Result<()> {
+    trunk_build(
+        root,
+        tools,
+        Some(FLOOR_INDEX),
+        Some(FLOOR_URL),
+        dir,
+        "building the bench's Leptos floor",
+    )
+}
+
+pub const FLOOR_INDEX: &str = "tests/bench/floor/index.html";
+pub const FLOOR_URL: &str = "/floor/";
+
+/// `trunk build` of `index` (Trunk.toml's target when `None`) into `dir` (relative to the root
+/// or absolute), with its loader moved out of the page for the strict CSP.
+fn trunk_build(
+    root: &Path,
+    tools: &Tools,
+    index: Option<&str>,
+    public_url: Option<&str>,
+    dir: &Path,
+    what: &str,
+) -> Result<()> {
     cmd::run(
         "fetching the crates for the offline build",
         Command::new("cargo").current_dir(root).arg("fetch"),
     )?;
     let mut trunk = tools.trunk(root);
-    trunk.args(["build", "--release", "--offline", "--dist", dir]);
+    trunk
+        .args(["build", "--release", "--offline", "--dist"])
+        .arg(dir);
     if let Some(url) = public_url {
         trunk.args(["--public-url", url]);
     }
-    cmd::run("building the console", &mut trunk)?;
+    if let Some(index) = index {
+        trunk.arg(index);
+    }
+    cmd::run(what, &mut trunk)?;
     crate::csp::externalize_loader(&root.join(dir), public_url.unwrap_or("/"))
 }
 

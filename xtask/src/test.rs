@@ -41,12 +41,14 @@ pub fn run(root: &Path) -> Result<ExitCode> {
     )?;
     check(
         &mut summary,
-        "linting the console for wasm",
+        "linting the console (and the bench's Leptos floor) for wasm",
         "clippy (wasm)",
         cargo(root).args([
             "clippy",
             "-p",
             "voicebip-console",
+            "-p",
+            "voicebip-bench-floor",
             "--target",
             WASM_TARGET,
             "--all-targets",

@@ -4,6 +4,7 @@
 use super::json::{self, Value};
 use crate::tools::{CHROMEDRIVER, CHROMIUM};
 use crate::{cmd, dist, Result};
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,7 +22,13 @@ pub struct BrowserRun {
     pub figures: Value,
 }
 
-pub fn run(root: &Path, target: &Path, runs: usize, cold_runs: usize) -> Result<BrowserRun> {
+pub fn run(
+    root: &Path,
+    target: &Path,
+    floor: Option<&PathBuf>,
+    runs: usize,
+    cold_runs: usize,
+) -> Result<BrowserRun> {
     let out = target.join("bench").join("browser.json");
     // A stale file from an earlier run must not pass for this one's figures.
     let _ = fs::remove_file(&out);
@@ -47,6 +54,11 @@ pub fn run(root: &Path, target: &Path, runs: usize, cold_runs: usize) -> Result<
         .arg(&out)
         .args(["--runs", &runs.to_string()])
         .args(["--cold-runs", &cold_runs.to_string()])
+        .args(
+            floor
+                .iter()
+                .flat_map(|dir| [OsStr::new("--floor"), dir.as_os_str()]),
+        )
         .env("CHROMEDRIVER", CHROMEDRIVER)
         .env("CHROMIUM", CHROMIUM);
     let success = cmd::status(

@@ -41,10 +41,23 @@ pub fn run(root: &Path) -> Result<ExitCode> {
     let assets = dist::print_sizes(root)?;
     let reference_assets = reference_sizes(root)?;
     let target = target_dir(root);
-    let browser = browser::run(root, &target, runs, cold_runs)?;
+    let floor = floor(root, &tools, &target);
+    let floor_assets = match &floor {
+        Ok(dir) => sizes::measure(dir)?,
+        Err(_) => Vec::new(),
+    };
+    let browser = browser::run(root, &target, floor.as_ref().ok(), runs, cold_runs)?;
     let load = load::run(root)?;
 
-    let figures = report::figures(&assets, &reference_assets, &browser.figures, &load.result);
+    let figures = report::figures(
+        &report::Assets {
+            console: &assets,
+            floor: &floor_assets,
+            reference: &reference_assets,
+        },
+        &browser.figures,
+        &load.result,
+    );
     let parts = [
         ("unix_time", unix_time().to_string()),
         (
@@ -57,6 +70,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         ("figures", report::figures_json(&figures)),
         ("dist", dist_json(&assets)),
         ("reference_page", assets_json(&reference_assets)),
+        ("floor", assets_json(&floor_assets)),
         ("browser", browser.json()),
         ("server_load", load.json()),
     ];
@@ -69,6 +83,9 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         started.elapsed().as_secs_f64()
     ));
     println!("{}", report::table(&figures));
+    if let Err(e) = &floor {
+        println!("note: the Leptos floor was not built, so it is not in the table: {e}");
+    }
     for problem in browser.problems().iter().chain(load.problems().iter()) {
         println!("note: {problem}");
     }
@@ -99,6 +116,14 @@ fn count_from_env(name: &str, default: usize, min: usize) -> Result<usize> {
             .filter(|&n| n >= min)
             .ok_or_else(|| format!("{name} wants a number of at least {min}, not `{v}`")),
     }
+}
+
+/// The Leptos floor, built into the target directory. A floor that does not build leaves its
+/// rows out of the table; the console's figures do not depend on it.
+fn floor(root: &Path, tools: &tools::Tools, target: &Path) -> Result<PathBuf> {
+    let dir = target.join("bench").join("floor");
+    dist::build_floor(root, tools, &dir)?;
+    Ok(dir)
 }
 
 /// The reference page's own files (what a browser downloads for it), measured like dist/.

@@ -171,8 +171,11 @@ fn aggregate(values: &[f64], over: Over) -> Option<f64> {
 /// 25; this leaves room for taller windows and still catches a list that renders what it loads.
 const ROWS_BOUND: f64 = 100.0;
 
-/// The browser figures: (metric in bench_browser's JSON, name, unit, budget, aggregation).
-const BROWSER: &[(&str, &str, Unit, Budget, Over)] = &[
+/// A browser figure: (metric in bench_browser's JSON, name, unit, budget, aggregation).
+type BrowserFigure = (&'static str, &'static str, Unit, Budget, Over);
+
+/// The cold load's figures.
+const COLD_LOAD: &[BrowserFigure] = &[
     (
         "cold_load_ms",
         "cold load: navigation to first conversation row painted",
@@ -208,6 +211,14 @@ const BROWSER: &[(&str, &str, Unit, Budget, Over)] = &[
         Budget::None,
         Over::Median,
     ),
+];
+
+/// The Leptos floor's rows: the floor's value in the console's column, for context.
+const FLOOR_SIZE: &str = "  a minimal Leptos app (tests/bench/floor), gzip -9";
+const FLOOR_COLD_LOAD: &str = "  a minimal Leptos app (tests/bench/floor): first row painted";
+
+/// Every scenario after the cold load.
+const SCENARIOS: &[BrowserFigure] = &[
     (
         "page_in_ms",
         "10,000 conversations paged in (infinite scroll)",
@@ -322,15 +333,20 @@ const BROWSER: &[(&str, &str, Unit, Budget, Over)] = &[
     ),
 ];
 
-/// Every figure of the report, in table order. Missing inputs (`Value::Null`) give figures
-/// without values, shown as "n/a".
-pub fn figures(
-    console_assets: &[Asset],
-    reference_assets: &[Asset],
-    browser: &Value,
-    load: &Value,
-) -> Vec<Figure> {
-    let console = crate::sizes::code_total(console_assets);
+/// What each app downloads.
+pub struct Assets<'a> {
+    pub console: &'a [Asset],
+    /// Empty when the floor was not built.
+    pub floor: &'a [Asset],
+    pub reference: &'a [Asset],
+}
+
+/// Every figure of the report, in table order. Missing inputs (`Value::Null`, no assets) give
+/// figures without values, shown as "n/a".
+pub fn figures(assets: &Assets, browser: &Value, load: &Value) -> Vec<Figure> {
+    let console = crate::sizes::code_total(assets.console);
+    let floor = crate::sizes::code_total(assets.floor);
+    let reference_assets = assets.reference;
     let reference = reference_assets
         .iter()
         .fold((0, 0), |(g, b), a| (g + a.gzip, b + a.brotli));
@@ -351,6 +367,14 @@ pub fn figures(
             compared: true,
             budget: Budget::None,
         },
+        Figure {
+            name: FLOOR_SIZE.into(),
+            unit: Unit::Bytes,
+            console: (!assets.floor.is_empty()).then_some(floor.gzip as f64),
+            reference: (!reference_assets.is_empty()).then_some(reference.0 as f64),
+            compared: true,
+            budget: Budget::None,
+        },
     ];
     let apps = browser.get("apps");
     let per_run = |app: &str, metric: &str| -> Vec<f64> {
@@ -361,16 +385,22 @@ pub fn figures(
             .filter_map(Value::as_f64)
             .collect()
     };
-    for &(metric, name, unit, budget, over) in BROWSER {
-        out.push(Figure {
-            name: name.into(),
-            unit,
-            console: aggregate(&per_run("console", metric), over),
-            reference: aggregate(&per_run("reference", metric), over),
-            compared: true,
-            budget,
-        });
-    }
+    let browser_figure = |&(metric, name, unit, budget, over): &BrowserFigure| Figure {
+        name: name.into(),
+        unit,
+        console: aggregate(&per_run("console", metric), over),
+        reference: aggregate(&per_run("reference", metric), over),
+        compared: true,
+        budget,
+    };
+    out.extend(COLD_LOAD.iter().map(browser_figure));
+    out.push(Figure {
+        name: FLOOR_COLD_LOAD.into(),
+        console: aggregate(&per_run("floor", "cold_load_ms"), Over::Median),
+        budget: Budget::None,
+        ..browser_figure(&COLD_LOAD[0])
+    });
+    out.extend(SCENARIOS.iter().map(browser_figure));
     let expected = load.get("expected").as_f64();
     let delivered = load.get("delivered").as_f64();
     out.extend([
@@ -586,7 +616,8 @@ mod tests {
             r#"{"apps": {
                 "console": {"cold_load_ms": [900, 800, 1000, 850, 1200], "burst_lost": [0, 3, 0],
                             "rows_in_dom_max": [24, 26, 25], "frame_work_p95_ms": [9, 11, 10]},
-                "reference": {"cold_load_ms": [400, 500, 600], "burst_lost": [0, 0, 0]}
+                "reference": {"cold_load_ms": [400, 500, 600], "burst_lost": [0, 0, 0]},
+                "floor": {"cold_load_ms": [700, 600, 650]}
             }}"#,
         )
         .unwrap()
@@ -601,7 +632,18 @@ mod tests {
             brotli: 250 * 1024,
         }];
         let load = json::parse(r#"{"expected": 5000, "delivered": 4990, "p99_ms": 2.5}"#).unwrap();
-        let figures = figures(&assets, &[], &browser_json(), &load);
+        let floor = [Asset {
+            path: "floor_bg.wasm".into(),
+            raw: 500,
+            gzip: 70 * 1024,
+            brotli: 60 * 1024,
+        }];
+        let all = Assets {
+            console: &assets,
+            floor: &floor,
+            reference: &[],
+        };
+        let figures = figures(&all, &browser_json(), &load);
         let by = |prefix: &str| figures.iter().find(|f| f.name.contains(prefix)).unwrap();
 
         let size = by("gzip");
@@ -622,6 +664,15 @@ mod tests {
             quartile("slower"),
             (Some(1000.0), Some(600.0), Verdict::Info)
         );
+        // The floor's own figures, in the console's column, beside the reference's, no verdict.
+        let floor_size = by("minimal Leptos app (tests/bench/floor), gzip");
+        assert_eq!(floor_size.console, Some(70.0 * 1024.0));
+        let floor_load = by("minimal Leptos app (tests/bench/floor): first row");
+        assert_eq!(
+            (floor_load.console, floor_load.reference),
+            (Some(650.0), Some(500.0))
+        );
+        assert_eq!(floor_load.verdict(), Verdict::Info);
         assert_eq!(by("events lost").console, Some(3.0));
         assert_eq!(by("events lost").verdict(), Verdict::Miss);
         assert_eq!(by("row elements").console, Some(26.0));
@@ -632,15 +683,25 @@ mod tests {
         assert_eq!(by("publish-to-receive").console, Some(2.5));
     }
 
+    fn by_name<'a>(figures: &'a [Figure], name: &str) -> &'a Figure {
+        figures.iter().find(|f| f.name == name).unwrap()
+    }
+
     #[test]
     fn missing_inputs_give_no_data_not_a_crash() {
-        let figures = figures(&[], &[], &Value::Null, &Value::Null);
+        let none = Assets {
+            console: &[],
+            floor: &[],
+            reference: &[],
+        };
+        let figures = figures(&none, &Value::Null, &Value::Null);
         assert!(figures
             .iter()
             .filter(|f| f.budget != Budget::None && !f.name.contains("gzip"))
             .all(|f| f.verdict() == Verdict::NoData));
         let text = table(&figures);
         assert!(text.contains("n/a"), "{text}");
+        assert_eq!(by_name(&figures, FLOOR_SIZE).console, None);
     }
 
     #[test]

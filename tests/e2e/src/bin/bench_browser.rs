@@ -35,13 +35,16 @@ USAGE:
     bench_browser --dist DIR --reference DIR --out FILE [OPTIONS]
 
     --dist DIR          the built console (trunk's dist/)
+    --floor DIR         the built Leptos floor (tests/bench/floor, built with
+                        --public-url /floor/): measured too, for its cold load only
     --reference DIR     tests/bench: reference.html, reference.js, probe.js
     --out FILE          where to write the JSON figures
-    --runs N            runs per app [default: 5]
+    --runs N            runs per app [default: 5]; 0 with --cold-runs compares cold loads only
     --cold-runs N       more worlds per app that measure only the cold load [default: 10]
     --burst-rate R      SSE events per second in the burst [default: 200]
     --burst-seconds S   length of the burst [default: 10]
-    --apps LIST         which to measure: console,reference [default: both]
+    --apps LIST         which to measure: console,reference,floor [default: console and
+                        reference, and floor when --floor is given]
     --burst-text FIELDS the message text's field(s) in burst events: both, body or text
                         [default: both, as the simulator's own message events carry it]
     --api-latency-ms N  delay the cold load's first-page answer by N ms, as an API that is
@@ -52,6 +55,7 @@ USAGE:
 
 struct Args {
     dist: PathBuf,
+    floor: Option<PathBuf>,
     reference: PathBuf,
     out: PathBuf,
     runs: usize,
@@ -67,13 +71,14 @@ struct Args {
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
     let mut dist = None;
+    let mut floor = None;
     let mut reference = None;
     let mut out = None;
     let mut runs = 5;
     let mut cold_runs = 10;
     let mut burst_rate = 200.0;
     let mut burst_seconds = 10.0;
-    let mut apps = vec![App::Console, App::Reference];
+    let mut apps = None;
     let mut burst_text = vec!["body", "text"];
     let mut chromium_args = Vec::new();
     let mut api_latency_ms = 0;
@@ -87,6 +92,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
             "--dist" => dist = Some(PathBuf::from(value()?)),
+            "--floor" => floor = Some(PathBuf::from(value()?)),
             "--reference" => reference = Some(PathBuf::from(value()?)),
             "--out" => out = Some(PathBuf::from(value()?)),
             "--runs" => runs = value()?.parse().context("--runs wants a number")?,
@@ -98,14 +104,17 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
                 burst_seconds = value()?.parse().context("--burst-seconds wants a number")?
             }
             "--apps" => {
-                apps = value()?
-                    .split(',')
-                    .map(|name| match name.trim() {
-                        "console" => Ok(App::Console),
-                        "reference" => Ok(App::Reference),
-                        other => Err(anyhow::anyhow!("--apps: unknown app {other:?}")),
-                    })
-                    .collect::<Result<_>>()?
+                apps = Some(
+                    value()?
+                        .split(',')
+                        .map(|name| match name.trim() {
+                            "console" => Ok(App::Console),
+                            "reference" => Ok(App::Reference),
+                            "floor" => Ok(App::Floor),
+                            other => Err(anyhow::anyhow!("--apps: unknown app {other:?}")),
+                        })
+                        .collect::<Result<Vec<_>>>()?,
+                )
             }
             "--api-latency-ms" => {
                 api_latency_ms = value()?
@@ -123,11 +132,20 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
             other => bail!("unknown argument {other:?} (see --help)"),
         }
     }
-    if runs == 0 || burst_rate <= 0.0 || burst_seconds <= 0.0 {
-        bail!("--runs, --burst-rate and --burst-seconds must be positive");
+    if runs + cold_runs == 0 || burst_rate <= 0.0 || burst_seconds <= 0.0 {
+        bail!("there must be a run or a cold run, and --burst-rate and --burst-seconds must be positive");
+    }
+    let apps = apps.unwrap_or_else(|| {
+        let mut all = vec![App::Console, App::Reference];
+        all.extend(floor.is_some().then_some(App::Floor));
+        all
+    });
+    if apps.contains(&App::Floor) && floor.is_none() {
+        bail!("measuring the floor needs --floor DIR");
     }
     Ok(Some(Args {
         dist: dist.context("--dist is required")?,
+        floor,
         reference: reference.context("--reference is required")?,
         out: out.context("--out is required")?,
         runs,
@@ -145,6 +163,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
 enum App {
     Console,
     Reference,
+    /// tests/bench/floor: the reference's first screen in a minimal Leptos app. It only loads.
+    Floor,
 }
 
 impl App {
@@ -152,6 +172,7 @@ impl App {
         match self {
             App::Console => "console",
             App::Reference => "reference",
+            App::Floor => "floor",
         }
     }
 
@@ -160,6 +181,15 @@ impl App {
         match self {
             App::Console => "/conversations",
             App::Reference => "/bench/reference.html",
+            App::Floor => "/floor/",
+        }
+    }
+
+    /// What this app is measured on: the floor has only a first screen.
+    fn scope(self, asked: Scope) -> Scope {
+        match self {
+            App::Floor => Scope::Cold,
+            App::Console | App::Reference => asked,
         }
     }
 
@@ -168,6 +198,7 @@ impl App {
         match self {
             App::Console => format!("/conversations/{id}"),
             App::Reference => format!("/bench/reference.html?c={id}"),
+            App::Floor => format!("/floor/?c={id}"),
         }
     }
 }
@@ -189,13 +220,14 @@ const SCRIPT_TIMEOUT: Duration = Duration::from_secs(150);
 
 /// The files every world serves and injects.
 struct Files {
-    /// dist/ plus `bench/` with the reference: one origin serves both apps.
+    /// dist/ plus `bench/` with the reference (and `floor/` with the floor): one origin serves
+    /// every app.
     site: tempfile::TempDir,
     probe: String,
 }
 
 impl Files {
-    fn prepare(dist: &Path, reference: &Path) -> Result<Self> {
+    fn prepare(dist: &Path, reference: &Path, floor: Option<&Path>) -> Result<Self> {
         if !dist.join("index.html").is_file() {
             bail!("no built console in {}", dist.display());
         }
@@ -204,6 +236,12 @@ impl Files {
             .tempdir()
             .context("creating the site directory")?;
         copy_dir(dist, site.path())?;
+        if let Some(floor) = floor {
+            if !floor.join("index.html").is_file() {
+                bail!("no built floor in {}", floor.display());
+            }
+            copy_dir(floor, &site.path().join("floor"))?;
+        }
         let bench = site.path().join("bench");
         std::fs::create_dir_all(&bench)?;
         for name in ["reference.html", "reference.js"] {
@@ -750,8 +788,19 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The order of the apps in run `run`: taking turns, so that no app always runs first (on a
+/// machine the others have warmed up) or always after the same one.
+fn turn(run: usize) -> [App; 3] {
+    let mut order = [App::Console, App::Reference, App::Floor];
+    order.rotate_left(run / 2 % 3);
+    if run % 2 == 1 {
+        order.reverse();
+    }
+    order
+}
+
 async fn run(args: &Args) -> Result<()> {
-    let files = Files::prepare(&args.dist, &args.reference)?;
+    let files = Files::prepare(&args.dist, &args.reference, args.floor.as_deref())?;
     let started = Instant::now();
     let mut results: BTreeMap<&'static str, BTreeMap<&'static str, Vec<f64>>> = BTreeMap::new();
     let mut errors = Vec::new();
@@ -759,14 +808,8 @@ async fn run(args: &Args) -> Result<()> {
         .map(|run| (run, Scope::Full))
         .chain((args.runs..args.runs + args.cold_runs).map(|run| (run, Scope::Cold)));
     for (run, scope) in worlds {
-        // Taking turns, so neither app always runs on a machine warmed up by the other.
-        let order = if run % 2 == 0 {
-            [App::Console, App::Reference]
-        } else {
-            [App::Reference, App::Console]
-        };
-        for app in order.into_iter().filter(|a| args.apps.contains(a)) {
-            let (figures, failure) = world(app, run, scope, &files, args).await;
+        for app in turn(run).into_iter().filter(|a| args.apps.contains(a)) {
+            let (figures, failure) = world(app, run, app.scope(scope), &files, args).await;
             let per_app = results.entry(app.name()).or_default();
             for (name, value) in figures {
                 per_app.entry(name).or_default().push(value);
@@ -814,6 +857,40 @@ mod tests {
     }
 
     #[test]
+    fn the_floor_is_measured_when_built_and_only_then() {
+        let apps = |line: &str| parse(line).expect("valid").expect("not --help").apps;
+        assert_eq!(
+            apps("--dist d --reference r --out o"),
+            [App::Console, App::Reference]
+        );
+        assert_eq!(
+            apps("--dist d --reference r --out o --floor f"),
+            [App::Console, App::Reference, App::Floor]
+        );
+        assert_eq!(
+            apps("--dist d --reference r --out o --floor f --apps floor,console"),
+            [App::Floor, App::Console]
+        );
+        assert!(parse("--dist d --reference r --out o --apps floor").is_err());
+        // It has a first screen and nothing else to measure.
+        assert_eq!(App::Floor.scope(Scope::Full), Scope::Cold);
+        assert_eq!(App::Console.scope(Scope::Full), Scope::Full);
+    }
+
+    #[test]
+    fn every_app_goes_first_in_turn() {
+        let firsts: Vec<App> = (0..6).map(|run| turn(run)[0]).collect();
+        for app in [App::Console, App::Reference, App::Floor] {
+            assert_eq!(firsts.iter().filter(|a| **a == app).count(), 2, "{app:?}");
+        }
+        // Two apps alone still alternate which goes first, evenly over four runs.
+        let console_first = (0..4)
+            .filter(|&run| turn(run).into_iter().find(|a| *a != App::Floor) == Some(App::Console))
+            .count();
+        assert_eq!(console_first, 2);
+    }
+
+    #[test]
     fn api_latency_is_a_number_of_milliseconds() {
         let args = parse("--dist d --reference r --out o --api-latency-ms 100")
             .expect("valid")
@@ -829,6 +906,12 @@ mod tests {
         assert_eq!(count("--dist d --reference r --out o --cold-runs 0"), 0);
         assert_eq!(count("--dist d --reference r --out o --cold-runs 25"), 25);
         assert!(parse("--dist d --reference r --out o --cold-runs many").is_err());
+        // Cold loads alone (to compare two builds quickly), but never nothing at all.
+        let cold_only = parse("--dist d --reference r --out o --runs 0 --cold-runs 7")
+            .expect("valid")
+            .expect("not --help");
+        assert_eq!((cold_only.runs, cold_only.cold_runs), (0, 7));
+        assert!(parse("--dist d --reference r --out o --runs 0 --cold-runs 0").is_err());
     }
 
     #[test]
