@@ -62,7 +62,7 @@ pub fn run(
         .env("CHROMEDRIVER", CHROMEDRIVER)
         .env("CHROMIUM", CHROMIUM);
     let success = cmd::status(
-        "measuring the console and the reference page in headless Chromium",
+        "measuring the console, the reference page and the Leptos floor in headless Chromium",
         &mut bench,
     )?;
     let raw = fs::read_to_string(&out).ok();

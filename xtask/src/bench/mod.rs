@@ -2,9 +2,12 @@
 //! vanilla-JS reference page (tests/bench/) measured in the same run on the same simulator.
 //!
 //! Three measurements, each contributing figures and a raw JSON part:
-//! - the transfer size of dist/ (sizes.rs) and of the reference page;
+//! - the transfer size of dist/ (sizes.rs), of the reference page and of the Leptos floor
+//!   (tests/bench/floor: the reference's first screen as a minimal Leptos app, built as the
+//!   console is, for the framework's share of size and cold load);
 //! - the browser scenarios (`bench_browser`, a binary of the end-to-end crate that reuses its
-//!   harness: Large seed, headless Chromium, the same steps for the console and the reference);
+//!   harness: Large seed, headless Chromium, the same steps for the console and the reference,
+//!   and the cold load for the Leptos floor);
 //! - the simulator's stream fan-out (`sim-load`).
 //!
 //! The table goes to stdout and everything to target/bench/latest.json. The bench is not a
@@ -42,17 +45,17 @@ pub fn run(root: &Path) -> Result<ExitCode> {
     let reference_assets = reference_sizes(root)?;
     let target = target_dir(root);
     let floor = floor(root, &tools, &target);
-    let floor_assets = match &floor {
-        Ok(dir) => sizes::measure(dir)?,
-        Err(_) => Vec::new(),
+    let (floor_dir, floor_assets) = match &floor {
+        Ok((dir, assets)) => (Some(dir), assets.as_slice()),
+        Err(_) => (None, &[][..]),
     };
-    let browser = browser::run(root, &target, floor.as_ref().ok(), runs, cold_runs)?;
+    let browser = browser::run(root, &target, floor_dir, runs, cold_runs)?;
     let load = load::run(root)?;
 
     let figures = report::figures(
         &report::Assets {
             console: &assets,
-            floor: &floor_assets,
+            floor: floor_assets,
             reference: &reference_assets,
         },
         &browser.figures,
@@ -70,7 +73,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         ("figures", report::figures_json(&figures)),
         ("dist", dist_json(&assets)),
         ("reference_page", assets_json(&reference_assets)),
-        ("floor", assets_json(&floor_assets)),
+        ("leptos_floor", assets_json(floor_assets)),
         ("browser", browser.json()),
         ("server_load", load.json()),
     ];
@@ -84,7 +87,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
     ));
     println!("{}", report::table(&figures));
     if let Err(e) = &floor {
-        println!("note: the Leptos floor was not built, so it is not in the table: {e}");
+        println!("note: the Leptos floor was not built or measured, so its rows say n/a: {e}");
     }
     for problem in browser.problems().iter().chain(load.problems().iter()) {
         println!("note: {problem}");
@@ -118,12 +121,13 @@ fn count_from_env(name: &str, default: usize, min: usize) -> Result<usize> {
     }
 }
 
-/// The Leptos floor, built into the target directory. A floor that does not build leaves its
-/// rows out of the table; the console's figures do not depend on it.
-fn floor(root: &Path, tools: &tools::Tools, target: &Path) -> Result<PathBuf> {
+/// The Leptos floor (tests/bench/floor), built into the target directory, and its files. A
+/// floor that does not build leaves its rows without figures; the console's do not depend on it.
+fn floor(root: &Path, tools: &tools::Tools, target: &Path) -> Result<(PathBuf, Vec<Asset>)> {
     let dir = target.join("bench").join("floor");
     dist::build_floor(root, tools, &dir)?;
-    Ok(dir)
+    let assets = sizes::measure(&dir)?;
+    Ok((dir, assets))
 }
 
 /// The reference page's own files (what a browser downloads for it), measured like dist/.

@@ -346,16 +346,18 @@ pub struct Assets<'a> {
 pub fn figures(assets: &Assets, browser: &Value, load: &Value) -> Vec<Figure> {
     let console = crate::sizes::code_total(assets.console);
     let floor = crate::sizes::code_total(assets.floor);
-    let reference_assets = assets.reference;
-    let reference = reference_assets
-        .iter()
-        .fold((0, 0), |(g, b), a| (g + a.gzip, b + a.brotli));
+    // The reference's html + js, gzip and brotli; `None` when they could not be measured.
+    let reference = (!assets.reference.is_empty()).then(|| {
+        assets.reference.iter().fold((0.0, 0.0), |(g, b), a| {
+            (g + a.gzip as f64, b + a.brotli as f64)
+        })
+    });
     let mut out = vec![
         Figure {
             name: "transfer size of the console (wasm+js+css), gzip -9".into(),
             unit: Unit::Bytes,
             console: Some(console.gzip as f64),
-            reference: (!reference_assets.is_empty()).then_some(reference.0 as f64),
+            reference: reference.map(|r| r.0),
             compared: true,
             budget: Budget::AtMost(250.0 * 1024.0),
         },
@@ -363,7 +365,7 @@ pub fn figures(assets: &Assets, browser: &Value, load: &Value) -> Vec<Figure> {
             name: "  brotli -q 11".into(),
             unit: Unit::Bytes,
             console: Some(console.brotli as f64),
-            reference: (!reference_assets.is_empty()).then_some(reference.1 as f64),
+            reference: reference.map(|r| r.1),
             compared: true,
             budget: Budget::None,
         },
@@ -371,7 +373,7 @@ pub fn figures(assets: &Assets, browser: &Value, load: &Value) -> Vec<Figure> {
             name: FLOOR_SIZE.into(),
             unit: Unit::Bytes,
             console: (!assets.floor.is_empty()).then_some(floor.gzip as f64),
-            reference: (!reference_assets.is_empty()).then_some(reference.0 as f64),
+            reference: reference.map(|r| r.0),
             compared: true,
             budget: Budget::None,
         },
@@ -396,9 +398,11 @@ pub fn figures(assets: &Assets, browser: &Value, load: &Value) -> Vec<Figure> {
     out.extend(COLD_LOAD.iter().map(browser_figure));
     out.push(Figure {
         name: FLOOR_COLD_LOAD.into(),
-        console: aggregate(&per_run("floor", "cold_load_ms"), Over::Median),
+        unit: Unit::Ms,
+        console: median(&per_run("floor", "cold_load_ms")),
+        reference: median(&per_run("reference", "cold_load_ms")),
+        compared: true,
         budget: Budget::None,
-        ..browser_figure(&COLD_LOAD[0])
     });
     out.extend(SCENARIOS.iter().map(browser_figure));
     let expected = load.get("expected").as_f64();
@@ -702,6 +706,7 @@ mod tests {
         let text = table(&figures);
         assert!(text.contains("n/a"), "{text}");
         assert_eq!(by_name(&figures, FLOOR_SIZE).console, None);
+        assert_eq!(by_name(&figures, FLOOR_COLD_LOAD).console, None);
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //!
 //! For each run, the console and the reference page (tests/bench/) each get a fresh world from
 //! the end-to-end harness: a simulator with the Large seed serving both (a copy of dist/ with
-//! the reference under `/bench/`), a new Chromium profile, and a teardown that runs whatever
-//! the measurement did. In it, the
+//! the reference under `/bench/`, and with `--floor` the Leptos floor under `/floor/`), a new
+//! Chromium profile, and a teardown that runs whatever the measurement did. In it, the
 //! same steps for both: cold load, paging in every conversation, scrolling, opening the
-//! 5,000-message thread, prepending an older page, the JS heap, and an SSE burst. The apps take
-//! turns going first. The instruments are tests/bench/probe.js, installed into every document
+//! 5,000-message thread, prepending an older page, the JS heap, and an SSE burst. The Leptos
+//! floor (tests/bench/floor) has only a first screen, so its worlds only load cold. The apps
+//! take turns going first. The instruments are tests/bench/probe.js, installed into every document
 //! through ChromeDriver's CDP bridge before the page's scripts run.
 //!
 //! The cold load is one sample a world and moves a lot between samples, so after the full runs
@@ -29,7 +30,7 @@ use voicebip_e2e::anyhow::{self, bail, Context, Result};
 use voicebip_e2e::{poll_until, Harness, Options, SeedSize, SimConfig, DEMO_KEY};
 
 const HELP: &str = "\
-bench_browser: the console against the reference page in headless Chromium (cargo xtask bench)
+bench_browser: the console against the reference page (and the Leptos floor) in headless Chromium (cargo xtask bench)
 
 USAGE:
     bench_browser --dist DIR --reference DIR --out FILE [OPTIONS]
@@ -181,6 +182,7 @@ impl App {
         match self {
             App::Console => "/conversations",
             App::Reference => "/bench/reference.html",
+            // Where `cargo xtask bench` builds it to be served (xtask/src/dist.rs, FLOOR_URL).
             App::Floor => "/floor/",
         }
     }
@@ -198,7 +200,7 @@ impl App {
         match self {
             App::Console => format!("/conversations/{id}"),
             App::Reference => format!("/bench/reference.html?c={id}"),
-            App::Floor => format!("/floor/?c={id}"),
+            App::Floor => unreachable!("the Leptos floor only loads cold, so opens no thread {id}"),
         }
     }
 }
@@ -883,7 +885,7 @@ mod tests {
         for app in [App::Console, App::Reference, App::Floor] {
             assert_eq!(firsts.iter().filter(|a| **a == app).count(), 2, "{app:?}");
         }
-        // Two apps alone still alternate which goes first, evenly over four runs.
+        // Two apps alone each go first in half of every four runs (not strictly in turn).
         let console_first = (0..4)
             .filter(|&run| turn(run).into_iter().find(|a| *a != App::Floor) == Some(App::Console))
             .count();
