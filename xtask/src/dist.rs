@@ -65,7 +65,7 @@ pub fn build_floor(root: &Path, tools: &Tools, dir: &Path) -> Result<()> {
     )
 }
 
-pub const FLOOR_INDEX: &str = "tests/bench/floor/index.html";
+const FLOOR_INDEX: &str = "tests/bench/floor/index.html";
 /// Where bench_browser serves and opens the floor (`App::Floor` in bench_browser.rs).
 pub const FLOOR_URL: &str = "/floor/";
 

@@ -25,7 +25,7 @@ pub struct BrowserRun {
 pub fn run(
     root: &Path,
     target: &Path,
-    floor: Option<&PathBuf>,
+    floor: Option<&Path>,
     runs: usize,
     cold_runs: usize,
 ) -> Result<BrowserRun> {

@@ -46,7 +46,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
     let target = target_dir(root);
     let floor = floor(root, &tools, &target);
     let (floor_dir, floor_assets) = match &floor {
-        Ok((dir, assets)) => (Some(dir), assets.as_slice()),
+        Ok((dir, assets)) => (Some(dir.as_path()), assets.as_slice()),
         Err(_) => (None, &[][..]),
     };
     let browser = browser::run(root, &target, floor_dir, runs, cold_runs)?;
