@@ -1,6 +1,5 @@
 //! A failure the operator can act on: what went wrong and a way to try again.
 
-use crate::api::ApiError;
 use leptos::prelude::*;
 
 #[component]
@@ -8,13 +7,14 @@ pub fn ErrorBanner(
     /// Distinct per place (the list and the thread can both fail at once); the retry button's id
     /// is this plus `-retry`.
     id: &'static str,
-    error: ApiError,
+    /// What went wrong, in the operator's words (`ApiError::user_message` for the API's).
+    message: String,
     on_retry: Callback<()>,
 ) -> impl IntoView {
     let retry_id = format!("{id}-retry");
     view! {
         <div class="banner error" id=id role="alert">
-            <span>{error.user_message()}</span>
+            <span>{message}</span>
             <button type="button" id=retry_id on:click=move |_| on_retry.run(())>
                 "Try again"
             </button>

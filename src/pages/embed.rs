@@ -4,7 +4,7 @@
 use crate::model::inbox::Filters;
 use crate::pages::inbox::InboxPage;
 use crate::pages::not_found::NotFoundPage;
-use crate::pages::thread::ThreadPage;
+use crate::pages::thread_chunk::ThreadPane;
 use crate::state::embed::{parse_host_message, ConsoleMessage, EmbedHost, HostMessage};
 use crate::state::session::use_session;
 use leptos::prelude::*;
@@ -38,7 +38,7 @@ pub fn EmbedRoutes() -> impl IntoView {
                 <EmbedShell>
                     {move || match screen.get() {
                         Some(EmbedScreen::Inbox) => view! { <InboxPage/> }.into_any(),
-                        _ => view! { <ThreadPage/> }.into_any(),
+                        _ => view! { <ThreadPane/> }.into_any(),
                     }}
                 </EmbedShell>
             }

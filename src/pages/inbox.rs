@@ -7,7 +7,7 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::export_panel::{AgentOptions, ExportPanel};
 use crate::model::inbox::{title, Cursor, Filters, Inbox, Unread, PAGE_SIZE};
 use crate::model::{Channel, ConversationId};
-use crate::pages::thread::ThreadPage;
+use crate::pages::thread_chunk::ThreadPane;
 use crate::state::embed::{ConsoleMessage, EmbedHost};
 use crate::state::notify::NotifyToggle;
 use crate::state::session::use_session;
@@ -132,6 +132,15 @@ pub fn InboxPage() -> impl IntoView {
     });
     start_polling(inbox, query_string);
 
+    // Once rows are on screen, the thread's code is fetched, so that opening one does not wait.
+    let chunk_asked = StoredValue::new(false);
+    crate::state::effect(move || {
+        if !chunk_asked.get_value() && inbox.with(|i| !i.items().is_empty()) {
+            chunk_asked.set_value(true);
+            crate::pages::thread_chunk::preload();
+        }
+    });
+
     // A filter change starts over: new list, no old token. The first run loads the first page,
     // unless the first render already had it.
     let skip_first_load = StoredValue::new(first_page_shown);
@@ -198,7 +207,7 @@ pub fn InboxPage() -> impl IntoView {
                     </select>
                 </div>
                 {move || error.get().map(|e| view! {
-                    <ErrorBanner id="error-banner" error=e on_retry=Callback::new(move |_| load_next())/>
+                    <ErrorBanner id="error-banner" message=e.user_message() on_retry=Callback::new(move |_| load_next())/>
                 })}
                 <ConversationList
                     inbox=inbox
@@ -211,7 +220,7 @@ pub fn InboxPage() -> impl IntoView {
             </section>
             <section class="thread-pane" aria-label="Conversation">
                 {move || if thread_open.get() {
-                    view! { <ThreadPage/> }.into_any()
+                    view! { <ThreadPane/> }.into_any()
                 } else {
                     view! { <NoThreadSelected/> }.into_any()
                 }}

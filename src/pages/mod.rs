@@ -5,3 +5,4 @@ pub mod embed;
 pub mod inbox;
 pub mod not_found;
 pub mod thread;
+pub mod thread_chunk;

@@ -23,23 +23,36 @@ pub fn externalize_loader(dist: &Path, public_url: &str) -> Result<()> {
     let Some((before, script, after)) = split_inline_module(&html) else {
         return Ok(());
     };
-    let hash = Sha384::digest(script.as_bytes());
-    let short: String = hash.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    let file = format!("loader-{short}.js");
+    let file = format!("loader-{}.js", content_hash(script.as_bytes()));
     std::fs::write(dist.join(&file), script).map_err(|e| format!("writing {file}: {e}"))?;
-    let integrity = base64::engine::general_purpose::STANDARD.encode(hash);
     let prefix = if public_url.ends_with('/') {
         public_url.to_owned()
     } else {
         format!("{public_url}/")
     };
     let tag = format!(
-        "<script type=\"module\" src=\"{prefix}{file}\" integrity=\"sha384-{integrity}\" crossorigin=\"anonymous\"></script>"
+        "<script type=\"module\" src=\"{prefix}{file}\" integrity=\"{}\" crossorigin=\"anonymous\"></script>",
+        integrity(script.as_bytes())
     );
     std::fs::write(&index, format!("{before}{tag}{after}"))
         .map_err(|e| format!("writing {}: {e}", index.display()))?;
     println!("    moved the inline loader to {file} (strict CSP needs no inline script)");
     Ok(())
+}
+
+/// A short content hash for file names: 16 hex digits of SHA-384.
+pub fn content_hash(bytes: &[u8]) -> String {
+    Sha384::digest(bytes)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The subresource integrity value of `bytes`: `sha384-<base64>`.
+pub fn integrity(bytes: &[u8]) -> String {
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes));
+    format!("sha384-{hash}")
 }
 
 /// `(html before, script body, html after)` for the first inline module script.

@@ -1,7 +1,7 @@
 //! `cargo xtask dist [--public-url /path/]`: the release build and what it weighs.
 
 use crate::tools::{self, Browser, Tools};
-use crate::{cmd, sizes, Args, Result};
+use crate::{cmd, sizes, split, Args, Result};
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
@@ -45,7 +45,7 @@ pub fn build_into(root: &Path, tools: &Tools, public_url: Option<&str>, dir: &st
     trunk_build(
         root,
         tools,
-        None,
+        &CONSOLE,
         public_url,
         Path::new(dir),
         "building the console",
@@ -58,23 +58,37 @@ pub fn build_floor(root: &Path, tools: &Tools, dir: &Path) -> Result<()> {
     trunk_build(
         root,
         tools,
-        Some(FLOOR_INDEX),
+        &FLOOR,
         Some(FLOOR_URL),
         dir,
         "building the bench's Leptos floor",
     )
 }
 
-const FLOOR_INDEX: &str = "tests/bench/floor/index.html";
+/// An app Trunk builds: its page (Trunk.toml's target when `None`) and its binary.
+struct App {
+    index: Option<&'static str>,
+    bin: &'static str,
+}
+
+const CONSOLE: App = App {
+    index: None,
+    bin: "voicebip-console",
+};
+const FLOOR: App = App {
+    index: Some("tests/bench/floor/index.html"),
+    bin: "bench-floor",
+};
 /// Where bench_browser serves and opens the floor (`App::Floor` in bench_browser.rs).
 pub const FLOOR_URL: &str = "/floor/";
 
-/// `trunk build` of `index` (Trunk.toml's target when `None`) into `dir` (relative to the root
-/// or absolute), with its loader moved out of the page for the strict CSP.
+/// `trunk build` of `app` into `dir` (relative to the root or absolute), split at its split points
+/// (`split.rs`), with its loader moved out of the page for the strict CSP. Every app gets the
+/// split build's flags, so that they share their dependencies' build.
 fn trunk_build(
     root: &Path,
     tools: &Tools,
-    index: Option<&str>,
+    app: &App,
     public_url: Option<&str>,
     dir: &Path,
     what: &str,
@@ -85,16 +99,19 @@ fn trunk_build(
     )?;
     let mut trunk = tools.trunk(root);
     trunk
+        .env(split::RUSTFLAGS_VAR, split::RUSTFLAGS)
         .args(["build", "--release", "--offline", "--dist"])
         .arg(dir);
     if let Some(url) = public_url {
         trunk.args(["--public-url", url]);
     }
-    if let Some(index) = index {
+    if let Some(index) = app.index {
         trunk.arg(index);
     }
     cmd::run(what, &mut trunk)?;
-    crate::csp::externalize_loader(&root.join(dir), public_url.unwrap_or("/"))
+    let public_url = public_url.unwrap_or("/");
+    split::apply(root, app.bin, &root.join(dir), public_url)?;
+    crate::csp::externalize_loader(&root.join(dir), public_url)
 }
 
 pub fn print_sizes(root: &Path) -> Result<Vec<sizes::Asset>> {

@@ -9,6 +9,7 @@ mod csp;
 mod demo;
 mod dist;
 mod sizes;
+mod split;
 mod summary;
 mod test;
 mod tools;
@@ -73,6 +74,14 @@ fn sizes_command(root: &Path, args: &mut Args) -> Result<ExitCode> {
 fn workspace_root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (relative to the root, where xtask's
+/// cargo commands run), else `target/`.
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| root.join(dir))
+        .unwrap_or_else(|| root.join("target"))
 }
 
 /// Hand-rolled argument handling: a handful of flags does not justify an argument-parser crate

@@ -70,15 +70,33 @@ fn brotli_size(bytes: &[u8]) -> Result<u64> {
     Ok(out.len() as u64)
 }
 
-/// The sum of the wasm, js and css assets.
+/// The sum of the wasm, js and css assets, the chunks loaded later included.
 pub fn code_total(assets: &[Asset]) -> Asset {
+    sum(
+        &format!("total ({})", CODE_EXTENSIONS.join("+")),
+        assets.iter().filter(|a| is_code(&a.path)),
+    )
+}
+
+/// What the browser fetches before the console can start: the code without the wasm chunks
+/// that load when first needed (`split.rs`).
+pub fn start_total(assets: &[Asset]) -> Asset {
+    sum(
+        "to start (without split_*)",
+        assets
+            .iter()
+            .filter(|a| is_code(&a.path) && !a.path.starts_with(crate::split::CHUNK_PREFIX)),
+    )
+}
+
+fn sum<'a>(name: &str, assets: impl Iterator<Item = &'a Asset>) -> Asset {
     let mut total = Asset {
-        path: format!("total ({})", CODE_EXTENSIONS.join("+")),
+        path: name.to_string(),
         raw: 0,
         gzip: 0,
         brotli: 0,
     };
-    for asset in assets.iter().filter(|a| is_code(&a.path)) {
+    for asset in assets {
         total.raw += asset.raw;
         total.gzip += asset.gzip;
         total.brotli += asset.brotli;
@@ -93,10 +111,10 @@ fn is_code(path: &str) -> bool {
         .is_some_and(|e| CODE_EXTENSIONS.contains(&e))
 }
 
-/// A fixed-width table, one row per asset and a totals row.
+/// A fixed-width table, one row per asset, the total and what the start needs of it.
 pub fn table(assets: &[Asset]) -> String {
-    let total = code_total(assets);
-    let rows: Vec<&Asset> = assets.iter().chain(std::iter::once(&total)).collect();
+    let totals = [code_total(assets), start_total(assets)];
+    let rows: Vec<&Asset> = assets.iter().chain(&totals).collect();
     let width = rows.iter().map(|a| a.path.len()).max().unwrap_or(0).max(5);
     let line = |name: &str, raw: &str, gzip: &str, brotli: &str| {
         format!("{name:<width$}  {raw:>10}  {gzip:>10}  {brotli:>10}\n")
@@ -162,16 +180,17 @@ mod tests {
             asset("style.css", 10, 5, 4),
             asset("index.html", 50, 30, 20),
             asset("config.json", 7, 7, 7),
+            asset("split_pane-01.wasm", 500, 200, 150),
         ];
         let total = code_total(&assets);
-        assert_eq!((total.raw, total.gzip, total.brotli), (1110, 445, 334));
+        assert_eq!((total.raw, total.gzip, total.brotli), (1610, 645, 484));
+        let start = start_total(&assets);
+        assert_eq!((start.raw, start.gzip, start.brotli), (1110, 445, 334));
         let table = table(&assets);
-        assert!(table
-            .lines()
-            .last()
-            .unwrap()
-            .starts_with("total (wasm+js+css)"));
-        assert_eq!(table.lines().count(), 1 + assets.len() + 2);
+        let last: Vec<&str> = table.lines().rev().take(2).collect();
+        assert!(last[1].starts_with("total (wasm+js+css)"), "{table}");
+        assert!(last[0].starts_with("to start (without split_*)"), "{table}");
+        assert_eq!(table.lines().count(), 1 + assets.len() + 3);
     }
 
     #[test]

@@ -57,6 +57,29 @@ pub fn run(root: &Path) -> Result<ExitCode> {
             "warnings",
         ]),
     )?;
+    // The release build's code (`--cfg voicebip_split`, see split.rs), in a target directory of
+    // its own: other rustflags would otherwise make Cargo check every dependency again each time.
+    check(
+        &mut summary,
+        "linting the console as the release build splits it",
+        "clippy (wasm, split build)",
+        cargo(root)
+            .env(crate::split::RUSTFLAGS_VAR, crate::split::RUSTFLAGS)
+            .env(
+                "CARGO_TARGET_DIR",
+                crate::target_dir(root).join("split-check"),
+            )
+            .args([
+                "clippy",
+                "-p",
+                "voicebip-console",
+                "--target",
+                WASM_TARGET,
+                "--",
+                "-D",
+                "warnings",
+            ]),
+    )?;
     tests(
         &mut summary,
         "running the native unit tests (console model, simulator contract, xtask)",

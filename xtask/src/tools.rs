@@ -17,6 +17,10 @@ pub const TRUNK: &str = "0.21.14";
 /// wasm-opt from npm. Debian's binaryen 108 must not be used: its `-Oz` output builds, then
 /// fails in the browser on the reference-types tables current rustc and wasm-bindgen emit.
 pub const BINARYEN: &str = "132.0.0";
+/// The wasm splitter of `wasm_split_cli_support` (`split.rs`): the CLI of the format that
+/// Leptos's `wasm_split_helpers` writes. It has no `--version`; `cargo install --list` tells.
+pub const WASM_SPLIT: &str = "0.2.4";
+const WASM_SPLIT_CRATE: &str = "wasm_split_cli_support";
 /// Injected into pages by the end-to-end accessibility checks.
 pub const AXE_CORE: &str = "4.14.1";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -82,12 +86,31 @@ pub fn ensure(root: &Path, browser: Browser) -> Result<Tools> {
     ensure_cargo_tool(
         "wasm-bindgen",
         &wasm_bindgen,
+        || version_of("wasm-bindgen"),
         &["install", "wasm-bindgen-cli", "--version", &wasm_bindgen],
     )?;
     ensure_cargo_tool(
         "trunk",
         TRUNK,
+        || version_of("trunk"),
         &["install", "trunk", "--locked", "--version", TRUNK],
+    )?;
+    ensure_cargo_tool(
+        "wasm-split-cli",
+        WASM_SPLIT,
+        || {
+            probe(Command::new("cargo").args(["install", "--list"]))
+                .and_then(|list| listed_version(&list, WASM_SPLIT_CRATE))
+        },
+        &[
+            "install",
+            WASM_SPLIT_CRATE,
+            "--locked",
+            "--version",
+            WASM_SPLIT,
+            "--features",
+            "build-binary",
+        ],
     )?;
     if browser == Browser::Needed {
         ensure_browser()?;
@@ -215,9 +238,18 @@ fn ensure_npm_tools(root: &Path) -> Result<PathBuf> {
     }
 }
 
-/// A tool from `cargo install`, checked by `<tool> --version`.
-fn ensure_cargo_tool(tool: &str, version: &str, install: &[&str]) -> Result<()> {
-    let found = || probe(Command::new(tool).arg("--version")).and_then(|out| second_word(&out));
+/// `<tool> --version`'s version.
+fn version_of(tool: &str) -> Option<String> {
+    probe(Command::new(tool).arg("--version")).and_then(|out| second_word(&out))
+}
+
+/// A tool from `cargo install`, checked by `found`.
+fn ensure_cargo_tool(
+    tool: &str,
+    version: &str,
+    found: impl Fn() -> Option<String>,
+    install: &[&str],
+) -> Result<()> {
     let by_hand = format!("cargo {}", install.join(" "));
     match found() {
         Some(v) if v == version => {
@@ -235,7 +267,7 @@ fn ensure_cargo_tool(tool: &str, version: &str, install: &[&str]) -> Result<()> 
     match found() {
         Some(v) if v == version => Ok(()),
         other => Err(format!(
-            "installed {tool} {version} into {}, but `{tool} --version` on PATH reports {}; remove the other copy or run: {by_hand}",
+            "installed {tool} {version} into {}, but the one found is {}; remove the other copy or run: {by_hand}",
             cargo_home().join("bin").display(),
             other.as_deref().unwrap_or("nothing"),
         )),
@@ -274,6 +306,15 @@ fn ensure_browser() -> Result<()> {
         )),
         Err(e) => Err(format!("{e}; run it yourself: {APT_INSTALL}")),
     }
+}
+
+/// `krate`'s version in `cargo install --list`, whose lines read `name v1.2.3:`.
+fn listed_version(list: &str, krate: &str) -> Option<String> {
+    list.lines().find_map(|line| {
+        let (name, rest) = line.split_once(' ')?;
+        let version = rest.strip_prefix('v')?.strip_suffix(':')?;
+        (name == krate).then(|| version.to_string())
+    })
 }
 
 /// `trunk 0.21.14` and `wasm-bindgen 0.2.130` both print the version second.
@@ -435,6 +476,23 @@ version = "0.3.80"
         let elsewhere = "[other]\nwasm_bindgen = \"0.1.0\"\n";
         assert_eq!(check_trunk_pins(Some(elsewhere), "0.2.130"), Ok(false));
         assert_eq!(check_trunk_pins(None, "0.2.130"), Ok(false));
+    }
+
+    #[test]
+    fn installed_crates_are_read_from_cargo_install_list() {
+        let list =
+            "trunk v0.21.14:\n    trunk\nwasm_split_cli_support v0.2.4:\n    wasm-split-cli\n\
+            wasm_split_cli_support_extra v9.0.0:\n    other\n";
+        assert_eq!(
+            listed_version(list, "wasm_split_cli_support").as_deref(),
+            Some("0.2.4")
+        );
+        assert_eq!(listed_version(list, "trunk").as_deref(), Some("0.21.14"));
+        assert_eq!(listed_version(list, "wasm-bindgen-cli"), None);
+        assert_eq!(
+            listed_version("    wasm-split-cli\n", "wasm-split-cli"),
+            None
+        );
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
 
     let assets = dist::print_sizes(root)?;
     let reference_assets = reference_sizes(root)?;
-    let target = target_dir(root);
+    let target = crate::target_dir(root);
     let floor = floor(root, &tools, &target);
     let (floor_dir, floor_assets) = match &floor {
         Ok((dir, assets)) => (Some(dir.as_path()), assets.as_slice()),
@@ -139,12 +139,6 @@ fn reference_sizes(root: &Path) -> Result<Vec<Asset>> {
         .collect())
 }
 
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
-}
-
 fn assets_json(assets: &[Asset]) -> String {
     let list: Vec<String> = assets.iter().map(asset_json).collect();
     format!("[{}]", list.join(", "))
@@ -162,9 +156,10 @@ fn asset_json(a: &Asset) -> String {
 
 fn dist_json(assets: &[Asset]) -> String {
     format!(
-        "{{\"assets\": {}, \"total_wasm_js_css\": {}}}",
+        "{{\"assets\": {}, \"total_wasm_js_css\": {}, \"to_start_wasm_js_css\": {}}}",
         assets_json(assets),
-        asset_json(&sizes::code_total(assets))
+        asset_json(&sizes::code_total(assets)),
+        asset_json(&sizes::start_total(assets))
     )
 }
 
@@ -217,7 +212,8 @@ mod tests {
         assert_eq!(
             text,
             "{\n  \"unix_time\": 1,\n  \"dist\": {\"assets\": [{\"path\": \"app.wasm\", \"raw\": 10, \"gzip\": 5, \"brotli\": 4}], \
-             \"total_wasm_js_css\": {\"path\": \"total (wasm+js+css)\", \"raw\": 10, \"gzip\": 5, \"brotli\": 4}}\n}\n"
+             \"total_wasm_js_css\": {\"path\": \"total (wasm+js+css)\", \"raw\": 10, \"gzip\": 5, \"brotli\": 4}, \
+             \"to_start_wasm_js_css\": {\"path\": \"to start (without split_*)\", \"raw\": 10, \"gzip\": 5, \"brotli\": 4}}\n}\n"
         );
         assert!(json::parse(&text).is_ok());
     }

@@ -1,0 +1,84 @@
+//! The release build keeps the thread pane's code in a wasm chunk of its own (xtask/src/split.rs):
+//! the inbox starts without it, and a chunk that cannot be downloaded leaves the console running,
+//! says so in the pane and loads on "Try again".
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use voicebip_e2e::anyhow::Result;
+use voicebip_e2e::{poll_until, with_harness, Harness, Options};
+
+/// The chunk's file name, whatever its content hash.
+const CHUNK: &str = "split_thread_pane-";
+
+async fn block_chunk(h: &Harness, blocked: bool) -> Result<()> {
+    let urls = if blocked {
+        vec![format!("*{CHUNK}*")]
+    } else {
+        vec![]
+    };
+    h.cdp("Network.setBlockedURLs", json!({ "urls": urls }))
+        .await?;
+    Ok(())
+}
+
+/// Every resource the page has fetched so far, by URL.
+async fn fetched(h: &Harness) -> Result<Vec<String>> {
+    let v = h
+        .browser()
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => e.name);",
+            vec![],
+        )
+        .await?;
+    Ok(v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|u| u.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_thread_chunk_loads_apart_and_a_failed_download_can_be_retried() {
+    with_harness(Options::default(), async |h: &Harness| {
+        h.cdp("Network.enable", json!({})).await?;
+        block_chunk(h, true).await?;
+        sign_in(h).await?;
+        let id = str_field(
+            &api_list(h, "page_size=1").await?["conversations"][0],
+            "conversation_id",
+        )?;
+
+        // The inbox runs without the chunk; the pane says what failed and offers a retry.
+        h.open(&format!("/conversations/{id}")).await?;
+        h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
+        let banner = wait_text(h, "#thread-chunk-error", "could not be downloaded", SCREEN).await?;
+        assert!(banner.contains("Try again"), "{banner:?}");
+        assert_eq!(count(h, "article#thread").await?, 0);
+        assert_no_crash(h).await?;
+
+        block_chunk(h, false).await?;
+        h.click("#thread-chunk-error-retry").await?;
+        wait_thread(h, &id).await?;
+        wait_gone(h, "#thread-chunk-error", SCREEN).await?;
+        assert_no_crash(h).await?;
+
+        // A fresh load of the inbox fetches the chunk once the rows are shown, ahead of the
+        // operator opening a conversation.
+        h.open("/conversations").await?;
+        h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
+        let chunk_fetched = || async {
+            Ok(fetched(h)
+                .await?
+                .iter()
+                .any(|u| u.contains(CHUNK))
+                .then_some(()))
+        };
+        poll_until("the chunk is fetched ahead of need", SCREEN, chunk_fetched).await?;
+        Ok(())
+    })
+    .await;
+}
