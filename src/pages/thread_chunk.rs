@@ -63,7 +63,7 @@ pub fn ThreadPane() -> impl IntoView {
                 Err(ChunkUnavailable) => view! {
                     <ErrorBanner
                         id="thread-chunk-error"
-                        message="This part of the console could not be downloaded. Check the connection.".to_string()
+                        message="This part of the console could not be downloaded. Check the connection and try again, or reload the page.".to_string()
                         on_retry=Callback::new(move |_| attempt.update(|n| *n += 1))
                     />
                 }
