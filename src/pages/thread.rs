@@ -16,6 +16,7 @@ use crate::state::drafts;
 use crate::state::embed::{ConsoleMessage, EmbedHost};
 use crate::state::session::use_session;
 use crate::state::tabs::{use_tabs, TabMessage};
+use crate::state::warm_start::WarmStart;
 use chrono::Utc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -56,13 +57,26 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
     };
 
+    // Opened from the address, the first page may already be on its way (state/warm_start.rs).
+    let early = StoredValue::new_local(
+        use_context::<WarmStart>().and_then(|w| w.take_thread(&id.get_value())),
+    );
     let load = move || {
         let Some(client) = session.client.get_untracked() else {
             return;
         };
         error.set(None);
+        let early = early.try_update_value(Option::take).flatten();
         spawn_local(async move {
-            match client.get_conversation(&id.get_value(), None).await {
+            let early = match early {
+                Some(answer) => answer.await.ok(),
+                None => None,
+            };
+            let answer = match early {
+                Some(answer) => answer,
+                None => client.get_conversation(&id.get_value(), None).await,
+            };
+            match answer {
                 Ok(c) => thread.update(|t| match t {
                     Some(t) => t.merge_latest(c),
                     None => *t = Some(Thread::new(c)),

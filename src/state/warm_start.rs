@@ -1,18 +1,19 @@
 //! The inbox's first page, asked for the moment the app starts. Otherwise a signed-in operator
 //! opening the inbox waits for the configuration, the router and the whole shell to render before
 //! the request even leaves; started here, it overlaps them (the cold-load benchmark, README).
+//! An address with a conversation in it also starts fetching the thread's code (its own wasm
+//! chunk in release builds) now rather than once the first render asks for it.
 
 use super::session::Session;
 use crate::api::{ApiError, ListPage};
 use crate::model::inbox::{Filters, PAGE_SIZE};
+use crate::model::{Conversation, ConversationId};
 use futures_channel::oneshot;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::future::Future;
 use std::task::{Context, Waker};
 use std::time::Duration;
-
-type Answer = Result<ListPage, ApiError>;
 
 /// How long the first render waits for the early answer: long enough for a local or nearby API,
 /// short enough that a slow one still gets the shell (and its loading state) on screen at once.
@@ -22,40 +23,80 @@ const WAIT_FOR_ANSWER_MS: u64 = 250;
 /// the inbox, when it comes, asks again.
 const FRESH_FOR_MS: f64 = 5_000.0;
 
+/// A request that left at start-up for `key`, its answer to come.
+struct Early<K, T> {
+    key: K,
+    answer: oneshot::Receiver<Result<T, ApiError>>,
+}
+
+type Slot<K, T> = StoredValue<Option<Early<K, T>>, LocalStorage>;
+
+/// Sends `request` now; `then` runs once it is answered.
+fn ask<K, T: 'static>(
+    key: K,
+    request: impl Future<Output = Result<T, ApiError>> + 'static,
+    then: impl FnOnce() + 'static,
+) -> Early<K, T> {
+    let (tx, answer) = oneshot::channel();
+    start_now(async move {
+        // Nobody waiting (the operator moved on) is fine: the answer is dropped.
+        let _ = tx.send(request.await);
+        then();
+    });
+    Early { key, answer }
+}
+
 #[derive(Clone, Copy)]
 pub struct WarmStart {
-    early: StoredValue<Option<(Filters, oneshot::Receiver<Answer>)>, LocalStorage>,
+    inbox: Slot<Filters, ListPage>,
+    /// The open conversation's newest page, when the address has one.
+    thread: Slot<ConversationId, Conversation>,
     settled: RwSignal<bool>,
-    /// `Date.now()` when the request left.
+    /// `Date.now()` when the requests left.
     asked_at: f64,
 }
 
 impl WarmStart {
-    /// Starts the request if the app opens on the (standalone) inbox with a session restored.
+    /// Starts the requests if the app opens on the (standalone) inbox with a session restored.
     pub fn begin(session: &Session) -> Self {
+        let path = super::base::current_app_path();
+        let opens = opens(&path);
+        if let Some(Opens::Conversation(_)) = opens {
+            crate::pages::thread_chunk::preload();
+        }
         let settled = RwSignal::new(true);
-        let early = session
-            .client
-            .get_untracked()
-            .zip(filters_in_address())
+        let client = session.client.get_untracked();
+        let inbox = client
+            .clone()
+            .zip(opens.as_ref().and_then(|_| filters_in_address()))
             .map(|(client, filters)| {
-                let (tx, rx) = oneshot::channel();
-                let asked = filters.clone();
                 settled.set(false);
-                start_now(async move {
-                    let answer = client.list_conversations(&asked, None, PAGE_SIZE).await;
-                    // Nobody waiting (the operator moved on) is fine: the answer is dropped.
-                    let _ = tx.send(answer);
-                    settled.set(true);
-                });
                 set_timeout(
                     move || settled.set(true),
                     Duration::from_millis(WAIT_FOR_ANSWER_MS),
                 );
-                (filters, rx)
+                let asked = filters.clone();
+                ask(
+                    filters,
+                    async move { client.list_conversations(&asked, None, PAGE_SIZE).await },
+                    move || settled.set(true),
+                )
             });
+        // Not waited for by the first render: the thread shows its own loading state.
+        let thread = match (client, opens) {
+            (Some(client), Some(Opens::Conversation(id))) => {
+                let asked = id.clone();
+                Some(ask(
+                    id,
+                    async move { client.get_conversation(&asked, None).await },
+                    || (),
+                ))
+            }
+            _ => None,
+        };
         WarmStart {
-            early: StoredValue::new_local(early),
+            inbox: StoredValue::new_local(inbox),
+            thread: StoredValue::new_local(thread),
             settled,
             asked_at: js_sys::Date::now(),
         }
@@ -69,10 +110,26 @@ impl WarmStart {
 
     /// The early answer's receiver for the first page of `filters`, at most once and while fresh:
     /// any later load, or one for other filters, asks the API itself.
-    pub fn take(&self, filters: &Filters) -> Option<oneshot::Receiver<Answer>> {
-        let (asked, rx) = self.early.try_update_value(Option::take).flatten()?;
+    pub fn take(&self, filters: &Filters) -> Option<oneshot::Receiver<Result<ListPage, ApiError>>> {
+        self.take_from(self.inbox, filters)
+    }
+
+    /// The same for conversation `id`'s newest page.
+    pub fn take_thread(
+        &self,
+        id: &ConversationId,
+    ) -> Option<oneshot::Receiver<Result<Conversation, ApiError>>> {
+        self.take_from(self.thread, id)
+    }
+
+    fn take_from<K: PartialEq + 'static, T: 'static>(
+        &self,
+        slot: Slot<K, T>,
+        key: &K,
+    ) -> Option<oneshot::Receiver<Result<T, ApiError>>> {
+        let early = slot.try_update_value(Option::take).flatten()?;
         let fresh = js_sys::Date::now() - self.asked_at < FRESH_FOR_MS;
-        (fresh && &asked == filters).then_some(rx)
+        (fresh && &early.key == key).then_some(early.answer)
     }
 }
 
@@ -90,24 +147,55 @@ fn start_now(task: impl Future<Output = ()> + 'static) {
     }
 }
 
-/// The filters of the inbox the address opens (`/conversations` or `/conversations/{id}`), or
-/// `None` when it opens something else.
-fn filters_in_address() -> Option<Filters> {
-    let path = super::base::current_app_path();
-    let inbox = match path.strip_prefix("/conversations") {
-        Some("") => true,
-        Some(rest) => rest
+/// What an app path opens of the standalone inbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Opens {
+    /// `/conversations`
+    Inbox,
+    /// `/conversations/{id}`: the inbox with a conversation beside it.
+    Conversation(ConversationId),
+}
+
+fn opens(path: &str) -> Option<Opens> {
+    match path.strip_prefix("/conversations")? {
+        "" => Some(Opens::Inbox),
+        rest => rest
             .strip_prefix('/')
-            .is_some_and(|id| !id.is_empty() && !id.contains('/')),
-        None => false,
-    };
-    if !inbox {
-        return None;
+            .filter(|id| !id.is_empty() && !id.contains('/'))
+            .map(|id| Opens::Conversation(ConversationId(id.to_string()))),
     }
+}
+
+/// The filters in the address's query.
+fn filters_in_address() -> Option<Filters> {
     let search = web_sys::window()?.location().search().ok()?;
     let query = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
     Some(Filters::from_query(
         query.get("agent"),
         query.get("channel"),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_inbox_and_a_conversation_in_it_are_told_apart() {
+        assert_eq!(opens("/conversations"), Some(Opens::Inbox));
+        assert_eq!(
+            opens("/conversations/conv_1"),
+            Some(Opens::Conversation(ConversationId("conv_1".into())))
+        );
+        for other in [
+            "/",
+            "/connect",
+            "/conversations/",
+            "/conversations/conv_1/x",
+            "/conversationsx",
+            "/embed/conversations/conv_1",
+        ] {
+            assert_eq!(opens(other), None, "{other}");
+        }
+    }
 }

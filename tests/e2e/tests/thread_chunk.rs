@@ -53,12 +53,16 @@ async fn the_thread_chunk_loads_apart_and_a_failed_download_can_be_retried() {
         )?;
 
         // The inbox runs without the chunk; the pane says what failed and offers a retry.
+        clear_requests(h).await?;
         h.open(&format!("/conversations/{id}")).await?;
         h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
         let banner = wait_text(h, "#thread-chunk-error", "could not be downloaded", SCREEN).await?;
         assert!(banner.contains("Try again"), "{banner:?}");
         assert_eq!(count(h, "article#thread").await?, 0);
         assert_no_crash(h).await?;
+        // The conversation's newest page did not wait for the chunk: it left as the app started.
+        let path = format!("/v1/conversations/{id}");
+        assert_eq!(requests(h, "GET", |p| p == path).await?.len(), 1);
 
         block_chunk(h, false).await?;
         h.click("#thread-chunk-error-retry").await?;

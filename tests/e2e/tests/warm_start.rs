@@ -1,6 +1,6 @@
 //! Reopening the console signed in: the inbox's first page is asked for as the app starts, once,
 //! with the filters in the address, and shown in the first frame; a slow API does not hold the
-//! screen back.
+//! screen back. A conversation in the address has its newest page asked for at start too.
 
 mod common;
 
@@ -125,6 +125,45 @@ async fn slow_first_page_does_not_hold_the_screen_back() {
         ensure!(
             asked.len() == 1,
             "the inbox waited for the early request instead of asking again: {asked:?}"
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// `GET /v1/conversations/{id}` of its newest page (no page token).
+async fn newest_page_requests(h: &Harness, id: &str) -> Result<Vec<LoggedRequest>> {
+    let path = format!("/v1/conversations/{id}");
+    Ok(requests(h, "GET", |p| p == path)
+        .await?
+        .into_iter()
+        .filter(|r| !r.query.as_deref().unwrap_or("").contains("page_token"))
+        .collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reopened_conversation_asks_for_its_newest_page_as_the_app_starts() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let id = str_field(
+            &api_list(h, "page_size=1").await?["conversations"][0],
+            "conversation_id",
+        )?;
+        clear_requests(h).await?;
+        open_thread(h, &id).await?;
+        wait_subscribers(h, &id, 1).await?;
+        // The thread takes the answer to the request made at start instead of asking again; the
+        // stream's opening asks once more, to fill any gap before it (src/pages/thread.rs).
+        let asked = newest_page_requests(h, &id).await?;
+        ensure!(
+            asked.len() == 2,
+            "asked at start and when the stream opened, not a third time: {asked:?}"
+        );
+        ensure!(
+            asked
+                .iter()
+                .all(|r| r.has_authorization && !r.query_has_token),
+            "the key in the header, never in the URL: {asked:?}"
         );
         Ok(())
     })
