@@ -25,11 +25,7 @@ pub fn externalize_loader(dist: &Path, public_url: &str) -> Result<()> {
     };
     let file = format!("loader-{}.js", content_hash(script.as_bytes()));
     std::fs::write(dist.join(&file), script).map_err(|e| format!("writing {file}: {e}"))?;
-    let prefix = if public_url.ends_with('/') {
-        public_url.to_owned()
-    } else {
-        format!("{public_url}/")
-    };
+    let prefix = url_prefix(public_url);
     let tag = format!(
         "<script type=\"module\" src=\"{prefix}{file}\" integrity=\"{}\" crossorigin=\"anonymous\"></script>",
         integrity(script.as_bytes())
@@ -38,6 +34,15 @@ pub fn externalize_loader(dist: &Path, public_url: &str) -> Result<()> {
         .map_err(|e| format!("writing {}: {e}", index.display()))?;
     println!("    moved the inline loader to {file} (strict CSP needs no inline script)");
     Ok(())
+}
+
+/// `public_url` ending in exactly one `/`, to put before a file name.
+pub fn url_prefix(public_url: &str) -> String {
+    if public_url.ends_with('/') {
+        public_url.to_owned()
+    } else {
+        format!("{public_url}/")
+    }
 }
 
 /// A short content hash for file names: 16 hex digits of SHA-384.

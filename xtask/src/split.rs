@@ -9,7 +9,7 @@
 //! A build without split points (the bench's Leptos floor) goes the same way and comes out as
 //! one module, as Trunk would have made it.
 
-use crate::csp::{content_hash, integrity};
+use crate::csp::{content_hash, integrity, url_prefix};
 use crate::{cmd, Result};
 use std::fs;
 use std::path::Path;
@@ -282,11 +282,7 @@ fn trunk_files(dist: &Path, bin: &str) -> Result<(String, String)> {
 }
 
 fn add_module_preload(index: &str, public_url: &str, file: &File) -> Result<String> {
-    let prefix = if public_url.ends_with('/') {
-        public_url.to_owned()
-    } else {
-        format!("{public_url}/")
-    };
+    let prefix = url_prefix(public_url);
     let tag = format!(
         "<link rel=\"modulepreload\" href=\"{prefix}{}\" crossorigin=\"anonymous\" integrity=\"{}\">",
         file.name,

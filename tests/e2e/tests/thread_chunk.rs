@@ -47,10 +47,7 @@ async fn the_thread_chunk_loads_apart_and_a_failed_download_can_be_retried() {
         h.cdp("Network.enable", json!({})).await?;
         block_chunk(h, true).await?;
         sign_in(h).await?;
-        let id = str_field(
-            &api_list(h, "page_size=1").await?["conversations"][0],
-            "conversation_id",
-        )?;
+        let id = newest_conversation_id(h).await?;
 
         // The inbox runs without the chunk; the pane says what failed and offers a retry.
         clear_requests(h).await?;

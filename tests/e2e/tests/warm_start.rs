@@ -145,10 +145,7 @@ async fn newest_page_requests(h: &Harness, id: &str) -> Result<Vec<LoggedRequest
 async fn reopened_conversation_asks_for_its_newest_page_as_the_app_starts() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
-        let id = str_field(
-            &api_list(h, "page_size=1").await?["conversations"][0],
-            "conversation_id",
-        )?;
+        let id = newest_conversation_id(h).await?;
         clear_requests(h).await?;
         open_thread(h, &id).await?;
         wait_subscribers(h, &id, 1).await?;

@@ -47,6 +47,14 @@ pub async fn api_list(h: &Harness, query: &str) -> Result<Value> {
         .await
 }
 
+/// The id of the conversation the API lists first (the newest).
+pub async fn newest_conversation_id(h: &Harness) -> Result<String> {
+    str_field(
+        &api_list(h, "page_size=1").await?["conversations"][0],
+        "conversation_id",
+    )
+}
+
 /// Every conversation the API lists for `query` (filters only), walking all pages.
 pub async fn api_list_all(h: &Harness, query: &str) -> Result<Vec<Value>> {
     let mut all = Vec::new();
