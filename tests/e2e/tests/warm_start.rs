@@ -150,7 +150,13 @@ async fn reopened_conversation_asks_for_its_newest_page_as_the_app_starts() {
         open_thread(h, &id).await?;
         wait_subscribers(h, &id, 1).await?;
         // The thread takes the answer to the request made at start instead of asking again; the
-        // stream's opening asks once more, to fill any gap before it (src/pages/thread.rs).
+        // stream's opening asks once more, to fill any gap before it (src/pages/thread.rs). That
+        // one leaves once the browser has seen the stream open, after the simulator counted it.
+        poll_until("the stream's own request", SCREEN, || async {
+            Ok((newest_page_requests(h, &id).await?.len() >= 2).then_some(()))
+        })
+        .await?;
+        settle("no third request follows", Duration::from_millis(500)).await;
         let asked = newest_page_requests(h, &id).await?;
         ensure!(
             asked.len() == 2,
