@@ -7,6 +7,7 @@ pub mod export;
 pub mod handoff;
 pub mod ids;
 pub mod inbox;
+pub mod latest;
 pub mod message;
 pub mod segments;
 pub mod thread;

@@ -9,6 +9,7 @@ use crate::components::handoff_bar::HandoffBar;
 use crate::components::message_list::{describe_mode_change, MessageList};
 use crate::live::{follow, ConnectionStatus, Handlers, LinkState, StreamHandle};
 use crate::model::handoff::{Debounce, HandoffAction};
+use crate::model::latest::Latest;
 use crate::model::thread::Change;
 use crate::model::thread::Thread;
 use crate::model::{AiMode, Channel, ConversationId};
@@ -61,21 +62,27 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let early = StoredValue::new_local(
         use_context::<WarmStart>().and_then(|w| w.take_thread(&id.get_value())),
     );
+    let order = StoredValue::new(Latest::default());
     let load = move || {
         let Some(client) = session.client.get_untracked() else {
             return;
         };
         error.set(None);
         let early = early.try_update_value(Option::take).flatten();
+        let n = order.try_update_value(Latest::send).unwrap_or_default();
         spawn_local(async move {
+            // An early failure (offline at start, say) is asked again: this load may be a retry.
             let early = match early {
-                Some(answer) => answer.await.ok(),
+                Some(answer) => answer.await.ok().and_then(Result::ok),
                 None => None,
             };
             let answer = match early {
-                Some(answer) => answer,
+                Some(conversation) => Ok(conversation),
                 None => client.get_conversation(&id.get_value(), None).await,
             };
+            if order.try_update_value(|o| o.accept(n)) != Some(true) {
+                return;
+            }
             match answer {
                 Ok(c) => thread.update(|t| match t {
                     Some(t) => t.merge_latest(c),

@@ -59,13 +59,13 @@ pub struct WarmStart {
 impl WarmStart {
     /// Starts the requests if the app opens on the (standalone) inbox with a session restored.
     pub fn begin(session: &Session) -> Self {
-        let path = super::base::current_app_path();
-        let opens = opens(&path);
-        if let Some(Opens::Conversation(_)) = opens {
+        let opens = opens(&super::base::current_app_path());
+        let client = session.client.get_untracked();
+        // Signed out, the address leads to the connect screen first: no thread yet.
+        if let (Some(_), Some(Opens::Conversation(_))) = (&client, &opens) {
             crate::pages::thread_chunk::preload();
         }
         let settled = RwSignal::new(true);
-        let client = session.client.get_untracked();
         let inbox = client
             .clone()
             .zip(opens.as_ref().and_then(|_| filters_in_address()))

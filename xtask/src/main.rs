@@ -76,12 +76,21 @@ fn workspace_root() -> PathBuf {
     manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
 }
 
-/// Cargo's target directory: `CARGO_TARGET_DIR` when set (relative to the root, where xtask's
-/// cargo commands run), else `target/`.
-pub fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(|dir| root.join(dir))
-        .unwrap_or_else(|| root.join("target"))
+/// Cargo's target directory as Cargo resolves it (`CARGO_TARGET_DIR`, `build.target-dir` in a
+/// config, or `target/`): where Trunk's cargo build leaves the wasm that `split.rs` splits.
+pub fn target_dir(root: &Path) -> Result<PathBuf> {
+    let metadata = cmd::probe(std::process::Command::new("cargo").current_dir(root).args([
+        "metadata",
+        "--no-deps",
+        "--format-version",
+        "1",
+    ]))
+    .ok_or("`cargo metadata --no-deps` failed; run it in the workspace to see why")?;
+    bench::json::parse(&metadata)?
+        .get("target_directory")
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| "`cargo metadata` names no target_directory".to_string())
 }
 
 /// Hand-rolled argument handling: a handful of flags does not justify an argument-parser crate

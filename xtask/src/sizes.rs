@@ -82,10 +82,10 @@ pub fn code_total(assets: &[Asset]) -> Asset {
 /// that load when first needed (`split.rs`).
 pub fn start_total(assets: &[Asset]) -> Asset {
     sum(
-        "to start (without split_*)",
+        "to start (without chunks)",
         assets
             .iter()
-            .filter(|a| is_code(&a.path) && !a.path.starts_with(crate::split::CHUNK_PREFIX)),
+            .filter(|a| is_code(&a.path) && !crate::split::is_chunk(&a.path)),
     )
 }
 
@@ -189,7 +189,7 @@ mod tests {
         let table = table(&assets);
         let last: Vec<&str> = table.lines().rev().take(2).collect();
         assert!(last[1].starts_with("total (wasm+js+css)"), "{table}");
-        assert!(last[0].starts_with("to start (without split_*)"), "{table}");
+        assert!(last[0].starts_with("to start (without chunks)"), "{table}");
         assert_eq!(table.lines().count(), 1 + assets.len() + 3);
     }
 

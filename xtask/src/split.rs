@@ -3,11 +3,11 @@
 //! Trunk has no wasm splitter, so Trunk builds the app with the split points marked
 //! (`--cfg voicebip_split`, see `src/pages/thread_chunk.rs`) and with relocations kept, and this
 //! step then does what Trunk's wasm step would have done, on split output: `wasm-split-cli` cuts
-//! the linked wasm at the split points into a main module and one chunk per point,
+//! the linked wasm at the split points into a main module and chunks,
 //! `wasm-bindgen` makes the main module's JS, `wasm-opt -Oz` shrinks every module, and the files
 //! replace Trunk's under content-hashed names with subresource integrity, chunks included.
 //! A build without split points (the bench's Leptos floor) goes the same way and comes out as
-//! one module, as Trunk would have made it.
+//! one module (with the few exports `--keep-lld-exports` keeps).
 
 use crate::csp::{content_hash, integrity, url_prefix};
 use crate::{cmd, Result};
@@ -22,20 +22,27 @@ pub const RUSTFLAGS: &str = "--cfg voicebip_split -C link-arg=--emit-relocs";
 
 /// The loader wasm-split writes, as the main module's JS imports it.
 const LINK_MODULE: &str = "__wasm_split.js";
-/// wasm-split names each chunk `split_<split point>.wasm`; [`crate::sizes`] reads the prefix to
-/// tell the chunks from what the first screen needs.
-pub const CHUNK_PREFIX: &str = "split_";
+/// How wasm-bindgen names the main module; every other wasm file is a chunk ([`is_chunk`]).
+const MAIN_WASM_SUFFIX: &str = "_bg.wasm";
+
+/// Whether a built file is a chunk loaded when first needed: wasm-split names one per split
+/// point (`split_<point>.wasm`) and one per set of code several points share (`chunk_<n>.wasm`),
+/// while the main module is wasm-bindgen's `<bin>_bg.wasm`.
+pub fn is_chunk(path: &str) -> bool {
+    path.ends_with(".wasm") && !path.ends_with(MAIN_WASM_SUFFIX)
+}
 
 /// Splits `bin`'s wasm, just built by Trunk into `dist` (served under `public_url`), and puts
 /// the result in place of Trunk's JS and wasm.
 pub fn apply(root: &Path, bin: &str, dist: &Path, public_url: &str) -> Result<()> {
-    let work = crate::target_dir(root).join("split").join(bin);
+    let target = crate::target_dir(root)?;
+    let work = target.join("split").join(bin);
     let _ = fs::remove_dir_all(&work);
     let (split_dir, bindgen_dir) = (work.join("split"), work.join("bindgen"));
     for dir in [&split_dir, &bindgen_dir] {
         fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     }
-    let linked = crate::target_dir(root)
+    let linked = target
         .join("wasm32-unknown-unknown")
         .join("release")
         .join(format!("{bin}.wasm"));
@@ -46,7 +53,7 @@ pub fn apply(root: &Path, bin: &str, dist: &Path, public_url: &str) -> Result<()
             .arg(&split_dir)
             .args(["--out-name", bin]),
     )?;
-    let chunks = chunk_names(&split_dir)?;
+    let chunks = chunk_names(&split_dir, bin)?;
     // `--keep-lld-exports`: the chunks import the function table, which wasm-bindgen would
     // otherwise stop exporting.
     cmd::run(
@@ -63,17 +70,20 @@ pub fn apply(root: &Path, bin: &str, dist: &Path, public_url: &str) -> Result<()
             "{bin} has wasm-bindgen snippets, which the split build does not copy yet"
         ));
     }
-    let main_wasm = optimize(&bindgen_dir.join(format!("{bin}_bg.wasm")), &work)?;
+    let main_wasm = optimize(&bindgen_dir.join(format!("{bin}{MAIN_WASM_SUFFIX}")), &work)?;
     let mut chunk_files = Vec::new();
     for name in &chunks {
         chunk_files.push((name.clone(), optimize(&split_dir.join(name), &work)?));
     }
+    let main_js = read_text(&bindgen_dir.join(format!("{bin}.js")))?;
+    // The link module ships when the main module imports it, which it does for any split point.
+    let link_js = match main_js.contains(&link_import(LINK_MODULE)) {
+        true => Some(read_text(&split_dir.join(LINK_MODULE))?),
+        false => None,
+    };
     let built = Built {
-        main_js: read_text(&bindgen_dir.join(format!("{bin}.js")))?,
-        link_js: match chunks.is_empty() {
-            true => None,
-            false => Some(read_text(&split_dir.join(LINK_MODULE))?),
-        },
+        main_js,
+        link_js,
         main_wasm,
         chunks: chunk_files,
     };
@@ -86,12 +96,14 @@ pub fn apply(root: &Path, bin: &str, dist: &Path, public_url: &str) -> Result<()
     Ok(())
 }
 
-fn chunk_names(dir: &Path) -> Result<Vec<String>> {
+/// Every wasm file wasm-split wrote but the main module.
+fn chunk_names(dir: &Path, bin: &str) -> Result<Vec<String>> {
+    let main = format!("{bin}.wasm");
     let mut names: Vec<String> = fs::read_dir(dir)
         .map_err(|e| format!("listing {}: {e}", dir.display()))?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(CHUNK_PREFIX) && n.ends_with(".wasm"))
+        .filter(|n| n.ends_with(".wasm") && *n != main)
         .collect();
     names.sort();
     Ok(names)
@@ -171,13 +183,13 @@ fn name_and_link(bin: &str, built: Built) -> Result<Files> {
             // of the wasm's imports, which is the module name compiled into the wasm.
             let main_js = replace_once(
                 &built.main_js,
-                &format!("from \"./{LINK_MODULE}\""),
-                &format!("from \"./{link_name}\""),
+                &link_import(LINK_MODULE),
+                &link_import(&link_name),
             )?;
             let mut link_js = replace_once(
                 link_js,
-                &format!("from \"./{bin}.js\""),
-                &format!("from \"./{main_js_name}\""),
+                &link_import(&format!("{bin}.js")),
+                &link_import(&main_js_name),
             )?;
             for ((original, _), chunk) in built.chunks.iter().zip(&chunks) {
                 link_js = replace_once(
@@ -190,6 +202,12 @@ fn name_and_link(bin: &str, built: Built) -> Result<Files> {
                     ),
                 )?;
             }
+            if link_js.contains(UNPINNED_FETCH) {
+                return Err(
+                    "the link module fetches a file the split build did not name and pin".into(),
+                );
+            }
+            let link_js = with_mime_fallback(&link_js, built.chunks.len())?;
             let link_js = File {
                 name: link_name,
                 bytes: link_js.into_bytes(),
@@ -209,6 +227,44 @@ fn name_and_link(bin: &str, built: Built) -> Result<Files> {
         link_js,
         chunks,
     })
+}
+
+/// An import statement's source, as the tools write it.
+fn link_import(file: &str) -> String {
+    format!("from \"./{file}\"")
+}
+
+/// How the link module fetches a chunk before [`name_and_link`] pins it with its integrity.
+const UNPINNED_FETCH: &str = ", import.meta.url))";
+
+/// The link module's chunk loading, as wasm-split writes it once per chunk.
+const STREAMING: &str = "WebAssembly.instantiateStreaming(src, imports)";
+const WITH_FALLBACK: &str = "instantiateChunk(src, imports)";
+/// A chunk served without `Content-Type: application/wasm` still loads, as the main module does
+/// (wasm-bindgen's loader falls back the same way): streaming compilation refuses it before
+/// reading the body, which is then compiled from its bytes.
+const FALLBACK_FN: &str = "
+async function instantiateChunk(src, imports) {
+    const response = await src;
+    try {
+        return await WebAssembly.instantiateStreaming(response, imports);
+    } catch (e) {
+        if (!response.ok || response.headers.get(\"Content-Type\") === \"application/wasm\") throw e;
+        return WebAssembly.instantiate(await response.arrayBuffer(), imports);
+    }
+}
+";
+
+fn with_mime_fallback(link_js: &str, chunks: usize) -> Result<String> {
+    match link_js.matches(STREAMING).count() {
+        n if n == chunks => Ok(format!(
+            "{}{FALLBACK_FN}",
+            link_js.replace(STREAMING, WITH_FALLBACK)
+        )),
+        n => Err(format!(
+            "the split build expected `{STREAMING}` once per chunk ({chunks}), found it {n} times"
+        )),
+    }
 }
 
 /// `split_x.wasm` -> `split_x-<hash>.wasm`.
@@ -305,7 +361,8 @@ mod tests {
                 .into(),
             link_js: Some(
                 "import { initSync } from \"./app.js\";\n\
-                const src = fetch(new URL(\"./split_pane.wasm\", import.meta.url));\n"
+                const src = fetch(new URL(\"./split_pane.wasm\", import.meta.url));\n\
+                return async (imports) => (WebAssembly.instantiateStreaming(src, imports));\n"
                     .into(),
             ),
             main_wasm: b"\0asm main".to_vec(),
@@ -345,6 +402,9 @@ mod tests {
             chunk.name,
             integrity(b"\0asm chunk")
         )));
+        // Loaded through the fallback for hosts with the wrong content type.
+        assert!(link_js.contains("return async (imports) => (instantiateChunk(src, imports));"));
+        assert!(link_js.ends_with(FALLBACK_FN));
 
         // Any change to what was built renames the files that refer to each other.
         let mut other = built();
@@ -379,6 +439,30 @@ mod tests {
             .main_js
             .push_str("import x from \"./__wasm_split.js\"\n");
         assert!(name_and_link("app", twice).is_err());
+        // A fetch of a file nobody named (a chunk wasm-split added) would load unpinned.
+        let mut unknown = built();
+        if let Some(js) = unknown.link_js.as_mut() {
+            js.push_str("fetch(new URL(\"./chunk_0.wasm\", import.meta.url));\n");
+        }
+        let error = name_and_link("app", unknown).unwrap_err();
+        assert!(error.contains("did not name and pin"), "{error}");
+        let mut two_loads = built();
+        if let Some(js) = two_loads.link_js.as_mut() {
+            js.push_str("WebAssembly.instantiateStreaming(src, imports);\n");
+        }
+        let error = name_and_link("app", two_loads).unwrap_err();
+        assert!(
+            error.contains("once per chunk (1), found it 2 times"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_main_module_is_not_a_chunk() {
+        assert!(!is_chunk("voicebip-console-0123_bg.wasm"));
+        assert!(is_chunk("split_thread_pane-0123.wasm"));
+        assert!(is_chunk("chunk_0-0123.wasm"));
+        assert!(!is_chunk("voicebip-console-0123.js"));
     }
 
     #[test]

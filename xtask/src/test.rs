@@ -59,16 +59,14 @@ pub fn run(root: &Path) -> Result<ExitCode> {
     )?;
     // The release build's code (`--cfg voicebip_split`, see split.rs), in a target directory of
     // its own: other rustflags would otherwise make Cargo check every dependency again each time.
+    let split_check = crate::target_dir(root)?.join("split-check");
     check(
         &mut summary,
         "linting the console as the release build splits it",
         "clippy (wasm, split build)",
         cargo(root)
             .env(crate::split::RUSTFLAGS_VAR, crate::split::RUSTFLAGS)
-            .env(
-                "CARGO_TARGET_DIR",
-                crate::target_dir(root).join("split-check"),
-            )
+            .env("CARGO_TARGET_DIR", split_check)
             .args([
                 "clippy",
                 "-p",

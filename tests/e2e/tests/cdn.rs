@@ -151,6 +151,26 @@ fn the_cdn_build_references_only_hashed_assets_with_integrity() {
         "the loader imports the glue under the sub-path: {loader_js}"
     );
 
+    // The link module preloaded above fetches the thread pane's chunk, pinned there by its
+    // integrity (xtask/src/split.rs).
+    let link = referenced
+        .iter()
+        .find(|f| f.starts_with("__wasm_split-"))
+        .expect("the chunks' link module is preloaded");
+    let link_js = std::fs::read_to_string(dist.join(link)).expect("reading the link module");
+    let fetches: Vec<&str> = link_js.split("fetch(new URL(").skip(1).collect();
+    assert!(!fetches.is_empty(), "the link module fetches a chunk");
+    for rest in fetches {
+        let call = &rest[..rest.find(");").unwrap_or(rest.len())];
+        let chunk = call
+            .split('"')
+            .nth(1)
+            .and_then(|url| url.strip_prefix("./"))
+            .unwrap_or_else(|| panic!("a chunk fetch without a relative URL: {call}"));
+        assert!(is_hashed(chunk) && dist.join(chunk).is_file(), "{call}");
+        assert!(call.contains("integrity: \"sha384-"), "{call} is pinned");
+    }
+
     // Whatever else the build holds next to index.html is hashed too, except the two files a
     // deployment rewrites. (wasm-bindgen's `snippets/` directory, if any, is named by hash.)
     for entry in std::fs::read_dir(&dist).expect("listing the build") {
@@ -182,20 +202,6 @@ async fn violations_seen(h: &Harness) -> Result<Vec<String>> {
     let v = h
         .browser()
         .execute("return window.__csp || [];", vec![])
-        .await?;
-    Ok(serde_json::from_value(v)?)
-}
-
-/// Every URL this document loaded (the page itself and each resource).
-async fn loaded_urls(h: &Harness) -> Result<Vec<String>> {
-    let v = h
-        .browser()
-        .execute(
-            "return performance.getEntriesByType('navigation')
-                 .concat(performance.getEntriesByType('resource'))
-                 .map(e => e.name);",
-            vec![],
-        )
         .await?;
     Ok(serde_json::from_value(v)?)
 }

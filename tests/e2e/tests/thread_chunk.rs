@@ -23,24 +23,6 @@ async fn block_chunk(h: &Harness, blocked: bool) -> Result<()> {
     Ok(())
 }
 
-/// Every resource the page has fetched so far, by URL.
-async fn fetched(h: &Harness) -> Result<Vec<String>> {
-    let v = h
-        .browser()
-        .execute(
-            "return performance.getEntriesByType('resource').map(e => e.name);",
-            vec![],
-        )
-        .await?;
-    Ok(v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|u| u.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_thread_chunk_loads_apart_and_a_failed_download_can_be_retried() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -59,9 +41,8 @@ async fn the_thread_chunk_loads_apart_and_a_failed_download_can_be_retried() {
         assert_no_crash(h).await?;
         // The conversation's newest page did not wait for the chunk (which never came): it left
         // as the app started, once.
-        let path = format!("/v1/conversations/{id}");
         let asked = poll_until("the thread's early request", SCREEN, || async {
-            let asked = requests(h, "GET", |p| p == path).await?;
+            let asked = newest_page_requests(h, &id).await?;
             Ok((!asked.is_empty()).then_some(asked))
         })
         .await?;
@@ -78,13 +59,38 @@ async fn the_thread_chunk_loads_apart_and_a_failed_download_can_be_retried() {
         h.open("/conversations").await?;
         h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
         let chunk_fetched = || async {
-            Ok(fetched(h)
+            Ok(loaded_urls(h)
                 .await?
                 .iter()
                 .any(|u| u.contains(CHUNK))
                 .then_some(()))
         };
         poll_until("the chunk is fetched ahead of need", SCREEN, chunk_fetched).await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_serving_wasm_without_its_type_still_opens_the_thread() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let id = newest_conversation_id(h).await?;
+        settings(h, json!({ "wasm_untyped": true })).await?;
+
+        // A fresh load: the main module and the chunk both come as application/octet-stream, so
+        // neither can be compiled while streaming; both fall back to compiling their bytes.
+        open_thread(h, &id).await?;
+        assert_no_crash(h).await?;
+        let log = h.browser_log().await?;
+        assert!(
+            log.iter().any(|e| e.message.contains("application/wasm")),
+            "wasm-bindgen's loader noticed the type, so the setting took effect: {log:#?}"
+        );
+        assert!(
+            loaded_urls(h).await?.iter().any(|u| u.contains(CHUNK)),
+            "the thread came from the chunk"
+        );
         Ok(())
     })
     .await;

@@ -131,16 +131,6 @@ async fn slow_first_page_does_not_hold_the_screen_back() {
     .await
 }
 
-/// `GET /v1/conversations/{id}` of its newest page (no page token).
-async fn newest_page_requests(h: &Harness, id: &str) -> Result<Vec<LoggedRequest>> {
-    let path = format!("/v1/conversations/{id}");
-    Ok(requests(h, "GET", |p| p == path)
-        .await?
-        .into_iter()
-        .filter(|r| !r.query.as_deref().unwrap_or("").contains("page_token"))
-        .collect())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reopened_conversation_asks_for_its_newest_page_as_the_app_starts() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -149,7 +139,9 @@ async fn reopened_conversation_asks_for_its_newest_page_as_the_app_starts() {
         clear_requests(h).await?;
         open_thread(h, &id).await?;
         wait_subscribers(h, &id, 1).await?;
-        // The thread takes the answer to the request made at start instead of asking again; the
+        // The thread takes the answer to the request made at start instead of asking again
+        // (that the request leaves at start, before the thread's code is here, is
+        // thread_chunk.rs's to show: it blocks that code); the
         // stream's opening asks once more, to fill any gap before it (src/pages/thread.rs). That
         // one leaves once the browser has seen the stream open, after the simulator counted it.
         poll_until("the stream's own request", SCREEN, || async {

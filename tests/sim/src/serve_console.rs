@@ -57,17 +57,17 @@ async fn serve(state: AppState, req: Request) -> Response {
             .iter()
             .fold(dist.clone(), |path, segment| path.join(segment));
         if is_file(&candidate).await {
-            return file(&candidate).await;
+            return file(&state, &candidate).await;
         }
         if skip == 0 && is_file(&candidate.join("index.html")).await {
-            return file(&candidate.join("index.html")).await;
+            return file(&state, &candidate.join("index.html")).await;
         }
     }
     let looks_like_asset = segments.last().is_some_and(|s| s.contains('.'));
     if looks_like_asset {
         return ApiError::not_found("no such file").into_response();
     }
-    file(&dist.join("index.html")).await
+    file(&state, &dist.join("index.html")).await
 }
 
 /// `/v1` and `/sim` are never the console.
@@ -138,16 +138,17 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-async fn file(path: &Path) -> Response {
+async fn file(state: &AppState, path: &Path) -> Response {
     let Ok(bytes) = tokio::fs::read(path).await else {
         return ApiError::not_found("no such file").into_response();
     };
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(path)),
-    );
+    let kind = match content_type(path) {
+        "application/wasm" if state.settings.wasm_untyped() => "application/octet-stream",
+        kind => kind,
+    };
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
     if path.file_name().is_some_and(|n| n == "index.html") {
         // Deployments change the hashed asset names index.html points at: always revalidate.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

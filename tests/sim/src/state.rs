@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -28,6 +28,8 @@ pub struct Settings {
     status_step_ms: AtomicU64,
     ai_reply_delay_ms: AtomicU64,
     keepalive_ms: AtomicU64,
+    /// Serve the console's `.wasm` as `application/octet-stream`, as a misconfigured host does.
+    wasm_untyped: AtomicBool,
 }
 
 #[derive(Debug, Serialize, Deserialize, Default)]
@@ -37,6 +39,7 @@ pub struct SettingsPatch {
     pub ai_reply_delay_ms: Option<u64>,
     pub keepalive_ms: Option<u64>,
     pub rate_limit_per_minute: Option<u32>,
+    pub wasm_untyped: Option<bool>,
 }
 
 impl Settings {
@@ -45,6 +48,7 @@ impl Settings {
             status_step_ms: AtomicU64::new(config.status_step.as_millis() as u64),
             ai_reply_delay_ms: AtomicU64::new(config.ai_reply_delay.as_millis() as u64),
             keepalive_ms: AtomicU64::new(DEFAULT_KEEPALIVE.as_millis() as u64),
+            wasm_untyped: AtomicBool::new(false),
         }
     }
 
@@ -54,6 +58,10 @@ impl Settings {
 
     pub fn ai_reply_delay(&self) -> Duration {
         Duration::from_millis(self.ai_reply_delay_ms.load(Ordering::Relaxed))
+    }
+
+    pub fn wasm_untyped(&self) -> bool {
+        self.wasm_untyped.load(Ordering::Relaxed)
     }
 
     pub fn keepalive(&self) -> Duration {
@@ -142,6 +150,9 @@ impl State {
         if let Some(v) = patch.rate_limit_per_minute {
             self.rate.set_limit(v);
         }
+        if let Some(v) = patch.wasm_untyped {
+            s.wasm_untyped.store(v, Ordering::Relaxed);
+        }
     }
 
     pub fn current_settings(&self) -> SettingsPatch {
@@ -151,6 +162,7 @@ impl State {
             ai_reply_delay_ms: Some(s.ai_reply_delay_ms.load(Ordering::Relaxed)),
             keepalive_ms: Some(s.keepalive_ms.load(Ordering::Relaxed)),
             rate_limit_per_minute: Some(self.rate.limit()),
+            wasm_untyped: Some(s.wasm_untyped.load(Ordering::Relaxed)),
         }
     }
 

@@ -331,6 +331,30 @@ pub async fn assert_no_crash(h: &Harness) -> Result<()> {
     Ok(())
 }
 
+/// Every URL this document loaded (the page itself and each resource).
+pub async fn loaded_urls(h: &Harness) -> Result<Vec<String>> {
+    let v = h
+        .browser()
+        .execute(
+            "return performance.getEntriesByType('navigation')
+                 .concat(performance.getEntriesByType('resource'))
+                 .map(e => e.name);",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(v)?)
+}
+
+/// `GET /v1/conversations/{id}` of its newest page (no page token).
+pub async fn newest_page_requests(h: &Harness, id: &str) -> Result<Vec<LoggedRequest>> {
+    let path = format!("/v1/conversations/{id}");
+    Ok(requests(h, "GET", |p| p == path)
+        .await?
+        .into_iter()
+        .filter(|r| !r.query.as_deref().unwrap_or("").contains("page_token"))
+        .collect())
+}
+
 /// The current URL's query string (without `?`), or "".
 pub async fn url_query(h: &Harness) -> Result<String> {
     let url = h.browser().current_url().await?;
