@@ -137,7 +137,7 @@ pub fn InboxPage() -> impl IntoView {
     crate::state::effect(move || {
         if !chunk_asked.get_value() && inbox.with(|i| !i.items().is_empty()) {
             chunk_asked.set_value(true);
-            crate::pages::thread_chunk::preload();
+            crate::pages::thread_chunk::preload_after_paint();
         }
     });
 

@@ -1,6 +1,6 @@
 //! The thread pane as a wasm chunk of its own. Release builds (`cargo xtask dist`, which sets
 //! `--cfg voicebip_split`) move the code only the thread uses into a second file, fetched when a
-//! conversation is first opened or once the inbox has shown its rows, so the first screen
+//! conversation is first opened or once the inbox's rows have been painted, so the first screen
 //! downloads and compiles less (`xtask/src/split.rs`). Other builds (component tests,
 //! `trunk serve`) link it in and call it directly.
 
@@ -48,6 +48,14 @@ pub fn preload() {
     leptos::task::spawn_local(async {
         let _ = fetch_thread_chunk().await;
     });
+}
+
+/// [`preload`], once the frame being prepared has been painted: for the inbox, whose first rows
+/// come first. Fetching and compiling the chunk before that frame made it later (the README's
+/// benchmark section has the paired cold loads).
+pub fn preload_after_paint() {
+    // A timeout set from an animation frame callback runs after that frame is painted.
+    request_animation_frame(|| set_timeout(preload, std::time::Duration::ZERO));
 }
 
 /// The open conversation, once its code is here: the thread's own "Loading…" until then, and a

@@ -12,6 +12,18 @@ use voicebip_e2e::{poll_until, with_harness, Harness, Options};
 /// The chunk's file name, whatever its content hash.
 const CHUNK: &str = "split_thread_pane-";
 
+/// Records in `window.__firstRowFrame` when the frame that paints the first conversation row
+/// began (an animation frame callback runs in that frame, before it is painted).
+const FIRST_ROW_FRAME: &str = "
+    const watch = new MutationObserver(() => {
+        if (document.querySelector('li.conversation-row')) {
+            watch.disconnect();
+            requestAnimationFrame(() => { window.__firstRowFrame = performance.now(); });
+        }
+    });
+    watch.observe(document, { childList: true, subtree: true });
+";
+
 async fn block_chunk(h: &Harness, blocked: bool) -> Result<()> {
     let urls = if blocked {
         vec![format!("*{CHUNK}*")]
@@ -54,18 +66,35 @@ async fn the_thread_chunk_loads_apart_and_a_failed_download_can_be_retried() {
         wait_gone(h, "#thread-chunk-error", SCREEN).await?;
         assert_no_crash(h).await?;
 
-        // A fresh load of the inbox fetches the chunk once the rows are shown, ahead of the
-        // operator opening a conversation.
+        // A fresh load of the inbox fetches the chunk ahead of the operator opening a
+        // conversation, but only after the frame that paints the first rows, which it would
+        // otherwise compete with.
+        h.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": FIRST_ROW_FRAME }),
+        )
+        .await?;
         h.open("/conversations").await?;
         h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
         let chunk_fetched = || async {
-            Ok(loaded_urls(h)
-                .await?
-                .iter()
-                .any(|u| u.contains(CHUNK))
-                .then_some(()))
+            let v = h
+                .browser()
+                .execute(
+                    "const chunk = performance.getEntriesByType('resource')
+                         .find(e => e.name.includes(arguments[0]));
+                     const painted = window.__firstRowFrame;
+                     return chunk && painted !== undefined ? [chunk.startTime, painted] : null;",
+                    vec![json!(CHUNK)],
+                )
+                .await?;
+            Ok(serde_json::from_value::<Option<(f64, f64)>>(v)?)
         };
-        poll_until("the chunk is fetched ahead of need", SCREEN, chunk_fetched).await?;
+        let (asked, painted) =
+            poll_until("the chunk is fetched ahead of need", SCREEN, chunk_fetched).await?;
+        assert!(
+            asked >= painted,
+            "the chunk was asked for at {asked} ms, before the first rows' frame at {painted} ms"
+        );
         Ok(())
     })
     .await;
