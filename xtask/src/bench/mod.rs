@@ -21,6 +21,7 @@
 mod browser;
 pub mod json;
 mod load;
+mod machine;
 mod report;
 
 use crate::sizes::{self, Asset};
@@ -51,6 +52,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
     };
     let browser = browser::run(root, &target, floor_dir, runs, cold_runs)?;
     let load = load::run(root)?;
+    let machine = machine::Machine::probe();
 
     let figures = report::figures(
         &report::Assets {
@@ -67,6 +69,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
             "git_commit",
             git_commit(root).map_or("null".into(), |c| json::string(&c)),
         ),
+        ("machine", machine.json()),
         ("runs", runs.to_string()),
         ("cold_runs", cold_runs.to_string()),
         ("seconds", format!("{:.0}", started.elapsed().as_secs_f64())),
@@ -85,6 +88,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         runs + cold_runs,
         started.elapsed().as_secs_f64()
     ));
+    println!("measured on: {}", machine.describe());
     println!("{}", report::table(&figures));
     if let Err(e) = &floor {
         println!("note: the Leptos floor was not built or measured, so its rows say n/a: {e}");

@@ -1,0 +1,111 @@
+//! What the figures were measured on: the README quotes each table with its date and machine,
+//! and milliseconds from different machines (or days) do not compare.
+
+use super::json;
+use crate::cmd;
+use crate::tools::CHROMIUM;
+use std::process::Command;
+
+pub struct Machine {
+    cpus: Option<usize>,
+    os: Option<String>,
+    browser: Option<String>,
+}
+
+impl Machine {
+    pub fn probe() -> Self {
+        Machine {
+            cpus: std::thread::available_parallelism().ok().map(usize::from),
+            os: std::fs::read_to_string("/etc/os-release")
+                .ok()
+                .and_then(|text| os_name(&text)),
+            browser: cmd::probe(Command::new(CHROMIUM).arg("--version"))
+                .and_then(|out| browser_name(&out)),
+        }
+    }
+
+    /// One line for the report, e.g. "2 CPUs, Debian GNU/Linux 12 (bookworm), Chromium 156.0".
+    pub fn describe(&self) -> String {
+        let unknown = || "unknown".to_string();
+        format!(
+            "{} CPUs, {}, {}",
+            self.cpus.map_or_else(unknown, |n| n.to_string()),
+            self.os.clone().unwrap_or_else(unknown),
+            self.browser.clone().unwrap_or_else(unknown),
+        )
+    }
+
+    pub fn json(&self) -> String {
+        let text = |v: &Option<String>| v.as_deref().map_or("null".into(), json::string);
+        format!(
+            "{{\"cpus\": {}, \"os\": {}, \"browser\": {}}}",
+            self.cpus.map_or("null".into(), |n| n.to_string()),
+            text(&self.os),
+            text(&self.browser),
+        )
+    }
+}
+
+/// `PRETTY_NAME` of an os-release file, unquoted.
+fn os_name(os_release: &str) -> Option<String> {
+    os_release.lines().find_map(|line| {
+        let value = line.strip_prefix("PRETTY_NAME=")?.trim();
+        let value = value.trim_matches('"');
+        (!value.is_empty()).then(|| value.to_string())
+    })
+}
+
+/// "Chromium 156.0.8078.114" of `chromium --version` ("… built on Debian …").
+fn browser_name(version: &str) -> Option<String> {
+    let line = version.lines().next()?.trim();
+    let name = line.split(" built on ").next()?.trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_os_is_its_pretty_name_unquoted() {
+        let text = "NAME=\"Debian GNU/Linux\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n";
+        assert_eq!(
+            os_name(text).as_deref(),
+            Some("Debian GNU/Linux 12 (bookworm)")
+        );
+        assert_eq!(os_name("PRETTY_NAME=Alpine\n").as_deref(), Some("Alpine"));
+        assert_eq!(os_name("NAME=x\nPRETTY_NAME=\"\"\n"), None);
+    }
+
+    #[test]
+    fn the_browser_is_its_name_and_version_without_the_build_host() {
+        let out = "Chromium 156.0.8078.114 built on Debian GNU/Linux 12 (bookworm)\n";
+        assert_eq!(
+            browser_name(out).as_deref(),
+            Some("Chromium 156.0.8078.114")
+        );
+        assert_eq!(
+            browser_name("Google Chrome 131.0.6778.85 \n").as_deref(),
+            Some("Google Chrome 131.0.6778.85")
+        );
+        assert_eq!(browser_name(""), None);
+    }
+
+    #[test]
+    fn an_unknown_machine_still_describes_and_serialises() {
+        let m = Machine {
+            cpus: None,
+            os: None,
+            browser: None,
+        };
+        assert_eq!(m.describe(), "unknown CPUs, unknown, unknown");
+        assert!(json::parse(&m.json()).is_ok());
+        let m = Machine {
+            cpus: Some(2),
+            os: Some("Debian \"12\"".into()),
+            browser: Some("Chromium 156".into()),
+        };
+        assert_eq!(m.describe(), "2 CPUs, Debian \"12\", Chromium 156");
+        assert!(json::parse(&m.json()).is_ok());
+    }
+}
