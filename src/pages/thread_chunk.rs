@@ -55,6 +55,7 @@ pub fn preload() {
 /// benchmark section has the paired cold loads).
 pub fn preload_after_paint() {
     // A timeout set from an animation frame callback runs after that frame is painted.
+    #[cfg(voicebip_split)]
     request_animation_frame(|| set_timeout(preload, std::time::Duration::ZERO));
 }
 

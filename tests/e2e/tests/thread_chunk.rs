@@ -12,17 +12,9 @@ use voicebip_e2e::{poll_until, with_harness, Harness, Options};
 /// The chunk's file name, whatever its content hash.
 const CHUNK: &str = "split_thread_pane-";
 
-/// Records in `window.__firstRowFrame` when the frame that paints the first conversation row
-/// began (an animation frame callback runs in that frame, before it is painted).
-const FIRST_ROW_FRAME: &str = "
-    const watch = new MutationObserver(() => {
-        if (document.querySelector('li.conversation-row')) {
-            watch.disconnect();
-            requestAnimationFrame(() => { window.__firstRowFrame = performance.now(); });
-        }
-    });
-    watch.observe(document, { childList: true, subtree: true });
-";
+/// The bench's instruments (tests/bench/probe.js): `window.__bench.firstRow` is when the frame
+/// that paints the first conversation row ran its animation frame callbacks, before painting.
+const PROBE: &str = include_str!("../../bench/probe.js");
 
 async fn block_chunk(h: &Harness, blocked: bool) -> Result<()> {
     let urls = if blocked {
@@ -71,7 +63,7 @@ async fn the_thread_chunk_loads_apart_and_a_failed_download_can_be_retried() {
         // otherwise compete with.
         h.cdp(
             "Page.addScriptToEvaluateOnNewDocument",
-            json!({ "source": FIRST_ROW_FRAME }),
+            json!({ "source": PROBE }),
         )
         .await?;
         h.open("/conversations").await?;
@@ -82,8 +74,8 @@ async fn the_thread_chunk_loads_apart_and_a_failed_download_can_be_retried() {
                 .execute(
                     "const chunk = performance.getEntriesByType('resource')
                          .find(e => e.name.includes(arguments[0]));
-                     const painted = window.__firstRowFrame;
-                     return chunk && painted !== undefined ? [chunk.startTime, painted] : null;",
+                     const painted = window.__bench && window.__bench.firstRow;
+                     return chunk && painted ? [chunk.startTime, painted] : null;",
                     vec![json!(CHUNK)],
                 )
                 .await?;

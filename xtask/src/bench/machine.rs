@@ -7,6 +7,8 @@ use crate::tools::CHROMIUM;
 use std::process::Command;
 
 pub struct Machine {
+    /// The CPUs this process may use (affinity and cgroup limits included), which is what the
+    /// browser and the simulator had.
     cpus: Option<usize>,
     os: Option<String>,
     browser: Option<String>,
@@ -26,12 +28,15 @@ impl Machine {
 
     /// One line for the report, e.g. "2 CPUs, Debian GNU/Linux 12 (bookworm), Chromium 156.0".
     pub fn describe(&self) -> String {
-        let unknown = || "unknown".to_string();
+        let cpus = match self.cpus {
+            Some(1) => "1 CPU".to_string(),
+            Some(n) => format!("{n} CPUs"),
+            None => "CPUs unknown".to_string(),
+        };
         format!(
-            "{} CPUs, {}, {}",
-            self.cpus.map_or_else(unknown, |n| n.to_string()),
-            self.os.clone().unwrap_or_else(unknown),
-            self.browser.clone().unwrap_or_else(unknown),
+            "{cpus}, {}, {}",
+            self.os.as_deref().unwrap_or("OS unknown"),
+            self.browser.as_deref().unwrap_or("browser unknown"),
         )
     }
 
@@ -68,7 +73,9 @@ mod tests {
 
     #[test]
     fn the_os_is_its_pretty_name_unquoted() {
-        let text = "NAME=\"Debian GNU/Linux\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n";
+        let text = "NAME=\"Debian GNU/Linux\"\n\
+                    PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n\
+                    ID=debian\n";
         assert_eq!(
             os_name(text).as_deref(),
             Some("Debian GNU/Linux 12 (bookworm)")
@@ -98,7 +105,7 @@ mod tests {
             os: None,
             browser: None,
         };
-        assert_eq!(m.describe(), "unknown CPUs, unknown, unknown");
+        assert_eq!(m.describe(), "CPUs unknown, OS unknown, browser unknown");
         assert!(json::parse(&m.json()).is_ok());
         let m = Machine {
             cpus: Some(2),
@@ -107,5 +114,11 @@ mod tests {
         };
         assert_eq!(m.describe(), "2 CPUs, Debian \"12\", Chromium 156");
         assert!(json::parse(&m.json()).is_ok());
+        let one = Machine {
+            cpus: Some(1),
+            os: None,
+            browser: None,
+        };
+        assert!(one.describe().starts_with("1 CPU,"), "{}", one.describe());
     }
 }

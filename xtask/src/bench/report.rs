@@ -214,8 +214,8 @@ const COLD_LOAD: &[BrowserFigure] = &[
 ];
 
 /// The budgeted size is what the browser fetches before the console starts; the thread pane's
-/// chunk (`xtask/src/split.rs`) comes after the first screen (once the inbox has painted its rows, or
-/// with a conversation in the address), and the next row counts it too.
+/// chunk (`xtask/src/split.rs`) comes after the first screen (once the inbox has painted its
+/// rows, or with a conversation in the address), and the next row counts it too.
 const START_SIZE: &str = "transfer size to start the console (wasm+js+css), gzip -9";
 const WHOLE_SIZE: &str = "  with the thread chunk loaded later, gzip -9";
 /// The Leptos floor's rows: the floor's value in the console's column, for context.
