@@ -239,7 +239,7 @@ fn ensure_npm_tools(root: &Path) -> Result<PathBuf> {
 }
 
 /// `<tool> --version`'s version.
-fn version_of(tool: &str) -> Option<String> {
+pub fn version_of(tool: &str) -> Option<String> {
     probe(Command::new(tool).arg("--version")).and_then(|out| second_word(&out))
 }
 

@@ -2,9 +2,7 @@
 //! and milliseconds from different machines (or days) do not compare.
 
 use super::json;
-use crate::cmd;
-use crate::tools::CHROMIUM;
-use std::process::Command;
+use crate::tools::{self, CHROMIUM};
 
 pub struct Machine {
     /// The CPUs this process may use (affinity and cgroup limits included), which is what the
@@ -21,8 +19,8 @@ impl Machine {
             os: std::fs::read_to_string("/etc/os-release")
                 .ok()
                 .and_then(|text| os_name(&text)),
-            browser: cmd::probe(Command::new(CHROMIUM).arg("--version"))
-                .and_then(|out| browser_name(&out)),
+            // Debian's `chromium --version`: "Chromium 156.0.8078.114 built on Debian …".
+            browser: tools::version_of(CHROMIUM).map(|v| format!("Chromium {v}")),
         }
     }
 
@@ -60,13 +58,6 @@ fn os_name(os_release: &str) -> Option<String> {
     })
 }
 
-/// "Chromium 156.0.8078.114" of `chromium --version` ("… built on Debian …").
-fn browser_name(version: &str) -> Option<String> {
-    let line = version.lines().next()?.trim();
-    let name = line.split(" built on ").next()?.trim();
-    (!name.is_empty()).then(|| name.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,20 +73,6 @@ mod tests {
         );
         assert_eq!(os_name("PRETTY_NAME=Alpine\n").as_deref(), Some("Alpine"));
         assert_eq!(os_name("NAME=x\nPRETTY_NAME=\"\"\n"), None);
-    }
-
-    #[test]
-    fn the_browser_is_its_name_and_version_without_the_build_host() {
-        let out = "Chromium 156.0.8078.114 built on Debian GNU/Linux 12 (bookworm)\n";
-        assert_eq!(
-            browser_name(out).as_deref(),
-            Some("Chromium 156.0.8078.114")
-        );
-        assert_eq!(
-            browser_name("Google Chrome 131.0.6778.85 \n").as_deref(),
-            Some("Google Chrome 131.0.6778.85")
-        );
-        assert_eq!(browser_name(""), None);
     }
 
     #[test]
