@@ -10,6 +10,8 @@ use std::path::PathBuf;
 use common::*;
 use voicebip_e2e::anyhow::{bail, Context, Result};
 use voicebip_e2e::{paths, with_harness, Harness, Options, SimConfig, DEMO_KEY};
+// The simulator's own test of a name, which decides what it serves as immutable.
+use voicebip_sim::is_content_hashed as is_hashed;
 
 /// xtask's `csp::POLICY`, for runs outside `cargo xtask test` (which exports `VOICEBIP_CSP`).
 const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
@@ -68,25 +70,6 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     let start = tag.find(&needle)? + needle.len();
     let len = tag[start..].find('"')?;
     Some(&tag[start..start + len])
-}
-
-/// `name-<hex>(_bg)?.ext`: Trunk's content hash (and xtask's for the loader).
-fn is_hashed(file: &str) -> bool {
-    let Some((stem, ext)) = file.rsplit_once('.') else {
-        return false;
-    };
-    if ext.is_empty() {
-        return false;
-    }
-    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    let Some((name, hash)) = stem.rsplit_once('-') else {
-        return false;
-    };
-    // Trunk writes its 64-bit hash as `{:x}`, without leading zeros: 16 hex digits, or fewer
-    // for one build in 16 (`-d67a9a5ffd06775`).
-    !name.is_empty()
-        && (8..=16).contains(&hash.len())
-        && hash.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 #[test]
@@ -204,6 +187,24 @@ async fn violations_seen(h: &Harness) -> Result<Vec<String>> {
         .execute("return window.__csp || [];", vec![])
         .await?;
     Ok(serde_json::from_value(v)?)
+}
+
+/// The content-hashed files this page's load took from the network rather than the browser's
+/// cache (Resource Timing's `transferSize` is 0 for a cache hit).
+async fn hashed_assets_fetched(h: &Harness) -> Result<Vec<String>> {
+    let v = h
+        .browser()
+        .execute(
+            "return performance.getEntriesByType('resource')
+                 .filter(e => e.transferSize > 0).map(e => e.name);",
+            vec![],
+        )
+        .await?;
+    let fetched: Vec<String> = serde_json::from_value(v)?;
+    Ok(fetched
+        .into_iter()
+        .filter(|url| is_hashed(url.rsplit('/').next().unwrap_or_default()))
+        .collect())
 }
 
 /// Fails unless every URL the page loaded is on the console's origin under `base` or the API.
@@ -324,13 +325,19 @@ async fn the_cdn_build_runs_under_a_sub_path_with_a_strict_csp() {
         watch_violations(h).await?;
         assert_loaded_under(h, &base).await?;
 
-        // A reload of the same deep link.
+        // A reload of the same deep link. The hashed files come from the browser's cache (the
+        // host marks them immutable), still checked against their integrity under the policy.
         h.browser().refresh().await?;
         h.wait_for(&thread, FIRST_SCREEN).await?;
         h.wait_for_all(MESSAGE, api_messages.min(3), SCREEN).await?;
         watch_violations(h).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
         assert_loaded_under(h, &base).await?;
+        let fetched = hashed_assets_fetched(h).await?;
+        assert!(
+            fetched.is_empty(),
+            "fetched again on a reload: {fetched:#?}"
+        );
         seen.extend(violations_seen(h).await?);
 
         // An unknown route under the sub-path is the console's own not-found page.

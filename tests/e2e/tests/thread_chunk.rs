@@ -98,6 +98,9 @@ async fn a_host_serving_wasm_without_its_type_still_opens_the_thread() {
         sign_in(h).await?;
         let id = newest_conversation_id(h).await?;
         settings(h, json!({ "wasm_untyped": true })).await?;
+        // Signing in cached the hashed files (the simulator serves them immutable, as a CDN
+        // should): without this, the load below would not ask the host for them at all.
+        h.cdp("Network.clearBrowserCache", json!({})).await?;
 
         // A fresh load: the main module and the chunk both come as application/octet-stream, so
         // neither can be compiled while streaming; both fall back to compiling their bytes.

@@ -149,11 +149,35 @@ async fn file(state: &AppState, path: &Path) -> Response {
         kind => kind,
     };
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-    if path.file_name().is_some_and(|n| n == "index.html") {
-        // Deployments change the hashed asset names index.html points at: always revalidate.
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    }
+    headers.insert(header::CACHE_CONTROL, cache_control(path));
     response
+}
+
+/// What the README's CDN section asks of a host: a content-hashed file never changes, so a
+/// browser keeps it across visits; anything else, `index.html` above all (it names the hashed
+/// files of the current build), is revalidated every time.
+fn cache_control(path: &Path) -> HeaderValue {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    HeaderValue::from_static(match is_content_hashed(name) {
+        true => "public, max-age=31536000, immutable",
+        false => "no-cache",
+    })
+}
+
+/// `name-<hex>.ext`, or wasm-bindgen's `name-<hex>_bg.wasm`: how Trunk and `cargo xtask dist`
+/// name the files they hash. Trunk writes its 64-bit hash as `{:x}`, without leading zeros: 16
+/// hex digits, or fewer for one build in 16 (`-d67a9a5ffd06775`).
+pub fn is_content_hashed(name: &str) -> bool {
+    let Some((stem, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-').is_some_and(|(name, hash)| {
+        !ext.is_empty()
+            && !name.is_empty()
+            && (8..=16).contains(&hash.len())
+            && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 async fn config_json(state: &AppState, dist: &Path, host: Option<String>) -> Response {
@@ -188,6 +212,39 @@ async fn config_json(state: &AppState, dist: &Path, host: Option<String>) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_content_hashed_files_are_kept_by_browsers() {
+        for hashed in [
+            "voicebip-console-c217a44b88131e8d_bg.wasm",
+            "voicebip-console-c217a44b88131e8d.js",
+            "loader-a1c27b7d969de492.js",
+            "split_thread_pane-590cc43ac55cb14e.wasm",
+            "__wasm_split-c217a44b88131e8d.js",
+            "main-f2aab2a1e825c908.css",
+            "app-d67a9a5ffd06775.js",
+        ] {
+            assert!(is_content_hashed(hashed), "{hashed}");
+            let value = cache_control(Path::new("dist").join(hashed).as_path());
+            assert_eq!(value, "public, max-age=31536000, immutable");
+        }
+        for plain in [
+            "index.html",
+            "config.json",
+            "favicon.svg",
+            "main-f2aab2a1e825c908f.css",
+            "main-f2aab2a.css",
+            "main-f2aab2a1e825c908x.css",
+            "main-g2aab2a1e825c908.css",
+            "-f2aab2a1e825c908.css",
+            "f2aab2a1e825c908.css",
+            "main-f2aab2a1e825c908",
+            "main-f2aab2a1e825c908.",
+        ] {
+            assert!(!is_content_hashed(plain), "{plain}");
+            assert_eq!(cache_control(Path::new(plain)), "no-cache");
+        }
+    }
 
     #[test]
     fn paths_cannot_escape_dist() {

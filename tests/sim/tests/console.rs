@@ -20,6 +20,7 @@ fn make_dist(name: &str) -> PathBuf {
     .unwrap();
     std::fs::write(dir.join("app-1a2b.js"), "export default 1;").unwrap();
     std::fs::write(dir.join("app-1a2b_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dir.join("app-0123456789abcdef_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dir.join("assets/logo.svg"), "<svg/>").unwrap();
     std::fs::write(
         dir.join("config.json"),
@@ -71,9 +72,16 @@ async fn files_are_served_with_their_types() {
         .header("content-type")
         .unwrap()
         .starts_with("text/javascript"));
-    assert!(js.header("cache-control").is_none());
+    // Not a content hash (too short): revalidated like any file that may change.
+    assert_eq!(js.header("cache-control"), Some("no-cache"));
     let wasm = fetch(&sim, "/app-1a2b_bg.wasm").await;
     assert_eq!(wasm.header("content-type"), Some("application/wasm"));
+    let hashed = fetch(&sim, "/console/app-0123456789abcdef_bg.wasm").await;
+    assert_eq!(hashed.status, 200);
+    assert_eq!(
+        hashed.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
     let svg = fetch(&sim, "/assets/logo.svg").await;
     assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
 }
