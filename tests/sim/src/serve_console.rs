@@ -168,13 +168,12 @@ fn cache_control(path: &Path) -> HeaderValue {
 /// name the files they hash. Trunk writes its 64-bit hash as `{:x}`, without leading zeros: 16
 /// hex digits, or fewer for one build in 16 (`-d67a9a5ffd06775`).
 pub fn is_content_hashed(name: &str) -> bool {
-    let Some((stem, ext)) = name.rsplit_once('.') else {
+    let Some((stem, _)) = name.rsplit_once('.').filter(|(_, ext)| !ext.is_empty()) else {
         return false;
     };
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     stem.rsplit_once('-').is_some_and(|(name, hash)| {
-        !ext.is_empty()
-            && !name.is_empty()
+        !name.is_empty()
             && (8..=16).contains(&hash.len())
             && hash.bytes().all(|b| b.is_ascii_hexdigit())
     })
