@@ -37,7 +37,11 @@
     const wasm = first(/\.wasm(\?|$)/);
     const config = first(/\/config\.json(\?|$)/);
     const list = first(/\/v1\/conversations\?/);
+    // 0 until the event has fired (a page could paint its rows before it).
+    const navigation = performance.getEntriesByType('navigation')[0];
+    const parsed = navigation ? navigation.domContentLoadedEventStart : 0;
     return {
+      domParsed: parsed > 0 ? parsed : null,
       wasmLoaded: wasm ? wasm.responseEnd : null,
       appStarted: bench.appStarted === undefined ? null : bench.appStarted,
       configAnswered: config ? config.responseEnd : null,

@@ -198,6 +198,13 @@ const COLD_LOAD: &[BrowserFigure] = &[
         Over::Percentile(75.0),
     ),
     (
+        "cold_dom_parsed_ms",
+        "  the document parsed (DOMContentLoaded)",
+        Unit::Ms,
+        Budget::None,
+        Over::Median,
+    ),
+    (
         "cold_list_requested_ms",
         "  first page of conversations asked for",
         Unit::Ms,
@@ -647,8 +654,10 @@ mod tests {
             r#"{"apps": {
                 "console": {"cold_load_ms": [900, 800, 1000, 850, 1200], "burst_lost": [0, 3, 0],
                             "rows_in_dom_max": [24, 26, 25], "frame_work_p95_ms": [9, 11, 10],
-                            "cold_start_to_row_ms": [300, 200, 250]},
-                "reference": {"cold_load_ms": [400, 500, 600], "burst_lost": [0, 0, 0]},
+                            "cold_start_to_row_ms": [300, 200, 250],
+                            "cold_dom_parsed_ms": [60, 70, null, 80]},
+                "reference": {"cold_load_ms": [400, 500, 600], "burst_lost": [0, 0, 0],
+                              "cold_dom_parsed_ms": [50]},
                 "floor": {"cold_load_ms": [700, 600, 650], "cold_start_to_row_ms": [90, 110, 100]}
             }}"#,
         )
@@ -718,6 +727,10 @@ mod tests {
             (Some(650.0), Some(500.0))
         );
         assert_eq!(floor_load.verdict(), Verdict::Info);
+        // A run whose page painted before the document was parsed has no figure for it.
+        let parsed = by("document parsed");
+        assert_eq!((parsed.console, parsed.reference), (Some(70.0), Some(50.0)));
+        assert_eq!(parsed.verdict(), Verdict::Info);
         // The console's first render against the floor's, the floor in the reference's column.
         let render = by_name(&figures, START_TO_ROW);
         assert_eq!(

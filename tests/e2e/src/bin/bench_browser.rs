@@ -412,6 +412,7 @@ async fn cold_load(w: &mut World<'_>, args: &Args) -> Result<()> {
         .await
         .context("reading the cold load's breakdown")?;
     let at = |key: &str| cold[key].as_f64();
+    w.put("cold_dom_parsed_ms", at("domParsed"));
     w.put("cold_wasm_loaded_ms", at("wasmLoaded"));
     w.put("cold_app_started_ms", at("appStarted"));
     w.put("cold_config_answered_ms", at("configAnswered"));
