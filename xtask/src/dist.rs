@@ -84,7 +84,8 @@ pub const FLOOR_URL: &str = "/floor/";
 
 /// `trunk build` of `app` into `dir` (relative to the root or absolute), split at its split points
 /// (`split.rs`), with its loader moved out of the page for the strict CSP. Every app gets the
-/// split build's flags, so that they share their dependencies' build.
+/// split build's flags, so that they share their dependencies' build. Last, the compressed copies
+/// a host serves (`compress.rs`).
 fn trunk_build(
     root: &Path,
     tools: &Tools,
@@ -111,7 +112,8 @@ fn trunk_build(
     cmd::run(what, &mut trunk)?;
     let public_url = public_url.unwrap_or("/");
     split::apply(root, app.bin, &root.join(dir), public_url)?;
-    crate::csp::externalize_loader(&root.join(dir), public_url)
+    crate::csp::externalize_loader(&root.join(dir), public_url)?;
+    crate::compress::precompress(&root.join(dir))
 }
 
 pub fn print_sizes(root: &Path) -> Result<Vec<sizes::Asset>> {

@@ -5,6 +5,7 @@
 
 mod bench;
 mod cmd;
+mod compress;
 mod csp;
 mod demo;
 mod dist;

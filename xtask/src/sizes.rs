@@ -1,9 +1,8 @@
 //! What the console costs to download: each built asset raw, gzipped and brotli-compressed, at
 //! the highest settings a CDN would use for static files.
 
-use crate::Result;
+use crate::{compress, Result};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// One file, its path relative to the measured folder.
@@ -18,23 +17,32 @@ pub struct Asset {
 /// The kinds of asset the budget is about: what the browser must fetch to start the app.
 const CODE_EXTENSIONS: [&str; 3] = ["wasm", "js", "css"];
 
-/// Every file under `dir`, sorted by path.
+/// Every file under `dir`, sorted by path, without the precompressed copies (`compress.rs`):
+/// those are what the gzip and brotli columns measure.
 pub fn measure(dir: &Path) -> Result<Vec<Asset>> {
-    let mut files = Vec::new();
-    walk(dir, &mut files).map_err(|e| format!("listing {}: {e}", dir.display()))?;
-    files.sort();
     let mut assets = Vec::new();
-    for file in files {
+    for file in files(dir)? {
+        if compress::is_copy(&file) {
+            continue;
+        }
         let bytes = fs::read(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
         let path = file.strip_prefix(dir).unwrap_or(&file);
         assets.push(Asset {
             path: path.to_string_lossy().into_owned(),
             raw: bytes.len() as u64,
-            gzip: gzip_size(&bytes)?,
-            brotli: brotli_size(&bytes)?,
+            gzip: compress::gzip(&bytes)?.len() as u64,
+            brotli: compress::brotli(&bytes)?.len() as u64,
         });
     }
     Ok(assets)
+}
+
+/// Every file under `dir`, its subfolders' included, sorted.
+pub fn files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    walk(dir, &mut files).map_err(|e| format!("listing {}: {e}", dir.display()))?;
+    files.sort();
+    Ok(files)
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -47,27 +55,6 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn gzip_size(bytes: &[u8]) -> Result<u64> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder
-        .write_all(bytes)
-        .and_then(|()| encoder.finish())
-        .map(|out| out.len() as u64)
-        .map_err(|e| format!("gzip: {e}"))
-}
-
-fn brotli_size(bytes: &[u8]) -> Result<u64> {
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        lgwin: 22,
-        ..Default::default()
-    };
-    let mut out = Vec::new();
-    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)
-        .map_err(|e| format!("brotli: {e}"))?;
-    Ok(out.len() as u64)
 }
 
 /// The sum of the wasm, js and css assets, the chunks loaded later included.
@@ -200,6 +187,7 @@ mod tests {
         let text = "the same line again and again\n".repeat(200);
         fs::write(dir.join("app.js"), &text).unwrap();
         fs::write(dir.join("snippets").join("x.css"), "a{}").unwrap();
+        compress::precompress(&dir).unwrap();
         let assets = measure(&dir).unwrap();
         fs::remove_dir_all(&dir).unwrap();
 

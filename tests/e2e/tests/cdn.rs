@@ -159,10 +159,15 @@ fn the_cdn_build_references_only_hashed_assets_with_integrity() {
     for entry in std::fs::read_dir(&dist).expect("listing the build") {
         let entry = entry.expect("entry");
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !entry.path().is_file() || name == "index.html" || name == "config.json" {
+        // A compressed copy (`name.br`, `name.gz`) is named for its file.
+        let file = [".br", ".gz"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix))
+            .unwrap_or(&name);
+        if !entry.path().is_file() || file == "index.html" || file == "config.json" {
             continue;
         }
-        assert!(is_hashed(&name), "{name} in the build is content-hashed");
+        assert!(is_hashed(file), "{name} in the build is content-hashed");
     }
 }
 
@@ -205,6 +210,35 @@ async fn hashed_assets_fetched(h: &Harness) -> Result<Vec<String>> {
         .into_iter()
         .filter(|url| is_hashed(url.rsplit('/').next().unwrap_or_default()))
         .collect())
+}
+
+/// Fails unless the page and every file of code it loaded so far came compressed (the host sends
+/// the build's precompressed copies, `xtask/src/compress.rs`), and were still all there.
+async fn assert_sent_compressed(h: &Harness) -> Result<()> {
+    let v = h
+        .browser()
+        .execute(
+            "return performance.getEntriesByType('navigation')
+                 .concat(performance.getEntriesByType('resource')
+                     .filter(e => /\\.(wasm|js|css)$/.test(new URL(e.name).pathname)))
+                 .map(e => [e.name, e.encodedBodySize, e.decodedBodySize]);",
+            vec![],
+        )
+        .await?;
+    let sizes: Vec<(String, u64, u64)> = serde_json::from_value(v)?;
+    for needle in ["_bg.wasm", ".js", ".css"] {
+        if !sizes.iter().any(|(url, ..)| url.ends_with(needle)) {
+            bail!("the page never loaded its {needle}: {sizes:#?}");
+        }
+    }
+    let uncompressed: Vec<_> = sizes
+        .iter()
+        .filter(|(_, sent, read)| sent >= read)
+        .collect();
+    if !uncompressed.is_empty() {
+        bail!("sent as they are (bytes sent, bytes read): {uncompressed:#?}");
+    }
+    Ok(())
 }
 
 /// Fails unless every URL the page loaded is on the console's origin under `base` or the API.
@@ -269,6 +303,7 @@ async fn the_cdn_build_runs_under_a_sub_path_with_a_strict_csp() {
             )));
         }
         h.wait_for_path(&format!("{base}connect"), SCREEN).await?;
+        assert_sent_compressed(h).await?;
         watch_violations(h).await?;
         h.connect(DEMO_KEY).await?;
         h.wait_for_path(&format!("{base}conversations"), SCREEN)

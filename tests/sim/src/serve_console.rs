@@ -35,6 +35,11 @@ async fn serve(state: AppState, req: Request) -> Response {
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(str::to_string);
+    let accept = parts
+        .headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
     if is_reserved(parts.uri.path()) {
         // Paths the nested routers do not match exactly (`/v1/`): still not the console.
         return ApiError::not_found("no such route").into_response();
@@ -57,17 +62,17 @@ async fn serve(state: AppState, req: Request) -> Response {
             .iter()
             .fold(dist.clone(), |path, segment| path.join(segment));
         if is_file(&candidate).await {
-            return file(&state, &candidate).await;
+            return file(&state, &candidate, accept).await;
         }
         if skip == 0 && is_file(&candidate.join("index.html")).await {
-            return file(&state, &candidate.join("index.html")).await;
+            return file(&state, &candidate.join("index.html"), accept).await;
         }
     }
     let looks_like_asset = segments.last().is_some_and(|s| s.contains('.'));
     if looks_like_asset {
         return ApiError::not_found("no such file").into_response();
     }
-    file(&state, &dist.join("index.html")).await
+    file(&state, &dist.join("index.html"), accept).await
 }
 
 /// `/v1` and `/sim` are never the console.
@@ -138,12 +143,35 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-async fn file(state: &AppState, path: &Path) -> Response {
-    let Ok(bytes) = tokio::fs::read(path).await else {
-        return ApiError::not_found("no such file").into_response();
+/// The file, or its precompressed copy in an encoding the browser accepts (`cargo xtask dist`
+/// writes `name.br` and `name.gz` beside it, as static hosts expect them).
+async fn file(state: &AppState, path: &Path, accept: &str) -> Response {
+    let mut encoded = None;
+    for (suffix, coding) in PRECOMPRESSED {
+        if !accepts(accept, coding) {
+            continue;
+        }
+        let mut copy = path.as_os_str().to_owned();
+        copy.push(suffix);
+        if let Ok(bytes) = tokio::fs::read(&copy).await {
+            encoded = Some((bytes, coding));
+            break;
+        }
+    }
+    let (bytes, coding) = match encoded {
+        Some((bytes, coding)) => (bytes, Some(coding)),
+        None => match tokio::fs::read(path).await {
+            Ok(bytes) => (bytes, None),
+            Err(_) => return ApiError::not_found("no such file").into_response(),
+        },
     };
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
+    if let Some(coding) = coding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
+    // What is sent depends on the request's Accept-Encoding: a shared cache must key on it.
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     let kind = match content_type(path) {
         "application/wasm" if state.settings.wasm_untyped() => "application/octet-stream",
         kind => kind,
@@ -151,6 +179,29 @@ async fn file(state: &AppState, path: &Path) -> Response {
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
     headers.insert(header::CACHE_CONTROL, cache_control(path));
     response
+}
+
+/// The precompressed copies' suffixes and their content codings, the smaller first.
+const PRECOMPRESSED: [(&str, &str); 2] = [(".br", "br"), (".gz", "gzip")];
+
+/// Whether an `Accept-Encoding` value allows `coding` (RFC 9110, 12.5.3): named, or covered by
+/// `*`, with a weight above 0. An explicit entry overrides `*`.
+fn accepts(accept: &str, coding: &str) -> bool {
+    let weight = |wanted: &str| {
+        accept.split(',').find_map(|entry| {
+            let mut parts = entry.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            name.eq_ignore_ascii_case(wanted).then(|| {
+                parts
+                    .filter_map(|p| p.trim().strip_prefix("q="))
+                    .find_map(|q| q.trim().parse::<f32>().ok())
+                    .unwrap_or(1.0)
+            })
+        })
+    };
+    weight(coding)
+        .or_else(|| weight("*"))
+        .is_some_and(|q| q > 0.0)
 }
 
 /// What the README's CDN section asks of a host: a content-hashed file never changes, so a
@@ -243,6 +294,27 @@ mod tests {
             assert!(!is_content_hashed(plain), "{plain}");
             assert_eq!(cache_control(Path::new(plain)), "no-cache");
         }
+    }
+
+    #[test]
+    fn accept_encoding_is_read_as_the_rfc_says() {
+        let chromium = "gzip, deflate, br, zstd";
+        assert!(accepts(chromium, "br") && accepts(chromium, "gzip"));
+        assert!(accepts("gzip, deflate", "gzip"));
+        assert!(!accepts("gzip, deflate", "br"));
+        assert!(!accepts("", "gzip"), "no header: the file as it is");
+        assert!(!accepts("identity", "gzip"));
+        assert!(accepts("GZIP;q=0.5", "gzip"), "names are case-insensitive");
+        assert!(!accepts("br, gzip;q=0", "gzip"), "q=0 refuses");
+        assert!(!accepts("gzip ; q=0.0", "gzip"));
+        assert!(accepts("*", "br"));
+        assert!(!accepts("*;q=0", "gzip"));
+        assert!(
+            !accepts("gzip;q=0, *", "gzip"),
+            "an explicit entry overrides *"
+        );
+        assert!(accepts("br;q=0, *", "gzip"));
+        assert!(!accepts("x-gzip", "gzip"));
     }
 
     #[test]

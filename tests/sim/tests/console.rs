@@ -86,6 +86,79 @@ async fn files_are_served_with_their_types() {
     assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
 }
 
+/// What the simulator sends for `path` to a browser that accepts `accept`: the body's bytes, its
+/// Content-Encoding and the headers every file carries.
+async fn fetch_encoded(sim: &Sim, path: &str, accept: &str) -> (Vec<u8>, Option<String>) {
+    let mut request = sim.http.get(sim.url(path));
+    if !accept.is_empty() {
+        request = request.header("accept-encoding", accept);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    assert_eq!(header("vary").as_deref(), Some("accept-encoding"), "{path}");
+    let coding = header("content-encoding");
+    (response.bytes().await.unwrap().to_vec(), coding)
+}
+
+#[tokio::test]
+async fn precompressed_copies_are_sent_to_browsers_that_accept_them() {
+    let (sim, dist) = console_sim("encodings").await;
+    // As `cargo xtask dist` writes them (the simulator sends them without looking inside).
+    std::fs::write(dist.0.join("app-1a2b.js.br"), "BR").unwrap();
+    std::fs::write(dist.0.join("app-1a2b.js.gz"), "GZ").unwrap();
+    std::fs::write(dist.0.join("app-0123456789abcdef_bg.wasm.gz"), "WASM-GZ").unwrap();
+    std::fs::write(dist.0.join("index.html.gz"), "INDEX-GZ").unwrap();
+    let plain = (b"export default 1;".to_vec(), None);
+    let gz = (b"GZ".to_vec(), Some("gzip".to_string()));
+    let br = (b"BR".to_vec(), Some("br".to_string()));
+    for (accept, expected) in [
+        ("", &plain),
+        ("identity", &plain),
+        ("gzip, deflate", &gz),
+        ("gzip, deflate, br, zstd", &br),
+        ("br;q=0, gzip", &gz),
+        ("gzip;q=0, br;q=0", &plain),
+    ] {
+        assert_eq!(
+            &fetch_encoded(&sim, "/app-1a2b.js", accept).await,
+            expected,
+            "Accept-Encoding: {accept:?}"
+        );
+    }
+
+    // The copy keeps its file's type and caching; a missing brotli copy falls back to gzip.
+    let response = sim
+        .http
+        .get(sim.url("/app-0123456789abcdef_bg.wasm"))
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| response.headers()[name].to_str().unwrap().to_string();
+    assert_eq!(header("content-encoding"), "gzip");
+    assert_eq!(header("content-type"), "application/wasm");
+    assert_eq!(
+        header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(response.bytes().await.unwrap(), "WASM-GZ".as_bytes());
+
+    // The single-page fallback sends the page's copy too; a file without copies goes as it is.
+    let (body, coding) = fetch_encoded(&sim, "/conversations/conv_1", "gzip").await;
+    assert_eq!(
+        (body, coding.as_deref()),
+        (b"INDEX-GZ".to_vec(), Some("gzip"))
+    );
+    let (body, coding) = fetch_encoded(&sim, "/assets/logo.svg", "gzip, br").await;
+    assert_eq!((body, coding), (b"<svg/>".to_vec(), None));
+}
+
 #[tokio::test]
 async fn app_routes_fall_back_to_index_but_missing_assets_are_404() {
     let (sim, _dist) = console_sim("spa").await;
