@@ -11,6 +11,22 @@ use std::process::Command;
 
 /// The reference page and the probe it shares with the console, relative to the root.
 pub const REFERENCE_DIR: &str = "tests/bench";
+/// What bench_browser serves of it, and reads the probe from.
+const REFERENCE_FILES: [&str; 3] = ["reference.html", "reference.js", "probe.js"];
+
+/// The reference's files with their compressed copies, in the target directory: served as the
+/// console is (`dist::build` writes its copies), so that neither app is sent uncompressed.
+fn reference_site(root: &Path, target: &Path) -> Result<PathBuf> {
+    let dir = target.join("bench").join("reference");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    for name in REFERENCE_FILES {
+        let from = root.join(REFERENCE_DIR).join(name);
+        fs::copy(&from, dir.join(name)).map_err(|e| format!("copying {}: {e}", from.display()))?;
+    }
+    crate::compress::precompress(&dir)?;
+    Ok(dir)
+}
 
 pub struct BrowserRun {
     command: String,
@@ -29,6 +45,7 @@ pub fn run(
     runs: usize,
     cold_runs: usize,
 ) -> Result<BrowserRun> {
+    let reference = reference_site(root, target)?;
     let out = target.join("bench").join("browser.json");
     // A stale file from an earlier run must not pass for this one's figures.
     let _ = fs::remove_file(&out);
@@ -49,7 +66,7 @@ pub fn run(
         .arg("--dist")
         .arg(root.join(dist::DIST_DIR))
         .arg("--reference")
-        .arg(root.join(REFERENCE_DIR))
+        .arg(&reference)
         .arg("--out")
         .arg(&out)
         .args(["--runs", &runs.to_string()])

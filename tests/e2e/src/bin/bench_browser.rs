@@ -38,7 +38,8 @@ USAGE:
     --dist DIR          the built console (trunk's dist/)
     --floor DIR         the built Leptos floor (tests/bench/floor, built with
                         --public-url /floor/): measured too, for its cold load only
-    --reference DIR     tests/bench: reference.html, reference.js, probe.js
+    --reference DIR     tests/bench: reference.html, reference.js, probe.js (and the first
+                        two's .br/.gz copies, if any, served with them)
     --out FILE          where to write the JSON figures
     --runs N            runs per app [default: 5]; 0 with --cold-runs compares cold loads only
     --cold-runs N       more worlds per app that measure only the cold load [default: 10]
@@ -249,6 +250,12 @@ impl Files {
         for name in ["reference.html", "reference.js"] {
             std::fs::copy(reference.join(name), bench.join(name))
                 .with_context(|| format!("copying {}", reference.join(name).display()))?;
+            // Its compressed copies, when `cargo xtask bench` wrote them, served as the console's.
+            for copy in [format!("{name}.br"), format!("{name}.gz")] {
+                if reference.join(&copy).is_file() {
+                    std::fs::copy(reference.join(&copy), bench.join(&copy))?;
+                }
+            }
         }
         std::fs::write(
             bench.join("blank.html"),
