@@ -160,10 +160,7 @@ fn the_cdn_build_references_only_hashed_assets_with_integrity() {
         let entry = entry.expect("entry");
         let name = entry.file_name().to_string_lossy().into_owned();
         // A compressed copy (`name.br`, `name.gz`) is named for its file.
-        let file = [".br", ".gz"]
-            .iter()
-            .find_map(|suffix| name.strip_suffix(suffix))
-            .unwrap_or(&name);
+        let file = voicebip_sim::precompressed_original(&name).unwrap_or(&name);
         if !entry.path().is_file() || file == "index.html" || file == "config.json" {
             continue;
         }
@@ -213,7 +210,7 @@ async fn hashed_assets_fetched(h: &Harness) -> Result<Vec<String>> {
 }
 
 /// Fails unless the page and every file of code it loaded so far came compressed (the host sends
-/// the build's precompressed copies, `xtask/src/compress.rs`), and were still all there.
+/// the build's precompressed copies, `xtask/src/compress.rs`), its wasm, js and css among them.
 async fn assert_sent_compressed(h: &Harness) -> Result<()> {
     let v = h
         .browser()

@@ -52,7 +52,7 @@ use tokio::task::JoinHandle;
 
 pub use export::EXPORT_LIMIT;
 pub use seed::{BIG_THREAD_MESSAGES, DEMO_CONVERSATIONS, LARGE_CONVERSATIONS};
-pub use serve_console::is_content_hashed;
+pub use serve_console::{is_content_hashed, precompressed_original, PRECOMPRESSED};
 
 /// The key the simulator accepts by default.
 pub const DEMO_KEY: &str = "pk_test_demo_voicebip";

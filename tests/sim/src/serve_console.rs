@@ -144,13 +144,11 @@ fn content_type(path: &Path) -> &'static str {
 }
 
 /// The file, or its precompressed copy in an encoding the browser accepts (`cargo xtask dist`
-/// writes `name.br` and `name.gz` beside it, as static hosts expect them).
+/// writes `name.br` and `name.gz` beside it, as static hosts expect them). Like those hosts, it
+/// trusts a copy to match its file: whoever edits a file after the build regenerates its copies.
 async fn file(state: &AppState, path: &Path, accept: &str) -> Response {
     let mut encoded = None;
-    for (suffix, coding) in PRECOMPRESSED {
-        if !accepts(accept, coding) {
-            continue;
-        }
+    for (suffix, coding) in wanted_codings(accept) {
         let mut copy = path.as_os_str().to_owned();
         copy.push(suffix);
         if let Ok(bytes) = tokio::fs::read(&copy).await {
@@ -181,27 +179,53 @@ async fn file(state: &AppState, path: &Path, accept: &str) -> Response {
     response
 }
 
-/// The precompressed copies' suffixes and their content codings, the smaller first.
-const PRECOMPRESSED: [(&str, &str); 2] = [(".br", "br"), (".gz", "gzip")];
+/// The precompressed copies' suffixes and their content codings; of two the browser wants
+/// equally, the first (the smaller) is sent.
+pub const PRECOMPRESSED: [(&str, &str); 2] = [(".br", "br"), (".gz", "gzip")];
 
-/// Whether an `Accept-Encoding` value allows `coding` (RFC 9110, 12.5.3): named, or covered by
-/// `*`, with a weight above 0. An explicit entry overrides `*`.
-fn accepts(accept: &str, coding: &str) -> bool {
-    let weight = |wanted: &str| {
+/// The file a precompressed copy is of (`app.wasm` for `app.wasm.br`), or `None` for a file.
+pub fn precompressed_original(name: &str) -> Option<&str> {
+    PRECOMPRESSED
+        .iter()
+        .find_map(|(suffix, _)| name.strip_suffix(suffix))
+        .filter(|original| !original.is_empty())
+}
+
+/// The copies an `Accept-Encoding` value allows, the most wanted first (RFC 9110, 12.5.3).
+fn wanted_codings(accept: &str) -> Vec<(&'static str, &'static str)> {
+    let mut ranked: Vec<(f32, &str, &str)> = PRECOMPRESSED
+        .iter()
+        .filter_map(|&(suffix, coding)| {
+            let q = weight(accept, coding).filter(|q| *q > 0.0)?;
+            Some((q, suffix, coding))
+        })
+        .collect();
+    // Stable: equal weights keep PRECOMPRESSED's order.
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    ranked.into_iter().map(|(_, s, c)| (s, c)).collect()
+}
+
+/// The weight `accept` gives `coding`: its own entry's, else `*`'s, else `None`. Names and the
+/// `q` parameter are case-insensitive, `x-gzip` is `gzip` (RFC 9110, 8.4.1.3), and an entry
+/// without a (readable) weight has 1.
+fn weight(accept: &str, coding: &str) -> Option<f32> {
+    let is = |name: &str, wanted: &str| {
+        name.eq_ignore_ascii_case(wanted)
+            || (wanted == "gzip" && name.eq_ignore_ascii_case("x-gzip"))
+    };
+    let entry = |wanted: &str| {
         accept.split(',').find_map(|entry| {
             let mut parts = entry.split(';');
-            let name = parts.next().unwrap_or("").trim();
-            name.eq_ignore_ascii_case(wanted).then(|| {
+            is(parts.next().unwrap_or("").trim(), wanted).then(|| {
                 parts
-                    .filter_map(|p| p.trim().strip_prefix("q="))
-                    .find_map(|q| q.trim().parse::<f32>().ok())
+                    .filter_map(|p| p.split_once('='))
+                    .find(|(key, _)| key.trim().eq_ignore_ascii_case("q"))
+                    .and_then(|(_, q)| q.trim().parse::<f32>().ok())
                     .unwrap_or(1.0)
             })
         })
     };
-    weight(coding)
-        .or_else(|| weight("*"))
-        .is_some_and(|q| q > 0.0)
+    entry(coding).or_else(|| entry("*"))
 }
 
 /// What the README's CDN section asks of a host: a content-hashed file never changes, so a
@@ -298,23 +322,51 @@ mod tests {
 
     #[test]
     fn accept_encoding_is_read_as_the_rfc_says() {
-        let chromium = "gzip, deflate, br, zstd";
-        assert!(accepts(chromium, "br") && accepts(chromium, "gzip"));
-        assert!(accepts("gzip, deflate", "gzip"));
-        assert!(!accepts("gzip, deflate", "br"));
-        assert!(!accepts("", "gzip"), "no header: the file as it is");
-        assert!(!accepts("identity", "gzip"));
-        assert!(accepts("GZIP;q=0.5", "gzip"), "names are case-insensitive");
-        assert!(!accepts("br, gzip;q=0", "gzip"), "q=0 refuses");
-        assert!(!accepts("gzip ; q=0.0", "gzip"));
-        assert!(accepts("*", "br"));
-        assert!(!accepts("*;q=0", "gzip"));
-        assert!(
-            !accepts("gzip;q=0, *", "gzip"),
+        let codings = |accept: &str| -> Vec<&str> {
+            wanted_codings(accept).into_iter().map(|(_, c)| c).collect()
+        };
+        assert_eq!(codings("gzip, deflate, br, zstd"), ["br", "gzip"]);
+        assert_eq!(codings("gzip, deflate"), ["gzip"]);
+        assert!(codings("").is_empty(), "no header: the file as it is");
+        assert!(codings("identity").is_empty());
+        assert_eq!(codings("GZIP;Q=0.5"), ["gzip"], "case-insensitive");
+        assert_eq!(codings("br, gzip;q=0"), ["br"], "q=0 refuses");
+        assert_eq!(codings("br;Q=0, gzip"), ["gzip"]);
+        assert!(codings("gzip ; q=0.0").is_empty());
+        assert_eq!(
+            codings("br;q=0.1, gzip"),
+            ["gzip", "br"],
+            "the higher weight first"
+        );
+        assert_eq!(
+            codings("gzip, br"),
+            ["br", "gzip"],
+            "equal: the smaller first"
+        );
+        assert_eq!(codings("*"), ["br", "gzip"]);
+        assert!(codings("*;q=0").is_empty());
+        assert_eq!(
+            codings("gzip;q=0, *"),
+            ["br"],
             "an explicit entry overrides *"
         );
-        assert!(accepts("br;q=0, *", "gzip"));
-        assert!(!accepts("x-gzip", "gzip"));
+        assert_eq!(codings("x-gzip"), ["gzip"]);
+        assert_eq!(
+            codings("gzip;q=oops"),
+            ["gzip"],
+            "an unreadable weight counts as 1"
+        );
+    }
+
+    #[test]
+    fn copies_are_named_for_their_file() {
+        assert_eq!(
+            precompressed_original("app_bg.wasm.br"),
+            Some("app_bg.wasm")
+        );
+        assert_eq!(precompressed_original("index.html.gz"), Some("index.html"));
+        assert_eq!(precompressed_original("app_bg.wasm"), None);
+        assert_eq!(precompressed_original(".gz"), None);
     }
 
     #[test]

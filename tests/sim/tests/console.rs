@@ -149,6 +149,22 @@ async fn precompressed_copies_are_sent_to_browsers_that_accept_them() {
     );
     assert_eq!(response.bytes().await.unwrap(), "WASM-GZ".as_bytes());
 
+    // Under a sub-path prefix too; a HEAD says what a GET would send, without the body.
+    assert_eq!(
+        fetch_encoded(&sim, "/console/app-1a2b.js", "gzip").await,
+        gz
+    );
+    let head = sim
+        .http
+        .head(sim.url("/app-1a2b.js"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.headers()["content-encoding"], "br");
+    assert_eq!(head.headers()["content-length"], "2");
+    assert!(head.bytes().await.unwrap().is_empty());
+
     // The single-page fallback sends the page's copy too; a file without copies goes as it is.
     let (body, coding) = fetch_encoded(&sim, "/conversations/conv_1", "gzip").await;
     assert_eq!(

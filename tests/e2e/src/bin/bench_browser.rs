@@ -251,9 +251,11 @@ impl Files {
             std::fs::copy(reference.join(name), bench.join(name))
                 .with_context(|| format!("copying {}", reference.join(name).display()))?;
             // Its compressed copies, when `cargo xtask bench` wrote them, served as the console's.
-            for copy in [format!("{name}.br"), format!("{name}.gz")] {
+            for (suffix, _) in voicebip_sim::PRECOMPRESSED {
+                let copy = format!("{name}{suffix}");
                 if reference.join(&copy).is_file() {
-                    std::fs::copy(reference.join(&copy), bench.join(&copy))?;
+                    std::fs::copy(reference.join(&copy), bench.join(&copy))
+                        .with_context(|| format!("copying {}", reference.join(&copy).display()))?;
                 }
             }
         }
