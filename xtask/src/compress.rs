@@ -6,12 +6,13 @@
 use crate::Result;
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// What gets a compressed copy: the page and the code the browser fetches to start.
+/// What gets a compressed copy: the page and the code the browser fetches to start. Not
+/// `config.json`: a deployment edits it, and a copy would then send the old one.
 const COMPRESSED_EXTENSIONS: [&str; 4] = ["html", "wasm", "js", "css"];
 
-type Compressor = fn(&[u8]) -> Result<Vec<u8>>;
+pub type Compressor = fn(&[u8]) -> Result<Vec<u8>>;
 
 /// The copies' suffixes, each with its compressor.
 const COPIES: [(&str, Compressor); 2] = [("br", brotli), ("gz", gzip)];
@@ -42,7 +43,8 @@ pub fn is_copy(path: &Path) -> bool {
 }
 
 /// Writes the compressed copies of every page and code file under `dir`, replacing older ones.
-/// Run it last: a file changed after it would no longer match its copies.
+/// Run it last: a file changed after it would no longer match its copies. A copy that would
+/// not be smaller than its file is not written (a host then sends the file).
 pub fn precompress(dir: &Path) -> Result<()> {
     for file in crate::sizes::files(dir)? {
         if !extension(&file).is_some_and(|ext| COMPRESSED_EXTENSIONS.contains(&ext)) {
@@ -50,14 +52,28 @@ pub fn precompress(dir: &Path) -> Result<()> {
         }
         let bytes = fs::read(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
         for (suffix, compress) in COPIES {
-            let mut name = file.clone().into_os_string();
-            name.push(".");
-            name.push(suffix);
-            fs::write(&name, compress(&bytes)?)
-                .map_err(|e| format!("writing {}: {e}", Path::new(&name).display()))?;
+            let path = copy_of(&file, suffix);
+            let compressed = compress(&bytes)?;
+            let written = if compressed.len() < bytes.len() {
+                fs::write(&path, compressed)
+            } else {
+                fs::remove_file(&path).or_else(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => Ok(()),
+                    _ => Err(e),
+                })
+            };
+            written.map_err(|e| format!("writing {}: {e}", path.display()))?;
         }
     }
     Ok(())
+}
+
+/// `file`'s compressed copy with `suffix` (`br`, `gz`), whether or not it exists.
+pub fn copy_of(file: &Path, suffix: &str) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 fn extension(path: &Path) -> Option<&str> {
@@ -69,28 +85,51 @@ mod tests {
     use super::*;
     use std::io::Read;
 
+    fn decompressed(gz: &[u8], br: &[u8]) -> (String, String) {
+        let (mut from_gz, mut from_br) = (String::new(), String::new());
+        flate2::read::GzDecoder::new(gz)
+            .read_to_string(&mut from_gz)
+            .unwrap();
+        brotli::Decompressor::new(br, 4096)
+            .read_to_string(&mut from_br)
+            .unwrap();
+        (from_gz, from_br)
+    }
+
     #[test]
     fn copies_decompress_to_their_file_and_only_code_gets_them() {
         let dir = std::env::temp_dir().join(format!("xtask-compress-{}", std::process::id()));
         fs::create_dir_all(dir.join("snippets")).unwrap();
-        let js = "export const line = 'the same line again';\n".repeat(100);
-        fs::write(dir.join("app-0123abcd.js"), &js).unwrap();
-        fs::write(dir.join("snippets").join("x.css"), "a{}").unwrap();
-        fs::write(dir.join("config.json"), "{}").unwrap();
+        let js = dir.join("app-0123abcd.js");
+        let first = "export const line = 'the same line again';\n".repeat(100);
+        let css = dir.join("snippets").join("x.css");
+        fs::write(&js, &first).unwrap();
+        fs::write(&css, "a{color:red}\n".repeat(50)).unwrap();
+        fs::write(dir.join("config.json"), "{}".repeat(100)).unwrap();
         fs::write(dir.join("favicon.png"), [0x89, b'P', b'N', b'G']).unwrap();
         precompress(&dir).unwrap();
-        // Run again (a rebuild): the copies are replaced, not copied in turn.
+        let (gz, br) = (fs::read(copy_of(&js, "gz")), fs::read(copy_of(&js, "br")));
+        let (gz, br) = (gz.unwrap(), br.unwrap());
+        assert_eq!(decompressed(&gz, &br), (first.clone(), first.clone()));
+        assert!(br.len() < first.len() / 10 && gz.len() < first.len() / 10);
+
+        // A rebuild: changed files get new copies, copies get none, and a file too small to
+        // gain from compression loses the copies it had.
+        let second = "export const other = 'another line again';\n".repeat(100);
+        fs::write(&js, &second).unwrap();
+        fs::write(&css, "a{}").unwrap();
         precompress(&dir).unwrap();
+        let (gz, br) = (fs::read(copy_of(&js, "gz")), fs::read(copy_of(&js, "br")));
+        let (gz, br) = (gz.unwrap(), br.unwrap());
         let mut names: Vec<String> = crate::sizes::files(&dir)
             .unwrap()
             .iter()
             .map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        let gz = fs::read(dir.join("app-0123abcd.js.gz")).unwrap();
-        let br = fs::read(dir.join("app-0123abcd.js.br")).unwrap();
         fs::remove_dir_all(&dir).unwrap();
 
+        assert_eq!(decompressed(&gz, &br), (second.clone(), second));
         assert_eq!(
             names,
             [
@@ -100,21 +139,8 @@ mod tests {
                 "config.json",
                 "favicon.png",
                 "snippets/x.css",
-                "snippets/x.css.br",
-                "snippets/x.css.gz",
             ]
         );
-        let mut from_gz = String::new();
-        flate2::read::GzDecoder::new(&gz[..])
-            .read_to_string(&mut from_gz)
-            .unwrap();
-        assert_eq!(from_gz, js);
-        let mut from_br = String::new();
-        brotli::Decompressor::new(&br[..], 4096)
-            .read_to_string(&mut from_br)
-            .unwrap();
-        assert_eq!(from_br, js);
-        assert!(br.len() < js.len() / 10 && gz.len() < js.len() / 10);
     }
 
     #[test]

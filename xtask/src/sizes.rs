@@ -18,7 +18,8 @@ pub struct Asset {
 const CODE_EXTENSIONS: [&str; 3] = ["wasm", "js", "css"];
 
 /// Every file under `dir`, sorted by path, without the precompressed copies (`compress.rs`):
-/// those are what the gzip and brotli columns measure.
+/// those are what the gzip and brotli columns measure. A file without its copy (one not
+/// compressed by the build, or too small to gain) is compressed here at the same settings.
 pub fn measure(dir: &Path) -> Result<Vec<Asset>> {
     let mut assets = Vec::new();
     for file in files(dir)? {
@@ -26,12 +27,18 @@ pub fn measure(dir: &Path) -> Result<Vec<Asset>> {
             continue;
         }
         let bytes = fs::read(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+        let size = |suffix: &str, compress: compress::Compressor| -> Result<u64> {
+            match fs::metadata(compress::copy_of(&file, suffix)) {
+                Ok(copy) => Ok(copy.len()),
+                Err(_) => Ok(compress(&bytes)?.len() as u64),
+            }
+        };
         let path = file.strip_prefix(dir).unwrap_or(&file);
         assets.push(Asset {
             path: path.to_string_lossy().into_owned(),
             raw: bytes.len() as u64,
-            gzip: compress::gzip(&bytes)?.len() as u64,
-            brotli: compress::brotli(&bytes)?.len() as u64,
+            gzip: size("gz", compress::gzip)?,
+            brotli: size("br", compress::brotli)?,
         });
     }
     Ok(assets)
@@ -188,6 +195,8 @@ mod tests {
         fs::write(dir.join("app.js"), &text).unwrap();
         fs::write(dir.join("snippets").join("x.css"), "a{}").unwrap();
         compress::precompress(&dir).unwrap();
+        let copy = |suffix| fs::metadata(compress::copy_of(&dir.join("app.js"), suffix)).unwrap();
+        let copies = (copy("gz").len(), copy("br").len());
         let assets = measure(&dir).unwrap();
         fs::remove_dir_all(&dir).unwrap();
 
@@ -196,5 +205,13 @@ mod tests {
         let js = &assets[0];
         assert_eq!(js.raw, text.len() as u64);
         assert!(js.gzip < js.raw / 10 && js.brotli < js.raw / 10, "{js:?}");
+        assert_eq!(
+            (js.gzip, js.brotli),
+            copies,
+            "the build's copies are what is measured"
+        );
+        // Too small for copies: compressed here, and larger than it is.
+        let css = &assets[1];
+        assert!(css.raw == 3 && css.gzip > 3 && css.brotli > 3, "{css:?}");
     }
 }

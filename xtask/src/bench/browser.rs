@@ -11,8 +11,9 @@ use std::process::Command;
 
 /// The reference page and the probe it shares with the console, relative to the root.
 pub const REFERENCE_DIR: &str = "tests/bench";
-/// What bench_browser serves of it, and reads the probe from.
-const REFERENCE_FILES: [&str; 3] = ["reference.html", "reference.js", "probe.js"];
+/// What bench_browser serves of it (with their copies), and the probe it installs itself.
+const REFERENCE_FILES: [&str; 2] = ["reference.html", "reference.js"];
+const PROBE: &str = "probe.js";
 
 /// The reference's files with their compressed copies, in the target directory: served as the
 /// console is (`dist::build` writes its copies), so that neither app is sent uncompressed.
@@ -20,11 +21,15 @@ fn reference_site(root: &Path, target: &Path) -> Result<PathBuf> {
     let dir = target.join("bench").join("reference");
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    for name in REFERENCE_FILES {
+    let copy = |name: &str| {
         let from = root.join(REFERENCE_DIR).join(name);
-        fs::copy(&from, dir.join(name)).map_err(|e| format!("copying {}: {e}", from.display()))?;
+        fs::copy(&from, dir.join(name)).map_err(|e| format!("copying {}: {e}", from.display()))
+    };
+    for name in REFERENCE_FILES {
+        copy(name)?;
     }
     crate::compress::precompress(&dir)?;
+    copy(PROBE)?;
     Ok(dir)
 }
 
