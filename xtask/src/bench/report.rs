@@ -199,7 +199,7 @@ const COLD_LOAD: &[BrowserFigure] = &[
     ),
     (
         "cold_dom_parsed_ms",
-        "  the document parsed (DOMContentLoaded)",
+        "  the document parsed and its scripts run (DOMContentLoaded)",
         Unit::Ms,
         Budget::None,
         Over::Median,
