@@ -86,24 +86,25 @@ async fn files_are_served_with_their_types() {
     assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
 }
 
-/// What the simulator sends for `path` to a browser that accepts `accept`: the body's bytes, its
-/// Content-Encoding and the headers every file carries.
-async fn fetch_encoded(sim: &Sim, path: &str, accept: &str) -> (Vec<u8>, Option<String>) {
+/// What the simulator sends for `path` to a browser that accepts `accept`: the body's bytes and
+/// its Content-Encoding, with the response's headers (every file's carry `Vary`).
+async fn fetch_encoded(
+    sim: &Sim,
+    path: &str,
+    accept: &str,
+) -> (Vec<u8>, Option<String>, reqwest::header::HeaderMap) {
     let mut request = sim.http.get(sim.url(path));
     if !accept.is_empty() {
         request = request.header("accept-encoding", accept);
     }
     let response = request.send().await.unwrap();
     assert_eq!(response.status(), 200, "{path}");
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_string())
-    };
-    assert_eq!(header("vary").as_deref(), Some("accept-encoding"), "{path}");
-    let coding = header("content-encoding");
-    (response.bytes().await.unwrap().to_vec(), coding)
+    let headers = response.headers().clone();
+    assert_eq!(headers["vary"], "accept-encoding", "{path}");
+    let coding = headers
+        .get("content-encoding")
+        .map(|v| v.to_str().unwrap().to_string());
+    (response.bytes().await.unwrap().to_vec(), coding, headers)
 }
 
 #[tokio::test]
@@ -114,9 +115,13 @@ async fn precompressed_copies_are_sent_to_browsers_that_accept_them() {
     std::fs::write(dist.0.join("app-1a2b.js.gz"), "GZ").unwrap();
     std::fs::write(dist.0.join("app-0123456789abcdef_bg.wasm.gz"), "WASM-GZ").unwrap();
     std::fs::write(dist.0.join("index.html.gz"), "INDEX-GZ").unwrap();
-    let plain = (b"export default 1;".to_vec(), None);
-    let gz = (b"GZ".to_vec(), Some("gzip".to_string()));
-    let br = (b"BR".to_vec(), Some("br".to_string()));
+    let sent = async |path: &str, accept: &str| {
+        let (body, coding, _) = fetch_encoded(&sim, path, accept).await;
+        (String::from_utf8(body).unwrap(), coding)
+    };
+    let plain = ("export default 1;".to_string(), None);
+    let gz = ("GZ".to_string(), Some("gzip".to_string()));
+    let br = ("BR".to_string(), Some("br".to_string()));
     for (accept, expected) in [
         ("", &plain),
         ("identity", &plain),
@@ -126,34 +131,27 @@ async fn precompressed_copies_are_sent_to_browsers_that_accept_them() {
         ("gzip;q=0, br;q=0", &plain),
     ] {
         assert_eq!(
-            &fetch_encoded(&sim, "/app-1a2b.js", accept).await,
+            &sent("/app-1a2b.js", accept).await,
             expected,
             "Accept-Encoding: {accept:?}"
         );
     }
 
     // The copy keeps its file's type and caching; a missing brotli copy falls back to gzip.
-    let response = sim
-        .http
-        .get(sim.url("/app-0123456789abcdef_bg.wasm"))
-        .header("accept-encoding", "gzip, br")
-        .send()
-        .await
-        .unwrap();
-    let header = |name: &str| response.headers()[name].to_str().unwrap().to_string();
-    assert_eq!(header("content-encoding"), "gzip");
-    assert_eq!(header("content-type"), "application/wasm");
+    let (body, coding, headers) =
+        fetch_encoded(&sim, "/app-0123456789abcdef_bg.wasm", "gzip, br").await;
     assert_eq!(
-        header("cache-control"),
+        (body.as_slice(), coding.as_deref()),
+        (&b"WASM-GZ"[..], Some("gzip"))
+    );
+    assert_eq!(headers["content-type"], "application/wasm");
+    assert_eq!(
+        headers["cache-control"],
         "public, max-age=31536000, immutable"
     );
-    assert_eq!(response.bytes().await.unwrap(), "WASM-GZ".as_bytes());
 
     // Under a sub-path prefix too; a HEAD says what a GET would send, without the body.
-    assert_eq!(
-        fetch_encoded(&sim, "/console/app-1a2b.js", "gzip").await,
-        gz
-    );
+    assert_eq!(sent("/console/app-1a2b.js", "gzip").await, gz);
     let head = sim
         .http
         .head(sim.url("/app-1a2b.js"))
@@ -166,13 +164,10 @@ async fn precompressed_copies_are_sent_to_browsers_that_accept_them() {
     assert!(head.bytes().await.unwrap().is_empty());
 
     // The single-page fallback sends the page's copy too; a file without copies goes as it is.
-    let (body, coding) = fetch_encoded(&sim, "/conversations/conv_1", "gzip").await;
-    assert_eq!(
-        (body, coding.as_deref()),
-        (b"INDEX-GZ".to_vec(), Some("gzip"))
-    );
-    let (body, coding) = fetch_encoded(&sim, "/assets/logo.svg", "gzip, br").await;
-    assert_eq!((body, coding), (b"<svg/>".to_vec(), None));
+    let index = ("INDEX-GZ".to_string(), Some("gzip".to_string()));
+    assert_eq!(sent("/conversations/conv_1", "gzip").await, index);
+    let svg = ("<svg/>".to_string(), None);
+    assert_eq!(sent("/assets/logo.svg", "gzip, br").await, svg);
 }
 
 #[tokio::test]
