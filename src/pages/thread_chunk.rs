@@ -51,8 +51,8 @@ pub fn preload() {
 }
 
 /// [`preload`], once the frame being prepared has been painted: for the inbox, whose first rows
-/// come first. Fetching and compiling the chunk before that frame made it later (the README's
-/// benchmark section has the paired cold loads).
+/// come first. Fetching and compiling the chunk before that frame made it later (the paired cold
+/// loads are in tests/bench/FINDINGS.md).
 pub fn preload_after_paint() {
     // A timeout set from an animation frame callback runs after that frame is painted.
     #[cfg(voicebip_split)]

@@ -428,7 +428,8 @@ async fn cold_load(w: &mut World<'_>, args: &Args) -> Result<()> {
     w.put("cold_list_requested_ms", at("listRequested"));
     w.put("cold_list_answered_ms", at("listAnswered"));
     // The app's own first render, without the download and compile before it: between builds
-    // it moves far less than the whole cold load (README, "How much noise to expect").
+    // it moves far less than the whole cold load (tests/bench/FINDINGS.md, "Comparing two
+    // builds").
     w.put(
         "cold_start_to_row_ms",
         at("appStarted").map(|started| first_row - started),
