@@ -1,6 +1,7 @@
 //! The inbox's first page, asked for the moment the app starts. Otherwise a signed-in operator
 //! opening the inbox waits for the configuration, the router and the whole shell to render before
-//! the request even leaves; started here, it overlaps them (the cold-load benchmark, README).
+//! the request even leaves; started here, it overlaps them (the README's cold-load stages show it
+//! leaving before `main` returns).
 //! An address with a conversation in it also starts fetching the thread's code (its own wasm
 //! chunk in release builds) now rather than once the first render asks for it.
 
