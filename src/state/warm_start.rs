@@ -16,9 +16,12 @@ use std::future::Future;
 use std::task::{Context, Waker};
 use std::time::Duration;
 
-/// How long the first render waits for the early answer: long enough for a local or nearby API,
-/// short enough that a slow one still gets the shell (and its loading state) on screen at once.
-const WAIT_FOR_ANSWER_MS: u64 = 250;
+/// How long the first render waits for the early answer. One render of shell and rows together
+/// is quicker than the shell first and its rows after, but only while the answer comes soon:
+/// with the API 40 ms away the two were even, and with it 100 ms away rendering the shell while
+/// the request was out painted the rows 13 ms sooner (tests/bench/FINDINGS.md, "The first
+/// page's early request").
+const WAIT_FOR_ANSWER_MS: u64 = 40;
 
 /// An early answer not taken by then is stale (the app opened elsewhere, e.g. a page not found):
 /// the inbox, when it comes, asks again.
