@@ -43,15 +43,25 @@ pub struct BrowserRun {
     pub figures: Value,
 }
 
-pub fn run(
-    root: &Path,
-    target: &Path,
-    floor: Option<&Path>,
-    runs: usize,
-    cold_runs: usize,
-) -> Result<BrowserRun> {
+/// One invocation of bench_browser.
+pub struct Pass<'a> {
+    /// What it measures, for the progress line.
+    pub what: &'a str,
+    /// Its JSON's file name in target/bench/.
+    pub out: &'a str,
+    pub runs: usize,
+    pub cold_runs: usize,
+    /// The Leptos floor's build, measured beside the other two when given.
+    pub floor: Option<&'a Path>,
+    /// Which apps (bench_browser's `--apps`); all of them when `None`.
+    pub apps: Option<&'a str>,
+    /// How long the simulator holds back each cold load's first page of conversations.
+    pub api_latency_ms: u64,
+}
+
+pub fn run(root: &Path, target: &Path, pass: &Pass) -> Result<BrowserRun> {
     let reference = reference_site(root, target)?;
-    let out = target.join("bench").join("browser.json");
+    let out = target.join("bench").join(pass.out);
     // A stale file from an earlier run must not pass for this one's figures.
     let _ = fs::remove_file(&out);
     let mut bench = Command::new("cargo");
@@ -74,19 +84,18 @@ pub fn run(
         .arg(&reference)
         .arg("--out")
         .arg(&out)
-        .args(["--runs", &runs.to_string()])
-        .args(["--cold-runs", &cold_runs.to_string()])
+        .args(["--runs", &pass.runs.to_string()])
+        .args(["--cold-runs", &pass.cold_runs.to_string()])
+        .args(["--api-latency-ms", &pass.api_latency_ms.to_string()])
         .args(
-            floor
+            pass.floor
                 .iter()
                 .flat_map(|dir| [OsStr::new("--floor"), dir.as_os_str()]),
         )
+        .args(pass.apps.iter().flat_map(|apps| ["--apps", apps]))
         .env("CHROMEDRIVER", CHROMEDRIVER)
         .env("CHROMIUM", CHROMIUM);
-    let success = cmd::status(
-        "measuring the console, the reference page and the Leptos floor in headless Chromium",
-        &mut bench,
-    )?;
+    let success = cmd::status(pass.what, &mut bench)?;
     let raw = fs::read_to_string(&out).ok();
     let figures = raw
         .as_deref()
@@ -123,7 +132,7 @@ impl BrowserRun {
             .as_array()
             .iter()
             .filter_map(Value::as_str)
-            .map(|e| format!("browser bench: {e}"))
+            .map(|e| format!("browser bench ({}): {e}", self.out.display()))
             .collect();
         if self.figures == Value::Null {
             out.push(format!(

@@ -7,7 +7,8 @@
 //!   console is, for the framework's share of size and cold load);
 //! - the browser scenarios (`bench_browser`, a binary of the end-to-end crate that reuses its
 //!   harness: Large seed, headless Chromium, the same steps for the console and the reference,
-//!   and the cold load for the Leptos floor);
+//!   and the cold load for the Leptos floor), then the cold load again with the simulator
+//!   holding each first page of conversations back 100 ms;
 //! - the simulator's stream fan-out (`sim-load`).
 //!
 //! The table goes to stdout and everything to target/bench/latest.json. The bench is not a
@@ -50,7 +51,34 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         Ok((dir, assets)) => (Some(dir.as_path()), assets.as_slice()),
         Err(_) => (None, &[][..]),
     };
-    let browser = browser::run(root, &target, floor_dir, runs, cold_runs)?;
+    let browser = browser::run(
+        root,
+        &target,
+        &browser::Pass {
+            what: "measuring the console, the reference page and the Leptos floor in headless Chromium",
+            out: "browser.json",
+            runs,
+            cold_runs,
+            floor: floor_dir,
+            apps: None,
+            api_latency_ms: 0,
+        },
+    )?;
+    // The same cold load with the API a network away, as from a CDN: what the first render
+    // does while its first page is still out shows here, not on loopback.
+    let remote = browser::run(
+        root,
+        &target,
+        &browser::Pass {
+            what: "the cold load again, with the API 100 ms away",
+            out: "browser-remote-api.json",
+            runs: 0,
+            cold_runs: runs + cold_runs,
+            floor: None,
+            apps: Some("console,reference"),
+            api_latency_ms: report::REMOTE_API_MS,
+        },
+    )?;
     let load = load::run(root)?;
     let machine = machine::Machine::probe();
 
@@ -61,6 +89,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
             reference: &reference_assets,
         },
         &browser.figures,
+        &remote.figures,
         &load.result,
     );
     let parts = [
@@ -78,6 +107,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         ("reference_page", assets_json(&reference_assets)),
         ("leptos_floor", assets_json(floor_assets)),
         ("browser", browser.json()),
+        ("browser_remote_api", remote.json()),
         ("server_load", load.json()),
     ];
     let path = write_report(&target, &parts)?;
@@ -93,7 +123,8 @@ pub fn run(root: &Path) -> Result<ExitCode> {
     if let Err(e) = &floor {
         println!("note: the Leptos floor was not built or measured, so its rows say n/a: {e}");
     }
-    for problem in browser.problems().iter().chain(load.problems().iter()) {
+    let problems = [browser.problems(), remote.problems(), load.problems()];
+    for problem in problems.iter().flatten() {
         println!("note: {problem}");
     }
     let missed: Vec<&str> = figures

@@ -228,6 +228,9 @@ const WHOLE_SIZE: &str = "  with the thread chunk loaded later, gzip -9";
 /// The Leptos floor's rows: the floor's value in the console's column, for context.
 const FLOOR_SIZE: &str = "  a minimal Leptos app (tests/bench/floor), gzip -9";
 const FLOOR_COLD_LOAD: &str = "  a minimal Leptos app (tests/bench/floor): first row painted";
+/// How far away the API is in the cold load's second pass (`mod.rs`), and its row.
+pub const REMOTE_API_MS: u64 = 100;
+const REMOTE_COLD_LOAD: &str = "  the same, with the API 100 ms away (each first page held back)";
 /// The console's first render against the floor's (the floor in the reference's column): both
 /// from their `main` returning to their first row, so neither's download or compile counts.
 const START_TO_ROW: &str = "  from the app's start to the first row, against the Leptos floor";
@@ -356,9 +359,16 @@ pub struct Assets<'a> {
     pub reference: &'a [Asset],
 }
 
+/// One app's values of `metric`, a run each, from bench_browser's JSON.
+fn runs_of(browser: &Value, app: &str, metric: &str) -> Vec<f64> {
+    let runs = browser.get("apps").get(app).get(metric);
+    runs.as_array().iter().filter_map(Value::as_f64).collect()
+}
+
 /// Every figure of the report, in table order. Missing inputs (`Value::Null`, no assets) give
 /// figures without values, shown as "n/a".
-pub fn figures(assets: &Assets, browser: &Value, load: &Value) -> Vec<Figure> {
+/// `remote` is the cold-load pass with the API [`REMOTE_API_MS`] away.
+pub fn figures(assets: &Assets, browser: &Value, remote: &Value, load: &Value) -> Vec<Figure> {
     let console = crate::sizes::code_total(assets.console);
     let console_start = crate::sizes::start_total(assets.console);
     let floor = crate::sizes::code_total(assets.floor);
@@ -402,15 +412,7 @@ pub fn figures(assets: &Assets, browser: &Value, load: &Value) -> Vec<Figure> {
             budget: Budget::None,
         },
     ];
-    let apps = browser.get("apps");
-    let per_run = |app: &str, metric: &str| -> Vec<f64> {
-        apps.get(app)
-            .get(metric)
-            .as_array()
-            .iter()
-            .filter_map(Value::as_f64)
-            .collect()
-    };
+    let per_run = |app: &str, metric: &str| runs_of(browser, app, metric);
     let browser_figure = |&(metric, name, unit, budget, over): &BrowserFigure| Figure {
         name: name.into(),
         unit,
@@ -420,6 +422,15 @@ pub fn figures(assets: &Assets, browser: &Value, load: &Value) -> Vec<Figure> {
         budget,
     };
     out.extend(COLD_LOAD.iter().map(browser_figure));
+    let remote_load = |app: &str| median(&runs_of(remote, app, "cold_load_ms"));
+    out.push(Figure {
+        name: REMOTE_COLD_LOAD.into(),
+        unit: Unit::Ms,
+        console: remote_load("console"),
+        reference: remote_load("reference"),
+        compared: true,
+        budget: Budget::None,
+    });
     // The floor's rows: a median of one app's runs beside another's, for context.
     let beside =
         |name: &str, (app, metric): (&str, &str), (other, other_metric): (&str, &str)| Figure {
@@ -696,7 +707,12 @@ mod tests {
             floor: &floor,
             reference: &[],
         };
-        let figures = figures(&all, &browser_json(), &load);
+        let remote = json::parse(
+            r#"{"apps": {"console": {"cold_load_ms": [300, 200, 250]},
+                         "reference": {"cold_load_ms": [150, 190]}}}"#,
+        )
+        .unwrap();
+        let figures = figures(&all, &browser_json(), &remote, &load);
         let by = |prefix: &str| figures.iter().find(|f| f.name.contains(prefix)).unwrap();
 
         let size = by_name(&figures, START_SIZE);
@@ -722,6 +738,14 @@ mod tests {
             quartile("slower"),
             (Some(1000.0), Some(600.0), Verdict::Info)
         );
+        // The second pass's cold load, from its own JSON, not the first pass's.
+        let remote = by_name(&figures, REMOTE_COLD_LOAD);
+        assert_eq!(
+            (remote.console, remote.reference),
+            (Some(250.0), Some(170.0))
+        );
+        assert_eq!(remote.verdict(), Verdict::Info);
+        assert!(REMOTE_COLD_LOAD.contains(&format!(" {REMOTE_API_MS} ms ")));
         // The floor's own figures, in the console's column, beside the reference's, no verdict.
         let floor_size = by("minimal Leptos app (tests/bench/floor), gzip");
         assert_eq!(floor_size.console, Some(70.0 * 1024.0));
@@ -764,7 +788,7 @@ mod tests {
             floor: &[],
             reference: &[],
         };
-        let figures = figures(&none, &Value::Null, &Value::Null);
+        let figures = figures(&none, &Value::Null, &Value::Null, &Value::Null);
         assert!(figures
             .iter()
             .filter(|f| f.budget != Budget::None && !f.name.contains("gzip"))
@@ -774,6 +798,7 @@ mod tests {
         assert_eq!(by_name(&figures, FLOOR_SIZE).console, None);
         assert_eq!(by_name(&figures, FLOOR_COLD_LOAD).console, None);
         assert_eq!(by_name(&figures, START_TO_ROW).reference, None);
+        assert_eq!(by_name(&figures, REMOTE_COLD_LOAD).console, None);
     }
 
     #[test]
