@@ -47,7 +47,8 @@ pub struct BrowserRun {
 pub struct Pass<'a> {
     /// What it measures, for the progress line.
     pub what: &'a str,
-    /// Its JSON's file name in target/bench/.
+    /// Its JSON's path under target/bench/; a failed run's screenshot and log go in `failures/`
+    /// beside it, so each pass needs a directory of its own.
     pub out: &'a str,
     pub runs: usize,
     pub cold_runs: usize,
@@ -140,7 +141,10 @@ impl BrowserRun {
                 self.out.display()
             ));
         } else if !self.success {
-            out.push("the browser bench exited with an error (see its output above)".into());
+            out.push(format!(
+                "the browser bench writing {} exited with an error (see its output above)",
+                self.out.display()
+            ));
         }
         out
     }

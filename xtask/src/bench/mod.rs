@@ -71,7 +71,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         &target,
         &browser::Pass {
             what: "the cold load again, with the API 100 ms away",
-            out: "browser-remote-api.json",
+            out: "remote-api/browser.json",
             runs: 0,
             cold_runs: runs + cold_runs,
             floor: None,

@@ -230,7 +230,7 @@ const FLOOR_SIZE: &str = "  a minimal Leptos app (tests/bench/floor), gzip -9";
 const FLOOR_COLD_LOAD: &str = "  a minimal Leptos app (tests/bench/floor): first row painted";
 /// How far away the API is in the cold load's second pass (`mod.rs`), and its row.
 pub const REMOTE_API_MS: u64 = 100;
-const REMOTE_COLD_LOAD: &str = "  the same, with the API 100 ms away (each first page held back)";
+const REMOTE_COLD_LOAD: &str = "  cold load with the API 100 ms away (each first page held back)";
 /// The console's first render against the floor's (the floor in the reference's column): both
 /// from their `main` returning to their first row, so neither's download or compile counts.
 const START_TO_ROW: &str = "  from the app's start to the first row, against the Leptos floor";
