@@ -1,6 +1,7 @@
 //! Reopening the console signed in: the inbox's first page is asked for as the app starts, once,
 //! with the filters in the address, and shown in the first frame when it is answered within a
-//! brief wait; a slow API does not hold the screen back. A conversation in the address has its newest page asked for at start too.
+//! brief wait; a slow API does not hold the screen back. A conversation in the address has its
+//! newest page asked for at start too.
 
 mod common;
 

@@ -66,11 +66,15 @@ pub fn run(root: &Path) -> Result<ExitCode> {
     )?;
     // The same cold load with the API a network away, as from a CDN: what the first render
     // does while its first page is still out shows here, not on loopback.
+    let remote_what = format!(
+        "the cold load again, with the API {} ms away",
+        report::REMOTE_API_MS
+    );
     let remote = browser::run(
         root,
         &target,
         &browser::Pass {
-            what: "the cold load again, with the API 100 ms away",
+            what: &remote_what,
             out: "remote-api/browser.json",
             runs: 0,
             cold_runs: runs + cold_runs,
