@@ -110,7 +110,12 @@ impl Figure {
     fn budget_text(&self) -> String {
         match self.budget {
             Budget::None => String::new(),
-            Budget::AtMost(v) => format!("≤ {}", self.unit.format(v)),
+            // Sizes and memory are budgeted in decimal units; the table counts in binary ones.
+            Budget::AtMost(v) => match self.unit {
+                Unit::Bytes => format!("≤ {:.0} KB ({})", v / 1e3, self.unit.format(v)),
+                Unit::MiB => format!("≤ {:.0} MB ({})", v * MIB / 1e6, self.unit.format(v)),
+                _ => format!("≤ {}", self.unit.format(v)),
+            },
             Budget::Ratio(r) => format!("≤ {r}× reference"),
             Budget::Zero => "none".into(),
         }
@@ -220,11 +225,17 @@ const COLD_LOAD: &[BrowserFigure] = &[
     ),
 ];
 
-/// The budgeted size is what the browser fetches before the console starts; the thread pane's
-/// chunk (`xtask/src/split.rs`) comes after the first screen (once the inbox has painted its
-/// rows, or with a conversation in the address), and the next row counts it too.
-const START_SIZE: &str = "transfer size to start the console (wasm+js+css), gzip -9";
-const WHOLE_SIZE: &str = "  with the thread chunk loaded later, gzip -9";
+/// The size budget, 250 KB (decimal, as a CDN bills it: 244.1 KiB). It holds for the whole
+/// console: the thread pane's chunk (`xtask/src/split.rs`) comes after the first screen, but every
+/// visit fetches it (once the inbox has painted its rows, or with a conversation in the
+/// address). What the start needs is judged too, since that is what the cold load waits for.
+const SIZE_BUDGET: f64 = 250_000.0;
+const WHOLE_SIZE: &str =
+    "transfer size of the console (wasm+js+css, thread chunk included), gzip -9";
+const START_SIZE: &str = "  to start (the thread chunk loads after the first rows), gzip -9";
+/// The memory budget, 50 MB (decimal), in the table's MiB.
+const HEAP_BUDGET: f64 = 50_000_000.0 / MIB;
+const MIB: f64 = 1024.0 * 1024.0;
 /// The Leptos floor's rows: the floor's value in the console's column, for context.
 const FLOOR_SIZE: &str = "  a minimal Leptos app (tests/bench/floor), gzip -9";
 const FLOOR_COLD_LOAD: &str = "  a minimal Leptos app (tests/bench/floor): first row painted";
@@ -325,14 +336,14 @@ const SCENARIOS: &[BrowserFigure] = &[
         "heap_js_mb",
         "JS heap after the list and thread scenarios (V8, after GC)",
         Unit::MiB,
-        Budget::AtMost(50.0),
+        Budget::AtMost(HEAP_BUDGET),
         Over::Median,
     ),
     (
         "heap_total_mb",
         "  V8 heap + ArrayBuffers + wasm memory",
         Unit::MiB,
-        Budget::AtMost(50.0),
+        Budget::AtMost(HEAP_BUDGET),
         Over::Median,
     ),
     (
@@ -380,26 +391,34 @@ pub fn figures(assets: &Assets, browser: &Value, remote: &Value, load: &Value) -
     });
     let mut out = vec![
         Figure {
-            name: START_SIZE.into(),
+            name: WHOLE_SIZE.into(),
             unit: Unit::Bytes,
-            console: Some(console_start.gzip as f64),
+            console: Some(console.gzip as f64),
             reference: reference.map(|r| r.0),
             compared: true,
-            budget: Budget::AtMost(250.0 * 1024.0),
+            budget: Budget::AtMost(SIZE_BUDGET),
         },
         Figure {
             name: "  brotli -q 11".into(),
             unit: Unit::Bytes,
-            console: Some(console_start.brotli as f64),
+            console: Some(console.brotli as f64),
             reference: reference.map(|r| r.1),
             compared: true,
             budget: Budget::None,
         },
         Figure {
-            name: WHOLE_SIZE.into(),
+            name: START_SIZE.into(),
             unit: Unit::Bytes,
-            console: Some(console.gzip as f64),
+            console: Some(console_start.gzip as f64),
             reference: reference.map(|r| r.0),
+            compared: true,
+            budget: Budget::AtMost(SIZE_BUDGET),
+        },
+        Figure {
+            name: "  to start, brotli -q 11".into(),
+            unit: Unit::Bytes,
+            console: Some(console_start.brotli as f64),
+            reference: reference.map(|r| r.1),
             compared: true,
             budget: Budget::None,
         },
@@ -715,14 +734,15 @@ mod tests {
         let figures = figures(&all, &browser_json(), &remote, &load);
         let by = |prefix: &str| figures.iter().find(|f| f.name.contains(prefix)).unwrap();
 
-        let size = by_name(&figures, START_SIZE);
-        assert_eq!(size.console, Some(260.0 * 1024.0));
-        assert_eq!(size.verdict(), Verdict::Miss);
-        assert_eq!(size.reference, None);
-        assert_eq!(by("brotli").console, Some(200.0 * 1024.0));
         let whole = by_name(&figures, WHOLE_SIZE);
         assert_eq!(whole.console, Some(300.0 * 1024.0));
-        assert_eq!(whole.verdict(), Verdict::Info);
+        assert_eq!(whole.verdict(), Verdict::Miss);
+        assert_eq!(whole.reference, None);
+        assert_eq!(by("brotli").console, Some(230.0 * 1024.0));
+        let start = by_name(&figures, START_SIZE);
+        assert_eq!(start.console, Some(260.0 * 1024.0));
+        assert_eq!(start.verdict(), Verdict::Miss);
+        assert_eq!(by("to start, brotli").console, Some(200.0 * 1024.0));
         let cold = by("cold load");
         assert_eq!((cold.console, cold.reference), (Some(900.0), Some(500.0)));
         assert_eq!(cold.verdict(), Verdict::Miss);
@@ -779,6 +799,50 @@ mod tests {
 
     fn by_name<'a>(figures: &'a [Figure], name: &str) -> &'a Figure {
         figures.iter().find(|f| f.name == name).unwrap()
+    }
+
+    #[test]
+    fn sizes_are_judged_in_decimal_kilobytes_with_and_without_the_chunk() {
+        let sizes = |main_gzip: u64| {
+            let assets = [
+                Asset {
+                    path: "app_bg.wasm".into(),
+                    raw: 0,
+                    gzip: main_gzip,
+                    brotli: 0,
+                },
+                Asset {
+                    path: "split_pane-01.wasm".into(),
+                    raw: 0,
+                    gzip: 1_000,
+                    brotli: 0,
+                },
+            ];
+            let all = Assets {
+                console: &assets,
+                floor: &[],
+                reference: &[],
+            };
+            let figures = figures(&all, &Value::Null, &Value::Null, &Value::Null);
+            let verdict = |name| by_name(&figures, name).verdict();
+            (verdict(START_SIZE), verdict(WHOLE_SIZE))
+        };
+        // 250 KB is 250,000 bytes, not 250 KiB: 248 KiB to start is over it.
+        assert_eq!(sizes(248 * 1024), (Verdict::Miss, Verdict::Miss));
+        // The start can be within the budget while the console with its chunk is not.
+        assert_eq!(sizes(249_000), (Verdict::Ok, Verdict::Ok));
+        assert_eq!(sizes(249_500), (Verdict::Ok, Verdict::Miss));
+        let start = Figure {
+            unit: Unit::Bytes,
+            ..figure(Some(1.0), None, Budget::AtMost(SIZE_BUDGET))
+        };
+        assert_eq!(start.budget_text(), "≤ 250 KB (244.1 KiB)");
+        let heap = Figure {
+            unit: Unit::MiB,
+            ..figure(Some(1.0), None, Budget::AtMost(HEAP_BUDGET))
+        };
+        assert_eq!(heap.budget_text(), "≤ 50 MB (47.7 MiB)");
+        assert_eq!(heap.verdict(), Verdict::Ok);
     }
 
     #[test]
