@@ -14,7 +14,7 @@ pub struct Asset {
     pub brotli: u64,
 }
 
-/// The kinds of asset the budget is about: what the browser must fetch to start the app.
+/// The kinds of asset the size budget is about: the console's code and style, wasm chunks included.
 const CODE_EXTENSIONS: [&str; 3] = ["wasm", "js", "css"];
 
 /// Every file under `dir`, sorted by path, without the precompressed copies (`compress.rs`):

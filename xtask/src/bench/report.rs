@@ -225,14 +225,16 @@ const COLD_LOAD: &[BrowserFigure] = &[
     ),
 ];
 
-/// The size budget, 250 KB (decimal, as a CDN bills it: 244.1 KiB). It holds for the whole
-/// console: the thread pane's chunk (`xtask/src/split.rs`) comes after the first screen, but every
-/// visit fetches it (once the inbox has painted its rows, or with a conversation in the
-/// address). What the start needs is judged too, since that is what the cold load waits for.
+/// The size budget, 250 KB: decimal, as the issue writes it (244.1 KiB). It is the whole
+/// console's: the thread pane's chunk (`xtask/src/split.rs`) is not needed to start, but every
+/// cold visit that shows the inbox's rows or opens on a conversation fetches it. What the start
+/// needs is shown beside it, without a verdict of its own: one budget, one verdict.
 const SIZE_BUDGET: f64 = 250_000.0;
 const WHOLE_SIZE: &str =
     "transfer size of the console (wasm+js+css, thread chunk included), gzip -9";
-const START_SIZE: &str = "  to start (the thread chunk loads after the first rows), gzip -9";
+const WHOLE_BROTLI: &str = "  the whole console, brotli -q 11";
+const START_SIZE: &str = "  to start (without the thread chunk), gzip -9";
+const START_BROTLI: &str = "  to start, brotli -q 11";
 /// The memory budget, 50 MB (decimal), in the table's MiB.
 const HEAP_BUDGET: f64 = 50_000_000.0 / MIB;
 const MIB: f64 = 1024.0 * 1024.0;
@@ -389,47 +391,41 @@ pub fn figures(assets: &Assets, browser: &Value, remote: &Value, load: &Value) -
             (g + a.gzip as f64, b + a.brotli as f64)
         })
     });
+    // A size row; no value when the app's files could not be measured.
+    let size = |name: &str, app: &[Asset], bytes: u64, reference: Option<f64>, budget| Figure {
+        name: name.into(),
+        unit: Unit::Bytes,
+        console: (!app.is_empty()).then_some(bytes as f64),
+        reference,
+        compared: true,
+        budget,
+    };
+    let (gzip, brotli) = (reference.map(|r| r.0), reference.map(|r| r.1));
+    let sized = Budget::AtMost(SIZE_BUDGET);
     let mut out = vec![
-        Figure {
-            name: WHOLE_SIZE.into(),
-            unit: Unit::Bytes,
-            console: Some(console.gzip as f64),
-            reference: reference.map(|r| r.0),
-            compared: true,
-            budget: Budget::AtMost(SIZE_BUDGET),
-        },
-        Figure {
-            name: "  brotli -q 11".into(),
-            unit: Unit::Bytes,
-            console: Some(console.brotli as f64),
-            reference: reference.map(|r| r.1),
-            compared: true,
-            budget: Budget::None,
-        },
-        Figure {
-            name: START_SIZE.into(),
-            unit: Unit::Bytes,
-            console: Some(console_start.gzip as f64),
-            reference: reference.map(|r| r.0),
-            compared: true,
-            budget: Budget::AtMost(SIZE_BUDGET),
-        },
-        Figure {
-            name: "  to start, brotli -q 11".into(),
-            unit: Unit::Bytes,
-            console: Some(console_start.brotli as f64),
-            reference: reference.map(|r| r.1),
-            compared: true,
-            budget: Budget::None,
-        },
-        Figure {
-            name: FLOOR_SIZE.into(),
-            unit: Unit::Bytes,
-            console: (!assets.floor.is_empty()).then_some(floor.gzip as f64),
-            reference: reference.map(|r| r.0),
-            compared: true,
-            budget: Budget::None,
-        },
+        size(WHOLE_SIZE, assets.console, console.gzip, gzip, sized),
+        size(
+            WHOLE_BROTLI,
+            assets.console,
+            console.brotli,
+            brotli,
+            Budget::None,
+        ),
+        size(
+            START_SIZE,
+            assets.console,
+            console_start.gzip,
+            gzip,
+            Budget::None,
+        ),
+        size(
+            START_BROTLI,
+            assets.console,
+            console_start.brotli,
+            brotli,
+            Budget::None,
+        ),
+        size(FLOOR_SIZE, assets.floor, floor.gzip, gzip, Budget::None),
     ];
     let per_run = |app: &str, metric: &str| runs_of(browser, app, metric);
     let browser_figure = |&(metric, name, unit, budget, over): &BrowserFigure| Figure {
@@ -738,11 +734,17 @@ mod tests {
         assert_eq!(whole.console, Some(300.0 * 1024.0));
         assert_eq!(whole.verdict(), Verdict::Miss);
         assert_eq!(whole.reference, None);
-        assert_eq!(by("brotli").console, Some(230.0 * 1024.0));
+        assert_eq!(
+            by_name(&figures, WHOLE_BROTLI).console,
+            Some(230.0 * 1024.0)
+        );
         let start = by_name(&figures, START_SIZE);
         assert_eq!(start.console, Some(260.0 * 1024.0));
-        assert_eq!(start.verdict(), Verdict::Miss);
-        assert_eq!(by("to start, brotli").console, Some(200.0 * 1024.0));
+        assert_eq!(start.verdict(), Verdict::Info);
+        assert_eq!(
+            by_name(&figures, START_BROTLI).console,
+            Some(200.0 * 1024.0)
+        );
         let cold = by("cold load");
         assert_eq!((cold.console, cold.reference), (Some(900.0), Some(500.0)));
         assert_eq!(cold.verdict(), Verdict::Miss);
@@ -802,21 +804,19 @@ mod tests {
     }
 
     #[test]
-    fn sizes_are_judged_in_decimal_kilobytes_with_and_without_the_chunk() {
-        let sizes = |main_gzip: u64| {
+    fn the_size_budget_is_250_kb_for_the_whole_console_and_the_heap_50_mb() {
+        // (whole console's verdict, its budget as printed) for a main module of `main_gzip`
+        // bytes and a chunk of 1,000.
+        let whole = |main_gzip: u64| {
+            let asset = |path: &str, gzip| Asset {
+                path: path.into(),
+                raw: 0,
+                gzip,
+                brotli: 0,
+            };
             let assets = [
-                Asset {
-                    path: "app_bg.wasm".into(),
-                    raw: 0,
-                    gzip: main_gzip,
-                    brotli: 0,
-                },
-                Asset {
-                    path: "split_pane-01.wasm".into(),
-                    raw: 0,
-                    gzip: 1_000,
-                    brotli: 0,
-                },
+                asset("app_bg.wasm", main_gzip),
+                asset("split_pane-01.wasm", 1_000),
             ];
             let all = Assets {
                 console: &assets,
@@ -824,25 +824,40 @@ mod tests {
                 reference: &[],
             };
             let figures = figures(&all, &Value::Null, &Value::Null, &Value::Null);
-            let verdict = |name| by_name(&figures, name).verdict();
-            (verdict(START_SIZE), verdict(WHOLE_SIZE))
+            let whole = by_name(&figures, WHOLE_SIZE);
+            (whole.verdict(), whole.budget_text())
         };
-        // 250 KB is 250,000 bytes, not 250 KiB: 248 KiB to start is over it.
-        assert_eq!(sizes(248 * 1024), (Verdict::Miss, Verdict::Miss));
-        // The start can be within the budget while the console with its chunk is not.
-        assert_eq!(sizes(249_000), (Verdict::Ok, Verdict::Ok));
-        assert_eq!(sizes(249_500), (Verdict::Ok, Verdict::Miss));
-        let start = Figure {
-            unit: Unit::Bytes,
-            ..figure(Some(1.0), None, Budget::AtMost(SIZE_BUDGET))
+        let budget = "≤ 250 KB (244.1 KiB)".to_string();
+        // 250 KB is 250,000 bytes, not 250 KiB, and the chunk counts.
+        assert_eq!(whole(249_000), (Verdict::Ok, budget.clone()));
+        assert_eq!(whole(249_001), (Verdict::Miss, budget.clone()));
+        assert_eq!(whole(248 * 1024), (Verdict::Miss, budget));
+
+        let heap = |mib: f64| {
+            let browser = json::parse(&format!(
+                r#"{{"apps": {{"console": {{"heap_js_mb": [{mib}], "heap_total_mb": [{mib}]}}}}}}"#
+            ))
+            .unwrap();
+            let none = Assets {
+                console: &[],
+                floor: &[],
+                reference: &[],
+            };
+            let figures = figures(&none, &browser, &Value::Null, &Value::Null);
+            let row = |metric: &str| {
+                let f = by_name(
+                    &figures,
+                    SCENARIOS.iter().find(|s| s.0 == metric).unwrap().1,
+                );
+                (f.verdict(), f.budget_text())
+            };
+            (row("heap_js_mb"), row("heap_total_mb"))
         };
-        assert_eq!(start.budget_text(), "≤ 250 KB (244.1 KiB)");
-        let heap = Figure {
-            unit: Unit::MiB,
-            ..figure(Some(1.0), None, Budget::AtMost(HEAP_BUDGET))
-        };
-        assert_eq!(heap.budget_text(), "≤ 50 MB (47.7 MiB)");
-        assert_eq!(heap.verdict(), Verdict::Ok);
+        // 50 MB is 47.7 MiB: 48 MiB is over it.
+        let within = (Verdict::Ok, "≤ 50 MB (47.7 MiB)".to_string());
+        let over = (Verdict::Miss, within.1.clone());
+        assert_eq!(heap(47.6), (within.clone(), within));
+        assert_eq!(heap(48.0), (over.clone(), over));
     }
 
     #[test]
@@ -855,8 +870,10 @@ mod tests {
         let figures = figures(&none, &Value::Null, &Value::Null, &Value::Null);
         assert!(figures
             .iter()
-            .filter(|f| f.budget != Budget::None && !f.name.contains("gzip"))
+            .filter(|f| f.budget != Budget::None)
             .all(|f| f.verdict() == Verdict::NoData));
+        assert_eq!(by_name(&figures, WHOLE_SIZE).console, None);
+        assert_eq!(by_name(&figures, START_SIZE).console, None);
         let text = table(&figures);
         assert!(text.contains("n/a"), "{text}");
         assert_eq!(by_name(&figures, FLOOR_SIZE).console, None);
