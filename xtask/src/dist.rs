@@ -1,7 +1,7 @@
 //! `cargo xtask dist [--public-url /path/]`: the release build and what it weighs.
 
 use crate::tools::{self, Browser, Tools};
-use crate::{cmd, sizes, split, Args, Result};
+use crate::{cmd, lean_std, sizes, split, Args, Result};
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
@@ -94,13 +94,24 @@ fn trunk_build(
     dir: &Path,
     what: &str,
 ) -> Result<()> {
+    let build_env = tools.std.build_env(split::RUSTFLAGS);
     cmd::run(
         "fetching the crates for the offline build",
         Command::new("cargo").current_dir(root).arg("fetch"),
     )?;
+    if let lean_std::Std::ForSize = tools.std {
+        // A plain fetch leaves out the std's own dependencies; they are fetched for the wasm.
+        cmd::run(
+            "fetching the crates of the std built for size",
+            Command::new("cargo")
+                .current_dir(root)
+                .envs(build_env.iter().cloned())
+                .args(["fetch", "--target", tools::WASM_TARGET]),
+        )?;
+    }
     let mut trunk = tools.trunk(root);
     trunk
-        .env(split::RUSTFLAGS_VAR, split::RUSTFLAGS)
+        .envs(build_env)
         .args(["build", "--release", "--offline", "--dist"])
         .arg(dir);
     if let Some(url) = public_url {

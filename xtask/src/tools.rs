@@ -5,6 +5,7 @@
 //! probe, so running any command twice installs nothing the second time.
 
 use crate::cmd::{self, header, probe};
+use crate::lean_std;
 use crate::Result;
 use std::env;
 use std::ffi::OsString;
@@ -47,6 +48,8 @@ pub struct Tools {
     pub wasm_bindgen: String,
     /// Absolute path of axe.min.js, for the end-to-end tests.
     pub axe_core_js: PathBuf,
+    /// The release wasm's standard library.
+    pub std: lean_std::Std,
 }
 
 impl Tools {
@@ -82,6 +85,11 @@ pub fn ensure(root: &Path, browser: Browser) -> Result<Tools> {
     }
 
     ensure_wasm_target()?;
+    let std = lean_std::ensure();
+    match std {
+        lean_std::Std::ForSize => ok(&std.describe()),
+        lean_std::Std::Prebuilt { .. } => println!("    warning: {}", std.describe()),
+    }
     let axe_core_js = ensure_npm_tools(root)?;
     ensure_cargo_tool(
         "wasm-bindgen",
@@ -118,6 +126,7 @@ pub fn ensure(root: &Path, browser: Browser) -> Result<Tools> {
     Ok(Tools {
         wasm_bindgen,
         axe_core_js,
+        std,
     })
 }
 
