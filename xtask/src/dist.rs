@@ -84,8 +84,8 @@ pub const FLOOR_URL: &str = "/floor/";
 
 /// `trunk build` of `app` into `dir` (relative to the root or absolute), split at its split points
 /// (`split.rs`), with its loader moved out of the page for the strict CSP. Every app gets the
-/// split build's flags, so that they share their dependencies' build. Last, the compressed copies
-/// a host serves (`compress.rs`).
+/// split build's flags and the std built for size (`lean_std.rs`), so that they share their
+/// dependencies' build. Last, the compressed copies a host serves (`compress.rs`).
 fn trunk_build(
     root: &Path,
     tools: &Tools,
@@ -94,7 +94,7 @@ fn trunk_build(
     dir: &Path,
     what: &str,
 ) -> Result<()> {
-    let build_env = tools.std.build_env(split::RUSTFLAGS);
+    let build_env = tools.std.build_env(split::RUSTFLAGS_VAR, split::RUSTFLAGS);
     cmd::run(
         "fetching the crates for the offline build",
         Command::new("cargo").current_dir(root).arg("fetch"),

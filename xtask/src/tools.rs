@@ -169,7 +169,7 @@ fn ensure_wasm_target() -> Result<()> {
                 "`rustup` is not available; install Rust with rustup, then run: rustup target add {WASM_TARGET}"
             )
         })?;
-    if installed.lines().any(|l| l.trim() == WASM_TARGET) {
+    if lists(&installed, WASM_TARGET) {
         ok(&format!("rust target {WASM_TARGET}"));
         return Ok(());
     }
@@ -178,6 +178,12 @@ fn ensure_wasm_target() -> Result<()> {
         Command::new("rustup").args(["target", "add", WASM_TARGET]),
     )
     .map_err(|e| format!("{e}; run it yourself: rustup target add {WASM_TARGET}"))
+}
+
+/// Whether a one-name-per-line listing (`rustup target list --installed`, `rustup component
+/// list --installed`, `rustc --print cfg`) has `name` as a whole line.
+pub fn lists(list: &str, name: &str) -> bool {
+    list.lines().any(|line| line.trim() == name)
 }
 
 /// `version_132` for binaryen 132.x.y, the form Trunk.toml and trunk's version check use.
@@ -430,6 +436,15 @@ fn toml_string<'a>(line: &'a str, key: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listing_has_a_name_only_as_a_whole_line() {
+        let list = "cargo-x86_64-unknown-linux-gnu\n  rust-src\nrust-std-wasm32-unknown-unknown\n";
+        assert!(lists(list, "rust-src"));
+        assert!(!lists(list, "rust-std"));
+        assert!(!lists("rust-src-extra\n", "rust-src"));
+        assert!(!lists("", "rust-src"));
+    }
 
     const LOCK: &str = r#"
 version = 4
