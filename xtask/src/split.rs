@@ -297,6 +297,7 @@ fn install(dist: &Path, bin: &str, public_url: &str, files: &Files) -> Result<()
         index = index.replace(&integrity(&old_bytes), &integrity(&new.bytes));
         fs::remove_file(dist.join(old)).map_err(|e| format!("removing {old}: {e}"))?;
     }
+    index = pin_main_wasm(&index, public_url, &files.main_wasm)?;
     if let Some(link_js) = &files.link_js {
         index = add_module_preload(&index, public_url, link_js)?;
     }
@@ -309,6 +310,22 @@ fn install(dist: &Path, bin: &str, public_url: &str, files: &Files) -> Result<()
             .map_err(|e| format!("writing {}: {e}", file.name))?;
     }
     fs::write(&index_path, index).map_err(|e| format!("writing {}: {e}", index_path.display()))
+}
+
+/// Makes the loader fetch the main module with its integrity. Trunk's page has it only on the
+/// module's preload, where Chromium ignores it (an `as="fetch"` preload, crbug.com/981419, logged
+/// on every load), and wasm-bindgen's init fetches the bare path: a changed module would run.
+/// The loader's fetch, with the same URL and mode, still takes the preloaded response, and the
+/// browser checks it before the module compiles; the preload loses the attribute it ignored.
+fn pin_main_wasm(index: &str, public_url: &str, wasm: &File) -> Result<String> {
+    let url = format!("{}{}", url_prefix(public_url), wasm.name);
+    let sri = integrity(&wasm.bytes);
+    let index = replace_once(index, &format!(" integrity=\"{sri}\""), "")?;
+    replace_once(
+        &index,
+        &format!("module_or_path: '{url}'"),
+        &format!("module_or_path: fetch('{url}', {{ integrity: '{sri}' }})"),
+    )
 }
 
 /// Trunk's `<bin>-<hash>.js` and `<bin>-<hash>_bg.wasm` in `dist`.
@@ -475,7 +492,7 @@ mod tests {
         fs::write(dist.join("app-0123_bg.wasm"), old_wasm).unwrap();
         fs::write(dist.join("other-9.js"), "x").unwrap();
         let index = format!(
-            "<head><script type=\"module\">import init from '/c/app-0123.js'; init('/c/app-0123_bg.wasm');</script>\
+            "<head><script type=\"module\">import init from '/c/app-0123.js'; init({{ module_or_path: '/c/app-0123_bg.wasm' }});</script>\
              <link rel=\"modulepreload\" href=\"/c/app-0123.js\" integrity=\"{}\">\
              <link rel=\"preload\" href=\"/c/app-0123_bg.wasm\" integrity=\"{}\"></head>",
             integrity(old_js),
@@ -500,6 +517,14 @@ mod tests {
             assert!(page.contains(&format!("/c/{}", file.name)), "{page}");
             assert!(page.contains(&integrity(&file.bytes)), "{page}");
         }
+        // The main module's integrity is checked by the loader's fetch, not on its preload.
+        let wasm = &files.main_wasm;
+        assert!(page.contains(&format!(
+            "init({{ module_or_path: fetch('/c/{}', {{ integrity: '{}' }}) }})",
+            wasm.name,
+            integrity(&wasm.bytes)
+        )));
+        assert!(page.contains(&format!("<link rel=\"preload\" href=\"/c/{}\">", wasm.name)));
         assert!(page.ends_with(&format!(
             "<link rel=\"modulepreload\" href=\"/c/{}\" crossorigin=\"anonymous\" integrity=\"{}\"></head>",
             link.name,

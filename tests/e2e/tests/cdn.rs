@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use common::*;
 use voicebip_e2e::anyhow::{bail, Context, Result};
-use voicebip_e2e::{paths, with_harness, Harness, Options, SimConfig, DEMO_KEY};
+use voicebip_e2e::{paths, poll_until, with_harness, Harness, Options, SimConfig, DEMO_KEY};
 // The simulator's own test of a name, which decides what it serves as immutable.
 use voicebip_sim::is_content_hashed as is_hashed;
 
@@ -110,12 +110,14 @@ fn the_cdn_build_references_only_hashed_assets_with_integrity() {
         assert!(!file.contains('/'), "{url}: assets sit next to index.html");
         assert!(is_hashed(file), "{url} is content-hashed");
         assert!(dist.join(file).is_file(), "{url} exists in the build");
-        let integrity = attr(tag, "integrity").unwrap_or_default();
-        assert!(
-            integrity.starts_with("sha384-") && integrity.len() > "sha384-".len() + 40,
-            "{url} carries subresource integrity: {tag}"
-        );
         referenced.push(file.to_string());
+        // The main module's preload carries none: Chromium ignores it there. The loader's fetch
+        // carries it (below).
+        if file.ends_with("_bg.wasm") {
+            assert_eq!(attr(tag, "integrity"), None, "{tag}");
+            continue;
+        }
+        assert_sri(attr(tag, "integrity").unwrap_or_default(), tag);
     }
     for needle in ["loader-", "_bg.wasm", ".css"] {
         assert!(
@@ -133,6 +135,16 @@ fn the_cdn_build_references_only_hashed_assets_with_integrity() {
         loader_js.contains(&format!("{base}voicebip-console-")),
         "the loader imports the glue under the sub-path: {loader_js}"
     );
+    let wasm = referenced
+        .iter()
+        .find(|f| f.ends_with("_bg.wasm"))
+        .expect("the main module");
+    let pinned = loader_js
+        .split_once(&format!("fetch('{base}{wasm}', {{ integrity: '"))
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(sri, _)| sri)
+        .unwrap_or_else(|| panic!("the loader fetches {wasm} with its integrity: {loader_js}"));
+    assert_sri(pinned, &loader_js);
 
     // The link module preloaded above fetches the thread pane's chunk, pinned there by its
     // integrity (xtask/src/split.rs).
@@ -166,6 +178,57 @@ fn the_cdn_build_references_only_hashed_assets_with_integrity() {
         }
         assert!(is_hashed(file), "{name} in the build is content-hashed");
     }
+}
+
+fn assert_sri(integrity: &str, context: &str) {
+    assert!(
+        integrity.starts_with("sha384-") && integrity.len() > "sha384-".len() + 40,
+        "subresource integrity expected: {context}"
+    );
+}
+
+/// A host that sends a changed main module (a tampered CDN, a rewriting proxy) must not get it
+/// run: its integrity is checked where it is fetched (xtask/src/split.rs), not only written on
+/// its preload, which Chromium ignores.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_wasm_module_is_refused() {
+    let site = tempfile::tempdir().expect("a temporary site");
+    let mut wasm = None;
+    for entry in std::fs::read_dir(subpath_dist().expect("the sub-path build")).expect("listing") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        // Its compressed copies are left out, so that the host sends the changed file.
+        if name.contains("_bg.wasm.") || !path.is_file() {
+            continue;
+        }
+        std::fs::copy(&path, site.path().join(&*name)).expect("copying the build");
+        if name.ends_with("_bg.wasm") {
+            wasm = Some(site.path().join(&*name));
+        }
+    }
+    // A custom section at the end: still a valid module, which would start as before.
+    let wasm = wasm.expect("the main module");
+    let mut bytes = std::fs::read(&wasm).expect("reading the module");
+    bytes.extend_from_slice(b"\x00\x05\x04test");
+    std::fs::write(&wasm, bytes).expect("changing the module");
+
+    let mut opts = Options::default();
+    opts.sim.dist_dir = Some(site.path().to_path_buf());
+    with_harness(opts, async |h: &Harness| {
+        h.open(&subpath()).await?;
+        let refused = poll_until("the browser refusing the module", FIRST_SCREEN, || async {
+            if count(h, "form#connect-form").await? > 0 {
+                bail!("the console ran the changed module");
+            }
+            let errors = h.browser_errors().await?;
+            Ok(errors.into_iter().find(|e| e.message.contains("integrity")))
+        })
+        .await?;
+        assert!(refused.message.contains("_bg.wasm"), "{refused:?}");
+        assert_eq!(count(h, "form#connect-form").await?, 0, "the console ran");
+        Ok(())
+    })
+    .await;
 }
 
 /// Records CSP violations from now on (the browser log has those from before).
