@@ -9,6 +9,7 @@ mod compress;
 mod csp;
 mod demo;
 mod dist;
+mod import_names;
 mod lean_std;
 mod sizes;
 mod split;

@@ -4,13 +4,14 @@
 //! (`--cfg voicebip_split`, see `src/pages/thread_chunk.rs`) and with relocations kept, and this
 //! step then does what Trunk's wasm step would have done, on split output: `wasm-split-cli` cuts
 //! the linked wasm at the split points into a main module and chunks,
-//! `wasm-bindgen` makes the main module's JS, `wasm-opt -Oz` shrinks every module, and the files
-//! replace Trunk's under content-hashed names with subresource integrity, chunks included.
+//! `wasm-bindgen` makes the main module's JS, `wasm-opt -Oz` shrinks every module, the main
+//! module's imports from its JS take short names (`import_names.rs`), and the files replace
+//! Trunk's under content-hashed names with subresource integrity, chunks included.
 //! A build without split points (the bench's Leptos floor) goes the same way and comes out as
 //! one module (with the few exports `--keep-lld-exports` keeps).
 
 use crate::csp::{content_hash, integrity, url_prefix};
-use crate::{cmd, Result};
+use crate::{cmd, import_names, Result};
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -76,6 +77,8 @@ pub fn apply(root: &Path, bin: &str, dist: &Path, public_url: &str) -> Result<()
         chunk_files.push((name.clone(), optimize(&split_dir.join(name), &work)?));
     }
     let main_js = read_text(&bindgen_dir.join(format!("{bin}.js")))?;
+    let (main_wasm, main_js) =
+        import_names::shorten(&main_wasm, &main_js, &format!("./{bin}_bg.js"))?;
     // The link module ships when the main module imports it, which it does for any split point.
     let link_js = match main_js.contains(&link_import(LINK_MODULE)) {
         true => Some(read_text(&split_dir.join(LINK_MODULE))?),
@@ -275,7 +278,7 @@ fn hashed(name: &str, extension: &str, hash: &str) -> String {
 
 /// The tools' output is matched exactly: if a new version writes it differently, the build
 /// stops here instead of shipping a page that cannot load its code.
-fn replace_once(text: &str, from: &str, to: &str) -> Result<String> {
+pub(crate) fn replace_once(text: &str, from: &str, to: &str) -> Result<String> {
     match text.matches(from).count() {
         1 => Ok(text.replacen(from, to, 1)),
         n => Err(format!(
