@@ -4,7 +4,7 @@
 //! (`__wbg_createElement_de4a31ed2fb252be`), under the module `./<bin>_bg.js`, and writes each
 //! name twice: in the wasm's import section and as a key of the object its JS hands to the
 //! instantiation. Nothing else reads them, and the hashes do not compress, so the release build
-//! renames them (`b`, `c`, …) in both files after `wasm-opt`.
+//! renames them (one or two letters each) in both files after `wasm-opt`.
 //!
 //! Only what is understood is touched: the import section is read in full (any descriptor this
 //! does not know stops the build), the other sections are copied as they are, and a name must
