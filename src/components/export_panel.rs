@@ -76,22 +76,26 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
     let show_cancel = Memo::new(move |_| running());
     view! {
         <form id="export-form" class="export" on:submit=start aria-label="Export conversations">
-            <label for="export-agent">"Export agent"</label>
-            <select id="export-agent" on:change=move |ev| agent.set(event_target_value(&ev))>
-                <AgentOptions agents=agents selected=Signal::stored(None)/>
-            </select>
-            <label for="export-format">"Format"</label>
-            <select
-                id="export-format"
-                on:change=move |ev| {
-                    if let Some(f) = ExportFormat::from_param(&event_target_value(&ev)) {
-                        format.set(f);
+            <label for="export-agent">
+                "Export agent"
+                <select id="export-agent" on:change=move |ev| agent.set(event_target_value(&ev))>
+                    <AgentOptions agents=agents selected=Signal::stored(None)/>
+                </select>
+            </label>
+            <label for="export-format">
+                "Format"
+                <select
+                    id="export-format"
+                    on:change=move |ev| {
+                        if let Some(f) = ExportFormat::from_param(&event_target_value(&ev)) {
+                            format.set(f);
+                        }
                     }
-                }
-            >
-                <option value="csv">"CSV"</option>
-                <option value="json">"JSON"</option>
-            </select>
+                >
+                    <option value="csv">"CSV"</option>
+                    <option value="json">"JSON"</option>
+                </select>
+            </label>
             <button type="submit" id="export-start" disabled=running>"Export"</button>
             {move || show_cancel.get().then(|| view! {
                 <button type="button" id="export-cancel" on:click=cancel>"Cancel"</button>

@@ -191,20 +191,25 @@ pub fn InboxPage() -> impl IntoView {
             </header>
             <section class="list-pane" aria-label="Conversation list">
                 <div class="filters" role="group" aria-label="Filters">
-                    <label for="filter-agent">"Agent"</label>
-                    <select id="filter-agent" on:change=on_agent>
-                        <option value="" selected=move || filters.with(|f| f.agent.is_none())>"All agents"</option>
-                        <AgentOptions
-                            agents=agents.into()
-                            selected=Signal::derive(move || filters.with(|f| f.agent.clone()))
-                        />
-                    </select>
-                    <label for="filter-channel">"Channel"</label>
-                    <select id="filter-channel" on:change=on_channel>
-                        <option value="" selected=move || filters.with(|f| f.channel.is_none())>"All channels"</option>
-                        <option value="sms" selected=move || filters.with(|f| f.channel == Some(Channel::Sms))>"SMS"</option>
-                        <option value="whatsapp" selected=move || filters.with(|f| f.channel == Some(Channel::Whatsapp))>"WhatsApp"</option>
-                    </select>
+                    // Each control inside its label, so that a narrow row wraps between fields.
+                    <label for="filter-agent">
+                        "Agent"
+                        <select id="filter-agent" on:change=on_agent>
+                            <option value="" selected=move || filters.with(|f| f.agent.is_none())>"All agents"</option>
+                            <AgentOptions
+                                agents=agents.into()
+                                selected=Signal::derive(move || filters.with(|f| f.agent.clone()))
+                            />
+                        </select>
+                    </label>
+                    <label for="filter-channel">
+                        "Channel"
+                        <select id="filter-channel" on:change=on_channel>
+                            <option value="" selected=move || filters.with(|f| f.channel.is_none())>"All channels"</option>
+                            <option value="sms" selected=move || filters.with(|f| f.channel == Some(Channel::Sms))>"SMS"</option>
+                            <option value="whatsapp" selected=move || filters.with(|f| f.channel == Some(Channel::Whatsapp))>"WhatsApp"</option>
+                        </select>
+                    </label>
                 </div>
                 {move || error.get().map(|e| view! {
                     <ErrorBanner id="error-banner" message=e.user_message() on_retry=Callback::new(move |_| load_next())/>

@@ -143,8 +143,9 @@ async fn assert_handshake(h: &Harness, console: &str) -> Result<()> {
     Ok(())
 }
 
-/// Layout at the iframe's width, from inside it: no horizontal scrolling, and each of `css`
-/// rendered, inside the viewport's width and not covered by anything else.
+/// Layout at the iframe's width, from inside it: no horizontal scrolling, each of `css`
+/// rendered, inside the viewport's width and not covered by anything else, and no drop-down
+/// (the filters) wrapped onto another line than its label's name.
 async fn assert_fits(h: &Harness, css: &[&str]) -> Result<()> {
     let v = h
         .browser()
@@ -178,6 +179,16 @@ async fn assert_fits(h: &Harness, css: &[&str]) -> Result<()> {
                    !(hit && (hit === e || e.contains(hit))) ? 'covered by ' + (hit ? hit.outerHTML.slice(0, 80) : 'nothing') :
                    'ok';
                }
+               out.apart = [];
+               for (const l of document.querySelectorAll('label[for]')) {
+                 const c = document.getElementById(l.htmlFor);
+                 const name = [...l.childNodes].find(n => n.nodeType === 3 && n.textContent.trim());
+                 if (!c || c.tagName !== 'SELECT' || !name || !c.getClientRects().length) continue;
+                 const range = document.createRange();
+                 range.selectNodeContents(name);
+                 const a = range.getBoundingClientRect(), b = c.getBoundingClientRect();
+                 if (a.bottom <= b.top || a.top >= b.bottom) out.apart.push(l.htmlFor);
+               }
                return out;"#,
             vec![json!(css)],
         )
@@ -198,6 +209,12 @@ async fn assert_fits(h: &Harness, css: &[&str]) -> Result<()> {
         bail!(
             "elements stick out of the {WIDTH} px iframe: {:#}",
             v["wide"]
+        );
+    }
+    if v["apart"].as_array().is_none_or(|apart| !apart.is_empty()) {
+        bail!(
+            "at {WIDTH} px, a drop-down wraps away from its label's name: {}",
+            v["apart"]
         );
     }
     for sel in css {
