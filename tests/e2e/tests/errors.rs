@@ -44,6 +44,17 @@ async fn rate_limits_server_errors_unknown_ids_and_garbage_answers() {
             notice.contains("2 s") || notice.contains("1 s"),
             "the notice says how long (Retry-After 2, counting down): {notice:?}"
         );
+        let overflow = h
+            .browser()
+            .execute(
+                "const d = document.documentElement; return d.scrollHeight - d.clientHeight;",
+                vec![],
+            )
+            .await?;
+        assert!(
+            overflow.as_i64() == Some(0),
+            "the notice takes its height from the app's, the page does not scroll: {overflow}"
+        );
         h.wait_for_all(ROW, 1, SCREEN).await?;
         wait_gone(h, "#retry-notice", SCREEN).await?;
         assert_eq!(

@@ -95,6 +95,14 @@ async fn one_click_one_change_and_close_is_terminal() {
         for button in ["#take-over", "#return-to-ai", "#close-conversation"] {
             assert_eq!(count(h, button).await?, 0, "{button} is gone once closed");
         }
+        let bar = h
+            .browser()
+            .execute(
+                "return document.querySelector('.handoff-bar').getBoundingClientRect().height;",
+                vec![],
+            )
+            .await?;
+        assert_eq!(bar.as_f64(), Some(0.0), "no empty handoff strip once closed");
         let disabled = h
             .wait_for("#composer-text", SCREEN)
             .await?

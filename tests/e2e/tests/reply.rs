@@ -303,6 +303,19 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
                 usize::from(reason == "WindowExpired"),
                 "{reason}: template form"
             );
+            // However tall the composer grows, the messages keep a good part of the pane.
+            let share = h
+                .browser()
+                .execute(
+                    "return document.querySelector('.message-scroller').clientHeight /
+                        document.querySelector('.thread-pane').clientHeight;",
+                    vec![],
+                )
+                .await?;
+            assert!(
+                share.as_f64().is_some_and(|s| s >= 1.0 / 3.0),
+                "{reason}: the messages have {share} of the thread pane's height"
+            );
         }
 
         // The expired WhatsApp thread (still open): an approved template goes out.
