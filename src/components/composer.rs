@@ -93,6 +93,8 @@ pub fn Composer(
                     {b.explain()}
                 </p>
             })}
+            // Only a template can go out then, and the reply box is disabled: the form comes first.
+            {move || show_templates.get().then(|| view! { <TemplateFormView on_template=on_template/> })}
             <form
                 id="composer"
                 on:submit=move |ev| {
@@ -142,7 +144,6 @@ pub fn Composer(
                     </button>
                 </div>
             </form>
-            {move || show_templates.get().then(|| view! { <TemplateFormView on_template=on_template/> })}
         </div>
     }
 }

@@ -303,6 +303,22 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
                 usize::from(reason == "WindowExpired"),
                 "{reason}: template form"
             );
+            if reason == "WindowExpired" {
+                let first = h
+                    .browser()
+                    .execute(
+                        "const f = document.querySelector('form#template-form');
+                         const c = document.querySelector('form#composer');
+                         return !!(f.compareDocumentPosition(c) & Node.DOCUMENT_POSITION_FOLLOWING);",
+                        vec![],
+                    )
+                    .await?;
+                assert_eq!(
+                    first,
+                    json!(true),
+                    "the template form, the one way to write, comes before the disabled reply box"
+                );
+            }
             // However tall the composer grows, the messages keep a good part of the pane.
             let share = h
                 .browser()
