@@ -1,11 +1,10 @@
-//! Compression at the settings a CDN uses for static files, and the precompressed copies a build
+//! Compression at the highest settings for static files, and the precompressed copies a build
 //! ships next to its files: `app.wasm.br` and `app.wasm.gz` beside `app.wasm`, as static hosts
 //! serve them (nginx's `gzip_static`/`brotli_static`, Caddy's `precompressed`) and as the
 //! simulator does (`tests/sim/src/serve_console.rs`). The host picks one by `Accept-Encoding`.
 
 use crate::Result;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// What gets a compressed copy: the page and the code the browser fetches to start. Not
@@ -17,12 +16,19 @@ pub type Compressor = fn(&[u8]) -> Result<Vec<u8>>;
 /// The copies' suffixes, each with its compressor.
 const COPIES: [(&str, Compressor); 2] = [("br", brotli), ("gz", gzip)];
 
+/// gzip by Zopfli: a gzip stream any client reads as it reads `gzip -9`'s, about 4.5 % smaller
+/// for the console's wasm, because the copy is made once at build time and can take a second
+/// where a server compressing on the fly cannot.
 pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder
-        .write_all(bytes)
-        .and_then(|()| encoder.finish())
-        .map_err(|e| format!("gzip: {e}"))
+    let mut out = Vec::new();
+    zopfli::compress(
+        zopfli::Options::default(),
+        zopfli::Format::Gzip,
+        bytes,
+        &mut out,
+    )
+    .map_err(|e| format!("gzip: {e}"))?;
+    Ok(out)
 }
 
 pub fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
@@ -140,6 +146,27 @@ mod tests {
                 "favicon.png",
                 "snippets/x.css",
             ]
+        );
+    }
+
+    #[test]
+    fn the_gzip_copy_is_smaller_than_gzip_at_its_best_level() {
+        use std::io::Write;
+        let text = include_bytes!("split.rs");
+        let mut level_9 = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        level_9.write_all(text).unwrap();
+        let level_9 = level_9.finish().unwrap();
+        let copy = gzip(text).unwrap();
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&copy[..])
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, text);
+        assert!(
+            copy.len() < level_9.len(),
+            "{} >= {}",
+            copy.len(),
+            level_9.len()
         );
     }
 

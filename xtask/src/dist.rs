@@ -130,7 +130,7 @@ fn trunk_build(
 pub fn print_sizes(root: &Path) -> Result<Vec<sizes::Asset>> {
     let dir = root.join(DIST_DIR);
     cmd::header(&format!(
-        "measuring {} (raw, gzip -9, brotli -q 11)",
+        "measuring {} (raw, gzip by Zopfli, brotli -q 11)",
         dir.display()
     ));
     let assets = sizes::measure(&dir)?;

@@ -230,16 +230,15 @@ const COLD_LOAD: &[BrowserFigure] = &[
 /// cold visit that shows the inbox's rows or opens on a conversation fetches it. What the start
 /// needs is shown beside it, without a verdict of its own: one budget, one verdict.
 const SIZE_BUDGET: f64 = 250_000.0;
-const WHOLE_SIZE: &str =
-    "transfer size of the console (wasm+js+css, thread chunk included), gzip -9";
+const WHOLE_SIZE: &str = "transfer size of the console (wasm+js+css, thread chunk included), gzip";
 const WHOLE_BROTLI: &str = "  the whole console, brotli -q 11";
-const START_SIZE: &str = "  to start (without the thread chunk), gzip -9";
+const START_SIZE: &str = "  to start (without the thread chunk), gzip";
 const START_BROTLI: &str = "  to start, brotli -q 11";
 /// The memory budget, 50 MB (decimal), in the table's MiB.
 const HEAP_BUDGET: f64 = 50_000_000.0 / MIB;
 const MIB: f64 = 1024.0 * 1024.0;
 /// The Leptos floor's rows: the floor's value in the console's column, for context.
-const FLOOR_SIZE: &str = "  a minimal Leptos app (tests/bench/floor), gzip -9";
+const FLOOR_SIZE: &str = "  a minimal Leptos app (tests/bench/floor), gzip";
 const FLOOR_COLD_LOAD: &str = "  a minimal Leptos app (tests/bench/floor): first row painted";
 /// How far away the API is in the cold load's second pass (`mod.rs`), and its row.
 pub const REMOTE_API_MS: u64 = 100;
