@@ -3,7 +3,7 @@
 
 use super::badges::{ChannelBadge, WindowBadge};
 use super::clock::use_clock;
-use crate::model::inbox::{measured_viewport, visible_range, Cursor, Inbox, Unread};
+use crate::model::inbox::{measured_viewport, visible_range, Cursor, Inbox, ListFooter, Unread};
 use crate::model::{time, ConversationId, ConversationSummary};
 use leptos::html;
 use leptos::prelude::*;
@@ -39,6 +39,7 @@ pub fn ConversationList(
     let active = RwSignal::new(0usize);
     let total = Memo::new(move |_| inbox.with(|i| i.items().len()));
     let has_more = Memo::new(move |_| inbox.with(|i| matches!(i.cursor, Cursor::More(_))));
+    let footer = Memo::new(move |_| ListFooter::of(loading.get(), has_more.get(), total.get()));
     let range = Memo::new(move |_| {
         visible_range(
             scroll_top.get(),
@@ -161,19 +162,50 @@ pub fn ConversationList(
             </p>
             <div class="list-footer">
                 {move || {
-                    if loading.get() {
-                        view! { <p role="status">"Loading conversations…"</p> }.into_any()
-                    } else if has_more.get() {
-                        view! {
-                            <button type="button" id="load-more" on:click=move |_| on_load_more.run(())>
-                                "Load more"
-                            </button>
+                    // Where the button goes while it has focus, focus follows: a keyboard user who
+                    // pressed it (or tabbed onto it, which scrolls it into view and loads) is not
+                    // dropped to the page's start.
+                    let footer = footer.get();
+                    // (This runs before the old footer leaves the page.)
+                    if footer == ListFooter::End && has_focus("load-more") {
+                        focus_after_render(".list-footer .end".to_owned());
+                    }
+                    match footer {
+                        ListFooter::FirstPage => {
+                            view! { <p role="status">"Loading conversations…"</p> }.into_any()
                         }
-                            .into_any()
-                    } else if total.get() == 0 {
-                        view! { <p class="empty">"No conversations match these filters."</p> }.into_any()
-                    } else {
-                        view! { <p class="end">"That's all of them."</p> }.into_any()
+                        // One button while pages load, so it keeps its focus: the next page
+                        // changes its label, not the element.
+                        ListFooter::More => view! {
+                            <button
+                                type="button"
+                                id="load-more"
+                                aria-disabled=move || loading.get().then_some("true")
+                                // A press while a page loads is ignored by the loader.
+                                on:click=move |_| on_load_more.run(())
+                            >
+                                {move || match loading.get() {
+                                    true => "Loading conversations…",
+                                    false => "Load more",
+                                }}
+                            </button>
+                            // A label change is not announced; a status is.
+                            <span role="status" class="visually-hidden">
+                                {move || match loading.get() {
+                                    true => "Loading conversations…",
+                                    false => "",
+                                }}
+                            </span>
+                        }
+                            .into_any(),
+                        ListFooter::Empty => {
+                            view! { <p class="empty">"No conversations match these filters."</p> }
+                                .into_any()
+                        }
+                        ListFooter::End => {
+                            view! { <p class="end" tabindex="-1">"That's all of them."</p> }
+                                .into_any()
+                        }
                     }
                 }}
             </div>
@@ -196,12 +228,23 @@ fn row_href(prefix: &str, c: &ConversationSummary, query: &str) -> String {
 }
 
 fn focus_row(index: usize) {
-    // The row may only exist after the next render; look it up then.
+    focus_after_render(format!("li[data-index='{index}'] a"));
+}
+
+fn has_focus(id: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .is_some_and(|el| el.id() == id)
+}
+
+/// Focuses what `selector` finds once the next render has made it.
+fn focus_after_render(selector: String) {
     request_animation_frame(move || {
         let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
             return;
         };
-        if let Ok(Some(el)) = doc.query_selector(&format!("li[data-index='{index}'] a")) {
+        if let Ok(Some(el)) = doc.query_selector(&selector) {
             if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
                 let _ = el.focus();
             }

@@ -216,6 +216,33 @@ pub fn measured_viewport(current: f64, measured: f64, row_height: f64, overscan:
     }
 }
 
+/// What the end of the conversation list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFooter {
+    /// Nothing listed yet: the first page is on its way.
+    FirstPage,
+    /// More pages to fetch, one of which may be loading.
+    More,
+    /// Nothing to list.
+    Empty,
+    /// Every page is listed.
+    End,
+}
+
+impl ListFooter {
+    /// A page loads only while the list is empty (the first) or has more to fetch, and a list
+    /// that has more keeps its footer while the next page loads, so the "Load more" button
+    /// that asked for it keeps its focus.
+    pub fn of(loading: bool, has_more: bool, total: usize) -> Self {
+        match (has_more, total) {
+            (true, _) => ListFooter::More,
+            (false, 0) if loading => ListFooter::FirstPage,
+            (false, 0) => ListFooter::Empty,
+            (false, _) => ListFooter::End,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +261,15 @@ mod tests {
         unread.mark_seen(&a);
         assert!(!unread.is_unread(&a));
         assert_eq!(title(0), "Voicebip console");
+    }
+
+    #[test]
+    fn the_list_footer_stays_more_while_the_next_page_loads() {
+        assert_eq!(ListFooter::of(true, false, 0), ListFooter::FirstPage);
+        assert_eq!(ListFooter::of(false, false, 0), ListFooter::Empty);
+        assert_eq!(ListFooter::of(false, true, 50), ListFooter::More);
+        assert_eq!(ListFooter::of(true, true, 50), ListFooter::More);
+        assert_eq!(ListFooter::of(false, false, 50), ListFooter::End);
     }
 
     #[test]

@@ -118,6 +118,18 @@ async fn focused_row(h: &Harness) -> Result<Option<String>> {
     Ok(v.as_str().map(str::to_string))
 }
 
+/// The id of the element that has focus (empty for none).
+async fn focused_id(h: &Harness) -> Result<String> {
+    let v = h
+        .browser()
+        .execute(
+            "return document.activeElement ? document.activeElement.id : '';",
+            vec![],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
 async fn wait_focused_row(h: &Harness, index: usize) -> Result<()> {
     let want = index.to_string();
     poll_until(&format!("row {index} to have focus"), SCREEN, || async {
@@ -145,16 +157,34 @@ async fn paging_filters_history_and_keyboard() {
         );
         assert_rows_match_api(h, "", "the unfiltered inbox").await?;
 
-        // `Load more` (as the keyboard would press it: no scrolling) fetches the next page with
-        // the token of the first.
+        // `Load more`, by keyboard: Tab from the list's row reaches it (which scrolls it into
+        // view, and the list may start loading then), Enter fetches the next page with the
+        // token of the first, and the button keeps the focus through the loading.
         clear_requests(h).await?;
         h.browser()
-            .execute("document.getElementById('load-more').click();", vec![])
+            .execute(
+                "document.querySelector(\"li.conversation-row[data-index='0'] a\").focus();",
+                vec![],
+            )
             .await?;
+        wait_focused_row(h, 0).await?;
+        h.press(&[Key::Tab.into()]).await?;
+        assert_eq!(focused_id(h).await?, "load-more", "Tab from the rows");
+        h.press(&[Key::Enter.into()]).await?;
         poll_until("a second page", SCREEN, || async {
-            Ok((list_state(h).await?.loaded == 100).then_some(()))
+            Ok((list_state(h).await?.loaded >= 100).then_some(()))
         })
         .await?;
+        poll_until("no page loading", SCREEN, || async {
+            let idle = h.attrs("#load-more", "aria-disabled").await? == [None];
+            Ok(idle.then_some(()))
+        })
+        .await?;
+        assert_eq!(
+            focused_id(h).await?,
+            "load-more",
+            "the button keeps the focus while the page loads and after"
+        );
         let list_calls = requests(h, "GET", |p| p == "/v1/conversations").await?;
         assert!(
             list_calls.iter().any(|r| r
@@ -186,6 +216,19 @@ async fn paging_filters_history_and_keyboard() {
             all.len(),
             "every conversation is loaded once: {done:?}"
         );
+        // The button went when the last page came while it had the focus: the focus went to
+        // what took its place, not to the page's start.
+        poll_until("the focus on the list's end", SCREEN, || async {
+            let on_end = h
+                .browser()
+                .execute(
+                    "return document.activeElement === document.querySelector('.list-footer .end');",
+                    vec![],
+                )
+                .await?;
+            Ok((on_end == json!(true)).then_some(()))
+        })
+        .await?;
         assert!(
             max_rows < 60,
             "at most a screenful of rows in the DOM, saw {max_rows}"
