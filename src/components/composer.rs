@@ -73,6 +73,7 @@ pub fn Composer(
             && !opt_out.get()
     });
 
+    let text_box = NodeRef::<leptos::html::Textarea>::new();
     let send = move || {
         let text = draft.get_untracked();
         if text.trim().is_empty() || blocked.get_untracked().is_some() {
@@ -100,11 +101,17 @@ pub fn Composer(
                 on:submit=move |ev| {
                     ev.prevent_default();
                     send();
+                    // Sent with the button, which the emptied box disables (dropping its
+                    // focus): the operator goes on writing where the next message is typed.
+                    if let Some(el) = text_box.get_untracked() {
+                        let _ = el.focus();
+                    }
                 }
             >
                 <label for="composer-text">"Reply"</label>
                 <textarea
                     id="composer-text"
+                    node_ref=text_box
                     rows="3"
                     prop:value=move || draft.get()
                     disabled=move || blocked.get().is_some()

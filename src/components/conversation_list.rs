@@ -3,12 +3,12 @@
 
 use super::badges::{ChannelBadge, WindowBadge};
 use super::clock::use_clock;
+use super::focus::{focus_after_render, has_focus};
 use crate::model::inbox::{measured_viewport, visible_range, Cursor, Inbox, ListFooter, Unread};
 use crate::model::{time, ConversationId, ConversationSummary};
 use leptos::html;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use wasm_bindgen::JsCast;
 
 /// Must match `.conversation-row { height }` in the stylesheet.
 const ROW_PX: usize = 72;
@@ -180,7 +180,7 @@ pub fn ConversationList(
                             <button
                                 type="button"
                                 id="load-more"
-                                aria-disabled=move || loading.get().then_some("true")
+                                aria-disabled=move || loading.get().to_string()
                                 // A press while a page loads is ignored by the loader.
                                 on:click=move |_| on_load_more.run(())
                             >
@@ -229,27 +229,6 @@ fn row_href(prefix: &str, c: &ConversationSummary, query: &str) -> String {
 
 fn focus_row(index: usize) {
     focus_after_render(format!("li[data-index='{index}'] a"));
-}
-
-fn has_focus(id: &str) -> bool {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.active_element())
-        .is_some_and(|el| el.id() == id)
-}
-
-/// Focuses what `selector` finds once the next render has made it.
-fn focus_after_render(selector: String) {
-    request_animation_frame(move || {
-        let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-            return;
-        };
-        if let Ok(Some(el)) = doc.query_selector(&selector) {
-            if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
-                let _ = el.focus();
-            }
-        }
-    });
 }
 
 #[component]

@@ -1,6 +1,7 @@
 //! Export an agent's conversations as CSV or JSON: streamed with progress (bytes and rows so
 //! far), cancellable, and saved as a file with a meaningful name.
 
+use super::focus::{focus_after_render, has_focus};
 use crate::api::ApiError;
 use crate::model::export::{file_name, human_bytes, ExportFormat, Progress};
 use crate::model::AgentId;
@@ -31,6 +32,9 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
 
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if matches!(state.get_untracked(), ExportState::Running { .. }) {
+            return;
+        }
         let Some(client) = session.client.get_untracked() else {
             return;
         };
@@ -96,10 +100,20 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
                     <option value="json">"JSON"</option>
                 </select>
             </label>
-            <button type="submit" id="export-start" disabled=running>"Export"</button>
-            {move || show_cancel.get().then(|| view! {
-                <button type="button" id="export-cancel" on:click=cancel>"Cancel"</button>
-            })}
+            // `aria-disabled`, not `disabled`: a disabled button loses the focus it has.
+            <button type="submit" id="export-start" aria-disabled=move || running().to_string()>
+                "Export"
+            </button>
+            {move || {
+                let shown = show_cancel.get();
+                // (This runs before a Cancel that had the focus leaves the page.)
+                if !shown && has_focus("export-cancel") {
+                    focus_after_render("#export-start".to_owned());
+                }
+                shown.then(|| view! {
+                    <button type="button" id="export-cancel" on:click=cancel>"Cancel"</button>
+                })
+            }}
             <div id="export-status" role="status">
                 {move || match state.get() {
                     ExportState::Idle => ().into_any(),

@@ -7,6 +7,7 @@ pub mod composer;
 pub mod conversation_list;
 pub mod error_banner;
 pub mod export_panel;
+pub mod focus;
 pub mod handoff_bar;
 pub mod message_list;
 pub mod observe;

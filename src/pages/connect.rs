@@ -29,6 +29,9 @@ pub fn ConnectPage() -> impl IntoView {
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if checking.get_untracked() {
+            return;
+        }
         let (b, k) = (base.get_untracked(), key.get_untracked());
         if k.trim().is_empty() {
             error.set(Some("Enter your API key.".into()));
@@ -92,7 +95,9 @@ pub fn ConnectPage() -> impl IntoView {
                     <label for="remember">"Remember on this device"</label>
                 </div>
                 <p id="connect-error" role="alert">{move || error.get()}</p>
-                <button type="submit" id="connect-submit" disabled=move || checking.get()>
+                // `aria-disabled`, not `disabled`: a disabled button loses the focus it has, and
+                // a refused key would leave the operator at the page's start.
+                <button type="submit" id="connect-submit" aria-disabled=move || checking.get().to_string()>
                     {move || if checking.get() { "Checking…" } else { "Connect" }}
                 </button>
             </form>

@@ -107,6 +107,19 @@ impl Harness {
         .await
     }
 
+    /// The id of the element that has the focus (empty when it has none, or when the page's
+    /// body has it: where the browser drops a focus whose element went away or was disabled).
+    pub async fn focused_id(&self) -> Result<String> {
+        let v = self
+            .browser
+            .execute(
+                "return document.activeElement ? document.activeElement.id : '';",
+                vec![],
+            )
+            .await?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
     /// The rendered text (`innerText`, trimmed) of every element matching `css`, read in one
     /// script so a re-render between elements cannot make the read fail half-way.
     pub async fn texts(&self, css: &str) -> Result<Vec<String>> {

@@ -27,6 +27,11 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
             "the error names the key as the problem: {error:?}"
         );
         assert_eq!(
+            h.focused_id().await?,
+            "connect-submit",
+            "the Connect button keeps the focus through the check"
+        );
+        assert_eq!(
             h.path().await?,
             "/connect",
             "a refused key keeps the operator on /connect"

@@ -182,6 +182,11 @@ async fn csv_and_json_exports_save_every_row_under_a_meaningful_name() {
         start_export(h, &agent, "csv").await?;
         let (rows, text) = wait_done(h).await?;
         assert_eq!(
+            h.focused_id().await?,
+            "export-start",
+            "Export keeps the focus while it runs"
+        );
+        assert_eq!(
             rows, expected,
             "the CSV has the API's {expected} conversations"
         );
@@ -355,6 +360,10 @@ async fn cancelled_and_failed_exports_save_nothing() {
         h.wait_for("#export-progress", SCREEN).await?;
         h.click("#export-cancel").await?;
         h.wait_for("#export-cancelled", SCREEN).await?;
+        poll_until("the focus back on Export", SCREEN, || async {
+            Ok((h.focused_id().await? == "export-start").then_some(()))
+        })
+        .await?;
 
         // Cancelled half-way through the rows (every 500 rows now take 400 ms).
         fault(h, json!({ "route": route, "chunk_delay_ms": 400 })).await?;

@@ -118,18 +118,6 @@ async fn focused_row(h: &Harness) -> Result<Option<String>> {
     Ok(v.as_str().map(str::to_string))
 }
 
-/// The id of the element that has focus (empty for none).
-async fn focused_id(h: &Harness) -> Result<String> {
-    let v = h
-        .browser()
-        .execute(
-            "return document.activeElement ? document.activeElement.id : '';",
-            vec![],
-        )
-        .await?;
-    Ok(v.as_str().unwrap_or_default().to_string())
-}
-
 async fn wait_focused_row(h: &Harness, index: usize) -> Result<()> {
     let want = index.to_string();
     poll_until(&format!("row {index} to have focus"), SCREEN, || async {
@@ -169,19 +157,19 @@ async fn paging_filters_history_and_keyboard() {
             .await?;
         wait_focused_row(h, 0).await?;
         h.press(&[Key::Tab.into()]).await?;
-        assert_eq!(focused_id(h).await?, "load-more", "Tab from the rows");
+        assert_eq!(h.focused_id().await?, "load-more", "Tab from the rows");
         h.press(&[Key::Enter.into()]).await?;
         poll_until("a second page", SCREEN, || async {
             Ok((list_state(h).await?.loaded >= 100).then_some(()))
         })
         .await?;
         poll_until("no page loading", SCREEN, || async {
-            let idle = h.attrs("#load-more", "aria-disabled").await? == [None];
+            let idle = h.attrs("#load-more", "aria-disabled").await? == [Some("false".into())];
             Ok(idle.then_some(()))
         })
         .await?;
         assert_eq!(
-            focused_id(h).await?,
+            h.focused_id().await?,
             "load-more",
             "the button keeps the focus while the page loads and after"
         );

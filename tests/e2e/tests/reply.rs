@@ -144,14 +144,20 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
         assert_eq!(stored["body"], text);
         assert_eq!(message_posts(h).await?, [201], "one POST for one send");
 
-        // A send the network accepts but delivery fails: failed, with the reason.
+        // A send the network accepts but delivery fails: failed, with the reason. Sent with
+        // the button this time, which the emptied box disables: the focus goes back to the box.
         let doomed = "This one will FAIL to deliver";
         type_into_composer(h, doomed).await?;
-        h.press(&[Key::Enter.into()]).await?;
+        h.click("#composer-send").await?;
         wait_message(h, doomed, "failed", |m| {
             m.id.is_some() && m.status.as_deref() == Some("failed")
         })
         .await?;
+        assert_eq!(
+            h.focused_id().await?,
+            "composer-text",
+            "after Send, the operator is back in the reply box"
+        );
         let errors = h
             .texts("ol#messages > li.message[data-status='failed'] .message-error")
             .await?;
