@@ -5,10 +5,18 @@ use wasm_bindgen::JsCast;
 
 /// Whether the element with this id has focus.
 pub fn has_focus(id: &str) -> bool {
+    focused().is_some_and(|el| el.id() == id)
+}
+
+/// Whether the focus is on or inside what `selector` finds.
+pub fn focus_within(selector: &str) -> bool {
+    focused().is_some_and(|el| el.closest(selector).ok().flatten().is_some())
+}
+
+fn focused() -> Option<web_sys::Element> {
     web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.active_element())
-        .is_some_and(|el| el.id() == id)
 }
 
 /// Focuses what `selector` finds once the next render has made it.

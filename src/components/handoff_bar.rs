@@ -1,6 +1,7 @@
 //! Take over / Return to AI / Close. Clicks are debounced by the page (one PATCH per intent);
 //! Close asks for confirmation first because it is terminal.
 
+use super::focus::{focus_after_render, focus_within};
 use crate::model::handoff::HandoffAction;
 use crate::model::AiMode;
 use leptos::prelude::*;
@@ -14,13 +15,18 @@ pub fn HandoffBar(
     confirming: RwSignal<bool>,
 ) -> impl IntoView {
     // `autofocus` is ignored on elements inserted after load: move focus into the confirmation
-    // (on the safe choice) explicitly, and back to the Close button when it is dismissed.
+    // (on the safe choice) explicitly, and back to the Close button when it is answered
+    // (Cancel, Escape, or the close itself, which is under way until its answer comes).
     let cancel = NodeRef::<leptos::html::Button>::new();
     crate::state::effect(move || {
         if let Some(button) = cancel.get() {
             let _ = button.focus();
         }
     });
+    let answered = move || {
+        confirming.set(false);
+        focus_after_render("#close-conversation".to_owned());
+    };
     let button = move |action: HandoffAction| {
         let id = match action {
             HandoffAction::TakeOver => "take-over",
@@ -53,11 +59,16 @@ pub fn HandoffBar(
     view! {
         <div class="handoff-bar" role="group" aria-label="Who answers">
             {move || {
-                HandoffAction::ALL
+                let actions: Vec<_> = HandoffAction::ALL
                     .into_iter()
                     .filter(|a| a.available_from(mode.get()))
-                    .map(button)
-                    .collect_view()
+                    .collect();
+                // A closed conversation has no buttons: the focus one of them had goes to the
+                // messages. (This runs before the old buttons leave the page.)
+                if actions.is_empty() && focus_within(".handoff-bar") {
+                    focus_after_render(".message-scroller".to_owned());
+                }
+                actions.into_iter().map(button).collect_view()
             }}
             {move || show_confirm.get().then(|| view! {
                 <div
@@ -65,6 +76,11 @@ pub fn HandoffBar(
                     id="confirm-close"
                     role="alertdialog"
                     aria-labelledby="confirm-close-text"
+                    on:keydown=move |ev| {
+                        if ev.key() == "Escape" {
+                            answered();
+                        }
+                    }
                 >
                     <p id="confirm-close-text">
                         "Close this conversation? This can't be undone: the customer's next message starts a new conversation."
@@ -73,13 +89,13 @@ pub fn HandoffBar(
                         type="button"
                         id="confirm-close-yes"
                         on:click=move |_| {
-                            confirming.set(false);
+                            answered();
                             on_action.run(HandoffAction::Close);
                         }
                     >
                         "Close conversation"
                     </button>
-                    <button type="button" id="confirm-close-no" node_ref=cancel on:click=move |_| confirming.set(false)>
+                    <button type="button" id="confirm-close-no" node_ref=cancel on:click=move |_| answered()>
                         "Cancel"
                     </button>
                 </div>

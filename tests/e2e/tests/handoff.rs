@@ -79,18 +79,39 @@ async fn one_click_one_change_and_close_is_terminal() {
         settle("debounce", AFTER_DEBOUNCE).await;
         assert_eq!(patches(h, &id).await?, 3, "Alt+T sends one PATCH");
 
-        // Close asks first; Cancel changes nothing.
-        h.click("#close-conversation").await?;
-        h.wait_for("#confirm-close", SCREEN).await?;
-        h.click("#confirm-close-no").await?;
-        wait_gone(h, "#confirm-close", SCREEN).await?;
+        // Close asks first; Cancel, or Escape, changes nothing, and the focus is back on Close.
+        for dismiss in ["Cancel", "Escape"] {
+            h.click("#close-conversation").await?;
+            h.wait_for("#confirm-close", SCREEN).await?;
+            match dismiss {
+                "Cancel" => h.click("#confirm-close-no").await?,
+                _ => h.press(&[Key::Escape.into()]).await?,
+            }
+            wait_gone(h, "#confirm-close", SCREEN).await?;
+            poll_until(&format!("the focus back on Close after {dismiss}"), SCREEN, || async {
+                Ok((h.focused_id().await? == "close-conversation").then_some(()))
+            })
+            .await?;
+        }
         assert_eq!(patches(h, &id).await?, 3, "cancelling the close sends nothing");
         assert!(attr_is(h, ".ai-mode-badge", "data-mode", "human").await?);
 
-        // Confirmed, it closes: no handoff buttons, the composer says why.
+        // Confirmed, it closes: no handoff buttons, the composer says why, and the focus the
+        // buttons had is on the messages.
         h.click("#close-conversation").await?;
         h.click("#confirm-close-yes").await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
+        poll_until("the focus on the messages once closed", SCREEN, || async {
+            let on_messages = h
+                .browser()
+                .execute(
+                    "return document.activeElement.classList.contains('message-scroller');",
+                    vec![],
+                )
+                .await?;
+            Ok((on_messages == json!(true)).then_some(()))
+        })
+        .await?;
         wait_attr(h, "#composer-disabled-reason", "data-reason", "Closed").await?;
         for button in ["#take-over", "#return-to-ai", "#close-conversation"] {
             assert_eq!(count(h, button).await?, 0, "{button} is gone once closed");
