@@ -352,11 +352,19 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
     });
 
-    // Only "loaded or not" decides the layout: every thread update must not rebuild the view
-    // (it would reset the scroll position and whatever is typed in the forms).
-    let loaded = Memo::new(move |_| thread.with(Option::is_some));
+    // What decides the layout: loaded or not, and an error only while nothing is loaded (or
+    // when the conversation is gone). A memo, so that no thread update, refresh (every stream
+    // reconnect makes one) or failed refresh rebuilds the view: that would reset the scroll
+    // position, the focus and whatever is typed in the template form.
+    let screen = Memo::new(move |_| {
+        let loaded = thread.with(Option::is_some);
+        let error = error
+            .get()
+            .filter(|e| !loaded || matches!(e, ApiError::NotFound(_)));
+        (error, loaded)
+    });
     view! {
-        {move || match (error.get(), loaded.get()) {
+        {move || match screen.get() {
             (Some(ApiError::NotFound(_)), _) => view! {
                 <section id="not-found" class="centered">
                     <h2>"Conversation not found"</h2>

@@ -128,6 +128,16 @@ async fn live_updates_once_survive_a_drop_and_stop_on_401() {
         )
         .await?;
 
+        // What the operator has in hand when the stream drops: the thread as it is drawn, and
+        // the focus on its messages.
+        h.browser()
+            .execute(
+                "document.getElementById('thread').__before_drop = true;
+                 document.querySelector('.message-scroller').focus();",
+                vec![],
+            )
+            .await?;
+
         let first = "Before the drop: hello?";
         inject(h, &b, first).await?;
         wait_message(h, first, "live", |m| m.id.is_some()).await?;
@@ -159,6 +169,20 @@ async fn live_updates_once_survive_a_drop_and_stop_on_401() {
         let mut all = vec![first];
         all.extend(down);
         assert_once_in_order(h, &all).await?;
+        // The reconnect's refresh merged into the thread as drawn: not rebuilt, focus kept.
+        let kept = h
+            .browser()
+            .execute(
+                "return [document.getElementById('thread').__before_drop === true,
+                         document.activeElement.classList.contains('message-scroller')];",
+                vec![],
+            )
+            .await?;
+        assert_eq!(
+            kept,
+            json!([true, true]),
+            "[the same thread view, the focus where it was] after the reconnect"
+        );
         // The same order as the API's (newest first there).
         let api_order: Vec<String> = api_conversation(h, &b).await?["messages"]
             .as_array()
