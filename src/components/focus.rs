@@ -1,5 +1,5 @@
-//! Keeping the keyboard's place when the element that has focus is replaced or disabled: the
-//! browser would otherwise drop the focus to the page's start.
+//! Keeping the keyboard's place when the element that has focus is replaced, disabled or
+//! hidden: the browser would otherwise drop the focus to the page's start.
 
 use wasm_bindgen::JsCast;
 
@@ -13,15 +13,22 @@ pub fn focus_within(selector: &str) -> bool {
     focused().is_some_and(|el| el.closest(selector).ok().flatten().is_some())
 }
 
-fn focused() -> Option<web_sys::Element> {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.active_element())
-}
-
 /// Focuses what `selector` finds once the next render has made it.
 pub fn focus_after_render(selector: String) {
+    after_render(selector, false);
+}
+
+/// Once the next render is done, focuses what `selector` finds if the focus was lost by then:
+/// on the page's body, or on an element a layout change hid.
+pub fn refocus_if_lost(selector: String) {
+    after_render(selector, true);
+}
+
+fn after_render(selector: String, only_if_lost: bool) {
     leptos::prelude::request_animation_frame(move || {
+        if only_if_lost && !focus_is_lost() {
+            return;
+        }
         let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
             return;
         };
@@ -31,4 +38,18 @@ pub fn focus_after_render(selector: String) {
             }
         }
     });
+}
+
+/// No element has focus but the body, or the one that has it is not rendered (`offsetParent`
+/// is null for both).
+fn focus_is_lost() -> bool {
+    focused()
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        .is_none_or(|el| el.offset_parent().is_none())
+}
+
+fn focused() -> Option<web_sys::Element> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
 }

@@ -5,6 +5,7 @@ use crate::api::{ApiError, ListPage};
 use crate::components::conversation_list::ConversationList;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::export_panel::{AgentOptions, ExportPanel};
+use crate::components::focus::{focus_within, refocus_if_lost};
 use crate::model::inbox::{title, Cursor, Filters, Inbox, Unread, PAGE_SIZE};
 use crate::model::{Channel, ConversationId};
 use crate::pages::thread_chunk::ThreadPane;
@@ -223,10 +224,19 @@ pub fn InboxPage() -> impl IntoView {
                     on_load_more=Callback::new(move |_| load_next())
                 />
             </section>
-            <section class="thread-pane" aria-label="Conversation">
+            // Where one pane hides the other (a narrow window or frame), the focus the hidden
+            // pane had goes to the one shown: the conversation opened from a row, and the row
+            // again when the conversation is left. (This runs before the panes change.)
+            <section class="thread-pane" aria-label="Conversation" tabindex="-1">
                 {move || if thread_open.get() {
+                    if focus_within(".list-pane") {
+                        refocus_if_lost(".thread-pane".to_owned());
+                    }
                     view! { <ThreadPane/> }.into_any()
                 } else {
+                    if focus_within(".thread-pane") {
+                        refocus_if_lost("#conversation-list a[tabindex='0']".to_owned());
+                    }
                     view! { <NoThreadSelected/> }.into_any()
                 }}
             </section>

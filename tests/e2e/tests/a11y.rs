@@ -167,3 +167,88 @@ async fn axe_clean_keyboard_reachable_focus_visible() {
     })
     .await;
 }
+
+/// Where the focus is: `row-<index>` for a row's link, `thread-pane` for the pane itself,
+/// `back-link` for its link back to the list, else the focused element's id (`body` for none).
+async fn focus_place(h: &Harness) -> Result<String> {
+    let v = h
+        .browser()
+        .execute(
+            "const e = document.activeElement;
+             if (!e || e === document.body) return 'body';
+             const row = e.closest('li.conversation-row');
+             if (row && e.tagName === 'A') return 'row-' + row.getAttribute('data-index');
+             for (const c of ['thread-pane', 'back-link']) if (e.classList.contains(c)) return c;
+             return e.id;",
+            vec![],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
+async fn wait_focus(h: &Harness, place: &str, what: &str) -> Result<()> {
+    poll_until(what, SCREEN, || async {
+        Ok((focus_place(h).await? == place).then_some(()))
+    })
+    .await
+    .with_context(|| format!("the focus is on {:?}", place))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_and_leaving_a_conversation_keeps_the_keyboards_place() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let open_row = async |index: usize| -> Result<String> {
+            let css = format!("li.conversation-row[data-index='{index}']");
+            let id = h
+                .attrs(&css, "data-conversation-id")
+                .await?
+                .into_iter()
+                .flatten()
+                .next()
+                .with_context(|| format!("no row {index}"))?;
+            h.browser()
+                .execute(
+                    &format!("document.querySelector(\"{css} a\").focus();"),
+                    vec![],
+                )
+                .await?;
+            wait_focus(h, &format!("row-{index}"), "the row focused").await?;
+            h.press(&[Key::Enter.into()]).await?;
+            wait_thread(h, &id).await?;
+            Ok(id)
+        };
+
+        // Side by side, the list stays in view: opening a conversation leaves the focus on
+        // its row, for j/k to go on.
+        open_row(1).await?;
+        settle(
+            "a render after the thread's",
+            std::time::Duration::from_millis(300),
+        )
+        .await;
+        assert_eq!(focus_place(h).await?, "row-1", "the focus stays on the row");
+
+        // One pane at a time (a narrow window or frame): the row goes out of view with the
+        // list, so the focus goes to the conversation; leaving it brings the focus back to
+        // the row, not to the page's start.
+        h.browser().set_window_size(420, 800).await?;
+        h.click(".back-link").await?;
+        h.wait_for_path("/conversations", SCREEN).await?;
+        wait_focus(h, "row-1", "the focus back on the row left from").await?;
+        open_row(2).await?;
+        wait_focus(h, "thread-pane", "the focus on the conversation opened").await?;
+        h.press(&[Key::Tab.into()]).await?;
+        assert_eq!(
+            focus_place(h).await?,
+            "back-link",
+            "Tab goes on inside the conversation, to its link back to the list first"
+        );
+        h.press(&[Key::Enter.into()]).await?;
+        h.wait_for_path("/conversations", SCREEN).await?;
+        wait_focus(h, "row-2", "the focus back on the row").await?;
+        h.assert_no_axe_violations("the narrow inbox").await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
