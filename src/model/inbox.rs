@@ -145,19 +145,30 @@ impl Inbox {
     }
 }
 
-/// Which conversations moved since the operator last looked. The first sighting of a conversation
-/// is its baseline, so a fresh console doesn't mark its whole history unread.
+/// Which conversations moved since the operator last looked. What the console lists first is
+/// the baseline, so a fresh console doesn't mark its whole history unread, and so are older
+/// conversations paged in later; but a conversation first seen with activity newer than any seen
+/// before it (a customer who writes in for the first time, or after a close) is unread.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Unread {
     seen: HashMap<ConversationId, DateTime<Utc>>,
+    /// The newest activity observed so far.
+    newest: Option<DateTime<Utc>>,
 }
 
 impl Unread {
     pub fn observe(&mut self, items: &[ConversationSummary]) {
+        let before = self.newest;
         for c in items {
+            let at = c.activity_at();
             self.seen
                 .entry(c.conversation_id.clone())
-                .or_insert_with(|| c.activity_at());
+                .or_insert(match before {
+                    // Seen, so far, as it was before its news.
+                    Some(before) if at > before => before,
+                    _ => at,
+                });
+            self.newest = self.newest.max(Some(at));
         }
     }
 
@@ -261,6 +272,39 @@ mod tests {
         unread.mark_seen(&a);
         assert!(!unread.is_unread(&a));
         assert_eq!(title(0), "Voicebip console");
+    }
+
+    #[test]
+    fn a_conversation_new_since_the_first_page_is_unread_an_older_one_paged_in_is_not() {
+        let at = |c: &mut ConversationSummary, minutes: i64| {
+            c.last_message_at = Some(c.created_at + chrono::Duration::minutes(minutes));
+        };
+        let (mut a, mut b, mut new, mut old) = (
+            item("a", "x"),
+            item("b", "x"),
+            item("new", "x"),
+            item("old", "x"),
+        );
+        at(&mut a, 10);
+        at(&mut b, 20);
+        at(&mut new, 30);
+        at(&mut old, 5);
+        let mut unread = Unread::default();
+        unread.observe(&[b.clone(), a.clone()]);
+        assert_eq!(
+            unread.count(&[b.clone(), a.clone()]),
+            0,
+            "the first page is the baseline"
+        );
+
+        let polled = [new.clone(), b.clone(), a.clone()];
+        unread.observe(&polled);
+        assert!(unread.is_unread(&new), "a customer who wrote in since");
+        unread.observe(&[new.clone(), b.clone(), a.clone(), old.clone()]);
+        assert!(!unread.is_unread(&old), "an older conversation paged in");
+        assert_eq!(unread.count(&polled), 1);
+        unread.mark_seen(&new);
+        assert!(!unread.is_unread(&new));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use serde_json::json;
 use std::time::Duration;
 use voicebip_e2e::anyhow::{anyhow, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Options, DEMO_KEY};
@@ -72,6 +73,32 @@ async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
             Ok((title(h).await? == "Voicebip console").then_some(()))
         })
         .await?;
+
+        // A customer who writes in for the first time: a conversation the console has never
+        // listed, first after the next poll, and unread as well.
+        let agent = str_field(&api_conversation(h, &moved).await?, "agent_id")?;
+        let created = h
+            .sim_post(
+                "/sim/inbound",
+                &json!({ "agent_id": agent, "channel": "sms",
+                         "from_number": "+2348090000001", "body": "Hi, first time here" }),
+            )
+            .await?;
+        assert_eq!(created["new_conversation"], json!(true), "{created}");
+        let new_id = str_field(&created, "conversation_id")?;
+        poll_until("the new conversation first, unread", POLL, || async {
+            let first = h.attrs(ROW, "data-conversation-id").await?;
+            let unread = count(
+                h,
+                &format!("{ROW}[data-conversation-id='{new_id}'] .unread-marker"),
+            )
+            .await?;
+            Ok((first.first().cloned().flatten().as_deref() == Some(new_id.as_str())
+                && unread == 1)
+                .then_some(()))
+        })
+        .await?;
+        assert_eq!(title(h).await?, "(1) Voicebip console");
 
         // The stream follows the browser's network state: offline at once, back at once.
         wait_attr(h, "#connection-status", "data-state", "live").await?;
