@@ -186,7 +186,7 @@ pub fn InboxPage() -> impl IntoView {
                 <h1>"Conversations"</h1>
                 <ExportPanel agents=agents/>
                 <NotifyToggle/>
-                <button type="button" id="sign-out" on:click=move |_| session.sign_out(None)>
+                <button type="button" id="sign-out" on:click=move |_| session.leave()>
                     "Sign out"
                 </button>
             </header>

@@ -70,6 +70,14 @@ impl Session {
         self.client.set(Some(client));
     }
 
+    /// The operator signs out: the session ends, and their drafts are forgotten with the key.
+    pub fn leave(&self) {
+        super::drafts::forget_all();
+        self.sign_out(None);
+    }
+
+    /// The session ends (the operator's choice, or a key the API refused: then the drafts are
+    /// kept for when the operator signs in again).
     pub fn sign_out(&self, notice: Option<String>) {
         forget_key();
         self.client.set(None);
@@ -88,6 +96,11 @@ impl Default for Session {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Whether the operator asked to be remembered on this device (the key is kept there).
+pub fn remembered_on_device() -> bool {
+    storage::get(Area::Local, KEY_ITEM).is_some()
 }
 
 fn forget_key() {

@@ -35,3 +35,16 @@ pub fn remove(which: Area, key: &str) {
         let _ = s.remove_item(key);
     }
 }
+
+/// Removes every item whose key starts with `prefix`.
+pub fn remove_prefixed(which: Area, prefix: &str) {
+    let Some(s) = area(which) else { return };
+    // Collected first: removing while walking the indexes would skip items.
+    let keys: Vec<String> = (0..s.length().unwrap_or(0))
+        .filter_map(|i| s.key(i).ok().flatten())
+        .filter(|k| k.starts_with(prefix))
+        .collect();
+    for k in keys {
+        let _ = s.remove_item(&k);
+    }
+}

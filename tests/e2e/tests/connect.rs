@@ -110,9 +110,34 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
             storage_item(h, "sessionStorage", "voicebip.key").await?,
             None
         );
+        // A draft is kept there too, with the key; signing out forgets it with the key.
+        let conv = find_conversation(h, "human, SMS, not opted out", |item, full| {
+            full["ai_mode"] == "human" && item["channel"] == "sms" && item["opt_out"] == false
+        })
+        .await?;
+        let id = str_field(&conv, "conversation_id")?;
+        open_thread(h, &id).await?;
+        h.fill("#composer-text", "Half a reply to the customer")
+            .await?;
+        let draft_item = format!("voicebip.draft.{id}");
+        poll_until("the draft kept on this device", SCREEN, || async {
+            Ok(storage_item(h, "localStorage", &draft_item)
+                .await?
+                .map(drop))
+        })
+        .await?;
         h.click("#sign-out").await?;
         h.wait_for_path("/connect", SCREEN).await?;
         assert_eq!(storage_item(h, "localStorage", "voicebip.key").await?, None);
+        let drafts_left = h
+            .browser()
+            .execute(
+                "return [localStorage, sessionStorage].flatMap(s => Object.keys(s))
+                   .filter(k => k.startsWith('voicebip.draft.'));",
+                vec![],
+            )
+            .await?;
+        assert_eq!(drafts_left, json!([]), "signing out forgets the drafts");
 
         // A 401 in the middle of the session (the key revoked while the operator works):
         // opening a conversation is refused, and the console returns to /connect and says why.

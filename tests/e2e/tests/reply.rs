@@ -244,12 +244,13 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
             Ok((composer_value(h).await? == draft).then_some(()))
         })
         .await?;
+        // Kept for the tab, as the key is (the operator did not ask to be remembered).
+        let item = format!("voicebip.draft.{id}");
         assert_eq!(
-            storage_item(h, "localStorage", &format!("voicebip.draft.{id}"))
-                .await?
-                .as_deref(),
+            storage_item(h, "sessionStorage", &item).await?.as_deref(),
             Some(draft)
         );
+        assert_eq!(storage_item(h, "localStorage", &item).await?, None);
         assert_no_crash(h).await
     })
     .await;
