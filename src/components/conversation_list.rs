@@ -39,7 +39,10 @@ pub fn ConversationList(
     let active = RwSignal::new(0usize);
     let total = Memo::new(move |_| inbox.with(|i| i.items().len()));
     let has_more = Memo::new(move |_| inbox.with(|i| matches!(i.cursor, Cursor::More(_))));
-    let footer = Memo::new(move |_| ListFooter::of(loading.get(), has_more.get(), total.get()));
+    let footer = Memo::new(move |_| {
+        let loading = loading.get();
+        inbox.with(|i| ListFooter::of(loading, &i.cursor, i.items().len()))
+    });
     let range = Memo::new(move |_| {
         visible_range(
             scroll_top.get(),
@@ -59,6 +62,11 @@ pub fn ConversationList(
     // Measured after layout, and again whenever the list is resized (a taller window shows more
     // rows at once). A new list is scrolled to the top, so there is nothing else to read.
     super::observe::on_resize(scroller, move |el| {
+        // A hidden list (the conversation's pane in its place) measures 0: keep its rows for
+        // when it is shown again.
+        if el.client_height() == 0 {
+            return;
+        }
         let current = viewport.get_untracked();
         let next = measured_viewport(current, el.client_height() as f64, ROW_HEIGHT, OVERSCAN);
         if next != current {

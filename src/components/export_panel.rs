@@ -101,7 +101,7 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
                 </select>
             </label>
             // `aria-disabled`, not `disabled`: a disabled button loses the focus it has.
-            <button type="submit" id="export-start" aria-disabled=move || running().to_string()>
+            <button type="submit" id="export-start" aria-disabled=move || show_cancel.get().to_string()>
                 "Export"
             </button>
             {move || {

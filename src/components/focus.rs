@@ -15,16 +15,33 @@ pub fn focus_within(selector: &str) -> bool {
 
 /// Focuses what `selector` finds once the next render has made it.
 pub fn focus_after_render(selector: String) {
-    after_render(selector, false);
+    after_render(vec![selector], false);
 }
 
-/// Once the next render is done, focuses what `selector` finds if the focus was lost by then:
-/// on the page's body, or on an element a layout change hid.
-pub fn refocus_if_lost(selector: String) {
-    after_render(selector, true);
+/// What has the focus now, to give it back later with [`return_focus`].
+pub fn focused_element() -> Option<web_sys::HtmlElement> {
+    focused().and_then(|el| el.dyn_into().ok())
 }
 
-fn after_render(selector: String, only_if_lost: bool) {
+/// Once the next render is done, gives the focus back to `element` if it is still on the page,
+/// else to what `fallback` finds.
+pub fn return_focus(element: Option<web_sys::HtmlElement>, fallback: &'static str) {
+    leptos::prelude::request_animation_frame(move || match element {
+        Some(el) if el.is_connected() => {
+            let _ = el.focus();
+        }
+        _ => after_render(vec![fallback.to_owned()], false),
+    });
+}
+
+/// Once the next render is done, focuses what the first of `selectors` that finds something
+/// finds, if the focus was lost by then: on the page's body, or on an element a layout change
+/// hid.
+pub fn refocus_if_lost(selectors: Vec<String>) {
+    after_render(selectors, true);
+}
+
+fn after_render(selectors: Vec<String>, only_if_lost: bool) {
     leptos::prelude::request_animation_frame(move || {
         if only_if_lost && !focus_is_lost() {
             return;
@@ -32,10 +49,12 @@ fn after_render(selector: String, only_if_lost: bool) {
         let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
             return;
         };
-        if let Ok(Some(el)) = doc.query_selector(&selector) {
-            if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
-                let _ = el.focus();
-            }
+        let found = selectors
+            .iter()
+            .find_map(|s| doc.query_selector(s).ok().flatten())
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(el) = found {
+            let _ = el.focus();
         }
     });
 }

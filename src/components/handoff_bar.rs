@@ -1,7 +1,7 @@
 //! Take over / Return to AI / Close. Clicks are debounced by the page (one PATCH per intent);
 //! Close asks for confirmation first because it is terminal.
 
-use super::focus::{focus_after_render, focus_within};
+use super::focus::{focus_after_render, focus_within, focused_element, return_focus};
 use crate::model::handoff::HandoffAction;
 use crate::model::AiMode;
 use leptos::prelude::*;
@@ -15,17 +15,22 @@ pub fn HandoffBar(
     confirming: RwSignal<bool>,
 ) -> impl IntoView {
     // `autofocus` is ignored on elements inserted after load: move focus into the confirmation
-    // (on the safe choice) explicitly, and back to the Close button when it is answered
-    // (Cancel, Escape, or the close itself, which is under way until its answer comes).
+    // (on the safe choice) explicitly. Kept open (Cancel, Escape), the focus goes back where it
+    // was when the confirmation opened (the Close button, or the reply box for Alt+C); closed,
+    // to the Close button while the close is under way.
     let cancel = NodeRef::<leptos::html::Button>::new();
     crate::state::effect(move || {
         if let Some(button) = cancel.get() {
             let _ = button.focus();
         }
     });
-    let answered = move || {
+    let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    let kept_open = move || {
         confirming.set(false);
-        focus_after_render("#close-conversation".to_owned());
+        return_focus(
+            opener.try_update_value(Option::take).flatten(),
+            "#close-conversation",
+        );
     };
     let button = move |action: HandoffAction| {
         let id = match action {
@@ -70,35 +75,40 @@ pub fn HandoffBar(
                 }
                 actions.into_iter().map(button).collect_view()
             }}
-            {move || show_confirm.get().then(|| view! {
-                <div
-                    class="confirm"
-                    id="confirm-close"
-                    role="alertdialog"
-                    aria-labelledby="confirm-close-text"
-                    on:keydown=move |ev| {
-                        if ev.key() == "Escape" {
-                            answered();
-                        }
-                    }
-                >
-                    <p id="confirm-close-text">
-                        "Close this conversation? This can't be undone: the customer's next message starts a new conversation."
-                    </p>
-                    <button
-                        type="button"
-                        id="confirm-close-yes"
-                        on:click=move |_| {
-                            answered();
-                            on_action.run(HandoffAction::Close);
+            {move || show_confirm.get().then(|| {
+                // (This runs before the confirmation takes the focus.)
+                opener.set_value(focused_element());
+                view! {
+                    <div
+                        class="confirm"
+                        id="confirm-close"
+                        role="alertdialog"
+                        aria-labelledby="confirm-close-text"
+                        on:keydown=move |ev| {
+                            if ev.key() == "Escape" {
+                                kept_open();
+                            }
                         }
                     >
-                        "Close conversation"
-                    </button>
-                    <button type="button" id="confirm-close-no" node_ref=cancel on:click=move |_| answered()>
-                        "Cancel"
-                    </button>
-                </div>
+                        <p id="confirm-close-text">
+                            "Close this conversation? This can't be undone: the customer's next message starts a new conversation."
+                        </p>
+                        <button
+                            type="button"
+                            id="confirm-close-yes"
+                            on:click=move |_| {
+                                confirming.set(false);
+                                focus_after_render("#close-conversation".to_owned());
+                                on_action.run(HandoffAction::Close);
+                            }
+                        >
+                            "Close conversation"
+                        </button>
+                        <button type="button" id="confirm-close-no" node_ref=cancel on:click=move |_| kept_open()>
+                            "Cancel"
+                        </button>
+                    </div>
+                }
             })}
         </div>
     }

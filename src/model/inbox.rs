@@ -145,28 +145,47 @@ impl Inbox {
     }
 }
 
-/// Which conversations moved since the operator last looked. What the console lists first is
-/// the baseline, so a fresh console doesn't mark its whole history unread, and so are older
-/// conversations paged in later; but a conversation first seen with activity newer than any seen
-/// before it (a customer who writes in for the first time, or after a close) is unread.
+/// Which conversations moved since the operator last looked. The first page listed for a set of
+/// filters is the baseline, so a fresh console (or a new filter) doesn't mark the whole history
+/// unread, and so are older conversations paged in later; but a conversation first seen with
+/// activity newer than anything in the baseline (a customer who writes in for the first time,
+/// or after a close) is unread.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Unread {
     seen: HashMap<ConversationId, DateTime<Utc>>,
-    /// The newest activity observed so far.
+    /// The filters of the baseline, once their first page is listed.
+    baseline: Option<Filters>,
+    /// The newest activity observed since the baseline (none if it was an empty list).
     newest: Option<DateTime<Utc>>,
 }
 
 impl Unread {
-    pub fn observe(&mut self, items: &[ConversationSummary]) {
+    pub fn observe(&mut self, inbox: &Inbox) {
+        let listed = !matches!(inbox.cursor, Cursor::Start) || !inbox.items().is_empty();
+        if self.baseline.as_ref() != Some(&inbox.filters) {
+            if !listed {
+                return;
+            }
+            // The first page for these filters: everything on it is as the operator found it.
+            self.baseline = Some(inbox.filters.clone());
+            self.newest = None;
+            for c in inbox.items() {
+                self.seen
+                    .entry(c.conversation_id.clone())
+                    .or_insert(c.activity_at());
+                self.newest = self.newest.max(Some(c.activity_at()));
+            }
+            return;
+        }
         let before = self.newest;
-        for c in items {
+        for c in inbox.items() {
             let at = c.activity_at();
             self.seen
                 .entry(c.conversation_id.clone())
                 .or_insert(match before {
-                    // Seen, so far, as it was before its news.
-                    Some(before) if at > before => before,
-                    _ => at,
+                    // Newer than the baseline: seen, so far, as it was before its news.
+                    Some(before) if at <= before => at,
+                    _ => DateTime::<Utc>::MIN_UTC,
                 });
             self.newest = self.newest.max(Some(at));
         }
@@ -241,15 +260,16 @@ pub enum ListFooter {
 }
 
 impl ListFooter {
-    /// A page loads only while the list is empty (the first) or has more to fetch, and a list
-    /// that has more keeps its footer while the next page loads, so the "Load more" button
-    /// that asked for it keeps its focus.
-    pub fn of(loading: bool, has_more: bool, total: usize) -> Self {
-        match (has_more, total) {
-            (true, _) => ListFooter::More,
-            (false, 0) if loading => ListFooter::FirstPage,
-            (false, 0) => ListFooter::Empty,
-            (false, _) => ListFooter::End,
+    /// A list that can grow keeps its footer while the next page loads, so the "Load more"
+    /// button that asked for it keeps its focus. Conversations another tab shared before the
+    /// first page came are a list that can grow (by that first page).
+    pub fn of(loading: bool, cursor: &Cursor, total: usize) -> Self {
+        match (cursor, total) {
+            (Cursor::More(_), _) => ListFooter::More,
+            (Cursor::Start, 0) if loading => ListFooter::FirstPage,
+            (Cursor::Start, 0) | (Cursor::End, 0) => ListFooter::Empty,
+            (Cursor::Start, _) => ListFooter::More,
+            (Cursor::End, _) => ListFooter::End,
         }
     }
 }
@@ -262,10 +282,11 @@ mod tests {
     fn unread_means_moved_since_last_seen() {
         let mut a = item("c1", "a");
         let mut unread = Unread::default();
-        unread.observe(std::slice::from_ref(&a));
+        let all = Filters::default();
+        unread.observe(&listed(&all, std::slice::from_ref(&a), true));
         assert!(!unread.is_unread(&a));
         a.last_message_at = Some(a.created_at + chrono::Duration::minutes(5));
-        unread.observe(std::slice::from_ref(&a));
+        unread.observe(&listed(&all, std::slice::from_ref(&a), true));
         assert!(unread.is_unread(&a));
         assert_eq!(unread.count(std::slice::from_ref(&a)), 1);
         assert_eq!(title(1), "(1) Voicebip console");
@@ -274,23 +295,29 @@ mod tests {
         assert_eq!(title(0), "Voicebip console");
     }
 
+    /// An inbox for `filters` listing `items`, or with no page listed yet.
+    fn listed(filters: &Filters, items: &[ConversationSummary], listed: bool) -> Inbox {
+        let mut inbox = Inbox::new(filters.clone());
+        if listed {
+            inbox.append_page(items.to_vec(), Some("more".into()));
+        }
+        inbox
+    }
+
+    fn at(c: &ConversationSummary, minutes: i64) -> ConversationSummary {
+        let mut c = c.clone();
+        c.last_message_at = Some(c.created_at + chrono::Duration::minutes(minutes));
+        c
+    }
+
     #[test]
     fn a_conversation_new_since_the_first_page_is_unread_an_older_one_paged_in_is_not() {
-        let at = |c: &mut ConversationSummary, minutes: i64| {
-            c.last_message_at = Some(c.created_at + chrono::Duration::minutes(minutes));
-        };
-        let (mut a, mut b, mut new, mut old) = (
-            item("a", "x"),
-            item("b", "x"),
-            item("new", "x"),
-            item("old", "x"),
-        );
-        at(&mut a, 10);
-        at(&mut b, 20);
-        at(&mut new, 30);
-        at(&mut old, 5);
+        let all = Filters::default();
+        let (a, b) = (at(&item("a", "x"), 10), at(&item("b", "x"), 20));
+        let (new, old) = (at(&item("new", "x"), 30), at(&item("old", "x"), 5));
         let mut unread = Unread::default();
-        unread.observe(&[b.clone(), a.clone()]);
+        unread.observe(&listed(&all, &[], false));
+        unread.observe(&listed(&all, &[b.clone(), a.clone()], true));
         assert_eq!(
             unread.count(&[b.clone(), a.clone()]),
             0,
@@ -298,9 +325,9 @@ mod tests {
         );
 
         let polled = [new.clone(), b.clone(), a.clone()];
-        unread.observe(&polled);
+        unread.observe(&listed(&all, &polled, true));
         assert!(unread.is_unread(&new), "a customer who wrote in since");
-        unread.observe(&[new.clone(), b.clone(), a.clone(), old.clone()]);
+        unread.observe(&listed(&all, &[new.clone(), b, a, old.clone()], true));
         assert!(!unread.is_unread(&old), "an older conversation paged in");
         assert_eq!(unread.count(&polled), 1);
         unread.mark_seen(&new);
@@ -308,12 +335,48 @@ mod tests {
     }
 
     #[test]
+    fn a_new_filter_has_its_own_baseline_and_an_empty_one_marks_what_comes() {
+        let sms = Filters {
+            channel: Some(Channel::Sms),
+            ..Filters::default()
+        };
+        let (old, today) = (at(&item("old", "x"), 10), at(&item("today", "x"), 600));
+        let mut unread = Unread::default();
+        unread.observe(&listed(&sms, std::slice::from_ref(&old), true));
+        // Another filter lists a conversation busier than anything the first one showed: it
+        // is that filter's baseline, not news.
+        let all = Filters::default();
+        unread.observe(&listed(&all, &[], false));
+        unread.observe(&listed(&all, &[today.clone(), old.clone()], true));
+        assert_eq!(unread.count(&[today.clone(), old]), 0);
+
+        // A filter with nothing in it yet: whatever comes is new.
+        let other = Filters {
+            agent: Some(AgentId("y".into())),
+            ..Filters::default()
+        };
+        unread.observe(&listed(&other, &[], true));
+        let first = at(&item("first", "y"), 1);
+        unread.observe(&listed(&other, std::slice::from_ref(&first), true));
+        assert!(
+            unread.is_unread(&first),
+            "a first conversation where there was none"
+        );
+    }
+
+    #[test]
     fn the_list_footer_stays_more_while_the_next_page_loads() {
-        assert_eq!(ListFooter::of(true, false, 0), ListFooter::FirstPage);
-        assert_eq!(ListFooter::of(false, false, 0), ListFooter::Empty);
-        assert_eq!(ListFooter::of(false, true, 50), ListFooter::More);
-        assert_eq!(ListFooter::of(true, true, 50), ListFooter::More);
-        assert_eq!(ListFooter::of(false, false, 50), ListFooter::End);
+        let more = Cursor::More("t".into());
+        assert_eq!(
+            ListFooter::of(true, &Cursor::Start, 0),
+            ListFooter::FirstPage
+        );
+        assert_eq!(ListFooter::of(false, &Cursor::Start, 0), ListFooter::Empty);
+        assert_eq!(ListFooter::of(true, &Cursor::Start, 3), ListFooter::More);
+        assert_eq!(ListFooter::of(false, &more, 50), ListFooter::More);
+        assert_eq!(ListFooter::of(true, &more, 50), ListFooter::More);
+        assert_eq!(ListFooter::of(false, &Cursor::End, 50), ListFooter::End);
+        assert_eq!(ListFooter::of(false, &Cursor::End, 0), ListFooter::Empty);
     }
 
     #[test]

@@ -41,6 +41,13 @@ pub fn InboxPage() -> impl IntoView {
     let query_string = Signal::derive(move || filters.with(Filters::to_query));
     let selected = Signal::derive(move || params.with(|p| p.get("id").map(ConversationId)));
     let thread_open = Memo::new(move |_| selected.with(Option::is_some));
+    // The conversation last opened, whose row takes the focus back when it is left.
+    let left = StoredValue::new(None::<ConversationId>);
+    crate::state::effect(move || {
+        if let Some(id) = selected.get() {
+            left.set_value(Some(id));
+        }
+    });
 
     let inbox = RwSignal::new(Inbox::new(filters.get_untracked()));
     let loading = RwSignal::new(false);
@@ -110,7 +117,7 @@ pub fn InboxPage() -> impl IntoView {
     };
 
     let unread = RwSignal::new(Unread::default());
-    crate::state::effect(move || inbox.with(|i| unread.update(|u| u.observe(i.items()))));
+    crate::state::effect(move || inbox.with(|i| unread.update(|u| u.observe(i))));
     // The open conversation is being read: it is never unread.
     crate::state::effect(move || {
         let Some(id) = selected.get() else { return };
@@ -225,17 +232,23 @@ pub fn InboxPage() -> impl IntoView {
                 />
             </section>
             // Where one pane hides the other (a narrow window or frame), the focus the hidden
-            // pane had goes to the one shown: the conversation opened from a row, and the row
-            // again when the conversation is left. (This runs before the panes change.)
+            // pane had goes to the one shown: the conversation opened from a row, and that row
+            // (else the list's current one) when the conversation is left. Whether the focus
+            // was in a pane is read here, as the panes start to change; whether it was lost,
+            // after the render, once the browser has moved it off what it hid.
             <section class="thread-pane" aria-label="Conversation" tabindex="-1">
                 {move || if thread_open.get() {
                     if focus_within(".list-pane") {
-                        refocus_if_lost(".thread-pane".to_owned());
+                        refocus_if_lost(vec![".thread-pane".to_owned()]);
                     }
                     view! { <ThreadPane/> }.into_any()
                 } else {
                     if focus_within(".thread-pane") {
-                        refocus_if_lost("#conversation-list a[tabindex='0']".to_owned());
+                        let row = left.get_value().map(|id| {
+                            format!("li[data-conversation-id='{id}'] a")
+                        });
+                        let current = "#conversation-list a[tabindex='0']".to_owned();
+                        refocus_if_lost(row.into_iter().chain([current]).collect());
                     }
                     view! { <NoThreadSelected/> }.into_any()
                 }}

@@ -43,7 +43,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let action_error = RwSignal::new(None::<ApiError>);
     let loading_older = RwSignal::new(false);
-    let draft = RwSignal::new(drafts::load(&id));
+    let draft = RwSignal::new(drafts::load(session.drafts.get_value(), &id));
     let debounce = StoredValue::new(Debounce::default());
     let busy = RwSignal::new(false);
     let confirming = RwSignal::new(false);
@@ -166,7 +166,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
     });
 
-    crate::state::effect(move || draft.with(|d| drafts::save(&id.get_value(), d)));
+    crate::state::effect(move || {
+        draft.with(|d| drafts::save(session.drafts.get_value(), &id.get_value(), d))
+    });
 
     let load_older = Callback::new(move |_| {
         let Some(client) = session.client.get_untracked() else {

@@ -1,6 +1,7 @@
 //! Composer drafts per conversation, kept so they survive switching conversations, reloads and
-//! a session the API ended (a refused key). They are kept where the key is: on this device only
-//! when the operator asked to be remembered, else for the tab; signing out forgets them.
+//! a session the API ended (a refused key). They are kept where the key is
+//! ([`Session::drafts`](super::session::Session)): on this device only when the operator asked
+//! to be remembered, else for the tab; signing out forgets them.
 
 use super::storage::{self, Area};
 use crate::model::ConversationId;
@@ -11,28 +12,32 @@ fn key(id: &ConversationId) -> String {
     format!("{PREFIX}{id}")
 }
 
-fn area() -> Area {
-    match super::session::remembered_on_device() {
-        true => Area::Local,
-        false => Area::Session,
+pub fn load(area: Area, id: &ConversationId) -> String {
+    storage::get(area, &key(id)).unwrap_or_default()
+}
+
+pub fn save(area: Area, id: &ConversationId, text: &str) {
+    if text.is_empty() {
+        storage::remove(area, &key(id));
+    } else {
+        storage::set(area, &key(id), text);
     }
 }
 
-pub fn load(id: &ConversationId) -> String {
-    storage::get(area(), &key(id)).unwrap_or_default()
-}
-
-pub fn save(id: &ConversationId, text: &str) {
-    if text.is_empty() {
-        storage::remove(area(), &key(id));
-    } else {
-        storage::set(area(), &key(id), text);
+/// Moves every draft into `area`, where the key now is.
+pub fn keep_in(area: Area) {
+    let other = match area {
+        Area::Local => Area::Session,
+        Area::Session => Area::Local,
+    };
+    for (item, text) in storage::take_prefixed(other, PREFIX) {
+        storage::set(area, &item, &text);
     }
 }
 
 /// Every draft, in both places: what the operator wrote stays with the operator.
 pub fn forget_all() {
     for area in [Area::Session, Area::Local] {
-        storage::remove_prefixed(area, PREFIX);
+        storage::take_prefixed(area, PREFIX);
     }
 }

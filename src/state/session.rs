@@ -18,6 +18,9 @@ pub struct Session {
     pub notice: RwSignal<Option<String>>,
     /// Seconds until a rate-limited or failed read is retried; 0 when not waiting.
     pub retry_wait: RwSignal<u32>,
+    /// Where the operator's drafts are kept: where the key is (the tab's storage for a key the
+    /// host of an embedded console holds in memory).
+    pub drafts: StoredValue<Area>,
 }
 
 impl Session {
@@ -27,6 +30,7 @@ impl Session {
             client: RwSignal::new(None),
             notice: RwSignal::new(None),
             retry_wait: RwSignal::new(0),
+            drafts: StoredValue::new(Area::Session),
         }
     }
 
@@ -49,6 +53,7 @@ impl Session {
         if let Some((key, area)) = stored {
             let base = storage::get(area, BASE_ITEM).or_else(|| fallback_base.map(str::to_owned));
             if let Some(base) = base {
+                self.drafts.set_value(area);
                 self.client.set(Some(self.make_client(&base, &key)));
             }
         }
@@ -60,12 +65,16 @@ impl Session {
         forget_key();
         storage::set(area, KEY_ITEM, key);
         storage::set(area, BASE_ITEM, client.base());
+        // Drafts kept before (say, until a refused key ended the session) go with the key.
+        super::drafts::keep_in(area);
+        self.drafts.set_value(area);
         self.notice.set(None);
         self.client.set(Some(client));
     }
 
     /// An embedded console keeps the key the host handed over in memory only: the host owns it.
     pub fn sign_in_ephemeral(&self, client: Client) {
+        self.drafts.set_value(Area::Session);
         self.notice.set(None);
         self.client.set(Some(client));
     }
@@ -96,11 +105,6 @@ impl Default for Session {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// Whether the operator asked to be remembered on this device (the key is kept there).
-pub fn remembered_on_device() -> bool {
-    storage::get(Area::Local, KEY_ITEM).is_some()
 }
 
 fn forget_key() {

@@ -36,15 +36,21 @@ pub fn remove(which: Area, key: &str) {
     }
 }
 
-/// Removes every item whose key starts with `prefix`.
-pub fn remove_prefixed(which: Area, prefix: &str) {
-    let Some(s) = area(which) else { return };
+/// Removes every item whose key starts with `prefix`, and returns them.
+pub fn take_prefixed(which: Area, prefix: &str) -> Vec<(String, String)> {
+    let Some(s) = area(which) else {
+        return Vec::new();
+    };
     // Collected first: removing while walking the indexes would skip items.
     let keys: Vec<String> = (0..s.length().unwrap_or(0))
         .filter_map(|i| s.key(i).ok().flatten())
         .filter(|k| k.starts_with(prefix))
         .collect();
-    for k in keys {
-        let _ = s.remove_item(&k);
-    }
+    keys.into_iter()
+        .filter_map(|k| {
+            let value = s.get_item(&k).ok().flatten();
+            let _ = s.remove_item(&k);
+            value.map(|v| (k, v))
+        })
+        .collect()
 }

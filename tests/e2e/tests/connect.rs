@@ -141,15 +141,26 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
 
         // A 401 in the middle of the session (the key revoked while the operator works):
         // opening a conversation is refused, and the console returns to /connect and says why.
+        // The operator was writing a reply then: the draft is kept for when they are back.
         h.connect(DEMO_KEY).await?;
         h.wait_for_path("/conversations", SCREEN).await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
+        open_thread(h, &id).await?;
+        let draft = "Before the key was revoked";
+        h.fill("#composer-text", draft).await?;
+        poll_until("the draft kept for the tab", SCREEN, || async {
+            Ok(storage_item(h, "sessionStorage", &draft_item)
+                .await?
+                .map(drop))
+        })
+        .await?;
         fault(
             h,
             json!({ "route": "GET /v1/conversations/{id}", "status": 401 }),
         )
         .await?;
-        h.click(&format!("{ROW} a")).await?;
+        h.click(&format!("{ROW}:not([data-conversation-id='{id}']) a"))
+            .await?;
         h.wait_for_path("/connect", SCREEN).await?;
         let notice = poll_until("#connect-error to say why", SCREEN, || async {
             Ok(h.texts("#connect-error")
@@ -167,6 +178,29 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
             None
         );
         clear_faults(h).await?;
+        // Back with the key, remembered on this device this time: the draft came along.
+        h.wait_for("input#remember", SCREEN).await?;
+        h.click("input#remember").await?;
+        h.connect(DEMO_KEY).await?;
+        h.wait_for_path("/conversations", SCREEN).await?;
+        open_thread(h, &id).await?;
+        poll_until("the draft back in the reply box", SCREEN, || async {
+            let value = h
+                .wait_for("#composer-text", SCREEN)
+                .await?
+                .prop("value")
+                .await?;
+            Ok((value.as_deref() == Some(draft)).then_some(()))
+        })
+        .await?;
+        assert_eq!(
+            storage_item(h, "localStorage", &draft_item)
+                .await?
+                .as_deref(),
+            Some(draft),
+            "the draft moved with the key"
+        );
+        assert_eq!(storage_item(h, "sessionStorage", &draft_item).await?, None);
 
         // How the key travelled, over the whole session.
         let log = h.sim_requests().await?;

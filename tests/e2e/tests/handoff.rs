@@ -79,17 +79,40 @@ async fn one_click_one_change_and_close_is_terminal() {
         settle("debounce", AFTER_DEBOUNCE).await;
         assert_eq!(patches(h, &id).await?, 3, "Alt+T sends one PATCH");
 
-        // Close asks first; Cancel, or Escape, changes nothing, and the focus is back on Close.
-        for dismiss in ["Cancel", "Escape"] {
-            h.click("#close-conversation").await?;
-            h.wait_for("#confirm-close", SCREEN).await?;
+        // Close asks first (the focus moves into the question); Cancel, or Escape, changes
+        // nothing, and the focus goes back where it was: on Close, or on the messages when
+        // Alt+C asked from there.
+        let focus_is = async |css: &str| -> Result<bool> {
+            let v = h
+                .browser()
+                .execute(
+                    "return document.activeElement === document.querySelector(arguments[0]);",
+                    vec![json!(css)],
+                )
+                .await?;
+            Ok(v == json!(true))
+        };
+        for (opener, dismiss) in [("#close-conversation", "Cancel"), (".message-scroller", "Escape")] {
+            match opener {
+                "#close-conversation" => h.click(opener).await?,
+                _ => {
+                    h.browser()
+                        .execute("document.querySelector(arguments[0]).focus();", vec![json!(opener)])
+                        .await?;
+                    h.press(&[Key::Alt.into(), 'c']).await?;
+                }
+            }
+            poll_until("the focus in the confirmation", SCREEN, || async {
+                Ok(focus_is("#confirm-close-no").await?.then_some(()))
+            })
+            .await?;
             match dismiss {
                 "Cancel" => h.click("#confirm-close-no").await?,
                 _ => h.press(&[Key::Escape.into()]).await?,
             }
             wait_gone(h, "#confirm-close", SCREEN).await?;
-            poll_until(&format!("the focus back on Close after {dismiss}"), SCREEN, || async {
-                Ok((h.focused_id().await? == "close-conversation").then_some(()))
+            poll_until(&format!("the focus back on {opener} after {dismiss}"), SCREEN, || async {
+                Ok(focus_is(opener).await?.then_some(()))
             })
             .await?;
         }
