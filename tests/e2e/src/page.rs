@@ -120,6 +120,21 @@ impl Harness {
         Ok(v.as_str().unwrap_or_default().to_string())
     }
 
+    /// Waits until what `css` finds (the first match) has the focus.
+    pub async fn wait_focus_on(&self, css: &str, timeout: Duration) -> Result<()> {
+        poll_until(&format!("the focus on {css}"), timeout, || async {
+            let on = self
+                .browser
+                .execute(
+                    "return document.activeElement === document.querySelector(arguments[0]);",
+                    vec![json!(css)],
+                )
+                .await?;
+            Ok((on == json!(true)).then_some(()))
+        })
+        .await
+    }
+
     /// The rendered text (`innerText`, trimmed) of every element matching `css`, read in one
     /// script so a re-render between elements cannot make the read fail half-way.
     pub async fn texts(&self, css: &str) -> Result<Vec<String>> {

@@ -29,6 +29,20 @@ async fn title(h: &Harness) -> Result<String> {
     Ok(v.as_str().unwrap_or_default().to_owned())
 }
 
+/// Waits (a poll or two) until conversation `id` is the first row, marked unread.
+async fn wait_first_and_unread(h: &Harness, id: &str) -> Result<()> {
+    poll_until(&format!("{id} first, unread"), POLL, || async {
+        let first = h.attrs(ROW, "data-conversation-id").await?;
+        let unread = count(
+            h,
+            &format!("{ROW}[data-conversation-id='{id}'] .unread-marker"),
+        )
+        .await?;
+        Ok((first.first().cloned().flatten().as_deref() == Some(id) && unread == 1).then_some(()))
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -51,18 +65,7 @@ async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
             .collect();
         let moved = ids.get(5).cloned().ok_or_else(|| anyhow!("need 6 rows"))?;
         inject(h, &moved, "Hello? Anyone there?").await?;
-        poll_until("the conversation to move up, unread", POLL, || async {
-            let first = h.attrs(ROW, "data-conversation-id").await?;
-            let unread = count(
-                h,
-                &format!("{ROW}[data-conversation-id='{moved}'] .unread-marker"),
-            )
-            .await?;
-            Ok((first.first().cloned().flatten().as_deref() == Some(moved.as_str())
-                && unread == 1)
-                .then_some(()))
-        })
-        .await?;
+        wait_first_and_unread(h, &moved).await?;
         assert_eq!(title(h).await?, "(1) Voicebip console");
 
         // Reading it clears the marker and the count.
@@ -86,18 +89,7 @@ async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
             .await?;
         assert_eq!(created["new_conversation"], json!(true), "{created}");
         let new_id = str_field(&created, "conversation_id")?;
-        poll_until("the new conversation first, unread", POLL, || async {
-            let first = h.attrs(ROW, "data-conversation-id").await?;
-            let unread = count(
-                h,
-                &format!("{ROW}[data-conversation-id='{new_id}'] .unread-marker"),
-            )
-            .await?;
-            Ok((first.first().cloned().flatten().as_deref() == Some(new_id.as_str())
-                && unread == 1)
-                .then_some(()))
-        })
-        .await?;
+        wait_first_and_unread(h, &new_id).await?;
         assert_eq!(title(h).await?, "(1) Voicebip console");
 
         // The stream follows the browser's network state: offline at once, back at once.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::json;
-use voicebip_e2e::anyhow::Result;
+use voicebip_e2e::anyhow::{Context, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options};
 
 /// The console ignores handoff clicks for 800 ms after a change settles (its debounce); an
@@ -82,16 +82,6 @@ async fn one_click_one_change_and_close_is_terminal() {
         // Close asks first (the focus moves into the question); Cancel, or Escape, changes
         // nothing, and the focus goes back where it was: on Close, or on the messages when
         // Alt+C asked from there.
-        let focus_is = async |css: &str| -> Result<bool> {
-            let v = h
-                .browser()
-                .execute(
-                    "return document.activeElement === document.querySelector(arguments[0]);",
-                    vec![json!(css)],
-                )
-                .await?;
-            Ok(v == json!(true))
-        };
         for (opener, dismiss) in [("#close-conversation", "Cancel"), (".message-scroller", "Escape")] {
             match opener {
                 "#close-conversation" => h.click(opener).await?,
@@ -102,19 +92,15 @@ async fn one_click_one_change_and_close_is_terminal() {
                     h.press(&[Key::Alt.into(), 'c']).await?;
                 }
             }
-            poll_until("the focus in the confirmation", SCREEN, || async {
-                Ok(focus_is("#confirm-close-no").await?.then_some(()))
-            })
-            .await?;
+            h.wait_focus_on("#confirm-close-no", SCREEN).await?;
             match dismiss {
                 "Cancel" => h.click("#confirm-close-no").await?,
                 _ => h.press(&[Key::Escape.into()]).await?,
             }
             wait_gone(h, "#confirm-close", SCREEN).await?;
-            poll_until(&format!("the focus back on {opener} after {dismiss}"), SCREEN, || async {
-                Ok(focus_is(opener).await?.then_some(()))
-            })
-            .await?;
+            h.wait_focus_on(opener, SCREEN)
+                .await
+                .with_context(|| format!("the focus back after {dismiss}"))?;
         }
         assert_eq!(patches(h, &id).await?, 3, "cancelling the close sends nothing");
         assert!(attr_is(h, ".ai-mode-badge", "data-mode", "human").await?);
@@ -124,17 +110,7 @@ async fn one_click_one_change_and_close_is_terminal() {
         h.click("#close-conversation").await?;
         h.click("#confirm-close-yes").await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
-        poll_until("the focus on the messages once closed", SCREEN, || async {
-            let on_messages = h
-                .browser()
-                .execute(
-                    "return document.activeElement.classList.contains('message-scroller');",
-                    vec![],
-                )
-                .await?;
-            Ok((on_messages == json!(true)).then_some(()))
-        })
-        .await?;
+        h.wait_focus_on(".message-scroller", SCREEN).await?;
         wait_attr(h, "#composer-disabled-reason", "data-reason", "Closed").await?;
         for button in ["#take-over", "#return-to-ai", "#close-conversation"] {
             assert_eq!(count(h, button).await?, 0, "{button} is gone once closed");

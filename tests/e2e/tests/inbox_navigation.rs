@@ -182,7 +182,12 @@ async fn paging_filters_history_and_keyboard() {
         let list_calls = requests(h, "GET", |p| p == "/v1/conversations").await?;
         let next_pages = list_calls
             .iter()
-            .filter(|r| r.query.as_deref().unwrap_or_default().contains("page_token="))
+            .filter(|r| {
+                r.query
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains("page_token=")
+            })
             .count();
         assert_eq!(
             next_pages, 1,
@@ -212,17 +217,7 @@ async fn paging_filters_history_and_keyboard() {
         );
         // The button went when the last page came while it had the focus: the focus went to
         // what took its place, not to the page's start.
-        poll_until("the focus on the list's end", SCREEN, || async {
-            let on_end = h
-                .browser()
-                .execute(
-                    "return document.activeElement === document.querySelector('.list-footer .end');",
-                    vec![],
-                )
-                .await?;
-            Ok((on_end == json!(true)).then_some(()))
-        })
-        .await?;
+        h.wait_focus_on(".list-footer .end", SCREEN).await?;
         assert!(
             max_rows < 60,
             "at most a screenful of rows in the DOM, saw {max_rows}"
