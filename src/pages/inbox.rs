@@ -220,7 +220,12 @@ pub fn InboxPage() -> impl IntoView {
                     </label>
                 </div>
                 {move || error.get().map(|e| view! {
-                    <ErrorBanner id="error-banner" message=e.user_message() on_retry=Callback::new(move |_| load_next())/>
+                    <ErrorBanner
+                        id="error-banner"
+                        message=e.user_message()
+                        on_retry=Callback::new(move |_| load_next())
+                        refocus=&["#conversation-list a[tabindex='0']", "#main"]
+                    />
                 })}
                 <ConversationList
                     inbox=inbox

@@ -375,7 +375,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 </section>
             }.into_any(),
             (Some(e), false) => view! {
-                <ErrorBanner id="thread-error" message=e.user_message() on_retry=Callback::new(move |_| load())/>
+                <ErrorBanner
+                    id="thread-error"
+                    message=e.user_message()
+                    on_retry=Callback::new(move |_| load())
+                    refocus=&[".thread-pane", "#main"]
+                />
             }.into_any(),
             (_, false) => view! { <p class="loading" role="status">"Loading conversation…"</p> }.into_any(),
             (_, true) => view! {

@@ -74,6 +74,7 @@ pub fn ThreadPane() -> impl IntoView {
                         id="thread-chunk-error"
                         message="This part of the console could not be downloaded. Check the connection and try again, or reload the page.".to_string()
                         on_retry=Callback::new(move |_| attempt.update(|n| *n += 1))
+                        refocus=&[".thread-pane", "#main"]
                     />
                 }
                 .into_any(),

@@ -99,6 +99,9 @@ async fn rate_limits_server_errors_unknown_ids_and_garbage_answers() {
         h.click("#error-banner-retry").await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
         wait_gone(h, "#error-banner", SCREEN).await?;
+        // The banner went with the focus it had: the focus is on the page's content (no row
+        // was there yet to take it), not dropped to the page's start.
+        h.wait_focus_on("#main", SCREEN).await?;
 
         // An unknown conversation: a not-found screen with a working way back.
         h.open("/conversations/conv_doesnotexist").await?;
