@@ -3,7 +3,7 @@
 
 use super::badges::{ChannelBadge, WindowBadge};
 use super::clock::use_clock;
-use super::focus::{focus_after_render, has_focus};
+use super::focus::{focus_after_render, focus_within};
 use crate::model::inbox::{measured_viewport, visible_range, Cursor, Inbox, ListFooter, Unread};
 use crate::model::{time, ConversationId, ConversationSummary};
 use leptos::html;
@@ -175,7 +175,7 @@ pub fn ConversationList(
                     // dropped to the page's start.
                     let footer = footer.get();
                     // (This runs before the old footer leaves the page.)
-                    if footer == ListFooter::End && has_focus("load-more") {
+                    if footer == ListFooter::End && focus_within("#load-more") {
                         focus_after_render(".list-footer .end".to_owned());
                     }
                     match footer {

@@ -1,7 +1,7 @@
 //! Export an agent's conversations as CSV or JSON: streamed with progress (bytes and rows so
 //! far), cancellable, and saved as a file with a meaningful name.
 
-use super::focus::{focus_after_render, has_focus};
+use super::focus::{focus_after_render, focus_within};
 use crate::api::ApiError;
 use crate::model::export::{file_name, human_bytes, ExportFormat, Progress};
 use crate::model::AgentId;
@@ -107,7 +107,7 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
             {move || {
                 let shown = show_cancel.get();
                 // (This runs before a Cancel that had the focus leaves the page.)
-                if !shown && has_focus("export-cancel") {
+                if !shown && focus_within("#export-cancel") {
                     focus_after_render("#export-start".to_owned());
                 }
                 shown.then(|| view! {

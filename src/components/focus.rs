@@ -3,11 +3,6 @@
 
 use wasm_bindgen::JsCast;
 
-/// Whether the element with this id has focus.
-pub fn has_focus(id: &str) -> bool {
-    focused().is_some_and(|el| el.id() == id)
-}
-
 /// Whether the focus is on or inside what `selector` finds.
 pub fn focus_within(selector: &str) -> bool {
     focused().is_some_and(|el| el.closest(selector).ok().flatten().is_some())
@@ -30,7 +25,7 @@ pub fn return_focus(element: Option<web_sys::HtmlElement>, fallback: &'static st
         Some(el) if el.is_connected() => {
             let _ = el.focus();
         }
-        _ => after_render(vec![fallback.to_owned()], false),
+        _ => focus_first(&[fallback]),
     });
 }
 
@@ -43,20 +38,24 @@ pub fn refocus_if_lost(selectors: Vec<String>) {
 
 fn after_render(selectors: Vec<String>, only_if_lost: bool) {
     leptos::prelude::request_animation_frame(move || {
-        if only_if_lost && !focus_is_lost() {
-            return;
-        }
-        let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-            return;
-        };
-        let found = selectors
-            .iter()
-            .find_map(|s| doc.query_selector(s).ok().flatten())
-            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
-        if let Some(el) = found {
-            let _ = el.focus();
+        if !only_if_lost || focus_is_lost() {
+            focus_first(&selectors);
         }
     });
+}
+
+/// Focuses what the first of `selectors` that finds something finds.
+fn focus_first(selectors: &[impl AsRef<str>]) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let found = selectors
+        .iter()
+        .find_map(|s| doc.query_selector(s.as_ref()).ok().flatten())
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(el) = found {
+        let _ = el.focus();
+    }
 }
 
 /// No element has focus but the body, or the one that has it is not rendered (`offsetParent`

@@ -168,14 +168,7 @@ impl Unread {
             }
             // The first page for these filters: everything on it is as the operator found it.
             self.baseline = Some(inbox.filters.clone());
-            self.newest = None;
-            for c in inbox.items() {
-                self.seen
-                    .entry(c.conversation_id.clone())
-                    .or_insert(c.activity_at());
-                self.newest = self.newest.max(Some(c.activity_at()));
-            }
-            return;
+            self.newest = inbox.items().iter().map(|c| c.activity_at()).max();
         }
         let before = self.newest;
         for c in inbox.items() {
