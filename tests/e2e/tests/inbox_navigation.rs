@@ -146,7 +146,7 @@ async fn paging_filters_history_and_keyboard() {
         assert_rows_match_api(h, "", "the unfiltered inbox").await?;
 
         // `Load more`, by keyboard: Tab from the list's row reaches it. That scrolls it into
-        // view, which may load a page by itself: the button keeps the focus through it. Then
+        // view, which loads a page by itself: the button keeps the focus through it. Then
         // Enter fetches one more page, with the token of the page before, and the focus stays.
         h.browser()
             .execute(
@@ -164,6 +164,12 @@ async fn paging_filters_history_and_keyboard() {
             })
             .await
         };
+        // Focusing the button scrolled the list to its end, which loads the second page by
+        // itself; Enter is tested once that is done.
+        poll_until("the page the scroll asked for", SCREEN, || async {
+            Ok((list_state(h).await?.loaded >= 100).then_some(()))
+        })
+        .await?;
         idle().await?;
         let before = list_state(h).await?.loaded;
         clear_requests(h).await?;
