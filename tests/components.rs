@@ -8,7 +8,7 @@ use std::rc::Rc;
 use voicebip_console::components::announcer::Announcer;
 use voicebip_console::components::badges::ModeBadge;
 use voicebip_console::components::clock::Clock;
-use voicebip_console::components::composer::{Composer, TemplateForm};
+use voicebip_console::components::composer::{Composer, TemplateDraft, TemplateForm};
 use voicebip_console::components::message_list::MessageList;
 use voicebip_console::live::frame_batch::{FrameBatch, FALLBACK_MS};
 use voicebip_console::model::thread::Thread;
@@ -93,6 +93,7 @@ async fn composer_explains_why_it_is_disabled_and_sends_on_enter() {
                 expires_at=Signal::stored(None)
                 window_warning=Signal::stored(false)
                 draft=draft
+                template_draft=TemplateDraft::new()
                 on_send=Callback::new(move |t: String| sent.update(|s| s.push(t)))
                 on_template=Callback::new(|_: TemplateForm| {})
             />
@@ -131,6 +132,92 @@ async fn composer_explains_why_it_is_disabled_and_sends_on_enter() {
         .expect("dispatch");
     settle().await;
     assert_eq!(sent.get_untracked(), vec!["hello".to_owned()]);
+}
+
+fn type_into(root: &web_sys::HtmlElement, css: &str, value: &str) {
+    let input: web_sys::HtmlInputElement = root
+        .query_selector(css)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("{css} not found"))
+        .unchecked_into();
+    input.set_value(value);
+    let event = web_sys::Event::new_with_event_init_dict("input", &{
+        let init = web_sys::EventInit::new();
+        init.set_bubbles(true);
+        init
+    })
+    .expect("event");
+    input.dispatch_event(&event).expect("dispatch");
+}
+
+#[wasm_bindgen_test]
+async fn a_template_being_typed_outlives_the_window_reopening() {
+    let expires_at = RwSignal::new(None::<chrono::DateTime<chrono::Utc>>);
+    let template = TemplateDraft::new();
+    let sent = RwSignal::new(Vec::<TemplateForm>::new());
+    let root = mount(move || {
+        view! {
+            <Composer
+                channel=Channel::Whatsapp
+                mode=Signal::stored(AiMode::Human)
+                opt_out=Signal::stored(false)
+                expires_at=expires_at
+                window_warning=Signal::stored(false)
+                draft=RwSignal::new(String::new())
+                template_draft=template
+                on_send=Callback::new(|_: String| {})
+                on_template=Callback::new(move |f: TemplateForm| sent.update(|s| s.push(f)))
+            />
+        }
+    });
+    let form = |root: &web_sys::HtmlElement| root.query_selector("#template-form").ok().flatten();
+    assert!(
+        form(&root).is_some(),
+        "no window: a template is the one way to write"
+    );
+    type_into(&root, "#template-name", "order_update");
+    type_into(&root, "#template-parameters", "A-1042");
+
+    // The customer writes in: the reply box opens, and what was typed stays on screen.
+    expires_at.set(Some(chrono::Utc::now() + chrono::Duration::hours(24)));
+    settle().await;
+    assert!(root
+        .query_selector("#composer-disabled-reason")
+        .ok()
+        .flatten()
+        .is_none());
+    let name: web_sys::HtmlInputElement = form(&root)
+        .expect("the form stays while it holds text")
+        .query_selector("#template-name")
+        .ok()
+        .flatten()
+        .expect("name")
+        .unchecked_into();
+    assert_eq!(name.value(), "order_update");
+
+    let submit = web_sys::Event::new_with_event_init_dict("submit", &{
+        let init = web_sys::EventInit::new();
+        init.set_cancelable(true);
+        init
+    })
+    .expect("event");
+    form(&root)
+        .expect("form")
+        .dispatch_event(&submit)
+        .expect("submit");
+    assert_eq!(
+        sent.get_untracked(),
+        vec![TemplateForm {
+            name: "order_update".into(),
+            language: "en".into(),
+            parameters: vec!["A-1042".into()],
+        }]
+    );
+    // Sent (the page clears it on success): with the window open, the form goes.
+    template.sent();
+    settle().await;
+    assert!(form(&root).is_none());
 }
 
 /// A thread's message list, with callbacks that do nothing.

@@ -49,6 +49,60 @@ pub struct TemplateForm {
     pub parameters: Vec<String>,
 }
 
+/// The template form as typed. The page keeps it, as it keeps the reply's draft, so that it
+/// outlives the form: a customer writing in reopens the window, and the form, no longer the
+/// only way to write, then stays only while it holds what the operator typed.
+#[derive(Debug, Clone, Copy)]
+pub struct TemplateDraft {
+    pub name: RwSignal<String>,
+    pub language: RwSignal<String>,
+    /// One per line.
+    pub parameters: RwSignal<String>,
+}
+
+impl TemplateDraft {
+    pub fn new() -> Self {
+        TemplateDraft {
+            name: RwSignal::new(String::new()),
+            language: RwSignal::new("en".to_owned()),
+            parameters: RwSignal::new(String::new()),
+        }
+    }
+
+    fn is_blank(self) -> bool {
+        let blank = |s: &String| s.trim().is_empty();
+        self.name.with(blank) && self.parameters.with(blank)
+    }
+
+    /// What to send, once it has a name.
+    pub fn form(self) -> Option<TemplateForm> {
+        let name = self.name.get_untracked().trim().to_owned();
+        (!name.is_empty()).then(|| TemplateForm {
+            name,
+            language: self.language.get_untracked().trim().to_owned(),
+            parameters: self.parameters.with_untracked(|p| {
+                p.lines()
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }),
+        })
+    }
+
+    /// Sent: the next template starts blank, in the same language.
+    pub fn sent(self) {
+        self.name.set(String::new());
+        self.parameters.set(String::new());
+    }
+}
+
+impl Default for TemplateDraft {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[component]
 pub fn Composer(
     channel: Channel,
@@ -58,6 +112,7 @@ pub fn Composer(
     #[prop(into)] window_warning: Signal<bool>,
     /// The draft, owned by the page so it can be saved per conversation.
     draft: RwSignal<String>,
+    template_draft: TemplateDraft,
     on_send: Callback<String>,
     on_template: Callback<TemplateForm>,
 ) -> impl IntoView {
@@ -68,9 +123,9 @@ pub fn Composer(
     // Memos rather than `<Show>` (one more generic component instance each): the view below is
     // rebuilt only when the answer changes, as `<Show>` would.
     let show_templates = Memo::new(move |_| {
-        blocked.get() == Some(Blocked::WindowExpired)
-            && mode.get() != AiMode::Closed
-            && !opt_out.get()
+        let needed = blocked.get() == Some(Blocked::WindowExpired);
+        let typed = !template_draft.is_blank();
+        (needed || typed) && mode.get() != AiMode::Closed && !opt_out.get()
     });
 
     let text_box = NodeRef::<leptos::html::Textarea>::new();
@@ -95,7 +150,7 @@ pub fn Composer(
                 </p>
             })}
             // Only a template can go out then, and the reply box is disabled: the form comes first.
-            {move || show_templates.get().then(|| view! { <TemplateFormView on_template=on_template/> })}
+            {move || show_templates.get().then(|| view! { <TemplateFormView draft=template_draft on_template=on_template/> })}
             <form
                 id="composer"
                 on:submit=move |ev| {
@@ -156,40 +211,26 @@ pub fn Composer(
 }
 
 #[component]
-fn TemplateFormView(on_template: Callback<TemplateForm>) -> impl IntoView {
-    let name = RwSignal::new(String::new());
-    let language = RwSignal::new("en".to_owned());
-    let params = RwSignal::new(String::new());
+fn TemplateFormView(draft: TemplateDraft, on_template: Callback<TemplateForm>) -> impl IntoView {
+    let input = |field: RwSignal<String>| move |ev| field.set(event_target_value(&ev));
     view! {
         <form
             id="template-form"
             on:submit=move |ev| {
                 ev.prevent_default();
-                let n = name.get_untracked();
-                if n.trim().is_empty() {
-                    return;
+                if let Some(form) = draft.form() {
+                    on_template.run(form);
                 }
-                on_template.run(TemplateForm {
-                    name: n.trim().to_owned(),
-                    language: language.get_untracked().trim().to_owned(),
-                    parameters: params
-                        .get_untracked()
-                        .lines()
-                        .map(str::trim)
-                        .filter(|p| !p.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                });
             }
         >
             <fieldset>
                 <legend>"Send an approved template"</legend>
                 <label for="template-name">"Template name"</label>
-                <input id="template-name" required prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                <input id="template-name" required prop:value=draft.name on:input=input(draft.name)/>
                 <label for="template-language">"Language code"</label>
-                <input id="template-language" prop:value=move || language.get() on:input=move |ev| language.set(event_target_value(&ev))/>
+                <input id="template-language" prop:value=draft.language on:input=input(draft.language)/>
                 <label for="template-parameters">"Parameters (one per line)"</label>
-                <textarea id="template-parameters" rows="2" prop:value=move || params.get() on:input=move |ev| params.set(event_target_value(&ev))></textarea>
+                <textarea id="template-parameters" rows="2" prop:value=draft.parameters on:input=input(draft.parameters)></textarea>
                 <button type="submit" id="template-send">"Send template"</button>
             </fieldset>
         </form>
@@ -200,6 +241,32 @@ fn TemplateFormView(on_template: Callback<TemplateForm>) -> impl IntoView {
 mod tests {
     use super::*;
     use chrono::Duration;
+
+    #[test]
+    fn a_template_needs_a_name_and_keeps_its_parameters_lines() {
+        let d = TemplateDraft::new();
+        assert_eq!(d.form(), None);
+        assert!(d.is_blank());
+        d.name.set(" order_update ".into());
+        d.parameters.set("A-1042\n\n  Tomorrow \n".into());
+        assert!(!d.is_blank());
+        assert_eq!(
+            d.form(),
+            Some(TemplateForm {
+                name: "order_update".into(),
+                language: "en".into(),
+                parameters: vec!["A-1042".into(), "Tomorrow".into()],
+            })
+        );
+        d.language.set("fr".into());
+        d.sent();
+        assert!(d.is_blank());
+        assert_eq!(
+            d.language.get_untracked(),
+            "fr",
+            "the next one is likely in the same language"
+        );
+    }
 
     #[test]
     fn the_most_final_reason_wins() {

@@ -149,7 +149,7 @@ pub fn ConversationList(
                                 .collect::<Vec<_>>()
                         })
                     }
-                    key=|(c, index)| (c.conversation_id.clone(), *index, c.activity_at())
+                    key=|(c, index)| (c.conversation_id.clone(), *index, c.activity_at(), c.opt_out, c.window_expires_at)
                     children=move |(c, index)| {
                         view! {
                             <ConversationRow

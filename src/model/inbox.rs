@@ -126,6 +126,30 @@ impl Inbox {
         }
     }
 
+    /// Puts what the open thread knows of its conversation into its row, so that a message or a
+    /// reopened window shows in the list at once rather than at the next poll. A conversation
+    /// that moved on goes up past those with older activity (the API's order); a summary older
+    /// than the row (the list polled since) changes nothing. Returns whether the row changed.
+    pub fn refresh(&mut self, fresh: &ConversationSummary) -> bool {
+        let Some(&i) = self.index.get(&fresh.conversation_id) else {
+            return false;
+        };
+        let (was, now) = (self.items[i].activity_at(), fresh.activity_at());
+        if now < was || self.items[i] == *fresh {
+            return false;
+        }
+        self.items[i] = fresh.clone();
+        let to = self.items[..i]
+            .iter()
+            .position(|c| c.activity_at() <= now)
+            .unwrap_or(i);
+        self.items[to..=i].rotate_right(1);
+        for (k, c) in self.items[to..=i].iter().enumerate() {
+            self.index.insert(c.conversation_id.clone(), to + k);
+        }
+        true
+    }
+
     pub fn get(&self, id: &ConversationId) -> Option<&ConversationSummary> {
         self.index.get(id).map(|&i| &self.items[i])
     }
@@ -301,6 +325,52 @@ mod tests {
         let mut c = c.clone();
         c.last_message_at = Some(c.created_at + chrono::Duration::minutes(minutes));
         c
+    }
+
+    fn order(inbox: &Inbox) -> Vec<&str> {
+        inbox
+            .items()
+            .iter()
+            .map(|c| c.conversation_id.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn the_open_threads_news_reaches_its_row_and_moves_it_up() {
+        let (a, b, c) = (
+            at(&item("a", "x"), 30),
+            at(&item("b", "x"), 20),
+            at(&item("c", "x"), 10),
+        );
+        let mut inbox = listed(&Filters::default(), &[a.clone(), b, c.clone()], true);
+
+        // A message in c, newer than b but not than a: c moves up to second place.
+        let c_moved = at(&c, 25);
+        assert!(inbox.refresh(&c_moved));
+        assert_eq!(order(&inbox), ["a", "c", "b"]);
+        assert_eq!(
+            inbox.get(&c.conversation_id),
+            Some(&c_moved),
+            "found by its id"
+        );
+        // Newer than everything: to the top. The same again changes nothing.
+        let c_top = at(&c, 40);
+        assert!(inbox.refresh(&c_top));
+        assert!(!inbox.refresh(&c_top));
+        assert_eq!(order(&inbox), ["c", "a", "b"]);
+
+        // What changes no activity (an opt-out, a window) stays in place; an older summary than
+        // the row's (a poll came in since) is ignored.
+        let mut opted_out = a.clone();
+        opted_out.opt_out = true;
+        assert!(inbox.refresh(&opted_out));
+        assert_eq!(order(&inbox), ["c", "a", "b"]);
+        assert!(!inbox.refresh(&at(&a, 1)));
+        assert!(inbox.get(&a.conversation_id).is_some_and(|r| r.opt_out));
+
+        // A conversation the list does not show is not added: the list's filters decide that.
+        assert!(!inbox.refresh(&at(&item("d", "y"), 50)));
+        assert_eq!(order(&inbox), ["c", "a", "b"]);
     }
 
     #[test]

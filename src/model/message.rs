@@ -154,9 +154,43 @@ impl TryFrom<WireMessage> for Message {
     }
 }
 
+/// Whether a customer's text may be an opt-out or opt-in keyword (API.md: `STOP`,
+/// `UNSUBSCRIBE`, `CANCEL`, `END`, `QUIT`, `START`, `SUBSCRIBE`, any case). Loose on purpose:
+/// the server decides whether it was one, and the console only asks it again when this says yes.
+pub fn may_change_opt_out(body: &str) -> bool {
+    let word = body.trim_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation());
+    const KEYWORDS: [&str; 7] = [
+        "STOP",
+        "UNSUBSCRIBE",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "START",
+        "SUBSCRIBE",
+    ];
+    KEYWORDS.iter().any(|k| word.eq_ignore_ascii_case(k))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn opt_keywords_are_recognised_loosely() {
+        for body in [
+            "STOP",
+            "stop",
+            " Stop! ",
+            "unsubscribe.",
+            "START",
+            "Subscribe",
+        ] {
+            assert!(may_change_opt_out(body), "{body:?}");
+        }
+        for body in ["Please stop", "stopped", "", "ok", "the end"] {
+            assert!(!may_change_opt_out(body), "{body:?}");
+        }
+    }
 
     #[test]
     fn status_rank_orders_the_lifecycle() {

@@ -2,7 +2,7 @@
 //! operator's own sends to it. Every input is applied idempotently: a message is keyed by its
 //! `message_id`, and a status only moves forward.
 
-use super::conversation::{AiMode, Conversation, ModeChange};
+use super::conversation::{AiMode, Channel, Conversation, ModeChange};
 use super::events::StreamEvent;
 use super::ids::MessageId;
 use super::message::{Direction, Message, MessageStatus};
@@ -45,8 +45,6 @@ pub enum Change {
     NewInbound(Message),
     NewOutbound,
     StatusChanged,
-    /// The conversation moved to another mode (reported once, whether the PATCH answer or the
-    /// stream event arrives first).
     /// The conversation moved to another mode (reported once, whether the PATCH answer or the
     /// stream event arrives first).
     ModeChanged(ModeChange),
@@ -143,6 +141,14 @@ impl Thread {
         let page = std::mem::take(&mut fresh.messages);
         fresh.next_page_token = None;
         self.merge_messages(page);
+        let ours = &self.conversation.summary;
+        if ours.last_message_at > fresh.summary.last_message_at {
+            // The answer was made before messages the stream has since brought: what they
+            // imply (see `note_live`) stays until an answer made after them.
+            fresh.summary.last_message_at = ours.last_message_at;
+            fresh.summary.window_expires_at =
+                fresh.summary.window_expires_at.max(ours.window_expires_at);
+        }
         fresh.mode_history = merge_history(&self.conversation.mode_history, fresh.mode_history);
         self.conversation = fresh;
     }
@@ -180,15 +186,14 @@ impl Thread {
     pub fn apply(&mut self, event: StreamEvent) -> Change {
         match event {
             StreamEvent::Message(m) => {
-                let inbound = m.direction == Direction::Inbound;
-                let copy = inbound.then(|| m.clone());
+                let (direction, at) = (m.direction, m.created_at);
+                let copy = (direction == Direction::Inbound).then(|| m.clone());
                 if !self.upsert(m) {
                     return Change::None;
                 }
+                self.note_live(direction, at);
                 match copy {
                     Some(m) => {
-                        // A customer message reopens the WhatsApp window; the exact expiry comes
-                        // with the next fetch, so only the warning is cleared here.
                         self.window_warning = false;
                         Change::NewInbound(m)
                     }
@@ -286,7 +291,22 @@ impl Thread {
     /// delivered it first).
     pub fn confirm_send(&mut self, local_id: u64, message: Message) {
         self.pending.retain(|p| p.local_id != local_id);
-        self.upsert(message);
+        let (direction, at) = (message.direction, message.created_at);
+        if self.upsert(message) {
+            self.note_live(direction, at);
+        }
+    }
+
+    /// What a new message says of its conversation, by the contract, without waiting for the
+    /// next fetch: it is the latest activity (the inbox orders by it), and a customer's message
+    /// on WhatsApp keeps the window open for another 24 hours (the reply box opens at once).
+    fn note_live(&mut self, direction: Direction, at: DateTime<Utc>) {
+        let s = &mut self.conversation.summary;
+        s.last_message_at = s.last_message_at.max(Some(at));
+        if direction == Direction::Inbound && s.channel == Channel::Whatsapp {
+            let until = at + super::window::LENGTH;
+            s.window_expires_at = s.window_expires_at.max(Some(until));
+        }
     }
 
     pub fn fail_send(&mut self, local_id: u64, reason: String) {
@@ -341,7 +361,7 @@ mod tests {
     use super::*;
     use crate::model::events::decode;
     use crate::model::ids::ConversationId;
-    use chrono::TimeZone;
+    use chrono::{Duration, TimeZone};
 
     fn at(min: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 5, 15, 12, min, 0)
@@ -535,5 +555,72 @@ mod tests {
         };
         assert!(matches!(t.apply(later), Change::ModeChanged(_)));
         assert_eq!(t.conversation.mode_history.len(), 2);
+    }
+
+    fn whatsapp(window: Option<DateTime<Utc>>, last: Option<DateTime<Utc>>) -> Thread {
+        let mut c = conversation(vec![], None);
+        c.summary.channel = Channel::Whatsapp;
+        c.summary.window_expires_at = window;
+        c.summary.last_message_at = last;
+        Thread::new(c)
+    }
+
+    #[test]
+    fn a_live_inbound_message_reopens_the_window_and_is_the_latest_activity() {
+        // The window closed an hour after the last message (at minute 0).
+        let mut t = whatsapp(Some(at(0) - Duration::hours(23)), Some(at(0)));
+        let m = msg("m1", 30, Direction::Inbound, MessageStatus::Received);
+        assert!(matches!(
+            t.apply(StreamEvent::Message(m)),
+            Change::NewInbound(_)
+        ));
+        let s = &t.conversation.summary;
+        assert_eq!(s.window_expires_at, Some(at(30) + Duration::hours(24)));
+        assert_eq!(s.last_message_at, Some(at(30)));
+
+        // The operator's reply moves the activity, not the window; an older message neither.
+        let reply = msg("m2", 40, Direction::Outbound, MessageStatus::Queued);
+        t.confirm_send(1, reply);
+        t.apply(StreamEvent::Message(msg(
+            "m0",
+            10,
+            Direction::Inbound,
+            MessageStatus::Received,
+        )));
+        let s = &t.conversation.summary;
+        assert_eq!(s.last_message_at, Some(at(40)));
+        assert_eq!(s.window_expires_at, Some(at(30) + Duration::hours(24)));
+    }
+
+    #[test]
+    fn sms_has_no_window_to_reopen() {
+        let mut t = Thread::new(conversation(vec![], None));
+        let m = msg("m1", 30, Direction::Inbound, MessageStatus::Received);
+        t.apply(StreamEvent::Message(m));
+        assert_eq!(t.conversation.summary.window_expires_at, None);
+        assert_eq!(t.conversation.summary.last_message_at, Some(at(30)));
+    }
+
+    #[test]
+    fn a_refetch_made_before_live_messages_does_not_close_the_window_again() {
+        let closed = Some(at(0) - Duration::hours(23));
+        let mut t = whatsapp(closed, Some(at(0)));
+        let m = msg("m1", 30, Direction::Inbound, MessageStatus::Received);
+        t.apply(StreamEvent::Message(m.clone()));
+        let reopened = Some(at(30) + Duration::hours(24));
+
+        // An answer older than the message keeps what the message implies.
+        let mut stale = whatsapp(closed, Some(at(0))).conversation;
+        stale.summary.opt_out = true;
+        t.merge_latest(stale);
+        assert_eq!(t.conversation.summary.window_expires_at, reopened);
+        assert_eq!(t.conversation.summary.last_message_at, Some(at(30)));
+        assert!(t.conversation.summary.opt_out, "the rest is the server's");
+
+        // An answer made after it is the server's word, even a shorter window.
+        let mut fresh = whatsapp(Some(at(31)), Some(at(30))).conversation;
+        fresh.messages = vec![m];
+        t.merge_latest(fresh);
+        assert_eq!(t.conversation.summary.window_expires_at, Some(at(31)));
     }
 }

@@ -6,6 +6,10 @@ use chrono::{DateTime, Duration, Utc};
 /// The server warns (`window.closing`) an hour ahead; the console uses the same threshold.
 pub const CLOSING_SOON: Duration = Duration::minutes(60);
 
+/// How long a customer's message keeps the window open: `window_expires_at` is the last inbound
+/// message's time plus this (API.md, "Messages").
+pub const LENGTH: Duration = Duration::hours(24);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WindowState {
     /// SMS has no window.

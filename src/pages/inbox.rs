@@ -7,7 +7,7 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::export_panel::{AgentOptions, ExportPanel};
 use crate::components::focus::{focus_within, refocus_if_lost};
 use crate::model::inbox::{title, Cursor, Filters, Inbox, Unread, PAGE_SIZE};
-use crate::model::{Channel, ConversationId};
+use crate::model::{Channel, ConversationId, ConversationSummary};
 use crate::pages::thread_chunk::ThreadPane;
 use crate::state::embed::{ConsoleMessage, EmbedHost};
 use crate::state::notify::NotifyToggle;
@@ -17,6 +17,17 @@ use crate::state::warm_start::WarmStart;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate, use_params_map};
+
+/// Lent to the open thread: what it learns live of its conversation (a message, a reopened
+/// window, an opt-out) reaches the conversation's row at once, not at the next poll.
+#[derive(Clone, Copy)]
+pub struct ListedRows(RwSignal<Inbox>);
+
+impl ListedRows {
+    pub fn refresh(self, summary: &ConversationSummary) {
+        self.0.maybe_update(|i| i.refresh(summary));
+    }
+}
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
@@ -50,6 +61,7 @@ pub fn InboxPage() -> impl IntoView {
     });
 
     let inbox = RwSignal::new(Inbox::new(filters.get_untracked()));
+    provide_context(ListedRows(inbox));
     let loading = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     // Answers to requests made for earlier filters are dropped.

@@ -3,16 +3,18 @@
 use crate::api::{ApiError, SendMessage, SendTemplate};
 use crate::components::announcer::use_announcer;
 use crate::components::badges::{ChannelBadge, ModeBadge, WindowBadge};
-use crate::components::composer::{Composer, TemplateForm};
+use crate::components::composer::{Composer, TemplateDraft, TemplateForm};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::handoff_bar::HandoffBar;
 use crate::components::message_list::{describe_mode_change, MessageList};
 use crate::live::{follow, ConnectionStatus, Handlers, LinkState, StreamHandle};
 use crate::model::handoff::{Debounce, HandoffAction};
 use crate::model::latest::Latest;
+use crate::model::message::may_change_opt_out;
 use crate::model::thread::Change;
 use crate::model::thread::Thread;
 use crate::model::{AiMode, Channel, ConversationId};
+use crate::pages::inbox::ListedRows;
 use crate::state::drafts;
 use crate::state::embed::{ConsoleMessage, EmbedHost};
 use crate::state::session::use_session;
@@ -44,6 +46,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let action_error = RwSignal::new(None::<ApiError>);
     let loading_older = RwSignal::new(false);
     let draft = RwSignal::new(drafts::load(session.drafts.get_value(), &id));
+    let template_draft = TemplateDraft::new();
     let debounce = StoredValue::new(Debounce::default());
     let busy = RwSignal::new(false);
     let confirming = RwSignal::new(false);
@@ -118,6 +121,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         match change {
                             Change::NewInbound(m) => {
                                 let body = m.body.unwrap_or_default();
+                                // STOP or START: the opt-out, which the reply box and its
+                                // banner follow, is the server's to tell.
+                                if may_change_opt_out(&body) {
+                                    load();
+                                }
                                 let taken_over = thread.with_untracked(|t| {
                                     t.as_ref().map(|t| (t.mode(), t.parties().1))
                                 });
@@ -169,6 +177,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     crate::state::effect(move || {
         draft.with(|d| drafts::save(session.drafts.get_value(), &id.get_value(), d))
     });
+
+    if let Some(rows) = use_context::<ListedRows>() {
+        crate::state::effect(move || {
+            thread.with(|t| {
+                if let Some(t) = t {
+                    rows.refresh(&t.conversation.summary);
+                }
+            })
+        });
+    }
 
     let load_older = Callback::new(move |_| {
         let Some(client) = session.client.get_untracked() else {
@@ -343,6 +361,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             match client.send_template(&req).await {
                 // The server composes a template's text: show its copy, not a guess.
                 Ok(_) => {
+                    template_draft.sent();
                     load();
                     announcer.announce("Template sent");
                 }
@@ -392,6 +411,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     busy=busy
                     confirming=confirming
                     draft=draft
+                    template_draft=template_draft
                     loading_older=loading_older
                     act=act
                     load_older=load_older
@@ -414,6 +434,7 @@ fn ThreadLoaded(
     busy: RwSignal<bool>,
     confirming: RwSignal<bool>,
     draft: RwSignal<String>,
+    template_draft: TemplateDraft,
     loading_older: RwSignal<bool>,
     act: Callback<HandoffAction>,
     load_older: Callback<()>,
@@ -480,6 +501,7 @@ fn ThreadLoaded(
                 expires_at=expires_at
                 window_warning=window_warning
                 draft=draft
+                template_draft=template_draft
                 on_send=on_send
                 on_template=on_template
             />

@@ -409,6 +409,42 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
             json!(["delivery_reminder", "Tomorrow 10am"]),
             "a receipt arriving must not wipe the template form"
         );
+
+        // The customer writes back. The stream is how the console learns it: the list's polls
+        // are refused from here on, so none of them can be what updates the row.
+        let row = format!("{ROW}[data-conversation-id='{wa_id}']");
+        wait_attr(h, &format!("{row} .window-state"), "data-window", "expired").await?;
+        fault(h, json!({ "route": "GET /v1/conversations", "status": 503 })).await?;
+        inject(h, &wa_id, "Hello again, any news on my order?").await?;
+        poll_until("the reply box to open", SCREEN, || async {
+            Ok((count(h, "#composer-disabled-reason").await? == 0
+                && !disabled(h, "#composer-text").await?)
+                .then_some(()))
+        })
+        .await?;
+        wait_attr(h, "#thread .window-state", "data-window", "open").await?;
+        wait_attr(h, &format!("{row} .window-state"), "data-window", "open").await?;
+        wait_attr(h, &format!("{ROW}[data-index='0']"), "data-conversation-id", &wa_id).await?;
+        let typed = h
+            .browser()
+            .execute(
+                "return [document.getElementById('template-name').value,
+                         document.getElementById('template-parameters').value];",
+                vec![],
+            )
+            .await?;
+        assert_eq!(
+            typed,
+            json!(["delivery_reminder", "Tomorrow 10am"]),
+            "the template being typed stays when the window reopens"
+        );
+
+        // STOP: the reply box and the row follow the opt-out the server records.
+        inject(h, &wa_id, "STOP").await?;
+        wait_attr(h, "#composer-disabled-reason", "data-reason", "OptedOut").await?;
+        h.wait_for(&format!("{row} .opt-out-marker"), SCREEN).await?;
+        assert_eq!(count(h, "#opt-out-banner").await?, 1);
+        clear_faults(h).await?;
         assert_no_crash(h).await
     })
     .await;
