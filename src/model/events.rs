@@ -86,17 +86,15 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
                 .map_err(|e| Skipped::Malformed(e.into()))
         }
         t @ ("message.sent" | "message.delivered" | "message.read" | "message.failed") => {
-            #[derive(Deserialize)]
-            struct P {
-                message_id: MessageId,
-                #[serde(default)]
-                error_code: Option<String>,
-            }
-            let p: P = payload(data)?;
-            Ok(StreamEvent::Status {
-                message_id: p.message_id,
-                status: status_of(t).unwrap_or(MessageStatus::Unknown),
-                error_code: p.error_code,
+            let wire: WireMessage = payload(data)?;
+            let status = status_of(t).unwrap_or(MessageStatus::Unknown);
+            Ok(match wire.with_status(status) {
+                Ok(m) => StreamEvent::Message(m),
+                Err((message_id, error_code)) => StreamEvent::Status {
+                    message_id,
+                    status,
+                    error_code,
+                },
             })
         }
         "conversation.mode_changed" => {
@@ -187,6 +185,37 @@ mod tests {
                 to_mode: AiMode::Human,
                 ..
             })
+        ));
+    }
+
+    #[test]
+    fn a_status_event_carrying_the_whole_message_brings_it() {
+        // The AI's reply reaches the stream only as `message.sent` and what follows it.
+        let sent = r#"{"event_type":"message.sent","conversation_id":"conv_1",
+            "timestamp":"2026-05-15T14:32:03Z","payload":{"message_id":"msg_7",
+            "direction":"outbound","text":"Your order ships today","body":"Your order ships today",
+            "status":"sent","created_at":"2026-05-15T14:32:02Z"}}"#;
+        match decode(sent, &conv()) {
+            Ok(StreamEvent::Message(m)) => {
+                assert_eq!(m.direction, Direction::Outbound);
+                assert_eq!(m.status, MessageStatus::Sent);
+                assert_eq!(m.body.as_deref(), Some("Your order ships today"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // The event's type is the status, whatever the payload's copy says; without its
+        // direction and time the payload only moves a known message on.
+        let failed = sent.replace("message.sent", "message.failed").replace(
+            "\"created_at\":\"2026-05-15T14:32:02Z\"",
+            "\"error_code\":\"UNDELIVERABLE\"",
+        );
+        assert!(matches!(
+            decode(&failed, &conv()),
+            Ok(StreamEvent::Status {
+                status: MessageStatus::Failed,
+                error_code: Some(code),
+                ..
+            }) if code == "UNDELIVERABLE"
         ));
     }
 

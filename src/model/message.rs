@@ -131,6 +131,21 @@ impl WireMessage {
     }
 }
 
+impl WireMessage {
+    /// A status event's payload (`message.sent` and the like), which is the message itself:
+    /// whole, when it says enough to show it (a reply the AI or another tab sent arrives only
+    /// this way), else the id and error that move a known message forward.
+    pub(crate) fn with_status(
+        self,
+        status: MessageStatus,
+    ) -> Result<Message, (MessageId, Option<String>)> {
+        let (id, error) = (self.message_id.clone(), self.error_code.clone());
+        Message::try_from(self)
+            .map(|m| Message { status, ..m })
+            .map_err(|_| (id, error))
+    }
+}
+
 impl TryFrom<WireMessage> for Message {
     type Error = &'static str;
 
