@@ -45,6 +45,8 @@ pub fn ConnectPage() -> impl IntoView {
         error.set(None);
         let client = session.make_client(b.trim(), &k);
         let navigate = navigate.clone();
+        // Read now: this page may be gone when the answer comes (its values with it).
+        let remember = remember.get_untracked();
         spawn_local(async move {
             let result = client
                 .list_conversations(&Filters::default(), None, 1)
@@ -52,7 +54,7 @@ pub fn ConnectPage() -> impl IntoView {
             checking.set(false);
             match result {
                 Ok(_) => {
-                    session.sign_in(client, k.trim(), remember.get_untracked());
+                    session.sign_in(client, k.trim(), remember);
                     key.set(String::new());
                     navigate("/conversations", Default::default());
                 }

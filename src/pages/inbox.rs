@@ -120,7 +120,8 @@ pub fn InboxPage() -> impl IntoView {
                         .await
                 }
             };
-            if generation.get_value() != gen {
+            // `try_`: the inbox may be gone by now (signed out meanwhile).
+            if generation.try_get_value() != Some(gen) {
                 return;
             }
             loading.set(false);

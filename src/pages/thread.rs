@@ -51,11 +51,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let busy = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     let next_local = StoredValue::new(0u64);
+    // Read with `try_get_value` wherever an answer may come after the operator has moved on to
+    // another conversation: this view and its values are gone then, and `get_value` would panic,
+    // which ends the app.
     let id = StoredValue::new(id);
     let report_mode = move |mode: AiMode| {
-        if let Some(host) = embed {
+        if let (Some(host), Some(id)) = (embed, id.try_get_value()) {
             host.send(&ConsoleMessage::ModeChanged {
-                conversation_id: id.get_value().to_string(),
+                conversation_id: id.to_string(),
                 ai_mode: mode.as_param().to_owned(),
             });
         }
@@ -67,7 +70,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     );
     let order = StoredValue::new(Latest::default());
     let load = move || {
-        let Some(client) = session.client.get_untracked() else {
+        let (Some(client), Some(conv)) = (session.client.get_untracked(), id.try_get_value())
+        else {
             return;
         };
         error.set(None);
@@ -81,7 +85,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             };
             let answer = match early {
                 Some(conversation) => Ok(conversation),
-                None => client.get_conversation(&id.get_value(), None).await,
+                None => client.get_conversation(&conv, None).await,
             };
             if order.try_update_value(|o| o.accept(n)) != Some(true) {
                 return;
@@ -189,7 +193,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     }
 
     let load_older = Callback::new(move |_| {
-        let Some(client) = session.client.get_untracked() else {
+        let (Some(client), Some(conv)) = (session.client.get_untracked(), id.try_get_value())
+        else {
             return;
         };
         let Some(token) = thread.with_untracked(|t| t.as_ref().and_then(|t| t.older_token.clone()))
@@ -201,7 +206,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
         loading_older.set(true);
         spawn_local(async move {
-            let result = client.get_conversation(&id.get_value(), Some(&token)).await;
+            let result = client.get_conversation(&conv, Some(&token)).await;
             loading_older.set(false);
             match result {
                 Ok(page) => thread.update(|t| {
@@ -218,7 +223,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     });
 
     let act = Callback::new(move |action: HandoffAction| {
-        let Some(client) = session.client.get_untracked() else {
+        let (Some(client), Some(conv)) = (session.client.get_untracked(), id.try_get_value())
+        else {
             return;
         };
         let now = js_sys::Date::now();
@@ -230,7 +236,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         busy.set(true);
         action_error.set(None);
         spawn_local(async move {
-            let result = client.set_mode(&id.get_value(), action.target()).await;
+            let result = client.set_mode(&conv, action.target()).await;
             debounce.update_value(|d| d.settled(js_sys::Date::now()));
             busy.set(false);
             match result {
@@ -238,8 +244,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 Ok(c) => {
                     let to = c.ai_mode;
                     if c.changed != Some(false) {
+                        // Even when the operator has moved on: the other tabs show it too.
                         tabs.post(&TabMessage::ModeChanged {
-                            conversation_id: id.get_value(),
+                            conversation_id: conv,
                             ai_mode: to,
                         });
                     }

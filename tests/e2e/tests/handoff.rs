@@ -183,3 +183,50 @@ async fn one_click_one_change_and_close_is_terminal() {
     })
     .await;
 }
+
+/// An operator who takes a conversation over and opens another before the answer comes: the answer
+/// finds the conversation's view gone, and the console goes on working (it crashed: the answer
+/// read a value of that view). The change itself is made and shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_before_the_answer_comes_keeps_the_console_running() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = find_conversation(h, "answered by the AI, not opted out", |item, full| {
+            full["ai_mode"] == "ai" && item["opt_out"] == false
+        })
+        .await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        fault(
+            h,
+            json!({ "route": "PATCH /v1/conversations/{id}", "latency_ms": 1500, "count": 1 }),
+        )
+        .await?;
+        h.click("#take-over").await?;
+        // Another conversation, from the list (within the app, no new page): the first one's
+        // view goes.
+        h.click(&format!("{ROW}:not([data-conversation-id='{id}']) a"))
+            .await?;
+        h.wait_for(
+            &format!("article#thread:not([data-conversation-id='{id}'])"),
+            SCREEN,
+        )
+        .await?;
+        poll_until("the take-over made", SCREEN, || async {
+            let full = api_conversation(h, &id).await?;
+            Ok((full["ai_mode"] == "human").then_some(()))
+        })
+        .await?;
+        settle("the answer handled", Duration::from_millis(500)).await;
+        assert_no_crash(h).await?;
+
+        // Still working: the conversation opens again from its row, taken over.
+        h.click(&format!("{ROW}[data-conversation-id='{id}'] a"))
+            .await?;
+        wait_thread(h, &id).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
