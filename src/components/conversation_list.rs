@@ -28,6 +28,10 @@ pub fn ConversationList(
     unread: RwSignal<Unread>,
     #[prop(into)] selected: Signal<Option<ConversationId>>,
     #[prop(into)] loading: Signal<bool>,
+    /// A page failed and the page says so: scrolling asks for no more until the operator does
+    /// (Try again, or Load more), or a failing request would be sent again and again.
+    #[prop(into)]
+    failed: Signal<bool>,
     /// The URL query to keep on row links (the filters).
     #[prop(into)]
     query: Signal<String>,
@@ -75,7 +79,11 @@ pub fn ConversationList(
     });
     // Infinite scroll: near the end of what is loaded, fetch the next page.
     crate::state::effect(move || {
-        if has_more.get() && !loading.get() && range.get().end + PREFETCH_ROWS >= total.get() {
+        if has_more.get()
+            && !loading.get()
+            && !failed.get()
+            && range.get().end + PREFETCH_ROWS >= total.get()
+        {
             on_load_more.run(());
         }
     });

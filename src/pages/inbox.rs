@@ -245,6 +245,7 @@ pub fn InboxPage() -> impl IntoView {
                     unread=unread
                     selected=selected
                     loading=loading
+                    failed=Signal::derive(move || error.with(Option::is_some))
                     query=query_string
                     on_load_more=Callback::new(move |_| load_next())
                 />

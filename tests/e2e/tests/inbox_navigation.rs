@@ -475,3 +475,40 @@ async fn thousands_of_conversations_keep_the_dom_small() {
     })
     .await;
 }
+
+/// A later page that fails is asked for once: the list says so and waits for the operator (it
+/// asked again as soon as the answer came, without end, a banner flickering meanwhile).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_fails_is_asked_for_once_until_the_operator_retries() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let first = list_state(h).await?.loaded;
+        // 400 is not retried by the client: each request the list makes shows in the log.
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "status": 400 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        scroll_list(h, None).await?;
+        h.wait_for("#error-banner", SCREEN).await?;
+        settle("any further request", Duration::from_secs(2)).await;
+        let pages = requests(h, "GET", |p| p == "/v1/conversations")
+            .await?
+            .into_iter()
+            .filter(|r| r.query.as_deref().unwrap_or("").contains("page_token"))
+            .count();
+        assert_eq!(pages, 1, "the failed page was asked for once");
+        assert_eq!(count(h, "#error-banner").await?, 1, "and the page says so");
+
+        clear_faults(h).await?;
+        h.click("#error-banner button").await?;
+        poll_until("the next page after Try again", SCREEN, || async {
+            Ok((list_state(h).await?.loaded > first).then_some(()))
+        })
+        .await?;
+        assert_eq!(count(h, "#error-banner").await?, 0);
+        assert_no_crash(h).await
+    })
+    .await;
+}
