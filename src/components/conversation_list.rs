@@ -3,12 +3,13 @@
 
 use super::badges::{ChannelBadge, WindowBadge};
 use super::clock::use_clock;
-use super::focus::{focus_after_render, focus_within};
+use super::focus::{focus_after_render, focus_within, refocus_if_lost};
 use crate::model::inbox::{measured_viewport, visible_range, Cursor, Inbox, ListFooter, Unread};
 use crate::model::{time, ConversationId, ConversationSummary};
 use leptos::html;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
+use wasm_bindgen::JsCast;
 
 /// Must match `.conversation-row { height }` in the stylesheet.
 const ROW_PX: usize = 72;
@@ -56,6 +57,53 @@ pub fn ConversationList(
             OVERSCAN,
         )
     });
+
+    // A refresh that moves rows (a new conversation on top) rebuilds them, the one the keyboard
+    // is on included, and the browser drops the focus to the page's start. The row last focused
+    // is kept here, and when a rebuild has removed it with the focus on it, its conversation's
+    // new row takes the focus (and, through its on:focus, the roving index).
+    let focused_row = StoredValue::new_local(None::<(ConversationId, web_sys::Element)>);
+    crate::state::effect(move || {
+        inbox.track();
+        range.track();
+        let Some((id, el)) = focused_row.try_get_value().flatten() else {
+            return;
+        };
+        if !el.is_connected() {
+            refocus_if_lost(vec![
+                format!("li[data-conversation-id='{id}'] a"),
+                "#conversation-list a[tabindex='0']".to_owned(),
+            ]);
+        }
+    });
+    let on_focusin = move |ev: web_sys::FocusEvent| {
+        let el = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        let row = el.and_then(|el| {
+            let li = el.closest("li[data-conversation-id]").ok().flatten()?;
+            Some((
+                ConversationId(li.get_attribute("data-conversation-id")?),
+                el,
+            ))
+        });
+        focused_row.set_value(row);
+    };
+    // Focus leaving for another element, or for the page itself (a click outside: the row is
+    // still there a frame later), is the operator's doing: no refresh brings it back.
+    let on_focusout = move |ev: web_sys::FocusEvent| {
+        if ev.related_target().is_some() {
+            focused_row.set_value(None);
+            return;
+        }
+        request_animation_frame(move || {
+            if focused_row.try_with_value(|r| r.as_ref().is_some_and(|(_, el)| el.is_connected()))
+                == Some(true)
+            {
+                focused_row.set_value(None);
+            }
+        });
+    };
 
     // The viewport's height is the resize observer's (below); scrolling moves only its top.
     let measure = move || {
@@ -145,6 +193,8 @@ pub fn ConversationList(
                 aria-describedby="list-help"
                 style:height=move || rows_px(total.get())
                 on:keydown=on_keydown
+                on:focusin=on_focusin
+                on:focusout=on_focusout
             >
                 <For
                     each=move || {

@@ -150,6 +150,11 @@ impl Inbox {
         true
     }
 
+    /// Where a conversation is in the list.
+    pub fn position(&self, id: &ConversationId) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
     pub fn get(&self, id: &ConversationId) -> Option<&ConversationSummary> {
         self.index.get(id).map(|&i| &self.items[i])
     }

@@ -512,3 +512,62 @@ async fn a_page_that_fails_is_asked_for_once_until_the_operator_retries() {
     })
     .await;
 }
+
+/// The keyboard keeps its row while the list refreshes: a poll that brings a conversation to
+/// the top moves every row down, which rebuilds them, and the focus fell to the page's start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keyboard_keeps_its_row_when_a_refresh_moves_the_rows() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let ids: Vec<String> = h
+            .attrs(ROW, "data-conversation-id")
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        let (on, next, far) = match ids.as_slice() {
+            [_, _, on, next, .., far] if ids.len() > 6 => (on.clone(), next.clone(), far.clone()),
+            _ => return Err(anyhow!("need more rows, got {ids:?}")),
+        };
+        h.browser()
+            .execute(
+                "document.querySelector(\"li[data-index='0'] a\").focus();",
+                vec![],
+            )
+            .await?;
+        h.press(&[Key::Down.into(), Key::Down.into()]).await?;
+        wait_focused_row(h, 2).await?;
+
+        inject(h, &far, "Any news on my refund?").await?;
+        wait_attr(
+            h,
+            &format!("{ROW}[data-index='0']"),
+            "data-conversation-id",
+            &far,
+        )
+        .await?;
+        // The same conversation, one row down, keeps the focus; the keys go on from there.
+        wait_focused_row(h, 3).await?;
+        let focused = h
+            .browser()
+            .execute(
+                "return document.activeElement.closest('li').getAttribute('data-conversation-id');",
+                vec![],
+            )
+            .await?;
+        assert_eq!(focused.as_str(), Some(on.as_str()));
+        h.press(&[Key::Down.into()]).await?;
+        wait_focused_row(h, 4).await?;
+        assert!(
+            attr_is(
+                h,
+                &format!("{ROW}[data-index='4']"),
+                "data-conversation-id",
+                &next
+            )
+            .await?
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
