@@ -220,6 +220,45 @@ async fn a_template_being_typed_outlives_the_window_reopening() {
     assert!(form(&root).is_none());
 }
 
+#[wasm_bindgen_test]
+async fn the_closing_warning_lasts_only_as_long_as_the_last_hour() {
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(30);
+    let expires_at = RwSignal::new(Some(soon));
+    let root = mount(move || {
+        view! {
+            <Composer
+                channel=Channel::Whatsapp
+                mode=Signal::stored(AiMode::Human)
+                opt_out=Signal::stored(false)
+                expires_at=expires_at
+                window_warning=Signal::stored(true)
+                draft=RwSignal::new(String::new())
+                template_draft=TemplateDraft::new()
+                on_send=Callback::new(|_: String| {})
+                on_template=Callback::new(|_: TemplateForm| {})
+            />
+        }
+    });
+    let warned = |root: &web_sys::HtmlElement| {
+        root.query_selector("#window-closing")
+            .ok()
+            .flatten()
+            .is_some()
+    };
+    assert!(
+        warned(&root),
+        "within the last hour, after the server's warning"
+    );
+    // Closed: the reply box says so, and "reply now" would contradict it.
+    expires_at.set(Some(chrono::Utc::now() - chrono::Duration::minutes(1)));
+    settle().await;
+    assert!(!warned(&root));
+    // Reopened (a refetch after the customer wrote): no warning either.
+    expires_at.set(Some(chrono::Utc::now() + chrono::Duration::hours(24)));
+    settle().await;
+    assert!(!warned(&root));
+}
+
 /// A thread's message list, with callbacks that do nothing.
 fn mount_thread(thread: RwSignal<Option<Thread>>) -> web_sys::HtmlElement {
     mount(move || {

@@ -70,7 +70,8 @@ impl ApiError {
                 "Not found: it may have been removed, or the link is wrong.".into()
             }
             ApiError::RateLimited { retry_after_secs } => {
-                format!("Too many requests right now; retrying in {retry_after_secs} s.")
+                // Said once the client's own retries are spent: nothing retries after this.
+                format!("Too many requests right now: wait {retry_after_secs} s, then try again.")
             }
             ApiError::Rejected { code, message, .. } => match code.as_str() {
                 "RECIPIENT_OPTED_OUT" => "This number has opted out; it can't be messaged.".into(),

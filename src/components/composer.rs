@@ -139,7 +139,9 @@ pub fn Composer(
 
     view! {
         <div class="composer-area">
-            {move || window_warning.get().then(|| view! {
+            // Only while the window is in its last hour: not once it has closed, nor after the
+            // customer reopened it (a refetch may bring that, not only a live message).
+            {move || (window_warning.get() && matches!(window.get(), WindowState::ClosingSoon { .. })).then(|| view! {
                 <p class="banner warn" id="window-closing" role="status">
                     "The WhatsApp window closes within the hour: reply now, or a template will be needed."
                 </p>

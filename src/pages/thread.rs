@@ -311,6 +311,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
         spawn_local(async move {
             let result = client.send_message(&req).await;
+            // Refused for the conversation's state (closed, opted out, the window closed while
+            // the operator typed): the reply box takes the server's view, and says why.
+            let refused = matches!(result, Err(ApiError::Rejected { .. }));
             thread.update(|t| {
                 let Some(t) = t else { return };
                 match result {
@@ -321,6 +324,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     }
                 }
             });
+            if refused {
+                load();
+            }
         });
     };
     let new_local_id = move || {
@@ -345,13 +351,19 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             .try_update(|t| t.as_mut().and_then(|t| t.discard_send(local_id)))
             .flatten()
         {
-            draft.set(p.body);
+            // Back into the reply box, ahead of whatever is being typed there now.
+            draft.update(|d| *d = drafts::with_failed(&p.body, d));
         }
     });
+    // A template is billed: a second Enter or click while one is out sends nothing.
+    let template_out = StoredValue::new(false);
     let on_template = Callback::new(move |form: TemplateForm| {
         let Some(client) = session.client.get_untracked() else {
             return;
         };
+        if template_out.get_value() {
+            return;
+        }
         let Some(mut to) = thread.with_untracked(|t| t.as_ref().map(Thread::addressing)) else {
             return;
         };
@@ -364,8 +376,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             parameters: form.parameters.clone(),
         };
         action_error.set(None);
+        template_out.set_value(true);
         spawn_local(async move {
-            match client.send_template(&req).await {
+            let result = client.send_template(&req).await;
+            template_out.set_value(false);
+            match result {
                 // The server composes a template's text: show its copy, not a guess.
                 Ok(_) => {
                     template_draft.sent();

@@ -41,3 +41,34 @@ pub fn forget_all() {
         storage::take_prefixed(area, PREFIX);
     }
 }
+
+/// The reply box after "Edit" on a failed send: the failed text, then (after a blank line)
+/// whatever was being typed meanwhile, which is not lost.
+pub fn with_failed(failed: &str, typing: &str) -> String {
+    if typing.trim().is_empty() {
+        failed.to_owned()
+    } else {
+        format!("{failed}\n\n{typing}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_failed;
+
+    #[test]
+    fn edit_puts_the_failed_text_back_ahead_of_what_is_being_typed() {
+        assert_eq!(
+            with_failed("Your refund is on its way", ""),
+            "Your refund is on its way"
+        );
+        assert_eq!(
+            with_failed("Your refund is on its way", " \n"),
+            "Your refund is on its way"
+        );
+        assert_eq!(
+            with_failed("Your refund is on its way", "Anything else?"),
+            "Your refund is on its way\n\nAnything else?"
+        );
+    }
+}

@@ -353,7 +353,8 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
         h.fill("#template-name", "order_update").await?;
         h.fill("#template-language", "en").await?;
         h.fill("#template-parameters", "A-1042\nTomorrow").await?;
-        h.click("#template-send").await?;
+        // A double click, as an impatient operator makes: one template goes out (it is billed).
+        h.click_rapidly("#template-send", 2).await?;
         let api_new = poll_until("the template in the API", SCREEN, || async {
             let api = api_conversation(h, &wa_id).await?;
             Ok(api["messages"]
@@ -445,6 +446,50 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
         h.wait_for(&format!("{row} .opt-out-marker"), SCREEN).await?;
         assert_eq!(count(h, "#opt-out-banner").await?, 1);
         clear_faults(h).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A send the server refuses for the conversation's state (here the WhatsApp window, closed on
+/// the server without the console being told): the message is marked failed, and the reply box
+/// takes the server's view at once, with the template form (it stayed open for more refusals).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_refused_for_the_window_shows_the_window_closed() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = find_conversation(h, "WhatsApp, human, not opted out", |item, full| {
+            item["channel"] == "whatsapp" && full["ai_mode"] == "human" && item["opt_out"] == false
+        })
+        .await?;
+        let id = str_field(&conv, "conversation_id")?;
+        h.sim_post(
+            &format!("/sim/conversations/{id}/window"),
+            &json!({ "expired": false }),
+        )
+        .await?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#thread .window-state", "data-window", "open").await?;
+        // Closed on the server only: setting an expired window publishes no event.
+        h.sim_post(
+            &format!("/sim/conversations/{id}/window"),
+            &json!({ "expired": true }),
+        )
+        .await?;
+        type_into_composer(h, "Your parcel is with the courier").await?;
+        h.press(&[Key::Enter.into()]).await?;
+        wait_message(h, "Your parcel is with the courier", "failed", |m| {
+            m.status.as_deref() == Some("failed")
+        })
+        .await?;
+        wait_attr(
+            h,
+            "#composer-disabled-reason",
+            "data-reason",
+            "WindowExpired",
+        )
+        .await?;
+        h.wait_for("form#template-form", SCREEN).await?;
         assert_no_crash(h).await
     })
     .await;
