@@ -24,7 +24,10 @@ enum ExportState {
 #[component]
 pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView {
     let session = use_session();
-    let agent = RwSignal::new(String::new());
+    // Read from the select itself when Export is pressed: what it shows is what is exported,
+    // however its options changed since (agents found on later pages, a filter that narrowed
+    // them), which a copy kept on `change` did not follow.
+    let agent_select = NodeRef::<leptos::html::Select>::new();
     let format = RwSignal::new(ExportFormat::Csv);
     let state = RwSignal::new(ExportState::Idle);
     let abort = StoredValue::new_local(None::<web_sys::AbortController>);
@@ -38,12 +41,11 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
         let Some(client) = session.client.get_untracked() else {
             return;
         };
-        let chosen = agent.get_untracked();
-        let agent_id = if chosen.is_empty() {
-            agents.get_untracked().into_iter().next()
-        } else {
-            Some(AgentId(chosen))
-        };
+        let agent_id = agent_select
+            .get_untracked()
+            .map(|s| s.value())
+            .filter(|v| !v.is_empty())
+            .map(AgentId);
         let Some(agent_id) = agent_id else {
             state.set(ExportState::Failed("Choose an agent to export.".into()));
             return;
@@ -82,7 +84,7 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
         <form id="export-form" class="export" on:submit=start aria-label="Export conversations">
             <label for="export-agent">
                 "Export agent"
-                <select id="export-agent" on:change=move |ev| agent.set(event_target_value(&ev))>
+                <select id="export-agent" node_ref=agent_select>
                     <AgentOptions agents=agents selected=Signal::stored(None)/>
                 </select>
             </label>

@@ -421,3 +421,55 @@ async fn cancelled_and_failed_exports_save_nothing() {
     })
     .await;
 }
+
+/// The agent the box shows is the agent exported. Here the first page holds one agent only,
+/// which the box shows; a later page brings agents that sort before it, and the export was of
+/// the first of those, not of the one on screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_export_is_of_the_agent_the_box_shows() {
+    with_harness(options(), async |h: &Harness| {
+        let mut all = agents(h).await?;
+        all.sort();
+        let Some(last) = all.last().cloned() else {
+            bail!("no agents");
+        };
+        bulk(h, &last, 60).await?;
+        sign_in(h).await?;
+        let options = || async { h.attrs("#export-agent option", "value").await };
+        poll_until(
+            "the first page's agent in the export box",
+            SCREEN,
+            || async { Ok((options().await? == [Some(last.clone())]).then_some(())) },
+        )
+        .await?;
+        // The next page, by scrolling to the end of the list.
+        h.browser()
+            .execute(
+                "const s = document.querySelector('.conversation-scroller');
+                 s.scrollTop = s.scrollHeight; s.dispatchEvent(new Event('scroll'));",
+                vec![],
+            )
+            .await?;
+        poll_until("more agents in the export box", SCREEN, || async {
+            Ok((options().await?.len() > 1).then_some(()))
+        })
+        .await?;
+        let on_screen = h
+            .browser()
+            .execute(
+                "return document.getElementById('export-agent').value;",
+                vec![],
+            )
+            .await?;
+        assert_eq!(
+            on_screen.as_str(),
+            Some(last.as_str()),
+            "the box still shows it"
+        );
+        h.click("#export-start").await?;
+        wait_done(h).await?;
+        assert_eq!(assert_export_requests_authorized(h, &last).await?, 1);
+        assert_no_crash(h).await
+    })
+    .await;
+}
