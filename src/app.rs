@@ -24,7 +24,7 @@ pub fn App() -> impl IntoView {
     provide_context(warm_start);
     provide_context(Announcer::new());
     provide_context(Clock::start());
-    provide_context(crate::state::tabs::Tabs::start());
+    provide_context(crate::state::tabs::Tabs::start(session));
     provide_context(crate::state::notify::Notifier::new());
     // A restored session needs no configuration to show its screen (the base URL was stored with
     // the key), so it does not wait for config.json; it waits (briefly) for its first page, so

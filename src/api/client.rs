@@ -70,6 +70,19 @@ impl Client {
         &self.base
     }
 
+    /// Names the workspace this client reads (its API and key) without revealing the key: tabs
+    /// signed in with different keys (a sandbox and a live one, say) keep to themselves.
+    pub fn workspace(&self) -> String {
+        // FNV-1a: a stable name, not a secret; the key has far more entropy than 64 bits show.
+        let hash = [self.base.as_bytes(), b"\n", self.key.as_bytes()]
+            .concat()
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+        format!("{hash:016x}")
+    }
+
     /// `GET /v1/conversations`.
     pub async fn list_conversations(
         &self,

@@ -290,12 +290,18 @@ fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
     let alive = StoredValue::new(true);
     on_cleanup(move || alive.set_value(false));
 
-    // Pages another tab fetched for the same filters.
+    // Pages another tab fetched for the same filters; not the one received before this inbox
+    // was shown, which may be minutes old (the inbox asks for its own first page).
+    let mut first_run = true;
     crate::state::effect(move || {
+        let received = tabs.received.get();
+        if std::mem::take(&mut first_run) {
+            return;
+        }
         if let Some(TabMessage::InboxPage {
             query: q,
             conversations,
-        }) = tabs.received.get()
+        }) = received
         {
             if q == query.get_untracked() {
                 inbox.update(|i| i.merge_first_page(conversations));

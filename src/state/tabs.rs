@@ -1,7 +1,12 @@
 //! Coordination between several tabs of the console: a `BroadcastChannel` carries mode changes
-//! and refreshed inbox pages, and a lease in `localStorage` picks the one tab that polls.
+//! and refreshed inbox pages, and a lease in `localStorage` picks the one tab that polls. Both
+//! are per workspace (the API and key a tab is signed in with, [`Client::workspace`]): a tab
+//! on a sandbox key and one on a live key neither merge each other's pages nor wait for each
+//! other's polls.
 
+use super::session::Session;
 use super::storage::{self, Area};
+use crate::api::Client;
 use crate::model::{AiMode, ConversationId, ConversationSummary};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -69,20 +74,43 @@ pub struct Tabs {
     pub received: RwSignal<Option<TabMessage>>,
     id: StoredValue<String>,
     channel: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
+    session: Session,
+}
+
+/// A message as posted: its workspace on the first line, then its JSON.
+fn frame(workspace: &str, json: &str) -> String {
+    format!("{workspace}\n{json}")
+}
+
+/// The JSON of a message posted in `workspace`; `None` for any other (or an older console's).
+fn unframe<'a>(workspace: &str, text: &'a str) -> Option<&'a str> {
+    text.split_once('\n')
+        .and_then(|(w, json)| (w == workspace).then_some(json))
 }
 
 impl Tabs {
-    pub fn start() -> Self {
+    pub fn start(session: Session) -> Self {
+        let workspace = move || {
+            session
+                .client
+                .with_untracked(|c| c.as_ref().map(Client::workspace))
+        };
         let received = RwSignal::new(None);
+        // What another session (signed out since, or another key) received is not this one's.
+        crate::state::effect(move || {
+            session.client.track();
+            received.set(None);
+        });
         let channel = web_sys::BroadcastChannel::new(CHANNEL).ok();
         if let Some(ch) = &channel {
             let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
                 move |ev: web_sys::MessageEvent| {
                     // Anything unreadable (an older or newer console) is ignored.
-                    if let Some(msg) = ev
-                        .data()
-                        .as_string()
-                        .and_then(|s| serde_json::from_str::<TabMessage>(&s).ok())
+                    let (Some(text), Some(workspace)) = (ev.data().as_string(), workspace()) else {
+                        return;
+                    };
+                    if let Some(msg) = unframe(&workspace, &text)
+                        .and_then(|json| serde_json::from_str::<TabMessage>(json).ok())
                     {
                         received.set(Some(msg));
                     }
@@ -96,13 +124,21 @@ impl Tabs {
             received,
             id: StoredValue::new(format!("{:x}", (js_sys::Math::random() * 1e15) as u64)),
             channel: StoredValue::new_local(channel),
+            session,
         }
     }
 
+    fn workspace(&self) -> Option<String> {
+        self.session
+            .client
+            .with_untracked(|c| c.as_ref().map(Client::workspace))
+    }
+
     pub fn post(&self, msg: &TabMessage) {
-        let Ok(text) = serde_json::to_string(msg) else {
+        let (Some(workspace), Ok(json)) = (self.workspace(), serde_json::to_string(msg)) else {
             return;
         };
+        let text = frame(&workspace, &json);
         self.channel.with_value(|ch| {
             if let Some(ch) = ch {
                 let _ = ch.post_message(&JsValue::from_str(&text));
@@ -110,32 +146,42 @@ impl Tabs {
         });
     }
 
+    fn lease_item(&self) -> Option<String> {
+        self.workspace().map(|w| format!("{LEASE_ITEM}.{w}"))
+    }
+
     /// Whether this tab should poll now: it holds the lease, or the lease lapsed (the leader
     /// closed or went to sleep) and this tab takes it over for `lease_ms`.
     pub fn claim_poll_lease(&self, lease_ms: f64) -> bool {
+        let Some(item) = self.lease_item() else {
+            return false;
+        };
         // Whole milliseconds: formatting and parsing floats would pull a few dozen KB of float
         // tables into the wasm for no gain in precision.
         let now = js_sys::Date::now() as u64;
         let me = self.id.get_value();
-        let current = storage::get(Area::Local, LEASE_ITEM);
+        let current = storage::get(Area::Local, &item);
         let free = match current.as_deref().and_then(|v| v.split_once('|')) {
             Some((holder, until)) => holder == me || until.parse::<u64>().map_or(true, |u| u < now),
             None => true,
         };
         if free {
             let until = now + lease_ms as u64;
-            storage::set(Area::Local, LEASE_ITEM, &format!("{me}|{until}"));
+            storage::set(Area::Local, &item, &format!("{me}|{until}"));
         }
         free
     }
 
     /// A hidden tab hands polling over at once instead of holding the lease until it lapses.
     pub fn release_poll_lease(&self) {
+        let Some(item) = self.lease_item() else {
+            return;
+        };
         let me = self.id.get_value();
-        let held = storage::get(Area::Local, LEASE_ITEM)
+        let held = storage::get(Area::Local, &item)
             .is_some_and(|v| v.split_once('|').is_some_and(|(holder, _)| holder == me));
         if held {
-            storage::remove(Area::Local, LEASE_ITEM);
+            storage::remove(Area::Local, &item);
         }
     }
 }
@@ -171,5 +217,20 @@ mod tests {
         }
         let wrong = r#"{"type":"inbox_page","conversation_id":"c1","ai_mode":"human"}"#;
         assert!(serde_json::from_str::<TabMessage>(wrong).is_err());
+    }
+
+    #[test]
+    fn a_tab_reads_only_its_own_workspaces_messages() {
+        let sandbox = Client::new("https://api.voicebip.com/v1", "pk_test_1").workspace();
+        let live = Client::new("https://api.voicebip.com/v1", "pk_live_1").workspace();
+        let elsewhere = Client::new("http://127.0.0.1:8080/v1", "pk_test_1").workspace();
+        assert_ne!(sandbox, live);
+        assert_ne!(sandbox, elsewhere);
+        assert!(!sandbox.contains("pk_"), "the key is not in it: {sandbox}");
+        let text = frame(&sandbox, r#"{"type":"mode_changed"}"#);
+        assert_eq!(unframe(&sandbox, &text), Some(r#"{"type":"mode_changed"}"#));
+        assert_eq!(unframe(&live, &text), None);
+        // What an older console posts (bare JSON) is nobody's.
+        assert_eq!(unframe(&sandbox, r#"{"type":"mode_changed"}"#), None);
     }
 }
