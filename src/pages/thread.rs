@@ -430,6 +430,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     link=link
                     skipped=skipped
                     action_error=action_error
+                    refresh_error=error
+                    on_reload=Callback::new(move |_| load())
                     busy=busy
                     confirming=confirming
                     draft=draft
@@ -453,6 +455,10 @@ fn ThreadLoaded(
     link: RwSignal<LinkState>,
     skipped: RwSignal<u32>,
     action_error: RwSignal<Option<ApiError>>,
+    /// A refresh of the loaded thread failed (after a reconnect, say): what the stream said
+    /// meanwhile may be missing until it is tried again.
+    refresh_error: RwSignal<Option<ApiError>>,
+    on_reload: Callback<()>,
     busy: RwSignal<bool>,
     confirming: RwSignal<bool>,
     draft: RwSignal<String>,
@@ -506,6 +512,14 @@ fn ThreadLoaded(
                 <p class="banner warn" id="opt-out-banner">"This number has opted out: messages to it are refused until the customer sends START."</p>
             })}
             <HandoffBar mode=mode busy=busy on_action=act confirming=confirming/>
+            {move || refresh_error.get().map(|e| view! {
+                <ErrorBanner
+                    id="refresh-error"
+                    message=format!("This conversation could not be brought up to date, so recent messages may be missing. {}", e.user_message())
+                    on_retry=on_reload
+                    refocus=&[".message-scroller"]
+                />
+            })}
             {move || action_error.get().map(|e| view! {
                 <p class="banner error" id="action-error" role="alert">{e.user_message()}</p>
             })}

@@ -284,3 +284,34 @@ async fn the_ais_reply_shows_live_from_its_receipts() {
     })
     .await;
 }
+
+/// A refresh of an open thread that fails (here the one a STOP asks for, while the API fails)
+/// says so, with Try again: it failed silently, and what it was to bring stayed missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_that_fails_says_so_and_can_be_tried_again() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = find_conversation(h, "human SMS, not opted out", |item, full| {
+            full["ai_mode"] == "human" && item["channel"] == "sms" && item["opt_out"] == false
+        })
+        .await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}", "status": 503 }),
+        )
+        .await?;
+        inject(h, &id, "STOP").await?;
+        h.wait_for("#refresh-error", RECONNECT).await?;
+        assert_eq!(count(h, "#opt-out-banner").await?, 0, "not known yet");
+
+        clear_faults(h).await?;
+        h.click("#refresh-error button").await?;
+        h.wait_for("#opt-out-banner", SCREEN).await?;
+        wait_gone(h, "#refresh-error", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
