@@ -186,12 +186,12 @@ impl Thread {
     pub fn apply(&mut self, event: StreamEvent) -> Change {
         match event {
             StreamEvent::Message(m) => {
-                let (direction, at) = (m.direction, m.created_at);
+                let (direction, at, channel) = (m.direction, m.created_at, m.channel);
                 let copy = (direction == Direction::Inbound).then(|| m.clone());
                 if !self.upsert(m) {
                     return Change::None;
                 }
-                self.note_live(direction, at);
+                self.note_live(direction, at, channel);
                 match copy {
                     Some(m) => {
                         self.window_warning = false;
@@ -291,19 +291,20 @@ impl Thread {
     /// delivered it first).
     pub fn confirm_send(&mut self, local_id: u64, message: Message) {
         self.pending.retain(|p| p.local_id != local_id);
-        let (direction, at) = (message.direction, message.created_at);
+        let (direction, at, channel) = (message.direction, message.created_at, message.channel);
         if self.upsert(message) {
-            self.note_live(direction, at);
+            self.note_live(direction, at, channel);
         }
     }
 
     /// What a new message says of its conversation, by the contract, without waiting for the
     /// next fetch: it is the latest activity (the inbox orders by it), and a customer's message
     /// on WhatsApp keeps the window open for another 24 hours (the reply box opens at once).
-    fn note_live(&mut self, direction: Direction, at: DateTime<Utc>) {
+    /// (A conversation spans both channels: an SMS from the customer opens no WhatsApp window.)
+    fn note_live(&mut self, direction: Direction, at: DateTime<Utc>, channel: Option<Channel>) {
         let s = &mut self.conversation.summary;
         s.last_message_at = s.last_message_at.max(Some(at));
-        if direction == Direction::Inbound && s.channel == Channel::Whatsapp {
+        if direction == Direction::Inbound && channel.unwrap_or(s.channel) == Channel::Whatsapp {
             let until = at + super::window::LENGTH;
             s.window_expires_at = s.window_expires_at.max(Some(until));
         }
@@ -590,6 +591,17 @@ mod tests {
         let s = &t.conversation.summary;
         assert_eq!(s.last_message_at, Some(at(40)));
         assert_eq!(s.window_expires_at, Some(at(30) + Duration::hours(24)));
+    }
+
+    #[test]
+    fn an_sms_from_the_customer_opens_no_whatsapp_window() {
+        let closed = Some(at(0) - Duration::hours(23));
+        let mut t = whatsapp(closed, Some(at(0)));
+        let mut m = msg("m1", 30, Direction::Inbound, MessageStatus::Received);
+        m.channel = Some(Channel::Sms);
+        t.apply(StreamEvent::Message(m));
+        assert_eq!(t.conversation.summary.window_expires_at, closed);
+        assert_eq!(t.conversation.summary.last_message_at, Some(at(30)));
     }
 
     #[test]
