@@ -30,7 +30,7 @@ pub fn App() -> impl IntoView {
     // the key), so it does not wait for config.json; it waits (briefly) for its first page, so
     // that the first frame holds the list. The embedded console does wait for config.json: which
     // parent origins may hand it a key is the configuration's to say.
-    let embedded = crate::state::base::current_app_path().starts_with("/embed");
+    let embedded = crate::state::embed::is_embedded();
     // A memo, so the app is rebuilt only when the answer changes. Once shown, the app stays: a
     // sign-out before config.json arrived must go to the connect screen, not back to "Loading…".
     let ready = Memo::new(move |was: Option<&bool>| {

@@ -102,6 +102,19 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
 
     // A memo rather than `<Show>`: rebuilt only when the answer changes, as `<Show>` would.
     let connected = Memo::new(move |_| session.client.with(Option::is_some));
+    // The session ended (the API refused the key): the host hears why, and may hand over
+    // another key; it would otherwise wait for news of a console that waits for it.
+    let mut was_connected = false;
+    crate::state::effect(move || {
+        let now = connected.get();
+        if std::mem::replace(&mut was_connected, now) && !now {
+            let message = session
+                .notice
+                .get_untracked()
+                .unwrap_or_else(|| "The console was disconnected: connect it again.".to_owned());
+            host.send(&ConsoleMessage::Error { message });
+        }
+    });
     view! {
         <div class="embed" node_ref=root>
             <h1 class="visually-hidden">"Voicebip conversations"</h1>

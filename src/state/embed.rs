@@ -108,6 +108,12 @@ fn serde_wasm_value(msg: &ConsoleMessage) -> Result<JsValue, JsValue> {
     js_sys::JSON::parse(&text)
 }
 
+/// Whether this page is the embedded console (its address is under `/embed`). Its key comes from
+/// its host alone and lives in memory: it neither restores nor forgets a stored one.
+pub fn is_embedded() -> bool {
+    super::base::current_app_path().starts_with("/embed")
+}
+
 /// Where the inbox lives: inside the embed routes when embedded, so links stay embedded.
 pub fn inbox_path() -> &'static str {
     if use_context::<EmbedHost>().is_some() {

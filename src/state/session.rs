@@ -47,6 +47,11 @@ impl Session {
     /// Restores a stored key at start-up: at once when its base URL was stored with it (always,
     /// since `sign_in` stores both), else once the configuration gives `fallback_base`.
     pub fn restore(&self, fallback_base: Option<&str>) {
+        // Not the key this device keeps for the console itself: embedding accepts credentials
+        // from the configured host only.
+        if super::embed::is_embedded() {
+            return;
+        }
         let stored = storage::get(Area::Session, KEY_ITEM)
             .map(|k| (k, Area::Session))
             .or_else(|| storage::get(Area::Local, KEY_ITEM).map(|k| (k, Area::Local)));
@@ -88,7 +93,11 @@ impl Session {
     /// The session ends (the operator's choice, or a key the API refused: then the drafts are
     /// kept for when the operator signs in again).
     pub fn sign_out(&self, notice: Option<String>) {
-        forget_key();
+        // The embedded console stored nothing, and the key stored here is the standalone
+        // console's (a refused host key must not sign that one out).
+        if !super::embed::is_embedded() {
+            forget_key();
+        }
         self.client.set(None);
         self.notice.set(notice);
     }

@@ -582,3 +582,57 @@ async fn rejected(h: &Harness) -> Result<u64> {
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| anyhow!("no #embed-rejected[data-count]: {v:?}"))
 }
+
+/// The embedded console takes a key from its host alone: not the one the standalone console
+/// remembered on this device (it signed in with it, with no host in sight), and when the API
+/// refuses the host's key, the host hears it, and the standalone console's key stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_console_takes_its_key_from_the_host_alone() {
+    with_harness(options(), async |h: &Harness| {
+        // The console itself, remembered on this device.
+        h.open("/").await?;
+        h.wait_for("input#remember", FIRST_SCREEN).await?;
+        h.click("input#remember").await?;
+        h.connect(DEMO_KEY).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+
+        // The embedded screens on the same origin, with no host: they wait for one.
+        h.open("/embed/inbox").await?;
+        h.wait_for("#embed-waiting", FIRST_SCREEN).await?;
+        settle(
+            "a key restored from storage",
+            std::time::Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(count(h, ROW).await?, 0, "no list without a host's key");
+
+        // From the allowed host: connected, then the key refused.
+        open_host(h, false, "/embed/inbox").await?;
+        let console = h.base_url().to_string();
+        wait_host_message(h, "voicebip:connected", |m| {
+            is(m, &console, "voicebip:connected")
+        })
+        .await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "status": 401 }),
+        )
+        .await?;
+        wait_host_message(h, "voicebip:error after the refusal", |m| {
+            is(m, &console, "voicebip:error")
+        })
+        .await?;
+        clear_faults(h).await?;
+        h.open("/conversations").await?;
+        h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
+        assert_eq!(
+            storage_item(h, "localStorage", "voicebip.key")
+                .await?
+                .as_deref(),
+            Some(DEMO_KEY),
+            "the standalone console is still signed in"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
