@@ -214,6 +214,14 @@ async fn a_template_being_typed_outlives_the_window_reopening() {
             parameters: vec!["A-1042".into()],
         }]
     );
+    // Emptied to type another: it stays, though blank.
+    type_into(&root, "#template-name", "");
+    type_into(&root, "#template-parameters", "");
+    settle().await;
+    assert!(
+        form(&root).is_some(),
+        "emptying the fields does not take the form away"
+    );
     // Sent (the page clears it on success): with the window open, the form goes.
     template.sent();
     settle().await;

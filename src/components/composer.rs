@@ -2,6 +2,7 @@
 //! into the template form when the WhatsApp window has closed.
 
 use super::clock::use_clock;
+use super::focus::{focus_after_render, focus_within};
 use crate::model::segments;
 use crate::model::window::WindowState;
 use crate::model::{AiMode, Channel};
@@ -58,6 +59,9 @@ pub struct TemplateDraft {
     pub language: RwSignal<String>,
     /// One per line.
     pub parameters: RwSignal<String>,
+    /// Templates sent from it so far: the form, once shown, stays until one is sent (emptying
+    /// its fields to type others must not take it away under the caret).
+    sent: RwSignal<u32>,
 }
 
 impl TemplateDraft {
@@ -66,6 +70,7 @@ impl TemplateDraft {
             name: RwSignal::new(String::new()),
             language: RwSignal::new("en".to_owned()),
             parameters: RwSignal::new(String::new()),
+            sent: RwSignal::new(0),
         }
     }
 
@@ -94,6 +99,7 @@ impl TemplateDraft {
     pub fn sent(self) {
         self.name.set(String::new());
         self.parameters.set(String::new());
+        self.sent.update(|n| *n += 1);
     }
 }
 
@@ -122,10 +128,15 @@ pub fn Composer(
     let count = Memo::new(move |_| draft.with(|d| segments::count(d)));
     // Memos rather than `<Show>` (one more generic component instance each): the view below is
     // rebuilt only when the answer changes, as `<Show>` would.
-    let show_templates = Memo::new(move |_| {
+    // Shown while needed, typed into, or shown before and nothing sent since.
+    let sent_seen = StoredValue::new(0u32);
+    let show_templates = Memo::new(move |was: Option<&bool>| {
+        let sent = template_draft.sent.get();
+        let kept = was == Some(&true) && sent_seen.get_value() == sent;
+        sent_seen.set_value(sent);
         let needed = blocked.get() == Some(Blocked::WindowExpired);
         let typed = !template_draft.is_blank();
-        (needed || typed) && mode.get() != AiMode::Closed && !opt_out.get()
+        (needed || typed || kept) && mode.get() != AiMode::Closed && !opt_out.get()
     });
 
     let text_box = NodeRef::<leptos::html::Textarea>::new();
@@ -152,7 +163,15 @@ pub fn Composer(
                 </p>
             })}
             // Only a template can go out then, and the reply box is disabled: the form comes first.
-            {move || show_templates.get().then(|| view! { <TemplateFormView draft=template_draft on_template=on_template/> })}
+            {move || {
+                let shown = show_templates.get();
+                // Sent, with the window open again: the form goes, and the focus it had goes
+                // where the next message is typed.
+                if !shown && focus_within("#template-form") {
+                    focus_after_render("#composer-text".to_owned());
+                }
+                shown.then(|| view! { <TemplateFormView draft=template_draft on_template=on_template/> })
+            }}
             <form
                 id="composer"
                 on:submit=move |ev| {

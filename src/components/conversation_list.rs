@@ -3,7 +3,7 @@
 
 use super::badges::{ChannelBadge, WindowBadge};
 use super::clock::use_clock;
-use super::focus::{focus_after_render, focus_within, refocus_if_lost};
+use super::focus::{focus_after_render, focus_within, refocus_in_place_if_lost};
 use crate::model::inbox::{measured_viewport, visible_range, Cursor, Inbox, ListFooter, Unread};
 use crate::model::{time, ConversationId, ConversationSummary};
 use leptos::html;
@@ -61,7 +61,8 @@ pub fn ConversationList(
     // A refresh that moves rows (a new conversation on top) rebuilds them, the one the keyboard
     // is on included, and the browser drops the focus to the page's start. The row last focused
     // is kept here, and when a rebuild has removed it with the focus on it, its conversation's
-    // new row takes the focus (and, through its on:focus, the roving index).
+    // new row takes the focus (and, through its on:focus, the roving index), without scrolling:
+    // the operator may have scrolled the list meanwhile.
     let focused_row = StoredValue::new_local(None::<(ConversationId, web_sys::Element)>);
     crate::state::effect(move || {
         inbox.track();
@@ -70,7 +71,7 @@ pub fn ConversationList(
             return;
         };
         if !el.is_connected() {
-            refocus_if_lost(vec![
+            refocus_in_place_if_lost(vec![
                 format!("li[data-conversation-id='{id}'] a"),
                 "#conversation-list a[tabindex='0']".to_owned(),
             ]);

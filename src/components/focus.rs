@@ -36,6 +36,20 @@ pub fn refocus_if_lost(selectors: Vec<String>) {
     after_render(selectors, true);
 }
 
+/// [`refocus_if_lost`], without scrolling to what takes the focus: for a list the operator may
+/// have scrolled meanwhile, which must not jump back.
+pub fn refocus_in_place_if_lost(selectors: Vec<String>) {
+    leptos::prelude::request_animation_frame(move || {
+        if focus_is_lost() {
+            if let Some(el) = first(&selectors) {
+                let options = web_sys::FocusOptions::new();
+                options.set_prevent_scroll(true);
+                let _ = el.focus_with_options(&options);
+            }
+        }
+    });
+}
+
 fn after_render(selectors: Vec<String>, only_if_lost: bool) {
     leptos::prelude::request_animation_frame(move || {
         if !only_if_lost || focus_is_lost() {
@@ -46,16 +60,18 @@ fn after_render(selectors: Vec<String>, only_if_lost: bool) {
 
 /// Focuses what the first of `selectors` that finds something finds.
 fn focus_first(selectors: &[impl AsRef<str>]) {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    let found = selectors
-        .iter()
-        .find_map(|s| doc.query_selector(s.as_ref()).ok().flatten())
-        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
-    if let Some(el) = found {
+    if let Some(el) = first(selectors) {
         let _ = el.focus();
     }
+}
+
+/// What the first of `selectors` that finds something finds.
+fn first(selectors: &[impl AsRef<str>]) -> Option<web_sys::HtmlElement> {
+    let doc = web_sys::window().and_then(|w| w.document())?;
+    selectors
+        .iter()
+        .find_map(|s| doc.query_selector(s.as_ref()).ok().flatten())
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
 }
 
 /// No element has focus but the body, or the one that has it is not rendered (`offsetParent`

@@ -98,6 +98,18 @@ impl Inbox {
     /// Merges a refetched first page: changed conversations move to their new place at the top,
     /// new ones appear, the rest (and the cursor) stay where the operator left them.
     pub fn merge_first_page(&mut self, page: Vec<ConversationSummary>) {
+        // An answer made before news the list already shows (the open thread's, through
+        // `refresh`) does not take it back: the newer row stays, in its place by activity.
+        let mut page = page;
+        for i in 0..page.len() {
+            match self.get(&page[i].conversation_id) {
+                Some(listed) if listed.activity_at() > page[i].activity_at() => {
+                    page[i] = listed.clone();
+                    rise(&mut page, i);
+                }
+                _ => {}
+            }
+        }
         let fresh: HashSet<ConversationId> =
             page.iter().map(|c| c.conversation_id.clone()).collect();
         let mut rest: Vec<ConversationSummary> = std::mem::take(&mut self.items)
@@ -117,6 +129,8 @@ impl Inbox {
 
     fn upsert(&mut self, item: ConversationSummary) {
         match self.index.get(&item.conversation_id) {
+            // (Not back to older news than the row has: see `merge_first_page`.)
+            Some(&i) if self.items[i].activity_at() > item.activity_at() => {}
             Some(&i) => self.items[i] = item,
             None => {
                 self.index
@@ -139,11 +153,7 @@ impl Inbox {
             return false;
         }
         self.items[i] = fresh.clone();
-        let to = self.items[..i]
-            .iter()
-            .position(|c| c.activity_at() <= now)
-            .unwrap_or(i);
-        self.items[to..=i].rotate_right(1);
+        let to = rise(&mut self.items, i);
         for (k, c) in self.items[to..=i].iter().enumerate() {
             self.index.insert(c.conversation_id.clone(), to + k);
         }
@@ -172,6 +182,18 @@ impl Inbox {
         }
         agents
     }
+}
+
+/// Moves `items[i]` up past the items with older activity (the API's order, most recent first;
+/// ties keep their order) and returns where it went.
+fn rise(items: &mut [ConversationSummary], i: usize) -> usize {
+    let now = items[i].activity_at();
+    let to = items[..i]
+        .iter()
+        .position(|c| c.activity_at() < now)
+        .unwrap_or(i);
+    items[to..=i].rotate_right(1);
+    to
 }
 
 /// Which conversations moved since the operator last looked. The first page listed for a set of
@@ -373,9 +395,21 @@ mod tests {
         assert!(!inbox.refresh(&at(&a, 1)));
         assert!(inbox.get(&a.conversation_id).is_some_and(|r| r.opt_out));
 
+        // Tied with the row above it: it stays below (it did not move on past it).
+        let b_tied = at(&item("b", "x"), 30);
+        assert!(inbox.refresh(&b_tied));
+        assert_eq!(order(&inbox), ["c", "a", "b"]);
         // A conversation the list does not show is not added: the list's filters decide that.
         assert!(!inbox.refresh(&at(&item("d", "y"), 50)));
         assert_eq!(order(&inbox), ["c", "a", "b"]);
+
+        // A poll answered after c's news, but made before it: c keeps its news and its place.
+        inbox.merge_first_page(vec![a.clone(), at(&c, 25)]);
+        assert_eq!(order(&inbox), ["c", "a", "b"]);
+        assert_eq!(inbox.get(&c.conversation_id), Some(&c_top));
+        // A later page with an old copy of it changes nothing either.
+        inbox.append_page(vec![c.clone()], None);
+        assert_eq!(inbox.get(&c.conversation_id), Some(&c_top));
     }
 
     #[test]

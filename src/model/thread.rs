@@ -149,6 +149,22 @@ impl Thread {
             fresh.summary.window_expires_at =
                 fresh.summary.window_expires_at.max(ours.window_expires_at);
         }
+        // Likewise a mode change the stream or a PATCH brought that the answer has not heard of
+        // (none of its rows is that change, and all are older): the answer's mode is older than
+        // the console's, and taking it would undo a take-over on screen.
+        let newest = self
+            .conversation
+            .mode_history
+            .iter()
+            .max_by_key(|r| r.timestamp);
+        if let Some(row) = newest.filter(|row| {
+            fresh
+                .mode_history
+                .iter()
+                .all(|f| !same_change(f, row) && f.timestamp < row.timestamp)
+        }) {
+            fresh.ai_mode = row.to_mode;
+        }
         fresh.mode_history = merge_history(&self.conversation.mode_history, fresh.mode_history);
         self.conversation = fresh;
     }
@@ -185,6 +201,13 @@ impl Thread {
     /// Applies one decoded stream event.
     pub fn apply(&mut self, event: StreamEvent) -> Change {
         match event {
+            StreamEvent::Message(m) if self.may_be_pending(&m) => {
+                // A receipt for what the operator is sending, ahead of the POST's answer: the
+                // pending copy stands for it until that answer names it (`confirm_send`).
+                self.early_status
+                    .insert(m.message_id, (m.status, m.error_code));
+                Change::None
+            }
             StreamEvent::Message(m) => {
                 let (direction, at, channel) = (m.direction, m.created_at, m.channel);
                 let copy = (direction == Direction::Inbound).then(|| m.clone());
@@ -300,6 +323,16 @@ impl Thread {
     /// What a new message says of its conversation, by the contract, without waiting for the
     /// next fetch: it is the latest activity (the inbox orders by it), and a customer's message
     /// on WhatsApp keeps the window open for another 24 hours (the reply box opens at once).
+    /// An outbound message not seen yet whose text is that of a send still waiting for its
+    /// answer: most likely that send, whose receipt outran the answer.
+    fn may_be_pending(&self, m: &Message) -> bool {
+        m.direction == Direction::Outbound
+            && !self.keys.contains_key(&m.message_id)
+            && self.pending.iter().any(|p| {
+                p.state == SendState::Sending && m.body.as_deref() == Some(p.body.as_str())
+            })
+    }
+
     /// (A conversation spans both channels: an SMS from the customer opens no WhatsApp window.)
     fn note_live(&mut self, direction: Direction, at: DateTime<Utc>, channel: Option<Channel>) {
         let s = &mut self.conversation.summary;
@@ -591,6 +624,68 @@ mod tests {
         let s = &t.conversation.summary;
         assert_eq!(s.last_message_at, Some(at(40)));
         assert_eq!(s.window_expires_at, Some(at(30) + Duration::hours(24)));
+    }
+
+    #[test]
+    fn a_receipt_that_outruns_the_sends_answer_does_not_show_it_twice() {
+        let mut t = Thread::new(conversation(vec![], None));
+        t.begin_send(1, "body of m1".into(), at(5));
+        let mut sent = msg("m1", 5, Direction::Outbound, MessageStatus::Sent);
+        assert_eq!(t.apply(StreamEvent::Message(sent.clone())), Change::None);
+        assert!(t.is_empty(), "the pending copy stands for it");
+        assert_eq!(t.pending().len(), 1);
+        // The answer names it: one message, at the receipt's status.
+        sent.status = MessageStatus::Queued;
+        t.confirm_send(1, sent);
+        assert_eq!(ids(&t), ["m1"]);
+        assert!(t.pending().is_empty());
+        assert_eq!(
+            t.messages().next().map(|m| m.status),
+            Some(MessageStatus::Sent)
+        );
+        // Another's message (the AI's) with no send waiting shows at once.
+        let ai = msg("m2", 6, Direction::Outbound, MessageStatus::Sent);
+        assert_eq!(t.apply(StreamEvent::Message(ai)), Change::NewOutbound);
+    }
+
+    #[test]
+    fn an_answer_made_before_a_mode_change_does_not_undo_it() {
+        let mut t = Thread::new(conversation(vec![], None));
+        t.conversation.ai_mode = AiMode::Ai;
+        let take_over = ModeChange {
+            actor_user_id: Some("usr_1".into()),
+            from_mode: AiMode::Ai,
+            to_mode: AiMode::Human,
+            timestamp: at(10),
+        };
+        t.apply(StreamEvent::ModeChanged {
+            from_mode: take_over.from_mode,
+            to_mode: take_over.to_mode,
+            actor_user_id: take_over.actor_user_id.clone(),
+            timestamp: take_over.timestamp,
+        });
+        let answer = |mode: AiMode, history: Vec<ModeChange>| {
+            let mut c = conversation(vec![], None);
+            c.ai_mode = mode;
+            c.mode_history = history;
+            c
+        };
+        // Made before the take-over: it knows no change, and says the AI answers.
+        t.merge_latest(answer(AiMode::Ai, vec![]));
+        assert_eq!(t.mode(), AiMode::Human);
+        // Made after it: it agrees.
+        t.merge_latest(answer(AiMode::Human, vec![take_over.clone()]));
+        assert_eq!(t.mode(), AiMode::Human);
+        // Made after a later change the console missed (its stream was down): the server's.
+        let returned = ModeChange {
+            actor_user_id: Some("usr_2".into()),
+            from_mode: AiMode::Human,
+            to_mode: AiMode::Ai,
+            timestamp: at(20),
+        };
+        t.merge_latest(answer(AiMode::Ai, vec![take_over, returned]));
+        assert_eq!(t.mode(), AiMode::Ai);
+        assert_eq!(t.conversation.mode_history.len(), 2);
     }
 
     #[test]

@@ -613,11 +613,13 @@ async fn the_embedded_console_takes_its_key_from_the_host_alone() {
             is(m, &console, "voicebip:connected")
         })
         .await?;
-        fault(
-            h,
-            json!({ "route": "GET /v1/conversations", "status": 401 }),
-        )
-        .await?;
+        // Refused from now on; opening a conversation asks the API at once (unless a poll of
+        // the list, every 10 s, was refused first: then there is no row left to open).
+        enter_console(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        fault(h, json!({ "route": "*", "status": 401 })).await?;
+        let _ = h.click(&format!("{ROW} a")).await;
+        leave_console(h).await?;
         wait_host_message(h, "voicebip:error after the refusal", |m| {
             is(m, &console, "voicebip:error")
         })

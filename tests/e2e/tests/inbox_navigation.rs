@@ -539,11 +539,16 @@ async fn the_keyboard_keeps_its_row_when_a_refresh_moves_the_rows() {
         wait_focused_row(h, 2).await?;
 
         inject(h, &far, "Any news on my refund?").await?;
-        wait_attr(
-            h,
-            &format!("{ROW}[data-index='0']"),
-            "data-conversation-id",
-            &far,
+        // The list's next poll brings it up: within one poll interval (10 s) and its request.
+        let top = format!("{ROW}[data-index='0']");
+        poll_until(
+            "the conversation written to at the top",
+            Duration::from_secs(30),
+            || async {
+                Ok(attr_is(h, &top, "data-conversation-id", &far)
+                    .await?
+                    .then_some(()))
+            },
         )
         .await?;
         // The same conversation, one row down, keeps the focus; the keys go on from there.
