@@ -121,6 +121,12 @@ fn authenticate(state: &AppState, req: &Request) -> Result<Actor, ApiError> {
             ApiError::unauthenticated("missing API key; send Authorization: Bearer <key>")
         })?,
     };
+    // API.md: keys start with `pk_live_` or `pk_test_`; a malformed one is a 401 like any other.
+    if !(key.starts_with("pk_live_") || key.starts_with("pk_test_")) {
+        return Err(ApiError::unauthenticated(
+            "malformed API key: keys start with pk_live_ or pk_test_",
+        ));
+    }
     if !state.api_keys.contains(&key) {
         return Err(ApiError::unauthenticated(
             "invalid, revoked or expired API key",

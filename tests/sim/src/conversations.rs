@@ -48,9 +48,13 @@ pub async fn list(State(state): State<AppState>, query: QueryMap) -> Result<Json
         .list(&filter, after.as_ref(), page_size as usize);
     let mut body = json!({ "conversations": items });
     if let (true, Some(last)) = (more, items.last()) {
-        let at = crate::clock::parse_ts(&last.last_message_at).unwrap_or_default();
+        let ts = |t: &str| crate::clock::parse_ts(t).unwrap_or_default();
         body["next_page_token"] = pagination::conversation_cursor(
-            (at, &last.conversation_id),
+            (
+                ts(&last.created_at),
+                ts(&last.last_message_at),
+                &last.conversation_id,
+            ),
             agent_id,
             channel_raw,
             page_size,

@@ -93,7 +93,12 @@ pub async fn send(
     if message_type == "text" && body.trim().is_empty() {
         return Err(ApiError::invalid_argument("body must not be empty"));
     }
-    if message_type != "text" && req.media_url.as_deref().is_none_or(str::is_empty) {
+    // The media types carry a file; `interactive` (buttons, lists) is text like `text`.
+    let media = matches!(
+        message_type.as_str(),
+        "image" | "audio" | "document" | "video"
+    );
+    if media && req.media_url.as_deref().is_none_or(str::is_empty) {
         return Err(ApiError::invalid_argument(format!(
             "media_url is required for message_type {message_type:?}"
         )));

@@ -1,5 +1,7 @@
-//! Keyset page tokens: unpadded base64url JSON naming the last item of the page, plus the
-//! filters and page size it was issued for, so a token reused with other ones is refused.
+//! Keyset page tokens: unpadded base64url JSON naming the last item of the page (its
+//! `created_at` and id, the shape API.md gives, and for the list the `last_message_at` it is
+//! ordered by), plus the filters and page size it was issued for, so a token reused with other
+//! ones is refused.
 
 use crate::clock::{format_ts, parse_ts, Millis};
 use crate::error::ApiError;
@@ -16,6 +18,7 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConversationCursor {
+    pub created_at: String,
     pub last_message_at: String,
     pub conversation_id: String,
     pub agent_id: Option<String>,
@@ -48,15 +51,17 @@ impl MessageCursor {
     }
 }
 
+/// `last`: the page's last conversation, as `(created_at, last_message_at, id)`.
 pub fn conversation_cursor(
-    last: (Millis, &str),
+    last: (Millis, Millis, &str),
     agent_id: Option<&str>,
     channel: Option<&str>,
     page_size: u32,
 ) -> String {
     encode(&ConversationCursor {
-        last_message_at: format_ts(last.0),
-        conversation_id: last.1.to_string(),
+        created_at: format_ts(last.0),
+        last_message_at: format_ts(last.1),
+        conversation_id: last.2.to_string(),
         agent_id: agent_id.map(str::to_string),
         channel: channel.map(str::to_string),
         page_size,
@@ -110,10 +115,16 @@ mod tests {
 
     #[test]
     fn conversation_token_is_unpadded_base64url_json() {
-        let token = conversation_cursor((1_747_319_521_250, "conv_abc"), Some("agt_X"), None, 20);
+        let token = conversation_cursor(
+            (1_747_300_000_000, 1_747_319_521_250, "conv_abc"),
+            Some("agt_X"),
+            None,
+            20,
+        );
         assert!(!token.contains('=') && !token.contains('+') && !token.contains('/'));
         let json: serde_json::Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&token).unwrap()).unwrap();
+        assert_eq!(json["created_at"], "2025-05-15T09:06:40Z");
         assert_eq!(json["last_message_at"], "2025-05-15T14:32:01.250Z");
         assert_eq!(json["conversation_id"], "conv_abc");
         assert_eq!(json["agent_id"], "agt_X");

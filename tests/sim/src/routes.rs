@@ -26,9 +26,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { error::ApiError::not_found("no such API route") })
         .layer(from_fn_with_state(state.clone(), faults::middleware))
         .layer(from_fn_with_state(state.clone(), ratelimit::middleware))
-        .layer(from_fn_with_state(state.clone(), auth::middleware))
+        // The body's size is checked once the key is: a request without a valid key is a 401
+        // whatever it carries (API.md), and a large one from a stranger is not read.
         .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
         .layer(from_fn(limits::body_size))
+        .layer(from_fn_with_state(state.clone(), auth::middleware))
         .layer(from_fn(cors::middleware));
 
     Router::new()

@@ -33,6 +33,18 @@ async fn missing_wrong_and_malformed_keys_are_401() {
     )
     .await;
     malformed.assert_error(401, "UNAUTHENTICATED");
+    // A key without the pk_live_ / pk_test_ prefix is malformed, whatever it is.
+    let unprefixed = into_resp(
+        sim.http
+            .get(&url)
+            .bearer_auth("sk_test_demo")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    unprefixed.assert_error(401, "UNAUTHENTICATED");
+    assert!(unprefixed.text.contains("pk_live_"), "{}", unprefixed.text);
     let ok = into_resp(sim.http.get(&url).bearer_auth(KEY).send().await.unwrap()).await;
     assert_eq!(ok.status, 200);
     // The scheme is case-insensitive.
@@ -195,6 +207,17 @@ async fn bodies_over_64_kib_are_413() {
         .send_json(Method::POST, "/v1/messages", huge.clone())
         .await;
     r.assert_error(413, "PAYLOAD_TOO_LARGE");
+    // Without a key it is a 401 first, whatever its size (API.md: a missing key is a 401).
+    let anonymous = into_resp(
+        sim.http
+            .post(sim.url("/v1/messages"))
+            .json(&huge)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    anonymous.assert_error(401, "UNAUTHENTICATED");
     // Without a Content-Length (chunked), the limit still holds.
     let bytes = serde_json::to_vec(&huge).unwrap();
     let stream = futures_util::stream::iter(

@@ -155,6 +155,14 @@ async fn sends_are_validated() {
         .await
         .assert_error(400, "INVALID_ARGUMENT");
     assert_eq!(send(&sim, good).await.status, 201);
+
+    // `interactive` (buttons, lists) is text, not a file: it needs no `media_url`.
+    let (_, agent) = sim.fresh_conversation("whatsapp", "+2348030000009").await;
+    let interactive = json!({ "agent_id": agent["agent_id"], "channel": "whatsapp",
+                              "from_number": agent["number"], "to_number": "+2348030000009",
+                              "message_type": "interactive", "body": "1) Track 2) Refund" });
+    let r = send(&sim, interactive).await;
+    assert_eq!(r.status, 201, "{}", r.text);
 }
 
 #[tokio::test]
