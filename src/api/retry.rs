@@ -36,9 +36,33 @@ pub fn jittered_ms(attempt: u32, random: f64) -> u32 {
     (base * (0.5 + 0.5 * random.clamp(0.0, 1.0))) as u32
 }
 
+/// How long a stream must have stayed open for its end to count as a first failure again.
+const STABLE_STREAM_MS: f64 = 30_000.0;
+
+/// The reconnect attempt after a stream ended, having been open `open_for_ms` (`None`: it never
+/// opened). Only a stream that stayed up a while starts the backoff over: one that a server or
+/// proxy accepts and at once ends would otherwise be asked for again every few hundred ms, each
+/// time with a refetch of the conversation, against the workspace's shared rate limit.
+pub fn next_attempt(attempt: u32, open_for_ms: Option<f64>) -> u32 {
+    if open_for_ms.is_some_and(|ms| ms >= STABLE_STREAM_MS) {
+        1
+    } else {
+        attempt.saturating_add(1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_stream_that_stayed_up_starts_the_backoff_over() {
+        assert_eq!(next_attempt(0, None), 1);
+        assert_eq!(next_attempt(3, None), 4, "refused again");
+        assert_eq!(next_attempt(3, Some(200.0)), 4, "opened, and ended at once");
+        assert_eq!(next_attempt(5, Some(60_000.0)), 1, "up for a minute");
+        assert_eq!(backoff_ms(next_attempt(9, Some(10.0))), MAX_BACKOFF_MS);
+    }
 
     #[test]
     fn jitter_stays_within_half_to_full_backoff() {

@@ -4,7 +4,7 @@
 
 use super::frame_batch::FrameBatch;
 use super::status::LinkState;
-use crate::api::retry::jittered_ms;
+use crate::api::retry::{jittered_ms, next_attempt};
 use crate::model::events::{decode, Skipped, StreamEvent};
 use crate::model::ConversationId;
 use gloo_timers::callback::Timeout;
@@ -42,6 +42,8 @@ struct Inner {
     batch: FrameBatch<StreamEvent>,
     countdown: Option<gloo_timers::callback::Interval>,
     attempt: u32,
+    /// When the current stream opened, for [`next_attempt`].
+    opened_at: Option<f64>,
     closed: bool,
 }
 
@@ -114,6 +116,7 @@ pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHand
             }),
             countdown: None,
             attempt: 0,
+            opened_at: None,
             closed: false,
         })
     });
@@ -150,7 +153,7 @@ fn open(inner: &Rc<RefCell<Inner>>) {
     let weak = Rc::downgrade(inner);
     let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
         let Some(inner) = weak.upgrade() else { return };
-        inner.borrow_mut().attempt = 0;
+        inner.borrow_mut().opened_at = Some(js_sys::Date::now());
         let h = Inner::handlers(&inner);
         (h.on_state)(LinkState::Live);
         (h.on_open)();
@@ -245,7 +248,8 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>) {
     }
     let delay = {
         let mut me = inner.borrow_mut();
-        me.attempt += 1;
+        let open_for = me.opened_at.take().map(|at| js_sys::Date::now() - at);
+        me.attempt = next_attempt(me.attempt, open_for);
         jittered_ms(me.attempt, js_sys::Math::random())
     };
     let deadline = js_sys::Date::now() + delay as f64;

@@ -11,6 +11,33 @@ use std::collections::{BTreeMap, HashMap};
 
 type SortKey = (DateTime<Utc>, MessageId);
 
+fn key_of(m: &Message) -> SortKey {
+    (m.created_at, m.message_id.clone())
+}
+
+/// The gap a page of newer messages leaves above `floor`: none once it reaches back to it, or
+/// when there is no older page.
+fn gap_below(page: &[Message], next: Option<String>, floor: SortKey) -> Option<Gap> {
+    let reached = page.is_empty() || page.iter().any(|m| key_of(m) <= floor);
+    match (reached, next) {
+        (false, Some(token)) => Some(Gap { token, floor }),
+        _ => None,
+    }
+}
+
+/// Where the messages shown end (the newest of them), taken when a refetch starts: messages the
+/// stream brings while it is out are newer, and do not count as reached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark(SortKey);
+
+/// Messages between a refetched newest page and those shown before it, still to fetch: the
+/// token of the next older page, and the [`Mark`] where filling stops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gap {
+    pub token: String,
+    floor: SortKey,
+}
+
 /// A message the operator sent that the server has not confirmed yet.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingSend {
@@ -137,9 +164,12 @@ impl Thread {
 
     /// Merges a refetch of the newest page (after a reconnect): new messages appear once, known
     /// ones keep their most advanced status, and metadata (mode, window) takes the fresh value.
-    pub fn merge_latest(&mut self, mut fresh: Conversation) {
+    /// When more came in since `mark` than the page holds, it does not reach back to it: the
+    /// [`Gap`] says which page to fetch next ([`Thread::fill_gap`]).
+    pub fn merge_latest(&mut self, mut fresh: Conversation, mark: Option<Mark>) -> Option<Gap> {
         let page = std::mem::take(&mut fresh.messages);
-        fresh.next_page_token = None;
+        let gap =
+            mark.and_then(|Mark(floor)| gap_below(&page, fresh.next_page_token.take(), floor));
         self.merge_messages(page);
         let ours = &self.conversation.summary;
         if ours.last_message_at > fresh.summary.last_message_at {
@@ -167,6 +197,19 @@ impl Thread {
         }
         fresh.mode_history = merge_history(&self.conversation.mode_history, fresh.mode_history);
         self.conversation = fresh;
+        gap
+    }
+
+    /// Merges a page fetched to fill a [`Gap`]; the gap that is left, if any.
+    pub fn fill_gap(&mut self, gap: Gap, page: Vec<Message>, next: Option<String>) -> Option<Gap> {
+        let left = gap_below(&page, next, gap.floor);
+        self.merge_messages(page);
+        left
+    }
+
+    /// Where the messages shown now end; `None` while there are none.
+    pub fn mark(&self) -> Option<Mark> {
+        self.messages.keys().next_back().cloned().map(Mark)
     }
 
     /// Appends an older page fetched with `older_token`.
@@ -192,7 +235,7 @@ impl Thread {
         if let Some((status, error)) = self.early_status.remove(&m.message_id) {
             advance(&mut m, status, error);
         }
-        let key = (m.created_at, m.message_id.clone());
+        let key = key_of(&m);
         self.keys.insert(m.message_id.clone(), key.clone());
         self.messages.insert(key, m);
         true
@@ -431,6 +474,14 @@ mod tests {
         c
     }
 
+    impl Thread {
+        /// A refetch started and answered with nothing in between.
+        fn merge_latest_now(&mut self, fresh: Conversation) -> Option<Gap> {
+            let mark = self.mark();
+            self.merge_latest(fresh, mark)
+        }
+    }
+
     fn ids(t: &Thread) -> Vec<&str> {
         t.messages().map(|m| m.message_id.as_str()).collect()
     }
@@ -479,7 +530,7 @@ mod tests {
             Change::NewInbound(_)
         ));
         assert_eq!(t.apply(StreamEvent::Message(m.clone())), Change::None);
-        t.merge_latest(conversation(vec![m], None));
+        t.merge_latest_now(conversation(vec![m], None));
         assert_eq!(t.len(), 1);
     }
 
@@ -497,7 +548,7 @@ mod tests {
         assert_eq!(t.apply(status(MessageStatus::Read)), Change::StatusChanged);
         assert_eq!(t.apply(status(MessageStatus::Delivered)), Change::None);
         // A refetch with an older status keeps the newer one.
-        t.merge_latest(conversation(
+        t.merge_latest_now(conversation(
             vec![msg("m1", 1, Direction::Outbound, MessageStatus::Sent)],
             None,
         ));
@@ -649,6 +700,61 @@ mod tests {
     }
 
     #[test]
+    fn a_refetch_that_does_not_reach_back_leaves_a_gap_to_fill() {
+        let mut t = Thread::new(conversation(
+            vec![msg("m1", 1, Direction::Inbound, MessageStatus::Received)],
+            None,
+        ));
+        // Five came in while the stream was down; the newest page holds two of them.
+        let page = |ids: &[(&str, u32)]| {
+            ids.iter()
+                .map(|&(id, min)| msg(id, min, Direction::Inbound, MessageStatus::Received))
+                .collect::<Vec<_>>()
+        };
+        // The refetch starts; m6 comes live while it is out.
+        let mark = t.mark();
+        t.apply(StreamEvent::Message(msg(
+            "m6",
+            6,
+            Direction::Inbound,
+            MessageStatus::Received,
+        )));
+        let gap = t
+            .merge_latest(
+                conversation(page(&[("m6", 6), ("m5", 5)]), Some("p2")),
+                mark,
+            )
+            .expect("a gap below the newest page");
+        assert_eq!(gap.token, "p2");
+        let gap = t
+            .fill_gap(gap, page(&[("m4", 4), ("m3", 3)]), Some("p3".into()))
+            .expect("still a gap");
+        assert_eq!(gap.token, "p3");
+        // This page reaches m1, which was known: filled.
+        assert_eq!(
+            t.fill_gap(gap, page(&[("m2", 2), ("m1", 1)]), Some("p4".into())),
+            None
+        );
+        assert_eq!(ids(&t), ["m1", "m2", "m3", "m4", "m5", "m6"]);
+
+        // A refetch that overlaps what is known, or has no older page, leaves none.
+        assert_eq!(
+            t.merge_latest_now(conversation(page(&[("m7", 7), ("m6", 6)]), Some("q"))),
+            None
+        );
+        assert_eq!(
+            t.merge_latest_now(conversation(page(&[("m9", 9), ("m8", 8)]), None)),
+            None
+        );
+        // Nor does the first page of an empty thread.
+        let mut empty = Thread::new(conversation(vec![], None));
+        assert_eq!(
+            empty.merge_latest_now(conversation(page(&[("m1", 1)]), Some("x"))),
+            None
+        );
+    }
+
+    #[test]
     fn an_answer_made_before_a_mode_change_does_not_undo_it() {
         let mut t = Thread::new(conversation(vec![], None));
         t.conversation.ai_mode = AiMode::Ai;
@@ -671,10 +777,10 @@ mod tests {
             c
         };
         // Made before the take-over: it knows no change, and says the AI answers.
-        t.merge_latest(answer(AiMode::Ai, vec![]));
+        t.merge_latest_now(answer(AiMode::Ai, vec![]));
         assert_eq!(t.mode(), AiMode::Human);
         // Made after it: it agrees.
-        t.merge_latest(answer(AiMode::Human, vec![take_over.clone()]));
+        t.merge_latest_now(answer(AiMode::Human, vec![take_over.clone()]));
         assert_eq!(t.mode(), AiMode::Human);
         // Made after a later change the console missed (its stream was down): the server's.
         let returned = ModeChange {
@@ -683,7 +789,7 @@ mod tests {
             to_mode: AiMode::Ai,
             timestamp: at(20),
         };
-        t.merge_latest(answer(AiMode::Ai, vec![take_over, returned]));
+        t.merge_latest_now(answer(AiMode::Ai, vec![take_over, returned]));
         assert_eq!(t.mode(), AiMode::Ai);
         assert_eq!(t.conversation.mode_history.len(), 2);
     }
@@ -719,7 +825,7 @@ mod tests {
         // An answer older than the message keeps what the message implies.
         let mut stale = whatsapp(closed, Some(at(0))).conversation;
         stale.summary.opt_out = true;
-        t.merge_latest(stale);
+        t.merge_latest_now(stale);
         assert_eq!(t.conversation.summary.window_expires_at, reopened);
         assert_eq!(t.conversation.summary.last_message_at, Some(at(30)));
         assert!(t.conversation.summary.opt_out, "the rest is the server's");
@@ -727,7 +833,7 @@ mod tests {
         // An answer made after it is the server's word, even a shorter window.
         let mut fresh = whatsapp(Some(at(31)), Some(at(30))).conversation;
         fresh.messages = vec![m];
-        t.merge_latest(fresh);
+        t.merge_latest_now(fresh);
         assert_eq!(t.conversation.summary.window_expires_at, Some(at(31)));
     }
 }

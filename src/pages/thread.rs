@@ -77,6 +77,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         error.set(None);
         let early = early.try_update_value(Option::take).flatten();
         let n = order.try_update_value(Latest::send).unwrap_or_default();
+        // Where the thread shown ends now, before the stream brings more while this is out.
+        let mark = thread
+            .try_with_untracked(|t| t.as_ref().and_then(Thread::mark))
+            .flatten();
         spawn_local(async move {
             // An early failure (offline at start, say) is asked again: this load may be a retry.
             let early = match early {
@@ -90,14 +94,38 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             if order.try_update_value(|o| o.accept(n)) != Some(true) {
                 return;
             }
-            match answer {
-                Ok(c) => thread.update(|t| match t {
-                    Some(t) => t.merge_latest(c),
-                    None => *t = Some(Thread::new(c)),
-                }),
+            let mut gap = match answer {
+                Ok(c) => thread
+                    .try_update(|t| match t {
+                        Some(t) => t.merge_latest(c, mark),
+                        None => {
+                            *t = Some(Thread::new(c));
+                            None
+                        }
+                    })
+                    .flatten(),
                 Err(e) => {
                     session.check(&e);
                     error.set(Some(e));
+                    None
+                }
+            };
+            // More came in while the stream was down than the newest page holds: the pages
+            // between it and what was shown, so that nothing said meanwhile is missing.
+            while let Some(g) = gap.take() {
+                match client.get_conversation(&conv, Some(&g.token)).await {
+                    Ok(page) => {
+                        gap = thread
+                            .try_update(|t| {
+                                let t = t.as_mut()?;
+                                t.fill_gap(g, page.messages, page.next_page_token)
+                            })
+                            .flatten();
+                    }
+                    Err(e) => {
+                        session.check(&e);
+                        error.set(Some(e));
+                    }
                 }
             }
         });
