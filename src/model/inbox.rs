@@ -354,14 +354,6 @@ mod tests {
         c
     }
 
-    fn order(inbox: &Inbox) -> Vec<&str> {
-        inbox
-            .items()
-            .iter()
-            .map(|c| c.conversation_id.as_str())
-            .collect()
-    }
-
     #[test]
     fn the_open_threads_news_reaches_its_row_and_moves_it_up() {
         let (a, b, c) = (
@@ -374,7 +366,7 @@ mod tests {
         // A message in c, newer than b but not than a: c moves up to second place.
         let c_moved = at(&c, 25);
         assert!(inbox.refresh(&c_moved));
-        assert_eq!(order(&inbox), ["a", "c", "b"]);
+        assert_eq!(ids(&inbox), ["a", "c", "b"]);
         assert_eq!(
             inbox.get(&c.conversation_id),
             Some(&c_moved),
@@ -384,28 +376,28 @@ mod tests {
         let c_top = at(&c, 40);
         assert!(inbox.refresh(&c_top));
         assert!(!inbox.refresh(&c_top));
-        assert_eq!(order(&inbox), ["c", "a", "b"]);
+        assert_eq!(ids(&inbox), ["c", "a", "b"]);
 
         // What changes no activity (an opt-out, a window) stays in place; an older summary than
         // the row's (a poll came in since) is ignored.
         let mut opted_out = a.clone();
         opted_out.opt_out = true;
         assert!(inbox.refresh(&opted_out));
-        assert_eq!(order(&inbox), ["c", "a", "b"]);
+        assert_eq!(ids(&inbox), ["c", "a", "b"]);
         assert!(!inbox.refresh(&at(&a, 1)));
         assert!(inbox.get(&a.conversation_id).is_some_and(|r| r.opt_out));
 
         // Tied with the row above it: it stays below (it did not move on past it).
         let b_tied = at(&item("b", "x"), 30);
         assert!(inbox.refresh(&b_tied));
-        assert_eq!(order(&inbox), ["c", "a", "b"]);
+        assert_eq!(ids(&inbox), ["c", "a", "b"]);
         // A conversation the list does not show is not added: the list's filters decide that.
         assert!(!inbox.refresh(&at(&item("d", "y"), 50)));
-        assert_eq!(order(&inbox), ["c", "a", "b"]);
+        assert_eq!(ids(&inbox), ["c", "a", "b"]);
 
         // A poll answered after c's news, but made before it: c keeps its news and its place.
         inbox.merge_first_page(vec![a.clone(), at(&c, 25)]);
-        assert_eq!(order(&inbox), ["c", "a", "b"]);
+        assert_eq!(ids(&inbox), ["c", "a", "b"]);
         assert_eq!(inbox.get(&c.conversation_id), Some(&c_top));
         // A later page with an old copy of it changes nothing either.
         inbox.append_page(vec![c.clone()], None);

@@ -64,10 +64,7 @@ fn names(seen: &[Focused]) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axe_clean_keyboard_reachable_focus_visible() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = find_conversation(h, "human, SMS, not opted out", |item, full| {
-            full["ai_mode"] == "human" && item["channel"] == "sms" && item["opt_out"] == false
-        })
-        .await?;
+        let conv = reachable(h, "human", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
 
         h.open("/").await?;

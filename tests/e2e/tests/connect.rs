@@ -111,10 +111,7 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
             None
         );
         // A draft is kept there too, with the key; signing out forgets it with the key.
-        let conv = find_conversation(h, "human, SMS, not opted out", |item, full| {
-            full["ai_mode"] == "human" && item["channel"] == "sms" && item["opt_out"] == false
-        })
-        .await?;
+        let conv = reachable(h, "human", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
         open_thread(h, &id).await?;
         h.fill("#composer-text", "Half a reply to the customer")

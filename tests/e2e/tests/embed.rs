@@ -253,10 +253,7 @@ async fn the_allowed_host_connects_the_inbox_and_hears_about_take_over_unread_an
     with_harness(options(), async |h: &Harness| {
         // An SMS conversation the AI is answering, brought to the top of the inbox by a
         // customer message, and another one that will get news while the operator is busy.
-        let target = find_conversation(h, "answered by the AI on SMS", |item, full| {
-            full["ai_mode"] == "ai" && item["channel"] == "sms" && item["opt_out"] == false
-        })
-        .await?;
+        let target = reachable(h, "ai", "sms").await?;
         let id = str_field(&target, "conversation_id")?;
         inject(h, &id, "Hello? Is anyone there?").await?;
         let first_page = api_list(h, "page_size=5").await?;

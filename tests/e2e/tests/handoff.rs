@@ -30,10 +30,7 @@ async fn mode_lines(h: &Harness, to: &str) -> Result<usize> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_click_one_change_and_close_is_terminal() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = find_conversation(h, "answered by the AI, SMS, not opted out", |item, full| {
-            full["ai_mode"] == "ai" && item["channel"] == "sms" && item["opt_out"] == false
-        })
-        .await?;
+        let conv = reachable(h, "ai", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
         let agent = str_field(&conv, "agent_id")?;
         let customer = str_field(&conv, "from_number")?;

@@ -235,10 +235,7 @@ async fn the_ais_reply_shows_live_from_its_receipts() {
             json!({ "ai_reply_delay_ms": 300, "status_step_ms": 300 }),
         )
         .await?;
-        let conv = find_conversation(h, "AI-answered SMS, not opted out", |item, full| {
-            full["ai_mode"] == "ai" && item["channel"] == "sms" && item["opt_out"] == false
-        })
-        .await?;
+        let conv = reachable(h, "ai", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
         sign_in(h).await?;
         open_thread(h, &id).await?;
@@ -290,10 +287,7 @@ async fn the_ais_reply_shows_live_from_its_receipts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_that_fails_says_so_and_can_be_tried_again() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = find_conversation(h, "human SMS, not opted out", |item, full| {
-            full["ai_mode"] == "human" && item["channel"] == "sms" && item["opt_out"] == false
-        })
-        .await?;
+        let conv = reachable(h, "human", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
         sign_in(h).await?;
         open_thread(h, &id).await?;
@@ -323,10 +317,7 @@ async fn a_refresh_that_fails_says_so_and_can_be_tried_again() {
 async fn a_long_drop_loses_nothing_said_meanwhile() {
     with_harness(Options::default(), async |h: &Harness| {
         settings(h, json!({ "keepalive_ms": 500 })).await?;
-        let conv = find_conversation(h, "human SMS, not opted out", |item, full| {
-            full["ai_mode"] == "human" && item["channel"] == "sms" && item["opt_out"] == false
-        })
-        .await?;
+        let conv = reachable(h, "human", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
         // The first stream ends after one event, and reconnects are refused until cleared.
         fault(

@@ -65,10 +65,7 @@ async fn disabled(h: &Harness, css: &str) -> Result<bool> {
 async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
     with_harness(Options::default(), async |h: &Harness| {
         settings(h, json!({ "status_step_ms": 300 })).await?;
-        let conv = find_conversation(h, "human, SMS, not opted out", |item, full| {
-            full["ai_mode"] == "human" && item["channel"] == "sms" && item["opt_out"] == false
-        })
-        .await?;
+        let conv = reachable(h, "human", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
         sign_in(h).await?;
         open_thread(h, &id).await?;
@@ -259,18 +256,12 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn composer_says_why_it_is_disabled_and_sends_templates() {
     with_harness(Options::default(), async |h: &Harness| {
-        let ai = find_conversation(h, "AI-answered SMS, not opted out", |item, full| {
-            full["ai_mode"] == "ai" && item["channel"] == "sms" && item["opt_out"] == false
-        })
-        .await?;
+        let ai = reachable(h, "ai", "sms").await?;
         let opted_out = find_conversation(h, "opted out and not closed", |item, full| {
             item["opt_out"] == true && full["ai_mode"] != "closed"
         })
         .await?;
-        let whatsapp = find_conversation(h, "WhatsApp, human, not opted out", |item, full| {
-            item["channel"] == "whatsapp" && full["ai_mode"] == "human" && item["opt_out"] == false
-        })
-        .await?;
+        let whatsapp = reachable(h, "human", "whatsapp").await?;
         let wa_id = str_field(&whatsapp, "conversation_id")?;
         h.sim_post(
             &format!("/sim/conversations/{wa_id}/window"),
@@ -457,10 +448,7 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_refused_for_the_window_shows_the_window_closed() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = find_conversation(h, "WhatsApp, human, not opted out", |item, full| {
-            item["channel"] == "whatsapp" && full["ai_mode"] == "human" && item["opt_out"] == false
-        })
-        .await?;
+        let conv = reachable(h, "human", "whatsapp").await?;
         let id = str_field(&conv, "conversation_id")?;
         h.sim_post(
             &format!("/sim/conversations/{id}/window"),

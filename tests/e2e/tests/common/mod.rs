@@ -122,6 +122,16 @@ pub async fn find_conversation(
     Ok(find_conversations(h, 1, what, pred).await?.remove(0))
 }
 
+/// The first conversation answered by `ai_mode` (`ai`, `human`) on `channel` (`sms`,
+/// `whatsapp`) whose customer has not opted out: one an operator can write to, or take over.
+pub async fn reachable(h: &Harness, ai_mode: &str, channel: &str) -> Result<Value> {
+    let what = format!("answered by {ai_mode} on {channel}, not opted out");
+    find_conversation(h, &what, |item, full| {
+        full["ai_mode"] == ai_mode && item["channel"] == channel && item["opt_out"] == false
+    })
+    .await
+}
+
 pub fn str_field(v: &Value, field: &str) -> Result<String> {
     v[field]
         .as_str()
