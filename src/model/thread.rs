@@ -89,6 +89,9 @@ pub struct Thread {
     /// Token for the next older page; `None` once the oldest message is loaded.
     pub older_token: Option<String>,
     pub window_warning: bool,
+    /// Customer messages a refetch brought that the stream had not (it was down): heard of
+    /// through [`Thread::take_recovered`], as the stream's would be.
+    recovered: Vec<Message>,
 }
 
 impl Thread {
@@ -104,6 +107,7 @@ impl Thread {
             pending: Vec::new(),
             older_token,
             window_warning: false,
+            recovered: Vec::new(),
         };
         thread.merge_messages(first_page);
         thread
@@ -168,9 +172,18 @@ impl Thread {
     /// [`Gap`] says which page to fetch next ([`Thread::fill_gap`]).
     pub fn merge_latest(&mut self, mut fresh: Conversation, mark: Option<Mark>) -> Option<Gap> {
         let page = std::mem::take(&mut fresh.messages);
-        let gap =
-            mark.and_then(|Mark(floor)| gap_below(&page, fresh.next_page_token.take(), floor));
-        self.merge_messages(page);
+        let next = fresh.next_page_token.take();
+        let gap = match mark {
+            Some(Mark(floor)) => {
+                let gap = gap_below(&page, next, floor.clone());
+                self.merge_newer(page, &floor);
+                gap
+            }
+            None => {
+                self.merge_messages(page);
+                None
+            }
+        };
         let ours = &self.conversation.summary;
         if ours.last_message_at > fresh.summary.last_message_at {
             // The answer was made before messages the stream has since brought: what they
@@ -202,8 +215,8 @@ impl Thread {
 
     /// Merges a page fetched to fill a [`Gap`]; the gap that is left, if any.
     pub fn fill_gap(&mut self, gap: Gap, page: Vec<Message>, next: Option<String>) -> Option<Gap> {
-        let left = gap_below(&page, next, gap.floor);
-        self.merge_messages(page);
+        let left = gap_below(&page, next, gap.floor.clone());
+        self.merge_newer(page, &gap.floor);
         left
     }
 
@@ -222,6 +235,28 @@ impl Thread {
         for m in page {
             self.upsert(m);
         }
+    }
+
+    /// [`Thread::merge_messages`] for a page that may hold messages newer than `floor`, the
+    /// thread's end when the refetch started: the customer's among those, new here, are kept
+    /// for [`Thread::take_recovered`].
+    fn merge_newer(&mut self, page: Vec<Message>, floor: &SortKey) {
+        for m in page {
+            let heard =
+                (m.direction == Direction::Inbound && key_of(&m) > *floor).then(|| m.clone());
+            if self.upsert(m) {
+                self.recovered.extend(heard);
+            }
+        }
+    }
+
+    /// The customer's messages that arrived through a refetch since last asked: how many, and
+    /// the newest of them.
+    pub fn take_recovered(&mut self) -> Option<(usize, Message)> {
+        let recovered = std::mem::take(&mut self.recovered);
+        let count = recovered.len();
+        let newest = recovered.into_iter().max_by_key(|m| m.created_at)?;
+        Some((count, newest))
     }
 
     /// Inserts a message or, if known, advances its status. Returns true if it was new.
@@ -736,6 +771,10 @@ mod tests {
             None
         );
         assert_eq!(ids(&t), ["m1", "m2", "m3", "m4", "m5", "m6"]);
+        // What the stream brought (m6) was heard then; m2 to m5 are heard now.
+        let (count, newest) = t.take_recovered().expect("recovered");
+        assert_eq!((count, newest.message_id), (4, MessageId::from("m5")));
+        assert_eq!(t.take_recovered(), None);
 
         // A refetch that overlaps what is known, or has no older page, leaves none.
         assert_eq!(

@@ -69,6 +69,22 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         use_context::<WarmStart>().and_then(|w| w.take_thread(&id.get_value())),
     );
     let order = StoredValue::new(Latest::default());
+    // The customer's messages, from the stream or recovered by a refetch (`count` of them, the
+    // last saying `body`): said to screen readers, and notified when the operator is the one
+    // answering.
+    let hear = move |body: &str, count: usize| {
+        let taken_over = thread
+            .try_with_untracked(|t| t.as_ref().map(|t| (t.mode(), t.parties().1)))
+            .flatten();
+        if let Some((AiMode::Human, from)) = taken_over {
+            notifier.inbound(&from, body);
+        }
+        announcer.announce(if count == 1 {
+            format!("New message from the customer: {body}")
+        } else {
+            format!("{count} new messages from the customer. The last: {body}")
+        });
+    };
     let load = move || {
         let (Some(client), Some(conv)) = (session.client.get_untracked(), id.try_get_value())
         else {
@@ -128,6 +144,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     }
                 }
             }
+            let recovered = thread
+                .try_update_untracked(|t| t.as_mut().and_then(Thread::take_recovered))
+                .flatten();
+            if let Some((count, newest)) = recovered {
+                hear(newest.body.as_deref().unwrap_or_default(), count);
+            }
         });
     };
     load();
@@ -158,14 +180,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                                 if may_change_opt_out(&body) {
                                     load();
                                 }
-                                let taken_over = thread.with_untracked(|t| {
-                                    t.as_ref().map(|t| (t.mode(), t.parties().1))
-                                });
-                                if let Some((AiMode::Human, from)) = taken_over {
-                                    notifier.inbound(&from, &body);
-                                }
-                                announcer
-                                    .announce(format!("New message from the customer: {body}"));
+                                hear(&body, 1);
                             }
                             Change::ModeChanged(row) => {
                                 report_mode(row.to_mode);

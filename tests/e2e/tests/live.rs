@@ -361,7 +361,14 @@ async fn a_long_drop_loses_nothing_said_meanwhile() {
         })
         .await?;
         // (Their order is not checked: injected this fast, several share a millisecond, and the
-        // simulator orders those by id.)
+        // simulator orders those by id.) Screen readers hear of them too, as of live ones.
+        wait_text(
+            h,
+            "#live-announcer",
+            "60 new messages from the customer",
+            SCREEN,
+        )
+        .await?;
         assert_no_crash(h).await
     })
     .await;
