@@ -151,26 +151,38 @@ fn type_into(root: &web_sys::HtmlElement, css: &str, value: &str) {
     input.dispatch_event(&event).expect("dispatch");
 }
 
-#[wasm_bindgen_test]
-async fn a_template_being_typed_outlives_the_window_reopening() {
-    let expires_at = RwSignal::new(None::<chrono::DateTime<chrono::Utc>>);
-    let template = TemplateDraft::new();
-    let sent = RwSignal::new(Vec::<TemplateForm>::new());
-    let root = mount(move || {
+/// The reply box of a WhatsApp conversation the operator has taken over, its window's end
+/// (and whether the server warned of it) given by the test.
+fn mount_whatsapp_composer(
+    expires_at: RwSignal<Option<chrono::DateTime<chrono::Utc>>>,
+    window_warning: bool,
+    template: TemplateDraft,
+    on_template: Callback<TemplateForm>,
+) -> web_sys::HtmlElement {
+    mount(move || {
         view! {
             <Composer
                 channel=Channel::Whatsapp
                 mode=Signal::stored(AiMode::Human)
                 opt_out=Signal::stored(false)
                 expires_at=expires_at
-                window_warning=Signal::stored(false)
+                window_warning=Signal::stored(window_warning)
                 draft=RwSignal::new(String::new())
                 template_draft=template
                 on_send=Callback::new(|_: String| {})
-                on_template=Callback::new(move |f: TemplateForm| sent.update(|s| s.push(f)))
+                on_template=on_template
             />
         }
-    });
+    })
+}
+
+#[wasm_bindgen_test]
+async fn a_template_being_typed_outlives_the_window_reopening() {
+    let expires_at = RwSignal::new(None::<chrono::DateTime<chrono::Utc>>);
+    let template = TemplateDraft::new();
+    let sent = RwSignal::new(Vec::<TemplateForm>::new());
+    let on_template = Callback::new(move |f: TemplateForm| sent.update(|s| s.push(f)));
+    let root = mount_whatsapp_composer(expires_at, false, template, on_template);
     let form = |root: &web_sys::HtmlElement| root.query_selector("#template-form").ok().flatten();
     assert!(
         form(&root).is_some(),
@@ -232,21 +244,12 @@ async fn a_template_being_typed_outlives_the_window_reopening() {
 async fn the_closing_warning_lasts_only_as_long_as_the_last_hour() {
     let soon = chrono::Utc::now() + chrono::Duration::minutes(30);
     let expires_at = RwSignal::new(Some(soon));
-    let root = mount(move || {
-        view! {
-            <Composer
-                channel=Channel::Whatsapp
-                mode=Signal::stored(AiMode::Human)
-                opt_out=Signal::stored(false)
-                expires_at=expires_at
-                window_warning=Signal::stored(true)
-                draft=RwSignal::new(String::new())
-                template_draft=TemplateDraft::new()
-                on_send=Callback::new(|_: String| {})
-                on_template=Callback::new(|_: TemplateForm| {})
-            />
-        }
-    });
+    let root = mount_whatsapp_composer(
+        expires_at,
+        true,
+        TemplateDraft::new(),
+        Callback::new(|_: TemplateForm| {}),
+    );
     let warned = |root: &web_sys::HtmlElement| {
         root.query_selector("#window-closing")
             .ok()

@@ -88,13 +88,15 @@ fn unframe<'a>(workspace: &str, text: &'a str) -> Option<&'a str> {
         .and_then(|(w, json)| (w == workspace).then_some(json))
 }
 
+/// The workspace `session` is signed in to, if it is.
+fn workspace_of(session: Session) -> Option<String> {
+    session
+        .client
+        .with_untracked(|c| c.as_ref().map(Client::workspace))
+}
+
 impl Tabs {
     pub fn start(session: Session) -> Self {
-        let workspace = move || {
-            session
-                .client
-                .with_untracked(|c| c.as_ref().map(Client::workspace))
-        };
         let received = RwSignal::new(None);
         // What another session (signed out since, or another key) received is not this one's.
         crate::state::effect(move || {
@@ -106,7 +108,9 @@ impl Tabs {
             let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
                 move |ev: web_sys::MessageEvent| {
                     // Anything unreadable (an older or newer console) is ignored.
-                    let (Some(text), Some(workspace)) = (ev.data().as_string(), workspace()) else {
+                    let (Some(text), Some(workspace)) =
+                        (ev.data().as_string(), workspace_of(session))
+                    else {
                         return;
                     };
                     if let Some(msg) = unframe(&workspace, &text)
@@ -129,9 +133,7 @@ impl Tabs {
     }
 
     fn workspace(&self) -> Option<String> {
-        self.session
-            .client
-            .with_untracked(|c| c.as_ref().map(Client::workspace))
+        workspace_of(self.session)
     }
 
     pub fn post(&self, msg: &TabMessage) {

@@ -112,12 +112,7 @@ async fn rate_limits_server_errors_unknown_ids_and_garbage_answers() {
         h.wait_for_all(ROW, 1, SCREEN).await?;
 
         // An answer that is not JSON: that conversation shows an error, the rest keeps working.
-        let ids: Vec<String> = h
-            .attrs(ROW, "data-conversation-id")
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
+        let ids = row_ids(h).await?;
         let (broken, healthy) = match ids.as_slice() {
             [a, b, ..] => (a.clone(), b.clone()),
             _ => return Err(anyhow!("need two conversations in the list, got {ids:?}")),

@@ -57,12 +57,7 @@ async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
 
         // A customer writes in a conversation further down: after the next poll it is first,
         // marked unread, and counted in the title; nothing was reloaded by the operator.
-        let ids: Vec<String> = h
-            .attrs(ROW, "data-conversation-id")
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
+        let ids = row_ids(h).await?;
         let moved = ids.get(5).cloned().ok_or_else(|| anyhow!("need 6 rows"))?;
         inject(h, &moved, "Hello? Anyone there?").await?;
         wait_first_and_unread(h, &moved).await?;

@@ -519,12 +519,7 @@ async fn a_page_that_fails_is_asked_for_once_until_the_operator_retries() {
 async fn the_keyboard_keeps_its_row_when_a_refresh_moves_the_rows() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
-        let ids: Vec<String> = h
-            .attrs(ROW, "data-conversation-id")
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
+        let ids = row_ids(h).await?;
         let (on, next, far) = match ids.as_slice() {
             [_, _, on, next, .., far] if ids.len() > 6 => (on.clone(), next.clone(), far.clone()),
             _ => return Err(anyhow!("need more rows, got {ids:?}")),

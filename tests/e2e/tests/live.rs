@@ -52,12 +52,7 @@ async fn live_updates_once_survive_a_drop_and_stop_on_401() {
         // Streams that go away are noticed within a second.
         settings(h, json!({ "keepalive_ms": 500 })).await?;
         sign_in(h).await?;
-        let ids: Vec<String> = h
-            .attrs(ROW, "data-conversation-id")
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
+        let ids = row_ids(h).await?;
         let (a, b) = match ids.as_slice() {
             [a, b, ..] => (a.clone(), b.clone()),
             _ => return Err(anyhow!("need two conversations in the list, got {ids:?}")),

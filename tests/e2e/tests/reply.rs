@@ -28,6 +28,17 @@ async fn type_into_composer(h: &Harness, text: &str) -> Result<()> {
     h.fill("#composer-text", text).await
 }
 
+/// What the template form's name and parameters hold.
+async fn template_fields(h: &Harness) -> Result<Value> {
+    Ok(h.browser()
+        .execute(
+            "return [document.getElementById('template-name').value,
+                     document.getElementById('template-parameters').value];",
+            vec![],
+        )
+        .await?)
+}
+
 async fn counter(h: &Harness) -> Result<String> {
     Ok(h.texts("#segment-counter").await?.join(" "))
 }
@@ -388,14 +399,7 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
             m.status.as_deref() == Some("read")
         })
         .await?;
-        let typed = h
-            .browser()
-            .execute(
-                "return [document.getElementById('template-name').value,
-                         document.getElementById('template-parameters').value];",
-                vec![],
-            )
-            .await?;
+        let typed = template_fields(h).await?;
         assert_eq!(
             typed,
             json!(["delivery_reminder", "Tomorrow 10am"]),
@@ -417,14 +421,7 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
         wait_attr(h, "#thread .window-state", "data-window", "open").await?;
         wait_attr(h, &format!("{row} .window-state"), "data-window", "open").await?;
         wait_attr(h, &format!("{ROW}[data-index='0']"), "data-conversation-id", &wa_id).await?;
-        let typed = h
-            .browser()
-            .execute(
-                "return [document.getElementById('template-name').value,
-                         document.getElementById('template-parameters').value];",
-                vec![],
-            )
-            .await?;
+        let typed = template_fields(h).await?;
         assert_eq!(
             typed,
             json!(["delivery_reminder", "Tomorrow 10am"]),

@@ -234,6 +234,15 @@ pub async fn wait_attr(h: &Harness, css: &str, attr: &str, value: &str) -> Resul
     .with_context(|| format!("`{css}` never got {attr}={value}"))
 }
 
+/// The conversations of the list's rows in the DOM, top to bottom.
+pub async fn row_ids(h: &Harness) -> Result<Vec<String>> {
+    Ok(h.attrs(ROW, "data-conversation-id")
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
 /// How many elements match `css` now.
 pub async fn count(h: &Harness, css: &str) -> Result<usize> {
     let v = h
