@@ -11,12 +11,12 @@
 //! appear in the JS exactly once, as a key of the imports object, or the build stops, as the
 //! split build does for any generated code it does not recognise.
 
+use crate::wasm_binary::{
+    sections, skip_descriptor, write_len, write_name, write_section, Reader, CUSTOM_SECTION,
+    IMPORT_SECTION, MAGIC_AND_VERSION,
+};
 use crate::Result;
 
-/// Section ids in the binary format.
-const CUSTOM_SECTION: u8 = 0;
-const IMPORT_SECTION: u8 = 2;
-const MAGIC_AND_VERSION: &[u8] = b"\0asm\x01\0\0\0";
 /// What the module `./<bin>_bg.js` is called instead; the link module keeps its name, which is
 /// also the path the main JS imports it from.
 const SHORT_MODULE: &str = "a";
@@ -30,18 +30,10 @@ pub fn shorten(wasm: &[u8], js: &str, module: &str) -> Result<(Vec<u8>, String)>
 }
 
 fn rename(wasm: &[u8], js: &str, module: &str) -> Result<(Vec<u8>, String)> {
-    let sections = match wasm.strip_prefix(MAGIC_AND_VERSION) {
-        Some(sections) => sections,
-        None => return Err("it is not a wasm module of version 1".into()),
-    };
     let mut names = ShortNames::avoiding(js);
     let mut renames: Vec<(String, String)> = Vec::new();
-    let mut reader = Reader::new(sections);
     let mut out = MAGIC_AND_VERSION.to_vec();
-    while !reader.done() {
-        let id = reader.byte()?;
-        let size = reader.u32()?;
-        let body = reader.take(size)?;
+    for (id, body) in sections(wasm)? {
         let body = match id {
             IMPORT_SECTION => rename_imports(body, module, &mut names, &mut renames)?,
             // Renaming shortens the module, which would move every offset a source map holds.
@@ -50,9 +42,7 @@ fn rename(wasm: &[u8], js: &str, module: &str) -> Result<(Vec<u8>, String)> {
             }
             _ => body.to_vec(),
         };
-        out.push(id);
-        write_len(&mut out, body.len());
-        out.extend_from_slice(&body);
+        write_section(&mut out, id, &body);
     }
     Ok((out, rename_keys(js, module, &renames)?))
 }
@@ -203,135 +193,6 @@ impl<'a> ShortNames<'a> {
     }
 }
 
-/// Reads an import's descriptor (what kind of thing it is, and its type) to know its length;
-/// anything the binary format does not define, or this does not know, is an error.
-fn skip_descriptor(reader: &mut Reader) -> Result<()> {
-    match reader.byte()? {
-        0x00 => reader.u32().map(drop), // a function: its type's index
-        0x01 => {
-            reference_type(reader)?; // a table: its element type and limits
-            limits(reader)
-        }
-        0x02 => limits(reader), // a memory
-        0x03 => {
-            match reader.byte()? {
-                0x7b..=0x7f => {} // i32, i64, f32, f64, v128
-                0x70 | 0x6f => {} // funcref, externref
-                other => return Err(format!("a global of value type {other:#x}")),
-            }
-            match reader.byte()? {
-                0x00 | 0x01 => Ok(()), // its mutability
-                other => Err(format!("a global of mutability {other:#x}")),
-            }
-        }
-        0x04 => match reader.byte()? {
-            0x00 => reader.u32().map(drop), // a tag: an exception, of a type's index
-            other => Err(format!("a tag of attribute {other:#x}")),
-        },
-        other => Err(format!(
-            "of kind {other:#x}, which this build does not know"
-        )),
-    }
-}
-
-fn reference_type(reader: &mut Reader) -> Result<()> {
-    match reader.byte()? {
-        0x70 | 0x6f => Ok(()),
-        other => Err(format!("a table of element type {other:#x}")),
-    }
-}
-
-/// Minimum, and maximum when flagged; shared and 64-bit memories have the same layout.
-fn limits(reader: &mut Reader) -> Result<()> {
-    let flags = reader.byte()?;
-    if flags & !0x07 != 0 {
-        return Err(format!("limited with flags {flags:#x}"));
-    }
-    reader.leb()?;
-    if flags & 0x01 != 0 {
-        reader.leb()?;
-    }
-    Ok(())
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        Reader { bytes, pos: 0 }
-    }
-
-    fn done(&self) -> bool {
-        self.pos == self.bytes.len()
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|&end| end <= self.bytes.len());
-        let end = end.ok_or("it ends in the middle of a section")?;
-        let taken = &self.bytes[self.pos..end];
-        self.pos = end;
-        Ok(taken)
-    }
-
-    fn byte(&mut self) -> Result<u8> {
-        Ok(self.take(1)?[0])
-    }
-
-    /// An unsigned LEB128 number of at most `bits`, in at most as many bytes as those need.
-    fn leb_of(&mut self, bits: u32) -> Result<u64> {
-        let mut value = 0u128;
-        for shift in (0..bits).step_by(7) {
-            let byte = self.byte()?;
-            value |= u128::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return match value >> bits {
-                    0 => Ok(value as u64),
-                    _ => Err(format!("it has a number over {bits} bits")),
-                };
-            }
-        }
-        Err(format!("it has a number longer than {bits} bits"))
-    }
-
-    /// A memory's or table's limit, which may be 64-bit.
-    fn leb(&mut self) -> Result<u64> {
-        self.leb_of(64)
-    }
-
-    /// A count, length or index.
-    fn u32(&mut self) -> Result<usize> {
-        Ok(self.leb_of(32)? as usize)
-    }
-
-    fn name(&mut self) -> Result<&'a str> {
-        let len = self.u32()?;
-        std::str::from_utf8(self.take(len)?).map_err(|_| "it has a name that is not UTF-8".into())
-    }
-}
-
-fn write_len(out: &mut Vec<u8>, mut value: usize) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-fn write_name(out: &mut Vec<u8>, name: &str) {
-    write_len(out, name.len());
-    out.extend_from_slice(name.as_bytes());
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,7 +317,7 @@ mod tests {
         assert!(refusal(&trailing, JS).contains("bytes after its last import"));
         let already = module(&[(BG, "__wbg_now_0123", FUNCTION), ("a", "x", FUNCTION)]);
         assert!(refusal(&already, JS).contains("a module called `a`"));
-        let mut source_map = vec![0, 22, 16];
+        let mut source_map = vec![0, 23, 16];
         source_map.extend_from_slice(b"sourceMappingURL\x05a.map");
         let mapped = module_with(&[(BG, "__wbg_now_0123", FUNCTION)], &source_map);
         assert!(refusal(&mapped, JS).contains("source map"));

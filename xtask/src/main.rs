@@ -5,6 +5,7 @@
 
 mod bench;
 mod cmd;
+mod code_order;
 mod compress;
 mod csp;
 mod demo;
@@ -16,6 +17,7 @@ mod split;
 mod summary;
 mod test;
 mod tools;
+mod wasm_binary;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -4,14 +4,14 @@
 //! (`--cfg voicebip_split`, see `src/pages/thread_chunk.rs`) and with relocations kept, and this
 //! step then does what Trunk's wasm step would have done, on split output: `wasm-split-cli` cuts
 //! the linked wasm at the split points into a main module and chunks,
-//! `wasm-bindgen` makes the main module's JS, `wasm-opt -Oz` shrinks every module, the main
+//! `wasm-bindgen` makes the main module's JS, `wasm-opt -Oz` shrinks every module (its functions then ordered for gzip, `code_order.rs`), the main
 //! module's imports from its JS take short names (`import_names.rs`), and the files replace
 //! Trunk's under content-hashed names with subresource integrity, chunks included.
 //! A build without split points (the bench's Leptos floor) goes the same way and comes out as
 //! one module (with the few exports `--keep-lld-exports` keeps).
 
 use crate::csp::{content_hash, integrity, url_prefix};
-use crate::{cmd, import_names, Result};
+use crate::{cmd, code_order, import_names, Result};
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -112,7 +112,8 @@ fn chunk_names(dir: &Path, bin: &str) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// `wasm-opt -Oz`, as Trunk runs it for `data-wasm-opt="z"`.
+/// `wasm-opt -Oz`, as Trunk runs it for `data-wasm-opt="z"`, then the functions ordered for the
+/// gzip copy (`code_order.rs`).
 fn optimize(input: &Path, work: &Path) -> Result<Vec<u8>> {
     let name = input.file_name().unwrap_or_default().to_string_lossy();
     let output = work.join(format!("opt-{name}"));
@@ -124,7 +125,8 @@ fn optimize(input: &Path, work: &Path) -> Result<Vec<u8>> {
             .arg("-o")
             .arg(&output),
     )?;
-    fs::read(&output).map_err(|e| format!("reading {}: {e}", output.display()))
+    let optimized = fs::read(&output).map_err(|e| format!("reading {}: {e}", output.display()))?;
+    code_order::by_likeness(&optimized, work, &name)
 }
 
 fn read_text(path: &Path) -> Result<String> {
