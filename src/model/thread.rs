@@ -427,6 +427,15 @@ impl Thread {
         }
     }
 
+    /// The text of every send that failed, oldest first: what the operator would lose with
+    /// this view.
+    pub fn unsent(&self) -> impl DoubleEndedIterator<Item = &str> {
+        self.pending
+            .iter()
+            .filter(|p| matches!(p.state, SendState::Failed(_)))
+            .map(|p| p.body.as_str())
+    }
+
     pub fn discard_send(&mut self, local_id: u64) -> Option<PendingSend> {
         let i = self.pending.iter().position(|p| p.local_id == local_id)?;
         Some(self.pending.remove(i))

@@ -221,8 +221,17 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
     });
 
+    let unsent = Memo::new(move |_| {
+        thread.with(|t| {
+            t.as_ref().map_or_else(Vec::new, |t| {
+                t.unsent().map(str::to_owned).collect::<Vec<_>>()
+            })
+        })
+    });
     crate::state::effect(move || {
-        draft.with(|d| drafts::save(session.drafts.get_value(), &id.get_value(), d))
+        let typing = draft.get();
+        let kept = unsent.with(|u| drafts::with_unsent(u.iter().map(String::as_str), typing));
+        drafts::save(session.drafts.get_value(), &id.get_value(), &kept)
     });
 
     if let Some(rows) = use_context::<ListedRows>() {
@@ -352,21 +361,34 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 t.begin_send(local_id, text.clone(), Utc::now());
             }
         });
+        let conversation = id.get_value();
         spawn_local(async move {
             let result = client.send_message(&req).await;
             // Refused for the conversation's state (closed, opted out, the window closed while
             // the operator typed): the reply box takes the server's view, and says why.
             let refused = matches!(result, Err(ApiError::Rejected { .. }));
-            thread.update(|t| {
-                let Some(t) = t else { return };
-                match result {
-                    Ok(sent) => t.confirm_send(local_id, sent.into_message(text, &req.to)),
-                    Err(e) => {
-                        session.check(&e);
-                        t.fail_send(local_id, e.user_message());
-                    }
+            match result {
+                Ok(sent) => {
+                    let message = sent.into_message(text, &req.to);
+                    thread.try_update(|t| t.as_mut().map(|t| t.confirm_send(local_id, message)));
                 }
-            });
+                Err(e) => {
+                    let shown = thread
+                        .try_update(|t| t.as_mut().map(|t| t.fail_send(local_id, e.user_message())))
+                        .flatten()
+                        .is_some();
+                    // The operator has left the conversation (not signed out): the text goes
+                    // back into its draft.
+                    let signed_in = session.client.with_untracked(Option::is_some);
+                    if !shown && signed_in {
+                        let area = session.drafts.get_value();
+                        let typing = drafts::load(area, &conversation);
+                        let kept = drafts::with_unsent([text.as_str()].into_iter(), typing);
+                        drafts::save(area, &conversation, &kept);
+                    }
+                    session.check(&e);
+                }
+            }
             if refused {
                 load();
             }

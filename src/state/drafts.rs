@@ -52,9 +52,18 @@ pub fn with_failed(failed: &str, typing: &str) -> String {
     }
 }
 
+/// What is kept of a conversation's reply box: the text of its sends that failed, oldest first,
+/// ahead of what is being typed. Failed sends show in the open thread only, so the kept draft
+/// holds them too: leaving the conversation (for another, or on a refused key) loses nothing.
+pub fn with_unsent<'a>(unsent: impl DoubleEndedIterator<Item = &'a str>, typing: String) -> String {
+    unsent
+        .rev()
+        .fold(typing, |draft, text| with_failed(text, &draft))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::with_failed;
+    use super::{with_failed, with_unsent};
 
     #[test]
     fn edit_puts_the_failed_text_back_ahead_of_what_is_being_typed() {
@@ -70,5 +79,19 @@ mod tests {
             with_failed("Your refund is on its way", "Anything else?"),
             "Your refund is on its way\n\nAnything else?"
         );
+    }
+
+    #[test]
+    fn the_kept_draft_holds_failed_sends_oldest_first_then_what_is_typed() {
+        let failed = ["First", "Second"];
+        assert_eq!(
+            with_unsent(failed.into_iter(), "Typing".into()),
+            "First\n\nSecond\n\nTyping"
+        );
+        assert_eq!(
+            with_unsent(failed.into_iter(), String::new()),
+            "First\n\nSecond"
+        );
+        assert_eq!(with_unsent([].into_iter(), "Typing".into()), "Typing");
     }
 }

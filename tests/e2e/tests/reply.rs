@@ -259,6 +259,57 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
             Some(draft)
         );
         assert_eq!(storage_item(h, "localStorage", &item).await?, None);
+
+        // A failed send is not lost with the thread's view: leaving the conversation keeps its
+        // text in the draft, ahead of what was being typed. First a send that failed on screen,
+        // then one still out when the operator left, which fails after.
+        let failed_first = "Unsent: your refund is approved";
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 503, "count": 1 }),
+        )
+        .await?;
+        type_into_composer(h, failed_first).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        wait_message(h, failed_first, "failed to send", |m| {
+            m.local && m.status.as_deref() == Some("failed")
+        })
+        .await?;
+        type_into_composer(h, draft).await?;
+        let failed_later = "Unsent: it reaches you by Friday";
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 503, "latency_ms": 1500, "count": 1 }),
+        )
+        .await?;
+        h.click(&format!("{ROW}[data-conversation-id='{other}'] a"))
+            .await?;
+        wait_thread(h, &other).await?;
+        h.browser().back().await?;
+        wait_thread(h, &id).await?;
+        let kept = format!("{failed_first}\n\n{draft}");
+        poll_until("the failed text kept in the draft", SCREEN, || async {
+            Ok((composer_value(h).await? == kept).then_some(()))
+        })
+        .await?;
+        type_into_composer(h, failed_later).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        h.click(&format!("{ROW}[data-conversation-id='{other}'] a"))
+            .await?;
+        wait_thread(h, &other).await?;
+        settle(
+            "the late answer fails the send",
+            Duration::from_millis(2_500),
+        )
+        .await;
+        h.browser().back().await?;
+        wait_thread(h, &id).await?;
+        poll_until(
+            "the text that failed after leaving kept",
+            SCREEN,
+            || async { Ok((composer_value(h).await? == failed_later).then_some(())) },
+        )
+        .await?;
         assert_no_crash(h).await
     })
     .await;
