@@ -1,4 +1,4 @@
-//! The connection indicator: live, reconnecting in N s, offline.
+//! The connection indicator: live, reconnecting in N s, offline, stopped.
 
 use leptos::prelude::*;
 
@@ -6,8 +6,12 @@ use leptos::prelude::*;
 pub enum LinkState {
     Connecting,
     Live,
-    Reconnecting { in_secs: u32 },
+    Reconnecting {
+        in_secs: u32,
+    },
     Offline,
+    /// Refused for good (an unknown conversation, or another workspace's): no retry would help.
+    Stopped,
 }
 
 impl LinkState {
@@ -20,6 +24,7 @@ impl LinkState {
                 format!("Connection lost; reconnecting in {in_secs} s")
             }
             LinkState::Offline => "Offline: updates resume when the connection returns".into(),
+            LinkState::Stopped => "Not live: Voicebip refused this conversation's updates".into(),
         }
     }
 
@@ -29,6 +34,7 @@ impl LinkState {
             LinkState::Live => "live",
             LinkState::Reconnecting { .. } => "reconnecting",
             LinkState::Offline => "offline",
+            LinkState::Stopped => "stopped",
         }
     }
 }

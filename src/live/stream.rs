@@ -185,6 +185,10 @@ fn open(inner: &Rc<RefCell<Inner>>) {
                 unauthorized(&inner);
                 return;
             }
+            if FINAL_CODES.iter().any(|code| data.contains(code)) {
+                stop(&inner);
+                return;
+            }
         }
         let closed_for_good = inner
             .borrow()
@@ -194,7 +198,8 @@ fn open(inner: &Rc<RefCell<Inner>>) {
         inner.borrow_mut().shutdown_source();
         if closed_for_good {
             // The browser gave up (an HTTP error status, which EventSource hides): ask the same URL
-            // what the status was, so a refused key ends the session instead of retrying forever.
+            // what the status was, so a refused key ends the session, and an unknown
+            // conversation stops the stream, instead of retrying forever.
             probe_then_reconnect(inner);
         } else {
             schedule_reconnect(&inner);
@@ -208,6 +213,22 @@ fn open(inner: &Rc<RefCell<Inner>>) {
     let mut me = inner.borrow_mut();
     me.callbacks = vec![on_open, on_message, on_error];
     me.source = Some(es);
+}
+
+/// Refusals no retry will change: the conversation is unknown, or another workspace's. Any
+/// other terminal frame (the server shutting down, a client lagging behind) is retried.
+const FINAL_CODES: [&str; 2] = ["NOT_FOUND", "PERMISSION_DENIED"];
+const FINAL_STATUSES: [u16; 2] = [404, 403];
+
+/// Stops for good, and says so: retrying an unknown conversation every few seconds would only
+/// spend the workspace's shared rate limit.
+fn stop(inner: &Rc<RefCell<Inner>>) {
+    {
+        let mut me = inner.borrow_mut();
+        me.closed = true;
+        me.shutdown_source();
+    }
+    (Inner::handlers(inner).on_state)(LinkState::Stopped);
 }
 
 fn unauthorized(inner: &Rc<RefCell<Inner>>) {
@@ -230,10 +251,10 @@ fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
             // Only the status was wanted; don't hold a second stream open.
             a.abort();
         }
-        if status == Some(401) {
-            unauthorized(&inner);
-        } else {
-            schedule_reconnect(&inner);
+        match status {
+            Some(401) => unauthorized(&inner),
+            Some(s) if FINAL_STATUSES.contains(&s) => stop(&inner),
+            _ => schedule_reconnect(&inner),
         }
     });
 }

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::json;
+use std::time::Duration;
 use voicebip_e2e::anyhow::anyhow;
 use voicebip_e2e::{poll_until, with_harness, Harness, Options};
 
@@ -104,8 +105,21 @@ async fn rate_limits_server_errors_unknown_ids_and_garbage_answers() {
         h.wait_focus_on("#main", SCREEN).await?;
 
         // An unknown conversation: a not-found screen with a working way back.
+        clear_requests(h).await?;
         h.open("/conversations/conv_doesnotexist").await?;
         h.wait_for("#not-found", FIRST_SCREEN).await?;
+        // Its stream is refused (404) once, not retried every few seconds on the workspace's
+        // shared rate limit: one EventSource and the request that asks why.
+        settle("a reconnect or two, were there any", Duration::from_secs(6)).await;
+        let streams = requests(h, "GET", |p| {
+            p == "/v1/conversations/conv_doesnotexist/stream"
+        })
+        .await?;
+        assert!(
+            streams.len() <= 2 && streams.iter().all(|r| r.status == 404),
+            "the unknown conversation's stream was asked for {} time(s)",
+            streams.len()
+        );
         h.click("#back-to-inbox").await?;
         h.wait_for_path("/conversations", SCREEN).await?;
         wait_gone(h, "#not-found", SCREEN).await?;
