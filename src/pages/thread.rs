@@ -315,6 +315,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 }
                 Err(e) => {
                     session.check(&e);
+                    // Refused for the conversation's state (closed elsewhere while the stream
+                    // was down, say): the thread and its buttons take the server's view, as
+                    // after a refused send.
+                    if matches!(e, ApiError::Rejected { .. }) {
+                        load();
+                    }
                     action_error.set(Some(e));
                 }
             }

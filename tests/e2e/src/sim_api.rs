@@ -65,6 +65,14 @@ impl Harness {
             .await
     }
 
+    /// `PATCH /v1{path}` with `body` and `Authorization: Bearer key`: another client's change,
+    /// made behind the console's back.
+    pub async fn api_patch(&self, path: &str, body: &Value, key: &str) -> Result<Value> {
+        let url = self.sim_url(&format!("/v1/{}", path.trim_start_matches('/')));
+        let request = self.http.patch(url).bearer_auth(key).json(body);
+        self.sim_send(request, "PATCH", path).await
+    }
+
     async fn sim_send(
         &self,
         request: reqwest::RequestBuilder,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::*;
 use serde_json::json;
 use voicebip_e2e::anyhow::{Context, Result};
-use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options};
+use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options, DEMO_KEY};
 
 /// The console ignores handoff clicks for 800 ms after a change settles (its debounce); an
 /// operator's next deliberate action comes after that.
@@ -223,6 +223,42 @@ async fn leaving_before_the_answer_comes_keeps_the_console_running() {
             .await?;
         wait_thread(h, &id).await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// Another operator closed the conversation while this console's stream was down: Take over is
+/// refused (422), and the thread takes the server's view (closed, no handoff buttons) rather
+/// than keep offering what the server refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_handoff_brings_in_the_conversations_state() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "ai", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        // The stream is down throughout (refused with 503, retried).
+        let stream = format!("GET /v1/conversations/{id}/stream");
+        fault(h, json!({ "route": stream, "stream_status": 503 })).await?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        h.api_patch(
+            &format!("/conversations/{id}"),
+            &json!({ "ai_mode": "closed" }),
+            DEMO_KEY,
+        )
+        .await?;
+        wait_attr(h, "#connection-status", "data-state", "reconnecting").await?;
+        assert_eq!(
+            count(h, "#take-over").await?,
+            1,
+            "the console has not heard"
+        );
+
+        h.click("#take-over").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
+        wait_gone(h, "#take-over", SCREEN).await?;
+        clear_faults(h).await?;
         assert_no_crash(h).await
     })
     .await;
