@@ -58,6 +58,14 @@ pub fn ConversationList(
         )
     });
 
+    // The one row in the tab order (the roving tabindex): the keyboard's, or the rendered row
+    // nearest it when the list has scrolled it away or a filter has left fewer rows, so that
+    // Tab always finds the list.
+    let tab_stop = Memo::new(move |_| {
+        let r = range.get();
+        active.get().min(r.end.saturating_sub(1)).max(r.start)
+    });
+
     // A refresh that moves rows (a new conversation on top) rebuilds them, the one the keyboard
     // is on included, and the browser drops the focus to the page's start. The row last focused
     // is kept here, and when a rebuild has removed it with the focus on it, its conversation's
@@ -218,6 +226,7 @@ pub fn ConversationList(
                                 unread=unread
                                 selected=selected
                                 active=active
+                                tab_stop=tab_stop
                                 query=query
                             />
                         }
@@ -306,6 +315,7 @@ fn ConversationRow(
     unread: RwSignal<Unread>,
     selected: Signal<Option<ConversationId>>,
     active: RwSignal<usize>,
+    tab_stop: Memo<usize>,
     query: Signal<String>,
 ) -> impl IntoView {
     let clock = use_clock();
@@ -338,7 +348,7 @@ fn ConversationRow(
             <a
                 href=move || crate::state::base::href(&href())
                 aria-current=move || is_selected.get().then_some("page")
-                tabindex=move || if active.get() == index { "0" } else { "-1" }
+                tabindex=move || if tab_stop.get() == index { "0" } else { "-1" }
                 on:focus=move |_| active.set(index)
             >
                 <span class="row-main">

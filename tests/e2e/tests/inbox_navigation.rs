@@ -571,3 +571,74 @@ async fn the_keyboard_keeps_its_row_when_a_refresh_moves_the_rows() {
     })
     .await;
 }
+
+/// The rows' tab stops: exactly one rendered row is in the tab order (the roving tabindex).
+async fn tab_stops(h: &Harness) -> Result<u64> {
+    let v = h
+        .browser()
+        .execute(
+            "return document.querySelectorAll(\"#conversation-list a[tabindex='0']\").length;",
+            vec![],
+        )
+        .await?;
+    v.as_u64().ok_or_else(|| anyhow!("no count: {v}"))
+}
+
+/// The keyboard's row is far down the list, then out of it: the list keeps one row in the tab
+/// order, or a keyboard user could no longer enter it (Tab would skip it, and with it j/k).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_stays_in_the_tab_order_when_its_rows_change() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        h.browser()
+            .execute(
+                "document.querySelector(\"li[data-index='0'] a\").focus();",
+                vec![],
+            )
+            .await?;
+        wait_focused_row(h, 0).await?;
+        assert_eq!(tab_stops(h).await?, 1);
+        // End: the last row loaded, at the end of the list (which then loads a page more).
+        h.press(&[Key::End.into()]).await?;
+        let end = h.attrs(ROW, "data-index").await?.len();
+        poll_until(
+            "the keyboard at a row past the first screen",
+            SCREEN,
+            || async {
+                let at = focused_row(h).await?.and_then(|i| i.parse::<usize>().ok());
+                Ok(at.filter(|&i| i >= 15).map(drop))
+            },
+        )
+        .await?;
+        assert!(end > 0);
+
+        // Scrolled back to the top, the keyboard's row is no longer rendered.
+        h.browser()
+            .execute("document.activeElement.blur();", vec![])
+            .await?;
+        scroll_list(h, Some(0.0)).await?;
+        h.wait_for(&format!("{ROW}[data-index='0']"), SCREEN)
+            .await?;
+        poll_until("one row in the tab order at the top", SCREEN, || async {
+            Ok((tab_stops(h).await? == 1).then_some(()))
+        })
+        .await?;
+
+        // A filter with fewer rows than the keyboard's index.
+        select(h, "select#filter-channel", "whatsapp").await?;
+        poll_until("the WhatsApp filter", SCREEN, || async {
+            Ok((url_query(h).await? == "channel=whatsapp").then_some(()))
+        })
+        .await?;
+        h.wait_for(&format!("{ROW}[data-index='0']"), SCREEN)
+            .await?;
+        poll_until(
+            "one row in the tab order after filtering",
+            SCREEN,
+            || async { Ok((tab_stops(h).await? == 1).then_some(())) },
+        )
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
