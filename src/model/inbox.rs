@@ -95,9 +95,32 @@ impl Inbox {
         self.cursor = next.map_or(Cursor::End, Cursor::More);
     }
 
-    /// Merges a refetched first page: changed conversations move to their new place at the top,
-    /// new ones appear, the rest (and the cursor) stay where the operator left them.
-    pub fn merge_first_page(&mut self, page: Vec<ConversationSummary>) {
+    /// Merges a refetched first page (`next`: the token of the page after it): changed
+    /// conversations move to their new place at the top, new ones appear, the rest (and the
+    /// cursor) stay where the operator left them.
+    ///
+    /// Whatever changed since the rows were listed is newer than all of them, so a page that
+    /// reaches down to them holds all of it. One that does not (more news than a page, while the
+    /// tab was hidden, say) and has pages after it would leave a gap that no page fills, the
+    /// cursor being below the old rows: then the list starts over from this page.
+    pub fn merge_first_page(&mut self, page: Vec<ConversationSummary>, next: Option<String>) {
+        let listed_newest = self
+            .items
+            .iter()
+            .map(ConversationSummary::activity_at)
+            .max();
+        let reaches = page
+            .iter()
+            .map(ConversationSummary::activity_at)
+            .min()
+            .zip(listed_newest)
+            .is_some_and(|(oldest, newest)| oldest <= newest);
+        if let (false, Some(token)) = (reaches, next) {
+            self.items = page;
+            self.cursor = Cursor::More(token);
+            self.reindex();
+            return;
+        }
         // An answer made before news the list already shows (the open thread's, through
         // `refresh`) does not take it back: the newer row stays, in its place by activity.
         let mut page = page;
@@ -119,6 +142,10 @@ impl Inbox {
         let mut merged = page;
         merged.append(&mut rest);
         self.items = merged;
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
         self.index = self
             .items
             .iter()
@@ -396,7 +423,7 @@ mod tests {
         assert_eq!(ids(&inbox), ["c", "a", "b"]);
 
         // A poll answered after c's news, but made before it: c keeps its news and its place.
-        inbox.merge_first_page(vec![a.clone(), at(&c, 25)]);
+        inbox.merge_first_page(vec![a.clone(), at(&c, 25)], None);
         assert_eq!(ids(&inbox), ["c", "a", "b"]);
         assert_eq!(inbox.get(&c.conversation_id), Some(&c_top));
         // A later page with an old copy of it changes nothing either.
@@ -545,13 +572,53 @@ mod tests {
     }
 
     #[test]
+    fn a_first_page_that_does_not_reach_the_listed_rows_starts_the_list_over() {
+        let (a, b, c) = (
+            at(&item("a", "x"), 30),
+            at(&item("b", "x"), 20),
+            at(&item("c", "x"), 10),
+        );
+        let listed = || {
+            let mut inbox = Inbox::new(Filters::default());
+            inbox.append_page(vec![a.clone(), b.clone(), c.clone()], None);
+            inbox
+        };
+        let (x, y) = (at(&item("x", "x"), 60), at(&item("y", "x"), 50));
+
+        // More news than a page while the tab was hidden: what lies between the page and the
+        // old rows is on the next pages, which the list now walks from the top.
+        let mut inbox = listed();
+        inbox.merge_first_page(vec![x.clone(), y.clone()], Some("t".into()));
+        assert_eq!(ids(&inbox), ["x", "y"]);
+        assert_eq!(inbox.cursor, Cursor::More("t".into()));
+        assert_eq!(inbox.get(&ConversationId::from("c")), None);
+
+        // The page reaches an old row (a, unchanged): everything new is on it.
+        let mut inbox = listed();
+        inbox.merge_first_page(vec![x.clone(), a.clone()], Some("t".into()));
+        assert_eq!(ids(&inbox), ["x", "a", "b", "c"]);
+        assert_eq!(inbox.cursor, Cursor::End);
+        // No page after it: it is all there is.
+        let mut inbox = listed();
+        inbox.merge_first_page(vec![x.clone(), y.clone()], None);
+        assert_eq!(ids(&inbox), ["x", "y", "a", "b", "c"]);
+        assert_eq!(inbox.cursor, Cursor::End);
+        // Every listed row changed and moved onto the page: the rest is below them.
+        let mut inbox = listed();
+        let moved = [at(&a, 40), at(&b, 40), at(&c, 40)];
+        inbox.merge_first_page(moved.to_vec(), Some("t".into()));
+        assert_eq!(ids(&inbox), ["a", "b", "c"]);
+        assert_eq!(inbox.cursor, Cursor::More("t".into()));
+    }
+
+    #[test]
     fn refreshed_first_page_moves_active_conversations_up() {
         let mut inbox = Inbox::new(Filters::default());
         inbox.append_page(
             vec![item("c1", "a"), item("c2", "a"), item("c3", "a")],
             Some("t".into()),
         );
-        inbox.merge_first_page(vec![item("c3", "a"), item("c4", "a")]);
+        inbox.merge_first_page(vec![item("c3", "a"), item("c4", "a")], Some("t2".into()));
         assert_eq!(ids(&inbox), ["c3", "c4", "c1", "c2"]);
         assert_eq!(inbox.cursor, Cursor::More("t".into()));
         // The index follows the new order: a later page updates in place.

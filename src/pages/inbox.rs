@@ -301,10 +301,11 @@ fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
         if let Some(TabMessage::InboxPage {
             query: q,
             conversations,
+            next_page_token,
         }) = received
         {
             if q == query.get_untracked() {
-                inbox.update(|i| i.merge_first_page(conversations));
+                inbox.update(|i| i.merge_first_page(conversations, next_page_token));
             }
         }
     });
@@ -365,8 +366,9 @@ fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
                     tabs.post(&TabMessage::InboxPage {
                         query: filters.to_query(),
                         conversations: page.conversations.clone(),
+                        next_page_token: page.next_page_token.clone(),
                     });
-                    inbox.update(|i| i.merge_first_page(page.conversations));
+                    inbox.update(|i| i.merge_first_page(page.conversations, page.next_page_token));
                 }
                 Err(ApiError::RateLimited { retry_after_secs }) => {
                     next_at = Some(js_sys::Date::now() + f64::from(retry_after_secs) * 1000.0);

@@ -27,6 +27,7 @@ pub enum TabMessage {
         /// The filters' query string, so only tabs showing the same list merge it.
         query: String,
         conversations: Vec<ConversationSummary>,
+        next_page_token: Option<String>,
     },
 }
 
@@ -40,6 +41,7 @@ struct WireTabMessage {
     ai_mode: Option<AiMode>,
     query: Option<String>,
     conversations: Option<Vec<ConversationSummary>>,
+    next_page_token: Option<String>,
 }
 
 impl TryFrom<WireTabMessage> for TabMessage {
@@ -62,6 +64,7 @@ impl TryFrom<WireTabMessage> for TabMessage {
             ("inbox_page", _, _, Some(query), Some(conversations)) => Ok(TabMessage::InboxPage {
                 query,
                 conversations,
+                next_page_token: w.next_page_token,
             }),
             _ => Err("not a tab message"),
         }
@@ -211,6 +214,7 @@ mod tests {
             TabMessage::InboxPage {
                 query: "?agent=a".into(),
                 conversations: vec![summary],
+                next_page_token: Some("t".into()),
             },
         ] {
             let text = serde_json::to_string(&msg).expect("json");

@@ -642,3 +642,57 @@ async fn the_list_stays_in_the_tab_order_when_its_rows_change() {
     })
     .await;
 }
+
+/// The id of the row at `index`, with the list scrolled to it (rows are rendered only near the
+/// viewport).
+async fn row_at(h: &Harness, index: usize) -> Result<Option<String>> {
+    let v = h
+        .browser()
+        .execute(
+            r#"const s = document.querySelector('.conversation-scroller');
+               const second = document.querySelector("li.conversation-row[data-index='1']");
+               s.scrollTop = arguments[0] * (second ? second.offsetTop : 0);
+               s.dispatchEvent(new Event('scroll'));
+               const row = document.querySelector(`li.conversation-row[data-index='${arguments[0]}']`);
+               return row ? row.getAttribute('data-conversation-id') : null;"#,
+            vec![json!(index)],
+        )
+        .await?;
+    Ok(v.as_str().map(str::to_string))
+}
+
+/// More conversations come in between two polls than a page holds: the list starts over from the
+/// poll's page and pages down through the rest, rather than leave those below that page out
+/// for good (the old rows' next page comes after all of them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_news_than_a_page_between_two_polls_leaves_no_gap() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        let first = api_list(h, "page_size=1").await?;
+        let agent = str_field(&first["conversations"][0], "agent_id")?;
+        // 60 new conversations at once, newer than all others: more than the poll's page (50).
+        let bulk = h
+            .sim_post("/sim/bulk", &json!({ "agent_id": agent, "count": 60 }))
+            .await?;
+        let (oldest, newest) = (
+            str_field(&bulk, "first_conversation_id")?,
+            str_field(&bulk, "last_conversation_id")?,
+        );
+        poll_until(
+            "the newest at the top, after a poll",
+            Duration::from_secs(30),
+            || async {
+                Ok((row_at(h, 0).await?.as_deref() == Some(newest.as_str())).then_some(()))
+            },
+        )
+        .await?;
+        // The oldest of the 60 is the list's 60th row, once scrolling has paged down to it.
+        poll_until("the oldest new conversation 60th", SCREEN, || async {
+            Ok((row_at(h, 59).await?.as_deref() == Some(oldest.as_str())).then_some(()))
+        })
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
