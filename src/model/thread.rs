@@ -85,6 +85,9 @@ pub struct Thread {
     keys: HashMap<MessageId, SortKey>,
     /// Status events that arrived before the message they describe (e.g. before the POST answer).
     early_status: HashMap<MessageId, (MessageStatus, Option<String>)>,
+    /// Messages the stream showed for a send still waiting for its answer (`may_be_pending`):
+    /// proof that it went out should that answer be lost (`fail_send`).
+    outran: Vec<Message>,
     pending: Vec<PendingSend>,
     /// Token for the next older page; `None` once the oldest message is loaded.
     pub older_token: Option<String>,
@@ -104,6 +107,7 @@ impl Thread {
             messages: BTreeMap::new(),
             keys: HashMap::new(),
             early_status: HashMap::new(),
+            outran: Vec::new(),
             pending: Vec::new(),
             older_token,
             window_warning: false,
@@ -283,7 +287,10 @@ impl Thread {
                 // A receipt for what the operator is sending, ahead of the POST's answer: the
                 // pending copy stands for it until that answer names it (`confirm_send`).
                 self.early_status
-                    .insert(m.message_id, (m.status, m.error_code));
+                    .insert(m.message_id.clone(), (m.status, m.error_code.clone()));
+                if !self.outran.iter().any(|o| o.message_id == m.message_id) {
+                    self.outran.push(m);
+                }
                 Change::None
             }
             StreamEvent::Message(m) => {
@@ -392,6 +399,7 @@ impl Thread {
     /// delivered it first).
     pub fn confirm_send(&mut self, local_id: u64, message: Message) {
         self.pending.retain(|p| p.local_id != local_id);
+        self.outran.retain(|m| m.message_id != message.message_id);
         let (direction, at, channel) = (message.direction, message.created_at, message.channel);
         if self.upsert(message) {
             self.note_live(direction, at, channel);
@@ -421,10 +429,29 @@ impl Thread {
         }
     }
 
-    pub fn fail_send(&mut self, local_id: u64, reason: String) {
-        if let Some(p) = self.pending.iter_mut().find(|p| p.local_id == local_id) {
-            p.state = SendState::Failed(reason);
+    /// The send failed, for `reason`. When its answer was lost (`answer_lost`: none came, or
+    /// one that could not be read) it may still have gone out: if the stream has shown a
+    /// message with its text meanwhile, it did, and that message takes its place rather than a
+    /// "Not sent" whose Retry would send it twice. Returns whether it went out.
+    pub fn fail_send(&mut self, local_id: u64, reason: String, answer_lost: bool) -> bool {
+        let Some(i) = self.pending.iter().position(|p| p.local_id == local_id) else {
+            return false;
+        };
+        let body = Some(self.pending[i].body.as_str());
+        let shown = answer_lost
+            .then(|| self.outran.iter().position(|m| m.body.as_deref() == body))
+            .flatten();
+        let Some(j) = shown else {
+            self.pending[i].state = SendState::Failed(reason);
+            return false;
+        };
+        self.pending.remove(i);
+        let message = self.outran.remove(j);
+        let (direction, at, channel) = (message.direction, message.created_at, message.channel);
+        if self.upsert(message) {
+            self.note_live(direction, at, channel);
         }
+        true
     }
 
     /// The text of every send that failed, oldest first: what the operator would lose with
@@ -623,10 +650,41 @@ mod tests {
     }
 
     #[test]
+    fn a_send_whose_answer_was_lost_but_which_the_stream_showed_went_out() {
+        let shown = |t: &mut Thread, id: &str, body: &str| {
+            let mut m = msg(id, 5, Direction::Outbound, MessageStatus::Sent);
+            m.body = Some(body.into());
+            t.apply(StreamEvent::Message(m))
+        };
+        let mut t = Thread::new(conversation(vec![], None));
+        t.begin_send(1, "ok".into(), at(5));
+        assert_eq!(shown(&mut t, "m1", "ok"), Change::None);
+        // No answer came: the stream's message is the send, with no "Not sent" to retry.
+        assert!(t.fail_send(1, "Could not reach Voicebip".into(), true));
+        assert!(t.pending().is_empty());
+        assert_eq!(
+            t.messages()
+                .map(|m| m.message_id.as_str())
+                .collect::<Vec<_>>(),
+            ["m1"]
+        );
+
+        // A refusal is the server's word: the send did not go out, whatever the stream showed.
+        t.begin_send(2, "again".into(), at(6));
+        shown(&mut t, "m2", "again");
+        assert!(!t.fail_send(2, "Refused".into(), false));
+        assert_eq!(t.pending()[0].state, SendState::Failed("Refused".into()));
+        // Nor does a lost answer prove anything when the stream showed no such text.
+        t.begin_send(3, "third".into(), at(7));
+        assert!(!t.fail_send(3, "Could not reach Voicebip".into(), true));
+        assert_eq!(t.unsent().collect::<Vec<_>>(), ["again", "third"]);
+    }
+
+    #[test]
     fn failed_send_keeps_the_text() {
         let mut t = Thread::new(conversation(vec![], None));
         t.begin_send(1, "keep me".into(), at(1));
-        t.fail_send(1, "Network error".into());
+        t.fail_send(1, "Network error".into(), true);
         assert_eq!(
             t.pending()[0].state,
             SendState::Failed("Network error".into())

@@ -379,8 +379,17 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     thread.try_update(|t| t.as_mut().map(|t| t.confirm_send(local_id, message)));
                 }
                 Err(e) => {
+                    // No answer, or one not to be read: the send may have gone out all the same.
+                    let answer_lost = matches!(
+                        e,
+                        ApiError::Network(_) | ApiError::Malformed(_) | ApiError::Server { .. }
+                    );
+                    let reason = e.user_message();
                     let shown = thread
-                        .try_update(|t| t.as_mut().map(|t| t.fail_send(local_id, e.user_message())))
+                        .try_update(|t| {
+                            t.as_mut()
+                                .map(|t| t.fail_send(local_id, reason, answer_lost))
+                        })
                         .flatten()
                         .is_some();
                     // The operator has left the conversation (not signed out): the text goes
