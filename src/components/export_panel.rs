@@ -70,13 +70,18 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
             }
         });
     };
-    let cancel = move |_| {
-        abort.with_value(|a| {
+    let stop = move || {
+        abort.try_with_value(|a| {
             if let Some(a) = a {
                 a.abort();
             }
         });
     };
+    let cancel = move |_| stop();
+    // The panel goes with the session (Sign out, a refused key): so does an export under way,
+    // which would otherwise go on reading with the old key and save its file after the operator
+    // has left.
+    on_cleanup(stop);
 
     // A memo, so the button is built once per run rather than on every progress update.
     let show_cancel = Memo::new(move |_| running());

@@ -409,6 +409,22 @@ async fn cancelled_and_failed_exports_save_nothing() {
             "cancelled and failed exports saved {files:?}"
         );
 
+        // Signing out stops an export under way: nothing is saved after the operator has left.
+        fault(h, json!({ "route": route, "chunk_delay_ms": 400 })).await?;
+        start_export(h, &agent, "csv").await?;
+        h.wait_for("#export-progress", SCREEN).await?;
+        h.click("#sign-out").await?;
+        h.wait_for("form#connect-form", SCREEN).await?;
+        settle(
+            "the export would have finished and saved by now",
+            Duration::from_secs(4),
+        )
+        .await;
+        let files = downloads(&h.downloads_dir())?;
+        assert!(files.is_empty(), "an export saved {files:?} after sign-out");
+        clear_faults(h).await?;
+        sign_in(h).await?;
+
         // The panel recovers: the next export completes.
         start_export(h, &agent, "csv").await?;
         let (rows, _) = wait_done(h).await?;
