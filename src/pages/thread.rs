@@ -8,6 +8,7 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::handoff_bar::HandoffBar;
 use crate::components::message_list::{describe_mode_change, MessageList};
 use crate::live::{follow, ConnectionStatus, Handlers, LinkState, StreamHandle};
+use crate::model::events::StreamEvent;
 use crate::model::handoff::{Debounce, HandoffAction};
 use crate::model::latest::Latest;
 use crate::model::message::may_change_opt_out;
@@ -85,6 +86,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             format!("{count} new messages from the customer. The last: {body}")
         });
     };
+    // What the stream brings before the first page is shown (it opened first, or that page's
+    // answer was made before it): kept for that page, or it would be lost until a reconnect.
+    let before_first = StoredValue::new(Vec::<StreamEvent>::new());
     let load = move || {
         let (Some(client), Some(conv)) = (session.client.get_untracked(), id.try_get_value())
         else {
@@ -115,7 +119,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     .try_update(|t| match t {
                         Some(t) => t.merge_latest(c, mark),
                         None => {
-                            *t = Some(Thread::new(c));
+                            let mut first = Thread::new(c);
+                            let early_events = before_first.try_update_value(std::mem::take);
+                            for event in early_events.unwrap_or_default() {
+                                first.apply(event);
+                            }
+                            *t = Some(first);
                             None
                         }
                     })
@@ -164,6 +173,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             id.get_value(),
             Handlers {
                 on_events: Box::new(move |events| {
+                    if thread.try_with_untracked(Option::is_none) == Some(true) {
+                        before_first.try_update_value(|b| b.extend(events));
+                        return;
+                    }
                     let changes = thread
                         .try_update(|t| {
                             t.as_mut()

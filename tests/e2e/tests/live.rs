@@ -368,3 +368,65 @@ async fn a_long_drop_loses_nothing_said_meanwhile() {
     })
     .await;
 }
+
+/// Makes the page's `fetch` hold back the answer to `GET`s of URLs containing `needle` (not the
+/// stream) for 1.5 s after the server made it: the stream opens, and hears of later news, while
+/// the thread's first page, made before that news, is still on its way.
+const HOLD_ANSWERS: &str = r#"
+const needle = arguments[0];
+const real = window.fetch.bind(window);
+window.fetch = async (input, init) => {
+  const url = typeof input === 'string' ? input : input.url;
+  const method = (init && init.method) || (typeof input === 'string' ? 'GET' : input.method);
+  const answer = await real(input, init);
+  if (url.includes(needle) && method === 'GET' && !url.includes('/stream')) {
+    await new Promise((done) => setTimeout(done, 1500));
+  }
+  return answer;
+};
+"#;
+
+/// A customer writes just as the thread opens: the stream brings it before the first page is
+/// shown, and that page was made before it. It is shown all the same (it was lost until the
+/// stream next reconnected).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_stream_brings_before_the_first_page_is_kept() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let id = row_ids(h)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow!("no conversation listed"))?;
+        h.browser()
+            .execute(HOLD_ANSWERS, vec![json!(format!("/v1/conversations/{id}"))])
+            .await?;
+        h.click(&format!("{ROW}[data-conversation-id='{id}'] a"))
+            .await?;
+        wait_subscribers(h, &id, 1).await?;
+        // Both of the thread's first requests (as it opens, and as its stream opens) answered by
+        // the server, before the customer writes.
+        let path = format!("/v1/conversations/{id}");
+        poll_until(
+            "the thread's two first requests answered",
+            SCREEN,
+            || async {
+                let made = requests(h, "GET", |p| p == path).await?.len();
+                Ok((made >= 2).then_some(()))
+            },
+        )
+        .await?;
+        let body = "Hello? Is anyone there?";
+        inject(h, &id, body).await?;
+        wait_thread(h, &id).await?;
+        wait_message(
+            h,
+            body,
+            "shown though it came before the first page",
+            |_| true,
+        )
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
