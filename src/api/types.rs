@@ -5,6 +5,7 @@ use crate::model::{
     ConversationId, ConversationSummary, Direction, Message, MessageId, MessageStatus,
 };
 use chrono::{DateTime, Utc};
+use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
 /// `GET /v1/conversations`.
@@ -18,21 +19,54 @@ pub struct ListPage {
 }
 
 /// `POST /v1/messages`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SendMessage {
-    #[serde(flatten)]
     pub to: Addressing,
     pub body: String,
 }
 
-/// `POST /v1/messages/template`.
-#[derive(Debug, Clone, Serialize)]
+/// `POST /v1/messages/template`. Its body, as the contract writes it, has no `channel`:
+/// templates are WhatsApp's.
+#[derive(Debug, Clone)]
 pub struct SendTemplate {
-    #[serde(flatten)]
     pub to: Addressing,
     pub template_name: String,
     pub language_code: String,
     pub parameters: Vec<String>,
+}
+
+/// The addressing's fields, flat in a request body; `channel` only where that body has one.
+fn address<S: SerializeStruct>(
+    body: &mut S,
+    to: &Addressing,
+    channel: bool,
+) -> Result<(), S::Error> {
+    body.serialize_field("agent_id", &to.agent_id)?;
+    if channel {
+        body.serialize_field("channel", &to.channel)?;
+    }
+    body.serialize_field("from_number", &to.from_number)?;
+    body.serialize_field("to_number", &to.to_number)
+}
+
+impl Serialize for SendMessage {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut body = s.serialize_struct("SendMessage", 5)?;
+        address(&mut body, &self.to, true)?;
+        body.serialize_field("body", &self.body)?;
+        body.end()
+    }
+}
+
+impl Serialize for SendTemplate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut body = s.serialize_struct("SendTemplate", 6)?;
+        address(&mut body, &self.to, false)?;
+        body.serialize_field("template_name", &self.template_name)?;
+        body.serialize_field("language_code", &self.language_code)?;
+        body.serialize_field("parameters", &self.parameters)?;
+        body.end()
+    }
 }
 
 /// The answer to either send.
@@ -88,6 +122,27 @@ mod tests {
             serde_json::to_value(&req).expect("json"),
             serde_json::json!({"agent_id": "agt_1", "channel": "sms",
                 "from_number": "+2349012345678", "to_number": "+2348031234567", "body": "hi"})
+        );
+    }
+
+    #[test]
+    fn a_template_body_has_no_channel_as_the_contract_shows() {
+        let req = SendTemplate {
+            to: Addressing {
+                agent_id: AgentId::from("agt_1"),
+                channel: Channel::Whatsapp,
+                from_number: "+2349012345678".into(),
+                to_number: "+2348031234567".into(),
+            },
+            template_name: "order_update".into(),
+            language_code: "en".into(),
+            parameters: vec!["A-1".into()],
+        };
+        assert_eq!(
+            serde_json::to_value(&req).expect("json"),
+            serde_json::json!({"agent_id": "agt_1", "from_number": "+2349012345678",
+                "to_number": "+2348031234567", "template_name": "order_update",
+                "language_code": "en", "parameters": ["A-1"]})
         );
     }
 

@@ -54,8 +54,9 @@ pub enum SendState {
     Failed(String),
 }
 
-/// Who sends to whom on a reply: the fields `POST /v1/messages` and `/messages/template` share.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// Who sends to whom on a reply: the fields `POST /v1/messages` and `/messages/template` share
+/// (the second without `channel`; `api::types` writes them).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Addressing {
     pub agent_id: super::AgentId,
     pub channel: super::Channel,

@@ -29,7 +29,7 @@ pub async fn list(State(state): State<AppState>, query: QueryMap) -> Result<Json
         .transpose()?;
     let page_size = match (query.0.get("page_size"), &cursor) {
         // A follow-up request that leaves page_size out keeps the token's.
-        (None, Some(c)) => c.page_size,
+        (None, Some(c)) => pagination::carried_page_size(c.page_size)?,
         (raw, _) => pagination::page_size(raw.map(String::as_str), DEFAULT_PAGE_SIZE)?,
     };
     if let Some(c) = &cursor {
@@ -85,7 +85,7 @@ pub async fn get(
         .map(pagination::decode::<MessageCursor>)
         .transpose()?;
     let page_size = match (query.0.get("page_size"), &cursor) {
-        (None, Some(c)) => c.page_size,
+        (None, Some(c)) => pagination::carried_page_size(c.page_size)?,
         (raw, _) => pagination::page_size(raw.map(String::as_str), DEFAULT_PAGE_SIZE)?,
     };
     if let Some(c) = &cursor {

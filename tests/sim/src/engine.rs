@@ -214,8 +214,9 @@ pub struct Outbound {
 pub fn send_outbound(state: &AppState, out: Outbound) -> Result<(String, Message), ApiError> {
     let now = state.clock.now();
     let mut store = state.store();
+    // An unknown id is 404 NOT_FOUND, as in the export and everywhere else.
     if store.agent(&out.agent_id).is_none() {
-        return Err(ApiError::invalid_argument(format!(
+        return Err(ApiError::not_found(format!(
             "unknown agent_id {:?}",
             out.agent_id
         )));

@@ -37,8 +37,6 @@ pub struct TemplateRequest {
     language_code: String,
     #[serde(default)]
     parameters: Vec<Value>,
-    /// Templates are a WhatsApp feature; accepted for symmetry with `POST /v1/messages`.
-    channel: Option<Channel>,
 }
 
 fn check_numbers(from: &str, to: &str) -> Result<(), ApiError> {
@@ -88,6 +86,12 @@ pub async fn send(
             "message_type {message_type:?} is not valid on {}",
             req.channel.as_str()
         )));
+    }
+    // SMS carries text only: a file on it is refused, not dropped unseen.
+    if req.channel == Channel::Sms && (req.media_url.is_some() || req.media_caption.is_some()) {
+        return Err(ApiError::invalid_argument(
+            "media_url and media_caption are WhatsApp's; SMS carries text only",
+        ));
     }
     let body = req.body.unwrap_or_default();
     if message_type == "text" && body.trim().is_empty() {
@@ -157,7 +161,8 @@ pub async fn send_template(
         &state,
         Outbound {
             agent_id: req.agent_id,
-            channel: req.channel.unwrap_or(Channel::Whatsapp),
+            // Templates are WhatsApp's: the body names no channel.
+            channel: Channel::Whatsapp,
             from_number: req.from_number,
             to_number: req.to_number,
             body,

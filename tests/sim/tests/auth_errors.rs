@@ -240,7 +240,7 @@ async fn bodies_over_64_kib_are_413() {
     let small = json!({ "agent_id": "a", "channel": "sms", "from_number": "+2348000000000",
                         "to_number": "+2348000000001", "body": "x".repeat(60 * 1024) });
     let r = sim.send_json(Method::POST, "/v1/messages", small).await;
-    r.assert_error(400, "INVALID_ARGUMENT"); // unknown agent, not 413
+    r.assert_error(404, "NOT_FOUND"); // unknown agent, not 413
 }
 
 #[tokio::test]

@@ -200,11 +200,27 @@ async fn a_token_is_refused_with_other_filters_or_page_size_and_garbage_is_refus
             .await
             .assert_error(400, "INVALID_ARGUMENT");
     }
-    // A message token is not a list token.
+    // A token made with a page size out of bounds (its format is documented) is refused like
+    // such a page_size, for lists and messages alike: 0 would end the list early, 500 pass 100.
     let conv = sim
         .find_conversation(|c| c.get("next_page_token").is_some())
         .await;
     let mtoken = conv["next_page_token"].as_str().unwrap();
+    let id = conv["conversation_id"].as_str().unwrap();
+    for size in [0, 500] {
+        for (path, token) in [
+            ("/v1/conversations?".to_string(), token.as_str()),
+            (format!("/v1/conversations/{id}?"), mtoken),
+        ] {
+            let mut made = decode_token(token);
+            made["page_size"] = json!(size);
+            let made = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&made).unwrap());
+            sim.get(&format!("{path}page_token={made}"))
+                .await
+                .assert_error(400, "INVALID_ARGUMENT");
+        }
+    }
+    // A message token is not a list token.
     sim.get(&format!(
         "/v1/conversations?page_size=1&page_token={mtoken}"
     ))

@@ -131,13 +131,14 @@ async fn sends_are_validated() {
         with("to_number", json!("+234 803 000 0002")),
         with("to_number", json!("+12345")),
         with("from_number", json!("not-a-number")),
-        with("agent_id", json!("agt_unknown")),
         with("channel", json!("fax")),
         with("channel", json!("SMS")),
         with("body", json!("")),
         with("body", json!("   ")),
         with("body", json!(42)),
         with("message_type", json!("image")), // not on SMS
+        with("media_url", json!("https://example.com/a.jpg")), // nor a file
+        with("media_caption", json!("A receipt")),
         with("surprise", json!(true)),
         without("to_number"),
         without("agent_id"),
@@ -148,6 +149,10 @@ async fn sends_are_validated() {
         let r = send(&sim, body.clone()).await;
         r.assert_error(400, "INVALID_ARGUMENT");
     }
+    // An unknown id is NOT_FOUND, as everywhere in the contract.
+    send(&sim, with("agent_id", json!("agt_unknown")))
+        .await
+        .assert_error(404, "NOT_FOUND");
     let image = json!({ "agent_id": agent["agent_id"], "channel": "whatsapp",
                         "from_number": agent["number"], "to_number": "+2348030000002",
                         "message_type": "image" });
@@ -381,9 +386,10 @@ async fn templates_are_validated() {
         ("template_name", Value::Null),
         ("language_code", json!("  ")),
         ("to_number", json!("12345")),
-        ("agent_id", json!("agt_nobody")),
         ("parameters", json!("not a list")),
         ("extra", json!(1)),
+        // Not in the contract's body: templates are WhatsApp's.
+        ("channel", json!("sms")),
     ] {
         let mut body = good.clone();
         body[key] = value;
@@ -391,6 +397,11 @@ async fn templates_are_validated() {
             .await
             .assert_error(400, "INVALID_ARGUMENT");
     }
+    let mut nobody = good.clone();
+    nobody["agent_id"] = json!("agt_nobody");
+    sim.send_json(Method::POST, "/v1/messages/template", nobody)
+        .await
+        .assert_error(404, "NOT_FOUND");
     let ok = sim
         .send_json(Method::POST, "/v1/messages/template", good)
         .await;
