@@ -1,5 +1,6 @@
 //! Request and response bodies that are not model types.
 
+use crate::model::readable::Readable;
 use crate::model::thread::Addressing;
 use crate::model::{
     ConversationId, ConversationSummary, Direction, Message, MessageId, MessageStatus,
@@ -10,12 +11,31 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v1/conversations`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(from = "WireListPage")]
 pub struct ListPage {
-    #[serde(default)]
     pub conversations: Vec<ConversationSummary>,
     /// Absent on the last page (tolerate `null` too).
-    #[serde(default)]
     pub next_page_token: Option<String>,
+    /// Items left out because they could not be read (`model::readable`).
+    pub unreadable: usize,
+}
+
+#[derive(Deserialize)]
+struct WireListPage {
+    #[serde(default)]
+    conversations: Readable<ConversationSummary>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+}
+
+impl From<WireListPage> for ListPage {
+    fn from(w: WireListPage) -> Self {
+        ListPage {
+            conversations: w.conversations.items,
+            next_page_token: w.next_page_token,
+            unreadable: w.conversations.unreadable,
+        }
+    }
 }
 
 /// `POST /v1/messages`.

@@ -46,7 +46,8 @@ pub fn ConversationList(
     let has_more = Memo::new(move |_| inbox.with(|i| matches!(i.cursor, Cursor::More(_))));
     let footer = Memo::new(move |_| {
         let loading = loading.get();
-        inbox.with(|i| ListFooter::of(loading, &i.cursor, i.items().len()))
+        let failed = failed.get();
+        inbox.with(|i| ListFooter::of(loading, failed, &i.cursor, i.items().len()))
     });
     let range = Memo::new(move |_| {
         visible_range(
@@ -282,6 +283,7 @@ pub fn ConversationList(
                             view! { <p class="end" tabindex="-1">"That's all of them."</p> }
                                 .into_any()
                         }
+                        ListFooter::Unknown => ().into_any(),
                     }
                 }}
             </div>

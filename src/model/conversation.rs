@@ -2,6 +2,7 @@
 
 use super::ids::{AgentId, ConversationId};
 use super::message::Message;
+use super::readable::Readable;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -125,6 +126,8 @@ pub struct Conversation {
     pub summary: ConversationSummary,
     pub ai_mode: AiMode,
     pub messages: Vec<Message>,
+    /// Messages of this page left out because they could not be read (`model::readable`).
+    pub unreadable_messages: usize,
     pub next_page_token: Option<String>,
     pub mode_history: Vec<ModeChange>,
     /// Only on PATCH responses.
@@ -152,12 +155,11 @@ struct WireConversation {
     updated_at: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
     last_message_at: Option<DateTime<Utc>>,
-    // Only in a whole thread (`null` reads as absent). A list item has none of these; one that
-    // carried unreadable messages would be rejected like such a thread.
+    // Only in a whole thread (`null` reads as absent). A list item has none of these.
     #[serde(default)]
     ai_mode: Option<AiMode>,
     #[serde(default)]
-    messages: Option<Vec<Message>>,
+    messages: Option<Readable<Message>>,
     #[serde(default)]
     next_page_token: Option<String>,
     #[serde(default)]
@@ -186,6 +188,7 @@ impl From<WireConversation> for ConversationSummary {
 impl From<WireConversation> for Conversation {
     fn from(mut w: WireConversation) -> Self {
         let messages = w.messages.take().unwrap_or_default();
+        let (messages, unreadable_messages) = (messages.items, messages.unreadable);
         let mode_history = w.mode_history.take().unwrap_or_default();
         let (ai_mode, next_page_token, changed) =
             (w.ai_mode.take(), w.next_page_token.take(), w.changed.take());
@@ -193,6 +196,7 @@ impl From<WireConversation> for Conversation {
             summary: w.into(),
             ai_mode: ai_mode.unwrap_or(AiMode::Unknown),
             messages,
+            unreadable_messages,
             next_page_token,
             mode_history,
             changed,

@@ -71,6 +71,8 @@ pub struct Inbox {
     /// Position of each conversation in `items`: paging 10,000 in stays linear.
     index: HashMap<ConversationId, usize>,
     pub cursor: Cursor,
+    /// A page held conversations that could not be read, which are not listed.
+    pub unreadable: bool,
 }
 
 impl Inbox {
@@ -80,6 +82,7 @@ impl Inbox {
             items: Vec::new(),
             index: HashMap::new(),
             cursor: Cursor::Start,
+            unreadable: false,
         }
     }
 
@@ -326,6 +329,8 @@ pub enum ListFooter {
     More,
     /// Nothing to list.
     Empty,
+    /// The first page failed: whether anything matches is unknown (the error says so).
+    Unknown,
     /// Every page is listed.
     End,
 }
@@ -334,10 +339,11 @@ impl ListFooter {
     /// A list that can grow keeps its footer while the next page loads, so the "Load more"
     /// button that asked for it keeps its focus. Conversations another tab shared before the
     /// first page came are a list that can grow (by that first page).
-    pub fn of(loading: bool, cursor: &Cursor, total: usize) -> Self {
+    pub fn of(loading: bool, failed: bool, cursor: &Cursor, total: usize) -> Self {
         match (cursor, total) {
             (Cursor::More(_), _) => ListFooter::More,
             (Cursor::Start, 0) if loading => ListFooter::FirstPage,
+            (Cursor::Start, 0) if failed => ListFooter::Unknown,
             (Cursor::Start, 0) | (Cursor::End, 0) => ListFooter::Empty,
             (Cursor::Start, _) => ListFooter::More,
             (Cursor::End, _) => ListFooter::End,
@@ -489,15 +495,32 @@ mod tests {
     fn the_list_footer_stays_more_while_the_next_page_loads() {
         let more = Cursor::More("t".into());
         assert_eq!(
-            ListFooter::of(true, &Cursor::Start, 0),
+            ListFooter::of(true, false, &Cursor::Start, 0),
             ListFooter::FirstPage
         );
-        assert_eq!(ListFooter::of(false, &Cursor::Start, 0), ListFooter::Empty);
-        assert_eq!(ListFooter::of(true, &Cursor::Start, 3), ListFooter::More);
-        assert_eq!(ListFooter::of(false, &more, 50), ListFooter::More);
-        assert_eq!(ListFooter::of(true, &more, 50), ListFooter::More);
-        assert_eq!(ListFooter::of(false, &Cursor::End, 50), ListFooter::End);
-        assert_eq!(ListFooter::of(false, &Cursor::End, 0), ListFooter::Empty);
+        assert_eq!(
+            ListFooter::of(false, false, &Cursor::Start, 0),
+            ListFooter::Empty
+        );
+        // The first page failed: not "no conversations match".
+        assert_eq!(
+            ListFooter::of(false, true, &Cursor::Start, 0),
+            ListFooter::Unknown
+        );
+        assert_eq!(
+            ListFooter::of(true, false, &Cursor::Start, 3),
+            ListFooter::More
+        );
+        assert_eq!(ListFooter::of(false, true, &more, 50), ListFooter::More);
+        assert_eq!(ListFooter::of(true, false, &more, 50), ListFooter::More);
+        assert_eq!(
+            ListFooter::of(false, false, &Cursor::End, 50),
+            ListFooter::End
+        );
+        assert_eq!(
+            ListFooter::of(false, false, &Cursor::End, 0),
+            ListFooter::Empty
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod inbox;
 pub mod latest;
 pub mod message;
+pub mod readable;
 pub mod segments;
 pub mod thread;
 pub mod thread_lines;

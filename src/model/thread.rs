@@ -93,6 +93,8 @@ pub struct Thread {
     /// Token for the next older page; `None` once the oldest message is loaded.
     pub older_token: Option<String>,
     pub window_warning: bool,
+    /// A page of this thread held messages that could not be read, which are not shown.
+    pub unreadable: bool,
     /// Customer messages a refetch brought that the stream had not (it was down): heard of
     /// through [`Thread::take_recovered`], as the stream's would be.
     recovered: Vec<Message>,
@@ -103,6 +105,7 @@ impl Thread {
     pub fn new(mut conversation: Conversation) -> Self {
         let first_page = std::mem::take(&mut conversation.messages);
         let older_token = conversation.next_page_token.take();
+        let unreadable = conversation.unreadable_messages > 0;
         let mut thread = Thread {
             conversation,
             messages: BTreeMap::new(),
@@ -112,6 +115,7 @@ impl Thread {
             pending: Vec::new(),
             older_token,
             window_warning: false,
+            unreadable,
             recovered: Vec::new(),
         };
         thread.merge_messages(first_page);
@@ -176,6 +180,7 @@ impl Thread {
     /// When more came in since `mark` than the page holds, it does not reach back to it: the
     /// [`Gap`] says which page to fetch next ([`Thread::fill_gap`]).
     pub fn merge_latest(&mut self, mut fresh: Conversation, mark: Option<Mark>) -> Option<Gap> {
+        self.unreadable |= fresh.unreadable_messages > 0;
         let page = std::mem::take(&mut fresh.messages);
         let next = fresh.next_page_token.take();
         let gap = match mark {

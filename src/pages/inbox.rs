@@ -68,7 +68,10 @@ pub fn InboxPage() -> impl IntoView {
     let generation = StoredValue::new(0u64);
 
     let apply = move |result: Result<ListPage, ApiError>| match result {
-        Ok(page) => inbox.update(|i| i.append_page(page.conversations, page.next_page_token)),
+        Ok(page) => inbox.update(|i| {
+            i.unreadable |= page.unreadable > 0;
+            i.append_page(page.conversations, page.next_page_token)
+        }),
         Err(e) => {
             session.check(&e);
             error.set(Some(e));
@@ -129,6 +132,7 @@ pub fn InboxPage() -> impl IntoView {
         });
     };
 
+    let unreadable = Memo::new(move |_| inbox.with(|i| i.unreadable));
     let unread = RwSignal::new(Unread::default());
     crate::state::effect(move || inbox.with(|i| unread.update(|u| u.observe(i))));
     // The open conversation is being read: it is never unread.
@@ -239,6 +243,11 @@ pub fn InboxPage() -> impl IntoView {
                         on_retry=Callback::new(move |_| load_next())
                         refocus=&["#conversation-list a[tabindex='0']", "#main"]
                     />
+                })}
+                {move || unreadable.get().then(|| view! {
+                    <p class="banner warn" id="unreadable-rows" role="status">
+                        "Some conversations could not be read and are not listed."
+                    </p>
                 })}
                 <ConversationList
                     inbox=inbox
@@ -368,7 +377,10 @@ fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
                         conversations: page.conversations.clone(),
                         next_page_token: page.next_page_token.clone(),
                     });
-                    inbox.update(|i| i.merge_first_page(page.conversations, page.next_page_token));
+                    inbox.update(|i| {
+                        i.unreadable |= page.unreadable > 0;
+                        i.merge_first_page(page.conversations, page.next_page_token)
+                    });
                 }
                 Err(ApiError::RateLimited { retry_after_secs }) => {
                     next_at = Some(js_sys::Date::now() + f64::from(retry_after_secs) * 1000.0);

@@ -143,6 +143,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         gap = thread
                             .try_update(|t| {
                                 let t = t.as_mut()?;
+                                t.unreadable |= page.unreadable_messages > 0;
                                 t.fill_gap(g, page.messages, page.next_page_token)
                             })
                             .flatten();
@@ -276,6 +277,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             match result {
                 Ok(page) => thread.update(|t| {
                     if let Some(t) = t {
+                        t.unreadable |= page.unreadable_messages > 0;
                         t.merge_older(page.messages, page.next_page_token);
                     }
                 }),
@@ -586,6 +588,8 @@ fn ThreadLoaded(
         thread.with(|t| t.as_ref().is_some_and(|t| t.conversation.summary.opt_out))
     });
     let window_warning = Signal::derive(move || field(|t| t.window_warning).get().unwrap_or(false));
+    // A memo: the notice is built once, not again (and announced again) at every message.
+    let unreadable = Memo::new(move |_| thread.with(|t| t.as_ref().is_some_and(|t| t.unreadable)));
 
     view! {
         <article id="thread" data-conversation-id=summary.conversation_id.to_string()>
@@ -615,6 +619,11 @@ fn ThreadLoaded(
             })}
             {move || action_error.get().map(|e| view! {
                 <p class="banner error" id="action-error" role="alert">{e.user_message()}</p>
+            })}
+            {move || unreadable.get().then(|| view! {
+                <p class="banner warn" id="unreadable-messages" role="status">
+                    "Some messages in this conversation could not be read and are not shown."
+                </p>
             })}
             <MessageList
                 thread=thread

@@ -168,3 +168,97 @@ async fn rate_limits_server_errors_unknown_ids_and_garbage_answers() {
     })
     .await;
 }
+
+/// Makes the page's `fetch` spoil one item of the answers to `GET`s of URLs containing `needle`
+/// (not the stream): the second element of the answer's `list` gets `field: null`, which the
+/// contract never sends for it. The rest of the answer is left as the server made it.
+const SPOIL_ONE_ITEM: &str = r#"
+const [needle, list, field] = arguments;
+const real = window.fetch.bind(window);
+window.fetch = async (input, init) => {
+  const answer = await real(input, init);
+  const url = typeof input === 'string' ? input : input.url;
+  const method = (init && init.method) || (typeof input === 'string' ? 'GET' : input.method);
+  if (!url.includes(needle) || url.includes('/stream') || method !== 'GET' || !answer.ok) {
+    return answer;
+  }
+  const body = await answer.json();
+  if (Array.isArray(body[list]) && body[list].length > 1) body[list][1][field] = null;
+  return new Response(JSON.stringify(body), {
+    status: 200, headers: { 'Content-Type': 'application/json' } });
+};
+"#;
+
+/// One item the console cannot read (a required field `null`) leaves that item out and says
+/// so; the rest of its page, of the list and of the conversation is shown (it failed the whole
+/// page before, and Try again failed it again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_unreadable_item_leaves_the_rest_of_its_page_shown() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        h.browser()
+            .execute(
+                SPOIL_ONE_ITEM,
+                vec![
+                    json!("/v1/conversations?"),
+                    json!("conversations"),
+                    json!("from_number"),
+                ],
+            )
+            .await?;
+        // The SMS filter asks for a new first page, through the spoiling fetch.
+        h.wait_for("select#filter-channel", SCREEN)
+            .await?
+            .select_by_value("sms")
+            .await?;
+        let notice = wait_text(h, "#unreadable-rows", "", SCREEN).await?;
+        assert!(notice.contains("could not be read"), "{notice:?}");
+        let api = api_list(h, "channel=sms&page_size=50").await?;
+        let spoiled = str_field(&api["conversations"][1], "conversation_id")?;
+        let expected: Vec<String> = api["conversations"]
+            .as_array()
+            .ok_or_else(|| anyhow!("no conversations in {api}"))?
+            .iter()
+            .filter_map(|c| c["conversation_id"].as_str().map(str::to_string))
+            .filter(|id| *id != spoiled)
+            .take(5)
+            .collect();
+        poll_until("the other rows listed", SCREEN, || async {
+            let shown: Vec<String> = row_ids(h).await?.into_iter().take(5).collect();
+            Ok((shown == expected).then_some(()))
+        })
+        .await?;
+        assert_eq!(count(h, "#error-banner").await?, 0, "no page failed");
+
+        // A conversation with an unreadable message: the others are shown, with a notice.
+        let id = expected[0].clone();
+        h.browser()
+            .execute(
+                SPOIL_ONE_ITEM,
+                vec![
+                    json!(format!("/v1/conversations/{id}")),
+                    json!("messages"),
+                    json!("direction"),
+                ],
+            )
+            .await?;
+        h.click(&format!("{ROW}[data-conversation-id='{id}'] a"))
+            .await?;
+        wait_thread(h, &id).await?;
+        let notice = wait_text(h, "#unreadable-messages", "", SCREEN).await?;
+        assert!(notice.contains("could not be read"), "{notice:?}");
+        assert_eq!(
+            count(h, "#thread-error").await?,
+            0,
+            "the conversation is shown"
+        );
+        let full = api_conversation(h, &id).await?;
+        let total = full["messages"].as_array().map_or(0, Vec::len);
+        poll_until("every other message shown", SCREEN, || async {
+            Ok((shown_messages(h).await?.len() + 1 == total).then_some(()))
+        })
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}

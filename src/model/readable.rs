@@ -1,0 +1,65 @@
+//! Lists from the API read one item at a time: an item the console cannot read (a required field
+//! missing or `null`, a value of another type) is left out and counted, rather than failing its
+//! whole page, which "Try again" would then fail in the same way for ever.
+
+use serde::de::{Deserialize, DeserializeOwned, Deserializer};
+use serde_json::value::RawValue;
+
+/// The items that could be read, and how many could not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Readable<T> {
+    pub items: Vec<T>,
+    pub unreadable: usize,
+}
+
+impl<T> Default for Readable<T> {
+    fn default() -> Self {
+        Readable {
+            items: Vec::new(),
+            unreadable: 0,
+        }
+    }
+}
+
+/// Each item is taken as its raw JSON text first (which holds the array's shape to the
+/// contract: a page that is not an array of values still fails), then read on its own.
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Readable<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Vec::<Box<RawValue>>::deserialize(d)?;
+        let mut read = Readable {
+            items: Vec::with_capacity(raw.len()),
+            unreadable: 0,
+        };
+        for item in raw {
+            match serde_json::from_str(item.get()) {
+                Ok(item) => read.items.push(item),
+                Err(_) => read.unreadable += 1,
+            }
+        }
+        Ok(read)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Readable;
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Item {
+        id: String,
+    }
+
+    #[test]
+    fn an_unreadable_item_is_left_out_and_counted() {
+        let read: Readable<Item> =
+            serde_json::from_str(r#"[{"id": "a"}, {"id": null}, {"other": 1}, 7, {"id": "b"}]"#)
+                .expect("an array of values");
+        assert_eq!(
+            read.items,
+            [Item { id: "a".into() }, Item { id: "b".into() }]
+        );
+        assert_eq!(read.unreadable, 3);
+        assert!(serde_json::from_str::<Readable<Item>>(r#"{"id": "a"}"#).is_err());
+        assert!(serde_json::from_str::<Readable<Item>>(r#"[{"id": "a"}, {"#).is_err());
+    }
+}
