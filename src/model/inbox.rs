@@ -73,6 +73,10 @@ pub struct Inbox {
     pub cursor: Cursor,
     /// A page held conversations that could not be read, which are not listed.
     pub unreadable: bool,
+    /// The newest activity the API's pages have listed: what a polled first page must reach
+    /// down to (`merge_first_page`). Not moved by the open thread's news (`refresh`), which
+    /// says nothing of the rows below it.
+    listed_up_to: Option<DateTime<Utc>>,
 }
 
 impl Inbox {
@@ -83,6 +87,7 @@ impl Inbox {
             index: HashMap::new(),
             cursor: Cursor::Start,
             unreadable: false,
+            listed_up_to: None,
         }
     }
 
@@ -92,6 +97,7 @@ impl Inbox {
 
     /// Appends the next page; a conversation already listed is updated, not repeated.
     pub fn append_page(&mut self, page: Vec<ConversationSummary>, next: Option<String>) {
+        self.note_listed(&page);
         for item in page {
             self.upsert(item);
         }
@@ -102,28 +108,33 @@ impl Inbox {
     /// conversations move to their new place at the top, new ones appear, the rest (and the
     /// cursor) stay where the operator left them.
     ///
-    /// Whatever changed since the rows were listed is newer than all of them, so a page that
-    /// reaches down to them holds all of it. One that does not (more news than a page, while the
+    /// Whatever changed since the rows were listed is newer than all of them (than the newest
+    /// a page listed), so a page that reaches down to them holds all of it. One that does not (more news than a page, while the
     /// tab was hidden, say) and has pages after it would leave a gap that no page fills, the
     /// cursor being below the old rows: then the list starts over from this page.
-    pub fn merge_first_page(&mut self, page: Vec<ConversationSummary>, next: Option<String>) {
-        let listed_newest = self
-            .items
-            .iter()
-            .map(ConversationSummary::activity_at)
-            .max();
+    ///
+    /// Returns whether it started over, so that a page asked for below the old rows, still on
+    /// its way, is not appended to the new list.
+    pub fn merge_first_page(
+        &mut self,
+        page: Vec<ConversationSummary>,
+        next: Option<String>,
+    ) -> bool {
         let reaches = page
             .iter()
             .map(ConversationSummary::activity_at)
             .min()
-            .zip(listed_newest)
+            .zip(self.listed_up_to)
             .is_some_and(|(oldest, newest)| oldest <= newest);
         if let (false, Some(token)) = (reaches, next) {
+            self.listed_up_to = None;
+            self.note_listed(&page);
             self.items = page;
             self.cursor = Cursor::More(token);
             self.reindex();
-            return;
+            return true;
         }
+        self.note_listed(&page);
         // An answer made before news the list already shows (the open thread's, through
         // `refresh`) does not take it back: the newer row stays, in its place by activity.
         let mut page = page;
@@ -146,6 +157,12 @@ impl Inbox {
         merged.append(&mut rest);
         self.items = merged;
         self.reindex();
+        false
+    }
+
+    fn note_listed(&mut self, page: &[ConversationSummary]) {
+        let newest = page.iter().map(ConversationSummary::activity_at).max();
+        self.listed_up_to = self.listed_up_to.max(newest);
     }
 
     fn reindex(&mut self) {
@@ -626,6 +643,13 @@ mod tests {
         inbox.merge_first_page(vec![x.clone(), y.clone()], None);
         assert_eq!(ids(&inbox), ["x", "y", "a", "b", "c"]);
         assert_eq!(inbox.cursor, Cursor::End);
+        // The open thread raised its row (a) past the page's news meanwhile: the page still
+        // does not reach the other rows.
+        let mut inbox = listed();
+        assert!(inbox.refresh(&at(&a, 100)));
+        assert!(inbox.merge_first_page(vec![at(&a, 100), x.clone(), y.clone()], Some("t".into())));
+        assert_eq!(ids(&inbox), ["a", "x", "y"]);
+        assert_eq!(inbox.cursor, Cursor::More("t".into()));
         // Every listed row changed and moved onto the page: the rest is below them.
         let mut inbox = listed();
         let moved = [at(&a, 40), at(&b, 40), at(&c, 40)];

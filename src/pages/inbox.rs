@@ -155,7 +155,10 @@ pub fn InboxPage() -> impl IntoView {
             host.send(&ConsoleMessage::Unread { count: n });
         }
     });
-    start_polling(inbox, query_string);
+    start_polling(inbox, query_string, move || {
+        generation.update_value(|g| *g += 1);
+        loading.set(false);
+    });
 
     // Once rows are on screen, the thread's code is fetched, so that opening one does not wait.
     let chunk_asked = StoredValue::new(false);
@@ -293,7 +296,13 @@ pub fn NoThreadSelected() -> impl IntoView {
 /// Keeps the first page fresh while the tab is visible. The contract has no list-wide stream, so
 /// one tab (holding the lease) polls and shares what it got with the others; a hidden tab waits
 /// and refreshes as soon as it is shown again. A 429 pushes the next poll past `Retry-After`.
-fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
+/// `restarted`: the list started over from a polled page (`Inbox::merge_first_page`), and an
+/// answer to a page asked for below its old rows must be dropped.
+fn start_polling(
+    inbox: RwSignal<Inbox>,
+    query: Signal<String>,
+    restarted: impl Fn() + Copy + 'static,
+) {
     let session = use_session();
     let tabs = use_tabs();
     let alive = StoredValue::new(true);
@@ -313,8 +322,12 @@ fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
             next_page_token,
         }) = received
         {
-            if q == query.get_untracked() {
-                inbox.update(|i| i.merge_first_page(conversations, next_page_token));
+            if q == query.get_untracked()
+                && inbox
+                    .try_update(|i| i.merge_first_page(conversations, next_page_token))
+                    .unwrap_or(false)
+            {
+                restarted();
             }
         }
     });
@@ -377,10 +390,13 @@ fn start_polling(inbox: RwSignal<Inbox>, query: Signal<String>) {
                         conversations: page.conversations.clone(),
                         next_page_token: page.next_page_token.clone(),
                     });
-                    inbox.update(|i| {
+                    let restart = inbox.try_update(|i| {
                         i.unreadable |= page.unreadable > 0;
                         i.merge_first_page(page.conversations, page.next_page_token)
                     });
+                    if restart == Some(true) {
+                        restarted();
+                    }
                 }
                 Err(ApiError::RateLimited { retry_after_secs }) => {
                     next_at = Some(js_sys::Date::now() + f64::from(retry_after_secs) * 1000.0);
