@@ -302,15 +302,16 @@ fn watch_network(inner: &Rc<RefCell<Inner>>) {
         return;
     };
     let weak = Rc::downgrade(inner);
+    // A stream stopped for good (`stop`, `unauthorized`) stays stopped, and says so.
     let online = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-        if let Some(inner) = weak.upgrade() {
+        if let Some(inner) = weak.upgrade().filter(|i| !i.borrow().closed) {
             inner.borrow_mut().attempt = 0;
             open(&inner);
         }
     });
     let weak = Rc::downgrade(inner);
     let offline = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-        if let Some(inner) = weak.upgrade() {
+        if let Some(inner) = weak.upgrade().filter(|i| !i.borrow().closed) {
             {
                 let mut me = inner.borrow_mut();
                 me.shutdown_source();

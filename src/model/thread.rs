@@ -406,9 +406,32 @@ impl Thread {
     pub fn confirm_send(&mut self, local_id: u64, message: Message) {
         self.pending.retain(|p| p.local_id != local_id);
         self.outran.retain(|m| m.message_id != message.message_id);
+        self.show(message);
+        self.release_outran();
+    }
+
+    /// Inserts a message the operator's send or the stream brought, with what it says of the
+    /// conversation (`note_live`).
+    fn show(&mut self, message: Message) {
         let (direction, at, channel) = (message.direction, message.created_at, message.channel);
         if self.upsert(message) {
             self.note_live(direction, at, channel);
+        }
+    }
+
+    /// Messages kept back for sends that have since settled were other sends of the same text
+    /// (another tab's, the AI's): they are shown now, and no longer taken as proof that a later
+    /// send of that text went out.
+    fn release_outran(&mut self) {
+        let (kept, released): (Vec<Message>, Vec<Message>) =
+            std::mem::take(&mut self.outran).into_iter().partition(|m| {
+                self.pending.iter().any(|p| {
+                    p.state == SendState::Sending && m.body.as_deref() == Some(p.body.as_str())
+                })
+            });
+        self.outran = kept;
+        for m in released {
+            self.show(m);
         }
     }
 
@@ -449,14 +472,13 @@ impl Thread {
             .flatten();
         let Some(j) = shown else {
             self.pending[i].state = SendState::Failed(reason);
+            self.release_outran();
             return false;
         };
         self.pending.remove(i);
         let message = self.outran.remove(j);
-        let (direction, at, channel) = (message.direction, message.created_at, message.channel);
-        if self.upsert(message) {
-            self.note_live(direction, at, channel);
-        }
+        self.show(message);
+        self.release_outran();
         true
     }
 
@@ -681,9 +703,27 @@ mod tests {
         assert!(!t.fail_send(2, "Refused".into(), false));
         assert_eq!(t.pending()[0].state, SendState::Failed("Refused".into()));
         // Nor does a lost answer prove anything when the stream showed no such text.
+        // (m2, kept back while "again" was being sent, is shown once that send failed.)
+        assert!(t.messages().any(|m| m.message_id.as_str() == "m2"));
         t.begin_send(3, "third".into(), at(7));
         assert!(!t.fail_send(3, "Could not reach Voicebip".into(), true));
         assert_eq!(t.unsent().collect::<Vec<_>>(), ["again", "third"]);
+
+        // Another tab sends the same text while this one's is out: once this one is confirmed,
+        // the other is shown, and is no proof for a later send of that text.
+        let mut t = Thread::new(conversation(vec![], None));
+        t.begin_send(1, "Thanks!".into(), at(5));
+        shown(&mut t, "m_other", "Thanks!");
+        let mut mine = msg("m_mine", 5, Direction::Outbound, MessageStatus::Queued);
+        mine.body = Some("Thanks!".into());
+        t.confirm_send(1, mine);
+        let ids: Vec<&str> = t.messages().map(|m| m.message_id.as_str()).collect();
+        assert!(
+            ids.contains(&"m_other") && ids.contains(&"m_mine"),
+            "{ids:?}"
+        );
+        t.begin_send(2, "Thanks!".into(), at(6));
+        assert!(!t.fail_send(2, "Could not reach Voicebip".into(), true));
     }
 
     #[test]

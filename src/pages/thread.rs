@@ -26,6 +26,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
+use std::rc::Rc;
 
 #[component]
 pub fn ThreadPage() -> impl IntoView {
@@ -87,8 +88,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
     };
     // What the stream brings before the first page is shown (it opened first, or that page's
-    // answer was made before it): kept for that page, or it would be lost until a reconnect.
+    // answer was made before it): kept for that page, or it would be lost until a reconnect,
+    // and handled as the stream's events are (`replay`, set below) once that page is in.
     let before_first = StoredValue::new(Vec::<StreamEvent>::new());
+    let replay = StoredValue::new_local(None::<Rc<dyn Fn(Vec<StreamEvent>)>>);
     let load = move || {
         let (Some(client), Some(conv)) = (session.client.get_untracked(), id.try_get_value())
         else {
@@ -119,12 +122,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     .try_update(|t| match t {
                         Some(t) => t.merge_latest(c, mark),
                         None => {
-                            let mut first = Thread::new(c);
-                            let early_events = before_first.try_update_value(std::mem::take);
-                            for event in early_events.unwrap_or_default() {
-                                first.apply(event);
-                            }
-                            *t = Some(first);
+                            *t = Some(Thread::new(c));
                             None
                         }
                     })
@@ -135,6 +133,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     None
                 }
             };
+            // What the stream brought before this first page goes through as it would have,
+            // now that there is a thread for it (a STOP refetches, a mode change is reported).
+            let early_events = before_first.try_update_value(std::mem::take);
+            if let Some(replay) = replay.try_with_value(Clone::clone).flatten() {
+                if let Some(events) = early_events.filter(|e| !e.is_empty()) {
+                    replay(events);
+                }
+            }
             // More came in while the stream was down than the newest page holds: the pages
             // between it and what was shown, so that nothing said meanwhile is missing.
             while let Some(g) = gap.take() {
@@ -169,45 +175,47 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let skipped = RwSignal::new(0u32);
     let stream = StoredValue::new_local(None::<StreamHandle>);
     if let Some(client) = session.client.get_untracked() {
+        let on_events: Rc<dyn Fn(Vec<StreamEvent>)> = Rc::new(move |events| {
+            if thread.try_with_untracked(Option::is_none) == Some(true) {
+                before_first.try_update_value(|b| b.extend(events));
+                return;
+            }
+            let changes = thread
+                .try_update(|t| {
+                    t.as_mut()
+                        .map(|t| events.into_iter().map(|e| t.apply(e)).collect())
+                })
+                .flatten()
+                .unwrap_or_else(Vec::new);
+            for change in changes {
+                match change {
+                    Change::NewInbound(m) => {
+                        let body = m.body.unwrap_or_default();
+                        // STOP or START: the opt-out, which the reply box and its
+                        // banner follow, is the server's to tell.
+                        if may_change_opt_out(&body) {
+                            load();
+                        }
+                        hear(&body, 1);
+                    }
+                    Change::ModeChanged(row) => {
+                        report_mode(row.to_mode);
+                        announcer.announce(format!(
+                            "{}. Conversation is now answered by: {}",
+                            describe_mode_change(&row),
+                            row.to_mode.label()
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+        });
+        replay.set_value(Some(on_events.clone()));
         let handle = follow(
             client.stream_url(&id.get_value()),
             id.get_value(),
             Handlers {
-                on_events: Box::new(move |events| {
-                    if thread.try_with_untracked(Option::is_none) == Some(true) {
-                        before_first.try_update_value(|b| b.extend(events));
-                        return;
-                    }
-                    let changes = thread
-                        .try_update(|t| {
-                            t.as_mut()
-                                .map(|t| events.into_iter().map(|e| t.apply(e)).collect())
-                        })
-                        .flatten()
-                        .unwrap_or_else(Vec::new);
-                    for change in changes {
-                        match change {
-                            Change::NewInbound(m) => {
-                                let body = m.body.unwrap_or_default();
-                                // STOP or START: the opt-out, which the reply box and its
-                                // banner follow, is the server's to tell.
-                                if may_change_opt_out(&body) {
-                                    load();
-                                }
-                                hear(&body, 1);
-                            }
-                            Change::ModeChanged(row) => {
-                                report_mode(row.to_mode);
-                                announcer.announce(format!(
-                                    "{}. Conversation is now answered by: {}",
-                                    describe_mode_change(&row),
-                                    row.to_mode.label()
-                                ))
-                            }
-                            _ => {}
-                        }
-                    }
-                }),
+                on_events: Box::new(move |events| on_events(events)),
                 // No replay after a reconnect: refetch the newest page and merge it.
                 on_open: Box::new(load),
                 on_skipped: Box::new(move |_| skipped.update(|n| *n += 1)),

@@ -369,18 +369,19 @@ async fn a_long_drop_loses_nothing_said_meanwhile() {
     .await;
 }
 
-/// Makes the page's `fetch` hold back the answer to `GET`s of URLs containing `needle` (not the
-/// stream) for 1.5 s after the server made it: the stream opens, and hears of later news, while
-/// the thread's first page, made before that news, is still on its way.
+/// Makes the page's `fetch` hold back the answers to `GET`s of URLs containing `needle` (not the
+/// stream), once the server has made them, until `window.__release()`: the stream opens, and
+/// hears of later news, while the thread's first page, made before that news, is on its way.
 const HOLD_ANSWERS: &str = r#"
 const needle = arguments[0];
 const real = window.fetch.bind(window);
+const held = new Promise((release) => { window.__release = release; });
 window.fetch = async (input, init) => {
   const url = typeof input === 'string' ? input : input.url;
   const method = (init && init.method) || (typeof input === 'string' ? 'GET' : input.method);
   const answer = await real(input, init);
   if (url.includes(needle) && method === 'GET' && !url.includes('/stream')) {
-    await new Promise((done) => setTimeout(done, 1500));
+    await held;
   }
   return answer;
 };
@@ -388,7 +389,8 @@ window.fetch = async (input, init) => {
 
 /// A customer writes just as the thread opens: the stream brings it before the first page is
 /// shown, and that page was made before it. It is shown all the same (it was lost until the
-/// stream next reconnected).
+/// stream next reconnected), and handled as the stream's messages are: a STOP shows the
+/// opt-out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_the_stream_brings_before_the_first_page_is_kept() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -416,8 +418,21 @@ async fn a_message_the_stream_brings_before_the_first_page_is_kept() {
             },
         )
         .await?;
-        let body = "Hello? Is anyone there?";
+        // STOP: the opt-out it records is the server's to tell, which the console asks for.
+        let body = "STOP";
         inject(h, &id, body).await?;
+        // The stream's news is in before the first page, which is still held back.
+        settle(
+            "the stream's message received",
+            std::time::Duration::from_millis(500),
+        )
+        .await;
+        assert_eq!(
+            count(h, "article#thread").await?,
+            0,
+            "the thread is still loading"
+        );
+        h.browser().execute("window.__release();", vec![]).await?;
         wait_thread(h, &id).await?;
         wait_message(
             h,
@@ -426,6 +441,8 @@ async fn a_message_the_stream_brings_before_the_first_page_is_kept() {
             |_| true,
         )
         .await?;
+        // And handled as the stream's messages are: the opt-out shows.
+        h.wait_for("#opt-out-banner", SCREEN).await?;
         assert_no_crash(h).await
     })
     .await;

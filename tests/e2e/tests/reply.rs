@@ -279,7 +279,8 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
         let failed_later = "Unsent: it reaches you by Friday";
         fault(
             h,
-            json!({ "route": "POST /v1/messages", "status": 503, "latency_ms": 1500, "count": 1 }),
+            // Answered 3 s after it is sent: well after the operator has left the conversation.
+            json!({ "route": "POST /v1/messages", "status": 503, "latency_ms": 3000, "count": 1 }),
         )
         .await?;
         h.click(&format!("{ROW}[data-conversation-id='{other}'] a"))
@@ -292,16 +293,17 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
             Ok((composer_value(h).await? == kept).then_some(()))
         })
         .await?;
+        clear_requests(h).await?;
         type_into_composer(h, failed_later).await?;
         h.press(&[Key::Enter.into()]).await?;
         h.click(&format!("{ROW}[data-conversation-id='{other}'] a"))
             .await?;
         wait_thread(h, &other).await?;
-        settle(
-            "the late answer fails the send",
-            Duration::from_millis(2_500),
-        )
-        .await;
+        poll_until("the late answer made", SCREEN, || async {
+            Ok(message_posts(h).await?.contains(&503).then_some(()))
+        })
+        .await?;
+        settle("the late answer received", Duration::from_millis(500)).await;
         h.browser().back().await?;
         wait_thread(h, &id).await?;
         poll_until(
