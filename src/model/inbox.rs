@@ -253,7 +253,9 @@ pub struct Unread {
     seen: HashMap<ConversationId, DateTime<Utc>>,
     /// The filters of the baseline, once their first page is listed.
     baseline: Option<Filters>,
-    /// The newest activity observed since the baseline (none if it was an empty list).
+    /// The newest activity of the baseline's first page (or, if that was empty, of the first
+    /// rows listed since): a row first listed with news after it is unread, wherever it comes
+    /// in (on top, or further down once the list has started over, `merge_first_page`).
     newest: Option<DateTime<Utc>>,
 }
 
@@ -274,11 +276,13 @@ impl Unread {
             self.seen
                 .entry(c.conversation_id.clone())
                 .or_insert(match before {
-                    // Newer than the baseline: seen, so far, as it was before its news.
+                    // Not newer than the baseline: seen as it was.
                     Some(before) if at <= before => at,
                     _ => DateTime::<Utc>::MIN_UTC,
                 });
-            self.newest = self.newest.max(Some(at));
+        }
+        if self.newest.is_none() {
+            self.newest = inbox.items().iter().map(|c| c.activity_at()).max();
         }
     }
 
@@ -476,6 +480,13 @@ mod tests {
         assert_eq!(unread.count(&polled), 1);
         unread.mark_seen(&new);
         assert!(!unread.is_unread(&new));
+
+        // More news than a page while the tab was hidden: the list started over from the
+        // newest, and a conversation with news since the baseline comes in from below.
+        let (newer, paged) = (at(&item("newer", "x"), 50), at(&item("paged", "x"), 40));
+        unread.observe(&listed(&all, std::slice::from_ref(&newer), true));
+        unread.observe(&listed(&all, &[newer.clone(), paged.clone()], true));
+        assert!(unread.is_unread(&newer) && unread.is_unread(&paged));
     }
 
     #[test]
