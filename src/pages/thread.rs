@@ -1,6 +1,6 @@
 //! One conversation: header, handoff, messages, composer.
 
-use crate::api::{ApiError, SendMessage, SendTemplate};
+use crate::api::{ApiError, Client, SendMessage, SendTemplate};
 use crate::components::announcer::use_announcer;
 use crate::components::badges::{ChannelBadge, ModeBadge, WindowBadge};
 use crate::components::composer::{Composer, TemplateDraft, TemplateForm};
@@ -32,8 +32,14 @@ use std::rc::Rc;
 pub fn ThreadPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").map(ConversationId)));
+    provide_context(OpenDraft(StoredValue::new(None)));
     move || id.get().map(|id| view! { <ThreadView id=id/> })
 }
+
+/// The reply box of the conversation shown: where the text of a send goes when its failure
+/// comes after the view that sent it has gone, and the operator is back on its conversation.
+#[derive(Clone, Copy)]
+struct OpenDraft(StoredValue<Option<(ConversationId, RwSignal<String>)>>);
 
 /// Keyed by conversation: switching conversations builds a fresh view, so no state leaks across.
 #[component]
@@ -48,6 +54,18 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let action_error = RwSignal::new(None::<ApiError>);
     let loading_older = RwSignal::new(false);
     let draft = RwSignal::new(drafts::load(session.drafts.get_value(), &id));
+    let open_draft = use_context::<OpenDraft>();
+    if let Some(OpenDraft(open)) = open_draft {
+        open.set_value(Some((id.clone(), draft)));
+        // Unless the next conversation's view has already taken the place.
+        on_cleanup(move || {
+            open.try_update_value(|o| {
+                if o.as_ref().is_some_and(|(_, d)| *d == draft) {
+                    *o = None;
+                }
+            });
+        });
+    }
     let template_draft = TemplateDraft::new();
     let debounce = StoredValue::new(Debounce::default());
     let busy = RwSignal::new(false);
@@ -391,6 +409,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             }
         });
         let conversation = id.get_value();
+        let workspace = client.workspace();
         spawn_local(async move {
             let result = client.send_message(&req).await;
             // Refused for the conversation's state (closed, opted out, the window closed while
@@ -415,14 +434,26 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         })
                         .flatten()
                         .is_some();
-                    // The operator has left the conversation (not signed out): the text goes
-                    // back into its draft.
-                    let signed_in = session.client.with_untracked(Option::is_some);
-                    if !shown && signed_in {
-                        let area = session.drafts.get_value();
-                        let typing = drafts::load(area, &conversation);
-                        let kept = drafts::with_unsent([text.as_str()].into_iter(), typing);
-                        drafts::save(area, &conversation, &kept);
+                    // The operator has left the conversation (and is still signed in to the
+                    // same workspace): the text goes back into its reply box if the operator is
+                    // back on it, else into its kept draft.
+                    let same_session = session
+                        .client
+                        .with_untracked(|c| c.as_ref().map(Client::workspace))
+                        == Some(workspace);
+                    if !shown && same_session {
+                        let reopened = open_draft
+                            .and_then(|OpenDraft(o)| o.try_get_value().flatten())
+                            .filter(|(open, _)| *open == conversation);
+                        let put_back = reopened.and_then(|(_, d)| {
+                            d.try_update(|d| *d = drafts::with_failed(&text, d))
+                        });
+                        if put_back.is_none() {
+                            let area = session.drafts.get_value();
+                            let typing = drafts::load(area, &conversation);
+                            let kept = drafts::with_unsent([text.as_str()].into_iter(), typing);
+                            drafts::save(area, &conversation, &kept);
+                        }
                     }
                     session.check(&e);
                 }

@@ -312,6 +312,47 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
             || async { Ok((composer_value(h).await? == failed_later).then_some(())) },
         )
         .await?;
+
+        // Back on the conversation before that late answer comes: the text goes into the reply
+        // box shown, ahead of what is being typed there, and stays (it went only to the kept
+        // draft, which the box shown then wrote over).
+        let failed_back = "Unsent: we will call you back";
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 503, "latency_ms": 5000, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        type_into_composer(h, failed_back).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        h.click(&format!("{ROW}[data-conversation-id='{other}'] a"))
+            .await?;
+        wait_thread(h, &other).await?;
+        h.browser().back().await?;
+        wait_thread(h, &id).await?;
+        let typing = "Typing meanwhile";
+        type_into_composer(h, typing).await?;
+        assert!(
+            !message_posts(h).await?.contains(&503),
+            "back before the answer came"
+        );
+        poll_until("the late answer made", SCREEN, || async {
+            Ok(message_posts(h).await?.contains(&503).then_some(()))
+        })
+        .await?;
+        let both = format!("{failed_back}\n\n{typing}");
+        poll_until(
+            "the late failure in the reply box shown",
+            SCREEN,
+            || async { Ok((composer_value(h).await? == both).then_some(())) },
+        )
+        .await?;
+        h.browser().refresh().await?;
+        wait_thread(h, &id).await?;
+        poll_until("the reply box kept after a reload", SCREEN, || async {
+            Ok((composer_value(h).await? == both).then_some(()))
+        })
+        .await?;
         assert_no_crash(h).await
     })
     .await;
