@@ -25,25 +25,33 @@ struct Group {
     count: u32,
 }
 
+/// What to do with an announcement, by its place in its group.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Say {
+    /// The first of its group: it replaces what the region said.
+    Alone,
+    /// Joined to the group's earlier ones.
+    Together,
+    /// Past [`MOST_TOGETHER`]: left out.
+    Not,
+}
+
 impl Group {
-    /// The group after an announcement at `now`, and whether it joins the group before.
-    fn next(self, now: f64) -> (Group, bool) {
-        match now - self.started_at < TOGETHER_MS {
-            true => (
-                Group {
-                    count: self.count.saturating_add(1),
-                    ..self
-                },
-                true,
-            ),
-            false => (
-                Group {
-                    started_at: now,
-                    count: 1,
-                },
-                false,
-            ),
+    /// The group after an announcement at `now`, and what to do with that announcement.
+    fn next(self, now: f64) -> (Group, Say) {
+        if now - self.started_at >= TOGETHER_MS {
+            let first = Group {
+                started_at: now,
+                count: 1,
+            };
+            return (first, Say::Alone);
         }
+        let count = self.count.saturating_add(1);
+        let say = match count > MOST_TOGETHER {
+            true => Say::Not,
+            false => Say::Together,
+        };
+        (Group { count, ..self }, say)
     }
 }
 
@@ -59,11 +67,13 @@ impl Announcer {
     }
 
     pub fn announce(&self, message: impl Into<String>) {
-        let (group, together) = self.group.get_value().next(js_sys::Date::now());
+        let (group, say) = self.group.get_value().next(js_sys::Date::now());
         self.group.set_value(group);
-        if group.count > MOST_TOGETHER {
-            return;
-        }
+        let together = match say {
+            Say::Not => return,
+            Say::Alone => false,
+            Say::Together => true,
+        };
         let message = message.into();
         self.text
             .update(|text| *text = next_text(text, &message, together));
@@ -108,29 +118,33 @@ pub fn LiveRegion() -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::{next_text, Group, MOST_TOGETHER, TOGETHER_MS};
+    use super::{next_text, Group, Say, MOST_TOGETHER, TOGETHER_MS};
 
     #[test]
-    fn a_group_lasts_from_its_first_announcement_however_many_follow() {
+    fn a_group_lasts_from_its_first_announcement_and_says_at_most_a_few() {
         let mut group = Group {
             started_at: f64::MIN,
             count: 0,
         };
-        let mut joined = Vec::new();
+        let mut said = Vec::new();
         // A burst: one every 5 ms for a second.
         for i in 0..200 {
-            let (next, together) = group.next(1_000.0 + f64::from(i) * 5.0);
+            let (next, say) = group.next(1_000.0 + f64::from(i) * 5.0);
             group = next;
-            joined.push((together, group.count));
+            said.push(say);
         }
-        // A new group every 250 ms, each counted from its start.
-        let starts = joined.iter().filter(|(together, _)| !together).count();
+        // A new group every 250 ms, each counted from its start, however many follow.
+        let starts = said.iter().filter(|s| **s == Say::Alone).count();
         assert_eq!(starts, (1_000.0 / TOGETHER_MS) as usize);
-        assert_eq!(joined[49], (true, 50));
-        assert_eq!(joined[50], (false, 1));
-        // Of each group, the first few are said.
-        let said = joined.iter().filter(|(_, n)| *n <= MOST_TOGETHER).count();
-        assert_eq!(said, starts * MOST_TOGETHER as usize);
+        assert_eq!(said[50], Say::Alone);
+        // Of each group, the first and the next few are said; the rest are left out.
+        let joined = said.iter().filter(|s| **s == Say::Together).count();
+        assert_eq!(joined, starts * (MOST_TOGETHER as usize - 1));
+        assert_eq!(
+            said[1..MOST_TOGETHER as usize],
+            [Say::Together, Say::Together]
+        );
+        assert_eq!(said[MOST_TOGETHER as usize], Say::Not);
     }
 
     #[test]

@@ -224,9 +224,10 @@ impl Thread {
     }
 
     /// Merges a page fetched to fill a [`Gap`]; the gap that is left, if any.
-    pub fn fill_gap(&mut self, gap: Gap, page: Vec<Message>, next: Option<String>) -> Option<Gap> {
-        let left = gap_below(&page, next, gap.floor.clone());
-        self.merge_newer(page, &gap.floor);
+    pub fn fill_gap(&mut self, gap: Gap, page: Conversation) -> Option<Gap> {
+        self.unreadable |= page.unreadable_messages > 0;
+        let left = gap_below(&page.messages, page.next_page_token, gap.floor.clone());
+        self.merge_newer(page.messages, &gap.floor);
         left
     }
 
@@ -236,9 +237,10 @@ impl Thread {
     }
 
     /// Appends an older page fetched with `older_token`.
-    pub fn merge_older(&mut self, page: Vec<Message>, next_token: Option<String>) {
-        self.merge_messages(page);
-        self.older_token = next_token;
+    pub fn merge_older(&mut self, page: Conversation) {
+        self.unreadable |= page.unreadable_messages > 0;
+        self.merge_messages(page.messages);
+        self.older_token = page.next_page_token;
     }
 
     fn merge_messages(&mut self, page: Vec<Message>) {
@@ -594,10 +596,10 @@ mod tests {
         let mut t = Thread::new(conversation(page, Some("older")));
         assert_eq!(ids(&t), ["m2", "m3"]);
         assert_eq!(t.older_token.as_deref(), Some("older"));
-        t.merge_older(
+        t.merge_older(conversation(
             vec![msg("m1", 1, Direction::Inbound, MessageStatus::Received)],
             None,
-        );
+        ));
         assert_eq!(ids(&t), ["m1", "m2", "m3"]);
         assert_eq!(t.older_token, None);
     }
@@ -875,12 +877,12 @@ mod tests {
             .expect("a gap below the newest page");
         assert_eq!(gap.token, "p2");
         let gap = t
-            .fill_gap(gap, page(&[("m4", 4), ("m3", 3)]), Some("p3".into()))
+            .fill_gap(gap, conversation(page(&[("m4", 4), ("m3", 3)]), Some("p3")))
             .expect("still a gap");
         assert_eq!(gap.token, "p3");
         // This page reaches m1, which was known: filled.
         assert_eq!(
-            t.fill_gap(gap, page(&[("m2", 2), ("m1", 1)]), Some("p4".into())),
+            t.fill_gap(gap, conversation(page(&[("m2", 2), ("m1", 1)]), Some("p4"))),
             None
         );
         assert_eq!(ids(&t), ["m1", "m2", "m3", "m4", "m5", "m6"]);

@@ -167,8 +167,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         gap = thread
                             .try_update(|t| {
                                 let t = t.as_mut()?;
-                                t.unreadable |= page.unreadable_messages > 0;
-                                t.fill_gap(g, page.messages, page.next_page_token)
+                                t.fill_gap(g, page)
                             })
                             .flatten();
                     }
@@ -303,8 +302,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             match result {
                 Ok(page) => thread.update(|t| {
                     if let Some(t) = t {
-                        t.unreadable |= page.unreadable_messages > 0;
-                        t.merge_older(page.messages, page.next_page_token);
+                        t.merge_older(page);
                     }
                 }),
                 Err(e) => {
@@ -451,8 +449,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         if put_back.is_none() {
                             let area = session.drafts.get_value();
                             let typing = drafts::load(area, &conversation);
-                            let kept = drafts::with_unsent([text.as_str()].into_iter(), typing);
-                            drafts::save(area, &conversation, &kept);
+                            drafts::save(area, &conversation, &drafts::with_failed(&text, &typing));
                         }
                     }
                     session.check(&e);
