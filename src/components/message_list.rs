@@ -113,7 +113,7 @@ pub fn MessageList(
     let sent = StoredValue::new((0usize, 0usize));
     crate::state::effect(move || {
         let (n, failed) = pending.with(|p| {
-            let failed = p.iter().filter(|p| matches!(p.state, SendState::Failed(_)));
+            let failed = p.iter().filter(|p| p.state.is_unsent());
             (p.len(), failed.count())
         });
         let (n_before, failed_before) = sent.get_value();
@@ -292,7 +292,8 @@ fn PendingItem(
     let id = pending.local_id;
     let failed = match &pending.state {
         SendState::Sending => None,
-        SendState::Failed(reason) => Some(reason.clone()),
+        SendState::Failed(reason) => Some(format!("Not sent: {reason}")),
+        SendState::Unconfirmed(reason) => Some(format!("May not have been sent: {reason}")),
     };
     let state = if failed.is_some() {
         "failed"
@@ -306,7 +307,7 @@ fn PendingItem(
                 {match failed {
                     None => view! { <span class="message-status" role="status">"Sending…"</span> }.into_any(),
                     Some(reason) => view! {
-                        <span class="message-error" role="alert">{format!("Not sent: {reason}")}</span>
+                        <span class="message-error" role="alert">{reason}</span>
                         <button type="button" class="retry-send" on:click=move |_| on_retry.run(id)>"Retry"</button>
                         <button type="button" class="edit-send" on:click=move |_| on_edit.run(id)>"Edit"</button>
                     }.into_any(),

@@ -52,7 +52,21 @@ pub enum SendState {
     Sending,
     /// Kept with the reason so the operator can retry without retyping.
     Failed(String),
+    /// No answer came, or none to be read: it may have gone out all the same. Kept as a
+    /// failure is, until a message with its text turns up and settles it as sent.
+    Unconfirmed(String),
 }
+
+impl SendState {
+    /// Settled without a message: its text is the operator's to retry or edit.
+    pub fn is_unsent(&self) -> bool {
+        !matches!(self, SendState::Sending)
+    }
+}
+
+/// How far the server's clock may run behind the browser's: a message stamped this much before
+/// a send began may still be that send.
+const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
 
 /// Who sends to whom on a reply: the fields `POST /v1/messages` and `/messages/template` share
 /// (the second without `channel`; `api::types` writes them).
@@ -282,10 +296,27 @@ impl Thread {
         if let Some((status, error)) = self.early_status.remove(&m.message_id) {
             advance(&mut m, status, error);
         }
+        if m.direction == Direction::Outbound {
+            self.settle_unconfirmed(&m);
+        }
         let key = key_of(&m);
         self.keys.insert(m.message_id.clone(), key.clone());
         self.messages.insert(key, m);
         true
+    }
+
+    /// A new message of ours with the text of a send whose answer was lost, made no earlier
+    /// than that send began: the send went out after all, and the message stands for it
+    /// (a Retry would send it twice).
+    fn settle_unconfirmed(&mut self, m: &Message) {
+        let settled = self.pending.iter().position(|p| {
+            matches!(p.state, SendState::Unconfirmed(_))
+                && m.body.as_deref() == Some(p.body.as_str())
+                && m.created_at >= p.created_at - CLOCK_SKEW
+        });
+        if let Some(i) = settled {
+            self.pending.remove(i);
+        }
     }
 
     /// Applies one decoded stream event.
@@ -463,7 +494,8 @@ impl Thread {
     /// The send failed, for `reason`. When its answer was lost (`answer_lost`: none came, or
     /// one that could not be read) it may still have gone out: if the stream has shown a
     /// message with its text meanwhile, it did, and that message takes its place rather than a
-    /// "Not sent" whose Retry would send it twice. Returns whether it went out.
+    /// "Not sent" whose Retry would send it twice; else it stays [`SendState::Unconfirmed`]
+    /// until such a message comes. Returns whether it went out.
     pub fn fail_send(&mut self, local_id: u64, reason: String, answer_lost: bool) -> bool {
         let Some(i) = self.pending.iter().position(|p| p.local_id == local_id) else {
             return false;
@@ -473,7 +505,11 @@ impl Thread {
             .then(|| self.outran.iter().position(|m| m.body.as_deref() == body))
             .flatten();
         let Some(j) = shown else {
-            self.pending[i].state = SendState::Failed(reason);
+            self.pending[i].state = if answer_lost {
+                SendState::Unconfirmed(reason)
+            } else {
+                SendState::Failed(reason)
+            };
             self.release_outran();
             return false;
         };
@@ -489,7 +525,7 @@ impl Thread {
     pub fn unsent(&self) -> impl DoubleEndedIterator<Item = &str> {
         self.pending
             .iter()
-            .filter(|p| matches!(p.state, SendState::Failed(_)))
+            .filter(|p| p.state.is_unsent())
             .map(|p| p.body.as_str())
     }
 
@@ -729,13 +765,50 @@ mod tests {
     }
 
     #[test]
+    fn a_send_whose_answer_was_lost_is_settled_by_its_message_coming_later() {
+        let ours = |id: &str, min: u32, body: &str| {
+            let mut m = msg(id, min, Direction::Outbound, MessageStatus::Sent);
+            m.body = Some(body.into());
+            m
+        };
+        let mut t = Thread::new(conversation(vec![], None));
+        t.begin_send(1, "On my way".into(), at(30));
+        t.begin_send(2, "On my way".into(), at(30));
+        assert!(!t.fail_send(1, "Could not reach Voicebip".into(), true));
+        assert!(!t.fail_send(2, "Refused".into(), false));
+        // An older page's message with the same text, from before the send: not it.
+        t.merge_older(conversation(vec![ours("m_old", 20, "On my way")], None));
+        // The customer's words are never ours.
+        let mut theirs = msg("m_in", 31, Direction::Inbound, MessageStatus::Received);
+        theirs.body = Some("On my way".into());
+        t.apply(StreamEvent::Message(theirs));
+        assert_eq!(t.unsent().count(), 2);
+
+        // The stream shows it going out, after the failure (the server's clock a minute behind):
+        // that send went out, the refused one did not.
+        assert_eq!(
+            t.apply(StreamEvent::Message(ours("m_late", 29, "On my way"))),
+            Change::NewOutbound
+        );
+        assert_eq!(t.pending().len(), 1);
+        assert_eq!(t.pending()[0].state, SendState::Failed("Refused".into()));
+
+        // A refetch after a reconnect settles it as well.
+        t.begin_send(3, "Noted".into(), at(40));
+        t.fail_send(3, "Voicebip had a problem answering".into(), true);
+        let latest = conversation(vec![ours("m_noted", 40, "Noted")], None);
+        t.merge_latest(latest, t.mark());
+        assert_eq!(t.unsent().collect::<Vec<_>>(), ["On my way"]);
+    }
+
+    #[test]
     fn failed_send_keeps_the_text() {
         let mut t = Thread::new(conversation(vec![], None));
         t.begin_send(1, "keep me".into(), at(1));
         t.fail_send(1, "Network error".into(), true);
         assert_eq!(
             t.pending()[0].state,
-            SendState::Failed("Network error".into())
+            SendState::Unconfirmed("Network error".into())
         );
         assert_eq!(
             t.discard_send(1).map(|p| p.body),

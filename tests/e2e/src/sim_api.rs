@@ -68,9 +68,29 @@ impl Harness {
     /// `PATCH /v1{path}` with `body` and `Authorization: Bearer key`: another client's change,
     /// made behind the console's back.
     pub async fn api_patch(&self, path: &str, body: &Value, key: &str) -> Result<Value> {
+        self.api_write(reqwest::Method::PATCH, path, body, key)
+            .await
+    }
+
+    /// `POST /v1{path}` with `body` and `Authorization: Bearer key`: another client's send.
+    pub async fn api_post(&self, path: &str, body: &Value, key: &str) -> Result<Value> {
+        self.api_write(reqwest::Method::POST, path, body, key).await
+    }
+
+    async fn api_write(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        key: &str,
+    ) -> Result<Value> {
         let url = self.sim_url(&format!("/v1/{}", path.trim_start_matches('/')));
-        let request = self.http.patch(url).bearer_auth(key).json(body);
-        self.sim_send(request, "PATCH", path).await
+        let request = self
+            .http
+            .request(method.clone(), url)
+            .bearer_auth(key)
+            .json(body);
+        self.sim_send(request, method.as_str(), path).await
     }
 
     async fn sim_send(

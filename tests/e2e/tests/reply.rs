@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use serde_json::{json, Value};
 use voicebip_e2e::anyhow::{anyhow, Result};
-use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options};
+use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options, DEMO_KEY};
 
 /// Long enough to rule out an automatic resend: the console's first read retry would come
 /// after 0.5 s.
@@ -353,6 +353,67 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
             Ok((composer_value(h).await? == both).then_some(()))
         })
         .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A send answered with a 5xx may have gone out all the same: it says so, keeps its Retry, and
+/// once the stream shows a message with its text going out, that message takes its place (a
+/// Retry would have sent it twice). Another client's send of the text stands in here for the
+/// one whose answer was lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_whose_answer_was_lost_is_settled_by_its_message() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        let customer = str_field(&conv, "from_number")?;
+        let agent_number = api_conversation(h, &id).await?["messages"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["direction"] == "inbound"))
+            .map(|m| str_field(m, "to_number"))
+            .ok_or_else(|| anyhow!("no inbound message to learn the agent's number from"))??;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 503, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        let text = "Your parcel left the depot";
+        type_into_composer(h, text).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        wait_message(h, text, "failed to send", |m| {
+            m.local && m.status.as_deref() == Some("failed")
+        })
+        .await?;
+        wait_text(
+            h,
+            "li.message.local .message-error",
+            "May not have been sent",
+            SCREEN,
+        )
+        .await?;
+        h.wait_for("li.message.local .retry-send", SCREEN).await?;
+
+        let send = json!({
+            "agent_id": str_field(&conv, "agent_id")?, "channel": "sms",
+            "from_number": agent_number, "to_number": customer, "body": text,
+        });
+        h.api_post("/messages", &send, DEMO_KEY).await?;
+        wait_gone(h, "li.message.local", SCREEN).await?;
+        wait_message(h, text, "shown as sent", |m| m.id.is_some()).await?;
+        assert_eq!(shown_with_body(h, text).await?.len(), 1);
+        let item = format!("voicebip.draft.{id}");
+        poll_until("the settled text out of the kept draft", SCREEN, || async {
+            let kept = storage_item(h, "sessionStorage", &item).await?;
+            Ok((!kept.unwrap_or_default().contains(text)).then_some(()))
+        })
+        .await?;
+        assert_eq!(message_posts(h).await?, [503, 201], "no second send");
         assert_no_crash(h).await
     })
     .await;
