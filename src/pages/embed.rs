@@ -60,26 +60,39 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
     provide_context(host);
     let root = NodeRef::<leptos::html::Div>::new();
 
+    // Each key handed over supersedes the one before: only the latest one's check counts.
+    let connects = StoredValue::new(0u32);
     let listener = window_event_listener(leptos::ev::message, move |ev: web_sys::MessageEvent| {
         let origin = ev.origin();
-        if !host.allows(&origin) {
+        // From the page that embeds this one, not another frame of an allowed origin in it.
+        let parent = web_sys::window().and_then(|w| w.parent().ok().flatten());
+        let from_parent = ev
+            .source()
+            .zip(parent)
+            .is_some_and(|(source, parent)| js_sys::Object::is(&source, &parent));
+        if !from_parent || !host.allows(&origin) {
             host.rejected.update(|n| *n += 1);
             return;
         }
         let Some(HostMessage::Connect { key }) = parse_host_message(&ev.data()) else {
             return;
         };
-        host.host_origin.set(Some(origin));
+        connects.update_value(|n| *n += 1);
+        let this = connects.get_value();
         let base = session
             .config
             .with_untracked(|c| c.as_ref().map(|c| c.api_base_url.clone()))
             .unwrap_or_default();
         let client = session.make_client(&base, &key);
         spawn_local(async move {
-            match client
+            let result = client
                 .list_conversations(&Filters::default(), None, 1)
-                .await
-            {
+                .await;
+            if connects.try_get_value() != Some(this) {
+                return;
+            }
+            host.host_origin.set(Some(origin));
+            match result {
                 Ok(_) => {
                     session.sign_in_ephemeral(client);
                     host.send(&ConsoleMessage::Connected);
@@ -118,7 +131,7 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
     view! {
         <div class="embed" node_ref=root>
             <h1 class="visually-hidden">"Voicebip conversations"</h1>
-            <span id="embed-rejected" class="visually-hidden" data-count=move || host.rejected.get()>
+            <span id="embed-rejected" class="visually-hidden" aria-hidden="true" data-count=move || host.rejected.get()>
                 {move || format!("{} messages from other origins ignored", host.rejected.get())}
             </span>
             {move || if connected.get() {

@@ -54,9 +54,15 @@ pub enum ConsoleMessage {
     Height { height: i32 },
 }
 
-/// An origin is trusted only by exact match with a configured one; `*` is never trusted.
+/// An origin is trusted only by match with a configured one, as browsers write origins (a
+/// configured `https://Support.example.com/` is `https://support.example.com`); `*` is never
+/// trusted.
 pub fn origin_allowed(allowed: &[String], origin: &str) -> bool {
-    origin != "*" && origin != "null" && allowed.iter().any(|a| a != "*" && a == origin)
+    origin != "*"
+        && origin != "null"
+        && allowed
+            .iter()
+            .any(|a| a != "*" && a.trim_end_matches('/').eq_ignore_ascii_case(origin))
 }
 
 /// Present in context only inside the embed routes.
@@ -149,6 +155,10 @@ mod tests {
         assert!(!origin_allowed(&allowed, "*"));
         assert!(!origin_allowed(&allowed, "null"));
         assert!(!origin_allowed(&[], "https://support.example.com"));
+        // Configured as people write them: as the browser writes them.
+        let written = vec!["https://Support.Example.com/".to_owned()];
+        assert!(origin_allowed(&written, "https://support.example.com"));
+        assert!(!origin_allowed(&written, "https://support.example.co"));
     }
 
     #[test]

@@ -535,6 +535,62 @@ async fn a_page_on_another_origin_gets_nothing() {
     .await;
 }
 
+/// Run in the host page: a frame of the host's own origin (as a widget or an ad the host
+/// embeds would be) posts a key to the console from its own window, not the host's (the
+/// simulator's host page, framed with `?widget_key=`).
+const SIBLING_CONNECT: &str = r#"
+const widget = document.createElement('iframe');
+widget.src = '/?widget_key=' + encodeURIComponent(arguments[0]);
+document.body.appendChild(widget);
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_inside_the_allowed_page_cannot_hand_over_a_key() {
+    with_harness(options(), async |h: &Harness| {
+        let console = h.base_url().to_string();
+        open_host(h, false, "/embed/inbox").await?;
+        wait_attr(h, "#host-status", "data-state", "connected").await?;
+        enter_console(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        let rejected_before = rejected(h).await?;
+        leave_console(h).await?;
+
+        clear_requests(h).await?;
+        h.browser()
+            .execute(SIBLING_CONNECT, vec![json!("pk_test_not_the_hosts_key")])
+            .await?;
+        enter_console(h).await?;
+        poll_until("the console to ignore the frame", SCREEN, || async {
+            Ok((rejected(h).await? > rejected_before).then_some(()))
+        })
+        .await?;
+        settle(
+            "a check of that key would show by now",
+            Duration::from_secs(1),
+        )
+        .await;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        leave_console(h).await?;
+        let refused: Vec<_> = h
+            .sim_requests()
+            .await?
+            .into_iter()
+            .filter(|r| r.status == 401)
+            .collect();
+        assert!(
+            refused.is_empty(),
+            "the frame's key reached the API: {refused:#?}"
+        );
+        let messages = host_messages(h).await?;
+        assert!(
+            !messages.iter().any(|m| is(m, &console, "voicebip:error")),
+            "the host heard of another's key: {messages:#?}"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// One change, one `voicebip:mode_changed`: the console must not report its own change twice
 /// (once from the PATCH answer, again from the stream's event).
 async fn assert_one_mode_change(h: &Harness, console: &str) -> Result<()> {

@@ -142,9 +142,10 @@ conversations and lets the agent take over from the AI.</p>
         origin = escape(&page.console_origin),
         key = escape(&page.key),
     );
+    // `'self'` among the frames: the widget (`?widget_key=`).
     let policy = format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-         frame-src {}; base-uri 'none'; form-action 'none'; object-src 'none'",
+         frame-src {} 'self'; base-uri 'none'; form-action 'none'; object-src 'none'",
         page.console_origin
     );
     let mut response = body.into_response();
@@ -187,6 +188,15 @@ const HOST_JS: &str = r#"// The embedding demo's host page: hands the console a 
   var form = document.getElementById('host-form');
   var heard = false;
   window.hostMessages = [];
+
+  // Framed by the host page with `?widget_key=`: a widget of the host's own origin (an ad, a
+  // chat bubble), which hands the console a key of its own from its own window.
+  var widgetKey = new URLSearchParams(window.location.search).get('widget_key');
+  if (widgetKey !== null && window.parent !== window) {
+    var target = window.parent.document.getElementById('console-frame');
+    target.contentWindow.postMessage({ type: 'voicebip:connect', key: widgetKey }, '*');
+    return;
+  }
 
   function setStatus(state, text) {
     status.setAttribute('data-state', state);
