@@ -50,7 +50,20 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Router base=crate::state::base::base_path()>
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            // Not the router's (`rel="external"`), nor the browser's: `#main` resolves against
+            // the page's `<base>`, so either would go to the app's root, away from the open
+            // conversation (or the embed).
+            <a
+                class="skip-link"
+                href="#main"
+                rel="external"
+                on:click=|ev: leptos::ev::MouseEvent| {
+                    ev.prevent_default();
+                    crate::components::focus::focus_after_render("#main".into());
+                }
+            >
+                "Skip to content"
+            </a>
             <LiveRegion/>
             {move || if ready.get() {
                 view! {
@@ -102,6 +115,19 @@ fn SessionGuard() -> impl IntoView {
             navigate("/connect", Default::default());
         }
     });
+    // Another screen (signed in, signed out, a link to an unknown address) has replaced the
+    // control that had the focus: the keyboard goes on at the new screen's content, not at the
+    // page's start. Not at the first screen, nor `/`'s redirect.
+    let screen = StoredValue::new(String::new());
+    crate::state::effect(move || {
+        let path = crate::state::base::app_path(&location.pathname.get());
+        let now = path.split('/').nth(1).unwrap_or_default().to_owned();
+        let before = screen.get_value();
+        if !before.is_empty() && before != now {
+            crate::components::focus::refocus_if_lost(vec!["#main".into()]);
+        }
+        screen.set_value(now);
+    });
 }
 
 /// "Retrying in N s" while the client waits out a 429 or a failed read.
@@ -121,12 +147,17 @@ fn RetryNotice() -> impl IntoView {
         });
         ticker.set_value(interval);
     });
+    // Built once for a wait, and its seconds out of the live region, which reads its words once.
+    let waiting = Memo::new(move |_| session.retry_wait.get() > 0);
     move || {
-        let secs = left.get();
-        (session.retry_wait.get() > 0).then(|| {
+        waiting.get().then(|| {
             view! {
+                // One line in the banner's flex row.
                 <p class="banner warn" id="retry-notice" role="status">
-                    {format!("Voicebip is busy; retrying in {secs} s…")}
+                    <span>
+                        "Voicebip is busy; retrying"
+                        <span aria-hidden="true">{move || format!(" in {} s…", left.get())}</span>
+                    </span>
                 </p>
             }
         })

@@ -157,11 +157,18 @@ pub fn Composer(
                     "The WhatsApp window closes within the hour: reply now, or a template will be needed."
                 </p>
             })}
-            {move || blocked.get().map(|b| view! {
-                <p id="composer-disabled-reason" class="composer-reason" data-reason=format!("{b:?}")>
+            {move || blocked.get().map(|b| {
+                // The reply box is disabled under the operator's typing (a handoff, a STOP, the
+                // window closing): the focus goes to why, just before what can be done now (the
+                // template form), not to the page's start.
+                if focus_within("#composer-text") {
+                    focus_after_render("#composer-disabled-reason".into());
+                }
+                view! {
+                <p id="composer-disabled-reason" class="composer-reason" tabindex="-1" data-reason=format!("{b:?}")>
                     {b.explain()}
                 </p>
-            })}
+            }})}
             // Only a template can go out then, and the reply box is disabled: the form comes first.
             {move || {
                 let shown = show_templates.get();

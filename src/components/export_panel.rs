@@ -121,19 +121,32 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
                     <button type="button" id="export-cancel" on:click=cancel>"Cancel"</button>
                 })
             }}
+            // A run's view is built once: its counts change out of the live region, which reads
+            // "Exporting…" once rather than at every chunk.
             <div id="export-status" role="status">
-                {move || match state.get() {
-                    ExportState::Idle => ().into_any(),
-                    ExportState::Running { bytes, rows } => view! {
+                {move || if show_cancel.get() {
+                    let counts = move || match state.get() {
+                        ExportState::Running { bytes, rows } => (bytes, rows),
+                        _ => (0, 0),
+                    };
+                    view! {
                         <progress id="export-progress" aria-label="Export progress"></progress>
-                        <span data-rows=rows>{format!("{} · {rows} conversations so far", human_bytes(bytes))}</span>
-                    }.into_any(),
+                        <span class="visually-hidden">"Exporting…"</span>
+                        <span aria-hidden="true" data-rows=move || counts().1>
+                            {move || {
+                                let (bytes, rows) = counts();
+                                format!("{} · {rows} conversations so far", human_bytes(bytes))
+                            }}
+                        </span>
+                    }.into_any()
+                } else { match state.get() {
+                    ExportState::Idle | ExportState::Running { .. } => ().into_any(),
                     ExportState::Done { file, rows } => view! {
                         <span id="export-done" data-rows=rows>{format!("Saved {file} ({rows} conversations)")}</span>
                     }.into_any(),
                     ExportState::Cancelled => view! { <span id="export-cancelled">"Export cancelled"</span> }.into_any(),
                     ExportState::Failed(m) => view! { <span id="export-error" class="error">{m}</span> }.into_any(),
-                }}
+                }}}
             </div>
         </form>
     }

@@ -4,6 +4,7 @@
 //! the line being read stays where it is on screen.
 
 use crate::components::announcer::use_announcer;
+use crate::components::focus::{focus_after_render, focus_within};
 use crate::model::thread::{PendingSend, SendState, Thread};
 use crate::model::thread_lines::{line_refs, Line, LineRef, Window};
 use crate::model::{AiMode, Direction, Message, ModeChange};
@@ -193,6 +194,11 @@ pub fn MessageList(
                         </button>
                     }.into_any()
                 } else {
+                    // The button the focus was on has loaded the last page: the focus stays in
+                    // the history it scrolls.
+                    if focus_within("#load-older") {
+                        focus_after_render(".message-scroller".into());
+                    }
                     view! { <p class="start">"Start of the conversation"</p> }.into_any()
                 }}
             </div>

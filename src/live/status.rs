@@ -15,16 +15,23 @@ pub enum LinkState {
 }
 
 impl LinkState {
-    pub fn describe(self) -> String {
+    /// What the live region reads: the same words throughout a wait, so that the seconds
+    /// counting down ([`LinkState::countdown`], kept out of it) are not read out every second.
+    pub fn describe(self) -> &'static str {
         match self {
-            LinkState::Connecting => "Connecting…".into(),
-            LinkState::Live => "Live".into(),
-            LinkState::Reconnecting { in_secs: 0 } => "Reconnecting…".into(),
-            LinkState::Reconnecting { in_secs } => {
-                format!("Connection lost; reconnecting in {in_secs} s")
-            }
-            LinkState::Offline => "Offline: updates resume when the connection returns".into(),
-            LinkState::Stopped => "Not live: Voicebip refused this conversation's updates".into(),
+            LinkState::Connecting => "Connecting…",
+            LinkState::Live => "Live",
+            LinkState::Reconnecting { in_secs: 0 } => "Reconnecting…",
+            LinkState::Reconnecting { .. } => "Connection lost; reconnecting",
+            LinkState::Offline => "Offline: updates resume when the connection returns",
+            LinkState::Stopped => "Not live: Voicebip refused this conversation's updates",
+        }
+    }
+
+    pub fn countdown(self) -> Option<String> {
+        match self {
+            LinkState::Reconnecting { in_secs } if in_secs > 0 => Some(format!(" in {in_secs} s")),
+            _ => None,
         }
     }
 
@@ -49,6 +56,7 @@ pub fn ConnectionStatus(#[prop(into)] state: Signal<LinkState>) -> impl IntoView
             role="status"
         >
             {move || state.get().describe()}
+            <span aria-hidden="true">{move || state.get().countdown()}</span>
         </span>
     }
 }

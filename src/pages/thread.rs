@@ -5,6 +5,7 @@ use crate::components::announcer::use_announcer;
 use crate::components::badges::{ChannelBadge, ModeBadge, WindowBadge};
 use crate::components::composer::{Composer, TemplateDraft, TemplateForm};
 use crate::components::error_banner::ErrorBanner;
+use crate::components::focus::{focus_after_render, refocus_if_lost};
 use crate::components::handoff_bar::HandoffBar;
 use crate::components::message_list::{describe_mode_change, MessageList};
 use crate::live::{follow, ConnectionStatus, Handlers, LinkState, StreamHandle};
@@ -476,6 +477,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             return;
         };
         send(new_local_id(), p.body);
+        // Its bubble, which had the focus, is gone: the operator goes on in the reply box, as
+        // after a send.
+        refocus_if_lost(vec![
+            "#composer-text:enabled".into(),
+            ".message-scroller".into(),
+        ]);
     });
     let on_edit = Callback::new(move |local_id: u64| {
         if let Some(p) = thread
@@ -484,6 +491,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         {
             // Back into the reply box, ahead of whatever is being typed there now.
             draft.update(|d| *d = drafts::with_failed(&p.body, d));
+            focus_after_render("#composer-text".into());
         }
     });
     // A template is billed: a second Enter or click while one is out sends nothing.
@@ -543,7 +551,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 <section id="not-found" class="centered">
                     <h2>"Conversation not found"</h2>
                     <p>"It may have been removed, or the link is wrong."</p>
-                    <A href=crate::state::base::href(crate::state::embed::inbox_path()) attr:id="back-to-inbox">"Back to the inbox"</A>
+                    <A href=inbox_href() attr:id="back-to-inbox">"Back to the inbox"</A>
                 </section>
             }.into_any(),
             (Some(e), false) => view! {
@@ -630,14 +638,14 @@ fn ThreadLoaded(
     view! {
         <article id="thread" data-conversation-id=summary.conversation_id.to_string()>
             <header class="thread-header">
-                <A href=crate::state::base::href(crate::state::embed::inbox_path()) attr:class="back-link">"← All conversations"</A>
+                <A href=inbox_href() attr:class="back-link">"← All conversations"</A>
                 <h2 class="remote-number">{remote}</h2>
                 <ChannelBadge channel=channel/>
                 <ModeBadge mode=mode/>
                 <WindowBadge channel=channel expires_at=expires_at/>
                 <span class="agent">{format!("Agent {}", summary.agent_id)}</span>
                 <ConnectionStatus state=link/>
-                <span class="visually-hidden" id="skipped-frames" data-count=move || skipped.get()>
+                <span class="visually-hidden" id="skipped-frames" aria-hidden="true" data-count=move || skipped.get()>
                     {move || format!("{} stream frames skipped", skipped.get())}
                 </span>
             </header>
@@ -682,4 +690,16 @@ fn ThreadLoaded(
         </article>
     }
     .into_any()
+}
+
+/// The inbox's address under the filters the thread was opened with: going back keeps them (and
+/// so the list, and the row that takes the focus back).
+fn inbox_href() -> impl Fn() -> String + Copy {
+    let location = leptos_router::hooks::use_location();
+    let inbox = crate::state::embed::inbox_path();
+    move || {
+        let query = location.search.get();
+        let mark = if query.is_empty() { "" } else { "?" };
+        crate::state::base::href(&format!("{inbox}{mark}{query}"))
+    }
 }

@@ -249,3 +249,72 @@ async fn opening_and_leaving_a_conversation_keeps_the_keyboards_place() {
     })
     .await;
 }
+
+/// The keyboard keeps its place where the page changes under it: signing in lands in the
+/// inbox's content; "Skip to content" skips, on the conversation it was pressed on; the way
+/// back to the list keeps the list's filters, and so the row left from; a reply box disabled
+/// under the operator's typing hands the focus to why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keyboard_keeps_its_place_when_the_page_changes_under_it() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        wait_focus(h, "main", "the focus in the inbox after signing in").await?;
+
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        let address = format!("/conversations/{id}");
+        h.open(&format!("{address}?channel=sms")).await?;
+        wait_thread(h, &id).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        h.browser()
+            .execute("document.querySelector('.skip-link').focus();", vec![])
+            .await?;
+        h.press(&[Key::Enter.into()]).await?;
+        wait_focus(h, "main", "the focus skipped to the content").await?;
+        assert_eq!(h.path().await?, address, "still on the conversation");
+        assert_eq!(url_query(h).await?, "channel=sms");
+        wait_thread(h, &id).await?;
+
+        // One pane at a time: back to the list under the same filter, onto the row left.
+        h.browser().set_window_size(420, 800).await?;
+        h.browser()
+            .execute("document.querySelector('.back-link').focus();", vec![])
+            .await?;
+        h.press(&[Key::Enter.into()]).await?;
+        h.wait_for_path("/conversations", SCREEN).await?;
+        assert_eq!(url_query(h).await?, "channel=sms", "the filter kept");
+        poll_until("the focus back on the row left", SCREEN, || async {
+            Ok(h.browser()
+                .execute(
+                    "const row = document.activeElement.closest('li.conversation-row');
+                     return row && row.getAttribute('data-conversation-id');",
+                    vec![],
+                )
+                .await?
+                .as_str()
+                .filter(|r| *r == id)
+                .map(|_| ()))
+        })
+        .await?;
+
+        // Typing a reply, the operator hands the conversation back to the AI (Alt+R): the
+        // reply box is disabled, and the focus goes to the reason, not the page's start.
+        h.browser().set_window_size(1280, 900).await?;
+        h.open(&address).await?;
+        wait_thread(h, &id).await?;
+        h.wait_for("#composer-text", SCREEN)
+            .await?
+            .send_keys("Half a reply")
+            .await?;
+        h.press(&[Key::Alt.into(), 'r']).await?;
+        h.wait_for("#composer-disabled-reason", SCREEN).await?;
+        wait_focus(
+            h,
+            "composer-disabled-reason",
+            "the focus on why the box is disabled",
+        )
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
