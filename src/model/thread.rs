@@ -112,6 +112,12 @@ pub struct Thread {
     /// Customer messages a refetch brought that the stream had not (it was down): heard of
     /// through [`Thread::take_recovered`], as the stream's would be.
     recovered: Vec<Message>,
+    /// Where the thread is known complete, while what came after may be missing: the stream
+    /// went down, or a gap was left unfilled (its fetch failed, or the refetch was dropped for
+    /// a newer one). The next refetch reaches down to it, whatever has been shown since (the
+    /// operator's own sends among it).
+    unfilled: Option<SortKey>,
+    stream_down: bool,
 }
 
 impl Thread {
@@ -131,6 +137,8 @@ impl Thread {
             window_warning: false,
             unreadable,
             recovered: Vec::new(),
+            unfilled: None,
+            stream_down: false,
         };
         thread.merge_messages(first_page);
         thread
@@ -197,16 +205,31 @@ impl Thread {
         self.unreadable |= fresh.unreadable_messages > 0;
         let page = std::mem::take(&mut fresh.messages);
         let next = fresh.next_page_token.take();
-        let gap = match mark {
-            Some(Mark(floor)) => {
+        let newest_listed = page.iter().map(key_of).max();
+        let floor = match (self.unfilled.take(), mark) {
+            (Some(unfilled), Some(Mark(mark))) => Some(unfilled.min(mark)),
+            (unfilled, mark) => unfilled.or(mark.map(|Mark(m)| m)),
+        };
+        let gap = match &floor {
+            Some(floor) => {
                 let gap = gap_below(&page, next, floor.clone());
-                self.merge_newer(page, &floor);
+                self.merge_newer(page, floor);
                 gap
             }
             None => {
+                // Nothing was shown: older messages are the next page's, as for a first page.
+                if self.messages.is_empty() {
+                    self.older_token = self.older_token.take().or(next);
+                }
                 self.merge_messages(page);
                 None
             }
+        };
+        self.unfilled = match &gap {
+            Some(gap) => Some(gap.floor.clone()),
+            // Complete up to the newest listed; with the stream down, not beyond.
+            None if self.stream_down => newest_listed.max(floor),
+            None => None,
         };
         let ours = &self.conversation.summary;
         if ours.last_message_at > fresh.summary.last_message_at {
@@ -242,7 +265,24 @@ impl Thread {
         self.unreadable |= page.unreadable_messages > 0;
         let left = gap_below(&page.messages, page.next_page_token, gap.floor.clone());
         self.merge_newer(page.messages, &gap.floor);
+        if left.is_none() && self.unfilled.as_ref() == Some(&gap.floor) {
+            self.unfilled = None;
+        }
         left
+    }
+
+    /// The stream went down: what comes meanwhile is the next refetch's to bring, down to
+    /// where the thread ends now.
+    pub fn stream_lost(&mut self) {
+        self.stream_down = true;
+        if self.unfilled.is_none() {
+            self.unfilled = self.messages.keys().next_back().cloned();
+        }
+    }
+
+    /// The stream is live again (its refetch follows).
+    pub fn stream_back(&mut self) {
+        self.stream_down = false;
     }
 
     /// Where the messages shown now end; `None` while there are none.
@@ -259,7 +299,23 @@ impl Thread {
 
     fn merge_messages(&mut self, page: Vec<Message>) {
         for m in page {
-            self.upsert(m);
+            if self.may_be_pending(&m) {
+                self.hold_for_pending(m);
+            } else {
+                self.upsert(m);
+            }
+        }
+    }
+
+    /// A message of what the operator is sending, ahead of the POST's answer (from the stream,
+    /// or a page fetched meanwhile): the pending copy stands for it until that answer names it
+    /// (`confirm_send`), and it is the proof that the send went out should that answer be lost
+    /// (`fail_send`).
+    fn hold_for_pending(&mut self, m: Message) {
+        self.early_status
+            .insert(m.message_id.clone(), (m.status, m.error_code.clone()));
+        if !self.outran.iter().any(|o| o.message_id == m.message_id) {
+            self.outran.push(m);
         }
     }
 
@@ -268,6 +324,10 @@ impl Thread {
     /// for [`Thread::take_recovered`].
     fn merge_newer(&mut self, page: Vec<Message>, floor: &SortKey) {
         for m in page {
+            if self.may_be_pending(&m) {
+                self.hold_for_pending(m);
+                continue;
+            }
             let heard =
                 (m.direction == Direction::Inbound && key_of(&m) > *floor).then(|| m.clone());
             if self.upsert(m) {
@@ -323,13 +383,7 @@ impl Thread {
     pub fn apply(&mut self, event: StreamEvent) -> Change {
         match event {
             StreamEvent::Message(m) if self.may_be_pending(&m) => {
-                // A receipt for what the operator is sending, ahead of the POST's answer: the
-                // pending copy stands for it until that answer names it (`confirm_send`).
-                self.early_status
-                    .insert(m.message_id.clone(), (m.status, m.error_code.clone()));
-                if !self.outran.iter().any(|o| o.message_id == m.message_id) {
-                    self.outran.push(m);
-                }
+                self.hold_for_pending(m);
                 Change::None
             }
             StreamEvent::Message(m) => {
@@ -802,6 +856,25 @@ mod tests {
     }
 
     #[test]
+    fn a_refetch_while_a_send_is_out_holds_its_copy_like_the_stream() {
+        let mut copy = msg("m1", 5, Direction::Outbound, MessageStatus::Sent);
+        copy.body = Some("hi".into());
+        let before = msg("m0", 1, Direction::Inbound, MessageStatus::Received);
+        // Into an empty thread, and below what is shown.
+        for shown in [vec![], vec![before.clone()]] {
+            let mut t = Thread::new(conversation(shown.clone(), None));
+            t.begin_send(1, "hi".into(), at(5));
+            let mut page = vec![copy.clone()];
+            page.extend(shown.clone());
+            assert_eq!(t.merge_latest_now(conversation(page, None)), None);
+            assert_eq!(t.len(), shown.len(), "shown once, as the pending send");
+            assert!(t.fail_send(1, "Could not reach Voicebip".into(), true));
+            assert_eq!(t.len(), shown.len() + 1);
+            assert!(t.pending().is_empty());
+        }
+    }
+
+    #[test]
     fn failed_send_keeps_the_text() {
         let mut t = Thread::new(conversation(vec![], None));
         t.begin_send(1, "keep me".into(), at(1));
@@ -979,6 +1052,44 @@ mod tests {
             empty.merge_latest_now(conversation(page(&[("m1", 1)]), Some("x"))),
             None
         );
+    }
+
+    #[test]
+    fn a_gap_left_unfilled_is_fetched_by_the_next_refetch() {
+        let inbound =
+            |id: &str, min: u32| msg(id, min, Direction::Inbound, MessageStatus::Received);
+        let mut t = Thread::new(conversation(vec![inbound("m1", 1)], None));
+        // The stream goes down; meanwhile the operator's send is confirmed (it is the newest
+        // shown now), and customers write m2 to m9.
+        t.stream_lost();
+        t.begin_send(1, "hi".into(), at(10));
+        let mut sent = msg("s1", 10, Direction::Outbound, MessageStatus::Queued);
+        sent.body = Some("hi".into());
+        t.confirm_send(1, sent);
+        t.stream_back();
+        let newest = || conversation(vec![inbound("m9", 9), inbound("s1", 10)], Some("p2"));
+        // The refetch's page reaches the send but not m1: a gap, whose fetch then fails.
+        assert!(t.merge_latest_now(newest()).is_some());
+        // Retried: the gap is still there, though the page reaches what is shown now.
+        let gap = t.merge_latest_now(newest()).expect("the gap again");
+        assert_eq!(gap.token, "p2");
+        let page = conversation(
+            (1..=8)
+                .rev()
+                .map(|n| inbound(&format!("m{n}"), n))
+                .collect(),
+            Some("p3"),
+        );
+        let left = t.fill_gap(gap, page);
+        assert_eq!(left, None, "the page reaches down to m1");
+        assert_eq!(t.len(), 10);
+        // Filled: the next refetch starts from what is shown.
+        assert_eq!(t.merge_latest_now(newest()), None);
+
+        // A thread empty when shown learns its older pages from a refetch.
+        let mut empty = Thread::new(conversation(vec![], None));
+        empty.merge_latest_now(conversation(vec![inbound("m1", 1)], Some("older")));
+        assert_eq!(empty.older_token.as_deref(), Some("older"));
     }
 
     #[test]

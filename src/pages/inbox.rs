@@ -62,6 +62,7 @@ pub fn InboxPage() -> impl IntoView {
 
     let inbox = RwSignal::new(Inbox::new(filters.get_untracked()));
     provide_context(ListedRows(inbox));
+    crate::state::drafts::OpenDraft::provide();
     let loading = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     // Answers to requests made for earlier filters are dropped.

@@ -17,7 +17,7 @@ use crate::model::thread::Change;
 use crate::model::thread::Thread;
 use crate::model::{AiMode, Channel, ConversationId};
 use crate::pages::inbox::ListedRows;
-use crate::state::drafts;
+use crate::state::drafts::{self, OpenDraft};
 use crate::state::embed::{ConsoleMessage, EmbedHost};
 use crate::state::session::use_session;
 use crate::state::tabs::{use_tabs, TabMessage};
@@ -33,14 +33,12 @@ use std::rc::Rc;
 pub fn ThreadPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").map(ConversationId)));
-    provide_context(OpenDraft(StoredValue::new(None)));
+    // The inbox's, which outlives this pane (gone while the list alone is shown); else its own.
+    if use_context::<OpenDraft>().is_none() {
+        OpenDraft::provide();
+    }
     move || id.get().map(|id| view! { <ThreadView id=id/> })
 }
-
-/// The reply box of the conversation shown: where the text of a send goes when its failure
-/// comes after the view that sent it has gone, and the operator is back on its conversation.
-#[derive(Clone, Copy)]
-struct OpenDraft(StoredValue<Option<(ConversationId, RwSignal<String>)>>);
 
 /// Keyed by conversation: switching conversations builds a fresh view, so no state leaks across.
 #[component]
@@ -242,7 +240,17 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         "The live stream refused the API key. Enter it again.".into(),
                     ))
                 }),
-                on_state: Box::new(move |s| link.set(s)),
+                on_state: Box::new(move |s| {
+                    link.set(s);
+                    // What comes while the stream is down is the next refetch's to bring.
+                    thread.try_update_untracked(|t| match (t, s) {
+                        (Some(t), LinkState::Live) => t.stream_back(),
+                        (Some(t), LinkState::Reconnecting { .. } | LinkState::Offline) => {
+                            t.stream_lost()
+                        }
+                        _ => {}
+                    });
+                }),
             },
         );
         stream.set_value(Some(handle));

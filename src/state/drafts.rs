@@ -61,6 +61,20 @@ pub fn with_unsent<'a>(unsent: impl DoubleEndedIterator<Item = &'a str>, typing:
         .fold(typing, |draft, text| with_failed(text, &draft))
 }
 
+/// The reply box of the conversation shown: where the text of a send goes when its failure
+/// comes after the view that sent it has gone, and the operator is back on its conversation.
+/// Provided by what outlives the thread's views (the inbox).
+#[derive(Clone, Copy)]
+pub struct OpenDraft(
+    pub leptos::prelude::StoredValue<Option<(ConversationId, leptos::prelude::RwSignal<String>)>>,
+);
+
+impl OpenDraft {
+    pub fn provide() {
+        leptos::prelude::provide_context(OpenDraft(leptos::prelude::StoredValue::new(None)));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{with_failed, with_unsent};

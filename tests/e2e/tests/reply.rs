@@ -358,6 +358,54 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
     .await;
 }
 
+/// A send that fails after the operator went back to the list (in a narrow window, which
+/// takes the conversation's pane away) and reopened the conversation: its text goes into the
+/// reply box shown, ahead of what is typed there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_failure_reaches_the_reply_box_after_the_list_was_shown() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        inject(h, &id, "Any news?").await?;
+        sign_in(h).await?;
+        h.browser().set_window_size(420, 800).await?;
+        open_thread(h, &id).await?;
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 503, "latency_ms": 4000, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        let text = "Unsent: the courier calls ahead";
+        type_into_composer(h, text).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        h.click(".back-link").await?;
+        h.wait_for_path("/conversations", SCREEN).await?;
+        h.click(&format!("{ROW}[data-conversation-id='{id}'] a"))
+            .await?;
+        wait_thread(h, &id).await?;
+        let typing = "Typing meanwhile";
+        type_into_composer(h, typing).await?;
+        assert!(
+            !message_posts(h).await?.contains(&503),
+            "back before the answer came"
+        );
+        poll_until("the late answer made", SCREEN, || async {
+            Ok(message_posts(h).await?.contains(&503).then_some(()))
+        })
+        .await?;
+        let both = format!("{text}\n\n{typing}");
+        poll_until(
+            "the late failure in the reply box shown",
+            SCREEN,
+            || async { Ok((composer_value(h).await? == both).then_some(())) },
+        )
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A send answered with a 5xx may have gone out all the same: it says so, keeps its Retry, and
 /// once the stream shows a message with its text going out, that message takes its place (a
 /// Retry would have sent it twice). Another client's send of the text stands in here for the
