@@ -125,7 +125,7 @@ impl Client {
             ai_mode: mode.as_param(),
         };
         self.call(true, &|| {
-            with_json(self.authorized(Request::patch(&url)), &body)
+            with_json(self.authorized(Request::patch(&url))?, &body)
         })
         .await
     }
@@ -134,7 +134,7 @@ impl Client {
     pub async fn send_message(&self, req: &SendMessage) -> Result<SentMessage, ApiError> {
         let url = self.url("/messages");
         self.call(false, &|| {
-            with_json(self.authorized(Request::post(&url)), req)
+            with_json(self.authorized(Request::post(&url))?, req)
         })
         .await
     }
@@ -143,7 +143,7 @@ impl Client {
     pub async fn send_template(&self, req: &SendTemplate) -> Result<SentMessage, ApiError> {
         let url = self.url("/messages/template");
         self.call(false, &|| {
-            with_json(self.authorized(Request::post(&url)), req)
+            with_json(self.authorized(Request::post(&url))?, req)
         })
         .await
     }
@@ -162,7 +162,7 @@ impl Client {
             format.as_param()
         ));
         let response = self
-            .authorized(Request::get(&url))
+            .authorized(Request::get(&url))?
             .abort_signal(Some(abort))
             .send()
             .await
@@ -197,14 +197,20 @@ impl Client {
         format!("{}{}", self.base, path)
     }
 
-    fn authorized(&self, builder: RequestBuilder) -> RequestBuilder {
-        builder.header("Authorization", &format!("Bearer {}", self.key))
+    /// The request with the key's header. A key with a character no header can hold (a space
+    /// or an invisible character pasted with it) is refused here: the browser would throw, and
+    /// the request's task would end with no answer at all.
+    fn authorized(&self, builder: RequestBuilder) -> Result<RequestBuilder, ApiError> {
+        if !key_is_well_formed(&self.key) {
+            return Err(ApiError::Unauthenticated(String::new()));
+        }
+        Ok(builder.header("Authorization", &format!("Bearer {}", self.key)))
     }
 
     async fn read<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
         let url = self.url(path);
         self.call(true, &|| {
-            self.authorized(Request::get(&url))
+            self.authorized(Request::get(&url))?
                 .build()
                 .map_err(|e| ApiError::Network(e.to_string()))
         })
@@ -255,6 +261,12 @@ impl Client {
             on_wait(secs);
         }
     }
+}
+
+/// Whether `key` can be an API key at all: printable ASCII with no space, as a header carries
+/// it.
+pub fn key_is_well_formed(key: &str) -> bool {
+    !key.is_empty() && key.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// The path and query of `GET /v1/conversations`.
@@ -327,5 +339,19 @@ mod tests {
             "/conversations?page_size=20&agent_id=agt%201%262&channel=whatsapp\
              &page_token=tok%2F%3D"
         );
+    }
+
+    #[test]
+    fn a_key_is_printable_ascii_without_spaces() {
+        assert!(key_is_well_formed("pk_test_demo_voicebip"));
+        for pasted in [
+            "pk_test_a\u{200b}",
+            "\u{feff}pk_test_a",
+            "pk test",
+            "pk_tést",
+            "",
+        ] {
+            assert!(!key_is_well_formed(pasted), "{pasted:?}");
+        }
     }
 }

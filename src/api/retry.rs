@@ -8,6 +8,10 @@ use super::ApiError;
 pub const MAX_RETRIES: u32 = 3;
 const BASE_BACKOFF_MS: u32 = 500;
 const MAX_BACKOFF_MS: u32 = 8_000;
+/// The longest `Retry-After` waited out by itself. A longer one is the operator's to wait
+/// (the screen says how long, with its own way to try again), rather than a send showing
+/// "Sending…", or a handoff busy, for as long as the server asks.
+const MAX_AUTO_WAIT_SECS: u32 = 60;
 
 /// How long to wait before retry number `attempt` (1-based), or `None` to give up.
 pub fn delay_ms(error: &ApiError, attempt: u32, idempotent: bool) -> Option<u32> {
@@ -16,7 +20,9 @@ pub fn delay_ms(error: &ApiError, attempt: u32, idempotent: bool) -> Option<u32>
     }
     match error {
         // The server said when: honour it, for writes too, since a 429 was not processed.
-        ApiError::RateLimited { retry_after_secs } => Some(retry_after_secs.saturating_mul(1000)),
+        ApiError::RateLimited { retry_after_secs } if *retry_after_secs <= MAX_AUTO_WAIT_SECS => {
+            Some(retry_after_secs * 1000)
+        }
         ApiError::Server { .. } | ApiError::Network(_) if idempotent => Some(backoff_ms(attempt)),
         _ => None,
     }
@@ -54,6 +60,17 @@ pub fn next_attempt(attempt: u32, open_for_ms: Option<f64>) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_retry_after_is_left_to_the_operator() {
+        let limited = |secs| ApiError::RateLimited {
+            retry_after_secs: secs,
+        };
+        assert_eq!(delay_ms(&limited(7), 1, false), Some(7_000));
+        assert_eq!(delay_ms(&limited(60), 3, true), Some(60_000));
+        assert_eq!(delay_ms(&limited(61), 1, true), None);
+        assert_eq!(delay_ms(&limited(u32::MAX), 1, true), None);
+    }
 
     #[test]
     fn only_a_stream_that_stayed_up_starts_the_backoff_over() {

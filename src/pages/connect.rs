@@ -41,6 +41,14 @@ pub fn ConnectPage() -> impl IntoView {
             error.set(Some("Enter the API base URL.".into()));
             return;
         }
+        if !crate::api::key_is_well_formed(k.trim()) {
+            error.set(Some(
+                "That key has a character no API key has: a space, or an invisible one copied \
+                 with it. Paste it again."
+                    .into(),
+            ));
+            return;
+        }
         checking.set(true);
         error.set(None);
         let client = session.make_client(b.trim(), &k);

@@ -42,6 +42,12 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
         );
         assert_eq!(storage_item(h, "localStorage", "voicebip.key").await?, None);
 
+        // The right key with an invisible character pasted after it, which no request header
+        // can carry: said at once, and the form is not stuck in its check.
+        h.connect(&format!("{DEMO_KEY}\u{200b}")).await?;
+        wait_text(h, "#connect-error", "invisible", SCREEN).await?;
+        assert_eq!(h.path().await?, "/connect");
+
         // The right key: the inbox, and the key kept for this tab only.
         h.connect(DEMO_KEY).await?;
         h.wait_for_path("/conversations", SCREEN).await?;
