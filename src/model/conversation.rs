@@ -162,8 +162,9 @@ struct WireConversation {
     messages: Option<Readable<Message>>,
     #[serde(default)]
     next_page_token: Option<String>,
+    // An audit row that cannot be read is left out, not the whole conversation with it.
     #[serde(default)]
-    mode_history: Option<Vec<ModeChange>>,
+    mode_history: Option<Readable<ModeChange>>,
     #[serde(default)]
     changed: Option<bool>,
 }
@@ -189,7 +190,7 @@ impl From<WireConversation> for Conversation {
     fn from(mut w: WireConversation) -> Self {
         let messages = w.messages.take().unwrap_or_default();
         let (messages, unreadable_messages) = (messages.items, messages.unreadable);
-        let mode_history = w.mode_history.take().unwrap_or_default();
+        let mode_history = w.mode_history.take().unwrap_or_default().items;
         let (ai_mode, next_page_token, changed) =
             (w.ai_mode.take(), w.next_page_token.take(), w.changed.take());
         Conversation {
@@ -242,7 +243,8 @@ mod tests {
                 "messages": [{"message_id":"m1","direction":"inbound","body":"hi",
                               "created_at":"2026-05-15T14:32:01Z"}],
                 "mode_history": [{"from_mode":"ai","to_mode":"human","actor_user_id":"usr_1",
-                                  "timestamp":"2026-05-15T14:33:00Z"}],"#,
+                                  "timestamp":"2026-05-15T14:33:00Z"},
+                                 {"from_mode":null,"to_mode":"ai","timestamp":"2026-05-15"}],"#,
             1,
         );
         let c: Conversation = serde_json::from_str(&thread).expect("a whole thread parses");
@@ -253,6 +255,8 @@ mod tests {
         assert_eq!(c.ai_mode, AiMode::Human);
         assert_eq!(c.messages.len(), 1);
         assert_eq!(c.next_page_token.as_deref(), Some("p2"));
+        // An audit row it cannot read is left out, not the thread.
+        assert_eq!(c.mode_history.len(), 1);
         assert_eq!(c.mode_history[0].to_mode, AiMode::Human);
         assert_eq!(c.changed, Some(false));
         // The list item's own fields are what it cannot do without.

@@ -240,18 +240,23 @@ impl Thread {
                 fresh.summary.window_expires_at.max(ours.window_expires_at);
         }
         // Likewise a mode change the stream or a PATCH brought that the answer has not heard of
-        // (none of its rows is that change, and all are older): the answer's mode is older than
-        // the console's, and taking it would undo a take-over on screen.
+        // (none of its rows is that change, and the answer is older: its newest row, else its
+        // `updated_at`): the answer's mode is older than the console's, and taking it would
+        // undo a take-over on screen. An answer that says nothing of its time is taken.
         let newest = self
             .conversation
             .mode_history
             .iter()
             .max_by_key(|r| r.timestamp);
+        let answered = fresh
+            .mode_history
+            .iter()
+            .map(|r| r.timestamp)
+            .max()
+            .or(fresh.summary.updated_at);
         if let Some(row) = newest.filter(|row| {
-            fresh
-                .mode_history
-                .iter()
-                .all(|f| !same_change(f, row) && f.timestamp < row.timestamp)
+            answered.is_some_and(|at| at < row.timestamp)
+                && fresh.mode_history.iter().all(|f| !same_change(f, row))
         }) {
             fresh.ai_mode = row.to_mode;
         }
@@ -1108,18 +1113,27 @@ mod tests {
             actor_user_id: take_over.actor_user_id.clone(),
             timestamp: take_over.timestamp,
         });
-        let answer = |mode: AiMode, history: Vec<ModeChange>| {
+        let answer = |mode: AiMode, history: Vec<ModeChange>, updated: Option<u32>| {
             let mut c = conversation(vec![], None);
             c.ai_mode = mode;
             c.mode_history = history;
+            c.summary.updated_at = updated.map(at);
             c
         };
         // Made before the take-over: it knows no change, and says the AI answers.
-        t.merge_latest_now(answer(AiMode::Ai, vec![]));
+        t.merge_latest_now(answer(AiMode::Ai, vec![], Some(5)));
         assert_eq!(t.mode(), AiMode::Human);
         // Made after it: it agrees.
-        t.merge_latest_now(answer(AiMode::Human, vec![take_over.clone()]));
+        t.merge_latest_now(answer(AiMode::Human, vec![take_over.clone()], Some(10)));
         assert_eq!(t.mode(), AiMode::Human);
+        // Without its history, an answer made after it, or one that does not say when it was
+        // made, is the server's word (closed by another operator meanwhile, say).
+        let mut later = t.clone();
+        later.merge_latest_now(answer(AiMode::Closed, vec![], Some(15)));
+        assert_eq!(later.mode(), AiMode::Closed);
+        let mut untimed = t.clone();
+        untimed.merge_latest_now(answer(AiMode::Closed, vec![], None));
+        assert_eq!(untimed.mode(), AiMode::Closed);
         // Made after a later change the console missed (its stream was down): the server's.
         let returned = ModeChange {
             actor_user_id: Some("usr_2".into()),
@@ -1127,7 +1141,7 @@ mod tests {
             to_mode: AiMode::Ai,
             timestamp: at(20),
         };
-        t.merge_latest_now(answer(AiMode::Ai, vec![take_over, returned]));
+        t.merge_latest_now(answer(AiMode::Ai, vec![take_over, returned], None));
         assert_eq!(t.mode(), AiMode::Ai);
         assert_eq!(t.conversation.mode_history.len(), 2);
     }

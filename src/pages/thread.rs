@@ -364,9 +364,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 Err(e) => {
                     session.check(&e);
                     // Refused for the conversation's state (closed elsewhere while the stream
-                    // was down, say): the thread and its buttons take the server's view, as
-                    // after a refused send.
-                    if matches!(e, ApiError::Rejected { .. }) {
+                    // was down, say), or answered with nothing to read (the change may have been
+                    // made): the thread and its buttons take the server's view, as after a
+                    // refused send.
+                    if matches!(e, ApiError::Rejected { .. } | ApiError::Malformed(_)) {
                         load();
                     }
                     action_error.set(Some(e));
