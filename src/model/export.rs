@@ -62,6 +62,9 @@ pub struct Progress {
     format: ExportFormat,
     pub bytes: u64,
     records: u64,
+    /// Bytes of a CSV record whose line end has not come (yet, or at all: RFC 4180 makes the
+    /// last one optional).
+    open_record: bool,
     in_quotes: bool,
     depth: u32,
     /// Depth of the first array: records close back to it.
@@ -76,6 +79,7 @@ impl Progress {
             format,
             bytes: 0,
             records: 0,
+            open_record: false,
             in_quotes: false,
             depth: 0,
             list_depth: None,
@@ -88,11 +92,14 @@ impl Progress {
         self.bytes += chunk.len() as u64;
         for &b in chunk {
             match self.format {
-                ExportFormat::Csv => match b {
-                    b'"' => self.in_quotes = !self.in_quotes,
-                    b'\n' if !self.in_quotes => self.records += 1,
-                    _ => {}
-                },
+                ExportFormat::Csv => {
+                    self.open_record = b != b'\n' || self.in_quotes;
+                    match b {
+                        b'"' => self.in_quotes = !self.in_quotes,
+                        b'\n' if !self.in_quotes => self.records += 1,
+                        _ => {}
+                    }
+                }
                 ExportFormat::Json => self.feed_json(b),
             }
         }
@@ -125,10 +132,10 @@ impl Progress {
         }
     }
 
-    /// Conversations so far (the CSV header line is not one).
+    /// Conversations so far (the CSV header line is not one), the one being received included.
     pub fn rows(&self) -> u64 {
         match self.format {
-            ExportFormat::Csv => self.records.saturating_sub(1),
+            ExportFormat::Csv => (self.records + u64::from(self.open_record)).saturating_sub(1),
             ExportFormat::Json => self.records,
         }
     }
@@ -161,6 +168,19 @@ mod tests {
         }
         assert_eq!(p.rows(), 2);
         assert_eq!(p.bytes, csv.len() as u64);
+    }
+
+    #[test]
+    fn a_last_csv_record_without_its_line_end_counts() {
+        let rows = |csv: &str| {
+            let mut p = Progress::new(ExportFormat::Csv);
+            p.feed(csv.as_bytes());
+            p.rows()
+        };
+        assert_eq!(rows("id,body\r\nc1,hi"), 1);
+        assert_eq!(rows("id,body\r\nc1,hi\r\n"), 1);
+        assert_eq!(rows("id,body"), 0);
+        assert_eq!(rows(""), 0);
     }
 
     #[test]

@@ -33,43 +33,66 @@ pub struct SegmentCount {
 }
 
 pub fn count(text: &str) -> SegmentCount {
-    let gsm_units: Option<usize> = text
-        .chars()
-        .map(|c| {
-            if GSM7_BASIC.contains(c) {
-                Some(1)
-            } else if GSM7_EXTENDED.contains(c) {
-                Some(2)
+    let gsm7 = text.chars().all(|c| gsm7_units(c).is_some());
+    let (encoding, single, multi) = if gsm7 {
+        (Encoding::Gsm7, 160, 153)
+    } else {
+        (Encoding::Ucs2, 70, 67)
+    };
+    let cost = |c: char| {
+        if gsm7 {
+            gsm7_units(c).unwrap_or(1)
+        } else {
+            c.len_utf16()
+        }
+    };
+    let units: usize = text.chars().map(cost).sum();
+    let (segments, remaining) = if units <= single {
+        (usize::from(units > 0), single - units)
+    } else {
+        // A character's units (an escape pair, a surrogate pair) are never split across parts:
+        // one that does not fit starts the next part, as the API bills it.
+        let (parts, used) = text.chars().map(cost).fold((1, 0), |(parts, used), c| {
+            if used + c > multi {
+                (parts + 1, c)
             } else {
-                None
+                (parts, used + c)
             }
-        })
-        .sum();
-    let (encoding, units, single, multi) = match gsm_units {
-        Some(units) => (Encoding::Gsm7, units, 160, 153),
-        None => (Encoding::Ucs2, text.encode_utf16().count(), 70, 67),
-    };
-    let segments = match units {
-        0 => 0,
-        u if u <= single => 1,
-        u => u.div_ceil(multi),
-    };
-    let capacity = match segments {
-        0 => single,
-        1 => single,
-        n => n * multi,
+        });
+        (parts, multi - used)
     };
     SegmentCount {
         encoding,
         units,
         segments,
-        remaining: capacity - units,
+        remaining,
+    }
+}
+
+/// A character's septets in GSM-7 (the escape code makes two), or `None` outside it.
+fn gsm7_units(c: char) -> Option<usize> {
+    if GSM7_BASIC.contains(c) {
+        Some(1)
+    } else if GSM7_EXTENDED.contains(c) {
+        Some(2)
+    } else {
+        None
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_character_is_never_split_across_parts() {
+        // 152 septets, then an escape pair that would straddle the first part's end.
+        let euro = format!("{}€{}", "a".repeat(152), "a".repeat(152));
+        assert_eq!((count(&euro).segments, count(&euro).remaining), (3, 152));
+        let emoji = format!("{}👍{}", "ọ".repeat(66), "ọ".repeat(66));
+        assert_eq!(count(&emoji).segments, 3);
+        assert_eq!(count(&emoji).encoding, Encoding::Ucs2);
+    }
 
     #[test]
     fn gsm7_limits() {

@@ -462,9 +462,13 @@ impl Thread {
                 }
             }
             StreamEvent::WindowClosing { expires_at } => {
-                if let Some(at) = expires_at {
-                    self.conversation.summary.window_expires_at = Some(at);
+                let known = &mut self.conversation.summary.window_expires_at;
+                // A warning for a window that a customer's message has since reopened (it was
+                // sent just before that message) is out of date.
+                if expires_at.zip(*known).is_some_and(|(at, known)| at < known) {
+                    return Change::None;
                 }
+                *known = expires_at.or(*known);
                 self.window_warning = true;
                 Change::WindowClosing
             }
@@ -1144,6 +1148,27 @@ mod tests {
         t.merge_latest_now(answer(AiMode::Ai, vec![take_over, returned], None));
         assert_eq!(t.mode(), AiMode::Ai);
         assert_eq!(t.conversation.mode_history.len(), 2);
+    }
+
+    #[test]
+    fn a_closing_warning_for_a_window_since_reopened_is_out_of_date() {
+        let mut t = whatsapp(Some(at(0) + Duration::hours(1)), Some(at(0)));
+        let m = msg("m1", 30, Direction::Inbound, MessageStatus::Received);
+        t.apply(StreamEvent::Message(m));
+        let reopened = Some(at(30) + Duration::hours(24));
+        assert_eq!(t.conversation.summary.window_expires_at, reopened);
+        let stale = StreamEvent::WindowClosing {
+            expires_at: Some(at(0) + Duration::hours(1)),
+        };
+        assert_eq!(t.apply(stale), Change::None);
+        assert_eq!(t.conversation.summary.window_expires_at, reopened);
+        assert!(!t.window_warning);
+        // The warning for the window as it stands is given.
+        let due = StreamEvent::WindowClosing {
+            expires_at: reopened,
+        };
+        assert_eq!(t.apply(due), Change::WindowClosing);
+        assert!(t.window_warning);
     }
 
     #[test]
