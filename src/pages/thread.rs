@@ -9,7 +9,7 @@ use crate::components::focus::{focus_after_render, refocus_if_lost};
 use crate::components::handoff_bar::HandoffBar;
 use crate::components::message_list::{describe_mode_change, MessageList};
 use crate::live::{follow, ConnectionStatus, Handlers, LinkState, StreamHandle};
-use crate::model::events::StreamEvent;
+use crate::model::events::{Skipped, StreamEvent};
 use crate::model::handoff::{Debounce, HandoffAction};
 use crate::model::latest::Latest;
 use crate::model::message::may_change_opt_out;
@@ -189,6 +189,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // Exactly one stream per open thread; it closes when this view goes away.
     let link = RwSignal::new(LinkState::Connecting);
     let skipped = RwSignal::new(0u32);
+    let refetch_due = StoredValue::new(false);
     let stream = StoredValue::new_local(None::<StreamHandle>);
     if let Some(client) = session.client.get_untracked() {
         let on_events: Rc<dyn Fn(Vec<StreamEvent>)> = Rc::new(move |events| {
@@ -234,7 +235,21 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 on_events: Box::new(move |events| on_events(events)),
                 // No replay after a reconnect: refetch the newest page and merge it.
                 on_open: Box::new(load),
-                on_skipped: Box::new(move |_| skipped.update(|n| *n += 1)),
+                on_skipped: Box::new(move |why| {
+                    skipped.update(|n| *n += 1);
+                    // A frame that could not be read may have been a customer's message: the
+                    // newest page brings it (once for a run of them), as after a reconnect.
+                    if matches!(why, Skipped::Malformed(_)) && !refetch_due.get_value() {
+                        refetch_due.set_value(true);
+                        gloo_timers::callback::Timeout::new(1_000, move || {
+                            // (Unless the view has gone meanwhile.)
+                            if refetch_due.try_set_value(false).is_none() {
+                                load();
+                            }
+                        })
+                        .forget();
+                    }
+                }),
                 on_unauthorized: Box::new(move || {
                     session.sign_out(Some(
                         "The live stream refused the API key. Enter it again.".into(),
@@ -304,6 +319,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         if loading_older.get_untracked() {
             return;
         }
+        // A failure of the last try is not this one's.
+        action_error.set(None);
         loading_older.set(true);
         spawn_local(async move {
             let result = client.get_conversation(&conv, Some(&token)).await;

@@ -62,11 +62,19 @@ fn permission_granted() -> bool {
     web_sys::Notification::permission() == web_sys::NotificationPermission::Granted
 }
 
+thread_local! {
+    /// One audio context for the page's life: each holds an audio stream of the browser's, and
+    /// one made per message (never closed) piled up over a shift.
+    static AUDIO: Option<web_sys::AudioContext> = web_sys::AudioContext::new().ok();
+}
+
 /// A short, quiet tone; no audio file to ship.
 fn beep() {
-    let Ok(ctx) = web_sys::AudioContext::new() else {
+    let Some(ctx) = AUDIO.with(Clone::clone) else {
         return;
     };
+    // Suspended until the page has had a user gesture (made before one, say).
+    let _ = ctx.resume();
     let (Ok(osc), Ok(gain)) = (ctx.create_oscillator(), ctx.create_gain()) else {
         return;
     };

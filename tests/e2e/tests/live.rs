@@ -64,11 +64,20 @@ async fn live_updates_once_survive_a_drop_and_stop_on_401() {
             json!({ "route": stream_route(&a), "malformed_frame": true, "count": 1 }),
         )
         .await?;
+        clear_requests(h).await?;
         h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
             .await?;
         wait_thread(h, &a).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
         wait_attr(h, "#skipped-frames", "data-count", "1").await?;
+        // It may have been a message: the newest page is asked for again, once (after the
+        // thread's own request and the stream's).
+        poll_until("a refetch for the frame skipped", SCREEN, || async {
+            Ok((newest_page_requests(h, &a).await?.len() >= 3).then_some(()))
+        })
+        .await?;
+        settle("no second refetch", std::time::Duration::from_millis(1_500)).await;
+        assert_eq!(newest_page_requests(h, &a).await?.len(), 3);
         let mut expected: Vec<String> = api_conversation(h, &a).await?["messages"]
             .as_array()
             .ok_or_else(|| anyhow!("no messages"))?
