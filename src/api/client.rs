@@ -204,7 +204,11 @@ impl Client {
         if !key_is_well_formed(&self.key) {
             return Err(ApiError::Unauthenticated(String::new()));
         }
-        Ok(builder.header("Authorization", &format!("Bearer {}", self.key)))
+        Ok(builder
+            .header("Authorization", &format!("Bearer {}", self.key))
+            .abort_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
+                REQUEST_TIMEOUT_MS,
+            ))))
     }
 
     async fn read<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
@@ -262,6 +266,12 @@ impl Client {
         }
     }
 }
+
+/// How long a request may go unanswered before it counts as lost: a host that drops packets
+/// would otherwise keep "Checking…" or "Sending…" on screen for as long as the system waits
+/// (minutes). A lost send may have gone out: it says so, with Retry (`SendState::Unconfirmed`).
+/// The export sets its own signal (the operator's Cancel), as it may rightly take longer.
+const REQUEST_TIMEOUT_MS: u32 = 30_000;
 
 /// Whether `key` can be an API key at all: printable ASCII with no space, as a header carries
 /// it.

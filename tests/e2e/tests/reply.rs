@@ -406,6 +406,40 @@ async fn a_late_failure_reaches_the_reply_box_after_the_list_was_shown() {
     .await;
 }
 
+/// A send the API does not answer (a host that drops packets) is given up after 30 s rather
+/// than "Sending…" for as long as the system waits: it may have gone out, and says so, with
+/// Retry, its text kept with the draft.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_left_unanswered_is_given_up_and_kept() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "latency_ms": 45_000, "count": 1 }),
+        )
+        .await?;
+        let text = "Unanswered: your parcel is on its way";
+        type_into_composer(h, text).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        wait_message(h, text, "sending", |m| m.local).await?;
+        poll_until("the send given up", Duration::from_secs(40), || async {
+            Ok(h.texts("li.message.local .message-error")
+                .await?
+                .into_iter()
+                .find(|t| t.contains("May not have been sent")))
+        })
+        .await?;
+        h.wait_for("li.message.local .retry-send", SCREEN).await?;
+        let kept = storage_item(h, "sessionStorage", &format!("voicebip.draft.{id}")).await?;
+        assert_eq!(kept.as_deref(), Some(text), "the text kept with the draft");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A send answered with a 5xx may have gone out all the same: it says so, keeps its Retry, and
 /// once the stream shows a message with its text going out, that message takes its place (a
 /// Retry would have sent it twice). Another client's send of the text stands in here for the
