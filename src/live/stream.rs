@@ -5,6 +5,7 @@
 use super::frame_batch::FrameBatch;
 use super::status::LinkState;
 use crate::api::retry::{jittered_ms, next_attempt};
+use crate::api::ApiError;
 use crate::model::events::{decode, Skipped, StreamEvent};
 use crate::model::ConversationId;
 use gloo_timers::callback::Timeout;
@@ -146,7 +147,7 @@ fn open(inner: &Rc<RefCell<Inner>>) {
     };
     (Inner::handlers(inner).on_state)(LinkState::Connecting);
     let Ok(es) = EventSource::new(&url) else {
-        schedule_reconnect(inner);
+        schedule_reconnect(inner, 0);
         return;
     };
 
@@ -202,7 +203,7 @@ fn open(inner: &Rc<RefCell<Inner>>) {
             // conversation stops the stream, instead of retrying forever.
             probe_then_reconnect(inner);
         } else {
-            schedule_reconnect(&inner);
+            schedule_reconnect(&inner, 0);
         }
     });
 
@@ -246,20 +247,34 @@ fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
         let abort = web_sys::AbortController::new().ok();
         let request = gloo_net::http::Request::get(&url)
             .abort_signal(abort.as_ref().map(|a| a.signal()).as_ref());
-        let status = request.send().await.map(|r| r.status()).ok();
+        let answer = request
+            .send()
+            .await
+            .map(|r| (r.status(), r.headers().get("Retry-After")))
+            .ok();
         if let Some(a) = abort {
             // Only the status was wanted; don't hold a second stream open.
             a.abort();
         }
-        match status {
-            Some(401) => unauthorized(&inner),
-            Some(s) if FINAL_STATUSES.contains(&s) => stop(&inner),
-            _ => schedule_reconnect(&inner),
+        match answer {
+            Some((401, _)) => unauthorized(&inner),
+            Some((s, _)) if FINAL_STATUSES.contains(&s) => stop(&inner),
+            // Over the workspace's rate limit: not before the server says (the workspace's
+            // other requests share that budget).
+            Some((429, retry_after)) => {
+                let wait = match ApiError::from_response(429, retry_after.as_deref(), "") {
+                    ApiError::RateLimited { retry_after_secs } => retry_after_secs,
+                    _ => 0,
+                };
+                schedule_reconnect(&inner, wait.saturating_mul(1000))
+            }
+            _ => schedule_reconnect(&inner, 0),
         }
     });
 }
 
-fn schedule_reconnect(inner: &Rc<RefCell<Inner>>) {
+/// Reconnects after the backoff, and no sooner than `at_least_ms`.
+fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, at_least_ms: u32) {
     if inner.borrow().closed {
         return;
     }
@@ -271,7 +286,7 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>) {
         let mut me = inner.borrow_mut();
         let open_for = me.opened_at.take().map(|at| js_sys::Date::now() - at);
         me.attempt = next_attempt(me.attempt, open_for);
-        jittered_ms(me.attempt, js_sys::Math::random())
+        jittered_ms(me.attempt, js_sys::Math::random()).max(at_least_ms)
     };
     let deadline = js_sys::Date::now() + delay as f64;
     let report = {

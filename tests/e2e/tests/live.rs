@@ -456,3 +456,42 @@ async fn a_message_the_stream_brings_before_the_first_page_is_kept() {
     })
     .await;
 }
+
+/// A stream refused for the workspace's rate limit comes back when `Retry-After` says, not at
+/// the backoff's pace: its requests share the budget the rest of the console needs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_stream_waits_as_told() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let a = row_ids(h)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow!("no conversation listed"))?;
+        fault(
+            h,
+            json!({ "route": stream_route(&a), "force_429_retry_after": 4, "count": 50 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
+            .await?;
+        wait_thread(h, &a).await?;
+        wait_attr(h, "#connection-status", "data-state", "reconnecting").await?;
+        settle(
+            "within the wait asked for",
+            std::time::Duration::from_secs(3),
+        )
+        .await;
+        let path = format!("/v1/conversations/{a}/stream");
+        let streams = requests(h, "GET", |p| p == path).await?.len();
+        assert!(
+            streams <= 2,
+            "the stream and its probe, then a wait of 4 s: {streams} requests"
+        );
+        clear_faults(h).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
