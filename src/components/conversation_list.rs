@@ -365,7 +365,7 @@ fn ConversationRow(
                 </span>
                 <span class="row-meta">
                     <time class="last-message-time" datetime=activity.to_rfc3339()>
-                        {move || time::relative(activity, clock.now())}
+                        {move || time::relative(activity, clock.now(), &chrono::Local)}
                     </time>
                     <WindowBadge channel=channel expires_at=Signal::stored(expires)/>
                 </span>

@@ -6,7 +6,6 @@ use crate::api::ApiError;
 use crate::model::export::{file_name, human_bytes, ExportFormat, Progress};
 use crate::model::AgentId;
 use crate::state::session::use_session;
-use chrono::Utc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::{JsCast, JsValue};
@@ -209,7 +208,7 @@ async fn run_export(
             rows: progress.rows(),
         });
     }
-    let file = file_name(agent, format, Utc::now());
+    let file = file_name(agent, format, chrono::Local::now().date_naive());
     save(&chunks, format.mime(), &file).map_err(js_err)?;
     Ok(ExportState::Done {
         file,

@@ -2,7 +2,7 @@
 //! holding the whole file as text.
 
 use super::ids::AgentId;
-use chrono::{DateTime, Utc};
+use chrono::NaiveDate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
@@ -34,8 +34,9 @@ impl ExportFormat {
     }
 }
 
-/// `voicebip-agt_x-conversations-2026-05-15.csv`, with anything unsafe in a file name replaced.
-pub fn file_name(agent: &AgentId, format: ExportFormat, now: DateTime<Utc>) -> String {
+/// `voicebip-agt_x-conversations-2026-05-15.csv`, with anything unsafe in a file name replaced;
+/// dated with the operator's `today` (not UTC's, a day off around midnight).
+pub fn file_name(agent: &AgentId, format: ExportFormat, today: NaiveDate) -> String {
     let agent: String = agent
         .as_str()
         .chars()
@@ -49,7 +50,7 @@ pub fn file_name(agent: &AgentId, format: ExportFormat, now: DateTime<Utc>) -> S
         .collect();
     format!(
         "voicebip-{agent}-conversations-{}.{}",
-        crate::model::time::iso_date(now.date_naive()),
+        crate::model::time::iso_date(today),
         format.as_param()
     )
 }
@@ -157,7 +158,6 @@ pub fn human_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     #[test]
     fn csv_rows_survive_quoted_newlines_across_chunks() {
@@ -200,12 +200,9 @@ mod tests {
 
     #[test]
     fn file_names_are_safe_and_dated() {
-        let now = Utc
-            .with_ymd_and_hms(2026, 5, 15, 9, 0, 0)
-            .single()
-            .expect("valid");
+        let today = NaiveDate::from_ymd_opt(2026, 5, 15).expect("valid");
         assert_eq!(
-            file_name(&AgentId::from("agt_A/../b"), ExportFormat::Csv, now),
+            file_name(&AgentId::from("agt_A/../b"), ExportFormat::Csv, today),
             "voicebip-agt_A____b-conversations-2026-05-15.csv"
         );
         assert_eq!(human_bytes(1_234_567), "1.2 MB");

@@ -1,6 +1,6 @@
 //! Times as an operator reads them.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 
 // Dates are written by hand rather than with `format("%…")`: chrono's format-string machinery
 // (a strftime parser and a generic formatter) costs the wasm about 10 KB for three fixed layouts.
@@ -26,7 +26,8 @@ pub fn day_month_time(at: NaiveDateTime) -> String {
 }
 
 /// "just now", "5 min ago", "3 h ago", "2 d ago"; future times (clock skew) read as "just now".
-pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+/// Older than 30 days, the date in `zone` (the operator's), not in UTC.
+pub fn relative<Tz: TimeZone>(at: DateTime<Utc>, now: DateTime<Utc>, zone: &Tz) -> String {
     let age = now.signed_duration_since(at);
     if age < Duration::minutes(1) {
         "just now".to_owned()
@@ -37,7 +38,7 @@ pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     } else if age < Duration::days(30) {
         format!("{} d ago", age.num_days())
     } else {
-        iso_date(at.date_naive())
+        iso_date(at.with_timezone(zone).date_naive())
     }
 }
 
@@ -201,15 +202,19 @@ mod tests {
 
     #[test]
     fn relative_times() {
-        assert_eq!(relative(t(10, 0), t(10, 0)), "just now");
-        assert_eq!(relative(t(10, 5), t(10, 0)), "just now");
-        assert_eq!(relative(t(9, 55), t(10, 0)), "5 min ago");
-        assert_eq!(relative(t(7, 0), t(10, 0)), "3 h ago");
-        assert_eq!(relative(t(10, 0) - Duration::days(2), t(10, 0)), "2 d ago");
+        assert_eq!(relative(t(10, 0), t(10, 0), &Utc), "just now");
+        assert_eq!(relative(t(10, 5), t(10, 0), &Utc), "just now");
+        assert_eq!(relative(t(9, 55), t(10, 0), &Utc), "5 min ago");
+        assert_eq!(relative(t(7, 0), t(10, 0), &Utc), "3 h ago");
         assert_eq!(
-            relative(t(10, 0) - Duration::days(40), t(10, 0)),
-            "2026-04-05"
+            relative(t(10, 0) - Duration::days(2), t(10, 0), &Utc),
+            "2 d ago"
         );
+        let old = t(23, 30) - Duration::days(40);
+        assert_eq!(relative(old, t(10, 0), &Utc), "2026-04-05");
+        // In Lagos (UTC+1) that was already the next day.
+        let lagos = chrono::FixedOffset::east_opt(3600).expect("offset");
+        assert_eq!(relative(old, t(10, 0), &lagos), "2026-04-06");
     }
 
     #[test]
