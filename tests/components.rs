@@ -93,7 +93,7 @@ async fn composer_explains_why_it_is_disabled_and_sends_on_enter() {
                 expires_at=Signal::stored(None)
                 window_warning=Signal::stored(false)
                 draft=draft
-                template_draft=TemplateDraft::new()
+                template_draft=TemplateDraft::default()
                 on_send=Callback::new(move |t: String| sent.update(|s| s.push(t)))
                 on_template=Callback::new(|_: TemplateForm| {})
             />
@@ -179,7 +179,7 @@ fn mount_whatsapp_composer(
 #[wasm_bindgen_test]
 async fn a_template_being_typed_outlives_the_window_reopening() {
     let expires_at = RwSignal::new(None::<chrono::DateTime<chrono::Utc>>);
-    let template = TemplateDraft::new();
+    let template = TemplateDraft::default();
     let sent = RwSignal::new(Vec::<TemplateForm>::new());
     let on_template = Callback::new(move |f: TemplateForm| sent.update(|s| s.push(f)));
     let root = mount_whatsapp_composer(expires_at, false, template, on_template);
@@ -247,7 +247,7 @@ async fn the_closing_warning_lasts_only_as_long_as_the_last_hour() {
     let root = mount_whatsapp_composer(
         expires_at,
         true,
-        TemplateDraft::new(),
+        TemplateDraft::default(),
         Callback::new(|_: TemplateForm| {}),
     );
     let warned = |root: &web_sys::HtmlElement| {

@@ -65,13 +65,28 @@ pub struct TemplateDraft {
 }
 
 impl TemplateDraft {
-    pub fn new() -> Self {
+    /// The form as it was kept (`[name, language, parameters]`), or empty.
+    pub fn new(kept: Option<[String; 3]>) -> Self {
+        let [name, language, parameters] =
+            kept.unwrap_or_else(|| [String::new(), "en".to_owned(), String::new()]);
         TemplateDraft {
-            name: RwSignal::new(String::new()),
-            language: RwSignal::new("en".to_owned()),
-            parameters: RwSignal::new(String::new()),
+            name: RwSignal::new(name),
+            language: RwSignal::new(language),
+            parameters: RwSignal::new(parameters),
             sent: RwSignal::new(0),
         }
+    }
+
+    /// Calls `keep` with the fields whenever one changes.
+    pub fn keep_with(self, keep: impl Fn([&str; 3]) + 'static) {
+        crate::state::effect(move || {
+            self.name.with(|n| {
+                self.language.with(|l| {
+                    self.parameters
+                        .with(|p| keep([n.as_str(), l.as_str(), p.as_str()]))
+                })
+            })
+        });
     }
 
     fn is_blank(self) -> bool {
@@ -105,7 +120,7 @@ impl TemplateDraft {
 
 impl Default for TemplateDraft {
     fn default() -> Self {
-        Self::new()
+        Self::new(None)
     }
 }
 
@@ -272,7 +287,7 @@ mod tests {
 
     #[test]
     fn a_template_needs_a_name_and_keeps_its_parameters_lines() {
-        let d = TemplateDraft::new();
+        let d = TemplateDraft::default();
         assert_eq!(d.form(), None);
         assert!(d.is_blank());
         d.name.set(" order_update ".into());

@@ -65,7 +65,15 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             });
         });
     }
-    let template_draft = TemplateDraft::new();
+    // Kept as the reply's draft is: a template half typed survives switching conversations,
+    // a reload, and a session the API ended.
+    let template_draft = TemplateDraft::new(drafts::load_template(session.drafts.get_value(), &id));
+    {
+        let id = id.clone();
+        template_draft.keep_with(move |fields| {
+            drafts::save_template(session.drafts.get_value(), &id, fields)
+        });
+    }
     let debounce = StoredValue::new(Debounce::default());
     let busy = RwSignal::new(false);
     let confirming = RwSignal::new(false);

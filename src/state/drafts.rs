@@ -24,6 +24,30 @@ pub fn save(area: Area, id: &ConversationId, text: &str) {
     }
 }
 
+/// The template form's draft beside the reply's (under the same prefix, so it moves and goes
+/// with them): its name, language and parameters, joined by a separator no one types.
+fn template_key(id: &ConversationId) -> String {
+    format!("{PREFIX}{id}#template")
+}
+
+const FIELD_SEPARATOR: char = '\u{1f}';
+
+pub fn load_template(area: Area, id: &ConversationId) -> Option<[String; 3]> {
+    let text = storage::get(area, &template_key(id))?;
+    let mut fields = text.split(FIELD_SEPARATOR).map(str::to_owned);
+    Some([fields.next()?, fields.next()?, fields.next()?])
+}
+
+/// Kept while its name or parameters hold something; else forgotten.
+pub fn save_template(area: Area, id: &ConversationId, [name, language, parameters]: [&str; 3]) {
+    if name.trim().is_empty() && parameters.trim().is_empty() {
+        storage::remove(area, &template_key(id));
+    } else {
+        let text = [name, language, parameters].join(&FIELD_SEPARATOR.to_string());
+        storage::set(area, &template_key(id), &text);
+    }
+}
+
 /// Moves every draft into `area`, where the key now is.
 pub fn keep_in(area: Area) {
     let other = match area {

@@ -642,6 +642,16 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
             json!(["delivery_reminder", "Tomorrow 10am"]),
             "a receipt arriving must not wipe the template form"
         );
+        // Nor does a reload: the form is kept with the conversation's draft.
+        h.browser().refresh().await?;
+        wait_thread(h, &wa_id).await?;
+        h.wait_for("#template-name", SCREEN).await?;
+        assert_eq!(
+            template_fields(h).await?,
+            json!(["delivery_reminder", "Tomorrow 10am"]),
+            "the template form kept through a reload"
+        );
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
 
         // The customer writes back. The stream is how the console learns it: the list's polls
         // are refused from here on, so none of them can be what updates the row.
