@@ -245,8 +245,13 @@ fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
     let url = inner.borrow().url.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let abort = web_sys::AbortController::new().ok();
-        let request = gloo_net::http::Request::get(&url)
-            .abort_signal(abort.as_ref().map(|a| a.signal()).as_ref());
+        // Ended by hand once its status is in, or after 30 s unanswered (a probe that hung
+        // would leave the stream never reconnected).
+        let mut signal = web_sys::AbortSignal::timeout_with_u32(30_000);
+        if let Some(a) = &abort {
+            signal = web_sys::AbortSignal::any(&js_sys::Array::of2(&a.signal(), &signal));
+        }
+        let request = gloo_net::http::Request::get(&url).abort_signal(Some(&signal));
         let answer = request
             .send()
             .await
@@ -266,7 +271,8 @@ fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
                     ApiError::RateLimited { retry_after_secs } => retry_after_secs,
                     _ => 0,
                 };
-                schedule_reconnect(&inner, wait.saturating_mul(1000))
+                // (At most an hour: the timer takes no more than 24 days.)
+                schedule_reconnect(&inner, wait.min(3_600) * 1000)
             }
             _ => schedule_reconnect(&inner, 0),
         }

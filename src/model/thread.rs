@@ -45,6 +45,23 @@ pub struct PendingSend {
     pub body: String,
     pub created_at: DateTime<Utc>,
     pub state: SendState,
+    /// The newest message shown when it began (the server's time, unlike `created_at`): its
+    /// own message comes after it.
+    after: Option<SortKey>,
+}
+
+impl PendingSend {
+    /// Whether `m` may be this send's message: ours, with its text, and newer than what was
+    /// shown when it began (an older page's message with the same text is not it). In a thread
+    /// that showed nothing, made no earlier than it began, by the browser's clock.
+    fn may_be(&self, m: &Message) -> bool {
+        m.direction == Direction::Outbound
+            && m.body.as_deref() == Some(self.body.as_str())
+            && match &self.after {
+                Some(after) => key_of(m) > *after,
+                None => m.created_at >= self.created_at - CLOCK_SKEW,
+            }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -374,11 +391,10 @@ impl Thread {
     /// than that send began: the send went out after all, and the message stands for it
     /// (a Retry would send it twice).
     fn settle_unconfirmed(&mut self, m: &Message) {
-        let settled = self.pending.iter().position(|p| {
-            matches!(p.state, SendState::Unconfirmed(_))
-                && m.body.as_deref() == Some(p.body.as_str())
-                && m.created_at >= p.created_at - CLOCK_SKEW
-        });
+        let settled = self
+            .pending
+            .iter()
+            .position(|p| matches!(p.state, SendState::Unconfirmed(_)) && p.may_be(m));
         if let Some(i) = settled {
             self.pending.remove(i);
         }
@@ -465,7 +481,12 @@ impl Thread {
                 let known = &mut self.conversation.summary.window_expires_at;
                 // A warning for a window that a customer's message has since reopened (it was
                 // sent just before that message) is out of date.
-                if expires_at.zip(*known).is_some_and(|(at, known)| at < known) {
+                // (By more than a minute: a window worked out here from a message's time may
+                // carry its milliseconds, where the server's warning does not.)
+                if expires_at
+                    .zip(*known)
+                    .is_some_and(|(at, known)| at + chrono::TimeDelta::minutes(1) < known)
+                {
                     return Change::None;
                 }
                 *known = expires_at.or(*known);
@@ -494,6 +515,7 @@ impl Thread {
             body,
             created_at: now,
             state: SendState::Sending,
+            after: self.messages.keys().next_back().cloned(),
         });
     }
 
@@ -521,9 +543,9 @@ impl Thread {
     fn release_outran(&mut self) {
         let (kept, released): (Vec<Message>, Vec<Message>) =
             std::mem::take(&mut self.outran).into_iter().partition(|m| {
-                self.pending.iter().any(|p| {
-                    p.state == SendState::Sending && m.body.as_deref() == Some(p.body.as_str())
-                })
+                self.pending
+                    .iter()
+                    .any(|p| p.state == SendState::Sending && p.may_be(m))
             });
         self.outran = kept;
         for m in released {
@@ -537,11 +559,11 @@ impl Thread {
     /// An outbound message not seen yet whose text is that of a send still waiting for its
     /// answer: most likely that send, whose receipt outran the answer.
     fn may_be_pending(&self, m: &Message) -> bool {
-        m.direction == Direction::Outbound
-            && !self.keys.contains_key(&m.message_id)
-            && self.pending.iter().any(|p| {
-                p.state == SendState::Sending && m.body.as_deref() == Some(p.body.as_str())
-            })
+        !self.keys.contains_key(&m.message_id)
+            && self
+                .pending
+                .iter()
+                .any(|p| p.state == SendState::Sending && p.may_be(m))
     }
 
     /// (A conversation spans both channels: an SMS from the customer opens no WhatsApp window.)
@@ -563,9 +585,9 @@ impl Thread {
         let Some(i) = self.pending.iter().position(|p| p.local_id == local_id) else {
             return false;
         };
-        let body = Some(self.pending[i].body.as_str());
+        let send = &self.pending[i];
         let shown = answer_lost
-            .then(|| self.outran.iter().position(|m| m.body.as_deref() == body))
+            .then(|| self.outran.iter().position(|m| send.may_be(m)))
             .flatten();
         let Some(j) = shown else {
             self.pending[i].state = if answer_lost {
@@ -884,6 +906,30 @@ mod tests {
     }
 
     #[test]
+    fn an_older_message_with_the_same_text_is_not_the_send() {
+        let mut t = Thread::new(conversation(
+            vec![msg("m5", 50, Direction::Inbound, MessageStatus::Received)],
+            None,
+        ));
+        // The browser's clock runs behind the server's: by it, the old message is newer.
+        t.begin_send(1, "Thank you".into(), at(0));
+        let mut old = msg("m_old", 10, Direction::Outbound, MessageStatus::Read);
+        old.body = Some("Thank you".into());
+        t.merge_older(conversation(vec![old], None));
+        assert!(
+            t.messages().any(|m| m.message_id.as_str() == "m_old"),
+            "shown"
+        );
+        assert!(!t.fail_send(1, "Could not reach Voicebip".into(), true));
+        assert_eq!(t.unsent().collect::<Vec<_>>(), ["Thank you"]);
+        // Its own message, newer than what was shown, settles it, whatever the clocks say.
+        let mut mine = msg("m_mine", 55, Direction::Outbound, MessageStatus::Sent);
+        mine.body = Some("Thank you".into());
+        t.apply(StreamEvent::Message(mine));
+        assert!(t.pending().is_empty());
+    }
+
+    #[test]
     fn failed_send_keeps_the_text() {
         let mut t = Thread::new(conversation(vec![], None));
         t.begin_send(1, "keep me".into(), at(1));
@@ -1169,6 +1215,12 @@ mod tests {
         };
         assert_eq!(t.apply(due), Change::WindowClosing);
         assert!(t.window_warning);
+        // The same window, known here with the milliseconds its warning leaves out: given.
+        let mut t = whatsapp(Some(at(0) + Duration::milliseconds(523)), Some(at(0)));
+        let whole_seconds = StreamEvent::WindowClosing {
+            expires_at: Some(at(0)),
+        };
+        assert_eq!(t.apply(whole_seconds), Change::WindowClosing);
     }
 
     #[test]

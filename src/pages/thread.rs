@@ -5,7 +5,7 @@ use crate::components::announcer::use_announcer;
 use crate::components::badges::{ChannelBadge, ModeBadge, WindowBadge};
 use crate::components::composer::{Composer, TemplateDraft, TemplateForm};
 use crate::components::error_banner::ErrorBanner;
-use crate::components::focus::{focus_after_render, refocus_if_lost};
+use crate::components::focus::refocus_if_lost;
 use crate::components::handoff_bar::HandoffBar;
 use crate::components::message_list::{describe_mode_change, MessageList};
 use crate::live::{follow, ConnectionStatus, Handlers, LinkState, StreamHandle};
@@ -315,6 +315,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
     }
 
+    let older_failed = StoredValue::new(None::<ApiError>);
     let load_older = Callback::new(move |_| {
         let (Some(client), Some(conv)) = (session.client.get_untracked(), id.try_get_value())
         else {
@@ -327,20 +328,27 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         if loading_older.get_untracked() {
             return;
         }
-        // A failure of the last try is not this one's.
-        action_error.set(None);
         loading_older.set(true);
         spawn_local(async move {
             let result = client.get_conversation(&conv, Some(&token)).await;
             loading_older.set(false);
             match result {
-                Ok(page) => thread.update(|t| {
-                    if let Some(t) = t {
-                        t.merge_older(page);
+                Ok(page) => {
+                    thread.update(|t| {
+                        if let Some(t) = t {
+                            t.merge_older(page);
+                        }
+                    });
+                    // The failure of an earlier try is over (not a handoff's or a template's).
+                    if let Some(failed) = older_failed.try_update_value(Option::take).flatten() {
+                        if action_error.with_untracked(|e| e.as_ref() == Some(&failed)) {
+                            action_error.set(None);
+                        }
                     }
-                }),
+                }
                 Err(e) => {
                     session.check(&e);
+                    older_failed.set_value(Some(e.clone()));
                     action_error.set(Some(e));
                 }
             }
@@ -525,7 +533,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         {
             // Back into the reply box, ahead of whatever is being typed there now.
             draft.update(|d| *d = drafts::with_failed(&p.body, d));
-            focus_after_render("#composer-text".into());
+            // Into the reply box; if the conversation's state has disabled it, to why.
+            refocus_if_lost(vec![
+                "#composer-text:enabled".into(),
+                "#composer-disabled-reason".into(),
+                ".message-scroller".into(),
+            ]);
         }
     });
     // A template is billed: a second Enter or click while one is out sends nothing.
@@ -550,6 +563,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         };
         action_error.set(None);
         template_out.set_value(true);
+        let conversation = id.get_value();
         spawn_local(async move {
             let result = client.send_template(&req).await;
             template_out.set_value(false);
@@ -557,6 +571,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 // The server composes a template's text: show its copy, not a guess.
                 Ok(_) => {
                     template_draft.sent();
+                    // Also when this view has gone meanwhile: a template sent is not kept to
+                    // be sent (and billed) again.
+                    let area = session.drafts.get_value();
+                    drafts::save_template(area, &conversation, ["", "", ""]);
                     load();
                     announcer.announce("Template sent");
                 }
