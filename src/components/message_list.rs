@@ -308,14 +308,15 @@ fn PendingItem(
     };
     view! {
         <li class=format!("message outbound local {state}") data-status=state data-local-id=id data-line=format!("local-{id}")>
-            <p class="message-body">{pending.body.clone()}</p>
+            <p class="message-body" id=format!("local-body-{id}")>{pending.body.clone()}</p>
             <p class="message-meta">
                 {match failed {
                     None => view! { <span class="message-status" role="status">"Sending…"</span> }.into_any(),
+                    // Described by their message: with several failed, "Retry" alone says not which.
                     Some(reason) => view! {
                         <span class="message-error" role="alert">{reason}</span>
-                        <button type="button" class="retry-send" on:click=move |_| on_retry.run(id)>"Retry"</button>
-                        <button type="button" class="edit-send" on:click=move |_| on_edit.run(id)>"Edit"</button>
+                        <button type="button" class="retry-send" aria-describedby=format!("local-body-{id}") on:click=move |_| on_retry.run(id)>"Retry"</button>
+                        <button type="button" class="edit-send" aria-describedby=format!("local-body-{id}") on:click=move |_| on_edit.run(id)>"Edit"</button>
                     }.into_any(),
                 }}
             </p>
