@@ -63,6 +63,30 @@ async fn message_posts(h: &Harness) -> Result<Vec<u16>> {
         .collect())
 }
 
+/// Back on a conversation whose send of `failed` is still out, the operator types; the send
+/// then fails (a 503): its text goes into the reply box shown, ahead of what was typed. The
+/// box's text.
+async fn typing_until_the_late_failure(h: &Harness, failed: &str) -> Result<String> {
+    let typing = "Typing meanwhile";
+    type_into_composer(h, typing).await?;
+    assert!(
+        !message_posts(h).await?.contains(&503),
+        "back before the answer came"
+    );
+    poll_until("the late answer made", SCREEN, || async {
+        Ok(message_posts(h).await?.contains(&503).then_some(()))
+    })
+    .await?;
+    let both = format!("{failed}\n\n{typing}");
+    poll_until(
+        "the late failure in the reply box shown",
+        SCREEN,
+        || async { Ok((composer_value(h).await? == both).then_some(())) },
+    )
+    .await?;
+    Ok(both)
+}
+
 async fn disabled(h: &Harness, css: &str) -> Result<bool> {
     Ok(h.wait_for(css, SCREEN)
         .await?
@@ -330,23 +354,7 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
         wait_thread(h, &other).await?;
         h.browser().back().await?;
         wait_thread(h, &id).await?;
-        let typing = "Typing meanwhile";
-        type_into_composer(h, typing).await?;
-        assert!(
-            !message_posts(h).await?.contains(&503),
-            "back before the answer came"
-        );
-        poll_until("the late answer made", SCREEN, || async {
-            Ok(message_posts(h).await?.contains(&503).then_some(()))
-        })
-        .await?;
-        let both = format!("{failed_back}\n\n{typing}");
-        poll_until(
-            "the late failure in the reply box shown",
-            SCREEN,
-            || async { Ok((composer_value(h).await? == both).then_some(())) },
-        )
-        .await?;
+        let both = typing_until_the_late_failure(h, failed_back).await?;
         h.browser().refresh().await?;
         wait_thread(h, &id).await?;
         poll_until("the reply box kept after a reload", SCREEN, || async {
@@ -384,23 +392,7 @@ async fn a_late_failure_reaches_the_reply_box_after_the_list_was_shown() {
         h.click(&format!("{ROW}[data-conversation-id='{id}'] a"))
             .await?;
         wait_thread(h, &id).await?;
-        let typing = "Typing meanwhile";
-        type_into_composer(h, typing).await?;
-        assert!(
-            !message_posts(h).await?.contains(&503),
-            "back before the answer came"
-        );
-        poll_until("the late answer made", SCREEN, || async {
-            Ok(message_posts(h).await?.contains(&503).then_some(()))
-        })
-        .await?;
-        let both = format!("{text}\n\n{typing}");
-        poll_until(
-            "the late failure in the reply box shown",
-            SCREEN,
-            || async { Ok((composer_value(h).await? == both).then_some(())) },
-        )
-        .await?;
+        typing_until_the_late_failure(h, text).await?;
         assert_no_crash(h).await
     })
     .await;
@@ -480,6 +472,15 @@ async fn a_send_whose_answer_was_lost_is_settled_by_its_message() {
         )
         .await?;
         h.wait_for("li.message.local .retry-send", SCREEN).await?;
+        let described = h
+            .browser()
+            .execute(
+                "const b = document.querySelector('li.message.local .retry-send');
+                 return document.getElementById(b.getAttribute('aria-describedby')).textContent;",
+                vec![],
+            )
+            .await?;
+        assert_eq!(described.as_str(), Some(text), "Retry says which message");
 
         let send = json!({
             "agent_id": str_field(&conv, "agent_id")?, "channel": "sms",
