@@ -70,12 +70,14 @@ pub enum Debounce {
 }
 
 impl Debounce {
-    /// A click at `now_ms`: returns whether to send the request (and moves to in-flight).
-    pub fn click(&mut self, now_ms: f64) -> bool {
+    /// A click at `now_ms`: returns whether to send the request (and moves to in-flight). A
+    /// `confirmed` one (Close, answered in its own dialog) is no stray repeat of the click before:
+    /// only a request in flight holds it back.
+    pub fn click(&mut self, now_ms: f64, confirmed: bool) -> bool {
         let free = match *self {
             Debounce::Idle => true,
             Debounce::InFlight => false,
-            Debounce::Quiet { until_ms } => now_ms >= until_ms,
+            Debounce::Quiet { until_ms } => confirmed || now_ms >= until_ms,
         };
         if free {
             *self = Debounce::InFlight;
@@ -102,13 +104,16 @@ mod tests {
     #[test]
     fn debounce_lets_one_click_through() {
         let mut d = Debounce::default();
-        assert!(d.click(0.0));
+        assert!(d.click(0.0, false));
         assert!(d.in_flight());
-        assert!(!d.click(10.0));
-        assert!(!d.click(20.0));
+        assert!(!d.click(10.0, false));
+        assert!(!d.click(20.0, true));
         d.settled(100.0);
-        assert!(!d.click(100.0 + QUIET_MS - 1.0));
-        assert!(d.click(100.0 + QUIET_MS));
+        assert!(!d.click(100.0 + QUIET_MS - 1.0, false));
+        assert!(d.click(100.0 + QUIET_MS, false));
+        // A close confirmed in its dialog, just after a take-over answered, goes out.
+        d.settled(2_000.0);
+        assert!(d.click(2_100.0, true));
     }
 
     fn available(mode: AiMode) -> Vec<HandoffAction> {

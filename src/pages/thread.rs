@@ -362,7 +362,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         };
         let now = js_sys::Date::now();
         let mut go = false;
-        debounce.update_value(|d| go = d.click(now));
+        // Close comes from its confirmation only.
+        let confirmed = action == HandoffAction::Close;
+        debounce.update_value(|d| go = d.click(now, confirmed));
         if !go {
             return;
         }
