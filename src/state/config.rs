@@ -1,20 +1,45 @@
 //! Runtime configuration, fetched from `config.json` next to `index.html` at start-up so that one
 //! build serves every deployment.
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 pub const DEFAULT_API_BASE_URL: &str = "https://api.voicebip.com/v1";
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    #[serde(default = "default_base")]
     pub api_base_url: String,
     /// Parent origins allowed to hand a key to the embedded console. Never `*`.
-    #[serde(default)]
     pub embed_allowed_origins: Vec<String>,
     /// How often the inbox refreshes its first page while visible.
-    #[serde(default = "default_poll")]
     pub inbox_poll_seconds: u32,
+}
+
+/// `config.json` as written, each field kept as its JSON text to be read on its own: one field a
+/// deployment got wrong (a number written as a string, say) falls back to its default, and is
+/// named, rather than taking the whole file with it, the API's address among it.
+#[derive(Deserialize)]
+struct WireConfig {
+    #[serde(default)]
+    api_base_url: Option<Box<RawValue>>,
+    #[serde(default)]
+    embed_allowed_origins: Option<Box<RawValue>>,
+    #[serde(default)]
+    inbox_poll_seconds: Option<Box<RawValue>>,
+}
+
+/// The field read from its JSON text; `None` when absent or `null`, and, when it cannot be
+/// read, its `name` added to `unread`.
+fn field<T: DeserializeOwned>(
+    name: &'static str,
+    raw: Option<Box<RawValue>>,
+    unread: &mut Vec<&'static str>,
+) -> Option<T> {
+    let raw = raw.filter(|r| r.get() != "null")?;
+    serde_json::from_str(raw.get())
+        .map_err(|_| unread.push(name))
+        .ok()
 }
 
 fn default_base() -> String {
@@ -36,6 +61,27 @@ impl Default for Config {
 }
 
 impl Config {
+    /// `config.json`'s text: the configuration, and the fields that could not be read (each
+    /// left at its default). Only text that is not a JSON object fails.
+    pub fn parse(text: &str) -> Result<(Config, Vec<&'static str>), serde_json::Error> {
+        let wire: WireConfig = serde_json::from_str(text)?;
+        let mut unread = Vec::new();
+        let defaults = Config::default();
+        let config = Config {
+            api_base_url: field("api_base_url", wire.api_base_url, &mut unread)
+                .unwrap_or(defaults.api_base_url),
+            embed_allowed_origins: field(
+                "embed_allowed_origins",
+                wire.embed_allowed_origins,
+                &mut unread,
+            )
+            .unwrap_or(defaults.embed_allowed_origins),
+            inbox_poll_seconds: field("inbox_poll_seconds", wire.inbox_poll_seconds, &mut unread)
+                .unwrap_or(defaults.inbox_poll_seconds),
+        };
+        Ok((config, unread))
+    }
+
     /// Loads `config.json` relative to the document, so it works under any base path. A missing
     /// or broken file falls back to defaults: the connect screen lets the operator fix the URL.
     pub async fn load() -> (Config, Option<String>) {
@@ -50,11 +96,18 @@ impl Config {
                 return Err(format!("HTTP {}", resp.status()));
             }
             let text = resp.text().await.map_err(|e| e.to_string())?;
-            serde_json::from_str::<Config>(&text).map_err(|e| e.to_string())
+            Config::parse(&text).map_err(|e| e.to_string())
         }
         .await;
         match result {
-            Ok(c) => (c, None),
+            Ok((c, unread)) if unread.is_empty() => (c, None),
+            Ok((c, unread)) => (
+                c,
+                Some(format!(
+                    "config.json: {} could not be read; using the default.",
+                    unread.join(", ")
+                )),
+            ),
             Err(e) => (
                 Config::default(),
                 Some(format!(
@@ -71,10 +124,22 @@ mod tests {
 
     #[test]
     fn partial_config_takes_defaults() {
-        let c: Config =
-            serde_json::from_str(r#"{"api_base_url":"/v1","extra":1}"#).expect("parses");
+        let (c, unread) = Config::parse(r#"{"api_base_url":"/v1","extra":1}"#).expect("parses");
         assert_eq!(c.api_base_url, "/v1");
         assert_eq!(c.inbox_poll_seconds, 10);
         assert!(c.embed_allowed_origins.is_empty());
+        assert!(unread.is_empty());
+    }
+
+    #[test]
+    fn a_field_that_cannot_be_read_keeps_the_others() {
+        let text = r#"{"api_base_url":"https://staging.example.com/v1",
+            "inbox_poll_seconds":"15", "embed_allowed_origins":null}"#;
+        let (c, unread) = Config::parse(text).expect("parses");
+        assert_eq!(c.api_base_url, "https://staging.example.com/v1");
+        assert_eq!(c.inbox_poll_seconds, 10);
+        assert!(c.embed_allowed_origins.is_empty());
+        assert_eq!(unread, ["inbox_poll_seconds"]);
+        assert!(Config::parse("<html>").is_err());
     }
 }
