@@ -245,18 +245,19 @@ fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
     let url = inner.borrow().url.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let abort = web_sys::AbortController::new().ok();
-        // Ended by hand once its status is in, or after 30 s unanswered (a probe that hung
-        // would leave the stream never reconnected).
-        let mut signal = web_sys::AbortSignal::timeout_with_u32(30_000);
-        if let Some(a) = &abort {
-            signal = web_sys::AbortSignal::any(&js_sys::Array::of2(&a.signal(), &signal));
-        }
-        let request = gloo_net::http::Request::get(&url).abort_signal(Some(&signal));
+        let request = gloo_net::http::Request::get(&url)
+            .abort_signal(abort.as_ref().map(|a| a.signal()).as_ref());
+        // Given up after 30 s unanswered: a probe that hung would leave the stream never
+        // reconnected.
+        let give_up = abort
+            .clone()
+            .map(|a| Timeout::new(30_000, move || a.abort()));
         let answer = request
             .send()
             .await
             .map(|r| (r.status(), r.headers().get("Retry-After")))
             .ok();
+        drop(give_up);
         if let Some(a) = abort {
             // Only the status was wanted; don't hold a second stream open.
             a.abort();

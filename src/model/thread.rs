@@ -51,14 +51,15 @@ pub struct PendingSend {
 }
 
 impl PendingSend {
-    /// Whether `m` may be this send's message: ours, with its text, and newer than what was
-    /// shown when it began (an older page's message with the same text is not it). In a thread
+    /// Whether `m` may be this send's message: ours, with its text, and no older than what was
+    /// shown when it began (an older page's message with the same text is not it; one made in
+    /// the same second, with timestamps to the second, may be). In a thread
     /// that showed nothing, made no earlier than it began, by the browser's clock.
     fn may_be(&self, m: &Message) -> bool {
         m.direction == Direction::Outbound
             && m.body.as_deref() == Some(self.body.as_str())
             && match &self.after {
-                Some(after) => key_of(m) > *after,
+                Some((newest, _)) => m.created_at >= *newest,
                 None => m.created_at >= self.created_at - CLOCK_SKEW,
             }
     }
@@ -926,6 +927,14 @@ mod tests {
         let mut mine = msg("m_mine", 55, Direction::Outbound, MessageStatus::Sent);
         mine.body = Some("Thank you".into());
         t.apply(StreamEvent::Message(mine));
+        assert!(t.pending().is_empty());
+        // Made in the same second as the newest shown (timestamps to the second), with an id
+        // that sorts before it: still its message.
+        t.begin_send(2, "Noted".into(), at(0));
+        assert!(!t.fail_send(2, "Could not reach Voicebip".into(), true));
+        let mut same_second = msg("a_noted", 55, Direction::Outbound, MessageStatus::Sent);
+        same_second.body = Some("Noted".into());
+        t.apply(StreamEvent::Message(same_second));
         assert!(t.pending().is_empty());
     }
 

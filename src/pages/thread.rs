@@ -315,7 +315,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
     }
 
-    let older_failed = StoredValue::new(None::<ApiError>);
+    // Whether the error shown is an earlier Load older's.
+    let older_failed = StoredValue::new(false);
     let load_older = Callback::new(move |_| {
         let (Some(client), Some(conv)) = (session.client.get_untracked(), id.try_get_value())
         else {
@@ -339,16 +340,15 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                             t.merge_older(page);
                         }
                     });
-                    // The failure of an earlier try is over (not a handoff's or a template's).
-                    if let Some(failed) = older_failed.try_update_value(Option::take).flatten() {
-                        if action_error.with_untracked(|e| e.as_ref() == Some(&failed)) {
-                            action_error.set(None);
-                        }
+                    // The failure of an earlier try is over (unless a handoff's or a template's
+                    // has taken its place since).
+                    if older_failed.try_update_value(std::mem::take) == Some(true) {
+                        action_error.set(None);
                     }
                 }
                 Err(e) => {
                     session.check(&e);
-                    older_failed.set_value(Some(e.clone()));
+                    older_failed.set_value(true);
                     action_error.set(Some(e));
                 }
             }
@@ -366,8 +366,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let confirmed = action == HandoffAction::Close;
         debounce.update_value(|d| go = d.click(now, confirmed));
         if !go {
+            // Another handoff is still out: the question stays, to be answered again once it
+            // is back, rather than go with nothing sent.
+            if confirmed {
+                confirming.set(true);
+            }
             return;
         }
+        older_failed.set_value(false);
         busy.set(true);
         action_error.set(None);
         spawn_local(async move {
@@ -564,6 +570,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             parameters: form.parameters.clone(),
         };
         action_error.set(None);
+        older_failed.set_value(false);
         template_out.set_value(true);
         let conversation = id.get_value();
         spawn_local(async move {

@@ -21,23 +21,27 @@ pub struct Config {
 /// named, rather than taking the whole file with it, the API's address among it.
 #[derive(Deserialize)]
 struct WireConfig {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "as_written")]
     api_base_url: Option<Box<RawValue>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "as_written")]
     embed_allowed_origins: Option<Box<RawValue>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "as_written")]
     inbox_poll_seconds: Option<Box<RawValue>>,
 }
 
-/// The field read from its JSON text; `None` when absent or `null`, and, when it cannot be
-/// read, its `name` added to `unread`.
+/// A field's JSON text, `null` included (which an `Option` alone would read as absent).
+fn as_written<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>, D::Error> {
+    Box::<RawValue>::deserialize(d).map(Some)
+}
+
+/// The field read from its JSON text; `None` when absent, and, when it cannot be read (`null`
+/// among such values), its `name` added to `unread`.
 fn field<T: DeserializeOwned>(
     name: &'static str,
     raw: Option<Box<RawValue>>,
     unread: &mut Vec<&'static str>,
 ) -> Option<T> {
-    let raw = raw.filter(|r| r.get() != "null")?;
-    serde_json::from_str(raw.get())
+    serde_json::from_str(raw?.get())
         .map_err(|_| unread.push(name))
         .ok()
 }
@@ -101,13 +105,17 @@ impl Config {
         .await;
         match result {
             Ok((c, unread)) if unread.is_empty() => (c, None),
-            Ok((c, unread)) => (
-                c,
-                Some(format!(
-                    "config.json: {} could not be read; using the default.",
-                    unread.join(", ")
-                )),
-            ),
+            Ok((c, unread)) => {
+                let api = if unread.contains(&"api_base_url") {
+                    format!(" (the API at {DEFAULT_API_BASE_URL})")
+                } else {
+                    String::new()
+                };
+                let names = unread.join(", ");
+                let warning =
+                    format!("config.json: {names} could not be read; defaults used{api}.");
+                (c, Some(warning))
+            }
             Err(e) => (
                 Config::default(),
                 Some(format!(
@@ -139,7 +147,8 @@ mod tests {
         assert_eq!(c.api_base_url, "https://staging.example.com/v1");
         assert_eq!(c.inbox_poll_seconds, 10);
         assert!(c.embed_allowed_origins.is_empty());
-        assert_eq!(unread, ["inbox_poll_seconds"]);
+        // A `null` is no value for a field either: named, not passed over in silence.
+        assert_eq!(unread, ["embed_allowed_origins", "inbox_poll_seconds"]);
         assert!(Config::parse("<html>").is_err());
     }
 }
