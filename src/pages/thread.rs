@@ -17,7 +17,7 @@ use crate::model::thread::Change;
 use crate::model::thread::Thread;
 use crate::model::{AiMode, Channel, ConversationId};
 use crate::pages::inbox::ListedRows;
-use crate::state::drafts::{self, OpenDraft};
+use crate::state::drafts::{self, OpenDraft, Shown};
 use crate::state::embed::{ConsoleMessage, EmbedHost};
 use crate::state::session::use_session;
 use crate::state::tabs::{use_tabs, TabMessage};
@@ -53,18 +53,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let action_error = RwSignal::new(None::<ApiError>);
     let loading_older = RwSignal::new(false);
     let draft = RwSignal::new(drafts::load(session.drafts.get_value(), &id));
-    let open_draft = use_context::<OpenDraft>();
-    if let Some(OpenDraft(open)) = open_draft {
-        open.set_value(Some((id.clone(), draft)));
-        // Unless the next conversation's view has already taken the place.
-        on_cleanup(move || {
-            open.try_update_value(|o| {
-                if o.as_ref().is_some_and(|(_, d)| *d == draft) {
-                    *o = None;
-                }
-            });
-        });
-    }
     // Kept as the reply's draft is: a template half typed survives switching conversations,
     // a reload, and a session the API ended.
     let template_draft = TemplateDraft::new(drafts::load_template(session.drafts.get_value(), &id));
@@ -74,6 +62,29 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             drafts::save_template(session.drafts.get_value(), &id, fields)
         });
     }
+    let open_draft = use_context::<OpenDraft>();
+    if let Some(OpenDraft(open)) = open_draft {
+        open.set_value(Some(Shown {
+            conversation: id.clone(),
+            reply: draft,
+            template_sent: Callback::new(move |()| template_draft.sent()),
+        }));
+        // Unless the next conversation's view has already taken the place.
+        on_cleanup(move || {
+            open.try_update_value(|o| {
+                if o.as_ref().is_some_and(|s| s.reply == draft) {
+                    *o = None;
+                }
+            });
+        });
+    }
+    // The conversation's view shown now, if it is another than this one (the operator left it
+    // and came back).
+    let reopened = move |conversation: &ConversationId| {
+        open_draft
+            .and_then(|OpenDraft(o)| o.try_get_value().flatten())
+            .filter(|s| s.conversation == *conversation && s.reply != draft)
+    };
     let debounce = StoredValue::new(Debounce::default());
     let busy = RwSignal::new(false);
     let confirming = RwSignal::new(false);
@@ -491,11 +502,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         .with_untracked(|c| c.as_ref().map(Client::workspace))
                         == Some(workspace);
                     if !shown && same_session {
-                        let reopened = open_draft
-                            .and_then(|OpenDraft(o)| o.try_get_value().flatten())
-                            .filter(|(open, _)| *open == conversation);
-                        let put_back = reopened.and_then(|(_, d)| {
-                            d.try_update(|d| *d = drafts::with_failed(&text, d))
+                        let put_back = reopened(&conversation).and_then(|s| {
+                            s.reply.try_update(|d| *d = drafts::with_failed(&text, d))
                         });
                         if put_back.is_none() {
                             let area = session.drafts.get_value();
@@ -584,6 +592,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // be sent (and billed) again.
                     let area = session.drafts.get_value();
                     drafts::save_template(area, &conversation, ["", "", ""]);
+                    if let Some(shown) = reopened(&conversation) {
+                        shown.template_sent.run(());
+                    }
                     load();
                     announcer.announce("Template sent");
                 }

@@ -85,13 +85,19 @@ pub fn with_unsent<'a>(unsent: impl DoubleEndedIterator<Item = &'a str>, typing:
         .fold(typing, |draft, text| with_failed(text, &draft))
 }
 
-/// The reply box of the conversation shown: where the text of a send goes when its failure
-/// comes after the view that sent it has gone, and the operator is back on its conversation.
-/// Provided by what outlives the thread's views (the inbox).
+/// The conversation shown, for an answer that comes after the view that asked has gone and the
+/// operator is back on that conversation: the text of a failed send goes into its reply box, and
+/// a template sent empties its template form. Provided by what outlives the thread's views (the
+/// inbox).
 #[derive(Clone, Copy)]
-pub struct OpenDraft(
-    pub leptos::prelude::StoredValue<Option<(ConversationId, leptos::prelude::RwSignal<String>)>>,
-);
+pub struct OpenDraft(pub leptos::prelude::StoredValue<Option<Shown>>);
+
+#[derive(Clone)]
+pub struct Shown {
+    pub conversation: ConversationId,
+    pub reply: leptos::prelude::RwSignal<String>,
+    pub template_sent: leptos::prelude::Callback<()>,
+}
 
 impl OpenDraft {
     pub fn provide() {

@@ -502,6 +502,60 @@ async fn a_send_whose_answer_was_lost_is_settled_by_its_message() {
     .await;
 }
 
+/// A template sent, then the conversation left and reopened before the answer: the reopened
+/// view's form showed the template just sent, to be sent (and billed) again. Once the answer
+/// comes, that form is emptied too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_answered_after_leaving_empties_the_form_shown() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let whatsapp = reachable(h, "human", "whatsapp").await?;
+        let wa_id = str_field(&whatsapp, "conversation_id")?;
+        inject(h, &wa_id, "Where is my order?").await?;
+        h.sim_post(
+            &format!("/sim/conversations/{wa_id}/window"),
+            &json!({ "expired": true }),
+        )
+        .await?;
+        sign_in(h).await?;
+        let other = row_ids(h)
+            .await?
+            .into_iter()
+            .find(|c| *c != wa_id)
+            .ok_or_else(|| anyhow!("no other conversation in the list"))?;
+        h.click(&format!("{ROW}[data-conversation-id='{wa_id}'] a"))
+            .await?;
+        wait_thread(h, &wa_id).await?;
+        h.wait_for("#template-name", SCREEN).await?;
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages/template", "latency_ms": 3000, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        h.fill("#template-name", "order_update").await?;
+        h.fill("#template-parameters", "A-1042").await?;
+        h.click("#template-send").await?;
+        h.click(&format!("{ROW}[data-conversation-id='{other}'] a"))
+            .await?;
+        wait_thread(h, &other).await?;
+        h.click(&format!("{ROW}[data-conversation-id='{wa_id}'] a"))
+            .await?;
+        wait_thread(h, &wa_id).await?;
+        h.wait_for("#template-name", SCREEN).await?;
+        poll_until("the template answered", SCREEN, || async {
+            let posts = requests(h, "POST", |p| p == "/v1/messages/template").await?;
+            Ok(posts.iter().any(|r| r.status == 201).then_some(()))
+        })
+        .await?;
+        poll_until("the form emptied", SCREEN, || async {
+            Ok((template_fields(h).await? == json!(["", ""])).then_some(()))
+        })
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn composer_says_why_it_is_disabled_and_sends_templates() {
     with_harness(Options::default(), async |h: &Harness| {
