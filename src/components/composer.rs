@@ -3,44 +3,11 @@
 
 use super::clock::use_clock;
 use super::focus::{focus_after_render, focus_within};
+use crate::model::blocked::Blocked;
 use crate::model::segments;
 use crate::model::window::WindowState;
 use crate::model::{AiMode, Channel};
 use leptos::prelude::*;
-
-/// Why free-form replies are not possible right now, if they aren't.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Blocked {
-    Closed,
-    OptedOut,
-    WindowExpired,
-    AiAnswering,
-}
-
-impl Blocked {
-    pub fn of(mode: AiMode, opt_out: bool, window: WindowState) -> Option<Blocked> {
-        if mode == AiMode::Closed {
-            Some(Blocked::Closed)
-        } else if opt_out {
-            Some(Blocked::OptedOut)
-        } else if !window.allows_free_form() {
-            Some(Blocked::WindowExpired)
-        } else if mode == AiMode::Ai {
-            Some(Blocked::AiAnswering)
-        } else {
-            None
-        }
-    }
-
-    pub fn explain(self) -> &'static str {
-        match self {
-            Blocked::Closed => "This conversation is closed. The customer's next message will start a new one.",
-            Blocked::OptedOut => "This number has opted out of messages. It can't be messaged until the customer sends START.",
-            Blocked::WindowExpired => "The WhatsApp 24-hour window has closed. Only an approved template can be sent.",
-            Blocked::AiAnswering => "The AI is answering this conversation. Take over to reply yourself.",
-        }
-    }
-}
 
 /// What the composer's form sends up.
 #[derive(Debug, Clone, PartialEq)]
@@ -283,7 +250,6 @@ fn TemplateFormView(draft: TemplateDraft, on_template: Callback<TemplateForm>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Duration;
 
     #[test]
     fn a_template_needs_a_name_and_keeps_its_parameters_lines() {
@@ -309,34 +275,5 @@ mod tests {
             "fr",
             "the next one is likely in the same language"
         );
-    }
-
-    #[test]
-    fn the_most_final_reason_wins() {
-        let open = WindowState::Open {
-            remaining: Duration::hours(3),
-        };
-        assert_eq!(
-            Blocked::of(AiMode::Closed, true, WindowState::Expired),
-            Some(Blocked::Closed)
-        );
-        assert_eq!(
-            Blocked::of(AiMode::Human, true, open),
-            Some(Blocked::OptedOut)
-        );
-        assert_eq!(
-            Blocked::of(AiMode::Human, false, WindowState::Expired),
-            Some(Blocked::WindowExpired)
-        );
-        assert_eq!(
-            Blocked::of(AiMode::Ai, false, open),
-            Some(Blocked::AiAnswering)
-        );
-        assert_eq!(
-            Blocked::of(AiMode::Human, false, WindowState::NotApplicable),
-            None
-        );
-        // An unknown mode from a newer server doesn't lock the operator out.
-        assert_eq!(Blocked::of(AiMode::Unknown, false, open), None);
     }
 }

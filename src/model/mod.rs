@@ -1,6 +1,7 @@
 //! Plain data and pure logic. Nothing here touches the browser, so all of it is tested natively
 //! with `cargo test`.
 
+pub mod blocked;
 pub mod conversation;
 pub mod events;
 pub mod export;

@@ -2,10 +2,12 @@
 //! operator's own sends to it. Every input is applied idempotently: a message is keyed by its
 //! `message_id`, and a status only moves forward.
 
-use super::conversation::{AiMode, Channel, Conversation, ModeChange};
+use super::blocked::Blocked;
+use super::conversation::{AiMode, Channel, Conversation, ConversationSummary, ModeChange};
 use super::events::StreamEvent;
 use super::ids::MessageId;
 use super::message::{Direction, Message, MessageStatus};
+use super::window::WindowState;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 
@@ -198,6 +200,13 @@ impl Thread {
         self.conversation.ai_mode
     }
 
+    /// Why a free-form reply would not go out now, if it would not.
+    pub fn blocked(&self, now: DateTime<Utc>) -> Option<Blocked> {
+        let s = &self.conversation.summary;
+        let window = WindowState::of(s.channel, s.window_expires_at, now);
+        Blocked::of(self.mode(), s.opt_out, window)
+    }
+
     /// Messages oldest first, as the thread shows them (newest at the bottom).
     pub fn messages(&self) -> impl DoubleEndedIterator<Item = &Message> + ExactSizeIterator {
         self.messages.values()
@@ -249,14 +258,7 @@ impl Thread {
             None if self.stream_down => newest_listed.max(floor),
             None => None,
         };
-        let ours = &self.conversation.summary;
-        if ours.last_message_at > fresh.summary.last_message_at {
-            // The answer was made before messages the stream has since brought: what they
-            // imply (see `note_live`) stays until an answer made after them.
-            fresh.summary.last_message_at = ours.last_message_at;
-            fresh.summary.window_expires_at =
-                fresh.summary.window_expires_at.max(ours.window_expires_at);
-        }
+        keep_newer_activity(&self.conversation.summary, &mut fresh.summary);
         // Likewise a mode change the stream or a PATCH brought that the answer has not heard of
         // (none of its rows is that change, and the answer is older: its newest row, else its
         // `updated_at`): the answer's mode is older than the console's, and taking it would
@@ -335,8 +337,14 @@ impl Thread {
     /// (`confirm_send`), and it is the proof that the send went out should that answer be lost
     /// (`fail_send`).
     fn hold_for_pending(&mut self, m: Message) {
-        self.early_status
-            .insert(m.message_id.clone(), (m.status, m.error_code.clone()));
+        // A page fetched before a receipt the stream brought holds an earlier status.
+        let slot = self
+            .early_status
+            .entry(m.message_id.clone())
+            .or_insert((MessageStatus::Unknown, None));
+        if m.status.rank() > slot.0.rank() {
+            *slot = (m.status, m.error_code.clone());
+        }
         if !self.outran.iter().any(|o| o.message_id == m.message_id) {
             self.outran.push(m);
         }
@@ -504,7 +512,10 @@ impl Thread {
         let history = merge_history(&self.conversation.mode_history, fresh.mode_history);
         self.conversation.ai_mode = fresh.ai_mode;
         self.conversation.mode_history = history;
-        self.conversation.summary = fresh.summary;
+        // Made when the PATCH was, it may be older than a refetch answered meanwhile.
+        let mut summary = fresh.summary;
+        keep_newer_activity(&self.conversation.summary, &mut summary);
+        self.conversation.summary = summary;
         moved
     }
 
@@ -654,6 +665,18 @@ fn merge_history(known: &[ModeChange], fresh: Vec<ModeChange>) -> Vec<ModeChange
     }
     all.sort_by_key(|r| r.timestamp);
     all
+}
+
+/// An answer (a refetch, a PATCH's) made before messages the console has since seen: what
+/// those imply (see `note_live`) stays until an answer made after them. Of the two opt-outs,
+/// either holds: the newer may be a STOP's (the answer knows nothing of it), and a START's
+/// lifting is left to the next answer rather than risk a reply to a number that opted out.
+fn keep_newer_activity(ours: &ConversationSummary, fresh: &mut ConversationSummary) {
+    if ours.last_message_at > fresh.last_message_at {
+        fresh.last_message_at = ours.last_message_at;
+        fresh.window_expires_at = fresh.window_expires_at.max(ours.window_expires_at);
+        fresh.opt_out |= ours.opt_out;
+    }
 }
 
 #[cfg(test)]
@@ -1057,6 +1080,50 @@ mod tests {
         // Another's message (the AI's) with no send waiting shows at once.
         let ai = msg("m2", 6, Direction::Outbound, MessageStatus::Sent);
         assert_eq!(t.apply(StreamEvent::Message(ai)), Change::NewOutbound);
+    }
+
+    #[test]
+    fn a_page_fetched_before_a_receipt_does_not_take_the_send_back() {
+        let mut t = Thread::new(conversation(vec![], None));
+        t.begin_send(1, "body of m1".into(), at(5));
+        let delivered = msg("m1", 5, Direction::Outbound, MessageStatus::Delivered);
+        assert_eq!(t.apply(StreamEvent::Message(delivered)), Change::None);
+        // A refetch answered before that receipt still says sent.
+        let page = vec![msg("m1", 5, Direction::Outbound, MessageStatus::Sent)];
+        t.merge_latest_now(conversation(page, None));
+        t.confirm_send(1, msg("m1", 5, Direction::Outbound, MessageStatus::Queued));
+        assert_eq!(
+            t.messages().map(|m| m.status).collect::<Vec<_>>(),
+            [MessageStatus::Delivered]
+        );
+    }
+
+    #[test]
+    fn a_patch_answered_before_a_refetch_does_not_undo_what_it_brought() {
+        let mut t = Thread::new(conversation(vec![], None));
+        // While the take-over is out, the customer sends STOP; its refetch says so.
+        let mut stop = conversation(
+            vec![msg("m1", 10, Direction::Inbound, MessageStatus::Received)],
+            None,
+        );
+        stop.summary.opt_out = true;
+        stop.summary.last_message_at = Some(at(10));
+        stop.summary.window_expires_at = Some(at(10) + Duration::hours(24));
+        t.merge_latest_now(stop);
+        // The PATCH's answer was made before that message.
+        let mut patched = conversation(vec![], None);
+        patched.ai_mode = AiMode::Human;
+        patched.summary.last_message_at = Some(at(1));
+        patched.summary.window_expires_at = Some(at(1) + Duration::hours(24));
+        t.apply_mode_response(patched.clone());
+        let s = &t.conversation.summary;
+        assert!(s.opt_out, "the opt-out stays");
+        assert_eq!(s.last_message_at, Some(at(10)));
+        assert_eq!(s.window_expires_at, Some(at(10) + Duration::hours(24)));
+        // One made after it is taken whole.
+        patched.summary.last_message_at = Some(at(12));
+        t.apply_mode_response(patched);
+        assert!(!t.conversation.summary.opt_out);
     }
 
     #[test]
