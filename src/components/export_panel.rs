@@ -3,7 +3,7 @@
 
 use super::focus::{focus_after_render, focus_within};
 use crate::api::ApiError;
-use crate::model::export::{file_name, human_bytes, ExportFormat, Progress};
+use crate::model::export::{file_name, human_bytes, saved_message, ExportFormat, Progress};
 use crate::model::AgentId;
 use crate::state::session::use_session;
 use leptos::prelude::*;
@@ -141,7 +141,7 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
                 } else { match state.get() {
                     ExportState::Idle | ExportState::Running { .. } => ().into_any(),
                     ExportState::Done { file, rows } => view! {
-                        <span id="export-done" data-rows=rows>{format!("Saved {file} ({rows} conversations)")}</span>
+                        <span id="export-done" data-rows=rows>{saved_message(&file, rows)}</span>
                     }.into_any(),
                     ExportState::Cancelled => view! { <span id="export-cancelled">"Export cancelled"</span> }.into_any(),
                     ExportState::Failed(m) => view! { <span id="export-error" class="error">{m}</span> }.into_any(),
@@ -228,7 +228,17 @@ fn save(chunks: &js_sys::Array, mime: &str, file: &str) -> Result<(), JsValue> {
     let a: web_sys::HtmlAnchorElement = document.create_element("a")?.unchecked_into();
     a.set_href(&url);
     a.set_download(file);
+    // In the document while clicked, and the URL kept a while: some browsers read the blob
+    // after the click returns, and a URL revoked at once saved nothing, or an empty file.
+    let body = document
+        .body()
+        .ok_or_else(|| JsValue::from_str("no body"))?;
+    body.append_child(&a)?;
     a.click();
-    web_sys::Url::revoke_object_url(&url)?;
+    a.remove();
+    gloo_timers::callback::Timeout::new(60_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .forget();
     Ok(())
 }

@@ -142,6 +142,20 @@ impl Progress {
     }
 }
 
+/// The most conversations an export holds (API.md): the agent's most recent.
+pub const EXPORT_LIMIT: u64 = 10_000;
+
+/// What the panel says once a file is saved. At the limit, it says the file may not be all of
+/// them: a file of exactly 10,000 looks complete, and the older ones are simply not in it.
+pub fn saved_message(file: &str, rows: u64) -> String {
+    let saved = format!("Saved {file} ({rows} conversations)");
+    if rows >= EXPORT_LIMIT {
+        format!("{saved}. Exports hold the {EXPORT_LIMIT} most recent: older ones are not in it.")
+    } else {
+        saved
+    }
+}
+
 /// "1.2 MB", "340 KB", "12 B".
 pub fn human_bytes(bytes: u64) -> String {
     match bytes {
@@ -158,6 +172,15 @@ pub fn human_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_export_at_the_limit_says_older_ones_are_left_out() {
+        assert_eq!(
+            saved_message("a.csv", 9_999),
+            "Saved a.csv (9999 conversations)"
+        );
+        assert!(saved_message("a.csv", 10_000).contains("older ones are not in it"));
+    }
 
     #[test]
     fn csv_rows_survive_quoted_newlines_across_chunks() {
