@@ -97,7 +97,7 @@ pub async fn export(
     pace: Option<Extension<BodyPace>>,
     query: QueryMap,
 ) -> Result<Response, ApiError> {
-    let format = match query.0.get("format").map(String::as_str) {
+    let format = match query.get("format") {
         None | Some("csv") => Format::Csv,
         Some("json") => Format::Json,
         Some(other) => {

@@ -29,6 +29,9 @@ pub struct FaultSpec {
     pub count: Option<u32>,
     pub drop_stream_after: Option<u32>,
     pub malformed_frame: Option<bool>,
+    /// Streams open, then go silent (no frames, no keepalives) without ending: a connection
+    /// that died without a word, as after a laptop's sleep.
+    pub stall_stream: Option<bool>,
     pub stream_status: Option<u16>,
     /// Streamed bodies (the export) wait this long before each chunk after the first, so a
     /// client sees a long download progress and can cancel it half-way.
@@ -46,6 +49,8 @@ pub struct StreamFault {
     pub drop_after: Option<u32>,
     /// Send one non-JSON data frame first.
     pub malformed_frame: bool,
+    /// Send nothing after opening, and stay open.
+    pub stalled: bool,
 }
 
 struct Rule {
@@ -87,6 +92,7 @@ impl Rule {
         self.affects_plain_requests()
             || s.drop_stream_after.is_some()
             || s.malformed_frame == Some(true)
+            || s.stall_stream == Some(true)
             || s.stream_status.is_some()
     }
 
@@ -193,10 +199,14 @@ impl Faults {
             if decision.respond.is_none() {
                 decision.respond = respond(s, n, on_stream);
             }
-            if on_stream && (s.drop_stream_after.is_some() || s.malformed_frame == Some(true)) {
+            let stalls = s.stall_stream == Some(true);
+            if on_stream
+                && (s.drop_stream_after.is_some() || s.malformed_frame == Some(true) || stalls)
+            {
                 let fault = decision.stream.get_or_insert_with(StreamFault::default);
                 fault.drop_after = fault.drop_after.or(s.drop_stream_after);
                 fault.malformed_frame |= s.malformed_frame == Some(true);
+                fault.stalled |= stalls;
             }
         }
         rules.retain(|r| r.remaining != Some(0));
@@ -293,6 +303,7 @@ mod tests {
             count: None,
             drop_stream_after: None,
             malformed_frame: None,
+            stall_stream: None,
             stream_status: None,
             chunk_delay_ms: None,
         }

@@ -94,7 +94,7 @@ pub async fn send(
         ));
     }
     let body = req.body.unwrap_or_default();
-    if message_type == "text" && body.trim().is_empty() {
+    if matches!(message_type.as_str(), "text" | "interactive") && body.trim().is_empty() {
         return Err(ApiError::invalid_argument("body must not be empty"));
     }
     // The media types carry a file; `interactive` (buttons, lists) is text like `text`.

@@ -20,7 +20,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
-use tokio::time::{interval_at, Instant, Interval};
+use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 
 /// Frames already queued are written together, to save syscalls when events come fast.
 const MAX_BATCH: usize = 64;
@@ -38,7 +38,12 @@ pub async fn stream(
     let period = state.settings.keepalive();
     let frames = Frames {
         subscription: state.hub.subscribe(&id),
-        keepalive: interval_at(Instant::now() + period, period),
+        keepalive: {
+            // Ticks missed while frames were flowing are not made up in a burst afterwards.
+            let mut keepalive = interval_at(Instant::now() + period, period);
+            keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            keepalive
+        },
         stop: Box::pin(state.shutdown_signal()),
         fault,
         data_frames: 0,
@@ -93,6 +98,12 @@ impl Frames {
         }
         if !self.quota_left() {
             // Injected fault: drop the stream without a goodbye, like a broken proxy would.
+            return None;
+        }
+        if self.fault.stalled {
+            // Injected fault: silent until the simulator stops, like a dead connection.
+            (&mut self.stop).await;
+            self.done = true;
             return None;
         }
         tokio::select! {

@@ -146,9 +146,11 @@ async fn export_errors() {
     r.assert_error(400, "INVALID_ARGUMENT");
     let (r, _) = export(&sim, "agt_nobody", "?format=csv").await;
     r.assert_error(404, "NOT_FOUND");
-    let (r, _) = export(&sim, &agent_id, "").await;
-    assert_eq!(r.status, 200, "csv by default");
-    assert!(r.text.starts_with("conversation_id,"));
+    for absent in ["", "?format="] {
+        let (r, _) = export(&sim, &agent_id, absent).await;
+        assert_eq!(r.status, 200, "csv by default ({absent:?})");
+        assert!(r.text.starts_with("conversation_id,"));
+    }
     let unauthenticated = into_resp(
         sim.http
             .get(sim.url(&format!(

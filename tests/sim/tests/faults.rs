@@ -160,6 +160,36 @@ async fn drop_stream_after_ends_the_stream_after_n_frames() {
 }
 
 #[tokio::test]
+async fn stall_stream_keeps_the_stream_open_and_silent() {
+    let sim = sim().await;
+    let id = first_id(&sim).await;
+    fault(
+        &sim,
+        json!({"route": "GET /v1/conversations/{id}/stream", "stall_stream": true, "count": 1}),
+    )
+    .await;
+    let mut stream = sim.stream(&id).await;
+    sim.control(
+        Method::POST,
+        &format!("/sim/conversations/{id}/events"),
+        Some(json!({"event_type": "test.event", "payload": {}})),
+    )
+    .await;
+    let frames = stream.collect_for(Duration::from_secs(1)).await;
+    assert!(frames.is_empty(), "{frames:?}");
+    assert!(!stream.ended, "still open");
+    // The next stream is normal.
+    let mut again = sim.stream(&id).await;
+    sim.control(
+        Method::POST,
+        &format!("/sim/conversations/{id}/events"),
+        Some(json!({"event_type": "test.event", "payload": {}})),
+    )
+    .await;
+    assert_eq!(again.collect_for(Duration::from_millis(500)).await.len(), 1);
+}
+
+#[tokio::test]
 async fn malformed_frame_sends_one_non_json_data_frame() {
     let sim = sim().await;
     let id = first_id(&sim).await;

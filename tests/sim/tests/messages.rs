@@ -166,8 +166,14 @@ async fn sends_are_validated() {
     let interactive = json!({ "agent_id": agent["agent_id"], "channel": "whatsapp",
                               "from_number": agent["number"], "to_number": "+2348030000009",
                               "message_type": "interactive", "body": "1) Track 2) Refund" });
-    let r = send(&sim, interactive).await;
+    let r = send(&sim, interactive.clone()).await;
     assert_eq!(r.status, 201, "{}", r.text);
+    // ...and like `text`, it needs one.
+    let mut empty = interactive;
+    empty["body"] = json!("  ");
+    send(&sim, empty)
+        .await
+        .assert_error(400, "INVALID_ARGUMENT");
 }
 
 #[tokio::test]
