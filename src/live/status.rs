@@ -9,6 +9,10 @@ pub enum LinkState {
     Reconnecting {
         in_secs: u32,
     },
+    /// Refused for the workspace's rate limit: back when the server said, with no sooner try.
+    RateLimited {
+        in_secs: u32,
+    },
     Offline,
     /// Refused for good (an unknown conversation, or another workspace's): no retry would help.
     Stopped,
@@ -23,6 +27,8 @@ impl LinkState {
             LinkState::Live => "Live",
             LinkState::Reconnecting { in_secs: 0 } => "Reconnecting…",
             LinkState::Reconnecting { .. } => "Connection lost; reconnecting",
+            // Not a lost connection: nothing for the operator to check on their side.
+            LinkState::RateLimited { .. } => "Paused by Voicebip's rate limit; reconnecting",
             LinkState::Offline => "Offline: updates resume when the connection returns",
             LinkState::Stopped => "Not live: Voicebip refused this conversation's updates",
         }
@@ -30,7 +36,11 @@ impl LinkState {
 
     pub fn countdown(self) -> Option<String> {
         match self {
-            LinkState::Reconnecting { in_secs } if in_secs > 0 => Some(format!(" in {in_secs} s")),
+            LinkState::Reconnecting { in_secs } | LinkState::RateLimited { in_secs }
+                if in_secs > 0 =>
+            {
+                Some(format!(" in {in_secs} s"))
+            }
             _ => None,
         }
     }
@@ -40,6 +50,7 @@ impl LinkState {
             LinkState::Connecting => "connecting",
             LinkState::Live => "live",
             LinkState::Reconnecting { .. } => "reconnecting",
+            LinkState::RateLimited { .. } => "rate-limited",
             LinkState::Offline => "offline",
             LinkState::Stopped => "stopped",
         }

@@ -30,13 +30,20 @@ pub struct Handlers {
 
 type Listener = Closure<dyn FnMut(web_sys::Event)>;
 
+struct SourceCallbacks {
+    _open: Listener,
+    /// Also listens for [`NAMED_EVENTS`].
+    message: Listener,
+    _error: Listener,
+}
+
 struct Inner {
     url: String,
     id: ConversationId,
     handlers: Rc<Handlers>,
     source: Option<EventSource>,
     // Kept alive as long as the source uses them.
-    callbacks: Vec<Listener>,
+    callbacks: Option<SourceCallbacks>,
     window_callbacks: Vec<(&'static str, Listener)>,
     retry: Option<Timeout>,
     /// Events waiting for the next frame.
@@ -45,6 +52,9 @@ struct Inner {
     attempt: u32,
     /// When the current stream opened, for [`next_attempt`].
     opened_at: Option<f64>,
+    /// Counts [`open`]s: a probe answering after the stream was opened again (coming back
+    /// online) is about a source that is gone, and must not tear down the new one.
+    generation: u32,
     closed: bool,
 }
 
@@ -55,11 +65,8 @@ impl StreamHandle {
     pub fn close(&self) {
         let window_callbacks = {
             let mut inner = self.0.borrow_mut();
-            inner.closed = true;
-            inner.shutdown_source();
-            inner.retry = None;
+            inner.halt();
             inner.batch.clear();
-            inner.countdown = None;
             std::mem::take(&mut inner.window_callbacks)
         };
         if let Some(w) = web_sys::window() {
@@ -77,17 +84,32 @@ impl Drop for StreamHandle {
 }
 
 impl Inner {
+    /// Stopped for good: no source, and no reconnect or countdown left to run.
+    fn halt(&mut self) {
+        self.closed = true;
+        self.shutdown_source();
+        self.retry = None;
+        self.countdown = None;
+    }
+
     fn shutdown_source(&mut self) {
         if let Some(es) = self.source.take() {
             es.set_onopen(None);
             es.set_onmessage(None);
             es.set_onerror(None);
+            if let Some(callbacks) = &self.callbacks {
+                for name in NAMED_EVENTS {
+                    let _ = es.remove_event_listener_with_callback(
+                        name,
+                        callbacks.message.as_ref().unchecked_ref(),
+                    );
+                }
+            }
             es.close();
         }
         // One of these closures may be running right now (closing from inside a handler):
         // dropping it mid-call is an error, so drop them after the current task.
-        let callbacks = std::mem::take(&mut self.callbacks);
-        if !callbacks.is_empty() {
+        if let Some(callbacks) = self.callbacks.take() {
             Timeout::new(0, move || drop(callbacks)).forget();
         }
     }
@@ -106,7 +128,7 @@ pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHand
             id,
             handlers: Rc::new(handlers),
             source: None,
-            callbacks: Vec::new(),
+            callbacks: None,
             window_callbacks: Vec::new(),
             retry: None,
             batch: FrameBatch::new(move |events| {
@@ -118,6 +140,7 @@ pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHand
             countdown: None,
             attempt: 0,
             opened_at: None,
+            generation: 0,
             closed: false,
         })
     });
@@ -143,11 +166,12 @@ fn open(inner: &Rc<RefCell<Inner>>) {
         me.shutdown_source();
         me.retry = None;
         me.countdown = None;
+        me.generation = me.generation.wrapping_add(1);
         me.url.clone()
     };
     (Inner::handlers(inner).on_state)(LinkState::Connecting);
     let Ok(es) = EventSource::new(&url) else {
-        schedule_reconnect(inner, 0);
+        schedule_reconnect(inner, None);
         return;
     };
 
@@ -203,7 +227,7 @@ fn open(inner: &Rc<RefCell<Inner>>) {
             // conversation stops the stream, instead of retrying forever.
             probe_then_reconnect(inner);
         } else {
-            schedule_reconnect(&inner, 0);
+            schedule_reconnect(&inner, None);
         }
     });
 
@@ -211,10 +235,31 @@ fn open(inner: &Rc<RefCell<Inner>>) {
     es.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     // Named `error` frames arrive as events of type "error" too, via the same handler.
+    // A frame named for its event type (`event: message.received`, as a gateway or a later
+    // server may write) reaches no `onmessage`: the same handler reads it, since the type is
+    // in its data either way.
+    for name in NAMED_EVENTS {
+        let _ = es.add_event_listener_with_callback(name, on_message.as_ref().unchecked_ref());
+    }
     let mut me = inner.borrow_mut();
-    me.callbacks = vec![on_open, on_message, on_error];
+    me.callbacks = Some(SourceCallbacks {
+        _open: on_open,
+        message: on_message,
+        _error: on_error,
+    });
     me.source = Some(es);
 }
+
+/// The event types API.md names, as a frame's `event:` line may name them.
+const NAMED_EVENTS: [&str; 7] = [
+    "message.received",
+    "message.sent",
+    "message.delivered",
+    "message.read",
+    "message.failed",
+    "conversation.mode_changed",
+    "window.closing",
+];
 
 /// Refusals no retry will change: the conversation is unknown, or another workspace's. Any
 /// other terminal frame (the server shutting down, a client lagging behind) is retried.
@@ -224,25 +269,20 @@ const FINAL_STATUSES: [u16; 2] = [404, 403];
 /// Stops for good, and says so: retrying an unknown conversation every few seconds would only
 /// spend the workspace's shared rate limit.
 fn stop(inner: &Rc<RefCell<Inner>>) {
-    {
-        let mut me = inner.borrow_mut();
-        me.closed = true;
-        me.shutdown_source();
-    }
+    inner.borrow_mut().halt();
     (Inner::handlers(inner).on_state)(LinkState::Stopped);
 }
 
 fn unauthorized(inner: &Rc<RefCell<Inner>>) {
-    {
-        let mut me = inner.borrow_mut();
-        me.closed = true;
-        me.shutdown_source();
-    }
+    inner.borrow_mut().halt();
     (Inner::handlers(inner).on_unauthorized)();
 }
 
 fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
-    let url = inner.borrow().url.clone();
+    let (url, generation) = {
+        let me = inner.borrow();
+        (me.url.clone(), me.generation)
+    };
     wasm_bindgen_futures::spawn_local(async move {
         let abort = web_sys::AbortController::new().ok();
         let request = gloo_net::http::Request::get(&url)
@@ -262,6 +302,9 @@ fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
             // Only the status was wanted; don't hold a second stream open.
             a.abort();
         }
+        if inner.borrow().closed || inner.borrow().generation != generation {
+            return;
+        }
         match answer {
             Some((401, _)) => unauthorized(&inner),
             Some((s, _)) if FINAL_STATUSES.contains(&s) => stop(&inner),
@@ -273,15 +316,17 @@ fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
                     _ => 0,
                 };
                 // (At most an hour: the timer takes no more than 24 days.)
-                schedule_reconnect(&inner, wait.min(3_600) * 1000)
+                schedule_reconnect(&inner, Some(wait.min(3_600) * 1000))
             }
-            _ => schedule_reconnect(&inner, 0),
+            _ => schedule_reconnect(&inner, None),
         }
     });
 }
 
-/// Reconnects after the backoff, and no sooner than `at_least_ms`.
-fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, at_least_ms: u32) {
+/// Reconnects after the backoff, and no sooner than `rate_limited_ms`, the wait a 429 asked
+/// for, which the indicator names (the connection is fine; retrying sooner would only be
+/// refused again).
+fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, rate_limited_ms: Option<u32>) {
     if inner.borrow().closed {
         return;
     }
@@ -293,7 +338,7 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, at_least_ms: u32) {
         let mut me = inner.borrow_mut();
         let open_for = me.opened_at.take().map(|at| js_sys::Date::now() - at);
         me.attempt = next_attempt(me.attempt, open_for);
-        jittered_ms(me.attempt, js_sys::Math::random()).max(at_least_ms)
+        jittered_ms(me.attempt, js_sys::Math::random()).max(rate_limited_ms.unwrap_or(0))
     };
     let deadline = js_sys::Date::now() + delay as f64;
     let report = {
@@ -301,7 +346,11 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, at_least_ms: u32) {
         move || {
             if let Some(inner) = weak.upgrade() {
                 let left = ((deadline - js_sys::Date::now()) / 1000.0).ceil().max(0.0) as u32;
-                (Inner::handlers(&inner).on_state)(LinkState::Reconnecting { in_secs: left });
+                let state = match rate_limited_ms {
+                    Some(_) => LinkState::RateLimited { in_secs: left },
+                    None => LinkState::Reconnecting { in_secs: left },
+                };
+                (Inner::handlers(&inner).on_state)(state);
             }
         }
     };
@@ -316,6 +365,9 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, at_least_ms: u32) {
     me.countdown = Some(gloo_timers::callback::Interval::new(1000, report));
     me.retry = Some(timeout);
 }
+
+/// How long a tab is hidden before, shown again, its stream is opened afresh.
+const RECHECK_AFTER_HIDDEN_MS: f64 = 60_000.0;
 
 /// Going offline shows it at once; coming back online reconnects at once, without waiting for
 /// the backoff.
@@ -343,7 +395,43 @@ fn watch_network(inner: &Rc<RefCell<Inner>>) {
             (Inner::handlers(&inner).on_state)(LinkState::Offline);
         }
     });
-    let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
-    let _ = window.add_event_listener_with_callback("offline", offline.as_ref().unchecked_ref());
-    inner.borrow_mut().window_callbacks = vec![("online", online), ("offline", offline)];
+    // A connection can die without a word (a laptop asleep, a NAT that forgot it): the
+    // browser's `EventSource` then waits on it, "Live", for as long as the system does. A tab
+    // shown again after a while away reconnects, and its refetch brings what was missed.
+    let weak = Rc::downgrade(inner);
+    let hidden_since = std::cell::Cell::new(None::<f64>);
+    let visibility = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        let Some(inner) = weak.upgrade().filter(|i| !i.borrow().closed) else {
+            return;
+        };
+        let now = js_sys::Date::now();
+        if web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.hidden())
+        {
+            hidden_since.set(Some(now));
+            return;
+        }
+        let away = hidden_since.take().map(|since| now - since);
+        let live = inner.borrow().source.is_some() && inner.borrow().retry.is_none();
+        if live && is_online() && away.is_some_and(|ms| ms >= RECHECK_AFTER_HIDDEN_MS) {
+            // As after a drop: what came meanwhile is the next refetch's to bring in full.
+            (Inner::handlers(&inner).on_state)(LinkState::Reconnecting { in_secs: 0 });
+            inner.borrow_mut().attempt = 0;
+            open(&inner);
+        }
+    });
+    for (name, callback) in [
+        ("online", &online),
+        ("offline", &offline),
+        ("visibilitychange", &visibility),
+    ] {
+        let _ = window.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
+    }
+    inner.borrow_mut().window_callbacks = vec![
+        ("online", online),
+        ("offline", offline),
+        // (Fired at the document; it reaches the window too.)
+        ("visibilitychange", visibility),
+    ];
 }

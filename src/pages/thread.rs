@@ -279,9 +279,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // What comes while the stream is down is the next refetch's to bring.
                     thread.try_update_untracked(|t| match (t, s) {
                         (Some(t), LinkState::Live) => t.stream_back(),
-                        (Some(t), LinkState::Reconnecting { .. } | LinkState::Offline) => {
-                            t.stream_lost()
-                        }
+                        (
+                            Some(t),
+                            LinkState::Reconnecting { .. }
+                            | LinkState::RateLimited { .. }
+                            | LinkState::Offline,
+                        ) => t.stream_lost(),
                         _ => {}
                     });
                 }),

@@ -457,6 +457,52 @@ async fn a_message_the_stream_brings_before_the_first_page_is_kept() {
     .await;
 }
 
+/// A stream that went silent without ending (a laptop's sleep, a NAT that forgot it) is opened
+/// afresh when the tab is shown again after a while away, and the message it missed comes in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tab_shown_again_after_a_while_reopens_a_silent_stream() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let a = row_ids(h)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow!("no conversation listed"))?;
+        fault(
+            h,
+            json!({ "route": stream_route(&a), "stall_stream": true, "count": 1 }),
+        )
+        .await?;
+        h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
+            .await?;
+        wait_thread(h, &a).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        let missed = "Sent while the connection was dead";
+        inject(h, &a, missed).await?;
+        settle("the silent stream", std::time::Duration::from_secs(1)).await;
+        assert!(shown_with_body(h, missed).await?.is_empty(), "not through a dead stream");
+        // Hidden, then shown again a minute and more later (the clock moved on for the check).
+        h.browser()
+            .execute(
+                "const flip = hidden => {
+                   Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+                   document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+                 };
+                 flip(true);
+                 const now = Date.now;
+                 Date.now = () => now.call(Date) + 61000;
+                 flip(false);
+                 Date.now = now;",
+                vec![],
+            )
+            .await?;
+        wait_message(h, missed, "brought by the refetch", |m| m.id.is_some()).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A stream refused for the workspace's rate limit comes back when `Retry-After` says, not at
 /// the backoff's pace: its requests share the budget the rest of the console needs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -477,7 +523,10 @@ async fn a_rate_limited_stream_waits_as_told() {
         h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
             .await?;
         wait_thread(h, &a).await?;
-        wait_attr(h, "#connection-status", "data-state", "reconnecting").await?;
+        // Named for what it is: the connection is fine, and the wait is the server's.
+        wait_attr(h, "#connection-status", "data-state", "rate-limited").await?;
+        let said = h.texts("#connection-status").await?.join("");
+        assert!(said.contains("rate limit"), "the indicator says: {said}");
         settle(
             "within the wait asked for",
             std::time::Duration::from_secs(3),
