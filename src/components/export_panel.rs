@@ -63,7 +63,7 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
                 Ok(done) => state.set(done),
                 Err(_) if signal.aborted() => state.set(ExportState::Cancelled),
                 Err(e) => {
-                    session.check(&e);
+                    session.check(&client, &e);
                     state.set(ExportState::Failed(e.user_message()));
                 }
             }

@@ -1,6 +1,7 @@
 //! The embedded console (`/embed/...`): a compact layout inside another tool's iframe, signed in by
 //! the host page through `postMessage`.
 
+use crate::api::Client;
 use crate::model::inbox::Filters;
 use crate::pages::inbox::InboxPage;
 use crate::pages::not_found::NotFoundPage;
@@ -113,8 +114,11 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
         })
     });
 
-    // A memo rather than `<Show>`: rebuilt only when the answer changes, as `<Show>` would.
-    let connected = Memo::new(move |_| session.client.with(Option::is_some));
+    // Which key the console is connected with: a memo, so the screens are rebuilt only when
+    // it changes. A new key from the host (rotated, another workspace) starts them afresh:
+    // the old key's rows, cursors and stream are not carried over to it.
+    let workspace = Memo::new(move |_| session.client.with(|c| c.as_ref().map(Client::workspace)));
+    let connected = Memo::new(move |_| workspace.with(Option::is_some));
     // The session ended (the API refused the key): the host hears why, and may hand over
     // another key; it would otherwise wait for news of a console that waits for it.
     let mut was_connected = false;
@@ -134,7 +138,7 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
             <span id="embed-rejected" class="visually-hidden" aria-hidden="true" data-count=move || host.rejected.get()>
                 {move || format!("{} messages from other origins ignored", host.rejected.get())}
             </span>
-            {move || if connected.get() {
+            {move || if workspace.with(Option::is_some) {
                 children().into_any()
             } else {
                 view! {

@@ -74,7 +74,10 @@ pub fn InboxPage() -> impl IntoView {
             i.append_page(page.conversations, page.next_page_token)
         }),
         Err(e) => {
-            session.check(&e);
+            // (Only answers to this list's requests come here: see `generation`.)
+            if let Some(client) = session.client.get_untracked() {
+                session.check(&client, &e);
+            }
             error.set(Some(e));
         }
     };
@@ -402,7 +405,7 @@ fn start_polling(
                 Err(ApiError::RateLimited { retry_after_secs }) => {
                     next_at = Some(js_sys::Date::now() + f64::from(retry_after_secs) * 1000.0);
                 }
-                Err(e) => session.check(&e),
+                Err(e) => session.check(&client, &e),
             }
         }
     });

@@ -164,7 +164,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     })
                     .flatten(),
                 Err(e) => {
-                    session.check(&e);
+                    session.check(&client, &e);
                     error.set(Some(e));
                     None
                 }
@@ -190,7 +190,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                             .flatten();
                     }
                     Err(e) => {
-                        session.check(&e);
+                        session.check(&client, &e);
                         error.set(Some(e));
                     }
                 }
@@ -361,7 +361,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     }
                 }
                 Err(e) => {
-                    session.check(&e);
+                    session.check(&client, &e);
                     older_failed.set_value(true);
                     action_error.set(Some(e));
                 }
@@ -417,7 +417,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     }
                 }
                 Err(e) => {
-                    session.check(&e);
+                    session.check(&client, &e);
                     // Refused for the conversation's state (closed elsewhere while the stream
                     // was down, say), or answered with nothing to read (the change may have been
                     // made): the thread and its buttons take the server's view, as after a
@@ -514,7 +514,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                             drafts::save(area, &conversation, &drafts::with_failed(&text, &typing));
                         }
                     }
-                    session.check(&e);
+                    session.check(&client, &e);
                 }
             }
             if refused {
@@ -602,7 +602,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     announcer.announce("Template sent");
                 }
                 Err(e) => {
-                    session.check(&e);
+                    session.check(&client, &e);
                     action_error.set(Some(e));
                 }
             }

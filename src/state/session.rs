@@ -102,9 +102,14 @@ impl Session {
         self.notice.set(notice);
     }
 
-    /// The one place a refused key ends the session, whichever request found out.
-    pub fn check(&self, error: &ApiError) {
-        if matches!(error, ApiError::Unauthenticated(_)) {
+    /// The one place a refused key ends the session, whichever request found out. `by` made
+    /// the request: a key since replaced (a host page handing the embed a new one) was
+    /// refused, not this session's.
+    pub fn check(&self, by: &Client, error: &ApiError) {
+        let current = self
+            .client
+            .with_untracked(|c| c.as_ref().map(Client::workspace));
+        if matches!(error, ApiError::Unauthenticated(_)) && current == Some(by.workspace()) {
             self.sign_out(Some(error.user_message()));
         }
     }

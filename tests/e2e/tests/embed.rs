@@ -691,3 +691,47 @@ async fn the_embedded_console_takes_its_key_from_the_host_alone() {
     })
     .await;
 }
+
+/// The host hands over another key (rotated, or another workspace's): the console starts
+/// afresh with it. The old key's list (its rows, its place, its stream) stayed, with the new
+/// key's pages merged into it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_key_from_the_host_starts_the_console_afresh() {
+    const SECOND_KEY: &str = "pk_test_rotated_key_for_the_embed";
+    let mut options = options();
+    options.sim.api_keys.push(SECOND_KEY.into());
+    with_harness(options, async |h: &Harness| {
+        open_host(h, false, "/embed/inbox").await?;
+        let console = h.base_url().to_string();
+        wait_host_message(h, "voicebip:connected", |m| {
+            is(m, &console, "voicebip:connected")
+        })
+        .await?;
+        enter_console(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        h.browser()
+            .execute(
+                "document.getElementById('conversation-list').dataset.oldKey = '1';",
+                vec![],
+            )
+            .await?;
+        leave_console(h).await?;
+        h.fill("#host-key", SECOND_KEY).await?;
+        h.click("#host-connect").await?;
+        poll_until("connected a second time", SCREEN, || async {
+            let connected = host_messages(h)
+                .await?
+                .iter()
+                .filter(|m| is(m, &console, "voicebip:connected"))
+                .count();
+            Ok((connected >= 2).then_some(()))
+        })
+        .await?;
+        enter_console(h).await?;
+        h.wait_for("#conversation-list:not([data-old-key])", SCREEN)
+            .await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
