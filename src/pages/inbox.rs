@@ -2,6 +2,7 @@
 //! wide screens (alone on narrow ones).
 
 use crate::api::{ApiError, ListPage};
+use crate::components::announcer::use_announcer;
 use crate::components::conversation_list::ConversationList;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::export_panel::{AgentOptions, ExportPanel};
@@ -67,6 +68,9 @@ pub fn InboxPage() -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     // Answers to requests made for earlier filters are dropped.
     let generation = StoredValue::new(0u64);
+    // Bumped to start the list over under the same filters (see `load_next`).
+    let restarts = RwSignal::new(0u32);
+    let announcer = use_announcer();
 
     let apply = move |result: Result<ListPage, ApiError>| match result {
         Ok(page) => inbox.update(|i| {
@@ -131,6 +135,16 @@ pub fn InboxPage() -> impl IntoView {
             if generation.try_get_value() != Some(gen) {
                 return;
             }
+            // The list's place was refused (a token expired, say): asking with it again would
+            // be refused again, for good. The list starts over from the newest instead.
+            let refused = |e: &ApiError| matches!(e, ApiError::Rejected { status: 400, code, .. } if code == "INVALID_ARGUMENT");
+            if token.is_some() && result.as_ref().err().is_some_and(refused) {
+                announcer.announce(
+                    "The list started again from the newest: Voicebip no longer took its place.",
+                );
+                restarts.update(|n| *n += 1);
+                return;
+            }
             loading.set(false);
             apply(result);
         });
@@ -173,11 +187,12 @@ pub fn InboxPage() -> impl IntoView {
         }
     });
 
-    // A filter change starts over: new list, no old token. The first run loads the first page,
+    // A filter change starts over: new list, no old token; so does a token refused. The first run loads the first page,
     // unless the first render already had it.
     let skip_first_load = StoredValue::new(first_page_shown);
     crate::state::effect(move || {
         let f = filters.get();
+        restarts.track();
         if skip_first_load.try_update_value(std::mem::take) == Some(true) {
             return;
         }

@@ -483,10 +483,11 @@ async fn a_page_that_fails_is_asked_for_once_until_the_operator_retries() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
         let first = list_state(h).await?.loaded;
-        // 400 is not retried by the client: each request the list makes shows in the log.
+        // 403 is not retried by the client: each request the list makes shows in the log. (A
+        // 400, a refused token, starts the list over: the next test.)
         fault(
             h,
-            json!({ "route": "GET /v1/conversations", "status": 400 }),
+            json!({ "route": "GET /v1/conversations", "status": 403 }),
         )
         .await?;
         clear_requests(h).await?;
@@ -508,6 +509,45 @@ async fn a_page_that_fails_is_asked_for_once_until_the_operator_retries() {
         })
         .await?;
         assert_eq!(count(h, "#error-banner").await?, 0);
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A page whose token Voicebip refuses (400: expired, say) starts the list over from the newest
+/// page: asked for again with the same token, it was refused for good, and Try again with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_page_token_starts_the_list_over() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let first = list_state(h).await?.loaded;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "status": 400, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        scroll_list(h, None).await?;
+        poll_until("the list asked for from the start", SCREEN, || async {
+            let asked = requests(h, "GET", |p| p == "/v1/conversations").await?;
+            let tokens: Vec<bool> = asked
+                .iter()
+                .map(|r| r.query.as_deref().unwrap_or("").contains("page_token"))
+                .collect();
+            Ok((tokens.len() >= 2 && tokens[0] && !tokens[1]).then_some(()))
+        })
+        .await?;
+        poll_until("the newest page listed again", SCREEN, || async {
+            Ok((list_state(h).await?.loaded == first).then_some(()))
+        })
+        .await?;
+        assert_eq!(count(h, "#error-banner").await?, 0, "nothing to retry");
+        // And on from there, with the new page's token.
+        scroll_list(h, None).await?;
+        poll_until("the next page", SCREEN, || async {
+            Ok((list_state(h).await?.loaded > first).then_some(()))
+        })
+        .await?;
         assert_no_crash(h).await
     })
     .await;
