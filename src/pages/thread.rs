@@ -530,21 +530,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         draft.set(String::new());
         send(new_local_id(), text);
     });
-    let on_retry = Callback::new(move |local_id: u64| {
-        let Some(p) = thread
-            .try_update(|t| t.as_mut().and_then(|t| t.discard_send(local_id)))
-            .flatten()
-        else {
-            return;
-        };
-        send(new_local_id(), p.body);
-        // Its bubble, which had the focus, is gone: the operator goes on in the reply box, as
-        // after a send.
-        refocus_if_lost(vec![
-            "#composer-text:enabled".into(),
-            ".message-scroller".into(),
-        ]);
-    });
     let on_edit = Callback::new(move |local_id: u64| {
         if let Some(p) = thread
             .try_update(|t| t.as_mut().and_then(|t| t.discard_send(local_id)))
@@ -559,6 +544,28 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 ".message-scroller".into(),
             ]);
         }
+    });
+    let on_retry = Callback::new(move |local_id: u64| {
+        // The conversation no longer takes replies (handed back to the AI, closed, opted out,
+        // its window shut since): the text goes back into the reply box, where the reason
+        // shows, rather than out to the customer.
+        if thread.with_untracked(|t| t.as_ref().is_some_and(|t| t.blocked(Utc::now()).is_some())) {
+            on_edit.run(local_id);
+            return;
+        }
+        let Some(p) = thread
+            .try_update(|t| t.as_mut().and_then(|t| t.discard_send(local_id)))
+            .flatten()
+        else {
+            return;
+        };
+        send(new_local_id(), p.body);
+        // Its bubble, which had the focus, is gone: the operator goes on in the reply box, as
+        // after a send.
+        refocus_if_lost(vec![
+            "#composer-text:enabled".into(),
+            ".message-scroller".into(),
+        ]);
     });
     // A template is billed: a second Enter or click while one is out sends nothing.
     let template_out = StoredValue::new(false);

@@ -432,6 +432,39 @@ async fn a_send_left_unanswered_is_given_up_and_kept() {
     .await;
 }
 
+/// A failed send's Retry, once the conversation has been handed back to the AI, does not send
+/// the operator's text over the AI's answers: the text goes back into the reply box, which says
+/// why it cannot be sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_the_ai_took_back_over_is_not_sent() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 503, "count": 1 }),
+        )
+        .await?;
+        let text = "A human answer, from before the handback";
+        type_into_composer(h, text).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        h.wait_for("li.message.local .retry-send", SCREEN).await?;
+        h.click("#return-to-ai").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        clear_requests(h).await?;
+        h.click("li.message.local .retry-send").await?;
+        wait_gone(h, "li.message.local", SCREEN).await?;
+        settle("no send", NO_RESEND).await;
+        assert!(message_posts(h).await?.is_empty(), "nothing sent");
+        assert_eq!(composer_value(h).await?, text, "the text back in the box");
+        h.wait_for("#composer-disabled-reason", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A send answered with a 5xx may have gone out all the same: it says so, keeps its Retry, and
 /// once the stream shows a message with its text going out, that message takes its place (a
 /// Retry would have sent it twice). Another client's send of the text stands in here for the
