@@ -135,6 +135,17 @@ pub fn ConversationList(
             viewport.set(next);
         }
     });
+    // A list started over (other filters, a refused page token) starts at its top: the old
+    // list's scroll position, kept here, put the new first page's end in view, and so asked for
+    // the page after it at once.
+    crate::state::effect(move || {
+        if total.get() == 0 {
+            scroll_top.set(0.0);
+            if let Some(el) = scroller.get_untracked() {
+                el.set_scroll_top(0);
+            }
+        }
+    });
     // Infinite scroll: near the end of what is loaded, fetch the next page.
     crate::state::effect(move || {
         if has_more.get()

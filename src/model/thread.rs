@@ -512,10 +512,11 @@ impl Thread {
         let history = merge_history(&self.conversation.mode_history, fresh.mode_history);
         self.conversation.ai_mode = fresh.ai_mode;
         self.conversation.mode_history = history;
-        // Made when the PATCH was, it may be older than a refetch answered meanwhile.
-        let mut summary = fresh.summary;
-        keep_newer_activity(&self.conversation.summary, &mut summary);
-        self.conversation.summary = summary;
+        // Made when the PATCH was, it may be older than a refetch answered meanwhile (a STOP's,
+        // say): then it says nothing new of the conversation but its mode.
+        if fresh.summary.last_message_at >= self.conversation.summary.last_message_at {
+            self.conversation.summary = fresh.summary;
+        }
         moved
     }
 
@@ -667,15 +668,13 @@ fn merge_history(known: &[ModeChange], fresh: Vec<ModeChange>) -> Vec<ModeChange
     all
 }
 
-/// An answer (a refetch, a PATCH's) made before messages the console has since seen: what
-/// those imply (see `note_live`) stays until an answer made after them. Of the two opt-outs,
-/// either holds: the newer may be a STOP's (the answer knows nothing of it), and a START's
-/// lifting is left to the next answer rather than risk a reply to a number that opted out.
+/// A refetch made before messages the console has since seen: what those imply (see
+/// `note_live`) stays until an answer made after them. (Its opt-out is the server's: a STOP
+/// or START brings a refetch of its own.)
 fn keep_newer_activity(ours: &ConversationSummary, fresh: &mut ConversationSummary) {
     if ours.last_message_at > fresh.last_message_at {
         fresh.last_message_at = ours.last_message_at;
         fresh.window_expires_at = fresh.window_expires_at.max(ours.window_expires_at);
-        fresh.opt_out |= ours.opt_out;
     }
 }
 

@@ -68,8 +68,9 @@ pub fn InboxPage() -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     // Answers to requests made for earlier filters are dropped.
     let generation = StoredValue::new(0u64);
-    // Bumped to start the list over under the same filters (see `load_next`).
+    // Bumped to start the list over under the same filters (see `load_next`), once per filters.
     let restarts = RwSignal::new(0u32);
+    let restarted_for = StoredValue::new(None::<Filters>);
     let announcer = use_announcer();
 
     let apply = move |result: Result<ListPage, ApiError>| match result {
@@ -136,13 +137,21 @@ pub fn InboxPage() -> impl IntoView {
                 return;
             }
             // The list's place was refused (a token expired, say): asking with it again would
-            // be refused again, for good. The list starts over from the newest instead.
+            // be refused again, for good. The list starts over from the newest instead, once: a
+            // server refusing every token would send it back to its top at each page.
             let refused = |e: &ApiError| matches!(e, ApiError::Rejected { status: 400, code, .. } if code == "INVALID_ARGUMENT");
-            if token.is_some() && result.as_ref().err().is_some_and(refused) {
+            let first_time = restarted_for.with_value(|r| r.as_ref() != Some(&f));
+            if token.is_some() && first_time && result.as_ref().err().is_some_and(refused) {
+                restarted_for.set_value(Some(f));
                 announcer.announce(
                     "The list started again from the newest: Voicebip no longer took its place.",
                 );
                 restarts.update(|n| *n += 1);
+                // "Load more", which may have had the focus, goes with the old list.
+                refocus_if_lost(vec![
+                    "#conversation-list a[tabindex='0']".into(),
+                    "#main".into(),
+                ]);
                 return;
             }
             loading.set(false);
