@@ -62,6 +62,12 @@ async fn mode_badge_follows_its_signal() {
     mode.set(AiMode::Human);
     settle().await;
     assert_eq!(text(&root, ".ai-mode-badge"), "Answered by: Human");
+    // Closed is no one: not someone named "Closed" answering.
+    mode.set(AiMode::Closed);
+    settle().await;
+    assert_eq!(text(&root, ".ai-mode-badge"), "Closed: no one answers");
+    mode.set(AiMode::Human);
+    settle().await;
     let badge = root
         .query_selector(".ai-mode-badge")
         .ok()
@@ -91,7 +97,6 @@ async fn composer_explains_why_it_is_disabled_and_sends_on_enter() {
                 mode=mode
                 opt_out=Signal::stored(false)
                 expires_at=Signal::stored(None)
-                window_warning=Signal::stored(false)
                 draft=draft
                 template_draft=TemplateDraft::default()
                 on_send=Callback::new(move |t: String| sent.update(|s| s.push(t)))
@@ -152,10 +157,9 @@ fn type_into(root: &web_sys::HtmlElement, css: &str, value: &str) {
 }
 
 /// The reply box of a WhatsApp conversation the operator has taken over, its window's end
-/// (and whether the server warned of it) given by the test.
+/// given by the test.
 fn mount_whatsapp_composer(
     expires_at: RwSignal<Option<chrono::DateTime<chrono::Utc>>>,
-    window_warning: bool,
     template: TemplateDraft,
     on_template: Callback<TemplateForm>,
 ) -> web_sys::HtmlElement {
@@ -166,7 +170,6 @@ fn mount_whatsapp_composer(
                 mode=Signal::stored(AiMode::Human)
                 opt_out=Signal::stored(false)
                 expires_at=expires_at
-                window_warning=Signal::stored(window_warning)
                 draft=RwSignal::new(String::new())
                 template_draft=template
                 on_send=Callback::new(|_: String| {})
@@ -182,7 +185,7 @@ async fn a_template_being_typed_outlives_the_window_reopening() {
     let template = TemplateDraft::default();
     let sent = RwSignal::new(Vec::<TemplateForm>::new());
     let on_template = Callback::new(move |f: TemplateForm| sent.update(|s| s.push(f)));
-    let root = mount_whatsapp_composer(expires_at, false, template, on_template);
+    let root = mount_whatsapp_composer(expires_at, template, on_template);
     let form = |root: &web_sys::HtmlElement| root.query_selector("#template-form").ok().flatten();
     assert!(
         form(&root).is_some(),
@@ -246,7 +249,6 @@ async fn the_closing_warning_lasts_only_as_long_as_the_last_hour() {
     let expires_at = RwSignal::new(Some(soon));
     let root = mount_whatsapp_composer(
         expires_at,
-        true,
         TemplateDraft::default(),
         Callback::new(|_: TemplateForm| {}),
     );
@@ -258,7 +260,8 @@ async fn the_closing_warning_lasts_only_as_long_as_the_last_hour() {
     };
     assert!(
         warned(&root),
-        "within the last hour, after the server's warning"
+        "within the last hour, whether or not the server's warning came (it comes once, and not \
+         to a conversation opened later)"
     );
     // Closed: the reply box says so, and "reply now" would contradict it.
     expires_at.set(Some(chrono::Utc::now() - chrono::Duration::minutes(1)));

@@ -23,7 +23,7 @@ pub fn ModeBadge(#[prop(into)] mode: Signal<AiMode>) -> impl IntoView {
             data-mode=move || mode.get().as_param()
             title="Who answers this conversation"
         >
-            {move || format!("Answered by: {}", mode.get().label())}
+            {move || mode.get().who_answers()}
         </span>
     }
 }

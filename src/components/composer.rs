@@ -97,7 +97,6 @@ pub fn Composer(
     #[prop(into)] mode: Signal<AiMode>,
     #[prop(into)] opt_out: Signal<bool>,
     #[prop(into)] expires_at: Signal<Option<chrono::DateTime<chrono::Utc>>>,
-    #[prop(into)] window_warning: Signal<bool>,
     /// The draft, owned by the page so it can be saved per conversation.
     draft: RwSignal<String>,
     template_draft: TemplateDraft,
@@ -134,7 +133,7 @@ pub fn Composer(
         <div class="composer-area">
             // Only while the window is in its last hour: not once it has closed, nor after the
             // customer reopened it (a refetch may bring that, not only a live message).
-            {move || (window_warning.get() && matches!(window.get(), WindowState::ClosingSoon { .. })).then(|| view! {
+            {move || matches!(window.get(), WindowState::ClosingSoon { .. }).then(|| view! {
                 <p class="banner warn" id="window-closing" role="status">
                     "The WhatsApp window closes within the hour: reply now, or a template will be needed."
                 </p>

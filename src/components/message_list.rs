@@ -262,7 +262,7 @@ fn MessageItem(message: Message) -> impl IntoView {
     };
     let status = message.status;
     // Text only: Leptos renders strings as text nodes, so markup in a body shows literally.
-    let body = message.body.clone().unwrap_or_default();
+    let body = message.shown_text();
     view! {
         <li
             class=format!("message {direction} status-{}", status.label())

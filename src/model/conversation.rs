@@ -64,6 +64,17 @@ impl AiMode {
         }
     }
 
+    /// Who answers, as the badge and the announcements say it: "Closed" is no one, not a
+    /// name to be answered by.
+    pub fn who_answers(self) -> &'static str {
+        match self {
+            AiMode::Ai => "Answered by: AI",
+            AiMode::Human => "Answered by: Human",
+            AiMode::Closed => "Closed: no one answers",
+            AiMode::Unknown => "Answered by: unknown",
+        }
+    }
+
     pub fn as_param(self) -> &'static str {
         match self {
             AiMode::Ai => "ai",

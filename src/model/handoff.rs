@@ -36,6 +36,16 @@ impl HandoffAction {
         }
     }
 
+    /// The physical key (`KeyboardEvent.code`) of the Alt shortcut: what Alt+letter types
+    /// differs by platform and layout.
+    pub fn shortcut_code(self) -> &'static str {
+        match self {
+            HandoffAction::TakeOver => "KeyT",
+            HandoffAction::ReturnToAi => "KeyR",
+            HandoffAction::Close => "KeyC",
+        }
+    }
+
     /// Whether the action makes sense from `mode`. Repeating the current mode would be harmless
     /// (the PATCH is idempotent) but a button for it would only confuse.
     pub fn available_from(self, mode: AiMode) -> bool {

@@ -91,6 +91,24 @@ pub struct Message {
     pub error_code: Option<String>,
 }
 
+impl Message {
+    /// What the thread shows and the screen reader reads: the text, or for a file without a
+    /// caption what it is (an empty bubble, and "New message from the customer: " said nothing).
+    pub fn shown_text(&self) -> String {
+        match self.body.as_deref().filter(|b| !b.trim().is_empty()) {
+            Some(body) => body.to_owned(),
+            None => match self.message_type.as_deref() {
+                Some("image") => "[Image]",
+                Some("audio") => "[Audio]",
+                Some("video") => "[Video]",
+                Some("document") => "[Document]",
+                _ => "[No text]",
+            }
+            .to_owned(),
+        }
+    }
+}
+
 /// A message as it arrives, where the text may be under either name, or both. The API always
 /// sends the direction and the time; a stream event may leave out what it implies
 /// ([`WireMessage::received_at`]).
@@ -189,6 +207,29 @@ pub fn may_change_opt_out(body: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_without_a_caption_shows_what_it_is() {
+        let json = |extra: serde_json::Value| {
+            let mut m = serde_json::json!({
+                "message_id": "msg_1", "direction": "inbound", "status": "received",
+                "created_at": "2026-05-15T12:00:00Z",
+            });
+            m.as_object_mut()
+                .expect("object")
+                .extend(extra.as_object().expect("object").clone());
+            serde_json::from_value::<Message>(m).expect("message")
+        };
+        assert_eq!(json(serde_json::json!({"body": "Hi"})).shown_text(), "Hi");
+        assert_eq!(
+            json(serde_json::json!({"message_type": "image"})).shown_text(),
+            "[Image]"
+        );
+        assert_eq!(
+            json(serde_json::json!({"message_type": "sticker", "body": " "})).shown_text(),
+            "[No text]"
+        );
+    }
 
     #[test]
     fn opt_keywords_are_recognised_loosely() {

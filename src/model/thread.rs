@@ -126,7 +126,6 @@ pub struct Thread {
     pending: Vec<PendingSend>,
     /// Token for the next older page; `None` once the oldest message is loaded.
     pub older_token: Option<String>,
-    pub window_warning: bool,
     /// A page of this thread held messages that could not be read, which are not shown.
     pub unreadable: bool,
     /// Customer messages a refetch brought that the stream had not (it was down): heard of
@@ -154,7 +153,6 @@ impl Thread {
             outran: Vec::new(),
             pending: Vec::new(),
             older_token,
-            window_warning: false,
             unreadable,
             recovered: Vec::new(),
             unfilled: None,
@@ -424,10 +422,7 @@ impl Thread {
                 }
                 self.note_live(direction, at, channel);
                 match copy {
-                    Some(m) => {
-                        self.window_warning = false;
-                        Change::NewInbound(m)
-                    }
+                    Some(m) => Change::NewInbound(m),
                     None => Change::NewOutbound,
                 }
             }
@@ -499,7 +494,6 @@ impl Thread {
                     return Change::None;
                 }
                 *known = expires_at.or(*known);
-                self.window_warning = true;
                 Change::WindowClosing
             }
         }
@@ -1283,13 +1277,11 @@ mod tests {
         };
         assert_eq!(t.apply(stale), Change::None);
         assert_eq!(t.conversation.summary.window_expires_at, reopened);
-        assert!(!t.window_warning);
         // The warning for the window as it stands is given.
         let due = StreamEvent::WindowClosing {
             expires_at: reopened,
         };
         assert_eq!(t.apply(due), Change::WindowClosing);
-        assert!(t.window_warning);
         // The same window, known here with the milliseconds its warning leaves out: given.
         let mut t = whatsapp(Some(at(0) + Duration::milliseconds(523)), Some(at(0)));
         let whole_seconds = StreamEvent::WindowClosing {

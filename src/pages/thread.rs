@@ -199,7 +199,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 .try_update_untracked(|t| t.as_mut().and_then(Thread::take_recovered))
                 .flatten();
             if let Some((count, newest)) = recovered {
-                hear(newest.body.as_deref().unwrap_or_default(), count);
+                hear(&newest.shown_text(), count);
             }
         });
     };
@@ -226,22 +226,25 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             for change in changes {
                 match change {
                     Change::NewInbound(m) => {
-                        let body = m.body.unwrap_or_default();
                         // STOP or START: the opt-out, which the reply box and its
                         // banner follow, is the server's to tell.
-                        if may_change_opt_out(&body) {
+                        if may_change_opt_out(m.body.as_deref().unwrap_or_default()) {
                             load();
                         }
-                        hear(&body, 1);
+                        hear(&m.shown_text(), 1);
                     }
                     Change::ModeChanged(row) => {
                         report_mode(row.to_mode);
                         announcer.announce(format!(
-                            "{}. Conversation is now answered by: {}",
+                            "{}. {}",
                             describe_mode_change(&row),
-                            row.to_mode.label()
+                            row.to_mode.who_answers()
                         ))
                     }
+                    // (The reply box shows it too, for as long as it holds.)
+                    Change::WindowClosing => announcer.announce(
+                        "The WhatsApp window closes within the hour: reply now, or a template will be needed.",
+                    ),
                     _ => {}
                 }
             }
@@ -412,8 +415,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // Unless the stream already told (it reports the same change once).
                     if moved {
                         report_mode(to);
-                        announcer
-                            .announce(format!("Conversation is now answered by: {}", to.label()));
+                        announcer.announce(to.who_answers());
                     }
                 }
                 Err(e) => {
@@ -433,16 +435,19 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
 
     // Alt+T / Alt+R / Alt+C, as shown on the buttons.
     let shortcuts = window_event_listener(leptos::ev::keydown, move |ev| {
-        if !ev.alt_key() || ev.ctrl_key() || ev.meta_key() {
+        // (A key held down is one press: the handoff is debounced, the close dialog is not.)
+        if !ev.alt_key() || ev.ctrl_key() || ev.meta_key() || ev.repeat() {
             return;
         }
         let Some(mode) = thread.with_untracked(|t| t.as_ref().map(Thread::mode)) else {
             return;
         };
-        let key = ev.key().to_ascii_lowercase();
+        // The physical key: on a Mac, Option+T types "†", and Alt+Tab's key is "Tab", which
+        // began with a "t" (a take-over, and the focus kept from moving).
+        let code = ev.code();
         let Some(action) = HandoffAction::ALL
             .into_iter()
-            .find(|a| key.starts_with(a.shortcut()) && a.available_from(mode))
+            .find(|a| code == a.shortcut_code() && a.available_from(mode))
         else {
             return;
         };
@@ -692,8 +697,6 @@ fn ThreadLoaded(
     on_edit: Callback<u64>,
     on_template: Callback<TemplateForm>,
 ) -> impl IntoView {
-    let field =
-        move |f: fn(&Thread) -> _| Signal::derive(move || thread.with(|t| t.as_ref().map(f)));
     let mode =
         Signal::derive(move || thread.with(|t| t.as_ref().map_or(AiMode::Unknown, Thread::mode)));
     let summary = thread.with_untracked(|t| t.as_ref().map(|t| t.conversation.summary.clone()));
@@ -713,7 +716,6 @@ fn ThreadLoaded(
     let opt_out = Signal::derive(move || {
         thread.with(|t| t.as_ref().is_some_and(|t| t.conversation.summary.opt_out))
     });
-    let window_warning = Signal::derive(move || field(|t| t.window_warning).get().unwrap_or(false));
     // A memo: the notice is built once, not again (and announced again) at every message.
     let unreadable = Memo::new(move |_| thread.with(|t| t.as_ref().is_some_and(|t| t.unreadable)));
 
@@ -763,7 +765,6 @@ fn ThreadLoaded(
                 mode=mode
                 opt_out=opt_out
                 expires_at=expires_at
-                window_warning=window_warning
                 draft=draft
                 template_draft=template_draft
                 on_send=on_send
