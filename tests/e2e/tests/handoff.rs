@@ -70,6 +70,10 @@ async fn one_click_one_change_and_close_is_terminal() {
         settle("no late repeat PATCH", AFTER_DEBOUNCE).await;
         assert_eq!(patches(h, &id).await?, 2, "a triple click sends one PATCH");
 
+        // Alt+Tab is not Alt+T (its key, "Tab", begins with a t).
+        h.press(&[Key::Alt.into(), Key::Tab.into()]).await?;
+        settle("a take-over, were it one", AFTER_DEBOUNCE).await;
+        assert_eq!(patches(h, &id).await?, 2, "Alt+Tab sends nothing");
         // Alt+T takes over from the keyboard.
         h.press(&[Key::Alt.into(), 't']).await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
