@@ -95,10 +95,16 @@ impl Debounce {
         free
     }
 
-    /// The request answered (either way) at `now_ms`.
-    pub fn settled(&mut self, now_ms: f64) {
-        *self = Debounce::Quiet {
-            until_ms: now_ms + QUIET_MS,
+    /// The request answered at `now_ms`. After a failure there is no quiet time: the next
+    /// click is a try again (from the button, or the failure's banner), not a stray repeat,
+    /// and the PATCH is idempotent should it be one.
+    pub fn settled(&mut self, now_ms: f64, succeeded: bool) {
+        *self = if succeeded {
+            Debounce::Quiet {
+                until_ms: now_ms + QUIET_MS,
+            }
+        } else {
+            Debounce::Idle
         };
     }
 
@@ -118,12 +124,15 @@ mod tests {
         assert!(d.in_flight());
         assert!(!d.click(10.0, false));
         assert!(!d.click(20.0, true));
-        d.settled(100.0);
+        d.settled(100.0, true);
         assert!(!d.click(100.0 + QUIET_MS - 1.0, false));
         assert!(d.click(100.0 + QUIET_MS, false));
         // A close confirmed in its dialog, just after a take-over answered, goes out.
-        d.settled(2_000.0);
+        d.settled(2_000.0, true);
         assert!(d.click(2_100.0, true));
+        // Tried again at once after a failure: it goes out.
+        d.settled(3_000.0, false);
+        assert!(d.click(3_001.0, false));
     }
 
     fn available(mode: AiMode) -> Vec<HandoffAction> {

@@ -29,6 +29,26 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use std::rc::Rc;
 
+/// What a failure shown in the thread's banner came from: the banner names it ("Take over
+/// failed: …"), and offers it again where that is safe.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Attempt {
+    Handoff(HandoffAction),
+    LoadOlder,
+    Template,
+}
+
+impl Attempt {
+    fn failed(self, e: &ApiError) -> String {
+        let what = match self {
+            Attempt::Handoff(action) => action.label(),
+            Attempt::LoadOlder => "Loading older messages",
+            Attempt::Template => "Sending the template",
+        };
+        format!("{what} failed: {}", e.user_message())
+    }
+}
+
 #[component]
 pub fn ThreadPage() -> impl IntoView {
     let params = use_params_map();
@@ -50,7 +70,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let embed = use_context::<EmbedHost>();
     let thread = RwSignal::new(None::<Thread>);
     let error = RwSignal::new(None::<ApiError>);
-    let action_error = RwSignal::new(None::<ApiError>);
+    let action_error = RwSignal::new(None::<(Attempt, ApiError)>);
     let loading_older = RwSignal::new(false);
     let draft = RwSignal::new(drafts::load(session.drafts.get_value(), &id));
     // Kept as the reply's draft is: a template half typed survives switching conversations,
@@ -332,8 +352,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
     }
 
-    // Whether the error shown is an earlier Load older's.
-    let older_failed = StoredValue::new(false);
     let load_older = Callback::new(move |_| {
         let (Some(client), Some(conv)) = (session.client.get_untracked(), id.try_get_value())
         else {
@@ -359,14 +377,15 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     });
                     // The failure of an earlier try is over (unless a handoff's or a template's
                     // has taken its place since).
-                    if older_failed.try_update_value(std::mem::take) == Some(true) {
+                    let shown = action_error
+                        .try_with_untracked(|e| matches!(e, Some((Attempt::LoadOlder, _))));
+                    if shown == Some(true) {
                         action_error.set(None);
                     }
                 }
                 Err(e) => {
                     session.check(&client, &e);
-                    older_failed.set_value(true);
-                    action_error.set(Some(e));
+                    action_error.set(Some((Attempt::LoadOlder, e)));
                 }
             }
         });
@@ -390,12 +409,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             }
             return;
         }
-        older_failed.set_value(false);
         busy.set(true);
         action_error.set(None);
         spawn_local(async move {
             let result = client.set_mode(&conv, action.target()).await;
-            debounce.update_value(|d| d.settled(js_sys::Date::now()));
+            debounce.update_value(|d| d.settled(js_sys::Date::now(), result.is_ok()));
             busy.set(false);
             match result {
                 // `changed: false` is the idempotent answer to a repeat: just take the state.
@@ -421,13 +439,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 Err(e) => {
                     session.check(&client, &e);
                     // Refused for the conversation's state (closed elsewhere while the stream
-                    // was down, say), or answered with nothing to read (the change may have been
-                    // made): the thread and its buttons take the server's view, as after a
-                    // refused send.
-                    if matches!(e, ApiError::Rejected { .. } | ApiError::Malformed(_)) {
+                    // was down, say), or not answered (the change may have been made): the
+                    // thread and its buttons take the server's view, as after a refused send.
+                    // (Not under the rate limit, which another request would only spend.)
+                    if !matches!(
+                        e,
+                        ApiError::Unauthenticated(_) | ApiError::RateLimited { .. }
+                    ) {
                         load();
                     }
-                    action_error.set(Some(e));
+                    action_error.set(Some((Attempt::Handoff(action), e)));
                 }
             }
         });
@@ -593,7 +614,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             parameters: form.parameters.clone(),
         };
         action_error.set(None);
-        older_failed.set_value(false);
         template_out.set_value(true);
         let conversation = id.get_value();
         spawn_local(async move {
@@ -615,7 +635,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 }
                 Err(e) => {
                     session.check(&client, &e);
-                    action_error.set(Some(e));
+                    action_error.set(Some((Attempt::Template, e)));
                 }
             }
         });
@@ -680,7 +700,7 @@ fn ThreadLoaded(
     thread: RwSignal<Option<Thread>>,
     link: RwSignal<LinkState>,
     skipped: RwSignal<u32>,
-    action_error: RwSignal<Option<ApiError>>,
+    action_error: RwSignal<Option<(Attempt, ApiError)>>,
     /// A refresh of the loaded thread failed (after a reconnect, say): what the stream said
     /// meanwhile may be missing until it is tried again.
     refresh_error: RwSignal<Option<ApiError>>,
@@ -745,8 +765,21 @@ fn ThreadLoaded(
                     refocus=&[".message-scroller"]
                 />
             })}
-            {move || action_error.get().map(|e| view! {
-                <p class="banner error" id="action-error" role="alert">{e.user_message()}</p>
+            {move || action_error.get().map(|(attempt, e)| {
+                let message = attempt.failed(&e);
+                match attempt {
+                    // A template is sent again from its form, which keeps it: a Try again here
+                    // would be a second, billed, send the operator did not look at.
+                    Attempt::Template => view! {
+                        <p class="banner error" id="action-error" role="alert">{message}</p>
+                    }.into_any(),
+                    Attempt::Handoff(action) => view! {
+                        <ErrorBanner id="action-error" message=message on_retry=Callback::new(move |_| act.run(action)) refocus=&[".handoff-bar button", ".message-scroller"]/>
+                    }.into_any(),
+                    Attempt::LoadOlder => view! {
+                        <ErrorBanner id="action-error" message=message on_retry=load_older refocus=&[".message-scroller"]/>
+                    }.into_any(),
+                }
             })}
             {move || unreadable.get().then(|| view! {
                 <p class="banner warn" id="unreadable-messages" role="status">

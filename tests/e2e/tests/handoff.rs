@@ -267,3 +267,35 @@ async fn a_refused_handoff_brings_in_the_conversations_state() {
     })
     .await;
 }
+
+/// A take-over that fails says which action failed, and offers it again: "Voicebip had a
+/// problem" alone said not what, and nothing but the button itself tried again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_take_over_is_named_and_tried_again_from_its_banner() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "ai", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        fault(
+            h,
+            json!({ "route": "PATCH /v1/conversations/{id}", "status": 503 }),
+        )
+        .await?;
+        h.click("#take-over").await?;
+        wait_text(
+            h,
+            "#action-error",
+            "Take over failed",
+            Duration::from_secs(30),
+        )
+        .await?;
+        clear_faults(h).await?;
+        h.click("#action-error-retry").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        wait_gone(h, "#action-error", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
