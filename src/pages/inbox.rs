@@ -375,15 +375,20 @@ fn start_polling(
         let started = js_sys::Date::now();
         let mut next_at = None::<f64>;
         let mut was_hidden = false;
+        // The list whose poll lease this tab may hold.
+        let mut leased = None::<String>;
         loop {
             gloo_timers::future::TimeoutFuture::new(1000).await;
             if !alive.try_get_value().unwrap_or(false) {
                 return;
             }
-            if is_hidden() {
-                if !was_hidden {
-                    tabs.release_poll_lease();
-                }
+            let query = inbox.with_untracked(|i| i.filters.to_query());
+            // Another list now (or none shown): the old one's poll is another tab's to take.
+            let hidden = is_hidden();
+            if let Some(old) = leased.take_if(|old| hidden || *old != query) {
+                tabs.release_poll_lease(&old);
+            }
+            if hidden {
                 was_hidden = true;
                 continue;
             }
@@ -393,9 +398,10 @@ fn start_polling(
             }
             was_hidden = false;
             next_at = Some(now + interval_ms());
-            if !tabs.claim_poll_lease(interval_ms() * 2.5) {
+            if !tabs.claim_poll_lease(&query, interval_ms() * 2.5) {
                 continue;
             }
+            leased = Some(query);
             let Some(client) = session.client.get_untracked() else {
                 continue;
             };

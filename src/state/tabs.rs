@@ -151,14 +151,16 @@ impl Tabs {
         });
     }
 
-    fn lease_item(&self) -> Option<String> {
-        self.workspace().map(|w| format!("{LEASE_ITEM}.{w}"))
+    /// One lease per list (workspace and filters, `query`): tabs showing the same list share
+    /// its poll; a tab showing another list polls its own, which no other tab's pages serve.
+    fn lease_item(&self, query: &str) -> Option<String> {
+        self.workspace().map(|w| format!("{LEASE_ITEM}.{w}{query}"))
     }
 
-    /// Whether this tab should poll now: it holds the lease, or the lease lapsed (the leader
-    /// closed or went to sleep) and this tab takes it over for `lease_ms`.
-    pub fn claim_poll_lease(&self, lease_ms: f64) -> bool {
-        let Some(item) = self.lease_item() else {
+    /// Whether this tab should poll the list `query` now: it holds the lease, or the lease
+    /// lapsed (the leader closed or went to sleep) and this tab takes it over for `lease_ms`.
+    pub fn claim_poll_lease(&self, query: &str, lease_ms: f64) -> bool {
+        let Some(item) = self.lease_item(query) else {
             return false;
         };
         // Whole milliseconds: formatting and parsing floats would pull a few dozen KB of float
@@ -178,8 +180,8 @@ impl Tabs {
     }
 
     /// A hidden tab hands polling over at once instead of holding the lease until it lapses.
-    pub fn release_poll_lease(&self) {
-        let Some(item) = self.lease_item() else {
+    pub fn release_poll_lease(&self, query: &str) {
+        let Some(item) = self.lease_item(query) else {
             return;
         };
         let me = self.id.get_value();

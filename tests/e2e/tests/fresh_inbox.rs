@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use serde_json::json;
 use std::time::Duration;
-use voicebip_e2e::anyhow::{anyhow, Result};
+use voicebip_e2e::anyhow::{anyhow, Context, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Options, DEMO_KEY};
 
 /// The console polls every `inbox_poll_seconds` (10 in `public/config.json`).
@@ -129,6 +129,57 @@ async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
         wait_attr(h, ".ai-mode-badge", "data-mode", action.1).await?;
         h.browser().switch_to_window(first_tab).await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", action.1).await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// Two lists in view at once (two frames of one page here; two windows side by side for an
+/// operator), one of every conversation and one of the WhatsApp ones: each is refreshed. (One
+/// poll per device served the list that got it first, and the other list, which no page of the
+/// first one's serves, never moved.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_lists_in_view_with_other_filters_both_refresh() {
+    with_harness(Options::default(), async |h: &Harness| {
+        h.open("/").await?;
+        h.wait_for("#remember", FIRST_SCREEN).await?;
+        h.click("#remember").await?;
+        h.connect(DEMO_KEY).await?;
+        h.wait_for_all(ROW, 6, SCREEN).await?;
+        let listed = row_ids(h).await?;
+        let first = listed.first().ok_or_else(|| anyhow!("no row"))?;
+        let agent = str_field(&api_conversation(h, first).await?, "agent_id")?;
+        // A page of the console's origin that runs no console itself, holding the two lists.
+        h.open("/config.json").await?;
+        h.browser()
+            .execute(
+                "document.body.innerHTML = \
+                 '<iframe id=\"all\" src=\"/conversations\" width=\"600\" height=\"700\"></iframe>' + \
+                 '<iframe id=\"wa\" src=\"/conversations?channel=whatsapp\" width=\"600\" height=\"700\"></iframe>';",
+                vec![],
+            )
+            .await?;
+        for frame in ["#all", "#wa"] {
+            h.wait_for(frame, SCREEN).await?.enter_frame().await?;
+            h.wait_for_all(ROW, 1, SCREEN).await?;
+            h.browser().enter_parent_frame().await?;
+        }
+        settle("the lists' first polls", Duration::from_secs(11)).await;
+        let created = h
+            .sim_post(
+                "/sim/inbound",
+                &json!({ "agent_id": agent, "channel": "whatsapp",
+                         "from_number": "+2348090000077", "body": "Hello on WhatsApp" }),
+            )
+            .await?;
+        let new_id = str_field(&created, "conversation_id")?;
+        for frame in ["#all", "#wa"] {
+            h.wait_for(frame, SCREEN).await?.enter_frame().await?;
+            wait_first_and_unread(h, &new_id)
+                .await
+                .with_context(|| format!("the list in {frame}"))?;
+            h.browser().enter_parent_frame().await?;
+        }
         Ok(())
     })
     .await;
