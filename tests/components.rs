@@ -111,7 +111,7 @@ async fn composer_explains_why_it_is_disabled_and_sends_on_enter() {
         .flatten()
         .expect("textarea")
         .unchecked_into();
-    assert!(textarea.disabled());
+    assert!(textarea.read_only(), "read-only, its text still selectable");
 
     mode.set(AiMode::Human);
     draft.set("hello".into());
@@ -121,7 +121,7 @@ async fn composer_explains_why_it_is_disabled_and_sends_on_enter() {
         .ok()
         .flatten()
         .is_none());
-    assert!(!textarea.disabled());
+    assert!(!textarea.read_only());
     assert_eq!(
         text(&root, "#segment-counter"),
         "GSM-7 · 1 segment · 155 left"

@@ -132,8 +132,9 @@ pub fn Composer(
     view! {
         <div class="composer-area">
             // Only while the window is in its last hour: not once it has closed, nor after the
-            // customer reopened it (a refetch may bring that, not only a live message).
-            {move || matches!(window.get(), WindowState::ClosingSoon { .. }).then(|| view! {
+            // customer reopened it (a refetch may bring that, not only a live message); and
+            // only where a reply could be sent (not closed, opted out, or the AI's).
+            {move || (blocked.get().is_none() && matches!(window.get(), WindowState::ClosingSoon { .. })).then(|| view! {
                 <p class="banner warn" id="window-closing" role="status">
                     "The WhatsApp window closes within the hour: reply now, or a template will be needed."
                 </p>
@@ -178,8 +179,16 @@ pub fn Composer(
                     node_ref=text_box
                     rows="3"
                     prop:value=move || draft.get()
-                    disabled=move || blocked.get().is_some()
-                    aria-describedby="segment-counter"
+                    // Read-only rather than disabled while it cannot be sent: what it holds (a
+                    // draft, a failed send put back) can still be selected and copied, which a
+                    // disabled box does not allow, for good in a closed conversation.
+                    readonly=move || blocked.get().is_some()
+                    aria-disabled=move || blocked.get().is_some().then_some("true")
+                    aria-describedby=move || if blocked.get().is_some() {
+                        "composer-disabled-reason segment-counter"
+                    } else {
+                        "segment-counter"
+                    }
                     on:input=move |ev| draft.set(event_target_value(&ev))
                     on:keydown=move |ev: web_sys::KeyboardEvent| {
                         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {

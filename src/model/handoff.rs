@@ -36,14 +36,32 @@ impl HandoffAction {
         }
     }
 
-    /// The physical key (`KeyboardEvent.code`) of the Alt shortcut: what Alt+letter types
-    /// differs by platform and layout.
-    pub fn shortcut_code(self) -> &'static str {
+    /// The physical key (`KeyboardEvent.code`) of the Alt shortcut.
+    fn shortcut_code(self) -> &'static str {
         match self {
             HandoffAction::TakeOver => "KeyT",
             HandoffAction::ReturnToAi => "KeyR",
             HandoffAction::Close => "KeyC",
         }
+    }
+
+    /// The action an Alt key press asks for, if any. `key` and `code` are the event's;
+    /// `typing`: the focus is in a text field. Alt+letter types the letter on most keyboards
+    /// (`key` "t", on any layout); a Mac's Option types another character ("†" for T), and
+    /// then the physical key decides, unless the operator is typing, where Option+C is how a
+    /// "ç" is written. A named key ("Tab") is never a shortcut.
+    pub fn from_shortcut(key: &str, code: &str, typing: bool) -> Option<HandoffAction> {
+        let mut chars = key.chars();
+        let (Some(c), None) = (chars.next(), chars.next()) else {
+            return None;
+        };
+        HandoffAction::ALL.into_iter().find(|a| {
+            if c.is_ascii_alphabetic() {
+                c.eq_ignore_ascii_case(&a.shortcut())
+            } else {
+                !typing && code == a.shortcut_code()
+            }
+        })
     }
 
     /// Whether the action makes sense from `mode`. Repeating the current mode would be harmless
@@ -133,6 +151,36 @@ mod tests {
         // Tried again at once after a failure: it goes out.
         d.settled(3_000.0, false);
         assert!(d.click(3_001.0, false));
+    }
+
+    #[test]
+    fn a_shortcut_is_the_letter_typed_or_on_a_mac_the_key() {
+        use HandoffAction::*;
+        assert_eq!(
+            HandoffAction::from_shortcut("t", "KeyT", true),
+            Some(TakeOver)
+        );
+        assert_eq!(
+            HandoffAction::from_shortcut("R", "KeyR", false),
+            Some(ReturnToAi)
+        );
+        // Dvorak: the letter printed on the key is what counts.
+        assert_eq!(
+            HandoffAction::from_shortcut("c", "KeyI", false),
+            Some(Close)
+        );
+        assert_eq!(HandoffAction::from_shortcut("x", "KeyT", false), None);
+        // A Mac's Option+T types a dagger: the key decides, outside a text field.
+        assert_eq!(
+            HandoffAction::from_shortcut("†", "KeyT", false),
+            Some(TakeOver)
+        );
+        assert_eq!(
+            HandoffAction::from_shortcut("ç", "KeyC", true),
+            None,
+            "typing a ç"
+        );
+        assert_eq!(HandoffAction::from_shortcut("Tab", "Tab", false), None);
     }
 
     fn available(mode: AiMode) -> Vec<HandoffAction> {

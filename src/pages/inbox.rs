@@ -13,7 +13,7 @@ use crate::pages::thread_chunk::ThreadPane;
 use crate::state::embed::{ConsoleMessage, EmbedHost};
 use crate::state::notify::NotifyToggle;
 use crate::state::session::use_session;
-use crate::state::tabs::{use_tabs, TabMessage};
+use crate::state::tabs::{use_tabs, PollLease, TabMessage};
 use crate::state::warm_start::WarmStart;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -375,18 +375,18 @@ fn start_polling(
         let started = js_sys::Date::now();
         let mut next_at = None::<f64>;
         let mut was_hidden = false;
-        // The list whose poll lease this tab may hold.
-        let mut leased = None::<String>;
+        // The list whose poll lease this tab may hold, and the lease.
+        let mut leased = None::<(String, PollLease)>;
         loop {
             gloo_timers::future::TimeoutFuture::new(1000).await;
             if !alive.try_get_value().unwrap_or(false) {
-                return;
+                break;
             }
             let query = inbox.with_untracked(|i| i.filters.to_query());
             // Another list now (or none shown): the old one's poll is another tab's to take.
             let hidden = is_hidden();
-            if let Some(old) = leased.take_if(|old| hidden || *old != query) {
-                tabs.release_poll_lease(&old);
+            if let Some((_, old)) = leased.take_if(|(old, _)| hidden || *old != query) {
+                tabs.release_poll_lease(old);
             }
             if hidden {
                 was_hidden = true;
@@ -398,10 +398,10 @@ fn start_polling(
             }
             was_hidden = false;
             next_at = Some(now + interval_ms());
-            if !tabs.claim_poll_lease(&query, interval_ms() * 2.5) {
+            let Some(lease) = tabs.claim_poll_lease(&query, interval_ms() * 2.5) else {
                 continue;
-            }
-            leased = Some(query);
+            };
+            leased = Some((query, lease));
             let Some(client) = session.client.get_untracked() else {
                 continue;
             };
@@ -413,7 +413,7 @@ fn start_polling(
             {
                 Ok(page) => {
                     if !alive.try_get_value().unwrap_or(false) {
-                        return;
+                        break;
                     }
                     // The filters may have changed while the request was out.
                     if inbox.with_untracked(|i| i.filters != filters) {
@@ -437,6 +437,10 @@ fn start_polling(
                 }
                 Err(e) => session.check(&client, &e),
             }
+        }
+        // The list is gone (signed out, another screen): its poll is another tab's to take.
+        if let Some((_, lease)) = leased {
+            tabs.release_poll_lease(lease);
         }
     });
 }

@@ -5,7 +5,7 @@ use crate::components::announcer::use_announcer;
 use crate::components::badges::{ChannelBadge, ModeBadge, WindowBadge};
 use crate::components::composer::{Composer, TemplateDraft, TemplateForm};
 use crate::components::error_banner::ErrorBanner;
-use crate::components::focus::refocus_if_lost;
+use crate::components::focus::{focus_within, refocus_if_lost};
 use crate::components::handoff_bar::HandoffBar;
 use crate::components::message_list::{describe_mode_change, MessageList};
 use crate::live::{follow, ConnectionStatus, Handlers, LinkState, StreamHandle};
@@ -261,10 +261,18 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                             row.to_mode.who_answers()
                         ))
                     }
-                    // (The reply box shows it too, for as long as it holds.)
-                    Change::WindowClosing => announcer.announce(
-                        "The WhatsApp window closes within the hour: reply now, or a template will be needed.",
-                    ),
+                    // (The reply box shows it too, for as long as it holds.) Not where no reply
+                    // could be sent anyway.
+                    Change::WindowClosing => {
+                        let open = thread.with_untracked(|t| {
+                            t.as_ref().is_some_and(|t| t.blocked(Utc::now()).is_none())
+                        });
+                        if open {
+                            announcer.announce(
+                                "The WhatsApp window closes within the hour: reply now, or a template will be needed.",
+                            )
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -364,6 +372,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         if loading_older.get_untracked() {
             return;
         }
+        // Its last failure goes as it is tried again (its Try again hands the focus on).
+        if action_error.with_untracked(|e| matches!(e, Some((Attempt::LoadOlder, _)))) {
+            action_error.set(None);
+        }
         loading_older.set(true);
         spawn_local(async move {
             let result = client.get_conversation(&conv, Some(&token)).await;
@@ -375,13 +387,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                             t.merge_older(page);
                         }
                     });
-                    // The failure of an earlier try is over (unless a handoff's or a template's
-                    // has taken its place since).
-                    let shown = action_error
-                        .try_with_untracked(|e| matches!(e, Some((Attempt::LoadOlder, _))));
-                    if shown == Some(true) {
-                        action_error.set(None);
-                    }
                 }
                 Err(e) => {
                     session.check(&client, &e);
@@ -463,12 +468,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let Some(mode) = thread.with_untracked(|t| t.as_ref().map(Thread::mode)) else {
             return;
         };
-        // The physical key: on a Mac, Option+T types "†", and Alt+Tab's key is "Tab", which
-        // began with a "t" (a take-over, and the focus kept from moving).
-        let code = ev.code();
-        let Some(action) = HandoffAction::ALL
-            .into_iter()
-            .find(|a| code == a.shortcut_code() && a.available_from(mode))
+        let typing = focus_within("textarea, input");
+        let Some(action) = HandoffAction::from_shortcut(&ev.key(), &ev.code(), typing)
+            .filter(|a| a.available_from(mode))
         else {
             return;
         };
@@ -565,7 +567,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             draft.update(|d| *d = drafts::with_failed(&p.body, d));
             // Into the reply box; if the conversation's state has disabled it, to why.
             refocus_if_lost(vec![
-                "#composer-text:enabled".into(),
+                "#composer-text:not([readonly])".into(),
                 "#composer-disabled-reason".into(),
                 ".message-scroller".into(),
             ]);
@@ -589,7 +591,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         // Its bubble, which had the focus, is gone: the operator goes on in the reply box, as
         // after a send.
         refocus_if_lost(vec![
-            "#composer-text:enabled".into(),
+            "#composer-text:not([readonly])".into(),
             ".message-scroller".into(),
         ]);
     });
@@ -773,9 +775,18 @@ fn ThreadLoaded(
                     Attempt::Template => view! {
                         <p class="banner error" id="action-error" role="alert">{message}</p>
                     }.into_any(),
-                    Attempt::Handoff(action) => view! {
-                        <ErrorBanner id="action-error" message=message on_retry=Callback::new(move |_| act.run(action)) refocus=&[".handoff-bar button", ".message-scroller"]/>
-                    }.into_any(),
+                    // Only while it can still be made (a refetch may show it made after all, or
+                    // the conversation closed); a close is asked again, not made unasked.
+                    Attempt::Handoff(action) if action.available_from(mode.get()) => {
+                        let again = move |_| match action {
+                            HandoffAction::Close => confirming.set(true),
+                            _ => act.run(action),
+                        };
+                        view! {
+                            <ErrorBanner id="action-error" message=message on_retry=Callback::new(again) refocus=&[".handoff-bar button", ".message-scroller"]/>
+                        }.into_any()
+                    }
+                    Attempt::Handoff(_) => ().into_any(),
                     Attempt::LoadOlder => view! {
                         <ErrorBanner id="action-error" message=message on_retry=load_older refocus=&[".message-scroller"]/>
                     }.into_any(),

@@ -159,10 +159,9 @@ impl Tabs {
 
     /// Whether this tab should poll the list `query` now: it holds the lease, or the lease
     /// lapsed (the leader closed or went to sleep) and this tab takes it over for `lease_ms`.
-    pub fn claim_poll_lease(&self, query: &str, lease_ms: f64) -> bool {
-        let Some(item) = self.lease_item(query) else {
-            return false;
-        };
+    /// The lease held, to be released by [`Tabs::release_poll_lease`].
+    pub fn claim_poll_lease(&self, query: &str, lease_ms: f64) -> Option<PollLease> {
+        let item = self.lease_item(query)?;
         // Whole milliseconds: formatting and parsing floats would pull a few dozen KB of float
         // tables into the wasm for no gain in precision.
         let now = js_sys::Date::now() as u64;
@@ -172,18 +171,17 @@ impl Tabs {
             Some((holder, until)) => holder == me || until.parse::<u64>().map_or(true, |u| u < now),
             None => true,
         };
-        if free {
-            let until = now + lease_ms as u64;
-            storage::set(Area::Local, &item, &format!("{me}|{until}"));
+        if !free {
+            return None;
         }
-        free
+        let until = now + lease_ms as u64;
+        storage::set(Area::Local, &item, &format!("{me}|{until}"));
+        Some(PollLease(item))
     }
 
-    /// A hidden tab hands polling over at once instead of holding the lease until it lapses.
-    pub fn release_poll_lease(&self, query: &str) {
-        let Some(item) = self.lease_item(query) else {
-            return;
-        };
+    /// A tab hidden, showing another list or none, hands polling over at once instead of
+    /// holding the lease until it lapses.
+    pub fn release_poll_lease(&self, PollLease(item): PollLease) {
         let me = self.id.get_value();
         let held = storage::get(Area::Local, &item)
             .is_some_and(|v| v.split_once('|').is_some_and(|(holder, _)| holder == me));
@@ -192,6 +190,11 @@ impl Tabs {
         }
     }
 }
+
+/// A list's poll lease, as claimed: its storage item names the workspace it was claimed in,
+/// which may no longer be the session's when it is released.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollLease(String);
 
 pub fn use_tabs() -> Tabs {
     expect_context::<Tabs>()

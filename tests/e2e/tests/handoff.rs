@@ -124,12 +124,12 @@ async fn one_click_one_change_and_close_is_terminal() {
             )
             .await?;
         assert_eq!(bar.as_f64(), Some(0.0), "no empty handoff strip once closed");
-        let disabled = h
+        let read_only = h
             .wait_for("#composer-text", SCREEN)
             .await?
-            .prop("disabled")
+            .prop("readOnly")
             .await?;
-        assert_eq!(disabled.as_deref(), Some("true"), "no replies into a closed conversation");
+        assert_eq!(read_only.as_deref(), Some("true"), "no replies into a closed conversation");
         settle("debounce", AFTER_DEBOUNCE).await;
         assert_eq!(patches(h, &id).await?, 4);
 

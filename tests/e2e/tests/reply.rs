@@ -87,13 +87,15 @@ async fn typing_until_the_late_failure(h: &Harness, failed: &str) -> Result<Stri
     Ok(both)
 }
 
+/// Disabled, or for the reply box, read-only (its text can still be selected and copied).
 async fn disabled(h: &Harness, css: &str) -> Result<bool> {
-    Ok(h.wait_for(css, SCREEN)
-        .await?
-        .prop("disabled")
-        .await?
-        .as_deref()
-        == Some("true"))
+    let element = h.wait_for(css, SCREEN).await?;
+    for prop in ["disabled", "readOnly"] {
+        if element.prop(prop).await?.as_deref() == Some("true") {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
