@@ -446,11 +446,15 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // Refused for the conversation's state (closed elsewhere while the stream
                     // was down, say), or not answered (the change may have been made): the
                     // thread and its buttons take the server's view, as after a refused send.
-                    // (Not under the rate limit, which another request would only spend.)
-                    if !matches!(
-                        e,
-                        ApiError::Unauthenticated(_) | ApiError::RateLimited { .. }
-                    ) {
+                    // (Not under the rate limit, which another request would only spend, nor
+                    // offline, where it would only fail with a second alert.)
+                    let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
+                    if online
+                        && !matches!(
+                            e,
+                            ApiError::Unauthenticated(_) | ApiError::RateLimited { .. }
+                        )
+                    {
                         load();
                     }
                     action_error.set(Some((Attempt::Handoff(action), e)));
@@ -769,9 +773,15 @@ fn ThreadLoaded(
             })}
             {move || action_error.get().map(|(attempt, e)| {
                 let message = attempt.failed(&e);
+                // Over the rate limit, a Try again at once would only be refused again: the
+                // message says how long to wait, and the action's own button is there after.
+                let limited = matches!(e, ApiError::RateLimited { .. });
                 match attempt {
                     // A template is sent again from its form, which keeps it: a Try again here
                     // would be a second, billed, send the operator did not look at.
+                    _ if limited => view! {
+                        <p class="banner error" id="action-error" role="alert">{message}</p>
+                    }.into_any(),
                     Attempt::Template => view! {
                         <p class="banner error" id="action-error" role="alert">{message}</p>
                     }.into_any(),

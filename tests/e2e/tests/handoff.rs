@@ -299,3 +299,26 @@ async fn a_failed_take_over_is_named_and_tried_again_from_its_banner() {
     })
     .await;
 }
+
+/// Over the rate limit for longer than the console waits by itself, a take-over says how long to
+/// wait, with no Try again (tried at once, it would only be refused again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_take_over_says_how_long_to_wait() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "ai", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        fault(
+            h,
+            json!({ "route": "PATCH /v1/conversations/{id}", "force_429_retry_after": 120, "count": 1 }),
+        )
+        .await?;
+        h.click("#take-over").await?;
+        wait_text(h, "#action-error", "wait 120 s", SCREEN).await?;
+        assert_eq!(count(h, "#action-error-retry").await?, 0, "no Try again");
+        assert_no_crash(h).await
+    })
+    .await;
+}
