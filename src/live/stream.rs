@@ -8,6 +8,7 @@ use crate::api::retry::{jittered_ms, next_attempt};
 use crate::api::ApiError;
 use crate::model::events::{decode, Skipped, StreamEvent};
 use crate::model::ConversationId;
+use crate::state::browser::{is_hidden, is_online};
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -151,10 +152,6 @@ pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHand
         (Inner::handlers(&inner).on_state)(LinkState::Offline);
     }
     StreamHandle(inner)
-}
-
-fn is_online() -> bool {
-    web_sys::window().is_none_or(|w| w.navigator().on_line())
 }
 
 fn open(inner: &Rc<RefCell<Inner>>) {
@@ -405,10 +402,7 @@ fn watch_network(inner: &Rc<RefCell<Inner>>) {
             return;
         };
         let now = js_sys::Date::now();
-        if web_sys::window()
-            .and_then(|w| w.document())
-            .is_some_and(|d| d.hidden())
-        {
+        if is_hidden() {
             hidden_since.set(Some(now));
             return;
         }
@@ -421,17 +415,14 @@ fn watch_network(inner: &Rc<RefCell<Inner>>) {
             open(&inner);
         }
     });
-    for (name, callback) in [
-        ("online", &online),
-        ("offline", &offline),
-        ("visibilitychange", &visibility),
-    ] {
-        let _ = window.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
-    }
-    inner.borrow_mut().window_callbacks = vec![
+    let callbacks = vec![
         ("online", online),
         ("offline", offline),
         // (Fired at the document; it reaches the window too.)
         ("visibilitychange", visibility),
     ];
+    for (name, callback) in &callbacks {
+        let _ = window.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
+    }
+    inner.borrow_mut().window_callbacks = callbacks;
 }

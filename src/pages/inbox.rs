@@ -10,6 +10,7 @@ use crate::components::focus::{focus_within, refocus_if_lost};
 use crate::model::inbox::{title, Cursor, Filters, Inbox, Unread, PAGE_SIZE};
 use crate::model::{Channel, ConversationId, ConversationSummary};
 use crate::pages::thread_chunk::ThreadPane;
+use crate::state::browser::is_hidden;
 use crate::state::embed::{ConsoleMessage, EmbedHost};
 use crate::state::notify::NotifyToggle;
 use crate::state::session::use_session;
@@ -139,7 +140,12 @@ pub fn InboxPage() -> impl IntoView {
             // The list's place was refused (a token expired, say): asking with it again would
             // be refused again, for good. The list starts over from the newest instead, once: a
             // server refusing every token would send it back to its top at each page.
-            let refused = |e: &ApiError| matches!(e, ApiError::Rejected { status: 400, code, .. } if code == "INVALID_ARGUMENT");
+            let refused = |e: &ApiError| {
+                let ApiError::Rejected { status, code, .. } = e else {
+                    return false;
+                };
+                *status == 400 && code == "INVALID_ARGUMENT"
+            };
             let first_time = restarted_for.with_value(|r| r.as_ref() != Some(&f));
             if token.is_some() && first_time && result.as_ref().err().is_some_and(refused) {
                 restarted_for.set_value(Some(f));
@@ -196,8 +202,8 @@ pub fn InboxPage() -> impl IntoView {
         }
     });
 
-    // A filter change starts over: new list, no old token; so does a token refused. The first run loads the first page,
-    // unless the first render already had it.
+    // A filter change starts over: new list, no old token; so does a token refused. The first
+    // run loads the first page, unless the first render already had it.
     let skip_first_load = StoredValue::new(first_page_shown);
     crate::state::effect(move || {
         let f = filters.get();
@@ -443,10 +449,4 @@ fn start_polling(
             tabs.release_poll_lease(lease);
         }
     });
-}
-
-fn is_hidden() -> bool {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
 }

@@ -448,8 +448,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // thread and its buttons take the server's view, as after a refused send.
                     // (Not under the rate limit, which another request would only spend, nor
                     // offline, where it would only fail with a second alert.)
-                    let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
-                    if online
+                    if crate::state::browser::is_online()
                         && !matches!(
                             e,
                             ApiError::Unauthenticated(_) | ApiError::RateLimited { .. }

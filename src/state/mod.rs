@@ -1,6 +1,7 @@
 //! Reactive stores shared through context, and the browser storage behind them.
 
 pub mod base;
+pub mod browser;
 pub mod config;
 pub mod drafts;
 pub mod embed;

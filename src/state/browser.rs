@@ -1,0 +1,13 @@
+//! What the browser says of the page: whether it is online, and whether it is in view.
+
+/// Online as far as the browser knows (and assumed so where it cannot say).
+pub fn is_online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+/// The page is out of view (another tab, a minimised window).
+pub fn is_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
+}
