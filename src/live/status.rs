@@ -6,6 +6,9 @@ use leptos::prelude::*;
 pub enum LinkState {
     Connecting,
     Live,
+    /// A long-silent stream opened afresh in case it had died unnoticed: shown as live, since
+    /// nothing is known to be wrong (see `stream::watch_silence`).
+    Renewing,
     Reconnecting {
         in_secs: u32,
     },
@@ -24,7 +27,7 @@ impl LinkState {
     pub fn describe(self) -> &'static str {
         match self {
             LinkState::Connecting => "Connecting…",
-            LinkState::Live => "Live",
+            LinkState::Live | LinkState::Renewing => "Live",
             LinkState::Reconnecting { in_secs: 0 } => "Reconnecting…",
             LinkState::Reconnecting { .. } => "Connection lost; reconnecting",
             // Not a lost connection: nothing for the operator to check on their side.
@@ -48,7 +51,7 @@ impl LinkState {
     pub fn key(self) -> &'static str {
         match self {
             LinkState::Connecting => "connecting",
-            LinkState::Live => "live",
+            LinkState::Live | LinkState::Renewing => "live",
             LinkState::Reconnecting { .. } => "reconnecting",
             LinkState::RateLimited { .. } => "rate-limited",
             LinkState::Offline => "offline",

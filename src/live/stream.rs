@@ -56,6 +56,9 @@ struct Inner {
     /// Counts [`open`]s: a probe answering after the stream was opened again (coming back
     /// online) is about a source that is gone, and must not tear down the new one.
     generation: u32,
+    /// When the stream last opened or brought a frame, for [`watch_silence`].
+    heard_at: f64,
+    watchdog: Option<gloo_timers::callback::Interval>,
     closed: bool,
 }
 
@@ -91,6 +94,7 @@ impl Inner {
         self.shutdown_source();
         self.retry = None;
         self.countdown = None;
+        self.watchdog = None;
     }
 
     fn shutdown_source(&mut self) {
@@ -113,6 +117,11 @@ impl Inner {
         if let Some(callbacks) = self.callbacks.take() {
             Timeout::new(0, move || drop(callbacks)).forget();
         }
+    }
+
+    /// Open, or opening, with no reconnect waiting.
+    fn is_live(&self) -> bool {
+        self.source.is_some() && self.retry.is_none()
     }
 
     fn handlers(inner: &Rc<RefCell<Inner>>) -> Rc<Handlers> {
@@ -142,19 +151,23 @@ pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHand
             attempt: 0,
             opened_at: None,
             generation: 0,
+            heard_at: 0.0,
+            watchdog: None,
             closed: false,
         })
     });
     watch_network(&inner);
+    watch_silence(&inner);
     if is_online() {
-        open(&inner);
+        open(&inner, LinkState::Connecting);
     } else {
         (Inner::handlers(&inner).on_state)(LinkState::Offline);
     }
     StreamHandle(inner)
 }
 
-fn open(inner: &Rc<RefCell<Inner>>) {
+/// Opens the stream afresh, showing `meanwhile` until it is live.
+fn open(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
     let url = {
         let mut me = inner.borrow_mut();
         if me.closed {
@@ -163,10 +176,11 @@ fn open(inner: &Rc<RefCell<Inner>>) {
         me.shutdown_source();
         me.retry = None;
         me.countdown = None;
+        me.opened_at = None;
         me.generation = me.generation.wrapping_add(1);
         me.url.clone()
     };
-    (Inner::handlers(inner).on_state)(LinkState::Connecting);
+    (Inner::handlers(inner).on_state)(meanwhile);
     let Ok(es) = EventSource::new(&url) else {
         schedule_reconnect(inner, None);
         return;
@@ -175,7 +189,11 @@ fn open(inner: &Rc<RefCell<Inner>>) {
     let weak = Rc::downgrade(inner);
     let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
         let Some(inner) = weak.upgrade() else { return };
-        inner.borrow_mut().opened_at = Some(js_sys::Date::now());
+        {
+            let mut me = inner.borrow_mut();
+            me.opened_at = Some(js_sys::Date::now());
+            me.heard_at = js_sys::Date::now();
+        }
         let h = Inner::handlers(&inner);
         (h.on_state)(LinkState::Live);
         (h.on_open)();
@@ -183,6 +201,7 @@ fn open(inner: &Rc<RefCell<Inner>>) {
     let weak = Rc::downgrade(inner);
     let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
         let Some(inner) = weak.upgrade() else { return };
+        inner.borrow_mut().heard_at = js_sys::Date::now();
         let Some(data) = ev
             .dyn_ref::<MessageEvent>()
             .and_then(|m| m.data().as_string())
@@ -355,7 +374,7 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, rate_limited_ms: Option<u32>) 
     let weak = Rc::downgrade(inner);
     let timeout = Timeout::new(delay, move || {
         if let Some(inner) = weak.upgrade() {
-            open(&inner);
+            open(&inner, LinkState::Connecting);
         }
     });
     let mut me = inner.borrow_mut();
@@ -377,7 +396,7 @@ fn watch_network(inner: &Rc<RefCell<Inner>>) {
     let online = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
         if let Some(inner) = weak.upgrade().filter(|i| !i.borrow().closed) {
             inner.borrow_mut().attempt = 0;
-            open(&inner);
+            open(&inner, LinkState::Connecting);
         }
     });
     let weak = Rc::downgrade(inner);
@@ -407,12 +426,13 @@ fn watch_network(inner: &Rc<RefCell<Inner>>) {
             return;
         }
         let away = hidden_since.take().map(|since| now - since);
-        let live = inner.borrow().source.is_some() && inner.borrow().retry.is_none();
-        if live && is_online() && away.is_some_and(|ms| ms >= RECHECK_AFTER_HIDDEN_MS) {
+        if inner.borrow().is_live()
+            && is_online()
+            && away.is_some_and(|ms| ms >= RECHECK_AFTER_HIDDEN_MS)
+        {
             // As after a drop: what came meanwhile is the next refetch's to bring in full.
-            (Inner::handlers(&inner).on_state)(LinkState::Reconnecting { in_secs: 0 });
             inner.borrow_mut().attempt = 0;
-            open(&inner);
+            open(&inner, LinkState::Reconnecting { in_secs: 0 });
         }
     });
     let callbacks = vec![
@@ -425,4 +445,33 @@ fn watch_network(inner: &Rc<RefCell<Inner>>) {
         let _ = window.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
     }
     inner.borrow_mut().window_callbacks = callbacks;
+}
+
+/// How long a stream may bring nothing before it is opened afresh. The server's keepalives
+/// (every 15 s) would tell a quiet stream from a dead one, but `EventSource` hides them: so a
+/// tab kept in view all day, its connection dead without a word, would show "Live" and miss
+/// every message. Opened afresh, its refetch brings what the dead one held back.
+const RENEW_AFTER_SILENT_MS: f64 = 120_000.0;
+const SILENCE_CHECK_EVERY_MS: u32 = 5_000;
+
+/// Renews a stream silent for [`RENEW_AFTER_SILENT_MS`], in view and online (a hidden tab is
+/// checked when shown again, by [`watch_network`]). Renewing is not news to the operator: the
+/// indicator stays "Live" unless the new stream fails.
+fn watch_silence(inner: &Rc<RefCell<Inner>>) {
+    let weak = Rc::downgrade(inner);
+    let check = gloo_timers::callback::Interval::new(SILENCE_CHECK_EVERY_MS, move || {
+        let Some(inner) = weak.upgrade().filter(|i| !i.borrow().closed) else {
+            return;
+        };
+        let silent_for = {
+            let me = inner.borrow();
+            // (Not while still opening: `heard_at` is then the last stream's.)
+            (me.is_live() && me.opened_at.is_some()).then(|| js_sys::Date::now() - me.heard_at)
+        };
+        if silent_for.is_some_and(|ms| ms >= RENEW_AFTER_SILENT_MS) && is_online() && !is_hidden() {
+            inner.borrow_mut().attempt = 0;
+            open(&inner, LinkState::Renewing);
+        }
+    });
+    inner.borrow_mut().watchdog = Some(check);
 }

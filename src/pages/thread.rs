@@ -312,7 +312,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         (Some(t), LinkState::Live) => t.stream_back(),
                         (
                             Some(t),
-                            LinkState::Reconnecting { .. }
+                            LinkState::Renewing
+                            | LinkState::Reconnecting { .. }
                             | LinkState::RateLimited { .. }
                             | LinkState::Offline,
                         ) => t.stream_lost(),

@@ -503,6 +503,73 @@ async fn a_tab_shown_again_after_a_while_reopens_a_silent_stream() {
     .await;
 }
 
+/// A tab kept in view all day: its stream dies without a word (`EventSource` hides the
+/// keepalives that would tell), and the console opens it afresh after two minutes of silence,
+/// bringing what was missed, without showing the operator a reconnect that is only a check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_silent_for_minutes_in_view_is_opened_afresh() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let a = row_ids(h)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow!("no conversation listed"))?;
+        fault(
+            h,
+            json!({ "route": stream_route(&a), "stall_stream": true, "count": 1 }),
+        )
+        .await?;
+        h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
+            .await?;
+        wait_thread(h, &a).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        // Every state the indicator shows from here on.
+        h.browser()
+            .execute(
+                "const el = document.getElementById('connection-status');
+                 window.__states = [];
+                 new MutationObserver(() => window.__states.push(el.dataset.state))
+                   .observe(el, { attributes: true, childList: true, subtree: true });",
+                vec![],
+            )
+            .await?;
+        let missed = "Sent while the connection was dead, tab in view";
+        inject(h, &a, missed).await?;
+        settle("the silent stream", std::time::Duration::from_secs(1)).await;
+        assert!(
+            shown_with_body(h, missed).await?.is_empty(),
+            "not through a dead stream"
+        );
+        // Two minutes on, without the tab ever hidden.
+        h.browser()
+            .execute(
+                "window.__now = Date.now;
+                 Date.now = () => window.__now.call(Date) + 121000;",
+                vec![],
+            )
+            .await?;
+        let brought = wait_message(h, missed, "brought by the refetch", |m| m.id.is_some()).await;
+        h.browser()
+            .execute("Date.now = window.__now;", vec![])
+            .await?;
+        brought?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        let states = h
+            .browser()
+            .execute("return window.__states;", vec![])
+            .await?;
+        assert!(
+            states
+                .as_array()
+                .is_some_and(|s| s.iter().all(|s| s == "live")),
+            "the check is not shown as a reconnect: {states}"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A stream refused for the workspace's rate limit comes back when `Retry-After` says, not at
 /// the backoff's pace: its requests share the budget the rest of the console needs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
