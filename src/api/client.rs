@@ -70,6 +70,11 @@ impl Client {
         &self.base
     }
 
+    /// Whether `key` is this client's (to forget a stored key only where it is this session's).
+    pub fn holds_key(&self, key: &str) -> bool {
+        self.key == key
+    }
+
     /// Names the workspace this client reads (its API and key) without revealing the key: tabs
     /// signed in with different keys (a sandbox and a live one, say) keep to themselves.
     pub fn workspace(&self) -> String {

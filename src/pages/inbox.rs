@@ -34,6 +34,7 @@ impl ListedRows {
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let session = use_session();
+    let tabs = use_tabs();
     let location = use_location();
     let params = use_params_map();
     let navigate = use_navigate();
@@ -247,7 +248,7 @@ pub fn InboxPage() -> impl IntoView {
                 <h1>"Conversations"</h1>
                 <ExportPanel agents=agents/>
                 <NotifyToggle/>
-                <button type="button" id="sign-out" on:click=move |_| session.leave()>
+                <button type="button" id="sign-out" on:click=move |_| tabs.sign_out_everywhere()>
                     "Sign out"
                 </button>
             </header>

@@ -59,9 +59,9 @@ pub fn keep_in(area: Area) {
     }
 }
 
-/// Every draft, in both places: what the operator wrote stays with the operator.
-pub fn forget_all() {
-    for area in [Area::Session, Area::Local] {
+/// Every draft in `areas`: what the operator wrote stays with the operator.
+pub fn forget_all(areas: &[Area]) {
+    for &area in areas {
         storage::take_prefixed(area, PREFIX);
     }
 }

@@ -67,7 +67,9 @@ impl Session {
     /// Keeps a checked key: for the tab only, or on this device when the operator asked.
     pub fn sign_in(&self, client: Client, key: &str, remember: bool) {
         let area = if remember { Area::Local } else { Area::Session };
-        forget_key();
+        // This tab's last key goes, and the device's when this one replaces it; a key another
+        // tab keeps on the device stays theirs.
+        storage::remove(Area::Session, KEY_ITEM);
         storage::set(area, KEY_ITEM, key);
         storage::set(area, BASE_ITEM, client.base());
         // Drafts kept before (say, until a refused key ended the session) go with the key.
@@ -84,10 +86,17 @@ impl Session {
         self.client.set(Some(client));
     }
 
-    /// The operator signs out: the session ends, and their drafts are forgotten with the key.
-    pub fn leave(&self) {
-        super::drafts::forget_all();
-        self.sign_out(None);
+    /// The operator signs out (here, or in another tab of the same workspace, `notice` says):
+    /// the session ends, and their drafts are forgotten with the key. An embedded console's
+    /// drafts are in its tab only; the device's are the standalone console's.
+    pub fn leave(&self, notice: Option<String>) {
+        let areas: &[Area] = if super::embed::is_embedded() {
+            &[Area::Session]
+        } else {
+            &[Area::Session, Area::Local]
+        };
+        super::drafts::forget_all(areas);
+        self.sign_out(notice);
     }
 
     /// The session ends (the operator's choice, or a key the API refused: then the drafts are
@@ -96,7 +105,7 @@ impl Session {
         // The embedded console stored nothing, and the key stored here is the standalone
         // console's (a refused host key must not sign that one out).
         if !super::embed::is_embedded() {
-            forget_key();
+            self.client.with_untracked(|c| c.as_ref().map(forget_key));
         }
         self.client.set(None);
         self.notice.set(notice);
@@ -121,9 +130,13 @@ impl Default for Session {
     }
 }
 
-fn forget_key() {
+/// Forgets `client`'s key wherever it is stored, and only that key: another tab signed in on
+/// this device with another key keeps it.
+fn forget_key(client: &Client) {
     for area in [Area::Session, Area::Local] {
-        storage::remove(area, KEY_ITEM);
+        if storage::get(area, KEY_ITEM).is_some_and(|k| client.holds_key(&k)) {
+            storage::remove(area, KEY_ITEM);
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! on a sandbox key and one on a live key neither merge each other's pages nor wait for each
 //! other's polls.
 
+use super::embed::is_embedded;
 use super::session::Session;
 use super::storage::{self, Area};
 use crate::api::Client;
@@ -29,6 +30,8 @@ pub enum TabMessage {
         conversations: Vec<ConversationSummary>,
         next_page_token: Option<String>,
     },
+    /// The operator signed out: the key and drafts the workspace's tabs shared are gone.
+    SignedOut,
 }
 
 /// [`TabMessage`] as JSON: read flat rather than as an internally tagged enum, which serde reads
@@ -66,6 +69,7 @@ impl TryFrom<WireTabMessage> for TabMessage {
                 conversations,
                 next_page_token: w.next_page_token,
             }),
+            ("signed_out", ..) => Ok(TabMessage::SignedOut),
             _ => Err("not a tab message"),
         }
     }
@@ -116,10 +120,16 @@ impl Tabs {
                     else {
                         return;
                     };
-                    if let Some(msg) = unframe(&workspace, &text)
+                    match unframe(&workspace, &text)
                         .and_then(|json| serde_json::from_str::<TabMessage>(json).ok())
                     {
-                        received.set(Some(msg));
+                        // (Not an embedded console's session: its key is its host's.)
+                        Some(TabMessage::SignedOut) if !is_embedded() => {
+                            session.leave(Some("Signed out in another tab.".into()))
+                        }
+                        Some(TabMessage::SignedOut) => {}
+                        Some(msg) => received.set(Some(msg)),
+                        None => {}
                     }
                 },
             );
@@ -137,6 +147,15 @@ impl Tabs {
 
     fn workspace(&self) -> Option<String> {
         workspace_of(self.session)
+    }
+
+    /// The operator signs out, and the workspace's other tabs on this device with them: the key
+    /// and drafts they share are forgotten here. An embedded console signs out alone.
+    pub fn sign_out_everywhere(&self) {
+        if !is_embedded() {
+            self.post(&TabMessage::SignedOut);
+        }
+        self.session.leave(None);
     }
 
     pub fn post(&self, msg: &TabMessage) {
@@ -221,6 +240,7 @@ mod tests {
                 conversations: vec![summary],
                 next_page_token: Some("t".into()),
             },
+            TabMessage::SignedOut,
         ] {
             let text = serde_json::to_string(&msg).expect("json");
             assert!(text.starts_with(r#"{"type":""#), "{text}");

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::json;
+use voicebip_e2e::anyhow::Result;
 use voicebip_e2e::{poll_until, with_harness, Harness, Options, DEMO_KEY};
 
 const WRONG_KEY: &str = "pk_test_not_the_right_one";
@@ -232,6 +233,131 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
             log.iter().any(|r| r.status == 401 && !r.query_has_token),
             "the wrong key and the injected 401 were answered with 401"
         );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// The console in two frames of one page, both at the inbox: tabs, as far as the console's
+/// storage and its channel between tabs go (headless Chromium hides an unfocused window).
+async fn two_consoles(h: &Harness) -> Result<()> {
+    h.open("/config.json").await?;
+    h.browser()
+        .execute(
+            "document.body.innerHTML = \
+             '<iframe id=\"a\" src=\"/conversations\" width=\"600\" height=\"700\"></iframe>' + \
+             '<iframe id=\"b\" src=\"/conversations\" width=\"600\" height=\"700\"></iframe>';",
+            vec![],
+        )
+        .await?;
+    for frame in ["#a", "#b"] {
+        in_frame(h, frame, async || {
+            h.wait_for_all(ROW, 1, SCREEN).await.map(drop)
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// Runs `f` inside the frame `css`, and comes back out whatever it gave.
+async fn in_frame<T>(h: &Harness, css: &str, f: impl AsyncFnOnce() -> Result<T>) -> Result<T> {
+    h.wait_for(css, SCREEN).await?.enter_frame().await?;
+    let out = f().await;
+    h.browser().enter_parent_frame().await?;
+    out
+}
+
+/// Signing out signs out the workspace's other tabs on the device: their key was the one just
+/// forgotten. Another tab kept on, with its key in memory, polling and saving drafts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_signs_out_the_other_tabs() {
+    with_harness(Options::default(), async |h: &Harness| {
+        h.open("/").await?;
+        h.wait_for("input#remember", FIRST_SCREEN).await?;
+        h.click("input#remember").await?;
+        h.connect(DEMO_KEY).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        two_consoles(h).await?;
+        in_frame(h, "#a", async || {
+            h.click("#sign-out").await?;
+            h.wait_for("input#remember", SCREEN).await.map(drop)
+        })
+        .await?;
+        let notice = in_frame(h, "#b", async || {
+            h.wait_for("input#remember", SCREEN).await?;
+            wait_text(h, "#connect-error", "another tab", SCREEN).await
+        })
+        .await?;
+        assert!(h.texts(ROW).await?.is_empty(), "{notice}");
+        assert_eq!(storage_item(h, "localStorage", "voicebip.key").await?, None);
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A tab signed in on another key is not signed out, and the key it keeps on this device is not
+/// forgotten, when a tab of another workspace signs out (or has its key refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_leaves_another_keys_tab_alone() {
+    const SECOND_KEY: &str = "pk_test_second_workspace_key";
+    let mut options = Options::default();
+    options.sim.api_keys.push(SECOND_KEY.into());
+    with_harness(options, async |h: &Harness| {
+        h.open("/").await?;
+        h.wait_for("input#remember", FIRST_SCREEN).await?;
+        h.click("input#remember").await?;
+        h.connect(SECOND_KEY).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        // The second frame signed in for its tab only, on the demo key (frames share the tab's
+        // sessionStorage: set it as such a tab would have, once the first frame is in).
+        h.open("/config.json").await?;
+        h.browser()
+            .execute(
+                "document.body.innerHTML = \
+                 '<iframe id=\"a\" src=\"/conversations\" width=\"600\" height=\"700\"></iframe>';",
+                vec![],
+            )
+            .await?;
+        in_frame(h, "#a", async || {
+            h.wait_for_all(ROW, 1, SCREEN).await.map(drop)
+        })
+        .await?;
+        h.browser()
+            .execute(
+                "sessionStorage.setItem('voicebip.key', arguments[0]);
+                 sessionStorage.setItem('voicebip.base', localStorage.getItem('voicebip.base'));
+                 const b = document.createElement('iframe');
+                 b.id = 'b'; b.src = '/conversations'; b.width = 600; b.height = 700;
+                 document.body.append(b);",
+                vec![json!(DEMO_KEY)],
+            )
+            .await?;
+        in_frame(h, "#b", async || {
+            h.wait_for_all(ROW, 1, SCREEN).await?;
+            h.click("#sign-out").await?;
+            h.wait_for("input#remember", SCREEN).await.map(drop)
+        })
+        .await?;
+        assert_eq!(
+            storage_item(h, "localStorage", "voicebip.key")
+                .await?
+                .as_deref(),
+            Some(SECOND_KEY),
+            "the other workspace's key stays remembered"
+        );
+        settle(
+            "a sign-out reaching the other tab",
+            std::time::Duration::from_secs(1),
+        )
+        .await;
+        in_frame(h, "#a", async || {
+            assert!(
+                !h.texts(ROW).await?.is_empty(),
+                "the other tab is still signed in"
+            );
+            Ok(())
+        })
+        .await?;
         assert_no_crash(h).await
     })
     .await;
