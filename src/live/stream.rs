@@ -56,8 +56,10 @@ struct Inner {
     /// Counts [`open`]s: a probe answering after the stream was opened again (coming back
     /// online) is about a source that is gone, and must not tear down the new one.
     generation: u32,
-    /// When the stream last opened or brought a frame, for [`watch_silence`].
+    /// When the stream last opened or brought a frame, and when it was last asked to open, for
+    /// [`watch_silence`].
     heard_at: f64,
+    opening_since: f64,
     watchdog: Option<gloo_timers::callback::Interval>,
     closed: bool,
 }
@@ -152,6 +154,7 @@ pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHand
             opened_at: None,
             generation: 0,
             heard_at: 0.0,
+            opening_since: 0.0,
             watchdog: None,
             closed: false,
         })
@@ -177,6 +180,7 @@ fn open(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
         me.retry = None;
         me.countdown = None;
         me.opened_at = None;
+        me.opening_since = js_sys::Date::now();
         me.generation = me.generation.wrapping_add(1);
         me.url.clone()
     };
@@ -452,23 +456,37 @@ fn watch_network(inner: &Rc<RefCell<Inner>>) {
 /// tab kept in view all day, its connection dead without a word, would show "Live" and miss
 /// every message. Opened afresh, its refetch brings what the dead one held back.
 const RENEW_AFTER_SILENT_MS: f64 = 120_000.0;
+/// How long a stream may take to open before it counts as failed. The browser would wait on it
+/// as long as the connection lasts: a request on a dead connection, or held by a proxy, would
+/// show "Connecting…" (or, renewing, "Live") and bring nothing.
+const OPEN_WITHIN_MS: f64 = 20_000.0;
 const SILENCE_CHECK_EVERY_MS: u32 = 5_000;
 
 /// Renews a stream silent for [`RENEW_AFTER_SILENT_MS`], in view and online (a hidden tab is
-/// checked when shown again, by [`watch_network`]). Renewing is not news to the operator: the
-/// indicator stays "Live" unless the new stream fails.
+/// checked when shown again, by [`watch_network`]), and gives one that has not opened within
+/// [`OPEN_WITHIN_MS`] up as failed. Renewing is not news to the operator: the indicator stays
+/// "Live" unless the new stream fails.
 fn watch_silence(inner: &Rc<RefCell<Inner>>) {
     let weak = Rc::downgrade(inner);
     let check = gloo_timers::callback::Interval::new(SILENCE_CHECK_EVERY_MS, move || {
         let Some(inner) = weak.upgrade().filter(|i| !i.borrow().closed) else {
             return;
         };
-        let silent_for = {
+        let now = js_sys::Date::now();
+        let (opened, waited) = {
             let me = inner.borrow();
-            // (Not while still opening: `heard_at` is then the last stream's.)
-            (me.is_live() && me.opened_at.is_some()).then(|| js_sys::Date::now() - me.heard_at)
+            if !me.is_live() {
+                return;
+            }
+            match me.opened_at {
+                Some(_) => (true, now - me.heard_at),
+                None => (false, now - me.opening_since),
+            }
         };
-        if silent_for.is_some_and(|ms| ms >= RENEW_AFTER_SILENT_MS) && is_online() && !is_hidden() {
+        if !opened && waited >= OPEN_WITHIN_MS {
+            inner.borrow_mut().shutdown_source();
+            schedule_reconnect(&inner, None);
+        } else if opened && waited >= RENEW_AFTER_SILENT_MS && is_online() && !is_hidden() {
             inner.borrow_mut().attempt = 0;
             open(&inner, LinkState::Renewing);
         }

@@ -570,6 +570,58 @@ async fn a_stream_silent_for_minutes_in_view_is_opened_afresh() {
     .await;
 }
 
+/// A stream that does not open (its request held by a proxy, or sent on a dead connection) is
+/// given up after a while and opened again, instead of showing "Connecting…" for as long as the
+/// browser waits on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_does_not_open_is_tried_again() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let a = row_ids(h)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow!("no conversation listed"))?;
+        fault(
+            h,
+            json!({ "route": stream_route(&a), "latency_ms": 120000, "count": 1 }),
+        )
+        .await?;
+        h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
+            .await?;
+        wait_thread(h, &a).await?;
+        settle(
+            "the stream's request held",
+            std::time::Duration::from_secs(1),
+        )
+        .await;
+        assert!(attr_is(h, "#connection-status", "data-state", "connecting").await?);
+        // Twenty seconds on.
+        h.browser()
+            .execute(
+                "window.__now = Date.now;
+                 Date.now = () => window.__now.call(Date) + 21000;",
+                vec![],
+            )
+            .await?;
+        let live = poll_until("the stream opened again", RECONNECT, || async {
+            Ok(attr_is(h, "#connection-status", "data-state", "live")
+                .await?
+                .then_some(()))
+        })
+        .await;
+        h.browser()
+            .execute("Date.now = window.__now;", vec![])
+            .await?;
+        live?;
+        let said = "Through the stream opened again";
+        inject(h, &a, said).await?;
+        wait_message(h, said, "live", |m| m.id.is_some()).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A stream refused for the workspace's rate limit comes back when `Retry-After` says, not at
 /// the backoff's pace: its requests share the budget the rest of the console needs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
