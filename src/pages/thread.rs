@@ -153,7 +153,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         else {
             return;
         };
-        error.set(None);
         let early = early.try_update_value(Option::take).flatten();
         let n = order.try_update_value(Latest::send).unwrap_or_default();
         // Where the thread shown ends now, before the stream brings more while this is out.
@@ -173,6 +172,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             if order.try_update_value(|o| o.accept(n)) != Some(true) {
                 return;
             }
+            // A failure stays up until a load succeeds: the stream's reopenings load again, and a
+            // banner (an alert) taken down and put back each time would be read out each time.
+            if answer.is_ok() {
+                error.set(None);
+            }
             let mut gap = match answer {
                 Ok(c) => thread
                     .try_update(|t| match t {
@@ -185,7 +189,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     .flatten(),
                 Err(e) => {
                     session.check(&client, &e);
-                    error.set(Some(e));
+                    set_if_new(error, e);
                     None
                 }
             };
@@ -211,7 +215,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     }
                     Err(e) => {
                         session.check(&client, &e);
-                        error.set(Some(e));
+                        set_if_new(error, e);
                     }
                 }
             }
@@ -651,6 +655,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // when the conversation is gone). A memo, so that no thread update, refresh (every stream
     // reconnect makes one) or failed refresh rebuilds the view: that would reset the scroll
     // position, the focus and whatever is typed in the template form.
+    // The operator's Try again: the banner leaves as it is tried, and is back, announced,
+    // should that fail too.
+    let retry = move || {
+        error.set(None);
+        load()
+    };
     let screen = Memo::new(move |_| {
         let loaded = thread.with(Option::is_some);
         let error = error
@@ -671,7 +681,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 <ErrorBanner
                     id="thread-error"
                     message=e.user_message()
-                    on_retry=Callback::new(move |_| load())
+                    on_retry=Callback::new(move |_| retry())
                     refocus=&[".thread-pane", "#main"]
                 />
             }.into_any(),
@@ -683,7 +693,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     skipped=skipped
                     action_error=action_error
                     refresh_error=error
-                    on_reload=Callback::new(move |_| load())
+                    on_reload=Callback::new(move |_| retry())
                     busy=busy
                     confirming=confirming
                     draft=draft
@@ -838,5 +848,12 @@ fn inbox_href() -> impl Fn() -> String + Copy {
         let query = location.search.get();
         let mark = if query.is_empty() { "" } else { "?" };
         crate::state::base::href(&format!("{inbox}{mark}{query}"))
+    }
+}
+
+/// Sets `error` unless it already holds that failure, which would put the same alert back.
+fn set_if_new(error: RwSignal<Option<ApiError>>, e: ApiError) {
+    if error.with_untracked(|shown| shown.as_ref() != Some(&e)) {
+        error.set(Some(e));
     }
 }

@@ -304,6 +304,37 @@ async fn a_refresh_that_fails_says_so_and_can_be_tried_again() {
         inject(h, &id, "STOP").await?;
         h.wait_for("#refresh-error", RECONNECT).await?;
         assert_eq!(count(h, "#opt-out-banner").await?, 0, "not known yet");
+        // Another refresh failing the same way (the stream reopened, say) leaves the alert up as
+        // it is: taken down and put back, it was read out again each time.
+        h.browser()
+            .execute(
+                "document.getElementById('refresh-error').__seen = true;",
+                vec![],
+            )
+            .await?;
+        let path = format!("/v1/conversations/{id}");
+        let failed = async || -> Result<usize> {
+            Ok(h.sim_requests()
+                .await?
+                .iter()
+                .filter(|r| r.method == "GET" && r.path == path && r.status == 503)
+                .count())
+        };
+        let before = failed().await?;
+        inject(h, &id, "stop").await?;
+        poll_until("the next refresh to fail in full", RECONNECT, || async {
+            Ok((failed().await? >= before + 4).then_some(()))
+        })
+        .await?;
+        settle("its answer shown", std::time::Duration::from_secs(1)).await;
+        let same = h
+            .browser()
+            .execute(
+                "const e = document.getElementById('refresh-error'); return !!(e && e.__seen);",
+                vec![],
+            )
+            .await?;
+        assert_eq!(same, json!(true), "the same alert stays up");
 
         clear_faults(h).await?;
         h.click("#refresh-error button").await?;
