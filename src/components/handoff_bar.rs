@@ -60,7 +60,15 @@ pub fn HandoffBar(
     };
     // A memo rather than `<Show>` (one more generic component instance): the dialog is rebuilt
     // only when it opens, not on every `set(true)`.
-    let show_confirm = Memo::new(move |_| confirming.get());
+    // Closed meanwhile (by another operator, or a close already under way), the question is
+    // moot: it goes, and so does the focus it held (to the messages, as the buttons' does).
+    let closable = Memo::new(move |_| HandoffAction::Close.available_from(mode.get()));
+    crate::state::effect(move || {
+        if !closable.get() && confirming.get_untracked() {
+            confirming.set(false);
+        }
+    });
+    let show_confirm = Memo::new(move |_| confirming.get() && closable.get());
     view! {
         <div class="handoff-bar" role="group" aria-label="Who answers">
             {move || {

@@ -268,6 +268,43 @@ async fn a_refused_handoff_brings_in_the_conversations_state() {
     .await;
 }
 
+/// The close question open when another operator closes the conversation goes away, and the
+/// focus it held lands on the messages: it stayed, offering a close that had been made, and
+/// every update of the thread pulled the focus out of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_close_question_goes_when_the_conversation_is_closed_elsewhere() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        h.click("#close-conversation").await?;
+        h.wait_for("#confirm-close-no", SCREEN).await?;
+        h.api_patch(
+            &format!("/conversations/{id}"),
+            &json!({ "ai_mode": "closed" }),
+            DEMO_KEY,
+        )
+        .await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
+        wait_gone(h, "#confirm-close", SCREEN).await?;
+        poll_until("the focus on the messages", SCREEN, || async {
+            let on = h
+                .browser()
+                .execute(
+                    "return !!document.activeElement.closest('.message-scroller');",
+                    vec![],
+                )
+                .await?;
+            Ok((on == json!(true)).then_some(()))
+        })
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A take-over that fails says which action failed, and offers it again: "Voicebip had a
 /// problem" alone said not what, and nothing but the button itself tried again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
