@@ -198,6 +198,15 @@ impl Thread {
         self.conversation.ai_mode
     }
 
+    /// The change that brought the mode the thread is in, when its history has it.
+    pub fn latest_change(&self) -> Option<&ModeChange> {
+        self.conversation
+            .mode_history
+            .iter()
+            .max_by_key(|r| r.timestamp)
+            .filter(|r| r.to_mode == self.mode())
+    }
+
     /// Why a free-form reply would not go out now, if it would not.
     pub fn blocked(&self, now: DateTime<Utc>) -> Option<Blocked> {
         let s = &self.conversation.summary;
@@ -980,6 +989,24 @@ mod tests {
         assert_eq!(t.apply(ev), Change::None);
         assert_eq!(t.mode(), AiMode::Ai);
         assert_eq!(t.conversation.mode_history.len(), 1);
+    }
+
+    #[test]
+    fn the_latest_change_is_the_one_that_brought_the_mode() {
+        let change = |to_mode, secs| ModeChange {
+            actor_user_id: Some("usr_1".into()),
+            from_mode: AiMode::Ai,
+            to_mode,
+            timestamp: at(secs),
+        };
+        let mut c = conversation(vec![], None);
+        c.ai_mode = AiMode::Closed;
+        c.mode_history = vec![change(AiMode::Closed, 20), change(AiMode::Human, 10)];
+        let t = Thread::new(c.clone());
+        assert_eq!(t.latest_change().map(|r| r.timestamp), Some(at(20)));
+        // A history that does not have it (cut short, or not exposed) names no one.
+        c.mode_history = vec![change(AiMode::Human, 10)];
+        assert_eq!(Thread::new(c).latest_change(), None);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::model::latest::Latest;
 use crate::model::message::may_change_opt_out;
 use crate::model::thread::Change;
 use crate::model::thread::Thread;
-use crate::model::{AiMode, Channel, ConversationId};
+use crate::model::{AiMode, Channel, ConversationId, ModeChange};
 use crate::pages::inbox::ListedRows;
 use crate::state::drafts::{self, OpenDraft, Shown};
 use crate::state::embed::{ConsoleMessage, EmbedHost};
@@ -122,6 +122,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
     };
 
+    // A change of who answers, as the stream or a refetch brought it: the host page and the
+    // operator are told (by whom, when the history says).
+    let tell_mode = move |mode: AiMode, row: Option<&ModeChange>| {
+        report_mode(mode);
+        announcer.announce(match row {
+            Some(row) => format!("{}. {}", describe_mode_change(row), mode.who_answers()),
+            None => mode.who_answers().to_owned(),
+        });
+    };
+
     // Opened from the address, the first page may already be on its way (state/warm_start.rs).
     let early = StoredValue::new_local(
         use_context::<WarmStart>().and_then(|w| w.take_thread(&id.get_value())),
@@ -177,22 +187,38 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             if answer.is_ok() {
                 error.set(None);
             }
-            let mut gap = match answer {
+            let (mut gap, news) = match answer {
                 Ok(c) => thread
                     .try_update(|t| match t {
-                        Some(t) => t.merge_latest(c, mark),
+                        Some(t) => {
+                            let was = t.mode();
+                            let gap = t.merge_latest(c, mark);
+                            let news =
+                                (t.mode() != was).then(|| (t.mode(), t.latest_change().cloned()));
+                            (gap, news)
+                        }
                         None => {
                             *t = Some(Thread::new(c));
-                            None
+                            (None, None)
                         }
                     })
-                    .flatten(),
+                    .unwrap_or_default(),
                 Err(e) => {
                     session.check(&client, &e);
                     set_if_new(error, e);
-                    None
+                    (None, None)
                 }
             };
+            // Changed elsewhere while the stream was down, or by a handoff whose answer was
+            // lost (its failure is then no longer so).
+            if let Some((mode, row)) = news {
+                tell_mode(mode, row.as_ref());
+                if action_error.with_untracked(
+                    |e| matches!(e, Some((Attempt::Handoff(a), _)) if a.target() == mode),
+                ) {
+                    action_error.set(None);
+                }
+            }
             // What the stream brought before this first page goes through as it would have,
             // now that there is a thread for it (a STOP refetches, a mode change is reported).
             let early_events = before_first.try_update_value(std::mem::take);
@@ -257,14 +283,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         }
                         hear(&m.shown_text(), 1);
                     }
-                    Change::ModeChanged(row) => {
-                        report_mode(row.to_mode);
-                        announcer.announce(format!(
-                            "{}. {}",
-                            describe_mode_change(&row),
-                            row.to_mode.who_answers()
-                        ))
-                    }
+                    Change::ModeChanged(row) => tell_mode(row.to_mode, Some(&row)),
                     // (The reply box shows it too, for as long as it holds.) Not where no reply
                     // could be sent anyway.
                     Change::WindowClosing => {

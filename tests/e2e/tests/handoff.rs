@@ -305,6 +305,39 @@ async fn the_close_question_goes_when_the_conversation_is_closed_elsewhere() {
     .await;
 }
 
+/// Taken over elsewhere while the stream was down: the refetch that follows the reconnect brings
+/// the new mode, and the operator hears who took it over, as from the stream. The badge changed
+/// without a word.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_of_mode_a_refetch_brings_is_announced() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "ai", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        let stream = format!("GET /v1/conversations/{id}/stream");
+        fault(h, json!({ "route": stream, "stream_status": 503 })).await?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        h.api_patch(
+            &format!("/conversations/{id}"),
+            &json!({ "ai_mode": "human" }),
+            DEMO_KEY,
+        )
+        .await?;
+        clear_faults(h).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        wait_text(
+            h,
+            "#live-announcer",
+            "Taken over by",
+            Duration::from_secs(30),
+        )
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A take-over that fails says which action failed, and offers it again: "Voicebip had a
 /// problem" alone said not what, and nothing but the button itself tried again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
