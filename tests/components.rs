@@ -122,6 +122,18 @@ async fn composer_explains_why_it_is_disabled_and_sends_on_enter() {
         .flatten()
         .is_none());
     assert!(!textarea.read_only());
+    // What the box says of itself names every element it points to, and says that Enter sends.
+    let described = textarea
+        .get_attribute("aria-describedby")
+        .unwrap_or_default();
+    let said: Vec<String> = described
+        .split_whitespace()
+        .map(|id| text(&root, &format!("#{id}")))
+        .collect();
+    assert!(
+        said.iter().any(|t| t.contains("Enter sends")),
+        "{described}: {said:?}"
+    );
     assert_eq!(
         text(&root, "#segment-counter"),
         "GSM-7 · 1 segment · 155 left"

@@ -184,10 +184,12 @@ pub fn Composer(
                     // disabled box does not allow, for good in a closed conversation.
                     readonly=move || blocked.get().is_some()
                     aria-disabled=move || blocked.get().is_some().then_some("true")
+                    // (That Enter sends is said too: a screen reader's user writing several lines
+                    // would send half a message with the first.)
                     aria-describedby=move || if blocked.get().is_some() {
                         "composer-disabled-reason segment-counter"
                     } else {
-                        "segment-counter"
+                        "segment-counter composer-hint"
                     }
                     on:input=move |ev| draft.set(event_target_value(&ev))
                     on:keydown=move |ev: web_sys::KeyboardEvent| {
@@ -214,7 +216,7 @@ pub fn Composer(
                             }
                         }}
                     </span>
-                    <span class="hint">"Enter sends · Shift+Enter for a new line"</span>
+                    <span class="hint" id="composer-hint">"Enter sends · Shift+Enter for a new line"</span>
                     <button
                         type="submit"
                         id="composer-send"
