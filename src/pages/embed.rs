@@ -1,7 +1,7 @@
 //! The embedded console (`/embed/...`): a compact layout inside another tool's iframe, signed in by
 //! the host page through `postMessage`.
 
-use crate::api::Client;
+use crate::api::{ApiError, Client};
 use crate::model::inbox::Filters;
 use crate::pages::inbox::InboxPage;
 use crate::pages::not_found::NotFoundPage;
@@ -11,6 +11,10 @@ use crate::state::session::use_session;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
+
+/// The API's "enter it again" is not the operator's to do here: the host page holds the key.
+const KEY_REFUSED: &str =
+    "The key the host page handed over was not accepted: it may be wrong, revoked or expired.";
 
 #[derive(Clone, Copy, PartialEq)]
 enum EmbedScreen {
@@ -63,6 +67,9 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
 
     // Each key handed over supersedes the one before: only the latest one's check counts.
     let connects = StoredValue::new(0u32);
+    // Why the console waits for a key, when it is not the first: the operator in the frame is
+    // told, not only the host page.
+    let why = RwSignal::new(None::<String>);
     let listener = window_event_listener(leptos::ev::message, move |ev: web_sys::MessageEvent| {
         let origin = ev.origin();
         // From the page that embeds this one, not another frame of an allowed origin in it.
@@ -95,12 +102,19 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
             host.host_origin.set(Some(origin));
             match result {
                 Ok(_) => {
+                    why.set(None);
                     session.sign_in_ephemeral(client);
                     host.send(&ConsoleMessage::Connected);
                 }
-                Err(e) => host.send(&ConsoleMessage::Error {
-                    message: e.user_message(),
-                }),
+                Err(e) => {
+                    why.set(Some(match e {
+                        ApiError::Unauthenticated(_) => KEY_REFUSED.to_owned(),
+                        _ => e.user_message(),
+                    }));
+                    host.send(&ConsoleMessage::Error {
+                        message: e.user_message(),
+                    })
+                }
             }
         });
     });
@@ -125,9 +139,17 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
     crate::state::effect(move || {
         let now = connected.get();
         if std::mem::replace(&mut was_connected, now) && !now {
-            let message = session
-                .notice
-                .get_untracked()
+            let notice = session.notice.get_untracked();
+            // (Only a refused key ends an embedded session without the operator.)
+            why.set(Some(
+                if notice.is_some() {
+                    KEY_REFUSED
+                } else {
+                    "Signed out."
+                }
+                .to_owned(),
+            ));
+            let message = notice
                 .unwrap_or_else(|| "The console was disconnected: connect it again.".to_owned());
             host.send(&ConsoleMessage::Error { message });
         }
@@ -143,6 +165,7 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
             } else {
                 view! {
                     <p id="embed-waiting" class="centered" role="status">
+                        {move || why.get().map(|why| format!("{why} "))}
                         "Waiting for the host page to connect this console…"
                     </p>
                 }.into_any()

@@ -677,6 +677,10 @@ async fn the_embedded_console_takes_its_key_from_the_host_alone() {
             is(m, &console, "voicebip:error")
         })
         .await?;
+        // The operator in the frame is told too (it went on "Waiting for the host page").
+        enter_console(h).await?;
+        wait_text(h, "#embed-waiting", "not accepted", SCREEN).await?;
+        leave_console(h).await?;
         clear_faults(h).await?;
         h.open("/conversations").await?;
         h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
@@ -687,6 +691,23 @@ async fn the_embedded_console_takes_its_key_from_the_host_alone() {
             Some(DEMO_KEY),
             "the standalone console is still signed in"
         );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// An embedded address that leads nowhere offers the way back to the embedded inbox, where the
+/// host connects it again: it led to the standalone console, which asked for a key in the host's
+/// frame (and would have kept it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_embedded_page_not_found_leads_back_to_the_embedded_inbox() {
+    with_harness(options(), async |h: &Harness| {
+        open_host(h, false, "/embed/nowhere").await?;
+        enter_console(h).await?;
+        h.click("#back-to-inbox").await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        assert_eq!(count(h, "#api-key").await?, 0, "no key asked for");
+        leave_console(h).await?;
         assert_no_crash(h).await
     })
     .await;
