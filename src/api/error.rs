@@ -59,6 +59,15 @@ impl ApiError {
         }
     }
 
+    /// No answer came, or one not to be read: the request may have been carried out all the
+    /// same, and a send made again may go out twice.
+    pub fn answer_lost(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Network(_) | ApiError::Malformed(_) | ApiError::Server { .. }
+        )
+    }
+
     /// What the operator reads.
     pub fn user_message(&self) -> String {
         match self {

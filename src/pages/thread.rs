@@ -17,7 +17,7 @@ use crate::model::thread::Change;
 use crate::model::thread::Thread;
 use crate::model::{AiMode, Channel, ConversationId, ModeChange};
 use crate::pages::inbox::ListedRows;
-use crate::state::drafts::{self, OpenDraft, Shown};
+use crate::state::drafts::{self, OpenDraft, Shown, TemplatesOut};
 use crate::state::embed::{ConsoleMessage, EmbedHost};
 use crate::state::session::use_session;
 use crate::state::tabs::{use_tabs, TabMessage};
@@ -40,6 +40,12 @@ enum Attempt {
 
 impl Attempt {
     fn failed(self, e: &ApiError) -> String {
+        if matches!(self, Attempt::Template) && e.answer_lost() {
+            return format!(
+                "The template may have been sent: {} Check the conversation before sending it again.",
+                e.user_message()
+            );
+        }
         let what = match self {
             Attempt::Handoff(action) => action.label(),
             Attempt::LoadOlder => "Loading older messages",
@@ -539,11 +545,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     thread.try_update(|t| t.as_mut().map(|t| t.confirm_send(local_id, message)));
                 }
                 Err(e) => {
-                    // No answer, or one not to be read: the send may have gone out all the same.
-                    let answer_lost = matches!(
-                        e,
-                        ApiError::Network(_) | ApiError::Malformed(_) | ApiError::Server { .. }
-                    );
+                    let answer_lost = e.answer_lost();
                     let reason = e.user_message();
                     let shown = thread
                         .try_update(|t| {
@@ -623,12 +625,15 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         ]);
     });
     // A template is billed: a second Enter or click while one is out sends nothing.
-    let template_out = StoredValue::new(false);
+    let templates_out = use_context::<TemplatesOut>()
+        .map(|TemplatesOut(out)| out)
+        .unwrap_or_else(|| StoredValue::new(Vec::new()));
     let on_template = Callback::new(move |form: TemplateForm| {
         let Some(client) = session.client.get_untracked() else {
             return;
         };
-        if template_out.get_value() {
+        let conversation = id.get_value();
+        if templates_out.with_value(|out| out.contains(&conversation)) {
             return;
         }
         let Some(mut to) = thread.with_untracked(|t| t.as_ref().map(Thread::addressing)) else {
@@ -643,11 +648,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             parameters: form.parameters.clone(),
         };
         action_error.set(None);
-        template_out.set_value(true);
-        let conversation = id.get_value();
+        templates_out.update_value(|out| out.push(conversation.clone()));
         spawn_local(async move {
             let result = client.send_template(&req).await;
-            template_out.set_value(false);
+            templates_out.try_update_value(|out| out.retain(|c| *c != conversation));
             match result {
                 // The server composes a template's text: show its copy, not a guess.
                 Ok(_) => {
@@ -664,6 +668,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 }
                 Err(e) => {
                     session.check(&client, &e);
+                    // It may have gone out: the thread shows it if it did.
+                    if e.answer_lost() {
+                        load();
+                    }
                     action_error.set(Some((Attempt::Template, e)));
                 }
             }
