@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use crate::extract::{PathId, QueryMap};
-use crate::faults::BodyPace;
+use crate::faults::BodyFault;
 use crate::model::ConversationItem;
 use crate::state::AppState;
 use crate::store::ListFilter;
@@ -94,7 +94,7 @@ fn encode_chunk(format: Format, rows: &[ConversationItem], first_chunk: bool) ->
 pub async fn export(
     State(state): State<AppState>,
     PathId(agent_id): PathId,
-    pace: Option<Extension<BodyPace>>,
+    fault: Option<Extension<BodyFault>>,
     query: QueryMap,
 ) -> Result<Response, ApiError> {
     let format = match query.get("format") {
@@ -148,14 +148,20 @@ pub async fn export(
             .filter(|s| !s.is_empty())
             .map(|s| Ok::<Bytes, Infallible>(Bytes::from(s))),
     );
-    // A `chunk_delay_ms` fault: every chunk after the first waits.
-    let delay = pace.map(|Extension(BodyPace(d))| d).unwrap_or_default();
-    let body = body.enumerate().then(move |(i, chunk)| async move {
-        if i > 0 && !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        chunk
-    });
+    // A `chunk_delay_ms` fault: every chunk after the first waits; `cut_body_after_chunks`:
+    // the body ends early, as if whole.
+    let Extension(fault) = fault.unwrap_or_default();
+    let delay = fault.pace;
+    let cut = fault.cut_after_chunks.map_or(usize::MAX, |n| n as usize);
+    let body = body
+        .take(cut)
+        .enumerate()
+        .then(move |(i, chunk)| async move {
+            if i > 0 && !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            chunk
+        });
 
     let safe_agent: String = agent_id
         .chars()

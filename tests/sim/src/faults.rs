@@ -36,11 +36,18 @@ pub struct FaultSpec {
     /// Streamed bodies (the export) wait this long before each chunk after the first, so a
     /// client sees a long download progress and can cancel it half-way.
     pub chunk_delay_ms: Option<u64>,
+    /// Streamed bodies end, cleanly, after this many chunks: a proxy that cut the download
+    /// short and closed it as if it were whole.
+    pub cut_body_after_chunks: Option<u32>,
 }
 
-/// How slowly a streamed body is sent (`chunk_delay_ms`); in the request's extensions.
-#[derive(Debug, Clone, Copy)]
-pub struct BodyPace(pub Duration);
+/// How a streamed body is sent wrong (`chunk_delay_ms`, `cut_body_after_chunks`); in the
+/// request's extensions.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BodyFault {
+    pub pace: Duration,
+    pub cut_after_chunks: Option<u32>,
+}
 
 /// What the stream handler must do wrong.
 #[derive(Debug, Clone, Default)]
@@ -82,6 +89,7 @@ impl Rule {
         let s = &self.spec;
         s.latency_ms.is_some()
             || s.chunk_delay_ms.is_some()
+            || s.cut_body_after_chunks.is_some()
             || s.error_rate.is_some()
             || s.status.is_some()
             || s.force_429_retry_after.is_some()
@@ -113,7 +121,7 @@ pub struct Faults {
 
 pub struct Decision {
     pub latency: Duration,
-    pub chunk_delay: Duration,
+    pub body: BodyFault,
     pub respond: Option<ApiError>,
     pub stream: Option<StreamFault>,
 }
@@ -174,7 +182,7 @@ impl Faults {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let mut decision = Decision {
             latency: Duration::ZERO,
-            chunk_delay: Duration::ZERO,
+            body: BodyFault::default(),
             respond: None,
             stream: None,
         };
@@ -195,7 +203,9 @@ impl Faults {
             }
             let s = &rule.spec;
             decision.latency += Duration::from_millis(s.latency_ms.unwrap_or(0));
-            decision.chunk_delay += Duration::from_millis(s.chunk_delay_ms.unwrap_or(0));
+            decision.body.pace += Duration::from_millis(s.chunk_delay_ms.unwrap_or(0));
+            decision.body.cut_after_chunks =
+                decision.body.cut_after_chunks.or(s.cut_body_after_chunks);
             if decision.respond.is_none() {
                 decision.respond = respond(s, n, on_stream);
             }
@@ -283,8 +293,8 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     if let Some(stream) = decision.stream {
         req.extensions_mut().insert(stream);
     }
-    if !decision.chunk_delay.is_zero() {
-        req.extensions_mut().insert(BodyPace(decision.chunk_delay));
+    if !decision.body.pace.is_zero() || decision.body.cut_after_chunks.is_some() {
+        req.extensions_mut().insert(decision.body);
     }
     next.run(req).await
 }
@@ -306,6 +316,7 @@ mod tests {
             stall_stream: None,
             stream_status: None,
             chunk_delay_ms: None,
+            cut_body_after_chunks: None,
         }
     }
 
@@ -404,10 +415,10 @@ mod tests {
                 .unwrap();
         }
         let d = faults.decide(&Method::GET, "/v1/agents/agt_1/conversations/export");
-        assert_eq!(d.chunk_delay, Duration::from_millis(150));
+        assert_eq!(d.body.pace, Duration::from_millis(150));
         assert!(d.latency.is_zero() && d.respond.is_none());
         let other = faults.decide(&Method::GET, "/v1/conversations");
-        assert!(other.chunk_delay.is_zero());
+        assert!(other.body.pace.is_zero());
     }
 
     #[test]
