@@ -208,6 +208,11 @@ async fn run_export(
             rows: progress.rows(),
         });
     }
+    if !progress.complete() {
+        return Ok(ExportState::Failed(
+            "The export was cut short before its end, so nothing was saved: export again.".into(),
+        ));
+    }
     let file = file_name(agent, format, chrono::Local::now().date_naive());
     save(&chunks, format.mime(), &file).map_err(js_err)?;
     Ok(ExportState::Done {

@@ -133,6 +133,16 @@ impl Progress {
         }
     }
 
+    /// Whether what came can be the whole file: a JSON document closed, a CSV not ended inside
+    /// a quoted field. (A CSV cut between records cannot be told from a whole one.) A download
+    /// cut short by a proxy that closed it as if whole is not to be saved as the export.
+    pub fn complete(&self) -> bool {
+        match self.format {
+            ExportFormat::Csv => !self.in_quotes && self.bytes > 0,
+            ExportFormat::Json => self.list_depth.is_some() && self.depth == 0 && !self.in_string,
+        }
+    }
+
     /// Conversations so far (the CSV header line is not one), the one being received included.
     pub fn rows(&self) -> u64 {
         match self.format {
@@ -219,6 +229,29 @@ mod tests {
         let mut p = Progress::new(ExportFormat::Json);
         p.feed(wrapped.as_bytes());
         assert_eq!(p.rows(), 2);
+    }
+
+    #[test]
+    fn a_file_cut_short_is_told_from_a_whole_one() {
+        let complete = |format, text: &str| {
+            let mut p = Progress::new(format);
+            p.feed(text.as_bytes());
+            p.complete()
+        };
+        let json = r#"{"conversations":[{"id":"c1","s":"]}"},{"id":"c2"}]}"#;
+        assert!(complete(ExportFormat::Json, json));
+        assert!(complete(ExportFormat::Json, "[]"));
+        for cut in [10, 30, json.len() - 1] {
+            assert!(
+                !complete(ExportFormat::Json, &json[..cut]),
+                "{}",
+                &json[..cut]
+            );
+        }
+        assert!(!complete(ExportFormat::Json, ""));
+        assert!(complete(ExportFormat::Csv, "id,body\nc1,\"a\nb\"\n"));
+        assert!(!complete(ExportFormat::Csv, "id,body\nc1,\"a\n"));
+        assert!(!complete(ExportFormat::Csv, ""));
     }
 
     #[test]

@@ -398,6 +398,16 @@ async fn cancelled_and_failed_exports_save_nothing() {
         let error = h.texts("#export-error").await?.join("");
         assert!(!error.trim().is_empty(), "the error says something");
 
+        // A download cut short by a proxy that closed it as if whole is not saved as the
+        // export: a JSON file without its end, or a CSV short of rows, looked complete.
+        fault(
+            h,
+            json!({ "route": route, "cut_body_after_chunks": 3, "count": 1 }),
+        )
+        .await?;
+        start_export(h, &agent, "json").await?;
+        wait_text(h, "#export-error", "cut short", SCREEN).await?;
+
         settle(
             "a late download would have started by now",
             Duration::from_secs(3),
