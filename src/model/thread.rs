@@ -137,6 +137,11 @@ pub struct Thread {
     /// operator's own sends among it).
     unfilled: Option<SortKey>,
     stream_down: bool,
+    /// A reply was refused for the WhatsApp window (`WINDOW_CLOSED`): the window's end then
+    /// known, and when. By the server's clock that end has passed, whatever this device's says:
+    /// one running behind kept offering replies the server refuses, and no template form. Until
+    /// a customer's message moves the end.
+    window_shut: Option<(Option<DateTime<Utc>>, DateTime<Utc>)>,
 }
 
 impl Thread {
@@ -157,6 +162,7 @@ impl Thread {
             recovered: Vec::new(),
             unfilled: None,
             stream_down: false,
+            window_shut: None,
         };
         thread.merge_messages(first_page);
         thread
@@ -210,8 +216,23 @@ impl Thread {
     /// Why a free-form reply would not go out now, if it would not.
     pub fn blocked(&self, now: DateTime<Utc>) -> Option<Blocked> {
         let s = &self.conversation.summary;
-        let window = WindowState::of(s.channel, s.window_expires_at, now);
+        let window = WindowState::of(s.channel, self.window_expires_at(), now);
         Blocked::of(self.mode(), s.opt_out, window)
+    }
+
+    /// When the WhatsApp window closes, as far as the console can tell: the server's time,
+    /// unless the server has since refused a reply for it.
+    pub fn window_expires_at(&self) -> Option<DateTime<Utc>> {
+        let known = self.conversation.summary.window_expires_at;
+        match self.window_shut {
+            Some((end, at)) if end == known => known.map(|k| k.min(at)),
+            _ => known,
+        }
+    }
+
+    /// The server refused a reply at `now` for the window: it is shut.
+    pub fn window_refused(&mut self, now: DateTime<Utc>) {
+        self.window_shut = Some((self.conversation.summary.window_expires_at, now));
     }
 
     /// Messages oldest first, as the thread shows them (newest at the bottom).
@@ -1051,6 +1072,25 @@ mod tests {
         c.summary.window_expires_at = window;
         c.summary.last_message_at = last;
         Thread::new(c)
+    }
+
+    #[test]
+    fn a_reply_refused_for_the_window_shuts_it_until_the_customer_writes() {
+        // This device's clock runs behind the server's: the window looks open for an hour more.
+        let mut t = whatsapp(Some(at(59)), Some(at(0)));
+        t.conversation.ai_mode = AiMode::Human;
+        assert_eq!(t.blocked(at(1)), None);
+        t.window_refused(at(1));
+        assert_eq!(t.blocked(at(1)), Some(Blocked::WindowExpired));
+        assert_eq!(t.window_expires_at(), Some(at(1)));
+        // The refetch that follows brings the same end: still shut.
+        t.merge_latest(t.conversation.clone(), None);
+        assert_eq!(t.blocked(at(2)), Some(Blocked::WindowExpired));
+        // The customer writes: a new window, by the server's reckoning.
+        let m = msg("m1", 3, Direction::Inbound, MessageStatus::Received);
+        t.apply(StreamEvent::Message(m));
+        assert_eq!(t.blocked(at(4)), None);
+        assert_eq!(t.window_expires_at(), Some(at(3) + Duration::hours(24)));
     }
 
     #[test]

@@ -539,6 +539,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             // Refused for the conversation's state (closed, opted out, the window closed while
             // the operator typed): the reply box takes the server's view, and says why.
             let refused = matches!(result, Err(ApiError::Rejected { .. }));
+            if matches!(&result, Err(ApiError::Rejected { code, .. }) if code == "WINDOW_CLOSED") {
+                thread.try_update(|t| t.as_mut().map(|t| t.window_refused(Utc::now())));
+            }
             match result {
                 Ok(sent) => {
                     let message = sent.into_message(text, &req.to);
@@ -770,12 +773,8 @@ fn ThreadLoaded(
     let remote = thread
         .with_untracked(|t| t.as_ref().map(|t| t.parties().1))
         .unwrap_or_default();
-    let expires_at = Signal::derive(move || {
-        thread.with(|t| {
-            t.as_ref()
-                .and_then(|t| t.conversation.summary.window_expires_at)
-        })
-    });
+    let expires_at =
+        Signal::derive(move || thread.with(|t| t.as_ref().and_then(Thread::window_expires_at)));
     let opt_out = Signal::derive(move || {
         thread.with(|t| t.as_ref().is_some_and(|t| t.conversation.summary.opt_out))
     });
