@@ -295,6 +295,7 @@ fn mount_thread(thread: RwSignal<Option<Thread>>) -> web_sys::HtmlElement {
                 on_load_older=Callback::new(|_| {})
                 on_retry=Callback::new(|_: u64| {})
                 on_edit=Callback::new(|_: u64| {})
+                on_reuse=Callback::new(|_: String| {})
             />
         }
     })
@@ -593,6 +594,7 @@ async fn load_older_keeps_keyboard_focus_while_the_page_loads() {
                 })
                 on_retry=Callback::new(|_: u64| {})
                 on_edit=Callback::new(|_: u64| {})
+                on_reuse=Callback::new(|_: String| {})
             />
         }
     });

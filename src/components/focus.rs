@@ -13,6 +13,12 @@ pub fn focus_after_render(selector: String) {
     after_render(vec![selector], false);
 }
 
+/// Focuses what the first of `selectors` that finds something finds, once the next render has
+/// made it.
+pub fn focus_first_after_render(selectors: Vec<String>) {
+    after_render(selectors, false);
+}
+
 /// What has the focus now, to give it back later with [`return_focus`].
 pub fn focused_element() -> Option<web_sys::HtmlElement> {
     focused().and_then(|el| el.dyn_into().ok())

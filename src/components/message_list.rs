@@ -7,7 +7,7 @@ use crate::components::announcer::use_announcer;
 use crate::components::focus::{focus_after_render, focus_within};
 use crate::model::thread::{PendingSend, SendState, Thread};
 use crate::model::thread_lines::{line_refs, Line, LineRef, Window};
-use crate::model::{AiMode, Direction, Message, ModeChange};
+use crate::model::{AiMode, Direction, Message, MessageStatus, ModeChange};
 use chrono::{DateTime, Local, Utc};
 use leptos::html;
 use leptos::prelude::*;
@@ -53,6 +53,8 @@ pub fn MessageList(
     on_load_older: Callback<()>,
     on_retry: Callback<u64>,
     on_edit: Callback<u64>,
+    /// The text of a message the carrier did not deliver, to write again in the reply box.
+    on_reuse: Callback<String>,
 ) -> impl IntoView {
     let scroller = NodeRef::<html::Div>::new();
     let list = NodeRef::<html::Ol>::new();
@@ -205,7 +207,7 @@ pub fn MessageList(
             <ol id="messages" aria-label="Messages" aria-busy=move || loading_older.get().to_string() node_ref=list>
                 <For each=move || shown.with(|s| s.lines.clone()) key=Line::key let:line>
                     {match line {
-                        Line::Message(m) => view! { <MessageItem message=m/> }.into_any(),
+                        Line::Message(m) => view! { <MessageItem message=m on_reuse=on_reuse/> }.into_any(),
                         Line::Mode(r) => view! {
                             <li class="mode-change" data-to-mode=r.to_mode.as_param() data-line=format!("mode-{}", r.timestamp.timestamp_millis())>
                                 {describe_mode_change(&r)}" · "
@@ -250,7 +252,7 @@ fn first_in_view(list: &web_sys::HtmlOListElement, top: i32) -> Option<web_sys::
 }
 
 #[component]
-fn MessageItem(message: Message) -> impl IntoView {
+fn MessageItem(message: Message, on_reuse: Callback<String>) -> impl IntoView {
     let direction = match message.direction {
         Direction::Inbound => "inbound",
         Direction::Outbound => "outbound",
@@ -272,7 +274,7 @@ fn MessageItem(message: Message) -> impl IntoView {
             data-status=status.label()
         >
             <span class="visually-hidden">{who}": "</span>
-            <p class="message-body">{body}</p>
+            <p class="message-body" id=format!("body-{}", message.message_id)>{body}</p>
             <p class="message-meta">
                 <time datetime=message.created_at.to_rfc3339()>{local_time(message.created_at)}</time>
                 {(message.direction == Direction::Outbound).then(|| view! {
@@ -281,8 +283,17 @@ fn MessageItem(message: Message) -> impl IntoView {
                         <span class="visually-hidden">{status.label()}</span>
                     </span>
                 })}
-                {message.error_code.clone().map(|code| view! {
-                    <span class="message-error">{format!("Not delivered: {code}")}</span>
+                // Not delivered (the carrier's or WhatsApp's refusal): Edit puts the text back in
+                // the reply box, to send again, changed or as it was.
+                {(status == MessageStatus::Failed && message.direction == Direction::Outbound).then(|| {
+                    let id = format!("body-{}", message.message_id);
+                    let text = message.body.clone().unwrap_or_default();
+                    view! {
+                        <span class="message-error">{undelivered(message.error_code.as_deref())}</span>
+                        {(!text.is_empty()).then(|| view! {
+                            <button type="button" class="edit-undelivered" aria-describedby=id on:click=move |_| on_reuse.run(text.clone())>"Edit"</button>
+                        })}
+                    }
                 })}
             </p>
         </li>
@@ -321,5 +332,13 @@ fn PendingItem(
                 }}
             </p>
         </li>
+    }
+}
+
+/// What an undelivered message says: the code, when there is one, for whoever looks it up.
+fn undelivered(code: Option<&str>) -> String {
+    match code {
+        Some(code) => format!("Not delivered ({code})"),
+        None => "Not delivered".to_owned(),
     }
 }

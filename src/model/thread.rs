@@ -107,6 +107,8 @@ pub enum Change {
     NewInbound(Message),
     NewOutbound,
     StatusChanged,
+    /// A message to the customer was not delivered (its status became `failed`).
+    Undelivered(Message),
     /// The conversation moved to another mode (reported once, whether the PATCH answer or the
     /// stream event arrives first).
     ModeChanged(ModeChange),
@@ -444,15 +446,25 @@ impl Thread {
                 self.hold_for_pending(m);
                 Change::None
             }
+            // One the thread has: only its status may move, as by a status event.
+            StreamEvent::Message(m) if self.keys.contains_key(&m.message_id) => {
+                self.apply(StreamEvent::Status {
+                    message_id: m.message_id,
+                    status: m.status,
+                    error_code: m.error_code,
+                })
+            }
             StreamEvent::Message(m) => {
                 let (direction, at, channel) = (m.direction, m.created_at, m.channel);
-                let copy = (direction == Direction::Inbound).then(|| m.clone());
+                let copy = (direction == Direction::Inbound || m.status == MessageStatus::Failed)
+                    .then(|| m.clone());
                 if !self.upsert(m) {
                     return Change::None;
                 }
                 self.note_live(direction, at, channel);
                 match copy {
-                    Some(m) => Change::NewInbound(m),
+                    Some(m) if direction == Direction::Inbound => Change::NewInbound(m),
+                    Some(m) => Change::Undelivered(m),
                     None => Change::NewOutbound,
                 }
             }
@@ -465,13 +477,11 @@ impl Thread {
                 .get(&message_id)
                 .and_then(|k| self.messages.get_mut(k))
             {
-                Some(m) => {
-                    if advance(m, status, error_code) {
-                        Change::StatusChanged
-                    } else {
-                        Change::None
-                    }
-                }
+                Some(m) => match advance(m, status, error_code) {
+                    true if m.status == MessageStatus::Failed => Change::Undelivered(m.clone()),
+                    true => Change::StatusChanged,
+                    false => Change::None,
+                },
                 None => {
                     let slot = self
                         .early_status
@@ -801,6 +811,42 @@ mod tests {
         assert_eq!(t.apply(StreamEvent::Message(m.clone())), Change::None);
         t.merge_latest_now(conversation(vec![m], None));
         assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn a_message_not_delivered_is_told_once() {
+        let mut t = Thread::new(conversation(
+            vec![msg("m1", 1, Direction::Outbound, MessageStatus::Sent)],
+            None,
+        ));
+        let failed = StreamEvent::Status {
+            message_id: MessageId::from("m1"),
+            status: MessageStatus::Failed,
+            error_code: Some("UNDELIVERABLE".into()),
+        };
+        assert!(matches!(
+            t.apply(failed.clone()),
+            Change::Undelivered(m) if m.error_code.as_deref() == Some("UNDELIVERABLE")
+        ));
+        assert_eq!(t.apply(failed), Change::None);
+        // Also when the event carries the whole message, of one shown or new.
+        let mut t = Thread::new(conversation(
+            vec![msg("m1", 1, Direction::Outbound, MessageStatus::Sent)],
+            None,
+        ));
+        let failed = msg("m1", 1, Direction::Outbound, MessageStatus::Failed);
+        assert!(matches!(
+            t.apply(StreamEvent::Message(failed.clone())),
+            Change::Undelivered(_)
+        ));
+        assert_eq!(t.apply(StreamEvent::Message(failed)), Change::None);
+        let mut whole = msg("m2", 2, Direction::Outbound, MessageStatus::Failed);
+        whole.error_code = Some("CARRIER_REJECTED".into());
+        assert!(matches!(
+            t.apply(StreamEvent::Message(whole.clone())),
+            Change::Undelivered(_)
+        ));
+        assert_eq!(t.apply(StreamEvent::Message(whole)), Change::None);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::components::announcer::use_announcer;
 use crate::components::badges::{ChannelBadge, ModeBadge, WindowBadge};
 use crate::components::composer::{Composer, TemplateDraft, TemplateForm};
 use crate::components::error_banner::ErrorBanner;
-use crate::components::focus::{focus_within, refocus_if_lost};
+use crate::components::focus::{focus_first_after_render, focus_within, refocus_if_lost};
 use crate::components::handoff_bar::HandoffBar;
 use crate::components::message_list::{describe_mode_change, MessageList};
 use crate::live::{follow, ConnectionStatus, Handlers, LinkState, StreamHandle};
@@ -290,6 +290,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         hear(&m.shown_text(), 1);
                     }
                     Change::ModeChanged(row) => tell_mode(row.to_mode, Some(&row)),
+                    Change::Undelivered(m) => {
+                        announcer.announce(format!("Not delivered: {}", m.shown_text()))
+                    }
                     // (The reply box shows it too, for as long as it holds.) Not where no reply
                     // could be sent anyway.
                     Change::WindowClosing => {
@@ -590,21 +593,25 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         draft.set(String::new());
         send(new_local_id(), text);
     });
+    // Back into the reply box, ahead of whatever is being typed there now; the focus into it,
+    // or, if the conversation's state has disabled it, to why.
+    let put_back = move |text: &str| {
+        draft.update(|d| *d = drafts::with_failed(text, d));
+        focus_first_after_render(vec![
+            "#composer-text:not([readonly])".into(),
+            "#composer-disabled-reason".into(),
+            ".message-scroller".into(),
+        ]);
+    };
     let on_edit = Callback::new(move |local_id: u64| {
         if let Some(p) = thread
             .try_update(|t| t.as_mut().and_then(|t| t.discard_send(local_id)))
             .flatten()
         {
-            // Back into the reply box, ahead of whatever is being typed there now.
-            draft.update(|d| *d = drafts::with_failed(&p.body, d));
-            // Into the reply box; if the conversation's state has disabled it, to why.
-            refocus_if_lost(vec![
-                "#composer-text:not([readonly])".into(),
-                "#composer-disabled-reason".into(),
-                ".message-scroller".into(),
-            ]);
+            put_back(&p.body);
         }
     });
+    let on_reuse = Callback::new(move |text: String| put_back(&text));
     let on_retry = Callback::new(move |local_id: u64| {
         // The conversation no longer takes replies (handed back to the AI, closed, opted out,
         // its window shut since): the text goes back into the reply box, where the reason
@@ -734,6 +741,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     on_send=on_send
                     on_retry=on_retry
                     on_edit=on_edit
+                    on_reuse=on_reuse
                     on_template=on_template
                 />
             }.into_any(),
@@ -761,6 +769,7 @@ fn ThreadLoaded(
     on_send: Callback<String>,
     on_retry: Callback<u64>,
     on_edit: Callback<u64>,
+    on_reuse: Callback<String>,
     on_template: Callback<TemplateForm>,
 ) -> impl IntoView {
     let mode =
@@ -849,6 +858,7 @@ fn ThreadLoaded(
                 on_load_older=load_older
                 on_retry=on_retry
                 on_edit=on_edit
+                on_reuse=on_reuse
             />
             <Composer
                 channel=channel

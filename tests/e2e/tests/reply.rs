@@ -199,6 +199,24 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
             errors.iter().any(|e| e.contains("UNDELIVERABLE")),
             "the failure shows its error code: {errors:?}"
         );
+        // It is said, and its Edit puts it back in the reply box, to send again.
+        wait_text(h, "#live-announcer", "Not delivered", SCREEN).await?;
+        h.click("ol#messages > li.message[data-status='failed'] .edit-undelivered")
+            .await?;
+        let back = h
+            .browser()
+            .execute(
+                "return document.getElementById('composer-text').value;",
+                vec![],
+            )
+            .await?;
+        assert_eq!(
+            back,
+            json!(doomed),
+            "the undelivered text is back in the reply box"
+        );
+        assert_eq!(h.focused_id().await?, "composer-text");
+        h.fill("#composer-text", "").await?;
 
         // The API fails the POST (503): the text stays with Retry; nothing is resent by itself.
         fault(h, json!({ "route": "POST /v1/messages", "status": 503 })).await?;
