@@ -289,30 +289,33 @@ impl Thread {
             None => None,
         };
         keep_newer_activity(&self.conversation.summary, &mut fresh.summary);
-        // Likewise a mode change the stream or a PATCH brought that the answer has not heard of
-        // (none of its rows is that change, and the answer is older: its newest row, else its
-        // `updated_at`): the answer's mode is older than the console's, and taking it would
-        // undo a take-over on screen. An answer that says nothing of its time is taken.
+        if let Some(mode) = self.newer_known_mode(&fresh) {
+            fresh.ai_mode = mode;
+        }
+        fresh.mode_history = merge_history(&self.conversation.mode_history, fresh.mode_history);
+        self.conversation = fresh;
+        gap
+    }
+
+    /// The mode of a change the stream or a PATCH brought that `fresh`, an answer from the
+    /// server, has not heard of (none of its rows is that change, and the answer is older: its
+    /// newest row, else its `updated_at`): the answer's mode is older than the console's, and
+    /// taking it would undo a take-over on screen. An answer that says nothing of its time is
+    /// taken.
+    fn newer_known_mode(&self, fresh: &Conversation) -> Option<AiMode> {
         let newest = self
             .conversation
             .mode_history
             .iter()
-            .max_by_key(|r| r.timestamp);
+            .max_by_key(|r| r.timestamp)?;
         let answered = fresh
             .mode_history
             .iter()
             .map(|r| r.timestamp)
             .max()
-            .or(fresh.summary.updated_at);
-        if let Some(row) = newest.filter(|row| {
-            answered.is_some_and(|at| at < row.timestamp)
-                && fresh.mode_history.iter().all(|f| !same_change(f, row))
-        }) {
-            fresh.ai_mode = row.to_mode;
-        }
-        fresh.mode_history = merge_history(&self.conversation.mode_history, fresh.mode_history);
-        self.conversation = fresh;
-        gap
+            .or(fresh.summary.updated_at)?;
+        (answered < newest.timestamp && fresh.mode_history.iter().all(|f| !same_change(f, newest)))
+            .then_some(newest.to_mode)
     }
 
     /// Merges a page fetched to fill a [`Gap`]; the gap that is left, if any.
@@ -542,9 +545,11 @@ impl Thread {
     /// Records the answer to a PATCH (`changed: false` still carries the current state). Returns
     /// whether the mode moved, i.e. the stream had not already told.
     pub fn apply_mode_response(&mut self, fresh: Conversation) -> bool {
-        let moved = self.conversation.ai_mode != fresh.ai_mode;
+        // (Answered late, after the stream told of a later change: that change stands.)
+        let mode = self.newer_known_mode(&fresh).unwrap_or(fresh.ai_mode);
+        let moved = self.conversation.ai_mode != mode;
         let history = merge_history(&self.conversation.mode_history, fresh.mode_history);
-        self.conversation.ai_mode = fresh.ai_mode;
+        self.conversation.ai_mode = mode;
         self.conversation.mode_history = history;
         // Made when the PATCH was, it may be older than a refetch answered meanwhile (a STOP's,
         // say): then it says nothing new of the conversation but its mode.
@@ -1074,6 +1079,41 @@ mod tests {
         // A history that does not have it (cut short, or not exposed) names no one.
         c.mode_history = vec![change(AiMode::Human, 10)];
         assert_eq!(Thread::new(c).latest_change(), None);
+    }
+
+    #[test]
+    fn a_patch_answered_after_a_later_change_does_not_undo_it() {
+        let mut t = Thread::new(conversation(vec![], None));
+        let taken = ModeChange {
+            actor_user_id: Some("usr_1".into()),
+            from_mode: AiMode::Ai,
+            to_mode: AiMode::Human,
+            timestamp: at(10),
+        };
+        // The stream told of the take-over, then of another operator's close.
+        for row in [
+            taken.clone(),
+            ModeChange {
+                actor_user_id: Some("usr_2".into()),
+                from_mode: AiMode::Human,
+                to_mode: AiMode::Closed,
+                timestamp: at(20),
+            },
+        ] {
+            t.apply(StreamEvent::ModeChanged {
+                from_mode: row.from_mode,
+                to_mode: row.to_mode,
+                actor_user_id: row.actor_user_id,
+                timestamp: row.timestamp,
+            });
+        }
+        // The take-over's own answer, late.
+        let mut answer = conversation(vec![], None);
+        answer.ai_mode = AiMode::Human;
+        answer.mode_history = vec![taken];
+        answer.summary.updated_at = Some(at(10));
+        assert!(!t.apply_mode_response(answer));
+        assert_eq!(t.mode(), AiMode::Closed);
     }
 
     #[test]
