@@ -19,6 +19,9 @@ pub enum LinkState {
     Offline,
     /// Refused for good (an unknown conversation, or another workspace's): no retry would help.
     Stopped,
+    /// The stream refused the key the rest of the API takes (a gateway that refuses `?token=`):
+    /// the thread is refreshed on a timer instead.
+    Polling,
 }
 
 impl LinkState {
@@ -34,6 +37,9 @@ impl LinkState {
             LinkState::RateLimited { .. } => "Paused by Voicebip's rate limit; reconnecting",
             LinkState::Offline => "Offline: updates resume when the connection returns",
             LinkState::Stopped => "Not live: Voicebip refused this conversation's updates",
+            LinkState::Polling => {
+                "Not live: the live stream refused the key, so this conversation is refreshed every 15 s"
+            }
         }
     }
 
@@ -56,6 +62,7 @@ impl LinkState {
             LinkState::RateLimited { .. } => "rate-limited",
             LinkState::Offline => "offline",
             LinkState::Stopped => "stopped",
+            LinkState::Polling => "polling",
         }
     }
 }

@@ -55,6 +55,9 @@ impl Attempt {
     }
 }
 
+/// How often a thread whose stream refused the key is refreshed instead (`LinkState::Polling`).
+const POLL_WITHOUT_STREAM_MS: u32 = 15_000;
+
 #[component]
 pub fn ThreadPage() -> impl IntoView {
     let params = use_params_map();
@@ -266,6 +269,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let skipped = RwSignal::new(0u32);
     let refetch_due = StoredValue::new(false);
     let stream = StoredValue::new_local(None::<StreamHandle>);
+    let poll = StoredValue::new_local(None::<gloo_timers::callback::Interval>);
     if let Some(client) = session.client.get_untracked() {
         let on_events: Rc<dyn Fn(Vec<StreamEvent>)> = Rc::new(move |events| {
             if thread.try_with_untracked(Option::is_none) == Some(true) {
@@ -332,10 +336,23 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         .forget();
                     }
                 }),
+                // The key may be refused by the stream alone (a gateway that refuses `?token=`,
+                // which the contract's own references disagree on): asked the usual way, a key
+                // that is refused there too ends the session (`load`'s `Session::check`), and
+                // one that is taken keeps the operator in, the thread refreshed on a timer.
                 on_unauthorized: Box::new(move || {
-                    session.sign_out(Some(
-                        "The live stream refused the API key. Enter it again.".into(),
-                    ))
+                    link.set(LinkState::Polling);
+                    load();
+                    poll.set_value(Some(gloo_timers::callback::Interval::new(
+                        POLL_WITHOUT_STREAM_MS,
+                        move || {
+                            if !crate::state::browser::is_hidden()
+                                && crate::state::browser::is_online()
+                            {
+                                load();
+                            }
+                        },
+                    )));
                 }),
                 on_state: Box::new(move |s| {
                     link.set(s);
@@ -356,7 +373,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         );
         stream.set_value(Some(handle));
     }
-    on_cleanup(move || stream.update_value(|s| drop(s.take())));
+    on_cleanup(move || {
+        stream.update_value(|s| drop(s.take()));
+        poll.update_value(|p| drop(p.take()));
+    });
 
     // Another tab changed this conversation's mode: take the fresh state.
     crate::state::effect(move || {

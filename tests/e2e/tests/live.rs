@@ -202,7 +202,9 @@ async fn live_updates_once_survive_a_drop_and_stop_on_401() {
         );
         wait_subscribers(h, &b, 1).await?;
 
-        // A stream refused with 401 ends the session.
+        // A stream refused with 401, the key taken by the rest of the API (a gateway that
+        // refuses `?token=`): the operator stays in, the thread refreshed on a timer. (It
+        // signed the operator out, at every conversation opened.)
         fault(
             h,
             json!({ "route": "GET /v1/conversations/{id}/stream", "stream_status": 401 }),
@@ -210,7 +212,23 @@ async fn live_updates_once_survive_a_drop_and_stop_on_401() {
         .await?;
         h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
             .await?;
-        h.wait_for_path("/connect", SCREEN).await?;
+        wait_attr(h, "#connection-status", "data-state", "polling").await?;
+        let polled = "Brought by a refresh, the stream refused";
+        inject(h, &a, polled).await?;
+        poll_until("the refreshed message", RECONNECT, || async {
+            Ok((!shown_with_body(h, polled).await?.is_empty()).then_some(()))
+        })
+        .await?;
+        assert_eq!(
+            h.path().await?,
+            format!("/conversations/{a}"),
+            "still signed in"
+        );
+
+        // Refused everywhere: the key is gone, and the session ends.
+        fault(h, json!({ "route": "*", "status": 401 })).await?;
+        h.wait_for_path("/connect", RECONNECT).await?;
+        clear_faults(h).await?;
         let notice = poll_until("the connect screen to say why", SCREEN, || async {
             Ok(h.texts("#connect-error")
                 .await?
