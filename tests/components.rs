@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
-use voicebip_console::components::announcer::Announcer;
+use voicebip_console::components::announcer::{Announcer, LiveRegion};
 use voicebip_console::components::badges::ModeBadge;
 use voicebip_console::components::clock::Clock;
 use voicebip_console::components::composer::{Composer, TemplateDraft, TemplateForm};
@@ -177,6 +177,7 @@ fn mount_whatsapp_composer(
 ) -> web_sys::HtmlElement {
     mount(move || {
         view! {
+            <LiveRegion/>
             <Composer
                 channel=Channel::Whatsapp
                 mode=Signal::stored(AiMode::Human)
@@ -275,10 +276,16 @@ async fn the_closing_warning_lasts_only_as_long_as_the_last_hour() {
         "within the last hour, whether or not the server's warning came (it comes once, and not \
          to a conversation opened later)"
     );
-    // Closed: the reply box says so, and "reply now" would contradict it.
+    // Closed: the reply box says so, and "reply now" would contradict it. It is said, too:
+    // the operator may be reading the history, away from the reply box.
     expires_at.set(Some(chrono::Utc::now() - chrono::Duration::minutes(1)));
     settle().await;
     assert!(!warned(&root));
+    assert!(
+        text(&root, "#live-announcer").contains("window has closed"),
+        "{}",
+        text(&root, "#live-announcer")
+    );
     // Reopened (a refetch after the customer wrote): no warning either.
     expires_at.set(Some(chrono::Utc::now() + chrono::Duration::hours(24)));
     settle().await;

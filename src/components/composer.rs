@@ -1,6 +1,7 @@
 //! The reply box. It explains why it is disabled, counts SMS segments, keeps drafts, and turns
 //! into the template form when the WhatsApp window has closed.
 
+use super::announcer::Announcer;
 use super::clock::use_clock;
 use super::focus::{focus_after_render, focus_within};
 use crate::model::blocked::Blocked;
@@ -106,6 +107,18 @@ pub fn Composer(
     let clock = use_clock();
     let window = Memo::new(move |_| WindowState::of(channel, expires_at.get(), clock.now()));
     let blocked = Memo::new(move |_| Blocked::of(mode.get(), opt_out.get(), window.get()));
+    // The window shutting on the clock is news no event brings (a handoff or a STOP is heard
+    // as itself): said, since the reply box it disables may not be where the operator is.
+    if let Some(announcer) = use_context::<Announcer>() {
+        let mut was = blocked.get_untracked();
+        crate::state::effect(move || {
+            let now = blocked.get();
+            if was.is_none() && now == Some(Blocked::WindowExpired) {
+                announcer.announce(Blocked::WindowExpired.explain());
+            }
+            was = now;
+        });
+    }
     let count = Memo::new(move |_| draft.with(|d| segments::count(d)));
     // Memos rather than `<Show>` (one more generic component instance each): the view below is
     // rebuilt only when the answer changes, as `<Show>` would.
