@@ -113,7 +113,11 @@ pub fn Composer(
         let mut was = blocked.get_untracked();
         crate::state::effect(move || {
             let now = blocked.get();
-            if was.is_none() && now == Some(Blocked::WindowExpired) {
+            // (Not where the focus is in the reply box: it goes to the reason, which is read.)
+            if was.is_none()
+                && now == Some(Blocked::WindowExpired)
+                && !focus_within("#composer-text")
+            {
                 announcer.announce(Blocked::WindowExpired.explain());
             }
             was = now;

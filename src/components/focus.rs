@@ -10,7 +10,7 @@ pub fn focus_within(selector: &str) -> bool {
 
 /// Focuses what `selector` finds once the next render has made it.
 pub fn focus_after_render(selector: String) {
-    after_render(vec![selector], false);
+    focus_first_after_render(vec![selector]);
 }
 
 /// Focuses what the first of `selectors` that finds something finds, once the next render has

@@ -207,7 +207,12 @@ pub fn MessageList(
             <ol id="messages" aria-label="Messages" aria-busy=move || loading_older.get().to_string() node_ref=list>
                 <For each=move || shown.with(|s| s.lines.clone()) key=Line::key let:line>
                     {match line {
-                        Line::Message(m) => view! { <MessageItem message=m on_reuse=on_reuse/> }.into_any(),
+                        Line::Message(m) => {
+                            let editable = thread.with_untracked(|t| {
+                                t.as_ref().is_some_and(|t| t.undelivered_here(&m.message_id))
+                            });
+                            view! { <MessageItem message=m editable=editable on_reuse=on_reuse/> }.into_any()
+                        }
                         Line::Mode(r) => view! {
                             <li class="mode-change" data-to-mode=r.to_mode.as_param() data-line=format!("mode-{}", r.timestamp.timestamp_millis())>
                                 {describe_mode_change(&r)}" · "
@@ -252,7 +257,12 @@ fn first_in_view(list: &web_sys::HtmlOListElement, top: i32) -> Option<web_sys::
 }
 
 #[component]
-fn MessageItem(message: Message, on_reuse: Callback<String>) -> impl IntoView {
+fn MessageItem(
+    message: Message,
+    /// Not delivered while the thread was open: offers Edit.
+    editable: bool,
+    on_reuse: Callback<String>,
+) -> impl IntoView {
     let direction = match message.direction {
         Direction::Inbound => "inbound",
         Direction::Outbound => "outbound",
@@ -290,7 +300,7 @@ fn MessageItem(message: Message, on_reuse: Callback<String>) -> impl IntoView {
                     let text = message.body.clone().unwrap_or_default();
                     view! {
                         <span class="message-error">{undelivered(message.error_code.as_deref())}</span>
-                        {(!text.is_empty()).then(|| view! {
+                        {(editable && !text.is_empty()).then(|| view! {
                             <button type="button" class="edit-undelivered" aria-describedby=id on:click=move |_| on_reuse.run(text.clone())>"Edit"</button>
                         })}
                     }

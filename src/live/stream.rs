@@ -169,6 +169,13 @@ pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHand
     StreamHandle(inner)
 }
 
+/// Opens the stream at once, not after the backoff, which starts over: nothing was known to
+/// fail (the network came back, the tab was shown again, a silent stream is renewed).
+fn open_afresh(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
+    inner.borrow_mut().attempt = 0;
+    open(inner, meanwhile);
+}
+
 /// Opens the stream afresh, showing `meanwhile` until it is live.
 fn open(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
     let url = {
@@ -399,8 +406,7 @@ fn watch_network(inner: &Rc<RefCell<Inner>>) {
     // A stream stopped for good (`stop`, `unauthorized`) stays stopped, and says so.
     let online = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
         if let Some(inner) = weak.upgrade().filter(|i| !i.borrow().closed) {
-            inner.borrow_mut().attempt = 0;
-            open(&inner, LinkState::Connecting);
+            open_afresh(&inner, LinkState::Connecting);
         }
     });
     let weak = Rc::downgrade(inner);
@@ -435,8 +441,7 @@ fn watch_network(inner: &Rc<RefCell<Inner>>) {
             && away.is_some_and(|ms| ms >= RECHECK_AFTER_HIDDEN_MS)
         {
             // As after a drop: what came meanwhile is the next refetch's to bring in full.
-            inner.borrow_mut().attempt = 0;
-            open(&inner, LinkState::Reconnecting { in_secs: 0 });
+            open_afresh(&inner, LinkState::Reconnecting { in_secs: 0 });
         }
     });
     let callbacks = vec![
@@ -487,8 +492,7 @@ fn watch_silence(inner: &Rc<RefCell<Inner>>) {
             inner.borrow_mut().shutdown_source();
             schedule_reconnect(&inner, None);
         } else if opened && waited >= RENEW_AFTER_SILENT_MS && is_online() && !is_hidden() {
-            inner.borrow_mut().attempt = 0;
-            open(&inner, LinkState::Renewing);
+            open_afresh(&inner, LinkState::Renewing);
         }
     });
     inner.borrow_mut().watchdog = Some(check);

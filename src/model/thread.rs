@@ -144,6 +144,9 @@ pub struct Thread {
     /// one running behind kept offering replies the server refuses, and no template form. Until
     /// a customer's message moves the end.
     window_shut: Option<(Option<DateTime<Utc>>, DateTime<Utc>)>,
+    /// Messages not delivered while the thread was open: the ones still to act on (Edit);
+    /// older failures are history, and an Edit on each would stand in the keyboard's way.
+    undelivered_here: Vec<MessageId>,
 }
 
 impl Thread {
@@ -165,6 +168,7 @@ impl Thread {
             unfilled: None,
             stream_down: false,
             window_shut: None,
+            undelivered_here: Vec::new(),
         };
         thread.merge_messages(first_page);
         thread
@@ -444,6 +448,19 @@ impl Thread {
 
     /// Applies one decoded stream event.
     pub fn apply(&mut self, event: StreamEvent) -> Change {
+        let change = self.apply_event(event);
+        if let Change::Undelivered(m) = &change {
+            self.undelivered_here.push(m.message_id.clone());
+        }
+        change
+    }
+
+    /// Whether `id` was not delivered while the thread was open.
+    pub fn undelivered_here(&self, id: &MessageId) -> bool {
+        self.undelivered_here.contains(id)
+    }
+
+    fn apply_event(&mut self, event: StreamEvent) -> Change {
         match event {
             StreamEvent::Message(m) if self.may_be_pending(&m) => {
                 self.hold_for_pending(m);
@@ -451,7 +468,7 @@ impl Thread {
             }
             // One the thread has: only its status may move, as by a status event.
             StreamEvent::Message(m) if self.keys.contains_key(&m.message_id) => {
-                self.apply(StreamEvent::Status {
+                self.apply_event(StreamEvent::Status {
                     message_id: m.message_id,
                     status: m.status,
                     error_code: m.error_code,
@@ -834,6 +851,7 @@ mod tests {
             Change::Undelivered(m) if m.error_code.as_deref() == Some("UNDELIVERABLE")
         ));
         assert_eq!(t.apply(failed), Change::None);
+        assert!(t.undelivered_here(&MessageId::from("m1")));
         // Also when the event carries the whole message, of one shown or new.
         let mut t = Thread::new(conversation(
             vec![msg("m1", 1, Direction::Outbound, MessageStatus::Sent)],

@@ -490,8 +490,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         .unwrap_or(false);
                     // Unless the stream already told (it reports the same change once).
                     if moved {
-                        report_mode(to);
-                        announcer.announce(to.who_answers());
+                        tell_mode(to, None);
                     }
                 }
                 Err(e) => {
@@ -616,7 +615,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // Back into the reply box, ahead of whatever is being typed there now; the focus into it,
     // or, if the conversation's state has disabled it, to why.
     let put_back = move |text: &str| {
-        draft.update(|d| *d = drafts::with_failed(text, d));
+        // (Once: Edit on an undelivered message stays, and may be pressed twice.)
+        if !draft.with_untracked(|d| d.starts_with(text)) {
+            draft.update(|d| *d = drafts::with_failed(text, d));
+        }
         focus_first_after_render(vec![
             "#composer-text:not([readonly])".into(),
             "#composer-disabled-reason".into(),
@@ -908,8 +910,9 @@ fn inbox_href() -> impl Fn() -> String + Copy {
 }
 
 /// Sets `error` unless it already holds that failure, which would put the same alert back.
+/// (Answers may come after the view has gone: `try_`, as a disposed signal panics.)
 fn set_if_new(error: RwSignal<Option<ApiError>>, e: ApiError) {
-    if error.with_untracked(|shown| shown.as_ref() != Some(&e)) {
+    if error.try_with_untracked(|shown| shown.as_ref() != Some(&e)) == Some(true) {
         error.set(Some(e));
     }
 }

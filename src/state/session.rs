@@ -87,13 +87,14 @@ impl Session {
     }
 
     /// The operator signs out (here, or in another tab of the same workspace, `notice` says):
-    /// the session ends, and their drafts are forgotten with the key. An embedded console's
-    /// drafts are in its tab only; the device's are the standalone console's.
+    /// the session ends, and their drafts are forgotten with the key: the tab's, and the
+    /// device's when the key was kept there.
     pub fn leave(&self, notice: Option<String>) {
-        let areas: &[Area] = if super::embed::is_embedded() {
-            &[Area::Session]
-        } else {
-            &[Area::Session, Area::Local]
+        // The device's drafts only with a key kept on the device: those there may be another
+        // key's, whose tab stays signed in.
+        let areas: &[Area] = match self.drafts.get_value() {
+            Area::Local if !super::embed::is_embedded() => &[Area::Session, Area::Local],
+            _ => &[Area::Session],
         };
         super::drafts::forget_all(areas);
         self.sign_out(notice);

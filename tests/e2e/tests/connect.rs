@@ -332,6 +332,13 @@ async fn signing_out_leaves_another_keys_tab_alone() {
                 vec![json!(DEMO_KEY)],
             )
             .await?;
+        // A draft the first frame keeps on this device, with its key.
+        h.browser()
+            .execute(
+                "localStorage.setItem('voicebip.draft.conv_kept', 'Half a reply');",
+                vec![],
+            )
+            .await?;
         in_frame(h, "#b", async || {
             h.wait_for_all(ROW, 1, SCREEN).await?;
             h.click("#sign-out").await?;
@@ -344,6 +351,13 @@ async fn signing_out_leaves_another_keys_tab_alone() {
                 .as_deref(),
             Some(SECOND_KEY),
             "the other workspace's key stays remembered"
+        );
+        assert_eq!(
+            storage_item(h, "localStorage", "voicebip.draft.conv_kept")
+                .await?
+                .as_deref(),
+            Some("Half a reply"),
+            "and so do the drafts kept with it"
         );
         settle(
             "a sign-out reaching the other tab",

@@ -399,7 +399,8 @@ async fn cancelled_and_failed_exports_save_nothing() {
         assert!(!error.trim().is_empty(), "the error says something");
 
         // A download cut short by a proxy that closed it as if whole is not saved as the
-        // export: a JSON file without its end, or a CSV short of rows, looked complete.
+        // export: a JSON file without its end looked complete. (A CSV cut between records
+        // cannot be told from a whole one.)
         fault(
             h,
             json!({ "route": route, "cut_body_after_chunks": 3, "count": 1 }),

@@ -201,8 +201,11 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
         );
         // It is said, and its Edit puts it back in the reply box, to send again.
         wait_text(h, "#live-announcer", "Not delivered", SCREEN).await?;
-        h.click("ol#messages > li.message[data-status='failed'] .edit-undelivered")
-            .await?;
+        // (Twice: the button stays, and the text goes back once.)
+        for _ in 0..2 {
+            h.click("ol#messages > li.message[data-status='failed'] .edit-undelivered")
+                .await?;
+        }
         let back = h
             .browser()
             .execute(
@@ -570,6 +573,8 @@ async fn a_template_whose_answer_is_lost_may_have_been_sent() {
         sign_in(h).await?;
         open_thread(h, &wa_id).await?;
         h.wait_for("#template-name", SCREEN).await?;
+        // (Live first: the stream's opening refetch is not the one looked for.)
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
         fault(
             h,
             json!({ "route": "POST /v1/messages/template", "status": 502, "count": 1 }),
