@@ -16,6 +16,43 @@ fn stream_route(id: &str) -> String {
     format!("GET /v1/conversations/{id}/stream")
 }
 
+/// Signs in and opens the first conversation listed, its stream under the fault `spec` (a
+/// fault rule without its route); its id.
+async fn open_with_stream_fault(h: &Harness, mut spec: serde_json::Value) -> Result<String> {
+    sign_in(h).await?;
+    let a = row_ids(h)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow!("no conversation listed"))?;
+    spec["route"] = json!(stream_route(&a));
+    fault(h, spec).await?;
+    h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
+        .await?;
+    wait_thread(h, &a).await?;
+    Ok(a)
+}
+
+/// Moves the page's clock `ms` on, until [`restore_clock`], for the checks timed by it.
+async fn shift_clock(h: &Harness, ms: u64) -> Result<()> {
+    h.browser()
+        .execute(
+            "window.__now = window.__now || Date.now;
+             const shift = arguments[0];
+             Date.now = () => window.__now.call(Date) + shift;",
+            vec![json!(ms)],
+        )
+        .await?;
+    Ok(())
+}
+
+async fn restore_clock(h: &Harness) -> Result<()> {
+    h.browser()
+        .execute("if (window.__now) Date.now = window.__now;", vec![])
+        .await?;
+    Ok(())
+}
+
 /// The message ids shown, top to bottom (server messages only).
 async fn shown_ids(h: &Harness) -> Result<Vec<String>> {
     Ok(shown_messages(h)
@@ -511,20 +548,7 @@ async fn a_message_the_stream_brings_before_the_first_page_is_kept() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tab_shown_again_after_a_while_reopens_a_silent_stream() {
     with_harness(Options::default(), async |h: &Harness| {
-        sign_in(h).await?;
-        let a = row_ids(h)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| anyhow!("no conversation listed"))?;
-        fault(
-            h,
-            json!({ "route": stream_route(&a), "stall_stream": true, "count": 1 }),
-        )
-        .await?;
-        h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
-            .await?;
-        wait_thread(h, &a).await?;
+        let a = open_with_stream_fault(h, json!({ "stall_stream": true, "count": 1 })).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
         let missed = "Sent while the connection was dead";
         inject(h, &a, missed).await?;
@@ -558,20 +582,7 @@ async fn a_tab_shown_again_after_a_while_reopens_a_silent_stream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_silent_for_minutes_in_view_is_opened_afresh() {
     with_harness(Options::default(), async |h: &Harness| {
-        sign_in(h).await?;
-        let a = row_ids(h)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| anyhow!("no conversation listed"))?;
-        fault(
-            h,
-            json!({ "route": stream_route(&a), "stall_stream": true, "count": 1 }),
-        )
-        .await?;
-        h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
-            .await?;
-        wait_thread(h, &a).await?;
+        let a = open_with_stream_fault(h, json!({ "stall_stream": true, "count": 1 })).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
         // Every state the indicator shows from here on.
         h.browser()
@@ -591,17 +602,9 @@ async fn a_stream_silent_for_minutes_in_view_is_opened_afresh() {
             "not through a dead stream"
         );
         // Two minutes on, without the tab ever hidden.
-        h.browser()
-            .execute(
-                "window.__now = Date.now;
-                 Date.now = () => window.__now.call(Date) + 121000;",
-                vec![],
-            )
-            .await?;
+        shift_clock(h, 121000).await?;
         let brought = wait_message(h, missed, "brought by the refetch", |m| m.id.is_some()).await;
-        h.browser()
-            .execute("Date.now = window.__now;", vec![])
-            .await?;
+        restore_clock(h).await?;
         brought?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
         let states = h
@@ -625,20 +628,7 @@ async fn a_stream_silent_for_minutes_in_view_is_opened_afresh() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_that_does_not_open_is_tried_again() {
     with_harness(Options::default(), async |h: &Harness| {
-        sign_in(h).await?;
-        let a = row_ids(h)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| anyhow!("no conversation listed"))?;
-        fault(
-            h,
-            json!({ "route": stream_route(&a), "latency_ms": 120000, "count": 1 }),
-        )
-        .await?;
-        h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
-            .await?;
-        wait_thread(h, &a).await?;
+        let a = open_with_stream_fault(h, json!({ "latency_ms": 120000, "count": 1 })).await?;
         settle(
             "the stream's request held",
             std::time::Duration::from_secs(1),
@@ -646,22 +636,14 @@ async fn a_stream_that_does_not_open_is_tried_again() {
         .await;
         assert!(attr_is(h, "#connection-status", "data-state", "connecting").await?);
         // Twenty seconds on.
-        h.browser()
-            .execute(
-                "window.__now = Date.now;
-                 Date.now = () => window.__now.call(Date) + 21000;",
-                vec![],
-            )
-            .await?;
+        shift_clock(h, 21000).await?;
         let live = poll_until("the stream opened again", RECONNECT, || async {
             Ok(attr_is(h, "#connection-status", "data-state", "live")
                 .await?
                 .then_some(()))
         })
         .await;
-        h.browser()
-            .execute("Date.now = window.__now;", vec![])
-            .await?;
+        restore_clock(h).await?;
         live?;
         let said = "Through the stream opened again";
         inject(h, &a, said).await?;
