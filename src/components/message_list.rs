@@ -275,6 +275,7 @@ fn MessageItem(
     let status = message.status;
     // Text only: Leptos renders strings as text nodes, so markup in a body shows literally.
     let body = message.shown_text();
+    let body_id = format!("body-{}", message.message_id);
     view! {
         <li
             class=format!("message {direction} status-{}", status.label())
@@ -284,7 +285,7 @@ fn MessageItem(
             data-status=status.label()
         >
             <span class="visually-hidden">{who}": "</span>
-            <p class="message-body" id=format!("body-{}", message.message_id)>{body}</p>
+            <p class="message-body" id=body_id.clone()>{body}</p>
             <p class="message-meta">
                 <time datetime=message.created_at.to_rfc3339()>{local_time(message.created_at)}</time>
                 {(message.direction == Direction::Outbound).then(|| view! {
@@ -296,12 +297,11 @@ fn MessageItem(
                 // Not delivered (the carrier's or WhatsApp's refusal): Edit puts the text back in
                 // the reply box, to send again, changed or as it was.
                 {(status == MessageStatus::Failed && message.direction == Direction::Outbound).then(|| {
-                    let id = format!("body-{}", message.message_id);
                     let text = message.body.clone().unwrap_or_default();
                     view! {
                         <span class="message-error">{undelivered(message.error_code.as_deref())}</span>
                         {(editable && !text.is_empty()).then(|| view! {
-                            <button type="button" class="edit-undelivered" aria-describedby=id on:click=move |_| on_reuse.run(text.clone())>"Edit"</button>
+                            <button type="button" class="edit-undelivered" aria-describedby=body_id.clone() on:click=move |_| on_reuse.run(text.clone())>"Edit"</button>
                         })}
                     }
                 })}

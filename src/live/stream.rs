@@ -24,7 +24,8 @@ pub struct Handlers {
     /// The stream (re)opened: fetch the newest page and merge it to fill any gap.
     pub on_open: Box<dyn Fn()>,
     pub on_skipped: Box<dyn Fn(Skipped)>,
-    /// The key was refused: stop, and let the page end the session.
+    /// The stream refused the key and has stopped. The page asks the rest of the API before
+    /// ending the session: a gateway may refuse `?token=` alone.
     pub on_unauthorized: Box<dyn Fn()>,
     pub on_state: Box<dyn Fn(LinkState)>,
 }

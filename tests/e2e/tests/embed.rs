@@ -49,6 +49,18 @@ async fn open_host(h: &Harness, foreign: bool, path: &str) -> Result<String> {
     Ok(origin(&url))
 }
 
+/// Opens the allowed host page on the embedded inbox and waits until it has connected the
+/// console; the console's origin.
+async fn open_connected_host(h: &Harness) -> Result<String> {
+    open_host(h, false, "/embed/inbox").await?;
+    let console = h.base_url().to_string();
+    wait_host_message(h, "voicebip:connected", |m| {
+        is(m, &console, "voicebip:connected")
+    })
+    .await?;
+    Ok(console)
+}
+
 /// Switch WebDriver into the console's iframe.
 async fn enter_console(h: &Harness) -> Result<()> {
     let frame = h.wait_for(FRAME, SCREEN).await?;
@@ -660,12 +672,7 @@ async fn the_embedded_console_takes_its_key_from_the_host_alone() {
         assert_eq!(count(h, ROW).await?, 0, "no list without a host's key");
 
         // From the allowed host: connected, then the key refused.
-        open_host(h, false, "/embed/inbox").await?;
-        let console = h.base_url().to_string();
-        wait_host_message(h, "voicebip:connected", |m| {
-            is(m, &console, "voicebip:connected")
-        })
-        .await?;
+        let console = open_connected_host(h).await?;
         // Refused from now on; opening a conversation asks the API at once (unless a poll of
         // the list, every 10 s, was refused first: then there is no row left to open).
         enter_console(h).await?;
@@ -722,12 +729,7 @@ async fn a_new_key_from_the_host_starts_the_console_afresh() {
     let mut options = options();
     options.sim.api_keys.push(SECOND_KEY.into());
     with_harness(options, async |h: &Harness| {
-        open_host(h, false, "/embed/inbox").await?;
-        let console = h.base_url().to_string();
-        wait_host_message(h, "voicebip:connected", |m| {
-            is(m, &console, "voicebip:connected")
-        })
-        .await?;
+        let console = open_connected_host(h).await?;
         enter_console(h).await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
         h.browser()
