@@ -129,25 +129,34 @@ impl Client {
         let body = Body {
             ai_mode: mode.as_param(),
         };
-        self.call(true, &|| {
+        self.call(true, &|| true, &|| {
             with_json(self.authorized(Request::patch(&url))?, &body)
         })
         .await
     }
 
-    /// `POST /v1/messages`. Never retried on a 5xx or network failure.
-    pub async fn send_message(&self, req: &SendMessage) -> Result<SentMessage, ApiError> {
+    /// `POST /v1/messages`. Never retried on a 5xx or network failure; after a 429's wait, only
+    /// if `still_wanted` (the conversation may have been handed back to the AI meanwhile).
+    pub async fn send_message(
+        &self,
+        req: &SendMessage,
+        still_wanted: &dyn Fn() -> bool,
+    ) -> Result<SentMessage, ApiError> {
         let url = self.url("/messages");
-        self.call(false, &|| {
+        self.call(false, still_wanted, &|| {
             with_json(self.authorized(Request::post(&url))?, req)
         })
         .await
     }
 
-    /// `POST /v1/messages/template`.
-    pub async fn send_template(&self, req: &SendTemplate) -> Result<SentMessage, ApiError> {
+    /// `POST /v1/messages/template`, as `send_message`.
+    pub async fn send_template(
+        &self,
+        req: &SendTemplate,
+        still_wanted: &dyn Fn() -> bool,
+    ) -> Result<SentMessage, ApiError> {
         let url = self.url("/messages/template");
-        self.call(false, &|| {
+        self.call(false, still_wanted, &|| {
             with_json(self.authorized(Request::post(&url))?, req)
         })
         .await
@@ -218,7 +227,7 @@ impl Client {
 
     async fn read<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
         let url = self.url(path);
-        self.call(true, &|| {
+        self.call(true, &|| true, &|| {
             self.authorized(Request::get(&url))?
                 .build()
                 .map_err(|e| ApiError::Network(e.to_string()))
@@ -229,9 +238,10 @@ impl Client {
     async fn call<T: DeserializeOwned>(
         &self,
         idempotent: bool,
+        still_wanted: &dyn Fn() -> bool,
         build: &dyn Fn() -> Result<Request, ApiError>,
     ) -> Result<T, ApiError> {
-        let text = self.with_retries(idempotent, build).await?;
+        let text = self.with_retries(idempotent, still_wanted, build).await?;
         parse(&text)
     }
 
@@ -241,6 +251,7 @@ impl Client {
     async fn with_retries(
         &self,
         idempotent: bool,
+        still_wanted: &dyn Fn() -> bool,
         build: &dyn Fn() -> Result<Request, ApiError>,
     ) -> Result<String, ApiError> {
         let mut attempt = 0;
@@ -262,6 +273,9 @@ impl Client {
             self.notify(wait_ms.div_ceil(1000));
             gloo_timers::future::TimeoutFuture::new(wait_ms).await;
             self.notify(0);
+            if !still_wanted() {
+                return Err(error);
+            }
         }
     }
 

@@ -134,7 +134,7 @@ pub fn Composer(
         sent_seen.set_value(sent);
         let needed = blocked.get() == Some(Blocked::WindowExpired);
         let typed = !template_draft.is_blank();
-        (needed || typed || kept) && mode.get() != AiMode::Closed && !opt_out.get()
+        (needed || typed || kept) && !blocked.get().is_some_and(Blocked::stops_templates)
     });
 
     let text_box = NodeRef::<leptos::html::Textarea>::new();

@@ -4,7 +4,7 @@
 //! the line being read stays where it is on screen.
 
 use crate::components::announcer::use_announcer;
-use crate::components::focus::{focus_after_render, focus_within};
+use crate::components::focus::{focus_after_render, focus_within, refocus_if_lost};
 use crate::model::thread::{PendingSend, SendState, Thread};
 use crate::model::thread_lines::{line_refs, Line, LineRef, Window};
 use crate::model::{AiMode, Direction, Message, MessageStatus, ModeChange};
@@ -75,6 +75,18 @@ pub fn MessageList(
     });
     let pending = Memo::new(move |_| {
         thread.with(|t| t.as_ref().map(|t| t.pending().to_vec()).unwrap_or_default())
+    });
+    // A failed send settled by the stream or a refetch (it went out after all) goes, with the
+    // Retry or Edit that may have had the focus: the operator goes on in the reply box.
+    let mut pending_before = 0;
+    crate::state::effect(move || {
+        let now = pending.with(Vec::len);
+        if now < std::mem::replace(&mut pending_before, now) {
+            refocus_if_lost(vec![
+                "#composer-text:not([readonly])".into(),
+                ".message-scroller".into(),
+            ]);
+        }
     });
     let has_older =
         Memo::new(move |_| thread.with(|t| t.as_ref().is_some_and(|t| t.older_token.is_some())));

@@ -19,13 +19,19 @@ impl Blocked {
             Some(Blocked::Closed)
         } else if opt_out {
             Some(Blocked::OptedOut)
+        } else if mode == AiMode::Ai {
+            // Before the window: a template is a reply too, and the AI's to send.
+            Some(Blocked::AiAnswering)
         } else if !window.allows_free_form() {
             Some(Blocked::WindowExpired)
-        } else if mode == AiMode::Ai {
-            Some(Blocked::AiAnswering)
         } else {
             None
         }
+    }
+
+    /// Whether an approved template cannot be sent either: templates bypass only the window.
+    pub fn stops_templates(self) -> bool {
+        self != Blocked::WindowExpired
     }
 
     pub fn explain(self) -> &'static str {
@@ -64,6 +70,11 @@ mod tests {
             Blocked::of(AiMode::Ai, false, open),
             Some(Blocked::AiAnswering)
         );
+        // The AI's conversation is not the operator's to send a template to either.
+        let ai_after_window = Blocked::of(AiMode::Ai, false, WindowState::Expired);
+        assert_eq!(ai_after_window, Some(Blocked::AiAnswering));
+        assert!(ai_after_window.is_some_and(Blocked::stops_templates));
+        assert!(!Blocked::WindowExpired.stops_templates());
         assert_eq!(
             Blocked::of(AiMode::Human, false, WindowState::NotApplicable),
             None

@@ -3,12 +3,14 @@
 use crate::api::{ApiError, Client, SendMessage, SendTemplate};
 use crate::components::announcer::use_announcer;
 use crate::components::badges::{ChannelBadge, ModeBadge, WindowBadge};
+use crate::components::clock::use_clock;
 use crate::components::composer::{Composer, TemplateDraft, TemplateForm};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::focus::{focus_first_after_render, focus_within, refocus_if_lost};
 use crate::components::handoff_bar::HandoffBar;
 use crate::components::message_list::{describe_mode_change, MessageList};
 use crate::live::{follow, ConnectionStatus, Handlers, LinkState, StreamHandle};
+use crate::model::blocked::Blocked;
 use crate::model::events::{Skipped, StreamEvent};
 use crate::model::handoff::{Debounce, HandoffAction};
 use crate::model::latest::Latest;
@@ -74,6 +76,7 @@ pub fn ThreadPage() -> impl IntoView {
 fn ThreadView(id: ConversationId) -> impl IntoView {
     let session = use_session();
     let announcer = use_announcer();
+    let clock = use_clock();
     let tabs = use_tabs();
     let notifier = crate::state::notify::use_notifier();
     let embed = use_context::<EmbedHost>();
@@ -538,6 +541,26 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     });
     on_cleanup(move || shortcuts.remove());
 
+    // Back into the reply box, ahead of whatever is being typed there now; the focus into it,
+    // or, if the conversation's state has disabled it, to why.
+    // `None`: it is there already, and only the focus goes.
+    let put_back = move |text: Option<&str>| {
+        if let Some(text) = text {
+            draft.update(|d| *d = drafts::with_failed(text, d));
+        }
+        focus_first_after_render(vec![
+            "#composer-text:not([readonly])".into(),
+            "#composer-disabled-reason".into(),
+            ".message-scroller".into(),
+        ]);
+    };
+    // A send not (or no longer) in flight taken off the thread: for Edit, Retry, or as not to go
+    // out.
+    let take_send = move |local_id: u64| {
+        thread
+            .try_update(|t| t.as_mut().and_then(|t| t.discard_send(local_id)))
+            .flatten()
+    };
     let send = move |local_id: u64, text: String| {
         let Some(client) = session.client.get_untracked() else {
             return;
@@ -556,18 +579,36 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
         let conversation = id.get_value();
         let workspace = client.workspace();
+        // A 429's wait may outlast the conversation taking replies (handed back to the AI,
+        // closed, its window shut): then it is not sent. (Nor when the view has gone, where
+        // that can't be told: the text is kept as the draft below.)
+        let still_open = move || {
+            thread
+                .try_with_untracked(|t| t.as_ref().is_some_and(|t| t.blocked(Utc::now()).is_none()))
+                .unwrap_or(false)
+        };
         spawn_local(async move {
-            let result = client.send_message(&req).await;
+            let result = client.send_message(&req, &still_open).await;
             // Refused for the conversation's state (closed, opted out, the window closed while
             // the operator typed): the reply box takes the server's view, and says why.
             let refused = matches!(result, Err(ApiError::Rejected { .. }));
             if matches!(&result, Err(ApiError::Rejected { code, .. }) if code == "WINDOW_CLOSED") {
                 thread.try_update(|t| t.as_mut().map(|t| t.window_refused(Utc::now())));
+                // The views read the time on the clock's tick, up to 15 s behind: they see the
+                // window shut now, not at the next tick.
+                clock.0.try_set(Utc::now());
             }
             match result {
                 Ok(sent) => {
                     let message = sent.into_message(text, &req.to);
                     thread.try_update(|t| t.as_mut().map(|t| t.confirm_send(local_id, message)));
+                }
+                // Held back by the rate limit, and no longer to be sent: nothing went out, and
+                // the text goes back into the reply box, where its reason shows.
+                Err(ApiError::RateLimited { .. })
+                    if !still_open() && take_send(local_id).is_some() =>
+                {
+                    put_back(Some(&text));
                 }
                 Err(e) => {
                     let answer_lost = e.answer_lost();
@@ -587,10 +628,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         .with_untracked(|c| c.as_ref().map(Client::workspace))
                         == Some(workspace);
                     if !shown && same_session {
-                        let put_back = reopened(&conversation).and_then(|s| {
+                        let restored = reopened(&conversation).and_then(|s| {
                             s.reply.try_update(|d| *d = drafts::with_failed(&text, d))
                         });
-                        if put_back.is_none() {
+                        if restored.is_none() {
                             let area = session.drafts.get_value();
                             let typing = drafts::load(area, &conversation);
                             drafts::save(area, &conversation, &drafts::with_failed(&text, &typing));
@@ -612,28 +653,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         draft.set(String::new());
         send(new_local_id(), text);
     });
-    // Back into the reply box, ahead of whatever is being typed there now; the focus into it,
-    // or, if the conversation's state has disabled it, to why.
-    let put_back = move |text: &str| {
-        // (Once: Edit on an undelivered message stays, and may be pressed twice.)
-        if !draft.with_untracked(|d| d.starts_with(text)) {
-            draft.update(|d| *d = drafts::with_failed(text, d));
-        }
-        focus_first_after_render(vec![
-            "#composer-text:not([readonly])".into(),
-            "#composer-disabled-reason".into(),
-            ".message-scroller".into(),
-        ]);
-    };
     let on_edit = Callback::new(move |local_id: u64| {
-        if let Some(p) = thread
-            .try_update(|t| t.as_mut().and_then(|t| t.discard_send(local_id)))
-            .flatten()
-        {
-            put_back(&p.body);
+        if let Some(p) = take_send(local_id) {
+            put_back(Some(&p.body));
         }
     });
-    let on_reuse = Callback::new(move |text: String| put_back(&text));
+    // Edit on an undelivered message: the message stays, and Edit may be pressed twice.
+    let on_reuse = Callback::new(move |text: String| {
+        let there = draft.with_untracked(|d| d.starts_with(&text));
+        put_back((!there).then_some(text.as_str()));
+    });
     let on_retry = Callback::new(move |local_id: u64| {
         // The conversation no longer takes replies (handed back to the AI, closed, opted out,
         // its window shut since): the text goes back into the reply box, where the reason
@@ -642,10 +671,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             on_edit.run(local_id);
             return;
         }
-        let Some(p) = thread
-            .try_update(|t| t.as_mut().and_then(|t| t.discard_send(local_id)))
-            .flatten()
-        else {
+        let Some(p) = take_send(local_id) else {
             return;
         };
         send(new_local_id(), p.body);
@@ -668,6 +694,20 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         if templates_out.with_value(|out| out.contains(&conversation)) {
             return;
         }
+        // Not where the AI answers (or the conversation is closed, or opted out): the form is
+        // gone by then, but a press may have been on its way.
+        let templates_allowed = move || {
+            thread
+                .try_with_untracked(|t| {
+                    t.as_ref().is_some_and(|t| {
+                        !t.blocked(Utc::now()).is_some_and(Blocked::stops_templates)
+                    })
+                })
+                .unwrap_or(false)
+        };
+        if !templates_allowed() {
+            return;
+        }
         let Some(mut to) = thread.with_untracked(|t| t.as_ref().map(Thread::addressing)) else {
             return;
         };
@@ -682,7 +722,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         action_error.set(None);
         templates_out.update_value(|out| out.push(conversation.clone()));
         spawn_local(async move {
-            let result = client.send_template(&req).await;
+            let result = client.send_template(&req, &templates_allowed).await;
             templates_out.try_update_value(|out| out.retain(|c| *c != conversation));
             match result {
                 // The server composes a template's text: show its copy, not a guess.
@@ -698,6 +738,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     load();
                     announcer.announce("Template sent");
                 }
+                // Held back by the rate limit until the conversation was no longer the
+                // operator's: nothing went out, and the form (with its draft) is gone with it.
+                Err(ApiError::RateLimited { .. }) if !templates_allowed() => {}
                 Err(e) => {
                     session.check(&client, &e);
                     // It may have gone out: the thread shows it if it did.

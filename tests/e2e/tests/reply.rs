@@ -55,6 +55,17 @@ async fn wait_counter(h: &Harness, parts: &[&str]) -> Result<String> {
     .await
 }
 
+/// Signs in and opens an SMS conversation the operator has taken over, with `send_fault` set
+/// for the sends to come; its id.
+async fn open_human_sms_thread(h: &Harness, send_fault: Value) -> Result<String> {
+    let conv = reachable(h, "human", "sms").await?;
+    let id = str_field(&conv, "conversation_id")?;
+    sign_in(h).await?;
+    open_thread(h, &id).await?;
+    fault(h, send_fault).await?;
+    Ok(id)
+}
+
 async fn message_posts(h: &Harness) -> Result<Vec<u16>> {
     Ok(requests(h, "POST", |p| p == "/v1/messages")
         .await?
@@ -264,11 +275,17 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
         type_into_composer(h, edited).await?;
         h.press(&[Key::Enter.into()]).await?;
         wait_message(h, edited, "failed to send", |m| m.local).await?;
+        // Typed meanwhile, beginning as the failed text does: it stays, after that text.
+        let typing = "Let me fix this properly";
+        type_into_composer(h, typing).await?;
         h.click("li.message.local[data-status='failed'] .edit-send")
             .await?;
         wait_gone(h, "li.message.local", SCREEN).await?;
-        assert_eq!(composer_value(h).await?, edited, "Edit restores the text");
-
+        assert_eq!(
+            composer_value(h).await?,
+            format!("{edited}\n\n{typing}"),
+            "Edit restores the text, ahead of what was typed"
+        );
         // A draft survives switching conversations (there and back) and a reload.
         let draft = "Draft: I'll call you back after 3pm";
         type_into_composer(h, draft).await?;
@@ -427,11 +444,7 @@ async fn a_late_failure_reaches_the_reply_box_after_the_list_was_shown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_left_unanswered_is_given_up_and_kept() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "human", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        sign_in(h).await?;
-        open_thread(h, &id).await?;
-        fault(
+        let id = open_human_sms_thread(
             h,
             json!({ "route": "POST /v1/messages", "latency_ms": 45_000, "count": 1 }),
         )
@@ -461,11 +474,7 @@ async fn a_send_left_unanswered_is_given_up_and_kept() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_the_ai_took_back_over_is_not_sent() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "human", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        sign_in(h).await?;
-        open_thread(h, &id).await?;
-        fault(
+        open_human_sms_thread(
             h,
             json!({ "route": "POST /v1/messages", "status": 503, "count": 1 }),
         )
@@ -482,6 +491,42 @@ async fn a_retry_after_the_ai_took_back_over_is_not_sent() {
         settle("no send", NO_RESEND).await;
         assert!(message_posts(h).await?.is_empty(), "nothing sent");
         assert_eq!(composer_value(h).await?, text, "the text back in the box");
+        h.wait_for("#composer-disabled-reason", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A send the rate limit holds back (`Retry-After`) is not sent when its wait ends after the
+/// conversation was handed back to the AI: the text goes back into the reply box instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_held_by_the_rate_limit_is_not_sent_after_the_handback() {
+    with_harness(Options::default(), async |h: &Harness| {
+        open_human_sms_thread(
+            h,
+            json!({ "route": "POST /v1/messages", "force_429_retry_after": 3, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        let text = "A human answer, held by the rate limit";
+        type_into_composer(h, text).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        poll_until("the send refused for the rate limit", SCREEN, || async {
+            Ok((message_posts(h).await? == [429]).then_some(()))
+        })
+        .await?;
+        h.click("#return-to-ai").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        poll_until("the text back in the reply box", SCREEN, || async {
+            Ok((composer_value(h).await? == text).then_some(()))
+        })
+        .await?;
+        settle("no send", NO_RESEND).await;
+        assert_eq!(message_posts(h).await?, [429], "not sent after the wait");
+        assert!(
+            h.attrs("li.message.local", "class").await?.is_empty(),
+            "no pending send"
+        );
         h.wait_for("#composer-disabled-reason", SCREEN).await?;
         assert_no_crash(h).await
     })
@@ -537,6 +582,13 @@ async fn a_send_whose_answer_was_lost_is_settled_by_its_message() {
             )
             .await?;
         assert_eq!(described.as_str(), Some(text), "Retry says which message");
+        // The keyboard is on Retry as the message turns out to have gone.
+        h.browser()
+            .execute(
+                "document.querySelector('li.message.local .retry-send').focus();",
+                vec![],
+            )
+            .await?;
 
         let send = json!({
             "agent_id": str_field(&conv, "agent_id")?, "channel": "sms",
@@ -546,6 +598,14 @@ async fn a_send_whose_answer_was_lost_is_settled_by_its_message() {
         wait_gone(h, "li.message.local", SCREEN).await?;
         wait_message(h, text, "shown as sent", |m| m.id.is_some()).await?;
         assert_eq!(shown_with_body(h, text).await?.len(), 1);
+        poll_until("the focus in the reply box, not lost", SCREEN, || async {
+            let on = h
+                .browser()
+                .execute("return document.activeElement.id;", vec![])
+                .await?;
+            Ok((on.as_str() == Some("composer-text")).then_some(()))
+        })
+        .await?;
         let item = format!("voicebip.draft.{id}");
         poll_until("the settled text out of the kept draft", SCREEN, || async {
             let kept = storage_item(h, "sessionStorage", &item).await?;
@@ -842,9 +902,10 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
     .await;
 }
 
-/// A send the server refuses for the conversation's state (here the WhatsApp window, closed on
-/// the server without the console being told): the message is marked failed, and the reply box
-/// takes the server's view at once, with the template form (it stayed open for more refusals).
+/// A send the server refuses for the conversation's state (here the WhatsApp window, closed by
+/// the server's clock, which runs ahead of the device's): the message is marked failed, and the
+/// reply box takes the server's view at once, with the template form (it stayed open for more
+/// refusals).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_refused_for_the_window_shows_the_window_closed() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -858,17 +919,30 @@ async fn a_send_refused_for_the_window_shows_the_window_closed() {
         sign_in(h).await?;
         open_thread(h, &id).await?;
         wait_attr(h, "#thread .window-state", "data-window", "open").await?;
-        // Closed on the server only: setting an expired window publishes no event.
-        h.sim_post(
-            &format!("/sim/conversations/{id}/window"),
-            &json!({ "expired": true }),
-        )
-        .await?;
+        // Closed by the server's clock, a day ahead of this device's: by the device's, the
+        // window (and any refetch of it) still has hours to run.
+        h.sim_post("/sim/clock", &json!({ "advance_seconds": 25 * 3600 }))
+            .await?;
         type_into_composer(h, "Your parcel is with the courier").await?;
         h.press(&[Key::Enter.into()]).await?;
         wait_message(h, "Your parcel is with the courier", "failed", |m| {
             m.status.as_deref() == Some("failed")
         })
+        .await?;
+        // Shut as the refusal is shown, not at the page clock's next tick (every 15 s), until
+        // which the box took more replies and said the window closes within the hour.
+        poll_until(
+            "the reply box shut with the refusal",
+            Duration::from_secs(2),
+            || async {
+                let readonly = h.attrs("#composer-text", "readonly").await?;
+                let closing = h.attrs("#window-closing", "id").await?;
+                Ok(
+                    (readonly.first().is_some_and(Option::is_some) && closing.is_empty())
+                        .then_some(()),
+                )
+            },
+        )
         .await?;
         wait_attr(
             h,
