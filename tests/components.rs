@@ -192,6 +192,43 @@ fn mount_whatsapp_composer(
     })
 }
 
+/// Where the AI answers, a shut window offers no template form: a template is a reply too, and
+/// the reason given is the AI's. Taken over, the form is what is left.
+#[wasm_bindgen_test]
+async fn no_template_form_while_the_ai_answers() {
+    let mode = RwSignal::new(AiMode::Ai);
+    let shut = Some(chrono::Utc::now() - chrono::Duration::hours(2));
+    let root = mount(move || {
+        view! {
+            <Composer
+                channel=Channel::Whatsapp
+                mode=mode
+                opt_out=Signal::stored(false)
+                expires_at=Signal::stored(shut)
+                draft=RwSignal::new(String::new())
+                template_draft=TemplateDraft::default()
+                on_send=Callback::new(|_: String| {})
+                on_template=Callback::new(|_: TemplateForm| {})
+            />
+        }
+    });
+    settle().await;
+    assert!(text(&root, "#composer-disabled-reason").contains("Take over"));
+    assert!(root
+        .query_selector("#template-form")
+        .ok()
+        .flatten()
+        .is_none());
+    mode.set(AiMode::Human);
+    settle().await;
+    assert!(text(&root, "#composer-disabled-reason").contains("template"));
+    assert!(root
+        .query_selector("#template-form")
+        .ok()
+        .flatten()
+        .is_some());
+}
+
 #[wasm_bindgen_test]
 async fn a_template_being_typed_outlives_the_window_reopening() {
     let expires_at = RwSignal::new(None::<chrono::DateTime<chrono::Utc>>);
@@ -626,4 +663,25 @@ async fn load_older_keeps_keyboard_focus_while_the_page_loads() {
     button.click();
     settle().await;
     assert_eq!(asked.get_untracked(), 1, "no second load while one runs");
+}
+
+/// The origins an embedding page may hand over a key from are read as the browser writes an
+/// origin: an explicit default port, a path, capitals or spaces in the configuration still match
+/// the host's messages; `*` and `null` never do.
+#[wasm_bindgen_test]
+fn configured_origins_are_read_as_the_browser_writes_them() {
+    use voicebip_console::state::embed::EmbedHost;
+    let host = EmbedHost::new(vec![
+        " https://Support.example.com:443/inbox ".into(),
+        "http://127.0.0.1:8080/".into(),
+        "*".into(),
+        "null".into(),
+        "not a url".into(),
+    ]);
+    assert!(host.allows("https://support.example.com"));
+    assert!(host.allows("http://127.0.0.1:8080"));
+    assert!(!host.allows("http://127.0.0.1:8081"));
+    assert!(!host.allows("https://support.example.com:8443"));
+    assert!(!host.allows("null"));
+    assert!(!host.allows("*"));
 }

@@ -107,13 +107,24 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
                     host.send(&ConsoleMessage::Connected);
                 }
                 Err(e) => {
+                    host.send(&ConsoleMessage::Error {
+                        message: e.user_message(),
+                    });
+                    let connected_as = session.client.get_untracked();
+                    if connected_as.as_ref() == Some(&client) {
+                        // The key it holds, handed over again: it goes on as it was.
+                        return;
+                    }
                     why.set(Some(match e {
                         ApiError::Unauthenticated(_) => KEY_REFUSED.to_owned(),
                         _ => e.user_message(),
                     }));
-                    host.send(&ConsoleMessage::Error {
-                        message: e.user_message(),
-                    })
+                    // The host has moved on from the key before (another operator signed in
+                    // to the tool, say): that one does not go on acting for it, whatever
+                    // became of the new one.
+                    if connected_as.is_some() {
+                        session.sign_out(Some(e.user_message()));
+                    }
                 }
             }
         });
@@ -138,7 +149,9 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
     let mut was_connected = false;
     crate::state::effect(move || {
         let now = connected.get();
-        if std::mem::replace(&mut was_connected, now) && !now {
+        // (Not when a new key's failed check ended it: that has said why already.)
+        if std::mem::replace(&mut was_connected, now) && !now && why.with_untracked(Option::is_none)
+        {
             let notice = session.notice.get_untracked();
             // (Only a refused key ends an embedded session without the operator.)
             why.set(Some(

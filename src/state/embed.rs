@@ -76,7 +76,15 @@ pub struct EmbedHost {
 }
 
 impl EmbedHost {
+    /// `allowed` as configured: each is read as the browser writes an origin (an explicit
+    /// default port, a path or spaces around it would otherwise never match); what is no origin
+    /// (`*`, `null`, not a URL) is dropped.
     pub fn new(allowed: Vec<String>) -> Self {
+        let allowed = allowed
+            .iter()
+            .filter_map(|a| web_sys::Url::new(a.trim()).ok().map(|u| u.origin()))
+            .filter(|o| o != "null")
+            .collect();
         EmbedHost {
             allowed: StoredValue::new(allowed),
             host_origin: RwSignal::new(None),

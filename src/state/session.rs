@@ -72,8 +72,11 @@ impl Session {
         storage::remove(Area::Session, KEY_ITEM);
         storage::set(area, KEY_ITEM, key);
         storage::set(area, BASE_ITEM, client.base());
-        // Drafts kept before (say, until a refused key ended the session) go with the key.
-        super::drafts::keep_in(area);
+        // This tab's drafts (kept, say, until a refused key ended its session) go with the key.
+        // Only when it moves: the other area's may be another tab's, signed in there.
+        if self.drafts.get_value() != area {
+            super::drafts::keep_in(area);
+        }
         self.drafts.set_value(area);
         self.notice.set(None);
         self.client.set(Some(client));

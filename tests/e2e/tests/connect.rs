@@ -372,6 +372,24 @@ async fn signing_out_leaves_another_keys_tab_alone() {
             Ok(())
         })
         .await?;
+        // Signing in again for its tab only, the tab takes its own drafts along, not the
+        // device's, which are the other tab's.
+        in_frame(h, "#b", async || {
+            h.connect(DEMO_KEY).await?;
+            h.wait_for_all(ROW, 1, SCREEN).await.map(drop)
+        })
+        .await?;
+        assert_eq!(
+            storage_item(h, "localStorage", "voicebip.draft.conv_kept")
+                .await?
+                .as_deref(),
+            Some("Half a reply"),
+            "the other tab's draft stays where that tab keeps it"
+        );
+        assert_eq!(
+            storage_item(h, "sessionStorage", "voicebip.draft.conv_kept").await?,
+            None
+        );
         assert_no_crash(h).await
     })
     .await;

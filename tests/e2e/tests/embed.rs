@@ -758,3 +758,32 @@ async fn a_new_key_from_the_host_starts_the_console_afresh() {
     })
     .await;
 }
+
+/// The host hands over another key, which the API refuses (the tool signed another operator in
+/// with a revoked key, say): the key before does not go on acting for the host. The console
+/// waits, saying why, as for a first key refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_new_key_from_the_host_ends_the_one_before() {
+    with_harness(options(), async |h: &Harness| {
+        let console = open_connected_host(h).await?;
+        enter_console(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        leave_console(h).await?;
+        h.fill("#host-key", "pk_test_revoked_for_the_embed").await?;
+        h.click("#host-connect").await?;
+        wait_host_message(h, "voicebip:error", |m| is(m, &console, "voicebip:error")).await?;
+        enter_console(h).await?;
+        let waiting = h.wait_for("#embed-waiting", SCREEN).await?.text().await?;
+        assert!(waiting.contains("not accepted"), "says why: {waiting}");
+        assert_eq!(count(h, ROW).await?, 0, "the old key's rows are gone");
+        leave_console(h).await?;
+        let errors = host_messages(h)
+            .await?
+            .iter()
+            .filter(|m| is(m, &console, "voicebip:error"))
+            .count();
+        assert_eq!(errors, 1, "the host told once");
+        assert_no_crash(h).await
+    })
+    .await;
+}
