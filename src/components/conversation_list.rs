@@ -59,6 +59,22 @@ pub fn ConversationList(
         )
     });
 
+    // The keyboard's row is a conversation, not a place: when a refresh moves it (news above
+    // it), the index follows it, so that Tab and Enter find the same conversation.
+    let active_id = StoredValue::new(None::<ConversationId>);
+    crate::state::effect(move || {
+        let i = active.get();
+        let id = inbox.with_untracked(|b| b.items().get(i).map(|c| c.conversation_id.clone()));
+        active_id.set_value(id);
+    });
+    crate::state::effect(move || {
+        let moved_to =
+            inbox.with(|b| active_id.with_value(|id| id.as_ref().and_then(|id| b.position(id))));
+        if let Some(p) = moved_to.filter(|&p| p != active.get_untracked()) {
+            active.set(p);
+        }
+    });
+
     // The one row in the tab order (the roving tabindex): the keyboard's, or the rendered row
     // nearest it when the list has scrolled it away or a filter has left fewer rows, so that
     // Tab always finds the list.

@@ -151,7 +151,7 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
     }
 }
 
-/// One `<option>` per agent, `selected` when it is the agent `selected` names. Shared by the
+/// One `<option>` per agent, selected when it is the agent `selected` names. Shared by the
 /// export panel and the inbox's agent filter: one keyed list in the wasm instead of two.
 #[component]
 pub fn AgentOptions(
@@ -165,7 +165,10 @@ pub fn AgentOptions(
                 view! {
                     <option
                         value=value.clone()
-                        selected=move || selected.with(|s| s.as_ref() == Some(&agent))
+                        // The property, not the attribute: an option the operator once picked
+                        // no longer follows its attribute (HTML's "dirtiness"), so after Back
+                        // the select would show another filter than the list's.
+                        prop:selected=move || selected.with(|s| s.as_ref() == Some(&agent))
                     >
                         {value.clone()}
                     </option>

@@ -24,6 +24,13 @@ impl Filters {
         }
     }
 
+    /// Whether a conversation, as it now is, belongs in a list with these filters (its channel
+    /// is the one the customer last wrote on, and moves).
+    pub fn admit(&self, c: &ConversationSummary) -> bool {
+        self.agent.as_ref().is_none_or(|a| *a == c.agent_id)
+            && self.channel.is_none_or(|ch| ch == c.channel)
+    }
+
     /// The URL query for these filters, `""` when none are set.
     pub fn to_query(&self) -> String {
         let mut parts = Vec::new();
@@ -149,12 +156,33 @@ impl Inbox {
         }
         let fresh: HashSet<ConversationId> =
             page.iter().map(|c| c.conversation_id.clone()).collect();
+        // A row the page leaves out though its news is within the page's span has left these
+        // filters (the customer wrote on the other channel). Not one with news newer than the
+        // page: the open thread's (`refresh`), which the answer was made before.
+        let span = page
+            .iter()
+            .map(ConversationSummary::activity_at)
+            .min()
+            .zip(page.iter().map(ConversationSummary::activity_at).max());
+        let left = |c: &ConversationSummary| {
+            span.is_some_and(|(oldest, newest)| {
+                let at = c.activity_at();
+                oldest < at && at <= newest
+            })
+        };
         let mut rest: Vec<ConversationSummary> = std::mem::take(&mut self.items)
             .into_iter()
-            .filter(|c| !fresh.contains(&c.conversation_id))
+            .filter(|c| !fresh.contains(&c.conversation_id) && !left(c))
             .collect();
         let mut merged = page;
+        let below = merged.len();
         merged.append(&mut rest);
+        // Those newer than the page (the open thread's news) go up to their place by activity.
+        for i in below..merged.len() {
+            if span.is_some_and(|(_, newest)| merged[i].activity_at() > newest) {
+                rise(&mut merged, i);
+            }
+        }
         self.items = merged;
         self.reindex();
         false
@@ -198,6 +226,11 @@ impl Inbox {
         let (was, now) = (self.items[i].activity_at(), fresh.activity_at());
         if now < was || self.items[i] == *fresh {
             return false;
+        }
+        if !self.filters.admit(fresh) {
+            self.items.remove(i);
+            self.reindex();
+            return true;
         }
         self.items[i] = fresh.clone();
         let to = rise(&mut self.items, i);
@@ -251,26 +284,29 @@ fn rise(items: &mut [ConversationSummary], i: usize) -> usize {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Unread {
     seen: HashMap<ConversationId, DateTime<Utc>>,
-    /// The filters of the baseline, once their first page is listed.
-    baseline: Option<Filters>,
-    /// The newest activity of the baseline's first page (or, if that was empty, of the first
-    /// rows listed since): a row first listed with news after it is unread, wherever it comes
-    /// in (on top, or further down once the list has started over, `merge_first_page`).
-    newest: Option<DateTime<Utc>>,
+    /// Per set of filters listed so far, the newest activity of its first page (or, if that
+    /// was empty, of the first rows listed since): a row first listed with news after it is
+    /// unread, wherever it comes in (on top, or further down once the list has started over,
+    /// `merge_first_page`). Kept per filters, so that one chosen again does not take the news
+    /// that came in meanwhile as its baseline.
+    baselines: Vec<(Filters, Option<DateTime<Utc>>)>,
 }
 
 impl Unread {
     pub fn observe(&mut self, inbox: &Inbox) {
         let listed = !matches!(inbox.cursor, Cursor::Start) || !inbox.items().is_empty();
-        if self.baseline.as_ref() != Some(&inbox.filters) {
-            if !listed {
-                return;
-            }
+        let newest_listed = || inbox.items().iter().map(|c| c.activity_at()).max();
+        let k = match self.baselines.iter().position(|(f, _)| *f == inbox.filters) {
+            Some(k) => k,
+            None if !listed => return,
             // The first page for these filters: everything on it is as the operator found it.
-            self.baseline = Some(inbox.filters.clone());
-            self.newest = inbox.items().iter().map(|c| c.activity_at()).max();
-        }
-        let before = self.newest;
+            None => {
+                self.baselines
+                    .push((inbox.filters.clone(), newest_listed()));
+                self.baselines.len() - 1
+            }
+        };
+        let before = self.baselines[k].1;
         for c in inbox.items() {
             let at = c.activity_at();
             self.seen
@@ -281,8 +317,8 @@ impl Unread {
                     _ => DateTime::<Utc>::MIN_UTC,
                 });
         }
-        if self.newest.is_none() {
-            self.newest = inbox.items().iter().map(|c| c.activity_at()).max();
+        if before.is_none() {
+            self.baselines[k].1 = newest_listed();
         }
     }
 
@@ -520,6 +556,26 @@ mod tests {
     }
 
     #[test]
+    fn a_filter_chosen_again_keeps_its_baseline() {
+        let all = Filters::default();
+        let agent_a = Filters {
+            agent: Some(AgentId("a".into())),
+            ..Filters::default()
+        };
+        let (old, theirs) = (at(&item("old", "a"), 10), at(&item("new", "b"), 30));
+        let mut unread = Unread::default();
+        unread.observe(&listed(&all, std::slice::from_ref(&old), true));
+        unread.observe(&listed(&agent_a, std::slice::from_ref(&old), true));
+        // A first-time customer writes to agent b while agent a's list is shown.
+        unread.observe(&listed(&all, &[theirs.clone(), old.clone()], true));
+        assert!(
+            unread.is_unread(&theirs),
+            "news since the list of all was first shown"
+        );
+        assert!(!unread.is_unread(&old));
+    }
+
+    #[test]
     fn the_list_footer_stays_more_while_the_next_page_loads() {
         let more = Cursor::More("t".into());
         assert_eq!(
@@ -581,6 +637,48 @@ mod tests {
         assert_eq!(visible_range(0.0, 700.0, 70.0, 0, 5), 0..0);
         let r = visible_range(123_456.0, 900.0, 70.0, 10_000, 8);
         assert!(r.len() <= 900 / 70 + 2 + 16);
+    }
+
+    #[test]
+    fn a_conversation_that_left_the_channel_filter_leaves_the_list() {
+        let whatsapp = Filters {
+            agent: None,
+            channel: Some(Channel::Whatsapp),
+        };
+        let on_whatsapp = |id: &str, minutes| {
+            let mut c = at(&item(id, "x"), minutes);
+            c.channel = Channel::Whatsapp;
+            c
+        };
+        let (a, b, c, d) = (
+            on_whatsapp("a", 40),
+            on_whatsapp("b", 30),
+            on_whatsapp("c", 20),
+            on_whatsapp("d", 10),
+        );
+        let mut inbox = listed(
+            &whatsapp,
+            &[a.clone(), b.clone(), c.clone(), d.clone()],
+            true,
+        );
+        // The open thread hears d's customer write again, on WhatsApp: news the next page's
+        // answer was made before.
+        assert!(inbox.refresh(&on_whatsapp("d", 60)));
+        // b's customer wrote by SMS: the polled page, within whose span b's news falls, no
+        // longer has it. d's news is newer than the page: it stays, on top.
+        inbox.merge_first_page(vec![a.clone(), at(&c, 25)], Some("more".into()));
+        assert_eq!(ids(&inbox), ["d", "a", "c"]);
+
+        // c's customer writes by SMS while c is open: its row goes at once.
+        let mut moved = at(&c, 70);
+        moved.channel = Channel::Sms;
+        assert!(inbox.refresh(&moved));
+        assert_eq!(ids(&inbox), ["d", "a"]);
+        assert_eq!(inbox.position(&a.conversation_id), Some(1));
+        // In a list of every channel it stays, and goes up.
+        let mut all = listed(&Filters::default(), &[a, b, c, d], true);
+        assert!(all.refresh(&moved));
+        assert_eq!(ids(&all), ["c", "a", "b", "d"]);
     }
 
     fn item(id: &str, agent: &str) -> ConversationSummary {

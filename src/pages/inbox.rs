@@ -161,6 +161,11 @@ pub fn InboxPage() -> impl IntoView {
                 ]);
                 return;
             }
+            // A place taken since: a later refusal (hours on, in a console kept open all day)
+            // is a new one, and starts the list over again.
+            if token.is_some() && result.is_ok() {
+                restarted_for.set_value(None);
+            }
             loading.set(false);
             apply(result);
         });
@@ -258,7 +263,7 @@ pub fn InboxPage() -> impl IntoView {
                     <label for="filter-agent">
                         "Agent"
                         <select id="filter-agent" on:change=on_agent>
-                            <option value="" selected=move || filters.with(|f| f.agent.is_none())>"All agents"</option>
+                            <option value="" prop:selected=move || filters.with(|f| f.agent.is_none())>"All agents"</option>
                             <AgentOptions
                                 agents=agents.into()
                                 selected=Signal::derive(move || filters.with(|f| f.agent.clone()))
@@ -268,9 +273,9 @@ pub fn InboxPage() -> impl IntoView {
                     <label for="filter-channel">
                         "Channel"
                         <select id="filter-channel" on:change=on_channel>
-                            <option value="" selected=move || filters.with(|f| f.channel.is_none())>"All channels"</option>
-                            <option value="sms" selected=move || filters.with(|f| f.channel == Some(Channel::Sms))>"SMS"</option>
-                            <option value="whatsapp" selected=move || filters.with(|f| f.channel == Some(Channel::Whatsapp))>"WhatsApp"</option>
+                            <option value="" prop:selected=move || filters.with(|f| f.channel.is_none())>"All channels"</option>
+                            <option value="sms" prop:selected=move || filters.with(|f| f.channel == Some(Channel::Sms))>"SMS"</option>
+                            <option value="whatsapp" prop:selected=move || filters.with(|f| f.channel == Some(Channel::Whatsapp))>"WhatsApp"</option>
                         </select>
                     </label>
                 </div>

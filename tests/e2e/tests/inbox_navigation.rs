@@ -341,6 +341,27 @@ async fn paging_filters_history_and_keyboard() {
             .await?;
         assert_eq!(channel_value.as_deref(), Some("sms"));
         assert_rows_match_api(h, "channel=sms", "the SMS filter after Back").await?;
+        // Back to an option picked by hand before: the select follows the list, though such an
+        // option no longer follows its `selected` attribute.
+        select(h, "select#filter-channel", "").await?;
+        poll_until("no filter in the URL", SCREEN, || async {
+            Ok(url_query(h).await?.is_empty().then_some(()))
+        })
+        .await?;
+        h.browser().back().await?;
+        poll_until("the SMS option shown again after Back", SCREEN, || async {
+            let value = h
+                .wait_for("select#filter-channel", SCREEN)
+                .await?
+                .prop("value")
+                .await?;
+            Ok(
+                (url_query(h).await? == "channel=sms" && value.as_deref() == Some("sms"))
+                    .then_some(()),
+            )
+        })
+        .await?;
+        assert_rows_match_api(h, "channel=sms", "the SMS filter after a second Back").await?;
 
         // Keyboard: focus the first row, j j k ArrowDown → row 2, Enter opens it.
         h.browser()
@@ -575,6 +596,14 @@ async fn a_refused_page_token_starts_the_list_over_once() {
             Ok((list_state(h).await?.loaded > first).then_some(()))
         })
         .await?;
+        // A place taken since, a refusal later on (a console kept open all day) is a new one:
+        // the list starts over again, rather than failing at every Try again.
+        refuse_the_next_page(h).await?;
+        poll_until("the newest page listed once more", SCREEN, || async {
+            Ok((list_state(h).await?.loaded == first).then_some(()))
+        })
+        .await?;
+        assert_eq!(count(h, "#error-banner").await?, 0, "nothing to retry");
         assert_no_crash(h).await
     })
     .await;
@@ -587,8 +616,10 @@ async fn the_keyboard_keeps_its_row_when_a_refresh_moves_the_rows() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
         let ids = row_ids(h).await?;
-        let (on, next, far) = match ids.as_slice() {
-            [_, _, on, next, .., far] if ids.len() > 6 => (on.clone(), next.clone(), far.clone()),
+        let (on, next, far, farther) = match ids.as_slice() {
+            [_, _, on, next, .., farther, far] if ids.len() > 7 => {
+                (on.clone(), next.clone(), far.clone(), farther.clone())
+            }
             _ => return Err(anyhow!("need more rows, got {ids:?}")),
         };
         h.browser()
@@ -633,6 +664,36 @@ async fn the_keyboard_keeps_its_row_when_a_refresh_moves_the_rows() {
                 &next
             )
             .await?
+        );
+
+        // With the focus elsewhere, the list's tab stop stays on the keyboard's conversation
+        // as a poll moves the rows: Tab, then Enter, find it, not what now sits in its place.
+        h.browser()
+            .execute("document.activeElement.blur();", vec![])
+            .await?;
+        inject(h, &farther, "Is anyone there?").await?;
+        poll_until(
+            "the next conversation written to at the top",
+            Duration::from_secs(30),
+            || async {
+                Ok(attr_is(h, &top, "data-conversation-id", &farther)
+                    .await?
+                    .then_some(()))
+            },
+        )
+        .await?;
+        let stop = h
+            .browser()
+            .execute(
+                "const a = document.querySelector(\"#conversation-list a[tabindex='0']\"); \
+                 return a && a.closest('li').getAttribute('data-conversation-id');",
+                vec![],
+            )
+            .await?;
+        assert_eq!(
+            stop.as_str(),
+            Some(next.as_str()),
+            "the tab stop followed its row"
         );
         assert_no_crash(h).await
     })
