@@ -82,7 +82,13 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         &mut summary,
         "running the native unit tests (console model, simulator contract, xtask)",
         "unit tests (native)",
-        cargo(root).args(["test", "--workspace", "--exclude", "voicebip-e2e"]),
+        cargo(root).args([
+            "test",
+            "--no-fail-fast",
+            "--workspace",
+            "--exclude",
+            "voicebip-e2e",
+        ]),
     )?;
     tests(
         &mut summary,
@@ -133,19 +139,28 @@ fn cargo(root: &Path) -> Command {
 /// which it looks for in the working directory unless told the path.
 fn component_tests(root: &Path) -> Command {
     let mut cmd = cargo(root);
-    cmd.args(["test", "-p", "voicebip-console", "--target", WASM_TARGET])
-        .env("WASM_BINDGEN_USE_BROWSER", "1")
-        .env("CHROMEDRIVER", CHROMEDRIVER)
-        .env(
-            "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
-            root.join("webdriver.json"),
-        );
+    cmd.args([
+        "test",
+        "--no-fail-fast",
+        "-p",
+        "voicebip-console",
+        "--target",
+        WASM_TARGET,
+    ])
+    .env("WASM_BINDGEN_USE_BROWSER", "1")
+    .env("CHROMEDRIVER", CHROMEDRIVER)
+    .env(
+        "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+        root.join("webdriver.json"),
+    );
     cmd
 }
 
 fn e2e_tests(root: &Path, tools: &Tools) -> Command {
     let mut cmd = cargo(root);
-    cmd.args(["test", "-p", "voicebip-e2e"])
+    // (Each layer to its end: cargo otherwise stops at the first test binary that fails, and
+    // the ones after it would go unreported.)
+    cmd.args(["test", "--no-fail-fast", "-p", "voicebip-e2e"])
         .env("VOICEBIP_DIST", root.join(dist::DIST_DIR))
         .env("VOICEBIP_DIST_SUBPATH", root.join(dist::SUBPATH_DIST_DIR))
         .env("VOICEBIP_SUBPATH", dist::SUBPATH)

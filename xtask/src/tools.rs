@@ -91,6 +91,8 @@ pub fn ensure(root: &Path, browser: Browser) -> Result<Tools> {
         lean_std::Std::Prebuilt { .. } => println!("    warning: {}", std.describe()),
     }
     let axe_core_js = ensure_npm_tools(root)?;
+    // Not `--locked`, unlike the tools below: its lock file pins webpki-roots 1.0.11, which
+    // the machines' crates.io mirror does not hold (tried on 2026-12-05: the install fails).
     ensure_cargo_tool(
         "wasm-bindgen",
         &wasm_bindgen,

@@ -20,6 +20,16 @@ pub struct LoggedRequest {
     /// Whether an `Authorization` header was sent.
     pub has_authorization: bool,
     pub status: u16,
+    /// When it was answered, by the simulator's clock (ISO 8601, to the millisecond).
+    pub at: String,
+}
+
+impl LoggedRequest {
+    /// `at` in milliseconds since the epoch.
+    pub fn at_ms(&self) -> anyhow::Result<i64> {
+        voicebip_sim::parse_ts(&self.at)
+            .ok_or_else(|| anyhow::anyhow!("an unreadable time in the request log: {}", self.at))
+    }
 }
 
 impl Harness {

@@ -50,6 +50,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use clock::parse_ts;
 pub use export::EXPORT_LIMIT;
 pub use seed::{BIG_THREAD_MESSAGES, DEMO_CONVERSATIONS, LARGE_CONVERSATIONS};
 pub use serve_console::{is_content_hashed, precompressed_original, PRECOMPRESSED};
