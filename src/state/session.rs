@@ -52,26 +52,43 @@ impl Session {
         if super::embed::is_embedded() {
             return;
         }
-        let stored = storage::get(Area::Session, KEY_ITEM)
-            .map(|k| (k, Area::Session))
-            .or_else(|| storage::get(Area::Local, KEY_ITEM).map(|k| (k, Area::Local)));
-        if let Some((key, area)) = stored {
-            let base = storage::get(area, BASE_ITEM).or_else(|| fallback_base.map(str::to_owned));
-            if let Some(base) = base {
-                self.drafts.set_value(area);
-                self.client.set(Some(self.make_client(&base, &key)));
-            }
+        // The tab's own key first: the device's may since be another tab's, remembered there
+        // (a reload would otherwise switch this tab to that tab's workspace without a word).
+        let local = storage::get(Area::Local, KEY_ITEM);
+        let (key, kept_in) = match (storage::get(Area::Session, KEY_ITEM), &local) {
+            (Some(key), _) => (key, Area::Session),
+            (None, Some(key)) => (key.clone(), Area::Local),
+            (None, None) => return,
+        };
+        let base = storage::get(kept_in, BASE_ITEM).or_else(|| fallback_base.map(str::to_owned));
+        if let Some(base) = base {
+            // The drafts are where the key is kept: on the device, for a key remembered there.
+            let remembered = local.as_deref() == Some(key.as_str());
+            let drafts = if remembered {
+                Area::Local
+            } else {
+                Area::Session
+            };
+            self.drafts.set_value(drafts);
+            self.client.set(Some(self.make_client(&base, &key)));
         }
     }
 
     /// Keeps a checked key: for the tab only, or on this device when the operator asked.
     pub fn sign_in(&self, client: Client, key: &str, remember: bool) {
         let area = if remember { Area::Local } else { Area::Session };
-        // This tab's last key goes, and the device's when this one replaces it; a key another
-        // tab keeps on the device stays theirs.
-        storage::remove(Area::Session, KEY_ITEM);
-        storage::set(area, KEY_ITEM, key);
-        storage::set(area, BASE_ITEM, client.base());
+        // The tab keeps its key (a reload restores this one, whatever another tab remembers
+        // since), and the device too when asked; a key another tab keeps on the device stays
+        // theirs unless this one replaces it.
+        let areas: &[Area] = if remember {
+            &[Area::Session, Area::Local]
+        } else {
+            &[Area::Session]
+        };
+        for &kept in areas {
+            storage::set(kept, KEY_ITEM, key);
+            storage::set(kept, BASE_ITEM, client.base());
+        }
         // This tab's drafts (kept, say, until a refused key ended its session) go with the key.
         // Only when it moves: the other area's may be another tab's, signed in there.
         if self.drafts.get_value() != area {

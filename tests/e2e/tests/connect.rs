@@ -114,8 +114,11 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
             "with `remember` the key lives in localStorage"
         );
         assert_eq!(
-            storage_item(h, "sessionStorage", "voicebip.key").await?,
-            None
+            storage_item(h, "sessionStorage", "voicebip.key")
+                .await?
+                .as_deref(),
+            Some(DEMO_KEY),
+            "and the tab's own, which its reload restores"
         );
         // A draft is kept there too, with the key; signing out forgets it with the key.
         let conv = reachable(h, "human", "sms").await?;
@@ -390,6 +393,37 @@ async fn signing_out_leaves_another_keys_tab_alone() {
             storage_item(h, "sessionStorage", "voicebip.draft.conv_kept").await?,
             None
         );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A tab keeps its own key across a reload: another tab that remembered another key on this
+/// device since does not switch it over to that key's workspace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_keeps_the_tabs_own_key() {
+    with_harness(Options::default(), async |h: &Harness| {
+        h.open("/").await?;
+        h.wait_for("input#remember", FIRST_SCREEN).await?;
+        h.click("input#remember").await?;
+        h.connect(DEMO_KEY).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        // (A key the simulator refuses: a tab that took it would be back on the connect screen.)
+        h.browser()
+            .execute(
+                "localStorage.setItem('voicebip.key', 'pk_test_another_tabs_key');",
+                vec![],
+            )
+            .await?;
+        h.browser().refresh().await?;
+        h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
+        settle(
+            "a refusal to end the session",
+            std::time::Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(count(h, "#connect-form").await?, 0, "still signed in");
+        assert!(!h.texts(ROW).await?.is_empty());
         assert_no_crash(h).await
     })
     .await;
