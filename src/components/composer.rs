@@ -3,7 +3,7 @@
 
 use super::announcer::Announcer;
 use super::clock::use_clock;
-use super::focus::{focus_after_render, focus_within};
+use super::focus::{focus_after_render, focus_first_after_render, focus_within};
 use crate::model::blocked::Blocked;
 use crate::model::segments;
 use crate::model::window::WindowState;
@@ -172,9 +172,12 @@ pub fn Composer(
             {move || {
                 let shown = show_templates.get();
                 // Sent, with the window open again: the form goes, and the focus it had goes
-                // where the next message is typed.
+                // where the next message is typed; or, handed to the AI meanwhile, to why not.
                 if !shown && focus_within("#template-form") {
-                    focus_after_render("#composer-text".to_owned());
+                    focus_first_after_render(vec![
+                        "#composer-text:not([readonly])".into(),
+                        "#composer-disabled-reason".into(),
+                    ]);
                 }
                 shown.then(|| view! { <TemplateFormView draft=template_draft on_template=on_template/> })
             }}

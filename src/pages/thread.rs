@@ -286,6 +286,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 })
                 .flatten()
                 .unwrap_or_else(Vec::new);
+            // The customer's messages of the batch (one frame's) are heard as one: said one
+            // by one, a burst's fourth and later went unsaid (the announcer says at most three
+            // together), and each one notified.
+            let mut heard = (0, String::new());
             for change in changes {
                 match change {
                     Change::NewInbound(m) => {
@@ -294,7 +298,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         if may_change_opt_out(m.body.as_deref().unwrap_or_default()) {
                             load();
                         }
-                        hear(&m.shown_text(), 1);
+                        heard = (heard.0 + 1, m.shown_text());
                     }
                     Change::ModeChanged(row) => tell_mode(row.to_mode, Some(&row)),
                     Change::Undelivered(m) => {
@@ -314,6 +318,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     }
                     _ => {}
                 }
+            }
+            if let (count @ 1.., last) = heard {
+                hear(&last, count);
             }
         });
         replay.set_value(Some(on_events.clone()));
@@ -543,16 +550,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
 
     // Back into the reply box, ahead of whatever is being typed there now; the focus into it,
     // or, if the conversation's state has disabled it, to why.
-    // `None`: it is there already, and only the focus goes.
-    let put_back = move |text: Option<&str>| {
-        if let Some(text) = text {
-            draft.update(|d| *d = drafts::with_failed(text, d));
-        }
+    let put_back = move |text: &str| draft.update(|d| *d = drafts::with_failed(text, d));
+    let focus_reply = move || {
         focus_first_after_render(vec![
             "#composer-text:not([readonly])".into(),
             "#composer-disabled-reason".into(),
             ".message-scroller".into(),
-        ]);
+        ])
     };
     // A send not (or no longer) in flight taken off the thread: for Edit, Retry, or as not to go
     // out.
@@ -580,12 +584,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let conversation = id.get_value();
         let workspace = client.workspace();
         // A 429's wait may outlast the conversation taking replies (handed back to the AI,
-        // closed, its window shut): then it is not sent. (Nor when the view has gone, where
-        // that can't be told: the text is kept as the draft below.)
+        // closed, its window shut): then it is not sent. (When the view has gone, that can't be
+        // told: it is sent, as the operator asked, and a refusal for the state says so.)
         let still_open = move || {
             thread
                 .try_with_untracked(|t| t.as_ref().is_some_and(|t| t.blocked(Utc::now()).is_none()))
-                .unwrap_or(false)
+                .unwrap_or(true)
         };
         spawn_local(async move {
             let result = client.send_message(&req, &still_open).await;
@@ -608,7 +612,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 Err(ApiError::RateLimited { .. })
                     if !still_open() && take_send(local_id).is_some() =>
                 {
-                    put_back(Some(&text));
+                    // (The operator may be elsewhere by now: the focus stays where it is.)
+                    put_back(&text);
+                    announcer.announce("Not sent: the text is back in the reply box.");
                 }
                 Err(e) => {
                     let answer_lost = e.answer_lost();
@@ -655,13 +661,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     });
     let on_edit = Callback::new(move |local_id: u64| {
         if let Some(p) = take_send(local_id) {
-            put_back(Some(&p.body));
+            put_back(&p.body);
+            focus_reply();
         }
     });
     // Edit on an undelivered message: the message stays, and Edit may be pressed twice.
     let on_reuse = Callback::new(move |text: String| {
-        let there = draft.with_untracked(|d| d.starts_with(&text));
-        put_back((!there).then_some(text.as_str()));
+        if !draft.with_untracked(|d| d.starts_with(&text)) {
+            put_back(&text);
+        }
+        focus_reply();
     });
     let on_retry = Callback::new(move |local_id: u64| {
         // The conversation no longer takes replies (handed back to the AI, closed, opted out,
@@ -695,7 +704,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             return;
         }
         // Not where the AI answers (or the conversation is closed, or opted out): the form is
-        // gone by then, but a press may have been on its way.
+        // gone by then, but a press may have been on its way. (Once the view has gone, as
+        // asked: a refusal for the state says so.)
         let templates_allowed = move || {
             thread
                 .try_with_untracked(|t| {
@@ -703,7 +713,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         !t.blocked(Utc::now()).is_some_and(Blocked::stops_templates)
                     })
                 })
-                .unwrap_or(false)
+                .unwrap_or(true)
         };
         if !templates_allowed() {
             return;
@@ -740,7 +750,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 }
                 // Held back by the rate limit until the conversation was no longer the
                 // operator's: nothing went out, and the form (with its draft) is gone with it.
-                Err(ApiError::RateLimited { .. }) if !templates_allowed() => {}
+                Err(ApiError::RateLimited { .. }) if !templates_allowed() => {
+                    announcer.announce("Template not sent: the conversation no longer takes it.")
+                }
                 Err(e) => {
                     session.check(&client, &e);
                     // It may have gone out: the thread shows it if it did.

@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 const KEY_ITEM: &str = "voicebip.key";
 const BASE_ITEM: &str = "voicebip.base";
+/// In the tab's storage, with its key: that key was remembered on the device too.
+const REMEMBERED_ITEM: &str = "voicebip.remembered";
 
 #[derive(Clone, Copy)]
 pub struct Session {
@@ -55,23 +57,35 @@ impl Session {
         // The tab's own key first: the device's may since be another tab's, remembered there
         // (a reload would otherwise switch this tab to that tab's workspace without a word).
         let local = storage::get(Area::Local, KEY_ITEM);
-        let (key, kept_in) = match (storage::get(Area::Session, KEY_ITEM), &local) {
-            (Some(key), _) => (key, Area::Session),
-            (None, Some(key)) => (key.clone(), Area::Local),
-            (None, None) => return,
+        let (key, base, drafts) = match storage::get(Area::Session, KEY_ITEM) {
+            Some(key) => {
+                let remembered = storage::get(Area::Session, REMEMBERED_ITEM).is_some();
+                if remembered && local.is_none() {
+                    // Forgotten on the device since: signed out in a tab while this one missed
+                    // it (asleep, or discarded by the browser). Not restored here either.
+                    storage::remove(Area::Session, KEY_ITEM);
+                    storage::remove(Area::Session, REMEMBERED_ITEM);
+                    return;
+                }
+                let drafts = if remembered {
+                    Area::Local
+                } else {
+                    Area::Session
+                };
+                (key, storage::get(Area::Session, BASE_ITEM), drafts)
+            }
+            None => match local {
+                Some(key) => (key, storage::get(Area::Local, BASE_ITEM), Area::Local),
+                None => return,
+            },
         };
-        let base = storage::get(kept_in, BASE_ITEM).or_else(|| fallback_base.map(str::to_owned));
-        if let Some(base) = base {
-            // The drafts are where the key is kept: on the device, for a key remembered there.
-            let remembered = local.as_deref() == Some(key.as_str());
-            let drafts = if remembered {
-                Area::Local
-            } else {
-                Area::Session
-            };
-            self.drafts.set_value(drafts);
-            self.client.set(Some(self.make_client(&base, &key)));
-        }
+        let Some(base) = base.or_else(|| fallback_base.map(str::to_owned)) else {
+            return;
+        };
+        // The tab keeps what it restored, as a tab that signed in does.
+        keep_for_tab(&key, &base, drafts == Area::Local);
+        self.drafts.set_value(drafts);
+        self.client.set(Some(self.make_client(&base, &key)));
     }
 
     /// Keeps a checked key: for the tab only, or on this device when the operator asked.
@@ -80,14 +94,10 @@ impl Session {
         // The tab keeps its key (a reload restores this one, whatever another tab remembers
         // since), and the device too when asked; a key another tab keeps on the device stays
         // theirs unless this one replaces it.
-        let areas: &[Area] = if remember {
-            &[Area::Session, Area::Local]
-        } else {
-            &[Area::Session]
-        };
-        for &kept in areas {
-            storage::set(kept, KEY_ITEM, key);
-            storage::set(kept, BASE_ITEM, client.base());
+        keep_for_tab(key, client.base(), remember);
+        if remember {
+            storage::set(Area::Local, KEY_ITEM, key);
+            storage::set(Area::Local, BASE_ITEM, client.base());
         }
         // This tab's drafts (kept, say, until a refused key ended its session) go with the key.
         // Only when it moves: the other area's may be another tab's, signed in there.
@@ -151,6 +161,18 @@ impl Default for Session {
     }
 }
 
+/// The tab's own key, restored by its reload; `remembered`: kept on the device too, with the
+/// drafts.
+fn keep_for_tab(key: &str, base: &str, remembered: bool) {
+    storage::set(Area::Session, KEY_ITEM, key);
+    storage::set(Area::Session, BASE_ITEM, base);
+    if remembered {
+        storage::set(Area::Session, REMEMBERED_ITEM, "1");
+    } else {
+        storage::remove(Area::Session, REMEMBERED_ITEM);
+    }
+}
+
 /// Forgets `client`'s key wherever it is stored, and only that key: another tab signed in on
 /// this device with another key keeps it.
 fn forget_key(client: &Client) {
@@ -159,6 +181,7 @@ fn forget_key(client: &Client) {
             storage::remove(area, KEY_ITEM);
         }
     }
+    storage::remove(Area::Session, REMEMBERED_ITEM);
 }
 
 pub fn use_session() -> Session {

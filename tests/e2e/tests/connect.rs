@@ -329,6 +329,7 @@ async fn signing_out_leaves_another_keys_tab_alone() {
             .execute(
                 "sessionStorage.setItem('voicebip.key', arguments[0]);
                  sessionStorage.setItem('voicebip.base', localStorage.getItem('voicebip.base'));
+                 sessionStorage.removeItem('voicebip.remembered');
                  const b = document.createElement('iframe');
                  b.id = 'b'; b.src = '/conversations'; b.width = 600; b.height = 700;
                  document.body.append(b);",
@@ -399,7 +400,8 @@ async fn signing_out_leaves_another_keys_tab_alone() {
 }
 
 /// A tab keeps its own key across a reload: another tab that remembered another key on this
-/// device since does not switch it over to that key's workspace.
+/// device since does not switch it over to that key's workspace. But a remembered key the
+/// device has forgotten since (a sign-out elsewhere) is not brought back by the tab's copy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_keeps_the_tabs_own_key() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -424,6 +426,17 @@ async fn a_reload_keeps_the_tabs_own_key() {
         .await;
         assert_eq!(count(h, "#connect-form").await?, 0, "still signed in");
         assert!(!h.texts(ROW).await?.is_empty());
+        // The key forgotten on the device since (signed out in a tab while this one was asleep
+        // and missed it): its reload does not sign it back in with its own copy.
+        h.browser()
+            .execute("localStorage.removeItem('voicebip.key');", vec![])
+            .await?;
+        h.browser().refresh().await?;
+        h.wait_for("#connect-form", FIRST_SCREEN).await?;
+        assert_eq!(
+            storage_item(h, "sessionStorage", "voicebip.key").await?,
+            None
+        );
         assert_no_crash(h).await
     })
     .await;

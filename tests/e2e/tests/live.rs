@@ -272,6 +272,13 @@ async fn live_updates_once_survive_a_drop_and_stop_on_401() {
             storage_item(h, "sessionStorage", "voicebip.key").await?,
             None
         );
+        // What the live region last said (a customer's message) is not left in the page for
+        // the connect screen, or whoever signs in next, to read.
+        poll_until("the live region emptied", SCREEN, || async {
+            let said = h.texts("#live-announcer").await?.join("");
+            Ok(said.trim().is_empty().then_some(()))
+        })
+        .await?;
         assert_no_crash(h).await
     })
     .await;

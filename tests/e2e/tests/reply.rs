@@ -504,7 +504,7 @@ async fn a_send_held_by_the_rate_limit_is_not_sent_after_the_handback() {
     with_harness(Options::default(), async |h: &Harness| {
         open_human_sms_thread(
             h,
-            json!({ "route": "POST /v1/messages", "force_429_retry_after": 3, "count": 1 }),
+            json!({ "route": "POST /v1/messages", "force_429_retry_after": 10, "count": 1 }),
         )
         .await?;
         clear_requests(h).await?;
@@ -521,6 +521,7 @@ async fn a_send_held_by_the_rate_limit_is_not_sent_after_the_handback() {
             Ok((composer_value(h).await? == text).then_some(()))
         })
         .await?;
+        wait_text(h, "#live-announcer", "Not sent", SCREEN).await?;
         settle("no send", NO_RESEND).await;
         assert_eq!(message_posts(h).await?, [429], "not sent after the wait");
         assert!(
