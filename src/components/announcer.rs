@@ -96,6 +96,14 @@ fn next_text(current: &str, message: &str, together: bool) -> String {
     }
 }
 
+impl Announcer {
+    /// Says nothing more: what it said (a customer's message) is not left in the page for the
+    /// next screen (the connect screen, after a sign-out) to be read there.
+    pub fn clear(&self) {
+        self.text.set(String::new());
+    }
+}
+
 impl Default for Announcer {
     fn default() -> Self {
         Self::new()
@@ -109,6 +117,14 @@ pub fn use_announcer() -> Announcer {
 #[component]
 pub fn LiveRegion() -> impl IntoView {
     let announcer = use_announcer();
+    if let Some(session) = use_context::<crate::state::session::Session>() {
+        let signed_in = Memo::new(move |_| session.client.with(Option::is_some));
+        crate::state::effect(move || {
+            if !signed_in.get() {
+                announcer.clear();
+            }
+        });
+    }
     view! {
         <div id="live-announcer" class="visually-hidden" aria-live="polite" aria-atomic="true">
             {move || announcer.text.get()}
