@@ -241,6 +241,15 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
     .await;
 }
 
+/// Signs in from the connect screen with `key`, remembered on this device, to the list.
+async fn sign_in_remembered(h: &Harness, key: &str) -> Result<()> {
+    h.open("/").await?;
+    h.wait_for("input#remember", FIRST_SCREEN).await?;
+    h.click("input#remember").await?;
+    h.connect(key).await?;
+    h.wait_for_all(ROW, 1, SCREEN).await.map(drop)
+}
+
 /// The console in two frames of one page, both at the inbox: tabs, as far as the console's
 /// storage and its channel between tabs go (headless Chromium hides an unfocused window).
 async fn two_consoles(h: &Harness) -> Result<()> {
@@ -275,11 +284,7 @@ async fn in_frame<T>(h: &Harness, css: &str, f: impl AsyncFnOnce() -> Result<T>)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_signs_out_the_other_tabs() {
     with_harness(Options::default(), async |h: &Harness| {
-        h.open("/").await?;
-        h.wait_for("input#remember", FIRST_SCREEN).await?;
-        h.click("input#remember").await?;
-        h.connect(DEMO_KEY).await?;
-        h.wait_for_all(ROW, 1, SCREEN).await?;
+        sign_in_remembered(h, DEMO_KEY).await?;
         two_consoles(h).await?;
         in_frame(h, "#a", async || {
             h.click("#sign-out").await?;
@@ -306,11 +311,7 @@ async fn signing_out_leaves_another_keys_tab_alone() {
     let mut options = Options::default();
     options.sim.api_keys.push(SECOND_KEY.into());
     with_harness(options, async |h: &Harness| {
-        h.open("/").await?;
-        h.wait_for("input#remember", FIRST_SCREEN).await?;
-        h.click("input#remember").await?;
-        h.connect(SECOND_KEY).await?;
-        h.wait_for_all(ROW, 1, SCREEN).await?;
+        sign_in_remembered(h, SECOND_KEY).await?;
         // The second frame signed in for its tab only, on the demo key (frames share the tab's
         // sessionStorage: set it as such a tab would have, once the first frame is in).
         h.open("/config.json").await?;
@@ -405,11 +406,7 @@ async fn signing_out_leaves_another_keys_tab_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_keeps_the_tabs_own_key() {
     with_harness(Options::default(), async |h: &Harness| {
-        h.open("/").await?;
-        h.wait_for("input#remember", FIRST_SCREEN).await?;
-        h.click("input#remember").await?;
-        h.connect(DEMO_KEY).await?;
-        h.wait_for_all(ROW, 1, SCREEN).await?;
+        sign_in_remembered(h, DEMO_KEY).await?;
         // (A key the simulator refuses: a tab that took it would be back on the connect screen.)
         h.browser()
             .execute(
