@@ -10,6 +10,9 @@ const PREF_ITEM: &str = "voicebip.notify";
 #[derive(Clone, Copy)]
 pub struct Notifier {
     pub enabled: RwSignal<bool>,
+    /// The browser refused the permission when asked (or had been told to): the button says
+    /// so, rather than staying "off" as if the press had not been heard.
+    pub blocked: RwSignal<bool>,
 }
 
 impl Notifier {
@@ -17,15 +20,17 @@ impl Notifier {
         let stored = storage::get(Area::Local, PREF_ITEM).as_deref() == Some("on");
         Notifier {
             enabled: RwSignal::new(stored && permission_granted()),
+            blocked: RwSignal::new(false),
         }
     }
 
     /// Called from the toggle's click handler: the only place the permission prompt may appear.
-    pub async fn toggle(&self) {
+    /// Whether notifications are on now.
+    pub async fn toggle(&self) -> bool {
         if self.enabled.get_untracked() {
             self.enabled.set(false);
             storage::set(Area::Local, PREF_ITEM, "off");
-            return;
+            return false;
         }
         let granted = match web_sys::Notification::request_permission() {
             Ok(promise) => JsFuture::from(promise)
@@ -36,7 +41,9 @@ impl Notifier {
             Err(_) => false,
         };
         self.enabled.set(granted);
+        self.blocked.set(!granted);
         storage::set(Area::Local, PREF_ITEM, if granted { "on" } else { "off" });
+        granted
     }
 
     /// A customer wrote in a conversation this operator answers.
@@ -94,14 +101,31 @@ pub fn use_notifier() -> Notifier {
 #[component]
 pub fn NotifyToggle() -> impl IntoView {
     let notifier = use_notifier();
+    let announcer = crate::components::announcer::use_announcer();
+    let on_click = move |_| {
+        leptos::task::spawn_local(async move {
+            let was_on = notifier.enabled.get_untracked();
+            if !notifier.toggle().await && !was_on {
+                announcer.announce(BLOCKED);
+            }
+        })
+    };
     view! {
         <button
             type="button"
             id="notify-toggle"
             aria-pressed=move || notifier.enabled.get().to_string()
-            on:click=move |_| leptos::task::spawn_local(async move { notifier.toggle().await })
+            title=move || notifier.blocked.get().then_some(BLOCKED)
+            on:click=on_click
         >
-            {move || if notifier.enabled.get() { "Notifications on" } else { "Notifications off" }}
+            {move || match (notifier.enabled.get(), notifier.blocked.get()) {
+                (true, _) => "Notifications on",
+                (false, true) => "Notifications blocked",
+                (false, false) => "Notifications off",
+            }}
         </button>
     }
 }
+
+const BLOCKED: &str =
+    "Notifications are blocked by the browser: allow them for this site in its settings.";

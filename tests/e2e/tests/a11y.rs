@@ -318,3 +318,27 @@ async fn the_keyboard_keeps_its_place_when_the_page_changes_under_it() {
     })
     .await;
 }
+
+/// Notifications refused by the browser: the press is answered (the button says "blocked", and
+/// why is read out), not left on "Notifications off" as if it had not been heard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_the_browser_blocks_say_so() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        // The browser's answer, whatever this one's default for a headless profile.
+        h.browser()
+            .execute(
+                "Notification.requestPermission = () => Promise.resolve('denied');",
+                vec![],
+            )
+            .await?;
+        h.click("#notify-toggle").await?;
+        wait_text(h, "#notify-toggle", "blocked", SCREEN).await?;
+        wait_text(h, "#live-announcer", "blocked by the browser", SCREEN).await?;
+        wait_attr(h, "#notify-toggle", "aria-pressed", "false").await?;
+        h.assert_no_axe_violations("the inbox, notifications blocked")
+            .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
