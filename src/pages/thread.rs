@@ -81,6 +81,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let notifier = crate::state::notify::use_notifier();
     let embed = use_context::<EmbedHost>();
     let thread = RwSignal::new(None::<Thread>);
+    // What keeps the conversation from taking a reply now (`Some(None)`: nothing). `None`
+    // before it has loaded, and once the view has gone (an answer may come after the operator
+    // has moved on).
+    let blocked_now = move || {
+        thread
+            .try_with_untracked(|t| t.as_ref().map(|t| t.blocked(Utc::now())))
+            .flatten()
+    };
     let error = RwSignal::new(None::<ApiError>);
     let action_error = RwSignal::new(None::<(Attempt, ApiError)>);
     let loading_older = RwSignal::new(false);
@@ -306,16 +314,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     }
                     // (The reply box shows it too, for as long as it holds.) Not where no reply
                     // could be sent anyway.
-                    Change::WindowClosing => {
-                        let open = thread.with_untracked(|t| {
-                            t.as_ref().is_some_and(|t| t.blocked(Utc::now()).is_none())
-                        });
-                        if open {
-                            announcer.announce(
-                                "The WhatsApp window closes within the hour: reply now, or a template will be needed.",
-                            )
-                        }
-                    }
+                    Change::WindowClosing if blocked_now() == Some(None) => announcer.announce(
+                        "The WhatsApp window closes within the hour: reply now, or a template will be needed.",
+                    ),
                     _ => {}
                 }
             }
@@ -586,11 +587,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         // A 429's wait may outlast the conversation taking replies (handed back to the AI,
         // closed, its window shut): then it is not sent. (When the view has gone, that can't be
         // told: it is sent, as the operator asked, and a refusal for the state says so.)
-        let still_open = move || {
-            thread
-                .try_with_untracked(|t| t.as_ref().is_some_and(|t| t.blocked(Utc::now()).is_none()))
-                .unwrap_or(true)
-        };
+        let still_open = move || blocked_now().is_none_or(|b| b.is_none());
         spawn_local(async move {
             let result = client.send_message(&req, &still_open).await;
             // Refused for the conversation's state (closed, opted out, the window closed while
@@ -676,7 +673,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         // The conversation no longer takes replies (handed back to the AI, closed, opted out,
         // its window shut since): the text goes back into the reply box, where the reason
         // shows, rather than out to the customer.
-        if thread.with_untracked(|t| t.as_ref().is_some_and(|t| t.blocked(Utc::now()).is_some())) {
+        if blocked_now().flatten().is_some() {
             on_edit.run(local_id);
             return;
         }
@@ -706,15 +703,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         // Not where the AI answers (or the conversation is closed, or opted out): the form is
         // gone by then, but a press may have been on its way. (Once the view has gone, as
         // asked: a refusal for the state says so.)
-        let templates_allowed = move || {
-            thread
-                .try_with_untracked(|t| {
-                    t.as_ref().is_some_and(|t| {
-                        !t.blocked(Utc::now()).is_some_and(Blocked::stops_templates)
-                    })
-                })
-                .unwrap_or(true)
-        };
+        let templates_allowed =
+            move || blocked_now().is_none_or(|b| !b.is_some_and(Blocked::stops_templates));
         if !templates_allowed() {
             return;
         }
