@@ -389,11 +389,17 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         poll.update_value(|p| drop(p.take()));
     });
 
-    // Another tab changed this conversation's mode: take the fresh state.
+    // Another tab changed this conversation's mode: take the fresh state. Not the message
+    // received before this view was shown (it was loaded after it).
+    let mut first_run = true;
     crate::state::effect(move || {
+        let received = tabs.received.get();
+        if std::mem::take(&mut first_run) {
+            return;
+        }
         if let Some(TabMessage::ModeChanged {
             conversation_id, ..
-        }) = tabs.received.get()
+        }) = received
         {
             if conversation_id == id.get_value() {
                 load();

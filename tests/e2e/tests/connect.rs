@@ -271,14 +271,6 @@ async fn two_consoles(h: &Harness) -> Result<()> {
     Ok(())
 }
 
-/// Runs `f` inside the frame `css`, and comes back out whatever it gave.
-async fn in_frame<T>(h: &Harness, css: &str, f: impl AsyncFnOnce() -> Result<T>) -> Result<T> {
-    h.wait_for(css, SCREEN).await?.enter_frame().await?;
-    let out = f().await;
-    h.browser().enter_parent_frame().await?;
-    out
-}
-
 /// Signing out signs out the workspace's other tabs on the device: their key was the one just
 /// forgotten. Another tab kept on, with its key in memory, polling and saving drafts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

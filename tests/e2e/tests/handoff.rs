@@ -392,3 +392,54 @@ async fn a_rate_limited_take_over_says_how_long_to_wait() {
     })
     .await;
 }
+
+/// Another tab's take-over reaches this one, and only once: coming back to the conversation
+/// later fetches it as any opening does, not again for the tab's old news.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_tabs_take_over_is_taken_in_once() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "ai", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        let thread = format!("/conversations/{id}");
+        sign_in(h).await?;
+        h.open("/config.json").await?;
+        h.browser()
+            .execute(
+                "document.body.innerHTML = \
+                 `<iframe id=\"a\" src=\"${arguments[0]}\" width=\"600\" height=\"700\"></iframe>` + \
+                 `<iframe id=\"b\" src=\"${arguments[0]}\" width=\"600\" height=\"700\"></iframe>`;",
+                vec![json!(thread)],
+            )
+            .await?;
+        for frame in ["#a", "#b"] {
+            in_frame(h, frame, async || {
+                wait_thread(h, &id).await?;
+                wait_attr(h, "#connection-status", "data-state", "live").await
+            })
+            .await?;
+        }
+        in_frame(h, "#a", async || {
+            h.click("#take-over").await?;
+            wait_attr(h, ".ai-mode-badge", "data-mode", "human").await
+        })
+        .await?;
+        in_frame(h, "#b", async || {
+            wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+            settle("the other tab's news taken in", Duration::from_secs(1)).await;
+            h.click(".back-link").await?;
+            h.wait_for_all(ROW, 1, SCREEN).await?;
+            clear_requests(h).await?;
+            h.browser().execute("history.back();", vec![]).await?;
+            wait_thread(h, &id).await?;
+            wait_attr(h, "#connection-status", "data-state", "live").await
+        })
+        .await?;
+        settle("a second fetch, were it one", Duration::from_secs(1)).await;
+        let api_path = format!("/v1{thread}");
+        let fetches = requests(h, "GET", |p| p == api_path).await?;
+        // One as it opens, one as its stream opens (for what came between the two).
+        assert_eq!(fetches.len(), 2, "the thread opened again: {fetches:#?}");
+        Ok(())
+    })
+    .await;
+}

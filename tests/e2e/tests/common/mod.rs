@@ -41,6 +41,15 @@ pub async fn wait_thread(h: &Harness, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Runs `f` inside the frame `css` (a second console standing in for another tab), and comes
+/// back out whatever it gave.
+pub async fn in_frame<T>(h: &Harness, css: &str, f: impl AsyncFnOnce() -> Result<T>) -> Result<T> {
+    h.wait_for(css, SCREEN).await?.enter_frame().await?;
+    let out = f().await;
+    h.browser().enter_parent_frame().await?;
+    out
+}
+
 /// One page of the API's conversation list (`query` like `channel=sms&page_size=50`).
 pub async fn api_list(h: &Harness, query: &str) -> Result<Value> {
     h.api_get(&format!("/conversations?{query}"), DEMO_KEY)
