@@ -113,6 +113,10 @@ pub enum Change {
     /// stream event arrives first).
     ModeChanged(ModeChange),
     WindowClosing,
+    /// A receipt for a message this thread has not seen, and no send of its own is out that
+    /// it could be: one the AI or another tab sent, whose receipts say too little to show it
+    /// (API.md names no `created_at` in them). The conversation is to be fetched for it.
+    Unseen,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -510,7 +514,12 @@ impl Thread {
                     if status.rank() > slot.0.rank() {
                         *slot = (status, error_code);
                     }
-                    Change::None
+                    let sending = self.pending.iter().any(|p| p.state == SendState::Sending);
+                    if sending {
+                        Change::None
+                    } else {
+                        Change::Unseen
+                    }
                 }
             },
             StreamEvent::ModeChanged {
@@ -914,6 +923,30 @@ mod tests {
             t.messages().next().map(|m| m.status),
             Some(MessageStatus::Delivered)
         );
+    }
+
+    #[test]
+    fn a_receipt_for_a_message_not_seen_asks_for_the_conversation() {
+        let receipt = |id: &str| StreamEvent::Status {
+            message_id: MessageId::from(id),
+            status: MessageStatus::Delivered,
+            error_code: None,
+        };
+        let mut t = Thread::new(conversation(vec![], None));
+        assert_eq!(t.apply(receipt("m9")), Change::Unseen);
+        // The conversation fetched for it shows it, with the receipt's status.
+        t.merge_latest_now(conversation(
+            vec![msg("m9", 5, Direction::Outbound, MessageStatus::Sent)],
+            None,
+        ));
+        assert_eq!(
+            t.messages().next().map(|m| m.status),
+            Some(MessageStatus::Delivered)
+        );
+        assert_eq!(t.apply(receipt("m9")), Change::None);
+        // While a send of its own is out, it may be that one's: the send's answer tells.
+        t.begin_send(1, "hello".into(), at(6));
+        assert_eq!(t.apply(receipt("m10")), Change::None);
     }
 
     #[test]

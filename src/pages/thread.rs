@@ -298,6 +298,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             // by one, a burst's fourth and later went unsaid (the announcer says at most three
             // together), and each one notified.
             let mut heard = (0, String::new());
+            let mut unseen = false;
             for change in changes {
                 match change {
                     Change::NewInbound(m) => {
@@ -317,8 +318,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     Change::WindowClosing if blocked_now() == Some(None) => announcer.announce(
                         "The WhatsApp window closes within the hour: reply now, or a template will be needed.",
                     ),
+                    Change::Unseen => unseen = true,
                     _ => {}
                 }
+            }
+            // Once for the batch, however many such receipts it held.
+            if unseen {
+                load();
             }
             if let (count @ 1.., last) = heard {
                 hear(&last, count);

@@ -435,8 +435,7 @@ async fn another_tabs_take_over_is_taken_in_once() {
         })
         .await?;
         settle("a second fetch, were it one", Duration::from_secs(1)).await;
-        let api_path = format!("/v1{thread}");
-        let fetches = requests(h, "GET", |p| p == api_path).await?;
+        let fetches = newest_page_requests(h, &id).await?;
         // One as it opens, one as its stream opens (for what came between the two).
         assert_eq!(fetches.len(), 2, "the thread opened again: {fetches:#?}");
         Ok(())

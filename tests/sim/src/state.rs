@@ -30,6 +30,9 @@ pub struct Settings {
     keepalive_ms: AtomicU64,
     /// Serve the console's `.wasm` as `application/octet-stream`, as a misconfigured host does.
     wasm_untyped: AtomicBool,
+    /// Message events carry only the payload fields API.md names (`message_id`, `direction`,
+    /// `text`, `body`, `status`, and `error_code`), as the real API may: no `created_at`.
+    lean_payloads: AtomicBool,
 }
 
 #[derive(Debug, Serialize, Deserialize, Default)]
@@ -40,6 +43,7 @@ pub struct SettingsPatch {
     pub keepalive_ms: Option<u64>,
     pub rate_limit_per_minute: Option<u32>,
     pub wasm_untyped: Option<bool>,
+    pub lean_payloads: Option<bool>,
 }
 
 impl Settings {
@@ -49,6 +53,7 @@ impl Settings {
             ai_reply_delay_ms: AtomicU64::new(config.ai_reply_delay.as_millis() as u64),
             keepalive_ms: AtomicU64::new(DEFAULT_KEEPALIVE.as_millis() as u64),
             wasm_untyped: AtomicBool::new(false),
+            lean_payloads: AtomicBool::new(false),
         }
     }
 
@@ -153,6 +158,9 @@ impl State {
         if let Some(v) = patch.wasm_untyped {
             s.wasm_untyped.store(v, Ordering::Relaxed);
         }
+        if let Some(v) = patch.lean_payloads {
+            s.lean_payloads.store(v, Ordering::Relaxed);
+        }
     }
 
     pub fn current_settings(&self) -> SettingsPatch {
@@ -163,6 +171,7 @@ impl State {
             keepalive_ms: Some(s.keepalive_ms.load(Ordering::Relaxed)),
             rate_limit_per_minute: Some(self.rate.limit()),
             wasm_untyped: Some(s.wasm_untyped.load(Ordering::Relaxed)),
+            lean_payloads: Some(s.lean_payloads.load(Ordering::Relaxed)),
         }
     }
 
@@ -186,7 +195,22 @@ impl State {
         });
     }
 
-    pub fn publish(&self, conversation_id: &str, event_type: &str, payload: Value) -> usize {
+    pub fn publish(&self, conversation_id: &str, event_type: &str, mut payload: Value) -> usize {
+        if let (true, Value::Object(fields)) = (
+            event_type.starts_with("message.")
+                && self.settings.lean_payloads.load(Ordering::Relaxed),
+            &mut payload,
+        ) {
+            const DOCUMENTED: [&str; 6] = [
+                "message_id",
+                "direction",
+                "text",
+                "body",
+                "status",
+                "error_code",
+            ];
+            fields.retain(|k, _| DOCUMENTED.contains(&k.as_str()));
+        }
         let event = Event {
             event_id: self.ids.next("evt_"),
             event_type: event_type.to_string(),
