@@ -598,12 +598,28 @@ impl Thread {
     }
 
     /// The server accepted the send: the pending entry becomes a real message (unless the stream
-    /// delivered it first).
-    pub fn confirm_send(&mut self, local_id: u64, message: Message) {
+    /// delivered it first). `Change::Undelivered` when its failure came before this answer
+    /// (a receipt the stream brought first): told now, as the stream's would have been.
+    pub fn confirm_send(&mut self, local_id: u64, message: Message) -> Change {
+        let id = message.message_id.clone();
+        let shown_before = self.keys.contains_key(&id);
         self.pending.retain(|p| p.local_id != local_id);
-        self.outran.retain(|m| m.message_id != message.message_id);
+        self.outran.retain(|m| m.message_id != id);
         self.show(message);
         self.release_outran();
+        let failed = self
+            .keys
+            .get(&id)
+            .and_then(|k| self.messages.get(k))
+            .filter(|m| !shown_before && m.status == MessageStatus::Failed)
+            .cloned();
+        match failed {
+            Some(m) => {
+                self.undelivered_here.push(id);
+                Change::Undelivered(m)
+            }
+            None => Change::None,
+        }
     }
 
     /// Inserts a message the operator's send or the stream brought, with what it says of the
@@ -922,6 +938,41 @@ mod tests {
         assert_eq!(
             t.messages().next().map(|m| m.status),
             Some(MessageStatus::Delivered)
+        );
+    }
+
+    #[test]
+    fn a_send_that_failed_before_its_answer_came_is_told_and_editable() {
+        let failed = || StreamEvent::Status {
+            message_id: MessageId::from("m9"),
+            status: MessageStatus::Failed,
+            error_code: Some("UNDELIVERABLE".into()),
+        };
+        let mut t = Thread::new(conversation(vec![], None));
+        t.begin_send(7, "hello".into(), at(5));
+        assert_eq!(t.apply(failed()), Change::None);
+        assert!(matches!(
+            t.confirm_send(7, msg("m9", 5, Direction::Outbound, MessageStatus::Queued)),
+            Change::Undelivered(m) if m.error_code.as_deref() == Some("UNDELIVERABLE")
+        ));
+        assert!(t.undelivered_here(&MessageId::from("m9")));
+        assert_eq!(t.apply(failed()), Change::None, "told once");
+        // The same when the stream's receipt carried the whole message.
+        let mut t = Thread::new(conversation(vec![], None));
+        t.begin_send(7, "hello".into(), at(5));
+        let mut whole = msg("m9", 5, Direction::Outbound, MessageStatus::Failed);
+        whole.body = Some("hello".into());
+        assert_eq!(t.apply(StreamEvent::Message(whole)), Change::None);
+        assert!(matches!(
+            t.confirm_send(7, msg("m9", 5, Direction::Outbound, MessageStatus::Queued)),
+            Change::Undelivered(_)
+        ));
+        // Not one the answer finds delivered.
+        let mut t = Thread::new(conversation(vec![], None));
+        t.begin_send(7, "hello".into(), at(5));
+        assert_eq!(
+            t.confirm_send(7, msg("m9", 5, Direction::Outbound, MessageStatus::Queued)),
+            Change::None
         );
     }
 

@@ -14,7 +14,7 @@ use crate::model::blocked::Blocked;
 use crate::model::events::{Skipped, StreamEvent};
 use crate::model::handoff::{Debounce, HandoffAction};
 use crate::model::latest::Latest;
-use crate::model::message::may_change_opt_out;
+use crate::model::message::{may_change_opt_out, Message};
 use crate::model::thread::Change;
 use crate::model::thread::Thread;
 use crate::model::{AiMode, Channel, ConversationId, ModeChange};
@@ -157,6 +157,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         use_context::<WarmStart>().and_then(|w| w.take_thread(&id.get_value())),
     );
     let order = StoredValue::new(Latest::default());
+    // A reply of the operator's, or the AI's, that did not reach the customer.
+    let tell_undelivered =
+        move |m: &Message| announcer.announce(format!("Not delivered: {}", m.shown_text()));
     // The customer's messages, from the stream or recovered by a refetch (`count` of them, the
     // last saying `body`): said to screen readers, and notified when the operator is the one
     // answering.
@@ -310,9 +313,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         heard = (heard.0 + 1, m.shown_text());
                     }
                     Change::ModeChanged(row) => tell_mode(row.to_mode, Some(&row)),
-                    Change::Undelivered(m) => {
-                        announcer.announce(format!("Not delivered: {}", m.shown_text()))
-                    }
+                    Change::Undelivered(m) => tell_undelivered(&m),
                     // (The reply box shows it too, for as long as it holds.) Not where no reply
                     // could be sent anyway.
                     Change::WindowClosing if blocked_now() == Some(None) => announcer.announce(
@@ -614,7 +615,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             match result {
                 Ok(sent) => {
                     let message = sent.into_message(text, &req.to);
-                    thread.try_update(|t| t.as_mut().map(|t| t.confirm_send(local_id, message)));
+                    let change = thread
+                        .try_update(|t| t.as_mut().map(|t| t.confirm_send(local_id, message)))
+                        .flatten();
+                    // Its failure came first, while it was still "Sending…".
+                    if let Some(Change::Undelivered(m)) = change {
+                        tell_undelivered(&m);
+                    }
                 }
                 // Held back by the rate limit, and no longer to be sent: nothing went out, and
                 // the text goes back into the reply box, where its reason shows.
