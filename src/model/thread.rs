@@ -717,6 +717,11 @@ impl Thread {
 /// Moves `m` forward to `status`; returns whether anything changed.
 fn advance(m: &mut Message, status: MessageStatus, error_code: Option<String>) -> bool {
     if status.rank() <= m.status.rank() || m.status == MessageStatus::Received {
+        // A later word on the same status may say why (a receipt without the code, then a
+        // page with it): not news to tell again.
+        if status == m.status && m.error_code.is_none() {
+            m.error_code = error_code;
+        }
         return false;
     }
     m.status = status;
@@ -974,6 +979,25 @@ mod tests {
             t.confirm_send(7, msg("m9", 5, Direction::Outbound, MessageStatus::Queued)),
             Change::None
         );
+    }
+
+    #[test]
+    fn a_failures_code_that_comes_later_is_kept() {
+        let sent = msg("m1", 1, Direction::Outbound, MessageStatus::Sent);
+        let mut t = Thread::new(conversation(vec![sent], None));
+        let failed = StreamEvent::Status {
+            message_id: MessageId::from("m1"),
+            status: MessageStatus::Failed,
+            error_code: None,
+        };
+        assert!(matches!(t.apply(failed), Change::Undelivered(_)));
+        let mut with_code = msg("m1", 1, Direction::Outbound, MessageStatus::Failed);
+        with_code.error_code = Some("CARRIER_REJECTED".into());
+        t.merge_latest_now(conversation(vec![with_code.clone()], None));
+        let code = || t.messages().next().and_then(|m| m.error_code.clone());
+        assert_eq!(code().as_deref(), Some("CARRIER_REJECTED"));
+        // Told once: the code is no news of its own.
+        assert_eq!(t.apply(StreamEvent::Message(with_code)), Change::None);
     }
 
     #[test]
