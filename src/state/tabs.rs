@@ -82,6 +82,8 @@ pub struct Tabs {
     id: StoredValue<String>,
     channel: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
     session: Session,
+    /// The poll leases this tab holds (their storage items).
+    leases: StoredValue<Vec<String>>,
 }
 
 /// A message as posted: its workspace on the first line, then its JSON.
@@ -137,12 +139,26 @@ impl Tabs {
             // The channel lives as long as the app.
             on_message.forget();
         }
-        Tabs {
+        let tabs = Tabs {
             received,
             id: StoredValue::new(format!("{:x}", (js_sys::Math::random() * 1e15) as u64)),
             channel: StoredValue::new_local(channel),
             session,
+            leases: StoredValue::new(Vec::new()),
+        };
+        // A tab closed or reloaded hands its polls over at once: a reload is a new tab to the
+        // lease, which would otherwise wait for the old one to lapse (2.5 polls).
+        if let Some(window) = web_sys::window() {
+            let on_pagehide = Closure::<dyn FnMut()>::new(move || {
+                for item in tabs.leases.try_get_value().unwrap_or_default() {
+                    tabs.release_item(&item);
+                }
+            });
+            let _ = window
+                .add_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref());
+            on_pagehide.forget();
         }
+        tabs
     }
 
     fn workspace(&self) -> Option<String> {
@@ -195,17 +211,27 @@ impl Tabs {
         }
         let until = now + lease_ms as u64;
         storage::set(Area::Local, &item, &format!("{me}|{until}"));
+        self.leases.update_value(|held| {
+            if !held.contains(&item) {
+                held.push(item.clone());
+            }
+        });
         Some(PollLease(item))
     }
 
     /// A tab hidden, showing another list or none, hands polling over at once instead of
     /// holding the lease until it lapses.
     pub fn release_poll_lease(&self, PollLease(item): PollLease) {
+        self.leases.update_value(|held| held.retain(|h| *h != item));
+        self.release_item(&item);
+    }
+
+    fn release_item(&self, item: &str) {
         let me = self.id.get_value();
-        let held = storage::get(Area::Local, &item)
+        let held = storage::get(Area::Local, item)
             .is_some_and(|v| v.split_once('|').is_some_and(|(holder, _)| holder == me));
         if held {
-            storage::remove(Area::Local, &item);
+            storage::remove(Area::Local, item);
         }
     }
 }

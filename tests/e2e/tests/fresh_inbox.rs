@@ -29,9 +29,9 @@ async fn title(h: &Harness) -> Result<String> {
     Ok(v.as_str().unwrap_or_default().to_owned())
 }
 
-/// Waits (a poll or two) until conversation `id` is the first row, marked unread.
-async fn wait_first_and_unread(h: &Harness, id: &str) -> Result<()> {
-    poll_until(&format!("{id} first, unread"), POLL, || async {
+/// Waits (`within`: a poll or two) until conversation `id` is the first row, marked unread.
+async fn wait_first_and_unread(h: &Harness, id: &str, within: Duration) -> Result<()> {
+    poll_until(&format!("{id} first, unread"), within, || async {
         let first = h.attrs(ROW, "data-conversation-id").await?;
         let unread = count(
             h,
@@ -60,7 +60,7 @@ async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
         let ids = row_ids(h).await?;
         let moved = ids.get(5).cloned().ok_or_else(|| anyhow!("need 6 rows"))?;
         inject(h, &moved, "Hello? Anyone there?").await?;
-        wait_first_and_unread(h, &moved).await?;
+        wait_first_and_unread(h, &moved, POLL).await?;
         assert_eq!(title(h).await?, "(1) Voicebip console");
 
         // Reading it clears the marker and the count.
@@ -84,7 +84,7 @@ async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
             .await?;
         assert_eq!(created["new_conversation"], json!(true), "{created}");
         let new_id = str_field(&created, "conversation_id")?;
-        wait_first_and_unread(h, &new_id).await?;
+        wait_first_and_unread(h, &new_id, POLL).await?;
         assert_eq!(title(h).await?, "(1) Voicebip console");
 
         // The stream follows the browser's network state: offline at once, back at once.
@@ -175,12 +175,46 @@ async fn two_lists_in_view_with_other_filters_both_refresh() {
         let new_id = str_field(&created, "conversation_id")?;
         for frame in ["#all", "#wa"] {
             h.wait_for(frame, SCREEN).await?.enter_frame().await?;
-            wait_first_and_unread(h, &new_id)
+            wait_first_and_unread(h, &new_id, POLL)
                 .await
                 .with_context(|| format!("the list in {frame}"))?;
             h.browser().enter_parent_frame().await?;
         }
         Ok(())
+    })
+    .await;
+}
+
+/// A reloaded tab polls on time: the poll lease it held is handed over as the page goes. A
+/// reload is a new tab to the lease, and waited for the old one to lapse (2.5 polls), the list
+/// standing still meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reloaded_list_polls_on_time() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        poll_until("the tab's first poll, and its lease", POLL, || async {
+            let leases = h
+                .browser()
+                .execute(
+                    "return Object.keys(localStorage)\
+                       .filter(k => k.startsWith('voicebip.poll-leader')).length;",
+                    vec![],
+                )
+                .await?;
+            Ok((leases.as_u64() == Some(1)).then_some(()))
+        })
+        .await?;
+        h.open("/conversations").await?;
+        h.wait_for_all(ROW, 6, FIRST_SCREEN).await?;
+        let moved = row_ids(h)
+            .await?
+            .get(5)
+            .cloned()
+            .ok_or_else(|| anyhow!("need 6 rows"))?;
+        inject(h, &moved, "Still there?").await?;
+        // The reloaded tab's first poll, 10 s after its start, with room for a busy machine;
+        // not the old lease's 25 s.
+        wait_first_and_unread(h, &moved, Duration::from_secs(16)).await
     })
     .await;
 }
