@@ -120,6 +120,9 @@ impl Inbox {
     /// tab was hidden, say) and has pages after it would leave a gap that no page fills, the
     /// cursor being below the old rows: then the list starts over from this page.
     ///
+    /// Nothing listed yet (the first page failed, or is still on its way): this page is the
+    /// list's first, and starts it.
+    ///
     /// Returns whether it started over, so that a page asked for below the old rows, still on
     /// its way, is not appended to the new list.
     pub fn merge_first_page(
@@ -127,6 +130,10 @@ impl Inbox {
         page: Vec<ConversationSummary>,
         next: Option<String>,
     ) -> bool {
+        if self.cursor == Cursor::Start {
+            self.append_page(page, next);
+            return true;
+        }
         let reaches = page
             .iter()
             .map(ConversationSummary::activity_at)
@@ -637,6 +644,17 @@ mod tests {
         assert_eq!(visible_range(0.0, 700.0, 70.0, 0, 5), 0..0);
         let r = visible_range(123_456.0, 900.0, 70.0, 10_000, 8);
         assert!(r.len() <= 900 / 70 + 2 + 16);
+    }
+
+    #[test]
+    fn a_page_polled_before_the_first_one_came_starts_the_list() {
+        let mut inbox = Inbox::new(Filters::default());
+        assert!(inbox.merge_first_page(vec![item("a", "x")], Some("t".into())));
+        assert_eq!(ids(&inbox), ["a"]);
+        assert_eq!(inbox.cursor, Cursor::More("t".into()));
+        let mut inbox = Inbox::new(Filters::default());
+        assert!(inbox.merge_first_page(vec![item("a", "x")], None));
+        assert_eq!(inbox.cursor, Cursor::End, "no first page asked for again");
     }
 
     #[test]

@@ -194,9 +194,11 @@ pub fn InboxPage() -> impl IntoView {
             host.send(&ConsoleMessage::Unread { count: n });
         }
     });
+    // A polled page started the list (over): what was being loaded, and its failure, are moot.
     start_polling(inbox, query_string, move || {
         generation.update_value(|g| *g += 1);
         loading.set(false);
+        error.set(None);
     });
 
     // Once rows are on screen, the thread's code is fetched, so that opening one does not wait.

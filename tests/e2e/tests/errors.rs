@@ -262,3 +262,42 @@ async fn one_unreadable_item_leaves_the_rest_of_its_page_shown() {
     })
     .await;
 }
+
+/// A list whose first page failed is filled by the next poll once the API answers again, and
+/// its failure goes with it: the banner stayed up over the rows, and held back the pages below.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_that_failed_is_filled_by_the_next_poll() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "status": 503 }),
+        )
+        .await?;
+        h.open("/conversations").await?;
+        h.wait_for("#error-banner-retry", FIRST_SCREEN).await?;
+        clear_faults(h).await?;
+        // The poll, 10 s after the list's start.
+        h.wait_for_all(ROW, 6, Duration::from_secs(20)).await?;
+        wait_gone(h, "#error-banner", SCREEN).await?;
+        // The pages below come as the operator scrolls down.
+        let before = requests(h, "GET", |p| p == "/v1/conversations").await?.len();
+        h.browser()
+            .execute(
+                "const s = document.querySelector('.conversation-scroller'); s.scrollTop = s.scrollHeight;",
+                vec![],
+            )
+            .await?;
+        poll_until("a page below the polled one", SCREEN, || async {
+            let pages = requests(h, "GET", |p| p == "/v1/conversations").await?;
+            Ok(pages
+                .iter()
+                .skip(before)
+                .any(|r| r.query.as_deref().unwrap_or("").contains("page_token"))
+                .then_some(()))
+        })
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
