@@ -446,8 +446,10 @@ fn start_polling(
                         restarted();
                     }
                 }
+                // (After the client's own waits: never sooner than the usual poll.)
                 Err(ApiError::RateLimited { retry_after_secs }) => {
-                    next_at = Some(js_sys::Date::now() + f64::from(retry_after_secs) * 1000.0);
+                    let wait = (f64::from(retry_after_secs) * 1000.0).max(interval_ms());
+                    next_at = Some(js_sys::Date::now() + wait);
                 }
                 Err(e) => session.check(&client, &e),
             }
