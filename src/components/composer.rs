@@ -157,10 +157,10 @@ pub fn Composer(
                 </p>
             })}
             {move || blocked.get().map(|b| {
-                // The reply box is disabled under the operator's typing (a handoff, a STOP, the
-                // window closing): the focus goes to why, just before what can be done now (the
-                // template form), not to the page's start.
-                if focus_within("#composer-text") {
+                // The reply box and Send are disabled under the operator's typing (a handoff, a
+                // STOP, the window closing): the focus goes to why, just before what can be done
+                // now (the template form), not to the page's start.
+                if focus_within("#composer") {
                     focus_after_render("#composer-disabled-reason".into());
                 }
                 view! {

@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use serde::Deserialize;
 use serde_json::json;
+use std::time::Duration;
 use voicebip_e2e::anyhow::{Context, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options};
 
@@ -312,6 +313,24 @@ async fn the_keyboard_keeps_its_place_when_the_page_changes_under_it() {
             h,
             "composer-disabled-reason",
             "the focus on why the box is disabled",
+        )
+        .await?;
+
+        // The same from the Send button, which is disabled too.
+        settle("the handoff's debounce", Duration::from_millis(1_200)).await;
+        h.press(&[Key::Alt.into(), 't']).await?;
+        h.wait_for("#composer-text:not([readonly])", SCREEN)
+            .await?
+            .click()
+            .await?;
+        h.press(&[Key::Tab.into()]).await?;
+        wait_focus(h, "composer-send", "the focus on Send").await?;
+        settle("the handoff's debounce", Duration::from_millis(1_200)).await;
+        h.press(&[Key::Alt.into(), 'r']).await?;
+        wait_focus(
+            h,
+            "composer-disabled-reason",
+            "the focus on why Send is disabled",
         )
         .await?;
         assert_no_crash(h).await
