@@ -54,7 +54,9 @@ pub fn HandoffBar(
                 }
             >
                 {action.label()}
-                <kbd>{shortcut.clone()}</kbd>
+                // Shown for the eye; aria-keyshortcuts tells it to assistive technology, which
+                // would otherwise run it into the name ("CloseAlt+C").
+                <kbd aria-hidden="true">{shortcut.clone()}</kbd>
             </button>
         }
     };

@@ -85,12 +85,12 @@ pub struct LogEntry {
     pub source: Option<String>,
 }
 
-/// A ChromeDriver extension endpoint (`session/{id}/<path>`, POST with a JSON body), which W3C
-/// WebDriver lacks and fantoccini therefore has no method for.
+/// An endpoint (`session/{id}/<path>`) fantoccini has no method for: a ChromeDriver extension
+/// (POST with a JSON body), or a W3C one it lacks (GET, no body).
 #[derive(Debug)]
 struct Extension {
-    path: &'static str,
-    body: serde_json::Value,
+    path: String,
+    body: Option<serde_json::Value>,
 }
 
 impl WebDriverCompatibleCommand for Extension {
@@ -107,7 +107,10 @@ impl WebDriverCompatibleCommand for Extension {
     }
 
     fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(self.body.to_string()))
+        match &self.body {
+            Some(body) => (http::Method::POST, Some(body.to_string())),
+            None => (http::Method::GET, None),
+        }
     }
 }
 
@@ -115,8 +118,8 @@ impl WebDriverCompatibleCommand for Extension {
 pub async fn browser_log(client: &Client) -> Result<Vec<LogEntry>> {
     let raw = client
         .issue_cmd(Extension {
-            path: "se/log",
-            body: json!({ "type": "browser" }),
+            path: "se/log".into(),
+            body: Some(json!({ "type": "browser" })),
         })
         .await
         .context("reading the browser log from ChromeDriver")?;
@@ -132,9 +135,24 @@ pub async fn cdp(
 ) -> Result<serde_json::Value> {
     client
         .issue_cmd(Extension {
-            path: "goog/cdp/execute",
-            body: json!({ "cmd": cmd, "params": params }),
+            path: "goog/cdp/execute".into(),
+            body: Some(json!({ "cmd": cmd, "params": params })),
         })
         .await
         .with_context(|| format!("CDP {cmd}"))
+}
+
+/// The accessible name the browser computes for `element` (what a screen reader announces).
+pub async fn computed_label(
+    client: &Client,
+    element: &fantoccini::elements::Element,
+) -> Result<String> {
+    let raw = client
+        .issue_cmd(Extension {
+            path: format!("element/{}/computedlabel", &*element.element_id()),
+            body: None,
+        })
+        .await
+        .context("asking ChromeDriver for an accessible name")?;
+    serde_json::from_value(raw).context("decoding an accessible name")
 }

@@ -150,6 +150,14 @@ impl Harness {
         serde_json::from_value(value).with_context(|| format!("decoding the text of `{css}`"))
     }
 
+    /// The accessible name of the first element matching `css`, as a screen reader gets it.
+    pub async fn accessible_name(&self, css: &str) -> Result<String> {
+        let element = self.wait_for(css, Duration::from_secs(15)).await?;
+        crate::browser::computed_label(&self.browser, &element)
+            .await
+            .with_context(|| format!("the accessible name of `{css}`"))
+    }
+
     /// The attribute `name` of every element matching `css` (`None` where it is absent).
     pub async fn attrs(&self, css: &str, name: &str) -> Result<Vec<Option<String>>> {
         let value = self

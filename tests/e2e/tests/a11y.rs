@@ -137,6 +137,15 @@ async fn axe_clean_keyboard_reachable_focus_visible() {
             );
         }
 
+        // The handoff buttons are named for what they do: their shortcuts are told as such
+        // (aria-keyshortcuts), not run into the name ("CloseAlt+C").
+        for (css, name) in [
+            ("#return-to-ai", "Return to AI"),
+            ("#close-conversation", "Close"),
+        ] {
+            assert_eq!(h.accessible_name(css).await?, name);
+        }
+
         // The close confirmation, opened from the keyboard: focus moves into it, and it is
         // clean for axe too.
         tab_until(h, "close-conversation", 80).await?;
