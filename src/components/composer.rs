@@ -113,11 +113,9 @@ pub fn Composer(
         let mut was = blocked.get_untracked();
         crate::state::effect(move || {
             let now = blocked.get();
-            // (Not where the focus is in the reply box: it goes to the reason, which is read.)
-            if was.is_none()
-                && now == Some(Blocked::WindowExpired)
-                && !focus_within("#composer-text")
-            {
+            // (Not where the focus is in the reply box or on Send: it goes to the reason,
+            // which is read.)
+            if was.is_none() && now == Some(Blocked::WindowExpired) && !focus_within("#composer") {
                 announcer.announce(Blocked::WindowExpired.explain());
             }
             was = now;

@@ -714,7 +714,7 @@ impl Thread {
     }
 }
 
-/// Moves `m` forward to `status`; returns whether anything changed.
+/// Moves `m` forward to `status`; returns whether it moved (a code filled in alone is no news).
 fn advance(m: &mut Message, status: MessageStatus, error_code: Option<String>) -> bool {
     if status.rank() <= m.status.rank() || m.status == MessageStatus::Received {
         // A later word on the same status may say why (a receipt without the code, then a

@@ -388,6 +388,9 @@ fn start_polling(
         // when config.json arrives after the loop started; later ones are set as they go.
         let started = js_sys::Date::now();
         let mut next_at = None::<f64>;
+        // Until when a 429 asked this list to wait: a tab shown again polls at once, but not
+        // before then.
+        let mut limited_until = 0.0;
         let mut was_hidden = false;
         // The list whose poll lease this tab may hold, and the lease.
         let mut leased = None::<(String, PollLease)>;
@@ -407,7 +410,9 @@ fn start_polling(
                 continue;
             }
             let now = js_sys::Date::now();
-            if !was_hidden && now < next_at.unwrap_or_else(|| started + interval_ms()) {
+            if now < limited_until
+                || !was_hidden && now < next_at.unwrap_or_else(|| started + interval_ms())
+            {
                 continue;
             }
             was_hidden = false;
@@ -446,10 +451,11 @@ fn start_polling(
                         restarted();
                     }
                 }
-                // (After the client's own waits: never sooner than the usual poll.)
+                // (Never sooner than the usual poll.)
                 Err(ApiError::RateLimited { retry_after_secs }) => {
-                    let wait = (f64::from(retry_after_secs) * 1000.0).max(interval_ms());
-                    next_at = Some(js_sys::Date::now() + wait);
+                    let now = js_sys::Date::now();
+                    limited_until = now + f64::from(retry_after_secs) * 1000.0;
+                    next_at = Some(limited_until.max(now + interval_ms()));
                 }
                 Err(e) => session.check(&client, &e),
             }
