@@ -297,6 +297,8 @@ pub struct Unread {
     /// `merge_first_page`). Kept per filters, so that one chosen again does not take the news
     /// that came in meanwhile as its baseline.
     baselines: Vec<(Filters, Option<DateTime<Utc>>)>,
+    /// Per conversation, the news last told of it (`take_news`).
+    told: HashMap<ConversationId, DateTime<Utc>>,
 }
 
 impl Unread {
@@ -341,6 +343,26 @@ impl Unread {
 
     pub fn count(&self, items: &[ConversationSummary]) -> usize {
         items.iter().filter(|c| self.is_unread(c)).count()
+    }
+
+    /// The unread rows with news not told yet, now told: what is read out of the other
+    /// conversations, as a sighted operator sees their markers come. Not the open one
+    /// (`open`), whose thread tells its own.
+    pub fn take_news<'a>(
+        &mut self,
+        items: &'a [ConversationSummary],
+        open: Option<&ConversationId>,
+    ) -> Vec<&'a ConversationSummary> {
+        let mut news = Vec::new();
+        for c in items {
+            let at = c.activity_at();
+            let untold = self.told.get(&c.conversation_id).is_none_or(|t| at > *t);
+            if untold && self.is_unread(c) && Some(&c.conversation_id) != open {
+                self.told.insert(c.conversation_id.clone(), at);
+                news.push(c);
+            }
+        }
+        news
     }
 }
 
@@ -644,6 +666,35 @@ mod tests {
         assert_eq!(visible_range(0.0, 700.0, 70.0, 0, 5), 0..0);
         let r = visible_range(123_456.0, 900.0, 70.0, 10_000, 8);
         assert!(r.len() <= 900 / 70 + 2 + 16);
+    }
+
+    #[test]
+    fn news_of_other_conversations_is_told_once_each() {
+        let all = Filters::default();
+        let (a, b) = (at(&item("a", "x"), 10), at(&item("b", "x"), 20));
+        let mut unread = Unread::default();
+        unread.observe(&listed(&all, &[b.clone(), a.clone()], true));
+        assert!(unread.take_news(&[b.clone(), a.clone()], None).is_empty());
+
+        let (a2, c) = (at(&a, 30), at(&item("c", "y"), 25));
+        let rows = [a2.clone(), c.clone(), b.clone()];
+        unread.observe(&listed(&all, &rows, true));
+        let told = |news: Vec<&ConversationSummary>| {
+            news.iter()
+                .map(|c| c.conversation_id.to_string())
+                .collect::<Vec<_>>()
+        };
+        let open = c.conversation_id.clone();
+        assert_eq!(
+            told(unread.take_news(&rows, Some(&open))),
+            ["a"],
+            "not the open one"
+        );
+        assert!(unread.take_news(&rows, Some(&open)).is_empty(), "told once");
+
+        // More from a, still unread: news again.
+        let rows = [at(&a, 40), c, b];
+        assert_eq!(told(unread.take_news(&rows, None)), ["a", "c"]);
     }
 
     #[test]

@@ -183,6 +183,23 @@ pub fn InboxPage() -> impl IntoView {
             }
         });
     });
+    // The other conversations' news is read out, as their markers show it to the eye.
+    crate::state::effect(move || {
+        unread.track();
+        let open = selected.get_untracked();
+        let said = inbox.with_untracked(|i| {
+            unread
+                .try_update_untracked(|u| match u.take_news(i.items(), open.as_ref())[..] {
+                    [] => None,
+                    [c] => Some(format!("New message from {}", c.remote_number(None))),
+                    ref news => Some(format!("New messages in {} conversations", news.len())),
+                })
+                .flatten()
+        });
+        if let Some(said) = said {
+            announcer.announce(said);
+        }
+    });
     // A memo, so the title and the host hear of the count only when it changes.
     let unread_count = Memo::new(move |_| unread.with(|u| inbox.with(|i| u.count(i.items()))));
     crate::state::effect(move || {

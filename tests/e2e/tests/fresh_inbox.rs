@@ -62,6 +62,8 @@ async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
         inject(h, &moved, "Hello? Anyone there?").await?;
         wait_first_and_unread(h, &moved, POLL).await?;
         assert_eq!(title(h).await?, "(1) Voicebip console");
+        // Read out too, for an operator who does not see the marker come.
+        wait_text(h, "#live-announcer", "New message from", SCREEN).await?;
 
         // Reading it clears the marker and the count.
         h.click(&format!("{ROW}[data-conversation-id='{moved}'] a"))
@@ -86,6 +88,13 @@ async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
         let new_id = str_field(&created, "conversation_id")?;
         wait_first_and_unread(h, &new_id, POLL).await?;
         assert_eq!(title(h).await?, "(1) Voicebip console");
+        wait_text(
+            h,
+            "#live-announcer",
+            "New message from +2348090000001",
+            SCREEN,
+        )
+        .await?;
 
         // The stream follows the browser's network state: offline at once, back at once.
         wait_attr(h, "#connection-status", "data-state", "live").await?;
