@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{EventSource, MessageEvent};
+use web_sys::{EventSource, MessageEvent, RequestMode};
 
 /// What the stream reports to the page.
 pub struct Handlers {
@@ -27,6 +27,11 @@ pub struct Handlers {
     /// The stream refused the key and has stopped. The page asks the rest of the API before
     /// ending the session: a gateway may refuse `?token=` alone.
     pub on_unauthorized: Box<dyn Fn()>,
+    /// The stream's endpoint answered, but so that the page may not read it (without CORS
+    /// headers: a gateway's refusal, say), so the stream cannot tell why it fails. It keeps
+    /// trying; the page refreshes the thread the usual way meanwhile (which also asks about
+    /// the key).
+    pub on_unreadable: Box<dyn Fn()>,
     pub on_state: Box<dyn Fn(LinkState)>,
 }
 
@@ -312,26 +317,16 @@ fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
         (me.url.clone(), me.generation)
     };
     wasm_bindgen_futures::spawn_local(async move {
-        let abort = web_sys::AbortController::new().ok();
-        let request = gloo_net::http::Request::get(&url)
-            .abort_signal(abort.as_ref().map(|a| a.signal()).as_ref());
-        // Given up after 30 s unanswered: a probe that hung would leave the stream never
-        // reconnected.
-        let give_up = abort
-            .clone()
-            .map(|a| Timeout::new(30_000, move || a.abort()));
-        let answer = request
-            .send()
-            .await
-            .map(|r| (r.status(), r.headers().get("Retry-After")))
-            .ok();
-        drop(give_up);
-        if let Some(a) = abort {
-            // Only the status was wanted; don't hold a second stream open.
-            a.abort();
-        }
+        let answer = ask(&url, RequestMode::Cors).await;
+        // No answer to read: the network failed, or the answer came without CORS headers,
+        // which the browser hides alike. A request that asks for no CORS tells them apart:
+        // it gets an (opaque) answer if there was one.
+        let unreadable = answer.is_none() && ask(&url, RequestMode::NoCors).await.is_some();
         if inner.borrow().closed || inner.borrow().generation != generation {
             return;
+        }
+        if unreadable {
+            (Inner::handlers(&inner).on_unreadable)();
         }
         match answer {
             Some((401, _)) => unauthorized(&inner),
@@ -349,6 +344,30 @@ fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
             _ => schedule_reconnect(&inner, None),
         }
     });
+}
+
+/// The status and `Retry-After` of `url`'s answer (0 and none when opaque, `mode` asking for
+/// no CORS); `None` without one the page may have.
+async fn ask(url: &str, mode: RequestMode) -> Option<(u16, Option<String>)> {
+    let abort = web_sys::AbortController::new().ok();
+    // Given up after 30 s unanswered: a probe that hung would leave the stream never
+    // reconnected.
+    let give_up = abort
+        .clone()
+        .map(|a| Timeout::new(30_000, move || a.abort()));
+    let answer = gloo_net::http::Request::get(url)
+        .mode(mode)
+        .abort_signal(abort.as_ref().map(|a| a.signal()).as_ref())
+        .send()
+        .await
+        .map(|r| (r.status(), r.headers().get("Retry-After")))
+        .ok();
+    drop(give_up);
+    if let Some(a) = abort {
+        // Only the status was wanted; don't hold a second stream open.
+        a.abort();
+    }
+    answer
 }
 
 /// Reconnects after the backoff, and no sooner than `rate_limited_ms`, the wait a 429 asked

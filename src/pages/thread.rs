@@ -372,6 +372,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         },
                     )));
                 }),
+                on_unreadable: Box::new(load),
                 on_state: Box::new(move |s| {
                     link.set(s);
                     // What comes while the stream is down is the next refetch's to bring.

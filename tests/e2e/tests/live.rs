@@ -719,3 +719,49 @@ async fn a_rate_limited_stream_waits_as_told() {
     })
     .await;
 }
+
+/// A stream refused without CORS headers (a gateway in front of the API that adds none), on an
+/// API of another origin than the page: the console cannot read why it fails, and kept trying
+/// with the thread standing still. It still tries, and brings the thread's news as it does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_refused_unreadably_still_brings_the_news() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        // The same simulator under the other name for this machine: another origin.
+        let api = format!("{}/v1", h.base_url().replace("127.0.0.1", "localhost"));
+        h.open("/").await?;
+        poll_until("the base URL from config.json", FIRST_SCREEN, || async {
+            let v = h
+                .browser()
+                .execute(
+                    "return document.getElementById('api-base-url')?.value;",
+                    vec![],
+                )
+                .await?;
+            Ok(v.as_str().is_some_and(|v| !v.is_empty()).then_some(()))
+        })
+        .await?;
+        h.fill("#api-base-url", &api).await?;
+        h.connect(voicebip_e2e::DEMO_KEY).await?;
+        h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}/stream", "stream_status": 401, "omit_cors": true }),
+        )
+        .await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "reconnecting").await?;
+        inject(h, &id, "Anyone behind that gateway?").await?;
+        wait_message(h, "Anyone behind that gateway?", "shown", |_| true).await?;
+        assert!(
+            requests(h, "GET", |p| p.ends_with("/stream"))
+                .await?
+                .iter()
+                .all(|r| r.status == 401),
+            "the stream was refused throughout"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}

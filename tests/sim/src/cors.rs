@@ -36,9 +36,15 @@ pub async fn middleware(req: Request, next: Next) -> Response {
         return response;
     }
     let mut response = next.run(req).await;
-    add_common(response.headers_mut());
+    if response.extensions().get::<Omit>().is_none() {
+        add_common(response.headers_mut());
+    }
     response
 }
+
+/// Marks a response to go out without CORS headers (the `omit_cors` fault).
+#[derive(Debug, Clone, Copy)]
+pub struct Omit;
 
 fn add_common(headers: &mut HeaderMap) {
     headers.insert(

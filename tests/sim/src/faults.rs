@@ -39,6 +39,9 @@ pub struct FaultSpec {
     /// Streamed bodies end, cleanly, after this many chunks: a proxy that cut the download
     /// short and closed it as if it were whole.
     pub cut_body_after_chunks: Option<u32>,
+    /// Answers come without CORS headers, as from a gateway in front of the API that adds
+    /// none (to a refusal, say): a browser on another origin cannot read them.
+    pub omit_cors: Option<bool>,
 }
 
 /// How a streamed body is sent wrong (`chunk_delay_ms`, `cut_body_after_chunks`); in the
@@ -93,6 +96,7 @@ impl Rule {
             || s.error_rate.is_some()
             || s.status.is_some()
             || s.force_429_retry_after.is_some()
+            || s.omit_cors == Some(true)
     }
 
     fn affects_streams(&self) -> bool {
@@ -124,6 +128,7 @@ pub struct Decision {
     pub body: BodyFault,
     pub respond: Option<ApiError>,
     pub stream: Option<StreamFault>,
+    pub omit_cors: bool,
 }
 
 fn error_status(code: u16, field: &str) -> Result<StatusCode, String> {
@@ -185,6 +190,7 @@ impl Faults {
             body: BodyFault::default(),
             respond: None,
             stream: None,
+            omit_cors: false,
         };
         let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
         for rule in rules.iter_mut() {
@@ -209,6 +215,7 @@ impl Faults {
             if decision.respond.is_none() {
                 decision.respond = respond(s, n, on_stream);
             }
+            decision.omit_cors |= s.omit_cors == Some(true);
             let stalls = s.stall_stream == Some(true);
             if on_stream
                 && (s.drop_stream_after.is_some() || s.malformed_frame == Some(true) || stalls)
@@ -287,16 +294,22 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     if !decision.latency.is_zero() {
         tokio::time::sleep(decision.latency).await;
     }
-    if let Some(error) = decision.respond {
-        return error.into_response();
+    let mut response = match decision.respond {
+        Some(error) => error.into_response(),
+        None => {
+            if let Some(stream) = decision.stream {
+                req.extensions_mut().insert(stream);
+            }
+            if !decision.body.pace.is_zero() || decision.body.cut_after_chunks.is_some() {
+                req.extensions_mut().insert(decision.body);
+            }
+            next.run(req).await
+        }
+    };
+    if decision.omit_cors {
+        response.extensions_mut().insert(crate::cors::Omit);
     }
-    if let Some(stream) = decision.stream {
-        req.extensions_mut().insert(stream);
-    }
-    if !decision.body.pace.is_zero() || decision.body.cut_after_chunks.is_some() {
-        req.extensions_mut().insert(decision.body);
-    }
-    next.run(req).await
+    response
 }
 
 #[cfg(test)]
@@ -317,6 +330,7 @@ mod tests {
             stream_status: None,
             chunk_delay_ms: None,
             cut_body_after_chunks: None,
+            omit_cors: None,
         }
     }
 

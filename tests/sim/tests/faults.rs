@@ -214,6 +214,41 @@ async fn malformed_frame_sends_one_non_json_data_frame() {
     assert_eq!(good.json()["event_type"], "test.event");
 }
 
+/// A gateway's answer without CORS headers, on the routes the rule names only.
+#[tokio::test]
+async fn omit_cors_leaves_out_the_cors_headers() {
+    let sim = sim().await;
+    let id = first_id(&sim).await;
+    let stream = format!("/v1/conversations/{id}/stream?token={KEY}");
+    fault(
+        &sim,
+        json!({"route": "GET /v1/conversations/{id}/stream", "stream_status": 401, "omit_cors": true}),
+    )
+    .await;
+    let cors = async |path: &str| {
+        let r = sim
+            .http
+            .get(sim.url(path))
+            .bearer_auth(KEY)
+            .header("Origin", "http://localhost:9999")
+            .send()
+            .await
+            .unwrap();
+        (
+            r.status(),
+            r.headers().contains_key("access-control-allow-origin"),
+        )
+    };
+    assert_eq!(
+        cors(&stream).await,
+        (reqwest::StatusCode::UNAUTHORIZED, false)
+    );
+    assert_eq!(
+        cors(&format!("/v1/conversations/{id}")).await,
+        (reqwest::StatusCode::OK, true)
+    );
+}
+
 #[tokio::test]
 async fn stream_status_refuses_the_stream_only() {
     let sim = sim().await;
