@@ -211,8 +211,11 @@ pub fn InboxPage() -> impl IntoView {
             host.send(&ConsoleMessage::Unread { count: n });
         }
     });
+    // The last poll failed: the list shown may be behind (the operator would not know, as
+    // polls are quiet).
+    let stale = RwSignal::new(false);
     // A polled page started the list (over): what was being loaded, and its failure, are moot.
-    start_polling(inbox, query_string, move || {
+    start_polling(inbox, query_string, stale, move || {
         generation.update_value(|g| *g += 1);
         loading.set(false);
         error.set(None);
@@ -306,6 +309,11 @@ pub fn InboxPage() -> impl IntoView {
                         refocus=&["#conversation-list a[tabindex='0']", "#main"]
                     />
                 })}
+                {move || (stale.get() && error.with(Option::is_none)).then(|| view! {
+                    <p class="banner warn" id="list-stale" role="status">
+                        "This list may be out of date: refreshing it failed. Trying again."
+                    </p>
+                })}
                 {move || unreadable.get().then(|| view! {
                     <p class="banner warn" id="unreadable-rows" role="status">
                         "Some conversations could not be read and are not listed."
@@ -355,11 +363,13 @@ pub fn NoThreadSelected() -> impl IntoView {
 /// Keeps the first page fresh while the tab is visible. The contract has no list-wide stream, so
 /// one tab (holding the lease) polls and shares what it got with the others; a hidden tab waits
 /// and refreshes as soon as it is shown again. A 429 pushes the next poll past `Retry-After`.
-/// `restarted`: the list started over from a polled page (`Inbox::merge_first_page`), and an
-/// answer to a page asked for below its old rows must be dropped.
+/// `stale`: whether the last poll failed. `restarted`: the list started over from a polled
+/// page (`Inbox::merge_first_page`), and an answer to a page asked for below its old rows must
+/// be dropped.
 fn start_polling(
     inbox: RwSignal<Inbox>,
     query: Signal<String>,
+    stale: RwSignal<bool>,
     restarted: impl Fn() + Copy + 'static,
 ) {
     let session = use_session();
@@ -451,6 +461,9 @@ fn start_polling(
                     if !alive.try_get_value().unwrap_or(false) {
                         break;
                     }
+                    if stale.get_untracked() {
+                        stale.set(false);
+                    }
                     // The filters may have changed while the request was out.
                     if inbox.with_untracked(|i| i.filters != filters) {
                         continue;
@@ -474,7 +487,10 @@ fn start_polling(
                     limited_until = now + f64::from(retry_after_secs) * 1000.0;
                     next_at = Some(limited_until.max(now + interval_ms()));
                 }
-                Err(e) => session.check(&client, &e),
+                Err(e) => {
+                    session.check(&client, &e);
+                    stale.try_set(true);
+                }
             }
         }
         // The list is gone (signed out, another screen): its poll is another tab's to take.

@@ -261,3 +261,24 @@ async fn a_rate_limited_poll_does_not_poll_faster() {
     })
     .await;
 }
+
+/// A list whose refreshes fail says it may be out of date, and stops saying so once one
+/// works: polls are quiet, and a list that stopped moving looked like a quiet hour.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_whose_refreshes_fail_says_so() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "status": 503 }),
+        )
+        .await?;
+        h.wait_for("#list-stale", POLL).await?;
+        h.assert_no_axe_violations("the inbox, out of date").await?;
+        assert_eq!(count(h, "#error-banner").await?, 0, "the rows shown stay");
+        clear_faults(h).await?;
+        wait_gone(h, "#list-stale", POLL).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
