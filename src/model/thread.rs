@@ -8,7 +8,7 @@ use super::events::StreamEvent;
 use super::ids::MessageId;
 use super::message::{Direction, Message, MessageStatus};
 use super::window::WindowState;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::{BTreeMap, HashMap};
 
 type SortKey = (DateTime<Utc>, MessageId);
@@ -55,13 +55,13 @@ pub struct PendingSend {
 impl PendingSend {
     /// Whether `m` may be this send's message: ours, with its text, and no older than what was
     /// shown when it began (an older page's message with the same text is not it; one made in
-    /// the same second, with timestamps to the second, may be). In a thread
-    /// that showed nothing, made no earlier than it began, by the browser's clock.
+    /// the same second may be, as timestamps come with or without their milliseconds). In a
+    /// thread that showed nothing, made no earlier than it began, by the browser's clock.
     fn may_be(&self, m: &Message) -> bool {
         m.direction == Direction::Outbound
             && m.body.as_deref() == Some(self.body.as_str())
             && match &self.after {
-                Some((newest, _)) => m.created_at >= *newest,
+                Some((newest, _)) => m.created_at >= newest.trunc_subsecs(0),
                 None => m.created_at >= self.created_at - CLOCK_SKEW,
             }
     }
@@ -379,13 +379,7 @@ impl Thread {
     /// (`fail_send`).
     fn hold_for_pending(&mut self, m: Message) {
         // A page fetched before a receipt the stream brought holds an earlier status.
-        let slot = self
-            .early_status
-            .entry(m.message_id.clone())
-            .or_insert((MessageStatus::Unknown, None));
-        if m.status.rank() > slot.0.rank() {
-            *slot = (m.status, m.error_code.clone());
-        }
+        self.note_early(m.message_id.clone(), m.status, m.error_code.clone());
         if !self.outran.iter().any(|o| o.message_id == m.message_id) {
             self.outran.push(m);
         }
@@ -450,6 +444,15 @@ impl Thread {
         }
     }
 
+    /// Keeps what a receipt said of a message not shown yet, for when it is.
+    fn note_early(&mut self, id: MessageId, status: MessageStatus, error_code: Option<String>) {
+        let (known, code) = self
+            .early_status
+            .entry(id)
+            .or_insert((MessageStatus::Unknown, None));
+        advance_status(known, code, status, error_code);
+    }
+
     /// Applies one decoded stream event.
     pub fn apply(&mut self, event: StreamEvent) -> Change {
         let change = self.apply_event(event);
@@ -507,13 +510,7 @@ impl Thread {
                     false => Change::None,
                 },
                 None => {
-                    let slot = self
-                        .early_status
-                        .entry(message_id)
-                        .or_insert((MessageStatus::Unknown, None));
-                    if status.rank() > slot.0.rank() {
-                        *slot = (status, error_code);
-                    }
+                    self.note_early(message_id, status, error_code);
                     let sending = self.pending.iter().any(|p| p.state == SendState::Sending);
                     if sending {
                         Change::None
@@ -716,17 +713,27 @@ impl Thread {
 
 /// Moves `m` forward to `status`; returns whether it moved (a code filled in alone is no news).
 fn advance(m: &mut Message, status: MessageStatus, error_code: Option<String>) -> bool {
-    if status.rank() <= m.status.rank() || m.status == MessageStatus::Received {
+    advance_status(&mut m.status, &mut m.error_code, status, error_code)
+}
+
+/// [`advance`], of a status and its code held apart from their message.
+fn advance_status(
+    known: &mut MessageStatus,
+    code: &mut Option<String>,
+    status: MessageStatus,
+    error_code: Option<String>,
+) -> bool {
+    if status.rank() <= known.rank() || *known == MessageStatus::Received {
         // A later word on the same status may say why (a receipt without the code, then a
         // page with it): not news to tell again.
-        if status == m.status && m.error_code.is_none() {
-            m.error_code = error_code;
+        if status == *known && code.is_none() {
+            *code = error_code;
         }
         return false;
     }
-    m.status = status;
+    *known = status;
     if error_code.is_some() {
-        m.error_code = error_code;
+        *code = error_code;
     }
     true
 }
@@ -997,7 +1004,24 @@ mod tests {
         let code = || t.messages().next().and_then(|m| m.error_code.clone());
         assert_eq!(code().as_deref(), Some("CARRIER_REJECTED"));
         // Told once: the code is no news of its own.
+        assert_eq!(
+            t.apply(StreamEvent::Message(with_code.clone())),
+            Change::None
+        );
+
+        // The same while the send is out: a receipt without the code, then the whole message.
+        let mut t = Thread::new(conversation(vec![], None));
+        t.begin_send(1, "body of m1".into(), at(1));
+        let bare = StreamEvent::Status {
+            message_id: MessageId::from("m1"),
+            status: MessageStatus::Failed,
+            error_code: None,
+        };
+        assert_eq!(t.apply(bare), Change::None);
         assert_eq!(t.apply(StreamEvent::Message(with_code)), Change::None);
+        t.confirm_send(1, msg("m1", 1, Direction::Outbound, MessageStatus::Queued));
+        let code = t.messages().next().and_then(|m| m.error_code.clone());
+        assert_eq!(code.as_deref(), Some("CARRIER_REJECTED"));
     }
 
     #[test]
@@ -1022,6 +1046,24 @@ mod tests {
         // While a send of its own is out, it may be that one's: the send's answer tells.
         t.begin_send(1, "hello".into(), at(6));
         assert_eq!(t.apply(receipt("m10")), Change::None);
+    }
+
+    #[test]
+    fn a_send_is_its_message_with_the_seconds_milliseconds_left_out() {
+        // The newest message shown has milliseconds; the send's own message, none.
+        let mut newest = msg("m1", 5, Direction::Inbound, MessageStatus::Received);
+        newest.created_at += Duration::milliseconds(523);
+        let mut t = Thread::new(conversation(vec![newest], None));
+        t.begin_send(1, "ok".into(), at(5));
+        let mut mine = msg("m2", 5, Direction::Outbound, MessageStatus::Sent);
+        mine.body = Some("ok".into());
+        assert_eq!(
+            t.apply(StreamEvent::Message(mine)),
+            Change::None,
+            "held for the send"
+        );
+        assert!(t.fail_send(1, "Could not reach Voicebip".into(), true));
+        assert!(t.unsent().next().is_none(), "no Retry to send it twice");
     }
 
     #[test]
