@@ -25,6 +25,19 @@ pub enum LinkState {
 }
 
 impl LinkState {
+    /// Whether the stream is not bringing what happens now (its news is then a refetch's to
+    /// bring, and heard as such).
+    pub fn is_down(self) -> bool {
+        matches!(
+            self,
+            LinkState::Renewing
+                | LinkState::Reconnecting { .. }
+                | LinkState::RateLimited { .. }
+                | LinkState::Offline
+                | LinkState::Polling
+        )
+    }
+
     /// What the live region reads: the same words throughout a wait, so that the seconds
     /// counting down ([`LinkState::countdown`], kept out of it) are not read out every second.
     pub fn describe(self) -> &'static str {

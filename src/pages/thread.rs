@@ -181,6 +181,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // and handled as the stream's events are (`replay`, set below) once that page is in.
     let before_first = StoredValue::new(Vec::<StreamEvent>::new());
     let replay = StoredValue::new_local(None::<Rc<dyn Fn(Vec<StreamEvent>)>>);
+    // The stream's state (the indicator's).
+    let link = RwSignal::new(LinkState::Connecting);
     let load = move || {
         let (Some(client), Some(conv)) = (session.client.get_untracked(), id.try_get_value())
         else {
@@ -221,7 +223,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                             (gap, news)
                         }
                         None => {
-                            *t = Some(Thread::new(c));
+                            let mut fresh = Thread::new(c);
+                            // (The stream may have failed before this first answer came.)
+                            if link.try_get_untracked().is_some_and(LinkState::is_down) {
+                                fresh.stream_lost();
+                            }
+                            *t = Some(fresh);
                             (None, None)
                         }
                     })
@@ -279,7 +286,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     load();
 
     // Exactly one stream per open thread; it closes when this view goes away.
-    let link = RwSignal::new(LinkState::Connecting);
     let skipped = RwSignal::new(0u32);
     let refetch_due = StoredValue::new(false);
     let stream = StoredValue::new_local(None::<StreamHandle>);
@@ -360,6 +366,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 // one that is taken keeps the operator in, the thread refreshed on a timer.
                 on_unauthorized: Box::new(move || {
                     link.set(LinkState::Polling);
+                    // What each refresh brings that the thread did not show is heard, as the
+                    // stream's would be.
+                    thread.try_update_untracked(|t| t.as_mut().map(Thread::stream_lost));
                     load();
                     poll.set_value(Some(gloo_timers::callback::Interval::new(
                         POLL_WITHOUT_STREAM_MS,
@@ -376,15 +385,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 on_state: Box::new(move |s| {
                     link.set(s);
                     // What comes while the stream is down is the next refetch's to bring.
-                    thread.try_update_untracked(|t| match (t, s) {
-                        (Some(t), LinkState::Live) => t.stream_back(),
-                        (
-                            Some(t),
-                            LinkState::Renewing
-                            | LinkState::Reconnecting { .. }
-                            | LinkState::RateLimited { .. }
-                            | LinkState::Offline,
-                        ) => t.stream_lost(),
+                    thread.try_update_untracked(|t| match t {
+                        Some(t) if s == LinkState::Live => t.stream_back(),
+                        Some(t) if s.is_down() => t.stream_lost(),
                         _ => {}
                     });
                 }),

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use serde_json::json;
 use voicebip_e2e::anyhow::{anyhow, Result};
-use voicebip_e2e::{poll_until, with_harness, Harness, Options};
+use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options};
 
 /// Reconnecting backs off up to 8 s (with jitter) between attempts.
 const RECONNECT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -761,6 +761,46 @@ async fn a_stream_refused_unreadably_still_brings_the_news() {
                 .all(|r| r.status == 401),
             "the stream was refused throughout"
         );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// With the stream refused and the thread refreshed on a timer, a customer's message that a
+/// refresh brings is heard, as the stream's would be: also when the operator replied after it,
+/// before that refresh (it lay below the reply, where a refresh's news was taken as old).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_without_the_stream_is_heard_past_a_reply() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        fault(
+            h,
+            json!({ "route": stream_route(&id), "stream_status": 401 }),
+        )
+        .await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "polling").await?;
+        // Just after a refresh, so that the next one comes after the reply.
+        clear_requests(h).await?;
+        poll_until("a refresh", RECONNECT, || async {
+            Ok((!newest_page_requests(h, &id).await?.is_empty()).then_some(()))
+        })
+        .await?;
+        let asked = "Is anyone reading this?";
+        inject(h, &id, asked).await?;
+        h.wait_for("#composer-text:not([readonly])", SCREEN)
+            .await?
+            .send_keys("On it")
+            .await?;
+        h.press(&[Key::Enter.into()]).await?;
+        wait_message(h, "On it", "sent", |m| m.id.is_some()).await?;
+        poll_until("the customer's message, refreshed", RECONNECT, || async {
+            Ok((!shown_with_body(h, asked).await?.is_empty()).then_some(()))
+        })
+        .await?;
+        wait_text(h, "#live-announcer", asked, SCREEN).await?;
         assert_no_crash(h).await
     })
     .await;
