@@ -184,9 +184,16 @@ pub fn ConversationList(
             return;
         }
         let current = active.get_untracked().min(n - 1);
+        // A screen's worth of rows: the browser would scroll the list alone, leaving the
+        // focus on a row out of sight.
+        let page = scroller.get_untracked().map_or(1, |el| {
+            ((f64::from(el.client_height()) / ROW_HEIGHT) as usize).max(1)
+        });
         let next = match ev.key().as_str() {
             "ArrowDown" | "j" => (current + 1).min(n - 1),
             "ArrowUp" | "k" => current.saturating_sub(1),
+            "PageDown" => (current + page).min(n - 1),
+            "PageUp" => current.saturating_sub(page),
             "Home" => 0,
             "End" => n - 1,
             "Enter" => {
@@ -262,7 +269,7 @@ pub fn ConversationList(
                 />
             </ul>
             <p id="list-help" class="visually-hidden">
-                "Use the arrow keys or j and k to move, Enter to open."
+                "Use the arrow keys or j and k to move, Page Up and Page Down a screen at a time, Enter to open."
             </p>
             <div class="list-footer">
                 {move || {

@@ -726,6 +726,26 @@ async fn the_list_stays_in_the_tab_order_when_its_rows_change() {
             .await?;
         wait_focused_row(h, 0).await?;
         assert_eq!(tab_stops(h).await?, 1);
+        // Page Down and Page Up move the keyboard's row a screen at a time, in view (the
+        // browser scrolled the list alone, and the focus fell on a row out of sight).
+        h.press(&[Key::PageDown.into()]).await?;
+        let paged = poll_until("the keyboard a screen down", SCREEN, || async {
+            let at = focused_row(h).await?.and_then(|i| i.parse::<usize>().ok());
+            Ok(at.filter(|&i| i >= 5))
+        })
+        .await?;
+        let seen = h
+            .browser()
+            .execute(
+                "const r = document.activeElement.getBoundingClientRect(); \
+                 const v = document.querySelector('.conversation-scroller').getBoundingClientRect(); \
+                 return r.top >= v.top - 1 && r.bottom <= v.bottom + 1;",
+                vec![],
+            )
+            .await?;
+        assert_eq!(seen, json!(true), "row {paged}, focused, is in view");
+        h.press(&[Key::PageUp.into()]).await?;
+        wait_focused_row(h, 0).await?;
         // End: the last row loaded, at the end of the list (which then loads a page more).
         h.press(&[Key::End.into()]).await?;
         let end = h.attrs(ROW, "data-index").await?.len();
