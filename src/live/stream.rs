@@ -29,8 +29,8 @@ pub struct Handlers {
     pub on_unauthorized: Box<dyn Fn()>,
     /// The stream's endpoint answered, but so that the page may not read it (without CORS
     /// headers: a gateway's refusal, say), so the stream cannot tell why it fails. It keeps
-    /// trying; the page refreshes the thread the usual way meanwhile (which also asks about
-    /// the key).
+    /// trying, and says so at each try; the page refreshes the thread the usual way meanwhile
+    /// (which also asks about the key).
     pub on_unreadable: Box<dyn Fn()>,
     pub on_state: Box<dyn Fn(LinkState)>,
 }
@@ -68,6 +68,9 @@ struct Inner {
     opening_since: f64,
     watchdog: Option<gloo_timers::callback::Interval>,
     closed: bool,
+    /// The stream's answers could not be read (no CORS headers) since it last opened: its
+    /// failures are not asked about again, which would only be hidden again.
+    unreadable: bool,
 }
 
 /// Closes the stream when dropped.
@@ -158,6 +161,7 @@ pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHand
             countdown: None,
             attempt: 0,
             opened_at: None,
+            unreadable: false,
             generation: 0,
             heard_at: 0.0,
             opening_since: 0.0,
@@ -210,6 +214,7 @@ fn open(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
             let mut me = inner.borrow_mut();
             me.opened_at = Some(js_sys::Date::now());
             me.heard_at = js_sys::Date::now();
+            me.unreadable = false;
         }
         let h = Inner::handlers(&inner);
         (h.on_state)(LinkState::Live);
@@ -316,16 +321,28 @@ fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
         let me = inner.borrow();
         (me.url.clone(), me.generation)
     };
+    let current = move |inner: &Rc<RefCell<Inner>>| {
+        let me = inner.borrow();
+        !me.closed && me.generation == generation
+    };
+    if inner.borrow().unreadable {
+        (Inner::handlers(&inner).on_unreadable)();
+        schedule_reconnect(&inner, None);
+        return;
+    }
     wasm_bindgen_futures::spawn_local(async move {
         let answer = ask(&url, RequestMode::Cors).await;
+        if !current(&inner) {
+            return;
+        }
         // No answer to read: the network failed, or the answer came without CORS headers,
         // which the browser hides alike. A request that asks for no CORS tells them apart:
         // it gets an (opaque) answer if there was one.
-        let unreadable = answer.is_none() && ask(&url, RequestMode::NoCors).await.is_some();
-        if inner.borrow().closed || inner.borrow().generation != generation {
-            return;
-        }
-        if unreadable {
+        if answer.is_none() && ask(&url, RequestMode::NoCors).await.is_some() {
+            if !current(&inner) {
+                return;
+            }
+            inner.borrow_mut().unreadable = true;
             (Inner::handlers(&inner).on_unreadable)();
         }
         match answer {

@@ -297,8 +297,8 @@ pub struct Unread {
     /// `merge_first_page`). Kept per filters, so that one chosen again does not take the news
     /// that came in meanwhile as its baseline.
     baselines: Vec<(Filters, Option<DateTime<Utc>>)>,
-    /// Per conversation, the news last told of it (`take_news`).
-    told: HashMap<ConversationId, DateTime<Utc>>,
+    /// The unread conversations told of (`take_news`), until read.
+    told: HashSet<ConversationId>,
 }
 
 impl Unread {
@@ -333,6 +333,7 @@ impl Unread {
 
     pub fn mark_seen(&mut self, c: &ConversationSummary) {
         self.seen.insert(c.conversation_id.clone(), c.activity_at());
+        self.told.remove(&c.conversation_id);
     }
 
     pub fn is_unread(&self, c: &ConversationSummary) -> bool {
@@ -345,9 +346,10 @@ impl Unread {
         items.iter().filter(|c| self.is_unread(c)).count()
     }
 
-    /// The unread rows with news not told yet, now told: what is read out of the other
-    /// conversations, as a sighted operator sees their markers come. Not the open one
-    /// (`open`), whose thread tells its own.
+    /// The rows newly unread, now told: what is read out of the other conversations, as a
+    /// sighted operator sees their markers come. Once until read (the AI's reply after the
+    /// customer's message moves the row again, but is not the customer's news). Not the open
+    /// one (`open`), whose thread tells its own.
     pub fn take_news<'a>(
         &mut self,
         items: &'a [ConversationSummary],
@@ -355,10 +357,10 @@ impl Unread {
     ) -> Vec<&'a ConversationSummary> {
         let mut news = Vec::new();
         for c in items {
-            let at = c.activity_at();
-            let untold = self.told.get(&c.conversation_id).is_none_or(|t| at > *t);
-            if untold && self.is_unread(c) && Some(&c.conversation_id) != open {
-                self.told.insert(c.conversation_id.clone(), at);
+            if self.is_unread(c)
+                && Some(&c.conversation_id) != open
+                && self.told.insert(c.conversation_id.clone())
+            {
                 news.push(c);
             }
         }
@@ -692,9 +694,13 @@ mod tests {
         );
         assert!(unread.take_news(&rows, Some(&open)).is_empty(), "told once");
 
-        // More from a, still unread: news again.
+        // More in a (the AI's reply, say), still unread: no news again; c, no longer open, is.
         let rows = [at(&a, 40), c, b];
-        assert_eq!(told(unread.take_news(&rows, None)), ["a", "c"]);
+        assert_eq!(told(unread.take_news(&rows, None)), ["c"]);
+        // Read, then written in again: news again.
+        unread.mark_seen(&rows[0]);
+        let rows = [at(&a, 50), rows[1].clone(), rows[2].clone()];
+        assert_eq!(told(unread.take_news(&rows, None)), ["a"]);
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub fn InboxPage() -> impl IntoView {
     crate::state::drafts::OpenDraft::provide();
     let loading = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
+    // This tab's last poll of the list shown failed: it may be behind (the operator would not
+    // know, as polls are quiet).
+    let stale = RwSignal::new(false);
     // Answers to requests made for earlier filters are dropped.
     let generation = StoredValue::new(0u64);
     // Bumped to start the list over under the same filters (see `load_next`), once per filters.
@@ -211,9 +214,6 @@ pub fn InboxPage() -> impl IntoView {
             host.send(&ConsoleMessage::Unread { count: n });
         }
     });
-    // The last poll failed: the list shown may be behind (the operator would not know, as
-    // polls are quiet).
-    let stale = RwSignal::new(false);
     // A polled page started the list (over): what was being loaded, and its failure, are moot.
     start_polling(inbox, query_string, stale, move || {
         generation.update_value(|g| *g += 1);
@@ -241,6 +241,7 @@ pub fn InboxPage() -> impl IntoView {
         }
         generation.update_value(|g| *g += 1);
         loading.set(false);
+        stale.set(false);
         inbox.set(Inbox::new(f));
         load_next();
     });
@@ -363,7 +364,8 @@ pub fn NoThreadSelected() -> impl IntoView {
 /// Keeps the first page fresh while the tab is visible. The contract has no list-wide stream, so
 /// one tab (holding the lease) polls and shares what it got with the others; a hidden tab waits
 /// and refreshes as soon as it is shown again. A 429 pushes the next poll past `Retry-After`.
-/// `stale`: whether the last poll failed. `restarted`: the list started over from a polled
+/// `stale`: whether this tab's last poll failed (cleared by a page another tab polled).
+/// `restarted`: the list started over from a polled
 /// page (`Inbox::merge_first_page`), and an answer to a page asked for below its old rows must
 /// be dropped.
 fn start_polling(
@@ -391,12 +393,14 @@ fn start_polling(
             next_page_token,
         }) = received
         {
-            if q == query.get_untracked()
-                && inbox
+            if q == query.get_untracked() {
+                stale.try_set(false);
+                if inbox
                     .try_update(|i| i.merge_first_page(conversations, next_page_token))
                     .unwrap_or(false)
-            {
-                restarted();
+                {
+                    restarted();
+                }
             }
         }
     });
@@ -489,7 +493,10 @@ fn start_polling(
                 }
                 Err(e) => {
                     session.check(&client, &e);
-                    stale.try_set(true);
+                    // (Not of a list no longer shown.)
+                    if inbox.try_with_untracked(|i| i.filters == filters) == Some(true) {
+                        stale.try_set(true);
+                    }
                 }
             }
         }

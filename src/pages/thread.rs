@@ -290,6 +290,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let refetch_due = StoredValue::new(false);
     let stream = StoredValue::new_local(None::<StreamHandle>);
     let poll = StoredValue::new_local(None::<gloo_timers::callback::Interval>);
+    // When the thread was last refreshed for a stream whose failures cannot be read.
+    let unreadable_refreshed = StoredValue::new(f64::MIN);
     if let Some(client) = session.client.get_untracked() {
         let on_events: Rc<dyn Fn(Vec<StreamEvent>)> = Rc::new(move |events| {
             if thread.try_with_untracked(Option::is_none) == Some(true) {
@@ -381,7 +383,17 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         },
                     )));
                 }),
-                on_unreadable: Box::new(load),
+                // At each failed try: the thread refreshed as often as without the stream.
+                on_unreadable: Box::new(move || {
+                    let now = js_sys::Date::now();
+                    let due = unreadable_refreshed
+                        .try_get_value()
+                        .is_some_and(|at| now - at >= f64::from(POLL_WITHOUT_STREAM_MS));
+                    if due {
+                        unreadable_refreshed.set_value(now);
+                        load();
+                    }
+                }),
                 on_state: Box::new(move |s| {
                     link.set(s);
                     // What comes while the stream is down is the next refetch's to bring.

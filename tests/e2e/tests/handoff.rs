@@ -436,6 +436,7 @@ async fn another_tabs_take_over_is_taken_in_once() {
         // The take-over's news is the last #b heard before it goes back to the conversation
         // (told again here, so that a list page #a shared since is not), as when the
         // operator switches tabs.
+        clear_requests(h).await?;
         let retold = h
             .browser()
             .execute(
@@ -446,7 +447,11 @@ async fn another_tabs_take_over_is_taken_in_once() {
             )
             .await?;
         assert_eq!(retold, json!(true), "#a told the other tabs of its take-over");
-        // (#a hears it too, and fetches its open thread again.)
+        // #a hears it too, and fetches its open thread again: that fetch is not #b's.
+        poll_until("#a's fetch for the news", SCREEN, || async {
+            Ok((!newest_page_requests(h, &id).await?.is_empty()).then_some(()))
+        })
+        .await?;
         settle("#b hears it", Duration::from_millis(300)).await;
         clear_requests(h).await?;
         h.browser()

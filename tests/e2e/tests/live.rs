@@ -753,7 +753,12 @@ async fn a_stream_refused_unreadably_still_brings_the_news() {
         open_thread(h, &id).await?;
         wait_attr(h, "#connection-status", "data-state", "reconnecting").await?;
         inject(h, &id, "Anyone behind that gateway?").await?;
-        wait_message(h, "Anyone behind that gateway?", "shown", |_| true).await?;
+        // (Refreshed as often as without the stream: every 15 s, at the stream's next try.)
+        poll_until("the message, refreshed", RECONNECT, || async {
+            let shown = shown_with_body(h, "Anyone behind that gateway?").await?;
+            Ok((!shown.is_empty()).then_some(()))
+        })
+        .await?;
         assert!(
             requests(h, "GET", |p| p.ends_with("/stream"))
                 .await?
@@ -789,6 +794,13 @@ async fn a_refresh_without_the_stream_is_heard_past_a_reply() {
         })
         .await?;
         let asked = "Is anyone reading this?";
+        // No refresh brings the customer's message before the reply is sent: then it would lie
+        // above the reply, and be heard without the fix.
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}", "status": 503 }),
+        )
+        .await?;
         inject(h, &id, asked).await?;
         h.wait_for("#composer-text:not([readonly])", SCREEN)
             .await?
@@ -796,6 +808,7 @@ async fn a_refresh_without_the_stream_is_heard_past_a_reply() {
             .await?;
         h.press(&[Key::Enter.into()]).await?;
         wait_message(h, "On it", "sent", |m| m.id.is_some()).await?;
+        clear_faults(h).await?;
         poll_until("the customer's message, refreshed", RECONNECT, || async {
             Ok((!shown_with_body(h, asked).await?.is_empty()).then_some(()))
         })
