@@ -370,3 +370,33 @@ async fn notifications_the_browser_blocks_say_so() {
     })
     .await;
 }
+
+/// Zoomed to 200% on a laptop (1366×768 shows as 683×384 CSS pixels, less the browser's
+/// bars): the conversation keeps room to read its messages, the reply box and the handoff
+/// buttons still reachable. The header, buttons and reply box took the whole height, and the
+/// messages shrank to nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zoomed_in_thread_keeps_its_messages_readable() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        h.browser().set_window_size(683, 384).await?;
+        open_thread(h, &id).await?;
+        h.wait_for("#composer-text", SCREEN).await?;
+        let height = h
+            .browser()
+            .execute(
+                "return document.querySelector('.message-scroller').clientHeight;",
+                vec![],
+            )
+            .await?;
+        assert!(
+            height.as_f64().is_some_and(|px| px >= 120.0),
+            "the messages have {height} px"
+        );
+        h.assert_no_axe_violations("a thread at 200%").await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
