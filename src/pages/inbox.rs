@@ -78,11 +78,27 @@ pub fn InboxPage() -> impl IntoView {
     let restarted_for = StoredValue::new(None::<Filters>);
     let announcer = use_announcer();
 
+    // The operator chose other filters: what the new list holds is read out once it comes
+    // (the footer that shows it is not a live region a screen reader reliably reads).
+    let tell_count = StoredValue::new(false);
     let apply = move |result: Result<ListPage, ApiError>| match result {
-        Ok(page) => inbox.update(|i| {
-            i.unreadable |= page.unreadable > 0;
-            i.append_page(page.conversations, page.next_page_token)
-        }),
+        Ok(page) => {
+            let more = page.next_page_token.is_some();
+            let n = page.conversations.len();
+            let first = inbox.with_untracked(|i| i.cursor == Cursor::Start);
+            inbox.update(|i| {
+                i.unreadable |= page.unreadable > 0;
+                i.append_page(page.conversations, page.next_page_token)
+            });
+            if first && tell_count.try_update_value(std::mem::take) == Some(true) {
+                announcer.announce(match (n, more) {
+                    (0, _) => "No conversations match these filters.".to_owned(),
+                    (1, false) => "1 conversation.".to_owned(),
+                    (n, false) => format!("{n} conversations."),
+                    (n, true) => format!("{n} conversations shown, more as the list scrolls."),
+                });
+            }
+        }
         Err(e) => {
             // (Only answers to this list's requests come here: see `generation`.)
             if let Some(client) = session.client.get_untracked() {
@@ -233,9 +249,13 @@ pub fn InboxPage() -> impl IntoView {
     // A filter change starts over: new list, no old token; so does a token refused. The first
     // run loads the first page, unless the first render already had it.
     let skip_first_load = StoredValue::new(first_page_shown);
+    let mut shown = None::<Filters>;
     crate::state::effect(move || {
         let f = filters.get();
         restarts.track();
+        if shown.replace(f.clone()).is_some_and(|was| was != f) {
+            tell_count.set_value(true);
+        }
         if skip_first_load.try_update_value(std::mem::take) == Some(true) {
             return;
         }

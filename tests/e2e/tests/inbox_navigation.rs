@@ -778,6 +778,8 @@ async fn the_list_stays_in_the_tab_order_when_its_rows_change() {
             Ok((url_query(h).await? == "channel=whatsapp").then_some(()))
         })
         .await?;
+        // What the new list holds is read out (the footer that shows it is not reliably read).
+        wait_text(h, "#live-announcer", "conversations", SCREEN).await?;
         h.wait_for(&format!("{ROW}[data-index='0']"), SCREEN)
             .await?;
         poll_until(
