@@ -348,7 +348,7 @@ async fn the_keyboard_keeps_its_place_when_the_page_changes_under_it() {
 }
 
 /// Notifications refused by the browser: the press is answered (the button says "blocked", and
-/// why is read out), not left on "Notifications off" as if it had not been heard.
+/// why is read out), not left on "Notifications: off" as if it had not been heard.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_the_browser_blocks_say_so() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -364,6 +364,9 @@ async fn notifications_the_browser_blocks_say_so() {
         wait_text(h, "#notify-toggle", "blocked", SCREEN).await?;
         wait_text(h, "#live-announcer", "blocked by the browser", SCREEN).await?;
         wait_attr(h, "#notify-toggle", "aria-pressed", "false").await?;
+        // A toggle's name stays the same, its state told by aria-pressed: "Notifications off,
+        // toggle button, not pressed" said it twice, and a changing name reads as another button.
+        assert_eq!(h.accessible_name("#notify-toggle").await?, "Notifications");
         h.assert_no_axe_violations("the inbox, notifications blocked")
             .await?;
         assert_no_crash(h).await
