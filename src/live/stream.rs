@@ -68,8 +68,8 @@ struct Inner {
     opening_since: f64,
     watchdog: Option<gloo_timers::callback::Interval>,
     closed: bool,
-    /// The stream's answers could not be read (no CORS headers) since it last opened: its
-    /// failures are not asked about again, which would only be hidden again.
+    /// The stream's answers could not be read (no CORS headers) since it last opened or
+    /// answered readably: an answer hidden again is not asked about again without CORS.
     unreadable: bool,
 }
 
@@ -325,11 +325,6 @@ fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
         let me = inner.borrow();
         !me.closed && me.generation == generation
     };
-    if inner.borrow().unreadable {
-        (Inner::handlers(&inner).on_unreadable)();
-        schedule_reconnect(&inner, None);
-        return;
-    }
     wasm_bindgen_futures::spawn_local(async move {
         let answer = ask(&url, RequestMode::Cors).await;
         if !current(&inner) {
@@ -337,13 +332,20 @@ fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
         }
         // No answer to read: the network failed, or the answer came without CORS headers,
         // which the browser hides alike. A request that asks for no CORS tells them apart:
-        // it gets an (opaque) answer if there was one.
-        if answer.is_none() && ask(&url, RequestMode::NoCors).await.is_some() {
+        // it gets an (opaque) answer if there was one. (Asked once: until the stream opens
+        // or an answer can be read, the unreadable ones are taken as the same.)
+        if answer.is_none() {
+            let unreadable =
+                inner.borrow().unreadable || ask(&url, RequestMode::NoCors).await.is_some();
             if !current(&inner) {
                 return;
             }
-            inner.borrow_mut().unreadable = true;
-            (Inner::handlers(&inner).on_unreadable)();
+            if unreadable {
+                inner.borrow_mut().unreadable = true;
+                (Inner::handlers(&inner).on_unreadable)();
+            }
+        } else {
+            inner.borrow_mut().unreadable = false;
         }
         match answer {
             Some((401, _)) => unauthorized(&inner),

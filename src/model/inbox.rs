@@ -297,8 +297,8 @@ pub struct Unread {
     /// `merge_first_page`). Kept per filters, so that one chosen again does not take the news
     /// that came in meanwhile as its baseline.
     baselines: Vec<(Filters, Option<DateTime<Utc>>)>,
-    /// The unread conversations told of (`take_news`), until read.
-    told: HashSet<ConversationId>,
+    /// The unread conversations told of (`take_news`), until read, with their news then.
+    told: HashMap<ConversationId, DateTime<Utc>>,
 }
 
 impl Unread {
@@ -346,10 +346,11 @@ impl Unread {
         items.iter().filter(|c| self.is_unread(c)).count()
     }
 
-    /// The rows newly unread, now told: what is read out of the other conversations, as a
-    /// sighted operator sees their markers come. Once until read (the AI's reply after the
-    /// customer's message moves the row again, but is not the customer's news). Not the open
-    /// one (`open`), whose thread tells its own.
+    /// The rows newly unread, or with news a while after what was told of them, now told:
+    /// what is read out of the other conversations, as a sighted operator sees their markers
+    /// come. Not news within [`RETELL_AFTER`] of the last told (the AI's reply to the
+    /// customer's message moves the row again, but is not the customer's news: a summary does
+    /// not say whose news it is). Not the open one (`open`), whose thread tells its own.
     pub fn take_news<'a>(
         &mut self,
         items: &'a [ConversationSummary],
@@ -357,16 +358,22 @@ impl Unread {
     ) -> Vec<&'a ConversationSummary> {
         let mut news = Vec::new();
         for c in items {
-            if self.is_unread(c)
-                && Some(&c.conversation_id) != open
-                && self.told.insert(c.conversation_id.clone())
-            {
+            let at = c.activity_at();
+            let due = self
+                .told
+                .get(&c.conversation_id)
+                .is_none_or(|told| at > *told + RETELL_AFTER);
+            if due && self.is_unread(c) && Some(&c.conversation_id) != open {
+                self.told.insert(c.conversation_id.clone(), at);
                 news.push(c);
             }
         }
         news
     }
 }
+
+/// How long after the news last told of a conversation more of it is told again.
+const RETELL_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
 
 /// The document title, with the unread count first so it shows in a crowded tab bar.
 pub fn title(unread: usize) -> String {
@@ -694,12 +701,15 @@ mod tests {
         );
         assert!(unread.take_news(&rows, Some(&open)).is_empty(), "told once");
 
-        // More in a (the AI's reply, say), still unread: no news again; c, no longer open, is.
-        let rows = [at(&a, 40), c, b];
+        // The AI's reply in a a minute on, still unread: no news again; c, no longer open, is.
+        let rows = [at(&a, 31), c.clone(), b.clone()];
         assert_eq!(told(unread.take_news(&rows, None)), ["c"]);
-        // Read, then written in again: news again.
+        // The customer again, ten minutes on: news again.
+        let rows = [at(&a, 41), c.clone(), b.clone()];
+        assert_eq!(told(unread.take_news(&rows, None)), ["a"]);
+        // Read, then written in again at once: news again.
         unread.mark_seen(&rows[0]);
-        let rows = [at(&a, 50), rows[1].clone(), rows[2].clone()];
+        let rows = [at(&a, 42), c, b];
         assert_eq!(told(unread.take_news(&rows, None)), ["a"]);
     }
 

@@ -78,25 +78,31 @@ pub fn InboxPage() -> impl IntoView {
     let restarted_for = StoredValue::new(None::<Filters>);
     let announcer = use_announcer();
 
-    // The operator chose other filters: what the new list holds is read out once it comes
-    // (the footer that shows it is not a live region a screen reader reliably reads).
+    // The operator chose other filters: what the new list holds is read out once its first
+    // page comes, asked for or polled (the footer that shows it is not a live region a screen
+    // reader reliably reads).
     let tell_count = StoredValue::new(false);
+    let tell_list = move || {
+        if tell_count.try_update_value(std::mem::take) != Some(true) {
+            return;
+        }
+        let (n, more) = inbox.with_untracked(|i| (i.items().len(), i.cursor != Cursor::End));
+        announcer.announce(match (n, more) {
+            (0, _) => "No conversations match these filters.".to_owned(),
+            (1, false) => "1 conversation.".to_owned(),
+            (n, false) => format!("{n} conversations."),
+            (n, true) => format!("{n} conversations shown, more as the list scrolls."),
+        });
+    };
     let apply = move |result: Result<ListPage, ApiError>| match result {
         Ok(page) => {
-            let more = page.next_page_token.is_some();
-            let n = page.conversations.len();
             let first = inbox.with_untracked(|i| i.cursor == Cursor::Start);
             inbox.update(|i| {
                 i.unreadable |= page.unreadable > 0;
                 i.append_page(page.conversations, page.next_page_token)
             });
-            if first && tell_count.try_update_value(std::mem::take) == Some(true) {
-                announcer.announce(match (n, more) {
-                    (0, _) => "No conversations match these filters.".to_owned(),
-                    (1, false) => "1 conversation.".to_owned(),
-                    (n, false) => format!("{n} conversations."),
-                    (n, true) => format!("{n} conversations shown, more as the list scrolls."),
-                });
+            if first {
+                tell_list();
             }
         }
         Err(e) => {
@@ -235,6 +241,7 @@ pub fn InboxPage() -> impl IntoView {
         generation.update_value(|g| *g += 1);
         loading.set(false);
         error.set(None);
+        tell_list();
     });
 
     // Once rows are on screen, the thread's code is fetched, so that opening one does not wait.
