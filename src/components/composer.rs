@@ -101,6 +101,9 @@ pub fn Composer(
     /// The draft, owned by the page so it can be saved per conversation.
     draft: RwSignal<String>,
     template_draft: TemplateDraft,
+    /// A template of this conversation's is on its way.
+    #[prop(optional, into)]
+    template_sending: Signal<bool>,
     on_send: Callback<String>,
     on_template: Callback<TemplateForm>,
 ) -> impl IntoView {
@@ -177,7 +180,7 @@ pub fn Composer(
                         "#composer-disabled-reason".into(),
                     ]);
                 }
-                shown.then(|| view! { <TemplateFormView draft=template_draft on_template=on_template/> })
+                shown.then(|| view! { <TemplateFormView draft=template_draft sending=template_sending on_template=on_template/> })
             }}
             <form
                 id="composer"
@@ -249,7 +252,11 @@ pub fn Composer(
 }
 
 #[component]
-fn TemplateFormView(draft: TemplateDraft, on_template: Callback<TemplateForm>) -> impl IntoView {
+fn TemplateFormView(
+    draft: TemplateDraft,
+    sending: Signal<bool>,
+    on_template: Callback<TemplateForm>,
+) -> impl IntoView {
     let input = |field: RwSignal<String>| move |ev| field.set(event_target_value(&ev));
     view! {
         <form
@@ -269,7 +276,11 @@ fn TemplateFormView(draft: TemplateDraft, on_template: Callback<TemplateForm>) -
                 <input id="template-language" prop:value=draft.language on:input=input(draft.language)/>
                 <label for="template-parameters">"Parameters (one per line)"</label>
                 <textarea id="template-parameters" rows="2" prop:value=draft.parameters on:input=input(draft.parameters)></textarea>
-                <button type="submit" id="template-send">"Send template"</button>
+                // Not disabled while one is out (the focus would drop to the page's start): a
+                // press then sends nothing, and the button says why.
+                <button type="submit" id="template-send" aria-disabled=move || sending.get().to_string()>
+                    {move || if sending.get() { "Sending…" } else { "Send template" }}
+                </button>
             </fieldset>
         </form>
     }

@@ -726,13 +726,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // A template is billed: a second Enter or click while one is out sends nothing.
     let templates_out = use_context::<TemplatesOut>()
         .map(|TemplatesOut(out)| out)
-        .unwrap_or_else(|| StoredValue::new(Vec::new()));
+        .unwrap_or_else(|| RwSignal::new(Vec::new()));
     let on_template = Callback::new(move |form: TemplateForm| {
         let Some(client) = session.client.get_untracked() else {
             return;
         };
         let conversation = id.get_value();
-        if templates_out.with_value(|out| out.contains(&conversation)) {
+        if templates_out.with_untracked(|out| out.contains(&conversation)) {
             return;
         }
         // Not where the AI answers (or the conversation is closed, or opted out): the form is
@@ -755,10 +755,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             parameters: form.parameters.clone(),
         };
         action_error.set(None);
-        templates_out.update_value(|out| out.push(conversation.clone()));
+        templates_out.update(|out| out.push(conversation.clone()));
         spawn_local(async move {
             let result = client.send_template(&req, &templates_allowed).await;
-            templates_out.try_update_value(|out| out.retain(|c| *c != conversation));
+            templates_out.try_update(|out| out.retain(|c| *c != conversation));
             match result {
                 // The server composes a template's text: show its copy, not a guess.
                 Ok(_) => {
@@ -837,6 +837,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     confirming=confirming
                     draft=draft
                     template_draft=template_draft
+                    template_sending=Signal::derive(move || {
+                        id.try_get_value()
+                            .is_some_and(|id| templates_out.with(|out| out.contains(&id)))
+                    })
                     loading_older=loading_older
                     act=act
                     load_older=load_older
@@ -865,6 +869,7 @@ fn ThreadLoaded(
     confirming: RwSignal<bool>,
     draft: RwSignal<String>,
     template_draft: TemplateDraft,
+    template_sending: Signal<bool>,
     loading_older: RwSignal<bool>,
     act: Callback<HandoffAction>,
     load_older: Callback<()>,
@@ -969,6 +974,7 @@ fn ThreadLoaded(
                 expires_at=expires_at
                 draft=draft
                 template_draft=template_draft
+                template_sending=template_sending
                 on_send=on_send
                 on_template=on_template
             />

@@ -103,16 +103,15 @@ impl OpenDraft {
     /// Provides it, and [`TemplatesOut`] with it.
     pub fn provide() {
         leptos::prelude::provide_context(OpenDraft(leptos::prelude::StoredValue::new(None)));
-        leptos::prelude::provide_context(TemplatesOut(leptos::prelude::StoredValue::new(
-            Vec::new(),
-        )));
+        leptos::prelude::provide_context(TemplatesOut(leptos::prelude::RwSignal::new(Vec::new())));
     }
 }
 
 /// The conversations with a template on its way. Its form is kept until the answer comes, and a
-/// view of the conversation opened meanwhile must not send it (billed) a second time.
+/// view of the conversation opened meanwhile must not send it (billed) a second time, and
+/// shows it as sending.
 #[derive(Clone, Copy)]
-pub struct TemplatesOut(pub leptos::prelude::StoredValue<Vec<ConversationId>>);
+pub struct TemplatesOut(pub leptos::prelude::RwSignal<Vec<ConversationId>>);
 
 #[cfg(test)]
 mod tests {

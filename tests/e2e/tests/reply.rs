@@ -810,7 +810,15 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
         h.fill("#template-language", "en").await?;
         h.fill("#template-parameters", "A-1042\nTomorrow").await?;
         // A double click, as an impatient operator makes: one template goes out (it is billed).
+        // While it is on its way (the answer held back here), the button says so.
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages/template", "latency_ms": 1500, "count": 1 }),
+        )
+        .await?;
         h.click_rapidly("#template-send", 2).await?;
+        wait_text(h, "#template-send", "Sending", SCREEN).await?;
+        assert!(attr_is(h, "#template-send", "aria-disabled", "true").await?);
         let api_new = poll_until("the template in the API", SCREEN, || async {
             let api = api_conversation(h, &wa_id).await?;
             Ok(api["messages"]
@@ -836,6 +844,9 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
         );
         let posts = requests(h, "POST", |p| p == "/v1/messages/template").await?;
         assert_eq!(posts.len(), 1, "one template POST: {posts:?}");
+        if count(h, "#template-send").await? > 0 {
+            wait_text(h, "#template-send", "Send template", SCREEN).await?;
+        }
         assert_eq!(posts[0].status, 201);
         assert_eq!(count(h, "#action-error").await?, 0);
 
