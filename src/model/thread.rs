@@ -137,6 +137,9 @@ pub struct Thread {
     /// Customer messages a refetch brought that the stream had not (it was down): heard of
     /// through [`Thread::take_recovered`], as the stream's would be.
     recovered: Vec<Message>,
+    /// A receipt for a message not seen came while a send of the operator's was out, which
+    /// it may have been for: asked about once no send is out ([`Thread::take_unseen`]).
+    unseen_while_sending: bool,
     /// Where the thread is known complete, while what came after may be missing: the stream
     /// went down, or a gap was left unfilled (its fetch failed, or the refetch was dropped for
     /// a newer one). The next refetch reaches down to it, whatever has been shown since (the
@@ -169,6 +172,7 @@ impl Thread {
             older_token,
             unreadable,
             recovered: Vec::new(),
+            unseen_while_sending: false,
             unfilled: None,
             stream_down: false,
             window_shut: None,
@@ -511,8 +515,8 @@ impl Thread {
                 },
                 None => {
                     self.note_early(message_id, status, error_code);
-                    let sending = self.pending.iter().any(|p| p.state == SendState::Sending);
-                    if sending {
+                    if self.sending() {
+                        self.unseen_while_sending = true;
                         Change::None
                     } else {
                         Change::Unseen
@@ -580,6 +584,19 @@ impl Thread {
             self.conversation.summary = fresh.summary;
         }
         moved
+    }
+
+    fn sending(&self) -> bool {
+        self.pending.iter().any(|p| p.state == SendState::Sending)
+    }
+
+    /// Whether the conversation is to be fetched, now that no send is out, for a receipt that
+    /// came meanwhile and was none of the sends' (`Change::Unseen`, held back). Once.
+    pub fn take_unseen(&mut self) -> bool {
+        if self.sending() {
+            return false;
+        }
+        std::mem::take(&mut self.unseen_while_sending) && !self.early_status.is_empty()
     }
 
     /// Starts a send: the text shows at once as pending.
@@ -1046,6 +1063,15 @@ mod tests {
         // While a send of its own is out, it may be that one's: the send's answer tells.
         t.begin_send(1, "hello".into(), at(6));
         assert_eq!(t.apply(receipt("m10")), Change::None);
+        assert!(!t.take_unseen(), "not while the send is out");
+        t.confirm_send(1, msg("m10", 6, Direction::Outbound, MessageStatus::Queued));
+        assert!(!t.take_unseen(), "it was the send's");
+        // One that was not: fetched for once the send is settled.
+        t.begin_send(2, "again".into(), at(7));
+        assert_eq!(t.apply(receipt("m12")), Change::None);
+        t.confirm_send(2, msg("m11", 7, Direction::Outbound, MessageStatus::Queued));
+        assert!(t.take_unseen());
+        assert!(!t.take_unseen(), "once");
     }
 
     #[test]

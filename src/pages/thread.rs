@@ -678,7 +678,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     session.check(&client, &e);
                 }
             }
-            if refused {
+            // (A receipt that came while it was out, and was not its own, is asked about now.)
+            let unseen = thread.try_update(|t| t.as_mut().is_some_and(Thread::take_unseen));
+            if refused || unseen == Some(true) {
                 load();
             }
         });
