@@ -678,7 +678,7 @@ mod tests {
     }
 
     #[test]
-    fn news_of_other_conversations_is_told_once_each() {
+    fn news_of_other_conversations_is_told_but_not_echoed() {
         let all = Filters::default();
         let (a, b) = (at(&item("a", "x"), 10), at(&item("b", "x"), 20));
         let mut unread = Unread::default();
@@ -701,7 +701,7 @@ mod tests {
         );
         assert!(unread.take_news(&rows, Some(&open)).is_empty(), "told once");
 
-        // The AI's reply in a a minute on, still unread: no news again; c, no longer open, is.
+        // The AI's reply a minute on, still unread: no news again; c, no longer open, is.
         let rows = [at(&a, 31), c.clone(), b.clone()];
         assert_eq!(told(unread.take_news(&rows, None)), ["c"]);
         // The customer again, ten minutes on: news again.

@@ -392,9 +392,8 @@ pub fn NoThreadSelected() -> impl IntoView {
 /// one tab (holding the lease) polls and shares what it got with the others; a hidden tab waits
 /// and refreshes as soon as it is shown again. A 429 pushes the next poll past `Retry-After`.
 /// `stale`: whether this tab's last poll failed (cleared by a page another tab polled).
-/// `restarted`: the list started over from a polled
-/// page (`Inbox::merge_first_page`), and an answer to a page asked for below its old rows must
-/// be dropped.
+/// `restarted`: the list started over from a polled page (`Inbox::merge_first_page`), and an
+/// answer to a page asked for below its old rows must be dropped.
 fn start_polling(
     inbox: RwSignal<Inbox>,
     query: Signal<String>,
@@ -406,19 +405,13 @@ fn start_polling(
     let alive = StoredValue::new(true);
     on_cleanup(move || alive.set_value(false));
 
-    // Pages another tab fetched for the same filters; not the one received before this inbox
-    // was shown, which may be minutes old (the inbox asks for its own first page).
-    let mut first_run = true;
-    crate::state::effect(move || {
-        let received = tabs.received.get();
-        if std::mem::take(&mut first_run) {
-            return;
-        }
-        if let Some(TabMessage::InboxPage {
+    // Pages another tab fetched for the same filters (the inbox asks for its own first page).
+    tabs.on_news(move |news| {
+        if let TabMessage::InboxPage {
             query: q,
             conversations,
             next_page_token,
-        }) = received
+        } = news
         {
             if q == query.get_untracked() {
                 stale.try_set(false);
@@ -492,9 +485,7 @@ fn start_polling(
                     if !alive.try_get_value().unwrap_or(false) {
                         break;
                     }
-                    if stale.get_untracked() {
-                        stale.set(false);
-                    }
+                    stale.try_set(false);
                     // The filters may have changed while the request was out.
                     if inbox.with_untracked(|i| i.filters != filters) {
                         continue;

@@ -412,17 +412,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         poll.update_value(|p| drop(p.take()));
     });
 
-    // Another tab changed this conversation's mode: take the fresh state. Not the message
-    // received before this view was shown (it was loaded after it).
-    let mut first_run = true;
-    crate::state::effect(move || {
-        let received = tabs.received.get();
-        if std::mem::take(&mut first_run) {
-            return;
-        }
-        if let Some(TabMessage::ModeChanged {
+    // Another tab changed this conversation's mode: take the fresh state.
+    tabs.on_news(move |news| {
+        if let TabMessage::ModeChanged {
             conversation_id, ..
-        }) = received
+        } = news
         {
             if conversation_id == id.get_value() {
                 load();

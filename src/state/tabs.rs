@@ -78,7 +78,7 @@ impl TryFrom<WireTabMessage> for TabMessage {
 #[derive(Clone, Copy)]
 pub struct Tabs {
     /// The latest message from another tab.
-    pub received: RwSignal<Option<TabMessage>>,
+    received: RwSignal<Option<TabMessage>>,
     id: StoredValue<String>,
     channel: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
     session: Session,
@@ -159,6 +159,22 @@ impl Tabs {
             on_pagehide.forget();
         }
         tabs
+    }
+
+    /// Calls `f` with each message another tab posts from now on: not the one received
+    /// before, which may be minutes old, and which what the caller shows was loaded after.
+    pub fn on_news(&self, mut f: impl FnMut(TabMessage) + 'static) {
+        let received = self.received;
+        let mut first_run = true;
+        crate::state::effect(move || {
+            let news = received.get();
+            if std::mem::take(&mut first_run) {
+                return;
+            }
+            if let Some(news) = news {
+                f(news);
+            }
+        });
     }
 
     fn workspace(&self) -> Option<String> {
