@@ -10,6 +10,7 @@ use crate::model::{AgentId, AiMode, Conversation, ConversationId};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::future::Future;
 use std::sync::Arc;
 
 /// Told how many seconds the client is about to wait before retrying a request, so the screen
@@ -164,6 +165,9 @@ impl Client {
 
     /// `GET /v1/agents/{id}/conversations/export`: the open response, for the caller to read as a
     /// stream. It takes the Bearer header like every other call, so it can't be a plain link.
+    /// Retried as a read until its body starts (nothing has been saved yet), and not once the
+    /// operator has cancelled: `abort` replaces the usual timeout, as an export may rightly take
+    /// longer.
     pub async fn open_export(
         &self,
         agent: &AgentId,
@@ -175,23 +179,14 @@ impl Client {
             encode_component(agent.as_str()),
             format.as_param()
         ));
-        let response = self
-            .authorized(Request::get(&url))?
-            .abort_signal(Some(abort))
-            .send()
+        let build = || {
+            self.authorized(Request::get(&url))?
+                .abort_signal(Some(abort))
+                .build()
+                .map_err(|e| ApiError::Network(e.to_string()))
+        };
+        self.with_retries(true, &|| !abort.aborted(), &build, answered)
             .await
-            .map_err(|e| ApiError::Network(e.to_string()))?;
-        if response.ok() {
-            return Ok(response);
-        }
-        let status = response.status();
-        let retry_after = response.headers().get("Retry-After");
-        let body = response.text().await.unwrap_or_default();
-        Err(ApiError::from_response(
-            status,
-            retry_after.as_deref(),
-            &body,
-        ))
     }
 
     /// The stream URL. Browsers cannot set headers on an `EventSource`, so the contract takes the
@@ -241,35 +236,42 @@ impl Client {
         still_wanted: &dyn Fn() -> bool,
         build: &dyn Fn() -> Result<Request, ApiError>,
     ) -> Result<T, ApiError> {
-        let text = self.with_retries(idempotent, still_wanted, build).await?;
+        let text = self
+            .with_retries(idempotent, still_wanted, build, send)
+            .await?;
         parse(&text)
     }
 
-    /// The answer's text, once a request succeeded. Not generic, so the wasm holds one copy of the
+    /// What `attempt` made of the answer, once a request succeeded: its text (`send`) or the
+    /// response with its body still to read (`answered`). Generic over those two only, so the wasm holds two copies of the
     /// request/retry state machine rather than one per answer type; a body that doesn't parse is
     /// never retried (`Malformed`), so parsing comes after, in `call`.
-    async fn with_retries(
+    async fn with_retries<T, F: Future<Output = Result<T, ApiError>>>(
         &self,
         idempotent: bool,
         still_wanted: &dyn Fn() -> bool,
         build: &dyn Fn() -> Result<Request, ApiError>,
-    ) -> Result<String, ApiError> {
-        let mut attempt = 0;
+        attempt: fn(Request) -> F,
+    ) -> Result<T, ApiError> {
+        let mut tries = 0;
         loop {
-            let result = match build() {
-                Ok(request) => send(request).await,
-                Err(e) => Err(e),
+            let error = match build() {
+                Ok(request) => match attempt(request).await {
+                    Ok(answer) => return Ok(answer),
+                    Err(e) => e,
+                },
+                Err(e) => e,
             };
-            let Err(error) = result else {
-                return result;
-            };
-            attempt += 1;
+            tries += 1;
             if !self.retry_rate_limits && matches!(error, ApiError::RateLimited { .. }) {
                 return Err(error);
             }
-            let Some(wait_ms) = retry::delay_ms(&error, attempt, idempotent) else {
+            let Some(wait_ms) = retry::delay_ms(&error, tries, idempotent) else {
                 return Err(error);
             };
+            if !still_wanted() {
+                return Err(error);
+            }
             self.notify(wait_ms.div_ceil(1000));
             gloo_timers::future::TimeoutFuture::new(wait_ms).await;
             self.notify(0);
@@ -320,28 +322,31 @@ fn with_json<B: Serialize>(builder: RequestBuilder, body: &B) -> Result<Request,
 }
 
 async fn send(request: Request) -> Result<String, ApiError> {
+    answered(request)
+        .await?
+        .text()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))
+}
+
+/// The answer, if it is a success (its body not read yet); else the error its status,
+/// `Retry-After` and body make.
+async fn answered(request: Request) -> Result<Response, ApiError> {
     let response = request
         .send()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
-    decode(response).await
-}
-
-async fn decode(response: Response) -> Result<String, ApiError> {
     let status = response.status();
-    let retry_after = response.headers().get("Retry-After");
-    let body = response
-        .text()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    if !(200..300).contains(&status) {
-        return Err(ApiError::from_response(
-            status,
-            retry_after.as_deref(),
-            &body,
-        ));
+    if (200..300).contains(&status) {
+        return Ok(response);
     }
-    Ok(body)
+    let retry_after = response.headers().get("Retry-After");
+    let body = response.text().await.unwrap_or_default();
+    Err(ApiError::from_response(
+        status,
+        retry_after.as_deref(),
+        &body,
+    ))
 }
 
 fn parse<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {

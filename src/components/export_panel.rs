@@ -178,6 +178,9 @@ pub fn AgentOptions(
     }
 }
 
+const CUT_SHORT: &str =
+    "The export was cut short before its end, so nothing was saved: export again.";
+
 async fn run_export(
     client: &crate::api::Client,
     agent: &AgentId,
@@ -194,7 +197,13 @@ async fn run_export(
     let chunks = js_sys::Array::new();
     let mut progress = Progress::new(format);
     loop {
-        let step = JsFuture::from(reader.read()).await.map_err(js_err)?;
+        let step = match JsFuture::from(reader.read()).await {
+            Ok(step) => step,
+            // The connection was lost after the body began: not the API's address's fault, as
+            // a failure to reach it says, but the same as a cut.
+            Err(_) if !signal.aborted() => return Ok(ExportState::Failed(CUT_SHORT.into())),
+            Err(e) => return Err(js_err(e)),
+        };
         let done = js_sys::Reflect::get(&step, &"done".into())
             .map_err(js_err)?
             .as_bool()
@@ -212,9 +221,7 @@ async fn run_export(
         });
     }
     if !progress.complete() {
-        return Ok(ExportState::Failed(
-            "The export was cut short before its end, so nothing was saved: export again.".into(),
-        ));
+        return Ok(ExportState::Failed(CUT_SHORT.into()));
     }
     let file = file_name(agent, format, chrono::Local::now().date_naive());
     save(&chunks, format.mime(), &file).map_err(js_err)?;

@@ -391,10 +391,11 @@ async fn cancelled_and_failed_exports_save_nothing() {
         );
         clear_faults(h).await?;
 
-        // A server error is reported, and saves nothing either.
-        fault(h, json!({ "route": route, "status": 503, "count": 1 })).await?;
+        // A server error that outlasts the retries is reported, and saves nothing either.
+        fault(h, json!({ "route": route, "status": 503 })).await?;
         start_export(h, &agent, "json").await?;
         h.wait_for("#export-error", SCREEN).await?;
+        clear_faults(h).await?;
         let error = h.texts("#export-error").await?.join("");
         assert!(!error.trim().is_empty(), "the error says something");
 
@@ -407,6 +408,16 @@ async fn cancelled_and_failed_exports_save_nothing() {
         )
         .await?;
         start_export(h, &agent, "json").await?;
+        wait_text(h, "#export-error", "cut short", SCREEN).await?;
+        // A connection lost mid-download says so (not that Voicebip could not be reached). (The
+        // pace has the answer's head reach the browser first: a connection lost before it is a
+        // request that failed, and tried again.)
+        fault(
+            h,
+            json!({ "route": route, "break_body_after_chunks": 3, "chunk_delay_ms": 100, "count": 1 }),
+        )
+        .await?;
+        start_export(h, &agent, "csv").await?;
         wait_text(h, "#export-error", "cut short", SCREEN).await?;
 
         settle(
@@ -443,6 +454,41 @@ async fn cancelled_and_failed_exports_save_nothing() {
         assert_eq!(downloads(&h.downloads_dir())?.len(), 1);
         // The request cancelled before the answer may never have been logged.
         assert!(assert_export_requests_authorized(h, &agent).await? >= 3);
+        assert_no_crash(h).await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// An export is a read: refused by the rate limit, or failed by the server, before its body
+/// started, it is tried again (after the `Retry-After`), and completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_refused_for_now_is_tried_again() {
+    with_harness(options(), async |h: &Harness| {
+        let agent = agents(h).await?.remove(1);
+        sign_in(h).await?;
+        let route = "GET /v1/agents/{id}/conversations/export";
+        for (why, spec) in [
+            ("a 429", json!({ "force_429_retry_after": 1 })),
+            ("a 503", json!({ "status": 503 })),
+        ] {
+            clear_requests(h).await?;
+            let mut spec = spec;
+            spec["route"] = route.into();
+            spec["count"] = 1.into();
+            fault(h, spec).await?;
+            start_export(h, &agent, "csv").await?;
+            let (rows, _) = wait_done(h)
+                .await
+                .with_context(|| format!("an export after {why}"))?;
+            assert_eq!(rows, api_count(h, &agent).await?, "after {why}");
+            assert_eq!(
+                assert_export_requests_authorized(h, &agent).await?,
+                2,
+                "{why}, then the export"
+            );
+        }
+        assert_eq!(downloads(&h.downloads_dir())?.len(), 2);
         assert_no_crash(h).await?;
         Ok(())
     })

@@ -15,7 +15,6 @@ use axum::response::Response;
 use axum::Extension;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use std::convert::Infallible;
 
 pub const EXPORT_LIMIT: usize = 10_000;
 const ROWS_PER_CHUNK: usize = 500;
@@ -146,15 +145,23 @@ pub async fn export(
             )
             .chain(std::iter::once(tail))
             .filter(|s| !s.is_empty())
-            .map(|s| Ok::<Bytes, Infallible>(Bytes::from(s))),
+            .map(|s| Ok::<Bytes, std::io::Error>(Bytes::from(s))),
     );
     // A `chunk_delay_ms` fault: every chunk after the first waits; `cut_body_after_chunks`:
-    // the body ends early, as if whole.
+    // the body ends early, as if whole; `break_body_after_chunks`: it ends there in an error,
+    // which drops the connection without the body's end.
     let Extension(fault) = fault.unwrap_or_default();
     let delay = fault.pace;
     let cut = fault.cut_after_chunks.map_or(usize::MAX, |n| n as usize);
+    let broken = fault.broken.then(|| {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "break_body_after_chunks",
+        ))
+    });
     let body = body
         .take(cut)
+        .chain(futures_util::stream::iter(broken))
         .enumerate()
         .then(move |(i, chunk)| async move {
             if i > 0 && !delay.is_zero() {

@@ -39,17 +39,23 @@ pub struct FaultSpec {
     /// Streamed bodies end, cleanly, after this many chunks: a proxy that cut the download
     /// short and closed it as if it were whole.
     pub cut_body_after_chunks: Option<u32>,
+    /// Streamed bodies break off after this many chunks, the connection lost without an end:
+    /// a network that failed mid-download.
+    pub break_body_after_chunks: Option<u32>,
     /// Answers come without CORS headers, as from a gateway in front of the API that adds
     /// none (to a refusal, say): a browser on another origin cannot read them.
     pub omit_cors: Option<bool>,
 }
 
-/// How a streamed body is sent wrong (`chunk_delay_ms`, `cut_body_after_chunks`); in the
+/// How a streamed body is sent wrong (`chunk_delay_ms`, `cut_body_after_chunks`,
+/// `break_body_after_chunks`); in the
 /// request's extensions.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BodyFault {
     pub pace: Duration,
     pub cut_after_chunks: Option<u32>,
+    /// Whether the body breaks off where it is cut, rather than ending.
+    pub broken: bool,
 }
 
 /// What the stream handler must do wrong.
@@ -93,6 +99,7 @@ impl Rule {
         s.latency_ms.is_some()
             || s.chunk_delay_ms.is_some()
             || s.cut_body_after_chunks.is_some()
+            || s.break_body_after_chunks.is_some()
             || s.error_rate.is_some()
             || s.status.is_some()
             || s.force_429_retry_after.is_some()
@@ -210,8 +217,11 @@ impl Faults {
             let s = &rule.spec;
             decision.latency += Duration::from_millis(s.latency_ms.unwrap_or(0));
             decision.body.pace += Duration::from_millis(s.chunk_delay_ms.unwrap_or(0));
-            decision.body.cut_after_chunks =
-                decision.body.cut_after_chunks.or(s.cut_body_after_chunks);
+            if decision.body.cut_after_chunks.is_none() {
+                decision.body.cut_after_chunks =
+                    s.break_body_after_chunks.or(s.cut_body_after_chunks);
+                decision.body.broken = s.break_body_after_chunks.is_some();
+            }
             if decision.respond.is_none() {
                 decision.respond = respond(s, n, on_stream);
             }
@@ -330,6 +340,7 @@ mod tests {
             stream_status: None,
             chunk_delay_ms: None,
             cut_body_after_chunks: None,
+            break_body_after_chunks: None,
             omit_cors: None,
         }
     }
