@@ -722,6 +722,12 @@ impl Thread {
             .map(|p| p.body.as_str())
     }
 
+    /// The text of every send not settled as sent, oldest first, those still out included: what
+    /// the operator would lose if the page went now (its requests go with it, answered or not).
+    pub fn unsettled(&self) -> impl DoubleEndedIterator<Item = &str> {
+        self.pending.iter().map(|p| p.body.as_str())
+    }
+
     pub fn discard_send(&mut self, local_id: u64) -> Option<PendingSend> {
         let i = self.pending.iter().position(|p| p.local_id == local_id)?;
         Some(self.pending.remove(i))

@@ -436,6 +436,22 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let kept = unsent.with(|u| drafts::with_unsent(u.iter().map(String::as_str), typing));
         drafts::save(session.drafts.get_value(), &id.get_value(), &kept)
     });
+    // A reload or a closed tab takes the sends still out with it, their answers unheard (one
+    // waiting out a 429 was never sent): their text is kept too, as a send whose answer was
+    // lost is. (Leaving for another conversation keeps them out; their answers settle them.)
+    let going = window_event_listener(leptos::ev::pagehide, move |_| {
+        let Some(kept) = thread
+            .try_with_untracked(|t| {
+                t.as_ref()
+                    .map(|t| drafts::with_unsent(t.unsettled(), draft.get_untracked()))
+            })
+            .flatten()
+        else {
+            return;
+        };
+        drafts::save(session.drafts.get_value(), &id.get_value(), &kept)
+    });
+    on_cleanup(move || going.remove());
 
     if let Some(rows) = use_context::<ListedRows>() {
         crate::state::effect(move || {

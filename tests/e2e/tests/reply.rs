@@ -534,6 +534,38 @@ async fn a_send_held_by_the_rate_limit_is_not_sent_after_the_handback() {
     .await;
 }
 
+/// A reload while a send waits out the rate limit (never sent, then) keeps its text: it is
+/// back in the reply box, not lost with the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_during_a_send_keeps_its_text() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_human_sms_thread(
+            h,
+            json!({ "route": "POST /v1/messages", "force_429_retry_after": 30, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        let text = "Held by the rate limit as the page reloads";
+        type_into_composer(h, text).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        poll_until("the send refused for the rate limit", SCREEN, || async {
+            Ok((message_posts(h).await? == [429]).then_some(()))
+        })
+        .await?;
+        assert_eq!(composer_value(h).await?, "", "the text is out, as a send");
+        h.browser().refresh().await?;
+        wait_thread(h, &id).await?;
+        poll_until("the text back in the reply box", SCREEN, || async {
+            Ok((composer_value(h).await? == text).then_some(()))
+        })
+        .await?;
+        settle("no send", NO_RESEND).await;
+        assert_eq!(message_posts(h).await?, [429], "nothing sent by itself");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A send answered with a 5xx may have gone out all the same: it says so, keeps its Retry, and
 /// once the stream shows a message with its text going out, that message takes its place (a
 /// Retry would have sent it twice). Another client's send of the text stands in here for the
