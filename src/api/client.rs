@@ -115,11 +115,13 @@ impl Client {
         self.read(&path).await
     }
 
-    /// `PATCH /v1/conversations/{id}`. Idempotent by contract, so a 5xx may be retried.
+    /// `PATCH /v1/conversations/{id}`. Idempotent by contract, so a 5xx may be retried; after a
+    /// 429's wait, only if `still_wanted` (the conversation may have changed hands meanwhile).
     pub async fn set_mode(
         &self,
         id: &ConversationId,
         mode: AiMode,
+        still_wanted: &dyn Fn() -> bool,
     ) -> Result<Conversation, ApiError> {
         let url = self.url(&format!("/conversations/{}", encode_component(id.as_str())));
         // A struct rather than `json!`, which builds a `Value` map first.
@@ -130,7 +132,7 @@ impl Client {
         let body = Body {
             ai_mode: mode.as_param(),
         };
-        self.call(true, &|| true, &|| {
+        self.call(true, still_wanted, &|| {
             with_json(self.authorized(Request::patch(&url))?, &body)
         })
         .await

@@ -64,6 +64,17 @@ impl HandoffAction {
         })
     }
 
+    /// The mode a 2xx answer to this action's PATCH leaves: the answer's own, or the one asked
+    /// for when the answer names none the console knows (one in a list item's shape, without
+    /// `ai_mode`): "Unknown" in place of the change just made would bring back every button.
+    pub fn made(self, answered: AiMode) -> AiMode {
+        if answered == AiMode::Unknown {
+            self.target()
+        } else {
+            answered
+        }
+    }
+
     /// Whether the action makes sense from `mode`. Repeating the current mode would be harmless
     /// (the PATCH is idempotent) but a button for it would only confuse.
     pub fn available_from(self, mode: AiMode) -> bool {
@@ -181,6 +192,18 @@ mod tests {
             "typing a ç"
         );
         assert_eq!(HandoffAction::from_shortcut("Tab", "Tab", false), None);
+    }
+
+    #[test]
+    fn an_answer_without_its_mode_made_the_change_asked_for() {
+        let lean = r#"{"conversation_id":"conv_1","agent_id":"agt_1","channel":"sms",
+            "from_number":"+2348000000001","to_number":"+2348000000002",
+            "created_at":"2025-05-15T14:32:01Z","changed":true}"#;
+        let answer: crate::model::Conversation = serde_json::from_str(lean).unwrap();
+        assert_eq!(HandoffAction::Close.made(answer.ai_mode), AiMode::Closed);
+        assert_eq!(HandoffAction::TakeOver.made(answer.ai_mode), AiMode::Human);
+        // One that names its mode is the server's word.
+        assert_eq!(HandoffAction::TakeOver.made(AiMode::Closed), AiMode::Closed);
     }
 
     fn available(mode: AiMode) -> Vec<HandoffAction> {

@@ -519,13 +519,24 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
         busy.set(true);
         action_error.set(None);
+        // A 429's wait may outlast the mode the operator decided on: another operator takes
+        // the conversation over meanwhile, and a close would end their exchange. Then it is not
+        // made. (When the view has gone, that can't be told: it is made, as asked.)
+        let from = thread.with_untracked(|t| t.as_ref().map(Thread::mode));
+        let still_wanted = move || {
+            thread
+                .try_with_untracked(|t| t.as_ref().map(Thread::mode))
+                .flatten()
+                .is_none_or(|m| Some(m) == from)
+        };
         spawn_local(async move {
-            let result = client.set_mode(&conv, action.target()).await;
+            let result = client.set_mode(&conv, action.target(), &still_wanted).await;
             debounce.update_value(|d| d.settled(js_sys::Date::now(), result.is_ok()));
             busy.set(false);
             match result {
                 // `changed: false` is the idempotent answer to a repeat: just take the state.
-                Ok(c) => {
+                Ok(mut c) => {
+                    c.ai_mode = action.made(c.ai_mode);
                     let to = c.ai_mode;
                     if c.changed != Some(false) {
                         // Even when the operator has moved on: the other tabs show it too.
@@ -542,6 +553,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     if moved {
                         tell_mode(to, None);
                     }
+                }
+                Err(ApiError::RateLimited { .. }) if !still_wanted() => {
+                    announcer.announce(format!(
+                        "{} not done: the conversation changed while it waited.",
+                        action.label()
+                    ));
                 }
                 Err(e) => {
                     session.check(&client, &e);
@@ -941,6 +958,10 @@ fn ThreadLoaded(
                 // message says how long to wait, and the action's own button is there after.
                 let limited = matches!(e, ApiError::RateLimited { .. });
                 match attempt {
+                    // Only while it can still be made (a refetch may show it made after all, or
+                    // the conversation closed, or changed hands); a close is asked again, not
+                    // made unasked.
+                    Attempt::Handoff(action) if !action.available_from(mode.get()) => ().into_any(),
                     // A template is sent again from its form, which keeps it: a Try again here
                     // would be a second, billed, send the operator did not look at.
                     _ if limited => view! {
@@ -949,9 +970,7 @@ fn ThreadLoaded(
                     Attempt::Template => view! {
                         <p class="banner error" id="action-error" role="alert">{message}</p>
                     }.into_any(),
-                    // Only while it can still be made (a refetch may show it made after all, or
-                    // the conversation closed); a close is asked again, not made unasked.
-                    Attempt::Handoff(action) if action.available_from(mode.get()) => {
+                    Attempt::Handoff(action) => {
                         let again = move |_| match action {
                             HandoffAction::Close => confirming.set(true),
                             _ => act.run(action),
@@ -960,7 +979,6 @@ fn ThreadLoaded(
                             <ErrorBanner id="action-error" message=message on_retry=Callback::new(again) refocus=&[".handoff-bar button", ".message-scroller"]/>
                         }.into_any()
                     }
-                    Attempt::Handoff(_) => ().into_any(),
                     Attempt::LoadOlder => view! {
                         <ErrorBanner id="action-error" message=message on_retry=load_older refocus=&[".message-scroller"]/>
                     }.into_any(),

@@ -388,6 +388,61 @@ async fn a_rate_limited_take_over_says_how_long_to_wait() {
         h.click("#take-over").await?;
         wait_text(h, "#action-error", "wait 120 s", SCREEN).await?;
         assert_eq!(count(h, "#action-error-retry").await?, 0, "no Try again");
+
+        // Another operator closes it meanwhile: nothing is left to wait for.
+        h.api_patch(
+            &format!("/conversations/{id}"),
+            &json!({ "ai_mode": "closed" }),
+            DEMO_KEY,
+        )
+        .await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
+        wait_gone(h, "#action-error", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A close held back by the rate limit is not made when, by the end of its wait, another
+/// operator has taken the conversation over: it would end their exchange. It says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_held_by_the_rate_limit_is_not_made_after_another_takes_over() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "ai", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        fault(
+            h,
+            json!({ "route": "PATCH /v1/conversations/{id}", "force_429_retry_after": 3, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        h.click("#close-conversation").await?;
+        h.click("#confirm-close-yes").await?;
+        poll_until("the close refused for the rate limit", SCREEN, || async {
+            Ok((patches(h, &id).await? == 1).then_some(()))
+        })
+        .await?;
+        h.api_patch(
+            &format!("/conversations/{id}"),
+            &json!({ "ai_mode": "human" }),
+            DEMO_KEY,
+        )
+        .await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        wait_text(h, "#live-announcer", "not done", SCREEN).await?;
+        settle("no close after the wait", Duration::from_secs(1)).await;
+        assert_eq!(
+            patches(h, &id).await?,
+            2,
+            "the refused close and the other operator's take-over, nothing after"
+        );
+        assert_eq!(api_conversation(h, &id).await?["ai_mode"], "human");
+        assert!(attr_is(h, ".ai-mode-badge", "data-mode", "human").await?);
+        assert_eq!(count(h, "#action-error").await?, 0, "no failure to try again");
         assert_no_crash(h).await
     })
     .await;
