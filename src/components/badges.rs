@@ -6,13 +6,17 @@ use crate::model::{AiMode, Channel};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
+/// (A conversation spans both channels: an open one's is the channel the customer last wrote
+/// on, which may change while it is shown.)
 #[component]
-pub fn ChannelBadge(channel: Channel) -> impl IntoView {
-    let class = format!(
-        "badge channel-badge channel-{}",
-        channel.as_param().unwrap_or("other")
-    );
-    view! { <span class=class>{channel.label()}</span> }
+pub fn ChannelBadge(#[prop(into)] channel: Signal<Channel>) -> impl IntoView {
+    let class = move || {
+        format!(
+            "badge channel-badge channel-{}",
+            channel.get().as_param().unwrap_or("other")
+        )
+    };
+    view! { <span class=class>{move || channel.get().label()}</span> }
 }
 
 #[component]
@@ -31,11 +35,11 @@ pub fn ModeBadge(#[prop(into)] mode: Signal<AiMode>) -> impl IntoView {
 /// The WhatsApp window as a live countdown; nothing for SMS.
 #[component]
 pub fn WindowBadge(
-    channel: Channel,
+    #[prop(into)] channel: Signal<Channel>,
     #[prop(into)] expires_at: Signal<Option<DateTime<Utc>>>,
 ) -> impl IntoView {
     let clock = use_clock();
-    let state = Memo::new(move |_| WindowState::of(channel, expires_at.get(), clock.now()));
+    let state = Memo::new(move |_| WindowState::of(channel.get(), expires_at.get(), clock.now()));
     move || {
         let s = state.get();
         (s != WindowState::NotApplicable).then(|| {

@@ -94,7 +94,9 @@ impl Default for TemplateDraft {
 
 #[component]
 pub fn Composer(
-    channel: Channel,
+    /// The channel a reply goes out on: the one the customer last wrote on.
+    #[prop(into)]
+    channel: Signal<Channel>,
     #[prop(into)] mode: Signal<AiMode>,
     #[prop(into)] opt_out: Signal<bool>,
     #[prop(into)] expires_at: Signal<Option<chrono::DateTime<chrono::Utc>>>,
@@ -108,7 +110,7 @@ pub fn Composer(
     on_template: Callback<TemplateForm>,
 ) -> impl IntoView {
     let clock = use_clock();
-    let window = Memo::new(move |_| WindowState::of(channel, expires_at.get(), clock.now()));
+    let window = Memo::new(move |_| WindowState::of(channel.get(), expires_at.get(), clock.now()));
     let blocked = Memo::new(move |_| Blocked::of(mode.get(), opt_out.get(), window.get()));
     // The window shutting on the clock is news no event brings (a handoff or a STOP is heard
     // as itself): said, since the reply box it disables may not be where the operator is.
@@ -223,7 +225,7 @@ pub fn Composer(
                 <div class="composer-footer">
                     <span id="segment-counter" aria-live="off">
                         {move || {
-                            if channel == Channel::Sms {
+                            if channel.get() == Channel::Sms {
                                 let c = count.get();
                                 format!(
                                     "{} · {} segment{} · {} left",

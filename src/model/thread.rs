@@ -674,10 +674,15 @@ impl Thread {
                 .any(|p| p.state == SendState::Sending && p.may_be(m))
     }
 
-    /// (A conversation spans both channels: an SMS from the customer opens no WhatsApp window.)
+    /// A conversation spans both channels: an SMS from the customer opens no WhatsApp window,
+    /// and the customer's latest message is on the channel a reply goes out on.
     fn note_live(&mut self, direction: Direction, at: DateTime<Utc>, channel: Option<Channel>) {
         let s = &mut self.conversation.summary;
+        let latest = s.last_message_at.is_none_or(|last| at >= last);
         s.last_message_at = s.last_message_at.max(Some(at));
+        if let Some(channel) = channel.filter(|_| latest && direction == Direction::Inbound) {
+            s.channel = channel;
+        }
         if direction == Direction::Inbound && channel.unwrap_or(s.channel) == Channel::Whatsapp {
             let until = at + super::window::LENGTH;
             s.window_expires_at = s.window_expires_at.max(Some(until));
@@ -1377,6 +1382,25 @@ mod tests {
         t.apply(StreamEvent::Message(m));
         assert_eq!(t.blocked(at(4)), None);
         assert_eq!(t.window_expires_at(), Some(at(3) + Duration::hours(24)));
+    }
+
+    #[test]
+    fn the_customers_latest_message_sets_the_channel_of_the_reply() {
+        // The WhatsApp window closed long ago: only a template could go out there.
+        let mut t = whatsapp(Some(at(0) - Duration::hours(23)), Some(at(0)));
+        t.conversation.ai_mode = AiMode::Human;
+        assert_eq!(t.blocked(at(1)), Some(Blocked::WindowExpired));
+        let mut sms = msg("m1", 30, Direction::Inbound, MessageStatus::Received);
+        sms.channel = Some(Channel::Sms);
+        t.apply(StreamEvent::Message(sms));
+        assert_eq!(t.conversation.summary.channel, Channel::Sms);
+        assert_eq!(t.addressing().channel, Channel::Sms);
+        assert_eq!(t.blocked(at(31)), None, "an SMS reply needs no window");
+        // An older WhatsApp message brought late changes nothing.
+        let mut old = msg("m0", 10, Direction::Inbound, MessageStatus::Received);
+        old.channel = Some(Channel::Whatsapp);
+        t.apply(StreamEvent::Message(old));
+        assert_eq!(t.conversation.summary.channel, Channel::Sms);
     }
 
     #[test]

@@ -914,7 +914,12 @@ fn ThreadLoaded(
     let Some(summary) = summary else {
         return ().into_any();
     };
-    let channel = summary.channel;
+    let channel = Memo::new(move |_| {
+        thread.with(|t| {
+            t.as_ref()
+                .map_or(summary.channel, |t| t.conversation.summary.channel)
+        })
+    });
     let remote = thread
         .with_untracked(|t| t.as_ref().map(|t| t.parties().1))
         .unwrap_or_default();

@@ -950,6 +950,57 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
 /// the server's clock, which runs ahead of the device's): the message is marked failed, and the
 /// reply box takes the server's view at once, with the template form (it stayed open for more
 /// refusals).
+/// A customer whose WhatsApp window has shut writes by SMS: the conversation is now on SMS, and
+/// the reply box opens for an SMS reply at once, counting segments (it stayed shut, asking for a
+/// paid template, with the channel the thread was opened on).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_who_writes_by_sms_gets_an_sms_reply() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "whatsapp").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        h.sim_post(
+            &format!("/sim/conversations/{id}/window"),
+            &json!({ "expired": true }),
+        )
+        .await?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        wait_attr(
+            h,
+            "#composer-disabled-reason",
+            "data-reason",
+            "WindowExpired",
+        )
+        .await?;
+        h.sim_post(
+            "/sim/inbound",
+            &json!({
+                "agent_id": str_field(&conv, "agent_id")?,
+                "channel": "sms",
+                "from_number": str_field(&conv, "from_number")?,
+                "body": "Texting you instead",
+            }),
+        )
+        .await?;
+        wait_message(h, "Texting you instead", "shown", |_| true).await?;
+        wait_text(h, "#thread .channel-badge", "SMS", SCREEN).await?;
+        wait_gone(h, "#composer-disabled-reason", SCREEN).await?;
+        wait_gone(h, "#thread .window-state", SCREEN).await?;
+        type_into_composer(h, "Thanks, got your text").await?;
+        wait_counter(h, &["GSM-7", "1 segment"]).await?;
+        clear_requests(h).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        wait_message(h, "Thanks, got your text", "accepted", |m| {
+            m.status.as_deref() != Some("failed") && !m.local
+        })
+        .await?;
+        assert_eq!(message_posts(h).await?, [201], "sent as SMS, accepted");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_refused_for_the_window_shows_the_window_closed() {
     with_harness(Options::default(), async |h: &Harness| {
