@@ -144,6 +144,22 @@ async fn composer_explains_why_it_is_disabled_and_sends_on_enter() {
         .expect("dispatch");
     settle().await;
     assert!(sent.get_untracked().is_empty(), "Shift+Enter must not send");
+    // The Enter that confirms an input method's word, as Safari sends it (after the
+    // composition's end, so not marked composing): keyCode 229.
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("Enter");
+    init.set_key_code(229);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let ime =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("event");
+    assert_eq!(ime.key_code(), 229, "the browser keeps the keyCode given");
+    textarea.dispatch_event(&ime).expect("dispatch");
+    settle().await;
+    assert!(
+        sent.get_untracked().is_empty(),
+        "confirming a word must not send"
+    );
     textarea
         .dispatch_event(&key("Enter", false))
         .expect("dispatch");

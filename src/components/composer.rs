@@ -63,11 +63,13 @@ impl TemplateDraft {
     }
 
     /// What to send, once it has a name.
+    /// The template to send: `None` without its name or its language, which the API refuses.
     pub fn form(self) -> Option<TemplateForm> {
         let name = self.name.get_untracked().trim().to_owned();
-        (!name.is_empty()).then(|| TemplateForm {
+        let language = self.language.get_untracked().trim().to_owned();
+        (!name.is_empty() && !language.is_empty()).then(|| TemplateForm {
             name,
-            language: self.language.get_untracked().trim().to_owned(),
+            language,
             parameters: self.parameters.with_untracked(|p| {
                 p.lines()
                     .map(str::trim)
@@ -216,7 +218,10 @@ pub fn Composer(
                     }
                     on:input=move |ev| draft.set(event_target_value(&ev))
                     on:keydown=move |ev: web_sys::KeyboardEvent| {
-                        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                        // (Safari ends an input method's composition before the Enter that
+                        // confirms its word, which then comes unmarked but for keyCode 229.)
+                        let composing = ev.is_composing() || ev.key_code() == 229;
+                        if ev.key() == "Enter" && !ev.shift_key() && !composing {
                             ev.prevent_default();
                             send();
                         }
@@ -275,7 +280,7 @@ fn TemplateFormView(
                 <label for="template-name">"Template name"</label>
                 <input id="template-name" required prop:value=draft.name on:input=input(draft.name)/>
                 <label for="template-language">"Language code"</label>
-                <input id="template-language" prop:value=draft.language on:input=input(draft.language)/>
+                <input id="template-language" required prop:value=draft.language on:input=input(draft.language)/>
                 <label for="template-parameters">"Parameters (one per line)"</label>
                 <textarea id="template-parameters" rows="2" prop:value=draft.parameters on:input=input(draft.parameters)></textarea>
                 // Not disabled while one is out (the focus would drop to the page's start): a
@@ -308,6 +313,8 @@ mod tests {
                 parameters: vec!["A-1042".into(), "Tomorrow".into()],
             })
         );
+        d.language.set(" ".into());
+        assert_eq!(d.form(), None, "a template is sent in a language");
         d.language.set("fr".into());
         d.sent();
         assert!(d.is_blank());

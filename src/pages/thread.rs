@@ -809,8 +809,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 }
                 Err(e) => {
                     session.check(&client, &e);
-                    // It may have gone out: the thread shows it if it did.
-                    if e.answer_lost() {
+                    // It may have gone out: the thread shows it if it did. Or it was refused
+                    // for the conversation's state (closed or opted out while the stream was
+                    // down): the thread and its form take the server's view, as after a reply.
+                    if e.answer_lost() || matches!(e, ApiError::Rejected { .. }) {
                         load();
                     }
                     action_error.set(Some((Attempt::Template, e)));

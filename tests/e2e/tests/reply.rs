@@ -950,6 +950,39 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
 /// the server's clock, which runs ahead of the device's): the message is marked failed, and the
 /// reply box takes the server's view at once, with the template form (it stayed open for more
 /// refusals).
+/// A template refused for the conversation's state (closed elsewhere while the stream was
+/// down) brings that state in: the conversation shows closed and the form goes, where each
+/// press got the same refusal until the stream came back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_refused_for_a_closed_conversation_shows_it_closed() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "whatsapp").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        h.sim_post(
+            &format!("/sim/conversations/{id}/window"),
+            &json!({ "expired": true }),
+        )
+        .await?;
+        let stream = format!("GET /v1/conversations/{id}/stream");
+        fault(h, json!({ "route": stream, "stream_status": 503 })).await?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        h.wait_for("#template-name", SCREEN).await?;
+        h.api_patch(
+            &format!("/conversations/{id}"),
+            &json!({ "ai_mode": "closed" }),
+            DEMO_KEY,
+        )
+        .await?;
+        h.fill("#template-name", "order_update").await?;
+        h.click("#template-send").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
+        wait_gone(h, "#template-form", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A customer whose WhatsApp window has shut writes by SMS: the conversation is now on SMS, and
 /// the reply box opens for an SMS reply at once, counting segments (it stayed shut, asking for a
 /// paid template, with the channel the thread was opened on).
