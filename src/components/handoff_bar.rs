@@ -103,10 +103,21 @@ pub fn HandoffBar(
                         <p id="confirm-close-text">
                             "Close this conversation? This can't be undone: the customer's next message starts a new conversation."
                         </p>
+                        // Another change is still out: the close waits for the operator to
+                        // answer again once it is back, the focus kept here (marked unavailable,
+                        // not disabled, so it stays on the button).
+                        <p id="confirm-close-busy" role="status">
+                            {move || busy.get().then_some("Another change is under way: answer once it is done.")}
+                        </p>
                         <button
                             type="button"
                             id="confirm-close-yes"
+                            aria-disabled=move || busy.get().to_string()
+                            aria-describedby="confirm-close-busy"
                             on:click=move |_| {
+                                if busy.get_untracked() {
+                                    return;
+                                }
                                 confirming.set(false);
                                 focus_after_render("#close-conversation".to_owned());
                                 on_action.run(HandoffAction::Close);

@@ -403,6 +403,41 @@ async fn a_rate_limited_take_over_says_how_long_to_wait() {
     .await;
 }
 
+/// Close confirmed while a take-over is still out: the question stays, with the focus in it,
+/// and says why; answered again once the take-over is back, the close is made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_confirmed_during_another_change_waits_with_the_focus() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "ai", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        fault(
+            h,
+            json!({ "route": "PATCH /v1/conversations/{id}", "latency_ms": 3_000, "count": 1 }),
+        )
+        .await?;
+        h.click("#take-over").await?;
+        h.click("#close-conversation").await?;
+        h.click("#confirm-close-yes").await?;
+        settle("the close's refusal rendered", Duration::from_millis(300)).await;
+        assert_eq!(
+            h.focused_id().await?,
+            "confirm-close-yes",
+            "the focus stays in the question"
+        );
+        wait_text(h, "#confirm-close-busy", "under way", SCREEN).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        wait_attr(h, "#confirm-close-yes", "aria-disabled", "false").await?;
+        h.click("#confirm-close-yes").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
+        assert_eq!(api_conversation(h, &id).await?["ai_mode"], "closed");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A close held back by the rate limit is not made when, by the end of its wait, another
 /// operator has taken the conversation over: it would end their exchange. It says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
