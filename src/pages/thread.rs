@@ -91,6 +91,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     };
     let error = RwSignal::new(None::<ApiError>);
     let action_error = RwSignal::new(None::<(Attempt, ApiError)>);
+    // The operator's last reply or template went to the customer's newer conversation: this
+    // one had been closed (elsewhere, unheard) and the customer has written since.
+    let sent_elsewhere = RwSignal::new(None::<ConversationId>);
     let loading_older = RwSignal::new(false);
     let draft = RwSignal::new(drafts::load(session.drafts.get_value(), &id));
     // Kept as the reply's draft is: a template half typed survives switching conversations,
@@ -622,6 +625,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             .try_update(|t| t.as_mut().and_then(|t| t.discard_send(local_id)))
             .flatten()
     };
+    // Said, and shown with a link to where it went; this conversation is fetched again (it
+    // shows closed). (`None`: it went here.)
+    let went_elsewhere = move |newer: Option<ConversationId>| {
+        if newer.is_some() {
+            announcer.announce(
+                "This conversation was closed: your message went to the customer's newer conversation.",
+            );
+            sent_elsewhere.try_set(newer);
+        }
+    };
     let send = move |local_id: u64, text: String| {
         let Some(client) = session.client.get_untracked() else {
             return;
@@ -655,7 +668,17 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 // window shut now, not at the next tick.
                 clock.0.try_set(Utc::now());
             }
+            let elsewhere = match &result {
+                Ok(sent) => sent.conversation_id.clone().filter(|c| *c != conversation),
+                Err(_) => None,
+            };
+            let went = elsewhere.is_some();
             match result {
+                // Not this conversation's message: shown in the newer one, not here.
+                Ok(_) if went => {
+                    take_send(local_id);
+                    went_elsewhere(elsewhere);
+                }
                 Ok(sent) => {
                     let message = sent.into_message(text, &req.to);
                     let change = thread
@@ -707,7 +730,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             }
             // (A receipt that came while it was out, and was not its own, is asked about now.)
             let unseen = thread.try_update(|t| t.as_mut().is_some_and(Thread::take_unseen));
-            if refused || unseen == Some(true) {
+            if refused || went || unseen == Some(true) {
                 load();
             }
         });
@@ -790,7 +813,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             templates_out.try_update(|out| out.retain(|c| *c != conversation));
             match result {
                 // The server composes a template's text: show its copy, not a guess.
-                Ok(_) => {
+                Ok(sent) => {
                     template_draft.sent();
                     // Also when this view has gone meanwhile: a template sent is not kept to
                     // be sent (and billed) again.
@@ -800,7 +823,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         shown.template_sent.run(());
                     }
                     load();
-                    announcer.announce("Template sent");
+                    let elsewhere = sent.conversation_id.filter(|c| *c != conversation);
+                    if elsewhere.is_some() {
+                        went_elsewhere(elsewhere);
+                    } else {
+                        announcer.announce("Template sent");
+                    }
                 }
                 // Held back by the rate limit until the conversation was no longer the
                 // operator's: nothing went out, and the form (with its draft) is gone with it.
@@ -862,6 +890,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     link=link
                     skipped=skipped
                     action_error=action_error
+                    sent_elsewhere=sent_elsewhere
                     refresh_error=error
                     on_reload=Callback::new(move |_| retry())
                     busy=busy
@@ -892,6 +921,7 @@ fn ThreadLoaded(
     link: RwSignal<LinkState>,
     skipped: RwSignal<u32>,
     action_error: RwSignal<Option<(Attempt, ApiError)>>,
+    sent_elsewhere: RwSignal<Option<ConversationId>>,
     /// A refresh of the loaded thread failed (after a reconnect, say): what the stream said
     /// meanwhile may be missing until it is tried again.
     refresh_error: RwSignal<Option<ApiError>>,
@@ -991,6 +1021,12 @@ fn ThreadLoaded(
                     }.into_any(),
                 }
             })}
+            {move || sent_elsewhere.get().map(|newer| view! {
+                <p class="banner warn" id="sent-elsewhere" role="status">
+                    "This conversation was closed, and the customer has written since: your message went to their newer conversation. "
+                    <A href=conversation_href(newer)>"Open it"</A>
+                </p>
+            })}
             {move || unreadable.get().then(|| view! {
                 <p class="banner warn" id="unreadable-messages" role="status">
                     "Some messages in this conversation could not be read and are not shown."
@@ -1022,13 +1058,22 @@ fn ThreadLoaded(
 
 /// The inbox's address under the filters the thread was opened with: going back keeps them (and
 /// so the list, and the row that takes the focus back).
-fn inbox_href() -> impl Fn() -> String + Copy {
+fn inbox_href() -> impl Fn() -> String + Clone {
+    under_inbox(String::new())
+}
+
+/// Conversation `id`'s address, under the same filters.
+fn conversation_href(id: ConversationId) -> impl Fn() -> String {
+    under_inbox(format!("/{id}"))
+}
+
+fn under_inbox(rest: String) -> impl Fn() -> String + Clone {
     let location = leptos_router::hooks::use_location();
     let inbox = crate::state::embed::inbox_path();
     move || {
         let query = location.search.get();
         let mark = if query.is_empty() { "" } else { "?" };
-        crate::state::base::href(&format!("{inbox}{mark}{query}"))
+        crate::state::base::href(&format!("{inbox}{rest}{mark}{query}"))
     }
 }
 

@@ -950,6 +950,72 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
 /// the server's clock, which runs ahead of the device's): the message is marked failed, and the
 /// reply box takes the server's view at once, with the template form (it stayed open for more
 /// refusals).
+/// A reply sent into a conversation closed elsewhere (unheard: its stream had died without a
+/// word) after the customer wrote again: the API threads it into the customer's newer
+/// conversation. It is shown there, not here, and the operator is told, with a link to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_that_went_to_the_newer_conversation_says_so() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        let stream = format!("GET /v1/conversations/{id}/stream");
+        fault(h, json!({ "route": stream, "stall_stream": true })).await?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        h.api_patch(
+            &format!("/conversations/{id}"),
+            &json!({ "ai_mode": "closed" }),
+            DEMO_KEY,
+        )
+        .await?;
+        let newer = h
+            .sim_post(
+                "/sim/inbound",
+                &json!({
+                    "agent_id": str_field(&conv, "agent_id")?,
+                    "channel": "sms",
+                    "from_number": str_field(&conv, "from_number")?,
+                    "body": "Hello again",
+                }),
+            )
+            .await?;
+        let newer = str_field(&newer, "conversation_id")?;
+        assert_ne!(
+            newer, id,
+            "the customer's message started a new conversation"
+        );
+        assert!(
+            attr_is(h, ".ai-mode-badge", "data-mode", "human").await?,
+            "unheard"
+        );
+
+        let text = "Following up on your order";
+        type_into_composer(h, text).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        wait_text(h, "#sent-elsewhere", "newer conversation", SCREEN).await?;
+        wait_text(h, "#live-announcer", "newer conversation", SCREEN).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
+        assert!(
+            shown_with_body(h, text).await?.is_empty(),
+            "not shown in the conversation it did not go to"
+        );
+        let link = h.attrs("#sent-elsewhere a", "href").await?;
+        assert!(
+            link.first()
+                .cloned()
+                .flatten()
+                .is_some_and(|l| l.contains(&newer)),
+            "a link to the newer conversation: {link:?}"
+        );
+        h.click("#sent-elsewhere a").await?;
+        wait_thread(h, &newer).await?;
+        wait_message(h, text, "shown in the newer conversation", |_| true).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A template refused for the conversation's state (closed elsewhere while the stream was
 /// down) brings that state in: the conversation shows closed and the form goes, where each
 /// press got the same refusal until the stream came back.
