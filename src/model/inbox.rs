@@ -256,7 +256,8 @@ impl Inbox {
         self.index.get(id).map(|&i| &self.items[i])
     }
 
-    /// Agents seen so far, for the agent filter (the API has no agent list).
+    /// Agents on the pages loaded (and the filter's), which the inbox page adds to the agents it
+    /// offers (the API has no agent list).
     pub fn agents(&self) -> Vec<AgentId> {
         // Sorted insertion rather than `sort` + `dedup`: the list is short, and it spares the wasm
         // a sort instantiation for `AgentId`.

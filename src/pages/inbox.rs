@@ -8,7 +8,7 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::export_panel::{AgentOptions, ExportPanel};
 use crate::components::focus::{focus_within, refocus_if_lost};
 use crate::model::inbox::{title, Cursor, Filters, Inbox, Unread, PAGE_SIZE};
-use crate::model::{Channel, ConversationId, ConversationSummary};
+use crate::model::{AgentId, Channel, ConversationId, ConversationSummary};
 use crate::pages::thread_chunk::ThreadPane;
 use crate::state::browser::is_hidden;
 use crate::state::embed::{ConsoleMessage, EmbedHost};
@@ -281,7 +281,22 @@ pub fn InboxPage() -> impl IntoView {
         };
         navigate(&path, Default::default());
     };
-    let agents = Memo::new(move |_| inbox.with(Inbox::agents));
+    // Every agent seen since the inbox opened, under any filters (the API lists none): a filter
+    // that narrowed the list took the others out of both selects, and the export's choice with
+    // them, which fell back to the first agent without a word.
+    let agents = RwSignal::new(Vec::<AgentId>::new());
+    crate::state::effect(move || {
+        let seen = inbox.with(Inbox::agents);
+        agents.maybe_update(|known| {
+            let before = known.len();
+            for a in seen {
+                if let Err(i) = known.binary_search(&a) {
+                    known.insert(i, a);
+                }
+            }
+            known.len() != before
+        });
+    });
     let on_agent = {
         let set_filters = set_filters.clone();
         move |ev| {

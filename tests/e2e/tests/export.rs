@@ -495,6 +495,79 @@ async fn an_export_refused_for_now_is_tried_again() {
     .await;
 }
 
+/// The agent chosen for the export stays chosen when the list's filters change, and the agent
+/// filter keeps offering the agents seen under other filters: both selects lost their options
+/// as the list emptied to load again, and the export box fell back to its first agent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agents_outlive_a_change_of_filters() {
+    with_harness(options(), async |h: &Harness| {
+        sign_in(h).await?;
+        let options = |css: &'static str| async move {
+            Ok::<_, voicebip_e2e::anyhow::Error>(
+                h.attrs(&format!("{css} option"), "value")
+                    .await?
+                    .into_iter()
+                    .flatten()
+                    .filter(|v| !v.is_empty())
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let seen = poll_until("several agents in the export box", SCREEN, || async {
+            let o = options("#export-agent").await?;
+            Ok((o.len() > 1).then_some(o))
+        })
+        .await?;
+        let chosen = seen.last().cloned().unwrap_or_default();
+        h.wait_for("#export-agent", SCREEN)
+            .await?
+            .select_by_value(&chosen)
+            .await?;
+        let value = |css: &'static str| async move {
+            let v = h
+                .browser()
+                .execute(
+                    &format!("return document.querySelector('{css}').value;"),
+                    vec![],
+                )
+                .await?;
+            Ok::<_, voicebip_e2e::anyhow::Error>(v.as_str().unwrap_or_default().to_owned())
+        };
+        let first = seen[0].clone();
+        h.wait_for("#filter-agent", SCREEN)
+            .await?
+            .select_by_value(&first)
+            .await?;
+        poll_until("the list of the one agent", SCREEN, || async {
+            let q = url_query(h).await?;
+            Ok((q.contains(&first) && count(h, ROW).await? > 0).then_some(()))
+        })
+        .await?;
+        h.wait_for("#filter-channel", SCREEN)
+            .await?
+            .select_by_value("sms")
+            .await?;
+        poll_until("the list of the agent's SMS", SCREEN, || async {
+            let q = url_query(h).await?;
+            Ok((q.contains("sms") && count(h, ROW).await? > 0).then_some(()))
+        })
+        .await?;
+        settle("the selects rendered", Duration::from_millis(300)).await;
+        assert_eq!(
+            value("#export-agent").await?,
+            chosen,
+            "the export's choice stays"
+        );
+        let offered = options("#filter-agent").await?;
+        assert!(
+            seen.iter().all(|a| offered.contains(a)),
+            "the agent filter still offers every agent seen: {offered:?}, seen {seen:?}"
+        );
+        assert_eq!(value("#filter-agent").await?, first);
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// The agent the box shows is the agent exported. Here the first page holds one agent only,
 /// which the box shows; a later page brings agents that sort before it, and the export was of
 /// the first of those, not of the one on screen.
