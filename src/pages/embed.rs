@@ -16,6 +16,9 @@ use leptos_router::hooks::use_params_map;
 const KEY_REFUSED: &str =
     "The key the host page handed over was not accepted: it may be wrong, revoked or expired.";
 
+const NO_KEY: &str = "The host page asked to connect without a key: its message needs a \"key\" \
+     with the API key as text.";
+
 #[derive(Clone, Copy, PartialEq)]
 enum EmbedScreen {
     /// `/embed/inbox[/:id]`
@@ -82,8 +85,19 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
             host.rejected.update(|n| *n += 1);
             return;
         }
-        let Some(HostMessage::Connect { key }) = parse_host_message(&ev.data()) else {
-            return;
+        let key = match parse_host_message(&ev.data()) {
+            Some(HostMessage::Connect { key }) => key,
+            Some(HostMessage::ConnectWithoutKey) => {
+                // (The key connected with, if any, goes on: nothing replaced it.)
+                host.send(&ConsoleMessage::Error {
+                    message: NO_KEY.to_owned(),
+                });
+                if session.client.with_untracked(Option::is_none) {
+                    why.set(Some(NO_KEY.to_owned()));
+                }
+                return;
+            }
+            None => return,
         };
         connects.update_value(|n| *n += 1);
         let this = connects.get_value();

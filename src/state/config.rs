@@ -86,6 +86,22 @@ impl Config {
         Ok((config, unread))
     }
 
+    /// The embedding origins configured that are no origin (a host without its scheme, `*`):
+    /// dropped where the embedded console reads them, where the host page then waited for a
+    /// console that never answered it, with nothing said.
+    pub fn odd_origins(&self) -> Vec<&str> {
+        self.embed_allowed_origins
+            .iter()
+            .map(|o| o.trim())
+            .filter(|o| {
+                let rest = o
+                    .strip_prefix("https://")
+                    .or_else(|| o.strip_prefix("http://"));
+                rest.is_none_or(|host| host.is_empty() || host.contains('*'))
+            })
+            .collect()
+    }
+
     /// Loads `config.json` relative to the document, so it works under any base path. A missing
     /// or broken file falls back to defaults: the connect screen lets the operator fix the URL.
     pub async fn load() -> (Config, Option<String>) {
@@ -104,17 +120,30 @@ impl Config {
         }
         .await;
         match result {
-            Ok((c, unread)) if unread.is_empty() => (c, None),
             Ok((c, unread)) => {
-                let api = if unread.contains(&"api_base_url") {
-                    format!(" (the API at {DEFAULT_API_BASE_URL})")
-                } else {
-                    String::new()
-                };
-                let names = unread.join(", ");
-                let warning =
-                    format!("config.json: {names} could not be read; defaults used{api}.");
-                (c, Some(warning))
+                let mut warnings = Vec::new();
+                if !unread.is_empty() {
+                    let api = if unread.contains(&"api_base_url") {
+                        format!(" (the API at {DEFAULT_API_BASE_URL})")
+                    } else {
+                        String::new()
+                    };
+                    let names = unread.join(", ");
+                    warnings.push(format!(
+                        "config.json: {names} could not be read; defaults used{api}."
+                    ));
+                }
+                let odd = c.odd_origins();
+                if !odd.is_empty() {
+                    warnings.push(format!(
+                        "config.json: embed_allowed_origins holds {}, which no page's origin \
+                         can match: write each as https://host (with :port if not the \
+                         default).",
+                        odd.join(", ")
+                    ));
+                }
+                let warning = (!warnings.is_empty()).then(|| warnings.join(" "));
+                (c, warning)
             }
             Err(e) => (
                 Config::default(),
@@ -129,6 +158,25 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_that_no_page_can_have_are_named() {
+        let (c, _) = Config::parse(
+            r#"{"embed_allowed_origins":["https://support.example.com", " http://localhost:3000/ ",
+                "support.example.com", "localhost:3000", "*", "https://*.example.com", "null"]}"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            c.odd_origins(),
+            [
+                "support.example.com",
+                "localhost:3000",
+                "*",
+                "https://*.example.com",
+                "null"
+            ]
+        );
+    }
 
     #[test]
     fn partial_config_takes_defaults() {

@@ -9,7 +9,12 @@ use wasm_bindgen::JsValue;
 /// What the host may send: `{"type": "voicebip:connect", "key": "…"}`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HostMessage {
-    Connect { key: String },
+    Connect {
+        key: String,
+    },
+    /// A `voicebip:connect` without a key that can be one (missing, empty, not text): answered
+    /// with an error, where the host would otherwise wait for an answer that never comes.
+    ConnectWithoutKey,
 }
 
 // By hand rather than `#[serde(tag = "type")]`: an internally tagged enum buffers the object
@@ -20,11 +25,18 @@ impl<'de> Deserialize<'de> for HostMessage {
         struct Raw {
             #[serde(rename = "type")]
             kind: String,
-            key: String,
+            #[serde(default)]
+            key: Option<Box<serde_json::value::RawValue>>,
         }
         let raw = Raw::deserialize(d)?;
         match raw.kind.as_str() {
-            "voicebip:connect" => Ok(HostMessage::Connect { key: raw.key }),
+            "voicebip:connect" => Ok(raw
+                .key
+                .and_then(|k| serde_json::from_str::<String>(k.get()).ok())
+                .filter(|k| !k.trim().is_empty())
+                .map_or(HostMessage::ConnectWithoutKey, |key| HostMessage::Connect {
+                    key,
+                })),
             other => Err(serde::de::Error::unknown_variant(
                 other,
                 &["voicebip:connect"],
@@ -182,5 +194,17 @@ mod tests {
                 key: "pk_test_x".into()
             }
         );
+        // A connect the host sent before it had the key, or with it under another name.
+        for keyless in [
+            json!({"type": "voicebip:connect"}),
+            json!({"type": "voicebip:connect", "key": null}),
+            json!({"type": "voicebip:connect", "key": 42}),
+            json!({"type": "voicebip:connect", "key": " "}),
+            json!({"type": "voicebip:connect", "apiKey": "pk_test_x"}),
+        ] {
+            let h: HostMessage = serde_json::from_value(keyless.clone()).expect("parses");
+            assert_eq!(h, HostMessage::ConnectWithoutKey, "{keyless}");
+        }
+        assert!(serde_json::from_value::<HostMessage>(json!({"type": "other"})).is_err());
     }
 }

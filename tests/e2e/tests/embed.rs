@@ -787,3 +787,30 @@ async fn a_refused_new_key_from_the_host_ends_the_one_before() {
     })
     .await;
 }
+
+/// A connect message without a key (the host's key not loaded yet, or under another name) is
+/// answered with an error that says what is missing, where the host waited for an answer that
+/// never came; the key the console is connected with goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_without_a_key_is_answered() {
+    with_harness(options(), async |h: &Harness| {
+        let console = open_connected_host(h).await?;
+        h.browser()
+            .execute(
+                "document.querySelector(arguments[0]).contentWindow \
+                 .postMessage({ type: 'voicebip:connect', apiKey: 'pk_test_demo_voicebip' }, arguments[1]);",
+                vec![json!(FRAME), json!(console)],
+            )
+            .await?;
+        let error = wait_host_message(h, "voicebip:error", |m| is(m, &console, "voicebip:error"))
+            .await?;
+        let said = error["data"]["message"].as_str().unwrap_or_default();
+        assert!(said.contains("without a key"), "says what is missing: {said}");
+        enter_console(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        assert_eq!(count(h, "#embed-waiting").await?, 0, "still connected");
+        leave_console(h).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
