@@ -115,8 +115,8 @@ impl Client {
         self.read(&path).await
     }
 
-    /// `PATCH /v1/conversations/{id}`. Idempotent by contract, so a 5xx may be retried; after a
-    /// 429's wait, only if `still_wanted` (the conversation may have changed hands meanwhile).
+    /// `PATCH /v1/conversations/{id}`. Idempotent by contract, so a 5xx may be retried; each
+    /// retry only while `still_wanted` (the conversation may change hands during a 429's wait).
     pub async fn set_mode(
         &self,
         id: &ConversationId,
@@ -271,13 +271,23 @@ impl Client {
             let Some(wait_ms) = retry::delay_ms(&error, tries, idempotent) else {
                 return Err(error);
             };
-            if !still_wanted() {
-                return Err(error);
-            }
+            // Asked again through the wait, which may be a minute's: a cancelled export, or a
+            // reply to a conversation handed back meanwhile, ends it then, not at its end.
             self.notify(wait_ms.div_ceil(1000));
-            gloo_timers::future::TimeoutFuture::new(wait_ms).await;
+            let mut left = wait_ms;
+            let wanted = loop {
+                if !still_wanted() {
+                    break false;
+                }
+                if left == 0 {
+                    break true;
+                }
+                let step = left.min(WANTED_CHECK_MS);
+                gloo_timers::future::TimeoutFuture::new(step).await;
+                left -= step;
+            };
             self.notify(0);
-            if !still_wanted() {
+            if !wanted {
                 return Err(error);
             }
         }
@@ -289,6 +299,9 @@ impl Client {
         }
     }
 }
+
+/// How often a retry's wait asks whether its request is still wanted.
+const WANTED_CHECK_MS: u32 = 250;
 
 /// How long a request may go unanswered before it counts as lost: a host that drops packets
 /// would otherwise keep "Checking…" or "Sending…" on screen for as long as the system waits

@@ -62,7 +62,6 @@ impl TemplateDraft {
         self.name.with(blank) && self.parameters.with(blank)
     }
 
-    /// What to send, once it has a name.
     /// The template to send: `None` without its name or its language, which the API refuses.
     pub fn form(self) -> Option<TemplateForm> {
         let name = self.name.get_untracked().trim().to_owned();

@@ -6,6 +6,8 @@ use crate::model::handoff::HandoffAction;
 use crate::model::AiMode;
 use leptos::prelude::*;
 
+const UNDER_WAY: &str = "Another change is under way: answer once it is done.";
+
 #[component]
 pub fn HandoffBar(
     #[prop(into)] mode: Signal<AiMode>,
@@ -25,6 +27,7 @@ pub fn HandoffBar(
         }
     });
     let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    let announcer = use_context::<super::announcer::Announcer>();
     let kept_open = move || {
         confirming.set(false);
         return_focus(
@@ -106,8 +109,8 @@ pub fn HandoffBar(
                         // Another change is still out: the close waits for the operator to
                         // answer again once it is back, the focus kept here (marked unavailable,
                         // not disabled, so it stays on the button).
-                        <p id="confirm-close-busy" role="status">
-                            {move || busy.get().then_some("Another change is under way: answer once it is done.")}
+                        <p id="confirm-close-busy">
+                            {move || busy.get().then_some(UNDER_WAY)}
                         </p>
                         <button
                             type="button"
@@ -115,7 +118,12 @@ pub fn HandoffBar(
                             aria-disabled=move || busy.get().to_string()
                             aria-describedby="confirm-close-busy"
                             on:click=move |_| {
+                                // (Said as well: shown at once when the question opens
+                                // during the change, it is read only on this button.)
                                 if busy.get_untracked() {
+                                    if let Some(a) = announcer {
+                                        a.announce(UNDER_WAY);
+                                    }
                                     return;
                                 }
                                 confirming.set(false);

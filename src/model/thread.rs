@@ -727,12 +727,6 @@ impl Thread {
             .map(|p| p.body.as_str())
     }
 
-    /// The text of every send not settled as sent, oldest first, those still out included: what
-    /// the operator would lose if the page went now (its requests go with it, answered or not).
-    pub fn unsettled(&self) -> impl DoubleEndedIterator<Item = &str> {
-        self.pending.iter().map(|p| p.body.as_str())
-    }
-
     pub fn discard_send(&mut self, local_id: u64) -> Option<PendingSend> {
         let i = self.pending.iter().position(|p| p.local_id == local_id)?;
         Some(self.pending.remove(i))
@@ -795,6 +789,7 @@ fn merge_history(known: &[ModeChange], fresh: Vec<ModeChange>) -> Vec<ModeChange
 fn keep_newer_activity(ours: &ConversationSummary, fresh: &mut ConversationSummary) {
     if ours.last_message_at > fresh.last_message_at {
         fresh.last_message_at = ours.last_message_at;
+        fresh.channel = ours.channel;
         fresh.window_expires_at = fresh.window_expires_at.max(ours.window_expires_at);
     }
 }
@@ -1401,6 +1396,13 @@ mod tests {
         old.channel = Some(Channel::Whatsapp);
         t.apply(StreamEvent::Message(old));
         assert_eq!(t.conversation.summary.channel, Channel::Sms);
+        // Nor does a refetch made before the SMS came.
+        let mut before = t.conversation.clone();
+        before.summary.channel = Channel::Whatsapp;
+        before.summary.last_message_at = Some(at(0));
+        t.merge_latest(before, None);
+        assert_eq!(t.conversation.summary.channel, Channel::Sms);
+        assert_eq!(t.blocked(at(31)), None);
     }
 
     #[test]

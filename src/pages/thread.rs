@@ -128,6 +128,20 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             .and_then(|OpenDraft(o)| o.try_get_value().flatten())
             .filter(|s| s.conversation == *conversation && s.reply != draft)
     };
+    // A handoff's failure goes once its action no longer applies (the conversation changed
+    // hands, or closed): only hidden, it came back, and was read out again, with the mode.
+    let mode_now = Memo::new(move |_| thread.with(|t| t.as_ref().map(Thread::mode)));
+    crate::state::effect(move || {
+        let Some(mode) = mode_now.get() else {
+            return;
+        };
+        let moot = action_error.with_untracked(
+            |e| matches!(e, Some((Attempt::Handoff(a), _)) if !a.available_from(mode)),
+        );
+        if moot {
+            action_error.set(None);
+        }
+    });
     let debounce = StoredValue::new(Debounce::default());
     let busy = RwSignal::new(false);
     let confirming = RwSignal::new(false);
@@ -439,22 +453,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let kept = unsent.with(|u| drafts::with_unsent(u.iter().map(String::as_str), typing));
         drafts::save(session.drafts.get_value(), &id.get_value(), &kept)
     });
-    // A reload or a closed tab takes the sends still out with it, their answers unheard (one
-    // waiting out a 429 was never sent): their text is kept too, as a send whose answer was
-    // lost is. (Leaving for another conversation keeps them out; their answers settle them.)
-    let going = window_event_listener(leptos::ev::pagehide, move |_| {
-        let Some(kept) = thread
-            .try_with_untracked(|t| {
-                t.as_ref()
-                    .map(|t| drafts::with_unsent(t.unsettled(), draft.get_untracked()))
-            })
-            .flatten()
-        else {
-            return;
-        };
-        drafts::save(session.drafts.get_value(), &id.get_value(), &kept)
-    });
-    on_cleanup(move || going.remove());
 
     if let Some(rows) = use_context::<ListedRows>() {
         crate::state::effect(move || {
@@ -625,13 +623,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             .try_update(|t| t.as_mut().and_then(|t| t.discard_send(local_id)))
             .flatten()
     };
-    // Said, and shown with a link to where it went; this conversation is fetched again (it
-    // shows closed). (`None`: it went here.)
-    let went_elsewhere = move |newer: Option<ConversationId>| {
+    // Said, naming the customer (the operator may be on another conversation by then), and
+    // shown with a link to where it went; this conversation is fetched again (it shows
+    // closed). (`None`: it went here.)
+    let went_elsewhere = move |newer: Option<ConversationId>, to: &str| {
         if newer.is_some() {
-            announcer.announce(
-                "This conversation was closed: your message went to the customer's newer conversation.",
-            );
+            announcer.announce(format!(
+                "Your message to {to} went to their newer conversation: the one it was written in was closed."
+            ));
             sent_elsewhere.try_set(newer);
         }
     };
@@ -653,12 +652,27 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
         let conversation = id.get_value();
         let workspace = client.workspace();
+        // Should the page go while it is out (a reload, a closed tab), its answer goes with it
+        // (one waiting out a 429 was never sent): the text is kept in the conversation's draft,
+        // as a send's whose answer was lost, whichever conversation is shown then. (Not into
+        // the back/forward cache, which keeps the page and its send.)
+        let going = {
+            let area = session.drafts.get_value();
+            let (conversation, text) = (conversation.clone(), text.clone());
+            window_event_listener(leptos::ev::pagehide, move |ev| {
+                if !ev.persisted() {
+                    let typing = drafts::load(area, &conversation);
+                    drafts::save(area, &conversation, &drafts::with_failed(&text, &typing));
+                }
+            })
+        };
         // A 429's wait may outlast the conversation taking replies (handed back to the AI,
         // closed, its window shut): then it is not sent. (When the view has gone, that can't be
         // told: it is sent, as the operator asked, and a refusal for the state says so.)
         let still_open = move || blocked_now().is_none_or(|b| b.is_none());
         spawn_local(async move {
             let result = client.send_message(&req, &still_open).await;
+            going.remove();
             // Refused for the conversation's state (closed, opted out, the window closed while
             // the operator typed): the reply box takes the server's view, and says why.
             let refused = matches!(result, Err(ApiError::Rejected { .. }));
@@ -677,7 +691,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 // Not this conversation's message: shown in the newer one, not here.
                 Ok(_) if went => {
                     take_send(local_id);
-                    went_elsewhere(elsewhere);
+                    went_elsewhere(elsewhere, &req.to.to_number);
                 }
                 Ok(sent) => {
                     let message = sent.into_message(text, &req.to);
@@ -825,7 +839,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     load();
                     let elsewhere = sent.conversation_id.filter(|c| *c != conversation);
                     if elsewhere.is_some() {
-                        went_elsewhere(elsewhere);
+                        went_elsewhere(elsewhere, &req.to.to_number);
                     } else {
                         announcer.announce("Template sent");
                     }

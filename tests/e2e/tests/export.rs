@@ -489,6 +489,25 @@ async fn an_export_refused_for_now_is_tried_again() {
             );
         }
         assert_eq!(downloads(&h.downloads_dir())?.len(), 2);
+
+        // Cancelled during a long wait: it ends then, not when the wait would have.
+        clear_requests(h).await?;
+        fault(
+            h,
+            json!({ "route": route, "force_429_retry_after": 30, "count": 1 }),
+        )
+        .await?;
+        start_export(h, &agent, "csv").await?;
+        poll_until("the export refused for the rate limit", SCREEN, || async {
+            Ok((assert_export_requests_authorized(h, &agent).await? == 1).then_some(()))
+        })
+        .await?;
+        h.click("#export-cancel").await?;
+        poll_until("the export cancelled", Duration::from_secs(2), || async {
+            Ok((count(h, "#export-cancelled").await? == 1).then_some(()))
+        })
+        .await?;
+        assert_eq!(assert_export_requests_authorized(h, &agent).await?, 1);
         assert_no_crash(h).await?;
         Ok(())
     })

@@ -389,15 +389,22 @@ async fn a_rate_limited_take_over_says_how_long_to_wait() {
         wait_text(h, "#action-error", "wait 120 s", SCREEN).await?;
         assert_eq!(count(h, "#action-error-retry").await?, 0, "no Try again");
 
-        // Another operator closes it meanwhile: nothing is left to wait for.
-        h.api_patch(
-            &format!("/conversations/{id}"),
-            &json!({ "ai_mode": "closed" }),
-            DEMO_KEY,
-        )
-        .await?;
-        wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
-        wait_gone(h, "#action-error", SCREEN).await?;
+        // Another operator takes it over meanwhile: nothing is left to wait for, and the
+        // failure does not come back with the AI.
+        for (mode, gone) in [("human", "taken over"), ("ai", "handed back")] {
+            h.api_patch(
+                &format!("/conversations/{id}"),
+                &json!({ "ai_mode": mode }),
+                DEMO_KEY,
+            )
+            .await?;
+            wait_attr(h, ".ai-mode-badge", "data-mode", mode).await?;
+            wait_gone(h, "#action-error", SCREEN)
+                .await
+                .with_context(|| format!("the failure gone, {gone}"))?;
+        }
+        settle("the failure would be back", Duration::from_millis(300)).await;
+        assert_eq!(count(h, "#action-error").await?, 0);
         assert_no_crash(h).await
     })
     .await;
@@ -428,6 +435,7 @@ async fn a_close_confirmed_during_another_change_waits_with_the_focus() {
             "the focus stays in the question"
         );
         wait_text(h, "#confirm-close-busy", "under way", SCREEN).await?;
+        wait_text(h, "#live-announcer", "under way", SCREEN).await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
         wait_attr(h, "#confirm-close-yes", "aria-disabled", "false").await?;
         h.click("#confirm-close-yes").await?;

@@ -561,6 +561,34 @@ async fn a_reload_during_a_send_keeps_its_text() {
         .await?;
         settle("no send", NO_RESEND).await;
         assert_eq!(message_posts(h).await?, [429], "nothing sent by itself");
+
+        // Also when the operator has moved on to another conversation by then.
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "force_429_retry_after": 30, "count": 1 }),
+        )
+        .await?;
+        let again = "Held again, while another conversation is shown";
+        type_into_composer(h, again).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        poll_until("the second send refused", SCREEN, || async {
+            Ok((message_posts(h).await? == [429, 429]).then_some(()))
+        })
+        .await?;
+        let other = row_ids(h)
+            .await?
+            .into_iter()
+            .find(|r| *r != id)
+            .ok_or_else(|| anyhow!("another row"))?;
+        h.click(&format!("{ROW} a[href*='{other}']")).await?;
+        wait_thread(h, &other).await?;
+        h.browser().refresh().await?;
+        wait_thread(h, &other).await?;
+        open_thread(h, &id).await?;
+        poll_until("the text back in the reply box", SCREEN, || async {
+            Ok((composer_value(h).await? == again).then_some(()))
+        })
+        .await?;
         assert_no_crash(h).await
     })
     .await;
@@ -946,10 +974,6 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
     .await;
 }
 
-/// A send the server refuses for the conversation's state (here the WhatsApp window, closed by
-/// the server's clock, which runs ahead of the device's): the message is marked failed, and the
-/// reply box takes the server's view at once, with the template form (it stayed open for more
-/// refusals).
 /// A reply sent into a conversation closed elsewhere (unheard: its stream had died without a
 /// word) after the customer wrote again: the API threads it into the customer's newer
 /// conversation. It is shown there, not here, and the operator is told, with a link to it.
@@ -1100,6 +1124,10 @@ async fn a_customer_who_writes_by_sms_gets_an_sms_reply() {
     .await;
 }
 
+/// A send the server refuses for the conversation's state (here the WhatsApp window, closed by
+/// the server's clock, which runs ahead of the device's): the message is marked failed, and the
+/// reply box takes the server's view at once, with the template form (it stayed open for more
+/// refusals).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_refused_for_the_window_shows_the_window_closed() {
     with_harness(Options::default(), async |h: &Harness| {
