@@ -48,6 +48,19 @@ pub fn save_template(area: Area, id: &ConversationId, [name, language, parameter
     }
 }
 
+/// Whose drafts an area holds, for the embedded console (its workspace name).
+const OWNER_ITEM: &str = "voicebip.drafts.owner";
+
+/// The embedded console's drafts are the key's the host handed over: a host that hands over
+/// another one (another operator signed in to the tool) does not hand that one's drafts on,
+/// a failed send's text among them, to be sent under the new name.
+pub fn own(area: Area, workspace: &str) {
+    if storage::get(area, OWNER_ITEM).is_some_and(|owner| owner != workspace) {
+        storage::take_prefixed(area, PREFIX);
+    }
+    storage::set(area, OWNER_ITEM, workspace);
+}
+
 /// Moves every draft into `area`, where the key now is.
 pub fn keep_in(area: Area) {
     let other = match area {

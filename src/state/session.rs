@@ -111,6 +111,7 @@ impl Session {
 
     /// An embedded console keeps the key the host handed over in memory only: the host owns it.
     pub fn sign_in_ephemeral(&self, client: Client) {
+        super::drafts::own(Area::Session, &client.workspace());
         self.drafts.set_value(Area::Session);
         self.notice.set(None);
         self.client.set(Some(client));

@@ -814,3 +814,60 @@ async fn a_connect_without_a_key_is_answered() {
     })
     .await;
 }
+
+/// The host hands over another operator's key: the first one's drafts (a failed send's text
+/// among them) are not handed on to be sent under the second one's name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_key_from_the_host_does_not_get_the_drafts_before() {
+    const SECOND_KEY: &str = "pk_test_second_operator_of_the_tool";
+    let mut options = options();
+    options.sim.api_keys.push(SECOND_KEY.into());
+    with_harness(options, async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        open_host(h, false, &format!("/embed/conversations/{id}")).await?;
+        let console = h.base_url().to_string();
+        wait_host_message(h, "voicebip:connected", |m| {
+            is(m, &console, "voicebip:connected")
+        })
+        .await?;
+        enter_console(h).await?;
+        wait_thread(h, &id).await?;
+        h.fill("#composer-text", "The first operator's draft")
+            .await?;
+        poll_until("the draft kept", SCREEN, || async {
+            Ok(
+                storage_item(h, "sessionStorage", &format!("voicebip.draft.{id}"))
+                    .await?
+                    .filter(|d| d.contains("first operator"))
+                    .map(|_| ()),
+            )
+        })
+        .await?;
+        leave_console(h).await?;
+        h.fill("#host-key", SECOND_KEY).await?;
+        h.click("#host-connect").await?;
+        poll_until("connected a second time", SCREEN, || async {
+            let connected = host_messages(h)
+                .await?
+                .iter()
+                .filter(|m| is(m, &console, "voicebip:connected"))
+                .count();
+            Ok((connected >= 2).then_some(()))
+        })
+        .await?;
+        enter_console(h).await?;
+        wait_thread(h, &id).await?;
+        settle("the reply box filled, if it is", Duration::from_millis(300)).await;
+        let draft = h
+            .wait_for("#composer-text", SCREEN)
+            .await?
+            .prop("value")
+            .await?
+            .unwrap_or_default();
+        assert_eq!(draft, "", "the first operator's draft is not the second's");
+        leave_console(h).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
