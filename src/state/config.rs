@@ -46,6 +46,10 @@ fn field<T: DeserializeOwned>(
         .ok()
 }
 
+/// How long `config.json` may go unanswered (a stalled CDN) before the defaults are used: the
+/// connect screen, and an embedded console, wait for it, and would say "Loading…" for good.
+const CONFIG_TIMEOUT_MS: u32 = 10_000;
+
 fn default_base() -> String {
     DEFAULT_API_BASE_URL.to_owned()
 }
@@ -109,6 +113,9 @@ impl Config {
             // No request headers: the request must match the `<link rel="preload">` in index.html
             // to reuse it. Hosts serve config.json with `Cache-Control: no-cache` (README).
             let resp = gloo_net::http::Request::get("config.json")
+                .abort_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
+                    CONFIG_TIMEOUT_MS,
+                )))
                 .send()
                 .await
                 .map_err(|e| e.to_string())?;

@@ -430,3 +430,19 @@ async fn a_reload_keeps_the_tabs_own_key() {
     })
     .await;
 }
+
+/// A `config.json` that never answers (a stalled CDN) is given up on: the connect screen comes
+/// with the defaults and says why, where it said "Loading…" for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_config_is_given_up_on() {
+    with_harness(Options::default(), async |h: &Harness| {
+        settings(h, json!({ "config_stalled": true })).await?;
+        h.open("/").await?;
+        h.wait_for("form#connect-form", std::time::Duration::from_secs(20))
+            .await?;
+        wait_text(h, ".banner.warn", "config.json", SCREEN).await?;
+        settings(h, json!({ "config_stalled": false })).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}

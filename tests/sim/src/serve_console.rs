@@ -255,6 +255,10 @@ pub fn is_content_hashed(name: &str) -> bool {
 }
 
 async fn config_json(state: &AppState, dist: &Path, host: Option<String>) -> Response {
+    if state.settings.config_stalled() {
+        // Until the simulator stops: a request the client must give up on itself.
+        state.shutdown_signal().await;
+    }
     let path: PathBuf = dist.join("config.json");
     let mut config: Value = match tokio::fs::read(&path).await {
         Ok(bytes) => {

@@ -33,6 +33,8 @@ pub struct Settings {
     /// Message events carry only the payload fields API.md names (`message_id`, `direction`,
     /// `text`, `body`, `status`, and `error_code`), as the real API may: no `created_at`.
     lean_payloads: AtomicBool,
+    /// `config.json` is never answered, as from a CDN that stalls.
+    config_stalled: AtomicBool,
 }
 
 #[derive(Debug, Serialize, Deserialize, Default)]
@@ -44,6 +46,7 @@ pub struct SettingsPatch {
     pub rate_limit_per_minute: Option<u32>,
     pub wasm_untyped: Option<bool>,
     pub lean_payloads: Option<bool>,
+    pub config_stalled: Option<bool>,
 }
 
 impl Settings {
@@ -54,7 +57,12 @@ impl Settings {
             keepalive_ms: AtomicU64::new(DEFAULT_KEEPALIVE.as_millis() as u64),
             wasm_untyped: AtomicBool::new(false),
             lean_payloads: AtomicBool::new(false),
+            config_stalled: AtomicBool::new(false),
         }
+    }
+
+    pub fn config_stalled(&self) -> bool {
+        self.config_stalled.load(Ordering::Relaxed)
     }
 
     pub fn status_step(&self) -> Duration {
@@ -161,6 +169,9 @@ impl State {
         if let Some(v) = patch.lean_payloads {
             s.lean_payloads.store(v, Ordering::Relaxed);
         }
+        if let Some(v) = patch.config_stalled {
+            s.config_stalled.store(v, Ordering::Relaxed);
+        }
     }
 
     pub fn current_settings(&self) -> SettingsPatch {
@@ -172,6 +183,7 @@ impl State {
             rate_limit_per_minute: Some(self.rate.limit()),
             wasm_untyped: Some(s.wasm_untyped.load(Ordering::Relaxed)),
             lean_payloads: Some(s.lean_payloads.load(Ordering::Relaxed)),
+            config_stalled: Some(s.config_stalled.load(Ordering::Relaxed)),
         }
     }
 
