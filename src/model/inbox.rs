@@ -256,19 +256,32 @@ impl Inbox {
         self.index.get(id).map(|&i| &self.items[i])
     }
 
-    /// Agents on the pages loaded (and the filter's), which the inbox page adds to the agents it
-    /// offers (the API has no agent list).
-    pub fn agents(&self) -> Vec<AgentId> {
-        // Sorted insertion rather than `sort` + `dedup`: the list is short, and it spares the wasm
-        // a sort instantiation for `AgentId`.
-        let mut agents: Vec<AgentId> = Vec::new();
-        let seen = self.items.iter().map(|c| &c.agent_id);
-        for a in seen.chain(self.filters.agent.as_ref()) {
-            if let Err(i) = agents.binary_search(a) {
-                agents.insert(i, a.clone());
-            }
+    /// Adds the agents of the rows loaded to `known`, sorted, each once (the API has no agent
+    /// list): the inbox offers every agent seen under any filters. Whether any was new.
+    pub fn learn_agents(&self, known: &mut Vec<AgentId>) -> bool {
+        let before = known.len();
+        for a in self.items.iter().map(|c| &c.agent_id) {
+            insert_sorted(known, a);
         }
-        agents
+        known.len() != before
+    }
+}
+
+/// The agents `known`, with `filter`'s: a link's agent the list has no rows of (a typo, say) is
+/// the filter's to show while it is, not one to keep offering.
+pub fn with_agent(known: &[AgentId], filter: Option<&AgentId>) -> Vec<AgentId> {
+    let mut agents = known.to_vec();
+    if let Some(a) = filter {
+        insert_sorted(&mut agents, a);
+    }
+    agents
+}
+
+/// Sorted insertion rather than `sort` + `dedup`: the list is short, and it spares the wasm a
+/// sort instantiation for `AgentId`.
+fn insert_sorted(agents: &mut Vec<AgentId>, a: &AgentId) {
+    if let Err(i) = agents.binary_search(a) {
+        agents.insert(i, a.clone());
     }
 }
 
@@ -803,7 +816,30 @@ mod tests {
         inbox.append_page(vec![item("c2", "b"), item("c3", "a")], None);
         assert_eq!(ids(&inbox), ["c1", "c2", "c3"]);
         assert_eq!(inbox.cursor, Cursor::End);
-        assert_eq!(inbox.agents(), [AgentId::from("a"), AgentId::from("b")]);
+        let mut known = Vec::new();
+        assert!(inbox.learn_agents(&mut known));
+        assert_eq!(known, [AgentId::from("a"), AgentId::from("b")]);
+        assert!(!inbox.learn_agents(&mut known), "nothing new");
+    }
+
+    #[test]
+    fn agents_seen_under_other_filters_stay_offered_and_a_filters_own_does_not() {
+        let mut known = Vec::new();
+        let mut all = Inbox::new(Filters::default());
+        all.append_page(vec![item("c1", "b"), item("c2", "c")], None);
+        all.learn_agents(&mut known);
+        let typo = Filters {
+            agent: Some(AgentId::from("zz")),
+            channel: None,
+        };
+        let narrowed = Inbox::new(typo.clone());
+        assert!(!narrowed.learn_agents(&mut known));
+        assert_eq!(known, [AgentId::from("b"), AgentId::from("c")]);
+        assert_eq!(
+            with_agent(&known, typo.agent.as_ref()),
+            [AgentId::from("b"), AgentId::from("c"), AgentId::from("zz")]
+        );
+        assert_eq!(with_agent(&known, Some(&AgentId::from("b"))), known);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::components::conversation_list::ConversationList;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::export_panel::{AgentOptions, ExportPanel};
 use crate::components::focus::{focus_within, refocus_if_lost};
-use crate::model::inbox::{title, Cursor, Filters, Inbox, Unread, PAGE_SIZE};
+use crate::model::inbox::{title, with_agent, Cursor, Filters, Inbox, Unread, PAGE_SIZE};
 use crate::model::{AgentId, Channel, ConversationId, ConversationSummary};
 use crate::pages::thread_chunk::ThreadPane;
 use crate::state::browser::is_hidden;
@@ -286,17 +286,10 @@ pub fn InboxPage() -> impl IntoView {
     // them, which fell back to the first agent without a word.
     let agents = RwSignal::new(Vec::<AgentId>::new());
     crate::state::effect(move || {
-        let seen = inbox.with(Inbox::agents);
-        agents.maybe_update(|known| {
-            let before = known.len();
-            for a in seen {
-                if let Err(i) = known.binary_search(&a) {
-                    known.insert(i, a);
-                }
-            }
-            known.len() != before
-        });
+        inbox.with(|inbox| agents.maybe_update(|known| inbox.learn_agents(known)));
     });
+    let filter_agents =
+        Memo::new(move |_| agents.with(|k| filters.with(|f| with_agent(k, f.agent.as_ref()))));
     let on_agent = {
         let set_filters = set_filters.clone();
         move |ev| {
@@ -330,7 +323,7 @@ pub fn InboxPage() -> impl IntoView {
                         <select id="filter-agent" on:change=on_agent>
                             <option value="" prop:selected=move || filters.with(|f| f.agent.is_none())>"All agents"</option>
                             <AgentOptions
-                                agents=agents.into()
+                                agents=filter_agents.into()
                                 selected=Signal::derive(move || filters.with(|f| f.agent.clone()))
                             />
                         </select>

@@ -131,13 +131,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // A handoff's failure goes once its action no longer applies (the conversation changed
     // hands, or closed): only hidden, it came back, and was read out again, with the mode.
     let mode_now = Memo::new(move |_| thread.with(|t| t.as_ref().map(Thread::mode)));
+    // (Also a failure that comes after the mode moved: its retries given up, say.)
     crate::state::effect(move || {
         let Some(mode) = mode_now.get() else {
             return;
         };
-        let moot = action_error.with_untracked(
-            |e| matches!(e, Some((Attempt::Handoff(a), _)) if !a.available_from(mode)),
-        );
+        let moot = action_error
+            .with(|e| matches!(e, Some((Attempt::Handoff(a), _)) if !a.available_from(mode)));
         if moot {
             action_error.set(None);
         }
@@ -654,17 +654,42 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let workspace = client.workspace();
         // Should the page go while it is out (a reload, a closed tab), its answer goes with it
         // (one waiting out a 429 was never sent): the text is kept in the conversation's draft,
-        // as a send's whose answer was lost, whichever conversation is shown then. (Not into
-        // the back/forward cache, which keeps the page and its send.)
+        // as a send's whose answer was lost, whichever conversation is shown then.
         let going = {
             let area = session.drafts.get_value();
             let (conversation, text) = (conversation.clone(), text.clone());
-            window_event_listener(leptos::ev::pagehide, move |ev| {
-                if !ev.persisted() {
-                    let typing = drafts::load(area, &conversation);
-                    drafts::save(area, &conversation, &drafts::with_failed(&text, &typing));
+            let workspace = workspace.clone();
+            // What the draft was, while the page is in the back/forward cache: a page restored
+            // from there takes its send's answer itself, and the draft is as it was.
+            // (Not a stored value: the view, and what it owns, may be gone by then.)
+            let before = std::rc::Rc::new(std::cell::Cell::new(None::<String>));
+            let hide = {
+                let (conversation, before) = (conversation.clone(), before.clone());
+                window_event_listener(leptos::ev::pagehide, move |_| {
+                    // (Not into the drafts of another key signed in since.)
+                    let same = session
+                        .client
+                        .try_with_untracked(|c| c.as_ref().map(Client::workspace))
+                        .flatten()
+                        == Some(workspace.clone());
+                    if same {
+                        let typing = drafts::load(area, &conversation);
+                        drafts::save(area, &conversation, &drafts::with_failed(&text, &typing));
+                        before.set(Some(typing));
+                    }
+                })
+            };
+            let show = window_event_listener(leptos::ev::pageshow, move |ev| {
+                if let Some(typing) = before.take() {
+                    if ev.persisted() {
+                        drafts::save(area, &conversation, &typing);
+                    }
                 }
-            })
+            });
+            move || {
+                hide.remove();
+                show.remove();
+            }
         };
         // A 429's wait may outlast the conversation taking replies (handed back to the AI,
         // closed, its window shut): then it is not sent. (When the view has gone, that can't be
@@ -672,7 +697,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let still_open = move || blocked_now().is_none_or(|b| b.is_none());
         spawn_local(async move {
             let result = client.send_message(&req, &still_open).await;
-            going.remove();
+            going();
             // Refused for the conversation's state (closed, opted out, the window closed while
             // the operator typed): the reply box takes the server's view, and says why.
             let refused = matches!(result, Err(ApiError::Rejected { .. }));

@@ -46,6 +46,28 @@ fn field<T: DeserializeOwned>(
         .ok()
 }
 
+/// Whether `text` reads as a web page's origin, as browsers read one (a trailing path or a
+/// scheme in capitals is theirs to drop): `http(s)://`, a host without spaces or wildcards, and
+/// a port if any that is one.
+fn is_origin(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let Some(rest) = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    // (An IPv6 host is in brackets, with colons of its own.)
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, Some(port)),
+        _ => (authority, None),
+    };
+    !host.is_empty()
+        && !host.contains(|c: char| c.is_whitespace() || c == '*' || c == '@')
+        && port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0))
+}
+
 /// How long `config.json` may go unanswered (a stalled CDN) before the defaults are used: the
 /// connect screen, and an embedded console, wait for it, and would say "Loading…" for good.
 const CONFIG_TIMEOUT_MS: u32 = 10_000;
@@ -97,12 +119,7 @@ impl Config {
         self.embed_allowed_origins
             .iter()
             .map(|o| o.trim())
-            .filter(|o| {
-                let rest = o
-                    .strip_prefix("https://")
-                    .or_else(|| o.strip_prefix("http://"));
-                rest.is_none_or(|host| host.is_empty() || host.contains('*'))
-            })
+            .filter(|o| !is_origin(o))
             .collect()
     }
 
@@ -155,7 +172,7 @@ impl Config {
             Err(e) => (
                 Config::default(),
                 Some(format!(
-                    "config.json could not be read ({e}); using defaults."
+                    "config.json could not be read ({e}); using defaults. Reload the page to try again."
                 )),
             ),
         }
@@ -181,6 +198,19 @@ mod tests {
                 "*",
                 "https://*.example.com",
                 "null"
+            ]
+        );
+        let (c, _) = Config::parse(
+            r#"{"embed_allowed_origins":["HTTPS://Support.Example.com", "https://[::1]:8080",
+                "https://[::1]", "https://host:99999", "https://exa mple.com", "https://host:"]}"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            c.odd_origins(),
+            [
+                "https://host:99999",
+                "https://exa mple.com",
+                "https://host:"
             ]
         );
     }

@@ -12,7 +12,7 @@ pub enum HostMessage {
     Connect {
         key: String,
     },
-    /// A `voicebip:connect` without a key that can be one (missing, empty, not text): answered
+    /// A `voicebip:connect` without a key (missing, `null`, not text): answered
     /// with an error, where the host would otherwise wait for an answer that never comes.
     ConnectWithoutKey,
 }
@@ -33,7 +33,6 @@ impl<'de> Deserialize<'de> for HostMessage {
             "voicebip:connect" => Ok(raw
                 .key
                 .and_then(|k| serde_json::from_str::<String>(k.get()).ok())
-                .filter(|k| !k.trim().is_empty())
                 .map_or(HostMessage::ConnectWithoutKey, |key| HostMessage::Connect {
                     key,
                 })),
@@ -199,12 +198,15 @@ mod tests {
             json!({"type": "voicebip:connect"}),
             json!({"type": "voicebip:connect", "key": null}),
             json!({"type": "voicebip:connect", "key": 42}),
-            json!({"type": "voicebip:connect", "key": " "}),
             json!({"type": "voicebip:connect", "apiKey": "pk_test_x"}),
         ] {
             let h: HostMessage = serde_json::from_value(keyless.clone()).expect("parses");
             assert_eq!(h, HostMessage::ConnectWithoutKey, "{keyless}");
         }
         assert!(serde_json::from_value::<HostMessage>(json!({"type": "other"})).is_err());
+        // A blank key is a key, refused by its check (the host's way to sign its operator out).
+        let blank: HostMessage =
+            serde_json::from_value(json!({"type": "voicebip:connect", "key": ""})).expect("parses");
+        assert_eq!(blank, HostMessage::Connect { key: String::new() });
     }
 }
