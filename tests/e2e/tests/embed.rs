@@ -115,6 +115,21 @@ async fn wait_host_message(
     }
 }
 
+/// The host page hands the connected console `key`; waits until it has connected with it.
+async fn connect_again(h: &Harness, console: &str, key: &str) -> Result<()> {
+    h.fill("#host-key", key).await?;
+    h.click("#host-connect").await?;
+    poll_until("connected a second time", SCREEN, || async {
+        let connected = host_messages(h)
+            .await?
+            .iter()
+            .filter(|m| is(m, console, "voicebip:connected"))
+            .count();
+        Ok((connected >= 2).then_some(()))
+    })
+    .await
+}
+
 fn is(m: &Value, console: &str, kind: &str) -> bool {
     m["origin"] == console && m["data"]["type"] == kind
 }
@@ -739,17 +754,7 @@ async fn a_new_key_from_the_host_starts_the_console_afresh() {
             )
             .await?;
         leave_console(h).await?;
-        h.fill("#host-key", SECOND_KEY).await?;
-        h.click("#host-connect").await?;
-        poll_until("connected a second time", SCREEN, || async {
-            let connected = host_messages(h)
-                .await?
-                .iter()
-                .filter(|m| is(m, &console, "voicebip:connected"))
-                .count();
-            Ok((connected >= 2).then_some(()))
-        })
-        .await?;
+        connect_again(h, &console, SECOND_KEY).await?;
         enter_console(h).await?;
         h.wait_for("#conversation-list:not([data-old-key])", SCREEN)
             .await?;
@@ -845,17 +850,7 @@ async fn a_new_key_from_the_host_does_not_get_the_drafts_before() {
         })
         .await?;
         leave_console(h).await?;
-        h.fill("#host-key", SECOND_KEY).await?;
-        h.click("#host-connect").await?;
-        poll_until("connected a second time", SCREEN, || async {
-            let connected = host_messages(h)
-                .await?
-                .iter()
-                .filter(|m| is(m, &console, "voicebip:connected"))
-                .count();
-            Ok((connected >= 2).then_some(()))
-        })
-        .await?;
+        connect_again(h, &console, SECOND_KEY).await?;
         enter_console(h).await?;
         wait_thread(h, &id).await?;
         settle("the reply box filled, if it is", Duration::from_millis(300)).await;

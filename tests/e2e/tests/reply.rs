@@ -66,6 +66,18 @@ async fn open_human_sms_thread(h: &Harness, send_fault: Value) -> Result<String>
     Ok(id)
 }
 
+/// A WhatsApp conversation the operator has taken over, its window made open or `expired`.
+async fn taken_over_whatsapp(h: &Harness, expired: bool) -> Result<Value> {
+    let conv = reachable(h, "human", "whatsapp").await?;
+    let id = str_field(&conv, "conversation_id")?;
+    h.sim_post(
+        &format!("/sim/conversations/{id}/window"),
+        &json!({ "expired": expired }),
+    )
+    .await?;
+    Ok(conv)
+}
+
 async fn message_posts(h: &Harness) -> Result<Vec<u16>> {
     Ok(requests(h, "POST", |p| p == "/v1/messages")
         .await?
@@ -1046,13 +1058,8 @@ async fn a_reply_that_went_to_the_newer_conversation_says_so() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_template_refused_for_a_closed_conversation_shows_it_closed() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "human", "whatsapp").await?;
+        let conv = taken_over_whatsapp(h, true).await?;
         let id = str_field(&conv, "conversation_id")?;
-        h.sim_post(
-            &format!("/sim/conversations/{id}/window"),
-            &json!({ "expired": true }),
-        )
-        .await?;
         let stream = format!("GET /v1/conversations/{id}/stream");
         fault(h, json!({ "route": stream, "stream_status": 503 })).await?;
         sign_in(h).await?;
@@ -1079,13 +1086,8 @@ async fn a_template_refused_for_a_closed_conversation_shows_it_closed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_who_writes_by_sms_gets_an_sms_reply() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "human", "whatsapp").await?;
+        let conv = taken_over_whatsapp(h, true).await?;
         let id = str_field(&conv, "conversation_id")?;
-        h.sim_post(
-            &format!("/sim/conversations/{id}/window"),
-            &json!({ "expired": true }),
-        )
-        .await?;
         sign_in(h).await?;
         open_thread(h, &id).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
@@ -1131,13 +1133,8 @@ async fn a_customer_who_writes_by_sms_gets_an_sms_reply() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_refused_for_the_window_shows_the_window_closed() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "human", "whatsapp").await?;
+        let conv = taken_over_whatsapp(h, false).await?;
         let id = str_field(&conv, "conversation_id")?;
-        h.sim_post(
-            &format!("/sim/conversations/{id}/window"),
-            &json!({ "expired": false }),
-        )
-        .await?;
         sign_in(h).await?;
         open_thread(h, &id).await?;
         wait_attr(h, "#thread .window-state", "data-window", "open").await?;
