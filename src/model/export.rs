@@ -57,7 +57,9 @@ pub fn file_name(agent: &AgentId, format: ExportFormat, today: NaiveDate) -> Str
 
 /// Counts bytes and records as chunks arrive. CSV records end at newlines outside quotes (a
 /// quoted field may hold a newline); JSON records are the objects directly inside the first array
-/// (a bare array, or one wrapped in an object such as `{"conversations": [...]}`).
+/// (a bare array, or one wrapped in an object such as `{"conversations": [...]}`), or, in JSON
+/// Lines (one object per line, an obvious alternative to the shape API.md leaves open), the
+/// top-level objects.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Progress {
     format: ExportFormat,
@@ -70,6 +72,8 @@ pub struct Progress {
     depth: u32,
     /// Depth of the first array: records close back to it.
     list_depth: Option<u32>,
+    /// Values closed at the top level: more than one is JSON Lines, each a record.
+    top_values: u64,
     in_string: bool,
     escaped: bool,
 }
@@ -84,6 +88,7 @@ impl Progress {
             in_quotes: false,
             depth: 0,
             list_depth: None,
+            top_values: 0,
             in_string: false,
             escaped: false,
         }
@@ -128,6 +133,9 @@ impl Progress {
                 if b == b'}' && Some(self.depth) == self.list_depth {
                     self.records += 1;
                 }
+                if self.depth == 0 {
+                    self.top_values += 1;
+                }
             }
             _ => {}
         }
@@ -139,7 +147,9 @@ impl Progress {
     pub fn complete(&self) -> bool {
         match self.format {
             ExportFormat::Csv => !self.in_quotes && self.bytes > 0,
-            ExportFormat::Json => self.list_depth.is_some() && self.depth == 0 && !self.in_string,
+            ExportFormat::Json => {
+                (self.list_depth.is_some() || self.lines()) && self.depth == 0 && !self.in_string
+            }
         }
     }
 
@@ -147,8 +157,15 @@ impl Progress {
     pub fn rows(&self) -> u64 {
         match self.format {
             ExportFormat::Csv => (self.records + u64::from(self.open_record)).saturating_sub(1),
+            ExportFormat::Json if self.lines() => self.top_values,
             ExportFormat::Json => self.records,
         }
+    }
+
+    /// Whether the JSON is JSON Lines: a document has one value, whose array holds the records;
+    /// lines of objects have no array of their own (or more than one value).
+    fn lines(&self) -> bool {
+        self.top_values > 1 || (self.list_depth.is_none() && self.top_values == 1)
     }
 }
 
@@ -229,6 +246,28 @@ mod tests {
         let mut p = Progress::new(ExportFormat::Json);
         p.feed(wrapped.as_bytes());
         assert_eq!(p.rows(), 2);
+    }
+
+    #[test]
+    fn json_lines_count_their_objects_and_a_cut_line_is_told() {
+        let progress = |text: &str| {
+            let mut p = Progress::new(ExportFormat::Json);
+            for chunk in text.as_bytes().chunks(3) {
+                p.feed(chunk);
+            }
+            p
+        };
+        let lines = "{\"id\":\"c1\",\"tags\":[{\"x\":1}]}\n{\"id\":\"c2\",\"s\":\"}\"}\n";
+        let p = progress(lines);
+        assert_eq!(p.rows(), 2);
+        assert!(p.complete());
+        let one = progress("{\"id\":\"c1\"}\n");
+        assert_eq!((one.rows(), one.complete()), (1, true));
+        let cut = progress(&lines[..lines.len() - 6]);
+        assert!(!cut.complete(), "a line cut short");
+        // A document is still read as one: its array's objects are the records.
+        let wrapped = progress(r#"{"conversations":[{"id":"c1"},{"id":"c2"},{"id":"c3"}]}"#);
+        assert_eq!((wrapped.rows(), wrapped.complete()), (3, true));
     }
 
     #[test]

@@ -64,14 +64,16 @@ async fn api_export(h: &Harness, agent: &str, format: &str) -> Result<Vec<u8>> {
     Ok(response.bytes().await?.to_vec())
 }
 
-/// Today in the browser (UTC, like the console's file names), and tomorrow, in case the test
-/// runs across midnight.
+/// Today in the browser (its local date, as the console's file names have it), and tomorrow,
+/// in case the test runs across midnight.
 async fn browser_dates(h: &Harness) -> Result<Vec<String>> {
     let v = h
         .browser()
         .execute(
-            "const d = new Date(); const t = new Date(d.getTime() + 86400000);
-             return [d.toISOString().slice(0, 10), t.toISOString().slice(0, 10)];",
+            "const day = d => [d.getFullYear(), String(d.getMonth() + 1).padStart(2, '0'),
+                               String(d.getDate()).padStart(2, '0')].join('-');
+             const d = new Date(); const t = new Date(d.getTime() + 86400000);
+             return [day(d), day(t)];",
             vec![],
         )
         .await?;
