@@ -2,9 +2,7 @@
 //! close confirmation; the keyboard alone reaches every control an operator needs, and focus
 //! is visible.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;

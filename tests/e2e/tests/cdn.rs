@@ -3,11 +3,9 @@
 //! Content-Security-Policy the README recommends. Deep links and reloads must work, every asset
 //! must resolve under the sub-path, and the browser must report no CSP violation.
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 use voicebip_e2e::anyhow::{bail, Context, Result};
 use voicebip_e2e::{paths, poll_until, with_harness, Harness, Options, SimConfig, DEMO_KEY};
 // The simulator's own test of a name, which decides what it serves as immutable.

@@ -1,9 +1,7 @@
 //! Connecting, staying connected, leaving: where the key is kept, what happens when the API
 //! refuses it mid-session, and that it never travels in a URL other than the stream's.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use voicebip_e2e::anyhow::Result;
 use voicebip_e2e::{poll_until, with_harness, Harness, Options, DEMO_KEY};

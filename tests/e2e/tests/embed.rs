@@ -3,11 +3,9 @@
 //! `postMessage`. The console must answer that page, keep it informed (mode changes, unread
 //! count, height), stay usable at 360 px, and give a page on any other origin nothing.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use voicebip_e2e::anyhow::{anyhow, bail, Context, Result};
 use voicebip_e2e::{
@@ -26,6 +24,13 @@ fn options() -> Options {
         },
         ..Options::default()
     }
+}
+
+/// The options, with the simulator taking `second` too: a key the host page hands over next.
+fn options_with_second_key(second: &str) -> Options {
+    let mut options = options();
+    options.sim.api_keys.push(second.into());
+    options
 }
 
 fn origin(url: &str) -> String {
@@ -741,9 +746,7 @@ async fn an_embedded_page_not_found_leads_back_to_the_embedded_inbox() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_key_from_the_host_starts_the_console_afresh() {
     const SECOND_KEY: &str = "pk_test_rotated_key_for_the_embed";
-    let mut options = options();
-    options.sim.api_keys.push(SECOND_KEY.into());
-    with_harness(options, async |h: &Harness| {
+    with_harness(options_with_second_key(SECOND_KEY), async |h: &Harness| {
         let console = open_connected_host(h).await?;
         enter_console(h).await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
@@ -825,9 +828,7 @@ async fn a_connect_without_a_key_is_answered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_key_from_the_host_does_not_get_the_drafts_before() {
     const SECOND_KEY: &str = "pk_test_second_operator_of_the_tool";
-    let mut options = options();
-    options.sim.api_keys.push(SECOND_KEY.into());
-    with_harness(options, async |h: &Harness| {
+    with_harness(options_with_second_key(SECOND_KEY), async |h: &Harness| {
         let conv = reachable(h, "human", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
         open_host(h, false, &format!("/embed/conversations/{id}")).await?;

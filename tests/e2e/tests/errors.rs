@@ -1,9 +1,7 @@
 //! When the API misbehaves: rate limits waited out without the operator, server errors shown
 //! with a way to retry, unknown conversations, and answers that are not the JSON promised.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::time::Duration;
 use voicebip_e2e::anyhow::anyhow;

@@ -1,12 +1,10 @@
 //! Exporting an agent's conversations: streamed with progress, capped at the API's 10,000,
 //! saved as a real download with a meaningful name, cancellable, and never freezing the page.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use voicebip_e2e::anyhow::{anyhow, bail, Context, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Locator, Options, SimConfig, DEMO_KEY};

@@ -3,9 +3,7 @@
 //! between them and stay consistent, and the thread's stream follows the browser offline and
 //! back online at once.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::time::Duration;
 use voicebip_e2e::anyhow::{anyhow, Context, Result};

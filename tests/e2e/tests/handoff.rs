@@ -1,12 +1,10 @@
 //! Who answers: take over, return to the AI, close. One intent is one PATCH and one audit row,
 //! however fast or often the operator clicks; closing is confirmed and terminal.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
-use serde_json::json;
+use crate::common::*;
+use serde_json::{json, Value};
 use voicebip_e2e::anyhow::{Context, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options, DEMO_KEY};
 
@@ -25,6 +23,20 @@ async fn mode_lines(h: &Harness, to: &str) -> Result<usize> {
         &format!("ol#messages > li.mode-change[data-to-mode='{to}']"),
     )
     .await
+}
+
+/// Signs in and opens an SMS conversation the AI answers, with `patch_fault` (its fields, the
+/// route added) set for the handoffs to come; its id.
+async fn open_ai_sms_thread(h: &Harness, patch_fault: Value) -> Result<String> {
+    let conv = reachable(h, "ai", "sms").await?;
+    let id = str_field(&conv, "conversation_id")?;
+    sign_in(h).await?;
+    open_thread(h, &id).await?;
+    wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+    let mut patch_fault = patch_fault;
+    patch_fault["route"] = json!("PATCH /v1/conversations/{id}");
+    fault(h, patch_fault).await?;
+    Ok(id)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -343,16 +355,7 @@ async fn a_change_of_mode_a_refetch_brings_is_announced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_take_over_is_named_and_tried_again_from_its_banner() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "ai", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        sign_in(h).await?;
-        open_thread(h, &id).await?;
-        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
-        fault(
-            h,
-            json!({ "route": "PATCH /v1/conversations/{id}", "status": 503 }),
-        )
-        .await?;
+        open_ai_sms_thread(h, json!({ "status": 503 })).await?;
         h.click("#take-over").await?;
         wait_text(
             h,
@@ -375,16 +378,7 @@ async fn a_failed_take_over_is_named_and_tried_again_from_its_banner() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limited_take_over_says_how_long_to_wait() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "ai", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        sign_in(h).await?;
-        open_thread(h, &id).await?;
-        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
-        fault(
-            h,
-            json!({ "route": "PATCH /v1/conversations/{id}", "force_429_retry_after": 120, "count": 1 }),
-        )
-        .await?;
+        let id = open_ai_sms_thread(h, json!({ "force_429_retry_after": 120, "count": 1 })).await?;
         h.click("#take-over").await?;
         wait_text(h, "#action-error", "wait 120 s", SCREEN).await?;
         assert_eq!(count(h, "#action-error-retry").await?, 0, "no Try again");
@@ -415,16 +409,7 @@ async fn a_rate_limited_take_over_says_how_long_to_wait() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_close_confirmed_during_another_change_waits_with_the_focus() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "ai", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        sign_in(h).await?;
-        open_thread(h, &id).await?;
-        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
-        fault(
-            h,
-            json!({ "route": "PATCH /v1/conversations/{id}", "latency_ms": 3_000, "count": 1 }),
-        )
-        .await?;
+        let id = open_ai_sms_thread(h, json!({ "latency_ms": 3_000, "count": 1 })).await?;
         h.click("#take-over").await?;
         h.click("#close-conversation").await?;
         h.click("#confirm-close-yes").await?;
@@ -451,17 +436,8 @@ async fn a_close_confirmed_during_another_change_waits_with_the_focus() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_close_held_by_the_rate_limit_is_not_made_after_another_takes_over() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "ai", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        sign_in(h).await?;
-        open_thread(h, &id).await?;
-        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        let id = open_ai_sms_thread(h, json!({ "force_429_retry_after": 3, "count": 1 })).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
-        fault(
-            h,
-            json!({ "route": "PATCH /v1/conversations/{id}", "force_429_retry_after": 3, "count": 1 }),
-        )
-        .await?;
         clear_requests(h).await?;
         h.click("#close-conversation").await?;
         h.click("#confirm-close-yes").await?;
@@ -485,7 +461,11 @@ async fn a_close_held_by_the_rate_limit_is_not_made_after_another_takes_over() {
         );
         assert_eq!(api_conversation(h, &id).await?["ai_mode"], "human");
         assert!(attr_is(h, ".ai-mode-badge", "data-mode", "human").await?);
-        assert_eq!(count(h, "#action-error").await?, 0, "no failure to try again");
+        assert_eq!(
+            count(h, "#action-error").await?,
+            0,
+            "no failure to try again"
+        );
         assert_no_crash(h).await
     })
     .await;

@@ -2,12 +2,10 @@
 //! loaded as the list scrolls, the keyboard, and a list of thousands kept cheap by
 //! virtualisation.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use voicebip_e2e::anyhow::{anyhow, Context, Result};

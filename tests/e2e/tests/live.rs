@@ -2,9 +2,7 @@
 //! stream recovered without losing what was said meanwhile, bad frames ignored, and a refused
 //! key on the stream ending the session.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use voicebip_e2e::anyhow::{anyhow, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options};

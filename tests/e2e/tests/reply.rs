@@ -3,11 +3,9 @@
 //! an automatic resend), drafts survive switching and reloading, and the composer explains why
 //! it is disabled — with a template form when the WhatsApp window has closed.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use voicebip_e2e::anyhow::{anyhow, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options, DEMO_KEY};

@@ -1,9 +1,7 @@
 //! Reading one conversation: its newest page in order, older pages on scrolling up without the
 //! view jumping, and customer text shown as text, never as markup.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use voicebip_e2e::anyhow::{anyhow, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options, SeedSize};

@@ -2,9 +2,7 @@
 //! the inbox starts without it, and a chunk that cannot be downloaded leaves the console running,
 //! says so in the pane and loads on "Try again".
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use voicebip_e2e::anyhow::Result;
 use voicebip_e2e::{poll_until, with_harness, Harness, Options};

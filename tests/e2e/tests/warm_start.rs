@@ -3,9 +3,7 @@
 //! brief wait; a slow API does not hold the screen back. A conversation in the address has its
 //! newest page asked for at start too.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use voicebip_e2e::anyhow::{ensure, Result};

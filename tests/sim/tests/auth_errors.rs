@@ -1,8 +1,6 @@
 //! Authentication, the error shape, request validation, body limits, CORS and rate limiting.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::Method;
 use serde_json::json;
 use voicebip_sim::SimConfig;

@@ -1,9 +1,7 @@
 //! Serving a built console (`dist_dir`): files, single-page fallback, sub-path hosting,
 //! config.json rewriting.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::path::PathBuf;
 use voicebip_sim::SimConfig;

@@ -1,8 +1,6 @@
 //! The `/sim` control surface, seeds, the traffic generator and the simulator's lifecycle.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::Duration;

@@ -1,10 +1,8 @@
 //! `GET /v1/conversations`, `GET /v1/conversations/{id}`, `PATCH /v1/conversations/{id}`.
 
-mod common;
-
+use crate::common::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashSet;

@@ -1,8 +1,6 @@
 //! `GET /v1/agents/{agent_id}/conversations/export?format=csv|json`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{json, Value};

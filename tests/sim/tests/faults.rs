@@ -1,8 +1,6 @@
 //! Fault injection (`/sim/faults`) and the request log (`/sim/requests`).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};

@@ -1,9 +1,7 @@
 //! The Conversations guide's own examples, sent as written (the guide's key is configured as a
 //! valid key; its example ids are replaced by the simulator's), with the documented effects.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use std::time::Duration;
 use voicebip_sim::SimConfig;

@@ -1,9 +1,7 @@
 //! Inbound messages: threading, closed → new conversation, opt-out keywords, WhatsApp windows,
 //! the hosted-AI stand-in, and window.closing.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::Method;
 use serde_json::json;
 use std::time::{Duration, Instant};

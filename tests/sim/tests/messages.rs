@@ -1,9 +1,7 @@
 //! `POST /v1/messages` and `POST /v1/messages/template`: validation, segments, the opt-out,
 //! window and closed rules, and status progression events.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::Duration;

@@ -1,9 +1,7 @@
 //! `GET /v1/conversations/{id}/stream`: frame format, fan-out, keepalives, disconnects, the
 //! terminal error frame.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::Method;
 use serde_json::json;
 use std::collections::HashSet;

@@ -1,6 +1,5 @@
 //! What several end-to-end test files share: waits for the console's screens, and short ways to
 //! ask the simulator what the console should show or to make it misbehave.
-#![allow(dead_code)] // Each test binary uses its own subset.
 
 use std::time::Duration;
 

@@ -1,6 +1,5 @@
 //! Shared helpers for the contract tests: an in-process simulator on an ephemeral port, a
 //! small HTTP client wrapper, and an SSE reader.
-#![allow(dead_code)] // Each test binary uses a different subset.
 
 use futures_util::StreamExt;
 use reqwest::header::HeaderMap;
