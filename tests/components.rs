@@ -701,3 +701,51 @@ fn configured_origins_are_read_as_the_browser_writes_them() {
     assert!(!host.allows("null"));
     assert!(!host.allows("*"));
 }
+
+/// The warning names exactly the configured origins the console drops, by the same rule: what
+/// the browser takes as an origin (an empty port, capitals) is kept and not named; what it
+/// cannot (no scheme, a wildcard, a port out of range, a space) is named.
+#[wasm_bindgen_test]
+fn origins_that_no_page_can_have_are_named() {
+    use voicebip_console::state::config::Config;
+    use voicebip_console::state::embed::EmbedHost;
+    let configured = [
+        "https://support.example.com",
+        " http://localhost:3000/ ",
+        "HTTPS://Tools.Example.com",
+        "https://[::1]:8080",
+        "https://host:",
+        "support.example.com",
+        "localhost:3000",
+        "*",
+        "https://*.example.com",
+        "null",
+        "https://host:99999",
+        "https://exa mple.com",
+    ];
+    let json = serde_json::json!({ "embed_allowed_origins": configured }).to_string();
+    let (c, _) = Config::parse(&json).expect("parses");
+    assert_eq!(
+        c.odd_origins(),
+        [
+            "support.example.com",
+            "localhost:3000",
+            "*",
+            "https://*.example.com",
+            "null",
+            "https://host:99999",
+            "https://exa mple.com"
+        ]
+    );
+    let host = EmbedHost::new(configured.iter().map(|o| o.to_string()).collect());
+    for kept in [
+        "https://support.example.com",
+        "http://localhost:3000",
+        "https://tools.example.com",
+        "https://[::1]:8080",
+        "https://host",
+    ] {
+        assert!(host.allows(kept), "{kept} is kept");
+    }
+    assert!(!host.allows("https://*.example.com"));
+}

@@ -76,6 +76,17 @@ pub fn origin_allowed(allowed: &[String], origin: &str) -> bool {
             .any(|a| a != "*" && a.trim_end_matches('/').eq_ignore_ascii_case(origin))
 }
 
+/// The origin a configured entry names, as the browser writes it (an explicit default port, a
+/// path, capitals and spaces around it are the browser's to drop); `None` for what no page's
+/// origin can be: `*`, `null`, a host without its scheme, a wildcard host, not a URL. The one
+/// rule for the origins kept and for the warning that names the others (`Config::odd_origins`).
+pub fn page_origin(configured: &str) -> Option<String> {
+    let origin = web_sys::Url::new(configured.trim()).ok()?.origin();
+    // (The URL parser takes `*` in a host, and Chromium's writes a space as `%20`; no page's
+    // host has either.)
+    (origin != "null" && !origin.contains(['*', '%'])).then_some(origin)
+}
+
 /// Present in context only inside the embed routes.
 #[derive(Clone, Copy)]
 pub struct EmbedHost {
@@ -91,11 +102,7 @@ impl EmbedHost {
     /// default port, a path or spaces around it would otherwise never match); what is no origin
     /// (`*`, `null`, not a URL) is dropped.
     pub fn new(allowed: Vec<String>) -> Self {
-        let allowed = allowed
-            .iter()
-            .filter_map(|a| web_sys::Url::new(a.trim()).ok().map(|u| u.origin()))
-            .filter(|o| o != "null")
-            .collect();
+        let allowed = allowed.iter().filter_map(|a| page_origin(a)).collect();
         EmbedHost {
             allowed: StoredValue::new(allowed),
             host_origin: RwSignal::new(None),
