@@ -625,14 +625,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     };
     // Said, naming the customer (the operator may be on another conversation by then), and
     // shown with a link to where it went; this conversation is fetched again (it shows
-    // closed). (`None`: it went here.)
-    let went_elsewhere = move |newer: Option<ConversationId>, to: &str| {
-        if newer.is_some() {
-            announcer.announce(format!(
-                "Your message to {to} went to their newer conversation: the one it was written in was closed."
-            ));
-            sent_elsewhere.try_set(newer);
-        }
+    // closed).
+    let went_elsewhere = move |newer: ConversationId, to: &str| {
+        announcer.announce(format!(
+            "Your message to {to} went to their newer conversation: the one it was written in was closed."
+        ));
+        sent_elsewhere.try_set(Some(newer));
     };
     let send = move |local_id: u64, text: String| {
         let Some(client) = session.client.get_untracked() else {
@@ -707,27 +705,26 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 // window shut now, not at the next tick.
                 clock.0.try_set(Utc::now());
             }
-            let elsewhere = match &result {
-                Ok(sent) => sent.conversation_id.clone().filter(|c| *c != conversation),
-                Err(_) => None,
-            };
-            let went = elsewhere.is_some();
+            let mut went = false;
             match result {
-                // Not this conversation's message: shown in the newer one, not here.
-                Ok(_) if went => {
-                    take_send(local_id);
-                    went_elsewhere(elsewhere, &req.to.to_number);
-                }
-                Ok(sent) => {
-                    let message = sent.into_message(text, &req.to);
-                    let change = thread
-                        .try_update(|t| t.as_mut().map(|t| t.confirm_send(local_id, message)))
-                        .flatten();
-                    // Its failure came first, while it was still "Sending…".
-                    if let Some(Change::Undelivered(m)) = change {
-                        tell_undelivered(&m);
+                Ok(sent) => match sent.conversation_id.clone().filter(|c| *c != conversation) {
+                    // Not this conversation's message: shown in the newer one, not here.
+                    Some(newer) => {
+                        went = true;
+                        take_send(local_id);
+                        went_elsewhere(newer, &req.to.to_number);
                     }
-                }
+                    None => {
+                        let message = sent.into_message(text, &req.to);
+                        let change = thread
+                            .try_update(|t| t.as_mut().map(|t| t.confirm_send(local_id, message)))
+                            .flatten();
+                        // Its failure came first, while it was still "Sending…".
+                        if let Some(Change::Undelivered(m)) = change {
+                            tell_undelivered(&m);
+                        }
+                    }
+                },
                 // Held back by the rate limit, and no longer to be sent: nothing went out, and
                 // the text goes back into the reply box, where its reason shows.
                 Err(ApiError::RateLimited { .. })
@@ -862,11 +859,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         shown.template_sent.run(());
                     }
                     load();
-                    let elsewhere = sent.conversation_id.filter(|c| *c != conversation);
-                    if elsewhere.is_some() {
-                        went_elsewhere(elsewhere, &req.to.to_number);
-                    } else {
-                        announcer.announce("Template sent");
+                    match sent.conversation_id.filter(|c| *c != conversation) {
+                        Some(newer) => went_elsewhere(newer, &req.to.to_number),
+                        None => announcer.announce("Template sent"),
                     }
                 }
                 // Held back by the rate limit until the conversation was no longer the
