@@ -37,6 +37,37 @@ pub(crate) struct ErrorBody {
 /// Fallback wait when a 429 comes without a usable `Retry-After`.
 const DEFAULT_RETRY_AFTER_SECS: u32 = 5;
 
+/// A `Retry-After` value in seconds from `now`: API.md's delay in seconds, or the HTTP date
+/// that HTTP allows in its place (a proxy's or a gateway's 429), rounded up to a whole second
+/// and at least one (a date passed already is no reason to ask again at once).
+fn retry_after_secs(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<u32> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse() {
+        return Some(secs);
+    }
+    // IMF-fixdate, the form HTTP sends: `Sun, 06 Nov 1994 08:49:37 GMT`. By hand: chrono's
+    // RFC 2822 parser is its generic one, kilobytes of wasm for one header.
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let words: Vec<&str> = value.split_whitespace().collect();
+    let Ok([_weekday, day, month, year, time, "GMT"]) = <[&str; 6]>::try_from(words) else {
+        return None;
+    };
+    let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
+    let date = chrono::NaiveDate::from_ymd_opt(year.parse().ok()?, month, day.parse().ok()?)?;
+    let [h, m, s] = time
+        .split(':')
+        .map(|n| n.parse().ok())
+        .collect::<Option<Vec<u32>>>()?
+        .try_into()
+        .ok()?;
+    let time = chrono::NaiveTime::from_hms_opt(h, m, s)?;
+    let millis = u64::try_from((date.and_time(time).and_utc() - now).num_milliseconds());
+    let secs = millis.map_or(0, |ms| ms.div_ceil(1000));
+    Some(u32::try_from(secs).unwrap_or(u32::MAX).max(1))
+}
+
 impl ApiError {
     /// Builds the error for a non-2xx answer from its status, `Retry-After` header and body.
     pub fn from_response(status: u16, retry_after: Option<&str>, body: &str) -> ApiError {
@@ -47,7 +78,7 @@ impl ApiError {
             404 => ApiError::NotFound(message),
             429 => ApiError::RateLimited {
                 retry_after_secs: retry_after
-                    .and_then(|v| v.trim().parse().ok())
+                    .and_then(|v| retry_after_secs(v, chrono::Utc::now()))
                     .unwrap_or(DEFAULT_RETRY_AFTER_SECS),
             },
             s if s >= 500 => ApiError::Server { status: s },
@@ -112,6 +143,36 @@ impl fmt::Display for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_an_http_date() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-05T08:49:30.500Z")
+            .expect("a time")
+            .to_utc();
+        let read = |v| retry_after_secs(v, now);
+        assert_eq!(read(" 7 "), Some(7));
+        assert_eq!(
+            read("Sat, 05 Dec 2026 08:49:37 GMT"),
+            Some(7),
+            "6.5 s rounded up"
+        );
+        assert_eq!(read("Sat, 05 Dec 2026 08:51:30 GMT"), Some(120));
+        assert_eq!(
+            read("Sat, 05 Dec 2026 08:00:00 GMT"),
+            Some(1),
+            "a date passed"
+        );
+        for unread in [
+            "soon",
+            "-3",
+            "Sat, 05 Dec 2026 08:49:37",
+            "Sat, 05 Dek 2026 08:49:37 GMT",
+            "Sat, 32 Dec 2026 08:49:37 GMT",
+            "Sat, 05 Dec 2026 25:49:37 GMT",
+        ] {
+            assert_eq!(read(unread), None, "{unread}");
+        }
+    }
 
     #[test]
     fn maps_statuses_and_bodies() {
