@@ -180,6 +180,9 @@ pub fn AgentOptions(
 
 const CUT_SHORT: &str =
     "The export was cut short before its end, so nothing was saved: export again.";
+/// A `200` whose body is a web page: a gateway's or proxy's sign-in page, in place of the API.
+const A_WEB_PAGE: &str = "A web page came back in place of the export (a sign-in page of a \
+    proxy in front of Voicebip?), so nothing was saved. Check the API URL or the network.";
 
 async fn run_export(
     client: &crate::api::Client,
@@ -190,6 +193,14 @@ async fn run_export(
 ) -> Result<ExportState, ApiError> {
     let js_err = |e: JsValue| ApiError::Network(format!("{e:?}"));
     let response = client.open_export(agent, format, signal).await?;
+    let content_type = response.headers().get("Content-Type").unwrap_or_default();
+    if content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("text/html")
+    {
+        return Ok(ExportState::Failed(A_WEB_PAGE.into()));
+    }
     let body = response
         .body()
         .ok_or_else(|| ApiError::Malformed("the export had no body".into()))?;

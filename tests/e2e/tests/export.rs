@@ -419,6 +419,15 @@ async fn cancelled_and_failed_exports_save_nothing() {
         .await?;
         start_export(h, &agent, "csv").await?;
         wait_text(h, "#export-error", "cut short", SCREEN).await?;
+        // A web page in place of the export (a proxy's sign-in page, with a 200) is not saved
+        // as a CSV.
+        fault(
+            h,
+            json!({ "route": route, "html_page": true, "count": 1 }),
+        )
+        .await?;
+        start_export(h, &agent, "csv").await?;
+        wait_text(h, "#export-error", "web page", SCREEN).await?;
 
         settle(
             "a late download would have started by now",

@@ -45,6 +45,9 @@ pub struct FaultSpec {
     /// Answers come without CORS headers, as from a gateway in front of the API that adds
     /// none (to a refusal, say): a browser on another origin cannot read them.
     pub omit_cors: Option<bool>,
+    /// Answered `200 OK` with an HTML page in place of the API's answer: the sign-in page of a
+    /// gateway or proxy in front of the API, which a client must not take for the answer.
+    pub html_page: Option<bool>,
 }
 
 /// How a streamed body is sent wrong (`chunk_delay_ms`, `cut_body_after_chunks`,
@@ -104,6 +107,7 @@ impl Rule {
             || s.status.is_some()
             || s.force_429_retry_after.is_some()
             || s.omit_cors == Some(true)
+            || s.html_page == Some(true)
     }
 
     fn affects_streams(&self) -> bool {
@@ -136,6 +140,7 @@ pub struct Decision {
     pub respond: Option<ApiError>,
     pub stream: Option<StreamFault>,
     pub omit_cors: bool,
+    pub html_page: bool,
 }
 
 fn error_status(code: u16, field: &str) -> Result<StatusCode, String> {
@@ -198,6 +203,7 @@ impl Faults {
             respond: None,
             stream: None,
             omit_cors: false,
+            html_page: false,
         };
         let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
         for rule in rules.iter_mut() {
@@ -226,6 +232,7 @@ impl Faults {
                 decision.respond = respond(s, n, on_stream);
             }
             decision.omit_cors |= s.omit_cors == Some(true);
+            decision.html_page |= s.html_page == Some(true);
             let stalls = s.stall_stream == Some(true);
             if on_stream
                 && (s.drop_stream_after.is_some() || s.malformed_frame == Some(true) || stalls)
@@ -298,6 +305,12 @@ fn parse_route(route: &str) -> Result<(Option<Method>, Option<Vec<String>>), Str
     Ok((method, Some(segments)))
 }
 
+/// The `html_page` fault's answer.
+const SIGN_IN_PAGE: &str =
+    "<!doctype html>\n<html lang=\"en\"><head><title>Sign in</title></head>\n\
+    <body><form method=\"post\"><label>Email <input name=\"email\"></label>\n\
+    <button>Sign in</button></form></body></html>\n";
+
 pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = full_path(&req);
     let decision = state.faults.decide(req.method(), &path);
@@ -306,6 +319,11 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     }
     let mut response = match decision.respond {
         Some(error) => error.into_response(),
+        None if decision.html_page => (
+            [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            SIGN_IN_PAGE,
+        )
+            .into_response(),
         None => {
             if let Some(stream) = decision.stream {
                 req.extensions_mut().insert(stream);
@@ -342,6 +360,7 @@ mod tests {
             cut_body_after_chunks: None,
             break_body_after_chunks: None,
             omit_cors: None,
+            html_page: None,
         }
     }
 

@@ -248,6 +248,34 @@ async fn omit_cors_leaves_out_the_cors_headers() {
 }
 
 #[tokio::test]
+async fn html_page_answers_with_a_sign_in_page() {
+    let sim = sim().await;
+    let agent = sim.get_ok("/v1/conversations?page_size=1").await["conversations"][0]["agent_id"]
+        .as_str()
+        .expect("an agent")
+        .to_owned();
+    let export = format!("/v1/agents/{agent}/conversations/export?format=csv");
+    fault(
+        &sim,
+        json!({"route": "GET /v1/agents/{id}/conversations/export", "html_page": true, "count": 1}),
+    )
+    .await;
+    let page = sim.get(&export).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(page.text.starts_with("<!doctype html>"), "{}", page.text);
+    let csv = sim.get(&export).await;
+    assert_eq!(
+        csv.header("content-type"),
+        Some("text/csv; charset=utf-8"),
+        "one page, then the export"
+    );
+}
+
+#[tokio::test]
 async fn stream_status_refuses_the_stream_only() {
     let sim = sim().await;
     let id = first_id(&sim).await;
