@@ -69,6 +69,10 @@ pub struct Progress {
     /// last one optional).
     open_record: bool,
     in_quotes: bool,
+    /// Fields of the header line, once it has ended, and of the record being received: a last
+    /// record with fewer fields than the header was cut mid-record.
+    header_fields: Option<u32>,
+    fields: u32,
     depth: u32,
     /// Depth of the first array: records close back to it.
     list_depth: Option<u32>,
@@ -86,6 +90,8 @@ impl Progress {
             records: 0,
             open_record: false,
             in_quotes: false,
+            header_fields: None,
+            fields: 1,
             depth: 0,
             list_depth: None,
             top_values: 0,
@@ -102,7 +108,12 @@ impl Progress {
                     self.open_record = b != b'\n' || self.in_quotes;
                     match b {
                         b'"' => self.in_quotes = !self.in_quotes,
-                        b'\n' if !self.in_quotes => self.records += 1,
+                        b',' if !self.in_quotes => self.fields += 1,
+                        b'\n' if !self.in_quotes => {
+                            self.records += 1;
+                            self.header_fields.get_or_insert(self.fields);
+                            self.fields = 1;
+                        }
                         _ => {}
                     }
                 }
@@ -142,11 +153,15 @@ impl Progress {
     }
 
     /// Whether what came can be the whole file: a JSON document closed, a CSV not ended inside
-    /// a quoted field. (A CSV cut between records cannot be told from a whole one.) A download
-    /// cut short by a proxy that closed it as if whole is not to be saved as the export.
+    /// a quoted field nor short of fields in its last record. (A CSV cut between records, or in
+    /// the last field, cannot be told from a whole one.) A download cut short by a proxy that
+    /// closed it as if whole is not to be saved as the export.
     pub fn complete(&self) -> bool {
         match self.format {
-            ExportFormat::Csv => !self.in_quotes && self.bytes > 0,
+            ExportFormat::Csv => {
+                let short = self.open_record && self.header_fields.is_some_and(|h| self.fields < h);
+                !self.in_quotes && !short && self.bytes > 0
+            }
             ExportFormat::Json => {
                 (self.list_depth.is_some() || self.lines()) && self.depth == 0 && !self.in_string
             }
@@ -290,6 +305,20 @@ mod tests {
         assert!(!complete(ExportFormat::Json, ""));
         assert!(complete(ExportFormat::Csv, "id,body\nc1,\"a\nb\"\n"));
         assert!(!complete(ExportFormat::Csv, "id,body\nc1,\"a\n"));
+        // A last record without its line end is whole with all its fields, cut without them.
+        assert!(complete(ExportFormat::Csv, "id,agent,body\r\nc1,a1,hi"));
+        assert!(complete(
+            ExportFormat::Csv,
+            "id,agent,body\r\nc1,a1,\"x,y\"\r\n"
+        ));
+        assert!(!complete(
+            ExportFormat::Csv,
+            "id,agent,body\r\nc1,a1,hi\r\nc2,a"
+        ));
+        assert!(!complete(
+            ExportFormat::Csv,
+            "id,agent,body\r\nc1,\"a,b\",c\r\nc2"
+        ));
         assert!(!complete(ExportFormat::Csv, ""));
     }
 
