@@ -51,21 +51,21 @@ fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) {
     }
 }
 
-/// Where the artifacts of the current test go.
-fn test_dir() -> PathBuf {
+/// Where the artifacts of the current test go (`<module>__<test>`, named by libtest's thread).
+pub fn current_test_dir() -> PathBuf {
     paths::artifacts_dir().join(test_name())
 }
 
 /// Remove what an earlier failed run of the current test left, so a passing run leaves no
 /// stale screenshot to mislead whoever looks next.
 pub(crate) fn clear_for_current_test() {
-    let _ = std::fs::remove_dir_all(test_dir());
+    let _ = std::fs::remove_dir_all(current_test_dir());
 }
 
 impl Harness {
     /// Capture the state of a failed test; returns the directory written to.
     pub(crate) async fn save_artifacts(&self, failure: &str) -> Option<PathBuf> {
-        let dir = test_dir();
+        let dir = current_test_dir();
         clear_for_current_test();
         if let Err(e) = std::fs::create_dir_all(&dir) {
             eprintln!("e2e artifacts: creating {}: {e}", dir.display());

@@ -45,6 +45,7 @@ use std::panic::AssertUnwindSafe;
 use futures::FutureExt;
 
 pub use anyhow;
+pub use artifacts::current_test_dir;
 pub use axe::{describe as describe_violations, Violation, ViolationNode};
 pub use browser::LogEntry;
 pub use fantoccini::{elements::Element, key::Key, Client, Locator};

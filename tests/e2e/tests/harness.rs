@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use futures::FutureExt;
-use voicebip_e2e::{paths, processes_mentioning, with_harness, Harness, Options};
+use voicebip_e2e::{current_test_dir, processes_mentioning, with_harness, Harness, Options};
 
 /// A page with one known accessibility fault (an image without alt text) and one console error.
 const PAGE: &str = r#"<!doctype html>
@@ -102,7 +102,12 @@ async fn a_panicking_test_still_tears_everything_down() {
     assert_no_processes_left(&temp_dir.lock().expect("temp_dir lock"));
 
     // The failure was captured for debugging; this one was deliberate, so clean it up.
-    let artifacts = paths::artifacts_dir().join("a_panicking_test_still_tears_everything_down");
+    let artifacts = current_test_dir();
+    assert!(
+        artifacts.ends_with("harness__a_panicking_test_still_tears_everything_down"),
+        "{}",
+        artifacts.display()
+    );
     for file in [
         "failure.txt",
         "screenshot.png",
