@@ -26,11 +26,17 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         "cargo fmt",
         cargo(root).args(["fmt", "--all", "--check"]),
     )?;
+    // Build products that no later step uses are removed once their step is done, so that a
+    // cold run needs the disk of its largest steps, not of all of them (a CI machine ran out):
+    // the lints' type-checked metadata, built apart for that, and the component tests' debug
+    // wasm. A second run builds them again.
+    let target = crate::target_dir(root)?;
+    let lint_dir = target.join("lint");
     check(
         &mut summary,
         "linting native code",
         "clippy (native)",
-        cargo(root).args([
+        cargo_in(root, &lint_dir).args([
             "clippy",
             "--workspace",
             "--all-targets",
@@ -43,7 +49,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         &mut summary,
         "linting the console (and the bench's Leptos floor) for wasm",
         "clippy (wasm)",
-        cargo(root).args([
+        cargo_in(root, &lint_dir).args([
             "clippy",
             "-p",
             "voicebip-console",
@@ -64,7 +70,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         &mut summary,
         "linting the console as the release build splits it",
         "clippy (wasm, split build)",
-        cargo(root).args([
+        cargo_in(root, &lint_dir).args([
             "clippy",
             "-p",
             "voicebip-console",
@@ -77,6 +83,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
             "voicebip_split",
         ]),
     )?;
+    remove_scratch(&lint_dir);
     tests(
         &mut summary,
         "running the native unit tests (console model, simulator contract, xtask)",
@@ -95,6 +102,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         "component tests (wasm)",
         &mut component_tests(root),
     )?;
+    remove_scratch(&target.join(WASM_TARGET).join("debug"));
 
     let built = dist::build(root, &tools, None)
         .and_then(|()| dist::build_into(root, &tools, Some(dist::SUBPATH), dist::SUBPATH_DIST_DIR));
@@ -131,6 +139,22 @@ fn cargo(root: &Path) -> Command {
     let mut cmd = Command::new("cargo");
     cmd.current_dir(root).env("CARGO_INCREMENTAL", "0");
     cmd
+}
+
+/// Cargo for a step whose products go to `dir` of their own, to be removed after it.
+fn cargo_in(root: &Path, dir: &Path) -> Command {
+    let mut cmd = cargo(root);
+    cmd.env("CARGO_TARGET_DIR", dir);
+    cmd
+}
+
+/// Removes a step's build products; one that cannot be removed only costs disk.
+fn remove_scratch(dir: &Path) {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => eprintln!("warning: could not remove {}: {e}", dir.display()),
+    }
 }
 
 /// wasm-bindgen-test-runner (the wasm32 runner in .cargo/config.toml) picks the browser from
