@@ -461,6 +461,25 @@ fn conversation_with(range: std::ops::Range<u32>) -> Conversation {
     .expect("conversation")
 }
 
+/// A thread's history 300 px tall, of lines 40 px tall each (once per page is enough).
+fn style_threads() {
+    let document = web_sys::window().and_then(|w| w.document()).expect("doc");
+    if document.get_element_by_id("thread-test-style").is_some() {
+        return;
+    }
+    let style = document.create_element("style").expect("style");
+    style.set_id("thread-test-style");
+    style.set_text_content(Some(
+        ".message-scroller { height: 300px; overflow-y: auto; position: relative; }
+         #messages li { height: 40px; margin: 0; }",
+    ));
+    document
+        .head()
+        .expect("head")
+        .append_child(&style)
+        .expect("append");
+}
+
 fn message_ids(root: &web_sys::HtmlElement) -> Vec<String> {
     let list = root
         .query_selector("#messages")
@@ -504,18 +523,7 @@ fn at_bottom(root: &web_sys::HtmlElement) -> bool {
 #[wasm_bindgen_test]
 async fn a_long_thread_renders_a_window_of_lines_that_keeps_the_reading_place() {
     use voicebip_console::model::thread_lines::{STEP, WINDOW};
-    let document = web_sys::window().and_then(|w| w.document()).expect("doc");
-    let style = document.create_element("style").expect("style");
-    style.set_text_content(Some(
-        ".message-scroller { height: 300px; overflow-y: auto; position: relative; }
-         #messages li { height: 40px; margin: 0; }",
-    ));
-    document
-        .head()
-        .expect("head")
-        .append_child(&style)
-        .expect("append");
-
+    style_threads();
     let thread = RwSignal::new(Some(Thread::new(conversation_with(0..400))));
     let root = mount_thread(thread);
     settle().await;
@@ -634,6 +642,46 @@ async fn a_long_thread_renders_a_window_of_lines_that_keeps_the_reading_place() 
         at_bottom(&root),
         "still at the newest after the view shrank"
     );
+}
+
+/// A scroll the page has not reported yet (a Home under way) is the operator's: a line below
+/// that changes meanwhile does not put the view back where the last scroll event left it (which
+/// also cancelled the scroll, and Home never reached the top).
+#[wasm_bindgen_test]
+async fn a_scroll_under_way_is_not_undone_by_a_change_below() {
+    use voicebip_console::model::events::StreamEvent;
+    use voicebip_console::model::message::{Direction, MessageStatus};
+    style_threads();
+    let mut conversation = conversation_with(0..100);
+    let newest = &mut conversation.messages[0];
+    (newest.direction, newest.status) = (Direction::Outbound, MessageStatus::Sent);
+    let newest = newest.message_id.clone();
+    let thread = RwSignal::new(Some(Thread::new(conversation)));
+    let root = mount_thread(thread);
+    settle().await;
+    next_frame().await;
+    let view = scroller(&root);
+    let reading = view.scroll_top() / 2;
+    scroll_to(&root, reading).await;
+
+    // Scrolled up further, and before the scroll event comes, the newest line's receipt.
+    view.set_scroll_top(reading - 400);
+    thread.update(|t| {
+        let _ = t.as_mut().expect("thread").apply(StreamEvent::Status {
+            message_id: newest,
+            status: MessageStatus::Delivered,
+            error_code: None,
+        });
+    });
+    settle().await;
+    assert_eq!(
+        root.query_selector("li.message[data-status='delivered']")
+            .expect("selector")
+            .map(|_| ()),
+        Some(()),
+        "the receipt was rendered"
+    );
+    assert_eq!(view.scroll_top(), reading - 400, "the scroll stands");
 }
 
 #[wasm_bindgen_test]

@@ -95,10 +95,11 @@ pub fn MessageList(
     let older_button = Memo::new(move |_| more_above.get() || loading_older.get());
     // Distance from the bottom at the last scroll: near it, new messages are followed.
     let from_bottom = StoredValue::new(0.0f64);
-    // The first line in view and its offset from the top of the view, at the last scroll: lines
-    // added or removed above it (an older page, the window moving) must not move it on screen.
-    // By its `data-line`, not its element: a status update renders a message's element anew.
-    let anchor = StoredValue::new(None::<(String, i32)>);
+    // The first line in view at the last scroll: its `data-line`, its offset in the thread and
+    // its offset from the top of the view. Lines added or removed above it (an older page, the
+    // window moving) must not move it on screen. By its `data-line`, not its element: a status
+    // update renders a message's element anew.
+    let anchor = StoredValue::new(None::<(String, i32, i32)>);
 
     let move_window = move |to: fn(Range<usize>, &[LineRef<'_>]) -> Window| {
         let span = shown.with_untracked(|s| s.span.clone());
@@ -149,11 +150,17 @@ pub fn MessageList(
         };
         if window.get_untracked() == Window::Live && from_bottom.get_value() < STICK_PX {
             el.set_scroll_top(el.scroll_height());
-        } else if let Some((key, offset)) = anchor.get_value() {
-            let line = list.get_untracked().and_then(|ol| line_with_key(&ol, &key));
-            let moved = line.map_or(0, |line| line.offset_top() - el.scroll_top() - offset);
-            if moved != 0 {
-                el.set_scroll_top(el.scroll_top() + moved);
+        } else if let Some((key, was, in_view)) = anchor.get_value() {
+            // Only when the line itself moved: a scroll since the last scroll event (a Home
+            // still under way) is the operator's, and a scroll set here would undo and cancel
+            // it (Home would never reach the top).
+            let Some(line) = list.get_untracked().and_then(|ol| line_with_key(&ol, &key)) else {
+                return;
+            };
+            let now = line.offset_top();
+            if now != was {
+                el.set_scroll_top(now - in_view);
+                anchor.set_value(Some((key, now, in_view)));
             }
         }
     };
@@ -176,7 +183,7 @@ pub fn MessageList(
         } else {
             anchor.set_value(first_in_view(&ol, top).and_then(|line| {
                 let key = line.get_attribute("data-line")?;
-                Some((key, line.offset_top() - top))
+                Some((key, line.offset_top(), line.offset_top() - top))
             }));
             // Away from the newest, the window holds on its lines; away from the top, an older
             // page arriving stays above it instead of pushing the lines being read out below.
@@ -197,8 +204,20 @@ pub fn MessageList(
         }
     };
 
+    // Home at the very top scrolls nothing, so no scroll event asks for what is above (after a
+    // page that failed to load, say): asked here. (Below the top, Home's scroll event asks.)
+    let on_home = move |ev: web_sys::KeyboardEvent| {
+        if ev.key() == "Home"
+            && scroller
+                .get_untracked()
+                .is_some_and(|el| el.scroll_top() == 0)
+        {
+            older();
+        }
+    };
+
     view! {
-        <div class="message-scroller" node_ref=scroller on:scroll=on_scroll tabindex="0" role="region" aria-label="Message history">
+        <div class="message-scroller" node_ref=scroller on:scroll=on_scroll on:keydown=on_home tabindex="0" role="region" aria-label="Message history">
             <div class="older">
                 {move || if older_button.get() {
                     // One button throughout a load, so keyboard focus stays on it.

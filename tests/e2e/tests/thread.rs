@@ -3,6 +3,7 @@
 
 use crate::common::*;
 use serde_json::{json, Value};
+use std::time::Duration;
 use voicebip_e2e::anyhow::{anyhow, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options, SeedSize};
 
@@ -293,6 +294,51 @@ async fn reading_far_back_by_keyboard_keeps_the_dom_small_and_the_newest_a_butto
             "focus stays in the thread"
         );
         assert!(count(h, "#jump-newest").await? == 0);
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// Home at the very top, where an older page failed to load, asks for it again: there, Home
+/// scrolls nothing, and no scroll event came to ask.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_at_the_top_asks_again_for_a_page_that_failed() {
+    with_harness(large(), async |h: &Harness| {
+        open_big_thread(h).await?;
+        poll_until("the newest page", SCREEN, || async {
+            Ok((shown_messages(h).await?.len() >= 50).then_some(()))
+        })
+        .await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}", "status": 503 }),
+        )
+        .await?;
+        let focus_history = "document.querySelector('.message-scroller').focus();";
+        h.browser().execute(focus_history, vec![]).await?;
+        let first = first_shown(h).await?;
+        h.press(&[Key::Home.into()]).await?;
+        wait_text(h, "#action-error", "503", Duration::from_secs(30)).await?;
+        clear_faults(h).await?;
+
+        h.browser().execute(focus_history, vec![]).await?;
+        let top = h
+            .browser()
+            .execute(
+                "return document.querySelector('.message-scroller').scrollTop;",
+                vec![],
+            )
+            .await?;
+        assert_eq!(top, json!(0), "the history is at its top");
+        assert_eq!(first_shown(h).await?, first, "nothing older came");
+        h.press(&[Key::Home.into()]).await?;
+        poll_until("the older page", SCREEN, || async {
+            let now = first_shown(h).await?;
+            Ok((now != first).then_some(()))
+        })
+        .await?;
+        wait_gone(h, "#action-error", SCREEN).await?;
         assert_no_crash(h).await
     })
     .await;
