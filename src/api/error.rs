@@ -38,12 +38,16 @@ pub(crate) struct ErrorBody {
 const DEFAULT_RETRY_AFTER_SECS: u32 = 5;
 
 /// A `Retry-After` value in seconds from `now`: API.md's delay in seconds, or the HTTP date
-/// that HTTP allows in its place (a proxy's or a gateway's 429), rounded up to a whole second
-/// and at least one (a date passed already is no reason to ask again at once).
+/// that HTTP allows in its place (a proxy's or a gateway's 429), rounded up to a whole second.
+/// At least one (`0`, or a date passed already, is no reason to ask again at once), and a delay
+/// too long to count is the longest there is, not the 5 s a value not read gets.
 fn retry_after_secs(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<u32> {
     let value = value.trim();
-    if let Ok(secs) = value.parse() {
-        return Some(secs);
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        let secs = value
+            .parse::<u64>()
+            .map_or(u32::MAX, |s| u32::try_from(s).unwrap_or(u32::MAX));
+        return Some(secs.max(1));
     }
     // IMF-fixdate, the form HTTP sends: `Sun, 06 Nov 1994 08:49:37 GMT`. By hand: chrono's
     // RFC 2822 parser is its generic one, kilobytes of wasm for one header.
@@ -109,8 +113,11 @@ impl ApiError {
             ApiError::NotFound(_) => {
                 "Not found: it may have been removed, or the link is wrong.".into()
             }
+            // Said once the client's own retries are spent: nothing retries after this.
+            ApiError::RateLimited { retry_after_secs } if *retry_after_secs > 3_600 => {
+                "Too many requests right now: wait over an hour, then try again.".into()
+            }
             ApiError::RateLimited { retry_after_secs } => {
-                // Said once the client's own retries are spent: nothing retries after this.
                 format!("Too many requests right now: wait {retry_after_secs} s, then try again.")
             }
             ApiError::Rejected { code, message, .. } => match code.as_str() {
@@ -151,6 +158,16 @@ mod tests {
             .to_utc();
         let read = |v| retry_after_secs(v, now);
         assert_eq!(read(" 7 "), Some(7));
+        assert_eq!(read("0"), Some(1));
+        assert_eq!(read("99999999999"), Some(u32::MAX), "longer than any wait");
+        let limited = |secs| ApiError::RateLimited {
+            retry_after_secs: secs,
+        };
+        assert!(limited(120).user_message().contains("wait 120 s"));
+        assert!(limited(u32::MAX)
+            .user_message()
+            .contains("wait over an hour"));
+        assert_eq!(read("+7"), None);
         assert_eq!(
             read("Sat, 05 Dec 2026 08:49:37 GMT"),
             Some(7),

@@ -511,10 +511,10 @@ fn start_polling(
                         restarted();
                     }
                 }
-                // (Never sooner than the usual poll.)
+                // (Never sooner than the usual poll, nor later than the stream's hour.)
                 Err(ApiError::RateLimited { retry_after_secs }) => {
                     let now = js_sys::Date::now();
-                    limited_until = now + f64::from(retry_after_secs) * 1000.0;
+                    limited_until = now + f64::from(retry_after_secs.min(3_600)) * 1000.0;
                     next_at = Some(limited_until.max(now + interval_ms()));
                 }
                 Err(e) => {
