@@ -231,6 +231,9 @@ async fn run_export(
             rows: progress.rows(),
         });
     }
+    if progress.is_a_web_page() {
+        return Ok(ExportState::Failed(A_WEB_PAGE.into()));
+    }
     if !progress.complete() {
         return Ok(ExportState::Failed(CUT_SHORT.into()));
     }

@@ -64,6 +64,8 @@ pub fn file_name(agent: &AgentId, format: ExportFormat, today: NaiveDate) -> Str
 pub struct Progress {
     format: ExportFormat,
     pub bytes: u64,
+    /// The first byte that is not white space (nor a byte-order mark): `<` opens a web page.
+    first: Option<u8>,
     records: u64,
     /// Bytes of a CSV record whose line end has not come (yet, or at all: RFC 4180 makes the
     /// last one optional).
@@ -87,6 +89,7 @@ impl Progress {
         Progress {
             format,
             bytes: 0,
+            first: None,
             records: 0,
             open_record: false,
             in_quotes: false,
@@ -102,6 +105,13 @@ impl Progress {
 
     pub fn feed(&mut self, chunk: &[u8]) {
         self.bytes += chunk.len() as u64;
+        if self.first.is_none() {
+            const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
+            self.first = chunk
+                .iter()
+                .copied()
+                .find(|b| !b.is_ascii_whitespace() && !BOM.contains(b));
+        }
         for &b in chunk {
             match self.format {
                 ExportFormat::Csv => {
@@ -166,6 +176,12 @@ impl Progress {
                 (self.list_depth.is_some() || self.lines()) && self.depth == 0 && !self.in_string
             }
         }
+    }
+
+    /// Whether what came is a web page, not an export (a proxy's sign-in page that came with a
+    /// `200` and no `text/html` type to say so): neither a CSV header nor JSON opens with `<`.
+    pub fn is_a_web_page(&self) -> bool {
+        self.first == Some(b'<')
     }
 
     /// Conversations so far (the CSV header line is not one), the one being received included.
@@ -320,6 +336,28 @@ mod tests {
             "id,agent,body\r\nc1,\"a,b\",c\r\nc2"
         ));
         assert!(!complete(ExportFormat::Csv, ""));
+    }
+
+    #[test]
+    fn a_web_page_is_told_from_an_export() {
+        let page = |format, chunks: &[&str]| {
+            let mut p = Progress::new(format);
+            for chunk in chunks {
+                p.feed(chunk.as_bytes());
+            }
+            p.is_a_web_page()
+        };
+        assert!(page(
+            ExportFormat::Csv,
+            &["\r\n ", "<!doctype html><p>Sign in</p>"]
+        ));
+        assert!(page(ExportFormat::Json, &["\u{feff}<html>"]));
+        assert!(!page(
+            ExportFormat::Csv,
+            &["\u{feff}id,body\r\n", "c1,<b>hi</b>\r\n"]
+        ));
+        assert!(!page(ExportFormat::Json, &[r#"[{"body":"<p>"}]"#]));
+        assert!(!page(ExportFormat::Csv, &[]));
     }
 
     #[test]
