@@ -32,6 +32,9 @@ pub fn run(root: &Path) -> Result<ExitCode> {
     // wasm. A second run builds them again.
     let target = crate::target_dir(root)?;
     let lint_dir = target.join("lint");
+    // The component tests' browser profile (84 MB): ChromeDriver makes it in the temporary
+    // directory and leaves it there when the test runner ends it, one more in /tmp each run.
+    let browser_tmp = target.join("component-tmp");
     check(
         &mut summary,
         "linting native code",
@@ -102,9 +105,10 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         &mut summary,
         "running the component tests in headless Chromium",
         "component tests (wasm)",
-        &mut component_tests(root),
+        &mut component_tests(root, &browser_tmp),
     )?;
     remove_scratch(&target.join(WASM_TARGET).join("debug"));
+    remove_scratch(&browser_tmp);
 
     let built = dist::build(root, &tools, None)
         .and_then(|()| dist::build_into(root, &tools, Some(dist::SUBPATH), dist::SUBPATH_DIST_DIR));
@@ -164,8 +168,13 @@ fn remove_scratch(dir: &Path) {
 /// without it run in the browser too instead of falling back to Node. The runner starts
 /// ChromeDriver itself from `CHROMEDRIVER` and reads the headless flags from webdriver.json,
 /// which it looks for in the working directory unless told the path.
-fn component_tests(root: &Path) -> Command {
+fn component_tests(root: &Path, tmp: &Path) -> Command {
     let mut cmd = cargo(root);
+    // (Chromium's profile goes to `TMPDIR`, which must exist.)
+    if let Err(e) = std::fs::create_dir_all(tmp) {
+        eprintln!("warning: could not make {}: {e}", tmp.display());
+    }
+    cmd.env("TMPDIR", tmp);
     cmd.args([
         "test",
         "--no-fail-fast",
