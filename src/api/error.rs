@@ -114,7 +114,9 @@ impl ApiError {
                 "Not found: it may have been removed, or the link is wrong.".into()
             }
             // Said once the client's own retries are spent: nothing retries after this.
-            ApiError::RateLimited { retry_after_secs } if *retry_after_secs > 3_600 => {
+            ApiError::RateLimited { retry_after_secs }
+                if *retry_after_secs > super::retry::LONGEST_WAIT_SECS =>
+            {
                 "Too many requests right now: wait over an hour, then try again.".into()
             }
             ApiError::RateLimited { retry_after_secs } => {

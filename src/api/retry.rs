@@ -12,6 +12,10 @@ const MAX_BACKOFF_MS: u32 = 8_000;
 /// (the screen says how long, with its own way to try again), rather than a send showing
 /// "Sending…", or a handoff busy, for as long as the server asks.
 const MAX_AUTO_WAIT_SECS: u32 = 60;
+/// The longest a rate limit is waited out before asking again, whatever `Retry-After` says (a
+/// gateway's can be any number, and a timer takes no more than 24 days): the stream's
+/// reconnect, the inbox's poll, and what the screen says.
+pub const LONGEST_WAIT_SECS: u32 = 3_600;
 
 /// How long to wait before retry number `attempt` (1-based), or `None` to give up.
 pub fn delay_ms(error: &ApiError, attempt: u32, idempotent: bool) -> Option<u32> {

@@ -4,7 +4,7 @@
 
 use super::frame_batch::FrameBatch;
 use super::status::LinkState;
-use crate::api::retry::{jittered_ms, next_attempt};
+use crate::api::retry::{jittered_ms, next_attempt, LONGEST_WAIT_SECS};
 use crate::api::ApiError;
 use crate::model::events::{decode, Skipped, StreamEvent};
 use crate::model::ConversationId;
@@ -357,8 +357,8 @@ fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
                     ApiError::RateLimited { retry_after_secs } => retry_after_secs,
                     _ => 0,
                 };
-                // (At most an hour: the timer takes no more than 24 days.)
-                schedule_reconnect(&inner, Some(wait.min(3_600) * 1000))
+                // (At most `LONGEST_WAIT_SECS`.)
+                schedule_reconnect(&inner, Some(wait.min(LONGEST_WAIT_SECS) * 1000))
             }
             _ => schedule_reconnect(&inner, None),
         }

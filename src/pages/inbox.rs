@@ -1,6 +1,7 @@
 //! The inbox: filters (kept in the URL), the conversation list, and the open thread beside it on
 //! wide screens (alone on narrow ones).
 
+use crate::api::retry::LONGEST_WAIT_SECS;
 use crate::api::{ApiError, ListPage};
 use crate::components::announcer::use_announcer;
 use crate::components::conversation_list::ConversationList;
@@ -511,10 +512,11 @@ fn start_polling(
                         restarted();
                     }
                 }
-                // (Never sooner than the usual poll, nor later than the stream's hour.)
+                // (Never sooner than the usual poll, nor later than `LONGEST_WAIT_SECS`.)
                 Err(ApiError::RateLimited { retry_after_secs }) => {
                     let now = js_sys::Date::now();
-                    limited_until = now + f64::from(retry_after_secs.min(3_600)) * 1000.0;
+                    limited_until =
+                        now + f64::from(retry_after_secs.min(LONGEST_WAIT_SECS)) * 1000.0;
                     next_at = Some(limited_until.max(now + interval_ms()));
                 }
                 Err(e) => {
