@@ -684,6 +684,47 @@ async fn a_scroll_under_way_is_not_undone_by_a_change_below() {
     assert_eq!(view.scroll_top(), reading - 400, "the scroll stands");
 }
 
+/// What a scroll to the top asks for (here, the older page) waits for the scroll's end: the
+/// lines it brings, and the scroll that keeps the place after them, would cut short a Home still
+/// under way, and Chromium then ignores the next Home or End.
+#[wasm_bindgen_test]
+async fn the_top_is_acted_on_when_the_scroll_ends() {
+    let mut conversation = conversation_with(0..3);
+    conversation.next_page_token = Some("older".to_owned());
+    let thread = RwSignal::new(Some(Thread::new(conversation)));
+    let asked = RwSignal::new(0);
+    let root = mount(move || {
+        view! {
+            <MessageList
+                thread=thread
+                loading_older=Signal::stored(false)
+                on_load_older=Callback::new(move |_| asked.update(|n| *n += 1))
+                on_retry=Callback::new(|_: u64| {})
+                on_edit=Callback::new(|_: u64| {})
+                on_reuse=Callback::new(|_: String| {})
+            />
+        }
+    });
+    settle().await;
+    // (Three lines fit: the view is at the top, and a scroll event says so.)
+    let view = scroller(&root);
+    assert_eq!(view.scroll_top(), 0);
+    let event = |name: &str| {
+        view.dispatch_event(&web_sys::Event::new(name).expect("event"))
+            .expect("dispatch");
+    };
+    event("scroll");
+    settle().await;
+    assert_eq!(
+        asked.get_untracked(),
+        0,
+        "not while the scroll is under way"
+    );
+    event("scrollend");
+    settle().await;
+    assert_eq!(asked.get_untracked(), 1, "the older page, once it ended");
+}
+
 #[wasm_bindgen_test]
 async fn load_older_keeps_keyboard_focus_while_the_page_loads() {
     let mut conversation = conversation_with(0..3);

@@ -9,6 +9,7 @@ use crate::model::thread::{PendingSend, SendState, Thread};
 use crate::model::thread_lines::{line_refs, Line, LineRef, Window};
 use crate::model::{AiMode, Direction, Message, MessageStatus, ModeChange};
 use chrono::{DateTime, Local, Utc};
+use gloo_timers::callback::Timeout;
 use leptos::html;
 use leptos::prelude::*;
 use std::ops::Range;
@@ -30,6 +31,11 @@ impl Shown {
 
 /// Within this many px of the bottom, the view follows new messages.
 const STICK_PX: f64 = 48.0;
+/// Within this many px of the top, the view is at the top of the window: it moves up, or the
+/// next older page is loaded.
+const NEAR_TOP_PX: i32 = 40;
+/// Without `scrollend`: how long after the last scroll event a scroll counts as ended.
+const QUIET_MS: u32 = 150;
 
 pub fn local_time(at: DateTime<Utc>) -> String {
     crate::model::time::day_month_time(at.with_timezone(&Local).naive_local())
@@ -167,20 +173,43 @@ pub fn MessageList(
     super::observe::on_children_change(list, keep_place);
     super::observe::on_resize(scroller, keep_place);
 
+    let at_an_edge = move || {
+        let Some(el) = scroller.get_untracked() else {
+            return;
+        };
+        let top = el.scroll_top();
+        let at_bottom = distance_from_bottom(&el) < STICK_PX;
+        if at_bottom && at_newest.get_untracked() {
+            if window.get_untracked() != Window::Live {
+                window.set(Window::Live);
+            }
+        } else if at_bottom {
+            move_window(Window::later);
+            // Not following yet, even if the window is live again: the lines it brought in are
+            // below, unread. Following resumes at the real bottom.
+            from_bottom.set_value(f64::INFINITY);
+        }
+        if top < NEAR_TOP_PX {
+            older();
+        }
+    };
+    // Where the browser has no `scrollend` event, a scroll has ended once no scroll event has
+    // come for a while.
+    let quiet = (!reports_scroll_end()).then(|| StoredValue::new_local(None::<Timeout>));
+
+    // Each scroll event notes where the view is. What the view reaching an edge asks for (the
+    // window moved, an older page) waits for the scroll to end: it changes the lines, and the
+    // scroll that keeps the place after that change, set while the browser still animates a
+    // scroll (Home, End, a fling), cancels it badly in Chromium: the animation's rest is applied
+    // on top, and the next Home or End does nothing.
     let on_scroll = move |_| {
         let (Some(el), Some(ol)) = (scroller.get_untracked(), list.get_untracked()) else {
             return;
         };
         let top = el.scroll_top();
-        let fb = (el.scroll_height() - el.client_height() - top).max(0) as f64;
+        let fb = distance_from_bottom(&el);
         from_bottom.set_value(fb);
-        let at_bottom = fb < STICK_PX;
-        let near_top = top < 40;
-        if at_bottom && at_newest.get_untracked() {
-            if window.get_untracked() != Window::Live {
-                window.set(Window::Live);
-            }
-        } else {
+        if !(fb < STICK_PX && at_newest.get_untracked()) {
             anchor.set_value(first_in_view(&ol, top).and_then(|line| {
                 let key = line.get_attribute("data-line")?;
                 Some((key, line.offset_top(), line.offset_top() - top))
@@ -189,23 +218,17 @@ pub fn MessageList(
             // page arriving stays above it instead of pushing the lines being read out below.
             match window.get_untracked() {
                 Window::Live => move_window(Window::hold),
-                Window::Oldest if !near_top => move_window(Window::hold),
+                Window::Oldest if top >= NEAR_TOP_PX => move_window(Window::hold),
                 _ => {}
             }
-            if at_bottom {
-                move_window(Window::later);
-                // Not following yet, even if the window is live again: the lines it brought in
-                // are below, unread. Following resumes at the real bottom.
-                from_bottom.set_value(f64::INFINITY);
-            }
         }
-        if near_top {
-            older();
+        if let Some(quiet) = quiet {
+            quiet.set_value(Some(Timeout::new(QUIET_MS, at_an_edge)));
         }
     };
 
     // Home at the very top scrolls nothing, so no scroll event asks for what is above (after a
-    // page that failed to load, say): asked here. (Below the top, Home's scroll event asks.)
+    // page that failed to load, say): asked here. (Below the top, the end of its scroll asks.)
     let on_home = move |ev: web_sys::KeyboardEvent| {
         if ev.key() == "Home"
             && scroller
@@ -217,7 +240,7 @@ pub fn MessageList(
     };
 
     view! {
-        <div class="message-scroller" node_ref=scroller on:scroll=on_scroll on:keydown=on_home tabindex="0" role="region" aria-label="Message history">
+        <div class="message-scroller" node_ref=scroller on:scroll=on_scroll on:scrollend=move |_| at_an_edge() on:keydown=on_home tabindex="0" role="region" aria-label="Message history">
             <div class="older">
                 {move || if older_button.get() {
                     // One button throughout a load, so keyboard focus stays on it.
@@ -268,6 +291,15 @@ pub fn MessageList(
             })}
         </div>
     }
+}
+
+fn reports_scroll_end() -> bool {
+    web_sys::window()
+        .is_some_and(|w| js_sys::Reflect::has(&w, &"onscrollend".into()).unwrap_or(false))
+}
+
+fn distance_from_bottom(el: &web_sys::Element) -> f64 {
+    (el.scroll_height() - el.client_height() - el.scroll_top()).max(0) as f64
 }
 
 /// The thread's lines as rendered, top to bottom.
