@@ -650,45 +650,22 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
         let conversation = id.get_value();
         let workspace = client.workspace();
-        // Should the page go while it is out (a reload, a closed tab), its answer goes with it
-        // (one waiting out a 429 was never sent): the text is kept in the conversation's draft,
-        // as a send's whose answer was lost, whichever conversation is shown then.
-        let going = {
-            let area = session.drafts.get_value();
-            let (conversation, text) = (conversation.clone(), text.clone());
+        let same_key = {
             let workspace = workspace.clone();
-            // What the draft was, while the page is in the back/forward cache: a page restored
-            // from there takes its send's answer itself, and the draft is as it was.
-            // (Not a stored value: the view, and what it owns, may be gone by then.)
-            let before = std::rc::Rc::new(std::cell::Cell::new(None::<String>));
-            let hide = {
-                let (conversation, before) = (conversation.clone(), before.clone());
-                window_event_listener(leptos::ev::pagehide, move |_| {
-                    // (Not into the drafts of another key signed in since.)
-                    let same = session
-                        .client
-                        .try_with_untracked(|c| c.as_ref().map(Client::workspace))
-                        .flatten()
-                        == Some(workspace.clone());
-                    if same {
-                        let typing = drafts::load(area, &conversation);
-                        drafts::save(area, &conversation, &drafts::with_failed(&text, &typing));
-                        before.set(Some(typing));
-                    }
-                })
-            };
-            let show = window_event_listener(leptos::ev::pageshow, move |ev| {
-                if let Some(typing) = before.take() {
-                    if ev.persisted() {
-                        drafts::save(area, &conversation, &typing);
-                    }
-                }
-            });
             move || {
-                hide.remove();
-                show.remove();
+                session
+                    .client
+                    .try_with_untracked(|c| c.as_ref().map(Client::workspace))
+                    .flatten()
+                    == Some(workspace.clone())
             }
         };
+        let going = drafts::keep_while_out(
+            session.drafts.get_value(),
+            conversation.clone(),
+            text.clone(),
+            same_key,
+        );
         // A 429's wait may outlast the conversation taking replies (handed back to the AI,
         // closed, its window shut): then it is not sent. (When the view has gone, that can't be
         // told: it is sent, as the operator asked, and a refusal for the state says so.)

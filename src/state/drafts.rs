@@ -98,6 +98,92 @@ pub fn with_unsent<'a>(unsent: impl DoubleEndedIterator<Item = &'a str>, typing:
         .fold(typing, |draft, text| with_failed(text, &draft))
 }
 
+/// A send whose answer has not come. Should the page go meanwhile (a reload, a closed tab), its
+/// answer goes with it (one waiting out a 429 was never sent): its text is then kept in its
+/// conversation's draft, as a send's whose answer was lost, whichever conversation is shown.
+struct Out {
+    serial: u64,
+    area: Area,
+    conversation: ConversationId,
+    text: String,
+    /// Whether the key it was sent with is still the one signed in (not into the drafts of
+    /// another key signed in since).
+    same_key: Box<dyn Fn() -> bool>,
+}
+
+thread_local! {
+    /// Oldest first: several sends out to one conversation go back in the order they were sent.
+    static OUT: std::cell::RefCell<Vec<Out>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The drafts as they were before the page went, while it is in the back/forward cache: a
+    /// page restored from there takes its sends' answers itself, and its drafts are as they
+    /// were.
+    static BEFORE: std::cell::RefCell<Vec<(Area, ConversationId, String)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+    static SERIAL: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Keeps `text`, sent to `conversation`, for its draft should the page go before its answer
+/// comes. Call what it returns when the answer has come.
+pub fn keep_while_out(
+    area: Area,
+    conversation: ConversationId,
+    text: String,
+    same_key: impl Fn() -> bool + 'static,
+) -> impl FnOnce() {
+    let serial = SERIAL.with(|n| {
+        if n.get() == 0 {
+            listen_for_the_page_going();
+        }
+        n.set(n.get() + 1);
+        n.get()
+    });
+    OUT.with_borrow_mut(|out| {
+        out.push(Out {
+            serial,
+            area,
+            conversation,
+            text,
+            same_key: Box::new(same_key),
+        })
+    });
+    move || OUT.with_borrow_mut(|out| out.retain(|o| o.serial != serial))
+}
+
+/// For the page's life: the listeners outlive every view.
+fn listen_for_the_page_going() {
+    use leptos::prelude::window_event_listener;
+    window_event_listener(leptos::ev::pagehide, |_| {
+        OUT.with_borrow(|out| {
+            let out: Vec<&Out> = out.iter().filter(|o| (o.same_key)()).collect();
+            let mut kept: Vec<(Area, ConversationId, String)> = Vec::new();
+            for o in &out {
+                if kept
+                    .iter()
+                    .any(|(area, id, _)| *area == o.area && *id == o.conversation)
+                {
+                    continue;
+                }
+                let texts = out
+                    .iter()
+                    .filter(|p| p.area == o.area && p.conversation == o.conversation)
+                    .map(|p| p.text.as_str());
+                let typing = load(o.area, &o.conversation);
+                save(o.area, &o.conversation, &with_unsent(texts, typing.clone()));
+                kept.push((o.area, o.conversation.clone(), typing));
+            }
+            BEFORE.set(kept);
+        })
+    });
+    window_event_listener(leptos::ev::pageshow, |ev| {
+        let before = BEFORE.take();
+        if ev.persisted() {
+            for (area, id, typing) in before {
+                save(area, &id, &typing);
+            }
+        }
+    });
+}
+
 /// The conversation shown, for an answer that comes after the view that asked has gone and the
 /// operator is back on that conversation: the text of a failed send goes into its reply box, and
 /// a template sent empties its template form. Provided by what outlives the thread's views (the

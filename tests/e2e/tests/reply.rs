@@ -606,6 +606,52 @@ async fn a_reload_during_a_send_keeps_its_text() {
     .await;
 }
 
+/// Several sends out at a reload come back in the order they were sent, ahead of what was being
+/// typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_out_at_a_reload_come_back_oldest_first() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_human_sms_thread(
+            h,
+            json!({ "route": "POST /v1/messages", "force_429_retry_after": 30, "count": 2 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        for text in ["Sent first", "Sent second"] {
+            type_into_composer(h, text).await?;
+            h.press(&[Key::Enter.into()]).await?;
+        }
+        poll_until("both sends refused for the rate limit", SCREEN, || async {
+            Ok((message_posts(h).await? == [429, 429]).then_some(()))
+        })
+        .await?;
+        let typing = "Still being typed";
+        type_into_composer(h, typing).await?;
+        poll_until("what is typed kept as the draft", SCREEN, || async {
+            let kept = h
+                .browser()
+                .execute(
+                    "return [localStorage, sessionStorage].some(s => Object.keys(s).some(
+                        k => k.startsWith('voicebip.draft.') && s.getItem(k) === arguments[0]));",
+                    vec![json!(typing)],
+                )
+                .await?;
+            Ok((kept == json!(true)).then_some(()))
+        })
+        .await?;
+        h.browser().refresh().await?;
+        wait_thread(h, &id).await?;
+        let value = poll_until("the texts back in the reply box", SCREEN, || async {
+            let value = composer_value(h).await?;
+            Ok((value.ends_with(typing) && value != typing).then_some(value))
+        })
+        .await?;
+        assert_eq!(value, "Sent first\n\nSent second\n\nStill being typed");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A send answered with a 5xx may have gone out all the same: it says so, keeps its Retry, and
 /// once the stream shows a message with its text going out, that message takes its place (a
 /// Retry would have sent it twice). Another client's send of the text stands in here for the
