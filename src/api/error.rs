@@ -1,5 +1,6 @@
 //! The one error type of the client, mapped once to what the operator reads.
 
+use chrono::Datelike;
 use serde::Deserialize;
 use std::fmt;
 
@@ -49,17 +50,39 @@ fn retry_after_secs(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<u
             .map_or(u32::MAX, |s| u32::try_from(s).unwrap_or(u32::MAX));
         return Some(secs.max(1));
     }
-    // IMF-fixdate, the form HTTP sends: `Sun, 06 Nov 1994 08:49:37 GMT`. By hand: chrono's
-    // RFC 2822 parser is its generic one, kilobytes of wasm for one header.
+    // The three forms of an HTTP date, by hand: chrono's RFC 2822 parser is its generic one,
+    // kilobytes of wasm for one header.
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let words: Vec<&str> = value.split_whitespace().collect();
-    let Ok([_weekday, day, month, year, time, "GMT"]) = <[&str; 6]>::try_from(words) else {
-        return None;
+    let (day, month, year, time) = match words[..] {
+        // IMF-fixdate, the one HTTP sends: `Sun, 06 Nov 1994 08:49:37 GMT`.
+        [_weekday, day, month, year, time, "GMT"] => (day, month, year.parse().ok()?, time),
+        // The two obsolete ones, which a recipient must still read. RFC 850's
+        // `Sunday, 06-Nov-94 08:49:37 GMT`, whose year is the latest not more than 50 years
+        // ahead with those two digits:
+        [_weekday, date, time, "GMT"] => {
+            let [day, month, yy] = date.split('-').collect::<Vec<_>>().try_into().ok()?;
+            let yy: i32 = yy.parse().ok().filter(|_| yy.len() == 2)?;
+            let year = now.year() - now.year() % 100 + yy;
+            (
+                day,
+                month,
+                if year > now.year() + 50 {
+                    year - 100
+                } else {
+                    year
+                },
+                time,
+            )
+        }
+        // and C's asctime: `Sun Nov  6 08:49:37 1994`.
+        [_weekday, month, day, time, year] => (day, month, year.parse().ok()?, time),
+        _ => return None,
     };
     let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
-    let date = chrono::NaiveDate::from_ymd_opt(year.parse().ok()?, month, day.parse().ok()?)?;
+    let date = chrono::NaiveDate::from_ymd_opt(year, month, day.parse().ok()?)?;
     let [h, m, s] = time
         .split(':')
         .map(|n| n.parse().ok())
@@ -177,6 +200,22 @@ mod tests {
         );
         assert_eq!(read("Sat, 05 Dec 2026 08:51:30 GMT"), Some(120));
         assert_eq!(
+            read("Saturday, 05-Dec-26 08:51:30 GMT"),
+            Some(120),
+            "RFC 850"
+        );
+        assert_eq!(read("Sat Dec  5 08:51:30 2026"), Some(120), "asctime");
+        assert_eq!(
+            read("Monday, 05-Dec-77 08:51:30 GMT"),
+            Some(1),
+            "1977: 2077 is more than 50 years ahead"
+        );
+        assert_eq!(
+            read("Tuesday, 05-Dec-73 08:51:30 GMT"),
+            Some(1_483_228_920),
+            "2073: less than 50 years ahead"
+        );
+        assert_eq!(
             read("Sat, 05 Dec 2026 08:00:00 GMT"),
             Some(1),
             "a date passed"
@@ -188,6 +227,9 @@ mod tests {
             "Sat, 05 Dek 2026 08:49:37 GMT",
             "Sat, 32 Dec 2026 08:49:37 GMT",
             "Sat, 05 Dec 2026 25:49:37 GMT",
+            "Saturday, 05-Dec-2026 08:51:30 GMT",
+            "Saturday, 05-Dec 08:51:30 GMT",
+            "Sat Dec 5 08:51:30",
         ] {
             assert_eq!(read(unread), None, "{unread}");
         }
