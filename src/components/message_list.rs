@@ -178,12 +178,8 @@ pub fn MessageList(
             return;
         };
         let top = el.scroll_top();
-        let at_bottom = distance_from_bottom(&el) < STICK_PX;
-        if at_bottom && at_newest.get_untracked() {
-            if window.get_untracked() != Window::Live {
-                window.set(Window::Live);
-            }
-        } else if at_bottom {
+        // (At the newest, the scroll event has made the window live.)
+        if distance_from_bottom(&el) < STICK_PX && !at_newest.get_untracked() {
             move_window(Window::later);
             // Not following yet, even if the window is live again: the lines it brought in are
             // below, unread. Following resumes at the real bottom.
@@ -197,11 +193,11 @@ pub fn MessageList(
     // come for a while.
     let quiet = (!reports_scroll_end()).then(|| StoredValue::new_local(None::<Timeout>));
 
-    // Each scroll event notes where the view is. What the view reaching an edge asks for (the
-    // window moved, an older page) waits for the scroll to end: it changes the lines, and the
-    // scroll that keeps the place after that change, set while the browser still animates a
-    // scroll (Home, End, a fling), cancels it badly in Chromium: the animation's rest is applied
-    // on top, and the next Home or End does nothing.
+    // Each scroll event notes where the view is. What the view reaching an edge of the window
+    // asks for (the window moved, an older page) waits for the scroll to end: it changes the
+    // lines, and the scroll that keeps the place after that change, set while the browser still
+    // animates a scroll (Home, End, a fling), cancels it badly in Chromium: the animation's rest
+    // is applied on top, and the next Home or End does nothing.
     let on_scroll = move |_| {
         let (Some(el), Some(ol)) = (scroller.get_untracked(), list.get_untracked()) else {
             return;
@@ -209,7 +205,14 @@ pub fn MessageList(
         let top = el.scroll_top();
         let fb = distance_from_bottom(&el);
         from_bottom.set_value(fb);
-        if !(fb < STICK_PX && at_newest.get_untracked()) {
+        if fb < STICK_PX && at_newest.get_untracked() {
+            // Back at the newest: followed from now on, not from the scroll's end (a message
+            // arriving meanwhile would be left below). The window's lines are the newest
+            // already, so this moves none.
+            if window.get_untracked() != Window::Live {
+                window.set(Window::Live);
+            }
+        } else {
             anchor.set_value(first_in_view(&ol, top).and_then(|line| {
                 let key = line.get_attribute("data-line")?;
                 Some((key, line.offset_top(), line.offset_top() - top))
