@@ -56,41 +56,50 @@ fn retry_after_secs(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<u
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let words: Vec<&str> = value.split_whitespace().collect();
-    let (day, month, year, time) = match words[..] {
+    let (day, month, year, time, two_digit_year) = match words[..] {
         // IMF-fixdate, the one HTTP sends: `Sun, 06 Nov 1994 08:49:37 GMT`.
-        [_weekday, day, month, year, time, "GMT"] => (day, month, year.parse().ok()?, time),
-        // The two obsolete ones, which a recipient must still read. RFC 850's
-        // `Sunday, 06-Nov-94 08:49:37 GMT`, whose year is the latest not more than 50 years
-        // ahead with those two digits:
+        [_weekday, day, month, year, time, "GMT"] => (day, month, year, time, false),
+        // The two obsolete ones, which a recipient must still read: RFC 850's
+        // `Sunday, 06-Nov-94 08:49:37 GMT`,
         [_weekday, date, time, "GMT"] => {
             let [day, month, yy] = date.split('-').collect::<Vec<_>>().try_into().ok()?;
-            let yy: i32 = yy.parse().ok().filter(|_| yy.len() == 2)?;
-            let year = now.year() - now.year() % 100 + yy;
-            (
-                day,
-                month,
-                if year > now.year() + 50 {
-                    year - 100
-                } else {
-                    year
-                },
-                time,
-            )
+            (day, month, yy, time, true)
         }
         // and C's asctime: `Sun Nov  6 08:49:37 1994`.
-        [_weekday, month, day, time, year] => (day, month, year.parse().ok()?, time),
+        [_weekday, month, day, time, year] => (day, month, year, time, false),
         _ => return None,
     };
+    let number = |n: &str| {
+        n.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| n.parse().ok())?
+    };
+    let year: i32 = match number(year)? {
+        // In this century; a time that this makes more than 50 years ahead is the century
+        // before's (RFC 9110, 5.6.7).
+        yy if two_digit_year && year.len() == 2 => now.year() - now.year() % 100 + yy as i32,
+        _ if two_digit_year => return None,
+        y => i32::try_from(y).ok()?,
+    };
     let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
-    let date = chrono::NaiveDate::from_ymd_opt(year, month, day.parse().ok()?)?;
+    let date = chrono::NaiveDate::from_ymd_opt(year, month, number(day)?)?;
     let [h, m, s] = time
         .split(':')
-        .map(|n| n.parse().ok())
+        .map(number)
         .collect::<Option<Vec<u32>>>()?
         .try_into()
         .ok()?;
-    let time = chrono::NaiveTime::from_hms_opt(h, m, s)?;
-    let millis = u64::try_from((date.and_time(time).and_utc() - now).num_milliseconds());
+    let mut at = date
+        .and_time(chrono::NaiveTime::from_hms_opt(h, m, s)?)
+        .and_utc();
+    if two_digit_year
+        && now
+            .with_year(now.year() + 50)
+            .is_some_and(|limit| at > limit)
+    {
+        at = at.with_year(year - 100)?;
+    }
+    let millis = u64::try_from((at - now).num_milliseconds());
     let secs = millis.map_or(0, |ms| ms.div_ceil(1000));
     Some(u32::try_from(secs).unwrap_or(u32::MAX).max(1))
 }
@@ -211,6 +220,11 @@ mod tests {
             "1977: 2077 is more than 50 years ahead"
         );
         assert_eq!(
+            read("Sunday, 06-Dec-76 08:51:30 GMT"),
+            Some(1),
+            "1976: 2076-12-06 is more than 50 years ahead by a day"
+        );
+        assert_eq!(
             read("Tuesday, 05-Dec-73 08:51:30 GMT"),
             Some(1_483_228_920),
             "2073: less than 50 years ahead"
@@ -230,6 +244,8 @@ mod tests {
             "Saturday, 05-Dec-2026 08:51:30 GMT",
             "Saturday, 05-Dec 08:51:30 GMT",
             "Sat Dec 5 08:51:30",
+            "Saturday, 05-Dec-+6 08:51:30 GMT",
+            "Sat, +5 Dec 2026 08:49:37 GMT",
         ] {
             assert_eq!(read(unread), None, "{unread}");
         }
