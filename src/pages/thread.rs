@@ -682,12 +682,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 // window shut now, not at the next tick.
                 clock.0.try_set(Utc::now());
             }
-            let mut went = false;
+            // Not this conversation's message: it went to the customer's newer one.
+            let elsewhere = result
+                .as_ref()
+                .ok()
+                .and_then(|sent| sent.conversation_id.clone())
+                .filter(|c| *c != conversation);
             match result {
-                Ok(sent) => match sent.conversation_id.clone().filter(|c| *c != conversation) {
-                    // Not this conversation's message: shown in the newer one, not here.
+                Ok(sent) => match elsewhere.clone() {
+                    // Shown in the newer conversation, not here.
                     Some(newer) => {
-                        went = true;
                         take_send(local_id);
                         went_elsewhere(newer, &req.to.to_number);
                     }
@@ -743,7 +747,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             }
             // (A receipt that came while it was out, and was not its own, is asked about now.)
             let unseen = thread.try_update(|t| t.as_mut().is_some_and(Thread::take_unseen));
-            if refused || went || unseen == Some(true) {
+            if refused || elsewhere.is_some() || unseen == Some(true) {
                 load();
             }
         });
