@@ -26,6 +26,12 @@ async fn type_into_composer(h: &Harness, text: &str) -> Result<()> {
     h.fill("#composer-text", text).await
 }
 
+/// Types `text` into the reply box and sends it, as the operator does: with Enter.
+async fn send_reply(h: &Harness, text: &str) -> Result<()> {
+    type_into_composer(h, text).await?;
+    h.press(&[Key::Enter.into()]).await
+}
+
 /// What the template form's name and parameters hold.
 async fn template_fields(h: &Harness) -> Result<Value> {
     Ok(h.browser()
@@ -248,8 +254,7 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
         fault(h, json!({ "route": "POST /v1/messages", "status": 503 })).await?;
         clear_requests(h).await?;
         let retried = "Sorry for the delay, checking now";
-        type_into_composer(h, retried).await?;
-        h.press(&[Key::Enter.into()]).await?;
+        send_reply(h, retried).await?;
         let failed = wait_message(h, retried, "failed to send", |m| {
             m.local && m.status.as_deref() == Some("failed")
         })
@@ -284,8 +289,7 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
         )
         .await?;
         let edited = "Let me fix this";
-        type_into_composer(h, edited).await?;
-        h.press(&[Key::Enter.into()]).await?;
+        send_reply(h, edited).await?;
         wait_message(h, edited, "failed to send", |m| m.local).await?;
         // Typed meanwhile, beginning as the failed text does: it stays, after that text.
         let typing = "Let me fix this properly";
@@ -345,8 +349,7 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
             json!({ "route": "POST /v1/messages", "status": 503, "count": 1 }),
         )
         .await?;
-        type_into_composer(h, failed_first).await?;
-        h.press(&[Key::Enter.into()]).await?;
+        send_reply(h, failed_first).await?;
         wait_message(h, failed_first, "failed to send", |m| {
             m.local && m.status.as_deref() == Some("failed")
         })
@@ -370,8 +373,7 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
         })
         .await?;
         clear_requests(h).await?;
-        type_into_composer(h, failed_later).await?;
-        h.press(&[Key::Enter.into()]).await?;
+        send_reply(h, failed_later).await?;
         h.click(&format!("{ROW}[data-conversation-id='{other}'] a"))
             .await?;
         wait_thread(h, &other).await?;
@@ -399,8 +401,7 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
         )
         .await?;
         clear_requests(h).await?;
-        type_into_composer(h, failed_back).await?;
-        h.press(&[Key::Enter.into()]).await?;
+        send_reply(h, failed_back).await?;
         h.click(&format!("{ROW}[data-conversation-id='{other}'] a"))
             .await?;
         wait_thread(h, &other).await?;
@@ -437,8 +438,7 @@ async fn a_late_failure_reaches_the_reply_box_after_the_list_was_shown() {
         .await?;
         clear_requests(h).await?;
         let text = "Unsent: the courier calls ahead";
-        type_into_composer(h, text).await?;
-        h.press(&[Key::Enter.into()]).await?;
+        send_reply(h, text).await?;
         h.click(".back-link").await?;
         h.wait_for_path("/conversations", SCREEN).await?;
         h.click(&format!("{ROW}[data-conversation-id='{id}'] a"))
@@ -462,8 +462,7 @@ async fn a_send_left_unanswered_is_given_up_and_kept() {
         )
         .await?;
         let text = "Unanswered: your parcel is on its way";
-        type_into_composer(h, text).await?;
-        h.press(&[Key::Enter.into()]).await?;
+        send_reply(h, text).await?;
         wait_message(h, text, "sending", |m| m.local).await?;
         poll_until("the send given up", Duration::from_secs(40), || async {
             Ok(h.texts("li.message.local .message-error")
@@ -492,8 +491,7 @@ async fn a_retry_after_the_ai_took_back_over_is_not_sent() {
         )
         .await?;
         let text = "A human answer, from before the handback";
-        type_into_composer(h, text).await?;
-        h.press(&[Key::Enter.into()]).await?;
+        send_reply(h, text).await?;
         h.wait_for("li.message.local .retry-send", SCREEN).await?;
         h.click("#return-to-ai").await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
@@ -521,8 +519,7 @@ async fn a_send_held_by_the_rate_limit_is_not_sent_after_the_handback() {
         .await?;
         clear_requests(h).await?;
         let text = "A human answer, held by the rate limit";
-        type_into_composer(h, text).await?;
-        h.press(&[Key::Enter.into()]).await?;
+        send_reply(h, text).await?;
         poll_until("the send refused for the rate limit", SCREEN, || async {
             Ok((message_posts(h).await? == [429]).then_some(()))
         })
@@ -558,8 +555,7 @@ async fn a_reload_during_a_send_keeps_its_text() {
         .await?;
         clear_requests(h).await?;
         let text = "Held by the rate limit as the page reloads";
-        type_into_composer(h, text).await?;
-        h.press(&[Key::Enter.into()]).await?;
+        send_reply(h, text).await?;
         poll_until("the send refused for the rate limit", SCREEN, || async {
             Ok((message_posts(h).await? == [429]).then_some(()))
         })
@@ -581,8 +577,7 @@ async fn a_reload_during_a_send_keeps_its_text() {
         )
         .await?;
         let again = "Held again, while another conversation is shown";
-        type_into_composer(h, again).await?;
-        h.press(&[Key::Enter.into()]).await?;
+        send_reply(h, again).await?;
         poll_until("the second send refused", SCREEN, || async {
             Ok((message_posts(h).await? == [429, 429]).then_some(()))
         })
@@ -618,8 +613,7 @@ async fn sends_out_at_a_reload_come_back_oldest_first() {
         .await?;
         clear_requests(h).await?;
         for text in ["Sent first", "Sent second"] {
-            type_into_composer(h, text).await?;
-            h.press(&[Key::Enter.into()]).await?;
+            send_reply(h, text).await?;
         }
         poll_until("both sends refused for the rate limit", SCREEN, || async {
             Ok((message_posts(h).await? == [429, 429]).then_some(()))
@@ -678,8 +672,7 @@ async fn a_send_whose_answer_was_lost_is_settled_by_its_message() {
         .await?;
         clear_requests(h).await?;
         let text = "Your parcel left the depot";
-        type_into_composer(h, text).await?;
-        h.press(&[Key::Enter.into()]).await?;
+        send_reply(h, text).await?;
         wait_message(h, text, "failed to send", |m| {
             m.local && m.status.as_deref() == Some("failed")
         })
@@ -1073,8 +1066,7 @@ async fn a_reply_that_went_to_the_newer_conversation_says_so() {
         );
 
         let text = "Following up on your order";
-        type_into_composer(h, text).await?;
-        h.press(&[Key::Enter.into()]).await?;
+        send_reply(h, text).await?;
         wait_text(h, "#sent-elsewhere", "newer conversation", SCREEN).await?;
         wait_text(h, "#live-announcer", "newer conversation", SCREEN).await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
@@ -1188,8 +1180,7 @@ async fn a_send_refused_for_the_window_shows_the_window_closed() {
         // window (and any refetch of it) still has hours to run.
         h.sim_post("/sim/clock", &json!({ "advance_seconds": 25 * 3600 }))
             .await?;
-        type_into_composer(h, "Your parcel is with the courier").await?;
-        h.press(&[Key::Enter.into()]).await?;
+        send_reply(h, "Your parcel is with the courier").await?;
         wait_message(h, "Your parcel is with the courier", "failed", |m| {
             m.status.as_deref() == Some("failed")
         })
