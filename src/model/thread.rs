@@ -326,8 +326,13 @@ impl Thread {
             .map(|r| r.timestamp)
             .max()
             .or(fresh.summary.updated_at)?;
-        (answered < newest.timestamp && fresh.mode_history.iter().all(|f| !same_change(f, newest)))
-            .then_some(newest.to_mode)
+        let seen: &[&[ModeChange]] = &[&self.conversation.mode_history, &fresh.mode_history];
+        (answered < newest.timestamp
+            && !fresh
+                .mode_history
+                .iter()
+                .any(|f| same_change(f, newest, seen)))
+        .then_some(newest.to_mode)
     }
 
     /// Merges a page fetched to fill a [`Gap`]; the gap that is left, if any.
@@ -537,12 +542,8 @@ impl Thread {
                 };
                 let moved = self.conversation.ai_mode != to_mode;
                 self.conversation.ai_mode = to_mode;
-                if !self
-                    .conversation
-                    .mode_history
-                    .iter()
-                    .any(|r| same_change(r, &row))
-                {
+                let history = &self.conversation.mode_history;
+                if !history.iter().any(|r| same_change(r, &row, &[history])) {
                     self.conversation.mode_history.push(row.clone());
                 }
                 if moved {
@@ -764,18 +765,27 @@ fn advance_status(
 /// (the event is stamped when published): within this window, same modes and actor are one change.
 const SAME_CHANGE_WINDOW_MS: i64 = 5_000;
 
-fn same_change(a: &ModeChange, b: &ModeChange) -> bool {
+/// Whether `a` and `b` are one change, told twice: same modes and actor, a moment apart, and no
+/// other change between them in any of the histories `seen` (taken over, handed back and taken
+/// over again within seconds is three changes).
+fn same_change(a: &ModeChange, b: &ModeChange, seen: &[&[ModeChange]]) -> bool {
+    let (first, last) = (a.timestamp.min(b.timestamp), a.timestamp.max(b.timestamp));
     a.from_mode == b.from_mode
         && a.to_mode == b.to_mode
         && a.actor_user_id == b.actor_user_id
-        && (a.timestamp - b.timestamp).num_milliseconds().abs() < SAME_CHANGE_WINDOW_MS
+        && (last - first).num_milliseconds() < SAME_CHANGE_WINDOW_MS
+        && !seen.iter().flat_map(|rows| rows.iter()).any(|r| {
+            first < r.timestamp
+                && r.timestamp < last
+                && (r.from_mode, r.to_mode) != (a.from_mode, a.to_mode)
+        })
 }
 
 fn merge_history(known: &[ModeChange], fresh: Vec<ModeChange>) -> Vec<ModeChange> {
     // The server's rows are authoritative; known rows it doesn't have yet (from the stream) stay.
-    let mut all = fresh;
+    let mut all = fresh.clone();
     for row in known {
-        if !all.iter().any(|r| same_change(r, row)) {
+        if !all.iter().any(|r| same_change(r, row, &[known, &fresh])) {
             all.push(row.clone());
         }
     }
@@ -1261,6 +1271,60 @@ mod tests {
         assert_eq!(t.apply(ev), Change::None);
         assert_eq!(t.mode(), AiMode::Ai);
         assert_eq!(t.conversation.mode_history.len(), 1);
+    }
+
+    #[test]
+    fn a_quick_take_over_again_is_a_change_of_its_own() {
+        let secs = |n| at(10) + Duration::seconds(n);
+        let change = |from_mode, to_mode, at| ModeChange {
+            actor_user_id: Some("usr_1".into()),
+            from_mode,
+            to_mode,
+            timestamp: at,
+        };
+        let taken = change(AiMode::Ai, AiMode::Human, secs(0));
+        let returned = change(AiMode::Human, AiMode::Ai, secs(1));
+        let mut c = conversation(vec![], None);
+        c.ai_mode = AiMode::Ai;
+        c.mode_history = vec![taken.clone(), returned.clone()];
+        let mut t = Thread::new(c);
+        // Taken over again two seconds after the first take-over, by the same operator.
+        let again = change(AiMode::Ai, AiMode::Human, secs(2));
+        let told = t.apply(StreamEvent::ModeChanged {
+            from_mode: again.from_mode,
+            to_mode: again.to_mode,
+            actor_user_id: again.actor_user_id.clone(),
+            timestamp: again.timestamp,
+        });
+        assert_eq!(told, Change::ModeChanged(again.clone()));
+        assert_eq!(t.conversation.mode_history.len(), 3);
+        assert_eq!(t.latest_change(), Some(&again));
+
+        // A refetch made before it does not undo it, nor drop its row.
+        let answer = |mode, history: Vec<ModeChange>| {
+            let mut c = conversation(vec![], None);
+            c.ai_mode = mode;
+            c.mode_history = history;
+            c.summary.updated_at = Some(secs(1));
+            c
+        };
+        t.merge_latest_now(answer(AiMode::Ai, vec![taken.clone(), returned.clone()]));
+        assert_eq!(t.mode(), AiMode::Human);
+        assert_eq!(t.conversation.mode_history.len(), 3);
+        assert_eq!(t.latest_change(), Some(&again));
+
+        // The server's own row for it, stamped a moment before the event, is the same change.
+        let audited = change(
+            AiMode::Ai,
+            AiMode::Human,
+            secs(2) - Duration::milliseconds(300),
+        );
+        t.merge_latest_now(answer(
+            AiMode::Human,
+            vec![taken, returned, audited.clone()],
+        ));
+        assert_eq!(t.conversation.mode_history.len(), 3);
+        assert_eq!(t.latest_change(), Some(&audited));
     }
 
     #[test]
