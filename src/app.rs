@@ -19,7 +19,7 @@ pub fn App() -> impl IntoView {
     let session = Session::new();
     provide_context(session);
     // First of all, so that the inbox's first page is on its way while everything else starts.
-    session.restore(None);
+    let restore_with_config = session.restore(None);
     let warm_start = WarmStart::begin(&session);
     provide_context(warm_start);
     provide_context(Announcer::new());
@@ -41,7 +41,9 @@ pub fn App() -> impl IntoView {
     let config_warning = RwSignal::new(None::<String>);
     spawn_local(async move {
         let (config, warning) = Config::load().await;
-        if session.client.with_untracked(Option::is_none) {
+        // Only a key that waited for it: a session restored at start may have ended since (a
+        // key refused before this came), and the device's key is then another tab's.
+        if restore_with_config && session.client.with_untracked(Option::is_none) {
             session.restore(Some(&config.api_base_url));
         }
         config_warning.set(warning);

@@ -47,45 +47,55 @@ impl Session {
     }
 
     /// Restores a stored key at start-up: at once when its base URL was stored with it (always,
-    /// since `sign_in` stores both), else once the configuration gives `fallback_base`.
-    pub fn restore(&self, fallback_base: Option<&str>) {
+    /// since `sign_in` stores both), else once the configuration gives `fallback_base`. Whether
+    /// it waits for that: a key was found without its base.
+    pub fn restore(&self, fallback_base: Option<&str>) -> bool {
         // Not the key this device keeps for the console itself: embedding accepts credentials
         // from the configured host only.
         if super::embed::is_embedded() {
-            return;
+            return false;
         }
         // The tab's own key first: the device's may since be another tab's, remembered there
         // (a reload would otherwise switch this tab to that tab's workspace without a word).
         let local = storage::get(Area::Local, KEY_ITEM);
         let (key, base, drafts) = match storage::get(Area::Session, KEY_ITEM) {
             Some(key) => {
-                let remembered = storage::get(Area::Session, REMEMBERED_ITEM).is_some();
-                if remembered && local.is_none() {
-                    // Forgotten on the device since: signed out in a tab while this one missed
-                    // it (asleep, or discarded by the browser). Not restored here either.
-                    storage::remove(Area::Session, KEY_ITEM);
-                    storage::remove(Area::Session, REMEMBERED_ITEM);
-                    return;
-                }
-                let drafts = if remembered {
+                let drafts = if storage::get(Area::Session, REMEMBERED_ITEM).is_some() {
                     Area::Local
                 } else {
                     Area::Session
                 };
                 (key, storage::get(Area::Session, BASE_ITEM), drafts)
             }
-            None => match local {
+            None => match local.clone() {
                 Some(key) => (key, storage::get(Area::Local, BASE_ITEM), Area::Local),
-                None => return,
+                None => return false,
             },
         };
         let Some(base) = base.or_else(|| fallback_base.map(str::to_owned)) else {
-            return;
+            return true;
         };
+        let client = self.make_client(&base, &key);
+        // Remembered, and forgotten on the device since: signed out in a tab while this one
+        // missed it (asleep, or discarded by the browser), whatever key was remembered after.
+        // Not restored from the tab's copy either. (A device still holding the key itself
+        // remembers it: a tab signed in before the device kept its mark.)
+        if drafts == Area::Local
+            && storage::get(Area::Local, &remembered_mark(&client)).is_none()
+            && local.as_deref() != Some(key.as_str())
+        {
+            storage::remove(Area::Session, KEY_ITEM);
+            storage::remove(Area::Session, REMEMBERED_ITEM);
+            return false;
+        }
         // The tab keeps what it restored, as a tab that signed in does.
         keep_for_tab(&key, &base, drafts == Area::Local);
+        if drafts == Area::Local {
+            storage::set(Area::Local, &remembered_mark(&client), "1");
+        }
         self.drafts.set_value(drafts);
-        self.client.set(Some(self.make_client(&base, &key)));
+        self.client.set(Some(client));
+        false
     }
 
     /// Keeps a checked key: for the tab only, or on this device when the operator asked.
@@ -98,6 +108,7 @@ impl Session {
         if remember {
             storage::set(Area::Local, KEY_ITEM, key);
             storage::set(Area::Local, BASE_ITEM, client.base());
+            storage::set(Area::Local, &remembered_mark(&client), "1");
         }
         // This tab's drafts (kept, say, until a refused key ended its session) go with the key.
         // Only when it moves: the other area's may be another tab's, signed in there.
@@ -174,6 +185,12 @@ fn keep_for_tab(key: &str, base: &str, remembered: bool) {
     }
 }
 
+/// On the device, while a workspace's key is remembered there: every tab holding a copy of it
+/// restores that copy only while the mark is there, and any tab's sign-out removes it.
+fn remembered_mark(client: &Client) -> String {
+    format!("voicebip.remembered.{}", client.workspace())
+}
+
 /// Forgets `client`'s key wherever it is stored, and only that key: another tab signed in on
 /// this device with another key keeps it.
 fn forget_key(client: &Client) {
@@ -183,6 +200,7 @@ fn forget_key(client: &Client) {
         }
     }
     storage::remove(Area::Session, REMEMBERED_ITEM);
+    storage::remove(Area::Local, &remembered_mark(client));
 }
 
 pub fn use_session() -> Session {

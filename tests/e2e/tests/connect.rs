@@ -413,16 +413,60 @@ async fn a_reload_keeps_the_tabs_own_key() {
         .await;
         assert_eq!(count(h, "#connect-form").await?, 0, "still signed in");
         assert!(!h.texts(ROW).await?.is_empty());
-        // The key forgotten on the device since (signed out in a tab while this one was asleep
-        // and missed it): its reload does not sign it back in with its own copy.
+        // The key signed out since in a tab while this one was asleep and missed it (which
+        // forgets it on the device), and another key remembered there after that: the tab's
+        // reload does not sign it back in with its own copy.
         h.browser()
-            .execute("localStorage.removeItem('voicebip.key');", vec![])
+            .execute(
+                "Object.keys(localStorage)
+                   .filter(k => k.startsWith('voicebip.remembered.'))
+                   .forEach(k => localStorage.removeItem(k));",
+                vec![],
+            )
             .await?;
         h.browser().refresh().await?;
         h.wait_for("#connect-form", FIRST_SCREEN).await?;
         assert_eq!(
             storage_item(h, "sessionStorage", "voicebip.key").await?,
             None
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A tab's key refused before `config.json` came ends its session, and the configuration
+/// coming after that does not sign the tab in with the key another tab remembered on the device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_refused_before_the_configuration_stays_signed_out() {
+    with_harness(Options::default(), async |h: &Harness| {
+        // Another tab remembered a key the simulator takes; this tab holds one for itself only,
+        // which the simulator refuses.
+        sign_in_remembered(h, DEMO_KEY).await?;
+        h.browser()
+            .execute(
+                "sessionStorage.setItem('voicebip.key', 'pk_test_refused_here');
+                 sessionStorage.removeItem('voicebip.remembered');",
+                vec![],
+            )
+            .await?;
+        settings(h, json!({ "config_stalled": true })).await?;
+        h.browser().refresh().await?;
+        h.wait_for("#connect-form", FIRST_SCREEN).await?;
+        // The configuration given up on, and read as its defaults.
+        wait_text(h, ".banner.warn", "config.json", SCREEN).await?;
+        settings(h, json!({ "config_stalled": false })).await?;
+        settle(
+            "a restore after the configuration",
+            std::time::Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(count(h, "#connect-form").await?, 1, "still signed out");
+        assert_eq!(count(h, ROW).await?, 0);
+        assert_eq!(
+            storage_item(h, "sessionStorage", "voicebip.key").await?,
+            None,
+            "not the other tab's key"
         );
         assert_no_crash(h).await
     })
