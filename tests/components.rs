@@ -770,6 +770,34 @@ async fn load_older_keeps_keyboard_focus_while_the_page_loads() {
     assert_eq!(asked.get_untracked(), 1, "no second load while one runs");
 }
 
+/// A row's link is found by its conversation's id whatever the id holds: ids are opaque.
+#[wasm_bindgen_test]
+fn a_row_is_found_by_any_id() {
+    use voicebip_console::model::ConversationId;
+    let document = web_sys::window().and_then(|w| w.document()).expect("doc");
+    for id in ["conv_1", "it's", "back\\slash", "line\nbreak", "a'] b"] {
+        let row = document.create_element("li").expect("li");
+        row.set_attribute("data-conversation-id", id).expect("attr");
+        row.append_child(&document.create_element("a").expect("a"))
+            .expect("append");
+        document
+            .body()
+            .expect("body")
+            .append_child(&row)
+            .expect("append");
+        let selector = ConversationId(id.to_owned()).row_link_selector();
+        let found = document
+            .query_selector(&selector)
+            .unwrap_or_else(|e| panic!("{selector} is not a selector: {e:?}"));
+        assert_eq!(
+            found.and_then(|a| a.parent_element()),
+            Some(row.clone()),
+            "{id}"
+        );
+        row.remove();
+    }
+}
+
 /// The origins an embedding page may hand over a key from are read as the browser writes an
 /// origin: an explicit default port, a path, capitals or spaces in the configuration still match
 /// the host's messages; `*` and `null` never do.

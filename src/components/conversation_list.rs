@@ -97,7 +97,7 @@ pub fn ConversationList(
         };
         if !el.is_connected() {
             refocus_in_place_if_lost(vec![
-                format!("li[data-conversation-id='{id}'] a"),
+                id.row_link_selector(),
                 "#conversation-list a[tabindex='0']".to_owned(),
             ]);
         }
@@ -336,7 +336,7 @@ fn first_viewport_guess() -> f64 {
 }
 
 fn row_href(prefix: &str, c: &ConversationSummary, query: &str) -> String {
-    format!("{prefix}/{}{}", c.conversation_id, query)
+    format!("{prefix}/{}{}", c.conversation_id.path_segment(), query)
 }
 
 fn focus_row(index: usize) {

@@ -35,6 +35,24 @@ id_type!(
     /// A `conv_*` id.
     ConversationId
 );
+
+impl ConversationId {
+    /// As a segment of the console's own addresses (`/conversations/{id}`): encoded, since the
+    /// server's ids are opaque (a `?`, `#` or `/` in one would end the path there).
+    pub fn path_segment(&self) -> String {
+        super::inbox::encode_component(&self.0)
+    }
+
+    /// A CSS selector for the link of this conversation's row in the list.
+    pub fn row_link_selector(&self) -> String {
+        let quoted = (self.0)
+            .replace('\\', "\\\\")
+            .replace('\'', "\\'")
+            .replace('\n', "\\a ");
+        format!("li[data-conversation-id='{quoted}'] a")
+    }
+}
+
 id_type!(
     /// A `msg_*` id.
     MessageId

@@ -48,6 +48,24 @@ impl Filters {
     }
 }
 
+/// Reads a percent-encoded component back; `None` for an escape that is not one, or bytes that
+/// are not UTF-8.
+pub fn decode_component(s: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(s.len());
+    let mut rest = s.as_bytes();
+    while let [b, tail @ ..] = rest {
+        rest = tail;
+        if *b != b'%' {
+            bytes.push(*b);
+            continue;
+        }
+        let hex = std::str::from_utf8(rest.get(..2)?).ok()?;
+        bytes.push(u8::from_str_radix(hex, 16).ok()?);
+        rest = &rest[2..];
+    }
+    String::from_utf8(bytes).ok()
+}
+
 /// Percent-encodes a query component (IDs are opaque: never assume they are URL-safe).
 pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -463,6 +481,17 @@ impl ListFooter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_component_is_read_back_as_it_was_encoded() {
+        for id in ["conv_1", "conv?a/b#c %'", "Ẹ ku ọjọ", ""] {
+            assert_eq!(decode_component(&encode_component(id)).as_deref(), Some(id));
+        }
+        assert_eq!(decode_component("a%2fb").as_deref(), Some("a/b"));
+        for broken in ["%", "%2", "%zz", "%C3%28"] {
+            assert_eq!(decode_component(broken), None, "{broken}");
+        }
+    }
 
     #[test]
     fn unread_means_moved_since_last_seen() {

@@ -277,7 +277,7 @@ pub fn InboxPage() -> impl IntoView {
     let set_filters = move |f: Filters| {
         let inbox = inbox_path;
         let path = match selected.get_untracked() {
-            Some(id) => format!("{inbox}/{id}{}", f.to_query()),
+            Some(id) => format!("{inbox}/{}{}", id.path_segment(), f.to_query()),
             None => format!("{inbox}{}", f.to_query()),
         };
         navigate(&path, Default::default());
@@ -379,9 +379,7 @@ pub fn InboxPage() -> impl IntoView {
                     view! { <ThreadPane/> }.into_any()
                 } else {
                     if focus_within(".thread-pane") {
-                        let row = left.get_value().map(|id| {
-                            format!("li[data-conversation-id='{id}'] a")
-                        });
+                        let row = left.get_value().map(|id| id.row_link_selector());
                         let current = "#conversation-list a[tabindex='0']".to_owned();
                         refocus_if_lost(row.into_iter().chain([current]).collect());
                     }

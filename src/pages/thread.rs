@@ -1079,7 +1079,7 @@ fn inbox_href() -> impl Fn() -> String + Clone {
 
 /// Conversation `id`'s address, under the same filters.
 fn conversation_href(id: ConversationId) -> impl Fn() -> String {
-    under_inbox(format!("/{id}"))
+    under_inbox(format!("/{}", id.path_segment()))
 }
 
 fn under_inbox(rest: String) -> impl Fn() -> String + Clone {

@@ -166,7 +166,8 @@ fn opens(path: &str) -> Option<Opens> {
         rest => rest
             .strip_prefix('/')
             .filter(|id| !id.is_empty() && !id.contains('/'))
-            .map(|id| Opens::Conversation(ConversationId(id.to_string()))),
+            .and_then(crate::model::inbox::decode_component)
+            .map(|id| Opens::Conversation(ConversationId(id))),
     }
 }
 
@@ -191,11 +192,19 @@ mod tests {
             opens("/conversations/conv_1"),
             Some(Opens::Conversation(ConversationId("conv_1".into())))
         );
+        // An id is opaque, and its segment encoded.
+        let odd = ConversationId("conv?a/b#c %'".into());
+        assert_eq!(
+            opens(&format!("/conversations/{}", odd.path_segment())),
+            Some(Opens::Conversation(odd))
+        );
         for other in [
             "/",
             "/connect",
             "/conversations/",
             "/conversations/conv_1/x",
+            "/conversations/conv%2",
+            "/conversations/conv%zz",
             "/conversationsx",
             "/embed/conversations/conv_1",
         ] {
