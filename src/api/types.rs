@@ -22,7 +22,7 @@ pub struct ListPage {
 
 #[derive(Deserialize)]
 struct WireListPage {
-    #[serde(default)]
+    // Required: an answer without it (another API's, at a wrong base URL) is not an empty list.
     conversations: Readable<ConversationSummary>,
     #[serde(default)]
     next_page_token: Option<String>,
@@ -32,7 +32,7 @@ impl From<WireListPage> for ListPage {
     fn from(w: WireListPage) -> Self {
         ListPage {
             conversations: w.conversations.items,
-            next_page_token: w.next_page_token,
+            next_page_token: crate::model::conversation::page_token(w.next_page_token),
             unreadable: w.conversations.unreadable,
         }
     }
@@ -167,11 +167,16 @@ mod tests {
     }
 
     #[test]
-    fn list_page_tolerates_null_or_absent_token() {
-        let absent: ListPage = serde_json::from_str(r#"{"conversations": []}"#).expect("absent");
-        let null: ListPage =
-            serde_json::from_str(r#"{"conversations": [], "next_page_token": null}"#)
-                .expect("null");
-        assert!(absent.next_page_token.is_none() && null.next_page_token.is_none());
+    fn list_page_tolerates_null_absent_or_empty_token() {
+        for last in [
+            r#"{"conversations": []}"#,
+            r#"{"conversations": [], "next_page_token": null}"#,
+            r#"{"conversations": [], "next_page_token": ""}"#,
+        ] {
+            let page: ListPage = serde_json::from_str(last).expect(last);
+            assert_eq!(page.next_page_token, None, "{last}");
+        }
+        // Not a list at all: unread, not an empty list.
+        assert!(serde_json::from_str::<ListPage>(r#"{"data": []}"#).is_err());
     }
 }

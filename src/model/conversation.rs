@@ -197,13 +197,21 @@ impl From<WireConversation> for ConversationSummary {
     }
 }
 
+/// A next page's token as the wire has it: an empty one (some APIs end a list so) is none.
+pub fn page_token(token: Option<String>) -> Option<String> {
+    token.filter(|t| !t.is_empty())
+}
+
 impl From<WireConversation> for Conversation {
     fn from(mut w: WireConversation) -> Self {
         let messages = w.messages.take().unwrap_or_default();
         let (messages, unreadable_messages) = (messages.items, messages.unreadable);
         let mode_history = w.mode_history.take().unwrap_or_default().items;
-        let (ai_mode, next_page_token, changed) =
-            (w.ai_mode.take(), w.next_page_token.take(), w.changed.take());
+        let (ai_mode, next_page_token, changed) = (
+            w.ai_mode.take(),
+            page_token(w.next_page_token.take()),
+            w.changed.take(),
+        );
         Conversation {
             summary: w.into(),
             ai_mode: ai_mode.unwrap_or(AiMode::Unknown),

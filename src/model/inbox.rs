@@ -126,7 +126,11 @@ impl Inbox {
         for item in page {
             self.upsert(item);
         }
-        self.cursor = next.map_or(Cursor::End, Cursor::More);
+        // (A token that asks for this same page again would page for ever.)
+        self.cursor = match next {
+            Some(token) if self.cursor != Cursor::More(token.clone()) => Cursor::More(token),
+            _ => Cursor::End,
+        };
     }
 
     /// Merges a refetched first page (`next`: the token of the page after it): changed
@@ -481,6 +485,18 @@ impl ListFooter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_whose_next_token_is_its_own_ends_the_list() {
+        let mut inbox = Inbox::new(Filters::default());
+        inbox.append_page(vec![item("c1", "a")], Some("p2".into()));
+        assert_eq!(inbox.cursor, Cursor::More("p2".into()));
+        // The page asked for with "p2" says the next is "p2" again: asked for, it would be
+        // asked for for ever.
+        inbox.append_page(vec![item("c2", "a")], Some("p2".into()));
+        assert_eq!(inbox.cursor, Cursor::End);
+        assert_eq!(inbox.items().len(), 2);
+    }
 
     #[test]
     fn a_component_is_read_back_as_it_was_encoded() {

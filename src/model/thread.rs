@@ -369,7 +369,10 @@ impl Thread {
     pub fn merge_older(&mut self, page: Conversation) {
         self.unreadable |= page.unreadable_messages > 0;
         self.merge_messages(page.messages);
-        self.older_token = page.next_page_token;
+        // (A token that asks for this same page again would offer it for ever.)
+        self.older_token = page
+            .next_page_token
+            .filter(|t| Some(t) != self.older_token.as_ref());
     }
 
     fn merge_messages(&mut self, page: Vec<Message>) {
@@ -871,6 +874,11 @@ mod tests {
             None,
         ));
         assert_eq!(ids(&t), ["m1", "m2", "m3"]);
+        assert_eq!(t.older_token, None);
+
+        // A page whose next token is the one it was asked for with is the last.
+        let mut t = Thread::new(conversation(vec![], Some("older")));
+        t.merge_older(conversation(vec![], Some("older")));
         assert_eq!(t.older_token, None);
     }
 
