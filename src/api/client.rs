@@ -96,7 +96,22 @@ impl Client {
         page_token: Option<&str>,
         page_size: u32,
     ) -> Result<ListPage, ApiError> {
-        self.read(&list_path(filters, page_token, page_size)).await
+        self.list_conversations_while(filters, page_token, page_size, &|| true)
+            .await
+    }
+
+    /// `GET /v1/conversations`, for a list the operator may leave (other filters) while its
+    /// request waits out a 429 or a backoff: then it ends, where it would spend the
+    /// workspace's rate limit on a page no one will see.
+    pub async fn list_conversations_while(
+        &self,
+        filters: &Filters,
+        page_token: Option<&str>,
+        page_size: u32,
+        still_wanted: &dyn Fn() -> bool,
+    ) -> Result<ListPage, ApiError> {
+        let url = self.url(&list_path(filters, page_token, page_size));
+        self.read_from(&url, still_wanted).await
     }
 
     /// `GET /v1/conversations/{id}`, one page of messages (newest first).
@@ -223,9 +238,16 @@ impl Client {
     }
 
     async fn read<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        let url = self.url(path);
-        self.call(true, &|| true, &|| {
-            self.authorized(Request::get(&url))?
+        self.read_from(&self.url(path), &|| true).await
+    }
+
+    async fn read_from<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        still_wanted: &dyn Fn() -> bool,
+    ) -> Result<T, ApiError> {
+        self.call(true, still_wanted, &|| {
+            self.authorized(Request::get(url))?
                 .build()
                 .map_err(|e| ApiError::Network(e.to_string()))
         })

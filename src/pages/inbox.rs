@@ -155,8 +155,9 @@ pub fn InboxPage() -> impl IntoView {
             let result = match prefetched {
                 Some(result) => result,
                 None => {
+                    let wanted = move || generation.try_get_value() == Some(gen);
                     client
-                        .list_conversations(&f, token.as_deref(), PAGE_SIZE)
+                        .list_conversations_while(&f, token.as_deref(), PAGE_SIZE, &wanted)
                         .await
                 }
             };

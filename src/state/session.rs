@@ -43,7 +43,19 @@ impl Session {
 
     pub fn make_client(&self, base: &str, key: &str) -> Client {
         let wait = self.retry_wait;
-        Client::new(base, key).with_wait_notifier(Arc::new(move |secs| wait.set(secs)))
+        // Several requests may wait at once (a list the operator left, and the one shown since):
+        // the notice goes when the last of them stops, not the first.
+        let waiting = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        Client::new(base, key).with_wait_notifier(Arc::new(move |secs| {
+            use std::sync::atomic::Ordering::Relaxed;
+            if secs > 0 {
+                waiting.fetch_add(1, Relaxed);
+                wait.set(secs);
+            } else if waiting.fetch_sub(1, Relaxed) <= 1 {
+                waiting.store(0, Relaxed);
+                wait.set(0);
+            }
+        }))
     }
 
     /// Restores a stored key at start-up: at once when its base URL was stored with it (always,

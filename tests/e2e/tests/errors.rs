@@ -25,6 +25,52 @@ window.fetch = (input, init) => {
 };
 "#;
 
+/// A list the operator leaves (other filters) while its page waits out a 429 is not asked for
+/// again once the wait is over, and the notice stays while the list shown since still waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_left_while_it_waits_is_not_asked_for_again() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "force_429_retry_after": 3, "count": 2 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        select(h, "select#filter-channel", "sms").await?;
+        wait_text(h, "#retry-notice", "retrying in", SCREEN).await?;
+        select(h, "select#filter-channel", "whatsapp").await?;
+        poll_until("the WhatsApp list refused too", SCREEN, || async {
+            let asked = requests(h, "GET", |p| p == "/v1/conversations").await?;
+            Ok((asked.len() >= 2).then_some(()))
+        })
+        .await?;
+        settle("the SMS list's wait to be given up", Duration::from_secs(1)).await;
+        assert_eq!(
+            count(h, "#retry-notice").await?,
+            1,
+            "the WhatsApp list still waits, and says so"
+        );
+        wait_gone(h, "#retry-notice", SCREEN).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        settle("a late retry of the SMS list", Duration::from_secs(4)).await;
+        let sms: Vec<u16> = requests(h, "GET", |p| p == "/v1/conversations")
+            .await?
+            .into_iter()
+            .filter(|r| {
+                r.query
+                    .as_deref()
+                    .is_some_and(|q| q.contains("channel=sms"))
+            })
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(sms, [429], "the SMS list, left, was not asked for again");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_server_errors_unknown_ids_and_garbage_answers() {
     with_harness(Options::default(), async |h: &Harness| {

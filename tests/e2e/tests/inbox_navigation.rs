@@ -95,14 +95,6 @@ async fn assert_rows_match_api(h: &Harness, query: &str, what: &str) -> Result<(
     settled
 }
 
-async fn select(h: &Harness, css: &str, value: &str) -> Result<()> {
-    h.wait_for(css, SCREEN)
-        .await?
-        .select_by_value(value)
-        .await
-        .with_context(|| format!("choosing {value:?} in {css}"))
-}
-
 /// The `data-index` of the row whose link has focus.
 async fn focused_row(h: &Harness) -> Result<Option<String>> {
     let v = h

@@ -333,6 +333,15 @@ pub async fn wait_message(
 }
 
 /// `sessionStorage` / `localStorage` item, as the page sees it.
+/// Chooses `value` in the select `css`, as the operator does.
+pub async fn select(h: &Harness, css: &str, value: &str) -> Result<()> {
+    h.wait_for(css, SCREEN)
+        .await?
+        .select_by_value(value)
+        .await
+        .with_context(|| format!("choosing {value:?} in {css}"))
+}
+
 pub async fn storage_item(h: &Harness, area: &str, key: &str) -> Result<Option<String>> {
     let v = h
         .browser()
