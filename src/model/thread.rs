@@ -770,7 +770,8 @@ const SAME_CHANGE_WINDOW_MS: i64 = 5_000;
 
 /// Whether `a` and `b` are one change, told twice: same modes and actor, a moment apart, and no
 /// other change between them in any of the histories `seen` (taken over, handed back and taken
-/// over again within seconds is three changes).
+/// over again within seconds is three changes). Between, or at the same time as either: stamps
+/// may be whole seconds, and a change seen twice is a lesser harm than a change lost.
 fn same_change(a: &ModeChange, b: &ModeChange, seen: &[&[ModeChange]]) -> bool {
     let (first, last) = (a.timestamp.min(b.timestamp), a.timestamp.max(b.timestamp));
     a.from_mode == b.from_mode
@@ -778,8 +779,8 @@ fn same_change(a: &ModeChange, b: &ModeChange, seen: &[&[ModeChange]]) -> bool {
         && a.actor_user_id == b.actor_user_id
         && (last - first).num_milliseconds() < SAME_CHANGE_WINDOW_MS
         && !seen.iter().flat_map(|rows| rows.iter()).any(|r| {
-            first < r.timestamp
-                && r.timestamp < last
+            first <= r.timestamp
+                && r.timestamp <= last
                 && (r.from_mode, r.to_mode) != (a.from_mode, a.to_mode)
         })
 }
@@ -1333,6 +1334,21 @@ mod tests {
         ));
         assert_eq!(t.conversation.mode_history.len(), 3);
         assert_eq!(t.latest_change(), Some(&audited));
+
+        // Stamped in whole seconds, all three within one.
+        let taken = change(AiMode::Ai, AiMode::Human, secs(0));
+        let returned = change(AiMode::Human, AiMode::Ai, secs(0));
+        let mut c = conversation(vec![], None);
+        c.mode_history = vec![taken.clone(), returned.clone()];
+        let mut t = Thread::new(c);
+        t.apply(StreamEvent::ModeChanged {
+            from_mode: AiMode::Ai,
+            to_mode: AiMode::Human,
+            actor_user_id: taken.actor_user_id.clone(),
+            timestamp: secs(0),
+        });
+        assert_eq!(t.conversation.mode_history.len(), 3);
+        assert_eq!(t.mode(), AiMode::Human);
     }
 
     #[test]
