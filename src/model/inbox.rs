@@ -59,8 +59,10 @@ pub fn decode_component(s: &str) -> Option<String> {
             bytes.push(*b);
             continue;
         }
-        let hex = std::str::from_utf8(rest.get(..2)?).ok()?;
-        bytes.push(u8::from_str_radix(hex, 16).ok()?);
+        let hex = rest
+            .get(..2)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))?;
+        bytes.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
         rest = &rest[2..];
     }
     String::from_utf8(bytes).ok()
@@ -504,7 +506,7 @@ mod tests {
             assert_eq!(decode_component(&encode_component(id)).as_deref(), Some(id));
         }
         assert_eq!(decode_component("a%2fb").as_deref(), Some("a/b"));
-        for broken in ["%", "%2", "%zz", "%C3%28"] {
+        for broken in ["%", "%2", "%zz", "%+5", "%C3%28"] {
             assert_eq!(decode_component(broken), None, "{broken}");
         }
     }
