@@ -332,7 +332,6 @@ pub async fn wait_message(
     .await
 }
 
-/// `sessionStorage` / `localStorage` item, as the page sees it.
 /// Chooses `value` in the select `css`, as the operator does.
 pub async fn select(h: &Harness, css: &str, value: &str) -> Result<()> {
     h.wait_for(css, SCREEN)
@@ -342,6 +341,7 @@ pub async fn select(h: &Harness, css: &str, value: &str) -> Result<()> {
         .with_context(|| format!("choosing {value:?} in {css}"))
 }
 
+/// `sessionStorage` / `localStorage` item, as the page sees it.
 pub async fn storage_item(h: &Harness, area: &str, key: &str) -> Result<Option<String>> {
     let v = h
         .browser()
