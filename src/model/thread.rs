@@ -238,8 +238,15 @@ impl Thread {
     /// unless the server has since refused a reply for it.
     pub fn window_expires_at(&self) -> Option<DateTime<Utc>> {
         let known = self.conversation.summary.window_expires_at;
+        // The same end, however written: one worked out here from a message's time carries its
+        // milliseconds, where the server's may not. (A customer's message opens a window that
+        // ends a day after it, far from the one refused.)
+        let same = |end: Option<DateTime<Utc>>| match end.zip(known) {
+            Some((end, known)) => (end - known).abs() < chrono::TimeDelta::minutes(1),
+            None => end == known,
+        };
         match self.window_shut {
-            Some((end, at)) if end == known => known.map(|k| k.min(at)),
+            Some((end, at)) if same(end) => known.map(|k| k.min(at)),
             _ => known,
         }
     }
@@ -1457,8 +1464,13 @@ mod tests {
         t.window_refused(at(1));
         assert_eq!(t.blocked(at(1)), Some(Blocked::WindowExpired));
         assert_eq!(t.window_expires_at(), Some(at(1)));
-        // The refetch that follows brings the same end: still shut.
+        // The refetch that follows brings the same end: still shut. Also when it is written
+        // without the milliseconds the console's had.
         t.merge_latest(t.conversation.clone(), None);
+        assert_eq!(t.blocked(at(2)), Some(Blocked::WindowExpired));
+        let mut fresh = t.conversation.clone();
+        fresh.summary.window_expires_at = Some(at(59) - Duration::milliseconds(250));
+        t.merge_latest(fresh, None);
         assert_eq!(t.blocked(at(2)), Some(Blocked::WindowExpired));
         // The customer writes: a new window, by the server's reckoning.
         let m = msg("m1", 3, Direction::Inbound, MessageStatus::Received);
