@@ -6,6 +6,7 @@ use super::retry;
 use super::types::{ListPage, SendMessage, SendTemplate, SentMessage};
 use crate::model::export::ExportFormat;
 use crate::model::inbox::{encode_component, Filters};
+use crate::model::thread::Addressing;
 use crate::model::{AgentId, AiMode, Conversation, ConversationId};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
@@ -155,16 +156,28 @@ impl Client {
 
     /// `POST /v1/messages`. Never retried on a 5xx or network failure; after a 429's wait, only
     /// if `still_wanted` (the conversation may have been handed back to the AI meanwhile).
+    /// Each attempt is addressed as `to` says then: a customer who wrote from the other channel
+    /// while a 429 was waited out gets the reply there. With the addressing it went with.
     pub async fn send_message(
         &self,
-        req: &SendMessage,
+        body: &str,
+        to: &dyn Fn() -> Addressing,
         still_wanted: &dyn Fn() -> bool,
-    ) -> Result<SentMessage, ApiError> {
+    ) -> Result<(SentMessage, Addressing), ApiError> {
         let url = self.url("/messages");
-        self.call(false, still_wanted, &|| {
-            with_json(self.authorized(Request::post(&url))?, req)
-        })
-        .await
+        let sent_to = std::cell::RefCell::new(None::<Addressing>);
+        let sent = self
+            .call(false, still_wanted, &|| {
+                let req = SendMessage {
+                    to: to(),
+                    body: body.to_owned(),
+                };
+                let request = with_json(self.authorized(Request::post(&url))?, &req);
+                sent_to.replace(Some(req.to));
+                request
+            })
+            .await?;
+        Ok((sent, sent_to.into_inner().unwrap_or_else(to)))
     }
 
     /// `POST /v1/messages/template`, as `send_message`.

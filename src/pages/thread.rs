@@ -1,6 +1,6 @@
 //! One conversation: header, handoff, messages, composer.
 
-use crate::api::{ApiError, Client, SendMessage, SendTemplate};
+use crate::api::{ApiError, Client, SendTemplate};
 use crate::components::announcer::use_announcer;
 use crate::components::badges::{ChannelBadge, ModeBadge, WindowBadge};
 use crate::components::clock::use_clock;
@@ -636,12 +636,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let Some(client) = session.client.get_untracked() else {
             return;
         };
-        let Some(to) = thread.with_untracked(|t| t.as_ref().map(Thread::addressing)) else {
+        let Some(first_to) = thread.with_untracked(|t| t.as_ref().map(Thread::addressing)) else {
             return;
         };
-        let req = SendMessage {
-            to,
-            body: text.clone(),
+        // Addressed as the conversation is at each attempt: the customer may write from the
+        // other channel while a 429 is waited out. (As at first, once the view has gone.)
+        let to = move || {
+            thread
+                .try_with_untracked(|t| t.as_ref().map(Thread::addressing))
+                .flatten()
+                .unwrap_or_else(|| first_to.clone())
         };
         thread.update(|t| {
             if let Some(t) = t {
@@ -671,7 +675,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         // told: it is sent, as the operator asked, and a refusal for the state says so.)
         let still_open = move || blocked_now().is_none_or(|b| b.is_none());
         spawn_local(async move {
-            let result = client.send_message(&req, &still_open).await;
+            let result = client.send_message(&text, &to, &still_open).await;
             going();
             // Refused for the conversation's state (closed, opted out, the window closed while
             // the operator typed): the reply box takes the server's view, and says why.
@@ -686,17 +690,17 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             let elsewhere = result
                 .as_ref()
                 .ok()
-                .and_then(|sent| sent.conversation_id.clone())
+                .and_then(|(sent, _)| sent.conversation_id.clone())
                 .filter(|c| *c != conversation);
             match result {
-                Ok(sent) => match elsewhere.clone() {
+                Ok((sent, to)) => match elsewhere.clone() {
                     // Shown in the newer conversation, not here.
                     Some(newer) => {
                         take_send(local_id);
-                        went_elsewhere(newer, &req.to.to_number);
+                        went_elsewhere(newer, &to.to_number);
                     }
                     None => {
-                        let message = sent.into_message(text, &req.to);
+                        let message = sent.into_message(text, &to);
                         let change = thread
                             .try_update(|t| t.as_mut().map(|t| t.confirm_send(local_id, message)))
                             .flatten();

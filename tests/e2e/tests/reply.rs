@@ -1164,6 +1164,52 @@ async fn a_customer_who_writes_by_sms_gets_an_sms_reply() {
     .await;
 }
 
+/// A reply held back by the rate limit goes where the customer is when it goes: one who wrote by
+/// SMS meanwhile gets it by SMS, not on the WhatsApp the reply box was on when it was written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_held_by_the_rate_limit_follows_the_customer_to_sms() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = taken_over_whatsapp(h, false).await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "force_429_retry_after": 3, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        let text = "Your order ships today";
+        send_reply(h, text).await?;
+        poll_until("the send refused for the rate limit", SCREEN, || async {
+            Ok((message_posts(h).await? == [429]).then_some(()))
+        })
+        .await?;
+        h.sim_post(
+            "/sim/inbound",
+            &json!({
+                "agent_id": str_field(&conv, "agent_id")?,
+                "channel": "sms",
+                "from_number": str_field(&conv, "from_number")?,
+                "body": "Texting you instead",
+            }),
+        )
+        .await?;
+        wait_text(h, "#thread .channel-badge", "SMS", SCREEN).await?;
+        wait_message(h, text, "accepted", |m| !m.local).await?;
+        let api = api_conversation(h, &id).await?;
+        let sent = api["messages"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["body"] == text))
+            .ok_or_else(|| anyhow!("the reply is not in the conversation: {api}"))?;
+        assert_eq!(sent["channel"], "sms", "sent where the customer now is");
+        assert_eq!(message_posts(h).await?, [429, 201]);
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A send the server refuses for the conversation's state (here the WhatsApp window, closed by
 /// the server's clock, which runs ahead of the device's): the message is marked failed, and the
 /// reply box takes the server's view at once, with the template form (it stayed open for more
