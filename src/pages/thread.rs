@@ -640,12 +640,27 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             return;
         };
         // Addressed as the conversation is at each attempt: the customer may write from the
-        // other channel while a 429 is waited out. (As at first, once the view has gone.)
-        let to = move || {
-            thread
-                .try_with_untracked(|t| t.as_ref().map(Thread::addressing))
-                .flatten()
-                .unwrap_or_else(|| first_to.clone())
+        // other channel while a 429 is waited out. Once the view has gone, as it was last seen
+        // (the wait looks at it every moment).
+        let first_channel = first_to.channel;
+        let last_to = Rc::new(std::cell::RefCell::new(first_to));
+        let to_now = {
+            let last_to = last_to.clone();
+            move || {
+                if let Some(now) = thread
+                    .try_with_untracked(|t| t.as_ref().map(Thread::addressing))
+                    .flatten()
+                {
+                    last_to.replace(now);
+                }
+            }
+        };
+        let to = {
+            let to_now = to_now.clone();
+            move || {
+                to_now();
+                last_to.borrow().clone()
+            }
         };
         thread.update(|t| {
             if let Some(t) = t {
@@ -673,7 +688,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         // A 429's wait may outlast the conversation taking replies (handed back to the AI,
         // closed, its window shut): then it is not sent. (When the view has gone, that can't be
         // told: it is sent, as the operator asked, and a refusal for the state says so.)
-        let still_open = move || blocked_now().is_none_or(|b| b.is_none());
+        let still_open = move || {
+            to_now();
+            blocked_now().is_none_or(|b| b.is_none())
+        };
         spawn_local(async move {
             let result = client.send_message(&text, &to, &still_open).await;
             going();
@@ -700,6 +718,15 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         went_elsewhere(newer, &to.to_number);
                     }
                     None => {
+                        // Written for the other channel, and sent as the customer wrote since.
+                        if to.channel != first_channel {
+                            announcer.announce(format!(
+                                "Your message to {} was sent by {}: the customer wrote by {} meanwhile.",
+                                to.to_number,
+                                to.channel.label(),
+                                to.channel.label()
+                            ));
+                        }
                         let message = sent.into_message(text, &to);
                         let change = thread
                             .try_update(|t| t.as_mut().map(|t| t.confirm_send(local_id, message)))

@@ -1198,6 +1198,8 @@ async fn a_reply_held_by_the_rate_limit_follows_the_customer_to_sms() {
         .await?;
         wait_text(h, "#thread .channel-badge", "SMS", SCREEN).await?;
         wait_message(h, text, "accepted", |m| !m.local).await?;
+        // Written for WhatsApp: the operator is told it went by SMS (billed by the segment).
+        wait_text(h, "#live-announcer", "was sent by SMS", SCREEN).await?;
         let api = api_conversation(h, &id).await?;
         let sent = api["messages"]
             .as_array()
