@@ -150,7 +150,7 @@ pub struct Thread {
     /// known, and when. By the server's clock that end has passed, whatever this device's says:
     /// one running behind kept offering replies the server refuses, and no template form. Until
     /// a customer's message moves the end.
-    window_shut: Option<(Option<DateTime<Utc>>, DateTime<Utc>)>,
+    window_shut: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Messages not delivered while the thread was open: the ones still to act on (Edit);
     /// older failures are history, and an Edit on each would stand in the keyboard's way.
     undelivered_here: Vec<MessageId>,
@@ -238,22 +238,25 @@ impl Thread {
     /// unless the server has since refused a reply for it.
     pub fn window_expires_at(&self) -> Option<DateTime<Utc>> {
         let known = self.conversation.summary.window_expires_at;
-        // The same end, however written: one worked out here from a message's time carries its
-        // milliseconds, where the server's may not. (A customer's message opens a window that
-        // ends a day after it, far from the one refused.)
-        let same = |end: Option<DateTime<Utc>>| match end.zip(known) {
-            Some((end, known)) => (end - known).abs() < chrono::TimeDelta::minutes(1),
-            None => end == known,
-        };
-        match self.window_shut {
-            Some((end, at)) if same(end) => known.map(|k| k.min(at)),
+        match (self.window_shut, known) {
+            // The refused window, however its end is written now: without the milliseconds the
+            // console's copy had, or minutes later for a message the console missed before the
+            // refusal. A customer's message since ends a window a day after the refused end at
+            // least. (Both ends are the server's reckoning: the device's clock plays no part.)
+            (Some((refused, at)), Some(end)) if end < refused + super::window::LENGTH / 2 => {
+                Some(end.min(at))
+            }
             _ => known,
         }
     }
 
     /// The server refused a reply at `now` for the window: it is shut.
     pub fn window_refused(&mut self, now: DateTime<Utc>) {
-        self.window_shut = Some((self.conversation.summary.window_expires_at, now));
+        self.window_shut = self
+            .conversation
+            .summary
+            .window_expires_at
+            .map(|end| (end, now));
     }
 
     /// Messages oldest first, as the thread shows them (newest at the bottom).
@@ -1470,6 +1473,11 @@ mod tests {
         assert_eq!(t.blocked(at(2)), Some(Blocked::WindowExpired));
         let mut fresh = t.conversation.clone();
         fresh.summary.window_expires_at = Some(at(59) - Duration::milliseconds(250));
+        t.merge_latest(fresh, None);
+        assert_eq!(t.blocked(at(2)), Some(Blocked::WindowExpired));
+        // Or a few minutes later, for a customer's message the console missed before it.
+        let mut fresh = t.conversation.clone();
+        fresh.summary.window_expires_at = Some(at(59) + Duration::minutes(5));
         t.merge_latest(fresh, None);
         assert_eq!(t.blocked(at(2)), Some(Blocked::WindowExpired));
         // The customer writes: a new window, by the server's reckoning.
