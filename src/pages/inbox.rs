@@ -399,7 +399,8 @@ pub fn NoThreadSelected() -> impl IntoView {
 /// Keeps the first page fresh while the tab is visible. The contract has no list-wide stream, so
 /// one tab (holding the lease) polls and shares what it got with the others; a hidden tab waits
 /// and refreshes as soon as it is shown again. A 429 pushes the next poll past `Retry-After`.
-/// `stale`: whether this tab's last poll failed (cleared by a page another tab polled).
+/// `stale`: whether the list's last poll failed, this tab's or the one polling it (cleared by
+/// the next page, polled here or there).
 /// `restarted`: the list started over from a polled page (`Inbox::merge_first_page`), and an
 /// answer to a page asked for below its old rows must be dropped.
 fn start_polling(
@@ -413,24 +414,26 @@ fn start_polling(
     let alive = StoredValue::new(true);
     on_cleanup(move || alive.set_value(false));
 
-    // Pages another tab fetched for the same filters (the inbox asks for its own first page).
-    tabs.on_news(move |news| {
-        if let TabMessage::InboxPage {
+    // Pages another tab fetched for the same filters (the inbox asks for its own first page),
+    // or its failure to.
+    tabs.on_news(move |news| match news {
+        TabMessage::InboxPage {
             query: q,
             conversations,
             next_page_token,
-        } = news
-        {
-            if q == query.get_untracked() {
-                stale.try_set(false);
-                if inbox
-                    .try_update(|i| i.merge_first_page(conversations, next_page_token))
-                    .unwrap_or(false)
-                {
-                    restarted();
-                }
+        } if q == query.get_untracked() => {
+            stale.try_set(false);
+            if inbox
+                .try_update(|i| i.merge_first_page(conversations, next_page_token))
+                .unwrap_or(false)
+            {
+                restarted();
             }
         }
+        TabMessage::InboxStale { query: q } if q == query.get_untracked() => {
+            stale.try_set(true);
+        }
+        _ => {}
     });
 
     spawn_local(async move {
@@ -523,6 +526,9 @@ fn start_polling(
                     // (Not of a list no longer shown.)
                     if inbox.try_with_untracked(|i| i.filters == filters) == Some(true) {
                         stale.try_set(true);
+                        tabs.post(&TabMessage::InboxStale {
+                            query: filters.to_query(),
+                        });
                     }
                 }
             }

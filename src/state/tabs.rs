@@ -30,6 +30,9 @@ pub enum TabMessage {
         conversations: Vec<ConversationSummary>,
         next_page_token: Option<String>,
     },
+    /// The poll of a list failed: the tabs showing it, which wait for its pages, are out of
+    /// date too (until a page comes).
+    InboxStale { query: String },
     /// The operator signed out: the key and drafts the workspace's tabs shared are gone.
     SignedOut,
 }
@@ -69,6 +72,7 @@ impl TryFrom<WireTabMessage> for TabMessage {
                 conversations,
                 next_page_token: w.next_page_token,
             }),
+            ("inbox_stale", _, _, Some(query), _) => Ok(TabMessage::InboxStale { query }),
             ("signed_out", ..) => Ok(TabMessage::SignedOut),
             _ => Err("not a tab message"),
         }
@@ -281,6 +285,9 @@ mod tests {
                 query: "?agent=a".into(),
                 conversations: vec![summary],
                 next_page_token: Some("t".into()),
+            },
+            TabMessage::InboxStale {
+                query: "?channel=sms".into(),
             },
             TabMessage::SignedOut,
         ] {

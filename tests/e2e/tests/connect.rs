@@ -269,6 +269,34 @@ async fn two_consoles(h: &Harness) -> Result<()> {
     Ok(())
 }
 
+/// The list's poll failing (one tab polls for all) is said in every tab showing that list, and
+/// the next page polled takes the word back in each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_poll_is_said_in_every_tab() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in_remembered(h, DEMO_KEY).await?;
+        two_consoles(h).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "status": 503 }),
+        )
+        .await?;
+        let polls = std::time::Duration::from_secs(40);
+        for frame in ["#a", "#b"] {
+            in_frame(h, frame, async || {
+                h.wait_for("#list-stale", polls).await.map(drop)
+            })
+            .await?;
+        }
+        clear_faults(h).await?;
+        for frame in ["#a", "#b"] {
+            in_frame(h, frame, async || wait_gone(h, "#list-stale", polls).await).await?;
+        }
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// Signing out signs out the workspace's other tabs on the device: their key was the one just
 /// forgotten. Another tab kept on, with its key in memory, polling and saving drafts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
