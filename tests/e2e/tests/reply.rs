@@ -1038,6 +1038,15 @@ async fn a_reply_that_went_to_the_newer_conversation_says_so() {
         sign_in(h).await?;
         open_thread(h, &id).await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        // The stream's opening refetches the thread (no replay): that answer is in before the
+        // close below, or it would bring the close (the test's race, seen once in CI).
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        let path = format!("/v1/conversations/{id}");
+        poll_until("the refetch at the stream's opening", SCREEN, || async {
+            Ok((requests(h, "GET", |p| p == path).await?.len() >= 2).then_some(()))
+        })
+        .await?;
+        settle("its answer to be read", Duration::from_millis(300)).await;
         h.api_patch(
             &format!("/conversations/{id}"),
             &json!({ "ai_mode": "closed" }),
