@@ -136,21 +136,20 @@ fn SessionGuard() -> impl IntoView {
 #[component]
 fn RetryNotice() -> impl IntoView {
     let session = crate::state::session::use_session();
-    // Counts down each second from what the client announced.
-    let left = RwSignal::new(0u32);
+    let waiting = Memo::new(move |_| session.retry_waits.with(|w| !w.is_empty()));
+    // The device's clock, read twice a second while something waits: the seconds shown are
+    // counted from the waits' ends, so a wait added or ended shows at the next tick.
+    let now = RwSignal::new(js_sys::Date::now());
     let ticker = StoredValue::new_local(None::<gloo_timers::callback::Interval>);
     crate::state::effect(move || {
-        let secs = session.retry_wait.get();
-        left.set(secs);
-        let interval = (secs > 0).then(|| {
-            gloo_timers::callback::Interval::new(1000, move || {
-                left.update(|n| *n = n.saturating_sub(1));
-            })
-        });
-        ticker.set_value(interval);
+        let on = waiting.get();
+        now.set(js_sys::Date::now());
+        ticker.set_value(on.then(|| {
+            gloo_timers::callback::Interval::new(500, move || now.set(js_sys::Date::now()))
+        }));
     });
+    let left = move || crate::api::retry::seconds_left(&session.retry_waits.read(), now.get());
     // Built once for a wait, and its seconds out of the live region, which reads its words once.
-    let waiting = Memo::new(move |_| session.retry_wait.get() > 0);
     move || {
         waiting.get().then(|| {
             view! {
@@ -158,7 +157,10 @@ fn RetryNotice() -> impl IntoView {
                 <p class="banner warn" id="retry-notice" role="status">
                     <span>
                         "Voicebip is busy; retrying"
-                        <span aria-hidden="true">{move || format!(" in {} s…", left.get())}</span>
+                        <span aria-hidden="true">{move || match left() {
+                            0 => " now…".to_owned(),
+                            secs => format!(" in {secs} s…"),
+                        }}</span>
                     </span>
                 </p>
             }

@@ -14,9 +14,17 @@ use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
 
-/// Told how many seconds the client is about to wait before retrying a request, so the screen
-/// can say "retrying in N s". Called with 0 when it stops waiting.
-pub type WaitNotifier = Arc<dyn Fn(u32) + Send + Sync>;
+/// Told when a request starts and stops waiting to be retried, so the screen can say "retrying
+/// in N s".
+pub type WaitNotifier = Arc<dyn Fn(Wait) + Send + Sync>;
+
+/// One request's wait before its retry, named by when it ends (ms since the epoch, the device's
+/// clock): several may wait at once, and each ends its own.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Wait {
+    Until(f64),
+    Over(f64),
+}
 
 #[derive(Clone)]
 pub struct Client {
@@ -309,8 +317,8 @@ impl Client {
             // Asked again through the wait, which may be a minute's: a cancelled export, or a
             // reply to a conversation handed back meanwhile, ends it then, not at its end.
             // (By the clock, not by the steps: a hidden tab's timers fire late, a second apart.)
-            self.notify(wait_ms.div_ceil(1000));
             let until = js_sys::Date::now() + f64::from(wait_ms);
+            self.notify(Wait::Until(until));
             let wanted = loop {
                 if !still_wanted() {
                     break false;
@@ -322,16 +330,16 @@ impl Client {
                 let step = left.min(f64::from(WANTED_CHECK_MS)).ceil() as u32;
                 gloo_timers::future::TimeoutFuture::new(step).await;
             };
-            self.notify(0);
+            self.notify(Wait::Over(until));
             if !wanted {
                 return Err(error);
             }
         }
     }
 
-    fn notify(&self, secs: u32) {
+    fn notify(&self, wait: Wait) {
         if let Some(on_wait) = &self.on_wait {
-            on_wait(secs);
+            on_wait(wait);
         }
     }
 }

@@ -6,6 +6,6 @@ mod error;
 pub mod retry;
 mod types;
 
-pub use client::{key_is_well_formed, Client};
+pub use client::{key_is_well_formed, Client, Wait};
 pub use error::ApiError;
 pub use types::{ListPage, SendMessage, SendTemplate, SentMessage};

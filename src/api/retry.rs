@@ -61,6 +61,18 @@ pub fn next_attempt(attempt: u32, open_for_ms: Option<f64>) -> u32 {
     }
 }
 
+/// What "retrying in N s" says while requests wait (`waits`: when each wait ends): the whole
+/// seconds, rounded up, until the soonest wait still ahead ends; 0 once none is (its retry is
+/// on its way). The soonest, as a later one's seconds would be a retry too late to be true.
+pub fn seconds_left(waits: &[f64], now_ms: f64) -> u32 {
+    waits
+        .iter()
+        .map(|until| until - now_ms)
+        .filter(|left| *left > 0.0)
+        .min_by(f64::total_cmp)
+        .map_or(0, |left| (left / 1000.0).ceil() as u32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +86,18 @@ mod tests {
         assert_eq!(delay_ms(&limited(60), 3, true), Some(60_000));
         assert_eq!(delay_ms(&limited(61), 1, true), None);
         assert_eq!(delay_ms(&limited(u32::MAX), 1, true), None);
+    }
+
+    #[test]
+    fn the_notice_counts_down_to_the_soonest_retry_still_ahead() {
+        assert_eq!(seconds_left(&[], 0.0), 0);
+        // A long wait and a short one since: the short one's seconds, then the long one's.
+        let waits = [40_000.0, 9_500.0];
+        assert_eq!(seconds_left(&waits, 5_000.0), 5);
+        assert_eq!(seconds_left(&waits, 9_400.0), 1);
+        assert_eq!(seconds_left(&waits, 9_600.0), 31);
+        // Both ends passed, their retries not yet out of the list: no negative seconds.
+        assert_eq!(seconds_left(&waits, 41_000.0), 0);
     }
 
     #[test]

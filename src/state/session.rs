@@ -3,7 +3,7 @@
 
 use super::config::Config;
 use super::storage::{self, Area};
-use crate::api::{ApiError, Client};
+use crate::api::{ApiError, Client, Wait};
 use leptos::prelude::*;
 use std::sync::Arc;
 
@@ -18,8 +18,9 @@ pub struct Session {
     pub client: RwSignal<Option<Client>>,
     /// Shown on the connect screen: why the operator is there (e.g. the key was refused).
     pub notice: RwSignal<Option<String>>,
-    /// Seconds until a rate-limited or failed read is retried; 0 when not waiting.
-    pub retry_wait: RwSignal<u32>,
+    /// When each request waiting out a 429 or a failed read is retried (ms since the epoch):
+    /// several may wait at once, a list the operator left and the one shown since, say.
+    pub retry_waits: RwSignal<Vec<f64>>,
     /// Where the operator's drafts are kept: where the key is (the tab's storage for a key the
     /// host of an embedded console holds in memory).
     pub drafts: StoredValue<Area>,
@@ -31,7 +32,7 @@ impl Session {
             config: RwSignal::new(None),
             client: RwSignal::new(None),
             notice: RwSignal::new(None),
-            retry_wait: RwSignal::new(0),
+            retry_waits: RwSignal::new(Vec::new()),
             drafts: StoredValue::new(Area::Session),
         }
     }
@@ -42,19 +43,19 @@ impl Session {
     }
 
     pub fn make_client(&self, base: &str, key: &str) -> Client {
-        let wait = self.retry_wait;
-        // Several requests may wait at once (a list the operator left, and the one shown since):
-        // the notice goes when the last of them stops, not the first.
-        let waiting = Arc::new(std::sync::atomic::AtomicU32::new(0));
-        Client::new(base, key).with_wait_notifier(Arc::new(move |secs| {
-            use std::sync::atomic::Ordering::Relaxed;
-            if secs > 0 {
-                waiting.fetch_add(1, Relaxed);
-                wait.set(secs);
-            } else if waiting.fetch_sub(1, Relaxed) <= 1 {
-                waiting.store(0, Relaxed);
-                wait.set(0);
+        let (waits, session) = (self.retry_waits, self.client);
+        let client = Client::new(base, key);
+        let workspace = client.workspace();
+        client.with_wait_notifier(Arc::new(move |wait| match wait {
+            Wait::Until(until) => {
+                // Not for a request of a session that has ended since, where another began.
+                let other = session
+                    .with_untracked(|c| c.as_ref().is_some_and(|c| c.workspace() != workspace));
+                if !other {
+                    waits.update(|w| w.push(until));
+                }
             }
+            Wait::Over(until) => waits.update(|w| w.retain(|u| *u != until)),
         }))
     }
 
@@ -163,6 +164,8 @@ impl Session {
             self.client.with_untracked(|c| c.as_ref().map(forget_key));
         }
         self.client.set(None);
+        // Its requests' waits end with it: the connect screen is not retrying anything.
+        self.retry_waits.set(Vec::new());
         self.notice.set(notice);
     }
 

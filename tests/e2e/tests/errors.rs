@@ -71,6 +71,45 @@ async fn a_list_left_while_it_waits_is_not_asked_for_again() {
     .await;
 }
 
+/// Two requests waiting at once, a long wait and a short one: once the short one's retry is in,
+/// the notice counts the long one's seconds, not "0 s" for the rest of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notice_counts_the_wait_still_ahead() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let id = newest_conversation_id(h).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "force_429_retry_after": 14, "count": 1 }),
+        )
+        .await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}", "force_429_retry_after": 2, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        h.open(&format!("/conversations/{id}")).await?;
+        wait_thread(h, &id).await?;
+        h.wait_for_all(MESSAGE, 1, SCREEN).await?;
+        // The thread is shown by its stream's refetch; its first request still waits its 2 s.
+        settle("the thread's wait to end", Duration::from_secs(3)).await;
+        let notice = wait_text(h, "#retry-notice", "retrying in", SCREEN).await?;
+        let secs: u32 = notice
+            .split_whitespace()
+            .find_map(|w| w.parse().ok())
+            .ok_or_else(|| anyhow!("no seconds in {notice:?}"))?;
+        assert!(
+            (5..=12).contains(&secs),
+            "the thread's retry is in; the list's wait has about 10 s left: {notice:?}"
+        );
+        h.wait_for_all(ROW, 1, Duration::from_secs(25)).await?;
+        wait_gone(h, "#retry-notice", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_server_errors_unknown_ids_and_garbage_answers() {
     with_harness(Options::default(), async |h: &Harness| {
