@@ -1,6 +1,6 @@
 //! One conversation: header, handoff, messages, composer.
 
-use crate::api::{ApiError, Client, SendTemplate};
+use crate::api::{ApiError, SendTemplate};
 use crate::components::announcer::use_announcer;
 use crate::components::badges::{ChannelBadge, ModeBadge, WindowBadge};
 use crate::components::clock::use_clock;
@@ -669,28 +669,24 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
         let conversation = id.get_value();
         let workspace = client.workspace();
-        let same_key = {
+        // Where its text goes, should it come back: a key refused meanwhile keeps its drafts.
+        let drafts_kept = {
             let workspace = workspace.clone();
-            move || {
-                session
-                    .client
-                    .try_with_untracked(|c| c.as_ref().map(Client::workspace))
-                    .flatten()
-                    == Some(workspace.clone())
-            }
+            move || session.keeps_drafts_of(&workspace)
         };
         let going = drafts::keep_while_out(
             session.drafts.get_value(),
             conversation.clone(),
             text.clone(),
-            same_key,
+            drafts_kept.clone(),
         );
         // A 429's wait may outlast the conversation taking replies (handed back to the AI,
         // closed, its window shut): then it is not sent. (When the view has gone, that can't be
-        // told: it is sent, as the operator asked, and a refusal for the state says so.)
+        // told: it is sent, as the operator asked, and a refusal for the state says so.) Nor
+        // once its session has ended: not with a key the operator signed out of.
         let still_open = move || {
             to_now();
-            blocked_now().is_none_or(|b| b.is_none())
+            blocked_now().is_none_or(|b| b.is_none()) && session.signed_in_to(&workspace)
         };
         spawn_local(async move {
             let result = client.send_message(&text, &to, &still_open).await;
@@ -756,14 +752,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         })
                         .flatten()
                         .is_some();
-                    // The operator has left the conversation (and is still signed in to the
-                    // same workspace): the text goes back into its reply box if the operator is
-                    // back on it, else into its kept draft.
-                    let same_session = session
-                        .client
-                        .with_untracked(|c| c.as_ref().map(Client::workspace))
-                        == Some(workspace);
-                    if !shown && same_session {
+                    // The operator has left the conversation (and its workspace's drafts are
+                    // kept): the text goes back into its reply box if the operator is back on
+                    // it, else into its kept draft.
+                    if !shown && drafts_kept() {
                         let restored = reopened(&conversation).and_then(|s| {
                             s.reply.try_update(|d| *d = drafts::with_failed(&text, d))
                         });

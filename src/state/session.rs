@@ -24,6 +24,9 @@ pub struct Session {
     /// Where the operator's drafts are kept: where the key is (the tab's storage for a key the
     /// host of an embedded console holds in memory).
     pub drafts: StoredValue<Area>,
+    /// The workspace whose drafts the tab keeps: the one signed in, and still the one whose key
+    /// the API refused (its drafts wait for it), but nobody's once the operator signed out.
+    drafts_of: StoredValue<Option<String>>,
 }
 
 impl Session {
@@ -34,12 +37,35 @@ impl Session {
             notice: RwSignal::new(None),
             retry_waits: RwSignal::new(Vec::new()),
             drafts: StoredValue::new(Area::Session),
+            drafts_of: StoredValue::new(None),
         }
     }
 
     /// The API base URL: what the operator last used on this device, else the configuration's.
     pub fn remembered_base(&self) -> Option<String> {
         storage::get(Area::Session, BASE_ITEM).or_else(|| storage::get(Area::Local, BASE_ITEM))
+    }
+
+    /// Whether a reply of `workspace`'s that comes back (refused, or out at a reload) goes into
+    /// the drafts: it does after its key was refused, not after a sign-out or another sign-in.
+    pub fn keeps_drafts_of(&self, workspace: &str) -> bool {
+        self.drafts_of
+            .try_with_value(|w| w.as_deref() == Some(workspace))
+            .unwrap_or(false)
+    }
+
+    /// Whether `workspace` is signed in now.
+    pub fn signed_in_to(&self, workspace: &str) -> bool {
+        self.client
+            .try_with_untracked(|c| c.as_ref().map(Client::workspace))
+            .flatten()
+            .is_some_and(|w| w == workspace)
+    }
+
+    /// The session is `client`'s from now on.
+    fn begin(&self, client: Client) {
+        self.drafts_of.set_value(Some(client.workspace()));
+        self.client.set(Some(client));
     }
 
     pub fn make_client(&self, base: &str, key: &str) -> Client {
@@ -107,7 +133,7 @@ impl Session {
             storage::set(Area::Local, &remembered_mark(&client), "1");
         }
         self.drafts.set_value(drafts);
-        self.client.set(Some(client));
+        self.begin(client);
         false
     }
 
@@ -130,7 +156,7 @@ impl Session {
         }
         self.drafts.set_value(area);
         self.notice.set(None);
-        self.client.set(Some(client));
+        self.begin(client);
     }
 
     /// An embedded console keeps the key the host handed over in memory only: the host owns it.
@@ -138,7 +164,7 @@ impl Session {
         super::drafts::own(Area::Session, &client.workspace());
         self.drafts.set_value(Area::Session);
         self.notice.set(None);
-        self.client.set(Some(client));
+        self.begin(client);
     }
 
     /// The operator signs out (here, or in another tab of the same workspace, `notice` says):
@@ -152,6 +178,7 @@ impl Session {
             _ => &[Area::Session],
         };
         super::drafts::forget_all(areas);
+        self.drafts_of.set_value(None);
         self.sign_out(notice);
     }
 

@@ -543,6 +543,80 @@ async fn a_send_held_by_the_rate_limit_is_not_sent_after_the_handback() {
     .await;
 }
 
+/// A reply held back by the rate limit when another request finds the key refused: it is not
+/// sent, and its text waits in the conversation's draft for the operator's next sign-in, as the
+/// drafts of a refused key do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_held_when_the_key_is_refused_waits_for_the_next_sign_in() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_human_sms_thread(
+            h,
+            json!({ "route": "POST /v1/messages", "force_429_retry_after": 5, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        let text = "Held as the key is refused";
+        send_reply(h, text).await?;
+        poll_until("the send refused for the rate limit", SCREEN, || async {
+            Ok((message_posts(h).await? == [429]).then_some(()))
+        })
+        .await?;
+        fault(
+            h,
+            json!({ "route": "PATCH /v1/conversations/{id}", "status": 401 }),
+        )
+        .await?;
+        h.click("#return-to-ai").await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        settle("past the send's wait", Duration::from_secs(6)).await;
+        assert_eq!(message_posts(h).await?, [429], "not sent without a session");
+        clear_faults(h).await?;
+        h.connect(DEMO_KEY).await?;
+        h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
+        open_thread(h, &id).await?;
+        poll_until("the text back in the reply box", SCREEN, || async {
+            Ok((composer_value(h).await? == text).then_some(()))
+        })
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A reply held back by the rate limit when the operator signs out is not sent with the key
+/// signed out of, and its text goes with the other drafts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_held_at_a_sign_out_is_not_sent() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_human_sms_thread(
+            h,
+            json!({ "route": "POST /v1/messages", "force_429_retry_after": 4, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        send_reply(h, "Held as the operator signs out").await?;
+        poll_until("the send refused for the rate limit", SCREEN, || async {
+            Ok((message_posts(h).await? == [429]).then_some(()))
+        })
+        .await?;
+        h.click("#sign-out").await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        settle("past the send's wait", Duration::from_secs(5)).await;
+        assert_eq!(
+            message_posts(h).await?,
+            [429],
+            "not sent after the sign-out"
+        );
+        h.connect(DEMO_KEY).await?;
+        h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
+        open_thread(h, &id).await?;
+        settle("a draft, were there one", Duration::from_millis(500)).await;
+        assert_eq!(composer_value(h).await?, "", "forgotten with the sign-out");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A reload while a send waits out the rate limit (never sent, then) keeps its text: it is
 /// back in the reply box, not lost with the page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
