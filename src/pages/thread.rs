@@ -57,6 +57,19 @@ impl Attempt {
     }
 }
 
+/// What the live region says of a send that failed once the operator had left its conversation
+/// (`what`: "reply" or "template"), to `to`.
+fn failed_elsewhere(what: &str, to: &str, e: &ApiError) -> String {
+    if e.answer_lost() {
+        format!(
+            "Your {what} to {to} may not have been sent: {} Check that conversation before sending it again.",
+            e.user_message()
+        )
+    } else {
+        format!("Your {what} to {to} was not sent: {}", e.user_message())
+    }
+}
+
 /// How often a thread whose stream refused the key is refreshed instead (`LinkState::Polling`).
 const POLL_WITHOUT_STREAM_MS: u32 = 15_000;
 
@@ -656,7 +669,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             }
         };
         let to = {
-            let to_now = to_now.clone();
+            let (to_now, last_to) = (to_now.clone(), last_to.clone());
             move || {
                 to_now();
                 last_to.borrow().clone()
@@ -684,9 +697,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         // closed, its window shut): then it is not sent. (When the view has gone, that can't be
         // told: it is sent, as the operator asked, and a refusal for the state says so.) Nor
         // once its session has ended: not with a key the operator signed out of.
-        let still_open = move || {
-            to_now();
-            blocked_now().is_none_or(|b| b.is_none()) && session.signed_in_to(&workspace)
+        let still_open = {
+            let workspace = workspace.clone();
+            move || {
+                to_now();
+                blocked_now().is_none_or(|b| b.is_none()) && session.signed_in_to(&workspace)
+            }
         };
         spawn_local(async move {
             let result = client.send_message(&text, &to, &still_open).await;
@@ -763,6 +779,15 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                             let area = session.drafts.get_value();
                             let typing = drafts::load(area, &conversation);
                             drafts::save(area, &conversation, &drafts::with_failed(&text, &typing));
+                        }
+                        // Nothing on screen says so any more: the operator last saw "Sending…".
+                        // (A refused key's sign-in screen says why itself.)
+                        if session.signed_in_to(&workspace) {
+                            let to = last_to.borrow().to_number.clone();
+                            announcer.announce(format!(
+                                "{} Its text is back in that conversation's reply box.",
+                                failed_elsewhere("reply", &to, &e)
+                            ));
                         }
                     }
                     session.check(&client, &e);
@@ -881,7 +906,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     if e.answer_lost() || matches!(e, ApiError::Rejected { .. }) {
                         load();
                     }
-                    action_error.set(Some((Attempt::Template, e)));
+                    // Its view has gone, and with it the banner that would have said so.
+                    let said = failed_elsewhere("template", &req.to.to_number, &e);
+                    if action_error.try_set(Some((Attempt::Template, e))).is_some() {
+                        announcer.announce(said);
+                    }
                 }
             }
         });

@@ -450,6 +450,53 @@ async fn a_late_failure_reaches_the_reply_box_after_the_list_was_shown() {
     .await;
 }
 
+/// A reply, and a template, refused once the operator has moved on to another conversation:
+/// the live region says so (the operator last saw "Sending…"), and where the reply's text is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_refused_once_the_operator_moved_on_says_so() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let whatsapp = taken_over_whatsapp(h, true).await?;
+        let wa_id = str_field(&whatsapp, "conversation_id")?;
+        let id = open_human_sms_thread(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 402, "latency_ms": 2000, "count": 1 }),
+        )
+        .await?;
+        let other = row_ids(h)
+            .await?
+            .into_iter()
+            .find(|r| *r != id && *r != wa_id)
+            .ok_or_else(|| anyhow!("another row"))?;
+        let text = "Refused after the operator moved on";
+        send_reply(h, text).await?;
+        h.click(&format!("{ROW} a[href*='{other}']")).await?;
+        wait_thread(h, &other).await?;
+        let said = wait_text(h, "#live-announcer", "was not sent", SCREEN).await?;
+        assert!(
+            said.contains("reply box"),
+            "it says where the text is: {said:?}"
+        );
+
+        h.click(&format!("{ROW} a[href*='{wa_id}']")).await?;
+        wait_thread(h, &wa_id).await?;
+        h.wait_for("#template-name", SCREEN).await?;
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages/template", "status": 402, "latency_ms": 2000, "count": 1 }),
+        )
+        .await?;
+        h.fill("#template-name", "order_update").await?;
+        h.fill("#template-parameters", "A-1042").await?;
+        h.click("#template-send").await?;
+        h.click(&format!("{ROW} a[href*='{other}']")).await?;
+        wait_thread(h, &other).await?;
+        wait_text(h, "#live-announcer", "template", SCREEN).await?;
+        wait_text(h, "#live-announcer", "was not sent", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A send the API does not answer (a host that drops packets) is given up after 30 s rather
 /// than "Sending…" for as long as the system waits: it may have gone out, and says so, with
 /// Retry, its text kept with the draft.
