@@ -154,6 +154,9 @@ pub struct Thread {
     /// Messages not delivered while the thread was open: the ones still to act on (Edit);
     /// older failures are history, and an Edit on each would stand in the keyboard's way.
     undelivered_here: Vec<MessageId>,
+    /// Of those, the ones a refetch brought (their failure came while the stream was down, or
+    /// without one): told once, as the stream's are ([`Thread::take_undelivered`]).
+    undelivered_recovered: Vec<Message>,
 }
 
 impl Thread {
@@ -177,6 +180,7 @@ impl Thread {
             stream_down: false,
             window_shut: None,
             undelivered_here: Vec::new(),
+            undelivered_recovered: Vec::new(),
         };
         thread.merge_messages(first_page);
         thread
@@ -416,12 +420,39 @@ impl Thread {
                 self.hold_for_pending(m);
                 continue;
             }
-            let heard =
-                (m.direction == Direction::Inbound && key_of(&m) > *floor).then(|| m.clone());
-            if self.upsert(m) {
-                self.recovered.extend(heard);
+            let newer = key_of(&m) > *floor;
+            let heard = (m.direction == Direction::Inbound && newer).then(|| m.clone());
+            let id = m.message_id.clone();
+            let news = match self.upsert(m) {
+                Merged::New => {
+                    self.recovered.extend(heard);
+                    newer
+                }
+                Merged::Moved => true,
+                Merged::Same => false,
+            };
+            // A failure told by the refetch alone: announced, and open to Edit, as the
+            // stream's are. (An older page's failures below the thread's end are history.)
+            let failed = self
+                .keys
+                .get(&id)
+                .and_then(|k| self.messages.get(k))
+                .filter(|m| news && m.status == MessageStatus::Failed);
+            if let Some(m) = failed.cloned() {
+                if !self.undelivered_here.contains(&id) {
+                    self.undelivered_here.push(id);
+                    self.undelivered_recovered.push(m);
+                }
             }
         }
+    }
+
+    /// The messages a refetch found not delivered since last asked (see `merge_newer`),
+    /// oldest first, as they would have been told.
+    pub fn take_undelivered(&mut self) -> Vec<Message> {
+        let mut taken = std::mem::take(&mut self.undelivered_recovered);
+        taken.sort_by_key(key_of);
+        taken
     }
 
     /// The customer's messages that arrived through a refetch since last asked: how many, and
@@ -433,13 +464,14 @@ impl Thread {
         Some((count, newest))
     }
 
-    /// Inserts a message or, if known, advances its status. Returns true if it was new.
-    fn upsert(&mut self, mut m: Message) -> bool {
+    /// Inserts a message or, if known, advances its status.
+    fn upsert(&mut self, mut m: Message) -> Merged {
         if let Some(key) = self.keys.get(&m.message_id) {
-            if let Some(existing) = self.messages.get_mut(key) {
-                advance(existing, m.status, m.error_code);
-            }
-            return false;
+            let moved = self
+                .messages
+                .get_mut(key)
+                .is_some_and(|existing| advance(existing, m.status, m.error_code));
+            return if moved { Merged::Moved } else { Merged::Same };
         }
         if let Some((status, error)) = self.early_status.remove(&m.message_id) {
             advance(&mut m, status, error);
@@ -450,7 +482,7 @@ impl Thread {
         let key = key_of(&m);
         self.keys.insert(m.message_id.clone(), key.clone());
         self.messages.insert(key, m);
-        true
+        Merged::New
     }
 
     /// A new message of ours with the text of a send whose answer was lost, made no earlier
@@ -507,7 +539,7 @@ impl Thread {
                 let (direction, at, channel) = (m.direction, m.created_at, m.channel);
                 let copy = (direction == Direction::Inbound || m.status == MessageStatus::Failed)
                     .then(|| m.clone());
-                if !self.upsert(m) {
+                if self.upsert(m) != Merged::New {
                     return Change::None;
                 }
                 self.note_live(direction, at, channel);
@@ -654,7 +686,7 @@ impl Thread {
     /// conversation (`note_live`).
     fn show(&mut self, message: Message) {
         let (direction, at, channel) = (message.direction, message.created_at, message.channel);
-        if self.upsert(message) {
+        if self.upsert(message) == Merged::New {
             self.note_live(direction, at, channel);
         }
     }
@@ -745,6 +777,15 @@ impl Thread {
         let i = self.pending.iter().position(|p| p.local_id == local_id)?;
         Some(self.pending.remove(i))
     }
+}
+
+/// What [`Thread::upsert`] did with a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Merged {
+    New,
+    /// Known, and its status moved on.
+    Moved,
+    Same,
 }
 
 /// Moves `m` forward to `status`; returns whether it moved (a code filled in alone is no news).
@@ -959,6 +1000,38 @@ mod tests {
             Change::Undelivered(_)
         ));
         assert_eq!(t.apply(StreamEvent::Message(whole)), Change::None);
+    }
+
+    #[test]
+    fn a_failure_a_refetch_brings_is_told_once_and_open_to_edit() {
+        let sent = |id, secs| msg(id, secs, Direction::Outbound, MessageStatus::Sent);
+        let failed = |id, secs| {
+            let mut m = msg(id, secs, Direction::Outbound, MessageStatus::Failed);
+            m.error_code = Some("UNDELIVERABLE".into());
+            m
+        };
+        let mut t = Thread::new(conversation(vec![failed("m0", 1), sent("m1", 2)], None));
+        // The stream down while m1 failed and the AI's m2 was sent and failed.
+        t.stream_lost();
+        let mark = t.mark();
+        t.stream_back();
+        let page = vec![failed("m2", 3), failed("m1", 2), failed("m0", 1)];
+        t.merge_latest(conversation(page.clone(), None), mark);
+        let told: Vec<_> = t
+            .take_undelivered()
+            .into_iter()
+            .map(|m| m.message_id)
+            .collect();
+        assert_eq!(told, [MessageId::from("m1"), MessageId::from("m2")]);
+        assert!(t.undelivered_here(&MessageId::from("m1")));
+        assert!(t.undelivered_here(&MessageId::from("m2")));
+        // m0 failed before the thread was opened: history, not news.
+        assert!(!t.undelivered_here(&MessageId::from("m0")));
+        // The next refetch tells nothing again, nor does the stream.
+        let mark = t.mark();
+        t.merge_latest(conversation(page, None), mark);
+        assert!(t.take_undelivered().is_empty());
+        assert_eq!(t.apply(StreamEvent::Message(failed("m2", 3))), Change::None);
     }
 
     #[test]

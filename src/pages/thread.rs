@@ -311,6 +311,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             if let Some((count, newest)) = recovered {
                 hear(&newest.shown_text(), count);
             }
+            let undelivered = thread
+                .try_update_untracked(|t| t.as_mut().map(Thread::take_undelivered))
+                .unwrap_or_default()
+                .unwrap_or_default();
+            undelivered.iter().for_each(tell_undelivered);
         });
     };
     load();
