@@ -585,12 +585,23 @@ impl Thread {
                     to_mode,
                     timestamp,
                 };
-                let moved = self.conversation.ai_mode != to_mode;
-                self.conversation.ai_mode = to_mode;
                 let history = &self.conversation.mode_history;
-                if !history.iter().any(|r| same_change(r, &row, &[history])) {
+                let known = history.iter().find(|r| same_change(r, &row, &[history]));
+                // Told already, and changed again since (a page that came after the event,
+                // held back until the thread's first page was in, has both): old news, whose
+                // mode would undo the later change on screen.
+                if known.is_some_and(|k| {
+                    history
+                        .iter()
+                        .any(|r| r.timestamp > k.timestamp && !same_change(r, k, &[history]))
+                }) {
+                    return Change::None;
+                }
+                if known.is_none() {
                     self.conversation.mode_history.push(row.clone());
                 }
+                let moved = self.conversation.ai_mode != to_mode;
+                self.conversation.ai_mode = to_mode;
                 if moved {
                     Change::ModeChanged(row)
                 } else {
@@ -1032,6 +1043,41 @@ mod tests {
         t.merge_latest(conversation(page, None), mark);
         assert!(t.take_undelivered().is_empty());
         assert_eq!(t.apply(StreamEvent::Message(failed("m2", 3))), Change::None);
+    }
+
+    #[test]
+    fn a_change_told_after_a_later_one_is_old_news() {
+        let row = |from_mode, to_mode, secs| ModeChange {
+            actor_user_id: Some("usr_1".into()),
+            from_mode,
+            to_mode,
+            timestamp: at(secs),
+        };
+        let mut c = conversation(vec![], None);
+        c.ai_mode = AiMode::Ai;
+        c.mode_history = vec![
+            row(AiMode::Ai, AiMode::Human, 10),
+            row(AiMode::Human, AiMode::Ai, 20),
+        ];
+        let mut t = Thread::new(c);
+        let event = |from_mode, to_mode, secs| StreamEvent::ModeChanged {
+            from_mode,
+            to_mode,
+            actor_user_id: Some("usr_1".into()),
+            timestamp: at(secs),
+        };
+        // The take-over at 10, held back while the first page was out: that page has it, and
+        // the hand-back at 20 after it.
+        assert_eq!(t.apply(event(AiMode::Ai, AiMode::Human, 10)), Change::None);
+        assert_eq!(t.mode(), AiMode::Ai);
+        assert_eq!(t.conversation.mode_history.len(), 2);
+        // The newest change told again is no news either; a new one is.
+        assert_eq!(t.apply(event(AiMode::Human, AiMode::Ai, 20)), Change::None);
+        assert!(matches!(
+            t.apply(event(AiMode::Ai, AiMode::Human, 30)),
+            Change::ModeChanged(_)
+        ));
+        assert_eq!(t.mode(), AiMode::Human);
     }
 
     #[test]
