@@ -73,6 +73,56 @@ pub fn seconds_left(waits: &[f64], now_ms: f64) -> u32 {
         .map_or(0, |left| (left / 1000.0).ceil() as u32)
 }
 
+/// Why a stream was refused, from its answer's status or its terminal frame's `error_code`,
+/// as what the console does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamRefusal {
+    /// The key: the session ends.
+    Unauthenticated,
+    /// No retry would change it: an unknown conversation, another workspace's, a request the
+    /// API calls bad. Asked again every few seconds, it would only spend the rate limit.
+    Final,
+    /// The workspace's billing (quota, balance, a block): asked again after a long while
+    /// ([`BILLING_RECHECK_SECS`]), as it may be settled while the console stays open.
+    Billing,
+    /// The workspace's rate limit: not before its `Retry-After`.
+    RateLimited,
+    /// The connection, a server error, a server going away or a client lagging behind: the
+    /// backoff.
+    Transient,
+}
+
+/// How long a stream refused for the workspace's billing waits before it asks again.
+pub const BILLING_RECHECK_SECS: u32 = 300;
+
+impl StreamRefusal {
+    /// Of an HTTP status (0: an answer the browser hides).
+    pub fn of_status(status: u16) -> Self {
+        match status {
+            401 => StreamRefusal::Unauthenticated,
+            402 => StreamRefusal::Billing,
+            429 => StreamRefusal::RateLimited,
+            // A timeout, or "too early": another try may well be answered.
+            408 | 425 => StreamRefusal::Transient,
+            400..=499 => StreamRefusal::Final,
+            _ => StreamRefusal::Transient,
+        }
+    }
+
+    /// Of a terminal `event: error` frame's `error_code` (API.md's table).
+    pub fn of_code(code: &str) -> Self {
+        match code {
+            "UNAUTHENTICATED" => StreamRefusal::Unauthenticated,
+            "QUOTA_EXCEEDED" | "INSUFFICIENT_BALANCE" | "WORKSPACE_BLOCKED" => {
+                StreamRefusal::Billing
+            }
+            "RATE_LIMITED" => StreamRefusal::RateLimited,
+            "NOT_FOUND" | "PERMISSION_DENIED" | "INVALID_ARGUMENT" => StreamRefusal::Final,
+            _ => StreamRefusal::Transient,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +148,41 @@ mod tests {
         assert_eq!(seconds_left(&waits, 9_600.0), 31);
         // Both ends passed, their retries not yet out of the list: no negative seconds.
         assert_eq!(seconds_left(&waits, 41_000.0), 0);
+    }
+
+    #[test]
+    fn a_stream_refusal_is_retried_only_where_a_retry_may_help() {
+        use StreamRefusal::*;
+        let by_status = [
+            (401, Unauthenticated),
+            (402, Billing),
+            (400, Final),
+            (403, Final),
+            (404, Final),
+            (409, Final),
+            (422, Final),
+            (408, Transient),
+            (429, RateLimited),
+            (500, Transient),
+            (503, Transient),
+            (0, Transient),
+        ];
+        for (status, next) in by_status {
+            assert_eq!(StreamRefusal::of_status(status), next, "{status}");
+        }
+        let by_code = [
+            ("UNAUTHENTICATED", Unauthenticated),
+            ("WORKSPACE_BLOCKED", Billing),
+            ("INSUFFICIENT_BALANCE", Billing),
+            ("NOT_FOUND", Final),
+            ("RATE_LIMITED", RateLimited),
+            ("STREAM_LAGGED", Transient),
+            ("UNAVAILABLE", Transient),
+            ("SOMETHING_NEW", Transient),
+        ];
+        for (code, next) in by_code {
+            assert_eq!(StreamRefusal::of_code(code), next, "{code}");
+        }
     }
 
     #[test]

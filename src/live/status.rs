@@ -17,6 +17,11 @@ pub enum LinkState {
         in_secs: u32,
     },
     Offline,
+    /// Refused for the workspace's billing (quota, balance, a block): asked again after a long
+    /// while, as it may be settled meanwhile.
+    Billing {
+        in_secs: u32,
+    },
     /// Refused for good (an unknown conversation, or another workspace's): no retry would help.
     Stopped,
     /// The stream refused the key the rest of the API takes (a gateway that refuses `?token=`):
@@ -33,6 +38,7 @@ impl LinkState {
             LinkState::Renewing
                 | LinkState::Reconnecting { .. }
                 | LinkState::RateLimited { .. }
+                | LinkState::Billing { .. }
                 | LinkState::Offline
                 | LinkState::Polling
         )
@@ -49,6 +55,9 @@ impl LinkState {
             // Not a lost connection: nothing for the operator to check on their side.
             LinkState::RateLimited { .. } => "Paused by Voicebip's rate limit; reconnecting",
             LinkState::Offline => "Offline: updates resume when the connection returns",
+            LinkState::Billing { .. } => {
+                "Not live: Voicebip refused updates for the workspace's billing (quota, balance or a block); trying again"
+            }
             LinkState::Stopped => "Not live: Voicebip refused this conversation's updates",
             LinkState::Polling => {
                 "Not live: the live stream refused the key, so this conversation is refreshed every 15 s"
@@ -58,7 +67,9 @@ impl LinkState {
 
     pub fn countdown(self) -> Option<String> {
         match self {
-            LinkState::Reconnecting { in_secs } | LinkState::RateLimited { in_secs }
+            LinkState::Reconnecting { in_secs }
+            | LinkState::RateLimited { in_secs }
+            | LinkState::Billing { in_secs }
                 if in_secs > 0 =>
             {
                 Some(format!(" in {in_secs} s"))
@@ -74,6 +85,7 @@ impl LinkState {
             LinkState::Reconnecting { .. } => "reconnecting",
             LinkState::RateLimited { .. } => "rate-limited",
             LinkState::Offline => "offline",
+            LinkState::Billing { .. } => "billing",
             LinkState::Stopped => "stopped",
             LinkState::Polling => "polling",
         }

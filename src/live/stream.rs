@@ -4,7 +4,9 @@
 
 use super::frame_batch::FrameBatch;
 use super::status::LinkState;
-use crate::api::retry::{jittered_ms, next_attempt, LONGEST_WAIT_SECS};
+use crate::api::retry::{
+    jittered_ms, next_attempt, StreamRefusal, BILLING_RECHECK_SECS, LONGEST_WAIT_SECS,
+};
 use crate::api::ApiError;
 use crate::model::events::{decode, Skipped, StreamEvent};
 use crate::model::ConversationId;
@@ -243,15 +245,15 @@ fn open(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
         let frame = ev
             .dyn_ref::<MessageEvent>()
             .and_then(|m| m.data().as_string());
-        if let Some(data) = frame {
-            if data.contains("UNAUTHENTICATED") {
-                unauthorized(&inner);
-                return;
-            }
-            if FINAL_CODES.iter().any(|code| data.contains(code)) {
-                stop(&inner);
-                return;
-            }
+        // (One that cannot be read is taken as the connection's end: the backoff.)
+        let refusal = frame
+            .as_deref()
+            .and_then(error_code)
+            .map(|code| StreamRefusal::of_code(&code));
+        if let Some(refusal) = refusal.filter(|r| *r != StreamRefusal::Transient) {
+            inner.borrow_mut().shutdown_source();
+            refused(&inner, refusal, None);
+            return;
         }
         let closed_for_good = inner
             .borrow()
@@ -299,10 +301,37 @@ const NAMED_EVENTS: [&str; 7] = [
     "window.closing",
 ];
 
-/// Refusals no retry will change: the conversation is unknown, or another workspace's. Any
-/// other terminal frame (the server shutting down, a client lagging behind) is retried.
-const FINAL_CODES: [&str; 2] = ["NOT_FOUND", "PERMISSION_DENIED"];
-const FINAL_STATUSES: [u16; 2] = [404, 403];
+/// A terminal frame's `error_code`.
+fn error_code(data: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Frame {
+        error_code: String,
+    }
+    serde_json::from_str::<Frame>(data)
+        .ok()
+        .map(|f| f.error_code)
+}
+
+/// What a refusal leads to; `retry_after`: the answer's header, for the rate limit.
+fn refused(inner: &Rc<RefCell<Inner>>, refusal: StreamRefusal, retry_after: Option<&str>) {
+    match refusal {
+        StreamRefusal::Unauthenticated => unauthorized(inner),
+        StreamRefusal::Final => stop(inner),
+        StreamRefusal::Billing => schedule_reconnect(inner, Some(Hold::Billing)),
+        // Over the workspace's rate limit: not before the server says (the workspace's other
+        // requests share that budget; a frame, which says no time, as a header without one).
+        StreamRefusal::RateLimited => {
+            let wait = match ApiError::from_response(429, retry_after, "") {
+                ApiError::RateLimited { retry_after_secs } => retry_after_secs,
+                _ => 0,
+            };
+            // (At most `LONGEST_WAIT_SECS`.)
+            let ms = wait.min(LONGEST_WAIT_SECS) * 1000;
+            schedule_reconnect(inner, Some(Hold::RateLimit { ms }))
+        }
+        StreamRefusal::Transient => schedule_reconnect(inner, None),
+    }
+}
 
 /// Stops for good, and says so: retrying an unknown conversation every few seconds would only
 /// spend the workspace's shared rate limit.
@@ -348,19 +377,12 @@ fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
             inner.borrow_mut().unreadable = false;
         }
         match answer {
-            Some((401, _)) => unauthorized(&inner),
-            Some((s, _)) if FINAL_STATUSES.contains(&s) => stop(&inner),
-            // Over the workspace's rate limit: not before the server says (the workspace's
-            // other requests share that budget).
-            Some((429, retry_after)) => {
-                let wait = match ApiError::from_response(429, retry_after.as_deref(), "") {
-                    ApiError::RateLimited { retry_after_secs } => retry_after_secs,
-                    _ => 0,
-                };
-                // (At most `LONGEST_WAIT_SECS`.)
-                schedule_reconnect(&inner, Some(wait.min(LONGEST_WAIT_SECS) * 1000))
-            }
-            _ => schedule_reconnect(&inner, None),
+            Some((status, retry_after)) => refused(
+                &inner,
+                StreamRefusal::of_status(status),
+                retry_after.as_deref(),
+            ),
+            None => schedule_reconnect(&inner, None),
         }
     });
 }
@@ -392,7 +414,23 @@ async fn ask(url: &str, mode: RequestMode) -> Option<(u16, Option<String>)> {
 /// Reconnects after the backoff, and no sooner than `rate_limited_ms`, the wait a 429 asked
 /// for, which the indicator names (the connection is fine; retrying sooner would only be
 /// refused again).
-fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, rate_limited_ms: Option<u32>) {
+/// A wait the server asked for, and how the indicator shows it.
+#[derive(Clone, Copy)]
+enum Hold {
+    RateLimit { ms: u32 },
+    Billing,
+}
+
+impl Hold {
+    fn ms(self) -> u32 {
+        match self {
+            Hold::RateLimit { ms } => ms,
+            Hold::Billing => BILLING_RECHECK_SECS * 1000,
+        }
+    }
+}
+
+fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, hold: Option<Hold>) {
     if inner.borrow().closed {
         return;
     }
@@ -404,7 +442,7 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, rate_limited_ms: Option<u32>) 
         let mut me = inner.borrow_mut();
         let open_for = me.opened_at.take().map(|at| js_sys::Date::now() - at);
         me.attempt = next_attempt(me.attempt, open_for);
-        jittered_ms(me.attempt, js_sys::Math::random()).max(rate_limited_ms.unwrap_or(0))
+        jittered_ms(me.attempt, js_sys::Math::random()).max(hold.map_or(0, Hold::ms))
     };
     let deadline = js_sys::Date::now() + delay as f64;
     let report = {
@@ -412,8 +450,9 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, rate_limited_ms: Option<u32>) 
         move || {
             if let Some(inner) = weak.upgrade() {
                 let left = ((deadline - js_sys::Date::now()) / 1000.0).ceil().max(0.0) as u32;
-                let state = match rate_limited_ms {
-                    Some(_) => LinkState::RateLimited { in_secs: left },
+                let state = match hold {
+                    Some(Hold::RateLimit { .. }) => LinkState::RateLimited { in_secs: left },
+                    Some(Hold::Billing) => LinkState::Billing { in_secs: left },
                     None => LinkState::Reconnecting { in_secs: left },
                 };
                 (Inner::handlers(&inner).on_state)(state);

@@ -718,6 +718,54 @@ async fn a_rate_limited_stream_waits_as_told() {
     .await;
 }
 
+/// A stream refused for the workspace's billing (by a terminal frame, as API.md's convention
+/// has it, or by a 402) says so and waits minutes before it asks again; one refused for a bad
+/// request (400) stops. Each was asked for again every few seconds, "Connection lost", for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_refused_for_billing_or_a_bad_request_is_not_asked_for_again_at_once() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let ids = row_ids(h).await?;
+        let [a, b, c, ..] = ids.as_slice() else {
+            return Err(anyhow!("need three conversations, got {ids:?}"));
+        };
+        let refusals = [
+            (
+                a,
+                json!({ "stream_error_frame": "QUOTA_EXCEEDED" }),
+                "billing",
+                1,
+            ),
+            (b, json!({ "stream_status": 402 }), "billing", 2),
+            (c, json!({ "stream_status": 400 }), "stopped", 2),
+        ];
+        for (id, refusal, state, asked) in refusals {
+            let mut spec = refusal.clone();
+            spec["route"] = json!(stream_route(id));
+            fault(h, spec).await?;
+            clear_requests(h).await?;
+            h.click(&format!("{ROW}[data-conversation-id='{id}'] a"))
+                .await?;
+            wait_thread(h, id).await?;
+            wait_attr(h, "#connection-status", "data-state", state).await?;
+            if state == "billing" {
+                let said = h.texts("#connection-status").await?.join("");
+                assert!(said.contains("billing"), "the indicator says why: {said}");
+            }
+            settle(
+                "a reconnect, were there one",
+                std::time::Duration::from_secs(6),
+            )
+            .await;
+            let path = format!("/v1/conversations/{id}/stream");
+            let streams = requests(h, "GET", |p| p == path).await?.len();
+            assert_eq!(streams, asked, "{refusal}: the stream (and its probe) only");
+        }
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A stream refused without CORS headers (a gateway in front of the API that adds none), on an
 /// API of another origin than the page: the console cannot read why it fails, and kept trying
 /// with the thread standing still. It still tries, and brings the thread's news as it does.

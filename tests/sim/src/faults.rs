@@ -33,6 +33,9 @@ pub struct FaultSpec {
     /// that died without a word, as after a laptop's sleep.
     pub stall_stream: Option<bool>,
     pub stream_status: Option<u16>,
+    /// Streams open, send a terminal `event: error` frame with this `error_code` (API.md's
+    /// table), and end: a refusal told the way API.md's convention tells it, not by a status.
+    pub stream_error_frame: Option<String>,
     /// Streamed bodies (the export) wait this long before each chunk after the first, so a
     /// client sees a long download progress and can cancel it half-way.
     pub chunk_delay_ms: Option<u64>,
@@ -70,6 +73,8 @@ pub struct StreamFault {
     pub malformed_frame: bool,
     /// Send nothing after opening, and stay open.
     pub stalled: bool,
+    /// Send a terminal `event: error` frame with this code after opening, and end.
+    pub error_frame: Option<String>,
 }
 
 struct Rule {
@@ -117,6 +122,7 @@ impl Rule {
             || s.malformed_frame == Some(true)
             || s.stall_stream == Some(true)
             || s.stream_status.is_some()
+            || s.stream_error_frame.is_some()
     }
 
     fn view(&self) -> serde_json::Value {
@@ -162,6 +168,11 @@ impl Faults {
         }
         if let Some(s) = spec.stream_status {
             error_status(s, "stream_status")?;
+        }
+        if let Some(code) = &spec.stream_error_frame {
+            if code.is_empty() || !code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
+                return Err("stream_error_frame must be an error code, e.g. NOT_FOUND".into());
+            }
         }
         let (method, pattern) = parse_route(&spec.route)?;
         let id = {
@@ -235,12 +246,18 @@ impl Faults {
             decision.html_page |= s.html_page == Some(true);
             let stalls = s.stall_stream == Some(true);
             if on_stream
-                && (s.drop_stream_after.is_some() || s.malformed_frame == Some(true) || stalls)
+                && (s.drop_stream_after.is_some()
+                    || s.malformed_frame == Some(true)
+                    || stalls
+                    || s.stream_error_frame.is_some())
             {
                 let fault = decision.stream.get_or_insert_with(StreamFault::default);
                 fault.drop_after = fault.drop_after.or(s.drop_stream_after);
                 fault.malformed_frame |= s.malformed_frame == Some(true);
                 fault.stalled |= stalls;
+                if fault.error_frame.is_none() {
+                    fault.error_frame = s.stream_error_frame.clone();
+                }
             }
         }
         rules.retain(|r| r.remaining != Some(0));
@@ -356,6 +373,7 @@ mod tests {
             malformed_frame: None,
             stall_stream: None,
             stream_status: None,
+            stream_error_frame: None,
             chunk_delay_ms: None,
             cut_body_after_chunks: None,
             break_body_after_chunks: None,

@@ -94,6 +94,10 @@ impl Frames {
                 first.extend_from_slice(MALFORMED_FRAME);
                 self.data_frames += 1;
             }
+            if let Some(code) = &self.fault.error_frame {
+                first.extend_from_slice(&error_frame(code, "refused by an injected fault"));
+                self.done = true;
+            }
             return Some(first.freeze());
         }
         if !self.quota_left() {

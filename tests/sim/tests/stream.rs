@@ -230,6 +230,50 @@ async fn shutdown_ends_streams_with_an_error_frame() {
 }
 
 #[tokio::test]
+async fn a_stream_error_frame_fault_refuses_by_the_frame() {
+    let sim = sim().await;
+    let items = sim.get_ok("/v1/conversations?page_size=1").await;
+    let id = items["conversations"][0]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bad = sim
+        .control(
+            Method::POST,
+            "/sim/faults",
+            Some(json!({"route": "GET /v1/conversations/{id}/stream", "stream_error_frame": "not a code"})),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    let added = sim
+        .control(
+            Method::POST,
+            "/sim/faults",
+            Some(json!({"route": "GET /v1/conversations/{id}/stream", "stream_error_frame": "QUOTA_EXCEEDED", "count": 1})),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.text);
+    let mut stream = sim.stream(&id).await;
+    let frame = stream
+        .next_data(Duration::from_secs(2))
+        .await
+        .expect("the error frame");
+    assert_eq!(frame.event.as_deref(), Some("error"));
+    assert_eq!(frame.json()["error_code"], "QUOTA_EXCEEDED");
+    assert!(
+        stream.next_frame(Duration::from_secs(2)).await.is_none(),
+        "then the stream ends"
+    );
+    // Once: the next stream is served.
+    let mut again = sim.stream(&id).await;
+    let first = again
+        .next_frame(Duration::from_secs(2))
+        .await
+        .expect("opens");
+    assert_ne!(first.event.as_deref(), Some("error"));
+}
+
+#[tokio::test]
 async fn many_conversations_stream_at_once() {
     let sim = sim().await;
     let items = sim.get_ok("/v1/conversations?page_size=30").await;
