@@ -136,15 +136,22 @@ pub fn receive_inbound(
     let (conversation_id, new_conversation) = match open {
         Some(id) => (id, false),
         None => {
+            // The WhatsApp window is the customer's (24 hours from their last inbound), not
+            // the closed conversation's: it carries over, for an SMS that starts the new one.
+            let window = store
+                .current_for(&agent_id, &customer)
+                .and_then(|c| c.window_expires_at);
             let id = state.ids.next("conv_");
-            store.insert(new_conversation(
+            let mut fresh = new_conversation(
                 id.clone(),
                 &agent_id,
                 &agent_number,
                 &customer,
                 channel,
                 now,
-            ));
+            );
+            fresh.window_expires_at = window;
+            store.insert(fresh);
             (id, true)
         }
     };

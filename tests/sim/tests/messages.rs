@@ -294,6 +294,26 @@ async fn opted_out_recipients_are_refused_until_they_opt_back_in() {
 }
 
 #[tokio::test]
+async fn the_whatsapp_window_outlives_a_closed_conversation() {
+    let sim = sim().await;
+    let customer = "+2348030000017";
+    let (id, agent) = sim.fresh_conversation("whatsapp", customer).await;
+    assert_eq!(sim.patch_mode(&id, "closed").await.status, 200);
+    // The customer writes again, by SMS this time: a new conversation, and the window their
+    // WhatsApp message opened a moment ago is still theirs.
+    let agent_id = agent["agent_id"].as_str().unwrap_or_default();
+    let again = sim.inbound(agent_id, "sms", customer, "Me again").await;
+    let newer = again["conversation_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_ne!(newer, id);
+    let r = send(&sim, whatsapp(&agent, customer, "Within the window")).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json["conversation_id"], newer.as_str());
+}
+
+#[tokio::test]
 async fn whatsapp_free_form_needs_an_open_window_and_templates_bypass_it() {
     let sim = sim().await;
     let (id, agent) = sim.fresh_conversation("whatsapp", "+2348030000007").await;
