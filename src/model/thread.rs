@@ -47,24 +47,30 @@ pub struct PendingSend {
     pub body: String,
     pub created_at: DateTime<Utc>,
     pub state: SendState,
-    /// The newest message shown when it began (the server's time, unlike `created_at`): its
-    /// own message comes after it.
-    after: Option<SortKey>,
+    /// No message made before this is its own: the newest shown when it began (the server's
+    /// time, unlike `created_at`, to the second, as timestamps come with or without their
+    /// milliseconds), else when it began by the browser's clock, less [`CLOCK_SKEW`].
+    pub not_before: DateTime<Utc>,
 }
 
 impl PendingSend {
-    /// Whether `m` may be this send's message: ours, with its text, and no older than what was
-    /// shown when it began (an older page's message with the same text is not it; one made in
-    /// the same second may be, as timestamps come with or without their milliseconds). In a
-    /// thread that showed nothing, made no earlier than it began, by the browser's clock.
+    /// Whether `m` may be this send's message: ours, with its text, and not made before the
+    /// send could have been (an older page's message with the same text is not it).
     fn may_be(&self, m: &Message) -> bool {
         m.direction == Direction::Outbound
             && m.body.as_deref() == Some(self.body.as_str())
-            && match &self.after {
-                Some((newest, _)) => m.created_at >= newest.trunc_subsecs(0),
-                None => m.created_at >= self.created_at - CLOCK_SKEW,
-            }
+            && m.created_at >= self.not_before
     }
+}
+
+/// A send that may not have gone out (its answer was lost), as kept beyond its view: it comes
+/// back as one, not as the reply box's text, which the next Enter would send a second time.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UnconfirmedSend {
+    pub text: String,
+    pub sent_at: DateTime<Utc>,
+    pub not_before: DateTime<Utc>,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -664,8 +670,47 @@ impl Thread {
             body,
             created_at: now,
             state: SendState::Sending,
-            after: self.messages.keys().next_back().cloned(),
+            not_before: self
+                .messages
+                .keys()
+                .next_back()
+                .map_or(now - CLOCK_SKEW, |(newest, _)| newest.trunc_subsecs(0)),
         });
+    }
+
+    /// A send whose answer was lost after its view had gone (kept with the drafts): shown as
+    /// [`SendState::Unconfirmed`] again, with its Retry, unless a message shown is it (it went
+    /// out after all). Returns whether it is shown.
+    pub fn restore_unconfirmed(&mut self, local_id: u64, send: UnconfirmedSend) -> bool {
+        let pending = PendingSend {
+            local_id,
+            body: send.text,
+            created_at: send.sent_at,
+            state: SendState::Unconfirmed(send.reason),
+            not_before: send.not_before,
+        };
+        if self.messages.values().any(|m| pending.may_be(m)) {
+            return false;
+        }
+        self.pending.push(pending);
+        true
+    }
+
+    /// The sends shown as [`SendState::Unconfirmed`], oldest first: what is kept of them should
+    /// this view go.
+    pub fn unconfirmed(&self) -> Vec<UnconfirmedSend> {
+        self.pending
+            .iter()
+            .filter_map(|p| match &p.state {
+                SendState::Unconfirmed(reason) => Some(UnconfirmedSend {
+                    text: p.body.clone(),
+                    sent_at: p.created_at,
+                    not_before: p.not_before,
+                    reason: reason.clone(),
+                }),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The server accepted the send: the pending entry becomes a real message (unless the stream
@@ -1078,6 +1123,38 @@ mod tests {
             Change::ModeChanged(_)
         ));
         assert_eq!(t.mode(), AiMode::Human);
+    }
+
+    #[test]
+    fn a_kept_unconfirmed_send_comes_back_unless_its_message_is_shown() {
+        let mut t = Thread::new(conversation(vec![], None));
+        t.begin_send(1, "On my way".into(), at(5));
+        t.fail_send(1, "No answer".into(), true);
+        t.begin_send(2, "Refused".into(), at(6));
+        t.fail_send(2, "Refused".into(), false);
+        let kept = t.unconfirmed();
+        assert_eq!(
+            kept.len(),
+            1,
+            "only the one that may have gone out: {kept:?}"
+        );
+        assert_eq!(kept[0].text, "On my way");
+        // Shown again, with the message that was it: settled.
+        let went = msg("m9", 5, Direction::Outbound, MessageStatus::Sent);
+        let mut shown = Thread::new(conversation(vec![went], None));
+        let mut sent = kept[0].clone();
+        sent.text = "Hello".into();
+        assert!(shown.restore_unconfirmed(1, sent), "another text is not it");
+        let mut it = kept[0].clone();
+        it.text = "body of m9".into();
+        assert!(!shown.restore_unconfirmed(2, it));
+        assert_eq!(shown.unconfirmed().len(), 1);
+        // A message older than the send could be is not it.
+        let old = msg("m1", 1, Direction::Outbound, MessageStatus::Sent);
+        let mut shown = Thread::new(conversation(vec![old], None));
+        let mut older = kept[0].clone();
+        older.text = "body of m1".into();
+        assert!(shown.restore_unconfirmed(1, older));
     }
 
     #[test]

@@ -15,8 +15,8 @@ use crate::model::events::{Skipped, StreamEvent};
 use crate::model::handoff::{Debounce, HandoffAction};
 use crate::model::latest::Latest;
 use crate::model::message::{may_change_opt_out, Message};
-use crate::model::thread::Change;
 use crate::model::thread::Thread;
+use crate::model::thread::{Change, SendState, UnconfirmedSend};
 use crate::model::{AiMode, Channel, ConversationId, ModeChange};
 use crate::pages::inbox::ListedRows;
 use crate::state::drafts::{self, OpenDraft, Shown, TemplatesOut};
@@ -109,6 +109,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let sent_elsewhere = RwSignal::new(None::<ConversationId>);
     let loading_older = RwSignal::new(false);
     let draft = RwSignal::new(drafts::load(session.drafts.get_value(), &id));
+    let next_local = StoredValue::new(0u64);
     // Kept as the reply's draft is: a template half typed survives switching conversations,
     // a reload, and a session the API ended.
     let template_draft = TemplateDraft::new(drafts::load_template(session.drafts.get_value(), &id));
@@ -120,10 +121,30 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     }
     let open_draft = use_context::<OpenDraft>();
     if let Some(OpenDraft(open)) = open_draft {
+        let conversation = id.clone();
         open.set_value(Some(Shown {
             conversation: id.clone(),
             reply: draft,
             template_sent: Callback::new(move |()| template_draft.sent()),
+            unconfirmed: Callback::new(move |send: UnconfirmedSend| {
+                let local_id = next_local.try_update_value(|n| {
+                    *n += 1;
+                    *n
+                });
+                let restored = thread
+                    .try_update(|t| {
+                        let t = t.as_mut()?;
+                        local_id.map(|local_id| t.restore_unconfirmed(local_id, send.clone()))
+                    })
+                    .flatten();
+                // Not loaded yet: its first page takes it from the drafts.
+                if restored.is_none() {
+                    let area = session.drafts.get_value();
+                    let mut kept = drafts::load_unconfirmed(area, &conversation);
+                    kept.push(send);
+                    drafts::save_unconfirmed(area, &conversation, &kept);
+                }
+            }),
         }));
         // Unless the next conversation's view has already taken the place.
         on_cleanup(move || {
@@ -158,7 +179,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let debounce = StoredValue::new(Debounce::default());
     let busy = RwSignal::new(false);
     let confirming = RwSignal::new(false);
-    let next_local = StoredValue::new(0u64);
     // Read with `try_get_value` wherever an answer may come after the operator has moved on to
     // another conversation: this view and its values are gone then, and `get_value` would panic,
     // which ends the app.
@@ -254,6 +274,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         }
                         None => {
                             let mut fresh = Thread::new(c);
+                            let area = session.drafts.get_value();
+                            for send in drafts::load_unconfirmed(area, &conv) {
+                                let local_id = next_local.try_update_value(|n| {
+                                    *n += 1;
+                                    *n
+                                });
+                                if let Some(local_id) = local_id {
+                                    fresh.restore_unconfirmed(local_id, send);
+                                }
+                            }
                             // (The stream may have failed before this first answer came.)
                             if link.try_get_untracked().is_some_and(LinkState::is_down) {
                                 fresh.stream_lost();
@@ -459,17 +489,30 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
     });
 
-    let unsent = Memo::new(move |_| {
+    // Sends not sent go with the draft's text; those that may have gone out, apart (the next
+    // Enter would send such a text a second time).
+    let failed = Memo::new(move |_| {
         thread.with(|t| {
             t.as_ref().map_or_else(Vec::new, |t| {
-                t.unsent().map(str::to_owned).collect::<Vec<_>>()
+                t.pending()
+                    .iter()
+                    .filter(|p| matches!(p.state, SendState::Failed(_)))
+                    .map(|p| p.body.clone())
+                    .collect::<Vec<_>>()
             })
         })
     });
     crate::state::effect(move || {
         let typing = draft.get();
-        let kept = unsent.with(|u| drafts::with_unsent(u.iter().map(String::as_str), typing));
+        let kept = failed.with(|f| drafts::with_unsent(f.iter().map(String::as_str), typing));
         drafts::save(session.drafts.get_value(), &id.get_value(), &kept)
+    });
+    let unconfirmed = Memo::new(move |_| thread.with(|t| t.as_ref().map(Thread::unconfirmed)));
+    crate::state::effect(move || {
+        // (Before the first page, what is kept waits for it.)
+        if let Some(sends) = unconfirmed.get() {
+            drafts::save_unconfirmed(session.drafts.get_value(), &id.get_value(), &sends);
+        }
     });
 
     if let Some(rows) = use_context::<ListedRows>() {
@@ -680,11 +723,18 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 last_to.borrow().clone()
             }
         };
-        thread.update(|t| {
-            if let Some(t) = t {
-                t.begin_send(local_id, text.clone(), Utc::now());
-            }
-        });
+        let sent_at = Utc::now();
+        let not_before = thread
+            .try_update(|t| {
+                let t = t.as_mut()?;
+                t.begin_send(local_id, text.clone(), sent_at);
+                t.pending()
+                    .iter()
+                    .find(|p| p.local_id == local_id)
+                    .map(|p| p.not_before)
+            })
+            .flatten()
+            .unwrap_or(sent_at);
         let conversation = id.get_value();
         let workspace = client.workspace();
         // Where its text goes, should it come back: a key refused meanwhile keeps its drafts.
@@ -766,6 +816,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 Err(e) => {
                     let answer_lost = e.answer_lost();
                     let reason = e.user_message();
+                    let kept_as = UnconfirmedSend {
+                        text: text.clone(),
+                        sent_at,
+                        not_before,
+                        reason: reason.clone(),
+                    };
                     let shown = thread
                         .try_update(|t| {
                             t.as_mut()
@@ -776,21 +832,36 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // The operator has left the conversation (and its workspace's drafts are
                     // kept): the text goes back into its reply box if the operator is back on
                     // it, else into its kept draft.
+                    // One that may have gone out is kept as such, not as the box's text.
                     if !shown && drafts_kept() {
-                        let restored = reopened(&conversation).and_then(|s| {
-                            s.reply.try_update(|d| *d = drafts::with_failed(&text, d))
-                        });
-                        if restored.is_none() {
-                            let area = session.drafts.get_value();
-                            let typing = drafts::load(area, &conversation);
-                            drafts::save(area, &conversation, &drafts::with_failed(&text, &typing));
+                        let area = session.drafts.get_value();
+                        match reopened(&conversation) {
+                            Some(s) if answer_lost => s.unconfirmed.run(kept_as),
+                            Some(s) => {
+                                s.reply.try_update(|d| *d = drafts::with_failed(&text, d));
+                            }
+                            None if answer_lost => {
+                                let mut kept = drafts::load_unconfirmed(area, &conversation);
+                                kept.push(kept_as);
+                                drafts::save_unconfirmed(area, &conversation, &kept);
+                            }
+                            None => {
+                                let typing = drafts::load(area, &conversation);
+                                let kept = drafts::with_failed(&text, &typing);
+                                drafts::save(area, &conversation, &kept);
+                            }
                         }
                         // Nothing on screen says so any more: the operator last saw "Sending…".
                         // (A refused key's sign-in screen says why itself.)
                         if session.signed_in_to(&workspace) {
                             let to = last_to.borrow().to_number.clone();
+                            let where_now = if answer_lost {
+                                "It shows in that conversation as possibly not sent, with Retry."
+                            } else {
+                                "Its text is back in that conversation's reply box."
+                            };
                             announcer.announce(format!(
-                                "{} Its text is back in that conversation's reply box.",
+                                "{} {where_now}",
                                 failed_elsewhere("reply", &to, &e)
                             ));
                         }

@@ -4,6 +4,7 @@
 //! to be remembered, else for the tab; signing out forgets them.
 
 use super::storage::{self, Area};
+use crate::model::thread::UnconfirmedSend;
 use crate::model::ConversationId;
 
 const PREFIX: &str = "voicebip.draft.";
@@ -45,6 +46,26 @@ pub fn save_template(area: Area, id: &ConversationId, [name, language, parameter
     } else {
         let text = [name, language, parameters].join(&FIELD_SEPARATOR.to_string());
         storage::set(area, &template_key(id), &text);
+    }
+}
+
+/// The sends that may not have gone out beside the reply's draft (under the same prefix, so
+/// they move and go with it).
+fn unconfirmed_key(id: &ConversationId) -> String {
+    format!("{PREFIX}{id}#unconfirmed")
+}
+
+/// (Unreadable, as from another build: none, rather than a view that fails.)
+pub fn load_unconfirmed(area: Area, id: &ConversationId) -> Vec<UnconfirmedSend> {
+    storage::get(area, &unconfirmed_key(id))
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+pub fn save_unconfirmed(area: Area, id: &ConversationId, sends: &[UnconfirmedSend]) {
+    match serde_json::to_string(sends) {
+        Ok(json) if !sends.is_empty() => storage::set(area, &unconfirmed_key(id), &json),
+        _ => storage::remove(area, &unconfirmed_key(id)),
     }
 }
 
@@ -196,6 +217,8 @@ pub struct Shown {
     pub conversation: ConversationId,
     pub reply: leptos::prelude::RwSignal<String>,
     pub template_sent: leptos::prelude::Callback<()>,
+    /// A send of the conversation's whose answer was lost after its view had gone.
+    pub unconfirmed: leptos::prelude::Callback<UnconfirmedSend>,
 }
 
 impl OpenDraft {

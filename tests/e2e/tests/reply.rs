@@ -91,17 +91,17 @@ async fn message_posts(h: &Harness) -> Result<Vec<u16>> {
 }
 
 /// Back on a conversation whose send of `failed` is still out, the operator types; the send
-/// then fails (a 503): its text goes into the reply box shown, ahead of what was typed. The
-/// box's text.
+/// then is refused (a 402; a 5xx may have gone out, and is kept as such): its text goes into
+/// the reply box shown, ahead of what was typed. The box's text.
 async fn typing_until_the_late_failure(h: &Harness, failed: &str) -> Result<String> {
     let typing = "Typing meanwhile";
     type_into_composer(h, typing).await?;
     assert!(
-        !message_posts(h).await?.contains(&503),
+        !message_posts(h).await?.contains(&402),
         "back before the answer came"
     );
     poll_until("the late answer made", SCREEN, || async {
-        Ok(message_posts(h).await?.contains(&503).then_some(()))
+        Ok(message_posts(h).await?.contains(&402).then_some(()))
     })
     .await?;
     let both = format!("{failed}\n\n{typing}");
@@ -342,11 +342,12 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
 
         // A failed send is not lost with the thread's view: leaving the conversation keeps its
         // text in the draft, ahead of what was being typed. First a send that failed on screen,
-        // then one still out when the operator left, which fails after.
+        // then one still out when the operator left, which fails after. (Refused, 402: a 5xx
+        // may have gone out, and is kept apart, as such.)
         let failed_first = "Unsent: your refund is approved";
         fault(
             h,
-            json!({ "route": "POST /v1/messages", "status": 503, "count": 1 }),
+            json!({ "route": "POST /v1/messages", "status": 402, "count": 1 }),
         )
         .await?;
         send_reply(h, failed_first).await?;
@@ -359,7 +360,7 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
         fault(
             h,
             // Answered 3 s after it is sent: well after the operator has left the conversation.
-            json!({ "route": "POST /v1/messages", "status": 503, "latency_ms": 3000, "count": 1 }),
+            json!({ "route": "POST /v1/messages", "status": 402, "latency_ms": 3000, "count": 1 }),
         )
         .await?;
         h.click(&format!("{ROW}[data-conversation-id='{other}'] a"))
@@ -378,7 +379,7 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
             .await?;
         wait_thread(h, &other).await?;
         poll_until("the late answer made", SCREEN, || async {
-            Ok(message_posts(h).await?.contains(&503).then_some(()))
+            Ok(message_posts(h).await?.contains(&402).then_some(()))
         })
         .await?;
         settle("the late answer received", Duration::from_millis(500)).await;
@@ -397,7 +398,7 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
         let failed_back = "Unsent: we will call you back";
         fault(
             h,
-            json!({ "route": "POST /v1/messages", "status": 503, "latency_ms": 5000, "count": 1 }),
+            json!({ "route": "POST /v1/messages", "status": 402, "latency_ms": 5000, "count": 1 }),
         )
         .await?;
         clear_requests(h).await?;
@@ -433,7 +434,7 @@ async fn a_late_failure_reaches_the_reply_box_after_the_list_was_shown() {
         open_thread(h, &id).await?;
         fault(
             h,
-            json!({ "route": "POST /v1/messages", "status": 503, "latency_ms": 4000, "count": 1 }),
+            json!({ "route": "POST /v1/messages", "status": 402, "latency_ms": 4000, "count": 1 }),
         )
         .await?;
         clear_requests(h).await?;
@@ -519,8 +520,12 @@ async fn a_send_left_unanswered_is_given_up_and_kept() {
         })
         .await?;
         h.wait_for("li.message.local .retry-send", SCREEN).await?;
-        let kept = storage_item(h, "sessionStorage", &format!("voicebip.draft.{id}")).await?;
-        assert_eq!(kept.as_deref(), Some(text), "the text kept with the draft");
+        let item = format!("voicebip.draft.{id}#unconfirmed");
+        let kept = storage_item(h, "sessionStorage", &item).await?;
+        assert!(
+            kept.unwrap_or_default().contains(text),
+            "the text kept with the drafts, as a send that may have gone out"
+        );
         assert_no_crash(h).await
     })
     .await;
@@ -846,6 +851,87 @@ async fn a_send_whose_answer_was_lost_is_settled_by_its_message() {
         })
         .await?;
         assert_eq!(message_posts(h).await?, [503, 201], "no second send");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A send whose answer was lost stays one when the operator leaves its conversation: it comes
+/// back as "May not have been sent", settled by its message if that has come (not as the reply
+/// box's text, which the next Enter sent a second time), and so after a reload too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_whose_answer_was_lost_stays_one_when_the_operator_leaves() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        let customer = str_field(&conv, "from_number")?;
+        let agent_number = api_conversation(h, &id).await?["messages"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["direction"] == "inbound"))
+            .map(|m| str_field(m, "to_number"))
+            .ok_or_else(|| anyhow!("no inbound message to learn the agent's number from"))??;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        let other = row_ids(h)
+            .await?
+            .into_iter()
+            .find(|r| *r != id)
+            .ok_or_else(|| anyhow!("another row"))?;
+        let unconfirmed = async |text: &str| -> Result<()> {
+            fault(
+                h,
+                json!({ "route": "POST /v1/messages", "status": 503, "count": 1 }),
+            )
+            .await?;
+            send_reply(h, text).await?;
+            wait_text(
+                h,
+                "li.message.local .message-error",
+                "May not have been sent",
+                SCREEN,
+            )
+            .await?;
+            Ok(())
+        };
+
+        // It went out after all, while the operator was elsewhere.
+        let text = "Your parcel left the depot";
+        unconfirmed(text).await?;
+        h.click(&format!("{ROW} a[href*='{other}']")).await?;
+        wait_thread(h, &other).await?;
+        let send = json!({
+            "agent_id": str_field(&conv, "agent_id")?, "channel": "sms",
+            "from_number": agent_number, "to_number": customer, "body": text,
+        });
+        h.api_post("/messages", &send, DEMO_KEY).await?;
+        h.click(&format!("{ROW} a[href*='{id}']")).await?;
+        wait_thread(h, &id).await?;
+        wait_message(h, text, "shown as sent", |m| m.id.is_some()).await?;
+        assert_eq!(
+            composer_value(h).await?,
+            "",
+            "not in the reply box to be sent again"
+        );
+        assert_eq!(
+            count(h, "li.message.local").await?,
+            0,
+            "settled by its message"
+        );
+
+        // Not come: after a reload, it is shown as it was.
+        let again = "Your parcel is at the pickup point";
+        unconfirmed(again).await?;
+        h.browser().refresh().await?;
+        wait_thread(h, &id).await?;
+        wait_text(
+            h,
+            "li.message.local .message-error",
+            "May not have been sent",
+            SCREEN,
+        )
+        .await?;
+        h.wait_for("li.message.local .retry-send", SCREEN).await?;
+        assert_eq!(composer_value(h).await?, "");
         assert_no_crash(h).await
     })
     .await;
