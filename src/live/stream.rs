@@ -8,7 +8,7 @@ use crate::api::retry::{
     jittered_ms, next_attempt, StreamRefusal, BILLING_RECHECK_SECS, LONGEST_WAIT_SECS,
 };
 use crate::api::ApiError;
-use crate::model::events::{decode, Skipped, StreamEvent};
+use crate::model::events::{decode_named, Skipped, StreamEvent};
 use crate::model::ConversationId;
 use crate::state::browser::{is_hidden, is_online};
 use gloo_timers::callback::Timeout;
@@ -232,7 +232,10 @@ fn open(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
         else {
             return;
         };
-        let decoded = decode(&data, &inner.borrow().id);
+        // A frame an `event:` line named (not `onmessage`'s "message") is of that type.
+        let name = ev.type_();
+        let named = (name != "message").then_some(name.as_str());
+        let decoded = decode_named(&data, named, &inner.borrow().id);
         match decoded {
             Ok(event) => inner.borrow().batch.push(event),
             Err(skipped) => (Inner::handlers(&inner).on_skipped)(skipped),
@@ -276,8 +279,8 @@ fn open(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
     es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     // Named `error` frames arrive as events of type "error" too, via the same handler.
     // A frame named for its event type (`event: message.received`, as a gateway or a later
-    // server may write) reaches no `onmessage`: the same handler reads it, since the type is
-    // in its data either way.
+    // server may write) reaches no `onmessage`: the same handler reads it, with its name for
+    // its type where its data leaves the type out.
     for name in NAMED_EVENTS {
         let _ = es.add_event_listener_with_callback(name, on_message.as_ref().unchecked_ref());
     }

@@ -40,7 +40,8 @@ pub enum Skipped {
 /// The envelope without its payload: read first, to know what the payload is.
 #[derive(Deserialize)]
 struct Envelope {
-    event_type: String,
+    #[serde(default)]
+    event_type: Option<String>,
     #[serde(default)]
     conversation_id: Option<ConversationId>,
     #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
@@ -64,8 +65,22 @@ fn payload<P: serde::de::DeserializeOwned>(data: &str) -> Result<P, Skipped> {
 
 /// Decodes one `data:` payload for the conversation `expected`.
 pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skipped> {
+    decode_named(data, None, expected)
+}
+
+/// [`decode`], of a frame whose `event:` line named it `named`: its type where its data leaves
+/// it out (a gateway's framing; the data's own wins).
+pub fn decode_named(
+    data: &str,
+    named: Option<&str>,
+    expected: &ConversationId,
+) -> Result<StreamEvent, Skipped> {
     let env: Envelope =
         serde_json::from_str(data).map_err(|e| Skipped::Malformed(e.to_string()))?;
+    let event_type = env
+        .event_type
+        .or_else(|| named.map(str::to_owned))
+        .ok_or_else(|| Skipped::Malformed("the event has no type".into()))?;
     if env.conversation_id.as_ref().is_some_and(|c| c != expected) {
         return Err(Skipped::OtherConversation);
     }
@@ -77,7 +92,7 @@ pub fn decode(data: &str, expected: &ConversationId) -> Result<StreamEvent, Skip
         "message.failed" => Some(MessageStatus::Failed),
         _ => None,
     };
-    match env.event_type.as_str() {
+    match event_type.as_str() {
         "message.received" => {
             // The stream may leave out what the event itself implies.
             let wire: WireMessage = payload(data)?;
@@ -216,6 +231,29 @@ mod tests {
                 error_code: Some(code),
                 ..
             }) if code == "UNDELIVERABLE"
+        ));
+    }
+
+    #[test]
+    fn a_frame_named_by_its_event_line_needs_no_type_in_its_data() {
+        let frame = r#"{"conversation_id":"conv_1","payload":{"message_id":"msg_7",
+            "error_code":"UNDELIVERABLE"}}"#;
+        assert!(matches!(
+            decode_named(frame, Some("message.failed"), &conv()),
+            Ok(StreamEvent::Status {
+                status: MessageStatus::Failed,
+                ..
+            })
+        ));
+        assert!(matches!(decode(frame, &conv()), Err(Skipped::Malformed(_))));
+        // The data's own type wins.
+        let typed = frame.replacen('{', r#"{"event_type":"message.read","#, 1);
+        assert!(matches!(
+            decode_named(&typed, Some("message.failed"), &conv()),
+            Ok(StreamEvent::Status {
+                status: MessageStatus::Read,
+                ..
+            })
         ));
     }
 
