@@ -18,11 +18,18 @@ impl Latest {
 
     /// Whether the answer to request `n` is newer than what was applied; if so, it now is.
     pub fn accept(&mut self, n: u64) -> bool {
-        let newer = n > self.applied;
+        let newer = self.is_fresh(n);
         if newer {
             self.applied = n;
         }
         newer
+    }
+
+    /// Whether request `n` is newer than what was applied, without applying it: a failure is
+    /// told while it is, but an older request's answer that comes after it still applies
+    /// (it holds what the failed one would have brought, or some of it).
+    pub fn is_fresh(&self, n: u64) -> bool {
+        n > self.applied
     }
 }
 
@@ -43,6 +50,19 @@ mod tests {
         let third = latest.send();
         assert!(latest.accept(third));
         assert!(!latest.accept(third), "an answer counts once");
+    }
+
+    #[test]
+    fn a_newer_failure_leaves_an_older_answer_to_apply() {
+        let mut latest = Latest::default();
+        let (first, second) = (latest.send(), latest.send());
+        // The second failed first: told, not applied.
+        assert!(latest.is_fresh(second));
+        assert!(latest.accept(first), "the first's answer still applies");
+        assert!(
+            latest.is_fresh(second),
+            "and the second's failure is still news"
+        );
     }
 
     #[test]

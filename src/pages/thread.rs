@@ -254,7 +254,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 Some(conversation) => Ok(conversation),
                 None => client.get_conversation(&conv, None).await,
             };
-            if order.try_update_value(|o| o.accept(n)) != Some(true) {
+            // (A failure does not count as the newest answer: an older request's, coming
+            // after it, brings what it missed, where it would otherwise wait for Try again.)
+            let fresh = match &answer {
+                Ok(_) => order.try_update_value(|o| o.accept(n)),
+                Err(_) => order.try_with_value(|o| o.is_fresh(n)),
+            };
+            if fresh != Some(true) {
                 return;
             }
             // A failure stays up until a load succeeds: the stream's reopenings load again, and a
