@@ -51,6 +51,8 @@ pub struct PendingSend {
     /// time, unlike `created_at`, to the second, as timestamps come with or without their
     /// milliseconds), else when it began by the browser's clock, less [`CLOCK_SKEW`].
     pub not_before: DateTime<Utc>,
+    /// The newest message shown when it began: not its own, whatever its text.
+    pub newest_then: Option<MessageId>,
 }
 
 impl PendingSend {
@@ -70,6 +72,8 @@ pub struct UnconfirmedSend {
     pub text: String,
     pub sent_at: DateTime<Utc>,
     pub not_before: DateTime<Utc>,
+    #[serde(default)]
+    pub newest_then: Option<MessageId>,
     pub reason: String,
 }
 
@@ -675,6 +679,7 @@ impl Thread {
                 .keys()
                 .next_back()
                 .map_or(now - CLOCK_SKEW, |(newest, _)| newest.trunc_subsecs(0)),
+            newest_then: self.messages.keys().next_back().map(|(_, id)| id.clone()),
         });
     }
 
@@ -688,8 +693,20 @@ impl Thread {
             created_at: send.sent_at,
             state: SendState::Unconfirmed(send.reason),
             not_before: send.not_before,
+            newest_then: send.newest_then,
         };
-        if self.messages.values().any(|m| pending.may_be(m)) {
+        // Only a message after what was shown when it began (all of which may have its text:
+        // the same words sent twice), as this page has that one.
+        let floor = pending
+            .newest_then
+            .as_ref()
+            .and_then(|id| self.keys.get(id))
+            .cloned();
+        let went = self
+            .messages
+            .iter()
+            .any(|(key, m)| pending.may_be(m) && floor.as_ref().is_none_or(|f| key > f));
+        if went {
             return false;
         }
         self.pending.push(pending);
@@ -706,6 +723,7 @@ impl Thread {
                     text: p.body.clone(),
                     sent_at: p.created_at,
                     not_before: p.not_before,
+                    newest_then: p.newest_then.clone(),
                     reason: reason.clone(),
                 }),
                 _ => None,
@@ -1155,6 +1173,23 @@ mod tests {
         let mut older = kept[0].clone();
         older.text = "body of m1".into();
         assert!(shown.restore_unconfirmed(1, older));
+        // The same words sent again: the first, shown when the second began, is not it.
+        let first = msg("m1", 5, Direction::Outbound, MessageStatus::Sent);
+        let mut t = Thread::new(conversation(vec![first.clone()], None));
+        t.begin_send(1, "body of m1".into(), at(6));
+        t.fail_send(1, "No answer".into(), true);
+        let again = t.unconfirmed().remove(0);
+        let mut back = Thread::new(conversation(vec![first.clone()], None));
+        assert!(
+            back.restore_unconfirmed(1, again.clone()),
+            "m1 was there before"
+        );
+        // Its own message, after it: settled.
+        let own = msg("m2", 6, Direction::Outbound, MessageStatus::Sent);
+        let mut own_body = own.clone();
+        own_body.body = first.body.clone();
+        let mut back = Thread::new(conversation(vec![own_body, first], None));
+        assert!(!back.restore_unconfirmed(1, again));
     }
 
     #[test]

@@ -126,7 +126,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             conversation: id.clone(),
             reply: draft,
             template_sent: Callback::new(move |()| template_draft.sent()),
-            unconfirmed: Callback::new(move |send: UnconfirmedSend| {
+            unconfirmed: Callback::new(move |send: UnconfirmedSend| -> bool {
                 let local_id = next_local.try_update_value(|n| {
                     *n += 1;
                     *n
@@ -138,12 +138,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     })
                     .flatten();
                 // Not loaded yet: its first page takes it from the drafts.
-                if restored.is_none() {
+                restored.unwrap_or_else(|| {
                     let area = session.drafts.get_value();
                     let mut kept = drafts::load_unconfirmed(area, &conversation);
                     kept.push(send);
                     drafts::save_unconfirmed(area, &conversation, &kept);
-                }
+                    true
+                })
             }),
         }));
         // Unless the next conversation's view has already taken the place.
@@ -730,17 +731,17 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             }
         };
         let sent_at = Utc::now();
-        let not_before = thread
+        let (not_before, newest_then) = thread
             .try_update(|t| {
                 let t = t.as_mut()?;
                 t.begin_send(local_id, text.clone(), sent_at);
                 t.pending()
                     .iter()
                     .find(|p| p.local_id == local_id)
-                    .map(|p| p.not_before)
+                    .map(|p| (p.not_before, p.newest_then.clone()))
             })
             .flatten()
-            .unwrap_or(sent_at);
+            .unwrap_or((sent_at, None));
         let conversation = id.get_value();
         let workspace = client.workspace();
         // Where its text goes, should it come back: a key refused meanwhile keeps its drafts.
@@ -826,6 +827,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         text: text.clone(),
                         sent_at,
                         not_before,
+                        newest_then,
                         reason: reason.clone(),
                     };
                     let shown = thread
@@ -841,25 +843,30 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // One that may have gone out is kept as such, not as the box's text.
                     if !shown && drafts_kept() {
                         let area = session.drafts.get_value();
-                        match reopened(&conversation) {
+                        // (Whether it is still in question: the conversation shown again may
+                        // show its message already.)
+                        let in_question = match reopened(&conversation) {
                             Some(s) if answer_lost => s.unconfirmed.run(kept_as),
                             Some(s) => {
                                 s.reply.try_update(|d| *d = drafts::with_failed(&text, d));
+                                true
                             }
                             None if answer_lost => {
                                 let mut kept = drafts::load_unconfirmed(area, &conversation);
                                 kept.push(kept_as);
                                 drafts::save_unconfirmed(area, &conversation, &kept);
+                                true
                             }
                             None => {
                                 let typing = drafts::load(area, &conversation);
                                 let kept = drafts::with_failed(&text, &typing);
                                 drafts::save(area, &conversation, &kept);
+                                true
                             }
-                        }
+                        };
                         // Nothing on screen says so any more: the operator last saw "Sending…".
                         // (A refused key's sign-in screen says why itself.)
-                        if session.signed_in_to(&workspace) {
+                        if in_question && session.signed_in_to(&workspace) {
                             let to = last_to.borrow().to_number.clone();
                             let where_now = if answer_lost {
                                 "It shows in that conversation as possibly not sent, with Retry."
@@ -990,7 +997,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     }
                     // Its view has gone, and with it the banner that would have said so.
                     let said = failed_elsewhere("template", &req.to.to_number, &e);
-                    if action_error.try_set(Some((Attempt::Template, e))).is_some() {
+                    let signed_in = session.signed_in_to(&client.workspace());
+                    if action_error.try_set(Some((Attempt::Template, e))).is_some() && signed_in {
                         announcer.announce(said);
                     }
                 }

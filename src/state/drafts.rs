@@ -217,8 +217,9 @@ pub struct Shown {
     pub conversation: ConversationId,
     pub reply: leptos::prelude::RwSignal<String>,
     pub template_sent: leptos::prelude::Callback<()>,
-    /// A send of the conversation's whose answer was lost after its view had gone.
-    pub unconfirmed: leptos::prelude::Callback<UnconfirmedSend>,
+    /// A send of the conversation's whose answer was lost after its view had gone; whether it
+    /// is shown as such (not when its message is shown already).
+    pub unconfirmed: leptos::prelude::Callback<UnconfirmedSend, bool>,
 }
 
 impl OpenDraft {

@@ -27,6 +27,9 @@ pub struct Session {
     /// The workspace whose drafts the tab keeps: the one signed in, and still the one whose key
     /// the API refused (its drafts wait for it), but nobody's once the operator signed out.
     drafts_of: StoredValue<Option<String>>,
+    /// Counts the sessions ended: a request of one that ended (still retrying with its key)
+    /// shows no wait in the next.
+    ended: StoredValue<u64>,
 }
 
 impl Session {
@@ -38,6 +41,7 @@ impl Session {
             retry_waits: RwSignal::new(Vec::new()),
             drafts: StoredValue::new(Area::Session),
             drafts_of: StoredValue::new(None),
+            ended: StoredValue::new(0),
         }
     }
 
@@ -69,19 +73,19 @@ impl Session {
     }
 
     pub fn make_client(&self, base: &str, key: &str) -> Client {
-        let (waits, session) = (self.retry_waits, self.client);
-        let client = Client::new(base, key);
-        let workspace = client.workspace();
-        client.with_wait_notifier(Arc::new(move |wait| match wait {
-            Wait::Until(until) => {
-                // Not for a request of a session that has ended since, where another began.
-                let other = session
-                    .with_untracked(|c| c.as_ref().is_some_and(|c| c.workspace() != workspace));
-                if !other {
-                    waits.update(|w| w.push(until));
-                }
+        let (waits, ended) = (self.retry_waits, self.ended);
+        let made_in = ended.get_value();
+        Client::new(base, key).with_wait_notifier(Arc::new(move |wait| match wait {
+            Wait::Until(until) if ended.try_get_value() == Some(made_in) => {
+                waits.update(|w| w.push(until))
             }
-            Wait::Over(until) => waits.update(|w| w.retain(|u| *u != until)),
+            Wait::Until(_) => {}
+            // One of them: two requests may wait until the same moment.
+            Wait::Over(until) => waits.update(|w| {
+                if let Some(i) = w.iter().position(|u| *u == until) {
+                    w.swap_remove(i);
+                }
+            }),
         }))
     }
 
@@ -192,6 +196,7 @@ impl Session {
         }
         self.client.set(None);
         // Its requests' waits end with it: the connect screen is not retrying anything.
+        self.ended.update_value(|n| *n += 1);
         self.retry_waits.set(Vec::new());
         self.notice.set(notice);
     }

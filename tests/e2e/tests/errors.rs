@@ -110,6 +110,33 @@ async fn the_notice_counts_the_wait_still_ahead() {
     .await;
 }
 
+/// A request of a session the operator signed out of may still be retrying (its key's): its
+/// waits are not the connect screen's to show.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_out_sessions_waits_are_not_shown() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let id = newest_conversation_id(h).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}", "force_429_retry_after": 2, "count": 6 }),
+        )
+        .await?;
+        h.open(&format!("/conversations/{id}")).await?;
+        wait_text(h, "#retry-notice", "retrying in", FIRST_SCREEN).await?;
+        h.click("#sign-out").await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        wait_gone(h, "#retry-notice", SCREEN).await?;
+        // Its retries come, and are refused again, while the connect screen is shown.
+        for _ in 0..10 {
+            settle("a retry of the ended session", Duration::from_millis(500)).await;
+            assert_eq!(count(h, "#retry-notice").await?, 0, "no wait shown on the connect screen");
+        }
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_server_errors_unknown_ids_and_garbage_answers() {
     with_harness(Options::default(), async |h: &Harness| {

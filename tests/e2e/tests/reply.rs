@@ -32,6 +32,17 @@ async fn send_reply(h: &Harness, text: &str) -> Result<()> {
     h.press(&[Key::Enter.into()]).await
 }
 
+/// Clears the request log, sends `text` as the operator does, and waits until the rate limit
+/// (a 429 fault set for it) has refused it.
+async fn send_held_by_the_rate_limit(h: &Harness, text: &str) -> Result<()> {
+    clear_requests(h).await?;
+    send_reply(h, text).await?;
+    poll_until("the send refused for the rate limit", SCREEN, || async {
+        Ok((message_posts(h).await? == [429]).then_some(()))
+    })
+    .await
+}
+
 /// What the template form's name and parameters hold.
 async fn template_fields(h: &Harness) -> Result<Value> {
     Ok(h.browser()
@@ -569,13 +580,8 @@ async fn a_send_held_by_the_rate_limit_is_not_sent_after_the_handback() {
             json!({ "route": "POST /v1/messages", "force_429_retry_after": 10, "count": 1 }),
         )
         .await?;
-        clear_requests(h).await?;
         let text = "A human answer, held by the rate limit";
-        send_reply(h, text).await?;
-        poll_until("the send refused for the rate limit", SCREEN, || async {
-            Ok((message_posts(h).await? == [429]).then_some(()))
-        })
-        .await?;
+        send_held_by_the_rate_limit(h, text).await?;
         h.click("#return-to-ai").await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
         poll_until("the text back in the reply box", SCREEN, || async {
@@ -606,13 +612,8 @@ async fn a_reply_held_when_the_key_is_refused_waits_for_the_next_sign_in() {
             json!({ "route": "POST /v1/messages", "force_429_retry_after": 5, "count": 1 }),
         )
         .await?;
-        clear_requests(h).await?;
         let text = "Held as the key is refused";
-        send_reply(h, text).await?;
-        poll_until("the send refused for the rate limit", SCREEN, || async {
-            Ok((message_posts(h).await? == [429]).then_some(()))
-        })
-        .await?;
+        send_held_by_the_rate_limit(h, text).await?;
         fault(
             h,
             json!({ "route": "PATCH /v1/conversations/{id}", "status": 401 }),
@@ -645,12 +646,7 @@ async fn a_reply_held_at_a_sign_out_is_not_sent() {
             json!({ "route": "POST /v1/messages", "force_429_retry_after": 4, "count": 1 }),
         )
         .await?;
-        clear_requests(h).await?;
-        send_reply(h, "Held as the operator signs out").await?;
-        poll_until("the send refused for the rate limit", SCREEN, || async {
-            Ok((message_posts(h).await? == [429]).then_some(()))
-        })
-        .await?;
+        send_held_by_the_rate_limit(h, "Held as the operator signs out").await?;
         h.click("#sign-out").await?;
         h.wait_for_path("/connect", SCREEN).await?;
         settle("past the send's wait", Duration::from_secs(5)).await;
@@ -679,13 +675,8 @@ async fn a_reload_during_a_send_keeps_its_text() {
             json!({ "route": "POST /v1/messages", "force_429_retry_after": 30, "count": 1 }),
         )
         .await?;
-        clear_requests(h).await?;
         let text = "Held by the rate limit as the page reloads";
-        send_reply(h, text).await?;
-        poll_until("the send refused for the rate limit", SCREEN, || async {
-            Ok((message_posts(h).await? == [429]).then_some(()))
-        })
-        .await?;
+        send_held_by_the_rate_limit(h, text).await?;
         assert_eq!(composer_value(h).await?, "", "the text is out, as a send");
         h.browser().refresh().await?;
         wait_thread(h, &id).await?;
@@ -1395,13 +1386,8 @@ async fn a_reply_held_by_the_rate_limit_follows_the_customer_to_sms() {
             json!({ "route": "POST /v1/messages", "force_429_retry_after": 3, "count": 1 }),
         )
         .await?;
-        clear_requests(h).await?;
         let text = "Your order ships today";
-        send_reply(h, text).await?;
-        poll_until("the send refused for the rate limit", SCREEN, || async {
-            Ok((message_posts(h).await? == [429]).then_some(()))
-        })
-        .await?;
+        send_held_by_the_rate_limit(h, text).await?;
         h.sim_post(
             "/sim/inbound",
             &json!({
