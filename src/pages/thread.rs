@@ -723,9 +723,15 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 }
             }
         };
+        // On its way from when its request is addressed (the client asks `to` as each attempt
+        // leaves) until the client asks whether it is still wanted (which it does only while
+        // it waits to send it again): what a reload makes of it (`drafts::keep_while_out`).
+        let on_its_way = Rc::new(std::cell::Cell::new(false));
         let to = {
-            let (to_now, last_to) = (to_now.clone(), last_to.clone());
+            let (to_now, last_to, on_its_way) =
+                (to_now.clone(), last_to.clone(), on_its_way.clone());
             move || {
+                on_its_way.set(true);
                 to_now();
                 last_to.borrow().clone()
             }
@@ -752,7 +758,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let going = drafts::keep_while_out(
             session.drafts.get_value(),
             conversation.clone(),
-            text.clone(),
+            UnconfirmedSend {
+                text: text.clone(),
+                sent_at,
+                not_before,
+                newest_then: newest_then.clone(),
+                reason: "The page was left before Voicebip answered.".into(),
+            },
+            on_its_way.clone(),
             drafts_kept.clone(),
         );
         // A 429's wait may outlast the conversation taking replies (handed back to the AI,
@@ -760,8 +773,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         // told: it is sent, as the operator asked, and a refusal for the state says so.) Nor
         // once its session has ended: not with a key the operator signed out of.
         let still_open = {
-            let workspace = workspace.clone();
+            let (workspace, on_its_way) = (workspace.clone(), on_its_way.clone());
             move || {
+                on_its_way.set(false);
                 to_now();
                 blocked_now().is_none_or(|b| b.is_none()) && session.signed_in_to(&workspace)
             }

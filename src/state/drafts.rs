@@ -120,13 +120,16 @@ pub fn with_unsent<'a>(unsent: impl DoubleEndedIterator<Item = &'a str>, typing:
 }
 
 /// A send whose answer has not come. Should the page go meanwhile (a reload, a closed tab), its
-/// answer goes with it (one waiting out a 429 was never sent): its text is then kept in its
-/// conversation's draft, as a send's whose answer was lost, whichever conversation is shown.
+/// answer goes with it, whichever conversation is shown: one waiting out a 429, never sent,
+/// goes back into its conversation's draft; one on its way may have gone out, and is kept as
+/// such (the reply box's text would be sent twice by the next Enter).
 struct Out {
     serial: u64,
     area: Area,
     conversation: ConversationId,
-    text: String,
+    send: UnconfirmedSend,
+    /// Whether it is on its way now (not waiting to be sent again).
+    on_its_way: std::rc::Rc<std::cell::Cell<bool>>,
     /// Whether the key it was sent with is still the one signed in (not into the drafts of
     /// another key signed in since).
     same_key: Box<dyn Fn() -> bool>,
@@ -138,17 +141,26 @@ thread_local! {
     /// The drafts as they were before the page went, while it is in the back/forward cache: a
     /// page restored from there takes its sends' answers itself, and its drafts are as they
     /// were.
-    static BEFORE: std::cell::RefCell<Vec<(Area, ConversationId, String)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+    static BEFORE: std::cell::RefCell<Vec<Before>> = const { std::cell::RefCell::new(Vec::new()) };
     static SERIAL: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
-/// Keeps `text`, sent to `conversation`, for its draft should the page go before its answer
-/// comes. Call what it returns when the answer has come.
+/// A conversation's draft and the sends kept as not confirmed, as they were before the page went.
+struct Before {
+    area: Area,
+    conversation: ConversationId,
+    typing: String,
+    unconfirmed: Vec<UnconfirmedSend>,
+}
+
+/// Keeps `send`, to `conversation`, should the page go before its answer comes (`on_its_way`:
+/// whether it is on its way then, or waiting to be sent again). Call what it returns when the
+/// answer has come.
 pub fn keep_while_out(
     area: Area,
     conversation: ConversationId,
-    text: String,
+    send: UnconfirmedSend,
+    on_its_way: std::rc::Rc<std::cell::Cell<bool>>,
     same_key: impl Fn() -> bool + 'static,
 ) -> impl FnOnce() {
     let serial = SERIAL.with(|n| {
@@ -163,7 +175,8 @@ pub fn keep_while_out(
             serial,
             area,
             conversation,
-            text,
+            send,
+            on_its_way,
             same_key: Box::new(same_key),
         })
     });
@@ -176,21 +189,36 @@ fn listen_for_the_page_going() {
     window_event_listener(leptos::ev::pagehide, |_| {
         OUT.with_borrow(|out| {
             let out: Vec<&Out> = out.iter().filter(|o| (o.same_key)()).collect();
-            let mut kept: Vec<(Area, ConversationId, String)> = Vec::new();
+            let mut kept: Vec<Before> = Vec::new();
             for o in &out {
                 if kept
                     .iter()
-                    .any(|(area, id, _)| *area == o.area && *id == o.conversation)
+                    .any(|b| b.area == o.area && b.conversation == o.conversation)
                 {
                     continue;
                 }
-                let texts = out
+                let (on_its_way, held): (Vec<&&Out>, Vec<&&Out>) = out
                     .iter()
                     .filter(|p| p.area == o.area && p.conversation == o.conversation)
-                    .map(|p| p.text.as_str());
-                let typing = load(o.area, &o.conversation);
-                save(o.area, &o.conversation, &with_unsent(texts, typing.clone()));
-                kept.push((o.area, o.conversation.clone(), typing));
+                    .partition(|p| p.on_its_way.get());
+                let before = Before {
+                    area: o.area,
+                    conversation: o.conversation.clone(),
+                    typing: load(o.area, &o.conversation),
+                    unconfirmed: load_unconfirmed(o.area, &o.conversation),
+                };
+                let texts = held.iter().map(|p| p.send.text.as_str());
+                save(
+                    o.area,
+                    &o.conversation,
+                    &with_unsent(texts, before.typing.clone()),
+                );
+                if !on_its_way.is_empty() {
+                    let mut unconfirmed = before.unconfirmed.clone();
+                    unconfirmed.extend(on_its_way.iter().map(|p| p.send.clone()));
+                    save_unconfirmed(o.area, &o.conversation, &unconfirmed);
+                }
+                kept.push(before);
             }
             BEFORE.set(kept);
         })
@@ -198,8 +226,9 @@ fn listen_for_the_page_going() {
     window_event_listener(leptos::ev::pageshow, |ev| {
         let before = BEFORE.take();
         if ev.persisted() {
-            for (area, id, typing) in before {
-                save(area, &id, &typing);
+            for b in before {
+                save(b.area, &b.conversation, &b.typing);
+                save_unconfirmed(b.area, &b.conversation, &b.unconfirmed);
             }
         }
     });

@@ -718,6 +718,57 @@ async fn a_reload_during_a_send_keeps_its_text() {
     .await;
 }
 
+/// A reload while a send is on its way (not held by the rate limit): its answer goes with the
+/// page, and it may have gone out, so it comes back as "May not have been sent", with Retry,
+/// not as the reply box's text, which the next Enter would send a second time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_while_a_send_is_on_its_way_keeps_it_in_question() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_human_sms_thread(
+            h,
+            // (Refused in the end: it does not go out, and is not settled by its message.)
+            json!({ "route": "POST /v1/messages", "status": 503, "latency_ms": 4000, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        let text = "On its way as the page reloads";
+        send_reply(h, text).await?;
+        wait_message(h, text, "sending", |m| m.local).await?;
+        // What the page's going keeps, and a page back from the back/forward cache undoes (a
+        // closed tab runs nothing after it; Chromium's reload settles the fetch it aborts
+        // first, as an answer lost).
+        let going = |persisted: bool| {
+            format!(
+                "window.dispatchEvent(new PageTransitionEvent('{}', {{ persisted: {persisted} }}));",
+                if persisted { "pageshow" } else { "pagehide" }
+            )
+        };
+        let item = format!("voicebip.draft.{id}#unconfirmed");
+        h.browser().execute(&going(false), vec![]).await?;
+        let kept = storage_item(h, "sessionStorage", &item).await?;
+        assert!(kept.unwrap_or_default().contains(text), "kept as in question");
+        assert_eq!(
+            storage_item(h, "sessionStorage", &format!("voicebip.draft.{id}")).await?,
+            None,
+            "not as the reply box's text"
+        );
+        h.browser().execute(&going(true), vec![]).await?;
+        assert_eq!(storage_item(h, "sessionStorage", &item).await?, None);
+        h.browser().refresh().await?;
+        wait_thread(h, &id).await?;
+        wait_text(
+            h,
+            "li.message.local .message-error",
+            "May not have been sent",
+            SCREEN,
+        )
+        .await?;
+        assert_eq!(composer_value(h).await?, "", "not in the reply box");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// Several sends out at a reload come back in the order they were sent, ahead of what was being
 /// typed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
