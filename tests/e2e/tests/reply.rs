@@ -26,6 +26,23 @@ async fn type_into_composer(h: &Harness, text: &str) -> Result<()> {
     h.fill("#composer-text", text).await
 }
 
+/// Waits until the reply box holds `text`, and only that.
+async fn wait_reply_box(h: &Harness, text: &str) -> Result<()> {
+    poll_until("the text back in the reply box", SCREEN, || async {
+        Ok((composer_value(h).await? == text).then_some(()))
+    })
+    .await
+}
+
+/// A listed conversation other than `id`.
+async fn another_row(h: &Harness, id: &str) -> Result<String> {
+    row_ids(h)
+        .await?
+        .into_iter()
+        .find(|r| r != id)
+        .ok_or_else(|| anyhow!("another row than {id}"))
+}
+
 /// Types `text` into the reply box and sends it, as the operator does: with Enter.
 async fn send_reply(h: &Harness, text: &str) -> Result<()> {
     type_into_composer(h, text).await?;
@@ -584,10 +601,7 @@ async fn a_send_held_by_the_rate_limit_is_not_sent_after_the_handback() {
         send_held_by_the_rate_limit(h, text).await?;
         h.click("#return-to-ai").await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
-        poll_until("the text back in the reply box", SCREEN, || async {
-            Ok((composer_value(h).await? == text).then_some(()))
-        })
-        .await?;
+        wait_reply_box(h, text).await?;
         wait_text(h, "#live-announcer", "Not sent", SCREEN).await?;
         settle("no send", NO_RESEND).await;
         assert_eq!(message_posts(h).await?, [429], "not sent after the wait");
@@ -627,10 +641,7 @@ async fn a_reply_held_when_the_key_is_refused_waits_for_the_next_sign_in() {
         h.connect(DEMO_KEY).await?;
         h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
         open_thread(h, &id).await?;
-        poll_until("the text back in the reply box", SCREEN, || async {
-            Ok((composer_value(h).await? == text).then_some(()))
-        })
-        .await?;
+        wait_reply_box(h, text).await?;
         assert_no_crash(h).await
     })
     .await;
@@ -680,10 +691,7 @@ async fn a_reload_during_a_send_keeps_its_text() {
         assert_eq!(composer_value(h).await?, "", "the text is out, as a send");
         h.browser().refresh().await?;
         wait_thread(h, &id).await?;
-        poll_until("the text back in the reply box", SCREEN, || async {
-            Ok((composer_value(h).await? == text).then_some(()))
-        })
-        .await?;
+        wait_reply_box(h, text).await?;
         settle("no send", NO_RESEND).await;
         assert_eq!(message_posts(h).await?, [429], "nothing sent by itself");
 
@@ -699,20 +707,13 @@ async fn a_reload_during_a_send_keeps_its_text() {
             Ok((message_posts(h).await? == [429, 429]).then_some(()))
         })
         .await?;
-        let other = row_ids(h)
-            .await?
-            .into_iter()
-            .find(|r| *r != id)
-            .ok_or_else(|| anyhow!("another row"))?;
+        let other = another_row(h, &id).await?;
         h.click(&format!("{ROW} a[href*='{other}']")).await?;
         wait_thread(h, &other).await?;
         h.browser().refresh().await?;
         wait_thread(h, &other).await?;
         open_thread(h, &id).await?;
-        poll_until("the text back in the reply box", SCREEN, || async {
-            Ok((composer_value(h).await? == again).then_some(()))
-        })
-        .await?;
+        wait_reply_box(h, again).await?;
         assert_no_crash(h).await
     })
     .await;
@@ -914,11 +915,7 @@ async fn a_send_whose_answer_was_lost_stays_one_when_the_operator_leaves() {
             .ok_or_else(|| anyhow!("no inbound message to learn the agent's number from"))??;
         sign_in(h).await?;
         open_thread(h, &id).await?;
-        let other = row_ids(h)
-            .await?
-            .into_iter()
-            .find(|r| *r != id)
-            .ok_or_else(|| anyhow!("another row"))?;
+        let other = another_row(h, &id).await?;
         let unconfirmed = async |text: &str| -> Result<()> {
             fault(
                 h,
