@@ -695,17 +695,13 @@ impl Thread {
             not_before: send.not_before,
             newest_then: send.newest_then,
         };
-        // Only a message after what was shown when it began (all of which may have its text:
-        // the same words sent twice), as this page has that one.
-        let floor = pending
-            .newest_then
-            .as_ref()
-            .and_then(|id| self.keys.get(id))
-            .cloned();
+        // Not the newest shown when it began, whose words it may repeat (the same words sent
+        // twice); older ones are before `not_before`. (Not by sort key: a message in the same
+        // second may sort either side of it, ids being unordered.)
         let went = self
             .messages
-            .iter()
-            .any(|(key, m)| pending.may_be(m) && floor.as_ref().is_none_or(|f| key > f));
+            .values()
+            .any(|m| pending.may_be(m) && pending.newest_then.as_ref() != Some(&m.message_id));
         if went {
             return false;
         }
@@ -1190,6 +1186,17 @@ mod tests {
         own_body.body = first.body.clone();
         let mut back = Thread::new(conversation(vec![own_body, first], None));
         assert!(!back.restore_unconfirmed(1, again));
+        // Its own message in the same second as the newest shown, and sorted before it.
+        let mut newest = msg("msg_z", 5, Direction::Inbound, MessageStatus::Received);
+        newest.created_at = at(5).trunc_subsecs(0);
+        let mut t = Thread::new(conversation(vec![newest.clone()], None));
+        t.begin_send(1, "Hi".into(), at(5));
+        t.fail_send(1, "No answer".into(), true);
+        let kept = t.unconfirmed().remove(0);
+        let mut own = msg("msg_a", 5, Direction::Outbound, MessageStatus::Sent);
+        own.body = Some("Hi".into());
+        let mut back = Thread::new(conversation(vec![newest, own], None));
+        assert!(!back.restore_unconfirmed(1, kept), "its message is shown");
     }
 
     #[test]

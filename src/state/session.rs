@@ -28,7 +28,7 @@ pub struct Session {
     /// the API refused (its drafts wait for it), but nobody's once the operator signed out.
     drafts_of: StoredValue<Option<String>>,
     /// Counts the sessions ended: a request of one that ended (still retrying with its key)
-    /// shows no wait in the next.
+    /// shows no wait on the connect screen.
     ended: StoredValue<u64>,
 }
 
@@ -68,18 +68,37 @@ impl Session {
 
     /// The session is `client`'s from now on.
     fn begin(&self, client: Client) {
+        // Another workspace's (a host handing over another key): the last one's waits go.
+        let other = self
+            .client
+            .with_untracked(|c| c.as_ref().is_some_and(|c| *c != client));
+        if other {
+            self.retry_waits.set(Vec::new());
+        }
         self.drafts_of.set_value(Some(client.workspace()));
         self.client.set(Some(client));
     }
 
     pub fn make_client(&self, base: &str, key: &str) -> Client {
-        let (waits, ended) = (self.retry_waits, self.ended);
+        let (waits, ended, current) = (self.retry_waits, self.ended, self.client);
         let made_in = ended.get_value();
-        Client::new(base, key).with_wait_notifier(Arc::new(move |wait| match wait {
-            Wait::Until(until) if ended.try_get_value() == Some(made_in) => {
-                waits.update(|w| w.push(until))
+        let client = Client::new(base, key);
+        let workspace = client.workspace();
+        client.with_wait_notifier(Arc::new(move |wait| match wait {
+            Wait::Until(until) => {
+                // Its session's, to show: while it is the one signed in, or (checking a key)
+                // while no session has ended since it was made. Not an ended session's
+                // request, still retrying with its key, nor the key a host replaced.
+                let ours = current
+                    .try_with_untracked(|c| match c {
+                        Some(c) => c.workspace() == workspace,
+                        None => ended.try_get_value() == Some(made_in),
+                    })
+                    .unwrap_or(false);
+                if ours {
+                    waits.update(|w| w.push(until));
+                }
             }
-            Wait::Until(_) => {}
             // One of them: two requests may wait until the same moment.
             Wait::Over(until) => waits.update(|w| {
                 if let Some(i) = w.iter().position(|u| *u == until) {
