@@ -67,12 +67,11 @@ impl PendingSend {
 
 /// A send that may not have gone out (its answer was lost), as kept beyond its view: it comes
 /// back as one, not as the reply box's text, which the next Enter would send a second time.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UnconfirmedSend {
     pub text: String,
     pub sent_at: DateTime<Utc>,
     pub not_before: DateTime<Utc>,
-    #[serde(default)]
     pub newest_then: Option<MessageId>,
     pub reason: String,
 }
