@@ -751,10 +751,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let conversation = id.get_value();
         let workspace = client.workspace();
         // Where its text goes, should it come back: a key refused meanwhile keeps its drafts.
-        let drafts_kept = {
-            let workspace = workspace.clone();
-            move || session.keeps_drafts_of(&workspace)
-        };
+        let drafts_then = session.drafts_now();
+        let drafts_kept = move || session.drafts_kept_since(drafts_then);
         let going = drafts::keep_while_out(
             session.drafts.get_value(),
             conversation.clone(),
@@ -766,7 +764,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 reason: "The page was left before Voicebip answered.".into(),
             },
             on_its_way.clone(),
-            drafts_kept.clone(),
+            drafts_kept,
         );
         // A 429's wait may outlast the conversation taking replies (handed back to the AI,
         // closed, its window shut): then it is not sent. (When the view has gone, that can't be
@@ -880,7 +878,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         };
                         // Nothing on screen says so any more: the operator last saw "Sending…".
                         // (A refused key's sign-in screen says why itself.)
-                        if in_question && session.signed_in_to(&workspace) {
+                        if in_question && session.signed_in() {
                             let to = last_to.borrow().to_number.clone();
                             let where_now = if answer_lost {
                                 "It shows in that conversation as possibly not sent, with Retry."

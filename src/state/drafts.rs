@@ -121,12 +121,14 @@ const OWNER_ITEM: &str = "voicebip.drafts.owner";
 
 /// The embedded console's drafts are the key's the host handed over: a host that hands over
 /// another one (another operator signed in to the tool) does not hand that one's drafts on,
-/// a failed send's text among them, to be sent under the new name.
-pub fn own(area: Area, workspace: &str) {
-    if storage::get(area, OWNER_ITEM).is_some_and(|owner| owner != workspace) {
+/// a failed send's text among them, to be sent under the new name. Whether it forgot them.
+pub fn own(area: Area, workspace: &str) -> bool {
+    let another = storage::get(area, OWNER_ITEM).is_some_and(|owner| owner != workspace);
+    if another {
         storage::take_prefixed(area, PREFIX);
     }
     storage::set(area, OWNER_ITEM, workspace);
+    another
 }
 
 /// Moves every draft into `area`, where the key now is.

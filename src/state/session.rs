@@ -24,9 +24,10 @@ pub struct Session {
     /// Where the operator's drafts are kept: where the key is (the tab's storage for a key the
     /// host of an embedded console holds in memory).
     pub drafts: StoredValue<Area>,
-    /// The workspace whose drafts the tab keeps: the one signed in, and still the one whose key
-    /// the API refused (its drafts wait for it), but nobody's once the operator signed out.
-    drafts_of: StoredValue<Option<String>>,
+    /// Counts the times the tab's drafts were forgotten: a sign-out, or a host handing over
+    /// another operator's key. (A refused key keeps them, for the next sign-in, whatever its
+    /// key.)
+    drafts_forgotten: StoredValue<u64>,
     /// Counts the sessions ended: a request of one that ended (still retrying with its key)
     /// shows no wait on the connect screen.
     ended: StoredValue<u64>,
@@ -40,7 +41,7 @@ impl Session {
             notice: RwSignal::new(None),
             retry_waits: RwSignal::new(Vec::new()),
             drafts: StoredValue::new(Area::Session),
-            drafts_of: StoredValue::new(None),
+            drafts_forgotten: StoredValue::new(0),
             ended: StoredValue::new(0),
         }
     }
@@ -50,11 +51,22 @@ impl Session {
         storage::get(Area::Session, BASE_ITEM).or_else(|| storage::get(Area::Local, BASE_ITEM))
     }
 
-    /// Whether a reply of `workspace`'s that comes back (refused, or out at a reload) goes into
-    /// the drafts: it does after its key was refused, not after a sign-out or another sign-in.
-    pub fn keeps_drafts_of(&self, workspace: &str) -> bool {
-        self.drafts_of
-            .try_with_value(|w| w.as_deref() == Some(workspace))
+    /// The drafts' count of forgettings now, for [`Session::drafts_kept_since`].
+    pub fn drafts_now(&self) -> u64 {
+        self.drafts_forgotten.get_value()
+    }
+
+    /// Whether a reply sent at `then` (`drafts_now`) that comes back (refused, or out at a
+    /// reload) goes into the drafts: it does after its key was refused, also once another key
+    /// is signed in since, not after a sign-out.
+    pub fn drafts_kept_since(&self, then: u64) -> bool {
+        self.drafts_forgotten.try_get_value() == Some(then)
+    }
+
+    /// Whether anyone is signed in now.
+    pub fn signed_in(&self) -> bool {
+        self.client
+            .try_with_untracked(Option::is_some)
             .unwrap_or(false)
     }
 
@@ -75,7 +87,6 @@ impl Session {
         if other {
             self.retry_waits.set(Vec::new());
         }
-        self.drafts_of.set_value(Some(client.workspace()));
         self.client.set(Some(client));
     }
 
@@ -184,7 +195,9 @@ impl Session {
 
     /// An embedded console keeps the key the host handed over in memory only: the host owns it.
     pub fn sign_in_ephemeral(&self, client: Client) {
-        super::drafts::own(Area::Session, &client.workspace());
+        if super::drafts::own(Area::Session, &client.workspace()) {
+            self.drafts_forgotten.update_value(|n| *n += 1);
+        }
         self.drafts.set_value(Area::Session);
         self.notice.set(None);
         self.begin(client);
@@ -201,7 +214,7 @@ impl Session {
             _ => &[Area::Session],
         };
         super::drafts::forget_all(areas);
-        self.drafts_of.set_value(None);
+        self.drafts_forgotten.update_value(|n| *n += 1);
         self.sign_out(notice);
     }
 

@@ -647,6 +647,45 @@ async fn a_reply_held_when_the_key_is_refused_waits_for_the_next_sign_in() {
     .await;
 }
 
+/// A reply refused after its key was refused elsewhere, and another key signed in meanwhile
+/// (the usual way back from a revoked key): its text is kept in the drafts, which the tab kept
+/// for the next sign-in, and said so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_refusal_after_another_key_signed_in_keeps_the_text() {
+    const SECOND_KEY: &str = "pk_test_second_key_of_the_workspace";
+    let mut options = Options::default();
+    options.sim.api_keys.push(SECOND_KEY.into());
+    with_harness(options, async |h: &Harness| {
+        let id = open_human_sms_thread(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 402, "latency_ms": 5000, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        let text = "Refused after the key was replaced";
+        send_reply(h, text).await?;
+        fault(
+            h,
+            json!({ "route": "PATCH /v1/conversations/{id}", "status": 401 }),
+        )
+        .await?;
+        h.click("#return-to-ai").await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        clear_faults(h).await?;
+        h.connect(SECOND_KEY).await?;
+        h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
+        poll_until("the late refusal", SCREEN, || async {
+            Ok(message_posts(h).await?.contains(&402).then_some(()))
+        })
+        .await?;
+        wait_text(h, "#live-announcer", "was not sent", SCREEN).await?;
+        open_thread(h, &id).await?;
+        wait_reply_box(h, text).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A reply held back by the rate limit when the operator signs out is not sent with the key
 /// signed out of, and its text goes with the other drafts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
