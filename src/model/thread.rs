@@ -56,6 +56,17 @@ pub struct PendingSend {
 }
 
 impl PendingSend {
+    /// This send as kept beyond its view, as one that may have gone out for `reason`.
+    pub fn kept_as(&self, reason: String) -> UnconfirmedSend {
+        UnconfirmedSend {
+            text: self.body.clone(),
+            sent_at: self.created_at,
+            not_before: self.not_before,
+            newest_then: self.newest_then.clone(),
+            reason,
+        }
+    }
+
     /// Whether `m` may be this send's message: ours, with its text, and not made before the
     /// send could have been (an older page's message with the same text is not it).
     fn may_be(&self, m: &Message) -> bool {
@@ -714,13 +725,7 @@ impl Thread {
         self.pending
             .iter()
             .filter_map(|p| match &p.state {
-                SendState::Unconfirmed(reason) => Some(UnconfirmedSend {
-                    text: p.body.clone(),
-                    sent_at: p.created_at,
-                    not_before: p.not_before,
-                    newest_then: p.newest_then.clone(),
-                    reason: reason.clone(),
-                }),
+                SendState::Unconfirmed(reason) => Some(p.kept_as(reason.clone())),
                 _ => None,
             })
             .collect()

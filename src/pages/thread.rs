@@ -109,7 +109,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let sent_elsewhere = RwSignal::new(None::<ConversationId>);
     let loading_older = RwSignal::new(false);
     let draft = RwSignal::new(drafts::load(session.drafts.get_value(), &id));
+    // Numbers the operator's sends in this view (`None` once it has gone).
     let next_local = StoredValue::new(0u64);
+    let new_local_id = move || {
+        next_local.try_update_value(|n| {
+            *n += 1;
+            *n
+        })
+    };
     // Kept as the reply's draft is: a template half typed survives switching conversations,
     // a reload, and a session the API ended.
     let template_draft = TemplateDraft::new(drafts::load_template(session.drafts.get_value(), &id));
@@ -127,10 +134,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             reply: draft,
             template_sent: Callback::new(move |()| template_draft.sent()),
             unconfirmed: Callback::new(move |send: UnconfirmedSend| -> bool {
-                let local_id = next_local.try_update_value(|n| {
-                    *n += 1;
-                    *n
-                });
+                let local_id = new_local_id();
                 let restored = thread
                     .try_update(|t| {
                         let t = t.as_mut()?;
@@ -139,10 +143,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     .flatten();
                 // Not loaded yet: its first page takes it from the drafts.
                 restored.unwrap_or_else(|| {
-                    let area = session.drafts.get_value();
-                    let mut kept = drafts::load_unconfirmed(area, &conversation);
-                    kept.push(send);
-                    drafts::save_unconfirmed(area, &conversation, &kept);
+                    drafts::add_unconfirmed(session.drafts.get_value(), &conversation, send);
                     true
                 })
             }),
@@ -283,11 +284,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                             let mut fresh = Thread::new(c);
                             let area = session.drafts.get_value();
                             for send in drafts::load_unconfirmed(area, &conv) {
-                                let local_id = next_local.try_update_value(|n| {
-                                    *n += 1;
-                                    *n
-                                });
-                                if let Some(local_id) = local_id {
+                                if let Some(local_id) = new_local_id() {
                                     fresh.restore_unconfirmed(local_id, send);
                                 }
                             }
@@ -736,18 +733,26 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 last_to.borrow().clone()
             }
         };
+        // As it is kept should its view or the page go before the answer.
+        let reason = "The page was left before Voicebip answered.".to_owned();
         let sent_at = Utc::now();
-        let (not_before, newest_then) = thread
+        let kept_as = thread
             .try_update(|t| {
                 let t = t.as_mut()?;
                 t.begin_send(local_id, text.clone(), sent_at);
                 t.pending()
                     .iter()
                     .find(|p| p.local_id == local_id)
-                    .map(|p| (p.not_before, p.newest_then.clone()))
+                    .map(|p| p.kept_as(reason.clone()))
             })
             .flatten()
-            .unwrap_or((sent_at, None));
+            .unwrap_or_else(|| UnconfirmedSend {
+                text: text.clone(),
+                sent_at,
+                not_before: sent_at,
+                newest_then: None,
+                reason,
+            });
         let conversation = id.get_value();
         let workspace = client.workspace();
         // Where its text goes, should it come back: a key refused meanwhile keeps its drafts.
@@ -756,13 +761,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let going = drafts::keep_while_out(
             session.drafts.get_value(),
             conversation.clone(),
-            UnconfirmedSend {
-                text: text.clone(),
-                sent_at,
-                not_before,
-                newest_then: newest_then.clone(),
-                reason: "The page was left before Voicebip answered.".into(),
-            },
+            kept_as.clone(),
             on_its_way.clone(),
             drafts_kept,
         );
@@ -836,11 +835,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     let answer_lost = e.answer_lost();
                     let reason = e.user_message();
                     let kept_as = UnconfirmedSend {
-                        text: text.clone(),
-                        sent_at,
-                        not_before,
-                        newest_then,
                         reason: reason.clone(),
+                        ..kept_as
                     };
                     let shown = thread
                         .try_update(|t| {
@@ -849,10 +845,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         })
                         .flatten()
                         .is_some();
-                    // The operator has left the conversation (and its workspace's drafts are
-                    // kept): the text goes back into its reply box if the operator is back on
-                    // it, else into its kept draft.
-                    // One that may have gone out is kept as such, not as the box's text.
+                    // The operator has left the conversation (and the drafts are kept): the
+                    // text goes back into its reply box if the operator is back on it, else
+                    // into its kept draft; one that may have gone out is kept as such, not as
+                    // the box's text.
                     if !shown && drafts_kept() {
                         let area = session.drafts.get_value();
                         // (Whether it is still in question: the conversation shown again may
@@ -864,9 +860,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                                 true
                             }
                             None if answer_lost => {
-                                let mut kept = drafts::load_unconfirmed(area, &conversation);
-                                kept.push(kept_as);
-                                drafts::save_unconfirmed(area, &conversation, &kept);
+                                drafts::add_unconfirmed(area, &conversation, kept_as);
                                 true
                             }
                             None => {
@@ -901,13 +895,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             }
         });
     };
-    let new_local_id = move || {
-        next_local.update_value(|n| *n += 1);
-        next_local.get_value()
-    };
     let on_send = Callback::new(move |text: String| {
-        draft.set(String::new());
-        send(new_local_id(), text);
+        if let Some(local_id) = new_local_id() {
+            draft.set(String::new());
+            send(local_id, text);
+        }
     });
     let on_edit = Callback::new(move |local_id: u64| {
         if let Some(p) = take_send(local_id) {
@@ -933,7 +925,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let Some(p) = take_send(local_id) else {
             return;
         };
-        send(new_local_id(), p.body);
+        if let Some(local_id) = new_local_id() {
+            send(local_id, p.body);
+        }
         // Its bubble, which had the focus, is gone: the operator goes on in the reply box, as
         // after a send.
         refocus_if_lost(vec![

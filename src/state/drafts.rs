@@ -69,6 +69,13 @@ pub fn save_unconfirmed(area: Area, id: &ConversationId, sends: &[UnconfirmedSen
     }
 }
 
+/// Keeps `send` after those kept for the conversation already.
+pub fn add_unconfirmed(area: Area, id: &ConversationId, send: UnconfirmedSend) {
+    let mut kept = load_unconfirmed(area, id);
+    kept.push(send);
+    save_unconfirmed(area, id, &kept);
+}
+
 /// Between the sends kept: another separator no one types. (Joined by hand, as the template's
 /// fields are: with serde, chrono's (de)serialisers for its times cost the thread's chunk 6 KiB
 /// gzip, and JSON 0.7 KiB more.)
