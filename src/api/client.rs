@@ -18,6 +18,10 @@ use std::sync::Arc;
 /// in N s".
 pub type WaitNotifier = Arc<dyn Fn(Wait) + Send + Sync>;
 
+/// Whether the session that made a client is still on: once it has ended (a sign-out, a
+/// refused key, a host's other key), no request of its is tried again with its key.
+pub type SessionCheck = Arc<dyn Fn() -> bool + Send + Sync>;
+
 /// One request's wait before its retry, named by when it ends (ms since the epoch, the device's
 /// clock): several may wait at once, and each ends its own.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -31,6 +35,7 @@ pub struct Client {
     base: String,
     key: String,
     on_wait: Option<WaitNotifier>,
+    in_session: Option<SessionCheck>,
     retry_rate_limits: bool,
 }
 
@@ -56,12 +61,18 @@ impl Client {
             base: base.trim_end_matches('/').to_owned(),
             key: key.trim().to_owned(),
             on_wait: None,
+            in_session: None,
             retry_rate_limits: true,
         }
     }
 
     pub fn with_wait_notifier(mut self, on_wait: WaitNotifier) -> Self {
         self.on_wait = Some(on_wait);
+        self
+    }
+
+    pub fn with_session_check(mut self, in_session: SessionCheck) -> Self {
+        self.in_session = Some(in_session);
         self
     }
 
@@ -72,6 +83,7 @@ impl Client {
             base: self.base.clone(),
             key: self.key.clone(),
             on_wait: None,
+            in_session: self.in_session.clone(),
             retry_rate_limits: false,
         }
     }
@@ -320,7 +332,7 @@ impl Client {
             let until = js_sys::Date::now() + f64::from(wait_ms);
             self.notify(Wait::Until(until));
             let wanted = loop {
-                if !still_wanted() {
+                if !still_wanted() || !self.in_session() {
                     break false;
                 }
                 let left = until - js_sys::Date::now();
@@ -335,6 +347,11 @@ impl Client {
                 return Err(error);
             }
         }
+    }
+
+    /// Whether the session that made this client is still on (see `SessionCheck`).
+    pub fn in_session(&self) -> bool {
+        self.in_session.as_ref().is_none_or(|on| on())
     }
 
     fn notify(&self, wait: Wait) {

@@ -620,6 +620,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         tell_mode(to, None);
                     }
                 }
+                // Held by a 429 until its session ended (signed out, the key refused or
+                // replaced): not made, and no one there to tell.
+                Err(_) if !client.in_session() => {}
                 Err(ApiError::RateLimited { .. }) if !still_wanted() => {
                     announcer.announce(format!(
                         "{} not done: the conversation changed while it waited.",
@@ -988,6 +991,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         None => announcer.announce("Template sent"),
                     }
                 }
+                // Held back by the rate limit until its session ended: not sent, as a reply.
+                Err(_) if !client.in_session() => {}
                 // Held back by the rate limit until the conversation was no longer the
                 // operator's: nothing went out, and the form (with its draft) is gone with it.
                 Err(ApiError::RateLimited { .. }) if !templates_allowed() => {

@@ -471,6 +471,31 @@ async fn a_close_held_by_the_rate_limit_is_not_made_after_another_takes_over() {
     .await;
 }
 
+/// A close held back by the rate limit when the operator signs out is not made with the key
+/// signed out of, nor announced on the connect screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_held_at_a_sign_out_is_not_made() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_ai_sms_thread(h, json!({ "force_429_retry_after": 3, "count": 1 })).await?;
+        clear_requests(h).await?;
+        h.click("#close-conversation").await?;
+        h.click("#confirm-close-yes").await?;
+        poll_until("the close refused for the rate limit", SCREEN, || async {
+            Ok((patches(h, &id).await? == 1).then_some(()))
+        })
+        .await?;
+        h.click("#sign-out").await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        settle("past the close's wait", Duration::from_secs(4)).await;
+        assert_eq!(patches(h, &id).await?, 1, "only the refused close");
+        assert_eq!(api_conversation(h, &id).await?["ai_mode"], "ai");
+        let said = h.texts("#live-announcer").await?.join(" ");
+        assert!(!said.contains("not done"), "nothing to tell: {said:?}");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// Another tab's take-over reaches this one, and only once: coming back to the conversation
 /// later fetches it as any opening does, not again for the tab's old news.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -111,7 +111,16 @@ async fn taken_over_whatsapp(h: &Harness, expired: bool) -> Result<Value> {
 }
 
 async fn message_posts(h: &Harness) -> Result<Vec<u16>> {
-    Ok(requests(h, "POST", |p| p == "/v1/messages")
+    posts_to(h, "/v1/messages").await
+}
+
+async fn template_posts(h: &Harness) -> Result<Vec<u16>> {
+    posts_to(h, "/v1/messages/template").await
+}
+
+/// The statuses of the POSTs to `path`, oldest first.
+async fn posts_to(h: &Harness, path: &str) -> Result<Vec<u16>> {
+    Ok(requests(h, "POST", |p| p == path)
         .await?
         .into_iter()
         .map(|r| r.status)
@@ -710,6 +719,43 @@ async fn a_reply_held_at_a_sign_out_is_not_sent() {
         open_thread(h, &id).await?;
         settle("a draft, were there one", Duration::from_millis(500)).await;
         assert_eq!(composer_value(h).await?, "", "forgotten with the sign-out");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A template held back by the rate limit when the operator signs out is not sent (nor
+/// billed) with the key signed out of, as a reply is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_held_at_a_sign_out_is_not_sent() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let whatsapp = reachable(h, "human", "whatsapp").await?;
+        let id = str_field(&whatsapp, "conversation_id")?;
+        h.sim_post(
+            &format!("/sim/conversations/{id}/window"),
+            &json!({ "expired": true }),
+        )
+        .await?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        h.wait_for("#template-name", SCREEN).await?;
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages/template", "force_429_retry_after": 3, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        h.fill("#template-name", "order_update").await?;
+        h.fill("#template-parameters", "A-1042").await?;
+        h.click("#template-send").await?;
+        poll_until("the template refused for the rate limit", SCREEN, || async {
+            Ok((template_posts(h).await? == [429]).then_some(()))
+        })
+        .await?;
+        h.click("#sign-out").await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        settle("past the template's wait", Duration::from_secs(4)).await;
+        assert_eq!(template_posts(h).await?, [429], "not sent after the sign-out");
         assert_no_crash(h).await
     })
     .await;
