@@ -23,17 +23,20 @@ pub struct ListPage {
 #[derive(Deserialize)]
 struct WireListPage {
     // Required: an answer without it (another API's, at a wrong base URL) is not an empty list.
-    conversations: Readable<ConversationSummary>,
+    // `null` is one (as some servers write an empty list); `deserialize_with` keeps it required.
+    #[serde(deserialize_with = "Option::deserialize")]
+    conversations: Option<Readable<ConversationSummary>>,
     #[serde(default)]
     next_page_token: Option<String>,
 }
 
 impl From<WireListPage> for ListPage {
     fn from(w: WireListPage) -> Self {
+        let conversations = w.conversations.unwrap_or_default();
         ListPage {
-            conversations: w.conversations.items,
+            conversations: conversations.items,
             next_page_token: crate::model::conversation::page_token(w.next_page_token),
-            unreadable: w.conversations.unreadable,
+            unreadable: conversations.unreadable,
         }
     }
 }
@@ -172,9 +175,11 @@ mod tests {
             r#"{"conversations": []}"#,
             r#"{"conversations": [], "next_page_token": null}"#,
             r#"{"conversations": [], "next_page_token": ""}"#,
+            r#"{"conversations": null}"#,
         ] {
             let page: ListPage = serde_json::from_str(last).expect(last);
             assert_eq!(page.next_page_token, None, "{last}");
+            assert!(page.conversations.is_empty(), "{last}");
         }
         // Not a list at all: unread, not an empty list.
         assert!(serde_json::from_str::<ListPage>(r#"{"data": []}"#).is_err());

@@ -153,13 +153,25 @@ pub fn ConversationList(
     });
     // A list started over (other filters, a refused page token) starts at its top: the old
     // list's scroll position, kept here, put the new first page's end in view, and so asked for
-    // the page after it at once.
+    // the page after it at once. The keyboard's row too: Tab went to the old one's place, below
+    // the new first screen.
+    let to_top = move || {
+        active.set(0);
+        scroll_top.set(0.0);
+        if let Some(el) = scroller.get_untracked() {
+            el.set_scroll_top(0);
+        }
+    };
     crate::state::effect(move || {
         if total.get() == 0 {
-            scroll_top.set(0.0);
-            if let Some(el) = scroller.get_untracked() {
-                el.set_scroll_top(0);
-            }
+            to_top();
+        }
+    });
+    // So does a list a poll started over (more news than a page): the news is at its top.
+    let starts = Memo::new(move |_| inbox.with(|i| i.starts));
+    crate::state::effect(move || {
+        if starts.get() > 0 {
+            to_top();
         }
     });
     // Infinite scroll: near the end of what is loaded, fetch the next page.

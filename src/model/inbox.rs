@@ -104,6 +104,15 @@ pub struct Inbox {
     /// down to (`merge_first_page`). Not moved by the open thread's news (`refresh`), which
     /// says nothing of the rows below it.
     listed_up_to: Option<DateTime<Utc>>,
+    /// Every page so far came in API.md's order, newest activity first, each below the rows
+    /// before it. An API that orders by another field (when each conversation began, say)
+    /// tells neither of a gap nor of a row that left (`merge_first_page`).
+    by_activity: bool,
+    /// The oldest activity the pages appended have listed (`by_activity`).
+    listed_down_to: Option<DateTime<Utc>>,
+    /// How often a polled page has started the list over (`merge_first_page`): the view goes
+    /// back to its top each time.
+    pub starts: u32,
 }
 
 impl Inbox {
@@ -115,6 +124,9 @@ impl Inbox {
             cursor: Cursor::Start,
             unreadable: false,
             listed_up_to: None,
+            by_activity: true,
+            listed_down_to: None,
+            starts: 0,
         }
     }
 
@@ -124,7 +136,17 @@ impl Inbox {
 
     /// Appends the next page; a conversation already listed is updated, not repeated.
     pub fn append_page(&mut self, page: Vec<ConversationSummary>, next: Option<String>) {
+        let below = page
+            .first()
+            .zip(self.listed_down_to)
+            .is_none_or(|(first, oldest)| first.activity_at() <= oldest);
+        self.by_activity &= below && by_activity(&page);
         self.note_listed(&page);
+        let oldest = page.iter().map(ConversationSummary::activity_at).min();
+        self.listed_down_to = match (self.listed_down_to, oldest) {
+            (Some(was), Some(now)) => Some(was.min(now)),
+            (was, now) => was.or(now),
+        };
         for item in page {
             self.upsert(item);
         }
@@ -158,17 +180,23 @@ impl Inbox {
             self.append_page(page, next);
             return true;
         }
-        let reaches = page
-            .iter()
-            .map(ConversationSummary::activity_at)
-            .min()
-            .zip(self.listed_up_to)
-            .is_some_and(|(oldest, newest)| oldest <= newest);
+        // What follows reads the pages in API.md's order; in another (`by_activity`), the page
+        // is merged in, nothing taken out.
+        let by_activity = self.by_activity && by_activity(&page);
+        let reaches = !by_activity
+            || page
+                .iter()
+                .map(ConversationSummary::activity_at)
+                .min()
+                .zip(self.listed_up_to)
+                .is_some_and(|(oldest, newest)| oldest <= newest);
         if let (false, Some(token)) = (reaches, next) {
             self.listed_up_to = None;
             self.note_listed(&page);
+            self.listed_down_to = page.iter().map(ConversationSummary::activity_at).min();
             self.items = page;
             self.cursor = Cursor::More(token);
+            self.starts += 1;
             self.reindex();
             return true;
         }
@@ -196,10 +224,11 @@ impl Inbox {
             .min()
             .zip(page.iter().map(ConversationSummary::activity_at).max());
         let left = |c: &ConversationSummary| {
-            span.is_some_and(|(oldest, newest)| {
-                let at = c.activity_at();
-                oldest < at && at <= newest
-            })
+            by_activity
+                && span.is_some_and(|(oldest, newest)| {
+                    let at = c.activity_at();
+                    oldest < at && at <= newest
+                })
         };
         let mut rest: Vec<ConversationSummary> = std::mem::take(&mut self.items)
             .into_iter()
@@ -307,6 +336,12 @@ fn insert_sorted(agents: &mut Vec<AgentId>, a: &AgentId) {
     if let Err(i) = agents.binary_search(a) {
         agents.insert(i, a.clone());
     }
+}
+
+/// Whether `page` is in API.md's order: newest activity first.
+fn by_activity(page: &[ConversationSummary]) -> bool {
+    page.windows(2)
+        .all(|w| w[0].activity_at() >= w[1].activity_at())
 }
 
 /// Moves `items[i]` up past the items with older activity (the API's order, most recent first;
@@ -783,6 +818,38 @@ mod tests {
         let mut inbox = Inbox::new(Filters::default());
         assert!(inbox.merge_first_page(vec![item("a", "x")], None));
         assert_eq!(inbox.cursor, Cursor::End, "no first page asked for again");
+    }
+
+    /// API.md's order is a choice: an API that lists conversations by when they began keeps a
+    /// busy older one on a later page, and a polled first page, which does not hold it, says
+    /// nothing of it.
+    #[test]
+    fn a_list_in_another_order_loses_no_row_to_a_poll() {
+        let (c1, c2, c3) = (
+            at(&item("c1", "x"), 50),
+            at(&item("c2", "x"), 41),
+            at(&item("c3", "x"), 45),
+        );
+        let mut inbox = Inbox::new(Filters::default());
+        inbox.append_page(vec![c1.clone(), c2.clone()], Some("p2".into()));
+        inbox.append_page(vec![c3.clone()], Some("p3".into()));
+        assert!(!inbox.merge_first_page(vec![c1.clone(), c2.clone()], Some("p2".into())));
+        assert!(
+            inbox.get(&c3.conversation_id).is_some(),
+            "{:?}",
+            ids(&inbox)
+        );
+        // Nor is more news than a page taken for a gap: the list is not started over.
+        let c4 = at(&item("c4", "x"), 30);
+        assert!(!inbox.merge_first_page(vec![c4], Some("p2".into())));
+        assert_eq!(inbox.items().len(), 4);
+
+        // In API.md's order, the same poll takes out a row that left (as below).
+        let mut ordered = Inbox::new(Filters::default());
+        ordered.append_page(vec![c1.clone(), c3.clone()], Some("p2".into()));
+        ordered.append_page(vec![c2.clone()], Some("p3".into()));
+        ordered.merge_first_page(vec![c1, c2], Some("p2".into()));
+        assert_eq!(ids(&ordered), ["c1", "c2"]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! wide screens (alone on narrow ones).
 
 use crate::api::retry::LONGEST_WAIT_SECS;
-use crate::api::{ApiError, ListPage};
+use crate::api::{ApiError, Client, ListPage};
 use crate::components::announcer::use_announcer;
 use crate::components::conversation_list::ConversationList;
 use crate::components::error_banner::ErrorBanner;
@@ -95,7 +95,9 @@ pub fn InboxPage() -> impl IntoView {
             (n, true) => format!("{n} conversations shown, more as the list scrolls."),
         });
     };
-    let apply = move |result: Result<ListPage, ApiError>| match result {
+    // `by`: the client that asked, whose key a 401 refused (a host may have handed over
+    // another since, which it does not sign out).
+    let apply = move |by: Option<Client>, result: Result<ListPage, ApiError>| match result {
         Ok(page) => {
             let first = inbox.with_untracked(|i| i.cursor == Cursor::Start);
             inbox.update(|i| {
@@ -108,7 +110,7 @@ pub fn InboxPage() -> impl IntoView {
         }
         Err(e) => {
             // (Only answers to this list's requests come here: see `generation`.)
-            if let Some(client) = session.client.get_untracked() {
+            if let Some(client) = by {
                 session.check(&client, &e);
             }
             error.set(Some(e));
@@ -120,7 +122,7 @@ pub fn InboxPage() -> impl IntoView {
     let first_page_shown = match early.as_mut().map(|answer| answer.try_recv()) {
         Some(Ok(Some(result))) => {
             early = None;
-            apply(result);
+            apply(session.client.get_untracked(), result);
             true
         }
         _ => false,
@@ -194,7 +196,7 @@ pub fn InboxPage() -> impl IntoView {
                 restarted_for.set_value(None);
             }
             loading.set(false);
-            apply(result);
+            apply(Some(client), result);
         });
     };
 
@@ -254,6 +256,17 @@ pub fn InboxPage() -> impl IntoView {
             crate::pages::thread_chunk::preload_after_paint();
         }
     });
+
+    // The operator's Try again (or Load more) after a failed page. A place refused again, after
+    // the list started over once, is refused for good: asked for again, the list starts over
+    // (the operator's choice, where scrolling would have sent it back to its top at each page).
+    // (Scrolling asks for no page while the failure shows: only the operator comes here then.)
+    let try_again = move || {
+        if error.with_untracked(Option::is_some) {
+            restarted_for.set_value(None);
+        }
+        load_next()
+    };
 
     // A filter change starts over: new list, no old token; so does a token refused. The first
     // run loads the first page, unless the first render already had it.
@@ -343,7 +356,7 @@ pub fn InboxPage() -> impl IntoView {
                     <ErrorBanner
                         id="error-banner"
                         message=e.user_message()
-                        on_retry=Callback::new(move |_| load_next())
+                        on_retry=Callback::new(move |_| try_again())
                         refocus=&["#conversation-list a[tabindex='0']", "#main"]
                     />
                 })}
@@ -364,7 +377,7 @@ pub fn InboxPage() -> impl IntoView {
                     loading=loading
                     failed=Signal::derive(move || error.with(Option::is_some))
                     query=query_string
-                    on_load_more=Callback::new(move |_| load_next())
+                    on_load_more=Callback::new(move |_| try_again())
                 />
             </section>
             // Where one pane hides the other (a narrow window or frame), the focus the hidden

@@ -525,32 +525,28 @@ async fn a_page_that_fails_is_asked_for_once_until_the_operator_retries() {
     .await;
 }
 
-/// The next page is refused once (400, its token); the list's own poll may take the refusal
-/// first (the fault cannot tell the two requests apart), and then it is tried again.
+/// The fault that refuses (400) the next `count` requests for a later page, by their token:
+/// the list's own poll, which asks for its first page, is not refused.
+async fn refuse_later_pages(h: &Harness, count: u32) -> Result<()> {
+    fault(
+        h,
+        json!({ "route": "GET /v1/conversations", "status": 400, "count": count,
+                "query_contains": "page_token" }),
+    )
+    .await
+}
+
+/// The next page is refused once (400, its token).
 async fn refuse_the_next_page(h: &Harness) -> Result<()> {
-    for _ in 0..3 {
-        fault(
-            h,
-            json!({ "route": "GET /v1/conversations", "status": 400, "count": 1 }),
-        )
-        .await?;
-        clear_requests(h).await?;
-        scroll_list(h, None).await?;
-        let refused = poll_until("a page refused", SCREEN, || async {
-            let asked = requests(h, "GET", |p| p == "/v1/conversations").await?;
-            Ok(asked.into_iter().find(|r| r.status == 400))
-        })
-        .await?;
-        if refused
-            .query
-            .as_deref()
-            .unwrap_or("")
-            .contains("page_token")
-        {
-            return Ok(());
-        }
-    }
-    Err(anyhow!("the poll took the refusal three times"))
+    refuse_later_pages(h, 1).await?;
+    clear_requests(h).await?;
+    scroll_list(h, None).await?;
+    poll_until("a page refused", SCREEN, || async {
+        let asked = requests(h, "GET", |p| p == "/v1/conversations").await?;
+        Ok(asked.into_iter().find(|r| r.status == 400))
+    })
+    .await?;
+    Ok(())
 }
 
 /// A page whose token Voicebip refuses (400: expired, say) starts the list over from the newest
@@ -594,6 +590,93 @@ async fn a_refused_page_token_starts_the_list_over_once() {
         })
         .await?;
         assert_eq!(count(h, "#error-banner").await?, 0, "nothing to retry");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A place refused again once the list has started over is refused for good: asking with it
+/// again would be refused again, and Try again (the operator's choice) starts the list over
+/// rather than fail the same way at each press.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn try_again_after_a_second_refused_place_starts_the_list_over() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let first = list_state(h).await?.loaded;
+        refuse_the_next_page(h).await?;
+        poll_until("the newest page listed again", SCREEN, || async {
+            Ok((list_state(h).await?.loaded == first).then_some(()))
+        })
+        .await?;
+        refuse_the_next_page(h).await?;
+        h.wait_for("#error-banner", SCREEN).await?;
+        // The place is dead: the Try again's request with it is refused too.
+        refuse_later_pages(h, 1).await?;
+        clear_requests(h).await?;
+        h.click("#error-banner button").await?;
+        poll_until("the list asked for from the start", SCREEN, || async {
+            let asked = requests(h, "GET", |p| p == "/v1/conversations").await?;
+            Ok(asked
+                .iter()
+                .any(|r| {
+                    r.status == 200 && !r.query.as_deref().unwrap_or("").contains("page_token")
+                })
+                .then_some(()))
+        })
+        .await?;
+        poll_until(
+            "the list shown again, without the failure",
+            SCREEN,
+            || async {
+                let state = list_state(h).await?;
+                let banner = count(h, "#error-banner").await?;
+                Ok((state.loaded >= first && banner == 0).then_some(()))
+            },
+        )
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A list started over (another filter) is the keyboard's from its first row: Tab from the
+/// filters went to the old list's place, a row below the new first screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_filter_change_tab_goes_to_the_first_row() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        h.browser()
+            .execute(
+                "document.querySelector(\"li[data-index='0'] a\").focus();",
+                vec![],
+            )
+            .await?;
+        h.press(&[Key::End.into()]).await?;
+        poll_until("the keyboard far down the list", SCREEN, || async {
+            let at = focused_row(h).await?.and_then(|i| i.parse::<usize>().ok());
+            Ok(at.filter(|&i| i >= 40).map(drop))
+        })
+        .await?;
+        h.browser()
+            .execute(
+                "const s = document.getElementById('filter-channel'); s.value = 'sms'; \
+                 s.dispatchEvent(new Event('change', { bubbles: true })); s.focus();",
+                vec![],
+            )
+            .await?;
+        h.wait_for_path("/conversations", SCREEN).await?;
+        poll_until("the SMS list", SCREEN, || async {
+            let query = h
+                .browser()
+                .execute("return location.search;", vec![])
+                .await?;
+            let rows = count(h, ROW).await?;
+            Ok((query == json!("?channel=sms") && rows > 0).then_some(()))
+        })
+        .await?;
+        settle("the new list in", Duration::from_millis(300)).await;
+        h.press(&[Key::Tab.into()]).await?;
+        wait_focused_row(h, 0).await?;
         assert_no_crash(h).await
     })
     .await;
@@ -831,6 +914,48 @@ async fn more_news_than_a_page_between_two_polls_leaves_no_gap() {
         poll_until("the oldest new conversation 60th", SCREEN, || async {
             Ok((row_at(h, 59).await?.as_deref() == Some(oldest.as_str())).then_some(()))
         })
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A poll that starts the list over (more news than a page) shows it from its top, where the
+/// news is: the old list's place, far down, put the new first page's end in view, and the
+/// next page was asked for at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_a_poll_starts_over_is_shown_from_its_top() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        poll_until("three pages loaded", SCREEN, || async {
+            scroll_list(h, None).await?;
+            Ok((list_state(h).await?.loaded >= 120).then_some(()))
+        })
+        .await?;
+        scroll_list(h, Some(100.0 * ROW_HEIGHT)).await?;
+        let first = api_list(h, "page_size=1").await?;
+        let agent = str_field(&first["conversations"][0], "agent_id")?;
+        let bulk = h
+            .sim_post("/sim/bulk", &json!({ "agent_id": agent, "count": 60 }))
+            .await?;
+        let newest = str_field(&bulk, "last_conversation_id")?;
+        poll_until(
+            "the newest at the top, in view, after a poll",
+            Duration::from_secs(30),
+            || async {
+                let v = h
+                    .browser()
+                    .execute(
+                        r#"const row = document.querySelector("li.conversation-row[data-index='0']");
+                           return [document.querySelector('.conversation-scroller').scrollTop,
+                                   row ? row.getAttribute('data-conversation-id') : null];"#,
+                        vec![],
+                    )
+                    .await?;
+                Ok((v == json!([0, newest])).then_some(()))
+            },
+        )
         .await?;
         assert_no_crash(h).await
     })

@@ -51,6 +51,9 @@ pub struct FaultSpec {
     /// Answered `200 OK` with an HTML page in place of the API's answer: the sign-in page of a
     /// gateway or proxy in front of the API, which a client must not take for the answer.
     pub html_page: Option<bool>,
+    /// Only requests whose query string holds this text (`page_token`: a list's later pages,
+    /// not its first).
+    pub query_contains: Option<String>,
 }
 
 /// How a streamed body is sent wrong (`chunk_delay_ms`, `cut_body_after_chunks`,
@@ -88,8 +91,16 @@ struct Rule {
 }
 
 impl Rule {
-    fn matches(&self, method: &Method, segments: &[&str]) -> bool {
+    fn matches(&self, method: &Method, segments: &[&str], query: &str) -> bool {
         if self.method.as_ref().is_some_and(|m| m != method) {
+            return false;
+        }
+        if self
+            .spec
+            .query_contains
+            .as_ref()
+            .is_some_and(|q| !query.contains(q.as_str()))
+        {
             return false;
         }
         let Some(pattern) = &self.pattern else {
@@ -205,7 +216,7 @@ impl Faults {
         rules.iter().map(Rule::view).collect()
     }
 
-    pub fn decide(&self, method: &Method, path: &str) -> Decision {
+    pub fn decide(&self, method: &Method, path: &str, query: &str) -> Decision {
         let on_stream = *method == Method::GET && is_stream_path(path);
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let mut decision = Decision {
@@ -223,7 +234,7 @@ impl Faults {
             } else {
                 rule.affects_plain_requests()
             };
-            if !relevant || !rule.matches(method, &segments) {
+            if !relevant || !rule.matches(method, &segments, query) {
                 continue;
             }
             let n = rule.applied;
@@ -330,7 +341,8 @@ const SIGN_IN_PAGE: &str =
 
 pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = full_path(&req);
-    let decision = state.faults.decide(req.method(), &path);
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let decision = state.faults.decide(req.method(), &path, &query);
     if !decision.latency.is_zero() {
         tokio::time::sleep(decision.latency).await;
     }
@@ -379,6 +391,7 @@ mod tests {
             break_body_after_chunks: None,
             omit_cors: None,
             html_page: None,
+            query_contains: None,
         }
     }
 
@@ -391,7 +404,7 @@ mod tests {
                 ..spec("GET /v1/conversations/{id}")
             })
             .unwrap();
-        let get = |p: &str| faults.decide(&Method::GET, p).respond.map(|e| e.status);
+        let get = |p: &str| faults.decide(&Method::GET, p, "").respond.map(|e| e.status);
         assert_eq!(
             get("/v1/conversations/conv_1"),
             Some(StatusCode::INTERNAL_SERVER_ERROR)
@@ -399,9 +412,38 @@ mod tests {
         assert_eq!(get("/v1/conversations"), None);
         assert_eq!(get("/v1/conversations/conv_1/stream"), None);
         assert!(faults
-            .decide(&Method::PATCH, "/v1/conversations/conv_1")
+            .decide(&Method::PATCH, "/v1/conversations/conv_1", "")
             .respond
             .is_none());
+    }
+
+    #[test]
+    fn a_rule_may_ask_for_a_query() {
+        let faults = Faults::default();
+        faults
+            .add(FaultSpec {
+                status: Some(400),
+                count: Some(1),
+                query_contains: Some("page_token".into()),
+                ..spec("GET /v1/conversations")
+            })
+            .unwrap();
+        let status = |query: &str| {
+            faults
+                .decide(&Method::GET, "/v1/conversations", query)
+                .respond
+                .map(|e| e.status)
+        };
+        assert_eq!(
+            status("page_size=50"),
+            None,
+            "a first page, and not used up"
+        );
+        assert_eq!(
+            status("page_size=50&page_token=abc"),
+            Some(StatusCode::BAD_REQUEST)
+        );
+        assert_eq!(status("page_size=50&page_token=abc"), None, "used up");
     }
 
     #[test]
@@ -416,7 +458,7 @@ mod tests {
         let failed = (0..100)
             .filter(|_| {
                 faults
-                    .decide(&Method::GET, "/v1/conversations")
+                    .decide(&Method::GET, "/v1/conversations", "")
                     .respond
                     .is_some()
             })
@@ -436,13 +478,13 @@ mod tests {
             .unwrap();
         for _ in 0..2 {
             let e = faults
-                .decide(&Method::GET, "/v1/conversations")
+                .decide(&Method::GET, "/v1/conversations", "")
                 .respond
                 .unwrap();
             assert_eq!((e.status.as_u16(), e.retry_after), (429, Some(7)));
         }
         assert!(faults
-            .decide(&Method::GET, "/v1/conversations")
+            .decide(&Method::GET, "/v1/conversations", "")
             .respond
             .is_none());
         assert!(faults.list().is_empty());
@@ -458,9 +500,9 @@ mod tests {
                 ..spec("*")
             })
             .unwrap();
-        let plain = faults.decide(&Method::GET, "/v1/conversations/c1");
+        let plain = faults.decide(&Method::GET, "/v1/conversations/c1", "");
         assert!(plain.stream.is_none() && plain.respond.is_none());
-        let stream = faults.decide(&Method::GET, "/v1/conversations/c1/stream");
+        let stream = faults.decide(&Method::GET, "/v1/conversations/c1/stream", "");
         assert_eq!(stream.stream.unwrap().drop_after, Some(1));
         assert!(faults.list().is_empty());
     }
@@ -476,10 +518,10 @@ mod tests {
                 })
                 .unwrap();
         }
-        let d = faults.decide(&Method::GET, "/v1/agents/agt_1/conversations/export");
+        let d = faults.decide(&Method::GET, "/v1/agents/agt_1/conversations/export", "");
         assert_eq!(d.body.pace, Duration::from_millis(150));
         assert!(d.latency.is_zero() && d.respond.is_none());
-        let other = faults.decide(&Method::GET, "/v1/conversations");
+        let other = faults.decide(&Method::GET, "/v1/conversations", "");
         assert!(other.body.pace.is_zero());
     }
 
