@@ -40,6 +40,12 @@ pub fn WindowBadge(
 ) -> impl IntoView {
     let clock = use_clock();
     let state = Memo::new(move |_| WindowState::of(channel.get(), expires_at.get(), clock.now()));
+    // The window shuts on time, not at the clock's next tick (while this badge shows it).
+    let shut = StoredValue::new_local(None);
+    crate::state::effect(move || {
+        let timer = expires_at.get().and_then(|at| clock.wake_at(at));
+        shut.set_value(timer);
+    });
     move || {
         let s = state.get();
         (s != WindowState::NotApplicable).then(|| {

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 const TICK_MS: u32 = 15_000;
+/// The longest wait `wake_at` sets a timer for: a WhatsApp window's day, and some.
+const LONGEST_WAKE_MS: i64 = 25 * 3_600_000;
 
 #[derive(Clone, Copy)]
 pub struct Clock(pub RwSignal<DateTime<Utc>>);
@@ -15,11 +17,29 @@ impl Clock {
         let interval = gloo_timers::callback::Interval::new(TICK_MS, move || now.set(Utc::now()));
         // The clock lives as long as the app.
         interval.forget();
+        // A tab shown again reads the time at once: a hidden tab's ticks come a minute apart.
+        // (Fired at the document; it reaches the window too.)
+        let shown = window_event_listener_untyped("visibilitychange", move |_| now.set(Utc::now()));
+        std::mem::forget(shown);
         Clock(now)
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.0.get()
+    }
+
+    /// A timer that moves the clock on at `at`, where a tick would come up to 15 s late (a
+    /// window's end, which opens or shuts the reply box); none for a time past or days away.
+    /// Dropped, it is cancelled.
+    pub fn wake_at(&self, at: DateTime<Utc>) -> Option<gloo_timers::callback::Timeout> {
+        let now = self.0;
+        let ms = (at - Utc::now()).num_milliseconds();
+        // (A moment after it: a timer may fire a little early.)
+        (0..LONGEST_WAKE_MS).contains(&ms).then(|| {
+            gloo_timers::callback::Timeout::new(ms as u32 + 50, move || {
+                now.try_set(Utc::now());
+            })
+        })
     }
 }
 

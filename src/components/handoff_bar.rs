@@ -96,11 +96,25 @@ pub fn HandoffBar(
                         class="confirm"
                         id="confirm-close"
                         role="alertdialog"
+                        aria-modal="true"
                         aria-labelledby="confirm-close-text"
-                        on:keydown=move |ev| {
-                            if ev.key() == "Escape" {
-                                kept_open();
+                        on:keydown=move |ev| match ev.key().as_str() {
+                            "Escape" => kept_open(),
+                            // The question keeps the keyboard until it is answered, as an alert
+                            // dialog does: Tab goes round its two buttons. (Tabbed away, it
+                            // stayed open behind the focus, and Escape no longer reached it.)
+                            "Tab" => {
+                                let (from, to) = if ev.shift_key() {
+                                    ("#confirm-close-yes", "#confirm-close-no")
+                                } else {
+                                    ("#confirm-close-no", "#confirm-close-yes")
+                                };
+                                if focus_within(from) {
+                                    ev.prevent_default();
+                                    focus_after_render(to.to_owned());
+                                }
                             }
+                            _ => {}
                         }
                     >
                         <p id="confirm-close-text">

@@ -261,7 +261,7 @@ impl Thread {
     /// When the WhatsApp window closes, as far as the console can tell: the server's time,
     /// unless the server has since refused a reply for it.
     pub fn window_expires_at(&self) -> Option<DateTime<Utc>> {
-        let known = self.conversation.summary.window_expires_at;
+        let known = self.window_end();
         match (self.window_shut, known) {
             // The refused window, however its end is written now: without the milliseconds the
             // console's copy had, or minutes later for a message the console missed before the
@@ -276,11 +276,23 @@ impl Thread {
 
     /// The server refused a reply at `now` for the window: it is shut.
     pub fn window_refused(&mut self, now: DateTime<Utc>) {
-        self.window_shut = self
-            .conversation
-            .summary
-            .window_expires_at
-            .map(|end| (end, now));
+        self.window_shut = self.window_end().map(|end| (end, now));
+    }
+
+    /// The server's end of the window; where the answer leaves it out (the thread's body is
+    /// API.md's choice, and WhatsApp's is `null` only for SMS), its own definition: the
+    /// customer's newest WhatsApp message shown, and a day.
+    fn window_end(&self) -> Option<DateTime<Utc>> {
+        let s = &self.conversation.summary;
+        s.window_expires_at.or_else(|| {
+            let whatsapp = |m: &&Message| m.channel.unwrap_or(s.channel) == Channel::Whatsapp;
+            self.messages
+                .values()
+                .rev()
+                .filter(|m| m.direction == Direction::Inbound)
+                .find(whatsapp)
+                .map(|m| m.created_at + super::window::LENGTH)
+        })
     }
 
     /// Messages oldest first, as the thread shows them (newest at the bottom).
@@ -338,6 +350,11 @@ impl Thread {
         if let Some(mode) = self.newer_known_mode(&fresh) {
             fresh.ai_mode = mode;
         }
+        // An answer that leaves the mode out (the body is API.md's choice) says nothing of it:
+        // the known one stays, rather than all three handoffs coming back.
+        if fresh.ai_mode == AiMode::Unknown {
+            fresh.ai_mode = self.conversation.ai_mode;
+        }
         fresh.mode_history = merge_history(&self.conversation.mode_history, fresh.mode_history);
         self.conversation = fresh;
         gap
@@ -361,7 +378,11 @@ impl Thread {
             .max()
             .or(fresh.summary.updated_at)?;
         let seen: &[&[ModeChange]] = &[&self.conversation.mode_history, &fresh.mode_history];
-        (answered < newest.timestamp
+        // In the same second (the API's times may be whole seconds): a history that has not
+        // got the change was written before it.
+        let older = answered < newest.timestamp
+            || (answered == newest.timestamp && !fresh.mode_history.is_empty());
+        (older
             && !fresh
                 .mode_history
                 .iter()
@@ -1623,6 +1644,13 @@ mod tests {
 
     #[test]
     fn a_patch_answered_after_a_later_change_does_not_undo_it() {
+        // Also in the same second, as whole-second times have it.
+        for closed_at in [20, 10] {
+            a_patch_answered_after_a_change_at(closed_at);
+        }
+    }
+
+    fn a_patch_answered_after_a_change_at(closed_at: u32) {
         let mut t = Thread::new(conversation(vec![], None));
         let taken = ModeChange {
             actor_user_id: Some("usr_1".into()),
@@ -1637,7 +1665,7 @@ mod tests {
                 actor_user_id: Some("usr_2".into()),
                 from_mode: AiMode::Human,
                 to_mode: AiMode::Closed,
-                timestamp: at(20),
+                timestamp: at(closed_at),
             },
         ] {
             t.apply(StreamEvent::ModeChanged {
@@ -1652,8 +1680,8 @@ mod tests {
         answer.ai_mode = AiMode::Human;
         answer.mode_history = vec![taken];
         answer.summary.updated_at = Some(at(10));
-        assert!(!t.apply_mode_response(answer));
-        assert_eq!(t.mode(), AiMode::Closed);
+        assert!(!t.apply_mode_response(answer), "closed at {closed_at}");
+        assert_eq!(t.mode(), AiMode::Closed, "closed at {closed_at}");
     }
 
     #[test]
@@ -1698,6 +1726,42 @@ mod tests {
         c.summary.window_expires_at = window;
         c.summary.last_message_at = last;
         Thread::new(c)
+    }
+
+    /// The thread's body is API.md's choice: one that leaves the window out is read by the
+    /// window's definition (the customer's newest WhatsApp message, and a day), not as shut;
+    /// and a refetch that leaves the mode out keeps the known one.
+    #[test]
+    fn an_answer_without_the_window_or_the_mode_is_read_by_what_it_has() {
+        let mut sms = msg("m3", 3, Direction::Inbound, MessageStatus::Received);
+        sms.channel = Some(Channel::Sms);
+        let mut c = conversation(
+            vec![
+                msg("m1", 1, Direction::Inbound, MessageStatus::Received),
+                msg("m2", 2, Direction::Outbound, MessageStatus::Delivered),
+                sms,
+            ],
+            None,
+        );
+        c.summary.channel = Channel::Whatsapp;
+        let mut t = Thread::new(c.clone());
+        let end = at(1) + Duration::hours(24);
+        assert_eq!(t.window_expires_at(), Some(end), "an SMS opens none");
+        assert_eq!(t.blocked(at(4)), None);
+        assert_eq!(
+            t.blocked(end + Duration::minutes(1)),
+            Some(Blocked::WindowExpired)
+        );
+        // Refused for the window all the same: shut.
+        t.window_refused(at(4));
+        assert_eq!(t.blocked(at(5)), Some(Blocked::WindowExpired));
+
+        let mut t = Thread::new(c.clone());
+        let mut fresh = c;
+        fresh.ai_mode = AiMode::Unknown;
+        t.merge_latest(fresh, None);
+        assert_eq!(t.mode(), AiMode::Human);
+        assert_eq!(t.blocked(at(4)), None);
     }
 
     #[test]

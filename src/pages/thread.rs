@@ -604,7 +604,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 Ok(mut c) => {
                     c.ai_mode = action.made(c.ai_mode);
                     let to = c.ai_mode;
-                    if c.changed != Some(false) {
+                    let unchanged = c.changed == Some(false);
+                    if !unchanged {
                         // Even when the operator has moved on: the other tabs show it too.
                         tabs.post(&TabMessage::ModeChanged {
                             conversation_id: conv,
@@ -615,9 +616,17 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         .try_update(|t| t.as_mut().map(|t| t.apply_mode_response(c)))
                         .flatten()
                         .unwrap_or(false);
-                    // Unless the stream already told (it reports the same change once).
+                    // Unless the stream already told (it reports the same change once). Already
+                    // so, though the screen said otherwise: another operator's doing, whom the
+                    // operator is told of, not that they have it now.
                     if moved {
-                        tell_mode(to, None);
+                        let by = unchanged
+                            .then(|| {
+                                thread.try_with_untracked(|t| t.as_ref()?.latest_change().cloned())
+                            })
+                            .flatten()
+                            .flatten();
+                        tell_mode(to, by.as_ref());
                     }
                 }
                 // Held by a 429 until its session ended (signed out, the key refused or
@@ -1043,7 +1052,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     <A href=inbox_href() attr:id="back-to-inbox">"Back to the inbox"</A>
                 </section>
             }.into_any(),
+            // Where the list is hidden (a narrow window, the embed), with a way back to it: a
+            // failure that Try again cannot mend (a conversation of another workspace) would
+            // leave the operator on it.
             (Some(e), false) => view! {
+                <A href=inbox_href() attr:class="back-link">"← All conversations"</A>
                 <ErrorBanner
                     id="thread-error"
                     message=e.user_message()
@@ -1226,7 +1239,7 @@ fn ThreadLoaded(
 
 /// The inbox's address under the filters the thread was opened with: going back keeps them (and
 /// so the list, and the row that takes the focus back).
-fn inbox_href() -> impl Fn() -> String + Clone {
+pub(crate) fn inbox_href() -> impl Fn() -> String + Clone {
     under_inbox(String::new())
 }
 

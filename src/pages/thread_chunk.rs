@@ -5,8 +5,9 @@
 //! `trunk serve`) link it in and call it directly.
 
 use crate::components::error_banner::ErrorBanner;
-use crate::pages::thread::ThreadPage;
+use crate::pages::thread::{inbox_href, ThreadPage};
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 /// The chunk could not be fetched or instantiated: offline, or a deploy replaced the files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +71,7 @@ pub fn ThreadPane() -> impl IntoView {
             match load_thread_pane().await {
                 Ok(view) => view,
                 Err(ChunkUnavailable) => view! {
+                    <A href=inbox_href() attr:class="back-link">"← All conversations"</A>
                     <ErrorBanner
                         id="thread-chunk-error"
                         message="This part of the console could not be downloaded. Check the connection and try again, or reload the page.".to_string()

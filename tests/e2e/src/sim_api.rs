@@ -82,6 +82,24 @@ impl Harness {
             .await
     }
 
+    /// `api_patch` by another operator, `user`: the audit trail names them.
+    pub async fn api_patch_as(
+        &self,
+        user: &str,
+        path: &str,
+        body: &Value,
+        key: &str,
+    ) -> Result<Value> {
+        let url = self.sim_url(&format!("/v1/{}", path.trim_start_matches('/')));
+        let request = self
+            .http
+            .patch(url)
+            .bearer_auth(key)
+            .header("x-voicebip-user", user)
+            .json(body);
+        self.sim_send(request, "PATCH", path).await
+    }
+
     /// `POST /v1{path}` with `body` and `Authorization: Bearer key`: another client's send.
     pub async fn api_post(&self, path: &str, body: &Value, key: &str) -> Result<Value> {
         self.api_write(reqwest::Method::POST, path, body, key).await

@@ -168,6 +168,33 @@ async fn axe_clean_keyboard_reachable_focus_visible() {
         in_dialog.with_context(|| {
             format!("opening the close confirmation leaves focus on {f:?}, outside the dialog")
         })?;
+        // The question keeps the keyboard until answered: Tab and Shift+Tab go round its two
+        // buttons, and Escape, from either, answers it.
+        for keys in [
+            vec![Key::Tab.into()],
+            vec![Key::Tab.into()],
+            vec![Key::Shift.into(), Key::Tab.into()],
+        ] {
+            let before = focused(h).await?.name;
+            h.press(&keys).await?;
+            poll_until("the focus to move within the question", moved, || async {
+                let now = focused(h).await?.name;
+                let inside = h
+                    .browser()
+                    .execute(
+                        "return !!document.activeElement.closest('#confirm-close');",
+                        vec![],
+                    )
+                    .await?;
+                Ok((now != before && inside == json!(true)).then_some(()))
+            })
+            .await?;
+        }
+        h.press(&[Key::Escape.into()]).await?;
+        poll_until("the question answered by Escape", moved, || async {
+            Ok((count(h, "#confirm-close").await? == 0).then_some(()))
+        })
+        .await?;
         assert_no_crash(h).await
     })
     .await;

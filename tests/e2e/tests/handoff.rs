@@ -496,6 +496,35 @@ async fn a_close_held_at_a_sign_out_is_not_made() {
     .await;
 }
 
+/// A take-over answered `changed: false` (another operator took the conversation over while
+/// this console did not hear of it) names that operator, where the operator would otherwise be
+/// told, as for their own change, only who answers now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_take_over_already_made_by_another_names_them() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "ai", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        let stream = format!("GET /v1/conversations/{id}/stream");
+        fault(h, json!({ "route": stream, "stall_stream": true })).await?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        h.api_patch_as(
+            "usr_other_operator",
+            &format!("/conversations/{id}"),
+            &json!({ "ai_mode": "human" }),
+            DEMO_KEY,
+        )
+        .await?;
+        h.click("#take-over").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        wait_text(h, "#live-announcer", "usr_other_operator", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// Another tab's take-over reaches this one, and only once: coming back to the conversation
 /// later fetches it as any opening does, not again for the tab's old news.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -724,6 +724,49 @@ async fn a_reply_held_at_a_sign_out_is_not_sent() {
     .await;
 }
 
+/// The window shuts at its end, not at the clock's next tick, up to 15 s on (a minute in a tab
+/// the browser throttles): the badge says so within a moment of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_shuts_on_time() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "whatsapp").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        let browser_now = || async {
+            let ms = h.browser().execute("return Date.now();", vec![]).await?;
+            ms.as_f64().ok_or_else(|| anyhow!("Date.now() gave {ms}"))
+        };
+        // The end by the browser's clock, which the console reads.
+        let end = browser_now().await? + 8_000.0;
+        let end_text = h
+            .browser()
+            .execute(
+                "return new Date(arguments[0]).toISOString();",
+                vec![json!(end)],
+            )
+            .await?;
+        h.sim_post(
+            &format!("/sim/conversations/{id}/window"),
+            &json!({ "expires_at": end_text }),
+        )
+        .await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#thread .window-state", "data-window", "closing").await?;
+        poll_until("the window shut", Duration::from_secs(30), || async {
+            Ok(
+                attr_is(h, "#thread .window-state", "data-window", "expired")
+                    .await?
+                    .then_some(()),
+            )
+        })
+        .await?;
+        let late = browser_now().await? - end;
+        assert!(late < 2_000.0, "shut {late} ms after its end");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A template held back by the rate limit when the operator signs out is not sent (nor
 /// billed) with the key signed out of, as a reply is not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

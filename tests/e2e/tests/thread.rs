@@ -343,3 +343,31 @@ async fn home_at_the_top_asks_again_for_a_page_that_failed() {
     })
     .await;
 }
+
+/// A conversation that cannot be opened (refused: another workspace's, say) from a link, on a
+/// narrow screen where the list is hidden behind it: a way back to the list, which Try again,
+/// refused the same way each time, is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_that_cannot_be_opened_leads_back_to_the_list() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "ai", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        h.browser().set_window_size(420, 800).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}", "status": 403 }),
+        )
+        .await?;
+        h.open(&format!("/conversations/{id}")).await?;
+        h.wait_for("#thread-error", FIRST_SCREEN).await?;
+        h.click(".back-link").await?;
+        h.wait_for_path("/conversations", SCREEN).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        let row = h.wait_for(ROW, SCREEN).await?;
+        assert!(row.is_displayed().await?, "the list is shown");
+        h.browser().set_window_size(1280, 900).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
