@@ -41,6 +41,14 @@ pub fn ConnectPage() -> impl IntoView {
             error.set(Some("Enter the API base URL.".into()));
             return;
         }
+        // (Else the key would go to this site's own address.)
+        if !crate::state::config::is_api_base(b.trim()) {
+            error.set(Some(
+                "The API base URL begins with https:// (or is a path on this site, like /v1)."
+                    .into(),
+            ));
+            return;
+        }
         if !crate::api::key_is_well_formed(k.trim()) {
             error.set(Some(
                 "That key has a character no API key has: a space, or an invisible one copied \

@@ -125,8 +125,11 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
                         message: e.user_message(),
                     });
                     let connected_as = session.client.get_untracked();
-                    if connected_as.as_ref() == Some(&client) {
-                        // The key it holds, handed over again: it goes on as it was.
+                    // The key it holds, handed over again: it goes on as it was, unless it is
+                    // refused (revoked since), which no request of the hidden frame may find
+                    // out for a long while.
+                    let refused = matches!(e, ApiError::Unauthenticated(_));
+                    if connected_as.as_ref() == Some(&client) && !refused {
                         return;
                     }
                     why.set(Some(match e {

@@ -48,6 +48,23 @@ fn field<T: DeserializeOwned>(
         .ok()
 }
 
+/// Whether `url` can be the API's base: an absolute `http(s)` URL, or a path on the console's
+/// own site (`/v1`). Anything else (a host without its scheme, say) resolves under the
+/// console's own address, and the key would go there.
+pub fn is_api_base(url: &str) -> bool {
+    if url.is_empty() || url.chars().any(char::is_whitespace) {
+        return false;
+    }
+    let lower = url.to_ascii_lowercase();
+    match lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+    {
+        Some(host) => !host.is_empty() && !host.starts_with('/'),
+        None => url.starts_with('/'),
+    }
+}
+
 /// How long `config.json` may go unanswered (a stalled CDN) before the defaults are used: the
 /// connect screen, and an embedded console, wait for it, and would say "Loading…" for good.
 const CONFIG_TIMEOUT_MS: u32 = 10_000;
@@ -77,9 +94,16 @@ impl Config {
         let wire: WireConfig = serde_json::from_str(text)?;
         let mut unread = Vec::new();
         let defaults = Config::default();
+        let api_base_url = match field::<String>("api_base_url", wire.api_base_url, &mut unread) {
+            Some(url) if is_api_base(url.trim()) => url.trim().to_owned(),
+            Some(_) => {
+                unread.push("api_base_url");
+                defaults.api_base_url
+            }
+            None => defaults.api_base_url,
+        };
         let config = Config {
-            api_base_url: field("api_base_url", wire.api_base_url, &mut unread)
-                .unwrap_or(defaults.api_base_url),
+            api_base_url,
             embed_allowed_origins: field(
                 "embed_allowed_origins",
                 wire.embed_allowed_origins,
@@ -183,5 +207,37 @@ mod tests {
         // A `null` is no value for a field either: named, not passed over in silence.
         assert_eq!(unread, ["embed_allowed_origins", "inbox_poll_seconds"]);
         assert!(Config::parse("<html>").is_err());
+    }
+
+    /// A base the key must not be sent to (resolved under the console's own address) is named
+    /// and the default taken; one with spaces around it is taken trimmed.
+    #[test]
+    fn an_api_base_url_that_is_no_address_is_named() {
+        for odd in [
+            "api.voicebip.com/v1",
+            "https:///v1",
+            "ftp://api.example.com",
+            "v1",
+            "",
+        ] {
+            let text = format!(r#"{{"api_base_url": "{odd}"}}"#);
+            let (c, unread) = Config::parse(&text).expect(odd);
+            assert_eq!(c.api_base_url, DEFAULT_API_BASE_URL, "{odd}");
+            assert_eq!(unread, ["api_base_url"], "{odd}");
+        }
+        for (written, taken) in [
+            (" https://api.example.com/v1 ", "https://api.example.com/v1"),
+            ("HTTP://127.0.0.1:8080/v1", "HTTP://127.0.0.1:8080/v1"),
+            ("/v1", "/v1"),
+        ] {
+            let text = format!(r#"{{"api_base_url": "{written}"}}"#);
+            let (c, unread) = Config::parse(&text).expect(written);
+            assert_eq!(
+                (c.api_base_url.as_str(), unread.len()),
+                (taken, 0),
+                "{written}"
+            );
+        }
+        assert!(!is_api_base("https://api.example.com/v 1"));
     }
 }

@@ -796,6 +796,34 @@ async fn a_refused_new_key_from_the_host_ends_the_one_before() {
     .await;
 }
 
+/// The host hands over the key the console holds, and the API now refuses it (revoked since):
+/// the console does not go on with it until a later request finds out, which a hidden frame
+/// may not make for a long while. It waits, saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_key_refused_when_handed_over_again_ends_the_session() {
+    with_harness(options(), async |h: &Harness| {
+        let console = open_connected_host(h).await?;
+        enter_console(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        leave_console(h).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "status": 401, "count": 1 }),
+        )
+        .await?;
+        h.fill("#host-key", DEMO_KEY).await?;
+        h.click("#host-connect").await?;
+        wait_host_message(h, "voicebip:error", |m| is(m, &console, "voicebip:error")).await?;
+        enter_console(h).await?;
+        let waiting = h.wait_for("#embed-waiting", SCREEN).await?.text().await?;
+        assert!(waiting.contains("not accepted"), "says why: {waiting}");
+        assert_eq!(count(h, ROW).await?, 0, "the refused key's rows are gone");
+        leave_console(h).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A connect message without a key (the host's key not loaded yet, or under another name) is
 /// answered with an error that says what is missing, where the host waited for an answer that
 /// never came; the key the console is connected with goes on.
