@@ -12,15 +12,12 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Told when a request starts and stops waiting to be retried, so the screen can say "retrying
 /// in N s".
 pub type WaitNotifier = Arc<dyn Fn(Wait) + Send + Sync>;
-
-/// Whether the session that made a client is still on: once it has ended (a sign-out, a
-/// refused key, a host's other key), no request of its is tried again with its key.
-pub type SessionCheck = Arc<dyn Fn() -> bool + Send + Sync>;
 
 /// One request's wait before its retry, named by when it ends (ms since the epoch, the device's
 /// clock): several may wait at once, and each ends its own.
@@ -35,7 +32,9 @@ pub struct Client {
     base: String,
     key: String,
     on_wait: Option<WaitNotifier>,
-    in_session: Option<SessionCheck>,
+    /// Set once the session it served has ended (a sign-out, a refused key, a host's other
+    /// key): no request of its is tried again with its key. Shared by its clones.
+    ended: Arc<AtomicBool>,
     retry_rate_limits: bool,
 }
 
@@ -61,7 +60,7 @@ impl Client {
             base: base.trim_end_matches('/').to_owned(),
             key: key.trim().to_owned(),
             on_wait: None,
-            in_session: None,
+            ended: Arc::new(AtomicBool::new(false)),
             retry_rate_limits: true,
         }
     }
@@ -71,9 +70,9 @@ impl Client {
         self
     }
 
-    pub fn with_session_check(mut self, in_session: SessionCheck) -> Self {
-        self.in_session = Some(in_session);
-        self
+    /// Its session has ended (`Session`): its requests waiting to be tried again give up.
+    pub fn end_session(&self) {
+        self.ended.store(true, Ordering::Relaxed);
     }
 
     /// The same client without retries on a 429: for background work that has its own schedule
@@ -83,7 +82,7 @@ impl Client {
             base: self.base.clone(),
             key: self.key.clone(),
             on_wait: None,
-            in_session: self.in_session.clone(),
+            ended: self.ended.clone(),
             retry_rate_limits: false,
         }
     }
@@ -349,9 +348,9 @@ impl Client {
         }
     }
 
-    /// Whether the session that made this client is still on (see `SessionCheck`).
+    /// Whether the session it served is still on (`end_session`); a key being checked is.
     pub fn in_session(&self) -> bool {
-        self.in_session.as_ref().is_none_or(|on| on())
+        !self.ended.load(Ordering::Relaxed)
     }
 
     fn notify(&self, wait: Wait) {

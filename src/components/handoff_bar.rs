@@ -96,7 +96,6 @@ pub fn HandoffBar(
                         class="confirm"
                         id="confirm-close"
                         role="alertdialog"
-                        aria-modal="true"
                         aria-labelledby="confirm-close-text"
                         on:keydown=move |ev| match ev.key().as_str() {
                             "Escape" => kept_open(),

@@ -840,7 +840,7 @@ mod tests {
             ids(&inbox)
         );
         // Nor is more news than a page taken for a gap: the list is not started over.
-        let c4 = at(&item("c4", "x"), 30);
+        let c4 = at(&item("c4", "x"), 60);
         assert!(!inbox.merge_first_page(vec![c4], Some("p2".into())));
         assert_eq!(inbox.items().len(), 4);
 

@@ -379,9 +379,15 @@ impl Thread {
             .or(fresh.summary.updated_at)?;
         let seen: &[&[ModeChange]] = &[&self.conversation.mode_history, &fresh.mode_history];
         // In the same second (the API's times may be whole seconds): a history that has not
-        // got the change was written before it.
+        // got the change was written before it, unless it has news of its own in that second
+        // (the change, and a later one: the console's is then the older).
+        let news_then = || {
+            fresh.mode_history.iter().any(|f| {
+                f.timestamp == newest.timestamp && !self.conversation.mode_history.contains(f)
+            })
+        };
         let older = answered < newest.timestamp
-            || (answered == newest.timestamp && !fresh.mode_history.is_empty());
+            || (answered == newest.timestamp && !fresh.mode_history.is_empty() && !news_then());
         (older
             && !fresh
                 .mode_history
@@ -935,7 +941,10 @@ fn merge_history(known: &[ModeChange], fresh: Vec<ModeChange>) -> Vec<ModeChange
     // The server's rows are authoritative; known rows it doesn't have yet (from the stream) stay.
     let mut all = fresh.clone();
     for row in known {
-        if !all.iter().any(|r| same_change(r, row, &[known, &fresh])) {
+        if !all
+            .iter()
+            .any(|r| r == row || same_change(r, row, &[known, &fresh]))
+        {
             all.push(row.clone());
         }
     }
@@ -1682,6 +1691,35 @@ mod tests {
         answer.summary.updated_at = Some(at(10));
         assert!(!t.apply_mode_response(answer), "closed at {closed_at}");
         assert_eq!(t.mode(), AiMode::Closed, "closed at {closed_at}");
+    }
+
+    /// In the same second, an answer with news of its own (the change the console knows, and a
+    /// later one) is the newer, and stays so at the next refetch.
+    #[test]
+    fn an_answer_with_news_in_the_same_second_is_taken() {
+        let change = |actor: &str, from_mode, to_mode| ModeChange {
+            actor_user_id: Some(actor.into()),
+            from_mode,
+            to_mode,
+            timestamp: at(10),
+        };
+        let taken = change("usr_1", AiMode::Ai, AiMode::Human);
+        let closed = change("usr_2", AiMode::Human, AiMode::Closed);
+        let mut t = Thread::new(conversation(vec![], None));
+        t.apply(StreamEvent::ModeChanged {
+            from_mode: taken.from_mode,
+            to_mode: taken.to_mode,
+            actor_user_id: taken.actor_user_id.clone(),
+            timestamp: taken.timestamp,
+        });
+        let mut fresh = conversation(vec![], None);
+        fresh.ai_mode = AiMode::Closed;
+        fresh.mode_history = vec![taken, closed];
+        for _ in 0..2 {
+            t.merge_latest(fresh.clone(), None);
+            assert_eq!(t.mode(), AiMode::Closed);
+            assert_eq!(t.conversation.mode_history.len(), 2, "no row twice");
+        }
     }
 
     #[test]

@@ -86,6 +86,9 @@ impl Session {
             .with_untracked(|c| c.as_ref().is_some_and(|c| *c != client));
         if other {
             self.retry_waits.set(Vec::new());
+            // Its requests waiting to be tried again are not, with its key.
+            self.client
+                .with_untracked(|c| c.as_ref().map(Client::end_session));
         }
         self.client.set(Some(client));
     }
@@ -95,32 +98,28 @@ impl Session {
         let made_in = ended.get_value();
         let client = Client::new(base, key);
         let workspace = client.workspace();
-        // Its session's: no session has ended since it was made, and it is the one signed in
-        // (or, checking a key, none is). Not an ended session's request, still retrying with
-        // its key (also once the same key is signed in again), nor the key a host replaced.
-        let ours = Arc::new(move || {
-            ended.try_get_value() == Some(made_in)
-                && current
-                    .try_with_untracked(|c| c.as_ref().is_none_or(|c| c.workspace() == workspace))
-                    .unwrap_or(false)
-        });
-        let ours_now = ours.clone();
-        client
-            .with_session_check(ours)
-            .with_wait_notifier(Arc::new(move |wait| match wait {
-                // Shown while its session's.
-                Wait::Until(until) => {
-                    if ours_now() {
-                        waits.update(|w| w.push(until));
-                    }
+        client.with_wait_notifier(Arc::new(move |wait| match wait {
+            Wait::Until(until) => {
+                // Its session's, to show: while it is the one signed in, or (checking a key)
+                // while no session has ended since it was made. Not an ended session's
+                // request, still retrying with its key, nor the key a host replaced.
+                let ours = current
+                    .try_with_untracked(|c| match c {
+                        Some(c) => c.workspace() == workspace,
+                        None => ended.try_get_value() == Some(made_in),
+                    })
+                    .unwrap_or(false);
+                if ours {
+                    waits.update(|w| w.push(until));
                 }
-                // One of them: two requests may wait until the same moment.
-                Wait::Over(until) => waits.update(|w| {
-                    if let Some(i) = w.iter().position(|u| *u == until) {
-                        w.swap_remove(i);
-                    }
-                }),
-            }))
+            }
+            // One of them: two requests may wait until the same moment.
+            Wait::Over(until) => waits.update(|w| {
+                if let Some(i) = w.iter().position(|u| *u == until) {
+                    w.swap_remove(i);
+                }
+            }),
+        }))
     }
 
     /// Restores a stored key at start-up: at once when its base URL was stored with it (always,
@@ -230,6 +229,9 @@ impl Session {
         if !super::embed::is_embedded() {
             self.client.with_untracked(|c| c.as_ref().map(forget_key));
         }
+        // Nor are its requests tried again, with its key.
+        self.client
+            .with_untracked(|c| c.as_ref().map(Client::end_session));
         self.client.set(None);
         // Its requests' waits end with it: the connect screen is not retrying anything.
         self.ended.update_value(|n| *n += 1);

@@ -767,6 +767,38 @@ async fn a_new_key_from_the_host_starts_the_console_afresh() {
     .await;
 }
 
+/// The host hands over another key, whose check is held by the rate limit: it is tried again
+/// after the wait, and the console connects with it, rather than give up at once (the key
+/// before is still signed in then) and leave the host with neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_keys_check_held_by_the_rate_limit_connects_after_the_wait() {
+    const SECOND_KEY: &str = "pk_test_rotated_key_held_by_the_limit";
+    with_harness(options_with_second_key(SECOND_KEY), async |h: &Harness| {
+        let console = open_connected_host(h).await?;
+        enter_console(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        leave_console(h).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "force_429_retry_after": 1, "count": 1 }),
+        )
+        .await?;
+        connect_again(h, &console, SECOND_KEY).await?;
+        enter_console(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        assert_eq!(count(h, "#embed-waiting").await?, 0, "connected");
+        leave_console(h).await?;
+        let errors = host_messages(h)
+            .await?
+            .iter()
+            .filter(|m| is(m, &console, "voicebip:error"))
+            .count();
+        assert_eq!(errors, 0, "no error told to the host");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// The host hands over another key, which the API refuses (the tool signed another operator in
 /// with a revoked key, say): the key before does not go on acting for the host. The console
 /// waits, saying why, as for a first key refused.
