@@ -160,7 +160,15 @@ pub fn Composer(
                     "The WhatsApp window closes within the hour: reply now, or a template will be needed."
                 </p>
             })}
-            {move || blocked.get().map(|b| {
+            {move || {
+                let b = blocked.get();
+                // Open again (taken over, the window reopened, START), the reason that had the
+                // focus goes: the focus goes to the reply box, not to the page's start.
+                if b.is_none() && focus_within("#composer-disabled-reason") {
+                    focus_after_render("#composer-text".into());
+                }
+                b
+            }.map(|b| {
                 // The reply box and Send are disabled under the operator's typing (a handoff, a
                 // STOP, the window closing): the focus goes to why, just before what can be done
                 // now (the template form), not to the page's start.

@@ -44,6 +44,15 @@ pub fn ConversationList(
     let active = RwSignal::new(0usize);
     let total = Memo::new(move |_| inbox.with(|i| i.items().len()));
     let has_more = Memo::new(move |_| inbox.with(|i| matches!(i.cursor, Cursor::More(_))));
+    // The list's size for assistive technology: -1 ("unknown") while pages are still to come,
+    // not the rows loaded so far ("1 of 50" in a list of 300).
+    let set_size = Memo::new(move |_| {
+        if has_more.get() {
+            -1
+        } else {
+            total.get() as i64
+        }
+    });
     let footer = Memo::new(move |_| {
         let loading = loading.get();
         let failed = failed.get();
@@ -269,7 +278,7 @@ pub fn ConversationList(
                             <ConversationRow
                                 conversation=c
                                 index=index
-                                total=total
+                                set_size=set_size
                                 unread=unread
                                 selected=selected
                                 active=active
@@ -359,7 +368,7 @@ fn focus_row(index: usize) {
 fn ConversationRow(
     conversation: ConversationSummary,
     index: usize,
-    total: Memo<usize>,
+    set_size: Memo<i64>,
     unread: RwSignal<Unread>,
     selected: Signal<Option<ConversationId>>,
     active: RwSignal<usize>,
@@ -390,7 +399,7 @@ fn ConversationRow(
             data-conversation-id=id.to_string()
             data-index=index
             aria-posinset=index + 1
-            aria-setsize=move || total.get()
+            aria-setsize=move || set_size.get()
             style:top=rows_px(index)
         >
             <a

@@ -231,11 +231,16 @@ pub fn InboxPage() -> impl IntoView {
     });
     // A memo, so the title and the host hear of the count only when it changes.
     let unread_count = Memo::new(move |_| unread.with(|u| inbox.with(|i| u.count(i.items()))));
-    crate::state::effect(move || {
-        let n = unread_count.get();
+    let set_title = |n| {
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
             doc.set_title(&title(n));
         }
+    };
+    // Gone with the inbox (signed out): its count would stay in the connect screen's title.
+    on_cleanup(move || set_title(0));
+    crate::state::effect(move || {
+        let n = unread_count.get();
+        set_title(n);
         if let Some(host) = embed {
             host.send(&ConsoleMessage::Unread { count: n });
         }

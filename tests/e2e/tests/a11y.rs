@@ -350,9 +350,14 @@ async fn the_keyboard_keeps_its_place_when_the_page_changes_under_it() {
         )
         .await?;
 
-        // The same from the Send button, which is disabled too.
+        // Taken over again from there (Alt+T, as the reason says): the reason goes, and the
+        // focus goes to the reply box it had left, not to the page's start.
         settle("the handoff's debounce", Duration::from_millis(1_200)).await;
         h.press(&[Key::Alt.into(), 't']).await?;
+        h.wait_for("#composer-text:not([readonly])", SCREEN).await?;
+        wait_focus(h, "composer-text", "the focus back in the reply box").await?;
+
+        // The same from the Send button, which is disabled too.
         h.wait_for("#composer-text:not([readonly])", SCREEN)
             .await?
             .click()
@@ -424,6 +429,39 @@ async fn a_zoomed_in_thread_keeps_its_messages_readable() {
             "the messages have {height} px"
         );
         h.assert_no_axe_violations("a thread at 200%").await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// In forced colours (a high-contrast theme), which drop backgrounds and shadows, the open
+/// conversation's row keeps a mark of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_open_row_is_marked_in_forced_colours() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "ai", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        let row = format!("{ROW}.selected a");
+        h.wait_for(&row, SCREEN).await?;
+        let mark = || async {
+            let v = h
+                .browser()
+                .execute(
+                    "return getComputedStyle(document.querySelector(arguments[0])).borderLeftStyle;",
+                    vec![json!(row)],
+                )
+                .await?;
+            Ok::<_, voicebip_e2e::anyhow::Error>(v)
+        };
+        assert_eq!(mark().await?, json!("none"), "a tint and a shadow, in colour");
+        h.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "forced-colors", "value": "active" }] }),
+        )
+        .await?;
+        assert_eq!(mark().await?, json!("solid"), "a border of its own");
         assert_no_crash(h).await
     })
     .await;

@@ -280,3 +280,26 @@ async fn a_list_whose_refreshes_fail_says_so() {
     })
     .await;
 }
+
+/// The unread count leaves the title with the inbox: signed out, the connect screen's title
+/// counted conversations no longer shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_takes_the_unread_count_out_of_the_title() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        h.wait_for_all(ROW, 6, SCREEN).await?;
+        let ids = row_ids(h).await?;
+        let moved = ids.get(5).cloned().ok_or_else(|| anyhow!("need 6 rows"))?;
+        inject(h, &moved, "Still waiting on my refund").await?;
+        wait_first_and_unread(h, &moved, POLL).await?;
+        assert_eq!(title(h).await?, "(1) Voicebip console");
+        h.click("#sign-out").await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        poll_until("the title without the count", SCREEN, || async {
+            Ok((title(h).await? == "Voicebip console").then_some(()))
+        })
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
