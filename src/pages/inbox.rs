@@ -330,7 +330,9 @@ pub fn InboxPage() -> impl IntoView {
             <header class="topbar">
                 <h1>"Conversations"</h1>
                 <ExportPanel agents=agents/>
-                <NotifyToggle/>
+                // Not in a frame: browsers refuse notifications to a frame of another site,
+                // whatever the operator allows.
+                {embed.is_none().then(|| view! { <NotifyToggle/> })}
                 <button type="button" id="sign-out" on:click=move |_| tabs.sign_out_everywhere()>
                     "Sign out"
                 </button>

@@ -254,6 +254,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             };
             let answer = match early {
                 Some(conversation) => Ok(conversation),
+                // (Not once its session has ended: the early request gave up then.)
+                None if !client.in_session() => return,
                 None => client.get_conversation(&conv, None).await,
             };
             // (A failure does not count as the newest answer: an older request's, coming

@@ -11,3 +11,11 @@ pub fn is_hidden() -> bool {
         .and_then(|w| w.document())
         .is_some_and(|d| d.hidden())
 }
+
+/// The page is in view and has the keyboard: the operator is looking at it.
+pub fn is_looked_at() -> bool {
+    !is_hidden()
+        && web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.has_focus().unwrap_or(false))
+}

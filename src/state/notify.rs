@@ -3,6 +3,7 @@
 
 use super::storage::{self, Area};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 const PREF_ITEM: &str = "voicebip.notify";
@@ -46,15 +47,26 @@ impl Notifier {
         granted
     }
 
-    /// A customer wrote in a conversation this operator answers.
+    /// A customer wrote in a conversation this operator answers. Not while the operator is
+    /// looking at the console, which shows (and reads out) the message itself. A click on the
+    /// notification brings the console's tab forward.
     pub fn inbound(&self, from: &str, body: &str) {
-        if !self.enabled.get_untracked() {
+        if !self.enabled.get_untracked() || super::browser::is_looked_at() {
             return;
         }
         let options = web_sys::NotificationOptions::new();
         options.set_body(body);
         options.set_tag(from);
-        let _ = web_sys::Notification::new_with_options(&format!("Message from {from}"), &options);
+        if let Ok(shown) =
+            web_sys::Notification::new_with_options(&format!("Message from {from}"), &options)
+        {
+            let to_the_tab = wasm_bindgen::closure::Closure::once_into_js(|| {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.focus();
+                }
+            });
+            shown.set_onclick(Some(to_the_tab.unchecked_ref()));
+        }
         beep();
     }
 }

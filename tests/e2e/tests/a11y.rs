@@ -404,6 +404,57 @@ async fn notifications_the_browser_blocks_say_so() {
     .await;
 }
 
+/// A customer's message in a conversation the operator has taken over is notified while the
+/// operator is not looking at the console, and not while they are: the thread shows it, and
+/// reads it out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_are_notified_only_while_the_console_is_not_looked_at() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        // The browser's notifications, recorded; and whether the page has the keyboard, as
+        // the test says.
+        h.browser()
+            .execute(
+                "window.notified = [];
+                 window.Notification = class {
+                   constructor(title) { window.notified.push(title); }
+                   static requestPermission() { return Promise.resolve('granted'); }
+                   static get permission() { return 'granted'; }
+                 };
+                 document.hasFocus = () => window.lookedAt;
+                 window.lookedAt = true;",
+                vec![],
+            )
+            .await?;
+        h.click("#notify-toggle").await?;
+        wait_attr(h, "#notify-toggle", "aria-pressed", "true").await?;
+        let notified = || async {
+            let v = h
+                .browser()
+                .execute("return window.notified.length;", vec![])
+                .await?;
+            Ok::<_, voicebip_e2e::anyhow::Error>(v)
+        };
+        inject(h, &id, "Are you still there?").await?;
+        wait_text(h, "ol#messages", "Are you still there?", SCREEN).await?;
+        settle("a notification, were there one", Duration::from_millis(300)).await;
+        assert_eq!(notified().await?, json!(0), "looked at: none");
+        h.browser()
+            .execute("window.lookedAt = false;", vec![])
+            .await?;
+        inject(h, &id, "Hello?").await?;
+        poll_until("the message notified", SCREEN, || async {
+            Ok((notified().await? == json!(1)).then_some(()))
+        })
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// Zoomed to 200% on a laptop (1366×768 shows as 683×384 CSS pixels, less the browser's
 /// bars): the conversation keeps room to read its messages, the reply box and the handoff
 /// buttons still reachable. The header, buttons and reply box took the whole height, and the

@@ -340,6 +340,8 @@ async fn the_allowed_host_connects_the_inbox_and_hears_about_take_over_unread_an
         enter_console(h).await?;
         h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
         assert_eq!(count(h, "#embed-waiting").await?, 0);
+        // No notifications toggle: browsers refuse them to a frame of another site.
+        assert_eq!(count(h, "#notify-toggle").await?, 0);
         assert_fits(h, &[ROW]).await?;
         assert_key_not_stored(h).await?;
         let row = format!("{ROW}[data-conversation-id='{id}'] a");

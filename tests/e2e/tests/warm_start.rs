@@ -167,3 +167,31 @@ async fn reopened_conversation_asks_for_its_newest_page_as_the_app_starts() {
     })
     .await
 }
+
+/// A conversation reopened from its address while the API holds its answer back (429), and
+/// the operator signs out: nothing more is asked with the key signed out of. The request made
+/// at start-up gives up with its session, and its failure was asked again at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_asked_for_at_start_is_not_asked_again_after_a_sign_out() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}", "force_429_retry_after": 10 }),
+        )
+        .await?;
+        h.open(&format!("/conversations/{id}")).await?;
+        h.wait_for("#retry-notice", SCREEN).await?;
+        h.click("#sign-out").await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        clear_requests(h).await?;
+        settle("a request, were there one", Duration::from_secs(2)).await;
+        let path = format!("/v1/conversations/{id}");
+        let asked = requests(h, "GET", |p| p == path).await?;
+        ensure!(asked.is_empty(), "asked after the sign-out: {asked:?}");
+        assert_no_crash(h).await
+    })
+    .await;
+}
