@@ -19,8 +19,18 @@ pub struct Notifier {
 impl Notifier {
     pub fn new() -> Self {
         let stored = storage::get(Area::Local, PREF_ITEM).as_deref() == Some("on");
+        let enabled = RwSignal::new(stored && permission_granted());
+        // Turned on or off in another tab: here too (one setting for the device), where this
+        // one went on notifying, and its button said otherwise, until it was reloaded.
+        let other_tab = window_event_listener(leptos::ev::storage, move |ev| {
+            if ev.key().as_deref() == Some(PREF_ITEM) {
+                enabled.set(ev.new_value().as_deref() == Some("on") && permission_granted());
+            }
+        });
+        // (For the app's life, as the notifier's.)
+        std::mem::forget(other_tab);
         Notifier {
-            enabled: RwSignal::new(stored && permission_granted()),
+            enabled,
             blocked: RwSignal::new(false),
         }
     }
@@ -51,7 +61,11 @@ impl Notifier {
     /// looking at the console, which shows (and reads out) the message itself. A click on the
     /// notification brings the console's tab forward.
     pub fn inbound(&self, from: &str, body: &str) {
-        if !self.enabled.get_untracked() || super::browser::is_looked_at() {
+        // (Not in a frame, which offers no way to turn them off: the host page's to tell.)
+        if !self.enabled.get_untracked()
+            || super::browser::is_looked_at()
+            || super::embed::is_embedded()
+        {
             return;
         }
         let options = web_sys::NotificationOptions::new();
@@ -60,12 +74,7 @@ impl Notifier {
         if let Ok(shown) =
             web_sys::Notification::new_with_options(&format!("Message from {from}"), &options)
         {
-            let to_the_tab = wasm_bindgen::closure::Closure::once_into_js(|| {
-                if let Some(w) = web_sys::window() {
-                    let _ = w.focus();
-                }
-            });
-            shown.set_onclick(Some(to_the_tab.unchecked_ref()));
+            ON_CLICK.with(|on_click| shown.set_onclick(Some(on_click.as_ref().unchecked_ref())));
         }
         beep();
     }
@@ -82,6 +91,22 @@ fn permission_granted() -> bool {
 }
 
 thread_local! {
+    /// A notification's click: the console's tab comes forward, and the notification goes. One
+    /// handler for the page's life (one made per notification lived until clicked, which most
+    /// never are).
+    static ON_CLICK: wasm_bindgen::closure::Closure<dyn Fn(web_sys::Event)> =
+        wasm_bindgen::closure::Closure::new(|ev: web_sys::Event| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.focus();
+            }
+            if let Some(shown) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Notification>().ok())
+            {
+                shown.close();
+            }
+        });
+
     /// One audio context for the page's life: each holds an audio stream of the browser's, and
     /// one made per message (never closed) piled up over a shift.
     static AUDIO: Option<web_sys::AudioContext> = web_sys::AudioContext::new().ok();

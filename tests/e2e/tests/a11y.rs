@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
 use voicebip_e2e::anyhow::{Context, Result};
-use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options};
+use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options, DEMO_KEY};
 
 /// What has focus: its id (or, for a row link, `row-link`) and whether its focus ring shows.
 #[derive(Debug, Clone, Deserialize)]
@@ -91,7 +91,7 @@ async fn axe_clean_keyboard_reachable_focus_visible() {
         h.browser()
             .active_element()
             .await?
-            .send_keys(voicebip_e2e::DEMO_KEY)
+            .send_keys(DEMO_KEY)
             .await?;
         h.press(&[Key::Enter.into()]).await?;
         h.wait_for_path("/conversations", SCREEN).await?;
@@ -451,6 +451,59 @@ async fn messages_are_notified_only_while_the_console_is_not_looked_at() {
         })
         .await?;
         assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// Notifications turned on or off in one tab are so in the others (one setting for the
+/// device): the other tab went on notifying, its button saying so, until it was reloaded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_turned_on_or_off_in_one_tab_are_so_in_the_others() {
+    with_harness(Options::default(), async |h: &Harness| {
+        h.open("/").await?;
+        h.wait_for("#remember", FIRST_SCREEN).await?;
+        h.click("#remember").await?;
+        h.connect(DEMO_KEY).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        // A page of the console's origin that runs no console itself, holding two.
+        h.open("/config.json").await?;
+        h.browser()
+            .execute(
+                "document.body.innerHTML = \
+                 '<iframe id=\"a\" src=\"/conversations\" width=\"700\" height=\"600\"></iframe>' + \
+                 '<iframe id=\"b\" src=\"/conversations\" width=\"700\" height=\"600\"></iframe>';",
+                vec![],
+            )
+            .await?;
+        for frame in ["#a", "#b"] {
+            in_frame(h, frame, async || {
+                h.wait_for("#notify-toggle", SCREEN).await?;
+                h.browser()
+                    .execute(
+                        "window.Notification = class {
+                           static requestPermission() { return Promise.resolve('granted'); }
+                           static get permission() { return 'granted'; }
+                         };",
+                        vec![],
+                    )
+                    .await?;
+                Ok(())
+            })
+            .await?;
+        }
+        for (by, seen, on) in [("#a", "#b", "true"), ("#b", "#a", "false")] {
+            in_frame(h, by, async || {
+                h.click("#notify-toggle").await?;
+                wait_attr(h, "#notify-toggle", "aria-pressed", on).await
+            })
+            .await?;
+            in_frame(h, seen, async || {
+                wait_attr(h, "#notify-toggle", "aria-pressed", on).await
+            })
+            .await
+            .with_context(|| format!("turned {on} in {by}, seen in {seen}"))?;
+        }
+        Ok(())
     })
     .await;
 }
