@@ -70,6 +70,12 @@ impl Client {
         self
     }
 
+    /// This client, in `current`'s session (the same key): they end together.
+    pub fn continuing(mut self, current: &Client) -> Client {
+        self.ended = current.ended.clone();
+        self
+    }
+
     /// Its session has ended (`Session`): its requests waiting to be tried again give up.
     pub fn end_session(&self) {
         self.ended.store(true, Ordering::Relaxed);

@@ -379,20 +379,15 @@ impl Thread {
             .or(fresh.summary.updated_at)?;
         let seen: &[&[ModeChange]] = &[&self.conversation.mode_history, &fresh.mode_history];
         // In the same second (the API's times may be whole seconds): a history that has not
-        // got the change was written before it, unless it has news of its own in that second
-        // (the change, and a later one: the console's is then the older).
-        let news_then = || {
-            fresh.mode_history.iter().any(|f| {
-                f.timestamp == newest.timestamp && !self.conversation.mode_history.contains(f)
-            })
-        };
+        // got the change (the row itself, or the same change told a moment apart) was written
+        // before it.
         let older = answered < newest.timestamp
-            || (answered == newest.timestamp && !fresh.mode_history.is_empty() && !news_then());
+            || (answered == newest.timestamp && !fresh.mode_history.is_empty());
         (older
             && !fresh
                 .mode_history
                 .iter()
-                .any(|f| same_change(f, newest, seen)))
+                .any(|f| f == newest || same_change(f, newest, seen)))
         .then_some(newest.to_mode)
     }
 
@@ -1720,6 +1715,23 @@ mod tests {
             assert_eq!(t.mode(), AiMode::Closed);
             assert_eq!(t.conversation.mode_history.len(), 2, "no row twice");
         }
+
+        // An answer without the change the console was told, in the same second (made before
+        // it, with a change of its own the stream missed): the console's change stands.
+        let handed = change("usr_2", AiMode::Human, AiMode::Ai);
+        let retaken = change("usr_3", AiMode::Ai, AiMode::Human);
+        let mut t = Thread::new(conversation(vec![], None));
+        t.apply(StreamEvent::ModeChanged {
+            from_mode: retaken.from_mode,
+            to_mode: retaken.to_mode,
+            actor_user_id: retaken.actor_user_id.clone(),
+            timestamp: retaken.timestamp,
+        });
+        let mut fresh = conversation(vec![], None);
+        fresh.ai_mode = AiMode::Ai;
+        fresh.mode_history = vec![handed];
+        t.merge_latest(fresh, None);
+        assert_eq!(t.mode(), AiMode::Human);
     }
 
     #[test]

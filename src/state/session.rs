@@ -80,6 +80,12 @@ impl Session {
 
     /// The session is `client`'s from now on.
     fn begin(&self, client: Client) {
+        // The same key again (a host handing it over again): the same session, whose requests
+        // end with it.
+        let client = self.client.with_untracked(|c| match c {
+            Some(current) if *current == client => client.continuing(current),
+            _ => client,
+        });
         // Another workspace's (a host handing over another key): the last one's waits go.
         let other = self
             .client

@@ -184,9 +184,12 @@ async fn a_conversation_asked_for_at_start_is_not_asked_again_after_a_sign_out()
         .await?;
         h.open(&format!("/conversations/{id}")).await?;
         h.wait_for("#retry-notice", SCREEN).await?;
+        // Before the sign-out, once the thread's first asks (the early one, the stream's
+        // refetch) have been answered: they wait out their 10 s meanwhile.
+        settle("the thread's first asks answered", Duration::from_secs(1)).await;
+        clear_requests(h).await?;
         h.click("#sign-out").await?;
         h.wait_for_path("/connect", SCREEN).await?;
-        clear_requests(h).await?;
         settle("a request, were there one", Duration::from_secs(2)).await;
         let path = format!("/v1/conversations/{id}");
         let asked = requests(h, "GET", |p| p == path).await?;
