@@ -78,7 +78,7 @@ impl Harness {
     /// `PATCH /v1{path}` with `body` and `Authorization: Bearer key`: another client's change,
     /// made behind the console's back.
     pub async fn api_patch(&self, path: &str, body: &Value, key: &str) -> Result<Value> {
-        self.api_write(reqwest::Method::PATCH, path, body, key)
+        self.api_write(reqwest::Method::PATCH, path, body, key, None)
             .await
     }
 
@@ -90,34 +90,34 @@ impl Harness {
         body: &Value,
         key: &str,
     ) -> Result<Value> {
-        let url = self.sim_url(&format!("/v1/{}", path.trim_start_matches('/')));
-        let request = self
-            .http
-            .patch(url)
-            .bearer_auth(key)
-            .header("x-voicebip-user", user)
-            .json(body);
-        self.sim_send(request, "PATCH", path).await
+        self.api_write(reqwest::Method::PATCH, path, body, key, Some(user))
+            .await
     }
 
     /// `POST /v1{path}` with `body` and `Authorization: Bearer key`: another client's send.
     pub async fn api_post(&self, path: &str, body: &Value, key: &str) -> Result<Value> {
-        self.api_write(reqwest::Method::POST, path, body, key).await
+        self.api_write(reqwest::Method::POST, path, body, key, None)
+            .await
     }
 
+    /// `user`: the operator the simulator's audit trail names (its `x-voicebip-user` header).
     async fn api_write(
         &self,
         method: reqwest::Method,
         path: &str,
         body: &Value,
         key: &str,
+        user: Option<&str>,
     ) -> Result<Value> {
         let url = self.sim_url(&format!("/v1/{}", path.trim_start_matches('/')));
-        let request = self
+        let mut request = self
             .http
             .request(method.clone(), url)
             .bearer_auth(key)
             .json(body);
+        if let Some(user) = user {
+            request = request.header("x-voicebip-user", user);
+        }
         self.sim_send(request, method.as_str(), path).await
     }
 
