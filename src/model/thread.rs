@@ -284,15 +284,17 @@ impl Thread {
     /// customer's newest WhatsApp message shown, and a day.
     fn window_end(&self) -> Option<DateTime<Utc>> {
         let s = &self.conversation.summary;
-        s.window_expires_at.or_else(|| {
-            let whatsapp = |m: &&Message| m.channel.unwrap_or(s.channel) == Channel::Whatsapp;
-            self.messages
-                .values()
-                .rev()
-                .filter(|m| m.direction == Direction::Inbound)
-                .find(whatsapp)
-                .map(|m| m.created_at + super::window::LENGTH)
-        })
+        // (Read on every clock tick: not worked out where no window applies, on SMS.)
+        if s.window_expires_at.is_some() || s.channel != Channel::Whatsapp {
+            return s.window_expires_at;
+        }
+        let whatsapp = |m: &&Message| m.channel.unwrap_or(s.channel) == Channel::Whatsapp;
+        self.messages
+            .values()
+            .rev()
+            .filter(|m| m.direction == Direction::Inbound)
+            .find(whatsapp)
+            .map(|m| m.created_at + super::window::LENGTH)
     }
 
     /// Messages oldest first, as the thread shows them (newest at the bottom).
@@ -1654,6 +1656,16 @@ mod tests {
         }
     }
 
+    /// The stream's event for the change `row`.
+    fn told(row: &ModeChange) -> StreamEvent {
+        StreamEvent::ModeChanged {
+            from_mode: row.from_mode,
+            to_mode: row.to_mode,
+            actor_user_id: row.actor_user_id.clone(),
+            timestamp: row.timestamp,
+        }
+    }
+
     fn a_patch_answered_after_a_change_at(closed_at: u32) {
         let mut t = Thread::new(conversation(vec![], None));
         let taken = ModeChange {
@@ -1672,12 +1684,7 @@ mod tests {
                 timestamp: at(closed_at),
             },
         ] {
-            t.apply(StreamEvent::ModeChanged {
-                from_mode: row.from_mode,
-                to_mode: row.to_mode,
-                actor_user_id: row.actor_user_id,
-                timestamp: row.timestamp,
-            });
+            t.apply(told(&row));
         }
         // The take-over's own answer, late.
         let mut answer = conversation(vec![], None);
@@ -1701,12 +1708,7 @@ mod tests {
         let taken = change("usr_1", AiMode::Ai, AiMode::Human);
         let closed = change("usr_2", AiMode::Human, AiMode::Closed);
         let mut t = Thread::new(conversation(vec![], None));
-        t.apply(StreamEvent::ModeChanged {
-            from_mode: taken.from_mode,
-            to_mode: taken.to_mode,
-            actor_user_id: taken.actor_user_id.clone(),
-            timestamp: taken.timestamp,
-        });
+        t.apply(told(&taken));
         let mut fresh = conversation(vec![], None);
         fresh.ai_mode = AiMode::Closed;
         fresh.mode_history = vec![taken, closed];
@@ -1721,12 +1723,7 @@ mod tests {
         let handed = change("usr_2", AiMode::Human, AiMode::Ai);
         let retaken = change("usr_3", AiMode::Ai, AiMode::Human);
         let mut t = Thread::new(conversation(vec![], None));
-        t.apply(StreamEvent::ModeChanged {
-            from_mode: retaken.from_mode,
-            to_mode: retaken.to_mode,
-            actor_user_id: retaken.actor_user_id.clone(),
-            timestamp: retaken.timestamp,
-        });
+        t.apply(told(&retaken));
         let mut fresh = conversation(vec![], None);
         fresh.ai_mode = AiMode::Ai;
         fresh.mode_history = vec![handed];

@@ -772,13 +772,8 @@ async fn the_window_shuts_on_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_template_held_at_a_sign_out_is_not_sent() {
     with_harness(Options::default(), async |h: &Harness| {
-        let whatsapp = reachable(h, "human", "whatsapp").await?;
+        let whatsapp = taken_over_whatsapp(h, true).await?;
         let id = str_field(&whatsapp, "conversation_id")?;
-        h.sim_post(
-            &format!("/sim/conversations/{id}/window"),
-            &json!({ "expired": true }),
-        )
-        .await?;
         sign_in(h).await?;
         open_thread(h, &id).await?;
         h.wait_for("#template-name", SCREEN).await?;
@@ -1109,13 +1104,8 @@ async fn a_send_whose_answer_was_lost_stays_one_when_the_operator_leaves() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_template_whose_answer_is_lost_may_have_been_sent() {
     with_harness(Options::default(), async |h: &Harness| {
-        let whatsapp = reachable(h, "human", "whatsapp").await?;
+        let whatsapp = taken_over_whatsapp(h, true).await?;
         let wa_id = str_field(&whatsapp, "conversation_id")?;
-        h.sim_post(
-            &format!("/sim/conversations/{wa_id}/window"),
-            &json!({ "expired": true }),
-        )
-        .await?;
         sign_in(h).await?;
         open_thread(h, &wa_id).await?;
         h.wait_for("#template-name", SCREEN).await?;
@@ -1211,13 +1201,8 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
             item["opt_out"] == true && full["ai_mode"] != "closed"
         })
         .await?;
-        let whatsapp = reachable(h, "human", "whatsapp").await?;
+        let whatsapp = taken_over_whatsapp(h, true).await?;
         let wa_id = str_field(&whatsapp, "conversation_id")?;
-        h.sim_post(
-            &format!("/sim/conversations/{wa_id}/window"),
-            &json!({ "expired": true }),
-        )
-        .await?;
         sign_in(h).await?;
 
         let cases: [(&Value, &str); 3] = [
