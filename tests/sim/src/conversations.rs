@@ -27,11 +27,12 @@ pub async fn list(State(state): State<AppState>, query: QueryMap) -> Result<Json
         .get("page_token")
         .map(pagination::decode::<ConversationCursor>)
         .transpose()?;
-    let page_size = match (query.0.get("page_size"), &cursor) {
-        // A follow-up request that leaves page_size out keeps the token's.
-        (None, Some(c)) => pagination::carried_page_size(c.page_size)?,
-        (raw, _) => pagination::page_size(raw.map(String::as_str), DEFAULT_PAGE_SIZE)?,
-    };
+    // Left out, it is the default, on a follow-up request too: a token made with another size
+    // is then refused like any change of size (API.md: "start over").
+    let page_size = pagination::page_size(
+        query.0.get("page_size").map(String::as_str),
+        DEFAULT_PAGE_SIZE,
+    )?;
     if let Some(c) = &cursor {
         if c.agent_id.as_deref() != agent_id
             || c.channel.as_deref() != channel_raw
@@ -65,7 +66,7 @@ pub async fn list(State(state): State<AppState>, query: QueryMap) -> Result<Json
 }
 
 /// The conversation's fields plus `ai_mode` and `mode_history` (no messages).
-fn conversation_view(store: &Store, id: &str) -> Result<Value, ApiError> {
+pub(crate) fn conversation_view(store: &Store, id: &str) -> Result<Value, ApiError> {
     let c = store
         .conversation(id)
         .ok_or_else(|| ApiError::not_found(format!("conversation {id} not found")))?;
@@ -84,10 +85,12 @@ pub async fn get(
         .get("page_token")
         .map(pagination::decode::<MessageCursor>)
         .transpose()?;
-    let page_size = match (query.0.get("page_size"), &cursor) {
-        (None, Some(c)) => pagination::carried_page_size(c.page_size)?,
-        (raw, _) => pagination::page_size(raw.map(String::as_str), DEFAULT_PAGE_SIZE)?,
-    };
+    // Left out, it is the default, on a follow-up request too: a token made with another size
+    // is then refused like any change of size (API.md: "start over").
+    let page_size = pagination::page_size(
+        query.0.get("page_size").map(String::as_str),
+        DEFAULT_PAGE_SIZE,
+    )?;
     if let Some(c) = &cursor {
         if c.conversation_id != id || c.page_size != page_size {
             return Err(pagination::reuse_refused());
@@ -129,8 +132,7 @@ pub async fn patch(
     PathId(id): PathId,
     ApiJson(patch): ApiJson<ModePatch>,
 ) -> Result<Json<Value>, ApiError> {
-    let changed = engine::set_mode(&state, &id, patch.ai_mode, &actor.user_id)?;
-    let mut view = conversation_view(&state.store(), &id)?;
+    let (changed, mut view) = engine::set_mode(&state, &id, patch.ai_mode, &actor.user_id)?;
     view["changed"] = changed.into();
     Ok(Json(view))
 }

@@ -5,6 +5,7 @@
 //! Store changes happen under the store lock; events are published after it is released.
 
 use crate::clock::{Millis, DAY, HOUR};
+use crate::conversations::conversation_view;
 use crate::error::ApiError;
 use crate::model::{
     message_event_payload, AiMode, Channel, Conversation, Direction, Message, MessageStatus,
@@ -13,7 +14,7 @@ use crate::model::{
 use crate::phrases;
 use crate::state::AppState;
 use crate::store::Store;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -387,15 +388,17 @@ pub fn set_mode(
     conversation_id: &str,
     to: AiMode,
     actor_user_id: &str,
-) -> Result<bool, ApiError> {
+) -> Result<(bool, Value), ApiError> {
     let now = state.clock.now();
     let mut store = state.store();
     let from = store
         .conversation(conversation_id)
         .map(|c| c.ai_mode)
         .ok_or_else(|| ApiError::not_found(format!("conversation {conversation_id} not found")))?;
+    // The answer is read under the same lock as the change, so a PATCH racing another answers
+    // with the mode it set (or found), never the other's.
     if from == to {
-        return Ok(false);
+        return Ok((false, conversation_view(&store, conversation_id)?));
     }
     if from == AiMode::Closed {
         return Err(ApiError::unprocessable(
@@ -413,6 +416,7 @@ pub fn set_mode(
             timestamp: now,
         });
     });
+    let view = conversation_view(&store, conversation_id)?;
     drop(store);
     state.publish(
         conversation_id,
@@ -420,7 +424,7 @@ pub fn set_mode(
         json!({ "from_mode": from, "to_mode": to, "actor_user_id": actor_user_id,
                 "conversation_id": conversation_id }),
     );
-    Ok(true)
+    Ok((true, view))
 }
 
 /// Publishes `window.closing` for windows that now close within the hour.

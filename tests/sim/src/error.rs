@@ -73,6 +73,10 @@ impl ApiError {
 
     /// An error for a status with no more specific cause (fault injection, axum's own errors).
     pub fn from_status(status: StatusCode) -> Self {
+        // API.md: every 429 carries Retry-After, an injected one too.
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Self::rate_limited(1);
+        }
         let (code, message) = match status.as_u16() {
             400 => ("INVALID_ARGUMENT", "invalid request"),
             401 => ("UNAUTHENTICATED", "missing or invalid API key"),
@@ -84,7 +88,6 @@ impl ApiError {
             413 => ("PAYLOAD_TOO_LARGE", "request body exceeds 64 KiB"),
             415 => ("INVALID_ARGUMENT", "unsupported content type"),
             422 => ("FAILED_PRECONDITION", "request cannot be processed"),
-            429 => ("RATE_LIMITED", "workspace rate limit exceeded"),
             502 => ("BAD_GATEWAY", "upstream error"),
             503 => ("UNAVAILABLE", "service temporarily unavailable"),
             504 => ("DEADLINE_EXCEEDED", "upstream timed out"),

@@ -491,6 +491,32 @@ mod tests {
     }
 
     #[test]
+    fn a_429_by_status_carries_retry_after_as_every_429_must() {
+        let faults = Faults::default();
+        faults
+            .add(FaultSpec {
+                status: Some(429),
+                ..spec("/conversations")
+            })
+            .unwrap();
+        let e = faults
+            .decide(&Method::GET, "/v1/conversations", "")
+            .respond
+            .unwrap();
+        assert_eq!((e.status.as_u16(), e.retry_after), (429, Some(1)));
+        let e = respond(
+            &FaultSpec {
+                stream_status: Some(429),
+                ..spec("*")
+            },
+            0,
+            true,
+        )
+        .unwrap();
+        assert_eq!((e.status.as_u16(), e.retry_after), (429, Some(1)));
+    }
+
+    #[test]
     fn stream_only_rules_leave_other_requests_alone() {
         let faults = Faults::default();
         faults

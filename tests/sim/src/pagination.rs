@@ -109,18 +109,6 @@ pub fn page_size(raw: Option<&str>, default: u32) -> Result<u32, ApiError> {
     }
 }
 
-/// The page size a token carries, for a request that leaves `page_size` out: as bounded as one
-/// asked for, since the token's format is documented and a client may have made it (a size of 0
-/// would end the list early, one over the maximum would pass it).
-pub fn carried_page_size(n: u32) -> Result<u32, ApiError> {
-    match (1..=MAX_PAGE_SIZE).contains(&n) {
-        true => Ok(n),
-        false => Err(ApiError::invalid_argument(format!(
-            "page_token carries page_size {n}, outside 1 to {MAX_PAGE_SIZE}"
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,7 +169,5 @@ mod tests {
         for bad in ["0", "101", "-1", "abc", "2.5", ""] {
             assert!(page_size(Some(bad), 20).is_err(), "{bad}");
         }
-        assert_eq!(carried_page_size(100).unwrap(), 100);
-        assert!(carried_page_size(0).is_err() && carried_page_size(101).is_err());
     }
 }
