@@ -26,6 +26,10 @@ pub fn App() -> impl IntoView {
     provide_context(Clock::start());
     provide_context(crate::state::tabs::Tabs::start(session));
     provide_context(crate::state::notify::Notifier::new());
+    // Above every screen: an answer that comes after its thread's view (or the page around it,
+    // as when the embedded console goes from a conversation to its inbox) has gone still finds
+    // the conversation's view shown now.
+    crate::state::drafts::OpenDraft::provide();
     // A restored session needs no configuration to show its screen (the base URL was stored with
     // the key), so it does not wait for config.json; it waits (briefly) for its first page, so
     // that the first frame holds the list. The embedded console does wait for config.json: which

@@ -66,7 +66,6 @@ pub fn InboxPage() -> impl IntoView {
 
     let inbox = RwSignal::new(Inbox::new(filters.get_untracked()));
     provide_context(ListedRows(inbox));
-    crate::state::drafts::OpenDraft::provide();
     let loading = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     // This tab's last poll of the list shown failed: it may be behind (the operator would not

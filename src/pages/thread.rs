@@ -77,10 +77,6 @@ const POLL_WITHOUT_STREAM_MS: u32 = 15_000;
 pub fn ThreadPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").map(ConversationId)));
-    // The inbox's, which outlives this pane (gone while the list alone is shown); else its own.
-    if use_context::<OpenDraft>().is_none() {
-        OpenDraft::provide();
-    }
     move || id.get().map(|id| view! { <ThreadView id=id/> })
 }
 

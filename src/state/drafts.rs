@@ -292,8 +292,8 @@ fn listen_for_the_page_going() {
 
 /// The conversation shown, for an answer that comes after the view that asked has gone and the
 /// operator is back on that conversation: the text of a failed send goes into its reply box, and
-/// a template sent empties its template form. Provided by what outlives the thread's views (the
-/// inbox).
+/// a template sent empties its template form. Provided by the app, which outlives every
+/// screen.
 #[derive(Clone, Copy)]
 pub struct OpenDraft(pub leptos::prelude::StoredValue<Option<Shown>>);
 

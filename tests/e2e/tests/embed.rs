@@ -929,3 +929,58 @@ async fn a_new_key_from_the_host_does_not_get_the_drafts_before() {
     })
     .await;
 }
+
+/// A reply refused after the operator went from the embedded conversation to the embedded inbox
+/// and opened the conversation there (another screen, where a late answer found nothing shown):
+/// its text goes into the reply box shown, not into a draft behind it that the box then wrote
+/// over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_failure_reaches_the_reply_box_on_the_embedded_inbox() {
+    with_harness(options(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        // At the top of the list, to be opened from it.
+        inject(h, &id, "Any news?").await?;
+        let console = h.base_url().to_string();
+        open_host(h, false, &format!("/embed/conversations/{id}")).await?;
+        assert_handshake(h, &console).await?;
+        enter_console(h).await?;
+        h.wait_for("#composer-text", FIRST_SCREEN).await?;
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 402, "latency_ms": 4000, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        let text = "Unsent: the courier calls ahead";
+        h.fill("#composer-text", text).await?;
+        h.press(&[voicebip_e2e::Key::Enter.into()]).await?;
+        h.click(".back-link").await?;
+        wait_frame_path(h, "/embed/inbox").await?;
+        h.click(&format!("{ROW}[data-conversation-id='{id}'] a"))
+            .await?;
+        wait_frame_path(h, &format!("/embed/inbox/{id}")).await?;
+        h.wait_for("#composer-text", SCREEN).await?;
+        let posts = || async {
+            let posts = requests(h, "POST", |p| p == "/v1/messages").await?;
+            Ok::<_, voicebip_e2e::anyhow::Error>(posts.iter().map(|r| r.status).collect::<Vec<_>>())
+        };
+        assert!(posts().await?.is_empty(), "back before the answer came");
+        poll_until("the late refusal", SCREEN, || async {
+            Ok((posts().await? == [402]).then_some(()))
+        })
+        .await?;
+        poll_until("its text in the reply box shown", SCREEN, || async {
+            let value = h
+                .wait_for("#composer-text", SCREEN)
+                .await?
+                .prop("value")
+                .await?;
+            Ok((value.as_deref() == Some(text)).then_some(()))
+        })
+        .await?;
+        leave_console(h).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
