@@ -304,7 +304,7 @@ async fn a_template_being_typed_outlives_the_window_reopening() {
         "emptying the fields does not take the form away"
     );
     // Sent (the page clears it on success): with the window open, the form goes.
-    template.sent();
+    template.sent(&sent.get_untracked()[0]);
     settle().await;
     assert!(form(&root).is_none());
 }

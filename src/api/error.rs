@@ -289,5 +289,17 @@ mod tests {
     fn messages_never_leak_raw_bodies() {
         let e = ApiError::from_response(500, None, "<script>secret</script>");
         assert!(!e.user_message().contains("script"));
+        // A refusal is the one error that shows the server's words: those of its error body
+        // alone, never a page a gateway answered with.
+        let page = "<html><body>Forbidden <script>secret</script></body></html>";
+        assert_eq!(
+            ApiError::from_response(403, None, page).user_message(),
+            "The request was refused (HTTP_403)."
+        );
+        let body = r#"{"error_code":"PERMISSION_DENIED","message":"not yours"}"#;
+        assert_eq!(
+            ApiError::from_response(403, None, body).user_message(),
+            "not yours (PERMISSION_DENIED)"
+        );
     }
 }

@@ -18,6 +18,24 @@ pub struct TemplateForm {
     pub parameters: Vec<String>,
 }
 
+impl TemplateForm {
+    /// From the form's fields (`[name, language, parameters]`, one parameter per line): `None`
+    /// without a name or a language, which the API refuses.
+    pub fn of_fields([name, language, parameters]: [&str; 3]) -> Option<Self> {
+        let (name, language) = (name.trim(), language.trim());
+        (!name.is_empty() && !language.is_empty()).then(|| TemplateForm {
+            name: name.to_owned(),
+            language: language.to_owned(),
+            parameters: parameters
+                .lines()
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        })
+    }
+}
+
 /// The template form as typed. The page keeps it, as it keeps the reply's draft, so that it
 /// outlives the form: a customer writing in reopens the window, and the form, no longer the
 /// only way to write, then stays only while it holds what the operator typed.
@@ -63,26 +81,20 @@ impl TemplateDraft {
     }
 
     /// The template to send: `None` without its name or its language, which the API refuses.
+    /// (`None` too once its view has gone: an answer may come after.)
     pub fn form(self) -> Option<TemplateForm> {
-        let name = self.name.get_untracked().trim().to_owned();
-        let language = self.language.get_untracked().trim().to_owned();
-        (!name.is_empty() && !language.is_empty()).then(|| TemplateForm {
-            name,
-            language,
-            parameters: self.parameters.with_untracked(|p| {
-                p.lines()
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            }),
-        })
+        let [n, l, p] = [self.name, self.language, self.parameters].map(|f| f.try_get_untracked());
+        TemplateForm::of_fields([n?.as_str(), l?.as_str(), p?.as_str()])
     }
 
-    /// Sent: the next template starts blank, in the same language.
-    pub fn sent(self) {
-        self.name.set(String::new());
-        self.parameters.set(String::new());
+    /// `form` has been sent: the next template starts blank, in the same language. Unless the
+    /// operator has changed the form since it went (it stays editable while sending): that is
+    /// their next one, or a correction, and stays.
+    pub fn sent(self, form: &TemplateForm) {
+        if self.form().as_ref() == Some(form) {
+            self.name.set(String::new());
+            self.parameters.set(String::new());
+        }
         self.sent.update(|n| *n += 1);
     }
 }
@@ -323,7 +335,16 @@ mod tests {
         d.language.set(" ".into());
         assert_eq!(d.form(), None, "a template is sent in a language");
         d.language.set("fr".into());
-        d.sent();
+        let sent = d.form().unwrap();
+        d.parameters.set("A-1043".into());
+        d.sent(&sent);
+        assert_eq!(
+            d.parameters.get_untracked(),
+            "A-1043",
+            "changed while it was sending: kept"
+        );
+        let sent = d.form().unwrap();
+        d.sent(&sent);
         assert!(d.is_blank());
         assert_eq!(
             d.language.get_untracked(),

@@ -128,7 +128,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         open.set_value(Some(Shown {
             conversation: id.clone(),
             reply: draft,
-            template_sent: Callback::new(move |()| template_draft.sent()),
+            template_sent: Callback::new(move |form: TemplateForm| template_draft.sent(&form)),
             unconfirmed: Callback::new(move |send: UnconfirmedSend| -> bool {
                 let local_id = new_local_id();
                 let restored = thread
@@ -984,13 +984,19 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             match result {
                 // The server composes a template's text: show its copy, not a guess.
                 Ok(sent) => {
-                    template_draft.sent();
+                    template_draft.sent(&form);
                     // Also when this view has gone meanwhile: a template sent is not kept to
-                    // be sent (and billed) again.
+                    // be sent (and billed) again. (What was typed since it went is kept.)
                     let area = session.drafts.get_value();
-                    drafts::save_template(area, &conversation, ["", "", ""]);
+                    let kept = drafts::load_template(area, &conversation);
+                    let kept = kept
+                        .as_ref()
+                        .map(|[n, l, p]| [n.as_str(), l.as_str(), p.as_str()]);
+                    if kept.and_then(TemplateForm::of_fields).as_ref() == Some(&form) {
+                        drafts::save_template(area, &conversation, ["", "", ""]);
+                    }
                     if let Some(shown) = reopened(&conversation) {
-                        shown.template_sent.run(());
+                        shown.template_sent.run(form);
                     }
                     load();
                     match sent.conversation_id.filter(|c| *c != conversation) {

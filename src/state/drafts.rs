@@ -301,7 +301,7 @@ pub struct OpenDraft(pub leptos::prelude::StoredValue<Option<Shown>>);
 pub struct Shown {
     pub conversation: ConversationId,
     pub reply: leptos::prelude::RwSignal<String>,
-    pub template_sent: leptos::prelude::Callback<()>,
+    pub template_sent: leptos::prelude::Callback<crate::components::composer::TemplateForm>,
     /// A send of the conversation's whose answer was lost after its view had gone; whether it
     /// is shown as such (not when its message is shown already).
     pub unconfirmed: leptos::prelude::Callback<UnconfirmedSend, bool>,

@@ -1131,63 +1131,98 @@ async fn a_template_whose_answer_is_lost_may_have_been_sent() {
     .await;
 }
 
+/// Signs in, sends the template `order_update` with `A-1042` from a WhatsApp conversation whose
+/// window has shut (its answer 5 s away), and goes to another conversation and back before the
+/// answer: `(the conversation, the other)`.
+async fn template_out_then_reopened(h: &Harness) -> Result<(String, String)> {
+    let whatsapp = reachable(h, "human", "whatsapp").await?;
+    let wa_id = str_field(&whatsapp, "conversation_id")?;
+    inject(h, &wa_id, "Where is my order?").await?;
+    h.sim_post(
+        &format!("/sim/conversations/{wa_id}/window"),
+        &json!({ "expired": true }),
+    )
+    .await?;
+    sign_in(h).await?;
+    let other = row_ids(h)
+        .await?
+        .into_iter()
+        .find(|c| *c != wa_id)
+        .ok_or_else(|| anyhow!("no other conversation in the list"))?;
+    let open = async |id: &str| {
+        h.click(&format!("{ROW}[data-conversation-id='{id}'] a"))
+            .await?;
+        wait_thread(h, id).await
+    };
+    open(&wa_id).await?;
+    h.wait_for("#template-name", SCREEN).await?;
+    fault(
+        h,
+        json!({ "route": "POST /v1/messages/template", "latency_ms": 5000, "count": 1 }),
+    )
+    .await?;
+    clear_requests(h).await?;
+    h.fill("#template-name", "order_update").await?;
+    h.fill("#template-parameters", "A-1042").await?;
+    h.click("#template-send").await?;
+    open(&other).await?;
+    open(&wa_id).await?;
+    h.wait_for("#template-name", SCREEN).await?;
+    Ok((wa_id, other))
+}
+
+/// Waits until the template's POST has been answered (201).
+async fn wait_template_sent(h: &Harness) -> Result<()> {
+    poll_until("the template answered", SCREEN, || async {
+        Ok(template_posts(h).await?.contains(&201).then_some(()))
+    })
+    .await
+}
+
 /// A template sent, then the conversation left and reopened before the answer: the reopened
 /// view's form shows the template on its way, and does not send it (billed) a second time; once
 /// the answer comes, that form is emptied too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_template_answered_after_leaving_empties_the_form_shown() {
     with_harness(Options::default(), async |h: &Harness| {
-        let whatsapp = reachable(h, "human", "whatsapp").await?;
-        let wa_id = str_field(&whatsapp, "conversation_id")?;
-        inject(h, &wa_id, "Where is my order?").await?;
-        h.sim_post(
-            &format!("/sim/conversations/{wa_id}/window"),
-            &json!({ "expired": true }),
-        )
-        .await?;
-        sign_in(h).await?;
-        let other = row_ids(h)
-            .await?
-            .into_iter()
-            .find(|c| *c != wa_id)
-            .ok_or_else(|| anyhow!("no other conversation in the list"))?;
-        h.click(&format!("{ROW}[data-conversation-id='{wa_id}'] a"))
-            .await?;
-        wait_thread(h, &wa_id).await?;
-        h.wait_for("#template-name", SCREEN).await?;
-        fault(
-            h,
-            json!({ "route": "POST /v1/messages/template", "latency_ms": 5000, "count": 1 }),
-        )
-        .await?;
-        clear_requests(h).await?;
-        h.fill("#template-name", "order_update").await?;
-        h.fill("#template-parameters", "A-1042").await?;
-        h.click("#template-send").await?;
-        h.click(&format!("{ROW}[data-conversation-id='{other}'] a"))
-            .await?;
-        wait_thread(h, &other).await?;
-        h.click(&format!("{ROW}[data-conversation-id='{wa_id}'] a"))
-            .await?;
-        wait_thread(h, &wa_id).await?;
-        h.wait_for("#template-name", SCREEN).await?;
+        template_out_then_reopened(h).await?;
         // (Still out: the reopened form holds it, and sends nothing.)
         assert_eq!(template_fields(h).await?, json!(["order_update", "A-1042"]));
         h.click("#template-send").await?;
         settle("a second send, were there one", Duration::from_secs(1)).await;
         let answered = requests(h, "POST", |p| p == "/v1/messages/template").await?;
         assert!(answered.is_empty(), "nothing sent again: {answered:?}");
-        poll_until("the template answered", SCREEN, || async {
-            let posts = requests(h, "POST", |p| p == "/v1/messages/template").await?;
-            Ok(posts.iter().any(|r| r.status == 201).then_some(()))
-        })
-        .await?;
+        wait_template_sent(h).await?;
         poll_until("the form emptied", SCREEN, || async {
             Ok((template_fields(h).await? == json!(["", ""])).then_some(()))
         })
         .await?;
-        let posts = requests(h, "POST", |p| p == "/v1/messages/template").await?;
-        assert_eq!(posts.len(), 1, "one template sent: {posts:?}");
+        assert_eq!(template_posts(h).await?, [201], "one template sent");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// The form stays editable while its template is on its way: what the operator changes there
+/// meanwhile (a correction, or the next template) is theirs, and the answer does not empty it,
+/// in the view shown nor in the draft kept for the conversation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_form_changed_while_it_was_sending_is_kept() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let (wa_id, other) = template_out_then_reopened(h).await?;
+        h.fill("#template-parameters", "A-1043").await?;
+        wait_template_sent(h).await?;
+        settle("the answer taken in", Duration::from_secs(1)).await;
+        let changed = json!(["order_update", "A-1043"]);
+        assert_eq!(template_fields(h).await?, changed, "in the view shown");
+        for id in [&other, &wa_id] {
+            h.click(&format!("{ROW}[data-conversation-id='{id}'] a"))
+                .await?;
+            wait_thread(h, id).await?;
+        }
+        h.wait_for("#template-name", SCREEN).await?;
+        assert_eq!(template_fields(h).await?, changed, "in the draft kept");
+        assert_eq!(template_posts(h).await?, [201], "one template sent");
         assert_no_crash(h).await
     })
     .await;
