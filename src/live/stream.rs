@@ -267,7 +267,9 @@ fn open(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
         if closed_for_good {
             // The browser gave up (an HTTP error status, which EventSource hides): ask the same URL
             // what the status was, so a refused key ends the session, and an unknown
-            // conversation stops the stream, instead of retrying forever.
+            // conversation stops the stream, instead of retrying forever. Not live meanwhile
+            // (the probe may take its 30 s): after a renewal, the state still said so.
+            (Inner::handlers(&inner).on_state)(LinkState::Reconnecting { in_secs: 0 });
             probe_then_reconnect(inner);
         } else {
             schedule_reconnect(&inner, None);

@@ -644,6 +644,48 @@ async fn a_stream_silent_for_minutes_in_view_is_opened_afresh() {
     .await;
 }
 
+/// A silent stream opened afresh, and refused (a gateway's 502): while the console asks what
+/// the refusal was, which may take a while, the indicator says it is reconnecting, not live (the
+/// renewal is shown as live, and the question kept it so).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewed_stream_refused_is_not_shown_live_while_it_is_looked_into() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let a = open_with_stream_fault(h, json!({ "stall_stream": true, "count": 1 })).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        // The renewal's stream and the question after it: each answered 502, 3 s late.
+        fault(
+            h,
+            json!({ "route": stream_route(&a), "stream_status": 502, "latency_ms": 3000 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        shift_clock(h, 121000).await?;
+        let path = format!("/v1/conversations/{a}/stream");
+        let refused = poll_until("the renewal refused", RECONNECT, || async {
+            let asked = requests(h, "GET", |p| p == path).await?;
+            Ok((!asked.is_empty()).then_some(()))
+        })
+        .await;
+        restore_clock(h).await?;
+        refused?;
+        // The question is on its way (3 s): the state is the one shown meanwhile.
+        settle(
+            "the refusal taken in",
+            std::time::Duration::from_millis(500),
+        )
+        .await;
+        let asked = requests(h, "GET", |p| p == path).await?;
+        assert_eq!(asked.len(), 1, "the question not answered yet: {asked:?}");
+        assert!(
+            attr_is(h, "#connection-status", "data-state", "reconnecting").await?,
+            "shown as: {:?}",
+            h.texts("#connection-status").await?
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A stream that does not open (its request held by a proxy, or sent on a dead connection) is
 /// given up after a while and opened again, instead of showing "Connecting…" for as long as the
 /// browser waits on it.
