@@ -871,9 +871,13 @@ impl Thread {
             .map(|p| p.body.as_str())
     }
 
+    /// A send given up before it went out: a message of the same text held back as maybe its
+    /// own (another's, the AI's) is shown now.
     pub fn discard_send(&mut self, local_id: u64) -> Option<PendingSend> {
         let i = self.pending.iter().position(|p| p.local_id == local_id)?;
-        Some(self.pending.remove(i))
+        let discarded = self.pending.remove(i);
+        self.release_outran();
+        Some(discarded)
     }
 }
 
@@ -1913,6 +1917,22 @@ mod tests {
         // Another's message (the AI's) with no send waiting shows at once.
         let ai = msg("m2", 6, Direction::Outbound, MessageStatus::Sent);
         assert_eq!(t.apply(StreamEvent::Message(ai)), Change::NewOutbound);
+    }
+
+    #[test]
+    fn a_message_held_as_maybe_a_sends_shows_once_that_send_is_given_up() {
+        let mut t = Thread::new(conversation(vec![], None));
+        t.begin_send(1, "Thanks!".into(), at(5));
+        // Another's message of the same text (the AI's, after a hand-back) while it waits.
+        let mut theirs = msg("m1", 6, Direction::Outbound, MessageStatus::Sent);
+        theirs.body = Some("Thanks!".into());
+        assert_eq!(t.apply(StreamEvent::Message(theirs)), Change::None);
+        assert!(t.is_empty(), "held: it may be the send's own");
+        assert!(
+            t.discard_send(1).is_some(),
+            "never sent (the wait outlasted the mode)"
+        );
+        assert_eq!(ids(&t), ["m1"]);
     }
 
     #[test]
