@@ -6,7 +6,7 @@
 use crate::components::announcer::use_announcer;
 use crate::components::focus::{focus_after_render, focus_within, refocus_if_lost};
 use crate::model::thread::{PendingSend, SendState, Thread};
-use crate::model::thread_lines::{line_refs, Line, LineRef, Window};
+use crate::model::thread_lines::{line_refs, to_lines, Line, LineRef, Window};
 use crate::model::{AiMode, Direction, Message, MessageStatus, ModeChange};
 use chrono::{DateTime, Local, Utc};
 use gloo_timers::callback::Timeout;
@@ -73,7 +73,7 @@ pub fn MessageList(
             let all = line_refs(t);
             let span = window.with(|w| w.span(&all));
             Shown {
-                lines: all[span.clone()].iter().map(|l| l.to_line()).collect(),
+                lines: to_lines(&all[span.clone()]),
                 span,
                 total: all.len(),
             }
@@ -270,8 +270,8 @@ pub fn MessageList(
                             });
                             view! { <MessageItem message=m editable=editable on_reuse=on_reuse/> }.into_any()
                         }
-                        Line::Mode(r) => view! {
-                            <li class="mode-change" data-to-mode=r.to_mode.as_param() data-line=format!("mode-{}", r.timestamp.timestamp_millis())>
+                        Line::Mode(r, nth) => view! {
+                            <li class="mode-change" data-to-mode=r.to_mode.as_param() data-line=format!("mode-{}-{nth}", r.timestamp.timestamp_millis())>
                                 {describe_mode_change(&r)}" · "
                                 <time datetime=r.timestamp.to_rfc3339()>{local_time(r.timestamp)}</time>
                             </li>

@@ -20,14 +20,17 @@ pub const STEP: usize = 50;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Line {
     Message(Message),
-    Mode(ModeChange),
+    /// With its place among the mode changes of the same instant (three quick handoffs within a
+    /// whole second), so that each has a key of its own.
+    Mode(ModeChange, u32),
 }
 
-/// Identity of a rendered line: a message is rendered again when its status moves, nothing else.
+/// Identity of a rendered line: a message is rendered again when its status moves or its
+/// failure's code comes (a receipt may come without it, a refetch with it), nothing else.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum LineKey {
-    Message(MessageId, MessageStatus),
-    Mode(i64, AiMode),
+    Message(MessageId, MessageStatus, bool),
+    Mode(i64, u32, AiMode),
 }
 
 /// A line borrowed from the thread: the whole history is ordered without copying it.
@@ -40,8 +43,10 @@ pub enum LineRef<'a> {
 impl Line {
     pub fn key(&self) -> LineKey {
         match self {
-            Line::Message(m) => LineKey::Message(m.message_id.clone(), m.status),
-            Line::Mode(r) => LineKey::Mode(r.timestamp.timestamp_millis(), r.to_mode),
+            Line::Message(m) => {
+                LineKey::Message(m.message_id.clone(), m.status, m.error_code.is_some())
+            }
+            Line::Mode(r, nth) => LineKey::Mode(r.timestamp.timestamp_millis(), *nth, r.to_mode),
         }
     }
 }
@@ -55,13 +60,26 @@ impl<'a> LineRef<'a> {
             LineRef::Mode(_) => None,
         }
     }
+}
 
-    pub fn to_line(self) -> Line {
-        match self {
+/// The lines to render for `refs`.
+pub fn to_lines(refs: &[LineRef<'_>]) -> Vec<Line> {
+    let mut last_mode = None;
+    let mut nth = 0;
+    refs.iter()
+        .map(|l| match *l {
             LineRef::Message(m) => Line::Message(m.clone()),
-            LineRef::Mode(r) => Line::Mode(r.clone()),
-        }
-    }
+            LineRef::Mode(r) => {
+                nth = if last_mode == Some(r.timestamp) {
+                    nth + 1
+                } else {
+                    0
+                };
+                last_mode = Some(r.timestamp);
+                Line::Mode(r.clone(), nth)
+            }
+        })
+        .collect()
 }
 
 /// Every loaded line, oldest first. A message and a mode change at the same instant: the message
@@ -213,6 +231,23 @@ mod tests {
             labels(&line_refs(&t)),
             ["mode@0", "m1", "m2", "mode@2", "m3", "mode@9"]
         );
+    }
+
+    #[test]
+    fn every_line_has_a_key_of_its_own_and_a_new_one_when_its_words_change() {
+        // Three handoffs within one whole second.
+        let t = thread(0..3, &[1, 1, 1], false);
+        let lines = to_lines(&line_refs(&t));
+        let keys: std::collections::HashSet<_> = lines.iter().map(Line::key).collect();
+        assert_eq!((lines.len(), keys.len()), (6, 6));
+        // A failure's code that comes after the failure.
+        let Some(Line::Message(mut m)) = lines.into_iter().next() else {
+            panic!("the first line is a message");
+        };
+        m.status = MessageStatus::Failed;
+        let failed = Line::Message(m.clone()).key();
+        m.error_code = Some("CARRIER_REJECTED".into());
+        assert!(Line::Message(m).key() != failed);
     }
 
     #[test]
