@@ -550,10 +550,11 @@ const RENEW_AFTER_SILENT_MS: f64 = 120_000.0;
 const OPEN_WITHIN_MS: f64 = 20_000.0;
 const SILENCE_CHECK_EVERY_MS: u32 = 5_000;
 
-/// Renews a stream silent for [`RENEW_AFTER_SILENT_MS`], in view and online (a hidden tab is
-/// checked when shown again, by [`watch_network`]), and gives one that has not opened within
-/// [`OPEN_WITHIN_MS`] up as failed. Renewing is not news to the operator: the indicator stays
-/// "Live" unless the new stream fails.
+/// Renews a stream silent for [`RENEW_AFTER_SILENT_MS`] while online, and gives one that has
+/// not opened within [`OPEN_WITHIN_MS`] up as failed. A hidden tab too: it is where the
+/// operator's notifications come from, which a dead stream would silence (one request every two
+/// quiet minutes). Renewing is not news to the operator: the indicator stays "Live" unless the
+/// new stream fails.
 fn watch_silence(inner: &Rc<RefCell<Inner>>) {
     let weak = Rc::downgrade(inner);
     let check = gloo_timers::callback::Interval::new(SILENCE_CHECK_EVERY_MS, move || {
@@ -574,7 +575,7 @@ fn watch_silence(inner: &Rc<RefCell<Inner>>) {
         if !opened && waited >= OPEN_WITHIN_MS {
             inner.borrow_mut().shutdown_source();
             schedule_reconnect(&inner, None);
-        } else if opened && waited >= RENEW_AFTER_SILENT_MS && is_online() && !is_hidden() {
+        } else if opened && waited >= RENEW_AFTER_SILENT_MS && is_online() {
             open_afresh(&inner, LinkState::Renewing);
         }
     });

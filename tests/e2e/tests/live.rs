@@ -686,6 +686,37 @@ async fn a_renewed_stream_refused_is_not_shown_live_while_it_is_looked_into() {
     .await;
 }
 
+/// A tab left hidden (the operator in another tool, waiting for notifications) whose stream dies
+/// without a word: it is opened afresh all the same, and what it missed comes in, where it was
+/// only checked once the tab was shown again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hidden_tabs_silent_stream_is_opened_afresh() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let a = open_with_stream_fault(h, json!({ "stall_stream": true, "count": 1 })).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        h.browser()
+            .execute(
+                "Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+                 document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));",
+                vec![],
+            )
+            .await?;
+        let missed = "Sent while the connection was dead, tab hidden";
+        inject(h, &a, missed).await?;
+        settle("the silent stream", std::time::Duration::from_secs(1)).await;
+        assert!(
+            shown_with_body(h, missed).await?.is_empty(),
+            "not through a dead stream"
+        );
+        shift_clock(h, 121000).await?;
+        let brought = wait_message(h, missed, "brought while hidden", |m| m.id.is_some()).await;
+        restore_clock(h).await?;
+        brought?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A stream that does not open (its request held by a proxy, or sent on a dead connection) is
 /// given up after a while and opened again, instead of showing "Connecting…" for as long as the
 /// browser waits on it.
