@@ -28,9 +28,11 @@ fn gap_below(page: &[Message], next: Option<String>, floor: SortKey) -> Option<G
 }
 
 /// Where the messages shown end (the newest of them), taken when a refetch starts: messages the
-/// stream brings while it is out are newer, and do not count as reached.
+/// stream brings while it is out are newer, and do not count as reached. With the stream's
+/// returns so far: an answer asked for before the last one may have been made while it was
+/// down, and vouches for nothing said after it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Mark(SortKey);
+pub struct Mark(SortKey, u32);
 
 /// Messages between a refetched newest page and those shown before it, still to fetch: the
 /// token of the next older page, and the [`Mark`] where filling stops.
@@ -166,6 +168,8 @@ pub struct Thread {
     /// operator's own sends among it).
     unfilled: Option<SortKey>,
     stream_down: bool,
+    /// Times the stream came back after going down.
+    stream_returns: u32,
     /// A reply was refused for the WhatsApp window (`WINDOW_CLOSED`): the window's end then
     /// known, and when. By the server's clock that end has passed, whatever this device's says:
     /// one running behind kept offering replies the server refuses, and no template form. Until
@@ -198,6 +202,7 @@ impl Thread {
             unseen_while_sending: false,
             unfilled: None,
             stream_down: false,
+            stream_returns: 0,
             window_shut: None,
             undelivered_here: Vec::new(),
             undelivered_recovered: Vec::new(),
@@ -323,9 +328,10 @@ impl Thread {
         let page = std::mem::take(&mut fresh.messages);
         let next = fresh.next_page_token.take();
         let newest_listed = page.iter().map(key_of).max();
+        let outdated = mark.as_ref().is_some_and(|m| self.came_back_since(m));
         let floor = match (self.unfilled.take(), mark) {
-            (Some(unfilled), Some(Mark(mark))) => Some(unfilled.min(mark)),
-            (unfilled, mark) => unfilled.or(mark.map(|Mark(m)| m)),
+            (Some(unfilled), Some(Mark(mark, _))) => Some(unfilled.min(mark)),
+            (unfilled, mark) => unfilled.or(mark.map(|Mark(m, _)| m)),
         };
         let gap = match &floor {
             Some(floor) => {
@@ -344,8 +350,9 @@ impl Thread {
         };
         self.unfilled = match &gap {
             Some(gap) => Some(gap.floor.clone()),
-            // Complete up to the newest listed; with the stream down, not beyond.
-            None if self.stream_down => newest_listed.max(floor),
+            // Complete up to the newest listed; with the stream down (or down when this was
+            // asked for), not beyond.
+            None if self.stream_down || outdated => newest_listed.max(floor),
             None => None,
         };
         keep_newer_activity(&self.conversation.summary, &mut fresh.summary);
@@ -415,12 +422,26 @@ impl Thread {
 
     /// The stream is live again (its refetch follows).
     pub fn stream_back(&mut self) {
+        if self.stream_down {
+            self.stream_returns += 1;
+        }
         self.stream_down = false;
     }
 
     /// Where the messages shown now end; `None` while there are none.
     pub fn mark(&self) -> Option<Mark> {
-        self.messages.keys().next_back().cloned().map(Mark)
+        let returns = self.stream_returns;
+        self.messages
+            .keys()
+            .next_back()
+            .cloned()
+            .map(|k| Mark(k, returns))
+    }
+
+    /// Whether the stream has come back since `mark` was taken: the answer to the request that
+    /// took it may be older than the reconnection's refetch, and not bring what that would.
+    pub fn came_back_since(&self, mark: &Mark) -> bool {
+        mark.1 != self.stream_returns
     }
 
     /// Appends an older page fetched with `older_token`.
@@ -2036,6 +2057,25 @@ mod tests {
             empty.merge_latest_now(conversation(page(&[("m1", 1)]), Some("x"))),
             None
         );
+    }
+
+    #[test]
+    fn an_answer_asked_for_before_the_stream_came_back_vouches_for_nothing_after_it() {
+        let inbound =
+            |id: &str, min: u32| msg(id, min, Direction::Inbound, MessageStatus::Received);
+        let mut t = Thread::new(conversation(vec![inbound("m1", 1)], None));
+        // A refetch leaves (for a receipt, say), and is held; the stream drops and comes back.
+        let early = t.mark();
+        t.stream_lost();
+        t.stream_back();
+        // Its answer, made early in the outage, holds m2 (m3 to m8 came after it).
+        let answer = conversation(vec![inbound("m2", 2), inbound("m1", 1)], None);
+        assert_eq!(t.merge_latest(answer, early), None);
+        // The stream, back, brings m9: the next refetch still reaches down to m2.
+        t.apply(StreamEvent::Message(inbound("m9", 9)));
+        let newest = conversation(vec![inbound("m9", 9), inbound("m8", 8)], Some("p2"));
+        let gap = t.merge_latest_now(newest).expect("m3 to m7 still to fetch");
+        assert_eq!(gap.token, "p2");
     }
 
     #[test]

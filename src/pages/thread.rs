@@ -265,7 +265,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             }
             // A failure stays up until a load succeeds: the stream's reopenings load again, and a
             // banner (an alert) taken down and put back each time would be read out each time.
-            if answer.is_ok() {
+            // Not for an answer asked for before the stream came back: it may have been made
+            // while it was down, and the failure of a later request (its Try again) stands.
+            let outdated = mark.as_ref().is_some_and(|m| {
+                thread
+                    .try_with_untracked(|t| t.as_ref().is_some_and(|t| t.came_back_since(m)))
+                    .unwrap_or(false)
+            });
+            if answer.is_ok() && !outdated {
                 error.set(None);
             }
             let (mut gap, news) = match answer {
