@@ -209,7 +209,8 @@ fn mount_whatsapp_composer(
 }
 
 /// Where the AI answers, a shut window offers no template form: a template is a reply too, and
-/// the reason given is the AI's. Taken over, the form is what is left.
+/// the reason given is the AI's. Taken over, the form is what is left; closed, what was typed
+/// in it is still shown.
 #[wasm_bindgen_test]
 async fn no_template_form_while_the_ai_answers() {
     let mode = RwSignal::new(AiMode::Ai);
@@ -243,6 +244,28 @@ async fn no_template_form_while_the_ai_answers() {
         .ok()
         .flatten()
         .is_some());
+    // Typed into, then closed elsewhere: what was typed stays, to be read and copied, and
+    // nothing can be sent from it.
+    type_into(&root, "#template-name", "order_update");
+    mode.set(AiMode::Closed);
+    settle().await;
+    assert!(text(&root, "#composer-disabled-reason").contains("closed"));
+    let name: web_sys::HtmlInputElement = root
+        .query_selector("#template-name")
+        .ok()
+        .flatten()
+        .expect("the typed form stays")
+        .unchecked_into();
+    assert_eq!(
+        (name.value(), name.read_only()),
+        ("order_update".into(), true)
+    );
+    let send = root
+        .query_selector("#template-send")
+        .ok()
+        .flatten()
+        .expect("send");
+    assert_eq!(send.get_attribute("aria-disabled").as_deref(), Some("true"));
 }
 
 #[wasm_bindgen_test]

@@ -143,6 +143,7 @@ pub fn Composer(
     // Memos rather than `<Show>` (one more generic component instance each): the view below is
     // rebuilt only when the answer changes, as `<Show>` would.
     // Shown while needed, typed into, or shown before and nothing sent since.
+    let locked = Memo::new(move |_| blocked.get().is_some_and(Blocked::stops_templates));
     let sent_seen = StoredValue::new(0u32);
     let show_templates = Memo::new(move |was: Option<&bool>| {
         let sent = template_draft.sent.get();
@@ -150,7 +151,9 @@ pub fn Composer(
         sent_seen.set_value(sent);
         let needed = blocked.get() == Some(Blocked::WindowExpired);
         let typed = !template_draft.is_blank();
-        (needed || typed || kept) && !blocked.get().is_some_and(Blocked::stops_templates)
+        // Where no template can go either, only what was typed stays, to be read and copied
+        // (for good in a closed conversation, whose draft the customer's next one does not get).
+        (needed || typed || kept) && (typed || !locked.get())
     });
 
     let text_box = NodeRef::<leptos::html::Textarea>::new();
@@ -203,7 +206,7 @@ pub fn Composer(
                         "#composer-disabled-reason".into(),
                     ]);
                 }
-                shown.then(|| view! { <TemplateFormView draft=template_draft sending=template_sending on_template=on_template/> })
+                shown.then(|| view! { <TemplateFormView draft=template_draft sending=template_sending locked=locked on_template=on_template/> })
             }}
             <form
                 id="composer"
@@ -281,6 +284,9 @@ pub fn Composer(
 fn TemplateFormView(
     draft: TemplateDraft,
     sending: Signal<bool>,
+    /// No template can be sent (the reason is given above the form): the fields are read-only,
+    /// as the reply box is, and Send sends nothing.
+    locked: Memo<bool>,
     on_template: Callback<TemplateForm>,
 ) -> impl IntoView {
     let input = |field: RwSignal<String>| move |ev| field.set(event_target_value(&ev));
@@ -289,7 +295,7 @@ fn TemplateFormView(
             id="template-form"
             on:submit=move |ev| {
                 ev.prevent_default();
-                if let Some(form) = draft.form() {
+                if let Some(form) = draft.form().filter(|_| !locked.get_untracked()) {
                     on_template.run(form);
                 }
             }
@@ -297,14 +303,15 @@ fn TemplateFormView(
             <fieldset>
                 <legend>"Send an approved template"</legend>
                 <label for="template-name">"Template name"</label>
-                <input id="template-name" required prop:value=draft.name on:input=input(draft.name)/>
+                <input id="template-name" required readonly=locked prop:value=draft.name on:input=input(draft.name)/>
                 <label for="template-language">"Language code"</label>
-                <input id="template-language" required prop:value=draft.language on:input=input(draft.language)/>
+                <input id="template-language" required readonly=locked prop:value=draft.language on:input=input(draft.language)/>
                 <label for="template-parameters">"Parameters (one per line)"</label>
-                <textarea id="template-parameters" rows="2" prop:value=draft.parameters on:input=input(draft.parameters)></textarea>
-                // Not disabled while one is out (the focus would drop to the page's start): a
-                // press then sends nothing, and the button says why.
-                <button type="submit" id="template-send" aria-disabled=move || sending.get().to_string()>
+                <textarea id="template-parameters" rows="2" readonly=locked prop:value=draft.parameters on:input=input(draft.parameters)></textarea>
+                // Not disabled while one is out, or while none can be sent (the focus would drop
+                // to the page's start): a press then sends nothing, and the button, or the reason
+                // above the form, says why.
+                <button type="submit" id="template-send" aria-disabled=move || (sending.get() || locked.get()).to_string()>
                     {move || if sending.get() { "Sending…" } else { "Send template" }}
                 </button>
             </fieldset>

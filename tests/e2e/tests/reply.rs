@@ -1494,8 +1494,9 @@ async fn a_reply_that_went_to_the_newer_conversation_says_so() {
 }
 
 /// A template refused for the conversation's state (closed elsewhere while the stream was
-/// down) brings that state in: the conversation shows closed and the form goes, where each
-/// press got the same refusal until the stream came back.
+/// down) brings that state in: the conversation shows closed, and the form, kept for what was
+/// typed in it, sends nothing more, where each press got the same refusal until the stream came
+/// back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_template_refused_for_a_closed_conversation_shows_it_closed() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -1515,7 +1516,11 @@ async fn a_template_refused_for_a_closed_conversation_shows_it_closed() {
         h.fill("#template-name", "order_update").await?;
         h.click("#template-send").await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
-        wait_gone(h, "#template-form", SCREEN).await?;
+        wait_attr(h, "#template-send", "aria-disabled", "true").await?;
+        assert!(disabled(h, "#template-name").await?, "read-only");
+        h.click("#template-send").await?;
+        settle("a second send, were there one", Duration::from_secs(1)).await;
+        assert_eq!(template_posts(h).await?, [422], "refused once, not sent again");
         assert_no_crash(h).await
     })
     .await;
