@@ -22,7 +22,11 @@ fn key_of(m: &Message) -> SortKey {
 fn gap_below(page: &[Message], next: Option<String>, floor: SortKey) -> Option<Gap> {
     let reached = page.is_empty() || page.iter().any(|m| key_of(m) <= floor);
     match (reached, next) {
-        (false, Some(token)) => Some(Gap { token, floor }),
+        (false, Some(token)) => Some(Gap {
+            token,
+            floor,
+            resume: None,
+        }),
         _ => None,
     }
 }
@@ -40,6 +44,9 @@ pub struct Mark(SortKey, u32);
 pub struct Gap {
     pub token: String,
     floor: SortKey,
+    /// Where the thread is known complete once filled, when not up to what is shown: the
+    /// refetch's newest message, the stream being down (or down when it was asked for).
+    resume: Option<SortKey>,
 }
 
 /// A message the operator sent that the server has not confirmed yet.
@@ -348,12 +355,18 @@ impl Thread {
                 None
             }
         };
+        // Complete up to the newest listed; with the stream down (or down when this was asked
+        // for), not beyond.
+        let resume = (self.stream_down || outdated)
+            .then(|| newest_listed.max(floor))
+            .flatten();
+        let gap = gap.map(|g| Gap {
+            resume: resume.clone(),
+            ..g
+        });
         self.unfilled = match &gap {
             Some(gap) => Some(gap.floor.clone()),
-            // Complete up to the newest listed; with the stream down (or down when this was
-            // asked for), not beyond.
-            None if self.stream_down || outdated => newest_listed.max(floor),
-            None => None,
+            None => resume,
         };
         keep_newer_activity(&self.conversation.summary, &mut fresh.summary);
         if let Some(mode) = self.newer_known_mode(&fresh) {
@@ -403,10 +416,14 @@ impl Thread {
     /// Merges a page fetched to fill a [`Gap`]; the gap that is left, if any.
     pub fn fill_gap(&mut self, gap: Gap, page: Conversation) -> Option<Gap> {
         self.unreadable |= page.unreadable_messages > 0;
-        let left = gap_below(&page.messages, page.next_page_token, gap.floor.clone());
+        let left =
+            gap_below(&page.messages, page.next_page_token, gap.floor.clone()).map(|l| Gap {
+                resume: gap.resume.clone(),
+                ..l
+            });
         self.merge_newer(page.messages, &gap.floor);
         if left.is_none() && self.unfilled.as_ref() == Some(&gap.floor) {
-            self.unfilled = None;
+            self.unfilled = gap.resume;
         }
         left
     }
@@ -2076,6 +2093,22 @@ mod tests {
         let newest = conversation(vec![inbound("m9", 9), inbound("m8", 8)], Some("p2"));
         let gap = t.merge_latest_now(newest).expect("m3 to m7 still to fetch");
         assert_eq!(gap.token, "p2");
+
+        // So too when that answer's page does not reach what was shown, and its gap is filled.
+        let mut t = Thread::new(conversation(vec![inbound("m1", 1)], None));
+        let early = t.mark();
+        t.stream_lost();
+        t.stream_back();
+        let answer = conversation(vec![inbound("m4", 4), inbound("m3", 3)], Some("p2"));
+        let gap = t.merge_latest(answer, early).expect("m2 to fetch");
+        assert_eq!(
+            t.fill_gap(gap, conversation(vec![inbound("m2", 2)], None)),
+            None
+        );
+        t.apply(StreamEvent::Message(inbound("m9", 9)));
+        let newest = conversation(vec![inbound("m9", 9), inbound("m8", 8)], Some("p3"));
+        let gap = t.merge_latest_now(newest).expect("m5 to m7 still to fetch");
+        assert_eq!(gap.token, "p3");
     }
 
     #[test]
