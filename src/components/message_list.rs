@@ -73,7 +73,7 @@ pub fn MessageList(
             let all = line_refs(t);
             let span = window.with(|w| w.span(&all));
             Shown {
-                lines: to_lines(&all[span.clone()]),
+                lines: to_lines(&all, span.clone()),
                 span,
                 total: all.len(),
             }

@@ -62,11 +62,24 @@ impl<'a> LineRef<'a> {
     }
 }
 
-/// The lines to render for `refs`.
-pub fn to_lines(refs: &[LineRef<'_>]) -> Vec<Line> {
+/// The lines to render: those of `all` in `span`.
+pub fn to_lines(all: &[LineRef<'_>], span: Range<usize>) -> Vec<Line> {
+    // A mode change's place among those of its instant counts from the first of them, which
+    // may lie above the window (its key must not change as the window moves).
+    let instant = |l: &LineRef<'_>| match l {
+        LineRef::Mode(r) => Some(r.timestamp),
+        LineRef::Message(_) => None,
+    };
+    let first = all.get(span.start).and_then(instant);
+    let above = all[..span.start]
+        .iter()
+        .rev()
+        .take_while(|l| first.is_some() && instant(l) == first)
+        .count();
     let mut last_mode = None;
     let mut nth = 0;
-    refs.iter()
+    all[span.start - above..span.end]
+        .iter()
         .map(|l| match *l {
             LineRef::Message(m) => Line::Message(m.clone()),
             LineRef::Mode(r) => {
@@ -79,6 +92,7 @@ pub fn to_lines(refs: &[LineRef<'_>]) -> Vec<Line> {
                 Line::Mode(r.clone(), nth)
             }
         })
+        .skip(above)
         .collect()
 }
 
@@ -237,9 +251,14 @@ mod tests {
     fn every_line_has_a_key_of_its_own_and_a_new_one_when_its_words_change() {
         // Three handoffs within one whole second.
         let t = thread(0..3, &[1, 1, 1], false);
-        let lines = to_lines(&line_refs(&t));
+        let refs = line_refs(&t);
+        let lines = to_lines(&refs, 0..refs.len());
         let keys: std::collections::HashSet<_> = lines.iter().map(Line::key).collect();
         assert_eq!((lines.len(), keys.len()), (6, 6));
+        // A window that starts among them gives them the keys they have in the whole.
+        let from_third: Vec<_> = to_lines(&refs, 3..6).iter().map(Line::key).collect();
+        let whole: Vec<_> = lines[3..].iter().map(Line::key).collect();
+        assert!(from_third == whole);
         // A failure's code that comes after the failure.
         let Some(Line::Message(mut m)) = lines.into_iter().next() else {
             panic!("the first line is a message");
