@@ -994,14 +994,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     template_draft.sent(&form);
                     // Also when this view has gone meanwhile: a template sent is not kept to
                     // be sent (and billed) again. (What was typed since it went is kept.)
-                    let area = session.drafts.get_value();
-                    let kept = drafts::load_template(area, &conversation);
-                    let kept = kept
-                        .as_ref()
-                        .map(|[n, l, p]| [n.as_str(), l.as_str(), p.as_str()]);
-                    if kept.and_then(TemplateForm::of_fields).as_ref() == Some(&form) {
-                        drafts::save_template(area, &conversation, ["", "", ""]);
-                    }
+                    drafts::forget_template_sent(session.drafts.get_value(), &conversation, &form);
                     if let Some(shown) = reopened(&conversation) {
                         shown.template_sent.run(form);
                     }

@@ -4,6 +4,7 @@
 //! to be remembered, else for the tab; signing out forgets them.
 
 use super::storage::{self, Area};
+use crate::components::composer::TemplateForm;
 use crate::model::thread::UnconfirmedSend;
 use crate::model::ConversationId;
 
@@ -46,6 +47,18 @@ pub fn save_template(area: Area, id: &ConversationId, [name, language, parameter
     } else {
         let text = [name, language, parameters].join(&FIELD_SEPARATOR.to_string());
         storage::set(area, &template_key(id), &text);
+    }
+}
+
+/// `sent` has gone out: its form is forgotten, unless it holds something else by now (typed
+/// while it was on its way), which is kept.
+pub fn forget_template_sent(area: Area, id: &ConversationId, sent: &TemplateForm) {
+    let kept = load_template(area, id);
+    let kept = kept
+        .as_ref()
+        .map(|[n, l, p]| [n.as_str(), l.as_str(), p.as_str()]);
+    if kept.and_then(TemplateForm::of_fields).as_ref() == Some(sent) {
+        storage::remove(area, &template_key(id));
     }
 }
 
@@ -301,7 +314,7 @@ pub struct OpenDraft(pub leptos::prelude::StoredValue<Option<Shown>>);
 pub struct Shown {
     pub conversation: ConversationId,
     pub reply: leptos::prelude::RwSignal<String>,
-    pub template_sent: leptos::prelude::Callback<crate::components::composer::TemplateForm>,
+    pub template_sent: leptos::prelude::Callback<TemplateForm>,
     /// A send of the conversation's whose answer was lost after its view had gone; whether it
     /// is shown as such (not when its message is shown already).
     pub unconfirmed: leptos::prelude::Callback<UnconfirmedSend, bool>,

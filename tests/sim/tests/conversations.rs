@@ -197,8 +197,8 @@ async fn a_token_is_refused_with_other_filters_or_page_size_and_garbage_is_refus
             .await
             .assert_error(400, "INVALID_ARGUMENT");
     }
-    // A token made with a page size out of bounds (its format is documented) is refused like
-    // such a page_size, for lists and messages alike: 0 would end the list early, 500 pass 100.
+    // A token made with a page size out of bounds (its format is documented) is refused, for
+    // lists and messages alike, asked for without page_size (so at the default, another size).
     let conv = sim
         .find_conversation(|c| c.get("next_page_token").is_some())
         .await;
