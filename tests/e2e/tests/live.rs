@@ -363,24 +363,63 @@ async fn the_ais_reply_shows(h: &Harness, lean: bool) -> Result<usize> {
     Ok(fetched)
 }
 
+/// Signs in and opens a conversation the operator has taken over, whose refresh (the one a STOP
+/// asks for) fails while the API does (the fault stays): its id, once the failure is shown.
+async fn a_refresh_failed(h: &Harness) -> Result<String> {
+    let conv = reachable(h, "human", "sms").await?;
+    let id = str_field(&conv, "conversation_id")?;
+    sign_in(h).await?;
+    open_thread(h, &id).await?;
+    wait_attr(h, "#connection-status", "data-state", "live").await?;
+    fault(
+        h,
+        json!({ "route": "GET /v1/conversations/{id}", "status": 503 }),
+    )
+    .await?;
+    inject(h, &id, "STOP").await?;
+    h.wait_for("#refresh-error", RECONNECT).await?;
+    assert_eq!(count(h, "#opt-out-banner").await?, 0, "not known yet");
+    Ok(id)
+}
+
+/// The operator is on a failed refresh's Try again when a refresh made meanwhile succeeds and
+/// the banner goes by itself: the keyboard goes on in the thread, not at the page's start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_that_clears_by_itself_keeps_the_keyboards_place() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = a_refresh_failed(h).await?;
+        h.browser()
+            .execute(
+                "document.getElementById('refresh-error-retry').focus();",
+                vec![],
+            )
+            .await?;
+        clear_faults(h).await?;
+        inject(h, &id, "stop").await?;
+        h.wait_for("#opt-out-banner", SCREEN).await?;
+        wait_gone(h, "#refresh-error", SCREEN).await?;
+        poll_until("the focus in the thread", SCREEN, || async {
+            let on = h
+                .browser()
+                .execute(
+                    "return !!document.activeElement.closest('#thread');",
+                    vec![],
+                )
+                .await?;
+            Ok((on == json!(true)).then_some(()))
+        })
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A refresh of an open thread that fails (here the one a STOP asks for, while the API fails)
 /// says so, with Try again: it failed silently, and what it was to bring stayed missing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_that_fails_says_so_and_can_be_tried_again() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "human", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        sign_in(h).await?;
-        open_thread(h, &id).await?;
-        wait_attr(h, "#connection-status", "data-state", "live").await?;
-        fault(
-            h,
-            json!({ "route": "GET /v1/conversations/{id}", "status": 503 }),
-        )
-        .await?;
-        inject(h, &id, "STOP").await?;
-        h.wait_for("#refresh-error", RECONNECT).await?;
-        assert_eq!(count(h, "#opt-out-banner").await?, 0, "not known yet");
+        let id = a_refresh_failed(h).await?;
         // Another refresh failing the same way (the stream reopened, say) leaves the alert up as
         // it is: taken down and put back, it was read out again each time.
         h.browser()
