@@ -1,10 +1,20 @@
 //! Take over / Return to AI / Close. Clicks are debounced by the page (one PATCH per intent);
 //! Close asks for confirmation first because it is terminal.
 
-use super::focus::{focus_after_render, focus_within, focused_element, return_focus};
+use super::focus::{
+    focus_after_render, focus_first_after_render, focus_within, focused_element, return_focus,
+};
 use crate::model::handoff::HandoffAction;
 use crate::model::AiMode;
 use leptos::prelude::*;
+
+fn action_id(action: HandoffAction) -> &'static str {
+    match action {
+        HandoffAction::TakeOver => "take-over",
+        HandoffAction::ReturnToAi => "return-to-ai",
+        HandoffAction::Close => "close-conversation",
+    }
+}
 
 const UNDER_WAY: &str = "Another change is under way: answer once it is done.";
 
@@ -36,11 +46,7 @@ pub fn HandoffBar(
         );
     };
     let button = move |action: HandoffAction| {
-        let id = match action {
-            HandoffAction::TakeOver => "take-over",
-            HandoffAction::ReturnToAi => "return-to-ai",
-            HandoffAction::Close => "close-conversation",
-        };
+        let id = action_id(action);
         let shortcut = format!("Alt+{}", action.shortcut().to_ascii_uppercase());
         view! {
             <button
@@ -76,18 +82,26 @@ pub fn HandoffBar(
     let show_confirm = Memo::new(move |_| confirming.get() && closable.get());
     view! {
         <div class="handoff-bar" role="group" aria-label="Who answers">
-            {move || {
-                let actions: Vec<_> = HandoffAction::ALL
-                    .into_iter()
-                    .filter(|a| a.available_from(mode.get()))
-                    .collect();
-                // A closed conversation has no buttons: the focus one of them had goes to the
-                // messages. (This runs before the old buttons leave the page.)
-                if actions.is_empty() && focus_within(".handoff-bar") {
-                    focus_after_render(".message-scroller".to_owned());
+            // One place per action, so that a button never becomes another under the focus
+            // (a list rebuilt in place turned the focused Take over into Return to AI, unsaid,
+            // and a second press gave the conversation back). The focus a button had when its
+            // action goes (by the operator's press or another's) goes where the operator goes on:
+            // the reply box, else the action left, else the messages (closed). (This runs
+            // before the old button leaves the page.)
+            {HandoffAction::ALL.map(|action| move || {
+                let shown = action.available_from(mode.get());
+                // (Closed meanwhile, the close's question goes too, with the focus it held.)
+                let had_focus = focus_within(&format!("#{}", action_id(action)))
+                    || (action == HandoffAction::Close && focus_within("#confirm-close"));
+                if !shown && had_focus {
+                    focus_first_after_render(vec![
+                        "#composer-text:not([readonly])".to_owned(),
+                        ".handoff-bar button".to_owned(),
+                        ".message-scroller".to_owned(),
+                    ]);
                 }
-                actions.into_iter().map(button).collect_view()
-            }}
+                shown.then(|| button(action))
+            })}
             {move || show_confirm.get().then(|| {
                 // (This runs before the confirmation takes the focus.)
                 opener.set_value(focused_element());

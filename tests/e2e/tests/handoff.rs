@@ -605,3 +605,46 @@ async fn another_tabs_take_over_is_taken_in_once() {
     })
     .await;
 }
+
+/// A handoff made from its button does not leave the focus on a button that has become another
+/// action under it (Take over turned into Return to AI unsaid, and a second Enter gave the
+/// conversation back): taken over, the keyboard goes on in the reply box; given back to the AI,
+/// on the action now offered, a button of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_focus_goes_on_from_a_handoff_button_whose_action_is_done() {
+    with_harness(Options::default(), async |h: &Harness| {
+        open_ai_sms_thread(h, json!({ "latency_ms": 0, "count": 1 })).await?;
+        let wait_focus = async |id: &str| {
+            poll_until(&format!("the focus on #{id}"), SCREEN, || async {
+                Ok((h.focused_id().await? == id).then_some(()))
+            })
+            .await
+        };
+        h.click("#take-over").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        wait_focus("composer-text").await?;
+        h.browser()
+            .execute(
+                "const b = document.getElementById('return-to-ai');
+                 b.__before = true; b.focus();",
+                vec![],
+            )
+            .await?;
+        // (Past the buttons' debounce, which takes a second press at once for the first's.)
+        settle("the debounce", Duration::from_secs(1)).await;
+        h.press(&[Key::Enter.into()]).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        wait_focus("take-over").await?;
+        let fresh = h
+            .browser()
+            .execute("return !document.activeElement.__before;", vec![])
+            .await?;
+        assert_eq!(
+            fresh,
+            json!(true),
+            "a button of its own, not the one pressed"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
