@@ -50,7 +50,6 @@ impl LinkState {
         match self {
             LinkState::Connecting => "Connecting…",
             LinkState::Live | LinkState::Renewing => "Live",
-            LinkState::Reconnecting { in_secs: 0 } => "Reconnecting…",
             LinkState::Reconnecting { .. } => "Connection lost; reconnecting",
             // Not a lost connection: nothing for the operator to check on their side.
             LinkState::RateLimited { .. } => "Paused by Voicebip's rate limit; reconnecting",

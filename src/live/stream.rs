@@ -468,7 +468,9 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, hold: Option<Hold>) {
     let weak = Rc::downgrade(inner);
     let timeout = Timeout::new(delay, move || {
         if let Some(inner) = weak.upgrade() {
-            open(&inner, LinkState::Connecting);
+            // Still reconnecting, in the same words: the indicator is a live region, and each
+            // attempt of an outage was read out as news ("Connecting…", then "lost" again).
+            open(&inner, LinkState::Reconnecting { in_secs: 0 });
         }
     });
     let mut me = inner.borrow_mut();

@@ -756,6 +756,50 @@ async fn a_hidden_tabs_silent_stream_is_opened_afresh() {
     .await;
 }
 
+/// A stream that keeps failing to come back is said to be reconnecting once: the indicator is a
+/// live region, and each attempt changed its words ("Reconnecting…", "Connecting…", then
+/// "Connection lost" again), each read out as news.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_is_said_once_however_many_attempts_it_takes() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let a = open_with_stream_fault(h, json!({ "drop_stream_after": 1, "count": 1 })).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        // The words a screen reader is given (the seconds counting down are hidden from it),
+        // each time they change.
+        h.browser()
+            .execute(
+                "const el = document.getElementById('connection-status');
+                 const words = () => [...el.childNodes]
+                   .filter(n => !(n.nodeType === 1 && n.getAttribute('aria-hidden') === 'true'))
+                   .map(n => n.textContent).join('');
+                 window.__said = [words()];
+                 new MutationObserver(() => {
+                   const w = words();
+                   if (w !== window.__said[window.__said.length - 1]) window.__said.push(w);
+                 }).observe(el, { characterData: true, childList: true, subtree: true });",
+                vec![],
+            )
+            .await?;
+        fault(
+            h,
+            json!({ "route": stream_route(&a), "stream_status": 503 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        inject(h, &a, "The last word before the drop").await?;
+        let path = format!("/v1/conversations/{a}/stream");
+        poll_until("three attempts refused", RECONNECT, || async {
+            let asked = requests(h, "GET", |p| p == path).await?;
+            Ok((asked.len() >= 6).then_some(()))
+        })
+        .await?;
+        let said = h.browser().execute("return window.__said;", vec![]).await?;
+        assert_eq!(said, json!(["Live", "Connection lost; reconnecting"]));
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A stream that does not open (its request held by a proxy, or sent on a dead connection) is
 /// given up after a while and opened again, instead of showing "Connecting…" for as long as the
 /// browser waits on it.
