@@ -70,6 +70,10 @@ fn failed_elsewhere(what: &str, to: &str, e: &ApiError) -> String {
     }
 }
 
+const OPTED_OUT: &str =
+    "This number has opted out: messages to it are refused until the customer sends START.";
+const OPTED_IN: &str = "This number has opted back in: messages to it can be sent again.";
+
 /// How often a thread whose stream refused the key is refreshed instead (`LinkState::Polling`).
 const POLL_WITHOUT_STREAM_MS: u32 = 15_000;
 
@@ -1142,8 +1146,19 @@ fn ThreadLoaded(
         .unwrap_or_default();
     let expires_at =
         Signal::derive(move || thread.with(|t| t.as_ref().and_then(Thread::window_expires_at)));
-    let opt_out = Signal::derive(move || {
+    let opt_out = Memo::new(move |_| {
         thread.with(|t| t.as_ref().is_some_and(|t| t.conversation.summary.opt_out))
+    });
+    // Said as well as shown: the customer's STOP is heard as a message, which does not say that
+    // replies are refused from now on (nor a START that they are no longer).
+    let announcer = use_announcer();
+    let mut was = opt_out.get_untracked();
+    crate::state::effect(move || {
+        let now = opt_out.get();
+        if now != was {
+            announcer.announce(if now { OPTED_OUT } else { OPTED_IN });
+        }
+        was = now;
     });
     // A memo: the notice is built once, not again (and announced again) at every message.
     let unreadable = Memo::new(move |_| thread.with(|t| t.as_ref().is_some_and(|t| t.unreadable)));
@@ -1163,7 +1178,7 @@ fn ThreadLoaded(
                 </span>
             </header>
             {move || opt_out.get().then(|| view! {
-                <p class="banner warn" id="opt-out-banner">"This number has opted out: messages to it are refused until the customer sends START."</p>
+                <p class="banner warn" id="opt-out-banner">{OPTED_OUT}</p>
             })}
             <HandoffBar mode=mode busy=busy on_action=act confirming=confirming/>
             {move || refresh_error.get().map(|e| view! {

@@ -1020,3 +1020,27 @@ async fn a_refresh_without_the_stream_is_heard_past_a_reply() {
     })
     .await;
 }
+
+/// A customer's STOP, and their START, are said as well as shown: the message is heard, but not
+/// that replies to the number are refused from then on, or no longer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opt_out_and_an_opt_in_are_said() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        inject(h, &id, "STOP").await?;
+        h.wait_for("#opt-out-banner", SCREEN).await?;
+        wait_text(h, "#live-announcer", "has opted out", SCREEN).await?;
+        // (Not within a moment of the STOP: announcements that close together are said
+        // together, a few at most.)
+        settle("a while later", std::time::Duration::from_millis(500)).await;
+        inject(h, &id, "START").await?;
+        wait_gone(h, "#opt-out-banner", SCREEN).await?;
+        wait_text(h, "#live-announcer", "opted back in", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
