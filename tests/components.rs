@@ -604,7 +604,23 @@ async fn a_long_thread_renders_a_window_of_lines_that_keeps_the_reading_place() 
     let ids = message_ids(&root);
     let last = ids[ids.len() - 3].clone();
     let last_place = on_screen(&root, &last) - (bottom - view.scroll_top());
+    // (From the way to the newest, which goes once they are in: the focus stays in the thread.)
+    root.query_selector("#jump-newest")
+        .ok()
+        .flatten()
+        .expect("the way to the newest")
+        .unchecked_into::<web_sys::HtmlElement>()
+        .focus()
+        .expect("focus");
     scroll_to(&root, bottom).await;
+    let focused = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element());
+    assert_eq!(
+        focused.map(|e| e.class_name()).as_deref(),
+        Some("message-scroller"),
+        "the focus the way to the newest had"
+    );
     assert!(
         message_ids(&root).contains(&"msg_0469".to_owned()),
         "the newest lines came in"

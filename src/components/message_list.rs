@@ -82,6 +82,18 @@ pub fn MessageList(
     let pending = Memo::new(move |_| {
         thread.with(|t| t.as_ref().map(|t| t.pending().to_vec()).unwrap_or_default())
     });
+    // The operator's sends show below the newest lines only. Away from them (a message came
+    // while the window is held), one that had the focus (a failed send's Retry) hands it to the
+    // thread, where it went to the page's start.
+    let pending_shown = move |at_newest: bool| {
+        if !at_newest && focus_within("#messages .local") {
+            focus_after_render(".message-scroller".into());
+        }
+        match at_newest {
+            true => pending.get(),
+            false => Vec::new(),
+        }
+    };
     // A failed send settled by the stream or a refetch (it went out after all) goes, with the
     // Retry or Edit that may have had the focus: the operator goes on in the reply box.
     let mut pending_before = 0;
@@ -278,11 +290,18 @@ pub fn MessageList(
                         }.into_any(),
                     }}
                 </For>
-                <For each=move || if at_newest.get() { pending.get() } else { Vec::new() } key=|p| (p.local_id, p.state.clone()) let:p>
+                <For each=move || pending_shown(at_newest.get()) key=|p| (p.local_id, p.state.clone()) let:p>
                     <PendingItem pending=p on_retry=on_retry on_edit=on_edit/>
                 </For>
             </ol>
-            {move || (!at_newest.get()).then(|| view! {
+            {move || {
+                let newest = at_newest.get();
+                // Scrolled down to the newest (End, a swipe), the way there goes, and with it
+                // the focus it had: the keyboard goes on in the thread.
+                if newest && focus_within("#jump-newest") {
+                    focus_after_render(".message-scroller".into());
+                }
+                (!newest).then(|| view! {
                 <button type="button" id="jump-newest" on:click=move |_| {
                     jump_to_newest();
                     if let Some(el) = scroller.get_untracked() {
@@ -291,7 +310,7 @@ pub fn MessageList(
                 }>
                     "Newer messages below: jump to the newest"
                 </button>
-            })}
+            })}}
         </div>
     }
 }
