@@ -1520,7 +1520,11 @@ async fn a_template_refused_for_a_closed_conversation_shows_it_closed() {
         assert!(disabled(h, "#template-name").await?, "read-only");
         h.click("#template-send").await?;
         settle("a second send, were there one", Duration::from_secs(1)).await;
-        assert_eq!(template_posts(h).await?, [422], "refused once, not sent again");
+        assert_eq!(
+            template_posts(h).await?,
+            [422],
+            "refused once, not sent again"
+        );
         assert_no_crash(h).await
     })
     .await;
