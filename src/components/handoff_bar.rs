@@ -86,7 +86,8 @@ pub fn HandoffBar(
             // (a list rebuilt in place turned the focused Take over into Return to AI, unsaid,
             // and a second press gave the conversation back). The focus a button had when its
             // action goes (by the operator's press or another's) goes where the operator goes on:
-            // the reply box, else the action left, else the messages (closed). (This runs
+            // after a take-over, where a reply or a template is written (else why neither can
+            // be); after a hand-back, to Take over; else (closed) to the messages. (This runs
             // before the old button leaves the page.)
             {HandoffAction::ALL.map(|action| move || {
                 let shown = action.available_from(mode.get());
@@ -94,11 +95,18 @@ pub fn HandoffBar(
                 let had_focus = focus_within(&format!("#{}", action_id(action)))
                     || (action == HandoffAction::Close && focus_within("#confirm-close"));
                 if !shown && had_focus {
-                    focus_first_after_render(vec![
-                        "#composer-text:not([readonly])".to_owned(),
-                        ".handoff-bar button".to_owned(),
-                        ".message-scroller".to_owned(),
-                    ]);
+                    let next: &[&str] = match action {
+                        HandoffAction::TakeOver => &[
+                            "#composer-text:not([readonly])",
+                            "#template-name:not([readonly])",
+                            "#composer-disabled-reason",
+                        ],
+                        HandoffAction::ReturnToAi => &["#take-over"],
+                        HandoffAction::Close => &[],
+                    };
+                    focus_first_after_render(
+                        next.iter().chain(&[".message-scroller"]).map(|s| s.to_string()).collect(),
+                    );
                 }
                 shown.then(|| button(action))
             })}

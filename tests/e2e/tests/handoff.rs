@@ -608,8 +608,9 @@ async fn another_tabs_take_over_is_taken_in_once() {
 
 /// A handoff made from its button does not leave the focus on a button that has become another
 /// action under it (Take over turned into Return to AI unsaid, and a second Enter gave the
-/// conversation back): taken over, the keyboard goes on in the reply box; given back to the AI,
-/// on the action now offered, a button of its own.
+/// conversation back): taken over, the keyboard goes on in the reply box (or, the WhatsApp
+/// window shut, in the template form); given back to the AI, on the action now offered, a button
+/// of its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_focus_goes_on_from_a_handoff_button_whose_action_is_done() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -644,6 +645,21 @@ async fn the_focus_goes_on_from_a_handoff_button_whose_action_is_done() {
             json!(true),
             "a button of its own, not the one pressed"
         );
+
+        // Where the WhatsApp window has shut, the keyboard goes on where a template is written
+        // (not on Return to AI, the first button then).
+        let whatsapp = reachable(h, "ai", "whatsapp").await?;
+        let wa_id = str_field(&whatsapp, "conversation_id")?;
+        h.sim_post(
+            &format!("/sim/conversations/{wa_id}/window"),
+            &json!({ "expired": true }),
+        )
+        .await?;
+        open_thread(h, &wa_id).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        h.click("#take-over").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        wait_focus("template-name").await?;
         assert_no_crash(h).await
     })
     .await;
