@@ -73,6 +73,10 @@ struct Inner {
     /// The stream's answers could not be read (no CORS headers) since it last opened or
     /// answered readably: an answer hidden again is not asked about again without CORS.
     unreadable: bool,
+    /// What the indicator says while the stream is opened again, until it is live: the words of
+    /// the wait before (a rate limit's, billing's, a lost connection's), so that an outage is
+    /// said once, however many attempts it takes (the indicator is a live region).
+    down_as: LinkState,
 }
 
 /// Closes the stream when dropped.
@@ -164,6 +168,7 @@ pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHand
             attempt: 0,
             opened_at: None,
             unreadable: false,
+            down_as: LinkState::Reconnecting { in_secs: 0 },
             generation: 0,
             heard_at: 0.0,
             opening_since: 0.0,
@@ -217,6 +222,7 @@ fn open(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
             me.opened_at = Some(js_sys::Date::now());
             me.heard_at = js_sys::Date::now();
             me.unreadable = false;
+            me.down_as = LinkState::Reconnecting { in_secs: 0 };
         }
         let h = Inner::handlers(&inner);
         (h.on_state)(LinkState::Live);
@@ -268,8 +274,9 @@ fn open(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
             // The browser gave up (an HTTP error status, which EventSource hides): ask the same URL
             // what the status was, so a refused key ends the session, and an unknown
             // conversation stops the stream, instead of retrying forever. Not live meanwhile
-            // (the probe may take its 30 s): after a renewal, the state still said so.
-            (Inner::handlers(&inner).on_state)(LinkState::Reconnecting { in_secs: 0 });
+            // (the probe may take a minute): after a renewal, the state still said so.
+            let down_as = inner.borrow().down_as;
+            (Inner::handlers(&inner).on_state)(down_as);
             probe_then_reconnect(inner);
         } else {
             schedule_reconnect(&inner, None);
@@ -445,6 +452,11 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, hold: Option<Hold>) {
     }
     let delay = {
         let mut me = inner.borrow_mut();
+        me.down_as = match hold {
+            Some(Hold::RateLimit { .. }) => LinkState::RateLimited { in_secs: 0 },
+            Some(Hold::Billing) => LinkState::Billing { in_secs: 0 },
+            None => LinkState::Reconnecting { in_secs: 0 },
+        };
         let open_for = me.opened_at.take().map(|at| js_sys::Date::now() - at);
         me.attempt = next_attempt(me.attempt, open_for);
         jittered_ms(me.attempt, js_sys::Math::random()).max(hold.map_or(0, Hold::ms))
@@ -468,9 +480,10 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, hold: Option<Hold>) {
     let weak = Rc::downgrade(inner);
     let timeout = Timeout::new(delay, move || {
         if let Some(inner) = weak.upgrade() {
-            // Still reconnecting, in the same words: the indicator is a live region, and each
-            // attempt of an outage was read out as news ("Connecting…", then "lost" again).
-            open(&inner, LinkState::Reconnecting { in_secs: 0 });
+            // In the wait's words: each attempt of an outage was read out as news
+            // ("Connecting…", then "lost" again).
+            let down_as = inner.borrow().down_as;
+            open(&inner, down_as);
         }
     });
     let mut me = inner.borrow_mut();
@@ -548,7 +561,7 @@ fn watch_network(inner: &Rc<RefCell<Inner>>) {
 const RENEW_AFTER_SILENT_MS: f64 = 120_000.0;
 /// How long a stream may take to open before it counts as failed. The browser would wait on it
 /// as long as the connection lasts: a request on a dead connection, or held by a proxy, would
-/// show "Connecting…" (or, renewing, "Live") and bring nothing.
+/// show "Connecting…" (or, renewing, "Live"; reconnecting, the outage's words) and bring nothing.
 const OPEN_WITHIN_MS: f64 = 20_000.0;
 const SILENCE_CHECK_EVERY_MS: u32 = 5_000;
 

@@ -855,6 +855,16 @@ async fn a_rate_limited_stream_waits_as_told() {
         wait_attr(h, "#connection-status", "data-state", "rate-limited").await?;
         let said = h.texts("#connection-status").await?.join("");
         assert!(said.contains("rate limit"), "the indicator says: {said}");
+        // Every state shown from here on, while the rate limit holds.
+        h.browser()
+            .execute(
+                "const el = document.getElementById('connection-status');
+                 window.__states = [];
+                 new MutationObserver(() => window.__states.push(el.dataset.state))
+                   .observe(el, { attributes: true });",
+                vec![],
+            )
+            .await?;
         // The stream and its probe, then the wait asked for, 4 s, before it is asked again.
         let path = format!("/v1/conversations/{a}/stream");
         let streams = poll_until("the stream asked for again", RECONNECT, || async {
@@ -866,6 +876,18 @@ async fn a_rate_limited_stream_waits_as_told() {
         assert!(
             waited >= 3_900,
             "asked again {waited} ms after the probe's 429, not after its Retry-After: {streams:?}"
+        );
+        // Asked again, and refused again, in the same words: not as a lost connection.
+        settle("the attempt refused", std::time::Duration::from_millis(500)).await;
+        let states = h
+            .browser()
+            .execute("return window.__states;", vec![])
+            .await?;
+        assert!(
+            states
+                .as_array()
+                .is_some_and(|s| s.iter().all(|s| s == "rate-limited")),
+            "the attempts say they wait on the rate limit: {states}"
         );
         clear_faults(h).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
