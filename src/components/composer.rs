@@ -295,6 +295,8 @@ fn TemplateFormView(
             id="template-form"
             on:submit=move |ev| {
                 ev.prevent_default();
+                // (The page checks as well, for a press that was on its way when the form
+                // locked, and for a view that has gone.)
                 if let Some(form) = draft.form().filter(|_| !locked.get_untracked()) {
                     on_template.run(form);
                 }

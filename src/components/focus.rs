@@ -8,6 +8,14 @@ pub fn focus_within(selector: &str) -> bool {
     focused().is_some_and(|el| el.closest(selector).ok().flatten().is_some())
 }
 
+/// The focus in what `going` finds, which the next render takes away, goes to what `to` finds
+/// once that render is done (call it before the render).
+pub fn hand_on(going: &str, to: &str) {
+    if focus_within(going) {
+        focus_after_render(to.to_owned());
+    }
+}
+
 /// Focuses what `selector` finds once the next render has made it.
 pub fn focus_after_render(selector: String) {
     focus_first_after_render(vec![selector]);

@@ -4,7 +4,7 @@
 //! the line being read stays where it is on screen.
 
 use crate::components::announcer::use_announcer;
-use crate::components::focus::{focus_after_render, focus_within, refocus_if_lost};
+use crate::components::focus::{hand_on, refocus_if_lost};
 use crate::model::thread::{PendingSend, SendState, Thread};
 use crate::model::thread_lines::{line_refs, to_lines, Line, LineRef, Window};
 use crate::model::{AiMode, Direction, Message, MessageStatus, ModeChange};
@@ -86,8 +86,8 @@ pub fn MessageList(
     // while the window is held), one that had the focus (a failed send's Retry) hands it to the
     // thread, where it went to the page's start.
     let pending_shown = move |at_newest: bool| {
-        if !at_newest && focus_within("#messages .local") {
-            focus_after_render(".message-scroller".into());
+        if !at_newest {
+            hand_on("#messages .local", ".message-scroller");
         }
         match at_newest {
             true => pending.get(),
@@ -267,9 +267,7 @@ pub fn MessageList(
                 } else {
                     // The button the focus was on has loaded the last page: the focus stays in
                     // the history it scrolls.
-                    if focus_within("#load-older") {
-                        focus_after_render(".message-scroller".into());
-                    }
+                    hand_on("#load-older", ".message-scroller");
                     view! { <p class="start">"Start of the conversation"</p> }.into_any()
                 }}
             </div>
@@ -298,8 +296,8 @@ pub fn MessageList(
                 let newest = at_newest.get();
                 // Scrolled down to the newest (End, a swipe), the way there goes, and with it
                 // the focus it had: the keyboard goes on in the thread.
-                if newest && focus_within("#jump-newest") {
-                    focus_after_render(".message-scroller".into());
+                if newest {
+                    hand_on("#jump-newest", ".message-scroller");
                 }
                 (!newest).then(|| view! {
                 <button type="button" id="jump-newest" on:click=move |_| {

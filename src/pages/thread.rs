@@ -968,9 +968,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         if templates_out.with_untracked(|out| out.contains(&conversation)) {
             return;
         }
-        // Not where the AI answers (or the conversation is closed, or opted out): the form is
-        // gone by then, but a press may have been on its way. (Once the view has gone, as
-        // asked: a refusal for the state says so.)
+        // Not where the AI answers (or the conversation is closed, or opted out): the form sends
+        // nothing by then (read-only, kept for what was typed), but a press may have been on
+        // its way. (Once the view has gone, as asked: a refusal for the state says so.)
         let templates_allowed =
             move || blocked_now().is_none_or(|b| !b.is_some_and(Blocked::stops_templates));
         if !templates_allowed() {
@@ -1011,7 +1011,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 // Held back by the rate limit until its session ended: not sent, as a reply.
                 Err(_) if !client.in_session() => {}
                 // Held back by the rate limit until the conversation was no longer the
-                // operator's: nothing went out, and the form (with its draft) is gone with it.
+                // operator's: nothing went out, and the form (with its draft) stays, read-only.
                 Err(ApiError::RateLimited { .. }) if !templates_allowed() => {
                     announcer.announce("Template not sent: the conversation no longer takes it.")
                 }
@@ -1129,8 +1129,9 @@ fn ThreadLoaded(
     on_reuse: Callback<String>,
     on_template: Callback<TemplateForm>,
 ) -> impl IntoView {
+    // A memo: what shows the mode is rebuilt when it changes, not at every message.
     let mode =
-        Signal::derive(move || thread.with(|t| t.as_ref().map_or(AiMode::Unknown, Thread::mode)));
+        Memo::new(move |_| thread.with(|t| t.as_ref().map_or(AiMode::Unknown, Thread::mode)));
     let summary = thread.with_untracked(|t| t.as_ref().map(|t| t.conversation.summary.clone()));
     let Some(summary) = summary else {
         return ().into_any();
@@ -1155,7 +1156,9 @@ fn ThreadLoaded(
     let mut was = opt_out.get_untracked();
     crate::state::effect(move || {
         let now = opt_out.get();
-        if now != was {
+        // (Not to an operator writing a reply: the focus goes to why it can no longer be sent,
+        // which is read out.)
+        if now != was && !(now && focus_within("#composer")) {
             announcer.announce(if now { OPTED_OUT } else { OPTED_IN });
         }
         was = now;
