@@ -152,17 +152,7 @@ async fn axe_clean_keyboard_reachable_focus_visible() {
         let role = h.attrs("#confirm-close", "role").await?;
         assert_eq!(role, [Some("alertdialog".to_string())]);
         let moved = std::time::Duration::from_secs(3);
-        let in_dialog = poll_until("focus inside the confirmation", moved, || async {
-            let v = h
-                .browser()
-                .execute(
-                    "return !!document.activeElement.closest('#confirm-close');",
-                    vec![],
-                )
-                .await?;
-            Ok((v == json!(true)).then_some(()))
-        })
-        .await;
+        let in_dialog = wait_focus_in(h, "#confirm-close", moved).await;
         h.assert_no_axe_violations("the close confirmation").await?;
         let f = focused(h).await?;
         in_dialog.with_context(|| {
@@ -179,14 +169,8 @@ async fn axe_clean_keyboard_reachable_focus_visible() {
             h.press(&keys).await?;
             poll_until("the focus to move within the question", moved, || async {
                 let now = focused(h).await?.name;
-                let inside = h
-                    .browser()
-                    .execute(
-                        "return !!document.activeElement.closest('#confirm-close');",
-                        vec![],
-                    )
-                    .await?;
-                Ok((now != before && inside == json!(true)).then_some(()))
+                let inside = focus_in(h, "#confirm-close").await?;
+                Ok((now != before && inside).then_some(()))
             })
             .await?;
         }

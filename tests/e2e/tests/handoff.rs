@@ -301,17 +301,7 @@ async fn the_close_question_goes_when_the_conversation_is_closed_elsewhere() {
         .await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
         wait_gone(h, "#confirm-close", SCREEN).await?;
-        poll_until("the focus on the messages", SCREEN, || async {
-            let on = h
-                .browser()
-                .execute(
-                    "return !!document.activeElement.closest('.message-scroller');",
-                    vec![],
-                )
-                .await?;
-            Ok((on == json!(true)).then_some(()))
-        })
-        .await?;
+        wait_focus_in(h, ".message-scroller", SCREEN).await?;
         assert_no_crash(h).await
     })
     .await;

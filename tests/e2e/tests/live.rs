@@ -31,6 +31,39 @@ async fn open_with_stream_fault(h: &Harness, mut spec: serde_json::Value) -> Res
     Ok(a)
 }
 
+/// From now on, records each state the connection indicator shows ([`states_shown`]).
+async fn record_states(h: &Harness) -> Result<()> {
+    h.browser()
+        .execute(
+            "const el = document.getElementById('connection-status');
+             window.__states = [];
+             new MutationObserver(() => window.__states.push(el.dataset.state))
+               .observe(el, { attributes: true, childList: true, subtree: true });",
+            vec![],
+        )
+        .await?;
+    Ok(())
+}
+
+/// The states recorded since [`record_states`].
+async fn states_shown(h: &Harness) -> Result<serde_json::Value> {
+    Ok(h.browser()
+        .execute("return window.__states;", vec![])
+        .await?)
+}
+
+/// The customer writes `body` into conversation `id`, whose stream has died without a word:
+/// nothing shows it.
+async fn said_through_a_dead_stream(h: &Harness, id: &str, body: &str) -> Result<()> {
+    inject(h, id, body).await?;
+    settle("the silent stream", std::time::Duration::from_secs(1)).await;
+    assert!(
+        shown_with_body(h, body).await?.is_empty(),
+        "not through a dead stream"
+    );
+    Ok(())
+}
+
 /// Moves the page's clock `ms` on, until [`restore_clock`], for the checks timed by it.
 async fn shift_clock(h: &Harness, ms: u64) -> Result<()> {
     h.browser()
@@ -398,17 +431,7 @@ async fn a_failure_that_clears_by_itself_keeps_the_keyboards_place() {
         inject(h, &id, "stop").await?;
         h.wait_for("#opt-out-banner", SCREEN).await?;
         wait_gone(h, "#refresh-error", SCREEN).await?;
-        poll_until("the focus in the thread", SCREEN, || async {
-            let on = h
-                .browser()
-                .execute(
-                    "return !!document.activeElement.closest('#thread');",
-                    vec![],
-                )
-                .await?;
-            Ok((on == json!(true)).then_some(()))
-        })
-        .await?;
+        wait_focus_in(h, "#thread", SCREEN).await?;
         assert_no_crash(h).await
     })
     .await;
@@ -612,9 +635,7 @@ async fn a_tab_shown_again_after_a_while_reopens_a_silent_stream() {
         let a = open_with_stream_fault(h, json!({ "stall_stream": true, "count": 1 })).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
         let missed = "Sent while the connection was dead";
-        inject(h, &a, missed).await?;
-        settle("the silent stream", std::time::Duration::from_secs(1)).await;
-        assert!(shown_with_body(h, missed).await?.is_empty(), "not through a dead stream");
+        said_through_a_dead_stream(h, &a, missed).await?;
         // Hidden, then shown again a minute and more later (the clock moved on for the check).
         h.browser()
             .execute(
@@ -645,33 +666,16 @@ async fn a_stream_silent_for_minutes_in_view_is_opened_afresh() {
     with_harness(Options::default(), async |h: &Harness| {
         let a = open_with_stream_fault(h, json!({ "stall_stream": true, "count": 1 })).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
-        // Every state the indicator shows from here on.
-        h.browser()
-            .execute(
-                "const el = document.getElementById('connection-status');
-                 window.__states = [];
-                 new MutationObserver(() => window.__states.push(el.dataset.state))
-                   .observe(el, { attributes: true, childList: true, subtree: true });",
-                vec![],
-            )
-            .await?;
+        record_states(h).await?;
         let missed = "Sent while the connection was dead, tab in view";
-        inject(h, &a, missed).await?;
-        settle("the silent stream", std::time::Duration::from_secs(1)).await;
-        assert!(
-            shown_with_body(h, missed).await?.is_empty(),
-            "not through a dead stream"
-        );
+        said_through_a_dead_stream(h, &a, missed).await?;
         // Two minutes on, without the tab ever hidden.
         shift_clock(h, 121000).await?;
         let brought = wait_message(h, missed, "brought by the refetch", |m| m.id.is_some()).await;
         restore_clock(h).await?;
         brought?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
-        let states = h
-            .browser()
-            .execute("return window.__states;", vec![])
-            .await?;
+        let states = states_shown(h).await?;
         assert!(
             states
                 .as_array()
@@ -741,12 +745,7 @@ async fn a_hidden_tabs_silent_stream_is_opened_afresh() {
             )
             .await?;
         let missed = "Sent while the connection was dead, tab hidden";
-        inject(h, &a, missed).await?;
-        settle("the silent stream", std::time::Duration::from_secs(1)).await;
-        assert!(
-            shown_with_body(h, missed).await?.is_empty(),
-            "not through a dead stream"
-        );
+        said_through_a_dead_stream(h, &a, missed).await?;
         shift_clock(h, 121000).await?;
         let brought = wait_message(h, missed, "brought while hidden", |m| m.id.is_some()).await;
         restore_clock(h).await?;
@@ -855,16 +854,8 @@ async fn a_rate_limited_stream_waits_as_told() {
         wait_attr(h, "#connection-status", "data-state", "rate-limited").await?;
         let said = h.texts("#connection-status").await?.join("");
         assert!(said.contains("rate limit"), "the indicator says: {said}");
-        // Every state shown from here on, while the rate limit holds.
-        h.browser()
-            .execute(
-                "const el = document.getElementById('connection-status');
-                 window.__states = [];
-                 new MutationObserver(() => window.__states.push(el.dataset.state))
-                   .observe(el, { attributes: true });",
-                vec![],
-            )
-            .await?;
+        // (While the rate limit holds.)
+        record_states(h).await?;
         // The stream and its probe, then the wait asked for, 4 s, before it is asked again.
         let path = format!("/v1/conversations/{a}/stream");
         let streams = poll_until("the stream asked for again", RECONNECT, || async {
@@ -879,10 +870,7 @@ async fn a_rate_limited_stream_waits_as_told() {
         );
         // Asked again, and refused again, in the same words: not as a lost connection.
         settle("the attempt refused", std::time::Duration::from_millis(500)).await;
-        let states = h
-            .browser()
-            .execute("return window.__states;", vec![])
-            .await?;
+        let states = states_shown(h).await?;
         assert!(
             states
                 .as_array()

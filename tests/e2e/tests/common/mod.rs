@@ -242,6 +242,26 @@ pub async fn wait_attr(h: &Harness, css: &str, attr: &str, value: &str) -> Resul
     .with_context(|| format!("`{css}` never got {attr}={value}"))
 }
 
+/// The focus is on or inside the element matching `css`, now.
+pub async fn focus_in(h: &Harness, css: &str) -> Result<bool> {
+    let inside = h
+        .browser()
+        .execute(
+            "return !!document.activeElement?.closest(arguments[0]);",
+            vec![json!(css)],
+        )
+        .await?;
+    Ok(inside == json!(true))
+}
+
+/// Wait until the focus is on or inside the element matching `css`.
+pub async fn wait_focus_in(h: &Harness, css: &str, timeout: Duration) -> Result<()> {
+    poll_until(&format!("the focus in `{css}`"), timeout, || async {
+        Ok(focus_in(h, css).await?.then_some(()))
+    })
+    .await
+}
+
 /// The conversations of the list's rows in the DOM, top to bottom.
 pub async fn row_ids(h: &Harness) -> Result<Vec<String>> {
     Ok(h.attrs(ROW, "data-conversation-id")
