@@ -16,8 +16,9 @@ pub fn ErrorBanner(
     /// that succeeded meanwhile. (Should the retry fail, the new banner is announced.)
     refocus: &'static [&'static str],
 ) -> impl IntoView {
-    // (Cleaned up before the page changes: the focus is still in the banner then. Rebuilt in
-    // place instead, the button keeps the focus, and nothing is done.)
+    // (Cleaned up before what showed it renders again: the focus is still in the banner then.
+    // Rebuilt in place instead, the button keeps the focus, and nothing is done. Left with its
+    // screen, the banner is gone first, and the screen's change moves the focus.)
     on_cleanup(move || {
         if focus_within(&format!("#{id}")) {
             refocus_if_lost(refocus.iter().map(|s| s.to_string()).collect());

@@ -96,6 +96,7 @@ pub fn HandoffBar(
                     || (action == HandoffAction::Close && focus_within("#confirm-close"));
                 if !shown && had_focus {
                     let next: &[&str] = match action {
+                        _ if mode.get_untracked() == AiMode::Closed => &[],
                         HandoffAction::TakeOver => &[
                             "#composer-text:not([readonly])",
                             "#template-name:not([readonly])",

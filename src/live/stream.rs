@@ -189,7 +189,12 @@ pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHand
 /// Opens the stream at once, not after the backoff, which starts over: nothing was known to
 /// fail (the network came back, the tab was shown again, a silent stream is renewed).
 fn open_afresh(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
-    inner.borrow_mut().attempt = 0;
+    {
+        let mut me = inner.borrow_mut();
+        me.attempt = 0;
+        // (No wait before it: a failure is a lost connection's, not an earlier wait's.)
+        me.down_as = LinkState::Reconnecting { in_secs: 0 };
+    }
     open(inner, meanwhile);
 }
 

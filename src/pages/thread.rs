@@ -1157,8 +1157,10 @@ fn ThreadLoaded(
     crate::state::effect(move || {
         let now = opt_out.get();
         // (Not to an operator writing a reply: the focus goes to why it can no longer be sent,
-        // which is read out.)
-        if now != was && !(now && focus_within("#composer")) {
+        // which is read out; unless that was already that it is closed.)
+        let read_as_reason =
+            now && mode.get_untracked() != AiMode::Closed && focus_within("#composer");
+        if now != was && !read_as_reason {
             announcer.announce(if now { OPTED_OUT } else { OPTED_IN });
         }
         was = now;
