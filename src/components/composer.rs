@@ -3,7 +3,7 @@
 
 use super::announcer::Announcer;
 use super::clock::use_clock;
-use super::focus::{focus_after_render, focus_first_after_render, focus_within};
+use super::focus::{focus_after_render, focus_first_after_render, focus_within, hand_on};
 use crate::model::blocked::Blocked;
 use crate::model::segments;
 use crate::model::window::WindowState;
@@ -179,8 +179,8 @@ pub fn Composer(
                 let b = blocked.get();
                 // Open again (taken over, the window reopened, START), the reason that had the
                 // focus goes: the focus goes to the reply box, not to the page's start.
-                if b.is_none() && focus_within("#composer-disabled-reason") {
-                    focus_after_render("#composer-text".into());
+                if b.is_none() {
+                    hand_on("#composer-disabled-reason", "#composer-text");
                 }
                 b
             }.map(|b| {

@@ -86,13 +86,11 @@ pub fn MessageList(
     // while the window is held), one that had the focus (a failed send's Retry) hands it to the
     // thread, where it went to the page's start.
     let pending_shown = move |at_newest: bool| {
-        if !at_newest {
-            hand_on("#messages .local", ".message-scroller");
+        if at_newest {
+            return pending.get();
         }
-        match at_newest {
-            true => pending.get(),
-            false => Vec::new(),
-        }
+        hand_on("#messages .local", ".message-scroller");
+        Vec::new()
     };
     // A failed send settled by the stream or a refetch (it went out after all) goes, with the
     // Retry or Edit that may have had the focus: the operator goes on in the reply box.

@@ -439,6 +439,16 @@ enum Hold {
 }
 
 impl Hold {
+    /// What the indicator says while waiting `in_secs` more on `hold` (none: a lost
+    /// connection's backoff).
+    fn state(hold: Option<Hold>, in_secs: u32) -> LinkState {
+        match hold {
+            Some(Hold::RateLimit { .. }) => LinkState::RateLimited { in_secs },
+            Some(Hold::Billing) => LinkState::Billing { in_secs },
+            None => LinkState::Reconnecting { in_secs },
+        }
+    }
+
     fn ms(self) -> u32 {
         match self {
             Hold::RateLimit { ms } => ms,
@@ -457,11 +467,7 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, hold: Option<Hold>) {
     }
     let delay = {
         let mut me = inner.borrow_mut();
-        me.down_as = match hold {
-            Some(Hold::RateLimit { .. }) => LinkState::RateLimited { in_secs: 0 },
-            Some(Hold::Billing) => LinkState::Billing { in_secs: 0 },
-            None => LinkState::Reconnecting { in_secs: 0 },
-        };
+        me.down_as = Hold::state(hold, 0);
         let open_for = me.opened_at.take().map(|at| js_sys::Date::now() - at);
         me.attempt = next_attempt(me.attempt, open_for);
         jittered_ms(me.attempt, js_sys::Math::random()).max(hold.map_or(0, Hold::ms))
@@ -472,12 +478,7 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, hold: Option<Hold>) {
         move || {
             if let Some(inner) = weak.upgrade() {
                 let left = ((deadline - js_sys::Date::now()) / 1000.0).ceil().max(0.0) as u32;
-                let state = match hold {
-                    Some(Hold::RateLimit { .. }) => LinkState::RateLimited { in_secs: left },
-                    Some(Hold::Billing) => LinkState::Billing { in_secs: left },
-                    None => LinkState::Reconnecting { in_secs: left },
-                };
-                (Inner::handlers(&inner).on_state)(state);
+                (Inner::handlers(&inner).on_state)(Hold::state(hold, left));
             }
         }
     };

@@ -80,22 +80,19 @@ impl Session {
 
     /// The session is `client`'s from now on.
     fn begin(&self, client: Client) {
-        // The same key again (a host handing it over again): the same session, whose requests
-        // end with it.
-        let client = self.client.with_untracked(|c| match c {
-            Some(current) if *current == client => client.continuing(current),
-            _ => client,
-        });
-        // Another workspace's (a host handing over another key): the last one's waits go.
-        let other = self
-            .client
-            .with_untracked(|c| c.as_ref().is_some_and(|c| *c != client));
-        if other {
-            self.retry_waits.set(Vec::new());
-            // Its requests waiting to be tried again are not, with its key.
-            self.client
-                .with_untracked(|c| c.as_ref().map(Client::end_session));
-        }
+        let client = match self.client.get_untracked() {
+            // The same key again (a host handing it over again): the same session, whose
+            // requests end with it.
+            Some(current) if current == client => client.continuing(&current),
+            // Another workspace's (a host handing over another key): the last one's waits go,
+            // and its requests waiting to be tried again are not, with its key.
+            Some(current) => {
+                self.retry_waits.set(Vec::new());
+                current.end_session();
+                client
+            }
+            None => client,
+        };
         self.client.set(Some(client));
     }
 

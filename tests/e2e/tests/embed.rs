@@ -125,11 +125,7 @@ async fn connect_again(h: &Harness, console: &str, key: &str) -> Result<()> {
     h.fill("#host-key", key).await?;
     h.click("#host-connect").await?;
     poll_until("connected a second time", SCREEN, || async {
-        let connected = host_messages(h)
-            .await?
-            .iter()
-            .filter(|m| is(m, console, "voicebip:connected"))
-            .count();
+        let connected = host_told(h, console, "voicebip:connected").await?;
         Ok((connected >= 2).then_some(()))
     })
     .await
@@ -137,6 +133,15 @@ async fn connect_again(h: &Harness, console: &str, key: &str) -> Result<()> {
 
 fn is(m: &Value, console: &str, kind: &str) -> bool {
     m["origin"] == console && m["data"]["type"] == kind
+}
+
+/// How many messages of `kind` the host page received from the console so far.
+async fn host_told(h: &Harness, console: &str, kind: &str) -> Result<usize> {
+    Ok(host_messages(h)
+        .await?
+        .iter()
+        .filter(|m| is(m, console, kind))
+        .count())
 }
 
 /// The handshake as the allowed host page sees it: `ready` (version 1) first, then `connected`.
@@ -790,11 +795,7 @@ async fn a_new_keys_check_held_by_the_rate_limit_connects_after_the_wait() {
         h.wait_for_all(ROW, 1, SCREEN).await?;
         assert_eq!(count(h, "#embed-waiting").await?, 0, "connected");
         leave_console(h).await?;
-        let errors = host_messages(h)
-            .await?
-            .iter()
-            .filter(|m| is(m, &console, "voicebip:error"))
-            .count();
+        let errors = host_told(h, &console, "voicebip:error").await?;
         assert_eq!(errors, 0, "no error told to the host");
         assert_no_crash(h).await
     })
@@ -819,11 +820,7 @@ async fn a_refused_new_key_from_the_host_ends_the_one_before() {
         assert!(waiting.contains("not accepted"), "says why: {waiting}");
         assert_eq!(count(h, ROW).await?, 0, "the old key's rows are gone");
         leave_console(h).await?;
-        let errors = host_messages(h)
-            .await?
-            .iter()
-            .filter(|m| is(m, &console, "voicebip:error"))
-            .count();
+        let errors = host_told(h, &console, "voicebip:error").await?;
         assert_eq!(errors, 1, "the host told once");
         assert_no_crash(h).await
     })
