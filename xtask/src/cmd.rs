@@ -17,6 +17,14 @@ pub fn header(what: &str) {
 }
 
 /// The command line as a person would type it (program and arguments; env is not shown).
+/// Cargo in the workspace, held to `Cargo.lock`: a lock out of step with a manifest fails the
+/// step rather than build (and test) another set of crates than the one committed.
+pub fn cargo(root: &std::path::Path) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(root).arg("--locked");
+    cmd
+}
+
 pub fn describe(cmd: &Command) -> String {
     let mut line = cmd.get_program().to_string_lossy().into_owned();
     for arg in cmd.get_args() {

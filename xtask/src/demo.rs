@@ -6,7 +6,7 @@ use crate::tools::{self, Browser};
 use crate::{dist, Args, Result};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -48,8 +48,8 @@ pub fn run(root: &Path, options: &Options) -> Result<ExitCode> {
     println!("    console: {url}");
     println!("    demo key: {DEMO_KEY}");
 
-    let mut sim = Command::new("cargo");
-    sim.current_dir(root)
+    let mut sim = cmd::cargo(root);
+    sim
         // The package has two binaries (the server and sim-load), so the one to run is named.
         .args([
             "run",

@@ -3,7 +3,7 @@
 use crate::tools::{self, Browser, Tools};
 use crate::{cmd, lean_std, sizes, split, Args, Result};
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 /// Where trunk writes the build, relative to the workspace root; the simulator serves it and
 /// the end-to-end tests load it from here.
@@ -97,16 +97,17 @@ fn trunk_build(
     let build_env = tools.std.build_env(split::RUSTFLAGS_VAR, split::RUSTFLAGS);
     cmd::run(
         "fetching the crates for the offline build",
-        Command::new("cargo").current_dir(root).arg("fetch"),
+        cmd::cargo(root).arg("fetch"),
     )?;
     if let lean_std::Std::ForSize = tools.std {
         // A plain fetch leaves out the std's own dependencies; they are fetched for the wasm.
         cmd::run(
             "fetching the crates of the std built for size",
-            Command::new("cargo")
-                .current_dir(root)
-                .envs(build_env.iter().cloned())
-                .args(["fetch", "--target", tools::WASM_TARGET]),
+            cmd::cargo(root).envs(build_env.iter().cloned()).args([
+                "fetch",
+                "--target",
+                tools::WASM_TARGET,
+            ]),
         )?;
     }
     let mut trunk = tools.trunk(root);

@@ -84,13 +84,9 @@ fn workspace_root() -> PathBuf {
 /// Cargo's target directory as Cargo resolves it (`CARGO_TARGET_DIR`, `build.target-dir` in a
 /// config, or `target/`): where Trunk's cargo build leaves the wasm that `split.rs` splits.
 pub fn target_dir(root: &Path) -> Result<PathBuf> {
-    let metadata = cmd::probe(std::process::Command::new("cargo").current_dir(root).args([
-        "metadata",
-        "--no-deps",
-        "--format-version",
-        "1",
-    ]))
-    .ok_or("`cargo metadata --no-deps` failed; run it in the workspace to see why")?;
+    let metadata =
+        cmd::probe(cmd::cargo(root).args(["metadata", "--no-deps", "--format-version", "1"]))
+            .ok_or("`cargo metadata --no-deps` failed; run it in the workspace to see why")?;
     bench::json::parse(&metadata)?
         .get("target_directory")
         .as_str()

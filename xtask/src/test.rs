@@ -142,8 +142,8 @@ fn finish(summary: &Summary) -> ExitCode {
 /// Cargo for one step of the run. Not incremental: a whole run rebuilds the workspace's crates
 /// once each, so the incremental caches (2 GB on a cold run) would only take disk.
 fn cargo(root: &Path) -> Command {
-    let mut cmd = Command::new("cargo");
-    cmd.current_dir(root).env("CARGO_INCREMENTAL", "0");
+    let mut cmd = cmd::cargo(root);
+    cmd.env("CARGO_INCREMENTAL", "0");
     cmd
 }
 

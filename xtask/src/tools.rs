@@ -278,7 +278,11 @@ fn ensure_cargo_tool(
     }
     cmd::run(
         &format!("installing {tool} {version}"),
-        Command::new("cargo").args(install),
+        // A tool installed without its lock (wasm-bindgen-cli) takes the newest dependencies
+        // this toolchain can build, not ones that need a newer rustc.
+        Command::new("cargo")
+            .env("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS", "fallback")
+            .args(install),
     )
     .map_err(|e| format!("{e}; run it yourself: {by_hand}"))?;
     match found() {
@@ -291,11 +295,19 @@ fn ensure_cargo_tool(
     }
 }
 
+/// A fresh machine may still be running its own package updates: wait for them, not fail.
+const APT_WAIT_FOR_LOCK: &str = "-oDPkg::Lock::Timeout=300";
+
 fn ensure_browser() -> Result<()> {
     let present = || Path::new(CHROMIUM).is_file() && Path::new(CHROMEDRIVER).is_file();
     if present() {
-        let version = probe(Command::new(CHROMEDRIVER).arg("--version")).unwrap_or_default();
-        ok(&format!("{CHROMIUM}, {}", version.trim()));
+        // Debian keeps only its latest security build, so this cannot be pinned: it is said.
+        let version = |tool| probe(Command::new(tool).arg("--version")).unwrap_or_default();
+        ok(&format!(
+            "{}, {}",
+            version(CHROMIUM).trim(),
+            version(CHROMEDRIVER).trim()
+        ));
         return Ok(());
     }
     let root = probe(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
@@ -306,14 +318,20 @@ fn ensure_browser() -> Result<()> {
     }
     let installed = cmd::run(
         "updating the package lists",
-        Command::new("apt-get").arg("update"),
+        Command::new("apt-get").args(["update", APT_WAIT_FOR_LOCK]),
     )
     .and_then(|()| {
         cmd::run(
             "installing Chromium and ChromeDriver from Debian",
             Command::new("apt-get")
                 .env("DEBIAN_FRONTEND", "noninteractive")
-                .args(["install", "-y", "chromium", "chromium-driver"]),
+                .args([
+                    "install",
+                    "-y",
+                    APT_WAIT_FOR_LOCK,
+                    "chromium",
+                    "chromium-driver",
+                ]),
         )
     });
     match installed {

@@ -7,7 +7,6 @@ use crate::{cmd, dist, Result};
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The reference page and the probe it shares with the console, relative to the root.
 pub const REFERENCE_DIR: &str = "tests/bench";
@@ -65,9 +64,8 @@ pub fn run(root: &Path, target: &Path, pass: &Pass) -> Result<BrowserRun> {
     let out = target.join("bench").join(pass.out);
     // A stale file from an earlier run must not pass for this one's figures.
     let _ = fs::remove_file(&out);
-    let mut bench = Command::new("cargo");
+    let mut bench = cmd::cargo(root);
     bench
-        .current_dir(root)
         // The simulator runs inside the driver: an optimised native build, as sim-load is.
         .args([
             "run",

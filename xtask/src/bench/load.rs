@@ -3,7 +3,6 @@
 use super::json::{self, Value};
 use crate::{cmd, Result};
 use std::path::Path;
-use std::process::Command;
 
 /// 1,000 stream subscribers, 500 events/s, 10 s.
 const LOAD_ARGS: [&str; 6] = ["--subscribers", "1000", "--rate", "500", "--seconds", "10"];
@@ -18,19 +17,18 @@ pub struct Load {
 
 /// Runs sim-load with its output streamed. Its failing (frames lost) is a figure, not an error.
 pub fn run(root: &Path) -> Result<Load> {
-    let mut load = Command::new("cargo");
-    load.current_dir(root)
-        .args([
-            "run",
-            "--profile",
-            "native",
-            "-p",
-            "voicebip-sim",
-            "--bin",
-            "sim-load",
-            "--",
-        ])
-        .args(LOAD_ARGS);
+    let mut load = cmd::cargo(root);
+    load.args([
+        "run",
+        "--profile",
+        "native",
+        "-p",
+        "voicebip-sim",
+        "--bin",
+        "sim-load",
+        "--",
+    ])
+    .args(LOAD_ARGS);
     let out = cmd::tee("load-testing the simulator's stream fan-out", &mut load)?;
     Ok(Load {
         command: cmd::describe(&load),
