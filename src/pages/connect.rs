@@ -87,9 +87,14 @@ pub fn ConnectPage() -> impl IntoView {
             <h1>"Voicebip operator console"</h1>
             <form id="connect-form" on:submit=submit>
                 <label for="api-base-url">"API base URL"</label>
+                // Text, not `url`: a path on this site (`/v1`) is a base, and the browser would
+                // refuse it before the form's own check, which says what a base may be.
                 <input
                     id="api-base-url"
-                    type="url"
+                    type="text"
+                    inputmode="url"
+                    autocapitalize="none"
+                    spellcheck="false"
                     autocomplete="url"
                     prop:value=move || base.get()
                     on:input=move |ev| base.set(event_target_value(&ev))

@@ -50,9 +50,10 @@ fn field<T: DeserializeOwned>(
 
 /// Whether `url` can be the API's base: an absolute `http(s)` URL, or a path on the console's
 /// own site (`/v1`). Anything else (a host without its scheme, say) resolves under the
-/// console's own address, and the key would go there.
+/// console's own address, and the key would go there. A path that begins with two slashes
+/// (`//host/v1`, or `/\host/v1`: browsers read `\` as `/`) is another host's address.
 pub fn is_api_base(url: &str) -> bool {
-    if url.is_empty() || url.chars().any(char::is_whitespace) {
+    if url.is_empty() || url.chars().any(|c| c.is_whitespace() || c == '\\') {
         return false;
     }
     let lower = url.to_ascii_lowercase();
@@ -61,7 +62,7 @@ pub fn is_api_base(url: &str) -> bool {
         .or_else(|| lower.strip_prefix("http://"))
     {
         Some(host) => !host.is_empty() && !host.starts_with('/'),
-        None => url.starts_with('/'),
+        None => url.starts_with('/') && !url.starts_with("//"),
     }
 }
 
@@ -239,5 +240,13 @@ mod tests {
             );
         }
         assert!(!is_api_base("https://api.example.com/v 1"));
+        for elsewhere in [
+            "//api.example.com/v1",
+            "/\\api.example.com/v1",
+            "https://\\api.example.com/v1",
+        ] {
+            assert!(!is_api_base(elsewhere), "{elsewhere}");
+        }
+        assert!(is_api_base("/v1/"));
     }
 }

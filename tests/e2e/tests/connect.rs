@@ -516,3 +516,37 @@ async fn a_stalled_config_is_given_up_on() {
     })
     .await;
 }
+
+/// A console served with its API behind the same site (a reverse proxy) signs in with a path
+/// as its base, as the README allows; one that begins with `//` names another host, and the
+/// key is not sent there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_path_on_the_consoles_own_site_is_a_base() {
+    with_harness(Options::default(), async |h: &Harness| {
+        h.open("/").await?;
+        // Without a key: the form waits for config.json's base, then asks for the key.
+        h.connect("").await?;
+        wait_text(h, "#connect-error", "Enter your API key", SCREEN).await?;
+
+        h.fill("#api-base-url", "//elsewhere.example/v1").await?;
+        h.connect(DEMO_KEY).await?;
+        wait_text(h, "#connect-error", "path on this site", SCREEN).await?;
+        assert_eq!(h.path().await?, "/connect");
+
+        h.fill("#api-base-url", "/v1").await?;
+        h.connect(DEMO_KEY).await?;
+        h.wait_for_path("/conversations", SCREEN).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        assert_eq!(
+            storage_item(h, "sessionStorage", "voicebip.base")
+                .await?
+                .as_deref(),
+            Some("/v1")
+        );
+        // The reload's session is made from the stored base.
+        h.browser().refresh().await?;
+        h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
