@@ -120,32 +120,37 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
                     <button type="button" id="export-cancel" on:click=cancel>"Cancel"</button>
                 })
             }}
-            // A run's view is built once: its counts change out of the live region, which reads
-            // "Exporting…" once rather than at every chunk.
-            <div id="export-status" role="status">
-                {move || if show_cancel.get() {
+            <div id="export-status">
+                // Said: a run's start, once (its words are built once a run, not at every
+                // chunk), and its end.
+                <span role="status">
+                    {move || if show_cancel.get() {
+                        view! { <span class="visually-hidden">"Exporting…"</span> }.into_any()
+                    } else { match state.get() {
+                        ExportState::Idle | ExportState::Running { .. } => ().into_any(),
+                        ExportState::Done { file, rows } => view! {
+                            <span id="export-done" data-rows=rows>{saved_message(&file, rows)}</span>
+                        }.into_any(),
+                        ExportState::Cancelled => view! { <span id="export-cancelled">"Export cancelled"</span> }.into_any(),
+                        ExportState::Failed(m) => view! { <span id="export-error" class="error">{m}</span> }.into_any(),
+                    }}}
+                </span>
+                // Shown, and there to be read, but not read out: the counts move at every chunk.
+                {move || show_cancel.get().then(|| {
                     let counts = move || match state.get() {
                         ExportState::Running { bytes, rows } => (bytes, rows),
                         _ => (0, 0),
                     };
                     view! {
                         <progress id="export-progress" aria-label="Export progress"></progress>
-                        <span class="visually-hidden">"Exporting…"</span>
-                        <span aria-hidden="true" data-rows=move || counts().1>
+                        <span id="export-counts" data-rows=move || counts().1>
                             {move || {
                                 let (bytes, rows) = counts();
                                 format!("{} · {rows} conversations so far", human_bytes(bytes))
                             }}
                         </span>
-                    }.into_any()
-                } else { match state.get() {
-                    ExportState::Idle | ExportState::Running { .. } => ().into_any(),
-                    ExportState::Done { file, rows } => view! {
-                        <span id="export-done" data-rows=rows>{saved_message(&file, rows)}</span>
-                    }.into_any(),
-                    ExportState::Cancelled => view! { <span id="export-cancelled">"Export cancelled"</span> }.into_any(),
-                    ExportState::Failed(m) => view! { <span id="export-error" class="error">{m}</span> }.into_any(),
-                }}}
+                    }
+                })}
             </div>
         </form>
     }
@@ -199,6 +204,10 @@ async fn run_export(
         .to_ascii_lowercase()
         .starts_with("text/html")
     {
+        // Not read, and not left to download on in the background either.
+        if let Some(page) = response.body() {
+            let _ = page.cancel();
+        }
         return Ok(ExportState::Failed(A_WEB_PAGE.into()));
     }
     let body = response

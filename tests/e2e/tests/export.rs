@@ -380,6 +380,22 @@ async fn cancelled_and_failed_exports_save_nothing() {
                 .filter(|r| *r > 0))
         })
         .await?;
+        // The counts can be read on demand (not hidden from a screen reader), and are not read
+        // out at every chunk (outside the live region).
+        let counts = h
+            .browser()
+            .execute(
+                "const e = document.querySelector('#export-status span[data-rows]');
+                 return [e.closest('[aria-hidden=\"true\"]') === null,
+                         e.closest('[role=status],[role=alert],[aria-live]') === null];",
+                vec![],
+            )
+            .await?;
+        assert_eq!(
+            (counts[0].as_bool(), counts[1].as_bool()),
+            (Some(true), Some(true)),
+            "the running counts: (readable, not read out)"
+        );
         h.click("#export-cancel").await?;
         h.wait_for("#export-cancelled", SCREEN).await?;
         assert!(shown < 3_000, "cancelled before the end ({shown} rows)");
