@@ -43,16 +43,18 @@ impl Notifier {
             storage::set(Area::Local, PREF_ITEM, "off");
             return false;
         }
-        let granted = match web_sys::Notification::request_permission() {
+        let answer = match web_sys::Notification::request_permission() {
             Ok(promise) => JsFuture::from(promise)
                 .await
                 .ok()
-                .and_then(|v| v.as_string())
-                .is_some_and(|p| p == "granted"),
-            Err(_) => false,
+                .and_then(|v| v.as_string()),
+            Err(_) => None,
         };
+        let granted = answer.as_deref() == Some("granted");
         self.enabled.set(granted);
-        self.blocked.set(!granted);
+        // Only a refusal blocks: a prompt closed unanswered ("default") is asked again at the
+        // next press, where the browser's settings are no concern of the operator's.
+        self.blocked.set(answer.as_deref() == Some("denied"));
         storage::set(Area::Local, PREF_ITEM, if granted { "on" } else { "off" });
         granted
     }
@@ -70,7 +72,10 @@ impl Notifier {
         }
         let options = web_sys::NotificationOptions::new();
         options.set_body(body);
+        // One notification per customer on screen, and each new message from them shown
+        // again: without `renotify` it took the old one's place unseen.
         options.set_tag(from);
+        options.set_renotify(true);
         if let Ok(shown) =
             web_sys::Notification::new_with_options(&format!("Message from {from}"), &options)
         {
@@ -143,7 +148,11 @@ pub fn NotifyToggle() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let was_on = notifier.enabled.get_untracked();
             if !notifier.toggle().await && !was_on {
-                announcer.announce(BLOCKED);
+                announcer.announce(if notifier.blocked.get_untracked() {
+                    BLOCKED
+                } else {
+                    NOT_ALLOWED_YET
+                });
             }
         })
     };
@@ -171,3 +180,5 @@ pub fn NotifyToggle() -> impl IntoView {
 
 const BLOCKED: &str =
     "Notifications are blocked by the browser: allow them for this site in its settings.";
+const NOT_ALLOWED_YET: &str =
+    "Notifications stay off: the browser's question was not answered. Press again to be asked.";

@@ -362,18 +362,28 @@ async fn the_keyboard_keeps_its_place_when_the_page_changes_under_it() {
 }
 
 /// Notifications refused by the browser: the press is answered (the button says "blocked", and
-/// why is read out), not left on "Notifications: off" as if it had not been heard.
+/// why is read out), not left on "Notifications: off" as if it had not been heard. The browser's
+/// question closed unanswered is no refusal: nothing blocked, and a press asks again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_the_browser_blocks_say_so() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
         // The browser's answer, whatever this one's default for a headless profile.
-        h.browser()
-            .execute(
-                "Notification.requestPermission = () => Promise.resolve('denied');",
-                vec![],
-            )
-            .await?;
+        let answer =
+            |a: &str| format!("Notification.requestPermission = () => Promise.resolve('{a}');");
+        h.browser().execute(&answer("default"), vec![]).await?;
+        h.click("#notify-toggle").await?;
+        wait_text(h, "#live-announcer", "not answered", SCREEN).await?;
+        let shown = h.texts("#notify-toggle").await?.concat();
+        assert!(shown.contains(": off"), "the button shows: {shown:?}");
+        assert!(
+            !h.texts("#live-announcer")
+                .await?
+                .concat()
+                .contains("blocked"),
+            "a question closed unanswered is not said to be blocked"
+        );
+        h.browser().execute(&answer("denied"), vec![]).await?;
         h.click("#notify-toggle").await?;
         wait_text(h, "#notify-toggle", "blocked", SCREEN).await?;
         wait_text(h, "#live-announcer", "blocked by the browser", SCREEN).await?;
@@ -404,7 +414,10 @@ async fn messages_are_notified_only_while_the_console_is_not_looked_at() {
             .execute(
                 "window.notified = [];
                  window.Notification = class {
-                   constructor(title) { window.notified.push(title); }
+                   constructor(title, options) {
+                     window.notified.push(title);
+                     window.renotified = options.renotify;
+                   }
                    static requestPermission() { return Promise.resolve('granted'); }
                    static get permission() { return 'granted'; }
                  };
@@ -434,6 +447,12 @@ async fn messages_are_notified_only_while_the_console_is_not_looked_at() {
             Ok((notified().await? == json!(1)).then_some(()))
         })
         .await?;
+        // A second message from the customer is shown again, not swapped in unseen.
+        let renotified = h
+            .browser()
+            .execute("return window.renotified;", vec![])
+            .await?;
+        assert_eq!(renotified, json!(true));
         assert_no_crash(h).await
     })
     .await;
