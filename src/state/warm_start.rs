@@ -82,7 +82,14 @@ impl WarmStart {
                 let asked = filters.clone();
                 ask(
                     filters,
-                    async move { client.list_conversations(&asked, None, PAGE_SIZE).await },
+                    async move {
+                        // Asked again after a 429's wait only while the address still shows
+                        // this list: not once the operator picked other filters, or left.
+                        let shown = || shows_list(&asked);
+                        client
+                            .list_conversations_while(&asked, None, PAGE_SIZE, &shown)
+                            .await
+                    },
                     move || settled.set(true),
                 )
             });
@@ -169,6 +176,12 @@ fn opens(path: &str) -> Option<Opens> {
             .and_then(crate::model::inbox::decode_component)
             .map(|id| Opens::Conversation(ConversationId(id))),
     }
+}
+
+/// Whether the address still shows the inbox's list of `filters`.
+fn shows_list(filters: &Filters) -> bool {
+    opens(&super::base::current_app_path()).is_some()
+        && filters_in_address().as_ref() == Some(filters)
 }
 
 /// The filters in the address's query.

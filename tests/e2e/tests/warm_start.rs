@@ -198,3 +198,37 @@ async fn a_conversation_asked_for_at_start_is_not_asked_again_after_a_sign_out()
     })
     .await;
 }
+
+/// The first page asked for at start and held by a 429 is not asked for again once the
+/// operator has picked other filters meanwhile: the list left would spend the workspace's rate
+/// limit, and its wait would be counted down on screen for nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_page_left_while_it_waits_is_not_asked_for_again() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "force_429_retry_after": 3, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        h.open("/conversations").await?;
+        wait_text(h, "#retry-notice", "retrying in", FIRST_SCREEN).await?;
+        select(h, "select#filter-channel", "sms").await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        settle("a late retry of the list left", Duration::from_secs(4)).await;
+        let unfiltered: Vec<u16> = first_page_requests(h)
+            .await?
+            .into_iter()
+            .filter(|r| !r.query.as_deref().unwrap_or("").contains("channel="))
+            .map(|r| r.status)
+            .collect();
+        ensure!(
+            unfiltered == [429],
+            "the list left was not asked for again: {unfiltered:?}"
+        );
+        assert_eq!(count(h, "#retry-notice").await?, 0, "no wait is shown");
+        assert_no_crash(h).await
+    })
+    .await
+}
