@@ -3,13 +3,16 @@
 
 use super::badges::{ChannelBadge, WindowBadge};
 use super::clock::use_clock;
-use super::focus::{focus_after_render, focus_within, refocus_in_place_if_lost};
+use super::focus::{focus_after_render, focus_within, refocus_if_lost, refocus_in_place_if_lost};
 use crate::model::inbox::{measured_viewport, visible_range, Cursor, Inbox, ListFooter, Unread};
 use crate::model::{time, ConversationId, ConversationSummary};
 use leptos::html;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
+
+/// The list's one row in the tab order: the keyboard's row.
+pub const TAB_STOP: &str = "#conversation-list a[tabindex='0']";
 
 /// Must match `.conversation-row { height }` in the stylesheet.
 const ROW_PX: usize = 72;
@@ -105,10 +108,7 @@ pub fn ConversationList(
             return;
         };
         if !el.is_connected() {
-            refocus_in_place_if_lost(vec![
-                id.row_link_selector(),
-                "#conversation-list a[tabindex='0']".to_owned(),
-            ]);
+            refocus_in_place_if_lost(vec![id.row_link_selector(), TAB_STOP.to_owned()]);
         }
     });
     let on_focusin = move |ev: web_sys::FocusEvent| {
@@ -299,8 +299,19 @@ pub fn ConversationList(
                     // dropped to the page's start.
                     let footer = footer.get();
                     // (This runs before the old footer leaves the page.)
-                    if footer == ListFooter::End && focus_within("#load-more") {
-                        focus_after_render(".list-footer .end".to_owned());
+                    if focus_within("#load-more") {
+                        match footer {
+                            ListFooter::End => focus_after_render(".list-footer .end".to_owned()),
+                            ListFooter::More => {}
+                            // Another list (Back to other filters): its first row, or the
+                            // screen's content while it loads.
+                            ListFooter::FirstPage | ListFooter::Empty | ListFooter::Unknown => {
+                                refocus_if_lost(vec![
+                                TAB_STOP.into(),
+                                "#main".into(),
+                                ])
+                            }
+                        }
                     }
                     match footer {
                         ListFooter::FirstPage => {

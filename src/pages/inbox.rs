@@ -4,7 +4,7 @@
 use crate::api::retry::LONGEST_WAIT_SECS;
 use crate::api::{ApiError, Client, ListPage};
 use crate::components::announcer::use_announcer;
-use crate::components::conversation_list::ConversationList;
+use crate::components::conversation_list::{ConversationList, TAB_STOP};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::export_panel::{AgentOptions, ExportPanel};
 use crate::components::focus::{focus_within, refocus_if_lost};
@@ -168,12 +168,17 @@ pub fn InboxPage() -> impl IntoView {
             }
             // The list's place was refused (a token expired, say): asking with it again would
             // be refused again, for good. The list starts over from the newest instead, once: a
-            // server refusing every token would send it back to its top at each page.
+            // server refusing every token would send it back to its top at each page. API.md's
+            // `400 INVALID_ARGUMENT` for it is a choice: another code, `410 Gone` or a `422`
+            // for the page the same filters were given before refuse its token alike.
             let refused = |e: &ApiError| {
-                let ApiError::Rejected { status, code, .. } = e else {
-                    return false;
-                };
-                *status == 400 && code == "INVALID_ARGUMENT"
+                matches!(
+                    e,
+                    ApiError::Rejected {
+                        status: 400 | 410 | 422,
+                        ..
+                    }
+                )
             };
             let first_time = restarted_for.with_value(|r| r.as_ref() != Some(&f));
             if token.is_some() && first_time && result.as_ref().err().is_some_and(refused) {
@@ -183,10 +188,7 @@ pub fn InboxPage() -> impl IntoView {
                 );
                 restarts.update(|n| *n += 1);
                 // "Load more", which may have had the focus, goes with the old list.
-                refocus_if_lost(vec![
-                    "#conversation-list a[tabindex='0']".into(),
-                    "#main".into(),
-                ]);
+                refocus_if_lost(vec![TAB_STOP.into(), "#main".into()]);
                 return;
             }
             // A place taken since: a later refusal (hours on, in a console kept open all day)
@@ -281,6 +283,8 @@ pub fn InboxPage() -> impl IntoView {
         restarts.track();
         if shown.replace(f.clone()).is_some_and(|was| was != f) {
             tell_count.set_value(true);
+            // A list of other filters is a new list: its first refused place starts it over.
+            restarted_for.set_value(None);
         }
         if skip_first_load.try_update_value(std::mem::take) == Some(true) {
             return;
@@ -363,7 +367,7 @@ pub fn InboxPage() -> impl IntoView {
                         id="error-banner"
                         message=e.user_message()
                         on_retry=Callback::new(move |_| try_again())
-                        refocus=&["#conversation-list a[tabindex='0']", "#main"]
+                        refocus=&[TAB_STOP, "#main"]
                     />
                 })}
                 {move || (stale.get() && error.with(Option::is_none)).then(|| view! {
@@ -400,7 +404,7 @@ pub fn InboxPage() -> impl IntoView {
                 } else {
                     if focus_within(".thread-pane") {
                         let row = left.get_value().map(|id| id.row_link_selector());
-                        let current = "#conversation-list a[tabindex='0']".to_owned();
+                        let current = TAB_STOP.to_owned();
                         refocus_if_lost(row.into_iter().chain([current]).collect());
                     }
                     view! { <NoThreadSelected/> }.into_any()

@@ -525,25 +525,26 @@ async fn a_page_that_fails_is_asked_for_once_until_the_operator_retries() {
     .await;
 }
 
-/// The fault that refuses (400) the next `count` requests for a later page, by their token:
-/// the list's own poll, which asks for its first page, is not refused.
-async fn refuse_later_pages(h: &Harness, count: u32) -> Result<()> {
+/// The fault that refuses (`status`, 400 as API.md has it) the next `count` requests for a
+/// later page, by their token: the list's own poll, which asks for its first page, is not
+/// refused.
+async fn refuse_later_pages(h: &Harness, count: u32, status: u16) -> Result<()> {
     fault(
         h,
-        json!({ "route": "GET /v1/conversations", "status": 400, "count": count,
+        json!({ "route": "GET /v1/conversations", "status": status, "count": count,
                 "query_contains": "page_token" }),
     )
     .await
 }
 
-/// The next page is refused once (400, its token).
-async fn refuse_the_next_page(h: &Harness) -> Result<()> {
-    refuse_later_pages(h, 1).await?;
+/// The next page is refused once (`status`, its token).
+async fn refuse_the_next_page(h: &Harness, status: u16) -> Result<()> {
+    refuse_later_pages(h, 1, status).await?;
     clear_requests(h).await?;
     scroll_list(h, None).await?;
     poll_until("a page refused", SCREEN, || async {
         let asked = requests(h, "GET", |p| p == "/v1/conversations").await?;
-        Ok(asked.into_iter().find(|r| r.status == 400))
+        Ok(asked.into_iter().find(|r| r.status == status))
     })
     .await?;
     Ok(())
@@ -557,7 +558,7 @@ async fn a_refused_page_token_starts_the_list_over_once() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
         let first = list_state(h).await?.loaded;
-        refuse_the_next_page(h).await?;
+        refuse_the_next_page(h, 400).await?;
         poll_until("the list asked for from the start", SCREEN, || async {
             let asked = requests(h, "GET", |p| p == "/v1/conversations").await?;
             let tokens: Vec<bool> = asked
@@ -574,7 +575,7 @@ async fn a_refused_page_token_starts_the_list_over_once() {
         assert_eq!(count(h, "#error-banner").await?, 0, "nothing to retry");
         // Refused again: no second start over (a server refusing every token would send the
         // list back to its top at each page), but the failure, with Try again.
-        refuse_the_next_page(h).await?;
+        refuse_the_next_page(h, 400).await?;
         h.wait_for("#error-banner", SCREEN).await?;
         clear_faults(h).await?;
         h.click("#error-banner button").await?;
@@ -583,8 +584,9 @@ async fn a_refused_page_token_starts_the_list_over_once() {
         })
         .await?;
         // A place taken since, a refusal later on (a console kept open all day) is a new one:
-        // the list starts over again, rather than failing at every Try again.
-        refuse_the_next_page(h).await?;
+        // the list starts over again, rather than failing at every Try again. Refused as
+        // another API may (410 Gone, not API.md's 400), alike.
+        refuse_the_next_page(h, 410).await?;
         poll_until("the newest page listed once more", SCREEN, || async {
             Ok((list_state(h).await?.loaded == first).then_some(()))
         })
@@ -603,15 +605,15 @@ async fn try_again_after_a_second_refused_place_starts_the_list_over() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
         let first = list_state(h).await?.loaded;
-        refuse_the_next_page(h).await?;
+        refuse_the_next_page(h, 400).await?;
         poll_until("the newest page listed again", SCREEN, || async {
             Ok((list_state(h).await?.loaded == first).then_some(()))
         })
         .await?;
-        refuse_the_next_page(h).await?;
+        refuse_the_next_page(h, 400).await?;
         h.wait_for("#error-banner", SCREEN).await?;
         // The place is dead: the Try again's request with it is refused too.
-        refuse_later_pages(h, 1).await?;
+        refuse_later_pages(h, 1, 400).await?;
         clear_requests(h).await?;
         h.click("#error-banner button").await?;
         poll_until("the list asked for from the start", SCREEN, || async {
@@ -957,6 +959,35 @@ async fn a_list_a_poll_starts_over_is_shown_from_its_top() {
             },
         )
         .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// Load more, with the keyboard's focus on it, goes with its list when Back brings other
+/// filters: the focus goes to the new list (or the screen's content while it loads), not to
+/// the page's start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_to_other_filters_keeps_the_focus_of_load_more() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        select(h, "select#filter-channel", "sms").await?;
+        poll_until("the SMS list", SCREEN, || async {
+            Ok((url_query(h).await? == "channel=sms").then_some(()))
+        })
+        .await?;
+        h.wait_for("#load-more", SCREEN).await?;
+        h.browser()
+            .execute("document.getElementById('load-more').focus();", vec![])
+            .await?;
+        wait_focus_in(h, "#load-more", SCREEN).await?;
+        h.browser().back().await?;
+        poll_until("the unfiltered list after Back", SCREEN, || async {
+            Ok(url_query(h).await?.is_empty().then_some(()))
+        })
+        .await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        wait_focus_in(h, "#main", SCREEN).await?;
         assert_no_crash(h).await
     })
     .await;
