@@ -107,7 +107,8 @@ async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
         wait_attr(h, "#connection-status", "data-state", "live").await?;
         wait_subscribers(h, &moved, 1).await?;
 
-        // A second tab on the same device: one of them polls, not both.
+        // A second tab on the same device, shown while the first is hidden (hidden tabs do not
+        // poll): it polls. (That two tabs in view poll once between them: the next test.)
         let first_tab = h.browser().window().await?;
         let second = h.browser().new_window(true).await?;
         h.browser().switch_to_window(second.handle).await?;
@@ -188,6 +189,48 @@ async fn two_lists_in_view_with_other_filters_both_refresh() {
             h.browser().enter_parent_frame().await?;
         }
         Ok(())
+    })
+    .await;
+}
+
+/// Two lists in view with the same filters on one device poll once between them (one tab
+/// polls for all, and tells the others), not once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_lists_in_view_with_the_same_filters_poll_once_between_them() {
+    with_harness(Options::default(), async |h: &Harness| {
+        h.open("/").await?;
+        h.wait_for("#remember", FIRST_SCREEN).await?;
+        h.click("#remember").await?;
+        h.connect(DEMO_KEY).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        // A page of the console's origin that runs no console itself, holding the two lists.
+        h.open("/config.json").await?;
+        h.browser()
+            .execute(
+                "document.body.innerHTML = \
+                 '<iframe id=\"a\" src=\"/conversations\" width=\"600\" height=\"700\"></iframe>' + \
+                 '<iframe id=\"b\" src=\"/conversations\" width=\"600\" height=\"700\"></iframe>';",
+                vec![],
+            )
+            .await?;
+        for frame in ["#a", "#b"] {
+            h.wait_for(frame, SCREEN).await?.enter_frame().await?;
+            h.wait_for_all(ROW, 1, SCREEN).await?;
+            h.browser().enter_parent_frame().await?;
+        }
+        clear_requests(h).await?;
+        settle("two lists polling", Duration::from_secs(22)).await;
+        let polls = h
+            .sim_requests()
+            .await?
+            .into_iter()
+            .filter(is_first_page_list)
+            .count();
+        assert!(
+            (1..=3).contains(&polls),
+            "one poll per 10 s between the two lists, not one each: {polls} polls in 22 s"
+        );
+        assert_no_crash(h).await
     })
     .await;
 }
