@@ -837,9 +837,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         let change = thread
                             .try_update(|t| t.as_mut().map(|t| t.confirm_send(local_id, message)))
                             .flatten();
-                        // Its failure came first, while it was still "Sending…".
-                        if let Some(Change::Undelivered(m)) = change {
-                            tell_undelivered(&m);
+                        match change {
+                            // Its failure came first, while it was still "Sending…".
+                            Some(Change::Undelivered(m)) => tell_undelivered(&m),
+                            // Said, as a template's is: "Sending…" came into the list with
+                            // its words, which a live region may not read, and goes unsaid.
+                            _ if to.channel == first_channel => announcer.announce("Sent"),
+                            _ => {}
                         }
                     }
                 },

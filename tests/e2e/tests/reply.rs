@@ -223,6 +223,8 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
             "the composer is cleared on send"
         );
         let sent = wait_message(h, text, "confirmed with an id", |m| m.id.is_some()).await?;
+        // Said, not only shown: the operator who pressed Enter hears that it went.
+        wait_text(h, "#live-announcer", "Sent", SCREEN).await?;
         let msg_id = sent.id.clone().unwrap_or_default();
         assert_eq!(sent.direction.as_deref(), Some("outbound"));
         wait_message(h, text, "delivered", |m| {
