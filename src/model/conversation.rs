@@ -87,7 +87,7 @@ impl AiMode {
 
 /// A list item of `GET /v1/conversations`. The list omits `ai_mode` by design.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "WireConversation")]
+#[serde(try_from = "WireConversation")]
 pub struct ConversationSummary {
     pub conversation_id: ConversationId,
     pub agent_id: AgentId,
@@ -132,7 +132,7 @@ pub struct ModeChange {
 
 /// `GET /v1/conversations/{id}` (and the PATCH response, which carries no messages).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(from = "WireConversation")]
+#[serde(try_from = "WireConversation")]
 pub struct Conversation {
     pub summary: ConversationSummary,
     pub ai_mode: AiMode,
@@ -148,20 +148,26 @@ pub struct Conversation {
 /// A conversation as the API sends it, a list item or a whole thread: every field side by
 /// side. Both types read through this one struct, so the wasm holds one deserialiser for them,
 /// and the thread's fields need no `#[serde(flatten)]` (which buffers the whole object in
-/// serde's `Content` first, a second deserialiser of every field).
+/// serde's `Content` first, a second deserialiser of every field). The fields a conversation
+/// cannot do without are checked after it is read, as they may come one level down.
 #[derive(Deserialize)]
 struct WireConversation {
-    conversation_id: ConversationId,
-    agent_id: AgentId,
-    channel: Channel,
-    from_number: String,
-    to_number: String,
+    #[serde(default)]
+    conversation_id: Option<ConversationId>,
+    #[serde(default)]
+    agent_id: Option<AgentId>,
+    #[serde(default)]
+    channel: Option<Channel>,
+    #[serde(default)]
+    from_number: Option<String>,
+    #[serde(default)]
+    to_number: Option<String>,
     #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
     window_expires_at: Option<DateTime<Utc>>,
     #[serde(default)]
     opt_out: bool,
-    #[serde(deserialize_with = "crate::model::time::rfc3339::required")]
-    created_at: DateTime<Utc>,
+    #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
+    created_at: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
     updated_at: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
@@ -178,22 +184,67 @@ struct WireConversation {
     mode_history: Option<Readable<ModeChange>>,
     #[serde(default)]
     changed: Option<bool>,
+    /// The conversation one level down, beside its messages or a PATCH's `changed`
+    /// (`{"conversation": {…}, "messages": […]}`): API.md's body is a choice, and the console
+    /// takes the obvious alternatives.
+    #[serde(default)]
+    conversation: Option<Box<WireConversation>>,
 }
 
-impl From<WireConversation> for ConversationSummary {
-    fn from(w: WireConversation) -> Self {
-        ConversationSummary {
-            conversation_id: w.conversation_id,
-            agent_id: w.agent_id,
-            channel: w.channel,
-            from_number: w.from_number,
-            to_number: w.to_number,
+/// A field a conversation cannot do without, missing at its level and below.
+#[derive(Debug)]
+pub struct MissingField(&'static str);
+
+impl std::fmt::Display for MissingField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "missing field `{}`", self.0)
+    }
+}
+
+impl WireConversation {
+    /// The conversation's own fields: these, or those one level down when these have no id.
+    /// The thread's fields beside a nested conversation fill what it lacks.
+    fn unnested(self) -> WireConversation {
+        match self {
+            WireConversation {
+                conversation_id: None,
+                conversation: Some(inner),
+                ai_mode,
+                messages,
+                next_page_token,
+                mode_history,
+                changed,
+                ..
+            } => WireConversation {
+                ai_mode: inner.ai_mode.or(ai_mode),
+                messages: inner.messages.or(messages),
+                next_page_token: inner.next_page_token.or(next_page_token),
+                mode_history: inner.mode_history.or(mode_history),
+                changed: inner.changed.or(changed),
+                ..*inner
+            },
+            w => w,
+        }
+    }
+}
+
+impl TryFrom<WireConversation> for ConversationSummary {
+    type Error = MissingField;
+
+    fn try_from(w: WireConversation) -> Result<Self, MissingField> {
+        let w = w.unnested();
+        Ok(ConversationSummary {
+            conversation_id: w.conversation_id.ok_or(MissingField("conversation_id"))?,
+            agent_id: w.agent_id.ok_or(MissingField("agent_id"))?,
+            channel: w.channel.ok_or(MissingField("channel"))?,
+            from_number: w.from_number.ok_or(MissingField("from_number"))?,
+            to_number: w.to_number.ok_or(MissingField("to_number"))?,
             window_expires_at: w.window_expires_at,
             opt_out: w.opt_out,
-            created_at: w.created_at,
+            created_at: w.created_at.ok_or(MissingField("created_at"))?,
             updated_at: w.updated_at,
             last_message_at: w.last_message_at,
-        }
+        })
     }
 }
 
@@ -202,8 +253,11 @@ pub fn page_token(token: Option<String>) -> Option<String> {
     token.filter(|t| !t.is_empty())
 }
 
-impl From<WireConversation> for Conversation {
-    fn from(mut w: WireConversation) -> Self {
+impl TryFrom<WireConversation> for Conversation {
+    type Error = MissingField;
+
+    fn try_from(w: WireConversation) -> Result<Self, MissingField> {
+        let mut w = w.unnested();
         let messages = w.messages.take().unwrap_or_default();
         let (messages, unreadable_messages) = (messages.items, messages.unreadable);
         let mode_history = w.mode_history.take().unwrap_or_default().items;
@@ -212,15 +266,15 @@ impl From<WireConversation> for Conversation {
             page_token(w.next_page_token.take()),
             w.changed.take(),
         );
-        Conversation {
-            summary: w.into(),
+        Ok(Conversation {
+            summary: w.try_into()?,
             ai_mode: ai_mode.unwrap_or(AiMode::Unknown),
             messages,
             unreadable_messages,
             next_page_token,
             mode_history,
             changed,
-        }
+        })
     }
 }
 
@@ -290,6 +344,37 @@ mod tests {
         );
         let empty: Conversation = serde_json::from_str(&nulls).expect("a thread with nulls");
         assert!(empty.messages.is_empty() && empty.mode_history.is_empty());
+    }
+
+    /// API.md's body is a choice: the conversation one level down, beside its messages (or a
+    /// PATCH's `changed`), reads as the same conversation; its own fields win.
+    #[test]
+    fn a_conversation_nested_one_level_down_is_read_alike() {
+        let nested = format!(
+            r#"{{ "conversation": {ITEM}, "changed": true, "next_page_token": "p2",
+                 "messages": [{{"message_id":"m1","direction":"inbound","body":"hi",
+                               "created_at":"2026-05-15T14:32:01Z"}}] }}"#
+        );
+        let c: Conversation = serde_json::from_str(&nested).expect("a nested thread parses");
+        assert_eq!(
+            c.summary,
+            serde_json::from_str(ITEM).expect("the list item parses")
+        );
+        assert_eq!(
+            (c.messages.len(), c.next_page_token.as_deref(), c.changed),
+            (1, Some("p2"), Some(true))
+        );
+        let inner_wins = ITEM.replacen('{', r#"{ "ai_mode": "human","#, 1);
+        let both = format!(r#"{{ "conversation": {inner_wins}, "ai_mode": "ai" }}"#);
+        let c: Conversation = serde_json::from_str(&both).expect("parses");
+        assert_eq!(c.ai_mode, AiMode::Human);
+        // Missing at both levels, it is still missing.
+        let without_id = ITEM.replace(r#""conversation_id": "conv_abc123","#, "");
+        let err = serde_json::from_str::<Conversation>(&format!(
+            r#"{{ "conversation": {without_id} }}"#
+        ))
+        .expect_err("no id anywhere");
+        assert!(err.to_string().contains("conversation_id"), "{err}");
     }
 
     #[test]
