@@ -99,10 +99,11 @@ pub fn App() -> impl IntoView {
 fn Home() -> impl IntoView {
     let session = crate::state::session::use_session();
     move || {
+        let options = crate::state::base::replacing();
         if session.client.with(Option::is_some) {
-            view! { <Redirect path="/conversations"/> }
+            view! { <Redirect path="/conversations" options/> }
         } else {
-            view! { <Redirect path="/connect"/> }
+            view! { <Redirect path="/connect" options/> }
         }
     }
 }
@@ -118,7 +119,7 @@ fn SessionGuard() -> impl IntoView {
         let signed_in = session.client.with(Option::is_some);
         let path = location.pathname.get();
         if !signed_in && crate::state::base::app_path(&path).starts_with("/conversations") {
-            navigate("/connect", Default::default());
+            navigate("/connect", crate::state::base::replacing());
         }
     });
     // Another screen (signed in, signed out, a link to an unknown address) has replaced the

@@ -24,7 +24,7 @@ pub fn ConnectPage() -> impl IntoView {
 
     // Already signed in (e.g. a restored key): straight to the inbox.
     if session.client.with_untracked(Option::is_some) {
-        navigate("/conversations", Default::default());
+        navigate("/conversations", crate::state::base::replacing());
     }
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -72,7 +72,8 @@ pub fn ConnectPage() -> impl IntoView {
                 Ok(_) => {
                     session.sign_in(client, k.trim(), remember);
                     key.set(String::new());
-                    navigate("/conversations", Default::default());
+                    // The connect screen is done with: Back does not come back to it.
+                    navigate("/conversations", crate::state::base::replacing());
                 }
                 Err(ApiError::Unauthenticated(_)) => error.set(Some(
                     "That key was not accepted. Check that it is complete and not revoked.".into(),

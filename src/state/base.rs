@@ -11,6 +11,16 @@ pub fn base_path() -> String {
         .unwrap_or_default()
 }
 
+/// A navigation that takes the current entry's place in the history: a redirect (`/` to the
+/// inbox, a signed-out screen to the connect screen), where Back to the address redirected from
+/// would redirect forward again, and the operator could never leave the console by Back.
+pub fn replacing() -> leptos_router::NavigateOptions {
+    leptos_router::NavigateOptions {
+        replace: true,
+        ..Default::default()
+    }
+}
+
 /// An app path as a link target. The router's `navigate` adds the base itself; plain links and
 /// `<A>` with absolute paths do not, so they go through this.
 pub fn href(path: &str) -> String {

@@ -550,3 +550,38 @@ async fn a_path_on_the_consoles_own_site_is_a_base() {
     })
     .await;
 }
+
+/// Back from where the console redirected leaves it: `/` sends a signed-in operator to the
+/// inbox, and an inbox address a signed-out one to the connect screen, each in the place of the
+/// address redirected from (a redirect that was a step of its own sent Back to that address,
+/// which redirected forward again: Back could never leave the console).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_from_a_redirect_leaves_the_console() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        // A page of the console's origin that runs no console: where Back should return to.
+        let before = "/config.json";
+        let back_to_before = async || {
+            h.browser().back().await?;
+            poll_until("Back at the page before the console", SCREEN, || async {
+                let url = h.browser().current_url().await?;
+                Ok((url.path() == before).then_some(()))
+            })
+            .await
+        };
+        h.open(before).await?;
+        h.open("/").await?;
+        h.wait_for_path("/conversations", SCREEN).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        back_to_before().await?;
+
+        h.browser()
+            .execute("sessionStorage.clear(); localStorage.clear();", vec![])
+            .await?;
+        h.open("/conversations").await?;
+        h.wait_for_path("/connect", FIRST_SCREEN).await?;
+        back_to_before().await?;
+        Ok(())
+    })
+    .await;
+}
