@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
 use voicebip_console::components::announcer::{Announcer, LiveRegion};
-use voicebip_console::components::badges::ModeBadge;
+use voicebip_console::components::badges::{ModeBadge, WindowBadge};
 use voicebip_console::components::clock::Clock;
 use voicebip_console::components::composer::{Composer, TemplateDraft, TemplateForm};
 use voicebip_console::components::message_list::MessageList;
@@ -891,4 +891,26 @@ fn origins_that_no_page_can_have_are_named() {
         assert!(host.allows(origin), "{configured:?} is kept as {origin}");
     }
     assert!(!host.allows("https://*.example.com"));
+}
+
+/// A window that ended after the shared clock's last tick, and comes (a refetch) once it has
+/// ended, shows as shut at once: the clock, up to 15 s behind, showed it open until its next
+/// tick, and the reply box with it.
+#[wasm_bindgen_test]
+async fn a_window_already_ended_shows_shut_before_the_clocks_next_tick() {
+    let expires_at = RwSignal::new(None::<chrono::DateTime<chrono::Utc>>);
+    let root =
+        mount(move || view! { <WindowBadge channel=Channel::Whatsapp expires_at=expires_at/> });
+    // The clock read the time at mount; the window ends after that, and comes after its end.
+    gloo_timers::future::TimeoutFuture::new(300).await;
+    expires_at.set(Some(
+        chrono::Utc::now() - chrono::Duration::milliseconds(100),
+    ));
+    gloo_timers::future::TimeoutFuture::new(200).await;
+    let shown = root
+        .query_selector(".window-state")
+        .ok()
+        .flatten()
+        .and_then(|b| b.get_attribute("data-window"));
+    assert_eq!(shown.as_deref(), Some("expired"));
 }

@@ -29,14 +29,17 @@ impl Clock {
     }
 
     /// A timer that moves the clock on at `at`, where a tick would come up to 15 s late (a
-    /// window's end, which opens or shuts the reply box); none for a time past or days away.
-    /// Dropped, it is cancelled.
+    /// window's end, which opens or shuts the reply box); at once for a time already past that
+    /// the clock, up to a tick behind, has not reached (a window that ended a few seconds before
+    /// its conversation came); none for one it has, or days away. Dropped, it is cancelled.
     pub fn wake_at(&self, at: DateTime<Utc>) -> Option<gloo_timers::callback::Timeout> {
         let now = self.0;
         let ms = (at - Utc::now()).num_milliseconds();
-        // (A moment after it: a timer may fire a little early.)
-        (0..LONGEST_WAKE_MS).contains(&ms).then(|| {
-            gloo_timers::callback::Timeout::new(ms as u32 + 50, move || {
+        let behind = ms < 0 && now.get_untracked() < at;
+        // (A moment after it: a timer may fire a little early. A timer, not a write now: this
+        // runs in the effect that reads the time.)
+        (behind || (0..LONGEST_WAKE_MS).contains(&ms)).then(|| {
+            gloo_timers::callback::Timeout::new(ms.max(0) as u32 + 50, move || {
                 now.try_set(Utc::now());
             })
         })
