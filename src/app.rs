@@ -65,7 +65,13 @@ pub fn App() -> impl IntoView {
                 rel="external"
                 on:click=|ev: leptos::ev::MouseEvent| {
                     ev.prevent_default();
-                    crate::components::focus::focus_after_render("#main".into());
+                    // Past the top bar and the filters: to the open conversation, else to the
+                    // list's row (`#main` held them all, and Tab went on through them).
+                    crate::components::focus::focus_first_after_render(vec![
+                        ".thread-pane".into(),
+                        crate::components::conversation_list::TAB_STOP.into(),
+                        "#main".into(),
+                    ]);
                 }
             >
                 "Skip to content"

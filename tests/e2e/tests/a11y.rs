@@ -270,7 +270,8 @@ async fn opening_and_leaving_a_conversation_keeps_the_keyboards_place() {
 }
 
 /// The keyboard keeps its place where the page changes under it: signing in lands in the
-/// inbox's content; "Skip to content" skips, on the conversation it was pressed on; the way
+/// inbox's content; "Skip to content" skips past the top bar and the filters, to the list's row
+/// or to the conversation, and stays on the conversation it was pressed on; the way
 /// back to the list keeps the list's filters, and so the row left from; a reply box disabled
 /// under the operator's typing hands the focus to why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -278,6 +279,12 @@ async fn the_keyboard_keeps_its_place_when_the_page_changes_under_it() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
         wait_focus(h, "main", "the focus in the inbox after signing in").await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        h.browser()
+            .execute("document.querySelector('.skip-link').focus();", vec![])
+            .await?;
+        h.press(&[Key::Enter.into()]).await?;
+        wait_focus(h, "row-0", "the focus skipped to the list").await?;
 
         let conv = reachable(h, "human", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
@@ -289,7 +296,7 @@ async fn the_keyboard_keeps_its_place_when_the_page_changes_under_it() {
             .execute("document.querySelector('.skip-link').focus();", vec![])
             .await?;
         h.press(&[Key::Enter.into()]).await?;
-        wait_focus(h, "main", "the focus skipped to the content").await?;
+        wait_focus(h, "thread-pane", "the focus skipped to the conversation").await?;
         assert_eq!(h.path().await?, address, "still on the conversation");
         assert_eq!(url_query(h).await?, "channel=sms");
         wait_thread(h, &id).await?;
@@ -542,9 +549,10 @@ async fn a_zoomed_in_thread_keeps_its_messages_readable() {
 }
 
 /// In forced colours (a high-contrast theme), which drop backgrounds and shadows, the open
-/// conversation's row keeps a mark of its own.
+/// conversation's row keeps a mark of its own, and every button an edge (its background, often
+/// the page's own colour there, was all that showed it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_open_row_is_marked_in_forced_colours() {
+async fn the_open_row_and_the_buttons_are_marked_in_forced_colours() {
     with_harness(Options::default(), async |h: &Harness| {
         let conv = reachable(h, "ai", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
@@ -569,6 +577,70 @@ async fn the_open_row_is_marked_in_forced_colours() {
         )
         .await?;
         assert_eq!(mark().await?, json!("solid"), "a border of its own");
+        let edgeless = h
+            .browser()
+            .execute(
+                "return [...document.querySelectorAll('button')]
+                   .filter(b => b.offsetParent && getComputedStyle(b).borderTopStyle !== 'solid')
+                   .map(b => b.id || b.textContent);",
+                vec![],
+            )
+            .await?;
+        assert_eq!(edgeless, json!([]), "buttons without an edge");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// Each form control's edge, all that shows where a field is on its panel, has 3:1 against
+/// the field's background (WCAG 1.4.11), light and dark: axe does not check it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_controls_stand_out_from_their_background() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let faint = || async {
+            let v = h
+                .browser()
+                .execute(
+                    "const lum = c => {
+                       const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => {
+                         v /= 255;
+                         return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+                       });
+                       return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+                     };
+                     const ratio = (a, b) => {
+                       const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+                       return (x + 0.05) / (y + 0.05);
+                     };
+                     return [...document.querySelectorAll('input:not([type=checkbox]), select, textarea')]
+                       .filter(e => e.offsetParent)
+                       .map(e => [e.id, getComputedStyle(e)])
+                       .map(([id, s]) => [id, ratio(s.borderTopColor, s.backgroundColor)])
+                       .filter(([, r]) => r < 3)
+                       .map(([id, r]) => `${id} ${r.toFixed(2)}:1`);",
+                    vec![],
+                )
+                .await?;
+            Ok::<_, voicebip_e2e::anyhow::Error>(v)
+        };
+        for scheme in ["light", "dark"] {
+            h.open("/").await?;
+            h.wait_for("#api-key", FIRST_SCREEN).await?;
+            h.cdp(
+                "Emulation.setEmulatedMedia",
+                json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+            )
+            .await?;
+            assert_eq!(faint().await?, json!([]), "the connect screen, {scheme}");
+        }
+        sign_in(h).await?;
+        h.wait_for("select#filter-channel", SCREEN).await?;
+        h.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": "dark" }] }),
+        )
+        .await?;
+        assert_eq!(faint().await?, json!([]), "the inbox, dark");
         assert_no_crash(h).await
     })
     .await;
