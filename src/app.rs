@@ -2,6 +2,7 @@
 
 use crate::components::announcer::{Announcer, LiveRegion};
 use crate::components::clock::Clock;
+use crate::components::notice::Notice;
 use crate::pages::connect::ConnectPage;
 use crate::pages::embed::EmbedRoutes;
 use crate::pages::inbox::InboxPage;
@@ -81,7 +82,7 @@ pub fn App() -> impl IntoView {
                 view! {
                     <SessionGuard/>
                     <RetryNotice/>
-                    {move || config_warning.get().map(|w| view! { <p class="banner warn" role="status">{w}</p> })}
+                    {move || config_warning.get().map(|w| view! { <Notice id="config-warning" text=w/> })}
                     <main id="main" tabindex="-1">
                         // Flat: a conversation is a parameter of the inbox's route, so switching
                         // conversations keeps the inbox (and its list) mounted.
@@ -160,18 +161,26 @@ fn RetryNotice() -> impl IntoView {
         }));
     });
     let left = move || crate::api::retry::seconds_left(&session.retry_waits.read(), now.get());
-    // Built once for a wait, and its seconds out of the live region, which reads its words once.
+    let announcer = crate::components::announcer::use_announcer();
+    // Built once for a wait, and said once as it begins (not a live region of its own, which
+    // some screen readers leave unread when it comes with its words). Its seconds can be read
+    // on the page, and are not read out at each one.
     move || {
         waiting.get().then(|| {
+            // (Read untracked: the banner is not rebuilt, nor said again, at every second.)
+            announcer.announce(match untrack(left) {
+                0 => "Voicebip is busy; retrying now.".to_owned(),
+                secs => format!("Voicebip is busy; retrying in {secs} s."),
+            });
             view! {
                 // One line in the banner's flex row.
-                <p class="banner warn" id="retry-notice" role="status">
+                <p class="banner warn" id="retry-notice">
                     <span>
                         "Voicebip is busy; retrying"
-                        <span aria-hidden="true">{move || match left() {
+                        {move || match left() {
                             0 => " now…".to_owned(),
                             secs => format!(" in {secs} s…"),
-                        }}</span>
+                        }}
                     </span>
                 </p>
             }

@@ -10,4 +10,5 @@ pub mod export_panel;
 pub mod focus;
 pub mod handoff_bar;
 pub mod message_list;
+pub mod notice;
 pub mod observe;

@@ -8,6 +8,7 @@ use crate::components::conversation_list::{ConversationList, TAB_STOP};
 use crate::components::error_banner::ErrorBanner;
 use crate::components::export_panel::{AgentOptions, ExportPanel};
 use crate::components::focus::{focus_within, refocus_if_lost};
+use crate::components::notice::Notice;
 use crate::model::inbox::{title, with_agent, Cursor, Filters, Inbox, Unread, PAGE_SIZE};
 use crate::model::{AgentId, Channel, ConversationId, ConversationSummary};
 use crate::pages::thread_chunk::ThreadPane;
@@ -371,14 +372,16 @@ pub fn InboxPage() -> impl IntoView {
                     />
                 })}
                 {move || (stale.get() && error.with(Option::is_none)).then(|| view! {
-                    <p class="banner warn" id="list-stale" role="status">
-                        "This list may be out of date: refreshing it failed. Trying again."
-                    </p>
+                    <Notice
+                        id="list-stale"
+                        text="This list may be out of date: refreshing it failed. Trying again."
+                    />
                 })}
                 {move || unreadable.get().then(|| view! {
-                    <p class="banner warn" id="unreadable-rows" role="status">
-                        "Some conversations could not be read and are not listed."
-                    </p>
+                    <Notice
+                        id="unreadable-rows"
+                        text="Some conversations could not be read and are not listed."
+                    />
                 })}
                 <ConversationList
                     inbox=inbox

@@ -9,6 +9,7 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::focus::{focus_first_after_render, focus_within, refocus_if_lost};
 use crate::components::handoff_bar::HandoffBar;
 use crate::components::message_list::{describe_mode_change, MessageList};
+use crate::components::notice::Notice;
 use crate::live::{follow, ConnectionStatus, Handlers, LinkState, StreamHandle};
 use crate::model::blocked::Blocked;
 use crate::model::events::{Skipped, StreamEvent};
@@ -1237,9 +1238,10 @@ fn ThreadLoaded(
                 </p>
             })}
             {move || unreadable.get().then(|| view! {
-                <p class="banner warn" id="unreadable-messages" role="status">
-                    "Some messages in this conversation could not be read and are not shown."
-                </p>
+                <Notice
+                    id="unreadable-messages"
+                    text="Some messages in this conversation could not be read and are not shown."
+                />
             })}
             <MessageList
                 thread=thread

@@ -511,6 +511,7 @@ async fn a_stalled_config_is_given_up_on() {
         h.wait_for("form#connect-form", std::time::Duration::from_secs(20))
             .await?;
         wait_text(h, ".banner.warn", "config.json", SCREEN).await?;
+        wait_text(h, "#live-announcer", "config.json", SCREEN).await?;
         settings(h, json!({ "config_stalled": false })).await?;
         assert_no_crash(h).await
     })

@@ -40,6 +40,14 @@ async fn a_list_left_while_it_waits_is_not_asked_for_again() {
         clear_requests(h).await?;
         select(h, "select#filter-channel", "sms").await?;
         wait_text(h, "#retry-notice", "retrying in", SCREEN).await?;
+        // Said as it comes, not only shown.
+        wait_text(
+            h,
+            "#live-announcer",
+            "Voicebip is busy; retrying in",
+            SCREEN,
+        )
+        .await?;
         select(h, "select#filter-channel", "whatsapp").await?;
         poll_until("the WhatsApp list refused too", SCREEN, || async {
             let asked = requests(h, "GET", |p| p == "/v1/conversations").await?;
@@ -103,6 +111,25 @@ async fn the_notice_counts_the_wait_still_ahead() {
             (5..=12).contains(&secs),
             "the thread's retry is in; the list's wait has about 10 s left: {notice:?}"
         );
+        // Said once for the wait, not again at each of its seconds.
+        h.browser()
+            .execute(
+                "window.__said = [];
+                 const el = document.getElementById('live-announcer');
+                 new MutationObserver(() => window.__said.push(el.textContent))
+                   .observe(el, { childList: true, characterData: true, subtree: true });",
+                vec![],
+            )
+            .await?;
+        settle("the wait's seconds", Duration::from_secs(2)).await;
+        let again = h
+            .browser()
+            .execute(
+                "return window.__said.filter(t => t.includes('busy'));",
+                vec![],
+            )
+            .await?;
+        assert_eq!(again, json!([]), "the wait was said again");
         h.wait_for_all(ROW, 1, Duration::from_secs(25)).await?;
         wait_gone(h, "#retry-notice", SCREEN).await?;
         assert_no_crash(h).await
@@ -323,6 +350,7 @@ async fn one_unreadable_item_leaves_the_rest_of_its_page_shown() {
             .await?;
         let notice = wait_text(h, "#unreadable-rows", "", SCREEN).await?;
         assert!(notice.contains("could not be read"), "{notice:?}");
+        wait_text(h, "#live-announcer", "could not be read", SCREEN).await?;
         let api = api_list(h, "channel=sms&page_size=50").await?;
         let spoiled = str_field(&api["conversations"][1], "conversation_id")?;
         let expected: Vec<String> = api["conversations"]
@@ -357,6 +385,7 @@ async fn one_unreadable_item_leaves_the_rest_of_its_page_shown() {
         wait_thread(h, &id).await?;
         let notice = wait_text(h, "#unreadable-messages", "", SCREEN).await?;
         assert!(notice.contains("could not be read"), "{notice:?}");
+        wait_text(h, "#live-announcer", "could not be read", SCREEN).await?;
         assert_eq!(
             count(h, "#thread-error").await?,
             0,

@@ -315,6 +315,7 @@ async fn a_list_whose_refreshes_fail_says_so() {
         )
         .await?;
         h.wait_for("#list-stale", POLL).await?;
+        wait_text(h, "#live-announcer", "may be out of date", SCREEN).await?;
         h.assert_no_axe_violations("the inbox, out of date").await?;
         assert_eq!(count(h, "#error-banner").await?, 0, "the rows shown stay");
         clear_faults(h).await?;
