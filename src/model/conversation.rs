@@ -370,10 +370,9 @@ mod tests {
         assert_eq!(c.ai_mode, AiMode::Human);
         // Missing at both levels, it is still missing.
         let without_id = ITEM.replace(r#""conversation_id": "conv_abc123","#, "");
-        let err = serde_json::from_str::<Conversation>(&format!(
-            r#"{{ "conversation": {without_id} }}"#
-        ))
-        .expect_err("no id anywhere");
+        let err =
+            serde_json::from_str::<Conversation>(&format!(r#"{{ "conversation": {without_id} }}"#))
+                .expect_err("no id anywhere");
         assert!(err.to_string().contains("conversation_id"), "{err}");
     }
 
