@@ -69,7 +69,7 @@ pub fn App() -> impl IntoView {
                     // Past the top bar and the filters: to the open conversation, else to the
                     // list's row (`#main` held them all, and Tab went on through them).
                     crate::components::focus::focus_first_after_render(vec![
-                        ".thread-pane".into(),
+                        ".thread-pane:not(:has(.no-thread))".into(),
                         crate::components::conversation_list::TAB_STOP.into(),
                         "#main".into(),
                     ]);
