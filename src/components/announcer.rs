@@ -12,8 +12,9 @@ pub struct Announcer {
 /// stream events makes several in one go, and each would replace the one before before it is
 /// read.
 const TOGETHER_MS: f64 = 250.0;
-/// At most this many are said together; the rest of a burst (the stream can bring hundreds a
-/// second) is left out, as no one could hear it. Unbounded (a group measured from its last
+/// At most this many are said together; the rest of a burst of news (the stream can bring
+/// hundreds of messages a second) is left out, as no one could hear it. What the operator must
+/// hear (a failure, a handoff, an opt-out) is never left out for news. Unbounded (a group measured from its last
 /// announcement), the region grew with every message of a burst and took longer to rewrite each
 /// time: the bench's burst p99 was 48–54 ms, against 36–40 ms with this bound.
 const MOST_TOGETHER: u32 = 3;
@@ -32,13 +33,22 @@ enum Say {
     Alone,
     /// Joined to the group's earlier ones.
     Together,
-    /// Past [`MOST_TOGETHER`]: left out.
+    /// News past [`MOST_TOGETHER`]: left out.
     Not,
+}
+
+/// Whether an announcement may be left out of a burst.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    /// A customer's message: the thread shows it, and the next of a burst says as much.
+    News,
+    /// A state or a failure the operator acts on.
+    Must,
 }
 
 impl Group {
     /// The group after an announcement at `now`, and what to do with that announcement.
-    fn next(self, now: f64) -> (Group, Say) {
+    fn next(self, now: f64, kind: Kind) -> (Group, Say) {
         if now - self.started_at >= TOGETHER_MS {
             let first = Group {
                 started_at: now,
@@ -47,7 +57,7 @@ impl Group {
             return (first, Say::Alone);
         }
         let count = self.count.saturating_add(1);
-        let say = match count > MOST_TOGETHER {
+        let say = match count > MOST_TOGETHER && kind == Kind::News {
             true => Say::Not,
             false => Say::Together,
         };
@@ -66,15 +76,24 @@ impl Announcer {
         }
     }
 
+    /// Says `message`, whatever came just before it.
     pub fn announce(&self, message: impl Into<String>) {
-        let (group, say) = self.group.get_value().next(js_sys::Date::now());
+        self.say(message.into(), Kind::Must);
+    }
+
+    /// Says a customer's message, unless a burst of them is already being said.
+    pub fn announce_news(&self, message: impl Into<String>) {
+        self.say(message.into(), Kind::News);
+    }
+
+    fn say(&self, message: String, kind: Kind) {
+        let (group, say) = self.group.get_value().next(js_sys::Date::now(), kind);
         self.group.set_value(group);
         let together = match say {
             Say::Not => return,
             Say::Alone => false,
             Say::Together => true,
         };
-        let message = message.into();
         self.text
             .update(|text| *text = next_text(text, &message, together));
     }
@@ -134,7 +153,7 @@ pub fn LiveRegion() -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::{next_text, Group, Say, MOST_TOGETHER, TOGETHER_MS};
+    use super::{next_text, Group, Kind, Say, MOST_TOGETHER, TOGETHER_MS};
 
     #[test]
     fn a_group_lasts_from_its_first_announcement_and_says_at_most_a_few() {
@@ -145,7 +164,7 @@ mod tests {
         let mut said = Vec::new();
         // A burst: one every 5 ms for a second.
         for i in 0..200 {
-            let (next, say) = group.next(1_000.0 + f64::from(i) * 5.0);
+            let (next, say) = group.next(1_000.0 + f64::from(i) * 5.0, Kind::News);
             group = next;
             said.push(say);
         }
@@ -161,6 +180,9 @@ mod tests {
             [Say::Together, Say::Together]
         );
         assert_eq!(said[MOST_TOGETHER as usize], Say::Not);
+        // What the operator must hear is said past them, joined to the group.
+        assert_eq!(group.next(1_996.0, Kind::Must).1, Say::Together);
+        assert_eq!(group.next(1_996.0, Kind::News).1, Say::Not);
     }
 
     #[test]

@@ -228,7 +228,7 @@ pub fn InboxPage() -> impl IntoView {
                 .flatten()
         });
         if let Some(said) = said {
-            announcer.announce(said);
+            announcer.announce_news(said);
         }
     });
     // A memo, so the title and the host hear of the count only when it changes.

@@ -223,7 +223,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         if let Some((AiMode::Human, from)) = taken_over {
             notifier.inbound(&from, body);
         }
-        announcer.announce(if count == 1 {
+        announcer.announce_news(if count == 1 {
             format!("New message from the customer: {body}")
         } else {
             format!("{count} new messages from the customer. The last: {body}")
