@@ -167,8 +167,14 @@ fn RetryNotice() -> impl IntoView {
     // on the page, and are not read out at each one.
     move || {
         waiting.get().then(|| {
-            // (Read untracked: the banner is not rebuilt, nor said again, at every second.)
-            announcer.announce(match untrack(left) {
+            // Counted from now, not from `now`, which the ticker has not moved yet (it read
+            // the end of the last wait); and untracked, so that the banner is not rebuilt, nor
+            // said again, at every second.
+            let secs = crate::api::retry::seconds_left(
+                &session.retry_waits.read_untracked(),
+                js_sys::Date::now(),
+            );
+            announcer.announce(match secs {
                 0 => "Voicebip is busy; retrying now.".to_owned(),
                 secs => format!("Voicebip is busy; retrying in {secs} s."),
             });

@@ -187,9 +187,9 @@ pub fn InboxPage() -> impl IntoView {
                 announcer.announce(
                     "The list started again from the newest: Voicebip no longer took its place.",
                 );
+                // (Load more, which may have had the focus, goes with the old list: the
+                // list's footer hands its focus on.)
                 restarts.update(|n| *n += 1);
-                // "Load more", which may have had the focus, goes with the old list.
-                refocus_if_lost(vec![TAB_STOP.into(), "#main".into()]);
                 return;
             }
             // A place taken since: a later refusal (hours on, in a console kept open all day)
@@ -203,6 +203,9 @@ pub fn InboxPage() -> impl IntoView {
     };
 
     let unreadable = Memo::new(move |_| inbox.with(|i| i.unreadable));
+    // A memo: `stale` and `error` are written at each poll and page, and the warning, rebuilt,
+    // would be said again each time.
+    let show_stale = Memo::new(move |_| stale.get() && error.with(Option::is_none));
     let unread = RwSignal::new(Unread::default());
     crate::state::effect(move || inbox.with(|i| unread.update(|u| u.observe(i))));
     // The open conversation is being read: it is never unread.
@@ -371,7 +374,7 @@ pub fn InboxPage() -> impl IntoView {
                         refocus=&[TAB_STOP, "#main"]
                     />
                 })}
-                {move || (stale.get() && error.with(Option::is_none)).then(|| view! {
+                {move || show_stale.get().then(|| view! {
                     <Notice
                         id="list-stale"
                         text="This list may be out of date: refreshing it failed. Trying again."
@@ -549,8 +552,12 @@ fn start_polling(
                 }
                 Err(e) => {
                     session.check(&client, &e);
-                    // (Not of a list no longer shown.)
-                    if inbox.try_with_untracked(|i| i.filters == filters) == Some(true) {
+                    // (Not of a list no longer shown, nor once the session has ended with a
+                    // refused key: the list goes, and its warning would be said on the
+                    // connect screen.)
+                    if client.in_session()
+                        && inbox.try_with_untracked(|i| i.filters == filters) == Some(true)
+                    {
                         stale.try_set(true);
                         tabs.post(&TabMessage::InboxStale {
                             query: filters.to_query(),

@@ -843,7 +843,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                             Some(Change::Undelivered(m)) => tell_undelivered(&m),
                             // Said, as a template's is: "Sending…" came into the list with
                             // its words, which a live region may not read, and goes unsaid.
-                            _ if to.channel == first_channel => announcer.announce("Sent"),
+                            // (Not once the view is gone: the operator, elsewhere, would not
+                            // know which reply it was.)
+                            Some(_) if to.channel == first_channel => announcer.announce("Sent"),
                             _ => {}
                         }
                     }

@@ -52,9 +52,11 @@ impl Notifier {
         };
         let granted = answer.as_deref() == Some("granted");
         self.enabled.set(granted);
-        // Only a refusal blocks: a prompt closed unanswered ("default") is asked again at the
-        // next press, where the browser's settings are no concern of the operator's.
-        self.blocked.set(answer.as_deref() == Some("denied"));
+        // A prompt closed unanswered ("default") is asked again at the next press, where the
+        // browser's settings are no concern of the operator's. Anything else not granted (a
+        // refusal, or a browser with no way to ask) blocks.
+        self.blocked
+            .set(!granted && answer.as_deref() != Some("default"));
         storage::set(Area::Local, PREF_ITEM, if granted { "on" } else { "off" });
         granted
     }

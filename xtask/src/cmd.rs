@@ -16,7 +16,6 @@ pub fn header(what: &str) {
     let _ = io::stdout().flush();
 }
 
-/// The command line as a person would type it (program and arguments; env is not shown).
 /// Cargo in the workspace, held to `Cargo.lock`: a lock out of step with a manifest fails the
 /// step rather than build (and test) another set of crates than the one committed.
 pub fn cargo(root: &std::path::Path) -> Command {
@@ -25,6 +24,7 @@ pub fn cargo(root: &std::path::Path) -> Command {
     cmd
 }
 
+/// The command line as a person would type it (program and arguments; env is not shown).
 pub fn describe(cmd: &Command) -> String {
     let mut line = cmd.get_program().to_string_lossy().into_owned();
     for arg in cmd.get_args() {

@@ -32,6 +32,8 @@ async fn a_list_left_while_it_waits_is_not_asked_for_again() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
+        // Idle a while first: the wait is said from its start, not from the last one's end.
+        settle("the console idle before the wait", Duration::from_secs(3)).await;
         fault(
             h,
             json!({ "route": "GET /v1/conversations", "force_429_retry_after": 3, "count": 2 }),
@@ -40,14 +42,19 @@ async fn a_list_left_while_it_waits_is_not_asked_for_again() {
         clear_requests(h).await?;
         select(h, "select#filter-channel", "sms").await?;
         wait_text(h, "#retry-notice", "retrying in", SCREEN).await?;
-        // Said as it comes, not only shown.
-        wait_text(
+        // Said as it comes, not only shown, with the seconds the API asked for.
+        let said = wait_text(
             h,
             "#live-announcer",
             "Voicebip is busy; retrying in",
             SCREEN,
         )
         .await?;
+        let secs: u32 = said
+            .split_whitespace()
+            .find_map(|w| w.parse().ok())
+            .ok_or_else(|| anyhow!("no seconds in {said:?}"))?;
+        assert!(secs <= 3, "the wait is said as asked for (3 s): {said:?}");
         select(h, "select#filter-channel", "whatsapp").await?;
         poll_until("the WhatsApp list refused too", SCREEN, || async {
             let asked = requests(h, "GET", |p| p == "/v1/conversations").await?;
@@ -112,24 +119,10 @@ async fn the_notice_counts_the_wait_still_ahead() {
             "the thread's retry is in; the list's wait has about 10 s left: {notice:?}"
         );
         // Said once for the wait, not again at each of its seconds.
-        h.browser()
-            .execute(
-                "window.__said = [];
-                 const el = document.getElementById('live-announcer');
-                 new MutationObserver(() => window.__said.push(el.textContent))
-                   .observe(el, { childList: true, characterData: true, subtree: true });",
-                vec![],
-            )
-            .await?;
+        record_said(h).await?;
         settle("the wait's seconds", Duration::from_secs(2)).await;
-        let again = h
-            .browser()
-            .execute(
-                "return window.__said.filter(t => t.includes('busy'));",
-                vec![],
-            )
-            .await?;
-        assert_eq!(again, json!([]), "the wait was said again");
+        let again = said_since(h, "busy").await?;
+        assert!(again.is_empty(), "the wait was said again: {again:?}");
         h.wait_for_all(ROW, 1, Duration::from_secs(25)).await?;
         wait_gone(h, "#retry-notice", SCREEN).await?;
         assert_no_crash(h).await

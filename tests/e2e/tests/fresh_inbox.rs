@@ -317,6 +317,11 @@ async fn a_list_whose_refreshes_fail_says_so() {
         h.wait_for("#list-stale", POLL).await?;
         wait_text(h, "#live-announcer", "may be out of date", SCREEN).await?;
         h.assert_no_axe_violations("the inbox, out of date").await?;
+        // Said once, not again at each poll that fails.
+        record_said(h).await?;
+        settle("two more polls failing", Duration::from_secs(21)).await;
+        let again = said_since(h, "out of date").await?;
+        assert!(again.is_empty(), "the warning was said again: {again:?}");
         assert_eq!(count(h, "#error-banner").await?, 0, "the rows shown stay");
         clear_faults(h).await?;
         wait_gone(h, "#list-stale", POLL).await?;

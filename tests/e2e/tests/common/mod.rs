@@ -422,3 +422,30 @@ pub async fn settle(why: &str, d: Duration) {
     let _ = why;
     tokio::time::sleep(d).await;
 }
+
+/// Records from now what the announcer says (`said_since` reads it back): whether a thing is
+/// said again, which its text left in the region cannot tell.
+pub async fn record_said(h: &Harness) -> Result<()> {
+    h.browser()
+        .execute(
+            "window.__said = [];
+             const el = document.getElementById('live-announcer');
+             new MutationObserver(() => window.__said.push(el.textContent))
+               .observe(el, { childList: true, characterData: true, subtree: true });",
+            vec![],
+        )
+        .await?;
+    Ok(())
+}
+
+/// What the announcer said since `record_said` that holds `needle`.
+pub async fn said_since(h: &Harness, needle: &str) -> Result<Vec<String>> {
+    let said = h
+        .browser()
+        .execute(
+            "return window.__said.filter(t => t.includes(arguments[0]));",
+            vec![json!(needle)],
+        )
+        .await?;
+    Ok(serde_json::from_value(said)?)
+}
