@@ -470,21 +470,8 @@ async fn messages_are_notified_only_while_the_console_is_not_looked_at() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_turned_on_or_off_in_one_tab_are_so_in_the_others() {
     with_harness(Options::default(), async |h: &Harness| {
-        h.open("/").await?;
-        h.wait_for("#remember", FIRST_SCREEN).await?;
-        h.click("#remember").await?;
-        h.connect(DEMO_KEY).await?;
-        h.wait_for_all(ROW, 1, SCREEN).await?;
-        // A page of the console's origin that runs no console itself, holding two.
-        h.open("/config.json").await?;
-        h.browser()
-            .execute(
-                "document.body.innerHTML = \
-                 '<iframe id=\"a\" src=\"/conversations\" width=\"700\" height=\"600\"></iframe>' + \
-                 '<iframe id=\"b\" src=\"/conversations\" width=\"700\" height=\"600\"></iframe>';",
-                vec![],
-            )
-            .await?;
+        sign_in_remembered(h, DEMO_KEY).await?;
+        two_consoles(h, "/conversations", "/conversations").await?;
         for frame in ["#a", "#b"] {
             in_frame(h, frame, async || {
                 h.wait_for("#notify-toggle", SCREEN).await?;

@@ -3,7 +3,6 @@
 
 use crate::common::*;
 use serde_json::json;
-use voicebip_e2e::anyhow::Result;
 use voicebip_e2e::{poll_until, with_harness, Harness, Options, DEMO_KEY};
 
 const WRONG_KEY: &str = "pk_test_not_the_right_one";
@@ -239,43 +238,13 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
     .await;
 }
 
-/// Signs in from the connect screen with `key`, remembered on this device, to the list.
-async fn sign_in_remembered(h: &Harness, key: &str) -> Result<()> {
-    h.open("/").await?;
-    h.wait_for("input#remember", FIRST_SCREEN).await?;
-    h.click("input#remember").await?;
-    h.connect(key).await?;
-    h.wait_for_all(ROW, 1, SCREEN).await.map(drop)
-}
-
-/// The console in two frames of one page, both at the inbox: tabs, as far as the console's
-/// storage and its channel between tabs go (headless Chromium hides an unfocused window).
-async fn two_consoles(h: &Harness) -> Result<()> {
-    h.open("/config.json").await?;
-    h.browser()
-        .execute(
-            "document.body.innerHTML = \
-             '<iframe id=\"a\" src=\"/conversations\" width=\"600\" height=\"700\"></iframe>' + \
-             '<iframe id=\"b\" src=\"/conversations\" width=\"600\" height=\"700\"></iframe>';",
-            vec![],
-        )
-        .await?;
-    for frame in ["#a", "#b"] {
-        in_frame(h, frame, async || {
-            h.wait_for_all(ROW, 1, SCREEN).await.map(drop)
-        })
-        .await?;
-    }
-    Ok(())
-}
-
 /// The list's poll failing (one tab polls for all) is said in every tab showing that list, and
 /// the next page polled takes the word back in each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_poll_is_said_in_every_tab() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in_remembered(h, DEMO_KEY).await?;
-        two_consoles(h).await?;
+        two_consoles(h, "/conversations", "/conversations").await?;
         fault(
             h,
             json!({ "route": "GET /v1/conversations", "status": 503 }),
@@ -303,7 +272,7 @@ async fn a_failing_poll_is_said_in_every_tab() {
 async fn signing_out_signs_out_the_other_tabs() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in_remembered(h, DEMO_KEY).await?;
-        two_consoles(h).await?;
+        two_consoles(h, "/conversations", "/conversations").await?;
         in_frame(h, "#a", async || {
             h.click("#sign-out").await?;
             h.wait_for("input#remember", SCREEN).await.map(drop)

@@ -149,29 +149,13 @@ async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_lists_in_view_with_other_filters_both_refresh() {
     with_harness(Options::default(), async |h: &Harness| {
-        h.open("/").await?;
-        h.wait_for("#remember", FIRST_SCREEN).await?;
-        h.click("#remember").await?;
-        h.connect(DEMO_KEY).await?;
+        sign_in_remembered(h, DEMO_KEY).await?;
         h.wait_for_all(ROW, 6, SCREEN).await?;
         let listed = row_ids(h).await?;
         let first = listed.first().ok_or_else(|| anyhow!("no row"))?;
         let agent = str_field(&api_conversation(h, first).await?, "agent_id")?;
-        // A page of the console's origin that runs no console itself, holding the two lists.
-        h.open("/config.json").await?;
-        h.browser()
-            .execute(
-                "document.body.innerHTML = \
-                 '<iframe id=\"all\" src=\"/conversations\" width=\"600\" height=\"700\"></iframe>' + \
-                 '<iframe id=\"wa\" src=\"/conversations?channel=whatsapp\" width=\"600\" height=\"700\"></iframe>';",
-                vec![],
-            )
-            .await?;
-        for frame in ["#all", "#wa"] {
-            h.wait_for(frame, SCREEN).await?.enter_frame().await?;
-            h.wait_for_all(ROW, 1, SCREEN).await?;
-            h.browser().enter_parent_frame().await?;
-        }
+        // Frame #a lists every conversation, #b the WhatsApp ones.
+        two_consoles(h, "/conversations", "/conversations?channel=whatsapp").await?;
         settle("the lists' first polls", Duration::from_secs(11)).await;
         let created = h
             .sim_post(
@@ -181,7 +165,7 @@ async fn two_lists_in_view_with_other_filters_both_refresh() {
             )
             .await?;
         let new_id = str_field(&created, "conversation_id")?;
-        for frame in ["#all", "#wa"] {
+        for frame in ["#a", "#b"] {
             h.wait_for(frame, SCREEN).await?.enter_frame().await?;
             wait_first_and_unread(h, &new_id, POLL)
                 .await
@@ -198,26 +182,8 @@ async fn two_lists_in_view_with_other_filters_both_refresh() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_lists_in_view_with_the_same_filters_poll_once_between_them() {
     with_harness(Options::default(), async |h: &Harness| {
-        h.open("/").await?;
-        h.wait_for("#remember", FIRST_SCREEN).await?;
-        h.click("#remember").await?;
-        h.connect(DEMO_KEY).await?;
-        h.wait_for_all(ROW, 1, SCREEN).await?;
-        // A page of the console's origin that runs no console itself, holding the two lists.
-        h.open("/config.json").await?;
-        h.browser()
-            .execute(
-                "document.body.innerHTML = \
-                 '<iframe id=\"a\" src=\"/conversations\" width=\"600\" height=\"700\"></iframe>' + \
-                 '<iframe id=\"b\" src=\"/conversations\" width=\"600\" height=\"700\"></iframe>';",
-                vec![],
-            )
-            .await?;
-        for frame in ["#a", "#b"] {
-            h.wait_for(frame, SCREEN).await?.enter_frame().await?;
-            h.wait_for_all(ROW, 1, SCREEN).await?;
-            h.browser().enter_parent_frame().await?;
-        }
+        sign_in_remembered(h, DEMO_KEY).await?;
+        two_consoles(h, "/conversations", "/conversations").await?;
         clear_requests(h).await?;
         settle("two lists polling", Duration::from_secs(22)).await;
         let polls = h

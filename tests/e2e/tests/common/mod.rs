@@ -449,3 +449,34 @@ pub async fn said_since(h: &Harness, needle: &str) -> Result<Vec<String>> {
         .await?;
     Ok(serde_json::from_value(said)?)
 }
+
+/// Signs in from the connect screen with `key`, remembered on this device, to the list.
+pub async fn sign_in_remembered(h: &Harness, key: &str) -> Result<()> {
+    h.open("/").await?;
+    h.wait_for("input#remember", FIRST_SCREEN).await?;
+    h.click("input#remember").await?;
+    h.connect(key).await?;
+    h.wait_for_all(ROW, 1, SCREEN).await.map(drop)
+}
+
+/// The console in two frames of one page (`#a` at address `a`, `#b` at `b`), each at its list:
+/// tabs, as far as the console's storage and its channel between tabs go (headless Chromium
+/// hides an unfocused window). The page is one of the console's origin that runs no console.
+pub async fn two_consoles(h: &Harness, a: &str, b: &str) -> Result<()> {
+    h.open("/config.json").await?;
+    h.browser()
+        .execute(
+            "document.body.innerHTML = \
+             `<iframe id=\"a\" src=\"${arguments[0]}\" width=\"700\" height=\"700\"></iframe>` + \
+             `<iframe id=\"b\" src=\"${arguments[1]}\" width=\"700\" height=\"700\"></iframe>`;",
+            vec![json!(a), json!(b)],
+        )
+        .await?;
+    for frame in ["#a", "#b"] {
+        in_frame(h, frame, async || {
+            h.wait_for_all(ROW, 1, SCREEN).await.map(drop)
+        })
+        .await?;
+    }
+    Ok(())
+}
