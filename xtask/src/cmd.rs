@@ -24,6 +24,23 @@ pub fn cargo(root: &std::path::Path) -> Command {
     cmd
 }
 
+/// `cargo run` of the workspace's binary `bin` of `package`, built optimised for the host (the
+/// `native` profile), its own arguments to follow.
+pub fn cargo_run_native(root: &std::path::Path, package: &str, bin: &str) -> Command {
+    let mut cmd = cargo(root);
+    cmd.args([
+        "run",
+        "--profile",
+        "native",
+        "-p",
+        package,
+        "--bin",
+        bin,
+        "--",
+    ]);
+    cmd
+}
+
 /// The command line as a person would type it (program and arguments; env is not shown).
 pub fn describe(cmd: &Command) -> String {
     let mut line = cmd.get_program().to_string_lossy().into_owned();

@@ -48,20 +48,9 @@ pub fn run(root: &Path, options: &Options) -> Result<ExitCode> {
     println!("    console: {url}");
     println!("    demo key: {DEMO_KEY}");
 
-    let mut sim = cmd::cargo(root);
-    sim
-        // The package has two binaries (the server and sim-load), so the one to run is named.
-        .args([
-            "run",
-            "--profile",
-            "native",
-            "-p",
-            "voicebip-sim",
-            "--bin",
-            "voicebip-sim",
-            "--",
-        ])
-        .args(["--addr", &addr.to_string(), "--dist", dist::DIST_DIR])
+    // The package has two binaries (the server and sim-load), so the one to run is named.
+    let mut sim = cmd::cargo_run_native(root, "voicebip-sim", "voicebip-sim");
+    sim.args(["--addr", &addr.to_string(), "--dist", dist::DIST_DIR])
         .args(["--traffic-per-minute", TRAFFIC_PER_MINUTE]);
     if options.large {
         sim.arg("--large");

@@ -19,6 +19,17 @@ fn is_first_page_list(r: &voicebip_e2e::LoggedRequest) -> bool {
         && !r.query.as_deref().unwrap_or("").contains("page_token")
 }
 
+/// The first pages of the list the simulator was asked for during `d` from now.
+async fn first_page_polls_in(h: &Harness, what: &str, d: Duration) -> Result<usize> {
+    clear_requests(h).await?;
+    settle(what, d).await;
+    Ok(h.sim_requests()
+        .await?
+        .into_iter()
+        .filter(is_first_page_list)
+        .count())
+}
+
 async fn title(h: &Harness) -> Result<String> {
     let v = h
         .browser()
@@ -114,14 +125,7 @@ async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
         h.browser().switch_to_window(second.handle).await?;
         h.open(&format!("/conversations/{moved}")).await?;
         wait_thread(h, &moved).await?;
-        clear_requests(h).await?;
-        settle("two tabs polling", Duration::from_secs(22)).await;
-        let polls = h
-            .sim_requests()
-            .await?
-            .into_iter()
-            .filter(is_first_page_list)
-            .count();
+        let polls = first_page_polls_in(h, "two tabs polling", Duration::from_secs(22)).await?;
         assert!(
             (1..=3).contains(&polls),
             "the visible tab takes over polling from the hidden one, once per 10 s: {polls} polls in 22 s"
@@ -184,14 +188,7 @@ async fn two_lists_in_view_with_the_same_filters_poll_once_between_them() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in_remembered(h, DEMO_KEY).await?;
         two_consoles(h, "/conversations", "/conversations").await?;
-        clear_requests(h).await?;
-        settle("two lists polling", Duration::from_secs(22)).await;
-        let polls = h
-            .sim_requests()
-            .await?
-            .into_iter()
-            .filter(is_first_page_list)
-            .count();
+        let polls = first_page_polls_in(h, "two lists polling", Duration::from_secs(22)).await?;
         assert!(
             (1..=3).contains(&polls),
             "one poll per 10 s between the two lists, not one each: {polls} polls in 22 s"

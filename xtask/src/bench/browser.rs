@@ -64,19 +64,9 @@ pub fn run(root: &Path, target: &Path, pass: &Pass) -> Result<BrowserRun> {
     let out = target.join("bench").join(pass.out);
     // A stale file from an earlier run must not pass for this one's figures.
     let _ = fs::remove_file(&out);
-    let mut bench = cmd::cargo(root);
+    // The simulator runs inside the driver: an optimised native build, as sim-load is.
+    let mut bench = cmd::cargo_run_native(root, "voicebip-e2e", "bench_browser");
     bench
-        // The simulator runs inside the driver: an optimised native build, as sim-load is.
-        .args([
-            "run",
-            "--profile",
-            "native",
-            "-p",
-            "voicebip-e2e",
-            "--bin",
-            "bench_browser",
-            "--",
-        ])
         .arg("--dist")
         .arg(root.join(dist::DIST_DIR))
         .arg("--reference")

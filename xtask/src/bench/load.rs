@@ -17,18 +17,8 @@ pub struct Load {
 
 /// Runs sim-load with its output streamed. Its failing (frames lost) is a figure, not an error.
 pub fn run(root: &Path) -> Result<Load> {
-    let mut load = cmd::cargo(root);
-    load.args([
-        "run",
-        "--profile",
-        "native",
-        "-p",
-        "voicebip-sim",
-        "--bin",
-        "sim-load",
-        "--",
-    ])
-    .args(LOAD_ARGS);
+    let mut load = cmd::cargo_run_native(root, "voicebip-sim", "sim-load");
+    load.args(LOAD_ARGS);
     let out = cmd::tee("load-testing the simulator's stream fan-out", &mut load)?;
     Ok(Load {
         command: cmd::describe(&load),
