@@ -448,12 +448,19 @@ impl Unread {
 /// How long after the news last told of a conversation more of it is told again.
 const RETELL_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
 
-/// The document title, with the unread count first so it shows in a crowded tab bar.
+const APP_TITLE: &str = "Voicebip console";
+
+/// The inbox's document title, with the unread count first so it shows in a crowded tab bar.
 pub fn title(unread: usize) -> String {
     match unread {
-        0 => "Voicebip console".to_owned(),
-        n => format!("({n}) Voicebip console"),
+        0 => APP_TITLE.to_owned(),
+        n => format!("({n}) {APP_TITLE}"),
     }
+}
+
+/// Another screen's document title: the screen first, as the inbox's count is.
+pub fn screen_title(screen: &str) -> String {
+    format!("{screen} – {APP_TITLE}")
 }
 
 /// The rows to render for a scroll position: what is visible plus `overscan` on each side, so

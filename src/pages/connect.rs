@@ -22,6 +22,7 @@ pub fn ConnectPage() -> impl IntoView {
     let checking = RwSignal::new(false);
     let error = RwSignal::new(session.notice.get_untracked());
 
+    crate::state::browser::set_title(&crate::model::inbox::screen_title("Connect"));
     // Already signed in (e.g. a restored key): straight to the inbox.
     if session.client.with_untracked(Option::is_some) {
         navigate("/conversations", crate::state::base::replacing());

@@ -236,13 +236,9 @@ pub fn InboxPage() -> impl IntoView {
     });
     // A memo, so the title and the host hear of the count only when it changes.
     let unread_count = Memo::new(move |_| unread.with(|u| inbox.with(|i| u.count(i.items()))));
-    let set_title = |n| {
-        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-            doc.set_title(&title(n));
-        }
-    };
-    // Gone with the inbox (signed out): its count would stay in the connect screen's title.
-    on_cleanup(move || set_title(0));
+    // (Every other screen names itself in the title as it comes, so the count goes with the
+    // inbox; a reset here, at its cleanup, could come after the next screen's title.)
+    let set_title = |n| crate::state::browser::set_title(&title(n));
     crate::state::effect(move || {
         let n = unread_count.get();
         set_title(n);

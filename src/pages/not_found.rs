@@ -3,6 +3,7 @@ use leptos_router::components::A;
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
+    crate::state::browser::set_title(&crate::model::inbox::screen_title("Page not found"));
     let inbox = if crate::state::embed::is_embedded() {
         "/embed/inbox"
     } else {

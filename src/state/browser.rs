@@ -1,4 +1,5 @@
-//! What the browser says of the page: whether it is online, and whether it is in view.
+//! What the browser says of the page: whether it is online, and whether it is in view; and the
+//! tab's title.
 
 /// Online as far as the browser knows (and assumed so where it cannot say).
 pub fn is_online() -> bool {
@@ -18,4 +19,11 @@ pub fn is_looked_at() -> bool {
         && web_sys::window()
             .and_then(|w| w.document())
             .is_some_and(|d| d.has_focus().unwrap_or(false))
+}
+
+/// Sets the tab's title: what the tab strip shows, and what a screen reader says of the page.
+pub fn set_title(title: &str) {
+    if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+        doc.set_title(title);
+    }
 }

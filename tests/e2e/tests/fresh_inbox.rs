@@ -294,7 +294,8 @@ async fn a_list_whose_refreshes_fail_says_so() {
 }
 
 /// The unread count leaves the title with the inbox: signed out, the connect screen's title
-/// counted conversations no longer shown.
+/// counted conversations no longer shown. Each screen names itself there: the connect screen
+/// and an address with nothing at it, not only the inbox.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_takes_the_unread_count_out_of_the_title() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -307,10 +308,13 @@ async fn signing_out_takes_the_unread_count_out_of_the_title() {
         assert_eq!(title(h).await?, "(1) Voicebip console");
         h.click("#sign-out").await?;
         h.wait_for_path("/connect", SCREEN).await?;
-        poll_until("the title without the count", SCREEN, || async {
-            Ok((title(h).await? == "Voicebip console").then_some(()))
+        poll_until("the connect screen's title", SCREEN, || async {
+            Ok((title(h).await? == "Connect – Voicebip console").then_some(()))
         })
         .await?;
+        h.open("/nothing-here").await?;
+        h.wait_for("#not-found", FIRST_SCREEN).await?;
+        assert_eq!(title(h).await?, "Page not found – Voicebip console");
         assert_no_crash(h).await
     })
     .await;
