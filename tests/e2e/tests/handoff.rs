@@ -286,11 +286,7 @@ async fn a_refused_handoff_brings_in_the_conversations_state() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_close_question_goes_when_the_conversation_is_closed_elsewhere() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "human", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        sign_in(h).await?;
-        open_thread(h, &id).await?;
-        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        let id = open_live(h, "human", "sms").await?;
         h.click("#close-conversation").await?;
         h.wait_for("#confirm-close-no", SCREEN).await?;
         h.api_patch(

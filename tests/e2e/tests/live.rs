@@ -355,11 +355,7 @@ async fn the_ais_reply_shows(h: &Harness, lean: bool) -> Result<usize> {
         json!({ "ai_reply_delay_ms": 300, "status_step_ms": 300, "lean_payloads": lean }),
     )
     .await?;
-    let conv = reachable(h, "ai", "sms").await?;
-    let id = str_field(&conv, "conversation_id")?;
-    sign_in(h).await?;
-    open_thread(h, &id).await?;
-    wait_attr(h, "#connection-status", "data-state", "live").await?;
+    let id = open_live(h, "ai", "sms").await?;
     let before = shown_ids(h).await?;
     clear_requests(h).await?;
 
@@ -399,11 +395,7 @@ async fn the_ais_reply_shows(h: &Harness, lean: bool) -> Result<usize> {
 /// Signs in and opens a conversation the operator has taken over, whose refresh (the one a STOP
 /// asks for) fails while the API does (the fault stays): its id, once the failure is shown.
 async fn a_refresh_failed(h: &Harness) -> Result<String> {
-    let conv = reachable(h, "human", "sms").await?;
-    let id = str_field(&conv, "conversation_id")?;
-    sign_in(h).await?;
-    open_thread(h, &id).await?;
-    wait_attr(h, "#connection-status", "data-state", "live").await?;
+    let id = open_live(h, "human", "sms").await?;
     fault(
         h,
         json!({ "route": "GET /v1/conversations/{id}", "status": 503 }),
@@ -1036,11 +1028,7 @@ async fn a_refresh_without_the_stream_is_heard_past_a_reply() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_opt_out_and_an_opt_in_are_said() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "human", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        sign_in(h).await?;
-        open_thread(h, &id).await?;
-        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        let id = open_live(h, "human", "sms").await?;
         inject(h, &id, "STOP").await?;
         h.wait_for("#opt-out-banner", SCREEN).await?;
         wait_text(h, "#live-announcer", "has opted out", SCREEN).await?;

@@ -166,11 +166,7 @@ async fn disabled(h: &Harness, css: &str) -> Result<bool> {
 async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
     with_harness(Options::default(), async |h: &Harness| {
         settings(h, json!({ "status_step_ms": 300 })).await?;
-        let conv = reachable(h, "human", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        sign_in(h).await?;
-        open_thread(h, &id).await?;
-        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        let id = open_live(h, "human", "sms").await?;
         assert_eq!(
             count(h, "#composer-disabled-reason").await?,
             0,

@@ -30,6 +30,17 @@ pub async fn open_thread(h: &Harness, id: &str) -> Result<()> {
     wait_thread(h, id).await
 }
 
+/// Signs in and opens a conversation in `ai_mode` on `channel` that can be written to, once
+/// its stream is live: its id.
+pub async fn open_live(h: &Harness, ai_mode: &str, channel: &str) -> Result<String> {
+    let conv = reachable(h, ai_mode, channel).await?;
+    let id = str_field(&conv, "conversation_id")?;
+    sign_in(h).await?;
+    open_thread(h, &id).await?;
+    wait_attr(h, "#connection-status", "data-state", "live").await?;
+    Ok(id)
+}
+
 /// Wait until the thread pane shows conversation `id` with its messages.
 pub async fn wait_thread(h: &Harness, id: &str) -> Result<()> {
     h.wait_for(
