@@ -278,18 +278,6 @@ impl TryFrom<WireConversation> for Conversation {
     }
 }
 
-impl Conversation {
-    /// The agent's own number, learned from the thread: an inbound message is addressed to it, an
-    /// outbound one is sent from it.
-    pub fn agent_number(&self) -> Option<&str> {
-        self.messages.iter().find_map(|m| match m.direction {
-            super::Direction::Inbound => Some(m.to_number.as_deref()?),
-            super::Direction::Outbound => Some(m.from_number.as_deref()?),
-            super::Direction::Unknown => None,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
