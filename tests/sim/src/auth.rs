@@ -3,7 +3,8 @@
 //! `Authorization: Bearer <key>` everywhere. `?token=<key>` only on
 //! `GET /v1/conversations/{id}/stream` (browsers cannot set headers on an EventSource, API.md
 //! follows the Conversations guide); a `token` query parameter anywhere else is refused with
-//! 401 even when its key is valid, so a client leaking keys into URLs is caught.
+//! 401 even when its key is valid, and so is any other URL that holds a key (in any parameter,
+//! percent-encoded or not, or in the path), so a client leaking keys into URLs is caught.
 
 use crate::error::ApiError;
 use crate::ids::splitmix64;
@@ -51,8 +52,27 @@ fn query_token(req: &Request) -> Option<String> {
     let query = req.uri().query()?;
     query.split('&').find_map(|pair| {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (name == "token").then(|| percent_decode(value))
+        (percent_decode(name) == "token").then(|| percent_decode(value))
     })
+}
+
+/// Whether the text, percent-decoded, holds something shaped like an API key.
+pub fn holds_key(text: &str) -> bool {
+    let decoded = percent_decode(text);
+    decoded.contains("pk_live_") || decoded.contains("pk_test_")
+}
+
+/// Whether the URL carries a key anywhere but the one place the contract allows: the `token`
+/// parameter of the stream path.
+fn key_elsewhere_in_url(req: &Request, on_stream: bool) -> bool {
+    let in_query = req.uri().query().is_some_and(|query| {
+        query.split('&').any(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let allowed = on_stream && percent_decode(name) == "token";
+            holds_key(name) || (!allowed && holds_key(value))
+        })
+    });
+    in_query || holds_key(req.uri().path())
 }
 
 /// Enough percent-decoding for API keys in a query string.
@@ -115,6 +135,11 @@ fn authenticate(state: &AppState, req: &Request) -> Result<Actor, ApiError> {
              use Authorization: Bearer <key>",
         ));
     }
+    if key_elsewhere_in_url(req, on_stream) {
+        return Err(ApiError::unauthenticated(
+            "an API key was sent in the URL; send it as Authorization: Bearer <key>",
+        ));
+    }
     let key = match bearer(req)? {
         Some(key) => key,
         None => from_query.ok_or_else(|| {
@@ -172,6 +197,49 @@ mod tests {
         assert_eq!(user_for_key("pk_test_other"), user_for_key("pk_test_other"));
         assert_ne!(user_for_key("pk_test_other"), user_for_key("pk_test_third"));
         assert!(user_for_key("pk_live_x").starts_with("usr_"));
+    }
+
+    #[test]
+    fn a_key_anywhere_in_the_url_but_the_streams_token_is_found() {
+        let url = |uri: &str| {
+            Request::builder()
+                .uri(uri)
+                .body(Default::default())
+                .unwrap()
+        };
+        let stream = "/v1/conversations/conv_1/stream";
+        assert!(!key_elsewhere_in_url(
+            &url(&format!("{stream}?token=pk_test_a")),
+            true
+        ));
+        assert!(!key_elsewhere_in_url(
+            &url(&format!("{stream}?%74oken=pk_test_a")),
+            true
+        ));
+        assert!(key_elsewhere_in_url(
+            &url(&format!("{stream}?key=pk_test_a")),
+            true
+        ));
+        assert!(key_elsewhere_in_url(
+            &url("/v1/conversations?token=pk_test_a"),
+            false
+        ));
+        assert!(key_elsewhere_in_url(
+            &url("/v1/conversations?api_key=pk%5Flive%5Fa"),
+            false
+        ));
+        assert!(key_elsewhere_in_url(
+            &url("/v1/conversations?pk_test_a"),
+            false
+        ));
+        assert!(key_elsewhere_in_url(
+            &url("/v1/conversations/pk_test_a"),
+            false
+        ));
+        assert!(!key_elsewhere_in_url(
+            &url("/v1/conversations?page_size=20"),
+            false
+        ));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! A log of the `/v1` requests the simulator answered (`GET /sim/requests`), so browser tests
 //! can check how the console talks to the API: which auth it used, how many requests a screen
-//! costs. The `token` query value is never recorded.
+//! costs. Keys are never recorded: neither the `token` value nor any other that holds one.
 
+use crate::auth::holds_key;
 use crate::clock::format_ts;
 use crate::state::AppState;
 use axum::extract::{Request, State};
@@ -18,7 +19,8 @@ const MAX_ENTRIES: usize = 20_000;
 pub struct Entry {
     pub method: String,
     pub path: String,
-    /// The query string with the `token` value replaced by `REDACTED`.
+    /// The query string with the `token` value, and any other that holds a key, replaced by
+    /// `REDACTED`.
     pub query: Option<String>,
     pub query_has_token: bool,
     pub has_authorization: bool,
@@ -53,7 +55,8 @@ impl RequestLog {
     }
 }
 
-/// The query string with every `token` parameter's value redacted; and whether there was one.
+/// The query string with every `token` parameter's value, and any parameter that holds a key,
+/// redacted; and whether there was a `token` parameter.
 pub fn redact_query(query: &str) -> (String, bool) {
     let mut has_token = false;
     let parts: Vec<String> = query
@@ -63,6 +66,8 @@ pub fn redact_query(query: &str) -> (String, bool) {
             if name == "token" {
                 has_token = true;
                 "token=REDACTED".to_string()
+            } else if holds_key(pair) {
+                "REDACTED".to_string()
             } else {
                 pair.to_string()
             }
@@ -76,6 +81,11 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     if !(path == "/v1" || path.starts_with("/v1/")) {
         return next.run(req).await;
     }
+    let path = if holds_key(&path) {
+        "/v1/REDACTED".to_string()
+    } else {
+        path
+    };
     let method = req.method().to_string();
     let (query, query_has_token) = match req.uri().query() {
         Some(q) => {
@@ -113,5 +123,9 @@ mod tests {
             ("page_size=20".to_string(), false)
         );
         assert_eq!(redact_query("tokens=1"), ("tokens=1".to_string(), false));
+        assert_eq!(
+            redact_query("a=1&api_key=pk%5Ftest%5Fx"),
+            ("a=1&REDACTED".to_string(), false)
+        );
     }
 }

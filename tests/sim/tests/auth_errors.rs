@@ -89,6 +89,33 @@ async fn query_token_is_refused_outside_the_stream_path_even_when_valid() {
 }
 
 #[tokio::test]
+async fn a_key_under_any_other_name_in_the_url_is_refused_and_never_logged() {
+    let sim = sim().await;
+    let id = sim.all_conversations("").await[0]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sim.control(Method::DELETE, "/sim/requests", None).await;
+    let encoded = KEY.replace('_', "%5F");
+    for path in [
+        format!("/v1/conversations?api_key={KEY}"),
+        format!("/v1/conversations?%74oken={KEY}"),
+        format!("/v1/conversations/{id}?page_size=5&key={encoded}"),
+        format!("/v1/conversations/{id}/stream?token={KEY}&again={KEY}"),
+    ] {
+        // With a valid Bearer too: the key in the URL is the leak.
+        sim.get(&path).await.assert_error(401, "UNAUTHENTICATED");
+    }
+    let log = sim.control(Method::GET, "/sim/requests", None).await;
+    assert!(
+        !log.text.contains(KEY) && !log.text.contains(&encoded),
+        "{}",
+        log.text
+    );
+    assert_eq!(log.json.as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
 async fn stream_accepts_query_token_and_bearer_but_not_bad_keys() {
     let sim = sim().await;
     let id = sim.all_conversations("").await[0]["conversation_id"]
