@@ -860,7 +860,7 @@ fn configured_origins_are_read_as_the_browser_writes_them() {
 
 /// The warning names exactly the configured origins the console drops, by the same rule: what
 /// the browser takes as an origin (an empty port, capitals) is kept and not named; what it
-/// cannot (no scheme, a wildcard, a port out of range, a space) is named.
+/// cannot (no scheme, a wildcard, a port out of range, a space, a user name) is named.
 #[wasm_bindgen_test]
 fn origins_that_no_page_can_have_are_named() {
     use voicebip_console::state::config::Config;
@@ -881,6 +881,8 @@ fn origins_that_no_page_can_have_are_named() {
         "null",
         "https://host:99999",
         "https://exa mple.com",
+        "https://support.example.com@elsewhere.example",
+        "https://user:pass@support.example.com",
     ];
     let configured: Vec<&str> = kept.iter().map(|(c, _)| *c).chain(odd).collect();
     let json = serde_json::json!({ "embed_allowed_origins": configured }).to_string();
@@ -891,6 +893,7 @@ fn origins_that_no_page_can_have_are_named() {
         assert!(host.allows(origin), "{configured:?} is kept as {origin}");
     }
     assert!(!host.allows("https://*.example.com"));
+    assert!(!host.allows("https://elsewhere.example"));
 }
 
 /// A window that ended after the shared clock's last tick, and comes (a refetch) once it has

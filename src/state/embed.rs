@@ -78,10 +78,16 @@ pub fn origin_allowed(allowed: &[String], origin: &str) -> bool {
 
 /// The origin a configured entry names, as the browser writes it (an explicit default port, a
 /// path, capitals and spaces around it are the browser's to drop); `None` for what no page's
-/// origin can be: `*`, `null`, a host without its scheme, a wildcard host, not a URL. The one
-/// rule for the origins kept and for the warning that names the others (`Config::odd_origins`).
+/// origin can be: `*`, `null`, a host without its scheme, a wildcard host, not a URL, and one
+/// written with a user name (`https://support.example.com@elsewhere.example` is the origin of
+/// `elsewhere.example`, which whoever wrote it did not mean). The one rule for the origins kept
+/// and for the warning that names the others (`Config::odd_origins`).
 pub fn page_origin(configured: &str) -> Option<String> {
-    let origin = web_sys::Url::new(configured.trim()).ok()?.origin();
+    let url = web_sys::Url::new(configured.trim()).ok()?;
+    if !url.username().is_empty() || !url.password().is_empty() {
+        return None;
+    }
+    let origin = url.origin();
     // (The URL parser takes `*` in a host, and Chromium's writes a space as `%20`; no page's
     // host has either.)
     (origin != "null" && !origin.contains(['*', '%'])).then_some(origin)
