@@ -22,7 +22,8 @@ pub enum LinkState {
     Billing {
         in_secs: u32,
     },
-    /// Refused for good (an unknown conversation, or another workspace's): no retry would help.
+    /// Refused for good (an unknown conversation, or another workspace's, or a bad request by a
+    /// gateway's measure): no retry would help; the thread is refreshed on a timer instead.
     Stopped,
     /// The stream refused the key the rest of the API takes (a gateway that refuses `?token=`):
     /// the thread is refreshed on a timer instead.
@@ -40,6 +41,7 @@ impl LinkState {
                 | LinkState::RateLimited { .. }
                 | LinkState::Billing { .. }
                 | LinkState::Offline
+                | LinkState::Stopped
                 | LinkState::Polling
         )
     }
@@ -57,7 +59,9 @@ impl LinkState {
             LinkState::Billing { .. } => {
                 "Not live: Voicebip refused updates for the workspace's billing (quota, balance or a block); trying again"
             }
-            LinkState::Stopped => "Not live: Voicebip refused this conversation's updates",
+            LinkState::Stopped => {
+                "Not live: Voicebip refused this conversation's updates, so it is refreshed every 15 s"
+            }
             LinkState::Polling => {
                 "Not live: the live stream refused the key, so this conversation is refreshed every 15 s"
             }

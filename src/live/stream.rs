@@ -544,8 +544,10 @@ fn watch_network(inner: &Rc<RefCell<Inner>>) {
             && is_online()
             && away.is_some_and(|ms| ms >= RECHECK_AFTER_HIDDEN_MS)
         {
-            // As after a drop: what came meanwhile is the next refetch's to bring in full.
-            open_afresh(&inner, LinkState::Reconnecting { in_secs: 0 });
+            // A check, not a known drop, so shown as live (an operator back from another tool
+            // would otherwise hear of an outage each time); what came meanwhile is the next
+            // refetch's to bring in full all the same (`Renewing` is down).
+            open_afresh(&inner, LinkState::Renewing);
         }
     });
     let callbacks = vec![

@@ -371,6 +371,20 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let poll = StoredValue::new_local(None::<gloo_timers::callback::Interval>);
     // When the thread was last refreshed for a stream whose failures cannot be read.
     let unreadable_refreshed = StoredValue::new(f64::MIN);
+    // Without a stream: the thread refreshed on a timer, what each refresh brings that it did
+    // not show heard as the stream's would be.
+    let poll_instead = move || {
+        thread.try_update_untracked(|t| t.as_mut().map(Thread::stream_lost));
+        load();
+        poll.set_value(Some(gloo_timers::callback::Interval::new(
+            POLL_WITHOUT_STREAM_MS,
+            move || {
+                if !crate::state::browser::is_hidden() && crate::state::browser::is_online() {
+                    load();
+                }
+            },
+        )));
+    };
     if let Some(client) = session.client.get_untracked() {
         let on_events: Rc<dyn Fn(Vec<StreamEvent>)> = Rc::new(move |events| {
             if thread.try_with_untracked(Option::is_none) == Some(true) {
@@ -428,9 +442,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 on_open: Box::new(load),
                 on_skipped: Box::new(move |why| {
                     skipped.update(|n| *n += 1);
-                    // A frame that could not be read may have been a customer's message: the
-                    // newest page brings it (once for a run of them), as after a reconnect.
-                    if matches!(why, Skipped::Malformed(_)) && !refetch_due.get_value() {
+                    // A frame that could not be read may have been a customer's message, and
+                    // one of a type the console does not know (an API newer than it) may have
+                    // changed what it shows: the newest page brings either (once for a run of
+                    // them), as after a reconnect.
+                    let unread = matches!(why, Skipped::Malformed(_) | Skipped::UnknownType(_));
+                    if unread && !refetch_due.get_value() {
                         refetch_due.set_value(true);
                         gloo_timers::callback::Timeout::new(1_000, move || {
                             // (Unless the view has gone meanwhile.)
@@ -447,20 +464,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 // one that is taken keeps the operator in, the thread refreshed on a timer.
                 on_unauthorized: Box::new(move || {
                     link.set(LinkState::Polling);
-                    // What each refresh brings that the thread did not show is heard, as the
-                    // stream's would be.
-                    thread.try_update_untracked(|t| t.as_mut().map(Thread::stream_lost));
-                    load();
-                    poll.set_value(Some(gloo_timers::callback::Interval::new(
-                        POLL_WITHOUT_STREAM_MS,
-                        move || {
-                            if !crate::state::browser::is_hidden()
-                                && crate::state::browser::is_online()
-                            {
-                                load();
-                            }
-                        },
-                    )));
+                    poll_instead();
                 }),
                 // At each failed try: the thread refreshed as often as without the stream.
                 on_unreadable: Box::new(move || {
@@ -481,6 +485,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         Some(t) if s.is_down() => t.stream_lost(),
                         _ => {}
                     });
+                    // Refused for good (a gateway's 400 on the stream alone, say): the thread
+                    // would otherwise stand still with no way to bring it up to date.
+                    if s == LinkState::Stopped {
+                        poll_instead();
+                    }
                 }),
             },
         );

@@ -619,13 +619,45 @@ async fn a_message_the_stream_brings_before_the_first_page_is_kept() {
     .await;
 }
 
+/// A frame of an event type the console does not know (an API newer than it) may have changed
+/// what the thread shows: it is skipped, and the newest page asked for again, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_event_type_brings_one_refetch() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_live(h, "human", "sms").await?;
+        let before = shown_ids(h).await?;
+        clear_requests(h).await?;
+        h.sim_post(
+            &format!("/sim/conversations/{id}/events"),
+            &json!({ "event_type": "message.reaction_added", "payload": { "reaction": "+1" } }),
+        )
+        .await?;
+        wait_attr(h, "#skipped-frames", "data-count", "1").await?;
+        poll_until("a refetch for the unknown event", SCREEN, || async {
+            Ok((!newest_page_requests(h, &id).await?.is_empty()).then_some(()))
+        })
+        .await?;
+        settle("no second refetch", std::time::Duration::from_millis(1_500)).await;
+        assert_eq!(newest_page_requests(h, &id).await?.len(), 1);
+        assert_eq!(shown_ids(h).await?, before, "nothing added or changed");
+        assert_eq!(
+            count(h, "#error-banner, #thread-error, #action-error").await?,
+            0
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A stream that went silent without ending (a laptop's sleep, a NAT that forgot it) is opened
-/// afresh when the tab is shown again after a while away, and the message it missed comes in.
+/// afresh when the tab is shown again after a while away, and the message it missed comes in,
+/// without a reconnect shown (or said) each time the operator comes back to the tab.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tab_shown_again_after_a_while_reopens_a_silent_stream() {
     with_harness(Options::default(), async |h: &Harness| {
         let a = open_with_stream_fault(h, json!({ "stall_stream": true, "count": 1 })).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
+        record_states(h).await?;
         let missed = "Sent while the connection was dead";
         said_through_a_dead_stream(h, &a, missed).await?;
         // Hidden, then shown again a minute and more later (the clock moved on for the check).
@@ -645,6 +677,13 @@ async fn a_tab_shown_again_after_a_while_reopens_a_silent_stream() {
             .await?;
         wait_message(h, missed, "brought by the refetch", |m| m.id.is_some()).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
+        let states = states_shown(h).await?;
+        assert!(
+            states
+                .as_array()
+                .is_some_and(|s| s.iter().all(|s| s == "live")),
+            "coming back to the tab is not shown as a reconnect: {states}"
+        );
         assert_no_crash(h).await
     })
     .await;
@@ -878,7 +917,8 @@ async fn a_rate_limited_stream_waits_as_told() {
 
 /// A stream refused for the workspace's billing (by a terminal frame, as API.md's convention
 /// has it, or by a 402) says so and waits minutes before it asks again; one refused for a bad
-/// request (400) stops. Each was asked for again every few seconds, "Connection lost", for ever.
+/// request (400) stops, and the thread is then refreshed on a timer, so what the customer writes
+/// still shows. Each was asked for again every few seconds, "Connection lost", for ever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_refused_for_billing_or_a_bad_request_is_not_asked_for_again_at_once() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -918,6 +958,12 @@ async fn a_stream_refused_for_billing_or_a_bad_request_is_not_asked_for_again_at
             let path = format!("/v1/conversations/{id}/stream");
             let streams = requests(h, "GET", |p| p == path).await?.len();
             assert_eq!(streams, asked, "{refusal}: the stream (and its probe) only");
+            if state == "stopped" {
+                // (Within the 15 s between refreshes, 6 s of which have gone.)
+                let body = "Written while the stream was refused";
+                inject(h, id, body).await?;
+                wait_message(h, body, "brought by a refresh", |m| m.id.is_some()).await?;
+            }
         }
         assert_no_crash(h).await
     })
