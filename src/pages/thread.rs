@@ -1019,9 +1019,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         shown.template_sent.run(form);
                     }
                     load();
+                    let here = thread.try_with_untracked(|_| ()).is_some()
+                        || reopened(&conversation).is_some();
                     match sent.conversation_id.filter(|c| *c != conversation) {
                         Some(newer) => went_elsewhere(newer, &req.to.to_number),
-                        None => announcer.announce("Template sent"),
+                        None if here => announcer.announce("Template sent"),
+                        // The operator is elsewhere by now: which template it was, by its number.
+                        None => announcer
+                            .announce(format!("Your template to {} was sent.", req.to.to_number)),
                     }
                 }
                 // Held back by the rate limit until its session ended: not sent, as a reply.

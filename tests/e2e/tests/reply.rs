@@ -1133,6 +1133,17 @@ async fn a_template_whose_answer_is_lost_may_have_been_sent() {
 /// window has shut (its answer 5 s away), and goes to another conversation and back before the
 /// answer: `(the conversation, the other)`.
 async fn template_out_then_reopened(h: &Harness) -> Result<(String, String)> {
+    let (wa_id, other, _) = template_out_then_left(h).await?;
+    h.click(&format!("{ROW}[data-conversation-id='{wa_id}'] a"))
+        .await?;
+    wait_thread(h, &wa_id).await?;
+    h.wait_for("#template-name", SCREEN).await?;
+    Ok((wa_id, other))
+}
+
+/// A template sent (its answer 5 s late), then another conversation opened: the template's
+/// conversation, that other one, and the customer's number.
+async fn template_out_then_left(h: &Harness) -> Result<(String, String, String)> {
     let whatsapp = reachable(h, "human", "whatsapp").await?;
     let wa_id = str_field(&whatsapp, "conversation_id")?;
     inject(h, &wa_id, "Where is my order?").await?;
@@ -1164,9 +1175,20 @@ async fn template_out_then_reopened(h: &Harness) -> Result<(String, String)> {
     h.fill("#template-parameters", "A-1042").await?;
     h.click("#template-send").await?;
     open(&other).await?;
-    open(&wa_id).await?;
-    h.wait_for("#template-name", SCREEN).await?;
-    Ok((wa_id, other))
+    Ok((wa_id, other, str_field(&whatsapp, "from_number")?))
+}
+
+/// A template answered once the operator is in another conversation is said with the number it
+/// went to: a bare "Template sent" would sound as if it were about the conversation shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_answered_elsewhere_is_said_with_its_number() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let (_, _, number) = template_out_then_left(h).await?;
+        let said = wait_text(h, "#live-announcer", "template", SCREEN).await?;
+        assert!(said.contains(&number), "{said:?} names {number}");
+        assert_no_crash(h).await
+    })
+    .await;
 }
 
 /// Waits until the template's POST has been answered (201).
@@ -1196,6 +1218,8 @@ async fn a_template_answered_after_leaving_empties_the_form_shown() {
         })
         .await?;
         assert_eq!(template_posts(h).await?, [201], "one template sent");
+        // Back in its conversation: said as there.
+        wait_text(h, "#live-announcer", "Template sent", SCREEN).await?;
         assert_no_crash(h).await
     })
     .await;
@@ -1221,6 +1245,8 @@ async fn a_template_form_changed_while_it_was_sending_is_kept() {
         h.wait_for("#template-name", SCREEN).await?;
         assert_eq!(template_fields(h).await?, changed, "in the draft kept");
         assert_eq!(template_posts(h).await?, [201], "one template sent");
+        // Back in its conversation: said as there.
+        wait_text(h, "#live-announcer", "Template sent", SCREEN).await?;
         assert_no_crash(h).await
     })
     .await;
