@@ -85,6 +85,15 @@ pub fn ThreadPage() -> impl IntoView {
     move || id.get().map(|id| view! { <ThreadView id=id/> })
 }
 
+/// What keeps the conversation shown by `thread` from taking a reply now (`Some(None)`: nothing).
+/// `None` before it has loaded, and once its view has gone (an answer may come after the
+/// operator has moved on).
+fn blocked_in(thread: RwSignal<Option<Thread>>) -> Option<Option<Blocked>> {
+    thread
+        .try_with_untracked(|t| t.as_ref().map(|t| t.blocked(Utc::now())))
+        .flatten()
+}
+
 /// Keyed by conversation: switching conversations builds a fresh view, so no state leaks across.
 #[component]
 fn ThreadView(id: ConversationId) -> impl IntoView {
@@ -98,11 +107,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // What keeps the conversation from taking a reply now (`Some(None)`: nothing). `None`
     // before it has loaded, and once the view has gone (an answer may come after the operator
     // has moved on).
-    let blocked_now = move || {
-        thread
-            .try_with_untracked(|t| t.as_ref().map(|t| t.blocked(Utc::now())))
-            .flatten()
-    };
+    let blocked_now = move || blocked_in(thread);
     let error = RwSignal::new(None::<ApiError>);
     let action_error = RwSignal::new(None::<(Attempt, ApiError)>);
     // The operator's last reply or template went to the customer's newer conversation: this
@@ -132,6 +137,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let conversation = id.clone();
         open.set_value(Some(Shown {
             conversation: id.clone(),
+            thread,
             reply: draft,
             template_sent: Callback::new(move |form: TemplateForm| template_draft.sent(&form)),
             unconfirmed: Callback::new(move |send: UnconfirmedSend| -> bool {
@@ -164,6 +170,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         open_draft
             .and_then(|OpenDraft(o)| o.try_get_value().flatten())
             .filter(|s| s.conversation == *conversation && s.reply != draft)
+    };
+    // The conversation as shown now: by this view while it is there; once it has gone, by the
+    // conversation's view shown now, if the operator came back to it. A send or a handoff held
+    // by a 429's wait checks it before it goes.
+    let thread_now = move |conversation: &ConversationId| {
+        if thread.try_with_untracked(|_| ()).is_some() {
+            thread
+        } else {
+            reopened(conversation).map_or(thread, |s| s.thread)
+        }
     };
     // A handoff's failure goes once its action no longer applies (the conversation changed
     // hands, or closed): only hidden, it came back, and was read out again, with the mode.
@@ -606,13 +622,17 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         action_error.set(None);
         // A 429's wait may outlast the mode the operator decided on: another operator takes
         // the conversation over meanwhile, and a close would end their exchange. Then it is not
-        // made. (When the view has gone, that can't be told: it is made, as asked.)
+        // made. (When no view shows the conversation any more, that can't be told: it is made,
+        // as asked.)
         let from = thread.with_untracked(|t| t.as_ref().map(Thread::mode));
-        let still_wanted = move || {
-            thread
-                .try_with_untracked(|t| t.as_ref().map(Thread::mode))
-                .flatten()
-                .is_none_or(|m| Some(m) == from)
+        let still_wanted = {
+            let conv = conv.clone();
+            move || {
+                thread_now(&conv)
+                    .try_with_untracked(|t| t.as_ref().map(Thread::mode))
+                    .flatten()
+                    .is_none_or(|m| Some(m) == from)
+            }
         };
         spawn_local(async move {
             let result = client.set_mode(&conv, action.target(), &still_wanted).await;
@@ -797,15 +817,18 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             drafts_kept,
         );
         // A 429's wait may outlast the conversation taking replies (handed back to the AI,
-        // closed, its window shut): then it is not sent. (When the view has gone, that can't be
-        // told: it is sent, as the operator asked, and a refusal for the state says so.) Nor
-        // once its session has ended: not with a key the operator signed out of.
+        // closed, its window shut): then it is not sent, also when the operator left and came
+        // back meanwhile. (When no view shows the conversation any more, that can't be told: it
+        // is sent, as the operator asked, and a refusal for the state says so.) Nor once its
+        // session has ended: not with a key the operator signed out of.
         let still_open = {
             let (workspace, on_its_way) = (workspace.clone(), on_its_way.clone());
+            let conversation = conversation.clone();
             move || {
                 on_its_way.set(false);
                 to_now();
-                blocked_now().is_none_or(|b| b.is_none()) && session.signed_in_to(&workspace)
+                blocked_in(thread_now(&conversation)).is_none_or(|b| b.is_none())
+                    && session.signed_in_to(&workspace)
             }
         };
         spawn_local(async move {
@@ -986,9 +1009,15 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
         // Not where the AI answers (or the conversation is closed, or opted out): the form sends
         // nothing by then (read-only, kept for what was typed), but a press may have been on
-        // its way. (Once the view has gone, as asked: a refusal for the state says so.)
-        let templates_allowed =
-            move || blocked_now().is_none_or(|b| !b.is_some_and(Blocked::stops_templates));
+        // its way. (Once no view shows the conversation, as asked: a refusal for the state says
+        // so.)
+        let templates_allowed = {
+            let conversation = conversation.clone();
+            move || {
+                blocked_in(thread_now(&conversation))
+                    .is_none_or(|b| !b.is_some_and(Blocked::stops_templates))
+            }
+        };
         if !templates_allowed() {
             return;
         }

@@ -313,6 +313,9 @@ pub struct OpenDraft(pub leptos::prelude::StoredValue<Option<Shown>>);
 #[derive(Clone)]
 pub struct Shown {
     pub conversation: ConversationId,
+    /// The conversation as this view shows it: what a send or a handoff that outlived an
+    /// earlier view of it checks before it goes.
+    pub thread: leptos::prelude::RwSignal<Option<crate::model::thread::Thread>>,
     pub reply: leptos::prelude::RwSignal<String>,
     pub template_sent: leptos::prelude::Callback<TemplateForm>,
     /// A send of the conversation's whose answer was lost after its view had gone; whether it

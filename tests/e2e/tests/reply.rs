@@ -622,6 +622,39 @@ async fn a_send_held_by_the_rate_limit_is_not_sent_after_the_handback() {
     .await;
 }
 
+/// The same when the operator went to another conversation and came back before handing it
+/// back: the wait was checked against the view it was sent from, which had gone, so it went out
+/// into a conversation the AI answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_held_by_the_rate_limit_is_not_sent_after_leaving_and_a_handback() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_human_sms_thread(
+            h,
+            json!({ "route": "POST /v1/messages", "force_429_retry_after": 6, "count": 1 }),
+        )
+        .await?;
+        let text = "A human answer, held while the operator looked elsewhere";
+        send_held_by_the_rate_limit(h, text).await?;
+        let other = another_row(h, &id).await?;
+        for go in [&other, &id] {
+            h.click(&format!("{ROW}[data-conversation-id='{go}'] a"))
+                .await?;
+            wait_thread(h, go).await?;
+        }
+        h.click("#return-to-ai").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        settle(
+            "the wait, and a send were there one",
+            Duration::from_secs(8),
+        )
+        .await;
+        assert_eq!(message_posts(h).await?, [429], "not sent after the wait");
+        wait_reply_box(h, text).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A reply held back by the rate limit when another request finds the key refused: it is not
 /// sent, and its text waits in the conversation's draft for the operator's next sign-in, as the
 /// drafts of a refused key do.
