@@ -4,10 +4,12 @@
 //! the line being read stays where it is on screen.
 
 use crate::components::announcer::use_announcer;
-use crate::components::focus::{hand_on, refocus_if_lost};
+use crate::components::focus::{
+    focused_element, hand_on, refocus_if_lost, refocus_in_place_if_lost,
+};
 use crate::model::thread::{PendingSend, SendState, Thread};
 use crate::model::thread_lines::{line_refs, to_lines, Line, LineRef, Window};
-use crate::model::{AiMode, Direction, Message, MessageStatus, ModeChange};
+use crate::model::{AiMode, Direction, Message, MessageId, MessageStatus, ModeChange};
 use chrono::{DateTime, Local, Utc};
 use gloo_timers::callback::Timeout;
 use leptos::html;
@@ -49,6 +51,19 @@ pub fn describe_mode_change(r: &ModeChange) -> String {
         AiMode::Ai => format!("Returned to AI by {who}"),
         AiMode::Closed => format!("Closed by {who}"),
         AiMode::Unknown => format!("Mode changed by {who}"),
+    }
+}
+
+/// An undelivered message's Edit button that has the focus keeps it: the message's line is
+/// built again when its status or its failure's code moves (`LineKey`; the code may come with
+/// a refetch after the receipt), which would drop the focus to the page's start.
+fn keep_focus_on_edit() {
+    let id = focused_element()
+        .filter(|el| el.class_list().contains("edit-undelivered"))
+        .and_then(|el| el.closest("li[data-message-id]").ok().flatten())
+        .and_then(|li| li.get_attribute("data-message-id"));
+    if let Some(id) = id {
+        refocus_in_place_if_lost(vec![MessageId(id).edit_selector()]);
     }
 }
 
@@ -270,7 +285,7 @@ pub fn MessageList(
                 }}
             </div>
             <ol id="messages" aria-label="Messages" aria-busy=move || loading_older.get().to_string() node_ref=list>
-                <For each=move || shown.with(|s| s.lines.clone()) key=Line::key let:line>
+                <For each=move || { keep_focus_on_edit(); shown.with(|s| s.lines.clone()) } key=Line::key let:line>
                     {match line {
                         Line::Message(m) => {
                             let editable = thread.with_untracked(|t| {

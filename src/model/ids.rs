@@ -45,18 +45,31 @@ impl ConversationId {
 
     /// A CSS selector for the link of this conversation's row in the list.
     pub fn row_link_selector(&self) -> String {
-        let quoted = (self.0)
-            .replace('\\', "\\\\")
-            .replace('\'', "\\'")
-            .replace('\n', "\\a ");
-        format!("li[data-conversation-id='{quoted}'] a")
+        format!("li[data-conversation-id='{}'] a", css_string(&self.0))
     }
+}
+
+/// `s` for a CSS string in single quotes (the server's ids are opaque: they may hold a quote).
+fn css_string(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('\'', "\\'")
+        .replace('\n', "\\a ")
 }
 
 id_type!(
     /// A `msg_*` id.
     MessageId
 );
+
+impl MessageId {
+    /// A CSS selector for the Edit button of this message, when it was not delivered.
+    pub fn edit_selector(&self) -> String {
+        format!(
+            "#messages li[data-message-id='{}'] .edit-undelivered",
+            css_string(&self.0)
+        )
+    }
+}
 id_type!(
     /// An `agt_*` id.
     AgentId

@@ -368,6 +368,56 @@ async fn the_keyboard_keeps_its_place_when_the_page_changes_under_it() {
     .await;
 }
 
+/// An undelivered message's Edit button keeps the focus when the failure's code comes after its
+/// receipt (a receipt without it, then the code): the message's line is built again, and the
+/// focus fell to the page's start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edit_on_an_undelivered_message_keeps_the_focus_as_its_code_comes() {
+    with_harness(Options::default(), async |h: &Harness| {
+        // No receipts of the simulator's own while the test tells them.
+        settings(h, json!({ "status_step_ms": 600_000 })).await?;
+        let id = open_live(h, "human", "sms").await?;
+        let text = "A reply the carrier will turn down";
+        h.wait_for("#composer-text", SCREEN)
+            .await?
+            .send_keys(text)
+            .await?;
+        h.press(&[Key::Enter.into()]).await?;
+        let sent = wait_message(h, text, "sent", |m| m.id.is_some()).await?;
+        let msg_id = sent.id.context("its id")?;
+        let failed = async |error_code: Option<&str>| {
+            h.sim_post(
+                &format!("/sim/conversations/{id}/events"),
+                &json!({ "event_type": "message.failed",
+                         "payload": { "message_id": msg_id, "status": "failed",
+                                      "error_code": error_code } }),
+            )
+            .await
+        };
+        failed(None).await?;
+        let edit = format!("li[data-message-id='{msg_id}'] .edit-undelivered");
+        h.wait_for(&edit, SCREEN).await?;
+        h.browser()
+            .execute(
+                "document.querySelector(arguments[0]).focus();",
+                vec![json!(edit)],
+            )
+            .await?;
+        failed(Some("CARRIER_REJECTED")).await?;
+        wait_text(
+            h,
+            &format!("li[data-message-id='{msg_id}'] .message-error"),
+            "CARRIER_REJECTED",
+            SCREEN,
+        )
+        .await?;
+        settle("a frame for the focus", Duration::from_millis(300)).await;
+        assert!(focus_in(h, &edit).await?, "the focus stays on Edit");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// Notifications refused by the browser: the press is answered (the button says "blocked", and
 /// why is read out), not left on "Notifications: off" as if it had not been heard. The browser's
 /// question closed unanswered is no refusal: nothing blocked, and a press asks again.
