@@ -264,11 +264,16 @@ impl Client {
     /// The request with the key's header. A key with a character no header can hold (a space
     /// or an invisible character pasted with it) is refused here: the browser would throw, and
     /// the request's task would end with no answer at all.
+    ///
+    /// Never from or into the browser's cache: a refusal such as a `410` is cacheable without a
+    /// word from the server, and Try again was then answered by the cached refusal, for good;
+    /// and customers' messages have no place on the disk of a shared machine.
     fn authorized(&self, builder: RequestBuilder) -> Result<RequestBuilder, ApiError> {
         if !key_is_well_formed(&self.key) {
             return Err(ApiError::Unauthenticated(String::new()));
         }
         Ok(builder
+            .cache(web_sys::RequestCache::NoStore)
             .header("Authorization", &format!("Bearer {}", self.key))
             .abort_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
                 REQUEST_TIMEOUT_MS,

@@ -397,6 +397,37 @@ async fn one_unreadable_item_leaves_the_rest_of_its_page_shown() {
 
 /// A list whose first page failed is filled by the next poll once the API answers again, and
 /// its failure goes with it: the banner stayed up over the rows, and held back the pages below.
+/// A conversation refused once with a status the browser may cache without a word from the
+/// server (`410 Gone`): Try again asks the API again and opens it, where the browser answered it
+/// from its cache with the same refusal, for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn try_again_after_a_cacheable_refusal_asks_the_api_again() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        fault(
+            h,
+            json!({ "route": format!("GET /v1/conversations/{id}"), "status": 410 }),
+        )
+        .await?;
+        h.open(&format!("/conversations/{id}")).await?;
+        h.wait_for("#thread-error", FIRST_SCREEN).await?;
+        // (The stream's opening asks too.)
+        settle("the stream's refetch", Duration::from_millis(1_500)).await;
+        clear_faults(h).await?;
+        clear_requests(h).await?;
+        h.click("#thread-error-retry").await?;
+        wait_thread(h, &id).await?;
+        assert!(
+            !newest_page_requests(h, &id).await?.is_empty(),
+            "asked of the API, not of the cache"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_that_failed_is_filled_by_the_next_poll() {
     with_harness(Options::default(), async |h: &Harness| {
