@@ -105,6 +105,19 @@ fn retry_after_secs(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<u
 }
 
 impl ApiError {
+    /// Whether the answer refuses a page token (expired, say): asking with it again would be
+    /// refused again, for good. API.md's `400 INVALID_ARGUMENT` for it is a choice: a `410 Gone`
+    /// or a `422` for a token that was taken before refuse it alike.
+    pub fn refuses_page_token(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Rejected {
+                status: 400 | 410 | 422,
+                ..
+            }
+        )
+    }
+
     /// Builds the error for a non-2xx answer from its status, `Retry-After` header and body.
     pub fn from_response(status: u16, retry_after: Option<&str>, body: &str) -> ApiError {
         let parsed: ErrorBody = serde_json::from_str(body).unwrap_or_default();

@@ -461,6 +461,26 @@ impl Thread {
         mark.1 != self.stream_returns
     }
 
+    /// The oldest message shown's place: where a walk from the newest page must reach again
+    /// once the older pages' token was refused ([`Thread::merge_rewalk`]).
+    pub fn oldest_key(&self) -> Option<SortKey> {
+        self.messages.keys().next().cloned()
+    }
+
+    /// Appends a page of a walk from the newest, made because the older pages' token was
+    /// refused: whether it reaches below `floor` (the oldest message shown when the walk
+    /// started) or the history's start, so that its next page, kept as `older_token`, is older
+    /// than anything shown.
+    pub fn merge_rewalk(&mut self, mut page: Conversation, floor: &SortKey) -> bool {
+        let next = page.next_page_token.take();
+        let reached = next.is_none() || page.messages.iter().any(|m| key_of(m) < *floor);
+        self.merge_older(page);
+        // (Also the very token refused: a server may make the same one for the same place, and
+        // refused it once only.)
+        self.older_token = next;
+        reached
+    }
+
     /// Appends an older page fetched with `older_token`.
     pub fn merge_older(&mut self, page: Conversation) {
         self.unreadable |= page.unreadable_messages > 0;
@@ -1074,6 +1094,34 @@ mod tests {
         // A page whose next token is the one it was asked for with is the last.
         let mut t = Thread::new(conversation(vec![], Some("older")));
         t.merge_older(conversation(vec![], Some("older")));
+        assert_eq!(t.older_token, None);
+    }
+
+    #[test]
+    fn a_walk_again_from_the_newest_ends_past_the_oldest_shown() {
+        let m = |id: &str, at: u32| msg(id, at, Direction::Inbound, MessageStatus::Received);
+        // m3 and m4 shown, with a token the server then refuses.
+        let mut t = Thread::new(conversation(vec![m("m4", 4), m("m3", 3)], Some("expired")));
+        let floor = t.oldest_key().expect("messages shown");
+        // A page that only reaches the oldest shown does not end the walk: its next is.
+        let first = conversation(vec![m("m5", 5), m("m4", 4)], Some("expired"));
+        assert!(!t.merge_rewalk(first, &floor));
+        assert_eq!(t.older_token.as_deref(), Some("expired"), "made again");
+        let first = conversation(vec![m("m3", 3)], Some("p2"));
+        assert!(!t.merge_rewalk(first, &floor));
+        assert_eq!(t.older_token.as_deref(), Some("p2"));
+        let second = conversation(vec![m("m2", 2), m("m1", 1)], Some("p3"));
+        assert!(t.merge_rewalk(second, &floor));
+        assert_eq!(ids(&t), ["m1", "m2", "m3", "m4", "m5"]);
+        assert_eq!(
+            t.older_token.as_deref(),
+            Some("p3"),
+            "older than anything shown"
+        );
+        // The history's start ends it too.
+        let mut t = Thread::new(conversation(vec![m("m3", 3)], Some("expired")));
+        let floor = t.oldest_key().expect("messages shown");
+        assert!(t.merge_rewalk(conversation(vec![m("m3", 3)], None), &floor));
         assert_eq!(t.older_token, None);
     }
 

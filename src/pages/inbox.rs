@@ -167,22 +167,15 @@ pub fn InboxPage() -> impl IntoView {
             if generation.try_get_value() != Some(gen) {
                 return;
             }
-            // The list's place was refused (a token expired, say): asking with it again would
-            // be refused again, for good. The list starts over from the newest instead, once: a
-            // server refusing every token would send it back to its top at each page. API.md's
-            // `400 INVALID_ARGUMENT` for it is a choice: another code, `410 Gone` or a `422`
-            // for the page the same filters were given before refuse its token alike.
-            let refused = |e: &ApiError| {
-                matches!(
-                    e,
-                    ApiError::Rejected {
-                        status: 400 | 410 | 422,
-                        ..
-                    }
-                )
-            };
+            // The list's place was refused (a token expired, say). The list starts over from
+            // the newest instead, once: a server refusing every token would send it back to its
+            // top at each page.
             let first_time = restarted_for.with_value(|r| r.as_ref() != Some(&f));
-            if token.is_some() && first_time && result.as_ref().err().is_some_and(refused) {
+            let refused = result
+                .as_ref()
+                .err()
+                .is_some_and(ApiError::refuses_page_token);
+            if token.is_some() && first_time && refused {
                 restarted_for.set_value(Some(f));
                 announcer.announce(
                     "The list started again from the newest: Voicebip no longer took its place.",

@@ -1,6 +1,6 @@
 //! One conversation: header, handoff, messages, composer.
 
-use crate::api::{ApiError, SendTemplate};
+use crate::api::{ApiError, Client, SendTemplate};
 use crate::components::announcer::use_announcer;
 use crate::components::badges::{ChannelBadge, ModeBadge, WindowBadge};
 use crate::components::clock::use_clock;
@@ -92,6 +92,40 @@ fn blocked_in(thread: RwSignal<Option<Thread>>) -> Option<Option<Blocked>> {
     thread
         .try_with_untracked(|t| t.as_ref().map(|t| t.blocked(Utc::now())))
         .flatten()
+}
+
+/// How many pages a walk from the newest may take ([`walk_again`]).
+const REWALK_PAGES: usize = 20;
+
+/// The older pages' token was refused (expired, in a thread kept open for hours), and would be
+/// for good: the pages are walked again from the newest, down past the oldest message shown,
+/// whose next page's token takes its place. At most [`REWALK_PAGES`] pages: short of that,
+/// Load older goes on from where the walk stopped.
+async fn walk_again(
+    client: &Client,
+    conv: &ConversationId,
+    thread: RwSignal<Option<Thread>>,
+) -> Result<(), ApiError> {
+    let Some(floor) = thread
+        .try_with_untracked(|t| t.as_ref().and_then(Thread::oldest_key))
+        .flatten()
+    else {
+        return Ok(());
+    };
+    let mut token = None;
+    for _ in 0..REWALK_PAGES {
+        let page = client.get_conversation(conv, token.as_deref()).await?;
+        let walked = thread.try_update(|t| {
+            let t = t.as_mut()?;
+            let reached = t.merge_rewalk(page, &floor);
+            (!reached).then(|| t.older_token.clone()).flatten()
+        });
+        match walked.flatten() {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    Ok(())
 }
 
 /// Keyed by conversation: switching conversations builds a fresh view, so no state leaks across.
@@ -582,20 +616,23 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
         loading_older.set(true);
         spawn_local(async move {
-            let result = client.get_conversation(&conv, Some(&token)).await;
-            loading_older.set(false);
-            match result {
-                Ok(page) => {
-                    thread.update(|t| {
-                        if let Some(t) = t {
-                            t.merge_older(page);
-                        }
-                    });
-                }
-                Err(e) => {
-                    session.check(&client, &e);
-                    action_error.set(Some((Attempt::LoadOlder, e)));
-                }
+            let mut result = client
+                .get_conversation(&conv, Some(&token))
+                .await
+                .map(|page| {
+                    thread.try_update(|t| t.as_mut().map(|t| t.merge_older(page)));
+                });
+            if result
+                .as_ref()
+                .err()
+                .is_some_and(ApiError::refuses_page_token)
+            {
+                result = walk_again(&client, &conv, thread).await;
+            }
+            loading_older.try_set(false);
+            if let Err(e) = result {
+                session.check(&client, &e);
+                action_error.try_set(Some((Attempt::LoadOlder, e)));
             }
         });
     });

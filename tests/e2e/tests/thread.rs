@@ -5,7 +5,7 @@ use crate::common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 use voicebip_e2e::anyhow::{anyhow, Result};
-use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options, SeedSize};
+use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options, SeedSize, DEMO_KEY};
 
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 
@@ -339,6 +339,67 @@ async fn home_at_the_top_asks_again_for_a_page_that_failed() {
         })
         .await?;
         wait_gone(h, "#action-error", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// The older pages' token refused (a 410, as for a token expired in a thread kept open for
+/// hours): the older page is still brought, the pages walked again from the newest, where each
+/// Try again sent the refused token again, and failed, for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_page_whose_token_is_refused_still_comes() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        for n in 0..60 {
+            inject(h, &id, &format!("Message {n} of a long exchange")).await?;
+        }
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        // (Once the stream's first refetch is in.)
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        h.wait_for("#load-older", SCREEN).await?;
+        fault(
+            h,
+            json!({ "route": format!("GET /v1/conversations/{id}"), "status": 410,
+                    "query_contains": "page_token", "count": 1 }),
+        )
+        .await?;
+        // Scrolled to the top, as the operator reads back.
+        h.browser()
+            .execute(
+                "document.querySelector('.message-scroller').scrollTop = 0;",
+                vec![],
+            )
+            .await?;
+        let mut expected = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let query = token.map_or(String::new(), |t| format!("&page_token={t}"));
+            let page = h
+                .api_get(
+                    &format!("/conversations/{id}?page_size=100{query}"),
+                    DEMO_KEY,
+                )
+                .await?;
+            expected.extend(api_ids_oldest_first(&page)?.into_iter().rev());
+            token = page["next_page_token"].as_str().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        expected.reverse();
+        poll_until("the older messages", SCREEN, || async {
+            let ids: Vec<String> = shown_messages(h)
+                .await?
+                .into_iter()
+                .filter_map(|m| m.id)
+                .collect();
+            Ok((ids == expected).then_some(()))
+        })
+        .await?;
+        assert_eq!(count(h, "#action-error").await?, 0, "no failure left shown");
         assert_no_crash(h).await
     })
     .await;
