@@ -105,6 +105,15 @@ fn retry_after_secs(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<u
 }
 
 impl ApiError {
+    /// Whether asking again could not change the answer: the conversation is gone, or is not
+    /// the workspace's.
+    pub fn is_for_good(&self) -> bool {
+        matches!(
+            self,
+            ApiError::NotFound(_) | ApiError::Rejected { status: 403, .. }
+        )
+    }
+
     /// Whether the answer refuses a page token (expired, say): asking with it again would be
     /// refused again, for good. API.md's `400 INVALID_ARGUMENT` for it is a choice: a `410 Gone`
     /// or a `422` for a token that was taken before refuse it alike.

@@ -413,8 +413,11 @@ async fn ask(url: &str, mode: RequestMode) -> Option<(u16, Option<String>)> {
     let give_up = abort
         .clone()
         .map(|a| Timeout::new(30_000, move || a.abort()));
+    // (Never from the cache: a refusal cached there, a 410 say, would answer every later probe;
+    // and the URL holds the key.)
     let answer = gloo_net::http::Request::get(url)
         .mode(mode)
+        .cache(web_sys::RequestCache::NoStore)
         .abort_signal(abort.as_ref().map(|a| a.signal()).as_ref())
         .send()
         .await

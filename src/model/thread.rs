@@ -461,19 +461,25 @@ impl Thread {
         mark.1 != self.stream_returns
     }
 
-    /// The oldest message shown's place: where a walk from the newest page must reach again
-    /// once the older pages' token was refused ([`Thread::merge_rewalk`]).
-    pub fn oldest_key(&self) -> Option<SortKey> {
-        self.messages.keys().next().cloned()
+    /// The oldest and the newest message shown: where a walk from the newest page must reach
+    /// again once the older pages' token was refused, and what it leaves to the refetches
+    /// ([`Thread::merge_rewalk`]).
+    pub fn shown_span(&self) -> Option<(SortKey, SortKey)> {
+        let oldest = self.messages.keys().next()?.clone();
+        let newest = self.messages.keys().next_back()?.clone();
+        Some((oldest, newest))
     }
 
     /// Appends a page of a walk from the newest, made because the older pages' token was
-    /// refused: whether it reaches below `floor` (the oldest message shown when the walk
-    /// started) or the history's start, so that its next page, kept as `older_token`, is older
-    /// than anything shown.
-    pub fn merge_rewalk(&mut self, mut page: Conversation, floor: &SortKey) -> bool {
+    /// refused: whether it reaches below the oldest of `shown` (the messages shown when the
+    /// walk started) or the history's start, so that its next page, kept as `older_token`, is
+    /// older than anything shown. Messages newer than those shown are left to the stream and
+    /// the refetches, which tell of them (merged here, they would go unsaid).
+    pub fn merge_rewalk(&mut self, mut page: Conversation, shown: &(SortKey, SortKey)) -> bool {
+        let (floor, ceiling) = shown;
         let next = page.next_page_token.take();
         let reached = next.is_none() || page.messages.iter().any(|m| key_of(m) < *floor);
+        page.messages.retain(|m| key_of(m) <= *ceiling);
         self.merge_older(page);
         // (Also the very token refused: a server may make the same one for the same place, and
         // refused it once only.)
@@ -1102,8 +1108,9 @@ mod tests {
         let m = |id: &str, at: u32| msg(id, at, Direction::Inbound, MessageStatus::Received);
         // m3 and m4 shown, with a token the server then refuses.
         let mut t = Thread::new(conversation(vec![m("m4", 4), m("m3", 3)], Some("expired")));
-        let floor = t.oldest_key().expect("messages shown");
-        // A page that only reaches the oldest shown does not end the walk: its next is.
+        let floor = t.shown_span().expect("messages shown");
+        // A page that only reaches the oldest shown does not end the walk: its next is. What
+        // is newer than the messages shown (m5) is the refetches' to bring, and tell.
         let first = conversation(vec![m("m5", 5), m("m4", 4)], Some("expired"));
         assert!(!t.merge_rewalk(first, &floor));
         assert_eq!(t.older_token.as_deref(), Some("expired"), "made again");
@@ -1112,7 +1119,7 @@ mod tests {
         assert_eq!(t.older_token.as_deref(), Some("p2"));
         let second = conversation(vec![m("m2", 2), m("m1", 1)], Some("p3"));
         assert!(t.merge_rewalk(second, &floor));
-        assert_eq!(ids(&t), ["m1", "m2", "m3", "m4", "m5"]);
+        assert_eq!(ids(&t), ["m1", "m2", "m3", "m4"]);
         assert_eq!(
             t.older_token.as_deref(),
             Some("p3"),
@@ -1120,7 +1127,7 @@ mod tests {
         );
         // The history's start ends it too.
         let mut t = Thread::new(conversation(vec![m("m3", 3)], Some("expired")));
-        let floor = t.oldest_key().expect("messages shown");
+        let floor = t.shown_span().expect("messages shown");
         assert!(t.merge_rewalk(conversation(vec![m("m3", 3)], None), &floor));
         assert_eq!(t.older_token, None);
     }

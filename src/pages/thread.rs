@@ -105,19 +105,21 @@ async fn walk_again(
     client: &Client,
     conv: &ConversationId,
     thread: RwSignal<Option<Thread>>,
+    refused: ApiError,
 ) -> Result<(), ApiError> {
-    let Some(floor) = thread
-        .try_with_untracked(|t| t.as_ref().and_then(Thread::oldest_key))
+    // (Nothing shown to walk down to: the refusal stands, with its Try again.)
+    let Some(span) = thread
+        .try_with_untracked(|t| t.as_ref().and_then(Thread::shown_span))
         .flatten()
     else {
-        return Ok(());
+        return Err(refused);
     };
     let mut token = None;
     for _ in 0..REWALK_PAGES {
         let page = client.get_conversation(conv, token.as_deref()).await?;
         let walked = thread.try_update(|t| {
             let t = t.as_mut()?;
-            let reached = t.merge_rewalk(page, &floor);
+            let reached = t.merge_rewalk(page, &span);
             (!reached).then(|| t.older_token.clone()).flatten()
         });
         match walked.flatten() {
@@ -421,15 +423,27 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let poll = StoredValue::new_local(None::<gloo_timers::callback::Interval>);
     // When the thread was last refreshed for a stream whose failures cannot be read.
     let unreadable_refreshed = StoredValue::new(f64::MIN);
+    // When the thread was last refreshed for a frame of an event type it does not know.
+    let unknown_refreshed = StoredValue::new(f64::MIN);
     // Without a stream: the thread refreshed on a timer, what each refresh brings that it did
     // not show heard as the stream's would be.
+    // Not a conversation that never loaded, or that the API has since said is gone or not the
+    // workspace's: asking again every 15 s would only spend the workspace's rate limit (its
+    // banner has Try again).
     let poll_instead = move || {
         thread.try_update_untracked(|t| t.as_mut().map(Thread::stream_lost));
         load();
+        let worth_asking = move || {
+            thread.try_with_untracked(Option::is_some) == Some(true)
+                && error.with_untracked(|e| !e.as_ref().is_some_and(ApiError::is_for_good))
+        };
         poll.set_value(Some(gloo_timers::callback::Interval::new(
             POLL_WITHOUT_STREAM_MS,
             move || {
-                if !crate::state::browser::is_hidden() && crate::state::browser::is_online() {
+                if !crate::state::browser::is_hidden()
+                    && crate::state::browser::is_online()
+                    && worth_asking()
+                {
                     load();
                 }
             },
@@ -496,7 +510,21 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // one of a type the console does not know (an API newer than it) may have
                     // changed what it shows: the newest page brings either (once for a run of
                     // them), as after a reconnect.
-                    let unread = matches!(why, Skipped::Malformed(_) | Skipped::UnknownType(_));
+                    // (The second at most every 15 s: a newer API may stream a frequent kind,
+                    // typing indicators say, and each refetch spends the shared rate limit.)
+                    let now = js_sys::Date::now();
+                    let unread = match why {
+                        Skipped::Malformed(_) => true,
+                        Skipped::UnknownType(_) => {
+                            let due = now - unknown_refreshed.get_value()
+                                >= f64::from(POLL_WITHOUT_STREAM_MS);
+                            if due {
+                                unknown_refreshed.set_value(now);
+                            }
+                            due
+                        }
+                        Skipped::OtherConversation => false,
+                    };
                     if unread && !refetch_due.get_value() {
                         refetch_due.set_value(true);
                         gloo_timers::callback::Timeout::new(1_000, move || {
@@ -622,12 +650,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 .map(|page| {
                     thread.try_update(|t| t.as_mut().map(|t| t.merge_older(page)));
                 });
-            if result
-                .as_ref()
-                .err()
-                .is_some_and(ApiError::refuses_page_token)
-            {
-                result = walk_again(&client, &conv, thread).await;
+            if let Some(e) = result.as_ref().err().filter(|e| e.refuses_page_token()) {
+                result = walk_again(&client, &conv, thread, e.clone()).await;
             }
             loading_older.try_set(false);
             if let Err(e) = result {
@@ -926,6 +950,20 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 {
                     // (The operator may be elsewhere by now: the focus stays where it is.)
                     put_back(&text);
+                    announcer.announce("Not sent: the text is back in the reply box.");
+                }
+                // The same once the operator has left the conversation and come back to it:
+                // into the reply box shown now, for the same reason (not the rate limit's).
+                Err(ApiError::RateLimited { .. })
+                    if session.signed_in_to(&workspace)
+                        && !still_open()
+                        && reopened(&conversation).is_some() =>
+                {
+                    if let Some(shown) = reopened(&conversation) {
+                        shown
+                            .reply
+                            .try_update(|d| *d = drafts::with_failed(&text, d));
+                    }
                     announcer.announce("Not sent: the text is back in the reply box.");
                 }
                 Err(e) => {

@@ -395,8 +395,6 @@ async fn one_unreadable_item_leaves_the_rest_of_its_page_shown() {
     .await;
 }
 
-/// A list whose first page failed is filled by the next poll once the API answers again, and
-/// its failure goes with it: the banner stayed up over the rows, and held back the pages below.
 /// A conversation refused once with a status the browser may cache without a word from the
 /// server (`410 Gone`): Try again asks the API again and opens it, where the browser answered it
 /// from its cache with the same refusal, for good.
@@ -428,6 +426,8 @@ async fn try_again_after_a_cacheable_refusal_asks_the_api_again() {
     .await;
 }
 
+/// A list whose first page failed is filled by the next poll once the API answers again, and
+/// its failure goes with it: the banner stayed up over the rows, and held back the pages below.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_that_failed_is_filled_by_the_next_poll() {
     with_harness(Options::default(), async |h: &Harness| {

@@ -630,7 +630,7 @@ async fn a_send_held_by_the_rate_limit_is_not_sent_after_leaving_and_a_handback(
     with_harness(Options::default(), async |h: &Harness| {
         let id = open_human_sms_thread(
             h,
-            json!({ "route": "POST /v1/messages", "force_429_retry_after": 6, "count": 1 }),
+            json!({ "route": "POST /v1/messages", "force_429_retry_after": 10, "count": 1 }),
         )
         .await?;
         let text = "A human answer, held while the operator looked elsewhere";
@@ -643,11 +643,10 @@ async fn a_send_held_by_the_rate_limit_is_not_sent_after_leaving_and_a_handback(
         }
         h.click("#return-to-ai").await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
-        settle(
-            "the wait, and a send were there one",
-            Duration::from_secs(8),
-        )
-        .await;
+        // Said as the handback's doing, not the rate limit's.
+        let said = wait_text(h, "#live-announcer", "Not sent", Duration::from_secs(20)).await?;
+        assert!(!said.contains("busy"), "{said:?}");
+        settle("a send, were there one", NO_RESEND).await;
         assert_eq!(message_posts(h).await?, [429], "not sent after the wait");
         wait_reply_box(h, text).await?;
         assert_no_crash(h).await

@@ -366,6 +366,7 @@ async fn an_older_page_whose_token_is_refused_still_comes() {
                     "query_contains": "page_token", "count": 1 }),
         )
         .await?;
+        clear_requests(h).await?;
         // Scrolled to the top, as the operator reads back.
         h.browser()
             .execute(
@@ -400,6 +401,24 @@ async fn an_older_page_whose_token_is_refused_still_comes() {
         })
         .await?;
         assert_eq!(count(h, "#action-error").await?, 0, "no failure left shown");
+        // Walked again from the newest: not the refused token asked for again first.
+        let path = format!("/v1/conversations/{id}");
+        let asked: Vec<(bool, u16)> = requests(h, "GET", |p| p == path)
+            .await?
+            .iter()
+            .map(|r| {
+                let token = r.query.as_deref().unwrap_or("").contains("page_token");
+                (token, r.status)
+            })
+            .collect();
+        // (A refresh of the newest page may come between: the stream's, say.)
+        let newest = asked.iter().position(|a| *a == (false, 200));
+        assert!(
+            asked.first() == Some(&(true, 410))
+                && asked.last() == Some(&(true, 200))
+                && newest.is_some_and(|n| n + 1 < asked.len()),
+            "{asked:?}"
+        );
         assert_no_crash(h).await
     })
     .await;
