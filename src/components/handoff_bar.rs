@@ -22,6 +22,10 @@ const UNDER_WAY: &str = "Another change is under way: answer once it is done.";
 pub fn HandoffBar(
     #[prop(into)] mode: Signal<AiMode>,
     #[prop(into)] busy: Signal<bool>,
+    /// Just after a handoff answered: the buttons ignore presses for a moment (a double click's
+    /// second would land on the button that moved into place), and say so.
+    #[prop(into)]
+    quiet: Signal<bool>,
     on_action: Callback<HandoffAction>,
     /// Raised by the Alt+C shortcut to open the confirmation.
     confirming: RwSignal<bool>,
@@ -53,7 +57,7 @@ pub fn HandoffBar(
                 type="button"
                 id=id
                 aria-keyshortcuts=shortcut.clone()
-                aria-disabled=move || busy.get().to_string()
+                aria-disabled=move || (busy.get() || quiet.get()).to_string()
                 on:click=move |_| {
                     if action == HandoffAction::Close {
                         confirming.set(true);

@@ -13,7 +13,7 @@ use crate::components::notice::Notice;
 use crate::live::{follow, ConnectionStatus, Handlers, LinkState, StreamHandle};
 use crate::model::blocked::Blocked;
 use crate::model::events::{Skipped, StreamEvent};
-use crate::model::handoff::{Debounce, HandoffAction};
+use crate::model::handoff::{Debounce, HandoffAction, QUIET_MS};
 use crate::model::latest::Latest;
 use crate::model::message::{may_change_opt_out, Message};
 use crate::model::thread::Thread;
@@ -233,6 +233,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     });
     let debounce = StoredValue::new(Debounce::default());
     let busy = RwSignal::new(false);
+    // The quiet time after a handoff answered (`Debounce`): the buttons, which swallow presses
+    // then, say so, rather than look ready and ignore a press without a sign.
+    let quiet = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     // Read with `try_get_value` wherever an answer may come after the operator has moved on to
     // another conversation: this view and its values are gone then, and `get_value` would panic,
@@ -699,6 +702,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             let result = client.set_mode(&conv, action.target(), &still_wanted).await;
             debounce.update_value(|d| d.settled(js_sys::Date::now(), result.is_ok()));
             busy.set(false);
+            if result.is_ok() {
+                quiet.try_set(true);
+                gloo_timers::callback::Timeout::new(QUIET_MS as u32, move || {
+                    quiet.try_set(false);
+                })
+                .forget();
+            }
             match result {
                 // `changed: false` is the idempotent answer to a repeat: just take the state.
                 Ok(mut c) => {
@@ -1208,6 +1218,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     refresh_error=error
                     on_reload=Callback::new(move |_| retry())
                     busy=busy
+                    quiet=quiet
                     confirming=confirming
                     draft=draft
                     template_draft=template_draft
@@ -1241,6 +1252,7 @@ fn ThreadLoaded(
     refresh_error: RwSignal<Option<ApiError>>,
     on_reload: Callback<()>,
     busy: RwSignal<bool>,
+    quiet: RwSignal<bool>,
     confirming: RwSignal<bool>,
     draft: RwSignal<String>,
     template_draft: TemplateDraft,
@@ -1310,7 +1322,7 @@ fn ThreadLoaded(
             {move || opt_out.get().then(|| view! {
                 <p class="banner warn" id="opt-out-banner">{OPTED_OUT}</p>
             })}
-            <HandoffBar mode=mode busy=busy on_action=act confirming=confirming/>
+            <HandoffBar mode=mode busy=busy quiet=quiet on_action=act confirming=confirming/>
             {move || refresh_error.get().map(|e| view! {
                 <ErrorBanner
                     id="refresh-error"

@@ -200,6 +200,50 @@ async fn one_click_one_change_and_close_is_terminal() {
 /// An operator who takes a conversation over and opens another before the answer comes: the answer
 /// finds the conversation's view gone, and the console goes on working (it crashed: the answer
 /// read a value of that view). The change itself is made and shown.
+/// For a moment after a handoff answers, the buttons ignore presses (a double click's second
+/// would land on the button that moved into place): they say so until they take presses again,
+/// where they looked ready at once and ignored a press without a sign.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_buttons_say_they_wait_while_they_ignore_presses() {
+    with_harness(Options::default(), async |h: &Harness| {
+        open_ai_sms_thread(h, json!({ "count": 0 })).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        // When the PATCH was answered, and when Return to AI said it was ready.
+        h.browser()
+            .execute(
+                "window.__ready = null;
+                 window.__answered = null;
+                 const fetch0 = window.fetch.bind(window);
+                 window.fetch = async (...args) => {
+                   const r = await fetch0(...args);
+                   if ((args[1]?.method || args[0]?.method) === 'PATCH') window.__answered = performance.now();
+                   return r;
+                 };
+                 new MutationObserver(() => {
+                   const b = document.getElementById('return-to-ai');
+                   if (b && b.getAttribute('aria-disabled') === 'false' && window.__ready === null)
+                     window.__ready = performance.now();
+                 }).observe(document.body, { attributes: true, childList: true, subtree: true });
+                 document.getElementById('take-over').click();",
+                vec![],
+            )
+            .await?;
+        wait_attr(h, "#return-to-ai", "aria-disabled", "false").await?;
+        let times = h
+            .browser()
+            .execute("return [window.__answered, window.__ready];", vec![])
+            .await?;
+        let [answered, ready]: [f64; 2] = serde_json::from_value(times)?;
+        assert!(
+            ready - answered >= 600.0,
+            "ready {:.0} ms after the answer, within the time it ignores presses",
+            ready - answered
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leaving_before_the_answer_comes_keeps_the_console_running() {
     with_harness(Options::default(), async |h: &Harness| {
