@@ -20,20 +20,53 @@ pub struct TemplateForm {
 
 impl TemplateForm {
     /// From the form's fields (`[name, language, parameters]`, one parameter per line): `None`
-    /// without a name or a language, which the API refuses.
+    /// without a name or a language, which the API refuses, or with a parameter left blank
+    /// ([`parameters_of`]).
     pub fn of_fields([name, language, parameters]: [&str; 3]) -> Option<Self> {
         let (name, language) = (name.trim(), language.trim());
+        let parameters = parameters_of(parameters).ok()?;
         (!name.is_empty() && !language.is_empty()).then(|| TemplateForm {
             name: name.to_owned(),
             language: language.to_owned(),
-            parameters: parameters
-                .lines()
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            parameters,
         })
     }
+}
+
+/// The template's parameters, one per line, each trimmed (blank lines after the last are
+/// dropped). `Err(n)`: the `n`th (from 1) is blank before a filled one, and sending the rest
+/// would put each later parameter in the place before its own (`{{2}}` the order number).
+pub fn parameters_of(text: &str) -> Result<Vec<String>, usize> {
+    let mut lines: Vec<&str> = text.lines().map(str::trim).collect();
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    match lines.iter().position(|l| l.is_empty()) {
+        Some(blank) => Err(blank + 1),
+        None => Ok(lines.into_iter().map(str::to_owned).collect()),
+    }
+}
+
+/// What the browser says of a field, when its form cannot go: the fields' own words (a name of
+/// spaces alone passes `required`, and would send nothing, unexplained).
+fn template_problem(field: &str, text: &str) -> String {
+    match field {
+        "parameters" => match parameters_of(text) {
+            Err(n) => format!("Parameter {n} is empty: fill it in, or remove its line."),
+            Ok(_) => String::new(),
+        },
+        _ if text.trim().is_empty() => format!("Enter the template's {field}."),
+        _ => String::new(),
+    }
+}
+
+/// Whether `text` would send nothing a customer could read: white space, and the invisible
+/// characters a paste from a web page may bring (zero-width spaces and joiners, a byte order
+/// mark), which `trim` keeps.
+pub fn nothing_to_send(text: &str) -> bool {
+    text.chars().all(|c| {
+        c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+    })
 }
 
 /// The template form as typed. The page keeps it, as it keeps the reply's draft, so that it
@@ -159,7 +192,7 @@ pub fn Composer(
     let text_box = NodeRef::<leptos::html::Textarea>::new();
     let send = move || {
         let text = draft.get_untracked();
-        if text.trim().is_empty() || blocked.get_untracked().is_some() {
+        if nothing_to_send(&text) || blocked.get_untracked().is_some() {
             return;
         }
         on_send.run(text);
@@ -270,7 +303,7 @@ pub fn Composer(
                     <button
                         type="submit"
                         id="composer-send"
-                        disabled=move || blocked.get().is_some() || draft.with(|d| d.trim().is_empty())
+                        disabled=move || blocked.get().is_some() || draft.with(|d| nothing_to_send(d))
                     >
                         "Send"
                     </button>
@@ -290,6 +323,27 @@ fn TemplateFormView(
     on_template: Callback<TemplateForm>,
 ) -> impl IntoView {
     let input = |field: RwSignal<String>| move |ev| field.set(event_target_value(&ev));
+    // The browser refuses the form while a field says what is wrong with it, and says so.
+    let (name, language) = (
+        NodeRef::<leptos::html::Input>::new(),
+        NodeRef::<leptos::html::Input>::new(),
+    );
+    let parameters = NodeRef::<leptos::html::Textarea>::new();
+    crate::state::effect(move || {
+        if let Some(el) = name.get() {
+            el.set_custom_validity(&draft.name.with(|t| template_problem("name", t)));
+        }
+        if let Some(el) = language.get() {
+            el.set_custom_validity(
+                &draft
+                    .language
+                    .with(|t| template_problem("language code", t)),
+            );
+        }
+        if let Some(el) = parameters.get() {
+            el.set_custom_validity(&draft.parameters.with(|t| template_problem("parameters", t)));
+        }
+    });
     view! {
         <form
             id="template-form"
@@ -305,11 +359,11 @@ fn TemplateFormView(
             <fieldset>
                 <legend>"Send an approved template"</legend>
                 <label for="template-name">"Template name"</label>
-                <input id="template-name" required readonly=locked prop:value=draft.name on:input=input(draft.name)/>
+                <input id="template-name" node_ref=name required readonly=locked prop:value=draft.name on:input=input(draft.name)/>
                 <label for="template-language">"Language code"</label>
-                <input id="template-language" required readonly=locked prop:value=draft.language on:input=input(draft.language)/>
+                <input id="template-language" node_ref=language required readonly=locked prop:value=draft.language on:input=input(draft.language)/>
                 <label for="template-parameters">"Parameters (one per line)"</label>
-                <textarea id="template-parameters" rows="2" readonly=locked prop:value=draft.parameters on:input=input(draft.parameters)></textarea>
+                <textarea id="template-parameters" node_ref=parameters rows="2" readonly=locked prop:value=draft.parameters on:input=input(draft.parameters)></textarea>
                 // Not disabled while one is out, or while none can be sent (the focus would drop
                 // to the page's start): a press then sends nothing, and the button, or the reason
                 // above the form, says why.
@@ -326,12 +380,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_blank_parameter_before_a_filled_one_is_named_not_dropped() {
+        assert_eq!(parameters_of(""), Ok(vec![]));
+        assert_eq!(parameters_of(" Ada \n\n \n"), Ok(vec!["Ada".to_owned()]));
+        // {{2}} forgotten: the order number would have gone in its place.
+        assert_eq!(parameters_of("Ada\n \nA-1042"), Err(2));
+        assert_eq!(parameters_of("\nA-1042"), Err(1));
+        assert_eq!(
+            TemplateForm::of_fields(["order_update", "en", "Ada\n\nA-1042"]),
+            None
+        );
+        assert!(template_problem("parameters", "Ada\n\nA-1042").contains("Parameter 2"));
+        assert!(template_problem("name", "   ").contains("name"));
+        assert_eq!(template_problem("name", "order_update"), "");
+    }
+
+    #[test]
+    fn invisible_characters_alone_are_nothing_to_send() {
+        assert!(nothing_to_send(""));
+        assert!(nothing_to_send(" \n\t"));
+        assert!(nothing_to_send("\u{200B}\u{FEFF} \u{2060}"));
+        assert!(!nothing_to_send("\u{200B}ok"));
+        assert!(!nothing_to_send("."));
+    }
+
+    #[test]
     fn a_template_needs_a_name_and_keeps_its_parameters_lines() {
         let d = TemplateDraft::default();
         assert_eq!(d.form(), None);
         assert!(d.is_blank());
         d.name.set(" order_update ".into());
-        d.parameters.set("A-1042\n\n  Tomorrow \n".into());
+        d.parameters.set("A-1042\n  Tomorrow \n\n".into());
         assert!(!d.is_blank());
         assert_eq!(
             d.form(),

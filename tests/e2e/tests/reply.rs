@@ -1284,6 +1284,63 @@ async fn a_template_form_changed_while_it_was_sending_is_kept() {
     .await;
 }
 
+/// A template with a parameter line left blank before a filled one is not sent, and the form
+/// says which: the blank line was dropped, and the order number went out as `{{2}}`. A name of
+/// spaces alone says so too; and a reply of invisible characters alone cannot be sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_goes_out_with_a_blank_in_it() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let whatsapp = taken_over_whatsapp(h, true).await?;
+        let wa_id = str_field(&whatsapp, "conversation_id")?;
+        let sms =
+            open_human_sms_thread(h, json!({ "route": "POST /v1/messages", "latency_ms": 0 }))
+                .await?;
+        type_into_composer(h, "\u{200B}\u{FEFF}").await?;
+        assert!(disabled(h, "#composer-send").await?, "nothing to send");
+        h.press(&[Key::Enter.into()]).await?;
+
+        h.click(&format!("{ROW}[data-conversation-id='{wa_id}'] a"))
+            .await?;
+        wait_thread(h, &wa_id).await?;
+        h.wait_for("#template-name", SCREEN).await?;
+        clear_requests(h).await?;
+        h.fill("#template-name", "   ").await?;
+        h.fill("#template-parameters", "Ada\n\nA-1042").await?;
+        h.click("#template-send").await?;
+        let said = |css: &'static str| async move {
+            let v = h
+                .browser()
+                .execute(
+                    "return document.querySelector(arguments[0]).validationMessage;",
+                    vec![json!(css)],
+                )
+                .await?;
+            Ok::<_, voicebip_e2e::anyhow::Error>(v.as_str().unwrap_or_default().to_owned())
+        };
+        assert!(said("#template-name").await?.contains("name"));
+        assert!(
+            said("#template-parameters").await?.contains("Parameter 2"),
+            "{:?}",
+            said("#template-parameters").await?
+        );
+        h.fill("#template-name", "order_update").await?;
+        h.click("#template-send").await?;
+        settle("a send, were there one", NO_RESEND).await;
+        assert_eq!(
+            template_posts(h).await?,
+            Vec::<u16>::new(),
+            "no template sent"
+        );
+        assert_eq!(
+            requests(h, "POST", |p| p == "/v1/messages").await?.len(),
+            0,
+            "no reply sent from {sms}"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn composer_says_why_it_is_disabled_and_sends_templates() {
     with_harness(Options::default(), async |h: &Harness| {
