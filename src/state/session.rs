@@ -155,23 +155,24 @@ impl Session {
             return true;
         };
         let client = self.make_client(&base, &key);
-        // Remembered, and forgotten on the device since: signed out in a tab while this one
-        // missed it (asleep, or discarded by the browser), whatever key was remembered after.
-        // Not restored from the tab's copy either. (A device still holding the key itself
-        // remembers it: a tab signed in before the device kept its mark.)
-        if drafts == Area::Local
-            && storage::get(Area::Local, &remembered_mark(&client)).is_none()
-            && local.as_deref() != Some(key.as_str())
-        {
+        // Signed out on the device since: in a tab while this one missed it (asleep, discarded
+        // by the browser, or closed and brought back with its storage), whatever key was
+        // signed in after. Not restored from the tab's copy either. (A device still holding a
+        // remembered key itself remembers it: a tab signed in before the device kept its
+        // mark; and a device without Web Storage keeps no mark.)
+        let marked = storage::get(Area::Local, &signed_in_mark(&client)).is_some();
+        let signed_out_since = match drafts {
+            Area::Local => !marked && local.as_deref() != Some(key.as_str()),
+            Area::Session => !marked && storage::usable(Area::Local),
+        };
+        if signed_out_since {
             storage::remove(Area::Session, KEY_ITEM);
             storage::remove(Area::Session, REMEMBERED_ITEM);
             return false;
         }
         // The tab keeps what it restored, as a tab that signed in does.
         keep_for_tab(&key, &base, drafts == Area::Local);
-        if drafts == Area::Local {
-            storage::set(Area::Local, &remembered_mark(&client), "1");
-        }
+        storage::set(Area::Local, &signed_in_mark(&client), "1");
         self.drafts.set_value(drafts);
         self.begin(client);
         false
@@ -184,10 +185,10 @@ impl Session {
         // since), and the device too when asked; a key another tab keeps on the device stays
         // theirs unless this one replaces it.
         keep_for_tab(key, client.base(), remember);
+        storage::set(Area::Local, &signed_in_mark(&client), "1");
         if remember {
             storage::set(Area::Local, KEY_ITEM, key);
             storage::set(Area::Local, BASE_ITEM, client.base());
-            storage::set(Area::Local, &remembered_mark(&client), "1");
         }
         // This tab's drafts (kept, say, until a refused key ended its session) go with the key.
         // Only when it moves: the other area's may be another tab's, signed in there.
@@ -273,9 +274,10 @@ fn keep_for_tab(key: &str, base: &str, remembered: bool) {
     }
 }
 
-/// On the device, while a workspace's key is remembered there: every tab holding a copy of it
-/// restores that copy only while the mark is there, and any tab's sign-out removes it.
-fn remembered_mark(client: &Client) -> String {
+/// On the device, while a workspace's key is signed in there (remembered on it or not): every
+/// tab holding a copy of it restores that copy only while the mark is there, and any tab's
+/// sign-out removes it. (The name is older than keys kept for a tab only.)
+fn signed_in_mark(client: &Client) -> String {
     format!("voicebip.remembered.{}", client.workspace())
 }
 
@@ -288,7 +290,7 @@ fn forget_key(client: &Client) {
         }
     }
     storage::remove(Area::Session, REMEMBERED_ITEM);
-    storage::remove(Area::Local, &remembered_mark(client));
+    storage::remove(Area::Local, &signed_in_mark(client));
 }
 
 pub fn use_session() -> Session {

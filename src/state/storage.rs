@@ -19,6 +19,11 @@ fn area(which: Area) -> Option<Storage> {
     }
 }
 
+/// Whether the store is there at all (it is not where the browser blocks the site's data).
+pub fn usable(which: Area) -> bool {
+    area(which).is_some()
+}
+
 pub fn get(which: Area, key: &str) -> Option<String> {
     area(which)?.get_item(key).ok().flatten()
 }

@@ -3,6 +3,7 @@
 
 use crate::common::*;
 use serde_json::json;
+use voicebip_e2e::anyhow::anyhow;
 use voicebip_e2e::{poll_until, with_harness, Harness, Options, DEMO_KEY};
 
 const WRONG_KEY: &str = "pk_test_not_the_right_one";
@@ -315,9 +316,17 @@ async fn signing_out_leaves_another_keys_tab_alone() {
         .await?;
         h.browser()
             .execute(
-                "sessionStorage.setItem('voicebip.key', arguments[0]);
-                 sessionStorage.setItem('voicebip.base', localStorage.getItem('voicebip.base'));
+                "const base = localStorage.getItem('voicebip.base');
+                 sessionStorage.setItem('voicebip.key', arguments[0]);
+                 sessionStorage.setItem('voicebip.base', base);
                  sessionStorage.removeItem('voicebip.remembered');
+                 // And the device's mark that the key is signed in on it (its name the
+                 // console's FNV-1a of the base and the key).
+                 let hash = 0xcbf29ce484222325n;
+                 for (const b of new TextEncoder().encode(base + '\\n' + arguments[0])) {
+                   hash = ((hash ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+                 }
+                 localStorage.setItem('voicebip.remembered.' + hash.toString(16).padStart(16, '0'), '1');
                  const b = document.createElement('iframe');
                  b.id = 'b'; b.src = '/conversations'; b.width = 600; b.height = 700;
                  document.body.append(b);",
@@ -390,6 +399,47 @@ async fn signing_out_leaves_another_keys_tab_alone() {
 /// A tab keeps its own key across a reload: another tab that remembered another key on this
 /// device since does not switch it over to that key's workspace. But a remembered key the
 /// device has forgotten since (a sign-out elsewhere) is not brought back by the tab's copy.
+/// A tab signed in for itself only, closed, and brought back with its storage after the
+/// operator signed out (Ctrl+Shift+T, or a tab the browser had discarded): it does not come
+/// back signed in with the key signed out of, on a shared machine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tab_brought_back_after_a_sign_out_stays_signed_out() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let kept = |item: &'static str| async move {
+            storage_item(h, "sessionStorage", item)
+                .await?
+                .ok_or_else(|| anyhow!("{item} kept for the tab"))
+        };
+        let (key, base) = (kept("voicebip.key").await?, kept("voicebip.base").await?);
+        h.click("#sign-out").await?;
+        h.wait_for("#connect-form", SCREEN).await?;
+        // The closed tab's storage, as the browser brings it back.
+        h.browser()
+            .execute(
+                "sessionStorage.setItem('voicebip.key', arguments[0]);
+                 sessionStorage.setItem('voicebip.base', arguments[1]);",
+                vec![json!(key), json!(base)],
+            )
+            .await?;
+        h.browser().refresh().await?;
+        h.wait_for("#connect-form", FIRST_SCREEN).await?;
+        settle(
+            "a restore, were there one",
+            std::time::Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(h.path().await?, "/connect", "not signed in again");
+        assert_eq!(
+            storage_item(h, "sessionStorage", "voicebip.key").await?,
+            None,
+            "the tab's copy forgotten"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_keeps_the_tabs_own_key() {
     with_harness(Options::default(), async |h: &Harness| {
