@@ -72,18 +72,36 @@ impl Notifier {
         {
             return;
         }
+        // Taken back in the browser's settings during the shift: the button says so, where it
+        // went on saying "on" over a tone alone.
+        if !permission_granted() {
+            self.off_for_the_browser(
+                web_sys::Notification::permission() == web_sys::NotificationPermission::Denied,
+            );
+            return;
+        }
         let options = web_sys::NotificationOptions::new();
         options.set_body(body);
         // One notification per customer on screen, and each new message from them shown
         // again: without `renotify` it took the old one's place unseen.
         options.set_tag(from);
         options.set_renotify(true);
-        if let Ok(shown) =
-            web_sys::Notification::new_with_options(&format!("Message from {from}"), &options)
-        {
-            ON_CLICK.with(|on_click| shown.set_onclick(Some(on_click.as_ref().unchecked_ref())));
+        match web_sys::Notification::new_with_options(&format!("Message from {from}"), &options) {
+            Ok(shown) => {
+                ON_CLICK.with(|on_click| shown.set_onclick(Some(on_click.as_ref().unchecked_ref())))
+            }
+            // A browser that shows them only from a service worker (Chrome on Android): none
+            // can be shown, whatever the permission says.
+            Err(_) => self.off_for_the_browser(true),
         }
         beep();
+    }
+
+    /// The browser no longer lets notifications through: off, and `blocked` when pressing
+    /// again would not ask (a permission reset to "ask" is asked again).
+    fn off_for_the_browser(&self, blocked: bool) {
+        self.enabled.set(false);
+        self.blocked.set(blocked);
     }
 }
 

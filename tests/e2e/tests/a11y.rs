@@ -510,6 +510,19 @@ async fn messages_are_notified_only_while_the_console_is_not_looked_at() {
             .execute("return window.renotified;", vec![])
             .await?;
         assert_eq!(renotified, json!(true));
+
+        // Taken back in the browser's settings during the shift: the button says so, and no
+        // notification is tried.
+        h.browser()
+            .execute(
+                "Object.defineProperty(window.Notification, 'permission', { get: () => 'denied' });",
+                vec![],
+            )
+            .await?;
+        inject(h, &id, "Anyone?").await?;
+        wait_attr(h, "#notify-toggle", "aria-pressed", "false").await?;
+        wait_text(h, "#notify-toggle", "blocked", SCREEN).await?;
+        assert_eq!(notified().await?, json!(1), "none tried once refused");
         assert_no_crash(h).await
     })
     .await;
