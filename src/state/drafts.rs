@@ -27,17 +27,64 @@ pub fn save(area: Area, id: &ConversationId, text: &str) {
 }
 
 /// The template form's draft beside the reply's (under the same prefix, so it moves and goes
-/// with them): its name, language and parameters, joined by a separator no one types.
+/// with them): its name, language and parameters, joined by a separator ([`join_fields`]).
 fn template_key(id: &ConversationId) -> String {
     format!("{PREFIX}{id}#template")
 }
 
 const FIELD_SEPARATOR: char = '\u{1f}';
+/// Stands before a separator, or itself, found in what was typed (pasted from a terminal or
+/// an export, say): unescaped, it cut the record in the wrong places, and it was dropped.
+const ESCAPE: char = '\u{1b}';
+
+/// `fields` joined by `separator`, each escaped so that no separator is left in it.
+fn join_fields(fields: &[&str], separator: char) -> String {
+    let escaped: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            let mut out = String::with_capacity(f.len());
+            for c in f.chars() {
+                if matches!(c, ESCAPE | FIELD_SEPARATOR | RECORD_SEPARATOR) {
+                    out.push(ESCAPE);
+                }
+                out.push(c);
+            }
+            out
+        })
+        .collect();
+    escaped.join(&separator.to_string())
+}
+
+/// The fields [`join_fields`] joined by `separator`, unescaped.
+fn split_fields(text: &str, separator: char) -> Vec<String> {
+    split_escaped(text, separator, true)
+}
+
+/// `text` split at each `separator` not escaped; `unescape`: the escapes taken out (else kept,
+/// for records whose fields are split next).
+fn split_escaped(text: &str, separator: char, unescape: bool) -> Vec<String> {
+    let (mut parts, mut part, mut escaped) = (Vec::new(), String::new(), false);
+    for c in text.chars() {
+        match c {
+            _ if escaped => {
+                if !unescape {
+                    part.push(ESCAPE);
+                }
+                part.push(c);
+                escaped = false;
+            }
+            ESCAPE => escaped = true,
+            _ if c == separator => parts.push(std::mem::take(&mut part)),
+            _ => part.push(c),
+        }
+    }
+    parts.push(part);
+    parts
+}
 
 pub fn load_template(area: Area, id: &ConversationId) -> Option<[String; 3]> {
     let text = storage::get(area, &template_key(id))?;
-    let mut fields = text.split(FIELD_SEPARATOR).map(str::to_owned);
-    Some([fields.next()?, fields.next()?, fields.next()?])
+    split_fields(&text, FIELD_SEPARATOR).try_into().ok()
 }
 
 /// Kept while its name or parameters hold something; else forgotten.
@@ -45,7 +92,7 @@ pub fn save_template(area: Area, id: &ConversationId, [name, language, parameter
     if name.trim().is_empty() && parameters.trim().is_empty() {
         storage::remove(area, &template_key(id));
     } else {
-        let text = [name, language, parameters].join(&FIELD_SEPARATOR.to_string());
+        let text = join_fields(&[name, language, parameters], FIELD_SEPARATOR);
         storage::set(area, &template_key(id), &text);
     }
 }
@@ -98,16 +145,19 @@ fn encode_unconfirmed(sends: &[UnconfirmedSend]) -> String {
     let records: Vec<String> = sends
         .iter()
         .map(|s| {
-            [
-                s.text.as_str(),
-                &s.sent_at.timestamp_millis().to_string(),
-                &s.not_before.timestamp_millis().to_string(),
-                s.newest_then.as_ref().map_or("", |id| id.as_str()),
-                &s.reason,
-            ]
-            .join(&FIELD_SEPARATOR.to_string())
+            join_fields(
+                &[
+                    s.text.as_str(),
+                    &s.sent_at.timestamp_millis().to_string(),
+                    &s.not_before.timestamp_millis().to_string(),
+                    s.newest_then.as_ref().map_or("", |id| id.as_str()),
+                    &s.reason,
+                ],
+                FIELD_SEPARATOR,
+            )
         })
         .collect();
+    // (Each record's fields are escaped already: what stands escaped stays so.)
     records.join(&RECORD_SEPARATOR.to_string())
 }
 
@@ -118,19 +168,17 @@ fn decode_unconfirmed(kept: &str) -> Vec<UnconfirmedSend> {
             .ok()
             .and_then(chrono::DateTime::from_timestamp_millis)
     };
-    kept.split(RECORD_SEPARATOR)
+    split_escaped(kept, RECORD_SEPARATOR, false)
+        .into_iter()
         .filter_map(|record| {
-            let [text, sent_at, not_before, newest_then, reason] = record
-                .split(FIELD_SEPARATOR)
-                .collect::<Vec<_>>()
-                .try_into()
-                .ok()?;
+            let [text, sent_at, not_before, newest_then, reason]: [String; 5] =
+                split_fields(&record, FIELD_SEPARATOR).try_into().ok()?;
             Some(UnconfirmedSend {
-                text: text.to_owned(),
-                sent_at: time(sent_at)?,
-                not_before: time(not_before)?,
-                newest_then: (!newest_then.is_empty()).then(|| newest_then.into()),
-                reason: reason.to_owned(),
+                text,
+                sent_at: time(&sent_at)?,
+                not_before: time(&not_before)?,
+                newest_then: (!newest_then.is_empty()).then(|| newest_then.as_str().into()),
+                reason,
             })
         })
         .collect()
@@ -354,7 +402,8 @@ mod tests {
                 reason: "No answer".into(),
             },
             UnconfirmedSend {
-                text: "Second".into(),
+                // Pasted with the separators the record uses, and the escape.
+                text: "Second\u{1e}\u{1f}\u{1b}x\u{1b}".into(),
                 sent_at: at(1_764_950_401_000),
                 not_before: at(1_764_950_281_000),
                 newest_then: None,
@@ -362,6 +411,10 @@ mod tests {
             },
         ];
         assert_eq!(decode_unconfirmed(&encode_unconfirmed(&sends)), sends);
+        // And a template's fields.
+        let fields = ["order\u{1f}update", "en", "A-1042\u{1e}\n\u{1b}"];
+        let joined = super::join_fields(&fields, super::FIELD_SEPARATOR);
+        assert_eq!(super::split_fields(&joined, super::FIELD_SEPARATOR), fields);
         // Another build's record, or a cut one: none.
         assert!(decode_unconfirmed("[{\"text\":\"x\"}]").is_empty());
         assert!(decode_unconfirmed("").is_empty());
