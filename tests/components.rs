@@ -917,3 +917,39 @@ async fn a_window_already_ended_shows_shut_before_the_clocks_next_tick() {
         .and_then(|b| b.get_attribute("data-window"));
     assert_eq!(shown.as_deref(), Some("expired"));
 }
+
+/// A store that refuses a write (full, here) does not lose it for the page's life: a draft
+/// typed, or a failed send's text put back, is there when its conversation is shown again.
+#[wasm_bindgen_test]
+fn what_a_full_store_refuses_is_kept_for_the_page() {
+    use voicebip_console::state::storage::{self, Area};
+    let session = web_sys::window()
+        .and_then(|w| w.session_storage().ok().flatten())
+        .expect("sessionStorage");
+    // Filled to its quota, in ever smaller pieces.
+    let mut n = 0;
+    for size in [512 * 1024, 16 * 1024, 512, 16, 1] {
+        let chunk = "x".repeat(size);
+        while n < 100_000 && session.set_item(&format!("f{n}"), &chunk).is_ok() {
+            n += 1;
+        }
+    }
+    let draft = "voicebip.draft.conv_full";
+    storage::set(
+        Area::Session,
+        draft,
+        "Half a reply, typed into a full store",
+    );
+    assert!(
+        session.get_item(draft).ok().flatten().is_none(),
+        "the store is full"
+    );
+    assert_eq!(
+        storage::get(Area::Session, draft).as_deref(),
+        Some("Half a reply, typed into a full store")
+    );
+    let taken = storage::take_prefixed(Area::Session, "voicebip.draft.");
+    assert_eq!(taken.len(), 1, "{taken:?}");
+    assert_eq!(storage::get(Area::Session, draft), None);
+    session.clear().expect("cleared");
+}
