@@ -57,7 +57,9 @@ pub fn HandoffBar(
                 type="button"
                 id=id
                 aria-keyshortcuts=shortcut.clone()
-                aria-disabled=move || (busy.get() || quiet.get()).to_string()
+                // (Close opens its question, whose answer is no stray repeat: it waits only
+                // for a change under way.)
+                aria-disabled=move || (busy.get() || (quiet.get() && action != HandoffAction::Close)).to_string()
                 on:click=move |_| {
                     if action == HandoffAction::Close {
                         confirming.set(true);

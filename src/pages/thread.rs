@@ -236,6 +236,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // The quiet time after a handoff answered (`Debounce`): the buttons, which swallow presses
     // then, say so, rather than look ready and ignore a press without a sign.
     let quiet = RwSignal::new(false);
+    // Which answer's quiet time the flag is: an earlier one's timer does not end a later one's.
+    let quiet_for = StoredValue::new(0u32);
     let confirming = RwSignal::new(false);
     // Read with `try_get_value` wherever an answer may come after the operator has moved on to
     // another conversation: this view and its values are gone then, and `get_value` would panic,
@@ -702,10 +704,17 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             let result = client.set_mode(&conv, action.target(), &still_wanted).await;
             debounce.update_value(|d| d.settled(js_sys::Date::now(), result.is_ok()));
             busy.set(false);
+            let this = quiet_for.try_update_value(|n| {
+                *n += 1;
+                *n
+            });
+            // (After a failure there is none: the next press is a try again.)
+            quiet.try_set(result.is_ok());
             if result.is_ok() {
-                quiet.try_set(true);
                 gloo_timers::callback::Timeout::new(QUIET_MS as u32, move || {
-                    quiet.try_set(false);
+                    if quiet_for.try_get_value() == this {
+                        quiet.try_set(false);
+                    }
                 })
                 .forget();
             }

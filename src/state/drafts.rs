@@ -82,9 +82,27 @@ fn split_escaped(text: &str, separator: char, unescape: bool) -> Vec<String> {
     parts
 }
 
+/// Begins a record whose fields are escaped ([`join_fields`]): one kept by an earlier build is
+/// read as it was written, its escape characters (from a terminal's paste) as typed.
+const ESCAPED: char = '\u{2}';
+
+/// A record as kept: marked as escaped.
+fn escaped_record(text: String) -> String {
+    format!("{ESCAPED}{text}")
+}
+
+/// A kept record's fields: unescaped, or (unmarked, from an earlier build) split as they were
+/// joined.
+fn record_fields(kept: &str, separator: char, unescape: bool) -> Vec<String> {
+    match kept.strip_prefix(ESCAPED) {
+        Some(escaped) => split_escaped(escaped, separator, unescape),
+        None => kept.split(separator).map(str::to_owned).collect(),
+    }
+}
+
 pub fn load_template(area: Area, id: &ConversationId) -> Option<[String; 3]> {
     let text = storage::get(area, &template_key(id))?;
-    split_fields(&text, FIELD_SEPARATOR).try_into().ok()
+    record_fields(&text, FIELD_SEPARATOR, true).try_into().ok()
 }
 
 /// Kept while its name or parameters hold something; else forgotten.
@@ -92,7 +110,7 @@ pub fn save_template(area: Area, id: &ConversationId, [name, language, parameter
     if name.trim().is_empty() && parameters.trim().is_empty() {
         storage::remove(area, &template_key(id));
     } else {
-        let text = join_fields(&[name, language, parameters], FIELD_SEPARATOR);
+        let text = escaped_record(join_fields(&[name, language, parameters], FIELD_SEPARATOR));
         storage::set(area, &template_key(id), &text);
     }
 }
@@ -158,7 +176,7 @@ fn encode_unconfirmed(sends: &[UnconfirmedSend]) -> String {
         })
         .collect();
     // (Each record's fields are escaped already: what stands escaped stays so.)
-    records.join(&RECORD_SEPARATOR.to_string())
+    escaped_record(records.join(&RECORD_SEPARATOR.to_string()))
 }
 
 /// (A record that cannot be read, as from another build, is none rather than a view that fails.)
@@ -168,11 +186,16 @@ fn decode_unconfirmed(kept: &str) -> Vec<UnconfirmedSend> {
             .ok()
             .and_then(chrono::DateTime::from_timestamp_millis)
     };
-    split_escaped(kept, RECORD_SEPARATOR, false)
+    let escaped = kept.starts_with(ESCAPED);
+    record_fields(kept, RECORD_SEPARATOR, false)
         .into_iter()
         .filter_map(|record| {
+            let fields = match escaped {
+                true => split_fields(&record, FIELD_SEPARATOR),
+                false => record.split(FIELD_SEPARATOR).map(str::to_owned).collect(),
+            };
             let [text, sent_at, not_before, newest_then, reason]: [String; 5] =
-                split_fields(&record, FIELD_SEPARATOR).try_into().ok()?;
+                fields.try_into().ok()?;
             Some(UnconfirmedSend {
                 text,
                 sent_at: time(&sent_at)?,
@@ -411,6 +434,12 @@ mod tests {
             },
         ];
         assert_eq!(decode_unconfirmed(&encode_unconfirmed(&sends)), sends);
+        // Kept by an earlier build, unescaped: its escape characters are read as typed.
+        let earlier =
+            "\u{1b}[1mBold\u{1b}\u{1f}1764950400123\u{1f}1764950280000\u{1f}\u{1f}No answer";
+        let read = decode_unconfirmed(earlier);
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].text, "\u{1b}[1mBold\u{1b}");
         // And a template's fields.
         let fields = ["order\u{1f}update", "en", "A-1042\u{1e}\n\u{1b}"];
         let joined = super::join_fields(&fields, super::FIELD_SEPARATOR);

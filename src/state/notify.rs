@@ -14,6 +14,9 @@ pub struct Notifier {
     /// The browser refused the permission when asked (or had been told to): the button says
     /// so, rather than staying "off" as if the press had not been heard.
     pub blocked: RwSignal<bool>,
+    /// The browser shows none from a page, whatever its permission (Chrome on Android shows
+    /// them only from a service worker): found at the first one tried.
+    pub unsupported: RwSignal<bool>,
 }
 
 impl Notifier {
@@ -32,6 +35,7 @@ impl Notifier {
         Notifier {
             enabled,
             blocked: RwSignal::new(false),
+            unsupported: RwSignal::new(false),
         }
     }
 
@@ -41,6 +45,9 @@ impl Notifier {
         if self.enabled.get_untracked() {
             self.enabled.set(false);
             storage::set(Area::Local, PREF_ITEM, "off");
+            return false;
+        }
+        if self.unsupported.get_untracked() {
             return false;
         }
         let answer = match web_sys::Notification::request_permission() {
@@ -91,8 +98,12 @@ impl Notifier {
                 ON_CLICK.with(|on_click| shown.set_onclick(Some(on_click.as_ref().unchecked_ref())))
             }
             // A browser that shows them only from a service worker (Chrome on Android): none
-            // can be shown, whatever the permission says.
-            Err(_) => self.off_for_the_browser(true),
+            // can be shown, whatever the permission says, and asking again would not change it.
+            Err(_) => {
+                self.enabled.set(false);
+                self.unsupported.set(true);
+                storage::set(Area::Local, PREF_ITEM, "off");
+            }
         }
         beep();
     }
@@ -168,7 +179,9 @@ pub fn NotifyToggle() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let was_on = notifier.enabled.get_untracked();
             if !notifier.toggle().await && !was_on {
-                announcer.announce(if notifier.blocked.get_untracked() {
+                announcer.announce(if notifier.unsupported.get_untracked() {
+                    UNSUPPORTED
+                } else if notifier.blocked.get_untracked() {
                     BLOCKED
                 } else {
                     NOT_ALLOWED_YET
@@ -181,7 +194,13 @@ pub fn NotifyToggle() -> impl IntoView {
             type="button"
             id="notify-toggle"
             aria-pressed=move || notifier.enabled.get().to_string()
-            title=move || notifier.blocked.get().then_some(BLOCKED)
+            title=move || {
+                if notifier.unsupported.get() {
+                    Some(UNSUPPORTED)
+                } else {
+                    notifier.blocked.get().then_some(BLOCKED)
+                }
+            }
             on:click=on_click
         >
             "Notifications"
@@ -190,6 +209,7 @@ pub fn NotifyToggle() -> impl IntoView {
             <span aria-hidden="true">
                 {move || match (notifier.enabled.get(), notifier.blocked.get()) {
                     (true, _) => ": on",
+                    _ if notifier.unsupported.get() => ": unavailable",
                     (false, true) => ": blocked",
                     (false, false) => ": off",
                 }}
@@ -200,5 +220,7 @@ pub fn NotifyToggle() -> impl IntoView {
 
 const BLOCKED: &str =
     "Notifications are blocked by the browser: allow them for this site in its settings.";
+const UNSUPPORTED: &str =
+    "This browser shows no notifications from a web page: new messages are only read out and shown in the list.";
 const NOT_ALLOWED_YET: &str =
     "Notifications stay off: the browser's question was not answered. Press again to be asked.";

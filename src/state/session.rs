@@ -11,6 +11,10 @@ const KEY_ITEM: &str = "voicebip.key";
 const BASE_ITEM: &str = "voicebip.base";
 /// In the tab's storage, with its key: that key was remembered on the device too.
 const REMEMBERED_ITEM: &str = "voicebip.remembered";
+/// In the tab: the workspace whose key it signed in while the device kept the mark that it is
+/// (see [`signed_in_mark`]). Only such a copy needs the mark to be restored: a tab of an older
+/// build, or whose mark the store refused, restores as before.
+const MARKED_ITEM: &str = "voicebip.marked";
 
 #[derive(Clone, Copy)]
 pub struct Session {
@@ -163,16 +167,18 @@ impl Session {
         let marked = storage::get(Area::Local, &signed_in_mark(&client)).is_some();
         let signed_out_since = match drafts {
             Area::Local => !marked && local.as_deref() != Some(key.as_str()),
-            Area::Session => !marked && storage::usable(Area::Local),
+            Area::Session => {
+                !marked && storage::get(Area::Session, MARKED_ITEM) == Some(client.workspace())
+            }
         };
         if signed_out_since {
-            storage::remove(Area::Session, KEY_ITEM);
-            storage::remove(Area::Session, REMEMBERED_ITEM);
+            for item in [KEY_ITEM, REMEMBERED_ITEM, MARKED_ITEM] {
+                storage::remove(Area::Session, item);
+            }
             return false;
         }
         // The tab keeps what it restored, as a tab that signed in does.
-        keep_for_tab(&key, &base, drafts == Area::Local);
-        storage::set(Area::Local, &signed_in_mark(&client), "1");
+        keep_for_tab(&client, &key, &base, drafts == Area::Local);
         self.drafts.set_value(drafts);
         self.begin(client);
         false
@@ -184,8 +190,7 @@ impl Session {
         // The tab keeps its key (a reload restores this one, whatever another tab remembers
         // since), and the device too when asked; a key another tab keeps on the device stays
         // theirs unless this one replaces it.
-        keep_for_tab(key, client.base(), remember);
-        storage::set(Area::Local, &signed_in_mark(&client), "1");
+        keep_for_tab(&client, key, client.base(), remember);
         if remember {
             storage::set(Area::Local, KEY_ITEM, key);
             storage::set(Area::Local, BASE_ITEM, client.base());
@@ -263,10 +268,15 @@ impl Default for Session {
 }
 
 /// The tab's own key, restored by its reload; `remembered`: kept on the device too, with the
-/// drafts.
-fn keep_for_tab(key: &str, base: &str, remembered: bool) {
+/// drafts. The device is marked as signed in with it.
+fn keep_for_tab(client: &Client, key: &str, base: &str, remembered: bool) {
     storage::set(Area::Session, KEY_ITEM, key);
     storage::set(Area::Session, BASE_ITEM, base);
+    if storage::set(Area::Local, &signed_in_mark(client), "1") {
+        storage::set(Area::Session, MARKED_ITEM, &client.workspace());
+    } else {
+        storage::remove(Area::Session, MARKED_ITEM);
+    }
     if remembered {
         storage::set(Area::Session, REMEMBERED_ITEM, "1");
     } else {
@@ -290,6 +300,7 @@ fn forget_key(client: &Client) {
         }
     }
     storage::remove(Area::Session, REMEMBERED_ITEM);
+    storage::remove(Area::Session, MARKED_ITEM);
     storage::remove(Area::Local, &signed_in_mark(client));
 }
 

@@ -1,10 +1,10 @@
 //! Thin, failure-tolerant access to Web Storage (it can be disabled, full, or absent in a
-//! sandboxed iframe: then the console doesn't remember past the page's life). What a store
-//! refuses is kept in the page's memory instead, so that a draft typed, or a failed send's text
-//! put back, is still there when its conversation is shown again.
+//! sandboxed iframe: then the console doesn't remember past the page's life). A draft a store
+//! refuses is kept in the page's memory instead, so that what was typed, or a failed send's
+//! text put back, is still there when its conversation is shown again. (Drafts only: a key, a
+//! mark or a lease kept there would shadow what other tabs store.)
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use web_sys::Storage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,12 +23,17 @@ fn area(which: Area) -> Option<Storage> {
     }
 }
 
+/// The items kept in memory when their store refuses them: the drafts (`state::drafts`).
+const KEPT_IN_MEMORY: &str = "voicebip.draft.";
+
 thread_local! {
-    /// What each store refused (full, disabled, absent), for the page's life: read before it.
-    static REFUSED: RefCell<[BTreeMap<String, String>; 2]> = RefCell::default();
+    /// The drafts each store refused (full, disabled, absent), for the page's life: read
+    /// before it.
+    /// (A list: a few drafts at most, and the list's code is in the app already.)
+    static REFUSED: RefCell<[Vec<(String, String)>; 2]> = RefCell::default();
 }
 
-fn refused<T>(which: Area, f: impl FnOnce(&mut BTreeMap<String, String>) -> T) -> T {
+fn refused<T>(which: Area, f: impl FnOnce(&mut Vec<(String, String)>) -> T) -> T {
     REFUSED.with(|r| f(&mut r.borrow_mut()[which as usize]))
 }
 
@@ -38,22 +43,28 @@ pub fn usable(which: Area) -> bool {
 }
 
 pub fn get(which: Area, key: &str) -> Option<String> {
-    refused(which, |r| r.get(key).cloned()).or_else(|| area(which)?.get_item(key).ok().flatten())
+    refused(which, |r| {
+        r.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    })
+    .or_else(|| area(which)?.get_item(key).ok().flatten())
 }
 
-pub fn set(which: Area, key: &str, value: &str) {
+/// Whether the store kept it (a full or disabled one does not).
+pub fn set(which: Area, key: &str, value: &str) -> bool {
     let stored = area(which).is_some_and(|s| s.set_item(key, value).is_ok());
-    refused(which, |r| {
-        if stored {
-            r.remove(key);
-        } else {
-            r.insert(key.to_owned(), value.to_owned());
-        }
-    });
+    if key.starts_with(KEPT_IN_MEMORY) {
+        refused(which, |r| {
+            r.retain(|(k, _)| k != key);
+            if !stored {
+                r.push((key.to_owned(), value.to_owned()));
+            }
+        });
+    }
+    stored
 }
 
 pub fn remove(which: Area, key: &str) {
-    refused(which, |r| r.remove(key));
+    refused(which, |r| r.retain(|(k, _)| k != key));
     if let Some(s) = area(which) {
         let _ = s.remove_item(key);
     }
@@ -62,14 +73,11 @@ pub fn remove(which: Area, key: &str) {
 /// Removes every item whose key starts with `prefix`, and returns them.
 pub fn take_prefixed(which: Area, prefix: &str) -> Vec<(String, String)> {
     let mut taken: Vec<(String, String)> = refused(which, |r| {
-        let keys: Vec<String> = r
-            .keys()
-            .filter(|k| k.starts_with(prefix))
-            .cloned()
-            .collect();
-        keys.into_iter()
-            .filter_map(|k| r.remove_entry(&k))
-            .collect()
+        let (taken, kept) = std::mem::take(r)
+            .into_iter()
+            .partition(|(k, _)| k.starts_with(prefix));
+        *r = kept;
+        taken
     });
     let Some(s) = area(which) else {
         return taken;

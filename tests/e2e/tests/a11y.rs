@@ -523,6 +523,26 @@ async fn messages_are_notified_only_while_the_console_is_not_looked_at() {
         wait_attr(h, "#notify-toggle", "aria-pressed", "false").await?;
         wait_text(h, "#notify-toggle", "blocked", SCREEN).await?;
         assert_eq!(notified().await?, json!(1), "none tried once refused");
+
+        // A browser that shows none from a page (Chrome on Android), the permission granted:
+        // "unavailable", and a press says why rather than ask again.
+        h.browser()
+            .execute(
+                "window.Notification = class {
+                   constructor() { throw new TypeError('Illegal constructor'); }
+                   static requestPermission() { return Promise.resolve('granted'); }
+                   static get permission() { return 'granted'; }
+                 };",
+                vec![],
+            )
+            .await?;
+        h.click("#notify-toggle").await?;
+        wait_attr(h, "#notify-toggle", "aria-pressed", "true").await?;
+        inject(h, &id, "Still there?").await?;
+        wait_text(h, "#notify-toggle", "unavailable", SCREEN).await?;
+        h.click("#notify-toggle").await?;
+        wait_text(h, "#live-announcer", "no notifications from a web page", SCREEN).await?;
+        assert!(attr_is(h, "#notify-toggle", "aria-pressed", "false").await?);
         assert_no_crash(h).await
     })
     .await;

@@ -316,17 +316,9 @@ async fn signing_out_leaves_another_keys_tab_alone() {
         .await?;
         h.browser()
             .execute(
-                "const base = localStorage.getItem('voicebip.base');
-                 sessionStorage.setItem('voicebip.key', arguments[0]);
-                 sessionStorage.setItem('voicebip.base', base);
+                "sessionStorage.setItem('voicebip.key', arguments[0]);
+                 sessionStorage.setItem('voicebip.base', localStorage.getItem('voicebip.base'));
                  sessionStorage.removeItem('voicebip.remembered');
-                 // And the device's mark that the key is signed in on it (its name the
-                 // console's FNV-1a of the base and the key).
-                 let hash = 0xcbf29ce484222325n;
-                 for (const b of new TextEncoder().encode(base + '\\n' + arguments[0])) {
-                   hash = ((hash ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
-                 }
-                 localStorage.setItem('voicebip.remembered.' + hash.toString(16).padStart(16, '0'), '1');
                  const b = document.createElement('iframe');
                  b.id = 'b'; b.src = '/conversations'; b.width = 600; b.height = 700;
                  document.body.append(b);",
@@ -396,9 +388,6 @@ async fn signing_out_leaves_another_keys_tab_alone() {
     .await;
 }
 
-/// A tab keeps its own key across a reload: another tab that remembered another key on this
-/// device since does not switch it over to that key's workspace. But a remembered key the
-/// device has forgotten since (a sign-out elsewhere) is not brought back by the tab's copy.
 /// A tab signed in for itself only, closed, and brought back with its storage after the
 /// operator signed out (Ctrl+Shift+T, or a tab the browser had discarded): it does not come
 /// back signed in with the key signed out of, on a shared machine.
@@ -411,15 +400,21 @@ async fn a_tab_brought_back_after_a_sign_out_stays_signed_out() {
                 .await?
                 .ok_or_else(|| anyhow!("{item} kept for the tab"))
         };
-        let (key, base) = (kept("voicebip.key").await?, kept("voicebip.base").await?);
+        let (key, base, marked) = (
+            kept("voicebip.key").await?,
+            kept("voicebip.base").await?,
+            kept("voicebip.marked").await?,
+        );
         h.click("#sign-out").await?;
         h.wait_for("#connect-form", SCREEN).await?;
-        // The closed tab's storage, as the browser brings it back.
+        // The closed tab's storage, as the browser brings it back (with its mark that the
+        // device was marked as signed in).
         h.browser()
             .execute(
                 "sessionStorage.setItem('voicebip.key', arguments[0]);
-                 sessionStorage.setItem('voicebip.base', arguments[1]);",
-                vec![json!(key), json!(base)],
+                 sessionStorage.setItem('voicebip.base', arguments[1]);
+                 sessionStorage.setItem('voicebip.marked', arguments[2]);",
+                vec![json!(key), json!(base), json!(marked)],
             )
             .await?;
         h.browser().refresh().await?;
@@ -440,6 +435,9 @@ async fn a_tab_brought_back_after_a_sign_out_stays_signed_out() {
     .await;
 }
 
+/// A tab keeps its own key across a reload: another tab that remembered another key on this
+/// device since does not switch it over to that key's workspace. But a remembered key the
+/// device has forgotten since (a sign-out elsewhere) is not brought back by the tab's copy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_keeps_the_tabs_own_key() {
     with_harness(Options::default(), async |h: &Harness| {

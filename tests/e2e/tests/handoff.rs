@@ -197,9 +197,6 @@ async fn one_click_one_change_and_close_is_terminal() {
     .await;
 }
 
-/// An operator who takes a conversation over and opens another before the answer comes: the answer
-/// finds the conversation's view gone, and the console goes on working (it crashed: the answer
-/// read a value of that view). The change itself is made and shown.
 /// For a moment after a handoff answers, the buttons ignore presses (a double click's second
 /// would land on the button that moved into place): they say so until they take presses again,
 /// where they looked ready at once and ignored a press without a sign.
@@ -244,6 +241,9 @@ async fn the_buttons_say_they_wait_while_they_ignore_presses() {
     .await;
 }
 
+/// An operator who takes a conversation over and opens another before the answer comes: the answer
+/// finds the conversation's view gone, and the console goes on working (it crashed: the answer
+/// read a value of that view). The change itself is made and shown.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leaving_before_the_answer_comes_keeps_the_console_running() {
     with_harness(Options::default(), async |h: &Harness| {
