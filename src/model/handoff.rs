@@ -140,6 +140,12 @@ impl Debounce {
     pub fn in_flight(self) -> bool {
         self == Debounce::InFlight
     }
+
+    /// Whether a click at `now_ms` would be swallowed as a stray repeat of the change just made
+    /// (the buttons say so meanwhile).
+    pub fn quiet_at(self, now_ms: f64) -> bool {
+        matches!(self, Debounce::Quiet { until_ms } if now_ms < until_ms)
+    }
 }
 
 #[cfg(test)]
@@ -154,6 +160,7 @@ mod tests {
         assert!(!d.click(10.0, false));
         assert!(!d.click(20.0, true));
         d.settled(100.0, true);
+        assert!(d.quiet_at(100.0 + QUIET_MS - 1.0) && !d.quiet_at(100.0 + QUIET_MS));
         assert!(!d.click(100.0 + QUIET_MS - 1.0, false));
         assert!(d.click(100.0 + QUIET_MS, false));
         // A close confirmed in its dialog, just after a take-over answered, goes out.

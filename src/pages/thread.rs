@@ -233,11 +233,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     });
     let debounce = StoredValue::new(Debounce::default());
     let busy = RwSignal::new(false);
-    // The quiet time after a handoff answered (`Debounce`): the buttons, which swallow presses
-    // then, say so, rather than look ready and ignore a press without a sign.
+    // The quiet time after a handoff answered (`Debounce::quiet_at`): the buttons, which
+    // swallow presses then, say so, rather than look ready and ignore a press without a sign.
     let quiet = RwSignal::new(false);
-    // Which answer's quiet time the flag is: an earlier one's timer does not end a later one's.
-    let quiet_for = StoredValue::new(0u32);
     let confirming = RwSignal::new(false);
     // Read with `try_get_value` wherever an answer may come after the operator has moved on to
     // another conversation: this view and its values are gone then, and `get_value` would panic,
@@ -426,15 +424,25 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let refetch_due = StoredValue::new(false);
     let stream = StoredValue::new_local(None::<StreamHandle>);
     let poll = StoredValue::new_local(None::<gloo_timers::callback::Interval>);
-    // When the thread was last refreshed for a stream whose failures cannot be read.
+    // When the thread was last refreshed for a stream whose failures cannot be read, and for a
+    // frame of an event type it does not know.
     let unreadable_refreshed = StoredValue::new(f64::MIN);
-    // When the thread was last refreshed for a frame of an event type it does not know.
     let unknown_refreshed = StoredValue::new(f64::MIN);
+    // Whether `last` was as long ago as a refresh without the stream; if so, it is now.
+    let refresh_due = move |last: StoredValue<f64>| {
+        let now = js_sys::Date::now();
+        let due = last
+            .try_get_value()
+            .is_some_and(|at| now - at >= f64::from(POLL_WITHOUT_STREAM_MS));
+        if due {
+            last.set_value(now);
+        }
+        due
+    };
     // Without a stream: the thread refreshed on a timer, what each refresh brings that it did
-    // not show heard as the stream's would be.
-    // Not a conversation that never loaded, or that the API has since said is gone or not the
-    // workspace's: asking again every 15 s would only spend the workspace's rate limit (its
-    // banner has Try again).
+    // not show heard as the stream's would be. Not a conversation that never loaded, or that
+    // the API has since said is gone or not the workspace's: asking again every 15 s would only
+    // spend the workspace's rate limit (its banner has Try again).
     let poll_instead = move || {
         thread.try_update_untracked(|t| t.as_mut().map(Thread::stream_lost));
         load();
@@ -517,17 +525,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // them), as after a reconnect.
                     // (The second at most every 15 s: a newer API may stream a frequent kind,
                     // typing indicators say, and each refetch spends the shared rate limit.)
-                    let now = js_sys::Date::now();
                     let unread = match why {
                         Skipped::Malformed(_) => true,
-                        Skipped::UnknownType(_) => {
-                            let due = now - unknown_refreshed.get_value()
-                                >= f64::from(POLL_WITHOUT_STREAM_MS);
-                            if due {
-                                unknown_refreshed.set_value(now);
-                            }
-                            due
-                        }
+                        Skipped::UnknownType(_) => refresh_due(unknown_refreshed),
                         Skipped::OtherConversation => false,
                     };
                     if unread && !refetch_due.get_value() {
@@ -551,12 +551,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 }),
                 // At each failed try: the thread refreshed as often as without the stream.
                 on_unreadable: Box::new(move || {
-                    let now = js_sys::Date::now();
-                    let due = unreadable_refreshed
-                        .try_get_value()
-                        .is_some_and(|at| now - at >= f64::from(POLL_WITHOUT_STREAM_MS));
-                    if due {
-                        unreadable_refreshed.set_value(now);
+                    if refresh_due(unreadable_refreshed) {
                         load();
                     }
                 }),
@@ -704,19 +699,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             let result = client.set_mode(&conv, action.target(), &still_wanted).await;
             debounce.update_value(|d| d.settled(js_sys::Date::now(), result.is_ok()));
             busy.set(false);
-            let this = quiet_for.try_update_value(|n| {
-                *n += 1;
-                *n
-            });
-            // (After a failure there is none: the next press is a try again.)
-            quiet.try_set(result.is_ok());
+            // Read from the debounce, at the answer and once its quiet time is over (a later
+            // answer's, begun meanwhile, keeps it).
+            let quiet_now = move || {
+                let now = js_sys::Date::now();
+                quiet.try_set(debounce.try_with_value(|d| d.quiet_at(now)) == Some(true));
+            };
+            quiet_now();
             if result.is_ok() {
-                gloo_timers::callback::Timeout::new(QUIET_MS as u32, move || {
-                    if quiet_for.try_get_value() == this {
-                        quiet.try_set(false);
-                    }
-                })
-                .forget();
+                // (A millisecond past it: the timer and the clock round apart.)
+                gloo_timers::callback::Timeout::new(QUIET_MS as u32 + 1, quiet_now).forget();
             }
             match result {
                 // `changed: false` is the idempotent answer to a repeat: just take the state.

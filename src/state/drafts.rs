@@ -8,7 +8,7 @@ use crate::components::composer::TemplateForm;
 use crate::model::thread::UnconfirmedSend;
 use crate::model::ConversationId;
 
-const PREFIX: &str = "voicebip.draft.";
+pub(crate) const PREFIX: &str = "voicebip.draft.";
 
 fn key(id: &ConversationId) -> String {
     format!("{PREFIX}{id}")
@@ -55,14 +55,13 @@ fn join_fields(fields: &[&str], separator: char) -> String {
     escaped.join(&separator.to_string())
 }
 
-/// The fields [`join_fields`] joined by `separator`, unescaped.
-fn split_fields(text: &str, separator: char) -> Vec<String> {
-    split_escaped(text, separator, true)
-}
-
-/// `text` split at each `separator` not escaped; `unescape`: the escapes taken out (else kept,
-/// for records whose fields are split next).
-fn split_escaped(text: &str, separator: char, unescape: bool) -> Vec<String> {
+/// `text` split at each `separator`: as [`join_fields`] joined it when `escaped` (the escapes
+/// taken out when `unescape`, else kept, for records whose fields are split next), or plainly,
+/// as an earlier build joined it.
+fn split_kept(text: &str, separator: char, escaped: bool, unescape: bool) -> Vec<String> {
+    if !escaped {
+        return text.split(separator).map(str::to_owned).collect();
+    }
     let (mut parts, mut part, mut escaped) = (Vec::new(), String::new(), false);
     for c in text.chars() {
         match c {
@@ -95,8 +94,8 @@ fn escaped_record(text: String) -> String {
 /// joined.
 fn record_fields(kept: &str, separator: char, unescape: bool) -> Vec<String> {
     match kept.strip_prefix(ESCAPED) {
-        Some(escaped) => split_escaped(escaped, separator, unescape),
-        None => kept.split(separator).map(str::to_owned).collect(),
+        Some(escaped) => split_kept(escaped, separator, true, unescape),
+        None => split_kept(kept, separator, false, unescape),
     }
 }
 
@@ -190,12 +189,10 @@ fn decode_unconfirmed(kept: &str) -> Vec<UnconfirmedSend> {
     record_fields(kept, RECORD_SEPARATOR, false)
         .into_iter()
         .filter_map(|record| {
-            let fields = match escaped {
-                true => split_fields(&record, FIELD_SEPARATOR),
-                false => record.split(FIELD_SEPARATOR).map(str::to_owned).collect(),
-            };
             let [text, sent_at, not_before, newest_then, reason]: [String; 5] =
-                fields.try_into().ok()?;
+                split_kept(&record, FIELD_SEPARATOR, escaped, true)
+                    .try_into()
+                    .ok()?;
             Some(UnconfirmedSend {
                 text,
                 sent_at: time(&sent_at)?,
@@ -443,7 +440,10 @@ mod tests {
         // And a template's fields.
         let fields = ["order\u{1f}update", "en", "A-1042\u{1e}\n\u{1b}"];
         let joined = super::join_fields(&fields, super::FIELD_SEPARATOR);
-        assert_eq!(super::split_fields(&joined, super::FIELD_SEPARATOR), fields);
+        assert_eq!(
+            super::split_kept(&joined, super::FIELD_SEPARATOR, true, true),
+            fields
+        );
         // Another build's record, or a cut one: none.
         assert!(decode_unconfirmed("[{\"text\":\"x\"}]").is_empty());
         assert!(decode_unconfirmed("").is_empty());

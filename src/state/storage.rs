@@ -23,9 +23,6 @@ fn area(which: Area) -> Option<Storage> {
     }
 }
 
-/// The items kept in memory when their store refuses them: the drafts (`state::drafts`).
-const KEPT_IN_MEMORY: &str = "voicebip.draft.";
-
 thread_local! {
     /// The drafts each store refused (full, disabled, absent), for the page's life: read
     /// before it.
@@ -35,11 +32,6 @@ thread_local! {
 
 fn refused<T>(which: Area, f: impl FnOnce(&mut Vec<(String, String)>) -> T) -> T {
     REFUSED.with(|r| f(&mut r.borrow_mut()[which as usize]))
-}
-
-/// Whether the store is there at all (it is not where the browser blocks the site's data).
-pub fn usable(which: Area) -> bool {
-    area(which).is_some()
 }
 
 pub fn get(which: Area, key: &str) -> Option<String> {
@@ -52,7 +44,8 @@ pub fn get(which: Area, key: &str) -> Option<String> {
 /// Whether the store kept it (a full or disabled one does not).
 pub fn set(which: Area, key: &str, value: &str) -> bool {
     let stored = area(which).is_some_and(|s| s.set_item(key, value).is_ok());
-    if key.starts_with(KEPT_IN_MEMORY) {
+    // (The drafts only: see above.)
+    if key.starts_with(super::drafts::PREFIX) {
         refused(which, |r| {
             r.retain(|(k, _)| k != key);
             if !stored {

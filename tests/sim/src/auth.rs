@@ -48,12 +48,18 @@ pub fn user_for_key(key: &str) -> String {
     format!("usr_{:012x}", splitmix64(hash) >> 16)
 }
 
-fn query_token(req: &Request) -> Option<String> {
-    let query = req.uri().query()?;
-    query.split('&').find_map(|pair| {
+/// The request's query parameters as sent, `(name, value)` (a name without `=` has an empty
+/// value); and whether a name, decoded, is `token`.
+fn query_pairs(req: &Request) -> impl Iterator<Item = (&str, &str, bool)> {
+    let query = req.uri().query().unwrap_or("");
+    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode(name) == "token").then(|| percent_decode(value))
+        (name, value, percent_decode(name) == "token")
     })
+}
+
+fn query_token(req: &Request) -> Option<String> {
+    query_pairs(req).find_map(|(_, value, token)| token.then(|| percent_decode(value)))
 }
 
 /// Whether the text, percent-decoded, holds something shaped like an API key.
@@ -65,13 +71,8 @@ pub fn holds_key(text: &str) -> bool {
 /// Whether the URL carries a key anywhere but the one place the contract allows: the `token`
 /// parameter of the stream path.
 fn key_elsewhere_in_url(req: &Request, on_stream: bool) -> bool {
-    let in_query = req.uri().query().is_some_and(|query| {
-        query.split('&').any(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let allowed = on_stream && percent_decode(name) == "token";
-            holds_key(name) || (!allowed && holds_key(value))
-        })
-    });
+    let in_query = query_pairs(req)
+        .any(|(name, value, token)| holds_key(name) || (!(on_stream && token) && holds_key(value)));
     in_query || holds_key(req.uri().path())
 }
 
