@@ -360,20 +360,8 @@ async fn an_older_page_whose_token_is_refused_still_comes() {
         // (Once the stream's first refetch is in.)
         wait_attr(h, "#connection-status", "data-state", "live").await?;
         h.wait_for("#load-older", SCREEN).await?;
-        fault(
-            h,
-            json!({ "route": format!("GET /v1/conversations/{id}"), "status": 410,
-                    "query_contains": "page_token", "count": 1 }),
-        )
-        .await?;
-        clear_requests(h).await?;
-        // Scrolled to the top, as the operator reads back.
-        h.browser()
-            .execute(
-                "document.querySelector('.message-scroller').scrollTop = 0;",
-                vec![],
-            )
-            .await?;
+        // (Asked before the log is cleared, and before the fault: the test's own reads are
+        // logged too.)
         let mut expected = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -391,6 +379,20 @@ async fn an_older_page_whose_token_is_refused_still_comes() {
             }
         }
         expected.reverse();
+        fault(
+            h,
+            json!({ "route": format!("GET /v1/conversations/{id}"), "status": 410,
+                    "query_contains": "page_token", "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        // Scrolled to the top, as the operator reads back.
+        h.browser()
+            .execute(
+                "document.querySelector('.message-scroller').scrollTop = 0;",
+                vec![],
+            )
+            .await?;
         poll_until("the older messages", SCREEN, || async {
             let ids: Vec<String> = shown_messages(h)
                 .await?
