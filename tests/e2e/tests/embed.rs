@@ -945,7 +945,7 @@ async fn a_late_failure_reaches_the_reply_box_on_the_embedded_inbox() {
         h.wait_for("#composer-text", FIRST_SCREEN).await?;
         fault(
             h,
-            json!({ "route": "POST /v1/messages", "status": 402, "latency_ms": 4000, "count": 1 }),
+            json!({ "route": "POST /v1/messages", "status": 402, "latency_ms": 10_000, "count": 1 }),
         )
         .await?;
         clear_requests(h).await?;

@@ -238,13 +238,14 @@ async fn a_reloaded_list_polls_on_time() {
 async fn a_rate_limited_poll_does_not_poll_faster() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
-        clear_requests(h).await?;
-        // (The poll is not retried: it is asked again at the next poll.)
+        // (The poll is not retried: it is asked again at the next poll.) Before the log is
+        // cleared: a poll between the two would be logged, unrefused, first.
         fault(
             h,
             json!({ "route": "GET /v1/conversations", "force_429_retry_after": 1, "count": 1 }),
         )
         .await?;
+        clear_requests(h).await?;
         let polls = poll_until("the refused poll, and the next", POLL * 2, || async {
             let polls: Vec<_> = h
                 .sim_requests()

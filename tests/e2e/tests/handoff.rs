@@ -257,7 +257,7 @@ async fn leaving_before_the_answer_comes_keeps_the_console_running() {
         wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
         fault(
             h,
-            json!({ "route": "PATCH /v1/conversations/{id}", "latency_ms": 1500, "count": 1 }),
+            json!({ "route": "PATCH /v1/conversations/{id}", "latency_ms": 5000, "count": 1 }),
         )
         .await?;
         h.click("#take-over").await?;
@@ -439,7 +439,7 @@ async fn a_rate_limited_take_over_says_how_long_to_wait() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_close_confirmed_during_another_change_waits_with_the_focus() {
     with_harness(Options::default(), async |h: &Harness| {
-        let id = open_ai_sms_thread(h, json!({ "latency_ms": 3_000, "count": 1 })).await?;
+        let id = open_ai_sms_thread(h, json!({ "latency_ms": 8_000, "count": 1 })).await?;
         h.click("#take-over").await?;
         h.click("#close-conversation").await?;
         h.click("#confirm-close-yes").await?;

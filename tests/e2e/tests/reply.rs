@@ -207,7 +207,7 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
         // id, moving through its receipts.
         fault(
             h,
-            json!({ "route": "POST /v1/messages", "latency_ms": 4000, "count": 1 }),
+            json!({ "route": "POST /v1/messages", "latency_ms": 8000, "count": 1 }),
         )
         .await?;
         h.press(&[Key::Enter.into()]).await?;
@@ -433,7 +433,7 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
         let failed_back = "Unsent: we will call you back";
         fault(
             h,
-            json!({ "route": "POST /v1/messages", "status": 402, "latency_ms": 5000, "count": 1 }),
+            json!({ "route": "POST /v1/messages", "status": 402, "latency_ms": 10_000, "count": 1 }),
         )
         .await?;
         clear_requests(h).await?;
@@ -469,7 +469,7 @@ async fn a_late_failure_reaches_the_reply_box_after_the_list_was_shown() {
         open_thread(h, &id).await?;
         fault(
             h,
-            json!({ "route": "POST /v1/messages", "status": 402, "latency_ms": 4000, "count": 1 }),
+            json!({ "route": "POST /v1/messages", "status": 402, "latency_ms": 10_000, "count": 1 }),
         )
         .await?;
         clear_requests(h).await?;
@@ -697,7 +697,7 @@ async fn a_late_refusal_after_another_key_signed_in_keeps_the_text() {
     with_harness(options, async |h: &Harness| {
         let id = open_human_sms_thread(
             h,
-            json!({ "route": "POST /v1/messages", "status": 402, "latency_ms": 5000, "count": 1 }),
+            json!({ "route": "POST /v1/messages", "status": 402, "latency_ms": 10_000, "count": 1 }),
         )
         .await?;
         clear_requests(h).await?;
@@ -881,7 +881,7 @@ async fn a_reload_while_a_send_is_on_its_way_keeps_it_in_question() {
         let id = open_human_sms_thread(
             h,
             // (Refused in the end: it does not go out, and is not settled by its message.)
-            json!({ "route": "POST /v1/messages", "status": 503, "latency_ms": 4000, "count": 1 }),
+            json!({ "route": "POST /v1/messages", "status": 503, "latency_ms": 10_000, "count": 1 }),
         )
         .await?;
         clear_requests(h).await?;
@@ -1137,10 +1137,9 @@ async fn a_template_whose_answer_is_lost_may_have_been_sent() {
         let whatsapp = taken_over_whatsapp(h, true).await?;
         let wa_id = str_field(&whatsapp, "conversation_id")?;
         sign_in(h).await?;
-        open_thread(h, &wa_id).await?;
-        h.wait_for("#template-name", SCREEN).await?;
         // (Live first: the stream's opening refetch is not the one looked for.)
-        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        open_thread_live(h, &wa_id).await?;
+        h.wait_for("#template-name", SCREEN).await?;
         fault(
             h,
             json!({ "route": "POST /v1/messages/template", "status": 502, "count": 1 }),
@@ -1162,7 +1161,7 @@ async fn a_template_whose_answer_is_lost_may_have_been_sent() {
 }
 
 /// Signs in, sends the template `order_update` with `A-1042` from a WhatsApp conversation whose
-/// window has shut (its answer 5 s away), and goes to another conversation and back before the
+/// window has shut (its answer 10 s away), and goes to another conversation and back before the
 /// answer: `(the conversation, the other)`.
 async fn template_out_then_reopened(h: &Harness) -> Result<(String, String)> {
     let (wa_id, other, _) = template_out_then_left(h).await?;
@@ -1173,7 +1172,7 @@ async fn template_out_then_reopened(h: &Harness) -> Result<(String, String)> {
     Ok((wa_id, other))
 }
 
-/// A template sent (its answer 5 s late), then another conversation opened: the template's
+/// A template sent (its answer 10 s late), then another conversation opened: the template's
 /// conversation, that other one, and the customer's number.
 async fn template_out_then_left(h: &Harness) -> Result<(String, String, String)> {
     let whatsapp = reachable(h, "human", "whatsapp").await?;
@@ -1199,7 +1198,7 @@ async fn template_out_then_left(h: &Harness) -> Result<(String, String, String)>
     h.wait_for("#template-name", SCREEN).await?;
     fault(
         h,
-        json!({ "route": "POST /v1/messages/template", "latency_ms": 5000, "count": 1 }),
+        json!({ "route": "POST /v1/messages/template", "latency_ms": 10_000, "count": 1 }),
     )
     .await?;
     clear_requests(h).await?;
@@ -1431,7 +1430,7 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
         // While it is on its way (the answer held back here), the button says so.
         fault(
             h,
-            json!({ "route": "POST /v1/messages/template", "latency_ms": 1500, "count": 1 }),
+            json!({ "route": "POST /v1/messages/template", "latency_ms": 5000, "count": 1 }),
         )
         .await?;
         h.click_rapidly("#template-send", 2).await?;
@@ -1543,16 +1542,10 @@ async fn a_reply_that_went_to_the_newer_conversation_says_so() {
         let stream = format!("GET /v1/conversations/{id}/stream");
         fault(h, json!({ "route": stream, "stall_stream": true })).await?;
         sign_in(h).await?;
-        open_thread(h, &id).await?;
-        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
         // The stream's opening refetches the thread (no replay): that answer is in before the
         // close below, or it would bring the close (the test's race, seen once in CI).
-        wait_attr(h, "#connection-status", "data-state", "live").await?;
-        let path = format!("/v1/conversations/{id}");
-        poll_until("the refetch at the stream's opening", SCREEN, || async {
-            Ok((requests(h, "GET", |p| p == path).await?.len() >= 2).then_some(()))
-        })
-        .await?;
+        open_thread_live(h, &id).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
         settle("its answer to be read", Duration::from_millis(300)).await;
         h.api_patch(
             &format!("/conversations/{id}"),

@@ -31,14 +31,29 @@ pub async fn open_thread(h: &Harness, id: &str) -> Result<()> {
 }
 
 /// Signs in and opens a conversation in `ai_mode` on `channel` that can be written to, once
-/// its stream is live: its id.
+/// its stream is live and the newest page it asks for as it opens is answered: its id.
 pub async fn open_live(h: &Harness, ai_mode: &str, channel: &str) -> Result<String> {
     let conv = reachable(h, ai_mode, channel).await?;
     let id = str_field(&conv, "conversation_id")?;
     sign_in(h).await?;
-    open_thread(h, &id).await?;
-    wait_attr(h, "#connection-status", "data-state", "live").await?;
+    open_thread_live(h, &id).await?;
     Ok(id)
+}
+
+/// Opens conversation `id` from its address (signed in) and waits until its stream is live and
+/// the newest page it asks for as it opens is answered. The log of requests is cleared first.
+pub async fn open_thread_live(h: &Harness, id: &str) -> Result<()> {
+    clear_requests(h).await?;
+    open_thread(h, id).await?;
+    wait_attr(h, "#connection-status", "data-state", "live").await?;
+    // "Live" shows before the stream's opening refetch goes out, and the simulator logs a
+    // request once answered: without this, that refetch could come after a test clears the log,
+    // and be counted as the console's answer to what the test does. (The first is the page
+    // asked for at start-up.)
+    poll_until("the stream's opening refetch", SCREEN, || async {
+        Ok((newest_page_requests(h, id).await?.len() >= 2).then_some(()))
+    })
+    .await
 }
 
 /// Wait until the thread pane shows conversation `id` with its messages.
