@@ -1,6 +1,7 @@
 //! One function per endpoint. The key travels in the `Authorization` header on every request; the
 //! only URL that ever carries it is the stream's, which the contract requires.
 
+use super::deadline;
 use super::error::ApiError;
 use super::retry;
 use super::types::{ListPage, SendMessage, SendTemplate, SentMessage};
@@ -221,8 +222,10 @@ impl Client {
     /// `GET /v1/agents/{id}/conversations/export`: the open response, for the caller to read as a
     /// stream. It takes the Bearer header like every other call, so it can't be a plain link.
     /// Retried as a read until its body starts (nothing has been saved yet), and not once the
-    /// operator has cancelled: `abort` replaces the usual timeout, as an export may rightly take
-    /// longer.
+    /// operator has cancelled. `abort` takes the usual timeout's place on the request (an export
+    /// may rightly take longer than it), so its answer is awaited with a limit of its own: a
+    /// gateway that never answered left the export running for good. The caller aborts `abort`
+    /// when done with it, which ends an attempt given up on so.
     pub async fn open_export(
         &self,
         agent: &AgentId,
@@ -240,7 +243,7 @@ impl Client {
                 .build()
                 .map_err(|e| ApiError::Network(e.to_string()))
         };
-        self.with_retries(true, &|| !abort.aborted(), &build, answered)
+        self.with_retries(true, &|| !abort.aborted(), &build, answered_in_time)
             .await
     }
 
@@ -276,7 +279,7 @@ impl Client {
             .cache(web_sys::RequestCache::NoStore)
             .header("Authorization", &format!("Bearer {}", self.key))
             .abort_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
-                REQUEST_TIMEOUT_MS,
+                deadline::SILENCE_LIMIT_MS,
             ))))
     }
 
@@ -374,12 +377,6 @@ impl Client {
 /// How often a retry's wait asks whether its request is still wanted.
 const WANTED_CHECK_MS: u32 = 250;
 
-/// How long a request may go unanswered before it counts as lost: a host that drops packets
-/// would otherwise keep "Checking…" or "Sending…" on screen for as long as the system waits
-/// (minutes). A lost send may have gone out: it says so, with Retry (`SendState::Unconfirmed`).
-/// The export sets its own signal (the operator's Cancel), as it may rightly take longer.
-const REQUEST_TIMEOUT_MS: u32 = 30_000;
-
 /// Whether `key` can be an API key at all: printable ASCII with no space, as a header carries
 /// it.
 pub fn key_is_well_formed(key: &str) -> bool {
@@ -433,6 +430,13 @@ async fn answered(request: Request) -> Result<Response, ApiError> {
         retry_after.as_deref(),
         &body,
     ))
+}
+
+/// `answered`, or a network failure (retried as one) once nothing came for the silence limit.
+async fn answered_in_time(request: Request) -> Result<Response, ApiError> {
+    deadline::within(deadline::SILENCE_LIMIT_MS, answered(request))
+        .await
+        .unwrap_or_else(|| Err(ApiError::Network("no answer in 30 s".into())))
 }
 
 fn parse<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {

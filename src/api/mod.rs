@@ -2,6 +2,7 @@
 //! retry policy for reads. It knows nothing of Leptos.
 
 mod client;
+pub mod deadline;
 mod error;
 pub mod retry;
 mod types;

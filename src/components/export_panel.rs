@@ -2,6 +2,7 @@
 //! far), cancellable, and saved as a file with a meaningful name.
 
 use super::focus::{focus_after_render, focus_within};
+use crate::api::deadline::{self, SILENCE_LIMIT_MS};
 use crate::api::ApiError;
 use crate::model::export::{file_name, human_bytes, saved_message, ExportFormat, Progress};
 use crate::model::AgentId;
@@ -20,13 +21,20 @@ enum ExportState {
     Failed(String),
 }
 
+/// `listed`: the agent the inbox is filtered to, which the box shows until the operator picks
+/// another there: an export from a list of agent B's was of the first agent, A, by name.
 #[component]
-pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView {
+pub fn ExportPanel(
+    #[prop(into)] agents: Signal<Vec<AgentId>>,
+    listed: Signal<Option<AgentId>>,
+) -> impl IntoView {
     let session = use_session();
     // Read from the select itself when Export is pressed: what it shows is what is exported,
     // however its options changed since (agents found on later pages, a filter that narrowed
     // them), which a copy kept on `change` did not follow.
     let agent_select = NodeRef::<leptos::html::Select>::new();
+    let picked = RwSignal::new(None::<AgentId>);
+    let shown = Signal::derive(move || picked.get().or_else(|| listed.get()));
     let format = RwSignal::new(ExportFormat::Csv);
     let state = RwSignal::new(ExportState::Idle);
     let abort = StoredValue::new_local(None::<web_sys::AbortController>);
@@ -53,15 +61,18 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
             return;
         };
         let signal = controller.signal();
-        abort.set_value(Some(controller));
+        abort.set_value(Some(controller.clone()));
         let fmt = format.get_untracked();
         state.set(ExportState::Running { bytes: 0, rows: 0 });
         spawn_local(async move {
             let result = run_export(&client, &agent_id, fmt, &signal, state).await;
+            let cancelled = signal.aborted();
             abort.set_value(None);
+            // Ends whatever is left of the request: a body, or an attempt, given up on as silent.
+            controller.abort();
             match result {
                 Ok(done) => state.set(done),
-                Err(_) if signal.aborted() => state.set(ExportState::Cancelled),
+                Err(_) if cancelled => state.set(ExportState::Cancelled),
                 Err(e) => {
                     session.check(&client, &e);
                     state.set(ExportState::Failed(e.user_message()));
@@ -88,8 +99,12 @@ pub fn ExportPanel(#[prop(into)] agents: Signal<Vec<AgentId>>) -> impl IntoView 
         <form id="export-form" class="export" on:submit=start aria-label="Export conversations">
             <label for="export-agent">
                 "Export agent"
-                <select id="export-agent" node_ref=agent_select>
-                    <AgentOptions agents=agents selected=Signal::stored(None)/>
+                <select
+                    id="export-agent"
+                    node_ref=agent_select
+                    on:change=move |ev| picked.set(Some(AgentId(event_target_value(&ev))))
+                >
+                    <AgentOptions agents=agents selected=shown/>
                 </select>
             </label>
             <label for="export-format">
@@ -185,6 +200,8 @@ pub fn AgentOptions(
 
 const CUT_SHORT: &str =
     "The export was cut short before its end, so nothing was saved: export again.";
+const STALLED: &str = "The export stopped coming (nothing for 30 s), so nothing was saved: \
+    export again.";
 /// A `200` whose body is a web page: a gateway's or proxy's sign-in page, in place of the API.
 const A_WEB_PAGE: &str = "A web page came back in place of the export (a sign-in page of a \
     proxy in front of Voicebip?), so nothing was saved. Check the API URL or the network.";
@@ -217,12 +234,13 @@ async fn run_export(
     let chunks = js_sys::Array::new();
     let mut progress = Progress::new(format);
     loop {
-        let step = match JsFuture::from(reader.read()).await {
-            Ok(step) => step,
+        let step = match deadline::within(SILENCE_LIMIT_MS, JsFuture::from(reader.read())).await {
+            Some(Ok(step)) => step,
             // The connection was lost after the body began: not the API's address's fault, as
             // a failure to reach it says, but the same as a cut.
-            Err(_) if !signal.aborted() => return Ok(ExportState::Failed(CUT_SHORT.into())),
-            Err(e) => return Err(js_err(e)),
+            Some(Err(_)) if !signal.aborted() => return Ok(ExportState::Failed(CUT_SHORT.into())),
+            Some(Err(e)) => return Err(js_err(e)),
+            None => return Ok(ExportState::Failed(STALLED.into())),
         };
         let done = js_sys::Reflect::get(&step, &"done".into())
             .map_err(js_err)?

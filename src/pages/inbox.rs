@@ -325,7 +325,7 @@ pub fn InboxPage() -> impl IntoView {
         <div class="inbox" class:embedded=embed.is_some() class:thread-open=thread_open>
             <header class="topbar">
                 <h1>"Conversations"</h1>
-                <ExportPanel agents=agents/>
+                <ExportPanel agents=agents listed=Signal::derive(move || filters.with(|f| f.agent.clone()))/>
                 // Not in a frame: browsers refuse notifications to a frame of another site,
                 // whatever the operator allows.
                 {embed.is_none().then(|| view! { <NotifyToggle/> })}
