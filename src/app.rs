@@ -122,11 +122,29 @@ fn SessionGuard() -> impl IntoView {
     let session = crate::state::session::use_session();
     let location = use_location();
     let navigate = use_navigate();
+    // The session's count of sign-outs (`drafts_now`) as it began.
+    let began = StoredValue::new(None::<u64>);
     crate::state::effect(move || {
         let signed_in = session.client.with(Option::is_some);
-        let path = location.pathname.get();
-        if !signed_in && crate::state::base::app_path(&path).starts_with("/conversations") {
-            navigate("/connect", crate::state::base::replacing());
+        let path = crate::state::base::app_path(&location.pathname.get());
+        if signed_in {
+            began.set_value(Some(session.drafts_now()));
+        } else if path.starts_with("/conversations") {
+            // Back there once signed in: a link opened signed out, or a session a refused key
+            // ended mid-work (whose drafts are kept too). Not after a sign-out, here or in
+            // another tab, when the next to sign in may be someone else.
+            let chosen = began
+                .get_value()
+                .is_some_and(|n| !session.drafts_kept_since(n));
+            let search = location.search.get_untracked();
+            let here = match search.as_str() {
+                "" => path,
+                query => format!("{path}?{query}"),
+            };
+            navigate(
+                &crate::state::base::connect_path((!chosen).then_some(&here)),
+                crate::state::base::replacing(),
+            );
         }
     });
     // Another screen (signed in, signed out, a link to an unknown address) has replaced the

@@ -6,7 +6,7 @@ use crate::model::inbox::Filters;
 use crate::state::session::use_session;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 #[component]
 pub fn ConnectPage() -> impl IntoView {
@@ -23,9 +23,17 @@ pub fn ConnectPage() -> impl IntoView {
     let error = RwSignal::new(session.notice.get_untracked());
 
     crate::state::browser::set_title(&crate::model::inbox::screen_title("Connect"));
-    // Already signed in (e.g. a restored key): straight to the inbox.
+    // Where the sign-in goes: the inbox, or the inbox address the operator was sent here from.
+    let query = use_query_map();
+    let back_to = move || {
+        query
+            .with_untracked(|q| q.get("next"))
+            .and_then(|next| crate::state::base::return_path(&next).map(str::to_owned))
+            .unwrap_or_else(|| "/conversations".to_owned())
+    };
+    // Already signed in (e.g. a restored key): straight there.
     if session.client.with_untracked(Option::is_some) {
-        navigate("/conversations", crate::state::base::replacing());
+        navigate(&back_to(), crate::state::base::replacing());
     }
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -64,6 +72,7 @@ pub fn ConnectPage() -> impl IntoView {
         let navigate = navigate.clone();
         // Read now: this page may be gone when the answer comes (its values with it).
         let remember = remember.get_untracked();
+        let back_to = back_to();
         spawn_local(async move {
             let result = client
                 .list_conversations(&Filters::default(), None, 1)
@@ -74,7 +83,7 @@ pub fn ConnectPage() -> impl IntoView {
                     session.sign_in(client, k.trim(), remember);
                     key.set(String::new());
                     // The connect screen is done with: Back does not come back to it.
-                    navigate("/conversations", crate::state::base::replacing());
+                    navigate(&back_to, crate::state::base::replacing());
                 }
                 Err(ApiError::Unauthenticated(_)) => error.set(Some(
                     "That key was not accepted. Check that it is complete and not revoked.".into(),

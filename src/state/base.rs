@@ -43,3 +43,64 @@ pub fn current_app_path() -> String {
         .unwrap_or_default();
     app_path(&path)
 }
+
+/// The connect screen's address, with `back_to`, the inbox address to go back to once signed
+/// in (`next`), when it is one a sign-in may go back to and more than the inbox's start.
+pub fn connect_path(back_to: Option<&str>) -> String {
+    match back_to.and_then(return_path) {
+        Some(path) if path != "/conversations" => format!(
+            "/connect?next={}",
+            crate::model::inbox::encode_component(path)
+        ),
+        _ => "/connect".to_owned(),
+    }
+}
+
+/// `next` when it is an address in the inbox (the list, a conversation, with their filters),
+/// the only screens a sign-in goes back to: not another site's (`//host`), nor a script's.
+pub fn return_path(next: &str) -> Option<&str> {
+    let rest = next.strip_prefix("/conversations")?;
+    let inbox = rest.is_empty() || rest.starts_with('/') || rest.starts_with('?');
+    let odd = next.contains("//") || next.contains('\\') || next.chars().any(char::is_control);
+    (inbox && !odd).then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sign_in_goes_back_to_inbox_addresses_only() {
+        for kept in [
+            "/conversations",
+            "/conversations?channel=sms",
+            "/conversations/conv_1?agent=agt%201&channel=whatsapp",
+        ] {
+            assert_eq!(return_path(kept), Some(kept));
+        }
+        for refused in [
+            "",
+            "/connect",
+            "/conversationsX",
+            "//evil.example/conversations",
+            "/conversations//evil.example",
+            "/conversations/\\evil.example",
+            "/conversations/a\nb",
+            "https://evil.example/conversations",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(return_path(refused), None, "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn the_connect_address_carries_where_to_go_back() {
+        assert_eq!(connect_path(None), "/connect");
+        assert_eq!(connect_path(Some("/conversations")), "/connect");
+        assert_eq!(connect_path(Some("//evil.example")), "/connect");
+        assert_eq!(
+            connect_path(Some("/conversations/conv_1?channel=sms")),
+            "/connect?next=%2Fconversations%2Fconv_1%3Fchannel%3Dsms"
+        );
+    }
+}

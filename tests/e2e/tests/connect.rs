@@ -183,11 +183,13 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
             None
         );
         clear_faults(h).await?;
-        // Back with the key, remembered on this device this time: the draft came along.
+        // Back with the key, remembered on this device this time (at the conversation it was
+        // refused at): the draft came along.
         h.wait_for("input#remember", SCREEN).await?;
         h.click("input#remember").await?;
         h.connect(DEMO_KEY).await?;
-        h.wait_for_path("/conversations", SCREEN).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        assert!(h.path().await?.starts_with("/conversations/"));
         open_thread(h, &id).await?;
         poll_until("the draft back in the reply box", SCREEN, || async {
             let value = h
@@ -600,6 +602,50 @@ async fn back_from_a_redirect_leaves_the_console() {
         h.wait_for_path("/connect", FIRST_SCREEN).await?;
         back_to_before().await?;
         Ok(())
+    })
+    .await;
+}
+
+/// A conversation's link opened signed out (a colleague's, in a tab of its own), and a session
+/// a refused key ended mid-work: once signed in, the operator is back at that conversation, with
+/// the list's filters, where the inbox's start was all the sign-in knew. After their own Sign
+/// out, the next sign-in (perhaps someone else's) starts at the inbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_goes_back_to_where_the_operator_was_sent_from() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        let there = format!("/conversations/{id}");
+        let back_there = async || {
+            h.wait_for_path("/connect", FIRST_SCREEN).await?;
+            h.connect(DEMO_KEY).await?;
+            wait_thread(h, &id).await?;
+            assert_eq!(h.path().await?, there);
+            assert_eq!(
+                url_query(h).await?,
+                "channel=sms",
+                "with the list's filters"
+            );
+            Ok::<_, voicebip_e2e::anyhow::Error>(())
+        };
+        h.open(&format!("{there}?channel=sms")).await?;
+        back_there().await?;
+
+        fault(
+            h,
+            json!({ "route": "PATCH /v1/conversations/{id}", "status": 401, "count": 1 }),
+        )
+        .await?;
+        h.click("#return-to-ai").await?;
+        back_there().await?;
+
+        h.click("#sign-out").await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        assert_eq!(url_query(h).await?, "", "nowhere to go back to");
+        h.connect(DEMO_KEY).await?;
+        h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
+        assert_eq!(h.path().await?, "/conversations");
+        assert_no_crash(h).await
     })
     .await;
 }
