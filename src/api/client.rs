@@ -15,6 +15,7 @@ use serde::Serialize;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use wasm_bindgen::JsCast;
 
 /// Told when a request starts and stops waiting to be retried, so the screen can say "retrying
 /// in N s".
@@ -222,29 +223,48 @@ impl Client {
     /// `GET /v1/agents/{id}/conversations/export`: the open response, for the caller to read as a
     /// stream. It takes the Bearer header like every other call, so it can't be a plain link.
     /// Retried as a read until its body starts (nothing has been saved yet), and not once the
-    /// operator has cancelled. `abort` takes the usual timeout's place on the request (an export
-    /// may rightly take longer than it), so its answer is awaited with a limit of its own: a
-    /// gateway that never answered left the export running for good. The caller aborts `abort`
-    /// when done with it, which ends an attempt given up on so.
+    /// operator has cancelled (`cancel`, which also ends the body's download).
+    ///
+    /// Each attempt has a signal of its own: the operator's Cancel and a limit of its own both
+    /// end it. (A fetch takes one signal, and the usual timeout's would cut a long download.)
+    /// An attempt given up on is ended, not left running beside the next.
     pub async fn open_export(
         &self,
         agent: &AgentId,
         format: ExportFormat,
-        abort: &web_sys::AbortSignal,
+        cancel: &web_sys::AbortSignal,
     ) -> Result<Response, ApiError> {
         let url = self.url(&format!(
             "/agents/{}/conversations/export?format={}",
             encode_component(agent.as_str()),
             format.as_param()
         ));
+        // The last attempt's limit, dropped (so cancelled) with it.
+        let limit = std::cell::RefCell::new(None::<gloo_timers::callback::Timeout>);
         let build = || {
+            let attempt =
+                web_sys::AbortController::new().map_err(|e| ApiError::Network(format!("{e:?}")))?;
+            let ends = attempt.clone();
+            let on_cancel = wasm_bindgen::closure::Closure::once_into_js(move || ends.abort());
+            cancel
+                .add_event_listener_with_callback("abort", on_cancel.unchecked_ref())
+                .map_err(|e| ApiError::Network(format!("{e:?}")))?;
+            let ends = attempt.clone();
+            *limit.borrow_mut() = Some(gloo_timers::callback::Timeout::new(
+                EXPORT_START_LIMIT_MS,
+                move || ends.abort(),
+            ));
             self.authorized(Request::get(&url))?
-                .abort_signal(Some(abort))
+                .abort_signal(Some(&attempt.signal()))
                 .build()
                 .map_err(|e| ApiError::Network(e.to_string()))
         };
-        self.with_retries(true, &|| !abort.aborted(), &build, answered_in_time)
-            .await
+        let answer = self
+            .with_retries(true, &|| !cancel.aborted(), &build, answered)
+            .await;
+        // Begun: the body has a limit of its own, between its chunks (the caller's).
+        limit.take().map(gloo_timers::callback::Timeout::cancel);
+        answer
     }
 
     /// The stream URL. Browsers cannot set headers on an `EventSource`, so the contract takes the
@@ -374,6 +394,11 @@ impl Client {
     }
 }
 
+/// How long an export's answer may take to begin: longer than other requests', as the server
+/// may gather the file before its first byte; and not for good, as an answer that never began
+/// left "Exporting…" on screen until the operator thought to cancel.
+const EXPORT_START_LIMIT_MS: u32 = 2 * deadline::SILENCE_LIMIT_MS;
+
 /// How often a retry's wait asks whether its request is still wanted.
 const WANTED_CHECK_MS: u32 = 250;
 
@@ -430,13 +455,6 @@ async fn answered(request: Request) -> Result<Response, ApiError> {
         retry_after.as_deref(),
         &body,
     ))
-}
-
-/// `answered`, or a network failure (retried as one) once nothing came for the silence limit.
-async fn answered_in_time(request: Request) -> Result<Response, ApiError> {
-    deadline::within(deadline::SILENCE_LIMIT_MS, answered(request))
-        .await
-        .unwrap_or_else(|| Err(ApiError::Network("no answer in 30 s".into())))
 }
 
 fn parse<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {

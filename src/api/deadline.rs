@@ -1,5 +1,5 @@
-//! Waits with a limit, for the few requests that cannot carry the usual timeout signal (an
-//! export's own signal is the operator's Cancel, and a fetch takes only one).
+//! Waits with a limit, where a request's timeout signal cannot serve: an export's body, read
+//! chunk by chunk for as long as it rightly takes, may still stop coming.
 
 use std::future::{poll_fn, Future};
 use std::pin::pin;

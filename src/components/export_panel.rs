@@ -68,7 +68,7 @@ pub fn ExportPanel(
             let result = run_export(&client, &agent_id, fmt, &signal, state).await;
             let cancelled = signal.aborted();
             abort.set_value(None);
-            // Ends whatever is left of the request: a body, or an attempt, given up on as silent.
+            // Ends what is left of the download: a body given up on as silent, or left unread.
             controller.abort();
             match result {
                 Ok(done) => state.set(done),
@@ -200,8 +200,6 @@ pub fn AgentOptions(
 
 const CUT_SHORT: &str =
     "The export was cut short before its end, so nothing was saved: export again.";
-const STALLED: &str = "The export stopped coming (nothing for 30 s), so nothing was saved: \
-    export again.";
 /// A `200` whose body is a web page: a gateway's or proxy's sign-in page, in place of the API.
 const A_WEB_PAGE: &str = "A web page came back in place of the export (a sign-in page of a \
     proxy in front of Voicebip?), so nothing was saved. Check the API URL or the network.";
@@ -221,10 +219,7 @@ async fn run_export(
         .to_ascii_lowercase()
         .starts_with("text/html")
     {
-        // Not read, and not left to download on in the background either.
-        if let Some(page) = response.body() {
-            let _ = page.cancel();
-        }
+        // (Not read: its download ends with the run's `controller.abort()`.)
         return Ok(ExportState::Failed(A_WEB_PAGE.into()));
     }
     let body = response
@@ -240,7 +235,13 @@ async fn run_export(
             // a failure to reach it says, but the same as a cut.
             Some(Err(_)) if !signal.aborted() => return Ok(ExportState::Failed(CUT_SHORT.into())),
             Some(Err(e)) => return Err(js_err(e)),
-            None => return Ok(ExportState::Failed(STALLED.into())),
+            None => {
+                return Ok(ExportState::Failed(format!(
+                    "The export stopped coming (nothing for {} s), so nothing was saved: export \
+                     again.",
+                    SILENCE_LIMIT_MS / 1000
+                )))
+            }
         };
         let done = js_sys::Reflect::get(&step, &"done".into())
             .map_err(js_err)?

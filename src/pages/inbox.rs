@@ -304,8 +304,11 @@ pub fn InboxPage() -> impl IntoView {
     crate::state::effect(move || {
         inbox.with(|inbox| agents.maybe_update(|known| inbox.learn_agents(known)));
     });
+    // The agent listed, and every agent either select offers: with it, though none of its
+    // conversations is loaded (a link to an agent's WhatsApp list, where it has none).
+    let listed_agent = Memo::new(move |_| filters.with(|f| f.agent.clone()));
     let filter_agents =
-        Memo::new(move |_| agents.with(|k| filters.with(|f| with_agent(k, f.agent.as_ref()))));
+        Memo::new(move |_| agents.with(|k| listed_agent.with(|a| with_agent(k, a.as_ref()))));
     let on_agent = {
         let set_filters = set_filters.clone();
         move |ev| {
@@ -325,7 +328,7 @@ pub fn InboxPage() -> impl IntoView {
         <div class="inbox" class:embedded=embed.is_some() class:thread-open=thread_open>
             <header class="topbar">
                 <h1>"Conversations"</h1>
-                <ExportPanel agents=agents listed=Signal::derive(move || filters.with(|f| f.agent.clone()))/>
+                <ExportPanel agents=filter_agents listed=listed_agent.into()/>
                 // Not in a frame: browsers refuse notifications to a frame of another site,
                 // whatever the operator allows.
                 {embed.is_none().then(|| view! { <NotifyToggle/> })}
@@ -342,7 +345,7 @@ pub fn InboxPage() -> impl IntoView {
                             <option value="" prop:selected=move || filters.with(|f| f.agent.is_none())>"All agents"</option>
                             <AgentOptions
                                 agents=filter_agents.into()
-                                selected=Signal::derive(move || filters.with(|f| f.agent.clone()))
+                                selected=listed_agent.into()
                             />
                         </select>
                     </label>

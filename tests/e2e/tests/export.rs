@@ -307,14 +307,17 @@ async fn ten_thousand_rows_stream_with_progress_without_freezing_the_page() {
         marks.extend(ticks.iter().copied().filter(|t| *t <= done_at + 50.0));
         marks.push(done_at);
         let mut gaps: Vec<f64> = marks.windows(2).map(|w| w[1] - w[0]).collect();
+        // The last, over the end's work (the file checked and handed to the browser), at the
+        // usual bound; before it, one longer pause allowed, within reason: a loaded machine's
+        // scheduler or a garbage collection, not the export's doing, which would be one at
+        // every chunk.
+        let last = gaps.pop().unwrap_or(0.0);
         gaps.sort_by(|a, b| b.total_cmp(a));
-        // (One longer pause allowed, within reason: a loaded machine's scheduler or a garbage
-        // collection, not the export's doing, which would be one at every chunk.)
         let (worst, next) = (gaps.first().copied(), gaps.get(1).copied());
         assert!(
-            worst.unwrap_or(0.0) < 500.0 && next.unwrap_or(0.0) < 250.0,
-            "the page froze for {worst:?} ms, then {next:?} ms, during a {took:?} export (ticks \
-             every 50 ms)"
+            last < 250.0 && worst.unwrap_or(0.0) < 500.0 && next.unwrap_or(0.0) < 250.0,
+            "the page froze for {worst:?} ms, then {next:?} ms, and {last} ms at the end, \
+             during a {took:?} export (ticks every 50 ms)"
         );
         // It showed how far it got on the way, rising.
         let shown: Vec<u64> = progress
@@ -518,6 +521,35 @@ async fn an_export_that_stops_coming_is_given_up() {
             "nothing left to cancel"
         );
         assert_eq!(downloads(&h.downloads_dir())?, Vec::<PathBuf>::new());
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// An export whose answer does not begin (a gateway that holds the request, silent) is asked
+/// again after 60 s: it said "Exporting…" for good. (The answer held here outlasts the test.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_that_does_not_begin_is_asked_again() {
+    with_harness(options(), async |h: &Harness| {
+        let agent = agents(h).await?.remove(2);
+        bulk(h, &agent, 10).await?;
+        sign_in(h).await?;
+        let route = "GET /v1/agents/{id}/conversations/export";
+        fault(
+            h,
+            json!({ "route": route, "latency_ms": 600_000, "count": 1 }),
+        )
+        .await?;
+        start_export(h, &agent, "csv").await?;
+        h.wait_for("#export-progress", SCREEN).await?;
+        poll_until(
+            "the export, asked again",
+            Duration::from_secs(90),
+            || async { Ok((count(h, "#export-done").await? > 0).then_some(())) },
+        )
+        .await?;
+        let (rows, _) = wait_done(h).await?;
+        assert_eq!(rows, api_count(h, &agent).await?);
         assert_no_crash(h).await
     })
     .await;
