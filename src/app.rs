@@ -122,27 +122,27 @@ fn SessionGuard() -> impl IntoView {
     let session = crate::state::session::use_session();
     let location = use_location();
     let navigate = use_navigate();
-    // The session's count of sign-outs (`drafts_now`) as it began.
-    let began = StoredValue::new(None::<u64>);
+    // The drafts' count of forgettings (`drafts_now`, a sign-out's doing) as the session shown
+    // last began: none before a first sign-in, unless a sign-out this tab missed is found at
+    // its start.
+    let began = StoredValue::new(0);
     crate::state::effect(move || {
         let signed_in = session.client.with(Option::is_some);
         let path = crate::state::base::app_path(&location.pathname.get());
         if signed_in {
-            began.set_value(Some(session.drafts_now()));
+            began.set_value(session.drafts_now());
         } else if path.starts_with("/conversations") {
             // Back there once signed in: a link opened signed out, or a session a refused key
             // ended mid-work (whose drafts are kept too). Not after a sign-out, here or in
             // another tab, when the next to sign in may be someone else.
-            let chosen = began
-                .get_value()
-                .is_some_and(|n| !session.drafts_kept_since(n));
+            let signed_out = !session.drafts_kept_since(began.get_value());
             let search = location.search.get_untracked();
             let here = match search.as_str() {
                 "" => path,
                 query => format!("{path}?{query}"),
             };
             navigate(
-                &crate::state::base::connect_path((!chosen).then_some(&here)),
+                &crate::state::base::connect_path((!signed_out).then_some(&here)),
                 crate::state::base::replacing(),
             );
         }

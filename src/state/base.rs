@@ -57,11 +57,19 @@ pub fn connect_path(back_to: Option<&str>) -> String {
 }
 
 /// `next` when it is an address in the inbox (the list, a conversation, with their filters),
-/// the only screens a sign-in goes back to: not another site's (`//host`), nor a script's.
+/// the only screens a sign-in goes back to: not another site's (`//host`), nor a script's, nor
+/// one that climbs out of the inbox (`/conversations/../x`).
 pub fn return_path(next: &str) -> Option<&str> {
     let rest = next.strip_prefix("/conversations")?;
     let inbox = rest.is_empty() || rest.starts_with('/') || rest.starts_with('?');
-    let odd = next.contains("//") || next.contains('\\') || next.chars().any(char::is_control);
+    let path = next.split('?').next().unwrap_or_default();
+    let odd = next.contains("//")
+        || next.contains('\\')
+        || next.chars().any(char::is_control)
+        || path
+            .split('/')
+            .map(crate::model::inbox::decode_component)
+            .any(|s| matches!(s.as_deref(), Some(".." | ".")));
     (inbox && !odd).then_some(next)
 }
 
@@ -86,6 +94,9 @@ mod tests {
             "/conversations//evil.example",
             "/conversations/\\evil.example",
             "/conversations/a\nb",
+            "/conversations/../connect",
+            "/conversations/./x",
+            "/conversations/%2e%2e/x",
             "https://evil.example/conversations",
             "javascript:alert(1)",
         ] {

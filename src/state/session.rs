@@ -175,6 +175,9 @@ impl Session {
             for item in [KEY_ITEM, REMEMBERED_ITEM, MARKED_ITEM] {
                 storage::remove(Area::Session, item);
             }
+            // Its drafts go with the key, as at the sign-out it missed.
+            super::drafts::forget_all(&[Area::Session]);
+            self.drafts_forgotten.update_value(|n| *n += 1);
             return false;
         }
         // The tab keeps what it restored, as a tab that signed in does.

@@ -407,19 +407,22 @@ async fn a_tab_brought_back_after_a_sign_out_stays_signed_out() {
             kept("voicebip.base").await?,
             kept("voicebip.marked").await?,
         );
+        let id = newest_conversation_id(h).await?;
         h.click("#sign-out").await?;
         h.wait_for("#connect-form", SCREEN).await?;
         // The closed tab's storage, as the browser brings it back (with its mark that the
-        // device was marked as signed in).
+        // device was marked as signed in, and a draft), at the conversation it showed.
+        let draft = format!("voicebip.draft.{id}");
         h.browser()
             .execute(
                 "sessionStorage.setItem('voicebip.key', arguments[0]);
                  sessionStorage.setItem('voicebip.base', arguments[1]);
-                 sessionStorage.setItem('voicebip.marked', arguments[2]);",
-                vec![json!(key), json!(base), json!(marked)],
+                 sessionStorage.setItem('voicebip.marked', arguments[2]);
+                 sessionStorage.setItem(arguments[3], 'Half a reply');",
+                vec![json!(key), json!(base), json!(marked), json!(draft)],
             )
             .await?;
-        h.browser().refresh().await?;
+        h.open(&format!("/conversations/{id}")).await?;
         h.wait_for("#connect-form", FIRST_SCREEN).await?;
         settle(
             "a restore, were there one",
@@ -427,6 +430,10 @@ async fn a_tab_brought_back_after_a_sign_out_stays_signed_out() {
         )
         .await;
         assert_eq!(h.path().await?, "/connect", "not signed in again");
+        // Signed out, as in the tab that did: the next to sign in (perhaps someone else) is
+        // not sent to the conversation, and the draft went with the key.
+        assert_eq!(url_query(h).await?, "", "nowhere to go back to");
+        assert_eq!(storage_item(h, "sessionStorage", &draft).await?, None);
         assert_eq!(
             storage_item(h, "sessionStorage", "voicebip.key").await?,
             None,
