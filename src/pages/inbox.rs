@@ -33,6 +33,9 @@ impl ListedRows {
     }
 }
 
+/// Changes of one filter this close together are a run (`set_filters`).
+const FILTER_RUN_MS: f64 = 2_000.0;
+
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let session = use_session();
@@ -289,13 +292,27 @@ pub fn InboxPage() -> impl IntoView {
         load_next();
     });
 
-    let set_filters = move |f: Filters| {
+    // Which select last changed the filters, and when: a run of changes of one select is one
+    // step in the history. Arrowing through a closed select fires `change` at each option
+    // passed, and Back went through each of them.
+    let changed = StoredValue::new(("", f64::NEG_INFINITY));
+    let set_filters = move |by: &'static str, f: Filters| {
         let inbox = inbox_path;
         let path = match selected.get_untracked() {
             Some(id) => format!("{inbox}/{}{}", id.path_segment(), f.to_query()),
             None => format!("{inbox}{}", f.to_query()),
         };
-        navigate(&path, Default::default());
+        let now = js_sys::Date::now();
+        let (last_by, last_at) = changed.get_value();
+        let replace = last_by == by && now - last_at < FILTER_RUN_MS;
+        changed.set_value((by, now));
+        navigate(
+            &path,
+            leptos_router::NavigateOptions {
+                replace,
+                ..Default::default()
+            },
+        );
     };
     // Every agent seen since the inbox opened, under any filters (the API lists none): a filter
     // that narrowed the list took the others out of both selects, and the export's choice with
@@ -315,13 +332,13 @@ pub fn InboxPage() -> impl IntoView {
             let v = event_target_value(&ev);
             let mut f = filters.get_untracked();
             f.agent = (!v.is_empty()).then(|| v.as_str().into());
-            set_filters(f);
+            set_filters("agent", f);
         }
     };
     let on_channel = move |ev| {
         let mut f = filters.get_untracked();
         f.channel = Channel::from_param(&event_target_value(&ev));
-        set_filters(f);
+        set_filters("channel", f);
     };
 
     view! {

@@ -992,3 +992,41 @@ async fn back_to_other_filters_keeps_the_focus_of_load_more() {
     })
     .await;
 }
+
+/// Arrowing through the channel filter (a closed select fires `change` at each option passed)
+/// is one step in the history: Back returns to the list before the run, where it went back
+/// through every option passed on the way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arrowing_through_a_filter_is_one_step_back() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        let length = async || {
+            let v = h
+                .browser()
+                .execute("return history.length;", vec![])
+                .await?;
+            Ok::<_, voicebip_e2e::anyhow::Error>(v.as_u64().unwrap_or_default())
+        };
+        let before = length().await?;
+        h.browser()
+            .execute("document.getElementById('filter-channel').focus();", vec![])
+            .await?;
+        // All, SMS, WhatsApp: two steps down.
+        h.press(&[Key::Down.into()]).await?;
+        h.press(&[Key::Down.into()]).await?;
+        poll_until("the WhatsApp list", SCREEN, || async {
+            Ok((url_query(h).await? == "channel=whatsapp").then_some(()))
+        })
+        .await?;
+        assert_eq!(length().await?, before + 1, "one step for the run");
+        h.browser().back().await?;
+        poll_until("the unfiltered list after one Back", SCREEN, || async {
+            Ok(url_query(h).await?.is_empty().then_some(()))
+        })
+        .await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
