@@ -734,10 +734,10 @@ async fn a_renewed_stream_refused_is_not_shown_live_while_it_is_looked_into() {
     with_harness(Options::default(), async |h: &Harness| {
         let a = open_with_stream_fault(h, json!({ "stall_stream": true, "count": 1 })).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
-        // The renewal's stream and the question after it: each answered 502, 3 s late.
+        // The renewal's stream and the question after it: each answered 502, 6 s late.
         fault(
             h,
-            json!({ "route": stream_route(&a), "stream_status": 502, "latency_ms": 3000 }),
+            json!({ "route": stream_route(&a), "stream_status": 502, "latency_ms": 6000 }),
         )
         .await?;
         clear_requests(h).await?;
@@ -750,7 +750,7 @@ async fn a_renewed_stream_refused_is_not_shown_live_while_it_is_looked_into() {
         .await;
         restore_clock(h).await?;
         refused?;
-        // The question is on its way (3 s): the state is the one shown meanwhile.
+        // The question is on its way (6 s): the state is the one shown meanwhile.
         settle(
             "the refusal taken in",
             std::time::Duration::from_millis(500),

@@ -251,9 +251,11 @@ async fn reading_far_back_by_keyboard_keeps_the_dom_small_and_the_newest_a_butto
         // A message arriving meanwhile does not pull the operator down, and is not rendered.
         let injected = inject(h, &big, "while you were reading").await?;
         let id = str_field(&injected, "message_id")?;
+        // (Arrived: it is announced.)
+        wait_text(h, "#live-announcer", "while you were reading", SCREEN).await?;
         settle(
-            "the message to arrive",
-            std::time::Duration::from_millis(800),
+            "its lines rendered, were they",
+            std::time::Duration::from_millis(300),
         )
         .await;
         assert!(
@@ -356,9 +358,8 @@ async fn an_older_page_whose_token_is_refused_still_comes() {
             inject(h, &id, &format!("Message {n} of a long exchange")).await?;
         }
         sign_in(h).await?;
-        open_thread(h, &id).await?;
         // (Once the stream's first refetch is in.)
-        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        open_thread_live(h, &id).await?;
         h.wait_for("#load-older", SCREEN).await?;
         // (Asked before the log is cleared, and before the fault: the test's own reads are
         // logged too.)
