@@ -128,7 +128,8 @@ fn SessionGuard() -> impl IntoView {
     let began = StoredValue::new(0);
     crate::state::effect(move || {
         let signed_in = session.client.with(Option::is_some);
-        let path = crate::state::base::app_path(&location.pathname.get());
+        let pathname = location.pathname.get();
+        let path = crate::state::base::app_path(&pathname);
         if signed_in {
             began.set_value(session.drafts_now());
         } else if path.starts_with("/conversations") {
@@ -136,11 +137,7 @@ fn SessionGuard() -> impl IntoView {
             // ended mid-work (whose drafts are kept too). Not after a sign-out, here or in
             // another tab, when the next to sign in may be someone else.
             let signed_out = !session.drafts_kept_since(began.get_value());
-            let search = location.search.get_untracked();
-            let here = match search.as_str() {
-                "" => path,
-                query => format!("{path}?{query}"),
-            };
+            let here = crate::state::base::app_address(&pathname, &location.search.get_untracked());
             navigate(
                 &crate::state::base::connect_path((!signed_out).then_some(&here)),
                 crate::state::base::replacing(),

@@ -292,10 +292,11 @@ pub fn InboxPage() -> impl IntoView {
         load_next();
     });
 
-    // Which select last changed the filters, and when: a run of changes of one select is one
-    // step in the history. Arrowing through a closed select fires `change` at each option
-    // passed, and Back went through each of them.
-    let changed = StoredValue::new(("", f64::NEG_INFINITY));
+    // Which select last changed the filters, when, and the address it went to: a run of
+    // changes of one select is one step in the history. Arrowing through a closed select fires
+    // `change` at each option passed, and Back went through each of them. Any other step (Back,
+    // a conversation opened) ends the run: the address is no longer the run's.
+    let run = StoredValue::new(None::<(&'static str, f64, String)>);
     let set_filters = move |by: &'static str, f: Filters| {
         let inbox = inbox_path;
         let path = match selected.get_untracked() {
@@ -303,9 +304,16 @@ pub fn InboxPage() -> impl IntoView {
             None => format!("{inbox}{}", f.to_query()),
         };
         let now = js_sys::Date::now();
-        let (last_by, last_at) = changed.get_value();
-        let replace = last_by == by && now - last_at < FILTER_RUN_MS;
-        changed.set_value((by, now));
+        let here = crate::state::base::app_address(
+            &location.pathname.get_untracked(),
+            &location.search.get_untracked(),
+        );
+        let replace = run.with_value(|r| {
+            r.as_ref().is_some_and(|(last_by, at, address)| {
+                *last_by == by && now - at < FILTER_RUN_MS && *address == here
+            })
+        });
+        run.set_value(Some((by, now, path.clone())));
         navigate(
             &path,
             leptos_router::NavigateOptions {

@@ -36,6 +36,14 @@ pub fn app_path(location_path: &str) -> String {
         .to_owned()
 }
 
+/// The app address (path and query) of a location's `pathname` and raw `search` (without `?`).
+pub fn app_address(pathname: &str, search: &str) -> String {
+    match search {
+        "" => app_path(pathname),
+        query => format!("{}?{query}", app_path(pathname)),
+    }
+}
+
 /// The app path of the address the page is at now, e.g. `"/conversations"`.
 pub fn current_app_path() -> String {
     let path = web_sys::window()

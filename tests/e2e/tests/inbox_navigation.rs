@@ -995,7 +995,7 @@ async fn back_to_other_filters_keeps_the_focus_of_load_more() {
 
 /// Arrowing through the channel filter (a closed select fires `change` at each option passed)
 /// is one step in the history: Back returns to the list before the run, where it went back
-/// through every option passed on the way.
+/// through every option passed on the way. Back ends the run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn arrowing_through_a_filter_is_one_step_back() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -1025,7 +1025,65 @@ async fn arrowing_through_a_filter_is_one_step_back() {
             Ok(url_query(h).await?.is_empty().then_some(()))
         })
         .await?;
+        // Back ended the run: the next change is a step of its own, and Back returns from it
+        // to the unfiltered list, not out of the inbox.
+        select(h, "select#filter-channel", "sms").await?;
+        poll_until("the SMS list", SCREEN, || async {
+            Ok((url_query(h).await? == "channel=sms").then_some(()))
+        })
+        .await?;
+        h.browser().back().await?;
+        poll_until("the unfiltered list again", SCREEN, || async {
+            Ok(
+                (h.path().await? == "/conversations" && url_query(h).await?.is_empty())
+                    .then_some(()),
+            )
+        })
+        .await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A list left for other filters while its first page is out: that page, answered late, is not
+/// shown under the filters chosen since, nor mixed into their rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_page_of_filters_left_is_not_shown() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        const LATE: Duration = Duration::from_secs(4);
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "latency_ms": LATE.as_millis() as u64,
+                    "query_contains": "channel=sms", "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        select(h, "select#filter-channel", "sms").await?;
+        select(h, "select#filter-channel", "whatsapp").await?;
+        assert_rows_match_api(h, "channel=whatsapp", "the WhatsApp list").await?;
+        poll_until("the SMS page answered", LATE + SCREEN, || async {
+            let asked = requests(h, "GET", |p| p == "/v1/conversations").await?;
+            Ok(asked
+                .iter()
+                .any(|r| {
+                    r.query
+                        .as_deref()
+                        .is_some_and(|q| q.contains("channel=sms"))
+                })
+                .then_some(()))
+        })
+        .await?;
+        settle("its answer taken in, were it", Duration::from_millis(500)).await;
+        assert_eq!(url_query(h).await?, "channel=whatsapp");
+        assert_rows_match_api(
+            h,
+            "channel=whatsapp",
+            "the WhatsApp list, after the late page",
+        )
+        .await?;
         assert_no_crash(h).await
     })
     .await;
