@@ -244,6 +244,10 @@ impl Client {
         let build = || {
             let attempt =
                 web_sys::AbortController::new().map_err(|e| ApiError::Network(format!("{e:?}")))?;
+            // (A signal aborted already would never tell its listener.)
+            if cancel.aborted() {
+                attempt.abort();
+            }
             let ends = attempt.clone();
             let on_cancel = wasm_bindgen::closure::Closure::once_into_js(move || ends.abort());
             cancel

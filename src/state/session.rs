@@ -175,8 +175,14 @@ impl Session {
             for item in [KEY_ITEM, REMEMBERED_ITEM, MARKED_ITEM] {
                 storage::remove(Area::Session, item);
             }
-            // Its drafts go with the key, as at the sign-out it missed.
-            super::drafts::forget_all(&[Area::Session]);
+            // Its drafts go with the key, as at the sign-out it missed: the device's too when
+            // they were kept there, unless another key has been remembered since (whose they
+            // may now be).
+            let areas: &[Area] = match (drafts, &local) {
+                (Area::Local, None) => &[Area::Session, Area::Local],
+                _ => &[Area::Session],
+            };
+            super::drafts::forget_all(areas);
             self.drafts_forgotten.update_value(|n| *n += 1);
             return false;
         }
