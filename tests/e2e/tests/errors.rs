@@ -61,18 +61,8 @@ async fn a_list_left_while_it_waits_is_not_asked_for_again() {
             .ok_or_else(|| anyhow!("no seconds in {said:?}"))?;
         assert!(secs <= 3, "the wait is said as asked for (3 s): {said:?}");
         select(h, "select#filter-channel", "whatsapp").await?;
-        poll_until("the WhatsApp list refused too", SCREEN, || async {
-            let asked = requests(h, "GET", |p| p == "/v1/conversations").await?;
-            Ok(asked
-                .iter()
-                .any(|r| {
-                    r.query
-                        .as_deref()
-                        .is_some_and(|q| q.contains("channel=whatsapp"))
-                })
-                .then_some(()))
-        })
-        .await?;
+        // (Refused too.)
+        wait_list_answered(h, "channel=whatsapp", SCREEN).await?;
         settle("the SMS list's wait to be given up", Duration::from_secs(1)).await;
         assert_eq!(
             count(h, "#retry-notice").await?,

@@ -490,24 +490,30 @@ async fn cancelled_and_failed_exports_save_nothing() {
     .await;
 }
 
+/// Signs in and starts a CSV export of an agent's conversations whose answer is held back as
+/// `held` says (the fault's fields, once): the agent.
+async fn export_held(h: &Harness, held: Value) -> Result<String> {
+    let agent = agents(h).await?.remove(2);
+    bulk(h, &agent, 10).await?;
+    sign_in(h).await?;
+    let mut spec = json!({ "route": "GET /v1/agents/{id}/conversations/export", "count": 1 });
+    if let (Some(spec), Some(held)) = (spec.as_object_mut(), held.as_object()) {
+        spec.extend(held.clone());
+    }
+    fault(h, spec).await?;
+    start_export(h, &agent, "csv").await?;
+    h.wait_for("#export-progress", SCREEN).await?;
+    Ok(agent)
+}
+
 /// An export whose body stops coming (a proxy that holds the connection open, silent) is given
 /// up on after 30 s without a chunk, and says so: it said "Exporting…" with frozen counts until
 /// the operator thought to cancel. Nothing is saved.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_that_stops_coming_is_given_up() {
     with_harness(options(), async |h: &Harness| {
-        let agent = agents(h).await?.remove(2);
-        bulk(h, &agent, 10).await?;
-        sign_in(h).await?;
         // The CSV's header, then nothing for longer than the console waits.
-        let route = "GET /v1/agents/{id}/conversations/export";
-        fault(
-            h,
-            json!({ "route": route, "chunk_delay_ms": 120_000, "count": 1 }),
-        )
-        .await?;
-        start_export(h, &agent, "csv").await?;
-        h.wait_for("#export-progress", SCREEN).await?;
+        export_held(h, json!({ "chunk_delay_ms": 120_000 })).await?;
         wait_text(
             h,
             "#export-error",
@@ -531,17 +537,7 @@ async fn an_export_that_stops_coming_is_given_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_that_does_not_begin_is_asked_again() {
     with_harness(options(), async |h: &Harness| {
-        let agent = agents(h).await?.remove(2);
-        bulk(h, &agent, 10).await?;
-        sign_in(h).await?;
-        let route = "GET /v1/agents/{id}/conversations/export";
-        fault(
-            h,
-            json!({ "route": route, "latency_ms": 600_000, "count": 1 }),
-        )
-        .await?;
-        start_export(h, &agent, "csv").await?;
-        h.wait_for("#export-progress", SCREEN).await?;
+        let agent = export_held(h, json!({ "latency_ms": 600_000 })).await?;
         poll_until(
             "the export, asked again",
             Duration::from_secs(90),

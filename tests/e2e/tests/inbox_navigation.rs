@@ -1064,18 +1064,7 @@ async fn a_late_page_of_filters_left_is_not_shown() {
         select(h, "select#filter-channel", "sms").await?;
         select(h, "select#filter-channel", "whatsapp").await?;
         assert_rows_match_api(h, "channel=whatsapp", "the WhatsApp list").await?;
-        poll_until("the SMS page answered", LATE + SCREEN, || async {
-            let asked = requests(h, "GET", |p| p == "/v1/conversations").await?;
-            Ok(asked
-                .iter()
-                .any(|r| {
-                    r.query
-                        .as_deref()
-                        .is_some_and(|q| q.contains("channel=sms"))
-                })
-                .then_some(()))
-        })
-        .await?;
+        wait_list_answered(h, "channel=sms", LATE + SCREEN).await?;
         settle("its answer taken in, were it", Duration::from_millis(500)).await;
         assert_eq!(url_query(h).await?, "channel=whatsapp");
         assert_rows_match_api(

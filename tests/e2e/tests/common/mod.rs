@@ -437,6 +437,18 @@ pub async fn newest_page_requests(h: &Harness, id: &str) -> Result<Vec<LoggedReq
         .collect())
 }
 
+/// Waits until a list request whose query holds `part` (`channel=sms`) has been answered.
+pub async fn wait_list_answered(h: &Harness, part: &str, timeout: Duration) -> Result<()> {
+    poll_until(&format!("a list of {part} answered"), timeout, || async {
+        let asked = requests(h, "GET", |p| p == "/v1/conversations").await?;
+        Ok(asked
+            .iter()
+            .any(|r| r.query.as_deref().is_some_and(|q| q.contains(part)))
+            .then_some(()))
+    })
+    .await
+}
+
 /// The current URL's query string (without `?`), or "".
 pub async fn url_query(h: &Harness) -> Result<String> {
     let url = h.browser().current_url().await?;
