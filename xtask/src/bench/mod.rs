@@ -131,16 +131,7 @@ pub fn run(root: &Path) -> Result<ExitCode> {
     for problem in problems.iter().flatten() {
         println!("note: {problem}");
     }
-    let missed: Vec<&str> = figures
-        .iter()
-        .filter(|f| f.verdict() == report::Verdict::Miss)
-        .map(|f| f.name.trim())
-        .collect();
-    if missed.is_empty() {
-        println!("every budget met");
-    } else {
-        println!("{} budget(s) missed: {}", missed.len(), missed.join("; "));
-    }
+    println!("{}", report::summary(&figures));
     println!(
         "(the bench never fails the build; the full report is {})",
         path.display()

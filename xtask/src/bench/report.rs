@@ -566,6 +566,39 @@ pub fn table(figures: &[Figure]) -> String {
 }
 
 /// The figures as a JSON array, one object per row.
+/// The closing line: the budgets missed, and those that could not be judged (a measurement
+/// that failed is not a budget met).
+pub fn summary(figures: &[Figure]) -> String {
+    let named = |verdict| -> Vec<&str> {
+        figures
+            .iter()
+            .filter(|f| f.verdict() == verdict)
+            .map(|f| f.name.trim())
+            .collect()
+    };
+    let (missed, unjudged) = (named(Verdict::Miss), named(Verdict::NoData));
+    let mut parts = Vec::new();
+    if !missed.is_empty() {
+        parts.push(format!(
+            "{} budget(s) missed: {}",
+            missed.len(),
+            missed.join("; ")
+        ));
+    }
+    if !unjudged.is_empty() {
+        parts.push(format!(
+            "{} budget(s) without a figure to judge: {}",
+            unjudged.len(),
+            unjudged.join("; ")
+        ));
+    }
+    if parts.is_empty() {
+        "every budget met".into()
+    } else {
+        parts.join("\n")
+    }
+}
+
 pub fn figures_json(figures: &[Figure]) -> String {
     let rows: Vec<String> = figures
         .iter()
@@ -634,6 +667,19 @@ mod tests {
         let fifteen: Vec<f64> = (1..=15).rev().map(f64::from).collect();
         assert_eq!(percentile(&fifteen, 25.0), Some(4.0));
         assert_eq!(percentile(&fifteen, 75.0), Some(12.0));
+    }
+
+    #[test]
+    fn a_budget_without_a_figure_is_not_said_to_be_met() {
+        let met = figure(Some(1.0), None, Budget::AtMost(2.0));
+        assert_eq!(summary(std::slice::from_ref(&met)), "every budget met");
+        let missed = figure(Some(3.0), None, Budget::AtMost(2.0));
+        let unmeasured = figure(None, None, Budget::AtMost(2.0));
+        let info = figure(None, None, Budget::None);
+        assert_eq!(
+            summary(&[met, missed, unmeasured, info]),
+            "1 budget(s) missed: x\n1 budget(s) without a figure to judge: x"
+        );
     }
 
     #[test]
