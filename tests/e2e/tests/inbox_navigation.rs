@@ -1053,7 +1053,7 @@ async fn a_late_page_of_filters_left_is_not_shown() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
-        const LATE: Duration = Duration::from_secs(4);
+        const LATE: Duration = Duration::from_secs(8);
         fault(
             h,
             json!({ "route": "GET /v1/conversations", "latency_ms": LATE.as_millis() as u64,
@@ -1064,9 +1064,16 @@ async fn a_late_page_of_filters_left_is_not_shown() {
         select(h, "select#filter-channel", "sms").await?;
         select(h, "select#filter-channel", "whatsapp").await?;
         assert_rows_match_api(h, "channel=whatsapp", "the WhatsApp list").await?;
+        let loaded = list_state(h).await?.loaded;
         wait_list_answered(h, "channel=sms", LATE + SCREEN).await?;
         settle("its answer taken in, were it", Duration::from_millis(500)).await;
         assert_eq!(url_query(h).await?, "channel=whatsapp");
+        // (Its rows, added, would sort below the top ones: counted.)
+        assert_eq!(
+            list_state(h).await?.loaded,
+            loaded,
+            "no row added by the late page"
+        );
         assert_rows_match_api(
             h,
             "channel=whatsapp",
