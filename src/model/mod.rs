@@ -12,6 +12,7 @@ pub mod latest;
 pub mod message;
 pub mod readable;
 pub mod segments;
+pub mod short_sort;
 pub mod thread;
 pub mod thread_lines;
 pub mod time;

@@ -7,6 +7,7 @@ use super::conversation::{AiMode, Channel, Conversation, ConversationSummary, Mo
 use super::events::StreamEvent;
 use super::ids::MessageId;
 use super::message::{Direction, Message, MessageStatus};
+use super::short_sort::sort_short_by_key;
 use super::window::WindowState;
 use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -559,7 +560,7 @@ impl Thread {
     /// oldest first, as they would have been told.
     pub fn take_undelivered(&mut self) -> Vec<Message> {
         let mut taken = std::mem::take(&mut self.undelivered_recovered);
-        taken.sort_by_key(key_of);
+        sort_short_by_key(&mut taken, key_of);
         taken
     }
 
@@ -1013,7 +1014,7 @@ fn merge_history(known: &[ModeChange], fresh: Vec<ModeChange>) -> Vec<ModeChange
             all.push(row.clone());
         }
     }
-    all.sort_by_key(|r| r.timestamp);
+    sort_short_by_key(&mut all, |r| r.timestamp);
     all
 }
 

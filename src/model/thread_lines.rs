@@ -7,6 +7,7 @@
 //! a line, not an index, so pages loaded above and messages arriving below leave what the operator
 //! is reading where it is.
 
+use super::short_sort::sort_short_by_key;
 use super::thread::Thread;
 use super::{AiMode, Message, MessageId, MessageStatus, ModeChange};
 use std::ops::Range;
@@ -107,7 +108,7 @@ pub fn line_refs(thread: &Thread) -> Vec<LineRef<'_>> {
         .iter()
         .filter(|r| cutoff.is_none_or(|c| r.timestamp >= c))
         .collect();
-    modes.sort_by_key(|r| r.timestamp);
+    sort_short_by_key(&mut modes, |r| r.timestamp);
     let mut modes = modes.into_iter().peekable();
     let mut lines = Vec::with_capacity(thread.len() + modes.len());
     for m in thread.messages() {
