@@ -208,6 +208,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn what_each_answer_means_for_asking_again() {
+        // (answer lost: a send may have gone out; for good: asking again cannot help; refuses
+        // the page token: the walk starts again from the newest page.)
+        let cases = [
+            (
+                ApiError::from_response(401, None, ""),
+                (false, false, false),
+            ),
+            (ApiError::from_response(403, None, ""), (false, true, false)),
+            (ApiError::from_response(404, None, ""), (false, true, false)),
+            (ApiError::from_response(400, None, ""), (false, false, true)),
+            (ApiError::from_response(410, None, ""), (false, false, true)),
+            (ApiError::from_response(422, None, ""), (false, false, true)),
+            (
+                ApiError::from_response(409, None, ""),
+                (false, false, false),
+            ),
+            (
+                ApiError::from_response(429, Some("3"), ""),
+                (false, false, false),
+            ),
+            (ApiError::from_response(500, None, ""), (true, false, false)),
+            (ApiError::from_response(502, None, ""), (true, false, false)),
+            (ApiError::Network("reset".into()), (true, false, false)),
+            (
+                ApiError::Malformed("half a body".into()),
+                (true, false, false),
+            ),
+        ];
+        for (e, expected) in cases {
+            let got = (e.answer_lost(), e.is_for_good(), e.refuses_page_token());
+            assert_eq!(got, expected, "{e:?}");
+        }
+    }
+
+    #[test]
     fn retry_after_is_read_as_seconds_or_as_an_http_date() {
         let now = chrono::DateTime::parse_from_rfc3339("2026-12-05T08:49:30.500Z")
             .expect("a time")

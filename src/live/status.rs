@@ -109,3 +109,28 @@ pub fn ConnectionStatus(#[prop(into)] state: Signal<LinkState>) -> impl IntoView
         </span>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::LinkState;
+
+    #[test]
+    fn only_a_stream_that_is_connecting_or_live_is_up() {
+        // A state wrongly counted as up leaves the outage's missed messages unfetched and
+        // unannounced (`Thread::stream_lost`).
+        for up in [LinkState::Connecting, LinkState::Live] {
+            assert!(!up.is_down(), "{up:?}");
+        }
+        for down in [
+            LinkState::Renewing,
+            LinkState::Reconnecting { in_secs: 3 },
+            LinkState::RateLimited { in_secs: 3 },
+            LinkState::Offline,
+            LinkState::Billing { in_secs: 3 },
+            LinkState::Stopped,
+            LinkState::Polling,
+        ] {
+            assert!(down.is_down(), "{down:?}");
+        }
+    }
+}

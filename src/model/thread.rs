@@ -1635,11 +1635,17 @@ mod tests {
     fn failed_send_keeps_the_text() {
         let mut t = Thread::new(conversation(vec![], None));
         t.begin_send(1, "keep me".into(), at(1));
-        t.fail_send(1, "Network error".into(), true);
+        t.begin_send(2, "lost answer".into(), at(2));
+        assert!(t.unsent().next().is_none(), "nothing failed yet");
+        assert!(!t.fail_send(1, "Refused".into(), false));
+        assert_eq!(t.pending()[0].state, SendState::Failed("Refused".into()));
+        t.fail_send(2, "Network error".into(), true);
         assert_eq!(
-            t.pending()[0].state,
+            t.pending()[1].state,
             SendState::Unconfirmed("Network error".into())
         );
+        // What goes back into the draft if the operator leaves: both texts, oldest first.
+        assert_eq!(t.unsent().collect::<Vec<_>>(), ["keep me", "lost answer"]);
         assert_eq!(
             t.discard_send(1).map(|p| p.body),
             Some("keep me".to_owned())

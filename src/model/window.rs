@@ -100,6 +100,16 @@ mod tests {
             now(),
         );
         assert_eq!(closing.key(), "closing");
+        // The hour is the edge: `window.closing` comes 60 minutes before the end (API.md).
+        let at = |mins| {
+            WindowState::of(
+                Channel::Whatsapp,
+                Some(now() + Duration::minutes(mins)),
+                now(),
+            )
+            .key()
+        };
+        assert_eq!((at(60), at(61)), ("closing", "open"));
 
         let expired = WindowState::of(Channel::Whatsapp, Some(now()), now());
         assert_eq!(expired, WindowState::Expired);
