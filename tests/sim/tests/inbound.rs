@@ -189,6 +189,13 @@ async fn the_ai_does_not_answer_if_an_operator_takes_over_meanwhile() {
     sim.inbound_to(&id, "I need a refund").await;
     sim.patch_mode(&id, "human").await;
     let frames = stream.collect_for(Duration::from_millis(900)).await;
+    // The stream did carry the inbound and the take-over, so no reply among them means none.
+    let types: Vec<String> = frames.iter().map(|f| f.event_type()).collect();
+    assert!(
+        types.iter().any(|t| t == "message.received")
+            && types.iter().any(|t| t == "conversation.mode_changed"),
+        "{types:?}"
+    );
     assert!(
         frames
             .iter()

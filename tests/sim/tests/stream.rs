@@ -223,6 +223,8 @@ async fn shutdown_ends_streams_with_an_error_frame() {
         stream.next_frame(Duration::from_secs(3)).await.is_none(),
         "then the stream ends"
     );
+    // (`None` is also a wait that ran out: the server must have closed it.)
+    assert!(stream.ended, "the server closed the stream");
     tokio::time::timeout(Duration::from_secs(6), stopping)
         .await
         .unwrap()
@@ -264,6 +266,8 @@ async fn a_stream_error_frame_fault_refuses_by_the_frame() {
         stream.next_frame(Duration::from_secs(2)).await.is_none(),
         "then the stream ends"
     );
+    // (`None` is also a wait that ran out: the server must have closed it.)
+    assert!(stream.ended, "the server closed the stream");
     // Once: the next stream is served.
     let mut again = sim.stream(&id).await;
     let first = again
