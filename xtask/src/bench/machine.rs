@@ -83,14 +83,19 @@ mod tests {
             browser: None,
         };
         assert_eq!(m.describe(), "CPUs unknown, OS unknown, browser unknown");
-        assert!(json::parse(&m.json()).is_ok());
+        let unknown = json::parse(&m.json()).expect("JSON");
+        assert_eq!(unknown.get("cpus").as_f64(), None);
+        assert_eq!(unknown.get("os").as_str(), None);
         let m = Machine {
             cpus: Some(2),
             os: Some("Debian \"12\"".into()),
             browser: Some("Chromium 156".into()),
         };
         assert_eq!(m.describe(), "2 CPUs, Debian \"12\", Chromium 156");
-        assert!(json::parse(&m.json()).is_ok());
+        let known = json::parse(&m.json()).expect("JSON");
+        assert_eq!(known.get("cpus").as_f64(), Some(2.0));
+        assert_eq!(known.get("os").as_str(), Some("Debian \"12\""));
+        assert_eq!(known.get("browser").as_str(), Some("Chromium 156"));
         let one = Machine {
             cpus: Some(1),
             os: None,
