@@ -29,11 +29,13 @@ pub struct Handlers {
     /// The stream refused the key and has stopped. The page asks the rest of the API before
     /// ending the session: a gateway may refuse `?token=` alone.
     pub on_unauthorized: Box<dyn Fn()>,
-    /// The stream's endpoint answered, but so that the page may not read it (without CORS
-    /// headers: a gateway's refusal, say), so the stream cannot tell why it fails. It keeps
-    /// trying, and says so at each try; the page refreshes the thread the usual way meanwhile
-    /// (which also asks about the key).
-    pub on_unreadable: Box<dyn Fn()>,
+    /// A try failed in a way the rest of the API may well not share: the endpoint answered so
+    /// that the page may not read it (without CORS headers: a gateway's refusal, say, so the
+    /// stream cannot tell why it fails), or with a server error, or with a page that is not a
+    /// stream. It keeps trying, and says so at each try; the page refreshes the thread the
+    /// usual way meanwhile (which also asks about the key), or it would stand still for as
+    /// long as the stream fails.
+    pub on_failed_try: Box<dyn Fn()>,
     pub on_state: Box<dyn Fn(LinkState)>,
 }
 
@@ -77,6 +79,9 @@ struct Inner {
     /// the wait before (a rate limit's, billing's, a lost connection's), so that an outage is
     /// said once, however many attempts it takes (the indicator is a live region).
     down_as: LinkState,
+    /// The end of the last wait the server asked for (a rate limit's, billing's), which going
+    /// offline and back does not cut short (`watch_network`).
+    held_until: Option<(f64, Hold)>,
 }
 
 /// Closes the stream when dropped.
@@ -169,6 +174,7 @@ pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHand
             opened_at: None,
             unreadable: false,
             down_as: LinkState::Reconnecting { in_secs: 0 },
+            held_until: None,
             generation: 0,
             heard_at: 0.0,
             opening_since: 0.0,
@@ -388,17 +394,19 @@ fn probe_then_reconnect(inner: Rc<RefCell<Inner>>) {
             }
             if unreadable {
                 inner.borrow_mut().unreadable = true;
-                (Inner::handlers(&inner).on_unreadable)();
+                (Inner::handlers(&inner).on_failed_try)();
             }
         } else {
             inner.borrow_mut().unreadable = false;
         }
         match answer {
-            Some((status, retry_after)) => refused(
-                &inner,
-                StreamRefusal::of_status(status),
-                retry_after.as_deref(),
-            ),
+            Some((status, retry_after)) => {
+                let refusal = StreamRefusal::of_status(status);
+                if refusal == StreamRefusal::Transient {
+                    (Inner::handlers(&inner).on_failed_try)();
+                }
+                refused(&inner, refusal, retry_after.as_deref());
+            }
             None => schedule_reconnect(&inner, None),
         }
     });
@@ -464,17 +472,25 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, hold: Option<Hold>) {
     if inner.borrow().closed {
         return;
     }
+    if let Some(hold) = hold {
+        inner.borrow_mut().held_until = Some((js_sys::Date::now() + f64::from(hold.ms()), hold));
+    }
     if !is_online() {
         (Inner::handlers(inner).on_state)(LinkState::Offline);
         return;
     }
     let delay = {
         let mut me = inner.borrow_mut();
-        me.down_as = Hold::state(hold, 0);
         let open_for = me.opened_at.take().map(|at| js_sys::Date::now() - at);
         me.attempt = next_attempt(me.attempt, open_for);
         jittered_ms(me.attempt, js_sys::Math::random()).max(hold.map_or(0, Hold::ms))
     };
+    reopen_after(inner, hold, delay);
+}
+
+/// Opens the stream again in `delay` ms, the indicator counting down the wait.
+fn reopen_after(inner: &Rc<RefCell<Inner>>, hold: Option<Hold>, delay: u32) {
+    inner.borrow_mut().down_as = Hold::state(hold, 0);
     let deadline = js_sys::Date::now() + delay as f64;
     let report = {
         let weak = Rc::downgrade(inner);
@@ -504,7 +520,8 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, hold: Option<Hold>) {
 const RECHECK_AFTER_HIDDEN_MS: f64 = 60_000.0;
 
 /// Going offline shows it at once; coming back online reconnects at once, without waiting for
-/// the backoff.
+/// the backoff, but not before the end of a wait the server asked for: the stream would only be
+/// refused again, on the workspace's shared budget.
 fn watch_network(inner: &Rc<RefCell<Inner>>) {
     let Some(window) = web_sys::window() else {
         return;
@@ -513,7 +530,12 @@ fn watch_network(inner: &Rc<RefCell<Inner>>) {
     // A stream stopped for good (`stop`, `unauthorized`) stays stopped, and says so.
     let online = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
         if let Some(inner) = weak.upgrade().filter(|i| !i.borrow().closed) {
-            open_afresh(&inner, LinkState::Connecting);
+            let now = js_sys::Date::now();
+            let held = inner.borrow().held_until.filter(|(until, _)| *until > now);
+            match held {
+                Some((until, hold)) => reopen_after(&inner, Some(hold), (until - now) as u32),
+                None => open_afresh(&inner, LinkState::Connecting),
+            }
         }
     });
     let weak = Rc::downgrade(inner);

@@ -424,10 +424,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let refetch_due = StoredValue::new(false);
     let stream = StoredValue::new_local(None::<StreamHandle>);
     let poll = StoredValue::new_local(None::<gloo_timers::callback::Interval>);
-    // When the thread was last refreshed for a stream whose failures cannot be read, and for a
-    // frame of an event type it does not know.
-    let unreadable_refreshed = StoredValue::new(f64::MIN);
-    let unknown_refreshed = StoredValue::new(f64::MIN);
+    // When the thread was last refreshed for a stream that keeps failing, and for a frame
+    // that was skipped.
+    let failed_try_refreshed = StoredValue::new(f64::MIN);
+    let skipped_refreshed = StoredValue::new(f64::MIN);
     // Whether `last` was as long ago as a refresh without the stream; if so, it is now.
     let refresh_due = move |last: StoredValue<f64>| {
         let now = js_sys::Date::now();
@@ -442,7 +442,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // Without a stream: the thread refreshed on a timer, what each refresh brings that it did
     // not show heard as the stream's would be. Not a conversation that never loaded, or that
     // the API has since said is gone or not the workspace's: asking again every 15 s would only
-    // spend the workspace's rate limit (its banner has Try again).
+    // spend the workspace's rate limit (its banner has Try again). A hidden tab asks too, as a
+    // stream would bring its news: a customer's message there is what a notification is for.
     let poll_instead = move || {
         thread.try_update_untracked(|t| t.as_mut().map(Thread::stream_lost));
         load();
@@ -453,10 +454,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         poll.set_value(Some(gloo_timers::callback::Interval::new(
             POLL_WITHOUT_STREAM_MS,
             move || {
-                if !crate::state::browser::is_hidden()
-                    && crate::state::browser::is_online()
-                    && worth_asking()
-                {
+                if crate::state::browser::is_online() && worth_asking() {
                     load();
                 }
             },
@@ -521,20 +519,19 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     skipped.update(|n| *n += 1);
                     // A frame that could not be read may have been a customer's message, and
                     // one of a type the console does not know (an API newer than it) may have
-                    // changed what it shows: the newest page brings either (once for a run of
-                    // them), as after a reconnect.
-                    // (The second at most every 15 s: a newer API may stream a frequent kind,
-                    // typing indicators say, and each refetch spends the shared rate limit.)
-                    let unread = match why {
-                        Skipped::Malformed(_) => true,
-                        Skipped::UnknownType(_) => refresh_due(unknown_refreshed),
-                        Skipped::OtherConversation => false,
-                    };
-                    if unread && !refetch_due.get_value() {
+                    // changed what it shows: the newest page brings either, as after a
+                    // reconnect: a second after the first of a run, then at most every 15 s,
+                    // the last of a run still brought. (A newer API may stream a frequent kind,
+                    // typing indicators say, and a gateway its heartbeats as data; each
+                    // refetch spends the shared rate limit.)
+                    if !matches!(why, Skipped::OtherConversation) && !refetch_due.get_value() {
                         refetch_due.set_value(true);
-                        gloo_timers::callback::Timeout::new(1_000, move || {
+                        let since = js_sys::Date::now() - skipped_refreshed.get_value();
+                        let wait = (f64::from(POLL_WITHOUT_STREAM_MS) - since).max(1_000.0);
+                        gloo_timers::callback::Timeout::new(wait as u32, move || {
                             // (Unless the view has gone meanwhile.)
                             if refetch_due.try_set_value(false).is_none() {
+                                skipped_refreshed.set_value(js_sys::Date::now());
                                 load();
                             }
                         })
@@ -550,8 +547,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     poll_instead();
                 }),
                 // At each failed try: the thread refreshed as often as without the stream.
-                on_unreadable: Box::new(move || {
-                    if refresh_due(unreadable_refreshed) {
+                on_failed_try: Box::new(move || {
+                    if refresh_due(failed_try_refreshed) {
                         load();
                     }
                 }),

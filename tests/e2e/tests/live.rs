@@ -621,7 +621,7 @@ async fn a_message_the_stream_brings_before_the_first_page_is_kept() {
 
 /// A frame of an event type the console does not know (an API newer than it) may have changed
 /// what the thread shows: it is skipped, and the newest page asked for again, at most every
-/// 15 s.
+/// 15 s, the last of a run brought all the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_event_type_brings_one_refetch() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -647,6 +647,22 @@ async fn an_unknown_event_type_brings_one_refetch() {
         wait_attr(h, "#skipped-frames", "data-count", "2").await?;
         settle("no second refetch", std::time::Duration::from_millis(1_500)).await;
         assert_eq!(newest_page_requests(h, &id).await?.len(), 1);
+        // But the last of a run is still brought, 15 s after the first.
+        let asked = poll_until(
+            "a refetch for the run's last",
+            std::time::Duration::from_secs(30),
+            || async {
+                let asked = newest_page_requests(h, &id).await?;
+                Ok((asked.len() >= 2).then_some(asked))
+            },
+        )
+        .await?;
+        let apart = asked[1].at_ms()? - asked[0].at_ms()?;
+        assert!(
+            (13_500..=20_000).contains(&apart),
+            "the second refetch {apart} ms after the first: {asked:?}"
+        );
+        assert_eq!(newest_page_requests(h, &id).await?.len(), 2);
         assert_eq!(shown_ids(h).await?, before, "nothing added or changed");
         assert_eq!(
             count(h, "#error-banner, #thread-error, #action-error").await?,
@@ -1092,6 +1108,143 @@ async fn an_opt_out_and_an_opt_in_are_said() {
         inject(h, &id, "START").await?;
         wait_gone(h, "#opt-out-banner", SCREEN).await?;
         wait_text(h, "#live-announcer", "opted back in", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A stream whose endpoint keeps failing with an answer the page can read (a server error, or a
+/// gateway's page that is not a stream) while the rest of the API answers: the thread is
+/// refreshed as without the stream, so what the customer writes still shows. It stood still
+/// for as long as the stream failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_keeps_failing_still_brings_the_news() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        fault(
+            h,
+            json!({ "route": stream_route(&id), "stream_status": 503 }),
+        )
+        .await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "reconnecting").await?;
+        let said = "Anyone there while the updates are down?";
+        inject(h, &id, said).await?;
+        // (Refreshed as often as without the stream: every 15 s, at the stream's next try.)
+        poll_until(
+            "the message, refreshed",
+            std::time::Duration::from_secs(45),
+            || async { Ok((!shown_with_body(h, said).await?.is_empty()).then_some(())) },
+        )
+        .await?;
+        assert!(
+            requests(h, "GET", |p| p.ends_with("/stream"))
+                .await?
+                .iter()
+                .all(|r| r.status == 503),
+            "the stream was refused throughout"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// With the stream refused for good and the thread refreshed on a timer, a hidden tab keeps
+/// refreshing, as the stream it stands in for would have brought the news: a customer's message
+/// there is what a notification is for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hidden_tab_without_the_stream_still_refreshes() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        fault(
+            h,
+            json!({ "route": stream_route(&id), "stream_status": 400 }),
+        )
+        .await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "stopped").await?;
+        h.browser()
+            .execute(
+                "Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+                 document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));",
+                vec![],
+            )
+            .await?;
+        let said = "Still there, in the other tab?";
+        inject(h, &id, said).await?;
+        poll_until(
+            "the message, refreshed while hidden",
+            std::time::Duration::from_secs(40),
+            || async { Ok((!shown_with_body(h, said).await?.is_empty()).then_some(())) },
+        )
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A stream waiting out a rate limit's `Retry-After` is not asked for again when the browser
+/// goes offline and comes back meanwhile: the server's wait still holds, and another request
+/// would only be refused, on the workspace's shared budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coming_back_online_keeps_a_rate_limits_wait() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let a = row_ids(h)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow!("no conversation listed"))?;
+        // The stream and its probe refused; the next request would be served.
+        fault(
+            h,
+            json!({ "route": stream_route(&a), "force_429_retry_after": 30, "count": 2 }),
+        )
+        .await?;
+        h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
+            .await?;
+        wait_thread(h, &a).await?;
+        wait_attr(h, "#connection-status", "data-state", "rate-limited").await?;
+        let path = format!("/v1/conversations/{a}/stream");
+        let refused = poll_until("the stream and its probe refused", SCREEN, || async {
+            let asked = requests(h, "GET", |p| p == path).await?;
+            Ok((asked.len() >= 2).then_some(asked.len()))
+        })
+        .await?;
+        h.browser()
+            .execute(
+                "Object.defineProperty(navigator, 'onLine', {configurable: true, get: () => false});
+                 window.dispatchEvent(new Event('offline'));",
+                vec![],
+            )
+            .await?;
+        wait_attr(h, "#connection-status", "data-state", "offline").await?;
+        h.browser()
+            .execute(
+                "Object.defineProperty(navigator, 'onLine', {configurable: true, get: () => true});
+                 window.dispatchEvent(new Event('online'));",
+                vec![],
+            )
+            .await?;
+        // Back to the wait, still counting down, and nothing asked meanwhile.
+        wait_attr(h, "#connection-status", "data-state", "rate-limited").await?;
+        settle(
+            "no request before the wait ends",
+            std::time::Duration::from_secs(3),
+        )
+        .await;
+        let asked = requests(h, "GET", |p| p == path).await?;
+        assert_eq!(
+            asked.len(),
+            refused,
+            "asked again before the wait ended: {asked:?}"
+        );
+        let said = h.texts("#connection-status").await?.join("");
+        assert!(said.contains("rate limit"), "the indicator says: {said}");
         assert_no_crash(h).await
     })
     .await;
