@@ -144,13 +144,18 @@ fn SessionGuard() -> impl IntoView {
             );
         }
     });
-    // Another screen (signed in, signed out, a link to an unknown address) has replaced the
-    // control that had the focus: the keyboard goes on at the new screen's content, not at the
-    // page's start. Not at the first screen, nor `/`'s redirect.
+    // Another screen (signed in, signed out, a link to an unknown address; the embedded
+    // console's inbox and its conversation) has replaced the control that had the focus: the
+    // keyboard goes on at the new screen's content, not at the page's start. Not at the first
+    // screen, nor `/`'s redirect.
     let screen = StoredValue::new(String::new());
     crate::state::effect(move || {
         let path = crate::state::base::app_path(&location.pathname.get());
-        let now = path.split('/').nth(1).unwrap_or_default().to_owned();
+        let mut segments = path.split('/').skip(1);
+        let now = match segments.next().unwrap_or_default() {
+            "embed" => format!("embed/{}", segments.next().unwrap_or_default()),
+            first => first.to_owned(),
+        };
         let before = screen.get_value();
         if !before.is_empty() && before != now {
             crate::components::focus::refocus_if_lost(vec!["#main".into()]);

@@ -190,9 +190,16 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
             <span id="embed-rejected" class="visually-hidden" aria-hidden="true" data-count=move || host.rejected.get()>
                 {move || format!("{} messages from other origins ignored", host.rejected.get())}
             </span>
-            {move || if workspace.with(Option::is_some) {
-                children().into_any()
-            } else {
+            {move || {
+                // The screens rebuilt (a key refused mid-work, a new one handed over): the
+                // control that had the focus is gone with them, and the keyboard goes on at the
+                // new screen, not at the page's start.
+                if crate::components::focus::focus_within(".embed") {
+                    crate::components::focus::refocus_if_lost(vec!["#main".into()]);
+                }
+                if workspace.with(Option::is_some) {
+                    return children().into_any();
+                }
                 view! {
                     <p id="embed-waiting" class="centered" role="status">
                         {move || why.get().map(|why| format!("{why} "))}

@@ -82,7 +82,16 @@ const POLL_WITHOUT_STREAM_MS: u32 = 15_000;
 pub fn ThreadPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").map(ConversationId)));
-    move || id.get().map(|id| view! { <ThreadView id=id/> })
+    move || {
+        let id = id.get()?;
+        // One conversation replacing another ("Open it" under a reply that went to a newer
+        // one, Back between two): the focus the old one had goes on to the new one, not to the
+        // page's start. (One left for the list is the list's to place.)
+        if focus_within("#thread") {
+            refocus_if_lost(vec![".thread-pane".into(), "#main".into()]);
+        }
+        Some(view! { <ThreadView id=id/> })
+    }
 }
 
 /// What keeps the conversation shown by `thread` from taking a reply now (`Some(None)`: nothing).

@@ -981,3 +981,31 @@ async fn a_late_failure_reaches_the_reply_box_on_the_embedded_inbox() {
     })
     .await;
 }
+
+/// The keyboard keeps its place between the embedded console's screens: "← All conversations"
+/// pressed on the embedded conversation leaves the focus in the embedded inbox that replaces
+/// it, not at the start of the frame (the two are one route, so no screen change was seen).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keyboard_keeps_its_place_from_the_embedded_conversation_to_its_inbox() {
+    with_harness(options(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        let console = h.base_url().to_string();
+        open_host(h, false, &format!("/embed/conversations/{id}")).await?;
+        assert_handshake(h, &console).await?;
+        enter_console(h).await?;
+        h.wait_for("#composer-text", FIRST_SCREEN).await?;
+        h.browser()
+            .execute("document.querySelector('.back-link').focus();", vec![])
+            .await?;
+        h.press(&[voicebip_e2e::Key::Enter.into()]).await?;
+        wait_frame_path(h, "/embed/inbox").await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        wait_focus_in(h, "#main", SCREEN)
+            .await
+            .context("the focus left at the frame's start")?;
+        leave_console(h).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}

@@ -1084,3 +1084,42 @@ async fn a_late_page_of_filters_left_is_not_shown() {
     })
     .await;
 }
+
+/// One conversation replacing another (Back from one to the one before, as "Open it" under a
+/// reply that went to a newer conversation does the other way) leaves the keyboard in the
+/// conversation shown, not at the page's start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keyboard_stays_in_the_thread_from_one_conversation_to_another() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let ids = row_ids(h).await?;
+        let [a, b, ..] = ids.as_slice() else {
+            return Err(anyhow!("fewer than two conversations listed"));
+        };
+        h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
+            .await?;
+        wait_thread(h, a).await?;
+        h.click(&format!("{ROW}[data-conversation-id='{b}'] a"))
+            .await?;
+        wait_thread(h, b).await?;
+        // On a control of the conversation shown (which ones depend on its mode and the
+        // window's width).
+        let on = h
+            .browser()
+            .execute(
+                "[...document.querySelectorAll('#thread button, #thread textarea, #thread a')]
+                   .find(e => e.offsetParent)?.focus();
+                 return !!document.activeElement.closest('#thread');",
+                vec![],
+            )
+            .await?;
+        assert_eq!(on, json!(true), "a control of the thread has the focus");
+        h.browser().back().await?;
+        wait_thread(h, a).await?;
+        wait_focus_in(h, ".thread-pane", SCREEN)
+            .await
+            .context("the focus left at the page's start")?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
