@@ -21,6 +21,21 @@ pub fn ConnectPage() -> impl IntoView {
     let remember = RwSignal::new(false);
     let checking = RwSignal::new(false);
     let error = RwSignal::new(session.notice.get_untracked());
+    // The field a refusal is about, and how many refusals were said: the same words again
+    // change the alert all the same (a nothing-changed alert is not read), by a no-break space.
+    let invalid = RwSignal::new(None::<Field>);
+    let refusals = RwSignal::new(0u32);
+    let refuse = move |text: String, field: Option<Field>| {
+        error.set(Some(text));
+        invalid.set(field);
+        refusals.update(|n| *n = n.wrapping_add(1));
+        if let Some(field) = field {
+            crate::components::focus::focus_after_render(format!("#{}", field.id()));
+        }
+    };
+    let invalid_attr = move |field: Field| move || (invalid.get() == Some(field)).then_some("true");
+    let described_attr =
+        move |field: Field| move || (invalid.get() == Some(field)).then_some("connect-error");
 
     crate::state::browser::set_title(&crate::model::inbox::screen_title("Connect"));
     // Where the sign-in goes: the inbox, or the inbox address the operator was sent here from.
@@ -43,31 +58,34 @@ pub fn ConnectPage() -> impl IntoView {
         }
         let (b, k) = (base.get_untracked(), key.get_untracked());
         if k.trim().is_empty() {
-            error.set(Some("Enter your API key.".into()));
+            refuse("Enter your API key.".into(), Some(Field::Key));
             return;
         }
         if b.trim().is_empty() {
-            error.set(Some("Enter the API base URL.".into()));
+            refuse("Enter the API base URL.".into(), Some(Field::Base));
             return;
         }
         // (Else the key would go to this site's own address.)
         if !crate::state::config::is_api_base(b.trim()) {
-            error.set(Some(
+            refuse(
                 "The API base URL begins with https:// (or is a path on this site, like /v1)."
                     .into(),
-            ));
+                Some(Field::Base),
+            );
             return;
         }
         if !crate::api::key_is_well_formed(k.trim()) {
-            error.set(Some(
+            refuse(
                 "That key has a character no API key has: a space, or an invisible one copied \
                  with it. Paste it again."
                     .into(),
-            ));
+                Some(Field::Key),
+            );
             return;
         }
         checking.set(true);
         error.set(None);
+        invalid.set(None);
         let client = session.make_client(b.trim(), &k);
         let navigate = navigate.clone();
         // Read now: this page may be gone when the answer comes (its values with it).
@@ -85,10 +103,12 @@ pub fn ConnectPage() -> impl IntoView {
                     // The connect screen is done with: Back does not come back to it.
                     navigate(&back_to, crate::state::base::replacing());
                 }
-                Err(ApiError::Unauthenticated(_)) => error.set(Some(
+                // (Not the key's field: the focus stays on Connect, to try again.)
+                Err(ApiError::Unauthenticated(_)) => refuse(
                     "That key was not accepted. Check that it is complete and not revoked.".into(),
-                )),
-                Err(e) => error.set(Some(e.user_message())),
+                    None,
+                ),
+                Err(e) => refuse(e.user_message(), None),
             }
         });
     };
@@ -107,6 +127,8 @@ pub fn ConnectPage() -> impl IntoView {
                     autocapitalize="none"
                     spellcheck="false"
                     autocomplete="url"
+                    aria-invalid=invalid_attr(Field::Base)
+                    aria-describedby=described_attr(Field::Base)
                     prop:value=move || base.get()
                     on:input=move |ev| base.set(event_target_value(&ev))
                 />
@@ -116,6 +138,8 @@ pub fn ConnectPage() -> impl IntoView {
                     type="password"
                     autocomplete="current-password"
                     placeholder="pk_live_… or pk_test_…"
+                    aria-invalid=invalid_attr(Field::Key)
+                    aria-describedby=described_attr(Field::Key)
                     prop:value=move || key.get()
                     on:input=move |ev| key.set(event_target_value(&ev))
                 />
@@ -128,7 +152,9 @@ pub fn ConnectPage() -> impl IntoView {
                     />
                     <label for="remember">"Remember on this device"</label>
                 </div>
-                <p id="connect-error" role="alert">{move || error.get()}</p>
+                <p id="connect-error" role="alert">
+                    {move || error.get().map(|e| if refusals.get() % 2 == 1 { e + "\u{a0}" } else { e })}
+                </p>
                 // `aria-disabled`, not `disabled`: a disabled button loses the focus it has, and
                 // a refused key would leave the operator at the page's start.
                 <button type="submit" id="connect-submit" aria-disabled=move || checking.get().to_string()>
@@ -136,5 +162,21 @@ pub fn ConnectPage() -> impl IntoView {
                 </button>
             </form>
         </section>
+    }
+}
+
+/// A field of the form a refusal can be about.
+#[derive(Clone, Copy, PartialEq)]
+enum Field {
+    Base,
+    Key,
+}
+
+impl Field {
+    fn id(self) -> &'static str {
+        match self {
+            Field::Base => "api-base-url",
+            Field::Key => "api-key",
+        }
     }
 }

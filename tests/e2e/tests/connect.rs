@@ -554,11 +554,44 @@ async fn a_path_on_the_consoles_own_site_is_a_base() {
         // Without a key: the form waits for config.json's base, then asks for the key.
         h.connect("").await?;
         wait_text(h, "#connect-error", "Enter your API key", SCREEN).await?;
+        // The field at fault is marked, described by the refusal, and has the keyboard.
+        h.wait_focus_on("#api-key", SCREEN).await?;
+        let marked = |css: &'static str| async move {
+            Ok::<_, voicebip_e2e::anyhow::Error>((
+                h.attrs(css, "aria-invalid").await?.remove(0),
+                h.attrs(css, "aria-describedby").await?.remove(0),
+            ))
+        };
+        let refused = (Some("true".to_owned()), Some("connect-error".to_owned()));
+        assert_eq!(marked("#api-key").await?, refused);
+        assert_eq!(marked("#api-base-url").await?, (None, None));
+        // The same refusal again is said again: the alert changes.
+        h.browser()
+            .execute(
+                "window.__alerts = 0;
+                 new MutationObserver(() => window.__alerts++).observe(
+                   document.getElementById('connect-error'),
+                   { childList: true, subtree: true, characterData: true });",
+                vec![],
+            )
+            .await?;
+        h.connect("").await?;
+        poll_until("the same refusal said again", SCREEN, || async {
+            let n = h
+                .browser()
+                .execute("return window.__alerts;", vec![])
+                .await?;
+            Ok((n.as_u64() > Some(0)).then_some(()))
+        })
+        .await?;
 
         h.fill("#api-base-url", "//elsewhere.example/v1").await?;
         h.connect(DEMO_KEY).await?;
         wait_text(h, "#connect-error", "path on this site", SCREEN).await?;
         assert_eq!(h.path().await?, "/connect");
+        h.wait_focus_on("#api-base-url", SCREEN).await?;
+        assert_eq!(marked("#api-base-url").await?, refused);
+        assert_eq!(marked("#api-key").await?, (None, None));
 
         h.fill("#api-base-url", "/v1").await?;
         h.connect(DEMO_KEY).await?;
