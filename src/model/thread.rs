@@ -315,6 +315,15 @@ impl Thread {
         self.messages.values()
     }
 
+    /// When the customer's newest message the thread holds was created.
+    fn newest_inbound_at(&self) -> Option<DateTime<Utc>> {
+        self.messages
+            .values()
+            .rev()
+            .find(|m| m.direction == Direction::Inbound)
+            .map(|m| m.created_at)
+    }
+
     pub fn pending(&self) -> &[PendingSend] {
         &self.pending
     }
@@ -369,7 +378,11 @@ impl Thread {
             Some(gap) => Some(gap.floor.clone()),
             None => resume,
         };
-        keep_newer_activity(&self.conversation.summary, &mut fresh.summary);
+        keep_newer_activity(
+            &self.conversation.summary,
+            self.newest_inbound_at(),
+            &mut fresh.summary,
+        );
         if let Some(mode) = self.newer_known_mode(&fresh) {
             fresh.ai_mode = mode;
         }
@@ -885,11 +898,15 @@ impl Thread {
 
     /// A conversation spans both channels: an SMS from the customer opens no WhatsApp window,
     /// and the customer's latest message is on the channel a reply goes out on.
+    /// (Called once the message is in the thread.) The channel is the customer's newest
+    /// message's, not the newest activity's: a reply confirmed before the customer's earlier
+    /// message came through the stream must not keep the reply on the old channel.
     fn note_live(&mut self, direction: Direction, at: DateTime<Utc>, channel: Option<Channel>) {
+        let newest_inbound =
+            direction == Direction::Inbound && self.newest_inbound_at() == Some(at);
         let s = &mut self.conversation.summary;
-        let latest = s.last_message_at.is_none_or(|last| at >= last);
         s.last_message_at = s.last_message_at.max(Some(at));
-        if let Some(channel) = channel.filter(|_| latest && direction == Direction::Inbound) {
+        if let Some(channel) = channel.filter(|_| newest_inbound) {
             s.channel = channel;
         }
         if direction == Direction::Inbound && channel.unwrap_or(s.channel) == Channel::Whatsapp {
@@ -1021,10 +1038,18 @@ fn merge_history(known: &[ModeChange], fresh: Vec<ModeChange>) -> Vec<ModeChange
 /// A refetch made before messages the console has since seen: what those imply (see
 /// `note_live`) stays until an answer made after them. (Its opt-out is the server's: a STOP
 /// or START brings a refetch of its own.)
-fn keep_newer_activity(ours: &ConversationSummary, fresh: &mut ConversationSummary) {
+fn keep_newer_activity(
+    ours: &ConversationSummary,
+    ours_newest_inbound: Option<DateTime<Utc>>,
+    fresh: &mut ConversationSummary,
+) {
+    // The channel is the customer's newest message's: ours only if the answer was made before
+    // it (a reply shown since is no reason to take back the channel the answer has).
+    if ours_newest_inbound > fresh.last_message_at {
+        fresh.channel = ours.channel;
+    }
     if ours.last_message_at > fresh.last_message_at {
         fresh.last_message_at = ours.last_message_at;
-        fresh.channel = ours.channel;
         fresh.window_expires_at = fresh.window_expires_at.max(ours.window_expires_at);
     }
 }
@@ -1968,6 +1993,32 @@ mod tests {
         t.merge_latest(before, None);
         assert_eq!(t.conversation.summary.channel, Channel::Sms);
         assert_eq!(t.blocked(at(31)), None);
+    }
+
+    #[test]
+    fn the_channel_is_the_customers_newest_messages_not_the_newest_replys() {
+        let sms_at = |min| {
+            let mut m = msg("m1", min, Direction::Inbound, MessageStatus::Received);
+            m.channel = Some(Channel::Sms);
+            m
+        };
+        let reply = || msg("r1", 31, Direction::Outbound, MessageStatus::Sent);
+        // A reply at minute 31 shown first, then the customer's SMS of minute 30 by the stream.
+        let mut t = whatsapp(Some(at(0) + Duration::hours(20)), Some(at(0)));
+        t.apply(StreamEvent::Message(reply()));
+        t.apply(StreamEvent::Message(sms_at(30)));
+        assert_eq!(t.conversation.summary.channel, Channel::Sms);
+        assert_eq!(t.conversation.summary.last_message_at, Some(at(31)));
+        // A refetch's answer that holds the SMS, made before a reply shown live since: its
+        // channel stands.
+        let mut t = whatsapp(Some(at(0) + Duration::hours(20)), Some(at(0)));
+        t.apply(StreamEvent::Message(reply()));
+        let mut fresh = conversation(vec![sms_at(30)], None);
+        fresh.summary.channel = Channel::Sms;
+        fresh.summary.last_message_at = Some(at(30));
+        t.merge_latest(fresh, None);
+        assert_eq!(t.conversation.summary.channel, Channel::Sms);
+        assert_eq!(t.conversation.summary.last_message_at, Some(at(31)));
     }
 
     #[test]
