@@ -256,7 +256,13 @@ impl Client {
             let ends = attempt.clone();
             *limit.borrow_mut() = Some(gloo_timers::callback::Timeout::new(
                 EXPORT_START_LIMIT_MS,
-                move || ends.abort(),
+                move || {
+                    // Ended as a request's timeout signal ends it: the operator is told it
+                    // timed out, not that Voicebip could not be reached.
+                    let why = js_sys::Error::new("the export did not begin in time");
+                    why.set_name("TimeoutError");
+                    ends.abort_with_reason(&why);
+                },
             ));
             self.authorized(Request::get(&url))?
                 .abort_signal(Some(&attempt.signal()))
@@ -438,7 +444,7 @@ async fn send(request: Request) -> Result<String, ApiError> {
         .await?
         .text()
         .await
-        .map_err(|e| ApiError::Network(e.to_string()))
+        .map_err(|e| ApiError::unanswered(e.to_string()))
 }
 
 /// The answer, if it is a success (its body not read yet); else the error its status,
@@ -447,7 +453,7 @@ async fn answered(request: Request) -> Result<Response, ApiError> {
     let response = request
         .send()
         .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
+        .map_err(|e| ApiError::unanswered(e.to_string()))?;
     let status = response.status();
     if (200..300).contains(&status) {
         return Ok(response);

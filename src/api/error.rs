@@ -22,6 +22,10 @@ pub enum ApiError {
     Server { status: u16 },
     /// The request never got an answer (offline, DNS, CORS, connection reset).
     Network(String),
+    /// No answer within the request's limit (`deadline::SILENCE_LIMIT_MS`; an export's first
+    /// byte, twice that): the server may be slow rather than out of reach, and may have carried
+    /// the request out.
+    TimedOut,
     /// An answer that is not the JSON the contract describes.
     Malformed(String),
 }
@@ -153,8 +157,22 @@ impl ApiError {
     pub fn answer_lost(&self) -> bool {
         matches!(
             self,
-            ApiError::Network(_) | ApiError::Malformed(_) | ApiError::Server { .. }
+            ApiError::Network(_)
+                | ApiError::TimedOut
+                | ApiError::Malformed(_)
+                | ApiError::Server { .. }
         )
+    }
+
+    /// A request that got no answer, from what the browser said of it (`name: message`): its
+    /// limit passed (a `TimeoutError`, which a request's timeout signal, or an export's limit,
+    /// ends it with), or it could not reach the API at all.
+    pub fn unanswered(said: String) -> ApiError {
+        if said.starts_with("TimeoutError") {
+            ApiError::TimedOut
+        } else {
+            ApiError::Network(said)
+        }
     }
 
     /// What the operator reads.
@@ -192,6 +210,11 @@ impl ApiError {
             ApiError::Network(_) => {
                 "Could not reach Voicebip. Check the connection and the API URL.".into()
             }
+            ApiError::TimedOut => {
+                "Voicebip did not answer in time. Try again in a moment; if it keeps happening, \
+                 check the connection."
+                    .into()
+            }
             ApiError::Malformed(_) => "Voicebip sent an answer the console could not read.".into(),
         }
     }
@@ -206,6 +229,26 @@ impl fmt::Display for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_ended_by_its_limit_timed_out() {
+        assert_eq!(
+            ApiError::unanswered("TimeoutError: signal timed out".into()),
+            ApiError::TimedOut
+        );
+        assert_eq!(
+            ApiError::unanswered("TypeError: Failed to fetch".into()),
+            ApiError::Network("TypeError: Failed to fetch".into())
+        );
+        // (A cancel is not a timeout: its caller knows it cancelled.)
+        assert!(matches!(
+            ApiError::unanswered("AbortError: signal is aborted without reason".into()),
+            ApiError::Network(_)
+        ));
+        assert!(ApiError::TimedOut
+            .user_message()
+            .contains("did not answer in time"));
+    }
 
     #[test]
     fn what_each_answer_means_for_asking_again() {
@@ -232,6 +275,7 @@ mod tests {
             (ApiError::from_response(500, None, ""), (true, false, false)),
             (ApiError::from_response(502, None, ""), (true, false, false)),
             (ApiError::Network("reset".into()), (true, false, false)),
+            (ApiError::TimedOut, (true, false, false)),
             (
                 ApiError::Malformed("half a body".into()),
                 (true, false, false),

@@ -27,7 +27,9 @@ pub fn delay_ms(error: &ApiError, attempt: u32, idempotent: bool) -> Option<u32>
         ApiError::RateLimited { retry_after_secs } if *retry_after_secs <= MAX_AUTO_WAIT_SECS => {
             Some(retry_after_secs * 1000)
         }
-        ApiError::Server { .. } | ApiError::Network(_) if idempotent => Some(backoff_ms(attempt)),
+        ApiError::Server { .. } | ApiError::Network(_) | ApiError::TimedOut if idempotent => {
+            Some(backoff_ms(attempt))
+        }
         _ => None,
     }
 }
@@ -223,6 +225,9 @@ mod tests {
             delay_ms(&ApiError::Network("x".into()), 2, true),
             Some(1000)
         );
+        // A read that timed out is asked again; a send that did may have gone out.
+        assert_eq!(delay_ms(&ApiError::TimedOut, 1, true), Some(500));
+        assert_eq!(delay_ms(&ApiError::TimedOut, 1, false), None);
     }
 
     #[test]

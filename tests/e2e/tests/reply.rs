@@ -534,8 +534,8 @@ async fn a_send_refused_once_the_operator_moved_on_says_so() {
 }
 
 /// A send the API does not answer (a host that drops packets) is given up after 30 s rather
-/// than "Sending…" for as long as the system waits: it may have gone out, and says so, with
-/// Retry, its text kept with the draft.
+/// than "Sending…" for as long as the system waits: it may have gone out, and says so (as no
+/// answer in time), with Retry, its text kept with the draft.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_left_unanswered_is_given_up_and_kept() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -547,13 +547,15 @@ async fn a_send_left_unanswered_is_given_up_and_kept() {
         let text = "Unanswered: your parcel is on its way";
         send_reply(h, text).await?;
         wait_message(h, text, "sending", |m| m.local).await?;
-        poll_until("the send given up", Duration::from_secs(40), || async {
+        let said = poll_until("the send given up", Duration::from_secs(40), || async {
             Ok(h.texts("li.message.local .message-error")
                 .await?
                 .into_iter()
                 .find(|t| t.contains("May not have been sent")))
         })
         .await?;
+        // Said as what it is: no answer in time, not an address that could not be reached.
+        assert!(said.contains("did not answer in time"), "{said}");
         h.wait_for("li.message.local .retry-send", SCREEN).await?;
         let item = format!("voicebip.draft.{id}#unconfirmed");
         let kept = storage_item(h, "sessionStorage", &item).await?;
