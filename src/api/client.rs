@@ -5,6 +5,7 @@ use super::deadline;
 use super::error::ApiError;
 use super::retry;
 use super::types::{ListPage, SendMessage, SendTemplate, SentMessage};
+use crate::model::conversation::ModeAnswer;
 use crate::model::export::ExportFormat;
 use crate::model::inbox::{encode_component, Filters};
 use crate::model::thread::Addressing;
@@ -165,7 +166,7 @@ impl Client {
         id: &ConversationId,
         mode: AiMode,
         still_wanted: &dyn Fn() -> bool,
-    ) -> Result<Conversation, ApiError> {
+    ) -> Result<ModeAnswer, ApiError> {
         let url = self.url(&format!("/conversations/{}", encode_component(id.as_str())));
         // A struct rather than `json!`, which builds a `Value` map first.
         #[derive(Serialize)]

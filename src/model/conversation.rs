@@ -145,6 +145,43 @@ pub struct Conversation {
     pub changed: Option<bool>,
 }
 
+/// The answer to `PATCH /v1/conversations/{id}`. API.md has it as the conversation (without
+/// messages) plus `changed`, a choice: an answer of the mode and `changed` alone is taken too
+/// (the handoff was made), and the conversation the console has then stays as it is.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "WireConversation")]
+pub struct ModeAnswer {
+    /// `Unknown` when the answer names none (see `HandoffAction::made`).
+    pub ai_mode: AiMode,
+    pub changed: Option<bool>,
+    pub mode_history: Vec<ModeChange>,
+    /// None when the answer leaves out a field a conversation cannot do without.
+    pub summary: Option<ConversationSummary>,
+}
+
+impl From<WireConversation> for ModeAnswer {
+    fn from(w: WireConversation) -> Self {
+        let mut w = w.unnested();
+        ModeAnswer {
+            ai_mode: w.ai_mode.take().unwrap_or(AiMode::Unknown),
+            changed: w.changed.take(),
+            mode_history: w.mode_history.take().unwrap_or_default().items,
+            summary: w.try_into().ok(),
+        }
+    }
+}
+
+impl From<Conversation> for ModeAnswer {
+    fn from(c: Conversation) -> Self {
+        ModeAnswer {
+            ai_mode: c.ai_mode,
+            changed: c.changed,
+            mode_history: c.mode_history,
+            summary: Some(c.summary),
+        }
+    }
+}
+
 /// A conversation as the API sends it, a list item or a whole thread: every field side by
 /// side. Both types read through this one struct, so the wasm holds one deserialiser for them,
 /// and the thread's fields need no `#[serde(flatten)]` (which buffers the whole object in
@@ -332,6 +369,29 @@ mod tests {
         );
         let empty: Conversation = serde_json::from_str(&nulls).expect("a thread with nulls");
         assert!(empty.messages.is_empty() && empty.mode_history.is_empty());
+    }
+
+    /// A PATCH's answer of the mode and `changed` alone (API.md's "the conversation plus
+    /// changed" is a choice) is read, without a conversation; a whole one with it.
+    #[test]
+    fn a_mode_answer_without_the_conversation_is_read() {
+        let bare: ModeAnswer = serde_json::from_str(
+            r#"{"conversation_id":"conv_x","ai_mode":"human","changed":true}"#,
+        )
+        .expect("a bare answer parses");
+        assert_eq!(
+            (bare.ai_mode, bare.changed, bare.summary),
+            (AiMode::Human, Some(true), None)
+        );
+        let nothing: ModeAnswer = serde_json::from_str("{}").expect("an empty answer parses");
+        assert_eq!((nothing.ai_mode, nothing.changed), (AiMode::Unknown, None));
+        let whole = ITEM.replacen('{', r#"{ "ai_mode": "ai", "changed": false,"#, 1);
+        let whole: ModeAnswer = serde_json::from_str(&whole).expect("a whole answer parses");
+        assert_eq!((whole.ai_mode, whole.changed), (AiMode::Ai, Some(false)));
+        assert_eq!(
+            whole.summary,
+            Some(serde_json::from_str(ITEM).expect("the list item parses"))
+        );
     }
 
     /// API.md's body is a choice: the conversation one level down, beside its messages (or a

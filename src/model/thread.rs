@@ -3,7 +3,9 @@
 //! `message_id`, and a status only moves forward.
 
 use super::blocked::Blocked;
-use super::conversation::{AiMode, Channel, Conversation, ConversationSummary, ModeChange};
+use super::conversation::{
+    AiMode, Channel, Conversation, ConversationSummary, ModeAnswer, ModeChange,
+};
 use super::events::StreamEvent;
 use super::ids::MessageId;
 use super::message::{Direction, Message, MessageStatus};
@@ -383,7 +385,7 @@ impl Thread {
             self.newest_inbound_at(),
             &mut fresh.summary,
         );
-        if let Some(mode) = self.newer_known_mode(&fresh) {
+        if let Some(mode) = self.newer_known_mode(&fresh.mode_history, fresh.summary.updated_at) {
             fresh.ai_mode = mode;
         }
         // An answer that leaves the mode out (the body is API.md's choice) says nothing of it:
@@ -396,32 +398,30 @@ impl Thread {
         gap
     }
 
-    /// The mode of a change the stream or a PATCH brought that `fresh`, an answer from the
-    /// server, has not heard of (none of its rows is that change, and the answer is older: its
-    /// newest row, else its `updated_at`): the answer's mode is older than the console's, and
-    /// taking it would undo a take-over on screen. An answer that says nothing of its time is
-    /// taken.
-    fn newer_known_mode(&self, fresh: &Conversation) -> Option<AiMode> {
+    /// The mode of a change the stream or a PATCH brought that an answer from the server, with
+    /// `history` and `updated_at`, has not heard of (none of its rows is that change, and the
+    /// answer is older: its newest row, else its `updated_at`): the answer's mode is older than
+    /// the console's, and taking it would undo a take-over on screen. An answer that says
+    /// nothing of its time is taken.
+    fn newer_known_mode(
+        &self,
+        history: &[ModeChange],
+        updated_at: Option<DateTime<Utc>>,
+    ) -> Option<AiMode> {
         let newest = self
             .conversation
             .mode_history
             .iter()
             .max_by_key(|r| r.timestamp)?;
-        let answered = fresh
-            .mode_history
-            .iter()
-            .map(|r| r.timestamp)
-            .max()
-            .or(fresh.summary.updated_at)?;
-        let seen: &[&[ModeChange]] = &[&self.conversation.mode_history, &fresh.mode_history];
+        let answered = history.iter().map(|r| r.timestamp).max().or(updated_at)?;
+        let seen: &[&[ModeChange]] = &[&self.conversation.mode_history, history];
         // In the same second (the API's times may be whole seconds): a history that has not
         // got the change (the row itself, or the same change told a moment apart) was written
         // before it.
-        let older = answered < newest.timestamp
-            || (answered == newest.timestamp && !fresh.mode_history.is_empty());
+        let older =
+            answered < newest.timestamp || (answered == newest.timestamp && !history.is_empty());
         (older
-            && !fresh
-                .mode_history
+            && !history
                 .iter()
                 .any(|f| f == newest || same_change(f, newest, seen)))
         .then_some(newest.to_mode)
@@ -750,17 +750,24 @@ impl Thread {
 
     /// Records the answer to a PATCH (`changed: false` still carries the current state). Returns
     /// whether the mode moved, i.e. the stream had not already told.
-    pub fn apply_mode_response(&mut self, fresh: Conversation) -> bool {
+    pub fn apply_mode_response(&mut self, fresh: ModeAnswer) -> bool {
         // (Answered late, after the stream told of a later change: that change stands.)
-        let mode = self.newer_known_mode(&fresh).unwrap_or(fresh.ai_mode);
+        let updated_at = fresh.summary.as_ref().and_then(|s| s.updated_at);
+        let mode = self
+            .newer_known_mode(&fresh.mode_history, updated_at)
+            .unwrap_or(fresh.ai_mode);
         let moved = self.conversation.ai_mode != mode;
         let history = merge_history(&self.conversation.mode_history, fresh.mode_history);
         self.conversation.ai_mode = mode;
         self.conversation.mode_history = history;
         // Made when the PATCH was, it may be older than a refetch answered meanwhile (a STOP's,
-        // say): then it says nothing new of the conversation but its mode.
-        if fresh.summary.last_message_at >= self.conversation.summary.last_message_at {
-            self.conversation.summary = fresh.summary;
+        // say): then it says nothing new of the conversation but its mode. (An answer of the
+        // mode alone says nothing of the rest.)
+        if let Some(summary) = fresh
+            .summary
+            .filter(|s| s.last_message_at >= self.conversation.summary.last_message_at)
+        {
+            self.conversation.summary = summary;
         }
         moved
     }
@@ -944,8 +951,19 @@ impl Thread {
         true
     }
 
-    /// The text of every send that failed, oldest first: what the operator would lose with
-    /// this view.
+    /// The text of every send refused outright, oldest first: what goes into the draft with
+    /// the reply box's. Not a send whose answer was lost: it may have gone out, and kept there
+    /// it would go out twice at the next Enter (it is kept apart, `UnconfirmedSend`).
+    pub fn failed_texts(&self) -> Vec<String> {
+        self.pending
+            .iter()
+            .filter(|p| matches!(p.state, SendState::Failed(_)))
+            .map(|p| p.body.clone())
+            .collect()
+    }
+
+    /// The text of every send that failed or may have, oldest first: what the operator would
+    /// lose with this view.
     pub fn unsent(&self) -> impl DoubleEndedIterator<Item = &str> {
         self.pending
             .iter()
@@ -1669,8 +1687,10 @@ mod tests {
             t.pending()[1].state,
             SendState::Unconfirmed("Network error".into())
         );
-        // What goes back into the draft if the operator leaves: both texts, oldest first.
+        // Both are kept from being lost, oldest first; only the refused one goes into the
+        // draft (the other may have gone out, and the next Enter would send it twice).
         assert_eq!(t.unsent().collect::<Vec<_>>(), ["keep me", "lost answer"]);
+        assert_eq!(t.failed_texts(), ["keep me"]);
         assert_eq!(
             t.discard_send(1).map(|p| p.body),
             Some("keep me".to_owned())
@@ -1820,7 +1840,10 @@ mod tests {
         answer.ai_mode = AiMode::Human;
         answer.mode_history = vec![taken];
         answer.summary.updated_at = Some(at(10));
-        assert!(!t.apply_mode_response(answer), "closed at {closed_at}");
+        assert!(
+            !t.apply_mode_response(answer.into()),
+            "closed at {closed_at}"
+        );
         assert_eq!(t.mode(), AiMode::Closed, "closed at {closed_at}");
     }
 
@@ -1872,9 +1895,9 @@ mod tests {
         let mut fresh = conversation(vec![], None);
         fresh.ai_mode = AiMode::Ai;
         fresh.mode_history = vec![row(519)];
-        assert!(t.apply_mode_response(fresh.clone()));
+        assert!(t.apply_mode_response(fresh.clone().into()));
         assert!(
-            !t.apply_mode_response(fresh),
+            !t.apply_mode_response(fresh.into()),
             "a repeat PATCH moves nothing"
         );
         let event = StreamEvent::ModeChanged {
@@ -2119,15 +2142,25 @@ mod tests {
         patched.ai_mode = AiMode::Human;
         patched.summary.last_message_at = Some(at(1));
         patched.summary.window_expires_at = Some(at(1) + Duration::hours(24));
-        t.apply_mode_response(patched.clone());
+        t.apply_mode_response(patched.clone().into());
         let s = &t.conversation.summary;
         assert!(s.opt_out, "the opt-out stays");
         assert_eq!(s.last_message_at, Some(at(10)));
         assert_eq!(s.window_expires_at, Some(at(10) + Duration::hours(24)));
         // One made after it is taken whole.
         patched.summary.last_message_at = Some(at(12));
-        t.apply_mode_response(patched);
+        t.apply_mode_response(patched.into());
         assert!(!t.conversation.summary.opt_out);
+        // One of the mode alone moves the mode and leaves the conversation as it is.
+        let before = t.conversation.summary.clone();
+        let bare = ModeAnswer {
+            ai_mode: AiMode::Ai,
+            changed: Some(true),
+            mode_history: vec![],
+            summary: None,
+        };
+        assert!(t.apply_mode_response(bare));
+        assert_eq!((t.mode(), &t.conversation.summary), (AiMode::Ai, &before));
     }
 
     #[test]
