@@ -32,7 +32,7 @@ pub struct Handlers {
     /// A try failed in a way the rest of the API may well not share: the endpoint answered so
     /// that the page may not read it (without CORS headers: a gateway's refusal, say, so the
     /// stream cannot tell why it fails), or with a server error, or with a page that is not a
-    /// stream. It keeps trying, and says so at each try; the page refreshes the thread the
+    /// stream, or not at all within [`OPEN_WITHIN_MS`]. It keeps trying, and says so at each try; the page refreshes the thread the
     /// usual way meanwhile (which also asks about the key), or it would stand still for as
     /// long as the stream fails.
     pub on_failed_try: Box<dyn Fn()>,
@@ -622,6 +622,8 @@ fn watch_silence(inner: &Rc<RefCell<Inner>>) {
         };
         if !opened && waited >= OPEN_WITHIN_MS {
             inner.borrow_mut().shutdown_source();
+            // (Held by a proxy, say, while the rest of the API answers.)
+            (Inner::handlers(&inner).on_failed_try)();
             schedule_reconnect(&inner, None);
         } else if opened && waited >= RENEW_AFTER_SILENT_MS && is_online() {
             open_afresh(&inner, LinkState::Renewing);

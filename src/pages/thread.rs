@@ -17,7 +17,7 @@ use crate::model::handoff::{Debounce, HandoffAction, QUIET_MS};
 use crate::model::latest::Latest;
 use crate::model::message::{may_change_opt_out, Message};
 use crate::model::thread::Thread;
-use crate::model::thread::{Change, SendState, UnconfirmedSend};
+use crate::model::thread::{Change, UnconfirmedSend};
 use crate::model::{AiMode, Channel, ConversationId, ModeChange};
 use crate::pages::inbox::ListedRows;
 use crate::state::drafts::{self, OpenDraft, Shown, TemplatesOut};
@@ -78,6 +78,10 @@ const OPTED_IN: &str = "This number has opted back in: messages to it can be sen
 /// How often a thread whose stream refused the key is refreshed instead (`LinkState::Polling`).
 const POLL_WITHOUT_STREAM_MS: u32 = 15_000;
 
+/// What a conversation's view shows, whichever state it is in: the conversation, its failure
+/// (with its way back) or its "not found".
+const THREAD_VIEW: &str = "#thread, #thread-error, #not-found, .back-link";
+
 #[component]
 pub fn ThreadPage() -> impl IntoView {
     let params = use_params_map();
@@ -87,7 +91,7 @@ pub fn ThreadPage() -> impl IntoView {
         // One conversation replacing another ("Open it" under a reply that went to a newer
         // one, Back between two): the focus the old one had goes on to the new one, not to the
         // page's start. (One left for the list is the list's to place.)
-        if focus_within("#thread") {
+        if focus_within(THREAD_VIEW) {
             refocus_if_lost(vec![".thread-pane".into(), "#main".into()]);
         }
         Some(view! { <ThreadView id=id/> })
@@ -536,7 +540,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     if !matches!(why, Skipped::OtherConversation) && !refetch_due.get_value() {
                         refetch_due.set_value(true);
                         let since = js_sys::Date::now() - skipped_refreshed.get_value();
-                        let wait = (f64::from(POLL_WITHOUT_STREAM_MS) - since).max(1_000.0);
+                        // (At most the full interval: a clock put back must not hold it up.)
+                        let wait = (f64::from(POLL_WITHOUT_STREAM_MS) - since)
+                            .clamp(1_000.0, f64::from(POLL_WITHOUT_STREAM_MS));
                         gloo_timers::callback::Timeout::new(wait as u32, move || {
                             // (Unless the view has gone meanwhile.)
                             if refetch_due.try_set_value(false).is_none() {
@@ -598,17 +604,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
 
     // Sends not sent go with the draft's text; those that may have gone out, apart (the next
     // Enter would send such a text a second time).
-    let failed = Memo::new(move |_| {
-        thread.with(|t| {
-            t.as_ref().map_or_else(Vec::new, |t| {
-                t.pending()
-                    .iter()
-                    .filter(|p| matches!(p.state, SendState::Failed(_)))
-                    .map(|p| p.body.clone())
-                    .collect::<Vec<_>>()
-            })
-        })
-    });
+    let failed =
+        Memo::new(move |_| thread.with(|t| t.as_ref().map_or_else(Vec::new, Thread::failed_texts)));
     crate::state::effect(move || {
         let typing = draft.get();
         let kept = failed.with(|f| drafts::with_unsent(f.iter().map(String::as_str), typing));

@@ -1119,6 +1119,24 @@ async fn the_keyboard_stays_in_the_thread_from_one_conversation_to_another() {
         wait_focus_in(h, ".thread-pane", SCREEN)
             .await
             .context("the focus left at the page's start")?;
+        // From a conversation not found, too: its way back to the inbox had the focus.
+        // (Within the page, as the app's own links go: Back then stays in it.)
+        h.browser()
+            .execute(
+                "history.pushState(null, '', '/conversations/conv_surely_missing');
+                 window.dispatchEvent(new PopStateEvent('popstate'));",
+                vec![],
+            )
+            .await?;
+        h.wait_for("#back-to-inbox", SCREEN).await?;
+        h.browser()
+            .execute("document.getElementById('back-to-inbox').focus();", vec![])
+            .await?;
+        h.browser().back().await?;
+        wait_thread(h, a).await?;
+        wait_focus_in(h, ".thread-pane", SCREEN)
+            .await
+            .context("the focus left at the page's start, from the not-found screen")?;
         assert_no_crash(h).await
     })
     .await;

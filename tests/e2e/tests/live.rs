@@ -1249,3 +1249,30 @@ async fn coming_back_online_keeps_a_rate_limits_wait() {
     })
     .await;
 }
+
+/// A stream whose request is held (a buffering proxy) while the rest of the API answers: each
+/// try given up brings a refresh of the thread, so what the customer writes still shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_held_unopened_still_brings_the_news() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let a = open_with_stream_fault(h, json!({ "latency_ms": 120000 })).await?;
+        settle(
+            "the stream's request held",
+            std::time::Duration::from_secs(1),
+        )
+        .await;
+        assert!(attr_is(h, "#connection-status", "data-state", "connecting").await?);
+        let said = "Hello from behind the proxy";
+        inject(h, &a, said).await?;
+        // Twenty seconds on: the try is given up.
+        shift_clock(h, 21000).await?;
+        let shown = poll_until("the message, refreshed", SCREEN, || async {
+            Ok((!shown_with_body(h, said).await?.is_empty()).then_some(()))
+        })
+        .await;
+        restore_clock(h).await?;
+        shown?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
