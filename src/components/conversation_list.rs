@@ -4,8 +4,11 @@
 use super::badges::{ChannelBadge, WindowBadge};
 use super::clock::use_clock;
 use super::focus::{focus_after_render, focus_within, refocus_if_lost, refocus_in_place_if_lost};
-use crate::model::inbox::{measured_viewport, visible_range, Cursor, Inbox, ListFooter, Unread};
-use crate::model::{time, ConversationId, ConversationSummary};
+use crate::model::inbox::{
+    agent_number, agent_numbers, measured_viewport, visible_range, Cursor, Inbox, ListFooter,
+    Unread,
+};
+use crate::model::{time, AgentId, ConversationId, ConversationSummary};
 use leptos::html;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -46,6 +49,8 @@ pub fn ConversationList(
     let viewport = RwSignal::new(first_viewport_guess());
     let active = RwSignal::new(0usize);
     let total = Memo::new(move |_| inbox.with(|i| i.items().len()));
+    // Which side of each row is the customer (API.md leaves it to the data).
+    let agent_numbers = Memo::new(move |_| inbox.with(|i| agent_numbers(i.items())));
     let has_more = Memo::new(move |_| inbox.with(|i| matches!(i.cursor, Cursor::More(_))));
     // The list's size for assistive technology: -1 ("unknown") while pages are still to come,
     // not the rows loaded so far ("1 of 50" in a list of 300).
@@ -277,6 +282,7 @@ pub fn ConversationList(
                         view! {
                             <ConversationRow
                                 conversation=c
+                                agent_numbers=agent_numbers
                                 index=index
                                 set_size=set_size
                                 unread=unread
@@ -378,6 +384,7 @@ fn focus_row(index: usize) {
 #[component]
 fn ConversationRow(
     conversation: ConversationSummary,
+    agent_numbers: Memo<Vec<(AgentId, String)>>,
     index: usize,
     set_size: Memo<i64>,
     unread: RwSignal<Unread>,
@@ -392,7 +399,10 @@ fn ConversationRow(
         let id = id.clone();
         Signal::derive(move || selected.with(|s| s.as_ref() == Some(&id)))
     };
-    let remote = conversation.remote_number(None).to_owned();
+    let remote = agent_numbers.with_untracked(|numbers| {
+        let agent = agent_number(numbers, &conversation.agent_id);
+        conversation.remote_number(agent).to_owned()
+    });
     let is_unread = {
         let c = conversation.clone();
         Signal::derive(move || unread.with(|u| u.is_unread(&c)))

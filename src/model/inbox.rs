@@ -330,6 +330,41 @@ pub fn with_agent(known: &[AgentId], filter: Option<&AgentId>) -> Vec<AgentId> {
     agents
 }
 
+/// Each agent's own number, where the loaded list tells it: the one number all of the agent's
+/// conversations share (two at least). API.md leaves which side of a conversation is the
+/// customer to the data (`ConversationSummary::remote_number`); an agent with one conversation,
+/// or whose conversations share no one number, is not told.
+pub fn agent_numbers(items: &[ConversationSummary]) -> Vec<(AgentId, String)> {
+    // Per agent: the numbers of its first conversation still shared by all seen, and how many.
+    let mut seen: Vec<(&AgentId, [Option<&str>; 2], usize)> = Vec::new();
+    for c in items {
+        let numbers = [c.from_number.as_str(), c.to_number.as_str()];
+        match seen.iter_mut().find(|(a, ..)| **a == c.agent_id) {
+            Some((_, shared, count)) => {
+                for n in shared.iter_mut() {
+                    *n = n.filter(|n| numbers.contains(n));
+                }
+                *count += 1;
+            }
+            None => seen.push((&c.agent_id, numbers.map(Some), 1)),
+        }
+    }
+    seen.into_iter()
+        .filter_map(|(agent, shared, count)| match shared {
+            [Some(n), None] | [None, Some(n)] if count >= 2 => Some((agent.clone(), n.to_owned())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The number [`agent_numbers`] found for `agent`.
+pub fn agent_number<'a>(numbers: &'a [(AgentId, String)], agent: &AgentId) -> Option<&'a str> {
+    numbers
+        .iter()
+        .find(|(a, _)| a == agent)
+        .map(|(_, n)| n.as_str())
+}
+
 /// Sorted insertion rather than `sort` + `dedup`: the list is short, and it spares the wasm a
 /// sort instantiation for `AgentId`.
 fn insert_sorted(agents: &mut Vec<AgentId>, a: &AgentId) {
@@ -908,6 +943,38 @@ mod tests {
             "created_at": "2026-05-15T10:00:00Z",
         }))
         .expect("item")
+    }
+
+    #[test]
+    fn an_agents_number_is_the_one_its_conversations_share() {
+        let with = |id: &str, agent: &str, from: &str, to: &str| {
+            let mut c = item(id, agent);
+            (c.from_number, c.to_number) = (from.into(), to.into());
+            c
+        };
+        let items = [
+            // Agent A's number is the `to_number` (the guide's layout)...
+            with("a1", "agt_A", "+1001", "+2000"),
+            with("a2", "agt_A", "+1002", "+2000"),
+            // ...B's the `from_number` (a conversation the business began, say).
+            with("b1", "agt_B", "+3000", "+1003"),
+            with("b2", "agt_B", "+3000", "+1004"),
+            with("b3", "agt_B", "+3000", "+1005"),
+            // C has one conversation: either side could be the agent's.
+            with("c1", "agt_C", "+1006", "+4000"),
+            // D's share no one number.
+            with("d1", "agt_D", "+1007", "+5000"),
+            with("d2", "agt_D", "+1008", "+5001"),
+        ];
+        let numbers = agent_numbers(&items);
+        let of = |agent: &str| agent_number(&numbers, &AgentId::from(agent));
+        assert_eq!(
+            [of("agt_A"), of("agt_B"), of("agt_C"), of("agt_D")],
+            [Some("+2000"), Some("+3000"), None, None]
+        );
+        // So the remote party of B's conversations is their `to_number`.
+        assert_eq!(items[2].remote_number(of("agt_B")), "+1003");
+        assert_eq!(items[0].remote_number(of("agt_A")), "+1001");
     }
 
     fn ids(inbox: &Inbox) -> Vec<&str> {

@@ -9,7 +9,9 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::export_panel::{AgentOptions, ExportPanel};
 use crate::components::focus::{focus_within, refocus_if_lost};
 use crate::components::notice::Notice;
-use crate::model::inbox::{title, with_agent, Cursor, Filters, Inbox, Unread, PAGE_SIZE};
+use crate::model::inbox::{
+    agent_number, agent_numbers, title, with_agent, Cursor, Filters, Inbox, Unread, PAGE_SIZE,
+};
 use crate::model::{AgentId, Channel, ConversationId, ConversationSummary};
 use crate::pages::thread_chunk::ThreadPane;
 use crate::state::browser::is_hidden;
@@ -221,7 +223,11 @@ pub fn InboxPage() -> impl IntoView {
             unread
                 .try_update_untracked(|u| match u.take_news(i.items(), open.as_ref())[..] {
                     [] => None,
-                    [c] => Some(format!("New message from {}", c.remote_number(None))),
+                    [c] => {
+                        let numbers = agent_numbers(i.items());
+                        let remote = c.remote_number(agent_number(&numbers, &c.agent_id));
+                        Some(format!("New message from {remote}"))
+                    }
                     ref news => Some(format!("New messages in {} conversations", news.len())),
                 })
                 .flatten()
