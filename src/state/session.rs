@@ -155,6 +155,9 @@ impl Session {
                 None => return false,
             },
         };
+        // A stored base is checked as a typed one is (a value kept by an older build, or
+        // tampered with, would send the key to the console's own host, or another).
+        let base = base.filter(|b| super::config::is_api_base(b.trim()));
         let Some(base) = base.or_else(|| fallback_base.map(str::to_owned)) else {
             return true;
         };

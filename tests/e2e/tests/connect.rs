@@ -689,3 +689,37 @@ async fn a_sign_in_goes_back_to_where_the_operator_was_sent_from() {
     })
     .await;
 }
+
+/// A stored API base that is no base (kept by an older build, or tampered with: a host without
+/// its scheme resolves under the console's own address) is not used on a reload: the key would
+/// go to the console's own host. The configured base is used instead, and kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_base_that_is_no_base_is_not_used() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let base = storage_item(h, "sessionStorage", "voicebip.base")
+            .await?
+            .ok_or_else(|| anyhow!("a base kept for the tab"))?;
+        h.browser()
+            .execute(
+                "sessionStorage.setItem('voicebip.base', 'api.voicebip.example/v1');",
+                vec![],
+            )
+            .await?;
+        clear_requests(h).await?;
+        h.browser().refresh().await?;
+        h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
+        assert_eq!(
+            storage_item(h, "sessionStorage", "voicebip.base").await?,
+            Some(base),
+            "the configured base kept in its place"
+        );
+        let astray = requests(h, "GET", |p| p.contains("api.voicebip.example")).await?;
+        assert!(
+            astray.is_empty(),
+            "asked under the console's address: {astray:?}"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
