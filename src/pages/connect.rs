@@ -108,6 +108,13 @@ pub fn ConnectPage() -> impl IntoView {
                     "That key was not accepted. Check that it is complete and not revoked.".into(),
                     None,
                 ),
+                // Here a base that drops what is sent to it (a wrong address, a closed port)
+                // is as likely as a slow server.
+                Err(ApiError::TimedOut) => refuse(
+                    "Voicebip did not answer in time. Check the API base URL, and the connection."
+                        .into(),
+                    None,
+                ),
                 Err(e) => refuse(e.user_message(), None),
             }
         });
