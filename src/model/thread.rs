@@ -748,13 +748,43 @@ impl Thread {
         }
     }
 
-    /// Records the answer to a PATCH (`changed: false` still carries the current state). Returns
-    /// whether the mode moved, i.e. the stream had not already told.
-    pub fn apply_mode_response(&mut self, fresh: ModeAnswer) -> bool {
+    /// When the newest change of mode known here was made: taken as a PATCH goes out, for
+    /// [`Thread::apply_mode_response`].
+    pub fn newest_change_at(&self) -> Option<DateTime<Utc>> {
+        self.conversation
+            .mode_history
+            .iter()
+            .map(|r| r.timestamp)
+            .max()
+    }
+
+    /// Records the answer to a PATCH (`changed: false` still carries the current state), which
+    /// went out when the newest change known was `known_then`. Returns whether the mode moved,
+    /// i.e. the stream had not already told.
+    pub fn apply_mode_response(
+        &mut self,
+        fresh: ModeAnswer,
+        known_then: Option<DateTime<Utc>>,
+    ) -> bool {
         // (Answered late, after the stream told of a later change: that change stands.)
         let updated_at = fresh.summary.as_ref().and_then(|s| s.updated_at);
+        // An answer that says nothing of its time (the mode alone) is older than a change the
+        // stream told since the PATCH went out, unless that change is the PATCH's own.
+        let told_since = || {
+            let newest = self
+                .conversation
+                .mode_history
+                .iter()
+                .max_by_key(|r| r.timestamp)?;
+            (fresh.mode_history.is_empty()
+                && updated_at.is_none()
+                && Some(newest.timestamp) > known_then
+                && newest.to_mode != fresh.ai_mode)
+                .then_some(newest.to_mode)
+        };
         let mode = self
             .newer_known_mode(&fresh.mode_history, updated_at)
+            .or_else(told_since)
             .unwrap_or(fresh.ai_mode);
         let moved = self.conversation.ai_mode != mode;
         let history = merge_history(&self.conversation.mode_history, fresh.mode_history);
@@ -1841,7 +1871,7 @@ mod tests {
         answer.mode_history = vec![taken];
         answer.summary.updated_at = Some(at(10));
         assert!(
-            !t.apply_mode_response(answer.into()),
+            !t.apply_mode_response(answer.into(), None),
             "closed at {closed_at}"
         );
         assert_eq!(t.mode(), AiMode::Closed, "closed at {closed_at}");
@@ -1895,9 +1925,9 @@ mod tests {
         let mut fresh = conversation(vec![], None);
         fresh.ai_mode = AiMode::Ai;
         fresh.mode_history = vec![row(519)];
-        assert!(t.apply_mode_response(fresh.clone().into()));
+        assert!(t.apply_mode_response(fresh.clone().into(), None));
         assert!(
-            !t.apply_mode_response(fresh.into()),
+            !t.apply_mode_response(fresh.into(), None),
             "a repeat PATCH moves nothing"
         );
         let event = StreamEvent::ModeChanged {
@@ -2142,14 +2172,14 @@ mod tests {
         patched.ai_mode = AiMode::Human;
         patched.summary.last_message_at = Some(at(1));
         patched.summary.window_expires_at = Some(at(1) + Duration::hours(24));
-        t.apply_mode_response(patched.clone().into());
+        t.apply_mode_response(patched.clone().into(), None);
         let s = &t.conversation.summary;
         assert!(s.opt_out, "the opt-out stays");
         assert_eq!(s.last_message_at, Some(at(10)));
         assert_eq!(s.window_expires_at, Some(at(10) + Duration::hours(24)));
         // One made after it is taken whole.
         patched.summary.last_message_at = Some(at(12));
-        t.apply_mode_response(patched.into());
+        t.apply_mode_response(patched.into(), None);
         assert!(!t.conversation.summary.opt_out);
         // One of the mode alone moves the mode and leaves the conversation as it is.
         let before = t.conversation.summary.clone();
@@ -2159,8 +2189,27 @@ mod tests {
             mode_history: vec![],
             summary: None,
         };
-        assert!(t.apply_mode_response(bare));
+        assert!(t.apply_mode_response(bare.clone(), t.newest_change_at()));
         assert_eq!((t.mode(), &t.conversation.summary), (AiMode::Ai, &before));
+        // Answered after the stream told of the PATCH's own change and then of another's
+        // close: the close stands (the answer says nothing of when it was made).
+        let sent_then = t.newest_change_at();
+        let row = |to_mode, min| ModeChange {
+            actor_user_id: None,
+            from_mode: AiMode::Human,
+            to_mode,
+            timestamp: at(min),
+        };
+        t.conversation.mode_history.push(row(AiMode::Ai, 20));
+        t.conversation.mode_history.push(row(AiMode::Closed, 21));
+        t.conversation.ai_mode = AiMode::Closed;
+        assert!(!t.apply_mode_response(bare.clone(), sent_then));
+        assert_eq!(t.mode(), AiMode::Closed);
+        // The PATCH's own change alone told meanwhile: the answer's mode, the same.
+        t.conversation.mode_history.pop();
+        t.conversation.ai_mode = AiMode::Ai;
+        assert!(!t.apply_mode_response(bare, sent_then));
+        assert_eq!(t.mode(), AiMode::Ai);
     }
 
     #[test]

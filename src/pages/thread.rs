@@ -441,12 +441,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // that was skipped.
     let failed_try_refreshed = StoredValue::new(f64::MIN);
     let skipped_refreshed = StoredValue::new(f64::MIN);
-    // Whether `last` was as long ago as a refresh without the stream; if so, it is now.
+    // Whether `last` was as long ago as a refresh without the stream (or is ahead of a clock
+    // put back since); if so, it is now.
     let refresh_due = move |last: StoredValue<f64>| {
         let now = js_sys::Date::now();
         let due = last
             .try_get_value()
-            .is_some_and(|at| now - at >= f64::from(POLL_WITHOUT_STREAM_MS));
+            .is_some_and(|at| !(0.0..f64::from(POLL_WITHOUT_STREAM_MS)).contains(&(now - at)));
         if due {
             last.set_value(now);
         }
@@ -689,6 +690,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         // made. (When no view shows the conversation any more, that can't be told: it is made,
         // as asked.)
         let from = thread.with_untracked(|t| t.as_ref().map(Thread::mode));
+        let known_then = thread
+            .with_untracked(|t| t.as_ref().map(Thread::newest_change_at))
+            .flatten();
         let still_wanted = {
             let conv = conv.clone();
             move || {
@@ -727,7 +731,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         });
                     }
                     let moved = thread
-                        .try_update(|t| t.as_mut().map(|t| t.apply_mode_response(c)))
+                        .try_update(|t| t.as_mut().map(|t| t.apply_mode_response(c, known_then)))
                         .flatten()
                         .unwrap_or(false);
                     // Unless the stream already told (it reports the same change once). Already
