@@ -399,10 +399,16 @@ fn ConversationRow(
         let id = id.clone();
         Signal::derive(move || selected.with(|s| s.as_ref() == Some(&id)))
     };
-    let remote = agent_numbers.with_untracked(|numbers| {
-        let agent = agent_number(numbers, &conversation.agent_id);
-        conversation.remote_number(agent).to_owned()
-    });
+    // (Followed: a later page may tell the agent's number, and the row is not rebuilt for it.)
+    let remote = {
+        let c = conversation.clone();
+        move || {
+            agent_numbers.with(|numbers| {
+                c.remote_number(agent_number(numbers, &c.agent_id))
+                    .to_owned()
+            })
+        }
+    };
     let is_unread = {
         let c = conversation.clone();
         Signal::derive(move || unread.with(|u| u.is_unread(&c)))

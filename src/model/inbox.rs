@@ -331,9 +331,11 @@ pub fn with_agent(known: &[AgentId], filter: Option<&AgentId>) -> Vec<AgentId> {
 }
 
 /// Each agent's own number, where the loaded list tells it: the one number all of the agent's
-/// conversations share (two at least). API.md leaves which side of a conversation is the
-/// customer to the data (`ConversationSummary::remote_number`); an agent with one conversation,
-/// or whose conversations share no one number, is not told.
+/// conversations share, three at least, the other side differing. API.md leaves which side of a
+/// conversation is the customer to the data (`ConversationSummary::remote_number`). A guess,
+/// though: a customer who wrote to an agent of several numbers is the number its conversations
+/// share too; so two conversations tell nothing (one customer's closed one and the next), and
+/// an agent not told falls back to the contract's example.
 pub fn agent_numbers(items: &[ConversationSummary]) -> Vec<(AgentId, String)> {
     // Per agent: the numbers of its first conversation still shared by all seen, and how many.
     let mut seen: Vec<(&AgentId, [Option<&str>; 2], usize)> = Vec::new();
@@ -351,9 +353,21 @@ pub fn agent_numbers(items: &[ConversationSummary]) -> Vec<(AgentId, String)> {
     }
     seen.into_iter()
         .filter_map(|(agent, shared, count)| match shared {
-            [Some(n), None] | [None, Some(n)] if count >= 2 => Some((agent.clone(), n.to_owned())),
+            [Some(n), None] | [None, Some(n)] if count >= 3 => Some((agent, n)),
             _ => None,
         })
+        .filter(|(agent, n)| {
+            let mut others = items.iter().filter(|c| c.agent_id == **agent).map(|c| {
+                if c.from_number == *n {
+                    &c.to_number
+                } else {
+                    &c.from_number
+                }
+            });
+            let first = others.next();
+            others.any(|o| Some(o) != first)
+        })
+        .map(|(agent, n)| (agent.clone(), n.to_owned()))
         .collect()
 }
 
@@ -956,25 +970,41 @@ mod tests {
             // Agent A's number is the `to_number` (the guide's layout)...
             with("a1", "agt_A", "+1001", "+2000"),
             with("a2", "agt_A", "+1002", "+2000"),
+            with("a3", "agt_A", "+1010", "+2000"),
             // ...B's the `from_number` (a conversation the business began, say).
             with("b1", "agt_B", "+3000", "+1003"),
             with("b2", "agt_B", "+3000", "+1004"),
             with("b3", "agt_B", "+3000", "+1005"),
-            // C has one conversation: either side could be the agent's.
+            // C has two: either side could be the agent's.
             with("c1", "agt_C", "+1006", "+4000"),
+            with("c2", "agt_C", "+1011", "+4000"),
             // D's share no one number.
             with("d1", "agt_D", "+1007", "+5000"),
             with("d2", "agt_D", "+1008", "+5001"),
+            // E's three are with one customer, all to one of E's numbers.
+            with("e1", "agt_E", "+1009", "+6000"),
+            with("e2", "agt_E", "+1009", "+6000"),
+            with("e3", "agt_E", "+1009", "+6000"),
         ];
         let numbers = agent_numbers(&items);
         let of = |agent: &str| agent_number(&numbers, &AgentId::from(agent));
         assert_eq!(
-            [of("agt_A"), of("agt_B"), of("agt_C"), of("agt_D")],
-            [Some("+2000"), Some("+3000"), None, None]
+            [
+                of("agt_A"),
+                of("agt_B"),
+                of("agt_C"),
+                of("agt_D"),
+                of("agt_E")
+            ],
+            [Some("+2000"), Some("+3000"), None, None, None]
         );
         // So the remote party of B's conversations is their `to_number`.
-        assert_eq!(items[2].remote_number(of("agt_B")), "+1003");
-        assert_eq!(items[0].remote_number(of("agt_A")), "+1001");
+        let row = |id: &str| {
+            let found = items.iter().find(|c| c.conversation_id.as_str() == id);
+            found.expect("listed")
+        };
+        assert_eq!(row("b1").remote_number(of("agt_B")), "+1003");
+        assert_eq!(row("a1").remote_number(of("agt_A")), "+1001");
     }
 
     fn ids(inbox: &Inbox) -> Vec<&str> {
