@@ -331,11 +331,11 @@ pub fn with_agent(known: &[AgentId], filter: Option<&AgentId>) -> Vec<AgentId> {
 }
 
 /// Each agent's own number, where the loaded list tells it: the one number all of the agent's
-/// conversations share, three at least, the other side differing. API.md leaves which side of a
-/// conversation is the customer to the data (`ConversationSummary::remote_number`). A guess,
-/// though: a customer who wrote to an agent of several numbers is the number its conversations
-/// share too; so two conversations tell nothing (one customer's closed one and the next), and
-/// an agent not told falls back to the contract's example.
+/// conversations share, three at least. API.md leaves which side of a conversation is the
+/// customer to the data (`ConversationSummary::remote_number`). A guess, though: the only
+/// conversations loaded of an agent of several numbers may all be one customer's (closed, then
+/// the next), whose number they then share; so two tell nothing, and an agent not told falls
+/// back to the contract's example.
 pub fn agent_numbers(items: &[ConversationSummary]) -> Vec<(AgentId, String)> {
     // Per agent: the numbers of its first conversation still shared by all seen, and how many.
     let mut seen: Vec<(&AgentId, [Option<&str>; 2], usize)> = Vec::new();
@@ -353,21 +353,9 @@ pub fn agent_numbers(items: &[ConversationSummary]) -> Vec<(AgentId, String)> {
     }
     seen.into_iter()
         .filter_map(|(agent, shared, count)| match shared {
-            [Some(n), None] | [None, Some(n)] if count >= 3 => Some((agent, n)),
+            [Some(n), None] | [None, Some(n)] if count >= 3 => Some((agent.clone(), n.to_owned())),
             _ => None,
         })
-        .filter(|(agent, n)| {
-            let mut others = items.iter().filter(|c| c.agent_id == **agent).map(|c| {
-                if c.from_number == *n {
-                    &c.to_number
-                } else {
-                    &c.from_number
-                }
-            });
-            let first = others.next();
-            others.any(|o| Some(o) != first)
-        })
-        .map(|(agent, n)| (agent.clone(), n.to_owned()))
         .collect()
 }
 
@@ -981,7 +969,7 @@ mod tests {
             // D's share no one number.
             with("d1", "agt_D", "+1007", "+5000"),
             with("d2", "agt_D", "+1008", "+5001"),
-            // E's three are with one customer, all to one of E's numbers.
+            // E's three are one customer's, to one of E's numbers: both numbers shared.
             with("e1", "agt_E", "+1009", "+6000"),
             with("e2", "agt_E", "+1009", "+6000"),
             with("e3", "agt_E", "+1009", "+6000"),

@@ -769,7 +769,9 @@ impl Thread {
         // (Answered late, after the stream told of a later change: that change stands.)
         let updated_at = fresh.summary.as_ref().and_then(|s| s.updated_at);
         // An answer that says nothing of its time (the mode alone) is older than a change the
-        // stream told since the PATCH went out, unless that change is the PATCH's own.
+        // stream told since the PATCH went out away from the answer's mode (another operator's
+        // close after this take-over). Not one into another mode, made before the PATCH and
+        // told late: the PATCH then moved the conversation on from it.
         let told_since = || {
             let newest = self
                 .conversation
@@ -779,6 +781,7 @@ impl Thread {
             (fresh.mode_history.is_empty()
                 && updated_at.is_none()
                 && Some(newest.timestamp) > known_then
+                && newest.from_mode == fresh.ai_mode
                 && newest.to_mode != fresh.ai_mode)
                 .then_some(newest.to_mode)
         };
@@ -2191,25 +2194,38 @@ mod tests {
         };
         assert!(t.apply_mode_response(bare.clone(), t.newest_change_at()));
         assert_eq!((t.mode(), &t.conversation.summary), (AiMode::Ai, &before));
-        // Answered after the stream told of the PATCH's own change and then of another's
-        // close: the close stands (the answer says nothing of when it was made).
+        // Answered after the stream told of the PATCH's own change (human to AI) and then of
+        // another's close: the close stands (the answer says nothing of when it was made).
         let sent_then = t.newest_change_at();
-        let row = |to_mode, min| ModeChange {
+        let row = |from_mode, to_mode, min| ModeChange {
             actor_user_id: None,
-            from_mode: AiMode::Human,
+            from_mode,
             to_mode,
             timestamp: at(min),
         };
-        t.conversation.mode_history.push(row(AiMode::Ai, 20));
-        t.conversation.mode_history.push(row(AiMode::Closed, 21));
+        let history = t.conversation.mode_history.clone();
+        t.conversation
+            .mode_history
+            .push(row(AiMode::Human, AiMode::Ai, 20));
+        t.conversation
+            .mode_history
+            .push(row(AiMode::Ai, AiMode::Closed, 21));
         t.conversation.ai_mode = AiMode::Closed;
         assert!(!t.apply_mode_response(bare.clone(), sent_then));
         assert_eq!(t.mode(), AiMode::Closed);
-        // The PATCH's own change alone told meanwhile: the answer's mode, the same.
-        t.conversation.mode_history.pop();
-        t.conversation.ai_mode = AiMode::Ai;
-        assert!(!t.apply_mode_response(bare, sent_then));
-        assert_eq!(t.mode(), AiMode::Ai);
+        // Another's take-over, made before this operator's close reached the server and told
+        // after it went out: the close moved the conversation on from it.
+        t.conversation.mode_history = history;
+        t.conversation
+            .mode_history
+            .push(row(AiMode::Ai, AiMode::Human, 20));
+        t.conversation.ai_mode = AiMode::Human;
+        let closed = ModeAnswer {
+            ai_mode: AiMode::Closed,
+            ..bare
+        };
+        assert!(t.apply_mode_response(closed, sent_then));
+        assert_eq!(t.mode(), AiMode::Closed);
     }
 
     #[test]

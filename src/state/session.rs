@@ -52,7 +52,7 @@ impl Session {
 
     /// The API base URL: what the operator last used on this device, else the configuration's.
     pub fn remembered_base(&self) -> Option<String> {
-        storage::get(Area::Session, BASE_ITEM).or_else(|| storage::get(Area::Local, BASE_ITEM))
+        stored_base(Area::Session).or_else(|| stored_base(Area::Local))
     }
 
     /// The drafts' count of forgettings now, for [`Session::drafts_kept_since`].
@@ -141,23 +141,22 @@ impl Session {
         // The tab's own key first: the device's may since be another tab's, remembered there
         // (a reload would otherwise switch this tab to that tab's workspace without a word).
         let local = storage::get(Area::Local, KEY_ITEM);
-        let (key, base, drafts) = match storage::get(Area::Session, KEY_ITEM) {
+        let from_tab = storage::get(Area::Session, KEY_ITEM);
+        let from_device = from_tab.is_none();
+        let (key, base, drafts) = match from_tab {
             Some(key) => {
                 let drafts = if storage::get(Area::Session, REMEMBERED_ITEM).is_some() {
                     Area::Local
                 } else {
                     Area::Session
                 };
-                (key, storage::get(Area::Session, BASE_ITEM), drafts)
+                (key, stored_base(Area::Session), drafts)
             }
             None => match local.clone() {
-                Some(key) => (key, storage::get(Area::Local, BASE_ITEM), Area::Local),
+                Some(key) => (key, stored_base(Area::Local), Area::Local),
                 None => return false,
             },
         };
-        // A stored base is checked as a typed one is (a value kept by an older build, or
-        // tampered with, would send the key to the console's own host, or another).
-        let base = base.filter(|b| super::config::is_api_base(b.trim()));
         let Some(base) = base.or_else(|| fallback_base.map(str::to_owned)) else {
             return true;
         };
@@ -188,6 +187,10 @@ impl Session {
             super::drafts::forget_all(areas);
             self.drafts_forgotten.update_value(|n| *n += 1);
             return false;
+        }
+        // The device's key with a base that was none: the device's next tab finds the one used.
+        if from_device && stored_base(Area::Local).is_none() {
+            storage::set(Area::Local, BASE_ITEM, &base);
         }
         // The tab keeps what it restored, as a tab that signed in does.
         keep_for_tab(&client, &key, &base, drafts == Area::Local);
@@ -281,6 +284,15 @@ impl Default for Session {
 
 /// The tab's own key, restored by its reload; `remembered`: kept on the device too, with the
 /// drafts. The device is marked as signed in with it.
+/// The API base stored in `area`, if it is one as a typed one must be (`config::is_api_base`):
+/// a value kept by an older build, or tampered with, would send the key to the console's own
+/// host, or another.
+fn stored_base(area: Area) -> Option<String> {
+    storage::get(area, BASE_ITEM)
+        .map(|b| b.trim().to_owned())
+        .filter(|b| super::config::is_api_base(b))
+}
+
 fn keep_for_tab(client: &Client, key: &str, base: &str, remembered: bool) {
     storage::set(Area::Session, KEY_ITEM, key);
     storage::set(Area::Session, BASE_ITEM, base);
