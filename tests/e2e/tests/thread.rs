@@ -449,9 +449,20 @@ async fn a_conversation_that_cannot_be_opened_leads_back_to_the_list() {
         h.wait_for("#thread-error", FIRST_SCREEN).await?;
         h.click(".back-link").await?;
         h.wait_for_path("/conversations", SCREEN).await?;
-        h.wait_for_all(ROW, 1, SCREEN).await?;
-        let row = h.wait_for(ROW, SCREEN).await?;
-        assert!(row.is_displayed().await?, "the list is shown");
+        // Read in one script: the list may render its rows again meanwhile (a refresh), and a
+        // row found by one command would be gone by the next.
+        poll_until("the list shown", SCREEN, || async {
+            let shown = h
+                .browser()
+                .execute(
+                    "return [...document.querySelectorAll(arguments[0])]
+                       .some(r => r.offsetParent !== null && r.getClientRects().length > 0);",
+                    vec![json!(ROW)],
+                )
+                .await?;
+            Ok((shown == json!(true)).then_some(()))
+        })
+        .await?;
         h.browser().set_window_size(1280, 900).await?;
         assert_no_crash(h).await
     })
