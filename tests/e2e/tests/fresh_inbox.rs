@@ -107,14 +107,10 @@ async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
 
         // The stream follows the browser's network state: offline at once, back at once.
         wait_attr(h, "#connection-status", "data-state", "live").await?;
-        let to_offline = "Object.defineProperty(navigator, 'onLine', {configurable: true, get: () => false}); \
-             window.dispatchEvent(new Event('offline'));";
-        h.browser().execute(to_offline, vec![]).await?;
+        set_online(h, false).await?;
         wait_attr(h, "#connection-status", "data-state", "offline").await?;
         wait_subscribers(h, &moved, 0).await?;
-        let to_online = "Object.defineProperty(navigator, 'onLine', {configurable: true, get: () => true}); \
-             window.dispatchEvent(new Event('online'));";
-        h.browser().execute(to_online, vec![]).await?;
+        set_online(h, true).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
         wait_subscribers(h, &moved, 1).await?;
 

@@ -31,6 +31,37 @@ async fn open_with_stream_fault(h: &Harness, mut spec: serde_json::Value) -> Res
     Ok(a)
 }
 
+/// Signs in and opens `id`'s thread with every request for its stream refused with `status`,
+/// once the indicator shows `state`.
+async fn open_with_stream_refused(h: &Harness, id: &str, status: u16, state: &str) -> Result<()> {
+    sign_in(h).await?;
+    fault(
+        h,
+        json!({ "route": stream_route(id), "stream_status": status }),
+    )
+    .await?;
+    open_thread(h, id).await?;
+    wait_attr(h, "#connection-status", "data-state", state).await
+}
+
+/// Waits up to `within` for the customer's message `body`, brought by a refresh of the thread.
+async fn wait_refreshed(h: &Harness, body: &str, within: std::time::Duration) -> Result<()> {
+    poll_until("the message, refreshed", within, || async {
+        Ok((!shown_with_body(h, body).await?.is_empty()).then_some(()))
+    })
+    .await
+}
+
+/// Every request for a stream was answered `status`.
+async fn assert_stream_refused_throughout(h: &Harness, status: u16) -> Result<()> {
+    let streams = requests(h, "GET", |p| p.ends_with("/stream")).await?;
+    assert!(
+        streams.iter().all(|r| r.status == status),
+        "the stream was refused throughout: {streams:?}"
+    );
+    Ok(())
+}
+
 /// From now on, records each state the connection indicator shows ([`states_shown`]).
 async fn record_states(h: &Harness) -> Result<()> {
     h.browser()
@@ -792,13 +823,7 @@ async fn a_hidden_tabs_silent_stream_is_opened_afresh() {
     with_harness(Options::default(), async |h: &Harness| {
         let a = open_with_stream_fault(h, json!({ "stall_stream": true, "count": 1 })).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
-        h.browser()
-            .execute(
-                "Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
-                 document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));",
-                vec![],
-            )
-            .await?;
+        set_hidden(h, true).await?;
         let missed = "Sent while the connection was dead, tab hidden";
         said_through_a_dead_stream(h, &a, missed).await?;
         shift_clock(h, 121000).await?;
@@ -1028,18 +1053,8 @@ async fn a_stream_refused_unreadably_still_brings_the_news() {
         wait_attr(h, "#connection-status", "data-state", "reconnecting").await?;
         inject(h, &id, "Anyone behind that gateway?").await?;
         // (Refreshed as often as without the stream: every 15 s, at the stream's next try.)
-        poll_until("the message, refreshed", RECONNECT, || async {
-            let shown = shown_with_body(h, "Anyone behind that gateway?").await?;
-            Ok((!shown.is_empty()).then_some(()))
-        })
-        .await?;
-        assert!(
-            requests(h, "GET", |p| p.ends_with("/stream"))
-                .await?
-                .iter()
-                .all(|r| r.status == 401),
-            "the stream was refused throughout"
-        );
+        wait_refreshed(h, "Anyone behind that gateway?", RECONNECT).await?;
+        assert_stream_refused_throughout(h, 401).await?;
         assert_no_crash(h).await
     })
     .await;
@@ -1122,30 +1137,12 @@ async fn a_stream_that_keeps_failing_still_brings_the_news() {
     with_harness(Options::default(), async |h: &Harness| {
         let conv = reachable(h, "human", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
-        sign_in(h).await?;
-        fault(
-            h,
-            json!({ "route": stream_route(&id), "stream_status": 503 }),
-        )
-        .await?;
-        open_thread(h, &id).await?;
-        wait_attr(h, "#connection-status", "data-state", "reconnecting").await?;
+        open_with_stream_refused(h, &id, 503, "reconnecting").await?;
         let said = "Anyone there while the updates are down?";
         inject(h, &id, said).await?;
         // (Refreshed as often as without the stream: every 15 s, at the stream's next try.)
-        poll_until(
-            "the message, refreshed",
-            std::time::Duration::from_secs(45),
-            || async { Ok((!shown_with_body(h, said).await?.is_empty()).then_some(())) },
-        )
-        .await?;
-        assert!(
-            requests(h, "GET", |p| p.ends_with("/stream"))
-                .await?
-                .iter()
-                .all(|r| r.status == 503),
-            "the stream was refused throughout"
-        );
+        wait_refreshed(h, said, std::time::Duration::from_secs(45)).await?;
+        assert_stream_refused_throughout(h, 503).await?;
         assert_no_crash(h).await
     })
     .await;
@@ -1159,29 +1156,11 @@ async fn a_hidden_tab_without_the_stream_still_refreshes() {
     with_harness(Options::default(), async |h: &Harness| {
         let conv = reachable(h, "human", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
-        sign_in(h).await?;
-        fault(
-            h,
-            json!({ "route": stream_route(&id), "stream_status": 400 }),
-        )
-        .await?;
-        open_thread(h, &id).await?;
-        wait_attr(h, "#connection-status", "data-state", "stopped").await?;
-        h.browser()
-            .execute(
-                "Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
-                 document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));",
-                vec![],
-            )
-            .await?;
+        open_with_stream_refused(h, &id, 400, "stopped").await?;
+        set_hidden(h, true).await?;
         let said = "Still there, in the other tab?";
         inject(h, &id, said).await?;
-        poll_until(
-            "the message, refreshed while hidden",
-            std::time::Duration::from_secs(40),
-            || async { Ok((!shown_with_body(h, said).await?.is_empty()).then_some(())) },
-        )
-        .await?;
+        wait_refreshed(h, said, std::time::Duration::from_secs(40)).await?;
         assert_no_crash(h).await
     })
     .await;
@@ -1215,21 +1194,9 @@ async fn coming_back_online_keeps_a_rate_limits_wait() {
             Ok((asked.len() >= 2).then_some(asked.len()))
         })
         .await?;
-        h.browser()
-            .execute(
-                "Object.defineProperty(navigator, 'onLine', {configurable: true, get: () => false});
-                 window.dispatchEvent(new Event('offline'));",
-                vec![],
-            )
-            .await?;
+        set_online(h, false).await?;
         wait_attr(h, "#connection-status", "data-state", "offline").await?;
-        h.browser()
-            .execute(
-                "Object.defineProperty(navigator, 'onLine', {configurable: true, get: () => true});
-                 window.dispatchEvent(new Event('online'));",
-                vec![],
-            )
-            .await?;
+        set_online(h, true).await?;
         // Back to the wait, still counting down, and nothing asked meanwhile.
         wait_attr(h, "#connection-status", "data-state", "rate-limited").await?;
         settle(

@@ -518,3 +518,29 @@ pub async fn two_consoles(h: &Harness, a: &str, b: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// What the page reads of the browser's network: online or not, with the event a change fires.
+pub async fn set_online(h: &Harness, online: bool) -> Result<()> {
+    h.browser()
+        .execute(
+            "const online = arguments[0];
+             Object.defineProperty(navigator, 'onLine', { configurable: true, get: () => online });
+             window.dispatchEvent(new Event(online ? 'online' : 'offline'));",
+            vec![json!(online)],
+        )
+        .await?;
+    Ok(())
+}
+
+/// What the page reads of its tab: hidden or in view, with the event a change fires.
+pub async fn set_hidden(h: &Harness, hidden: bool) -> Result<()> {
+    h.browser()
+        .execute(
+            "const hidden = arguments[0];
+             Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+             document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));",
+            vec![json!(hidden)],
+        )
+        .await?;
+    Ok(())
+}
