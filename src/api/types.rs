@@ -3,7 +3,7 @@
 use crate::model::readable::Readable;
 use crate::model::thread::Addressing;
 use crate::model::{
-    ConversationId, ConversationSummary, Direction, Message, MessageId, MessageStatus,
+    Channel, ConversationId, ConversationSummary, Direction, Message, MessageId, MessageStatus,
 };
 use chrono::{DateTime, Utc};
 use serde::ser::{SerializeStruct, Serializer};
@@ -74,8 +74,13 @@ fn address<S: SerializeStruct>(
 
 impl Serialize for SendMessage {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut body = s.serialize_struct("SendMessage", 5)?;
+        let whatsapp = self.to.channel == Channel::Whatsapp;
+        let mut body = s.serialize_struct("SendMessage", 5 + usize::from(whatsapp))?;
         address(&mut body, &self.to, true)?;
+        // API.md: "WhatsApp adds `message_type`"; the reply box sends text only.
+        if whatsapp {
+            body.serialize_field("message_type", "text")?;
+        }
         body.serialize_field("body", &self.body)?;
         body.end()
     }
@@ -128,7 +133,7 @@ impl SentMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AgentId, Channel};
+    use crate::model::AgentId;
 
     #[test]
     fn send_bodies_are_flat_as_the_contract_shows() {
@@ -145,6 +150,25 @@ mod tests {
             serde_json::to_value(&req).expect("json"),
             serde_json::json!({"agent_id": "agt_1", "channel": "sms",
                 "from_number": "+2349012345678", "to_number": "+2348031234567", "body": "hi"})
+        );
+    }
+
+    #[test]
+    fn a_whatsapp_reply_says_it_is_text() {
+        let req = SendMessage {
+            to: Addressing {
+                agent_id: AgentId::from("agt_1"),
+                channel: Channel::Whatsapp,
+                from_number: "+2349012345678".into(),
+                to_number: "+2348031234567".into(),
+            },
+            body: "hi".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&req).expect("json"),
+            serde_json::json!({"agent_id": "agt_1", "channel": "whatsapp",
+                "from_number": "+2349012345678", "to_number": "+2348031234567",
+                "message_type": "text", "body": "hi"})
         );
     }
 
