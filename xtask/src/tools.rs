@@ -109,6 +109,8 @@ pub fn ensure(root: &Path, browser: Browser) -> Result<Tools> {
         "wasm-split-cli",
         WASM_SPLIT,
         || {
+            // cargo's record of an install outlives a binary removed by hand: run it too.
+            probe(Command::new("wasm-split-cli").arg("--help"))?;
             probe(Command::new("cargo").args(["install", "--list"]))
                 .and_then(|list| listed_version(&list, WASM_SPLIT_CRATE))
         },
@@ -202,17 +204,22 @@ fn ensure_npm_tools(root: &Path) -> Result<PathBuf> {
     let wasm_opt = modules.join(".bin").join("wasm-opt");
     let axe_package = modules.join("axe-core").join("package.json");
     let axe_js = modules.join("axe-core").join("axe.min.js");
-    let present = || {
-        let opt = probe(Command::new(&wasm_opt).arg("--version"))
-            .and_then(|out| wasm_opt_version(&out))
-            .is_some_and(|v| v == wasm_opt_pin());
-        let axe = probe(
+    let binaryen_package = modules.join("binaryen").join("package.json");
+    let package_is = |package: &Path, version: &str| {
+        probe(
             Command::new("node")
                 .args(["-p", "require(process.argv[1]).version"])
-                .arg(&axe_package),
+                .arg(package),
         )
-        .is_some_and(|v| v.trim() == AXE_CORE);
-        opt && axe && axe_js.is_file()
+        .is_some_and(|v| v.trim() == version)
+    };
+    let present = || {
+        // wasm-opt prints only binaryen's major version: the package says which release it is.
+        let opt = probe(Command::new(&wasm_opt).arg("--version"))
+            .and_then(|out| wasm_opt_version(&out))
+            .is_some_and(|v| v == wasm_opt_pin())
+            && package_is(&binaryen_package, BINARYEN);
+        opt && package_is(&axe_package, AXE_CORE) && axe_js.is_file()
     };
     let summary = format!(
         "wasm-opt {} (binaryen {BINARYEN}), axe-core {AXE_CORE} in {TOOLS_DIR}/",
