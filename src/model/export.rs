@@ -203,10 +203,12 @@ impl Progress {
 /// The most conversations an export holds (API.md): the agent's most recent.
 pub const EXPORT_LIMIT: u64 = 10_000;
 
-/// What the panel says once a file is saved. At the limit, it says the file may not be all of
-/// them: a file of exactly 10,000 looks complete, and the older ones are simply not in it.
+/// What the panel says once a file is saved. It names the channels, since the export API takes
+/// none and a list filtered to one channel shows fewer than the file holds. At the limit, it says
+/// the file may not be all of them: a file of exactly 10,000 looks complete, and the older ones
+/// are simply not in it.
 pub fn saved_message(file: &str, rows: u64) -> String {
-    let saved = format!("Saved {file} ({rows} conversations)");
+    let saved = format!("Saved {file} ({rows} conversations, SMS and WhatsApp)");
     if rows >= EXPORT_LIMIT {
         format!("{saved}. Exports hold the {EXPORT_LIMIT} most recent: older ones are not in it.")
     } else {
@@ -235,7 +237,7 @@ mod tests {
     fn an_export_at_the_limit_says_older_ones_are_left_out() {
         assert_eq!(
             saved_message("a.csv", 9_999),
-            "Saved a.csv (9999 conversations)"
+            "Saved a.csv (9999 conversations, SMS and WhatsApp)"
         );
         assert!(saved_message("a.csv", 10_000).contains("older ones are not in it"));
     }

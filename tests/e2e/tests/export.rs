@@ -212,7 +212,7 @@ async fn csv_and_json_exports_save_every_row_under_a_meaningful_name() {
         })?;
         assert_eq!(
             text,
-            format!("Saved {name} ({expected} conversations)"),
+            format!("Saved {name} ({expected} conversations, SMS and WhatsApp)"),
             "#export-done says what was saved"
         );
         let csv = wait_download(h, &name).await?;
