@@ -839,11 +839,26 @@ impl Thread {
     /// [`SendState::Unconfirmed`] again, with its Retry, unless a message shown is it (it went
     /// out after all). Returns whether it is shown.
     pub fn restore_unconfirmed(&mut self, local_id: u64, send: UnconfirmedSend) -> bool {
+        let state = SendState::Unconfirmed(send.reason.clone());
+        self.restore_send(local_id, send, state)
+    }
+
+    /// A send still waiting for its answer, begun in an earlier view of this conversation:
+    /// shown as [`SendState::Sending`] until that answer settles it here, unless a message shown
+    /// is it already. Returns whether it is shown.
+    pub fn resume_send(&mut self, local_id: u64, send: UnconfirmedSend) -> bool {
+        self.restore_send(local_id, send, SendState::Sending)
+    }
+
+    fn restore_send(&mut self, local_id: u64, send: UnconfirmedSend, state: SendState) -> bool {
+        if self.pending.iter().any(|p| p.local_id == local_id) {
+            return true;
+        }
         let pending = PendingSend {
             local_id,
             body: send.text,
             created_at: send.sent_at,
-            state: SendState::Unconfirmed(send.reason),
+            state,
             not_before: send.not_before,
             newest_then: send.newest_then,
         };
@@ -1402,6 +1417,37 @@ mod tests {
         own.body = Some("Hi".into());
         let mut back = Thread::new(conversation(vec![newest, own], None));
         assert!(!back.restore_unconfirmed(1, kept), "its message is shown");
+    }
+
+    #[test]
+    fn a_send_still_out_shows_as_sending_in_a_new_view_until_its_answer() {
+        let mut left = Thread::new(conversation(vec![], None));
+        left.begin_send(7, "Refund approved".into(), at(5));
+        let out = left.pending()[0].kept_as(String::new());
+        // The conversation opened again before the answer: sending, not an empty box.
+        let mut back = Thread::new(conversation(vec![], None));
+        assert!(back.resume_send(7, out.clone()));
+        assert!(back.resume_send(7, out.clone()), "taken once");
+        assert_eq!(back.pending().len(), 1);
+        assert_eq!(back.pending()[0].state, SendState::Sending);
+        assert!(back.unsent().next().is_none(), "nothing to retry yet");
+        // Its answer settles it there.
+        let mut sent = msg("m2", 6, Direction::Outbound, MessageStatus::Queued);
+        sent.body = Some("Refund approved".into());
+        assert_eq!(back.confirm_send(7, sent), Change::None);
+        assert!(back.pending().is_empty());
+        assert_eq!(back.len(), 1);
+        // Its message shown already (the answer is still on its way): not shown twice.
+        let mut own = msg("m2", 6, Direction::Outbound, MessageStatus::Queued);
+        own.body = Some("Refund approved".into());
+        let mut shown = Thread::new(conversation(vec![own], None));
+        assert!(!shown.resume_send(7, out.clone()));
+        assert!(shown.pending().is_empty());
+        // Its answer lost: it may have gone out, and shows so, with its Retry.
+        let mut lost = Thread::new(conversation(vec![], None));
+        lost.resume_send(7, out);
+        lost.fail_send(7, "No answer".into(), true);
+        assert_eq!(lost.unconfirmed().len(), 1);
     }
 
     #[test]

@@ -164,14 +164,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let sent_elsewhere = RwSignal::new(None::<ConversationId>);
     let loading_older = RwSignal::new(false);
     let draft = RwSignal::new(drafts::load(session.drafts.get_value(), &id));
-    // Numbers the operator's sends in this view (`None` once it has gone).
-    let next_local = StoredValue::new(0u64);
-    let new_local_id = move || {
-        next_local.try_update_value(|n| {
-            *n += 1;
-            *n
-        })
-    };
+    // Numbers the operator's sends (`None` once this view has gone).
+    let alive = StoredValue::new(());
+    let new_local_id = move || alive.try_get_value().map(|()| drafts::next_local_id());
     // Kept as the reply's draft is: a template half typed survives switching conversations,
     // a reload, and a session the API ended.
     let template_draft = TemplateDraft::new(drafts::load_template(session.drafts.get_value(), &id));
@@ -365,6 +360,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                                 if let Some(local_id) = new_local_id() {
                                     fresh.restore_unconfirmed(local_id, send);
                                 }
+                            }
+                            // Sends from an earlier view of it, still out: "Sending…" here
+                            // too, until their answers settle them in this view.
+                            for (local_id, send) in drafts::out_to(area, &conv) {
+                                fresh.resume_send(local_id, send);
                             }
                             // (The stream may have failed before this first answer came.)
                             if link.try_get_untracked().is_some_and(LinkState::is_down) {
@@ -891,6 +891,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let going = drafts::keep_while_out(
             session.drafts.get_value(),
             conversation.clone(),
+            local_id,
             kept_as.clone(),
             on_its_way.clone(),
             drafts_kept,
@@ -913,11 +914,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         spawn_local(async move {
             let result = client.send_message(&text, &to, &still_open).await;
             going();
+            // Settled where it shows: in this view, or, once it has gone, in the view of the
+            // conversation opened since, which took it from `drafts::out_to` as sending.
+            let here = thread_now(&conversation);
             // Refused for the conversation's state (closed, opted out, the window closed while
             // the operator typed): the reply box takes the server's view, and says why.
             let refused = matches!(result, Err(ApiError::Rejected { .. }));
             if matches!(&result, Err(ApiError::Rejected { code, .. }) if code == "WINDOW_CLOSED") {
-                thread.try_update(|t| t.as_mut().map(|t| t.window_refused(Utc::now())));
+                here.try_update(|t| t.as_mut().map(|t| t.window_refused(Utc::now())));
                 // The views read the time on the clock's tick, up to 15 s behind: they see the
                 // window shut now, not at the next tick.
                 clock.0.try_set(Utc::now());
@@ -932,7 +936,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 Ok((sent, to)) => match elsewhere.clone() {
                     // Shown in the newer conversation, not here.
                     Some(newer) => {
-                        take_send(local_id);
+                        here.try_update(|t| t.as_mut().map(|t| t.discard_send(local_id)));
                         went_elsewhere(newer, &to.to_number);
                     }
                     None => {
@@ -946,7 +950,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                             ));
                         }
                         let message = sent.into_message(text, &to);
-                        let change = thread
+                        let change = here
                             .try_update(|t| t.as_mut().map(|t| t.confirm_send(local_id, message)))
                             .flatten();
                         match change {
@@ -978,6 +982,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         && reopened(&conversation).is_some() =>
                 {
                     if let Some(shown) = reopened(&conversation) {
+                        here.try_update(|t| t.as_mut().map(|t| t.discard_send(local_id)));
                         shown
                             .reply
                             .try_update(|d| *d = drafts::with_failed(&text, d));
@@ -991,6 +996,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         reason: reason.clone(),
                         ..kept_as
                     };
+                    // This view has gone: the one opened since shows it as sending no more,
+                    // and takes it as a send that failed after its view had gone (below).
+                    if thread.try_with_untracked(|_| ()).is_none() {
+                        here.try_update(|t| t.as_mut().map(|t| t.discard_send(local_id)));
+                    }
                     let shown = thread
                         .try_update(|t| {
                             t.as_mut()

@@ -262,6 +262,9 @@ pub fn with_unsent<'a>(unsent: impl DoubleEndedIterator<Item = &'a str>, typing:
 /// such (the reply box's text would be sent twice by the next Enter).
 struct Out {
     serial: u64,
+    /// The send's id in its view, and in a view of its conversation opened before its answer
+    /// comes (ids are the page's, not a view's: [`next_local_id`]).
+    local_id: u64,
     area: Area,
     conversation: ConversationId,
     send: UnconfirmedSend,
@@ -280,6 +283,16 @@ thread_local! {
     /// were.
     static BEFORE: std::cell::RefCell<Vec<Before>> = const { std::cell::RefCell::new(Vec::new()) };
     static SERIAL: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static LOCAL_ID: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// A new id for a send: unique in the page, so that a send still out when its conversation is
+/// opened again has the same id in the new view as in the one it left from.
+pub fn next_local_id() -> u64 {
+    LOCAL_ID.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    })
 }
 
 /// A conversation's draft and the sends kept as not confirmed, as they were before the page went.
@@ -296,6 +309,7 @@ struct Before {
 pub fn keep_while_out(
     area: Area,
     conversation: ConversationId,
+    local_id: u64,
     send: UnconfirmedSend,
     on_its_way: std::rc::Rc<std::cell::Cell<bool>>,
     same_key: impl Fn() -> bool + 'static,
@@ -310,6 +324,7 @@ pub fn keep_while_out(
     OUT.with_borrow_mut(|out| {
         out.push(Out {
             serial,
+            local_id,
             area,
             conversation,
             send,
@@ -318,6 +333,18 @@ pub fn keep_while_out(
         })
     });
     move || OUT.with_borrow_mut(|out| out.retain(|o| o.serial != serial))
+}
+
+/// The sends to `conversation` whose answers have not come, oldest first, with their ids: a view
+/// of it opened meanwhile shows them as sending (not an empty box that invites typing the reply
+/// again), and their answers settle them there.
+pub fn out_to(area: Area, conversation: &ConversationId) -> Vec<(u64, UnconfirmedSend)> {
+    OUT.with_borrow(|out| {
+        out.iter()
+            .filter(|o| o.area == area && o.conversation == *conversation && (o.same_key)())
+            .map(|o| (o.local_id, o.send.clone()))
+            .collect()
+    })
 }
 
 /// For the page's life: the listeners outlive every view.

@@ -486,6 +486,43 @@ async fn a_late_failure_reaches_the_reply_box_after_the_list_was_shown() {
     .await;
 }
 
+/// A reply still on its way when the operator leaves its conversation and comes back shows as
+/// sending there (an empty box, its text gone from it at Enter, invited typing it again), and
+/// its answer, which comes after, settles it there: one message, no second send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_still_out_shows_as_sending_in_its_conversation_opened_again() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_human_sms_thread(
+            h,
+            json!({ "route": "POST /v1/messages", "latency_ms": 6000, "count": 1 }),
+        )
+        .await?;
+        let other = another_row(h, &id).await?;
+        clear_requests(h).await?;
+        let text = "Refund approved, it is on its way";
+        send_reply(h, text).await?;
+        h.click(&format!("{ROW} a[href*='{other}']")).await?;
+        wait_thread(h, &other).await?;
+        h.click(&format!("{ROW} a[href*='{id}']")).await?;
+        wait_thread(h, &id).await?;
+        wait_message(h, text, "shown as sending", |m| m.local).await?;
+        assert_eq!(
+            message_posts(h).await?,
+            Vec::<u16>::new(),
+            "shown before its answer came"
+        );
+        assert_eq!(composer_value(h).await?, "");
+        wait_message(h, text, "settled by its answer", |m| {
+            m.id.is_some() && !m.local
+        })
+        .await?;
+        assert_eq!(shown_with_body(h, text).await?.len(), 1, "shown once");
+        assert_eq!(message_posts(h).await?, [201], "sent once");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A reply, and a template, refused once the operator has moved on to another conversation:
 /// the live region says so (the operator last saw "Sending…"), and where the reply's text is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
