@@ -136,10 +136,16 @@ pub fn ConversationList(
             focused_row.set_value(None);
             return;
         }
+        // Only if the row kept is still the one that lost the focus: Home or End takes the
+        // focused row out (a focusout with nothing related, too) and has focused another by then.
+        let left = ev.target();
         request_animation_frame(move || {
-            if focused_row.try_with_value(|r| r.as_ref().is_some_and(|(_, el)| el.is_connected()))
-                == Some(true)
-            {
+            let lost = |r: &Option<(ConversationId, web_sys::Element)>| {
+                r.as_ref().is_some_and(|(_, el)| {
+                    el.is_connected() && left.as_deref() == Some(el.as_ref())
+                })
+            };
+            if focused_row.try_with_value(lost) == Some(true) {
                 focused_row.set_value(None);
             }
         });

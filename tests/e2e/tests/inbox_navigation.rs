@@ -775,6 +775,67 @@ async fn the_keyboard_keeps_its_row_when_a_refresh_moves_the_rows() {
     .await;
 }
 
+/// The same after Home (or End): the row the focus left is taken out of the page as the list
+/// scrolls, and the list forgot the row the focus went to, so the next poll's rebuild dropped
+/// the focus to the page's start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keyboard_keeps_its_row_after_home_when_a_refresh_moves_the_rows() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        // A short window: few rows rendered, so End and Home take the row left out of the page.
+        h.browser().set_window_size(1000, 420).await?;
+        let ids = row_ids(h).await?;
+        let first = ids.first().cloned().ok_or_else(|| anyhow!("no rows"))?;
+        // Written to, it comes to the top (a closed one's customer would start a new one).
+        let mut far = None;
+        for id in ids.iter().skip(3).rev() {
+            if api_conversation(h, id).await?["ai_mode"] != "closed" {
+                far = Some(id.clone());
+                break;
+            }
+        }
+        let far = far.ok_or_else(|| anyhow!("no open conversation below the third in {ids:?}"))?;
+        h.browser()
+            .execute(
+                "document.querySelector(\"li[data-index='0'] a\").focus();",
+                vec![],
+            )
+            .await?;
+        h.press(&[Key::End.into()]).await?;
+        poll_until("a row far down to have the focus", SCREEN, || async {
+            let at = focused_row(h).await?.and_then(|i| i.parse::<usize>().ok());
+            Ok(at.filter(|i| *i >= ids.len()).map(|_| ()))
+        })
+        .await?;
+        h.press(&[Key::Home.into()]).await?;
+        wait_focused_row(h, 0).await?;
+
+        inject(h, &far, "Any news on my refund?").await?;
+        let top = format!("{ROW}[data-index='0']");
+        poll_until(
+            "the conversation written to at the top",
+            Duration::from_secs(30),
+            || async {
+                Ok(attr_is(h, &top, "data-conversation-id", &far)
+                    .await?
+                    .then_some(()))
+            },
+        )
+        .await?;
+        wait_focused_row(h, 1).await?;
+        let focused = h
+            .browser()
+            .execute(
+                "return document.activeElement.closest('li').getAttribute('data-conversation-id');",
+                vec![],
+            )
+            .await?;
+        assert_eq!(focused.as_str(), Some(first.as_str()));
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// The rows' tab stops: exactly one rendered row is in the tab order (the roving tabindex).
 async fn tab_stops(h: &Harness) -> Result<u64> {
     let v = h
