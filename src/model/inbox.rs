@@ -180,6 +180,9 @@ impl Inbox {
             self.append_page(page, next);
             return true;
         }
+        let page = Self::without_repeats(page);
+        // No page after it: it is the whole list under these filters.
+        let whole = next.is_none();
         // What follows reads the pages in API.md's order; in another (`by_activity`), the page
         // is merged in, nothing taken out.
         let by_activity = self.by_activity && by_activity(&page);
@@ -215,9 +218,10 @@ impl Inbox {
         }
         let fresh: HashSet<ConversationId> =
             page.iter().map(|c| c.conversation_id.clone()).collect();
-        // A row the page leaves out though its news is within the page's span has left these
-        // filters (the customer wrote on the other channel). Not one with news newer than the
-        // page: the open thread's (`refresh`), which the answer was made before.
+        // A row the page leaves out though its news is within the page's span, or older when
+        // the page is the whole list, has left these filters (the customer wrote on the other
+        // channel). Not one with news newer than the page: the open thread's (`refresh`),
+        // which the answer was made before.
         let span = page
             .iter()
             .map(ConversationSummary::activity_at)
@@ -227,7 +231,7 @@ impl Inbox {
             by_activity
                 && span.is_some_and(|(oldest, newest)| {
                     let at = c.activity_at();
-                    oldest < at && at <= newest
+                    (whole || oldest < at) && at <= newest
                 })
         };
         let mut rest: Vec<ConversationSummary> = std::mem::take(&mut self.items)
@@ -246,6 +250,24 @@ impl Inbox {
         self.items = merged;
         self.reindex();
         false
+    }
+
+    /// A conversation a page lists twice (a server's fault) is one row, with its newer news, in
+    /// its first place: as `append_page` lists it.
+    fn without_repeats(page: Vec<ConversationSummary>) -> Vec<ConversationSummary> {
+        let mut at: HashMap<ConversationId, usize> = HashMap::new();
+        let mut once: Vec<ConversationSummary> = Vec::with_capacity(page.len());
+        for c in page {
+            match at.get(&c.conversation_id) {
+                Some(&i) if c.activity_at() > once[i].activity_at() => once[i] = c,
+                Some(_) => {}
+                None => {
+                    at.insert(c.conversation_id.clone(), once.len());
+                    once.push(c);
+                }
+            }
+        }
+        once
     }
 
     fn note_listed(&mut self, page: &[ConversationSummary]) {
@@ -664,7 +686,7 @@ mod tests {
         assert_eq!(ids(&inbox), ["c", "a", "b"]);
 
         // A poll answered after c's news, but made before it: c keeps its news and its place.
-        inbox.merge_first_page(vec![a.clone(), at(&c, 25)], None);
+        inbox.merge_first_page(vec![a.clone(), at(&c, 25)], Some("more".into()));
         assert_eq!(ids(&inbox), ["c", "a", "b"]);
         assert_eq!(inbox.get(&c.conversation_id), Some(&c_top));
         // A later page with an old copy of it changes nothing either.
@@ -933,9 +955,35 @@ mod tests {
         assert_eq!(ids(&inbox), ["d", "a"]);
         assert_eq!(inbox.position(&a.conversation_id), Some(1));
         // In a list of every channel it stays, and goes up.
-        let mut all = listed(&Filters::default(), &[a, b, c, d], true);
+        let mut all = listed(
+            &Filters::default(),
+            &[a.clone(), b.clone(), c.clone(), d.clone()],
+            true,
+        );
         assert!(all.refresh(&moved));
         assert_eq!(ids(&all), ["c", "a", "b", "d"]);
+
+        // The last of the list moves to SMS: older than the page, it is left out of a page
+        // with more after it (it may be on the next), not of the whole list.
+        let mut inbox = listed(&whatsapp, &[a.clone(), b.clone(), c.clone(), d], true);
+        inbox.merge_first_page(vec![a.clone(), b.clone(), c.clone()], Some("more".into()));
+        assert_eq!(ids(&inbox), ["a", "b", "c", "d"]);
+        inbox.merge_first_page(vec![a, b, c], None);
+        assert_eq!(ids(&inbox), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn a_conversation_a_page_lists_twice_is_one_row() {
+        let (a, b) = (at(&item("a", "x"), 20), at(&item("b", "x"), 10));
+        let mut inbox = listed(&Filters::default(), &[a.clone(), b.clone()], true);
+        let newer = at(&b, 30);
+        inbox.merge_first_page(
+            vec![newer.clone(), a.clone(), b.clone()],
+            Some("more".into()),
+        );
+        assert_eq!(ids(&inbox), ["b", "a"]);
+        assert_eq!(inbox.items()[0], newer, "with its newer news");
+        assert_eq!(inbox.position(&a.conversation_id), Some(1));
     }
 
     fn item(id: &str, agent: &str) -> ConversationSummary {
@@ -1075,10 +1123,10 @@ mod tests {
         inbox.merge_first_page(vec![x.clone(), a.clone()], Some("t".into()));
         assert_eq!(ids(&inbox), ["x", "a", "b", "c"]);
         assert_eq!(inbox.cursor, Cursor::End);
-        // No page after it: it is all there is.
+        // No page after it: it is all there is (the old rows have left these filters).
         let mut inbox = listed();
         inbox.merge_first_page(vec![x.clone(), y.clone()], None);
-        assert_eq!(ids(&inbox), ["x", "y", "a", "b", "c"]);
+        assert_eq!(ids(&inbox), ["x", "y"]);
         assert_eq!(inbox.cursor, Cursor::End);
         // The open thread raised its row (a) past the page's news meanwhile: the page still
         // does not reach the other rows.
