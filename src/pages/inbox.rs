@@ -571,7 +571,23 @@ fn start_polling(
                     let now = js_sys::Date::now();
                     limited_until =
                         now + f64::from(retry_after_secs.min(LONGEST_WAIT_SECS)) * 1000.0;
-                    next_at = Some(limited_until.max(now + interval_ms()));
+                    let next = limited_until.max(now + interval_ms());
+                    next_at = Some(next);
+                    // The limit is the key's: the lease is held through the wait, which
+                    // another tab, taking it over once it lapsed, would ask into again.
+                    if let Some((query, _)) = &leased {
+                        let _ = tabs.claim_poll_lease(query, next - now + interval_ms() * 2.5);
+                    }
+                    // A wait longer than a poll leaves the list behind: said, as for a refresh
+                    // that failed.
+                    if limited_until > now + interval_ms()
+                        && inbox.try_with_untracked(|i| i.filters == filters) == Some(true)
+                    {
+                        stale.try_set(true);
+                        tabs.post(&TabMessage::InboxStale {
+                            query: filters.to_query(),
+                        });
+                    }
                 }
                 Err(e) => {
                     session.check(&client, &e);

@@ -263,6 +263,26 @@ async fn a_rate_limited_poll_does_not_poll_faster() {
     .await;
 }
 
+/// A poll refused by the rate limit for longer than a poll says the list may be out of date
+/// (it said nothing, and the list stood still for as long as the wait), and the next poll after
+/// the wait, which works, takes the warning back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poll_rate_limited_for_long_says_the_list_is_behind() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "force_429_retry_after": 25, "count": 1 }),
+        )
+        .await?;
+        h.wait_for("#list-stale", POLL * 2).await?;
+        wait_text(h, "#live-announcer", "may be out of date", SCREEN).await?;
+        wait_gone(h, "#list-stale", Duration::from_secs(40)).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A list whose refreshes fail says it may be out of date, and stops saying so once one
 /// works: polls are quiet, and a list that stopped moving looked like a quiet hour.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
