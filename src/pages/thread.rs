@@ -684,7 +684,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             return;
         }
         busy.set(true);
-        action_error.set(None);
+        // (Not a template's failure: it may say the template went out, which a second send
+        // would bill again.)
+        action_error.update(|e| {
+            if !matches!(e, Some((Attempt::Template, e)) if e.answer_lost()) {
+                *e = None;
+            }
+        });
         // A 429's wait may outlast the mode the operator decided on: another operator takes
         // the conversation over meanwhile, and a close would end their exchange. Then it is not
         // made. (When no view shows the conversation any more, that can't be told: it is made,
@@ -795,9 +801,21 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         ev.prevent_default();
         if action == HandoffAction::Close {
             confirming.set(true);
-        } else {
-            act.run(action);
+            return;
         }
+        // Held back, it is said: the focus is elsewhere, and no button tells.
+        if busy.get_untracked() {
+            announcer.announce("A change is already under way: wait for its answer.");
+            return;
+        }
+        // A key pressed is no stray second click landing on the button that moved into
+        // place: the quiet time after a change is for the mouse.
+        debounce.update_value(|d| {
+            if !d.in_flight() {
+                *d = Debounce::Idle;
+            }
+        });
+        act.run(action);
     });
     on_cleanup(move || shortcuts.remove());
 

@@ -241,6 +241,43 @@ async fn the_buttons_say_they_wait_while_they_ignore_presses() {
     .await;
 }
 
+/// The handoff's shortcuts are not swallowed without a word: one pressed again while its change
+/// is out says so (the focus is in the reply box, and no button tells), and one pressed right
+/// after a change was answered is made (the quiet time is for a mouse's second click, which
+/// lands on the button that moved into place, not for a key).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handoff_shortcut_is_made_or_said_to_wait() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_ai_sms_thread(h, json!({ "count": 0 })).await?;
+        h.press(&[Key::Alt.into(), 't']).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        poll_until("the take-over answered", SCREEN, || async {
+            Ok((patches(h, &id).await? == 1).then_some(()))
+        })
+        .await?;
+        // At once, within the quiet time after the answer.
+        h.press(&[Key::Alt.into(), 'r']).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        settle("a late repeat PATCH, were there one", AFTER_DEBOUNCE).await;
+        assert_eq!(patches(h, &id).await?, 2, "one PATCH a press");
+
+        // Pressed again while its change is out (nothing shows it yet).
+        fault(
+            h,
+            json!({ "route": "PATCH /v1/conversations/{id}", "latency_ms": 2000, "count": 1 }),
+        )
+        .await?;
+        h.press(&[Key::Alt.into(), 't']).await?;
+        h.press(&[Key::Alt.into(), 't']).await?;
+        wait_text(h, "#live-announcer", "already under way", SCREEN).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        settle("a late PATCH, were there one", AFTER_DEBOUNCE).await;
+        assert_eq!(patches(h, &id).await?, 3, "the second press sent nothing");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// An operator who takes a conversation over and opens another before the answer comes: the answer
 /// finds the conversation's view gone, and the console goes on working (it crashed: the answer
 /// read a value of that view). The change itself is made and shown.

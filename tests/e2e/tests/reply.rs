@@ -1194,6 +1194,14 @@ async fn a_template_whose_answer_is_lost_may_have_been_sent() {
             Ok((!requests(h, "GET", |p| p == path).await?.is_empty()).then_some(()))
         })
         .await?;
+        // Handed back to the AI and taken over again: the warning stays (a handoff took it
+        // away, and the form, its fields kept, looked ready to send the template again).
+        h.click("#return-to-ai").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        settle("the handoff's quiet time", Duration::from_millis(1_200)).await;
+        h.click("#take-over").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        wait_text(h, "#action-error", "may have been sent", SCREEN).await?;
         assert_no_crash(h).await
     })
     .await;
