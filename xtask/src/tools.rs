@@ -306,10 +306,16 @@ fn ensure_cargo_tool(
 const APT_WAIT_FOR_LOCK: &str = "-oDPkg::Lock::Timeout=300";
 
 fn ensure_browser() -> Result<()> {
+    let version = |tool| probe(Command::new(tool).arg("--version")).unwrap_or_default();
+    // ChromeDriver drives only the Chromium of its own major version: a pair out of step (one
+    // upgraded alone, a half-finished upgrade) fails every browser test at its first session.
+    let matched = || {
+        let browser = major_version(&version(CHROMIUM));
+        browser.is_some() && browser == major_version(&version(CHROMEDRIVER))
+    };
     let present = || Path::new(CHROMIUM).is_file() && Path::new(CHROMEDRIVER).is_file();
-    if present() {
+    if present() && matched() {
         // Debian keeps only its latest security build, so this cannot be pinned: it is said.
-        let version = |tool| probe(Command::new(tool).arg("--version")).unwrap_or_default();
         ok(&format!(
             "{}, {}",
             version(CHROMIUM).trim(),
@@ -317,10 +323,17 @@ fn ensure_browser() -> Result<()> {
         ));
         return Ok(());
     }
+    if present() {
+        println!(
+            "    {} and {} are not of one version",
+            version(CHROMIUM).trim(),
+            version(CHROMEDRIVER).trim()
+        );
+    }
     let root = probe(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
     if !root {
         return Err(format!(
-            "Chromium and ChromeDriver are needed at {CHROMIUM} and {CHROMEDRIVER}; as root, run: {APT_INSTALL}"
+            "Chromium and ChromeDriver, of one version, are needed at {CHROMIUM} and {CHROMEDRIVER}; as root, run: {APT_INSTALL}"
         ));
     }
     let installed = cmd::run(
@@ -342,12 +355,23 @@ fn ensure_browser() -> Result<()> {
         )
     });
     match installed {
-        Ok(()) if present() => Ok(()),
+        Ok(()) if present() && matched() => Ok(()),
         Ok(()) => Err(format!(
-            "apt-get finished but {CHROMIUM} or {CHROMEDRIVER} is still missing; run: {APT_INSTALL}"
+            "apt-get finished but {CHROMIUM} or {CHROMEDRIVER} is still missing, or they are not of one version; run: {APT_INSTALL}"
         )),
         Err(e) => Err(format!("{e}; run it yourself: {APT_INSTALL}")),
     }
+}
+
+/// `Chromium 156.0.8078.114 built on Debian` and `ChromeDriver 156.0.8078.114 (…)` -> 156.
+fn major_version(output: &str) -> Option<u32> {
+    output
+        .split_whitespace()
+        .nth(1)?
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// `krate`'s version in `cargo install --list`, whose lines read `name v1.2.3:`.
@@ -462,6 +486,20 @@ fn toml_string<'a>(line: &'a str, key: &str) -> Option<&'a str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn chromium_and_chromedriver_name_their_major_version_second() {
+        let browser = "Chromium 156.0.8078.114 built on Debian GNU/Linux 12 (bookworm)\n";
+        let driver = "ChromeDriver 156.0.8078.114 (ea19f973-refs/branch-heads/8078_108@{#5})\n";
+        assert_eq!(super::major_version(browser), Some(156));
+        assert_eq!(super::major_version(driver), Some(156));
+        assert_eq!(
+            super::major_version("ChromeDriver 155.0.1.2 (x)"),
+            Some(155)
+        );
+        assert_eq!(super::major_version(""), None);
+        assert_eq!(super::major_version("chromium: not found"), None);
+    }
     use super::*;
 
     #[test]
