@@ -214,9 +214,11 @@ async fn advance_clock(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<ClockRequest>,
 ) -> JsonResult {
-    if !req.advance_seconds.is_finite() {
+    // (Bounded: the clock's milliseconds would overflow, and every handler reads them.)
+    const CENTURY_SECS: f64 = 100.0 * 366.0 * 86_400.0;
+    if !req.advance_seconds.is_finite() || req.advance_seconds.abs() > CENTURY_SECS {
         return Err(ApiError::invalid_argument(
-            "advance_seconds must be a number",
+            "advance_seconds must be a number of at most a century either way",
         ));
     }
     state
@@ -241,9 +243,10 @@ async fn set_traffic(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<TrafficRequest>,
 ) -> JsonResult {
-    if !req.per_minute.is_finite() || req.per_minute < 0.0 {
+    // (Under one a thousand minutes, the wait between messages is longer than a timer holds.)
+    if !(req.per_minute == 0.0 || req.per_minute >= 0.001) {
         return Err(ApiError::invalid_argument(
-            "per_minute must be a number >= 0",
+            "per_minute must be 0 or a number >= 0.001",
         ));
     }
     state.traffic.send_replace(req.per_minute);

@@ -102,8 +102,10 @@ pub fn receive_inbound(
     target: InboundTarget,
     body: &str,
 ) -> Result<InboundOutcome, ApiError> {
-    let now = state.clock.now();
+    // The time is read under the lock: two messages that race take their places, and the
+    // window its newest inbound's, in the order of their times.
     let mut store = state.store();
+    let now = state.clock.now();
     let (agent_id, channel, customer) = match target {
         InboundTarget::Pair {
             agent_id,
@@ -192,9 +194,9 @@ pub fn receive_inbound(
         && store
             .conversation(&conversation_id)
             .is_some_and(|c| c.ai_mode == AiMode::Ai);
-    drop(store);
-
+    // Told before the lock goes: a change made after this one is told after it too.
     state.publish(&conversation_id, "message.received", payload);
+    drop(store);
     if ai_answers {
         spawn_ai_reply(state, conversation_id.clone(), body.to_string());
     }
@@ -220,8 +222,8 @@ pub struct Outbound {
 }
 
 pub fn send_outbound(state: &AppState, out: Outbound) -> Result<(String, Message), ApiError> {
-    let now = state.clock.now();
     let mut store = state.store();
+    let now = state.clock.now();
     // An unknown id is 404 NOT_FOUND, as in the export and everywhere else.
     if store.agent(&out.agent_id).is_none() {
         return Err(ApiError::not_found(format!(
@@ -319,7 +321,8 @@ pub fn spawn_delivery(
             let error = (status == MessageStatus::Failed)
                 .then_some(failure)
                 .flatten();
-            let updated = st.store().set_message_status(&message_id, status, error);
+            let mut store = st.store();
+            let updated = store.set_message_status(&message_id, status, error);
             let Some((conversation_id, message)) = updated else {
                 return;
             };
@@ -328,6 +331,7 @@ pub fn spawn_delivery(
                 status.event_type(),
                 message_event_payload(&message, &conversation_id),
             );
+            drop(store);
         }
     });
 }
@@ -338,9 +342,9 @@ fn spawn_ai_reply(state: &AppState, conversation_id: String, inbound: String) {
     let st = state.clone();
     state.spawn(async move {
         tokio::time::sleep(st.settings.ai_reply_delay()).await;
-        let now = st.clock.now();
         let message = {
             let mut store = st.store();
+            let now = st.clock.now();
             let Some(reply) = ai_reply_message(&store, &st, &conversation_id, &inbound, now) else {
                 return;
             };
@@ -389,8 +393,8 @@ pub fn set_mode(
     to: AiMode,
     actor_user_id: &str,
 ) -> Result<(bool, Value), ApiError> {
-    let now = state.clock.now();
     let mut store = state.store();
+    let now = state.clock.now();
     let from = store
         .conversation(conversation_id)
         .map(|c| c.ai_mode)
@@ -417,20 +421,23 @@ pub fn set_mode(
         });
     });
     let view = conversation_view(&store, conversation_id)?;
-    drop(store);
+    // Told before the lock goes: two operators' changes are told in the order they were made.
     state.publish(
         conversation_id,
         "conversation.mode_changed",
         json!({ "from_mode": from, "to_mode": to, "actor_user_id": actor_user_id,
                 "conversation_id": conversation_id }),
     );
+    drop(store);
     Ok((true, view))
 }
 
 /// Publishes `window.closing` for windows that now close within the hour.
 pub fn announce_closing_windows(state: &AppState) {
+    let mut store = state.store();
     let now = state.clock.now();
-    let due = state.store().take_closing_windows(now, WINDOW_CLOSING_LEAD);
+    // Told under the lock: a message that renews a window is not told before its closing.
+    let due = store.take_closing_windows(now, WINDOW_CLOSING_LEAD);
     for (conversation_id, expires) in due {
         state.publish(
             &conversation_id,

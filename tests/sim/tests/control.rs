@@ -302,3 +302,27 @@ async fn simulators_are_independent() {
         .await
         .assert_error(404, "NOT_FOUND");
 }
+
+/// A clock moved beyond what its milliseconds hold, or a rate whose wait no timer holds, is
+/// refused: either one took the simulator down (every handler reads the clock; the traffic task
+/// ended for good while `/sim/traffic` still told its rate).
+#[tokio::test]
+async fn controls_out_of_range_are_refused_and_the_simulator_goes_on() {
+    let sim = sim().await;
+    for (path, body) in [
+        ("/sim/clock", json!({"advance_seconds": 1e17})),
+        ("/sim/clock", json!({"advance_seconds": -1e17})),
+        ("/sim/traffic", json!({"per_minute": 1e-20})),
+        ("/sim/traffic", json!({"per_minute": -1.0})),
+    ] {
+        let r = sim.control(Method::POST, path, Some(body.clone())).await;
+        assert_eq!(r.status, 400, "{path} {body}: {:?}", r.json);
+    }
+    assert_eq!(
+        sim.control(Method::GET, "/sim/traffic", None).await.json["per_minute"],
+        0.0
+    );
+    let r = sim.control(Method::GET, "/sim/clock", None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json["offset_seconds"], 0.0);
+}
