@@ -203,6 +203,7 @@ impl Inbox {
             self.reindex();
             return true;
         }
+        let listed_before = self.listed_up_to;
         self.note_listed(&page);
         // An answer made before news the list already shows (the open thread's, through
         // `refresh`) does not take it back: the newer row stays, in its place by activity.
@@ -226,7 +227,9 @@ impl Inbox {
             .iter()
             .map(ConversationSummary::activity_at)
             .min()
-            .zip(page.iter().map(ConversationSummary::activity_at).max());
+            .zip(page.iter().map(ConversationSummary::activity_at).max())
+            // The whole list, and empty: every row a page listed has left.
+            .or_else(|| listed_before.filter(|_| whole).map(|up_to| (up_to, up_to)));
         let left = |c: &ConversationSummary| {
             by_activity
                 && span.is_some_and(|(oldest, newest)| {
@@ -249,6 +252,10 @@ impl Inbox {
         }
         self.items = merged;
         self.reindex();
+        // (A token kept from before would ask for a page that is no longer there.)
+        if whole {
+            self.cursor = Cursor::End;
+        }
         false
     }
 
@@ -968,8 +975,13 @@ mod tests {
         let mut inbox = listed(&whatsapp, &[a.clone(), b.clone(), c.clone(), d], true);
         inbox.merge_first_page(vec![a.clone(), b.clone(), c.clone()], Some("more".into()));
         assert_eq!(ids(&inbox), ["a", "b", "c", "d"]);
-        inbox.merge_first_page(vec![a, b, c], None);
+        inbox.merge_first_page(vec![a.clone(), b.clone(), c.clone()], None);
         assert_eq!(ids(&inbox), ["a", "b", "c"]);
+        assert_eq!(inbox.cursor, Cursor::End, "no page after the whole list");
+        // Then all of them: the list is empty, but for news newer than any page listed.
+        inbox.refresh(&at(&a, 90));
+        inbox.merge_first_page(vec![], None);
+        assert_eq!(ids(&inbox), ["a"]);
     }
 
     #[test]

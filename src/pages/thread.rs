@@ -38,23 +38,29 @@ use std::rc::Rc;
 enum Attempt {
     Handoff(HandoffAction),
     LoadOlder,
-    Template,
 }
 
 impl Attempt {
     fn failed(self, e: &ApiError) -> String {
-        if matches!(self, Attempt::Template) && e.answer_lost() {
-            return format!(
-                "The template may have been sent: {} Check the conversation before sending it again.",
-                e.user_message()
-            );
-        }
         let what = match self {
             Attempt::Handoff(action) => action.label(),
             Attempt::LoadOlder => "Loading older messages",
-            Attempt::Template => "Sending the template",
         };
         format!("{what} failed: {}", e.user_message())
+    }
+}
+
+/// A template's failure, shown apart from the other actions': one that may have gone out must
+/// stay in sight while the operator hands the conversation over and back, or its form, which
+/// keeps its fields, looks ready to send (and bill) it again.
+fn template_failed(e: &ApiError) -> String {
+    if e.answer_lost() {
+        format!(
+            "The template may have been sent: {} Check the conversation before sending it again.",
+            e.user_message()
+        )
+    } else {
+        format!("Sending the template failed: {}", e.user_message())
     }
 }
 
@@ -159,6 +165,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let blocked_now = move || blocked_in(thread);
     let error = RwSignal::new(None::<ApiError>);
     let action_error = RwSignal::new(None::<(Attempt, ApiError)>);
+    let template_error = RwSignal::new(None::<ApiError>);
     // The operator's last reply or template went to the customer's newer conversation: this
     // one had been closed (elsewhere, unheard) and the customer has written since.
     let sent_elsewhere = RwSignal::new(None::<ConversationId>);
@@ -177,37 +184,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
     }
     let open_draft = use_context::<OpenDraft>();
-    if let Some(OpenDraft(open)) = open_draft {
-        let conversation = id.clone();
-        open.set_value(Some(Shown {
-            conversation: id.clone(),
-            thread,
-            reply: draft,
-            template_sent: Callback::new(move |form: TemplateForm| template_draft.sent(&form)),
-            unconfirmed: Callback::new(move |send: UnconfirmedSend| -> bool {
-                let local_id = new_local_id();
-                let restored = thread
-                    .try_update(|t| {
-                        let t = t.as_mut()?;
-                        local_id.map(|local_id| t.restore_unconfirmed(local_id, send.clone()))
-                    })
-                    .flatten();
-                // Not loaded yet: its first page takes it from the drafts.
-                restored.unwrap_or_else(|| {
-                    drafts::add_unconfirmed(session.drafts.get_value(), &conversation, send);
-                    true
-                })
-            }),
-        }));
-        // Unless the next conversation's view has already taken the place.
-        on_cleanup(move || {
-            open.try_update_value(|o| {
-                if o.as_ref().is_some_and(|s| s.reply == draft) {
-                    *o = None;
-                }
-            });
-        });
-    }
     // The conversation's view shown now, if it is another than this one (the operator left it
     // and came back).
     let reopened = move |conversation: &ConversationId| {
@@ -431,6 +407,40 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
     };
     load();
+    // This view, as an answer that comes after an earlier view of the conversation had gone
+    // finds it.
+    if let Some(OpenDraft(open)) = open_draft {
+        let conversation = id.get_value();
+        open.set_value(Some(Shown {
+            conversation: conversation.clone(),
+            thread,
+            reply: draft,
+            template_sent: Callback::new(move |form: TemplateForm| template_draft.sent(&form)),
+            refetch: Callback::new(move |()| load()),
+            unconfirmed: Callback::new(move |send: UnconfirmedSend| -> bool {
+                let local_id = new_local_id();
+                let restored = thread
+                    .try_update(|t| {
+                        let t = t.as_mut()?;
+                        local_id.map(|local_id| t.restore_unconfirmed(local_id, send.clone()))
+                    })
+                    .flatten();
+                // Not loaded yet: its first page takes it from the drafts.
+                restored.unwrap_or_else(|| {
+                    drafts::add_unconfirmed(session.drafts.get_value(), &conversation, send);
+                    true
+                })
+            }),
+        }));
+        // Unless the next conversation's view has already taken the place.
+        on_cleanup(move || {
+            open.try_update_value(|o| {
+                if o.as_ref().is_some_and(|s| s.reply == draft) {
+                    *o = None;
+                }
+            });
+        });
+    }
 
     // Exactly one stream per open thread; it closes when this view goes away.
     let skipped = RwSignal::new(0u32);
@@ -684,13 +694,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             return;
         }
         busy.set(true);
-        // (Not a template's failure: it may say the template went out, which a second send
-        // would bill again.)
-        action_error.update(|e| {
-            if !matches!(e, Some((Attempt::Template, e)) if e.answer_lost()) {
-                *e = None;
-            }
-        });
+        action_error.set(None);
         // A 429's wait may outlast the mode the operator decided on: another operator takes
         // the conversation over meanwhile, and a close would end their exchange. Then it is not
         // made. (When no view shows the conversation any more, that can't be told: it is made,
@@ -809,12 +813,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             return;
         }
         // A key pressed is no stray second click landing on the button that moved into
-        // place: the quiet time after a change is for the mouse.
-        debounce.update_value(|d| {
-            if !d.in_flight() {
-                *d = Debounce::Idle;
-            }
-        });
+        // place: the quiet time after a change is for the mouse. (Nothing is in flight here:
+        // `busy` says so.)
+        debounce.set_value(Debounce::Idle);
         act.run(action);
     });
     on_cleanup(move || shortcuts.remove());
@@ -1016,7 +1017,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     };
                     // This view has gone: the one opened since shows it as sending no more,
                     // and takes it as a send that failed after its view had gone (below).
-                    if thread.try_with_untracked(|_| ()).is_none() {
+                    if here != thread {
                         here.try_update(|t| t.as_mut().map(|t| t.discard_send(local_id)));
                     }
                     let shown = thread
@@ -1070,9 +1071,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 }
             }
             // (A receipt that came while it was out, and was not its own, is asked about now.)
-            let unseen = thread.try_update(|t| t.as_mut().is_some_and(Thread::take_unseen));
+            let unseen = here.try_update(|t| t.as_mut().is_some_and(Thread::take_unseen));
             if refused || elsewhere.is_some() || unseen == Some(true) {
-                load();
+                match reopened(&conversation) {
+                    Some(shown) if here != thread => shown.refetch.run(()),
+                    _ => load(),
+                }
             }
         });
     };
@@ -1153,7 +1157,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             language_code: form.language.clone(),
             parameters: form.parameters.clone(),
         };
-        action_error.set(None);
+        template_error.set(None);
         templates_out.update(|out| out.push(conversation.clone()));
         spawn_local(async move {
             let result = client.send_template(&req, &templates_allowed).await;
@@ -1197,7 +1201,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // Its view has gone, and with it the banner that would have said so.
                     let said = failed_elsewhere("template", &req.to.to_number, &e);
                     let signed_in = session.signed_in_to(&client.workspace());
-                    if action_error.try_set(Some((Attempt::Template, e))).is_some() && signed_in {
+                    if template_error.try_set(Some(e)).is_some() && signed_in {
                         announcer.announce(said);
                     }
                 }
@@ -1250,6 +1254,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     link=link
                     skipped=skipped
                     action_error=action_error
+                    template_error=template_error
                     sent_elsewhere=sent_elsewhere
                     refresh_error=error
                     on_reload=Callback::new(move |_| retry())
@@ -1282,6 +1287,7 @@ fn ThreadLoaded(
     link: RwSignal<LinkState>,
     skipped: RwSignal<u32>,
     action_error: RwSignal<Option<(Attempt, ApiError)>>,
+    template_error: RwSignal<Option<ApiError>>,
     sent_elsewhere: RwSignal<Option<ConversationId>>,
     /// A refresh of the loaded thread failed (after a reconnect, say): what the stream said
     /// meanwhile may be missing until it is tried again.
@@ -1377,12 +1383,7 @@ fn ThreadLoaded(
                     // the conversation closed, or changed hands); a close is asked again, not
                     // made unasked.
                     Attempt::Handoff(action) if !action.available_from(mode.get()) => ().into_any(),
-                    // A template is sent again from its form, which keeps it: a Try again here
-                    // would be a second, billed, send the operator did not look at.
                     _ if limited => view! {
-                        <p class="banner error" id="action-error" role="alert">{message}</p>
-                    }.into_any(),
-                    Attempt::Template => view! {
                         <p class="banner error" id="action-error" role="alert">{message}</p>
                     }.into_any(),
                     Attempt::Handoff(action) => {
@@ -1398,6 +1399,11 @@ fn ThreadLoaded(
                         <ErrorBanner id="action-error" message=message on_retry=load_older refocus=&[".message-scroller"]/>
                     }.into_any(),
                 }
+            })}
+            // No Try again: a template is sent again from its form, which keeps it; one here
+            // would be a second, billed, send the operator did not look at.
+            {move || template_error.get().map(|e| view! {
+                <p class="banner error" id="template-error" role="alert">{template_failed(&e)}</p>
             })}
             {move || sent_elsewhere.get().map(|newer| view! {
                 <p class="banner warn" id="sent-elsewhere" role="status">

@@ -413,6 +413,9 @@ pub struct Shown {
     pub thread: leptos::prelude::RwSignal<Option<crate::model::thread::Thread>>,
     pub reply: leptos::prelude::RwSignal<String>,
     pub template_sent: leptos::prelude::Callback<TemplateForm>,
+    /// Fetches the conversation again: what a send settled here after its own view had gone
+    /// asks for, as that view would have (a receipt not its own came while it was out, say).
+    pub refetch: leptos::prelude::Callback<()>,
     /// A send of the conversation's whose answer was lost after its view had gone; whether it
     /// is shown as such (not when its message is shown already).
     pub unconfirmed: leptos::prelude::Callback<UnconfirmedSend, bool>,

@@ -190,7 +190,11 @@ async fn live_updates_once_survive_a_drop_and_stop_on_401() {
             "the bad frame added or changed nothing"
         );
         assert_eq!(
-            count(h, "#error-banner, #thread-error, #action-error").await?,
+            count(
+                h,
+                "#error-banner, #thread-error, #action-error, #template-error"
+            )
+            .await?,
             0
         );
         assert_eq!(
@@ -696,7 +700,11 @@ async fn an_unknown_event_type_brings_one_refetch() {
         assert_eq!(newest_page_requests(h, &id).await?.len(), 2);
         assert_eq!(shown_ids(h).await?, before, "nothing added or changed");
         assert_eq!(
-            count(h, "#error-banner, #thread-error, #action-error").await?,
+            count(
+                h,
+                "#error-banner, #thread-error, #action-error, #template-error"
+            )
+            .await?,
             0
         );
         assert_no_crash(h).await

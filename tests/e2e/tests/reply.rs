@@ -1188,7 +1188,7 @@ async fn a_template_whose_answer_is_lost_may_have_been_sent() {
         h.fill("#template-name", "order_update").await?;
         h.fill("#template-parameters", "A-1042").await?;
         h.click("#template-send").await?;
-        wait_text(h, "#action-error", "may have been sent", SCREEN).await?;
+        wait_text(h, "#template-error", "may have been sent", SCREEN).await?;
         poll_until("the thread brought up to date", SCREEN, || async {
             let path = format!("/v1/conversations/{wa_id}");
             Ok((!requests(h, "GET", |p| p == path).await?.is_empty()).then_some(()))
@@ -1201,7 +1201,17 @@ async fn a_template_whose_answer_is_lost_may_have_been_sent() {
         settle("the handoff's quiet time", Duration::from_millis(1_200)).await;
         h.click("#take-over").await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
-        wait_text(h, "#action-error", "may have been sent", SCREEN).await?;
+        wait_text(h, "#template-error", "may have been sent", SCREEN).await?;
+        // Nor does a handoff that fails: its failure is shown beside it.
+        fault(
+            h,
+            json!({ "route": "PATCH /v1/conversations/{id}", "status": 403, "count": 1 }),
+        )
+        .await?;
+        settle("the handoff's quiet time", Duration::from_millis(1_200)).await;
+        h.click("#return-to-ai").await?;
+        wait_text(h, "#action-error", "Return to AI failed", SCREEN).await?;
+        wait_text(h, "#template-error", "may have been sent", SCREEN).await?;
         assert_no_crash(h).await
     })
     .await;
@@ -1512,7 +1522,7 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
             wait_text(h, "#template-send", "Send template", SCREEN).await?;
         }
         assert_eq!(posts[0].status, 201);
-        assert_eq!(count(h, "#action-error").await?, 0);
+        assert_eq!(count(h, "#action-error, #template-error").await?, 0);
 
         // What the operator typed into the template form survives updates to the thread
         // arriving meanwhile (here: a read receipt for the template just sent).
