@@ -684,6 +684,38 @@ async fn after_a_filter_change_tab_goes_to_the_first_row() {
     .await;
 }
 
+/// A customer of `written` writes: the list's next poll (within one poll interval, 10 s, and its
+/// request) brings it to the top, and the focus stays on `focused`'s row, now at `index`.
+async fn written_to_keeps_the_focus(
+    h: &Harness,
+    written: &str,
+    focused: &str,
+    index: usize,
+) -> Result<()> {
+    inject(h, written, "Any news on my refund?").await?;
+    let top = format!("{ROW}[data-index='0']");
+    poll_until(
+        "the conversation written to at the top",
+        Duration::from_secs(30),
+        || async {
+            Ok(attr_is(h, &top, "data-conversation-id", written)
+                .await?
+                .then_some(()))
+        },
+    )
+    .await?;
+    wait_focused_row(h, index).await?;
+    let on = h
+        .browser()
+        .execute(
+            "return document.activeElement.closest('li').getAttribute('data-conversation-id');",
+            vec![],
+        )
+        .await?;
+    assert_eq!(on.as_str(), Some(focused));
+    Ok(())
+}
+
 /// The keyboard keeps its row while the list refreshes: a poll that brings a conversation to
 /// the top moves every row down, which rebuilds them, and the focus fell to the page's start.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -706,29 +738,8 @@ async fn the_keyboard_keeps_its_row_when_a_refresh_moves_the_rows() {
         h.press(&[Key::Down.into(), Key::Down.into()]).await?;
         wait_focused_row(h, 2).await?;
 
-        inject(h, &far, "Any news on my refund?").await?;
-        // The list's next poll brings it up: within one poll interval (10 s) and its request.
-        let top = format!("{ROW}[data-index='0']");
-        poll_until(
-            "the conversation written to at the top",
-            Duration::from_secs(30),
-            || async {
-                Ok(attr_is(h, &top, "data-conversation-id", &far)
-                    .await?
-                    .then_some(()))
-            },
-        )
-        .await?;
         // The same conversation, one row down, keeps the focus; the keys go on from there.
-        wait_focused_row(h, 3).await?;
-        let focused = h
-            .browser()
-            .execute(
-                "return document.activeElement.closest('li').getAttribute('data-conversation-id');",
-                vec![],
-            )
-            .await?;
-        assert_eq!(focused.as_str(), Some(on.as_str()));
+        written_to_keeps_the_focus(h, &far, &on, 3).await?;
         h.press(&[Key::Down.into()]).await?;
         wait_focused_row(h, 4).await?;
         assert!(
@@ -747,6 +758,7 @@ async fn the_keyboard_keeps_its_row_when_a_refresh_moves_the_rows() {
             .execute("document.activeElement.blur();", vec![])
             .await?;
         inject(h, &farther, "Is anyone there?").await?;
+        let top = format!("{ROW}[data-index='0']");
         poll_until(
             "the next conversation written to at the top",
             Duration::from_secs(30),
@@ -810,27 +822,7 @@ async fn the_keyboard_keeps_its_row_after_home_when_a_refresh_moves_the_rows() {
         h.press(&[Key::Home.into()]).await?;
         wait_focused_row(h, 0).await?;
 
-        inject(h, &far, "Any news on my refund?").await?;
-        let top = format!("{ROW}[data-index='0']");
-        poll_until(
-            "the conversation written to at the top",
-            Duration::from_secs(30),
-            || async {
-                Ok(attr_is(h, &top, "data-conversation-id", &far)
-                    .await?
-                    .then_some(()))
-            },
-        )
-        .await?;
-        wait_focused_row(h, 1).await?;
-        let focused = h
-            .browser()
-            .execute(
-                "return document.activeElement.closest('li').getAttribute('data-conversation-id');",
-                vec![],
-            )
-            .await?;
-        assert_eq!(focused.as_str(), Some(first.as_str()));
+        written_to_keeps_the_focus(h, &far, &first, 1).await?;
         assert_no_crash(h).await
     })
     .await;
