@@ -407,6 +407,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
     };
     load();
+    // Fetches the conversation again as shown now: by this view, or, once it has gone, by the
+    // view of it opened since (an answer that came after the operator left and came back).
+    let load_shown = move |conversation: &ConversationId| match reopened(conversation) {
+        Some(shown) if thread.try_with_untracked(|_| ()).is_none() => shown.refetch.run(()),
+        _ => load(),
+    };
     // This view, as an answer that comes after an earlier view of the conversation had gone
     // finds it.
     if let Some(OpenDraft(open)) = open_draft {
@@ -1073,10 +1079,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             // (A receipt that came while it was out, and was not its own, is asked about now.)
             let unseen = here.try_update(|t| t.as_mut().is_some_and(Thread::take_unseen));
             if refused || elsewhere.is_some() || unseen == Some(true) {
-                match reopened(&conversation) {
-                    Some(shown) if here != thread => shown.refetch.run(()),
-                    _ => load(),
-                }
+                load_shown(&conversation);
             }
         });
     };
@@ -1172,7 +1175,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     if let Some(shown) = reopened(&conversation) {
                         shown.template_sent.run(form);
                     }
-                    load();
+                    load_shown(&conversation);
                     let here = thread.try_with_untracked(|_| ()).is_some()
                         || reopened(&conversation).is_some();
                     match sent.conversation_id.filter(|c| *c != conversation) {
@@ -1196,7 +1199,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // for the conversation's state (closed or opted out while the stream was
                     // down): the thread and its form take the server's view, as after a reply.
                     if e.answer_lost() || matches!(e, ApiError::Rejected { .. }) {
-                        load();
+                        load_shown(&conversation);
                     }
                     // Its view has gone, and with it the banner that would have said so.
                     let said = failed_elsewhere("template", &req.to.to_number, &e);

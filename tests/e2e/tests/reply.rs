@@ -523,6 +523,44 @@ async fn a_reply_still_out_shows_as_sending_in_its_conversation_opened_again() {
     .await;
 }
 
+/// A reply refused after the operator left its conversation and came back: the conversation
+/// shown now is fetched again, as the view it was sent from would have been (the answer asked
+/// that view, which had gone, and nothing was fetched), and its text is back in the reply box.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_refused_after_leaving_and_coming_back_refreshes_the_conversation_shown() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_human_sms_thread(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 409, "latency_ms": 8000, "count": 1 }),
+        )
+        .await?;
+        let other = another_row(h, &id).await?;
+        let text = "Refused while the operator was away";
+        send_reply(h, text).await?;
+        h.click(&format!("{ROW} a[href*='{other}']")).await?;
+        wait_thread(h, &other).await?;
+        clear_requests(h).await?;
+        h.click(&format!("{ROW} a[href*='{id}']")).await?;
+        wait_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        poll_until(
+            "the page and the stream's opening refetch",
+            SCREEN,
+            || async { Ok((newest_page_requests(h, &id).await?.len() >= 2).then_some(())) },
+        )
+        .await?;
+        wait_message(h, text, "shown as sending", |m| m.local).await?;
+        clear_requests(h).await?;
+        wait_reply_box(h, text).await?;
+        poll_until("the conversation shown fetched again", SCREEN, || async {
+            Ok((!newest_page_requests(h, &id).await?.is_empty()).then_some(()))
+        })
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A reply, and a template, refused once the operator has moved on to another conversation:
 /// the live region says so (the operator last saw "Sending…"), and where the reply's text is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
