@@ -407,6 +407,36 @@ async fn message_text_is_rendered_as_text_not_html() {
     assert_eq!(text(&root, ".message-body"), "<img src=x onerror=alert(1)>");
 }
 
+/// A message reads in its own direction (Arabic right to left, its punctuation in place), and
+/// one from a sender the console does not know, shown on the customer's side, is not read out
+/// as the agent's.
+#[wasm_bindgen_test]
+async fn a_message_reads_in_its_direction_and_an_unknown_sender_is_not_the_agent() {
+    let conversation: Conversation = serde_json::from_value(serde_json::json!({
+        "conversation_id": "conv_x", "agent_id": "agt_x", "channel": "sms",
+        "from_number": "+2348031234567", "to_number": "+2349012345678",
+        "created_at": "2026-05-15T10:00:00Z", "ai_mode": "human",
+        "messages": [{
+            "message_id": "msg_1", "direction": "system", "status": "received",
+            "body": "مرحبا!", "created_at": "2026-05-15T10:01:00Z"
+        }]
+    }))
+    .expect("conversation");
+    let thread = RwSignal::new(Some(Thread::new(conversation)));
+    let root = mount_thread(thread);
+    settle().await;
+    let body = root
+        .query_selector(".message-body")
+        .ok()
+        .flatten()
+        .expect("a body");
+    assert_eq!(body.get_attribute("dir").as_deref(), Some("auto"));
+    assert_eq!(
+        text(&root, "li.message .visually-hidden"),
+        "Unknown sender: "
+    );
+}
+
 /// Resolves inside the next animation frame callback.
 async fn next_frame() {
     let frame = js_sys::Promise::new(&mut |resolve, _| {

@@ -49,7 +49,9 @@ enum Kind {
 impl Group {
     /// The group after an announcement at `now`, and what to do with that announcement.
     fn next(self, now: f64, kind: Kind) -> (Group, Say) {
-        if now - self.started_at >= TOGETHER_MS {
+        // (A clock put back starts a group too: measured from a start in the future, the
+        // group never ended, and every message after its third was left out.)
+        if !(0.0..TOGETHER_MS).contains(&(now - self.started_at)) {
             let first = Group {
                 started_at: now,
                 count: 1,
@@ -183,6 +185,8 @@ mod tests {
         // What the operator must hear is said past them, joined to the group.
         assert_eq!(group.next(1_996.0, Kind::Must).1, Say::Together);
         assert_eq!(group.next(1_996.0, Kind::News).1, Say::Not);
+        // The clock put back a minute: a new group, not one that never ends.
+        assert_eq!(group.next(1_996.0 - 60_000.0, Kind::News).1, Say::Alone);
     }
 
     #[test]

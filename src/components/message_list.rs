@@ -364,9 +364,11 @@ fn MessageItem(
         Direction::Outbound => "outbound",
         Direction::Unknown => "unknown",
     };
+    // As it is shown: a direction the console does not know sits on the customer's side.
     let who = match message.direction {
         Direction::Inbound => "Customer",
-        _ => "Agent",
+        Direction::Outbound => "Agent",
+        Direction::Unknown => "Unknown sender",
     };
     let status = message.status;
     // Text only: Leptos renders strings as text nodes, so markup in a body shows literally.
@@ -381,7 +383,9 @@ fn MessageItem(
             data-status=status.label()
         >
             <span class="visually-hidden">{who}": "</span>
-            <p class="message-body" id=body_id.clone()>{body}</p>
+            // `dir="auto"`: a message in Arabic or Hebrew reads right to left, its punctuation
+            // and numbers in their places.
+            <p class="message-body" id=body_id.clone() dir="auto">{body}</p>
             <p class="message-meta">
                 <time datetime=message.created_at.to_rfc3339()>{local_time(message.created_at)}</time>
                 {(message.direction == Direction::Outbound).then(|| view! {
@@ -425,7 +429,7 @@ fn PendingItem(
     };
     view! {
         <li class=format!("message outbound local {state}") data-status=state data-local-id=id data-line=format!("local-{id}")>
-            <p class="message-body" id=format!("local-body-{id}")>{pending.body.clone()}</p>
+            <p class="message-body" id=format!("local-body-{id}") dir="auto">{pending.body.clone()}</p>
             <p class="message-meta">
                 {match failed {
                     None => view! { <span class="message-status" role="status">"Sending…"</span> }.into_any(),
