@@ -21,7 +21,11 @@ pub async fn run(state: AppState) {
             }
             continue;
         }
-        let interval = Duration::from_secs_f64(60.0 / per_minute);
+        // (Bounded both ways, whatever set the rate: a wait no timer holds panicked, and none at
+        // all would hold the store's lock without a pause.)
+        let interval = Duration::try_from_secs_f64(60.0 / per_minute)
+            .unwrap_or(Duration::MAX)
+            .clamp(Duration::from_millis(1), Duration::from_secs(86_400));
         tokio::select! {
             _ = tokio::time::sleep(interval) => write_in(&state, &mut rng),
             changed = rate_rx.changed() => if changed.is_err() { return },
