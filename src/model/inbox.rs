@@ -975,6 +975,8 @@ mod tests {
         assert_eq!(ids(&inbox), ["a", "b", "c", "d"]);
         inbox.merge_first_page(vec![a.clone(), b.clone(), c.clone()], None);
         assert_eq!(ids(&inbox), ["a", "b", "c"]);
+        // (A Load more under way, or failed and to be tried again, goes on with its place.)
+        assert_eq!(inbox.cursor, Cursor::More("more".into()));
         // Then all of them: the list is empty, but for news newer than any page listed.
         inbox.refresh(&at(&a, 90));
         inbox.merge_first_page(vec![], None);

@@ -785,7 +785,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                             ApiError::Unauthenticated(_) | ApiError::RateLimited { .. }
                         )
                     {
-                        load();
+                        load_shown(&conv);
                     }
                     action_error.set(Some((Attempt::Handoff(action), e)));
                 }

@@ -561,6 +561,49 @@ async fn a_reply_refused_after_leaving_and_coming_back_refreshes_the_conversatio
     .await;
 }
 
+/// The same for a template: refused after the operator left and came back, the conversation
+/// shown now is fetched again (the form takes the server's view).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_refused_after_leaving_and_coming_back_refreshes_the_conversation_shown() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let whatsapp = taken_over_whatsapp(h, true).await?;
+        let id = str_field(&whatsapp, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread_live(h, &id).await?;
+        h.wait_for("#template-name", SCREEN).await?;
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages/template", "status": 409, "latency_ms": 8000, "count": 1 }),
+        )
+        .await?;
+        let other = another_row(h, &id).await?;
+        h.fill("#template-name", "order_update").await?;
+        h.fill("#template-parameters", "A-1042").await?;
+        h.click("#template-send").await?;
+        h.click(&format!("{ROW} a[href*='{other}']")).await?;
+        wait_thread(h, &other).await?;
+        clear_requests(h).await?;
+        h.click(&format!("{ROW} a[href*='{id}']")).await?;
+        wait_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        poll_until("the page and the stream's opening refetch", SCREEN, || async {
+            Ok((newest_page_requests(h, &id).await?.len() >= 2).then_some(()))
+        })
+        .await?;
+        clear_requests(h).await?;
+        poll_until("the template refused", SCREEN, || async {
+            Ok((template_posts(h).await? == [409]).then_some(()))
+        })
+        .await?;
+        poll_until("the conversation shown fetched again", SCREEN, || async {
+            Ok((!newest_page_requests(h, &id).await?.is_empty()).then_some(()))
+        })
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A reply, and a template, refused once the operator has moved on to another conversation:
 /// the live region says so (the operator last saw "Sending…"), and where the reply's text is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
