@@ -384,21 +384,26 @@ fn mount_thread(thread: RwSignal<Option<Thread>>) -> web_sys::HtmlElement {
     })
 }
 
-#[wasm_bindgen_test]
-async fn message_text_is_rendered_as_text_not_html() {
+/// A thread of one message, of `direction` and `body`, mounted and rendered.
+async fn one_message_thread(direction: &str, body: &str) -> web_sys::HtmlElement {
     let conversation: Conversation = serde_json::from_value(serde_json::json!({
         "conversation_id": "conv_x", "agent_id": "agt_x", "channel": "sms",
         "from_number": "+2348031234567", "to_number": "+2349012345678",
         "created_at": "2026-05-15T10:00:00Z", "ai_mode": "human",
         "messages": [{
-            "message_id": "msg_1", "direction": "inbound", "status": "received",
-            "body": "<img src=x onerror=alert(1)>", "created_at": "2026-05-15T10:01:00Z"
+            "message_id": "msg_1", "direction": direction, "status": "received",
+            "body": body, "created_at": "2026-05-15T10:01:00Z"
         }]
     }))
     .expect("conversation");
-    let thread = RwSignal::new(Some(Thread::new(conversation)));
-    let root = mount_thread(thread);
+    let root = mount_thread(RwSignal::new(Some(Thread::new(conversation))));
     settle().await;
+    root
+}
+
+#[wasm_bindgen_test]
+async fn message_text_is_rendered_as_text_not_html() {
+    let root = one_message_thread("inbound", "<img src=x onerror=alert(1)>").await;
     assert!(root
         .query_selector("#messages img")
         .ok()
@@ -412,19 +417,7 @@ async fn message_text_is_rendered_as_text_not_html() {
 /// as the agent's.
 #[wasm_bindgen_test]
 async fn a_message_reads_in_its_direction_and_an_unknown_sender_is_not_the_agent() {
-    let conversation: Conversation = serde_json::from_value(serde_json::json!({
-        "conversation_id": "conv_x", "agent_id": "agt_x", "channel": "sms",
-        "from_number": "+2348031234567", "to_number": "+2349012345678",
-        "created_at": "2026-05-15T10:00:00Z", "ai_mode": "human",
-        "messages": [{
-            "message_id": "msg_1", "direction": "system", "status": "received",
-            "body": "مرحبا!", "created_at": "2026-05-15T10:01:00Z"
-        }]
-    }))
-    .expect("conversation");
-    let thread = RwSignal::new(Some(Thread::new(conversation)));
-    let root = mount_thread(thread);
-    settle().await;
+    let root = one_message_thread("system", "مرحبا!").await;
     let body = root
         .query_selector(".message-body")
         .ok()

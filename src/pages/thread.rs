@@ -191,14 +191,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             .and_then(|OpenDraft(o)| o.try_get_value().flatten())
             .filter(|s| s.conversation == *conversation && s.reply != draft)
     };
+    // Whether this view has gone (an answer may come after the operator has moved on).
+    let gone = move || thread.try_with_untracked(|_| ()).is_none();
     // The conversation as shown now: by this view while it is there; once it has gone, by the
     // conversation's view shown now, if the operator came back to it. A send or a handoff held
     // by a 429's wait checks it before it goes.
     let thread_now = move |conversation: &ConversationId| {
-        if thread.try_with_untracked(|_| ()).is_some() {
-            thread
-        } else {
+        if gone() {
             reopened(conversation).map_or(thread, |s| s.thread)
+        } else {
+            thread
         }
     };
     // A handoff's failure goes once its action no longer applies (the conversation changed
@@ -410,7 +412,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // Fetches the conversation again as shown now: by this view, or, once it has gone, by the
     // view of it opened since (an answer that came after the operator left and came back).
     let load_shown = move |conversation: &ConversationId| match reopened(conversation) {
-        Some(shown) if thread.try_with_untracked(|_| ()).is_none() => shown.refetch.run(()),
+        Some(shown) if gone() => shown.refetch.run(()),
         _ => load(),
     };
     // This view, as an answer that comes after an earlier view of the conversation had gone
@@ -838,11 +840,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     };
     // A send not (or no longer) in flight taken off the thread: for Edit, Retry, or as not to go
     // out.
-    let take_send = move |local_id: u64| {
-        thread
+    // (From `shown`: this view's thread, or the one of a view opened since.)
+    let take_from = move |shown: RwSignal<Option<Thread>>, local_id: u64| {
+        shown
             .try_update(|t| t.as_mut().and_then(|t| t.discard_send(local_id)))
             .flatten()
     };
+    let take_send = move |local_id: u64| take_from(thread, local_id);
     // Said, naming the customer (the operator may be on another conversation by then), and
     // shown with a link to where it went; this conversation is fetched again (it shows
     // closed).
@@ -961,7 +965,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 Ok((sent, to)) => match elsewhere.clone() {
                     // Shown in the newer conversation, not here.
                     Some(newer) => {
-                        here.try_update(|t| t.as_mut().map(|t| t.discard_send(local_id)));
+                        take_from(here, local_id);
                         went_elsewhere(newer, &to.to_number);
                     }
                     None => {
@@ -1007,7 +1011,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         && reopened(&conversation).is_some() =>
                 {
                     if let Some(shown) = reopened(&conversation) {
-                        here.try_update(|t| t.as_mut().map(|t| t.discard_send(local_id)));
+                        take_from(here, local_id);
                         shown
                             .reply
                             .try_update(|d| *d = drafts::with_failed(&text, d));
@@ -1023,8 +1027,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     };
                     // This view has gone: the one opened since shows it as sending no more,
                     // and takes it as a send that failed after its view had gone (below).
-                    if here != thread {
-                        here.try_update(|t| t.as_mut().map(|t| t.discard_send(local_id)));
+                    if gone() {
+                        take_from(here, local_id);
                     }
                     let shown = thread
                         .try_update(|t| {
@@ -1176,8 +1180,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         shown.template_sent.run(form);
                     }
                     load_shown(&conversation);
-                    let here = thread.try_with_untracked(|_| ()).is_some()
-                        || reopened(&conversation).is_some();
+                    let here = !gone() || reopened(&conversation).is_some();
                     match sent.conversation_id.filter(|c| *c != conversation) {
                         Some(newer) => went_elsewhere(newer, &req.to.to_number),
                         None if here => announcer.announce("Template sent"),

@@ -108,6 +108,17 @@ async fn focused_row(h: &Harness) -> Result<Option<String>> {
     Ok(v.as_str().map(str::to_string))
 }
 
+/// The keyboard on the list's first row.
+async fn focus_first_row(h: &Harness) -> Result<()> {
+    h.browser()
+        .execute(
+            "document.querySelector(\"li[data-index='0'] a\").focus();",
+            vec![],
+        )
+        .await?;
+    Ok(())
+}
+
 async fn wait_focused_row(h: &Harness, index: usize) -> Result<()> {
     let want = index.to_string();
     poll_until(&format!("row {index} to have focus"), SCREEN, || async {
@@ -647,12 +658,7 @@ async fn try_again_after_a_second_refused_place_starts_the_list_over() {
 async fn after_a_filter_change_tab_goes_to_the_first_row() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
-        h.browser()
-            .execute(
-                "document.querySelector(\"li[data-index='0'] a\").focus();",
-                vec![],
-            )
-            .await?;
+        focus_first_row(h).await?;
         h.press(&[Key::End.into()]).await?;
         poll_until("the keyboard far down the list", SCREEN, || async {
             let at = focused_row(h).await?.and_then(|i| i.parse::<usize>().ok());
@@ -729,12 +735,7 @@ async fn the_keyboard_keeps_its_row_when_a_refresh_moves_the_rows() {
             }
             _ => return Err(anyhow!("need more rows, got {ids:?}")),
         };
-        h.browser()
-            .execute(
-                "document.querySelector(\"li[data-index='0'] a\").focus();",
-                vec![],
-            )
-            .await?;
+        focus_first_row(h).await?;
         h.press(&[Key::Down.into(), Key::Down.into()]).await?;
         wait_focused_row(h, 2).await?;
 
@@ -807,12 +808,7 @@ async fn the_keyboard_keeps_its_row_after_home_when_a_refresh_moves_the_rows() {
             }
         }
         let far = far.ok_or_else(|| anyhow!("no open conversation below the third in {ids:?}"))?;
-        h.browser()
-            .execute(
-                "document.querySelector(\"li[data-index='0'] a\").focus();",
-                vec![],
-            )
-            .await?;
+        focus_first_row(h).await?;
         h.press(&[Key::End.into()]).await?;
         poll_until("a row far down to have the focus", SCREEN, || async {
             let at = focused_row(h).await?.and_then(|i| i.parse::<usize>().ok());
@@ -846,12 +842,7 @@ async fn tab_stops(h: &Harness) -> Result<u64> {
 async fn the_list_stays_in_the_tab_order_when_its_rows_change() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
-        h.browser()
-            .execute(
-                "document.querySelector(\"li[data-index='0'] a\").focus();",
-                vec![],
-            )
-            .await?;
+        focus_first_row(h).await?;
         wait_focused_row(h, 0).await?;
         assert_eq!(tab_stops(h).await?, 1);
         // Page Down and Page Up move the keyboard's row a screen at a time, in view (the

@@ -523,6 +523,23 @@ async fn a_reply_still_out_shows_as_sending_in_its_conversation_opened_again() {
     .await;
 }
 
+/// The operator opens `other`, then `id` again, whose view is live and has asked for its page
+/// and its stream's opening refetch (so that a fetch asked for after this is the test's).
+async fn leave_and_come_back(h: &Harness, id: &str, other: &str) -> Result<()> {
+    h.click(&format!("{ROW} a[href*='{other}']")).await?;
+    wait_thread(h, other).await?;
+    clear_requests(h).await?;
+    h.click(&format!("{ROW} a[href*='{id}']")).await?;
+    wait_thread(h, id).await?;
+    wait_attr(h, "#connection-status", "data-state", "live").await?;
+    poll_until(
+        "the page and the stream's opening refetch",
+        SCREEN,
+        || async { Ok((newest_page_requests(h, id).await?.len() >= 2).then_some(())) },
+    )
+    .await
+}
+
 /// A reply refused after the operator left its conversation and came back: the conversation
 /// shown now is fetched again, as the view it was sent from would have been (the answer asked
 /// that view, which had gone, and nothing was fetched), and its text is back in the reply box.
@@ -537,18 +554,7 @@ async fn a_reply_refused_after_leaving_and_coming_back_refreshes_the_conversatio
         let other = another_row(h, &id).await?;
         let text = "Refused while the operator was away";
         send_reply(h, text).await?;
-        h.click(&format!("{ROW} a[href*='{other}']")).await?;
-        wait_thread(h, &other).await?;
-        clear_requests(h).await?;
-        h.click(&format!("{ROW} a[href*='{id}']")).await?;
-        wait_thread(h, &id).await?;
-        wait_attr(h, "#connection-status", "data-state", "live").await?;
-        poll_until(
-            "the page and the stream's opening refetch",
-            SCREEN,
-            || async { Ok((newest_page_requests(h, &id).await?.len() >= 2).then_some(())) },
-        )
-        .await?;
+        leave_and_come_back(h, &id, &other).await?;
         wait_message(h, text, "shown as sending", |m| m.local).await?;
         clear_requests(h).await?;
         wait_reply_box(h, text).await?;
@@ -580,16 +586,7 @@ async fn a_template_refused_after_leaving_and_coming_back_refreshes_the_conversa
         h.fill("#template-name", "order_update").await?;
         h.fill("#template-parameters", "A-1042").await?;
         h.click("#template-send").await?;
-        h.click(&format!("{ROW} a[href*='{other}']")).await?;
-        wait_thread(h, &other).await?;
-        clear_requests(h).await?;
-        h.click(&format!("{ROW} a[href*='{id}']")).await?;
-        wait_thread(h, &id).await?;
-        wait_attr(h, "#connection-status", "data-state", "live").await?;
-        poll_until("the page and the stream's opening refetch", SCREEN, || async {
-            Ok((newest_page_requests(h, &id).await?.len() >= 2).then_some(()))
-        })
-        .await?;
+        leave_and_come_back(h, &id, &other).await?;
         clear_requests(h).await?;
         poll_until("the template refused", SCREEN, || async {
             Ok((template_posts(h).await? == [409]).then_some(()))
