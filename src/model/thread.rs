@@ -177,6 +177,10 @@ pub struct Thread {
     /// a newer one). The next refetch reaches down to it, whatever has been shown since (the
     /// operator's own sends among it).
     unfilled: Option<SortKey>,
+    /// Where the first page ended: a refetch asked for before there was a thread (the view's
+    /// first request and the stream's, both out) brings what came after it as news, heard of
+    /// as the stream's would be, rather than merged without a word.
+    first_page_end: Option<SortKey>,
     stream_down: bool,
     /// Times the stream came back after going down.
     stream_returns: u32,
@@ -211,6 +215,7 @@ impl Thread {
             recovered: Vec::new(),
             unseen_while_sending: false,
             unfilled: None,
+            first_page_end: None,
             stream_down: false,
             stream_returns: 0,
             window_shut: None,
@@ -218,6 +223,7 @@ impl Thread {
             undelivered_recovered: Vec::new(),
         };
         thread.merge_messages(first_page);
+        thread.first_page_end = thread.messages.keys().next_back().cloned();
         thread
     }
 
@@ -348,9 +354,12 @@ impl Thread {
         let next = fresh.next_page_token.take();
         let newest_listed = page.iter().map(key_of).max();
         let outdated = mark.as_ref().is_some_and(|m| self.came_back_since(m));
+        let mark = mark
+            .map(|Mark(m, _)| m)
+            .or_else(|| self.first_page_end.clone());
         let floor = match (self.unfilled.take(), mark) {
-            (Some(unfilled), Some(Mark(mark, _))) => Some(unfilled.min(mark)),
-            (unfilled, mark) => unfilled.or(mark.map(|Mark(m, _)| m)),
+            (Some(unfilled), Some(mark)) => Some(unfilled.min(mark)),
+            (unfilled, mark) => unfilled.or(mark),
         };
         let gap = match &floor {
             Some(floor) => {
@@ -436,6 +445,11 @@ impl Thread {
                 ..l
             });
         self.merge_newer(page.messages, &gap.floor);
+        // A page that offers its own token again (a gateway ignoring `page_token`, say) would
+        // be asked for without end: filling stops, and the gap stays for the next refetch.
+        if left.as_ref().is_some_and(|l| l.token == gap.token) {
+            return None;
+        }
         if left.is_none() && self.unfilled.as_ref() == Some(&gap.floor) {
             self.unfilled = gap.resume;
         }
@@ -2369,6 +2383,24 @@ mod tests {
     }
 
     #[test]
+    fn a_refetch_asked_for_before_the_first_page_came_tells_what_came_after_it() {
+        let inbound =
+            |id: &str, min: u32| msg(id, min, Direction::Inbound, MessageStatus::Received);
+        // The view's first request answers first; the one asked for as the stream opened
+        // (before there was a thread, so without a mark) holds m2, written in between.
+        let mut t = Thread::new(conversation(vec![inbound("m1", 1)], None));
+        let later = conversation(vec![inbound("m2", 2), inbound("m1", 1)], None);
+        assert_eq!(t.merge_latest(later, None), None);
+        assert_eq!(ids(&t), ["m1", "m2"]);
+        let (count, newest) = t.take_recovered().expect("m2 is news");
+        assert_eq!((count, newest.message_id.as_str()), (1, "m2"));
+        // Told once.
+        let again = conversation(vec![inbound("m2", 2), inbound("m1", 1)], None);
+        assert_eq!(t.merge_latest(again, None), None);
+        assert_eq!(t.take_recovered(), None);
+    }
+
+    #[test]
     fn a_gap_left_unfilled_is_fetched_by_the_next_refetch() {
         let inbound =
             |id: &str, min: u32| msg(id, min, Direction::Inbound, MessageStatus::Received);
@@ -2399,6 +2431,19 @@ mod tests {
         assert_eq!(t.len(), 10);
         // Filled: the next refetch starts from what is shown.
         assert_eq!(t.merge_latest_now(newest()), None);
+
+        // A gap's page that offers the same token again ends the filling, not the gap: the
+        // next refetch asks for it again.
+        let mut t = Thread::new(conversation(vec![inbound("m1", 1)], None));
+        t.stream_lost();
+        t.stream_back();
+        let newest = || conversation(vec![inbound("m9", 9), inbound("m8", 8)], Some("p2"));
+        let gap = t.merge_latest_now(newest()).expect("m2 to m7 to fetch");
+        let again = conversation(vec![inbound("m9", 9), inbound("m8", 8)], Some("p2"));
+        assert_eq!(t.fill_gap(gap, again), None, "p2 is not asked for again now");
+        assert_eq!(t.len(), 3);
+        let gap = t.merge_latest_now(newest()).expect("the gap, for the next refetch");
+        assert_eq!(gap.token, "p2");
 
         // A thread empty when shown learns its older pages from a refetch.
         let mut empty = Thread::new(conversation(vec![], None));
