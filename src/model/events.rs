@@ -287,6 +287,15 @@ mod tests {
         assert_eq!(said.direction, Direction::Outbound);
         assert_eq!(said.status, MessageStatus::Sent);
         assert_eq!(said.created_at.to_rfc3339(), "2026-05-15T14:30:00+00:00");
+        // An outbound one whose status is left out is not taken as received, which no receipt
+        // could move on (its failure would go untold).
+        let Ok(StreamEvent::Message(reply)) = decode(
+            &event(r#"{"message_id":"msg_3","text":"ok","direction":"outbound"}"#),
+            &conv(),
+        ) else {
+            panic!("an outbound payload is a message");
+        };
+        assert_eq!(reply.status, MessageStatus::Unknown);
         for broken in [r#"{"text":"no id"}"#, r#"{"message_id":7}"#, "null", "[]"] {
             assert!(
                 matches!(decode(&event(broken), &conv()), Err(Skipped::Malformed(_))),

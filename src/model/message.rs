@@ -142,8 +142,13 @@ pub(crate) struct WireMessage {
 impl WireMessage {
     /// What a `message.received` event at `at` implies where its payload is silent.
     pub(crate) fn received_at(mut self, at: DateTime<Utc>) -> Self {
-        self.direction.get_or_insert(Direction::Inbound);
-        self.status.get_or_insert(MessageStatus::Received);
+        let direction = *self.direction.get_or_insert(Direction::Inbound);
+        // `received` is the customer's status, and final: an outbound message's (the AI's
+        // reply) is not known yet, and its receipts move it on from there.
+        self.status.get_or_insert(match direction {
+            Direction::Outbound => MessageStatus::Unknown,
+            _ => MessageStatus::Received,
+        });
         self.created_at.get_or_insert(at);
         self
     }
