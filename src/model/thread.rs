@@ -2440,9 +2440,15 @@ mod tests {
         let newest = || conversation(vec![inbound("m9", 9), inbound("m8", 8)], Some("p2"));
         let gap = t.merge_latest_now(newest()).expect("m2 to m7 to fetch");
         let again = conversation(vec![inbound("m9", 9), inbound("m8", 8)], Some("p2"));
-        assert_eq!(t.fill_gap(gap, again), None, "p2 is not asked for again now");
+        assert_eq!(
+            t.fill_gap(gap, again),
+            None,
+            "p2 is not asked for again now"
+        );
         assert_eq!(t.len(), 3);
-        let gap = t.merge_latest_now(newest()).expect("the gap, for the next refetch");
+        let gap = t
+            .merge_latest_now(newest())
+            .expect("the gap, for the next refetch");
         assert_eq!(gap.token, "p2");
 
         // A thread empty when shown learns its older pages from a refetch.

@@ -74,6 +74,11 @@ fn default_base() -> String {
     DEFAULT_API_BASE_URL.to_owned()
 }
 
+/// The inbox's poll intervals taken, in seconds: quicker would spend the workspace's request
+/// budget, and an hour or more is no polling (and a tab's lease of the list, 2.5 intervals,
+/// would outlive a tab that died holding it for as long).
+const POLL_SECONDS: std::ops::RangeInclusive<u32> = 2..=3600;
+
 fn default_poll() -> u32 {
     10
 }
@@ -92,6 +97,11 @@ impl Config {
     /// `config.json`'s text: the configuration, and the fields that could not be read (each
     /// left at its default). Only text that is not a JSON object fails.
     pub fn parse(text: &str) -> Result<(Config, Vec<&'static str>), serde_json::Error> {
+        // (serde reads a struct from an array too, by position: `[]` was every default, and
+        // no word of it.)
+        if !text.trim_start().starts_with('{') {
+            return Err(serde::de::Error::custom("config.json is not a JSON object"));
+        }
         let wire: WireConfig = serde_json::from_str(text)?;
         let mut unread = Vec::new();
         let defaults = Config::default();
@@ -111,8 +121,18 @@ impl Config {
                 &mut unread,
             )
             .unwrap_or(defaults.embed_allowed_origins),
-            inbox_poll_seconds: field("inbox_poll_seconds", wire.inbox_poll_seconds, &mut unread)
-                .unwrap_or(defaults.inbox_poll_seconds),
+            inbox_poll_seconds: match field(
+                "inbox_poll_seconds",
+                wire.inbox_poll_seconds,
+                &mut unread,
+            ) {
+                Some(s) if POLL_SECONDS.contains(&s) => s,
+                Some(_) => {
+                    unread.push("inbox_poll_seconds");
+                    defaults.inbox_poll_seconds
+                }
+                None => defaults.inbox_poll_seconds,
+            },
         };
         Ok((config, unread))
     }
@@ -208,6 +228,28 @@ mod tests {
         // A `null` is no value for a field either: named, not passed over in silence.
         assert_eq!(unread, ["embed_allowed_origins", "inbox_poll_seconds"]);
         assert!(Config::parse("<html>").is_err());
+        // An array is no configuration, though serde would read one by position.
+        for not_an_object in ["[]", r#"["https://staging.example.com/v1"]"#, "null", "10"] {
+            assert!(Config::parse(not_an_object).is_err(), "{not_an_object}");
+        }
+        // An interval faster than the budget allows, or that is no polling, is named.
+        for (written, taken, named) in [
+            ("0", 10, true),
+            ("1", 10, true),
+            ("2", 2, false),
+            ("3600", 3600, false),
+            ("3601", 10, true),
+            ("4000000000", 10, true),
+        ] {
+            let text = format!(r#"{{"inbox_poll_seconds": {written}}}"#);
+            let (c, unread) = Config::parse(&text).expect(written);
+            let named_now = unread == ["inbox_poll_seconds"];
+            assert_eq!(
+                (c.inbox_poll_seconds, named_now),
+                (taken, named),
+                "{written}"
+            );
+        }
     }
 
     /// A base the key must not be sent to (resolved under the console's own address) is named

@@ -221,15 +221,12 @@ impl Tabs {
         // tables into the wasm for no gain in precision.
         let now = js_sys::Date::now() as u64;
         let me = self.id.get_value();
+        let lease_ms = lease_ms as u64;
         let current = storage::get(Area::Local, &item);
-        let free = match current.as_deref().and_then(|v| v.split_once('|')) {
-            Some((holder, until)) => holder == me || until.parse::<u64>().map_or(true, |u| u < now),
-            None => true,
-        };
-        if !free {
+        if !lease_free(current.as_deref(), &me, now, lease_ms) {
             return None;
         }
-        let until = now + lease_ms as u64;
+        let until = now + lease_ms;
         storage::set(Area::Local, &item, &format!("{me}|{until}"));
         self.leases.update_value(|held| {
             if !held.contains(&item) {
@@ -265,9 +262,44 @@ pub fn use_tabs() -> Tabs {
     expect_context::<Tabs>()
 }
 
+/// Whether the lease kept as `current` (`holder|until`) is free for `me` at `now`: mine, lapsed,
+/// unreadable, or longer than a lease held through a 429's longest wait can be (written under
+/// another interval, or by another build: one of a tab that died holding it would stand for as
+/// long).
+const LONGEST_HOLD_MS: u64 = crate::api::retry::LONGEST_WAIT_SECS as u64 * 1000;
+
+fn lease_free(current: Option<&str>, me: &str, now: u64, lease_ms: u64) -> bool {
+    match current.and_then(|v| v.split_once('|')) {
+        Some((holder, until)) => {
+            holder == me
+                || until
+                    .parse::<u64>()
+                    .map_or(true, |u| u < now || u > now + lease_ms + LONGEST_HOLD_MS)
+        }
+        None => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lease_is_free_when_mine_lapsed_or_longer_than_a_lease() {
+        let (now, lease) = (1_000_000, 25_000);
+        assert!(lease_free(None, "me", now, lease));
+        assert!(lease_free(Some("me|1010000"), "me", now, lease));
+        assert!(!lease_free(Some("you|1010000"), "me", now, lease));
+        assert!(!lease_free(Some("you|1025000"), "me", now, lease));
+        assert!(lease_free(Some("you|999999"), "me", now, lease), "lapsed");
+        // Held through a 429's longest wait.
+        assert!(!lease_free(Some("you|4625000"), "me", now, lease));
+        // Longer: written under a far longer interval (a config since corrected), by a tab
+        // that may have died holding it.
+        assert!(lease_free(Some("you|4625001"), "me", now, lease));
+        assert!(lease_free(Some("you|11000000000000"), "me", now, lease));
+        assert!(lease_free(Some("you|soon"), "me", now, lease));
+    }
 
     #[test]
     fn messages_round_trip_in_the_tagged_form() {
