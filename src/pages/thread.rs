@@ -630,6 +630,20 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let kept = failed.with(|f| drafts::with_unsent(f.iter().map(String::as_str), typing));
         drafts::save(session.drafts.get_value(), &id.get_value(), &kept)
     });
+    // The conversation open in another tab too: what is typed there is this reply box's text
+    // too, and a reply sent there empties it (its next Enter here would send that text again).
+    // Not while this view has failed sends of its own, which its kept draft holds ahead of the
+    // text: each tab would take the other's in for ever.
+    let typed_elsewhere = window_event_listener(leptos::ev::storage, move |ev| {
+        let area = session.drafts.get_value();
+        let Some(text) = drafts::written_elsewhere(area, &id.get_value(), &ev) else {
+            return;
+        };
+        if failed.with_untracked(Vec::is_empty) && draft.get_untracked() != text {
+            draft.set(text);
+        }
+    });
+    on_cleanup(move || typed_elsewhere.remove());
     let unconfirmed = Memo::new(move |_| thread.with(|t| t.as_ref().map(Thread::unconfirmed)));
     crate::state::effect(move || {
         // (Before the first page, what is kept waits for it.)

@@ -14,6 +14,22 @@ fn key(id: &ConversationId) -> String {
     format!("{PREFIX}{id}")
 }
 
+/// What another tab (or frame) of this device wrote as `id`'s reply draft, from its `storage`
+/// event: `None` unless the event is about that draft in the device's storage, where the
+/// drafts are when the key is remembered (`area`; a tab's own storage is its alone).
+pub fn written_elsewhere(
+    area: Area,
+    id: &ConversationId,
+    ev: &web_sys::StorageEvent,
+) -> Option<String> {
+    let device = web_sys::window()?.local_storage().ok().flatten()?;
+    let on_device = ev
+        .storage_area()
+        .is_some_and(|s| js_sys::Object::is(&s, &device));
+    (area == Area::Local && on_device && ev.key().as_deref() == Some(key(id).as_str()))
+        .then(|| ev.new_value().unwrap_or_default())
+}
+
 pub fn load(area: Area, id: &ConversationId) -> String {
     storage::get(area, &key(id)).unwrap_or_default()
 }

@@ -486,6 +486,53 @@ async fn a_late_failure_reaches_the_reply_box_after_the_list_was_shown() {
     .await;
 }
 
+/// The same conversation open in two tabs, its drafts kept on the device: what is typed in one
+/// is the other's reply box too, and a reply sent from one empties the other's box, whose next
+/// Enter would have sent it a second time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_typed_in_one_tab_is_the_other_tabs_draft_too() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in_remembered(h, DEMO_KEY).await?;
+        let path = format!("/conversations/{id}");
+        two_consoles(h, &path, &path).await?;
+        for frame in ["#a", "#b"] {
+            in_frame(h, frame, async || wait_thread(h, &id).await).await?;
+        }
+        in_frame(h, "#a", async || {
+            type_into_composer(h, "Typed in the first tab").await
+        })
+        .await?;
+        in_frame(h, "#b", async || {
+            wait_reply_box(h, "Typed in the first tab").await
+        })
+        .await?;
+        in_frame(h, "#a", async || {
+            // (The focus went to the other frame with the test.)
+            h.click("#composer-text").await?;
+            h.press(&[Key::End.into(), Key::Enter.into()]).await?;
+            wait_message(h, "Typed in the first tab", "sent", |m| m.id.is_some())
+                .await
+                .map(drop)
+        })
+        .await?;
+        in_frame(h, "#b", async || {
+            wait_reply_box(h, "").await?;
+            wait_message(h, "Typed in the first tab", "in the other tab too", |m| {
+                m.id.is_some()
+            })
+            .await?;
+            assert_no_crash(h).await
+        })
+        .await?;
+        let posts = requests(h, "POST", |p| p == "/v1/messages").await?;
+        assert_eq!(posts.len(), 1, "one reply sent: {posts:?}");
+        Ok(())
+    })
+    .await;
+}
+
 /// A reply still on its way when the operator leaves its conversation and comes back shows as
 /// sending there (an empty box, its text gone from it at Enter, invited typing it again), and
 /// its answer, which comes after, settles it there: one message, no second send.
