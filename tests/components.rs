@@ -924,21 +924,25 @@ fn origins_that_no_page_can_have_are_named() {
 /// tick, and the reply box with it.
 #[wasm_bindgen_test]
 async fn a_window_already_ended_shows_shut_before_the_clocks_next_tick() {
-    let expires_at = RwSignal::new(None::<chrono::DateTime<chrono::Utc>>);
+    // Open at first (hours left), so the badge is seen to change, not to show what it showed.
+    let expires_at = RwSignal::new(Some(chrono::Utc::now() + chrono::Duration::hours(2)));
     let root =
         mount(move || view! { <WindowBadge channel=Channel::Whatsapp expires_at=expires_at/> });
+    let shown = || {
+        root.query_selector(".window-state")
+            .ok()
+            .flatten()
+            .and_then(|b| b.get_attribute("data-window"))
+    };
     // The clock read the time at mount; the window ends after that, and comes after its end.
     gloo_timers::future::TimeoutFuture::new(300).await;
+    assert_eq!(shown().as_deref(), Some("open"), "open at mount");
     expires_at.set(Some(
         chrono::Utc::now() - chrono::Duration::milliseconds(100),
     ));
+    // Long before the clock's next tick (15 s after mount).
     gloo_timers::future::TimeoutFuture::new(200).await;
-    let shown = root
-        .query_selector(".window-state")
-        .ok()
-        .flatten()
-        .and_then(|b| b.get_attribute("data-window"));
-    assert_eq!(shown.as_deref(), Some("expired"));
+    assert_eq!(shown().as_deref(), Some("expired"));
 }
 
 /// A store that refuses a write (full, here) does not lose it for the page's life: a draft
@@ -982,4 +986,116 @@ fn what_a_full_store_refuses_is_kept_for_the_page() {
     let taken = storage::take_prefixed(Area::Session, "voicebip.draft.");
     assert_eq!(taken.len(), 1, "{taken:?}");
     assert_eq!(storage::get(Area::Session, draft), None);
+}
+
+/// Both of the browser's stores, emptied now and however the test ends.
+struct BothStoresEmptied;
+
+impl BothStoresEmptied {
+    fn new() -> Self {
+        Self::empty();
+        BothStoresEmptied
+    }
+
+    fn empty() {
+        let window = web_sys::window().expect("window");
+        for store in [window.session_storage(), window.local_storage()] {
+            let _ = store.ok().flatten().map(|s| s.clear());
+        }
+    }
+}
+
+impl Drop for BothStoresEmptied {
+    fn drop(&mut self) {
+        Self::empty();
+    }
+}
+
+fn stored(area: &str, item: &str) -> Option<String> {
+    let window = web_sys::window().expect("window");
+    let store = match area {
+        "local" => window.local_storage(),
+        _ => window.session_storage(),
+    };
+    store
+        .ok()
+        .flatten()
+        .and_then(|s| s.get_item(item).ok().flatten())
+}
+
+/// A key the API refused in one tab: another tab holding it, reloaded (or brought back by the
+/// browser), finds out for itself and keeps its drafts. It took the refusal for a sign-out it
+/// had missed, and forgot them. A sign-out is one, and they go.
+#[wasm_bindgen_test]
+fn a_key_refused_in_one_tab_leaves_another_tabs_drafts() {
+    use voicebip_console::api::Client;
+    use voicebip_console::state::session::Session;
+    let _emptied = BothStoresEmptied::new();
+    let owner = Owner::new();
+    owner.with(|| {
+        let base = "https://api.example.com/v1";
+        let tab_items = ["voicebip.key", "voicebip.base", "voicebip.marked"];
+        // `end` ends the first tab's session; then the other tab, holding the same key and a
+        // draft in its own storage, is reloaded. Whether it restored its key.
+        let other_tab_reloaded_after = |end: &dyn Fn(&Session)| {
+            let first = Session::new();
+            first.sign_in(Client::new(base, "pk_test_shared"), "pk_test_shared", false);
+            let other_tab: Vec<(&str, String)> = tab_items
+                .iter()
+                .map(|i| (*i, stored("session", i).expect("kept for the tab")))
+                .collect();
+            end(&first);
+            let session = web_sys::window()
+                .and_then(|w| w.session_storage().ok().flatten())
+                .expect("sessionStorage");
+            for (item, value) in &other_tab {
+                session.set_item(item, value).expect("set");
+            }
+            session
+                .set_item("voicebip.draft.conv_1", "Half a reply")
+                .expect("set");
+            let reloaded = Session::new();
+            assert!(!reloaded.restore(None), "its base was kept with it");
+            reloaded.signed_in()
+        };
+        assert!(other_tab_reloaded_after(
+            &|s| s.sign_out(Some("Refused".into()))
+        ));
+        assert_eq!(
+            stored("session", "voicebip.draft.conv_1").as_deref(),
+            Some("Half a reply")
+        );
+        assert!(!other_tab_reloaded_after(&|s| s.leave(None)));
+        assert_eq!(stored("session", "voicebip.draft.conv_1"), None);
+    });
+}
+
+/// Signing out of a key remembered on the device leaves the drafts there while the device
+/// keeps another key (remembered in another tab since, which stays signed in): they may be
+/// that key's.
+#[wasm_bindgen_test]
+fn signing_out_leaves_the_drafts_of_another_key_remembered_since() {
+    use voicebip_console::api::Client;
+    use voicebip_console::state::session::Session;
+    let _emptied = BothStoresEmptied::new();
+    let owner = Owner::new();
+    owner.with(|| {
+        let local = web_sys::window()
+            .and_then(|w| w.local_storage().ok().flatten())
+            .expect("localStorage");
+        // Whether a draft on the device outlives the sign-out, with `kept` the device's key.
+        let draft_outlives_sign_out = |kept: &str| {
+            let s = Session::new();
+            let key = "pk_test_mine";
+            s.sign_in(Client::new("https://api.example.com/v1", key), key, true);
+            local.set_item("voicebip.key", kept).expect("set");
+            local
+                .set_item("voicebip.draft.conv_2", "Another key's reply")
+                .expect("set");
+            s.leave(None);
+            stored("local", "voicebip.draft.conv_2").is_some()
+        };
+        assert!(draft_outlives_sign_out("pk_test_remembered_since"));
+        assert!(!draft_outlives_sign_out("pk_test_mine"));
+    });
 }

@@ -234,24 +234,36 @@ impl Session {
     /// the session ends, and their drafts are forgotten with the key: the tab's, and the
     /// device's when the key was kept there.
     pub fn leave(&self, notice: Option<String>) {
-        // The device's drafts only with a key kept on the device: those there may be another
-        // key's, whose tab stays signed in.
+        // The device's drafts only with a key kept on the device, and not while it keeps
+        // another key (remembered in another tab since): those there may be that key's, whose
+        // tab stays signed in.
+        let another_kept = storage::get(Area::Local, KEY_ITEM).is_some_and(|k| {
+            self.client
+                .with_untracked(|c| c.as_ref().is_some_and(|c| !c.holds_key(&k)))
+        });
         let areas: &[Area] = match self.drafts.get_value() {
-            Area::Local if !super::embed::is_embedded() => &[Area::Session, Area::Local],
+            Area::Local if !super::embed::is_embedded() && !another_kept => {
+                &[Area::Session, Area::Local]
+            }
             _ => &[Area::Session],
         };
         super::drafts::forget_all(areas);
         self.drafts_forgotten.update_value(|n| *n += 1);
-        self.sign_out(notice);
+        self.end(notice, Ending::SignedOut);
     }
 
-    /// The session ends (the operator's choice, or a key the API refused: then the drafts are
-    /// kept for when the operator signs in again).
+    /// The session ends: the key was refused (the drafts are kept for when the operator signs
+    /// in again).
     pub fn sign_out(&self, notice: Option<String>) {
+        self.end(notice, Ending::Refused);
+    }
+
+    fn end(&self, notice: Option<String>, ending: Ending) {
         // The embedded console stored nothing, and the key stored here is the standalone
         // console's (a refused host key must not sign that one out).
         if !super::embed::is_embedded() {
-            self.client.with_untracked(|c| c.as_ref().map(forget_key));
+            self.client
+                .with_untracked(|c| c.as_ref().map(|c| forget_key(c, ending)));
         }
         // Nor are its requests tried again, with its key.
         self.client
@@ -315,9 +327,21 @@ fn signed_in_mark(client: &Client) -> String {
     format!("voicebip.remembered.{}", client.workspace())
 }
 
+/// How a session ended.
+#[derive(Clone, Copy, PartialEq)]
+enum Ending {
+    /// The operator signed out: every tab of the workspace is signed out, its drafts with it.
+    SignedOut,
+    /// The API refused the key: other tabs holding it find out for themselves, and keep their
+    /// drafts.
+    Refused,
+}
+
 /// Forgets `client`'s key wherever it is stored, and only that key: another tab signed in on
-/// this device with another key keeps it.
-fn forget_key(client: &Client) {
+/// this device with another key keeps it. The device's mark that the workspace is signed in
+/// stays for a refusal: without it, another tab holding the key, reloaded, would take the
+/// refusal for a sign-out it missed, and forget its drafts.
+fn forget_key(client: &Client, ending: Ending) {
     for area in [Area::Session, Area::Local] {
         if storage::get(area, KEY_ITEM).is_some_and(|k| client.holds_key(&k)) {
             storage::remove(area, KEY_ITEM);
@@ -325,7 +349,9 @@ fn forget_key(client: &Client) {
     }
     storage::remove(Area::Session, REMEMBERED_ITEM);
     storage::remove(Area::Session, MARKED_ITEM);
-    storage::remove(Area::Local, &signed_in_mark(client));
+    if ending == Ending::SignedOut {
+        storage::remove(Area::Local, &signed_in_mark(client));
+    }
 }
 
 pub fn use_session() -> Session {
