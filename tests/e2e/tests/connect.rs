@@ -159,14 +159,34 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
                 .map(drop))
         })
         .await?;
+        // The log so far is kept for the check of how the key travelled, at the end; the
+        // 401 looked for is one answered from here on (the wrong key's came before).
+        let mut log = h.sim_requests().await?;
+        clear_requests(h).await?;
+        let other = h
+            .attrs(
+                &format!("{ROW}:not([data-conversation-id='{id}'])"),
+                "data-conversation-id",
+            )
+            .await?
+            .into_iter()
+            .flatten()
+            .next()
+            .ok_or_else(|| anyhow!("another conversation's row to open"))?;
         fault(
             h,
             json!({ "route": "GET /v1/conversations/{id}", "status": 401 }),
         )
         .await?;
-        h.click(&format!("{ROW}:not([data-conversation-id='{id}']) a"))
+        h.click(&format!("{ROW}[data-conversation-id='{other}'] a"))
             .await?;
         h.wait_for_path("/connect", SCREEN).await?;
+        let opened = format!("/v1/conversations/{other}");
+        let refused = requests(h, "GET", |p| p == opened).await?;
+        assert!(
+            refused.iter().any(|r| r.status == 401),
+            "opening {other} was answered 401: {refused:?}"
+        );
         let notice = poll_until("#connect-error to say why", SCREEN, || async {
             Ok(h.texts("#connect-error")
                 .await?
@@ -210,7 +230,7 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
         assert_eq!(storage_item(h, "sessionStorage", &draft_item).await?, None);
 
         // How the key travelled, over the whole session.
-        let log = h.sim_requests().await?;
+        log.extend(h.sim_requests().await?);
         assert!(!log.is_empty());
         for r in &log {
             let is_stream = r.method == "GET"
@@ -281,12 +301,13 @@ async fn signing_out_signs_out_the_other_tabs() {
             h.wait_for("input#remember", SCREEN).await.map(drop)
         })
         .await?;
-        let notice = in_frame(h, "#b", async || {
+        in_frame(h, "#b", async || {
             h.wait_for("input#remember", SCREEN).await?;
-            wait_text(h, "#connect-error", "another tab", SCREEN).await
+            let notice = wait_text(h, "#connect-error", "another tab", SCREEN).await?;
+            assert_eq!(count(h, ROW).await?, 0, "no rows left in tab b: {notice}");
+            Ok(())
         })
         .await?;
-        assert!(h.texts(ROW).await?.is_empty(), "{notice}");
         assert_eq!(storage_item(h, "localStorage", "voicebip.key").await?, None);
         assert_no_crash(h).await
     })
@@ -718,6 +739,22 @@ async fn a_stored_base_that_is_no_base_is_not_used() {
         assert!(
             astray.is_empty(),
             "asked under the console's address: {astray:?}"
+        );
+        // The simulator logs `/v1` paths only: a request to the stored base, resolved under
+        // the console's own address, is seen in what the page fetched (its resource timing),
+        // which does hold the API's requests to the configured base.
+        let fetched = loaded_urls(h).await?;
+        assert!(
+            fetched.iter().any(|u| u.contains("/v1/conversations")),
+            "the page's fetches are seen: {fetched:#?}"
+        );
+        let astray: Vec<_> = fetched
+            .iter()
+            .filter(|u| u.contains("api.voicebip.example"))
+            .collect();
+        assert!(
+            astray.is_empty(),
+            "fetched from the stored base: {astray:#?}"
         );
         assert_no_crash(h).await
     })

@@ -688,7 +688,9 @@ async fn the_embedded_console_takes_its_key_from_the_host_alone() {
         h.connect(DEMO_KEY).await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
 
-        // The embedded screens on the same origin, with no host: they wait for one.
+        // The embedded screens on the same origin, with no host: they wait for one, and ask
+        // the API nothing (the remembered key is not tried).
+        clear_requests(h).await?;
         h.open("/embed/inbox").await?;
         h.wait_for("#embed-waiting", FIRST_SCREEN).await?;
         settle(
@@ -696,6 +698,12 @@ async fn the_embedded_console_takes_its_key_from_the_host_alone() {
             std::time::Duration::from_secs(1),
         )
         .await;
+        let asked = h.sim_requests().await?;
+        assert!(
+            asked.is_empty(),
+            "the API asked without a host's key: {asked:#?}"
+        );
+        assert_eq!(count(h, "#embed-waiting").await?, 1, "still waiting");
         assert_eq!(count(h, ROW).await?, 0, "no list without a host's key");
 
         // From the allowed host: connected, then the key refused.
@@ -785,15 +793,41 @@ async fn a_new_keys_check_held_by_the_rate_limit_connects_after_the_wait() {
         enter_console(h).await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
         leave_console(h).await?;
+        // The key's check alone (one conversation asked for), not the list's poll.
+        clear_requests(h).await?;
         fault(
             h,
-            json!({ "route": "GET /v1/conversations", "force_429_retry_after": 1, "count": 1 }),
+            json!({
+                "route": "GET /v1/conversations",
+                "query_contains": "page_size=1",
+                "force_429_retry_after": 1,
+                "count": 1,
+            }),
         )
         .await?;
         connect_again(h, &console, SECOND_KEY).await?;
         enter_console(h).await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
         assert_eq!(count(h, "#embed-waiting").await?, 0, "connected");
+        let checks: Vec<u16> = requests(h, "GET", |p| p == "/v1/conversations")
+            .await?
+            .into_iter()
+            .filter(|r| {
+                r.query
+                    .as_deref()
+                    .is_some_and(|q| q.split('&').any(|p| p == "page_size=1"))
+            })
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(
+            checks.first(),
+            Some(&429),
+            "the key's check held by the limit: {checks:?}"
+        );
+        assert!(
+            checks[1..].contains(&200),
+            "the key's check tried again after the wait, and answered: {checks:?}"
+        );
         leave_console(h).await?;
         let errors = host_told(h, &console, "voicebip:error").await?;
         assert_eq!(errors, 0, "no error told to the host");

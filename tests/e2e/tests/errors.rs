@@ -4,7 +4,7 @@
 use crate::common::*;
 use serde_json::json;
 use std::time::Duration;
-use voicebip_e2e::anyhow::anyhow;
+use voicebip_e2e::anyhow::{anyhow, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Options};
 
 /// Makes the page's `fetch` answer `200` with a body that is not JSON for `GET`s of URLs
@@ -157,12 +157,35 @@ async fn a_signed_out_sessions_waits_are_not_shown() {
         wait_text(h, "#retry-notice", "retrying in", FIRST_SCREEN).await?;
         h.click("#sign-out").await?;
         h.wait_for_path("/connect", SCREEN).await?;
+        // The session's last refusal asked for a wait (2 s) that outlasts the sign-out: the
+        // checks below that come before its end are made while an ended session waits.
+        let path = format!("/v1/conversations/{id}");
+        let refused = requests(h, "GET", |p| p == path)
+            .await?
+            .into_iter()
+            .filter(|r| r.status == 429)
+            .map(|r| r.at_ms())
+            .collect::<Result<Vec<_>>>()?;
+        let waits_until = refused
+            .iter()
+            .max()
+            .ok_or_else(|| anyhow!("the conversation's reads were refused with 429"))?
+            + 2_000;
         wait_gone(h, "#retry-notice", SCREEN).await?;
-        // Its retries come, and are refused again, while the connect screen is shown.
+        // (The ended session's reads give up at the end of their wait, or are tried and refused
+        // again, while the connect screen is shown.)
+        let mut checked_while_waiting = 0;
         for _ in 0..10 {
             settle("a retry of the ended session", Duration::from_millis(500)).await;
             assert_eq!(count(h, "#retry-notice").await?, 0, "no wait shown on the connect screen");
+            if sim_now_ms(h).await? < waits_until {
+                checked_while_waiting += 1;
+            }
         }
+        assert!(
+            checked_while_waiting > 0,
+            "no check was made while the ended session waited (429s at {refused:?})"
+        );
         assert_no_crash(h).await
     })
     .await;
@@ -474,4 +497,13 @@ async fn a_list_that_failed_is_filled_by_the_next_poll() {
         assert_no_crash(h).await
     })
     .await;
+}
+
+/// The simulator's clock (which times its request log), in milliseconds since the epoch.
+async fn sim_now_ms(h: &Harness) -> Result<i64> {
+    let clock = h.sim_get("/sim/clock").await?;
+    let now = clock["now"]
+        .as_str()
+        .ok_or_else(|| anyhow!("no `now` in {clock}"))?;
+    voicebip_sim::parse_ts(now).ok_or_else(|| anyhow!("an unreadable time: {now}"))
 }

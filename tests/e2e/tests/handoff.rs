@@ -333,11 +333,14 @@ async fn a_refused_handoff_brings_in_the_conversations_state() {
     with_harness(Options::default(), async |h: &Harness| {
         let conv = reachable(h, "ai", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
-        // The stream is down throughout (refused with 503, retried).
+        // The stream is open but silent throughout: the close is not heard from it, and (live,
+        // as far as the console knows) the thread does not refresh itself, as it does every
+        // few seconds while the stream is down: only the refusal can bring the close in.
         let stream = format!("GET /v1/conversations/{id}/stream");
-        fault(h, json!({ "route": stream, "stream_status": 503 })).await?;
+        fault(h, json!({ "route": stream, "stall_stream": true })).await?;
         sign_in(h).await?;
         open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
         h.api_patch(
             &format!("/conversations/{id}"),
@@ -345,16 +348,30 @@ async fn a_refused_handoff_brings_in_the_conversations_state() {
             DEMO_KEY,
         )
         .await?;
-        wait_attr(h, "#connection-status", "data-state", "reconnecting").await?;
+        settle("a close the console could hear of", Duration::from_secs(1)).await;
         assert_eq!(
             count(h, "#take-over").await?,
             1,
             "the console has not heard"
         );
 
+        clear_requests(h).await?;
         h.click("#take-over").await?;
-        wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
-        wait_gone(h, "#take-over", SCREEN).await?;
+        let soon = Duration::from_secs(4);
+        poll_until("the closed state, soon after the refusal", soon, || async {
+            Ok(attr_is(h, ".ai-mode-badge", "data-mode", "closed")
+                .await?
+                .then_some(()))
+        })
+        .await?;
+        wait_gone(h, "#take-over", soon).await?;
+        let path = format!("/v1/conversations/{id}");
+        let patched: Vec<u16> = requests(h, "PATCH", |p| p == path)
+            .await?
+            .into_iter()
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(patched, [422], "the take-over refused");
         clear_faults(h).await?;
         assert_no_crash(h).await
     })
