@@ -184,6 +184,15 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
             host.send(&ConsoleMessage::Error { message });
         }
     });
+    // Why the console waits, said through the page's live region: the waiting screen is built
+    // with its text in it (the screens rebuilt), and a live region made with its text is not
+    // read out. (After the effects of the session's end have run, which empty that region.)
+    let announcer = crate::components::announcer::use_announcer();
+    crate::state::effect(move || {
+        if let Some(why) = why.get() {
+            set_timeout(move || announcer.announce(why), std::time::Duration::ZERO);
+        }
+    });
     view! {
         <div class="embed" node_ref=root>
             <h1 class="visually-hidden">"Voicebip conversations"</h1>
@@ -201,7 +210,7 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
                     return children().into_any();
                 }
                 view! {
-                    <p id="embed-waiting" class="centered" role="status">
+                    <p id="embed-waiting" class="centered">
                         {move || why.get().map(|why| format!("{why} "))}
                         "Waiting for the host page to connect this console…"
                     </p>

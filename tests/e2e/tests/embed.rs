@@ -882,6 +882,9 @@ async fn the_same_key_refused_when_handed_over_again_ends_the_session() {
         enter_console(h).await?;
         let waiting = h.wait_for("#embed-waiting", SCREEN).await?.text().await?;
         assert!(waiting.contains("not accepted"), "says why: {waiting}");
+        // And read out: the waiting screen is built with its words in it, which no live
+        // region made with them reads.
+        wait_text(h, "#live-announcer", "not accepted", SCREEN).await?;
         assert_eq!(count(h, ROW).await?, 0, "the refused key's rows are gone");
         leave_console(h).await?;
         assert_no_crash(h).await
