@@ -81,6 +81,11 @@ const OPTED_OUT: &str =
     "This number has opted out: messages to it are refused until the customer sends START.";
 const OPTED_IN: &str = "This number has opted back in: messages to it can be sent again.";
 
+/// Frames in a row the stream could not read (a gateway mangling them, say) before the operator
+/// is told: the indicator still says live, and news comes only by the refetches they bring.
+const UNREAD_RUN: u32 = 3;
+const FRAMES_UNREAD: &str = "Live updates are arriving that cannot be read: this conversation is refreshed every 15 s while they go on.";
+
 /// How often a thread whose stream refused the key is refreshed instead (`LinkState::Polling`).
 const POLL_WITHOUT_STREAM_MS: u32 = 15_000;
 
@@ -452,6 +457,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
 
     // Exactly one stream per open thread; it closes when this view goes away.
     let skipped = RwSignal::new(0u32);
+    // Frames not read since the last that was (`UNREAD_RUN`).
+    let unread_run = RwSignal::new(0u32);
+    let frames_unread = Memo::new(move |_| unread_run.get() >= UNREAD_RUN);
+    crate::state::effect(move || {
+        if frames_unread.get() {
+            announcer.announce(FRAMES_UNREAD);
+        }
+    });
     let refetch_due = StoredValue::new(false);
     let stream = StoredValue::new_local(None::<StreamHandle>);
     let poll = StoredValue::new_local(None::<gloo_timers::callback::Interval>);
@@ -544,11 +557,19 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             client.stream_url(&id.get_value()),
             id.get_value(),
             Handlers {
-                on_events: Box::new(move |events| on_events(events)),
+                on_events: Box::new(move |events| {
+                    if unread_run.get_untracked() != 0 {
+                        unread_run.set(0);
+                    }
+                    on_events(events)
+                }),
                 // No replay after a reconnect: refetch the newest page and merge it.
                 on_open: Box::new(load),
                 on_skipped: Box::new(move |why| {
                     skipped.update(|n| *n += 1);
+                    if matches!(why, Skipped::Malformed(_)) {
+                        unread_run.update(|n| *n += 1);
+                    }
                     // A frame that could not be read may have been a customer's message, and
                     // one of a type the console does not know (an API newer than it) may have
                     // changed what it shows: the newest page brings either, as after a
@@ -1273,6 +1294,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     thread=thread
                     link=link
                     skipped=skipped
+                    frames_unread=frames_unread
                     action_error=action_error
                     template_error=template_error
                     sent_elsewhere=sent_elsewhere
@@ -1306,6 +1328,8 @@ fn ThreadLoaded(
     thread: RwSignal<Option<Thread>>,
     link: RwSignal<LinkState>,
     skipped: RwSignal<u32>,
+    /// Frames keep coming that cannot be read (`UNREAD_RUN`).
+    frames_unread: Memo<bool>,
     action_error: RwSignal<Option<(Attempt, ApiError)>>,
     template_error: RwSignal<Option<ApiError>>,
     sent_elsewhere: RwSignal<Option<ConversationId>>,
@@ -1383,6 +1407,9 @@ fn ThreadLoaded(
             </header>
             {move || opt_out.get().then(|| view! {
                 <p class="banner warn" id="opt-out-banner">{OPTED_OUT}</p>
+            })}
+            {move || frames_unread.get().then(|| view! {
+                <p class="banner warn" id="frames-unread">{FRAMES_UNREAD}</p>
             })}
             <HandoffBar mode=mode busy=busy quiet=quiet on_action=act confirming=confirming/>
             {move || refresh_error.get().map(|e| view! {

@@ -1251,3 +1251,40 @@ async fn a_stream_held_unopened_still_brings_the_news() {
     })
     .await;
 }
+
+/// A stream whose frames keep coming unreadable (a gateway mangling them) is said to be so,
+/// where it looked live while news came only by the refreshes those frames brought; the first
+/// frame read again takes the notice down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_that_keep_coming_unreadable_are_said_to() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        // Every stream sends one frame that is no JSON, and ends.
+        fault(
+            h,
+            json!({ "route": stream_route(&id), "malformed_frame": true, "drop_stream_after": 1 }),
+        )
+        .await?;
+        open_thread(h, &id).await?;
+        h.wait_for("#frames-unread", RECONNECT).await?;
+        wait_text(h, "#live-announcer", "cannot be read", SCREEN).await?;
+
+        clear_faults(h).await?;
+        poll_until("the stream back, and staying", RECONNECT, || async {
+            Ok((subscribers(h, &id).await? == 1).then_some(()))
+        })
+        .await?;
+        settle(
+            "the stream staying open",
+            std::time::Duration::from_millis(500),
+        )
+        .await;
+        inject(h, &id, "Readable again").await?;
+        wait_message(h, "Readable again", "live", |m| m.id.is_some()).await?;
+        wait_gone(h, "#frames-unread", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
