@@ -50,10 +50,26 @@ impl Attempt {
     }
 }
 
-/// A template's failure, shown apart from the other actions': one that may have gone out must
-/// stay in sight while the operator hands the conversation over and back, or its form, which
-/// keeps its fields, looks ready to send (and bill) it again.
-fn template_failed(e: &ApiError) -> String {
+/// What the template's banner says, apart from the other actions': a template that may have
+/// gone out must stay in sight while the operator hands the conversation over and back, or its
+/// form, which keeps its fields, looks ready to send (and bill) it again.
+#[derive(Clone)]
+enum TemplateTrouble {
+    Failed(ApiError),
+    /// One sent from here earlier whose answer never came: the page went first, or it was
+    /// lost (`drafts::template_in_question`).
+    InQuestion,
+}
+
+fn template_failed(trouble: &TemplateTrouble) -> String {
+    let e = match trouble {
+        TemplateTrouble::Failed(e) => e,
+        TemplateTrouble::InQuestion => {
+            return "A template sent from here earlier may have gone out: its answer never came. \
+                    Check the conversation before sending it again."
+                .to_owned()
+        }
+    };
     if e.answer_lost() {
         format!(
             "The template may have been sent: {} Check the conversation before sending it again.",
@@ -170,7 +186,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let blocked_now = move || blocked_in(thread);
     let error = RwSignal::new(None::<ApiError>);
     let action_error = RwSignal::new(None::<(Attempt, ApiError)>);
-    let template_error = RwSignal::new(None::<ApiError>);
+    let template_error = RwSignal::new(None::<TemplateTrouble>);
     // The operator's last reply or template went to the customer's newer conversation: this
     // one had been closed (elsewhere, unheard) and the customer has written since.
     let sent_elsewhere = RwSignal::new(None::<ConversationId>);
@@ -182,6 +198,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // Kept as the reply's draft is: a template half typed survives switching conversations,
     // a reload, and a session the API ended.
     let template_draft = TemplateDraft::new(drafts::load_template(session.drafts.get_value(), &id));
+    // A template sent from here whose answer never came (the page went first, or it was lost),
+    // unless this page has it on its way still (shown as sending).
+    let out_here = use_context::<TemplatesOut>()
+        .is_some_and(|TemplatesOut(out)| out.with_untracked(|out| out.contains(&id)));
+    let now_ms = js_sys::Date::now() as u64;
+    if !out_here && drafts::template_in_question(session.drafts.get_value(), &id, now_ms) {
+        template_error.set(Some(TemplateTrouble::InQuestion));
+    }
     {
         let id = id.clone();
         template_draft.keep_with(move |fields| {
@@ -1201,9 +1225,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         };
         template_error.set(None);
         templates_out.update(|out| out.push(conversation.clone()));
+        let area = session.drafts.get_value();
+        drafts::template_going(area, &conversation, js_sys::Date::now() as u64);
         spawn_local(async move {
             let result = client.send_template(&req, &templates_allowed).await;
             templates_out.try_update(|out| out.retain(|c| *c != conversation));
+            // (A lost answer keeps it in question, as does the page's going first: a reload
+            // settles the fetch it aborts, as a lost answer, before the page goes.)
+            if !result.as_ref().is_err_and(ApiError::answer_lost) {
+                drafts::template_answered(area, &conversation);
+            }
             match result {
                 // The server composes a template's text: show its copy, not a guess.
                 Ok(sent) => {
@@ -1242,7 +1273,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // Its view has gone, and with it the banner that would have said so.
                     let said = failed_elsewhere("template", &req.to.to_number, &e);
                     let signed_in = session.signed_in_to(&client.workspace());
-                    if template_error.try_set(Some(e)).is_some() && signed_in {
+                    if template_error
+                        .try_set(Some(TemplateTrouble::Failed(e)))
+                        .is_some()
+                        && signed_in
+                    {
                         announcer.announce(said);
                     }
                 }
@@ -1331,7 +1366,7 @@ fn ThreadLoaded(
     /// Frames keep coming that cannot be read (`UNREAD_RUN`).
     frames_unread: Memo<bool>,
     action_error: RwSignal<Option<(Attempt, ApiError)>>,
-    template_error: RwSignal<Option<ApiError>>,
+    template_error: RwSignal<Option<TemplateTrouble>>,
     sent_elsewhere: RwSignal<Option<ConversationId>>,
     /// A refresh of the loaded thread failed (after a reconnect, say): what the stream said
     /// meanwhile may be missing until it is tried again.

@@ -142,6 +142,37 @@ pub fn forget_template_sent(area: Area, id: &ConversationId, sent: &TemplateForm
     }
 }
 
+/// A template on its way from the conversation, beside its form: kept until a sure answer, so
+/// that should the page go first (a reload, a closed tab, a crash) or the answer be lost, a
+/// view of the conversation opened later says it may have been sent, where its form, kept,
+/// looked ready to send (and bill) it again. Holds when it went (ms since the epoch).
+fn template_out_key(id: &ConversationId) -> String {
+    format!("{PREFIX}{id}#template-out")
+}
+
+/// How long a template whose answer never came is said to be in question: by a day later the
+/// operator has seen the thread (and a template's window is a day's).
+const TEMPLATE_IN_QUESTION_MS: u64 = 24 * 60 * 60 * 1000;
+
+pub fn template_going(area: Area, id: &ConversationId, now_ms: u64) {
+    storage::set(area, &template_out_key(id), &now_ms.to_string());
+}
+
+/// Its answer came, and says whether it went.
+pub fn template_answered(area: Area, id: &ConversationId) {
+    storage::remove(area, &template_out_key(id));
+}
+
+/// Whether a template went from the conversation in the last day whose answer never came.
+pub fn template_in_question(area: Area, id: &ConversationId, now_ms: u64) -> bool {
+    let went = storage::get(area, &template_out_key(id)).and_then(|t| t.parse::<u64>().ok());
+    let recent = went.is_some_and(|at| now_ms.saturating_sub(at) < TEMPLATE_IN_QUESTION_MS);
+    if !recent {
+        template_answered(area, id);
+    }
+    recent
+}
+
 /// The sends that may not have gone out beside the reply's draft (under the same prefix, so
 /// they move and go with it).
 fn unconfirmed_key(id: &ConversationId) -> String {

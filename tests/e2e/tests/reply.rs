@@ -1354,9 +1354,9 @@ async fn template_out_then_reopened(h: &Harness) -> Result<(String, String)> {
     Ok((wa_id, other))
 }
 
-/// A template sent (its answer 10 s late), then another conversation opened: the template's
-/// conversation, that other one, and the customer's number.
-async fn template_out_then_left(h: &Harness) -> Result<(String, String, String)> {
+/// A WhatsApp conversation the operator answers whose customer wrote, and whose window has shut
+/// since: only a template can go.
+async fn shut_whatsapp(h: &Harness) -> Result<Value> {
     let whatsapp = reachable(h, "human", "whatsapp").await?;
     let wa_id = str_field(&whatsapp, "conversation_id")?;
     inject(h, &wa_id, "Where is my order?").await?;
@@ -1365,6 +1365,56 @@ async fn template_out_then_left(h: &Harness) -> Result<(String, String, String)>
         &json!({ "expired": true }),
     )
     .await?;
+    Ok(whatsapp)
+}
+
+/// A reload while a template is on its way: its answer goes with the page, and the form comes
+/// back with its fields, ready to send (and bill) the template again. The conversation says
+/// that the template may have gone out, until a template sent from it is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_while_a_template_is_on_its_way_leaves_it_in_question() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let wa_id = str_field(&shut_whatsapp(h).await?, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &wa_id).await?;
+        h.wait_for("#template-name", SCREEN).await?;
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages/template", "latency_ms": 10_000, "count": 1 }),
+        )
+        .await?;
+        h.fill("#template-name", "order_update").await?;
+        h.fill("#template-parameters", "A-1042").await?;
+        h.click("#template-send").await?;
+        wait_text(h, "#template-send", "Sending", SCREEN).await?;
+        h.browser().refresh().await?;
+        wait_thread(h, &wa_id).await?;
+        wait_text(h, "#template-error", "may have gone out", SCREEN).await?;
+        let name = h
+            .wait_for("#template-name", SCREEN)
+            .await?
+            .prop("value")
+            .await?;
+        assert_eq!(name.as_deref(), Some("order_update"), "the form kept");
+
+        // Checked, and sent again: answered, it is no longer in question.
+        clear_faults(h).await?;
+        h.click("#template-send").await?;
+        wait_text(h, "#live-announcer", "Template sent", SCREEN).await?;
+        h.browser().refresh().await?;
+        wait_thread(h, &wa_id).await?;
+        settle("the view's start", Duration::from_millis(500)).await;
+        assert_eq!(count(h, "#template-error").await?, 0, "settled");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A template sent (its answer 10 s late), then another conversation opened: the template's
+/// conversation, that other one, and the customer's number.
+async fn template_out_then_left(h: &Harness) -> Result<(String, String, String)> {
+    let whatsapp = shut_whatsapp(h).await?;
+    let wa_id = str_field(&whatsapp, "conversation_id")?;
     sign_in(h).await?;
     let other = row_ids(h)
         .await?
