@@ -670,10 +670,22 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // Enter would send such a text a second time).
     let failed =
         Memo::new(move |_| thread.with(|t| t.as_ref().map_or_else(Vec::new, Thread::failed_texts)));
+    // The draft last taken from another tab: not written back, which, that tab having typed
+    // on meanwhile, would put an older text in its box.
+    let adopted = StoredValue::new(None::<String>);
+    let held_text = StoredValue::new(false);
     crate::state::effect(move || {
         let typing = draft.get();
         let kept = failed.with(|f| drafts::with_unsent(f.iter().map(String::as_str), typing));
-        drafts::save(session.drafts.get_value(), &id.get_value(), &kept)
+        let taken = adopted.try_update_value(|a| a.take()).flatten();
+        let (area, id) = (session.drafts.get_value(), id.get_value());
+        let emptied = kept.is_empty() && held_text.get_value();
+        held_text.set_value(!kept.is_empty());
+        if emptied {
+            drafts::save_emptied(area, &id);
+        } else if taken.as_deref() != Some(kept.as_str()) {
+            drafts::save(area, &id, &kept)
+        }
     });
     // The conversation open in another tab too: what is typed there is this reply box's text
     // too, and a reply sent there empties it (its next Enter here would send that text again).
@@ -685,6 +697,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             return;
         };
         if failed.with_untracked(Vec::is_empty) && draft.get_untracked() != text {
+            adopted.set_value(Some(text.clone()));
             draft.set(text);
         }
     });

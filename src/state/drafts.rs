@@ -16,7 +16,9 @@ fn key(id: &ConversationId) -> String {
 
 /// What another tab (or frame) of this device wrote as `id`'s reply draft, from its `storage`
 /// event: `None` unless the event is about that draft in the device's storage, where the
-/// drafts are when the key is remembered (`area`; a tab's own storage is its alone).
+/// drafts are when the key is remembered (`area`; a tab's own storage is its alone). Not a
+/// removal: a sign-out elsewhere removes every draft, and a draft sent is emptied
+/// ([`save_emptied`]).
 pub fn written_elsewhere(
     area: Area,
     id: &ConversationId,
@@ -27,7 +29,8 @@ pub fn written_elsewhere(
         .storage_area()
         .is_some_and(|s| js_sys::Object::is(&s, &device));
     (area == Area::Local && on_device && ev.key().as_deref() == Some(key(id).as_str()))
-        .then(|| ev.new_value().unwrap_or_default())
+        .then(|| ev.new_value())
+        .flatten()
 }
 
 pub fn load(area: Area, id: &ConversationId) -> String {
@@ -39,6 +42,18 @@ pub fn save(area: Area, id: &ConversationId, text: &str) {
         storage::remove(area, &key(id));
     } else {
         storage::set(area, &key(id), text);
+    }
+}
+
+/// The reply draft that held text emptied (sent, or deleted): on the device it is kept empty
+/// rather than removed, so that another tab showing the conversation empties its box too
+/// ([`written_elsewhere`]). (The next view of it that finds it empty removes it.)
+pub fn save_emptied(area: Area, id: &ConversationId) {
+    match area {
+        Area::Local => {
+            storage::set(area, &key(id), "");
+        }
+        Area::Session => storage::remove(area, &key(id)),
     }
 }
 

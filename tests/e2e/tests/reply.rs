@@ -505,23 +505,50 @@ async fn a_reply_typed_in_one_tab_is_the_other_tabs_draft_too() {
         })
         .await?;
         in_frame(h, "#b", async || {
-            wait_reply_box(h, "Typed in the first tab").await
+            wait_reply_box(h, "Typed in the first tab").await?;
+            type_into_composer(h, "Typed in the first tab, and the second").await
+        })
+        .await?;
+        in_frame(h, "#a", async || {
+            wait_reply_box(h, "Typed in the first tab, and the second").await
+        })
+        .await?;
+        // A removal is not typing: every draft goes at a sign-out (on another key remembered
+        // on the device), and what is in the boxes stays there.
+        h.browser()
+            .execute(
+                "localStorage.removeItem(arguments[0]);",
+                vec![json!(format!("voicebip.draft.{id}"))],
+            )
+            .await?;
+        settle("the removal heard", NO_RESEND).await;
+        in_frame(h, "#b", async || {
+            assert_eq!(
+                composer_value(h).await?,
+                "Typed in the first tab, and the second"
+            );
+            Ok(())
         })
         .await?;
         in_frame(h, "#a", async || {
             // (The focus went to the other frame with the test.)
             h.click("#composer-text").await?;
             h.press(&[Key::End.into(), Key::Enter.into()]).await?;
-            wait_message(h, "Typed in the first tab", "sent", |m| m.id.is_some())
-                .await
-                .map(drop)
+            wait_message(h, "Typed in the first tab, and the second", "sent", |m| {
+                m.id.is_some()
+            })
+            .await
+            .map(drop)
         })
         .await?;
         in_frame(h, "#b", async || {
             wait_reply_box(h, "").await?;
-            wait_message(h, "Typed in the first tab", "in the other tab too", |m| {
-                m.id.is_some()
-            })
+            wait_message(
+                h,
+                "Typed in the first tab, and the second",
+                "in the other tab too",
+                |m| m.id.is_some(),
+            )
             .await?;
             assert_no_crash(h).await
         })
