@@ -41,18 +41,20 @@ pub fn backoff_ms(attempt: u32) -> u32 {
         .min(MAX_BACKOFF_MS)
 }
 
-/// Failed reconnects (about 40 s of them) after which the stream is asked for less often: one
-/// that a gateway keeps failing would otherwise cost each open thread some ten requests a
-/// minute for as long as it stays open, from the workspace's rate limit. The thread is
-/// refreshed meanwhile.
+/// Tries in a row that never opened (20 to 40 s of them, with the jitter) after which the
+/// stream is asked for less often: one that a gateway keeps refusing would otherwise cost each
+/// open thread some ten requests a minute for as long as it stays open, from the workspace's
+/// rate limit. The thread is refreshed meanwhile. (Not a stream that opens and is ended early,
+/// by a gateway's longest response time, say: it brings news while open.)
 const STREAM_SLOWS_AFTER: u32 = 8;
 const STREAM_SLOW_BACKOFF_MS: u32 = 30_000;
 
-/// A reconnect delay: the capped backoff (slower after [`STREAM_SLOWS_AFTER`] failures), spread
-/// by `random` in `[0, 1)` over its upper half so that many consoles dropped at once don't all
-/// come back in the same instant.
-pub fn jittered_ms(attempt: u32, random: f64) -> u32 {
-    let base = if attempt > STREAM_SLOWS_AFTER {
+/// A reconnect delay: the capped backoff for reconnect number `attempt` (slower after
+/// [`STREAM_SLOWS_AFTER`] tries in a row, `unopened`, that never opened), spread by `random` in
+/// `[0, 1)` over its upper half so that many consoles dropped at once don't all come back in
+/// the same instant.
+pub fn jittered_ms(attempt: u32, unopened: u32, random: f64) -> u32 {
+    let base = if unopened > STREAM_SLOWS_AFTER {
         STREAM_SLOW_BACKOFF_MS
     } else {
         backoff_ms(attempt)
@@ -210,12 +212,15 @@ mod tests {
 
     #[test]
     fn jitter_stays_within_half_to_full_backoff() {
-        assert_eq!(jittered_ms(3, 0.0), 1000);
-        assert_eq!(jittered_ms(3, 0.999_999), 1999);
-        assert_eq!(jittered_ms(STREAM_SLOWS_AFTER, 1.0), MAX_BACKOFF_MS);
-        // Failing for longer: asked for less often.
-        assert_eq!(jittered_ms(STREAM_SLOWS_AFTER + 1, 0.0), 15_000);
-        assert_eq!(jittered_ms(40, 1.0), STREAM_SLOW_BACKOFF_MS);
+        assert_eq!(jittered_ms(3, 3, 0.0), 1000);
+        assert_eq!(jittered_ms(3, 3, 0.999_999), 1999);
+        let slows = STREAM_SLOWS_AFTER;
+        assert_eq!(jittered_ms(slows, slows, 1.0), MAX_BACKOFF_MS);
+        // Never opening for longer: asked for less often.
+        assert_eq!(jittered_ms(slows + 1, slows + 1, 0.0), 15_000);
+        assert_eq!(jittered_ms(40, 40, 1.0), STREAM_SLOW_BACKOFF_MS);
+        // Opening each time, and ended early (by a gateway's longest response, say): not.
+        assert_eq!(jittered_ms(40, 0, 1.0), MAX_BACKOFF_MS);
         let first_eight: u32 = (1..=STREAM_SLOWS_AFTER).map(backoff_ms).sum();
         assert!((30_000..60_000).contains(&first_eight), "{first_eight}");
     }

@@ -61,6 +61,8 @@ struct Inner {
     batch: FrameBatch<StreamEvent>,
     countdown: Option<gloo_timers::callback::Interval>,
     attempt: u32,
+    /// Tries in a row that never opened, for [`jittered_ms`].
+    unopened: u32,
     /// When the current stream opened, for [`next_attempt`].
     opened_at: Option<f64>,
     /// Counts [`open`]s: a probe answering after the stream was opened again (coming back
@@ -171,6 +173,7 @@ pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHand
             }),
             countdown: None,
             attempt: 0,
+            unopened: 0,
             opened_at: None,
             unreadable: false,
             down_as: LinkState::Reconnecting { in_secs: 0 },
@@ -198,6 +201,7 @@ fn open_afresh(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
     {
         let mut me = inner.borrow_mut();
         me.attempt = 0;
+        me.unopened = 0;
         // (No wait before it: a failure is a lost connection's, not an earlier wait's.)
         me.down_as = LinkState::Reconnecting { in_secs: 0 };
     }
@@ -483,7 +487,12 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, hold: Option<Hold>) {
         let mut me = inner.borrow_mut();
         let open_for = me.opened_at.take().map(|at| js_sys::Date::now() - at);
         me.attempt = next_attempt(me.attempt, open_for);
-        jittered_ms(me.attempt, js_sys::Math::random()).max(hold.map_or(0, Hold::ms))
+        me.unopened = if open_for.is_some() {
+            0
+        } else {
+            me.unopened + 1
+        };
+        jittered_ms(me.attempt, me.unopened, js_sys::Math::random()).max(hold.map_or(0, Hold::ms))
     };
     reopen_after(inner, hold, delay);
 }
