@@ -32,9 +32,23 @@ pub enum StreamEvent {
 /// Why a frame was skipped.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Skipped {
+    /// An event (named, or with a type or a payload) that cannot be read: mangled, cut short.
     Malformed(String),
+    /// Data that is no event: a gateway's heartbeat written as data (`ping`, `{}`), say.
+    NotAnEvent,
     UnknownType(String),
     OtherConversation,
+}
+
+/// Why `data` (named `named`) was not read: as an event that could not be, or as no event.
+fn unreadable(data: &str, named: Option<&str>, why: String) -> Skipped {
+    let an_event =
+        named.is_some() || data.contains("\"event_type\"") || data.contains("\"payload\"");
+    if an_event {
+        Skipped::Malformed(why)
+    } else {
+        Skipped::NotAnEvent
+    }
 }
 
 /// The envelope without its payload: read first, to know what the payload is.
@@ -76,11 +90,11 @@ pub fn decode_named(
     expected: &ConversationId,
 ) -> Result<StreamEvent, Skipped> {
     let env: Envelope =
-        serde_json::from_str(data).map_err(|e| Skipped::Malformed(e.to_string()))?;
+        serde_json::from_str(data).map_err(|e| unreadable(data, named, e.to_string()))?;
     let event_type = env
         .event_type
         .or_else(|| named.map(str::to_owned))
-        .ok_or_else(|| Skipped::Malformed("the event has no type".into()))?;
+        .ok_or_else(|| unreadable(data, named, "the event has no type".into()))?;
     if env.conversation_id.as_ref().is_some_and(|c| c != expected) {
         return Err(Skipped::OtherConversation);
     }
@@ -328,8 +342,24 @@ mod tests {
 
     #[test]
     fn bad_frames_are_skipped_not_fatal() {
+        // A gateway's heartbeat written as data is no event.
+        for heartbeat in ["ping", "{}", "[]"] {
+            assert_eq!(
+                decode(heartbeat, &conv()),
+                Err(Skipped::NotAnEvent),
+                "{heartbeat}"
+            );
+        }
+        // An event cut short, or named but unreadable, is one that could not be read.
         assert!(matches!(
-            decode("not json", &conv()),
+            decode(
+                r#"{"event_type":"message.received","payload":{"mess"#,
+                &conv()
+            ),
+            Err(Skipped::Malformed(_))
+        ));
+        assert!(matches!(
+            decode_named("{not json", Some("message.received"), &conv()),
             Err(Skipped::Malformed(_))
         ));
         assert_eq!(

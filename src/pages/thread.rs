@@ -100,7 +100,7 @@ const OPTED_IN: &str = "This number has opted back in: messages to it can be sen
 /// Frames in a row the stream could not read (a gateway mangling them, say) before the operator
 /// is told: the indicator still says live, and news comes only by the refetches they bring.
 const UNREAD_RUN: u32 = 3;
-const FRAMES_UNREAD: &str = "Live updates are arriving that cannot be read: this conversation is refreshed every 15 s while they go on.";
+const FRAMES_UNREAD: &str = "Live updates are arriving that cannot be read: this conversation is refreshed instead, at most every 15 s, while they go on.";
 
 /// How often a thread whose stream refused the key is refreshed instead (`LinkState::Polling`).
 const POLL_WITHOUT_STREAM_MS: u32 = 15_000;

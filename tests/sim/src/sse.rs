@@ -24,7 +24,8 @@ use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 
 /// Frames already queued are written together, to save syscalls when events come fast.
 const MAX_BATCH: usize = 64;
-const MALFORMED_FRAME: &[u8] = b"id: evt_malformed\ndata: {this is not JSON\n\n";
+const MALFORMED_FRAME: &[u8] =
+    b"id: evt_malformed\ndata: {\"event_type\":\"message.received\",\"payload\":{\"message_id\n\n";
 
 pub async fn stream(
     State(state): State<AppState>,
