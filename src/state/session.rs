@@ -180,8 +180,8 @@ impl Session {
             // Its drafts go with the key, as at the sign-out it missed: the device's too when
             // they were kept there, unless another key has been remembered since (whose they
             // may now be).
-            let areas: &[Area] = match (drafts, &local) {
-                (Area::Local, None) => &[Area::Session, Area::Local],
+            let areas: &[Area] = match drafts {
+                Area::Local if !device_keeps_another_key(&client) => &[Area::Session, Area::Local],
                 _ => &[Area::Session],
             };
             super::drafts::forget_all(areas);
@@ -237,10 +237,9 @@ impl Session {
         // The device's drafts only with a key kept on the device, and not while it keeps
         // another key (remembered in another tab since): those there may be that key's, whose
         // tab stays signed in.
-        let another_kept = storage::get(Area::Local, KEY_ITEM).is_some_and(|k| {
-            self.client
-                .with_untracked(|c| c.as_ref().is_some_and(|c| !c.holds_key(&k)))
-        });
+        let another_kept = self
+            .client
+            .with_untracked(|c| c.as_ref().is_some_and(device_keeps_another_key));
         let areas: &[Area] = match self.drafts.get_value() {
             Area::Local if !super::embed::is_embedded() && !another_kept => {
                 &[Area::Session, Area::Local]
@@ -252,8 +251,9 @@ impl Session {
         self.end(notice, Ending::SignedOut);
     }
 
-    /// The session ends: the key was refused (the drafts are kept for when the operator signs
-    /// in again).
+    /// The session ends without the operator's word: the key was refused, or (embedded) the
+    /// host handed over another that failed its check. The drafts are kept for when the
+    /// operator signs in again.
     pub fn sign_out(&self, notice: Option<String>) {
         self.end(notice, Ending::Refused);
     }
@@ -318,6 +318,12 @@ fn keep_for_tab(client: &Client, key: &str, base: &str, remembered: bool) {
     } else {
         storage::remove(Area::Session, REMEMBERED_ITEM);
     }
+}
+
+/// Whether the device keeps a key other than `client`'s (remembered in another tab): the
+/// device's drafts may be that key's.
+fn device_keeps_another_key(client: &Client) -> bool {
+    storage::get(Area::Local, KEY_ITEM).is_some_and(|k| !client.holds_key(&k))
 }
 
 /// On the device, while a workspace's key is signed in there (remembered on it or not): every

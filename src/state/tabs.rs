@@ -262,12 +262,13 @@ pub fn use_tabs() -> Tabs {
     expect_context::<Tabs>()
 }
 
+/// The longest a lease is held through a 429's wait.
+const LONGEST_HOLD_MS: u64 = crate::api::retry::LONGEST_WAIT_SECS as u64 * 1000;
+
 /// Whether the lease kept as `current` (`holder|until`) is free for `me` at `now`: mine, lapsed,
 /// unreadable, or longer than a lease held through a 429's longest wait can be (written under
 /// another interval, or by another build: one of a tab that died holding it would stand for as
 /// long).
-const LONGEST_HOLD_MS: u64 = crate::api::retry::LONGEST_WAIT_SECS as u64 * 1000;
-
 fn lease_free(current: Option<&str>, me: &str, now: u64, lease_ms: u64) -> bool {
     match current.and_then(|v| v.split_once('|')) {
         Some((holder, until)) => {
