@@ -689,7 +689,14 @@ async fn the_embedded_console_takes_its_key_from_the_host_alone() {
         h.wait_for_all(ROW, 1, SCREEN).await?;
 
         // The embedded screens on the same origin, with no host: they wait for one, and ask
-        // the API nothing (the remembered key is not tried).
+        // the API nothing (the remembered key is not tried). (The console left first, and its
+        // requests answered, before the log is cleared.)
+        h.open("/config.json").await?;
+        settle(
+            "the console's requests answered",
+            std::time::Duration::from_millis(500),
+        )
+        .await;
         clear_requests(h).await?;
         h.open("/embed/inbox").await?;
         h.wait_for("#embed-waiting", FIRST_SCREEN).await?;

@@ -150,14 +150,14 @@ async fn a_signed_out_sessions_waits_are_not_shown() {
         let id = newest_conversation_id(h).await?;
         fault(
             h,
-            json!({ "route": "GET /v1/conversations/{id}", "force_429_retry_after": 2, "count": 6 }),
+            json!({ "route": "GET /v1/conversations/{id}", "force_429_retry_after": 5, "count": 6 }),
         )
         .await?;
         h.open(&format!("/conversations/{id}")).await?;
         wait_text(h, "#retry-notice", "retrying in", FIRST_SCREEN).await?;
         h.click("#sign-out").await?;
         h.wait_for_path("/connect", SCREEN).await?;
-        // The session's last refusal asked for a wait (2 s) that outlasts the sign-out: the
+        // The session's last refusal asked for a wait (5 s) that outlasts the sign-out: the
         // checks below that come before its end are made while an ended session waits.
         let path = format!("/v1/conversations/{id}");
         let refused = requests(h, "GET", |p| p == path)
@@ -170,7 +170,7 @@ async fn a_signed_out_sessions_waits_are_not_shown() {
             .iter()
             .max()
             .ok_or_else(|| anyhow!("the conversation's reads were refused with 429"))?
-            + 2_000;
+            + 5_000;
         wait_gone(h, "#retry-notice", SCREEN).await?;
         // (The ended session's reads give up at the end of their wait, or are tried and refused
         // again, while the connect screen is shown.)

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::common::*;
 use serde_json::{json, Value};
-use voicebip_e2e::anyhow::{Context, Result};
+use voicebip_e2e::anyhow::{anyhow, Context, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options, DEMO_KEY};
 
 /// The console ignores handoff clicks for 800 ms after a change settles (its debounce); an
@@ -357,21 +357,30 @@ async fn a_refused_handoff_brings_in_the_conversations_state() {
 
         clear_requests(h).await?;
         h.click("#take-over").await?;
-        let soon = Duration::from_secs(4);
-        poll_until("the closed state, soon after the refusal", soon, || async {
-            Ok(attr_is(h, ".ai-mode-badge", "data-mode", "closed")
-                .await?
-                .then_some(()))
-        })
-        .await?;
-        wait_gone(h, "#take-over", soon).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
+        wait_gone(h, "#take-over", SCREEN).await?;
+        // Brought in by the refusal: the take-over refused, then the conversation asked for.
         let path = format!("/v1/conversations/{id}");
-        let patched: Vec<u16> = requests(h, "PATCH", |p| p == path)
+        let asked: Vec<(String, u16)> = h
+            .sim_requests()
             .await?
             .into_iter()
-            .map(|r| r.status)
+            .filter(|r| r.path == path)
+            .map(|r| (r.method, r.status))
             .collect();
-        assert_eq!(patched, [422], "the take-over refused");
+        let refused = asked
+            .iter()
+            .position(|(m, s)| m == "PATCH" && *s == 422)
+            .ok_or_else(|| anyhow!("the take-over refused: {asked:?}"))?;
+        assert!(
+            asked[refused + 1..].iter().any(|(m, _)| m == "GET"),
+            "the conversation asked for after the refusal: {asked:?}"
+        );
+        assert_eq!(
+            asked.iter().filter(|(m, _)| m == "PATCH").count(),
+            1,
+            "one take-over: {asked:?}"
+        );
         clear_faults(h).await?;
         assert_no_crash(h).await
     })
