@@ -77,7 +77,7 @@ fn key_elsewhere_in_url(req: &Request, on_stream: bool) -> bool {
 }
 
 /// Enough percent-decoding for API keys in a query string.
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     fn hex(b: u8) -> Option<u8> {
         (b as char).to_digit(16).map(|d| d as u8)
     }

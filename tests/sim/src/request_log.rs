@@ -63,7 +63,8 @@ pub fn redact_query(query: &str) -> (String, bool) {
         .split('&')
         .map(|pair| {
             let name = pair.split('=').next().unwrap_or("");
-            if name == "token" {
+            // Decoded, as the key's check reads it (`%74oken` is `token`).
+            if crate::auth::percent_decode(name) == "token" {
                 has_token = true;
                 "token=REDACTED".to_string()
             } else if holds_key(pair) {
@@ -123,6 +124,11 @@ mod tests {
             ("page_size=20".to_string(), false)
         );
         assert_eq!(redact_query("tokens=1"), ("tokens=1".to_string(), false));
+        assert_eq!(
+            redact_query("%74oken=abc"),
+            ("token=REDACTED".to_string(), true),
+            "a name written encoded is the same name"
+        );
         assert_eq!(
             redact_query("a=1&api_key=pk%5Ftest%5Fx"),
             ("a=1&REDACTED".to_string(), false)
