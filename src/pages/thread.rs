@@ -286,12 +286,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // The customer's messages, from the stream or recovered by a refetch (`count` of them, the
     // last saying `body`): said to screen readers, and notified when the operator is the one
     // answering.
-    let hear = move |body: &str, count: usize| {
+    let hear = move |newest: &Message, count: usize| {
+        let body = &newest.shown_text();
         let taken_over = thread
             .try_with_untracked(|t| t.as_ref().map(|t| (t.mode(), t.parties().1)))
             .flatten();
         if let Some((AiMode::Human, from)) = taken_over {
-            notifier.inbound(&from, body);
+            notifier.inbound(&newest.message_id, &from, body);
         }
         announcer.announce_news(if count == 1 {
             format!("New message from the customer: {body}")
@@ -428,7 +429,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 .try_update_untracked(|t| t.as_mut().and_then(Thread::take_recovered))
                 .flatten();
             if let Some((count, newest)) = recovered {
-                hear(&newest.shown_text(), count);
+                hear(&newest, count);
             }
             let undelivered = thread
                 .try_update_untracked(|t| t.as_mut().map(Thread::take_undelivered))
@@ -545,7 +546,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             // The customer's messages of the batch (one frame's) are heard as one: said one
             // by one, a burst's fourth and later went unsaid (the announcer says at most three
             // together), and each one notified.
-            let mut heard = (0, String::new());
+            let mut heard = (0, None::<Message>);
             let mut unseen = false;
             for change in changes {
                 match change {
@@ -555,7 +556,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         if may_change_opt_out(m.body.as_deref().unwrap_or_default()) {
                             load();
                         }
-                        heard = (heard.0 + 1, m.shown_text());
+                        heard = (heard.0 + 1, Some(m));
                     }
                     Change::ModeChanged(row) => tell_mode(row.to_mode, Some(&row)),
                     Change::Undelivered(m) => tell_undelivered(&m),
@@ -572,7 +573,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             if unseen {
                 load();
             }
-            if let (count @ 1.., last) = heard {
+            if let (count, Some(last)) = heard {
                 hear(&last, count);
             }
         });

@@ -2,6 +2,7 @@
 //! has taken over. Off by default; the browser's permission is asked for only after a click.
 
 use super::storage::{self, Area};
+use crate::model::MessageId;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -68,17 +69,35 @@ impl Notifier {
         granted
     }
 
-    /// A customer wrote in a conversation this operator answers. Not while the operator is
-    /// looking at the console, which shows (and reads out) the message itself. A click on the
+    /// A customer wrote (`message`) in a conversation this operator answers: notified once on
+    /// the device, whichever of its tabs show the conversation, and not while the operator is
+    /// looking at one of them, which shows (and reads out) the message itself. A click on the
     /// notification brings the console's tab forward.
-    pub fn inbound(&self, from: &str, body: &str) {
+    pub fn inbound(&self, message: &MessageId, from: &str, body: &str) {
         // (Not in a frame, which offers no way to turn them off: the host page's to tell.)
-        if !self.enabled.get_untracked()
-            || super::browser::is_looked_at()
-            || super::embed::is_embedded()
-        {
+        if !self.enabled.get_untracked() || super::embed::is_embedded() {
             return;
         }
+        let looked_at = super::browser::is_looked_at();
+        let (notifier, from, body) = (*self, from.to_owned(), body.to_owned());
+        let message = message.clone();
+        let claim = move || {
+            once_on_the_device(&message, move || {
+                if !looked_at {
+                    notifier.notify(&from, &body)
+                }
+            })
+        };
+        // The tab looked at claims the message first, and shows nothing: the others, hearing
+        // of it as it does, give it that moment.
+        if looked_at {
+            claim();
+        } else {
+            set_timeout(claim, std::time::Duration::from_millis(LOOKED_AT_FIRST_MS));
+        }
+    }
+
+    fn notify(&self, from: &str, body: &str) {
         // Taken back in the browser's settings during the shift: the button says so, where it
         // went on saying "on" over a tone alone.
         if !permission_granted() {
@@ -121,6 +140,70 @@ impl Default for Notifier {
         Self::new()
     }
 }
+
+/// Runs `show` in one tab of the device for `message`, which every tab showing its conversation
+/// hears (each notified and beeped): the first to ask holds the message's lock (Web Locks,
+/// shared by the origin's tabs and frames) for a while, and the others, asking meanwhile, find
+/// it taken. Without Web Locks (an older browser), each tab shows it.
+fn once_on_the_device(message: &MessageId, show: impl FnOnce() + 'static) {
+    use js_sys::{Function, Object, Promise, Reflect};
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsValue;
+    let locks = web_sys::window()
+        .and_then(|w| Reflect::get(&w.navigator(), &"locks".into()).ok())
+        .filter(JsValue::is_object);
+    let request = locks
+        .as_ref()
+        .and_then(|l| Reflect::get(l, &"request".into()).ok())
+        .and_then(|r| r.dyn_into::<Function>().ok());
+    let (Some(locks), Some(request)) = (locks, request) else {
+        show();
+        return;
+    };
+    // Shown by whichever comes: the lock, or the request's refusal (an opaque origin's).
+    let show = std::rc::Rc::new(std::cell::Cell::new(Some(
+        Box::new(show) as Box<dyn FnOnce()>
+    )));
+    let refused = {
+        let show = show.clone();
+        Closure::once_into_js(move |_: JsValue| {
+            if let Some(show) = show.take() {
+                show();
+            }
+        })
+    };
+    let held = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+        if lock.is_null() {
+            return JsValue::UNDEFINED;
+        }
+        if let Some(show) = show.take() {
+            show();
+        }
+        // Held long enough for every tab's stream to have brought the message.
+        Promise::new(&mut |resolve, _| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, HELD_MS);
+            }
+        })
+        .into()
+    });
+    let options = Object::new();
+    let _ = Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE);
+    let name = JsValue::from(format!("voicebip.notified.{message}"));
+    if let Ok(asked) = request.call3(&locks, &name, &options, &held) {
+        if let Ok(catch) = Reflect::get(&asked, &"catch".into())
+            .and_then(|c| c.dyn_into::<Function>().map_err(Into::into))
+        {
+            let _ = catch.call1(&asked, &refused);
+        }
+    }
+}
+
+/// How long a tab not looked at waits before claiming a message, for the one looked at.
+const LOOKED_AT_FIRST_MS: u64 = 500;
+
+/// How long the first tab holds a message's lock.
+const HELD_MS: i32 = 10_000;
 
 fn permission_granted() -> bool {
     web_sys::Notification::permission() == web_sys::NotificationPermission::Granted

@@ -455,6 +455,101 @@ async fn notifications_the_browser_blocks_say_so() {
     .await;
 }
 
+/// Records the frame's notifications (`window.notified`), and whether it is looked at as the
+/// test says (`window.lookedAt`).
+const RECORD_NOTIFICATIONS: &str = "window.notified = [];
+     window.Notification = class {
+       constructor(title, options) {
+         window.notified.push(title);
+         window.renotified = options.renotify;
+       }
+       static requestPermission() { return Promise.resolve('granted'); }
+       static get permission() { return 'granted'; }
+     };
+     document.hasFocus = () => window.lookedAt;
+     window.lookedAt = arguments[0];";
+
+/// The same conversation open in two tabs: a customer's message is notified once, not by
+/// each tab (two notifications and two tones), and not at all while the operator looks at
+/// one of them, which shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_shown_in_two_tabs_is_notified_once() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        let path = format!("/conversations/{id}");
+        two_consoles(h, &path, &path).await?;
+        for frame in ["#a", "#b"] {
+            in_frame(h, frame, async || {
+                wait_thread(h, &id).await?;
+                wait_attr(h, "#connection-status", "data-state", "live").await?;
+                h.browser()
+                    .execute(RECORD_NOTIFICATIONS, vec![json!(false)])
+                    .await?;
+                Ok(())
+            })
+            .await?;
+        }
+        in_frame(h, "#a", async || {
+            h.click("#notify-toggle").await?;
+            wait_attr(h, "#notify-toggle", "aria-pressed", "true").await
+        })
+        .await?;
+        in_frame(h, "#b", async || {
+            wait_attr(h, "#notify-toggle", "aria-pressed", "true").await
+        })
+        .await?;
+        let notified = async || {
+            let mut n = 0;
+            for frame in ["#a", "#b"] {
+                n += in_frame(h, frame, async || {
+                    let v = h
+                        .browser()
+                        .execute("return window.notified.length;", vec![])
+                        .await?;
+                    Ok(v.as_u64().unwrap_or_default())
+                })
+                .await?;
+            }
+            Ok::<_, voicebip_e2e::anyhow::Error>(n)
+        };
+        inject(h, &id, "Is anyone there?").await?;
+        poll_until("the message notified", SCREEN, || async {
+            Ok((notified().await? >= 1).then_some(()))
+        })
+        .await?;
+        settle(
+            "a second notification, were there one",
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(notified().await?, 1, "once on the device");
+
+        // Looked at in one of them: none.
+        in_frame(h, "#b", async || {
+            h.browser()
+                .execute("window.lookedAt = true;", vec![])
+                .await?;
+            Ok(())
+        })
+        .await?;
+        inject(h, &id, "Hello again").await?;
+        for frame in ["#a", "#b"] {
+            in_frame(h, frame, async || {
+                wait_text(h, "ol#messages", "Hello again", SCREEN)
+                    .await
+                    .map(drop)
+            })
+            .await?;
+        }
+        settle("a notification, were there one", Duration::from_secs(1)).await;
+        assert_eq!(notified().await?, 1, "none while one tab is looked at");
+        Ok(())
+    })
+    .await;
+}
+
 /// A customer's message in a conversation the operator has taken over is notified while the
 /// operator is not looking at the console, and not while they are: the thread shows it, and
 /// reads it out.
