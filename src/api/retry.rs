@@ -41,12 +41,26 @@ pub fn backoff_ms(attempt: u32) -> u32 {
         .min(MAX_BACKOFF_MS)
 }
 
-/// Tries in a row that never opened (20 to 40 s of them, with the jitter) after which the
+/// Tries in a row that never opened, or were ended within [`BRIEFLY_OPEN_MS`] (20 to 40 s of
+/// them when they fail at once, with the jitter), after which the
 /// stream is asked for less often: one that a gateway keeps refusing would otherwise cost each
 /// open thread some ten requests a minute for as long as it stays open, from the workspace's
 /// rate limit. The thread is refreshed meanwhile. (Not a stream that opens and is ended early,
 /// by a gateway's longest response time, say: it brings news while open.)
 const STREAM_SLOWS_AFTER: u32 = 8;
+/// A stream open for less than this, and ended, counts as one that never opened: a server or
+/// gateway that accepts each stream and ends it at once brings nothing either.
+const BRIEFLY_OPEN_MS: f64 = 5_000.0;
+
+/// The tries in a row that never opened (for [`jittered_ms`]), after one that was open for
+/// `open_for_ms` (`None`: it never opened).
+pub fn next_unopened(unopened: u32, open_for_ms: Option<f64>) -> u32 {
+    if open_for_ms.is_some_and(|ms| ms >= BRIEFLY_OPEN_MS) {
+        0
+    } else {
+        unopened.saturating_add(1)
+    }
+}
 const STREAM_SLOW_BACKOFF_MS: u32 = 30_000;
 
 /// A reconnect delay: the capped backoff for reconnect number `attempt` (slower after
@@ -221,6 +235,10 @@ mod tests {
         assert_eq!(jittered_ms(40, 40, 1.0), STREAM_SLOW_BACKOFF_MS);
         // Opening each time, and ended early (by a gateway's longest response, say): not.
         assert_eq!(jittered_ms(40, 0, 1.0), MAX_BACKOFF_MS);
+        assert_eq!(next_unopened(3, Some(20_000.0)), 0);
+        // Opened and ended at once, or never opened: counted.
+        assert_eq!(next_unopened(3, Some(50.0)), 4);
+        assert_eq!(next_unopened(3, None), 4);
         let first_eight: u32 = (1..=STREAM_SLOWS_AFTER).map(backoff_ms).sum();
         assert!((30_000..60_000).contains(&first_eight), "{first_eight}");
     }

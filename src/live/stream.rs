@@ -5,7 +5,8 @@
 use super::frame_batch::FrameBatch;
 use super::status::LinkState;
 use crate::api::retry::{
-    jittered_ms, next_attempt, StreamRefusal, BILLING_RECHECK_SECS, LONGEST_WAIT_SECS,
+    jittered_ms, next_attempt, next_unopened, StreamRefusal, BILLING_RECHECK_SECS,
+    LONGEST_WAIT_SECS,
 };
 use crate::api::ApiError;
 use crate::model::events::{decode_named, Skipped, StreamEvent};
@@ -487,11 +488,7 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, hold: Option<Hold>) {
         let mut me = inner.borrow_mut();
         let open_for = me.opened_at.take().map(|at| js_sys::Date::now() - at);
         me.attempt = next_attempt(me.attempt, open_for);
-        me.unopened = if open_for.is_some() {
-            0
-        } else {
-            me.unopened + 1
-        };
+        me.unopened = next_unopened(me.unopened, open_for);
         jittered_ms(me.attempt, me.unopened, js_sys::Math::random()).max(hold.map_or(0, Hold::ms))
     };
     reopen_after(inner, hold, delay);
