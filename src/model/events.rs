@@ -40,14 +40,24 @@ pub enum Skipped {
     OtherConversation,
 }
 
-/// Why `data` (named `named`) was not read: as an event that could not be, or as no event.
-fn unreadable(data: &str, named: Option<&str>, why: String) -> Skipped {
-    let an_event =
-        named.is_some() || data.contains("\"event_type\"") || data.contains("\"payload\"");
-    if an_event {
-        Skipped::Malformed(why)
-    } else {
+/// Why `data` (named `named`) was not read, `json`: whether it is JSON (without a type). A
+/// gateway's heartbeat (a bare word such as `ping`, nothing, or JSON without a payload) is no
+/// event; anything else is one that could not be read (cut short anywhere, mangled).
+fn unreadable(data: &str, named: Option<&str>, json: bool, why: String) -> Skipped {
+    let bare_word = data
+        .trim()
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    let heartbeat = named.is_none()
+        && if json {
+            !data.contains("\"payload\"")
+        } else {
+            bare_word
+        };
+    if heartbeat {
         Skipped::NotAnEvent
+    } else {
+        Skipped::Malformed(why)
     }
 }
 
@@ -90,11 +100,11 @@ pub fn decode_named(
     expected: &ConversationId,
 ) -> Result<StreamEvent, Skipped> {
     let env: Envelope =
-        serde_json::from_str(data).map_err(|e| unreadable(data, named, e.to_string()))?;
+        serde_json::from_str(data).map_err(|e| unreadable(data, named, false, e.to_string()))?;
     let event_type = env
         .event_type
         .or_else(|| named.map(str::to_owned))
-        .ok_or_else(|| unreadable(data, named, "the event has no type".into()))?;
+        .ok_or_else(|| unreadable(data, named, true, "the event has no type".into()))?;
     if env.conversation_id.as_ref().is_some_and(|c| c != expected) {
         return Err(Skipped::OtherConversation);
     }
@@ -343,7 +353,14 @@ mod tests {
     #[test]
     fn bad_frames_are_skipped_not_fatal() {
         // A gateway's heartbeat written as data is no event.
-        for heartbeat in ["ping", "{}", "[]"] {
+        for heartbeat in [
+            "ping",
+            "keep-alive",
+            "",
+            "{}",
+            "[]",
+            r#"{"type":"heartbeat"}"#,
+        ] {
             assert_eq!(
                 decode(heartbeat, &conv()),
                 Err(Skipped::NotAnEvent),
@@ -351,13 +368,15 @@ mod tests {
             );
         }
         // An event cut short, or named but unreadable, is one that could not be read.
-        assert!(matches!(
-            decode(
-                r#"{"event_type":"message.received","payload":{"mess"#,
-                &conv()
-            ),
-            Err(Skipped::Malformed(_))
-        ));
+        for cut in [
+            r#"{"event_type":"message.received","payload":{"mess"#,
+            r#"{"conversation_id":"conv_1","ev"#,
+        ] {
+            assert!(
+                matches!(decode(cut, &conv()), Err(Skipped::Malformed(_))),
+                "{cut}"
+            );
+        }
         assert!(matches!(
             decode_named("{not json", Some("message.received"), &conv()),
             Err(Skipped::Malformed(_))

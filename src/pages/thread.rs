@@ -600,9 +600,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // changed what it shows: the newest page brings either, as after a
                     // reconnect: a second after the first of a run, then at most every 15 s,
                     // the last of a run still brought. (A newer API may stream a frequent kind,
-                    // typing indicators say, and a gateway its heartbeats as data; each
-                    // refetch spends the shared rate limit.)
-                    if !matches!(why, Skipped::OtherConversation) && !refetch_due.get_value() {
+                    // typing indicators say; each refetch spends the shared rate limit.) Not
+                    // for another conversation's, nor for a heartbeat written as data.
+                    let may_be_news =
+                        !matches!(why, Skipped::OtherConversation | Skipped::NotAnEvent);
+                    if may_be_news && !refetch_due.get_value() {
                         refetch_due.set_value(true);
                         let since = js_sys::Date::now() - skipped_refreshed.get_value();
                         // (At most the full interval: a clock put back must not hold it up.)

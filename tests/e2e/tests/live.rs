@@ -157,7 +157,8 @@ async fn live_updates_once_survive_a_drop_and_stop_on_401() {
             _ => return Err(anyhow!("need two conversations in the list, got {ids:?}")),
         };
 
-        // A's stream starts with a frame that is not JSON: skipped, counted, nothing shown.
+        // A's stream starts with a frame cut short (no valid JSON): skipped, counted, nothing
+        // shown.
         fault(
             h,
             json!({ "route": stream_route(&a), "malformed_frame": true, "count": 1 }),
