@@ -65,8 +65,8 @@ fn template_failed(trouble: &TemplateTrouble) -> String {
     let e = match trouble {
         TemplateTrouble::Failed(e) => e,
         TemplateTrouble::InQuestion => {
-            return "A template sent from here earlier may have gone out: its answer never came. \
-                    Check the conversation before sending it again."
+            return "A template sent from this conversation earlier may have gone out: its answer \
+                    was not seen here. Check the conversation before sending it again."
                 .to_owned()
         }
     };
@@ -454,6 +454,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             thread,
             reply: draft,
             template_sent: Callback::new(move |form: TemplateForm| template_draft.sent(&form)),
+            template_failed: Callback::new(move |e: ApiError| {
+                template_error.set(Some(TemplateTrouble::Failed(e)))
+            }),
             refetch: Callback::new(move |()| load()),
             unconfirmed: Callback::new(move |send: UnconfirmedSend| -> bool {
                 let local_id = new_local_id();
@@ -1286,15 +1289,20 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     if e.answer_lost() || matches!(e, ApiError::Rejected { .. }) {
                         load_shown(&conversation);
                     }
-                    // Its view has gone, and with it the banner that would have said so.
+                    // Its view has gone, and with it the banner that would have said so: the
+                    // conversation's view opened since shows it (its form, kept, looked ready
+                    // to send the template again), and the live region says it.
                     let said = failed_elsewhere("template", &req.to.to_number, &e);
                     let signed_in = session.signed_in_to(&client.workspace());
-                    if template_error
-                        .try_set(Some(TemplateTrouble::Failed(e)))
-                        .is_some()
-                        && signed_in
+                    let trouble = Some(TemplateTrouble::Failed(e));
+                    if let Some(Some(TemplateTrouble::Failed(e))) = template_error.try_set(trouble)
                     {
-                        announcer.announce(said);
+                        if let Some(shown) = reopened(&conversation) {
+                            shown.template_failed.run(e);
+                        }
+                        if signed_in {
+                            announcer.announce(said);
+                        }
                     }
                 }
             }
@@ -1368,6 +1376,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     on_edit=on_edit
                     on_reuse=on_reuse
                     on_template=on_template
+                    on_template_checked=Callback::new(move |()| {
+                        // Checked by the operator: not said again at the next visit.
+                        drafts::template_answered(session.drafts.get_value(), &id.get_value());
+                        template_error.set(None);
+                        refocus_if_lost(vec!["#template-name".into(), ".message-scroller".into()]);
+                    })
                 />
             }.into_any(),
         }}
@@ -1402,6 +1416,8 @@ fn ThreadLoaded(
     on_edit: Callback<u64>,
     on_reuse: Callback<String>,
     on_template: Callback<TemplateForm>,
+    /// The operator has checked whether a template in question went out.
+    on_template_checked: Callback<()>,
 ) -> impl IntoView {
     // A memo: what shows the mode is rebuilt when it changes, not at every message.
     let mode =
@@ -1500,8 +1516,20 @@ fn ThreadLoaded(
             })}
             // No Try again: a template is sent again from its form, which keeps it; one here
             // would be a second, billed, send the operator did not look at.
-            {move || template_error.get().map(|e| view! {
-                <p class="banner error" id="template-error" role="alert">{template_failed(&e)}</p>
+            {move || template_error.get().map(|e| {
+                let in_question = matches!(e, TemplateTrouble::InQuestion);
+                view! {
+                    <p class="banner error" id="template-error" role="alert">
+                        {template_failed(&e)}
+                        // (Else it is said at every visit for a day.)
+                        {in_question.then(|| view! {
+                            " "
+                            <button type="button" id="template-checked" on:click=move |_| on_template_checked.run(())>
+                                "Dismiss"
+                            </button>
+                        })}
+                    </p>
+                }
             })}
             {move || sent_elsewhere.get().map(|newer| view! {
                 <p class="banner warn" id="sent-elsewhere" role="status">

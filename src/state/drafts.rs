@@ -475,6 +475,9 @@ pub struct Shown {
     pub thread: leptos::prelude::RwSignal<Option<crate::model::thread::Thread>>,
     pub reply: leptos::prelude::RwSignal<String>,
     pub template_sent: leptos::prelude::Callback<TemplateForm>,
+    /// A template of the conversation's failed, or its answer was lost, after its own view had
+    /// gone: said here, as that view would have.
+    pub template_failed: leptos::prelude::Callback<crate::api::ApiError>,
     /// Fetches the conversation again: what a send settled here after its own view had gone
     /// asks for, as that view would have (a receipt not its own came while it was out, say).
     pub refetch: leptos::prelude::Callback<()>,

@@ -642,7 +642,8 @@ async fn a_reply_refused_after_leaving_and_coming_back_refreshes_the_conversatio
 }
 
 /// The same for a template: refused after the operator left and came back, the conversation
-/// shown now is fetched again (the form takes the server's view).
+/// shown now is fetched again (the form takes the server's view), and shows the refusal, as
+/// the view it was sent from would have (its form, kept, looked ready to send it again).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_template_refused_after_leaving_and_coming_back_refreshes_the_conversation_shown() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -670,6 +671,7 @@ async fn a_template_refused_after_leaving_and_coming_back_refreshes_the_conversa
             Ok((!newest_page_requests(h, &id).await?.is_empty()).then_some(()))
         })
         .await?;
+        wait_text(h, "#template-error", "Sending the template failed", SCREEN).await?;
         assert_no_crash(h).await
     })
     .await;
@@ -1397,7 +1399,7 @@ async fn shut_whatsapp(h: &Harness) -> Result<Value> {
 
 /// A reload while a template is on its way: its answer goes with the page, and the form comes
 /// back with its fields, ready to send (and bill) the template again. The conversation says
-/// that the template may have gone out, until a template sent from it is answered.
+/// that the template may have gone out, at every visit until the operator dismisses it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_while_a_template_is_on_its_way_leaves_it_in_question() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -1423,11 +1425,12 @@ async fn a_reload_while_a_template_is_on_its_way_leaves_it_in_question() {
             .prop("value")
             .await?;
         assert_eq!(name.as_deref(), Some("order_update"), "the form kept");
-
-        // Checked, and sent again: answered, it is no longer in question.
-        clear_faults(h).await?;
-        h.click("#template-send").await?;
-        wait_text(h, "#live-announcer", "Template sent", SCREEN).await?;
+        // Said at every visit, until the operator has checked.
+        h.browser().refresh().await?;
+        wait_thread(h, &wa_id).await?;
+        wait_text(h, "#template-error", "may have gone out", SCREEN).await?;
+        h.click("#template-checked").await?;
+        wait_gone(h, "#template-error", SCREEN).await?;
         h.browser().refresh().await?;
         wait_thread(h, &wa_id).await?;
         settle("the view's start", Duration::from_millis(500)).await;
