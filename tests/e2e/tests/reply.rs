@@ -513,43 +513,42 @@ async fn a_reply_typed_in_one_tab_is_the_other_tabs_draft_too() {
             wait_reply_box(h, "Typed in the first tab, and the second").await
         })
         .await?;
-        // A removal is not typing: every draft goes at a sign-out (on another key remembered
-        // on the device), and what is in the boxes stays there.
-        h.browser()
-            .execute(
+        // Written from a third page of the device: in both boxes. But a removal is not
+        // typing: every draft goes at a sign-out (on another key remembered on the device),
+        // and what is in the boxes stays there.
+        let item = format!("voicebip.draft.{id}");
+        let typed = "Typed in the first tab, and the second";
+        for (script, shown) in [
+            (
+                "localStorage.setItem(arguments[0], 'x' + arguments[1]);",
+                format!("x{typed}"),
+            ),
+            (
                 "localStorage.removeItem(arguments[0]);",
-                vec![json!(format!("voicebip.draft.{id}"))],
-            )
-            .await?;
-        settle("the removal heard", NO_RESEND).await;
-        in_frame(h, "#b", async || {
-            assert_eq!(
-                composer_value(h).await?,
-                "Typed in the first tab, and the second"
-            );
-            Ok(())
-        })
-        .await?;
+                format!("x{typed}"),
+            ),
+        ] {
+            h.browser()
+                .execute(script, vec![json!(item), json!(typed)])
+                .await?;
+            settle("the change heard", NO_RESEND).await;
+            for frame in ["#a", "#b"] {
+                in_frame(h, frame, async || wait_reply_box(h, &shown).await).await?;
+            }
+        }
+        let typed = format!("x{typed}");
         in_frame(h, "#a", async || {
             // (The focus went to the other frame with the test.)
             h.click("#composer-text").await?;
             h.press(&[Key::End.into(), Key::Enter.into()]).await?;
-            wait_message(h, "Typed in the first tab, and the second", "sent", |m| {
-                m.id.is_some()
-            })
-            .await
-            .map(drop)
+            wait_message(h, &typed, "sent", |m| m.id.is_some())
+                .await
+                .map(drop)
         })
         .await?;
         in_frame(h, "#b", async || {
             wait_reply_box(h, "").await?;
-            wait_message(
-                h,
-                "Typed in the first tab, and the second",
-                "in the other tab too",
-                |m| m.id.is_some(),
-            )
-            .await?;
+            wait_message(h, &typed, "in the other tab too", |m| m.id.is_some()).await?;
             assert_no_crash(h).await
         })
         .await?;
