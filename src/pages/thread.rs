@@ -292,7 +292,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             .try_with_untracked(|t| t.as_ref().map(|t| (t.mode(), t.parties().1)))
             .flatten();
         if let Some((AiMode::Human, from)) = taken_over {
-            notifier.inbound(&newest.message_id, &from, body);
+            notifier.inbound(&id.get_value(), newest, &from, body);
         }
         announcer.announce_news(if count == 1 {
             format!("New message from the customer: {body}")
@@ -1291,17 +1291,17 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     }
                     // Its view has gone, and with it the banner that would have said so: the
                     // conversation's view opened since shows it (its form, kept, looked ready
-                    // to send the template again), and the live region says it.
+                    // to send the template again), its banner an alert; else the live region
+                    // says it.
                     let said = failed_elsewhere("template", &req.to.to_number, &e);
                     let signed_in = session.signed_in_to(&client.workspace());
                     let trouble = Some(TemplateTrouble::Failed(e));
                     if let Some(Some(TemplateTrouble::Failed(e))) = template_error.try_set(trouble)
                     {
-                        if let Some(shown) = reopened(&conversation) {
-                            shown.template_failed.run(e);
-                        }
-                        if signed_in {
-                            announcer.announce(said);
+                        match reopened(&conversation) {
+                            Some(shown) => shown.template_failed.run(e),
+                            None if signed_in => announcer.announce(said),
+                            None => {}
                         }
                     }
                 }
@@ -1380,7 +1380,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         // Checked by the operator: not said again at the next visit.
                         drafts::template_answered(session.drafts.get_value(), &id.get_value());
                         template_error.set(None);
-                        refocus_if_lost(vec!["#template-name".into(), ".message-scroller".into()]);
+                        refocus_if_lost(vec![
+                            "#template-name:not([readonly])".into(),
+                            ".message-scroller".into(),
+                        ]);
                     })
                 />
             }.into_any(),

@@ -2,7 +2,7 @@
 //! has taken over. Off by default; the browser's permission is asked for only after a click.
 
 use super::storage::{self, Area};
-use crate::model::MessageId;
+use crate::model::{ConversationId, Message};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -69,28 +69,38 @@ impl Notifier {
         granted
     }
 
-    /// A customer wrote (`message`) in a conversation this operator answers: notified once on
-    /// the device, whichever of its tabs show the conversation, and not while the operator is
-    /// looking at one of them, which shows (and reads out) the message itself. A click on the
-    /// notification brings the console's tab forward.
-    pub fn inbound(&self, message: &MessageId, from: &str, body: &str) {
+    /// A customer wrote (`message`, in `conversation`, which this operator answers): notified
+    /// once on the device, whichever of its tabs show the conversation, and not while the
+    /// operator is looking at one of them, which shows (and reads out) the message itself. A
+    /// click on the notification brings the console's tab forward.
+    pub fn inbound(
+        &self,
+        conversation: &ConversationId,
+        message: &Message,
+        from: &str,
+        body: &str,
+    ) {
         // (Not in a frame, which offers no way to turn them off: the host page's to tell.)
         if !self.enabled.get_untracked() || super::embed::is_embedded() {
             return;
         }
-        let looked_at = super::browser::is_looked_at();
-        let (notifier, from, body) = (*self, from.to_owned(), body.to_owned());
-        let message = message.clone();
+        let notifier = *self;
+        let (from, body) = (from.to_owned(), body.to_owned());
+        let record = format!("{NOTIFIED_PREFIX}{conversation}");
+        let at = message.created_at.timestamp_millis();
+        // Looked at (or off) by the time the message is claimed: claimed, not shown.
         let claim = move || {
-            once_on_the_device(&message, move || {
-                if !looked_at {
+            once_on_the_device(record, at, move || {
+                let shown_here = notifier.enabled.try_get_untracked() == Some(true)
+                    && !super::browser::is_looked_at();
+                if shown_here {
                     notifier.notify(&from, &body)
                 }
             })
         };
-        // The tab looked at claims the message first, and shows nothing: the others, hearing
-        // of it as it does, give it that moment.
-        if looked_at {
+        // The tab looked at claims the message first: the others, hearing of it as it does,
+        // give it that moment.
+        if super::browser::is_looked_at() {
             claim();
         } else {
             set_timeout(claim, std::time::Duration::from_millis(LOOKED_AT_FIRST_MS));
@@ -141,14 +151,36 @@ impl Default for Notifier {
     }
 }
 
-/// Runs `show` in one tab of the device for `message`, which every tab showing its conversation
-/// hears (each notified and beeped): the first to ask holds the message's lock (Web Locks,
-/// shared by the origin's tabs and frames) for a while, and the others, asking meanwhile, find
-/// it taken. Without Web Locks (an older browser), each tab shows it.
-fn once_on_the_device(message: &MessageId, show: impl FnOnce() + 'static) {
-    use js_sys::{Function, Object, Promise, Reflect};
+/// Each conversation's newest message notified on the device (its `created_at`, in ms), under
+/// this prefix.
+const NOTIFIED_PREFIX: &str = "voicebip.notified.";
+
+/// Runs `show` for a message created at `at` unless a tab of the device has claimed it, or a
+/// newer one of its conversation, already (`record`, kept in the device's storage): every tab
+/// showing the conversation hears of it, at its own time (a stream's, a refresh's). The
+/// record is read and written under a Web Lock of the conversation's, which the origin's tabs
+/// and frames share and take in turn; without Web Locks (an older browser, a page not served
+/// over https) or when the lock is refused, it is read and written all the same.
+fn once_on_the_device(record: String, at: i64, show: impl FnOnce() + 'static) {
+    use js_sys::{Function, Reflect};
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsValue;
+    let name = JsValue::from(format!("{record}.lock"));
+    let claim = std::rc::Rc::new(std::cell::Cell::new(Some(Box::new(move || {
+        let newest = storage::get(Area::Local, &record).and_then(|t| t.parse::<i64>().ok());
+        if newest.is_none_or(|n| n < at) {
+            storage::set(Area::Local, &record, &at.to_string());
+            show();
+        }
+    }) as Box<dyn FnOnce()>)));
+    let run = {
+        let claim = claim.clone();
+        move || {
+            if let Some(claim) = claim.take() {
+                claim();
+            }
+        }
+    };
     let locks = web_sys::window()
         .and_then(|w| Reflect::get(&w.navigator(), &"locks".into()).ok())
         .filter(JsValue::is_object);
@@ -157,53 +189,25 @@ fn once_on_the_device(message: &MessageId, show: impl FnOnce() + 'static) {
         .and_then(|l| Reflect::get(l, &"request".into()).ok())
         .and_then(|r| r.dyn_into::<Function>().ok());
     let (Some(locks), Some(request)) = (locks, request) else {
-        show();
-        return;
+        return run();
     };
-    // Shown by whichever comes: the lock, or the request's refusal (an opaque origin's).
-    let show = std::rc::Rc::new(std::cell::Cell::new(Some(
-        Box::new(show) as Box<dyn FnOnce()>
-    )));
-    let refused = {
-        let show = show.clone();
-        Closure::once_into_js(move |_: JsValue| {
-            if let Some(show) = show.take() {
-                show();
-            }
-        })
+    let held = {
+        let run = run.clone();
+        // (Called once the lock is this tab's, which frees it; it is let go as it returns.)
+        Closure::once_into_js(move |_lock: JsValue| run())
     };
-    let held = Closure::once_into_js(move |lock: JsValue| -> JsValue {
-        if lock.is_null() {
-            return JsValue::UNDEFINED;
-        }
-        if let Some(show) = show.take() {
-            show();
-        }
-        // Held long enough for every tab's stream to have brought the message.
-        Promise::new(&mut |resolve, _| {
-            if let Some(w) = web_sys::window() {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, HELD_MS);
+    match request.call2(&locks, &name, &held) {
+        Ok(asked) => leptos::task::spawn_local(async move {
+            if JsFuture::from(js_sys::Promise::from(asked)).await.is_err() {
+                run();
             }
-        })
-        .into()
-    });
-    let options = Object::new();
-    let _ = Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE);
-    let name = JsValue::from(format!("voicebip.notified.{message}"));
-    if let Ok(asked) = request.call3(&locks, &name, &options, &held) {
-        if let Ok(catch) = Reflect::get(&asked, &"catch".into())
-            .and_then(|c| c.dyn_into::<Function>().map_err(Into::into))
-        {
-            let _ = catch.call1(&asked, &refused);
-        }
+        }),
+        Err(_) => run(),
     }
 }
 
 /// How long a tab not looked at waits before claiming a message, for the one looked at.
 const LOOKED_AT_FIRST_MS: u64 = 500;
-
-/// How long the first tab holds a message's lock.
-const HELD_MS: i32 = 10_000;
 
 fn permission_granted() -> bool {
     web_sys::Notification::permission() == web_sys::NotificationPermission::Granted
