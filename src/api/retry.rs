@@ -41,19 +41,20 @@ pub fn backoff_ms(attempt: u32) -> u32 {
         .min(MAX_BACKOFF_MS)
 }
 
-/// Tries in a row that never opened, or were ended within [`BRIEFLY_OPEN_MS`] (20 to 40 s of
-/// them when they fail at once, with the jitter), after which the
-/// stream is asked for less often: one that a gateway keeps refusing would otherwise cost each
-/// open thread some ten requests a minute for as long as it stays open, from the workspace's
-/// rate limit. The thread is refreshed meanwhile. (Not a stream that opens and is ended early,
-/// by a gateway's longest response time, say: it brings news while open.)
+/// Tries in a row that brought nothing (never opened, or ended within [`BRIEFLY_OPEN_MS`]
+/// without a frame: 20 to 40 s of them when they fail at once, with the jitter), after which
+/// the stream is asked for less often: one that a gateway keeps refusing would otherwise cost
+/// each open thread some ten requests a minute for as long as it stays open, from the
+/// workspace's rate limit. The thread is refreshed meanwhile. (Not a stream that opens and is
+/// ended later, by a gateway's longest response time, say, or that brought a frame: it brings
+/// news while open.)
 const STREAM_SLOWS_AFTER: u32 = 8;
 /// A stream open for less than this, and ended, counts as one that never opened: a server or
 /// gateway that accepts each stream and ends it at once brings nothing either.
 const BRIEFLY_OPEN_MS: f64 = 5_000.0;
 
-/// The tries in a row that never opened (for [`jittered_ms`]), after one that was open for
-/// `open_for_ms` (`None`: it never opened).
+/// The tries in a row that brought nothing (for [`jittered_ms`]), after one that was open for
+/// `open_for_ms` (`None`: it never opened; a stream that brought a frame counts as long open).
 pub fn next_unopened(unopened: u32, open_for_ms: Option<f64>) -> u32 {
     if open_for_ms.is_some_and(|ms| ms >= BRIEFLY_OPEN_MS) {
         0
@@ -64,7 +65,7 @@ pub fn next_unopened(unopened: u32, open_for_ms: Option<f64>) -> u32 {
 const STREAM_SLOW_BACKOFF_MS: u32 = 30_000;
 
 /// A reconnect delay: the capped backoff for reconnect number `attempt` (slower after
-/// [`STREAM_SLOWS_AFTER`] tries in a row, `unopened`, that never opened), spread by `random` in
+/// [`STREAM_SLOWS_AFTER`] tries in a row, `unopened`, that brought nothing), spread by `random` in
 /// `[0, 1)` over its upper half so that many consoles dropped at once don't all come back in
 /// the same instant.
 pub fn jittered_ms(attempt: u32, unopened: u32, random: f64) -> u32 {

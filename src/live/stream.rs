@@ -235,8 +235,10 @@ fn open(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
         let Some(inner) = weak.upgrade() else { return };
         {
             let mut me = inner.borrow_mut();
-            me.opened_at = Some(js_sys::Date::now());
-            me.heard_at = js_sys::Date::now();
+            // (One time for both: a frame heard since is one heard later.)
+            let now = js_sys::Date::now();
+            me.opened_at = Some(now);
+            me.heard_at = now;
             me.unreadable = false;
             me.down_as = LinkState::Reconnecting { in_secs: 0 };
         }
@@ -486,9 +488,19 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, hold: Option<Hold>) {
     }
     let delay = {
         let mut me = inner.borrow_mut();
-        let open_for = me.opened_at.take().map(|at| js_sys::Date::now() - at);
+        let opened_at = me.opened_at.take();
+        let open_for = opened_at.map(|at| js_sys::Date::now() - at);
         me.attempt = next_attempt(me.attempt, open_for);
-        me.unopened = next_unopened(me.unopened, open_for);
+        // A stream that brought a frame was of use, however briefly it was open.
+        let brought = opened_at.is_some_and(|at| me.heard_at > at);
+        me.unopened = next_unopened(
+            me.unopened,
+            if brought {
+                Some(f64::INFINITY)
+            } else {
+                open_for
+            },
+        );
         jittered_ms(me.attempt, me.unopened, js_sys::Math::random()).max(hold.map_or(0, Hold::ms))
     };
     reopen_after(inner, hold, delay);
