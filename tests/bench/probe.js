@@ -2,8 +2,9 @@
 // (CDP Page.addScriptToEvaluateOnNewDocument, by tests/e2e/src/bin/bench_browser.rs), in the
 // console and the reference page alike. The driver sets `window.__benchConfig = {key, base}`
 // first. Everything is measured on the page's own clocks:
-// - "painted" means: the first animation frame (requestAnimationFrame callback) in which the
-//   DOM holds the thing, i.e. the frame that paints it;
+// - "painted" means: the end of the first frame whose DOM holds the thing when its
+//   requestAnimationFrame callback runs (a message posted from that callback arrives once the
+//   frame has rendered);
 // - event-to-paint latency compares Date.now() in that frame with the publish time the driver
 //   wrote into the message body (same machine, same wall clock).
 'use strict';
@@ -53,13 +54,16 @@
   // performance.now() once the next frame has rendered: a message posted from the frame's
   // animation callback arrives after its style, layout and paint (the callback itself runs
   // before them, which left the painting of what was timed out of the figure).
-  const afterPaint = () =>
+  // With `ready`: whether it held in the frame (checked before it rendered, so that what a
+  // task between the render and the message adds is not taken as painted).
+  const afterPaint = (ready = () => true) =>
     new Promise((resolve) =>
       requestAnimationFrame(() => {
+        const held = ready();
         const channel = new MessageChannel();
         channel.port1.onmessage = () => {
           channel.port1.close();
-          resolve(performance.now());
+          resolve({ held, now: performance.now() });
         };
         channel.port2.postMessage(null);
       }),
@@ -69,8 +73,8 @@
   const rowWatch = new MutationObserver(() => {
     if (bench.firstRow === null && document.querySelector('li.conversation-row')) {
       rowWatch.disconnect();
-      afterPaint().then((painted) => {
-        bench.firstRow = painted;
+      afterPaint().then(({ now }) => {
+        bench.firstRow = now;
         bench.cold = coldBreakdown();
       });
     }
@@ -88,8 +92,8 @@
   async function frameWhen(ready, timeoutMs) {
     const end = performance.now() + timeoutMs;
     for (;;) {
-      const now = await afterPaint();
-      if (ready()) return now;
+      const { held, now } = await afterPaint(ready);
+      if (held) return now;
       if (now > end) return null;
     }
   }
