@@ -560,23 +560,8 @@ async fn messages_are_notified_only_while_the_console_is_not_looked_at() {
         let id = str_field(&conv, "conversation_id")?;
         sign_in(h).await?;
         open_thread(h, &id).await?;
-        // The browser's notifications, recorded; and whether the page has the keyboard, as
-        // the test says.
         h.browser()
-            .execute(
-                "window.notified = [];
-                 window.Notification = class {
-                   constructor(title, options) {
-                     window.notified.push(title);
-                     window.renotified = options.renotify;
-                   }
-                   static requestPermission() { return Promise.resolve('granted'); }
-                   static get permission() { return 'granted'; }
-                 };
-                 document.hasFocus = () => window.lookedAt;
-                 window.lookedAt = true;",
-                vec![],
-            )
+            .execute(RECORD_NOTIFICATIONS, vec![json!(true)])
             .await?;
         h.click("#notify-toggle").await?;
         wait_attr(h, "#notify-toggle", "aria-pressed", "true").await?;
