@@ -559,7 +559,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         if may_change_opt_out(m.body.as_deref().unwrap_or_default()) {
                             load();
                         }
-                        heard = (heard.0 + 1, Some(m));
+                        // (Said by the newest.)
+                        let newer = heard.1.as_ref().is_none_or(|h| m.created_at >= h.created_at);
+                        heard = (heard.0 + 1, if newer { Some(m) } else { heard.1 });
                     }
                     Change::ModeChanged(row) => tell_mode(row.to_mode, Some(&row)),
                     Change::Undelivered(m) => tell_undelivered(&m),

@@ -86,11 +86,10 @@ impl Notifier {
         }
         let notifier = *self;
         let (from, body) = (from.to_owned(), body.to_owned());
-        let record = format!("{NOTIFIED_PREFIX}{conversation}");
-        let at = message.created_at.timestamp_millis();
+        let entry = format!("{conversation} {}", message.message_id);
         // Looked at (or off) by the time the message is claimed: claimed, not shown.
         let claim = move || {
-            once_on_the_device(record, at, move || {
+            once_on_the_device(entry, move || {
                 let shown_here = notifier.enabled.try_get_untracked() == Some(true)
                     && !super::browser::is_looked_at();
                 if shown_here {
@@ -151,25 +150,42 @@ impl Default for Notifier {
     }
 }
 
-/// Each conversation's newest message notified on the device (its `created_at`, in ms), under
-/// this prefix.
-const NOTIFIED_PREFIX: &str = "voicebip.notified.";
+/// The messages last claimed on the device (`conversation message` a line, newest last): by
+/// their ids, as times may be equal (whole seconds) or come out of order, and a tab that had
+/// none from the stream guesses one.
+const NOTIFIED_ITEM: &str = "voicebip.notified";
+/// Enough for the messages every open tab may still hear of (a refresh's, a slow reconnect's).
+const NOTIFIED_KEPT: usize = 50;
+/// The name of the lock the record is read and written under.
+const NOTIFIED_LOCK: &str = "voicebip.notified.lock";
+/// How long a tab waits for the lock (one frozen holding it would hold up every other).
+const LOCK_WAIT_MS: u32 = 2_000;
 
-/// Runs `show` for a message created at `at` unless a tab of the device has claimed it, or a
-/// newer one of its conversation, already (`record`, kept in the device's storage): every tab
-/// showing the conversation hears of it, at its own time (a stream's, a refresh's). The
-/// record is read and written under a Web Lock of the conversation's, which the origin's tabs
-/// and frames share and take in turn; without Web Locks (an older browser, a page not served
-/// over https) or when the lock is refused, it is read and written all the same.
-fn once_on_the_device(record: String, at: i64, show: impl FnOnce() + 'static) {
-    use js_sys::{Function, Reflect};
+/// `entry` added to the record `kept`, unless it is there: the record then, or `None`.
+fn claimed(kept: &str, entry: &str) -> Option<String> {
+    if kept.lines().any(|l| l == entry) {
+        return None;
+    }
+    let mut lines: Vec<&str> = kept.lines().collect();
+    lines.push(entry);
+    let from = lines.len().saturating_sub(NOTIFIED_KEPT);
+    Some(lines[from..].join("\n"))
+}
+
+/// Runs `show` for `entry` (a conversation's message) unless a tab of the device has claimed
+/// it already ([`NOTIFIED_ITEM`]): every tab showing the conversation hears of it, at its own
+/// time (a stream's, a refresh's). The record is read and written under a Web Lock, which the
+/// origin's tabs and frames share and take in turn; without Web Locks (an older browser, a
+/// page not served over https), or when the lock is refused or not had in time, it is read
+/// and written all the same.
+fn once_on_the_device(entry: String, show: impl FnOnce() + 'static) {
+    use js_sys::{Function, Object, Reflect};
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsValue;
-    let name = JsValue::from(format!("{record}.lock"));
     let claim = std::rc::Rc::new(std::cell::Cell::new(Some(Box::new(move || {
-        let newest = storage::get(Area::Local, &record).and_then(|t| t.parse::<i64>().ok());
-        if newest.is_none_or(|n| n < at) {
-            storage::set(Area::Local, &record, &at.to_string());
+        let kept = storage::get(Area::Local, NOTIFIED_ITEM).unwrap_or_default();
+        if let Some(record) = claimed(&kept, &entry) {
+            storage::set(Area::Local, NOTIFIED_ITEM, &record);
             show();
         }
     }) as Box<dyn FnOnce()>)));
@@ -196,13 +212,39 @@ fn once_on_the_device(record: String, at: i64, show: impl FnOnce() + 'static) {
         // (Called once the lock is this tab's, which frees it; it is let go as it returns.)
         Closure::once_into_js(move |_lock: JsValue| run())
     };
-    match request.call2(&locks, &name, &held) {
+    let options = Object::new();
+    let wait = web_sys::AbortSignal::timeout_with_u32(LOCK_WAIT_MS);
+    let _ = Reflect::set(&options, &"signal".into(), &wait);
+    let name = JsValue::from(NOTIFIED_LOCK);
+    match request.call3(&locks, &name, &options, &held) {
         Ok(asked) => leptos::task::spawn_local(async move {
             if JsFuture::from(js_sys::Promise::from(asked)).await.is_err() {
                 run();
             }
         }),
         Err(_) => run(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{claimed, NOTIFIED_KEPT};
+
+    #[test]
+    fn a_message_is_claimed_once_and_the_record_keeps_the_newest() {
+        let first = claimed("", "conv_1 msg_1").expect("new");
+        assert_eq!(first, "conv_1 msg_1");
+        assert_eq!(claimed(&first, "conv_1 msg_1"), None, "claimed already");
+        // Another message of the same time, or an older one heard later: its own.
+        let second = claimed(&first, "conv_1 msg_0").expect("another message");
+        assert_eq!(second, "conv_1 msg_1\nconv_1 msg_0");
+        let mut kept = String::new();
+        for n in 0..NOTIFIED_KEPT + 10 {
+            kept = claimed(&kept, &format!("conv_2 msg_{n}")).expect("new");
+        }
+        assert_eq!(kept.lines().count(), NOTIFIED_KEPT);
+        assert!(kept.ends_with(&format!("msg_{}", NOTIFIED_KEPT + 9)));
+        assert!(claimed(&kept, "conv_2 msg_0").is_some(), "forgotten since");
     }
 }
 
