@@ -62,8 +62,10 @@ struct Inner {
     batch: FrameBatch<StreamEvent>,
     countdown: Option<gloo_timers::callback::Interval>,
     attempt: u32,
-    /// Tries in a row that never opened, for [`jittered_ms`].
+    /// Tries in a row that brought nothing, for [`jittered_ms`].
     unopened: u32,
+    /// The stream open now has brought an event it could read.
+    brought: bool,
     /// When the current stream opened, for [`next_attempt`].
     opened_at: Option<f64>,
     /// Counts [`open`]s: a probe answering after the stream was opened again (coming back
@@ -175,6 +177,7 @@ pub fn follow(url: String, id: ConversationId, handlers: Handlers) -> StreamHand
             countdown: None,
             attempt: 0,
             unopened: 0,
+            brought: false,
             opened_at: None,
             unreadable: false,
             down_as: LinkState::Reconnecting { in_secs: 0 },
@@ -235,10 +238,10 @@ fn open(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
         let Some(inner) = weak.upgrade() else { return };
         {
             let mut me = inner.borrow_mut();
-            // (One time for both: a frame heard since is one heard later.)
             let now = js_sys::Date::now();
             me.opened_at = Some(now);
             me.heard_at = now;
+            me.brought = false;
             me.unreadable = false;
             me.down_as = LinkState::Reconnecting { in_secs: 0 };
         }
@@ -261,7 +264,10 @@ fn open(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
         let named = (name != "message").then_some(name.as_str());
         let decoded = decode_named(&data, named, &inner.borrow().id);
         match decoded {
-            Ok(event) => inner.borrow().batch.push(event),
+            Ok(event) => {
+                inner.borrow_mut().brought = true;
+                inner.borrow().batch.push(event)
+            }
             Err(skipped) => (Inner::handlers(&inner).on_skipped)(skipped),
         }
     });
@@ -491,8 +497,8 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, hold: Option<Hold>) {
         let opened_at = me.opened_at.take();
         let open_for = opened_at.map(|at| js_sys::Date::now() - at);
         me.attempt = next_attempt(me.attempt, open_for);
-        // A stream that brought a frame was of use, however briefly it was open.
-        let brought = opened_at.is_some_and(|at| me.heard_at > at);
+        // A stream that brought an event was of use, however briefly it was open.
+        let brought = opened_at.is_some() && me.brought;
         me.unopened = next_unopened(
             me.unopened,
             if brought {
