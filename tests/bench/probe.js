@@ -59,7 +59,12 @@
   const afterPaint = (ready = () => true) =>
     new Promise((resolve) =>
       requestAnimationFrame(() => {
-        const held = ready();
+        let held = false;
+        try {
+          held = ready();
+        } catch (_) {
+          // (Taken as not held: the wait goes on to its end, rather than never settling.)
+        }
         const channel = new MessageChannel();
         channel.port1.onmessage = () => {
           channel.port1.close();
