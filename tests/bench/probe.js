@@ -59,6 +59,7 @@
   const afterPaint = (ready = () => true) =>
     new Promise((resolve) =>
       requestAnimationFrame(() => {
+        const frame = performance.now();
         let held = false;
         try {
           held = ready();
@@ -68,7 +69,7 @@
         const channel = new MessageChannel();
         channel.port1.onmessage = () => {
           channel.port1.close();
-          resolve({ held, now: performance.now() });
+          resolve({ held, frame, now: performance.now() });
         };
         channel.port2.postMessage(null);
       }),
@@ -78,8 +79,10 @@
   const rowWatch = new MutationObserver(() => {
     if (bench.firstRow === null && document.querySelector('li.conversation-row')) {
       rowWatch.disconnect();
-      afterPaint().then(({ now }) => {
+      afterPaint().then(({ frame, now }) => {
         bench.firstRow = now;
+        // When that frame began (its animation callback), for a test of what waits for it.
+        bench.firstRowFrame = frame;
         bench.cold = coldBreakdown();
       });
     }

@@ -10,8 +10,9 @@ use voicebip_e2e::{poll_until, with_harness, Harness, Options};
 /// The chunk's file name, whatever its content hash.
 const CHUNK: &str = "split_thread_pane-";
 
-/// The bench's instruments (tests/bench/probe.js): `window.__bench.firstRow` is when the frame
-/// that paints the first conversation row ran its animation frame callbacks, before painting.
+/// The bench's instruments (tests/bench/probe.js): `window.__bench.firstRowFrame` is when the
+/// frame that paints the first conversation row ran its animation frame callbacks, before
+/// painting (`firstRow`, when it had rendered, is the bench's figure).
 const PROBE: &str = include_str!("../../bench/probe.js");
 
 async fn block_chunk(h: &Harness, blocked: bool) -> Result<()> {
@@ -72,7 +73,7 @@ async fn the_thread_chunk_loads_apart_and_a_failed_download_can_be_retried() {
                 .execute(
                     "const chunk = performance.getEntriesByType('resource')
                          .find(e => e.name.includes(arguments[0]));
-                     const painted = window.__bench && window.__bench.firstRow;
+                     const painted = window.__bench && window.__bench.firstRowFrame;
                      return chunk && painted ? [chunk.startTime, painted] : null;",
                     vec![json!(CHUNK)],
                 )
