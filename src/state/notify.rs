@@ -226,28 +226,6 @@ fn once_on_the_device(entry: String, show: impl FnOnce() + 'static) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{claimed, NOTIFIED_KEPT};
-
-    #[test]
-    fn a_message_is_claimed_once_and_the_record_keeps_the_newest() {
-        let first = claimed("", "conv_1 msg_1").expect("new");
-        assert_eq!(first, "conv_1 msg_1");
-        assert_eq!(claimed(&first, "conv_1 msg_1"), None, "claimed already");
-        // Another message of the same time, or an older one heard later: its own.
-        let second = claimed(&first, "conv_1 msg_0").expect("another message");
-        assert_eq!(second, "conv_1 msg_1\nconv_1 msg_0");
-        let mut kept = String::new();
-        for n in 0..NOTIFIED_KEPT + 10 {
-            kept = claimed(&kept, &format!("conv_2 msg_{n}")).expect("new");
-        }
-        assert_eq!(kept.lines().count(), NOTIFIED_KEPT);
-        assert!(kept.ends_with(&format!("msg_{}", NOTIFIED_KEPT + 9)));
-        assert!(claimed(&kept, "conv_2 msg_0").is_some(), "forgotten since");
-    }
-}
-
 /// How long a tab not looked at waits before claiming a message, for the one looked at.
 const LOOKED_AT_FIRST_MS: u64 = 500;
 
@@ -353,3 +331,25 @@ const UNSUPPORTED: &str =
     "This browser shows no notifications from a web page: new messages are only read out and shown in the list.";
 const NOT_ALLOWED_YET: &str =
     "Notifications stay off: the browser's question was not answered. Press again to be asked.";
+
+#[cfg(test)]
+mod tests {
+    use super::{claimed, NOTIFIED_KEPT};
+
+    #[test]
+    fn a_message_is_claimed_once_and_the_record_keeps_the_newest() {
+        let first = claimed("", "conv_1 msg_1").expect("new");
+        assert_eq!(first, "conv_1 msg_1");
+        assert_eq!(claimed(&first, "conv_1 msg_1"), None, "claimed already");
+        // Another message of the same time, or an older one heard later: its own.
+        let second = claimed(&first, "conv_1 msg_0").expect("another message");
+        assert_eq!(second, "conv_1 msg_1\nconv_1 msg_0");
+        let mut kept = String::new();
+        for n in 0..NOTIFIED_KEPT + 10 {
+            kept = claimed(&kept, &format!("conv_2 msg_{n}")).expect("new");
+        }
+        assert_eq!(kept.lines().count(), NOTIFIED_KEPT);
+        assert!(kept.ends_with(&format!("msg_{}", NOTIFIED_KEPT + 9)));
+        assert!(claimed(&kept, "conv_2 msg_0").is_some(), "forgotten since");
+    }
+}
