@@ -54,9 +54,10 @@ const STREAM_SLOWS_AFTER: u32 = 8;
 const BRIEFLY_OPEN_MS: f64 = 5_000.0;
 
 /// The tries in a row that brought nothing (for [`jittered_ms`]), after one that was open for
-/// `open_for_ms` (`None`: it never opened; a stream that brought a frame counts as long open).
-pub fn next_unopened(unopened: u32, open_for_ms: Option<f64>) -> u32 {
-    if open_for_ms.is_some_and(|ms| ms >= BRIEFLY_OPEN_MS) {
+/// `open_for_ms` (`None`: it never opened) and `brought` an event it could read (of use,
+/// however briefly it was open).
+pub fn next_unopened(unopened: u32, open_for_ms: Option<f64>, brought: bool) -> u32 {
+    if brought || open_for_ms.is_some_and(|ms| ms >= BRIEFLY_OPEN_MS) {
         0
     } else {
         unopened.saturating_add(1)
@@ -236,10 +237,12 @@ mod tests {
         assert_eq!(jittered_ms(40, 40, 1.0), STREAM_SLOW_BACKOFF_MS);
         // Opening each time, and ended early (by a gateway's longest response, say): not.
         assert_eq!(jittered_ms(40, 0, 1.0), MAX_BACKOFF_MS);
-        assert_eq!(next_unopened(3, Some(20_000.0)), 0);
+        assert_eq!(next_unopened(3, Some(20_000.0), false), 0);
+        // Open briefly but bringing an event: of use, not counted.
+        assert_eq!(next_unopened(3, Some(50.0), true), 0);
         // Opened and ended at once, or never opened: counted.
-        assert_eq!(next_unopened(3, Some(50.0)), 4);
-        assert_eq!(next_unopened(3, None), 4);
+        assert_eq!(next_unopened(3, Some(50.0), false), 4);
+        assert_eq!(next_unopened(3, None, false), 4);
         let first_eight: u32 = (1..=STREAM_SLOWS_AFTER).map(backoff_ms).sum();
         assert!((30_000..60_000).contains(&first_eight), "{first_eight}");
     }

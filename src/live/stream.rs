@@ -497,16 +497,8 @@ fn schedule_reconnect(inner: &Rc<RefCell<Inner>>, hold: Option<Hold>) {
         let opened_at = me.opened_at.take();
         let open_for = opened_at.map(|at| js_sys::Date::now() - at);
         me.attempt = next_attempt(me.attempt, open_for);
-        // A stream that brought an event was of use, however briefly it was open.
         let brought = opened_at.is_some() && me.brought;
-        me.unopened = next_unopened(
-            me.unopened,
-            if brought {
-                Some(f64::INFINITY)
-            } else {
-                open_for
-            },
-        );
+        me.unopened = next_unopened(me.unopened, open_for, brought);
         jittered_ms(me.attempt, me.unopened, js_sys::Math::random()).max(hold.map_or(0, Hold::ms))
     };
     reopen_after(inner, hold, delay);
