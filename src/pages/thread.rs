@@ -1029,6 +1029,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             // Refused for the conversation's state (closed, opted out, the window closed while
             // the operator typed): the reply box takes the server's view, and says why.
             let refused = matches!(result, Err(ApiError::Rejected { .. }));
+            // Its answer lost, it may have gone out: the API's newest page says (on the API,
+            // unlike the simulator, no stream event need bring an outbound message soon), and
+            // settles it before a Retry would send it twice.
+            let lost = result.as_ref().is_err_and(ApiError::answer_lost);
             if matches!(&result, Err(ApiError::Rejected { code, .. }) if code == "WINDOW_CLOSED") {
                 here.try_update(|t| t.as_mut().map(|t| t.window_refused(Utc::now())));
                 // The views read the time on the clock's tick, up to 15 s behind: they see the
@@ -1162,7 +1166,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             }
             // (A receipt that came while it was out, and was not its own, is asked about now.)
             let unseen = here.try_update(|t| t.as_mut().is_some_and(Thread::take_unseen));
-            if refused || elsewhere.is_some() || unseen == Some(true) {
+            if refused || lost || elsewhere.is_some() || unseen == Some(true) {
                 load_shown(&conversation);
             }
         });

@@ -1321,6 +1321,55 @@ async fn a_send_whose_answer_was_lost_stays_one_when_the_operator_leaves() {
     .await;
 }
 
+/// A send whose answer was lost while it went out (a gateway's 5xx after the API took it) is
+/// settled by the API's newest page, asked for at once: the real API need stream no event for
+/// an outbound message until its delivery, if ever, and until then the send's Retry invited
+/// sending it twice. (The stream here stays open and silent, as the real one may.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_whose_answer_was_lost_is_settled_by_a_refetch() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        let customer = str_field(&conv, "from_number")?;
+        let agent_number = api_conversation(h, &id).await?["messages"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["direction"] == "inbound"))
+            .map(|m| str_field(m, "to_number"))
+            .ok_or_else(|| anyhow!("no inbound message to learn the agent's number from"))??;
+        sign_in(h).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}/stream", "stall_stream": true }),
+        )
+        .await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 503, "latency_ms": 3000, "count": 1 }),
+        )
+        .await?;
+        let text = "Your refund was issued today";
+        send_reply(h, text).await?;
+        wait_message(h, text, "sending", |m| m.local).await?;
+        // What the gateway's 503 hides: the API took the message.
+        let send = json!({
+            "agent_id": str_field(&conv, "agent_id")?, "channel": "sms",
+            "from_number": agent_number, "to_number": customer, "body": text,
+        });
+        h.api_post("/messages", &send, DEMO_KEY).await?;
+        wait_message(h, text, "shown as sent", |m| m.id.is_some()).await?;
+        wait_gone(h, "li.message.local", SCREEN).await?;
+        assert_eq!(
+            shown_with_body(h, text).await?.len(),
+            1,
+            "shown once, as sent"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A template whose answer is lost (a 5xx, no answer) may have gone out: the console says so
 /// and brings the thread up to date, instead of "failed", which invited a second, billed, send.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
