@@ -744,6 +744,13 @@ impl Thread {
                     Change::None
                 }
             }
+            // Replies here go by SMS (the customer last wrote so), which has no window: a
+            // server that warns of one anyway (API.md does not say it won't) warns of nothing.
+            StreamEvent::WindowClosing { .. }
+                if self.conversation.summary.channel != Channel::Whatsapp =>
+            {
+                Change::None
+            }
             StreamEvent::WindowClosing { expires_at } => {
                 let known = &mut self.conversation.summary.window_expires_at;
                 // A warning for a window that a customer's message has since reopened (it was
@@ -2540,6 +2547,16 @@ mod tests {
         t.apply(StreamEvent::Message(m));
         assert_eq!(t.conversation.summary.window_expires_at, closed);
         assert_eq!(t.conversation.summary.last_message_at, Some(at(30)));
+    }
+
+    #[test]
+    fn a_closing_warning_in_a_thread_answered_by_sms_is_no_change() {
+        let mut t = Thread::new(conversation(vec![], None));
+        let warning = StreamEvent::WindowClosing {
+            expires_at: Some(at(59)),
+        };
+        assert_eq!(t.apply(warning), Change::None);
+        assert_eq!(t.conversation.summary.window_expires_at, None);
     }
 
     #[test]
