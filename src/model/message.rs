@@ -30,15 +30,19 @@ pub enum MessageStatus {
 
 impl MessageStatus {
     /// Position in the lifecycle: a status only ever replaces one of a lower rank, so an event
-    /// that arrives late (or twice) can't move a message backwards.
+    /// that arrives late (or twice) can't move a message backwards. A failure ends a message
+    /// not yet delivered; a delivery or a read is the customer's handset's word, which a
+    /// failure reported out of order (or late, by a carrier) does not undo: "Not delivered",
+    /// with Edit, on a message the customer read invited sending it again.
     pub fn rank(self) -> u8 {
         match self {
             MessageStatus::Unknown => 0,
             MessageStatus::Queued => 1,
             MessageStatus::Sent => 2,
-            MessageStatus::Delivered => 3,
-            MessageStatus::Read => 4,
-            MessageStatus::Received | MessageStatus::Failed => 5,
+            MessageStatus::Failed => 3,
+            MessageStatus::Delivered => 4,
+            MessageStatus::Read => 5,
+            MessageStatus::Received => 6,
         }
     }
 
@@ -257,9 +261,9 @@ mod tests {
     fn status_rank_orders_the_lifecycle() {
         use MessageStatus::*;
         assert!(Queued.rank() < Sent.rank());
-        assert!(Sent.rank() < Delivered.rank());
+        assert!(Sent.rank() < Failed.rank());
+        assert!(Failed.rank() < Delivered.rank());
         assert!(Delivered.rank() < Read.rank());
-        assert!(Read.rank() < Failed.rank());
     }
 
     #[test]

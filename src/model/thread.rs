@@ -1080,7 +1080,8 @@ fn advance_status(
         return false;
     }
     *known = status;
-    if error_code.is_some() {
+    // (A failure's code goes with it, when a delivery reported after it undoes it.)
+    if error_code.is_some() || status != MessageStatus::Failed {
         *code = error_code;
     }
     true
@@ -1584,6 +1585,40 @@ mod tests {
         t.confirm_send(1, msg("m1", 1, Direction::Outbound, MessageStatus::Queued));
         let code = t.messages().next().and_then(|m| m.error_code.clone());
         assert_eq!(code.as_deref(), Some("CARRIER_REJECTED"));
+    }
+
+    #[test]
+    fn a_failure_reported_after_a_delivery_does_not_undo_it() {
+        let receipt = |id: &str, status| StreamEvent::Status {
+            message_id: MessageId::from(id),
+            status,
+            error_code: (status == MessageStatus::Failed).then(|| "CARRIER_REJECTED".into()),
+        };
+        let mut t = Thread::new(conversation(
+            vec![
+                msg("m1", 1, Direction::Outbound, MessageStatus::Read),
+                msg("m2", 2, Direction::Outbound, MessageStatus::Sent),
+            ],
+            None,
+        ));
+        assert_eq!(t.apply(receipt("m1", MessageStatus::Failed)), Change::None);
+        assert!(matches!(
+            t.apply(receipt("m2", MessageStatus::Failed)),
+            Change::Undelivered(_)
+        ));
+        // The handset's word after all: read.
+        assert_eq!(
+            t.apply(receipt("m2", MessageStatus::Read)),
+            Change::StatusChanged
+        );
+        let shown: Vec<_> = t
+            .messages()
+            .map(|m| (m.status, m.error_code.clone()))
+            .collect();
+        assert_eq!(
+            shown,
+            [(MessageStatus::Read, None), (MessageStatus::Read, None)]
+        );
     }
 
     #[test]
