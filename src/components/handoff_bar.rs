@@ -86,6 +86,25 @@ pub fn HandoffBar(
         }
     });
     let show_confirm = Memo::new(move |_| confirming.get() && closable.get());
+    // The question is asked of the conversation as it was: another operator's change of hands
+    // meanwhile (announced as news) makes it another question, and the press meant for the
+    // first would end their exchange. It goes, and says why. Not for a change of this
+    // console's own, under way as it was asked (its answer ends `busy` and moves the mode
+    // together) or brought by the stream while it was: the question waits for that one.
+    let asked_in = StoredValue::new(None::<(AiMode, bool)>);
+    crate::state::effect(move || {
+        let (open, now, own) = (show_confirm.get(), mode.get(), busy.get());
+        let was = asked_in.get_value();
+        asked_in.set_value(open.then_some((now, own)));
+        if let Some((asked, own_out)) = was.filter(|_| open) {
+            if asked != now && !own && !own_out {
+                kept_open();
+                if let Some(a) = announcer {
+                    a.announce("Not closed: the conversation changed hands while you were asked.");
+                }
+            }
+        }
+    });
     view! {
         <div class="handoff-bar" role="group" aria-label="Who answers">
             // One place per action, so that a button never becomes another under the focus

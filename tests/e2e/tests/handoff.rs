@@ -497,6 +497,31 @@ async fn a_rate_limited_take_over_says_how_long_to_wait() {
     .await;
 }
 
+/// The close question open when another operator takes the conversation over goes, and says
+/// so: it stayed, and the press meant for the AI's conversation ended the other operator's
+/// exchange with the customer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_close_question_goes_when_the_conversation_changes_hands() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_live(h, "ai", "sms").await?;
+        h.click("#close-conversation").await?;
+        h.wait_for("#confirm-close-no", SCREEN).await?;
+        h.api_patch(
+            &format!("/conversations/{id}"),
+            &json!({ "ai_mode": "human" }),
+            DEMO_KEY,
+        )
+        .await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        wait_gone(h, "#confirm-close", SCREEN).await?;
+        wait_text(h, "#live-announcer", "Not closed", SCREEN).await?;
+        h.wait_focus_on("#close-conversation", SCREEN).await?;
+        assert_eq!(api_conversation(h, &id).await?["ai_mode"], "human");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// Close confirmed while a take-over is still out: the question stays, with the focus in it,
 /// and says why; answered again once the take-over is back, the close is made.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
