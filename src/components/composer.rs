@@ -329,6 +329,20 @@ fn TemplateFormView(
         NodeRef::<leptos::html::Input>::new(),
     );
     let parameters = NodeRef::<leptos::html::Textarea>::new();
+    // Enter in a one-line field goes on to the next field, as the browser would otherwise send
+    // the form: a template is billed, and the reply box above it has trained Enter to send (a
+    // name typed, the language left as it was, went out without its parameters).
+    let on_to = |next: &'static str| {
+        move |ev: web_sys::KeyboardEvent| {
+            if ev.key() == "Enter" && !ev.is_composing() {
+                ev.prevent_default();
+                // (Not for the Enter that confirms an input method's word, as the reply box.)
+                if ev.key_code() != 229 {
+                    super::focus::focus_after_render(next.to_owned());
+                }
+            }
+        }
+    };
     crate::state::effect(move || {
         if let Some(el) = name.get() {
             el.set_custom_validity(&draft.name.with(|t| template_problem("name", t)));
@@ -359,9 +373,9 @@ fn TemplateFormView(
             <fieldset>
                 <legend>"Send an approved template"</legend>
                 <label for="template-name">"Template name"</label>
-                <input id="template-name" node_ref=name required readonly=locked prop:value=draft.name on:input=input(draft.name)/>
+                <input id="template-name" node_ref=name required readonly=locked prop:value=draft.name on:input=input(draft.name) on:keydown=on_to("#template-language")/>
                 <label for="template-language">"Language code"</label>
-                <input id="template-language" node_ref=language required readonly=locked prop:value=draft.language on:input=input(draft.language)/>
+                <input id="template-language" node_ref=language required readonly=locked prop:value=draft.language on:input=input(draft.language) on:keydown=on_to("#template-parameters")/>
                 <label for="template-parameters">"Parameters (one per line)"</label>
                 <textarea id="template-parameters" node_ref=parameters rows="2" readonly=locked prop:value=draft.parameters on:input=input(draft.parameters)></textarea>
                 // Not disabled while one is out, or while none can be sent (the focus would drop

@@ -676,6 +676,35 @@ async fn a_template_refused_after_leaving_and_coming_back_refreshes_the_conversa
     .await;
 }
 
+/// Enter in the template's one-line fields goes on to the next field rather than sending the
+/// form: a template is billed, and a name typed and Enter pressed (as in the reply box) sent it
+/// without its parameters. The form's button still sends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enter_in_the_templates_fields_goes_on_to_the_next_rather_than_sending() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let whatsapp = taken_over_whatsapp(h, true).await?;
+        let id = str_field(&whatsapp, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        h.fill("#template-name", "order_update").await?;
+        clear_requests(h).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        h.wait_focus_on("#template-language", SCREEN).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        h.wait_focus_on("#template-parameters", SCREEN).await?;
+        settle("no send", NO_RESEND).await;
+        assert!(template_posts(h).await?.is_empty(), "nothing sent");
+        h.fill("#template-parameters", "A-1042").await?;
+        h.click("#template-send").await?;
+        poll_until("the template sent", SCREEN, || async {
+            Ok((template_posts(h).await? == [201]).then_some(()))
+        })
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A reply, and a template, refused once the operator has moved on to another conversation:
 /// the live region says so (the operator last saw "Sending…"), and where the reply's text is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
