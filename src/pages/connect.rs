@@ -68,7 +68,7 @@ pub fn ConnectPage() -> impl IntoView {
         // (Else the key would go to this site's own address.)
         if !crate::state::config::is_api_base(b.trim()) {
             refuse(
-                "The API base URL begins with https:// (or is a path on this site, like /v1)."
+                "The API base URL begins with https:// (http:// only on this machine), or is a path on this site, like /v1."
                     .into(),
                 Some(Field::Base),
             );

@@ -48,22 +48,42 @@ fn field<T: DeserializeOwned>(
         .ok()
 }
 
-/// Whether `url` can be the API's base: an absolute `http(s)` URL, or a path on the console's
-/// own site (`/v1`). Anything else (a host without its scheme, say) resolves under the
-/// console's own address, and the key would go there. A path that begins with two slashes
-/// (`//host/v1`, or `/\host/v1`: browsers read `\` as `/`) is another host's address.
+/// Whether `url` can be the API's base: an absolute `https` URL (`http` on this machine
+/// alone: elsewhere the key would cross the network readable, in every request's header and
+/// the stream's address), or a path on the console's own site (`/v1`). Anything else (a host
+/// without its scheme, say) resolves under the console's own address, and the key would go
+/// there. A path that begins with two slashes (`//host/v1`, or `/\host/v1`: browsers read `\`
+/// as `/`) is another host's address.
 pub fn is_api_base(url: &str) -> bool {
     if url.is_empty() || url.chars().any(|c| c.is_whitespace() || c == '\\') {
         return false;
     }
     let lower = url.to_ascii_lowercase();
-    match lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-    {
-        Some(host) => !host.is_empty() && !host.starts_with('/'),
+    if let Some(rest) = lower.strip_prefix("https://") {
+        return !rest.is_empty() && !rest.starts_with('/');
+    }
+    match lower.strip_prefix("http://") {
+        Some(rest) => is_loopback(rest),
         None => url.starts_with('/') && !url.starts_with("//"),
     }
+}
+
+/// Whether the address after `http://` is this machine's: `localhost` (and its subdomains,
+/// which browsers keep on the machine), `127.x.x.x` or `[::1]`, with any port.
+fn is_loopback(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // (Credentials before an `@` name no host: `http://localhost@elsewhere/` goes elsewhere.)
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    if host_port == "[::1]" || host_port.starts_with("[::1]:") {
+        return true;
+    }
+    let host = host_port.split(':').next().unwrap_or_default();
+    let octets: Vec<&str> = host.split('.').collect();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || (octets.len() == 4
+            && octets[0] == "127"
+            && octets.iter().all(|o| o.parse::<u8>().is_ok()))
 }
 
 /// How long `config.json` may go unanswered (a stalled CDN) before the defaults are used: the
@@ -290,5 +310,24 @@ mod tests {
             assert!(!is_api_base(elsewhere), "{elsewhere}");
         }
         assert!(is_api_base("/v1/"));
+        // Without TLS, only to this machine.
+        for here in [
+            "http://localhost:8080/v1",
+            "http://127.0.0.1/v1",
+            "http://[::1]:9000/v1",
+            "http://app.localhost/v1",
+        ] {
+            assert!(is_api_base(here), "{here}");
+        }
+        for elsewhere in [
+            "http://api.example.com/v1",
+            "http://localhost@api.example.com/v1",
+            "http://127.0.0.1.example.com/v1",
+            "http://localhost.example.com/v1",
+            "http://[::1].example.com/v1",
+            "http://10.0.0.5/v1",
+        ] {
+            assert!(!is_api_base(elsewhere), "{elsewhere}");
+        }
     }
 }

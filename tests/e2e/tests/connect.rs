@@ -613,6 +613,12 @@ async fn a_path_on_the_consoles_own_site_is_a_base() {
         h.wait_focus_on("#api-base-url", SCREEN).await?;
         assert_eq!(marked("#api-base-url").await?, refused);
         assert_eq!(marked("#api-key").await?, (None, None));
+        // Without TLS, the key would cross the network readable: only to this machine.
+        h.fill("#api-base-url", "http://api.elsewhere.example/v1")
+            .await?;
+        h.connect(DEMO_KEY).await?;
+        wait_text(h, "#connect-error", "only on this machine", SCREEN).await?;
+        assert_eq!(h.path().await?, "/connect");
 
         h.fill("#api-base-url", "/v1").await?;
         h.connect(DEMO_KEY).await?;
