@@ -201,8 +201,9 @@ struct WireConversation {
     to_number: Option<String>,
     #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
     window_expires_at: Option<DateTime<Utc>>,
+    // (`null` as absent, as for the fields below: it made the whole conversation unreadable.)
     #[serde(default)]
-    opt_out: bool,
+    opt_out: Option<bool>,
     #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
     created_at: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
@@ -277,7 +278,7 @@ impl TryFrom<WireConversation> for ConversationSummary {
             from_number: w.from_number.ok_or(MissingField("from_number"))?,
             to_number: w.to_number.ok_or(MissingField("to_number"))?,
             window_expires_at: w.window_expires_at,
-            opt_out: w.opt_out,
+            opt_out: w.opt_out.unwrap_or(false),
             created_at: w.created_at.ok_or(MissingField("created_at"))?,
             updated_at: w.updated_at,
             last_message_at: w.last_message_at,
@@ -331,6 +332,27 @@ mod tests {
         assert_eq!(c.channel, Channel::Whatsapp);
         assert_eq!(c.remote_number(None), "+2348031234567");
         assert_eq!(c.remote_number(Some("+2348031234567")), "+2349012345678");
+    }
+
+    #[test]
+    fn a_null_flag_or_an_empty_time_reads_as_absent() {
+        let item = ITEM
+            .replace(r#""opt_out": false"#, r#""opt_out": null"#)
+            .replace(
+                r#""window_expires_at": "2026-05-16T14:32:01Z""#,
+                r#""window_expires_at": """#,
+            )
+            .replace(
+                r#""updated_at": "2026-05-15T14:32:01Z""#,
+                r#""updated_at": " ""#,
+            );
+        let c: ConversationSummary = serde_json::from_str(&item).expect("still a conversation");
+        assert!(!c.opt_out);
+        assert_eq!((c.window_expires_at, c.updated_at), (None, None));
+        assert!(c.last_message_at.is_some());
+        // A time that is there but no time is still refused.
+        let wrong = ITEM.replace("2026-05-15T10:15:00Z", "yesterday");
+        assert!(serde_json::from_str::<ConversationSummary>(&wrong).is_err());
     }
 
     #[test]

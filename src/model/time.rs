@@ -128,7 +128,16 @@ pub mod rfc3339 {
         }
 
         fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_str(Rfc3339).map(Some)
+            d.deserialize_str(self)
+        }
+
+        /// (An empty text, as some serialisers write a time not set, is none either: it made
+        /// the whole conversation unreadable.)
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            match s.trim() {
+                "" => Ok(None),
+                s => parse(s).map(Some).map_err(E::custom),
+            }
         }
     }
 
