@@ -97,7 +97,8 @@ impl Serialize for SendTemplate {
     }
 }
 
-/// The answer to either send.
+/// The answer to either send. (Its `segments` are not read: the composer counts them as typed,
+/// and a count written otherwise than as a number made a message sent look lost.)
 #[derive(Debug, Clone, Deserialize)]
 pub struct SentMessage {
     pub message_id: MessageId,
@@ -105,8 +106,6 @@ pub struct SentMessage {
     pub conversation_id: Option<ConversationId>,
     #[serde(default)]
     pub status: Option<MessageStatus>,
-    #[serde(default)]
-    pub segments: Option<u32>,
     #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
     pub created_at: Option<DateTime<Utc>>,
 }
@@ -207,5 +206,16 @@ mod tests {
         }
         // Not a list at all: unread, not an empty list.
         assert!(serde_json::from_str::<ListPage>(r#"{"data": []}"#).is_err());
+    }
+
+    #[test]
+    fn a_send_is_answered_by_its_id_whatever_its_segments_say() {
+        let sent: SentMessage = serde_json::from_str(
+            r#"{"message_id":"msg_1","status":"queued","segments":"2","created_at":""}"#,
+        )
+        .expect("a message sent");
+        assert_eq!(sent.message_id, MessageId::from("msg_1"));
+        assert_eq!(sent.created_at, None);
+        assert!(serde_json::from_str::<SentMessage>(r#"{"status":"queued"}"#).is_err());
     }
 }
