@@ -300,6 +300,19 @@ impl Thread {
         self.window_shut = self.window_end().map(|end| (end, now));
     }
 
+    /// The server refused a send at `now` with `code` (API.md's 422s) for what the thread did not
+    /// know yet: the reply box takes its word at once, not only at the refetch that follows,
+    /// which may fail or wait out a rate limit (and Retry meanwhile sent into the same refusal).
+    /// (Not a close: the refetch brings it as a change of mode, told to the operator and to a
+    /// host page, which a close taken here would leave unsaid.)
+    pub fn refused_for(&mut self, code: &str, now: DateTime<Utc>) {
+        match code {
+            "WINDOW_CLOSED" => self.window_refused(now),
+            "RECIPIENT_OPTED_OUT" => self.conversation.summary.opt_out = true,
+            _ => {}
+        }
+    }
+
     /// The server's end of the window; where the answer leaves it out (the thread's body is
     /// API.md's choice, and WhatsApp's is `null` only for SMS), its own definition: the
     /// customer's newest WhatsApp message shown, and a day.
@@ -2582,6 +2595,16 @@ mod tests {
         t.apply(StreamEvent::Message(m));
         assert_eq!(t.conversation.summary.window_expires_at, closed);
         assert_eq!(t.conversation.summary.last_message_at, Some(at(30)));
+    }
+
+    #[test]
+    fn a_send_refused_for_an_opt_out_blocks_replies_at_once() {
+        let mut t = Thread::new(conversation(vec![], None));
+        assert_eq!(t.blocked(at(1)), None);
+        t.refused_for("SOMETHING_NEW", at(1));
+        assert_eq!(t.blocked(at(1)), None);
+        t.refused_for("RECIPIENT_OPTED_OUT", at(1));
+        assert_eq!(t.blocked(at(1)), Some(Blocked::OptedOut));
     }
 
     #[test]

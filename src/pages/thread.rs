@@ -1033,8 +1033,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             // unlike the simulator, no stream event need bring an outbound message soon), and
             // settles it before a Retry would send it twice.
             let lost = result.as_ref().is_err_and(ApiError::answer_lost);
-            if matches!(&result, Err(ApiError::Rejected { code, .. }) if code == "WINDOW_CLOSED") {
-                here.try_update(|t| t.as_mut().map(|t| t.window_refused(Utc::now())));
+            if let Err(ApiError::Rejected { code, .. }) = &result {
+                here.try_update(|t| t.as_mut().map(|t| t.refused_for(code, Utc::now())));
                 // The views read the time on the clock's tick, up to 15 s behind: they see the
                 // window shut now, not at the next tick.
                 clock.0.try_set(Utc::now());
@@ -1292,6 +1292,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // It may have gone out: the thread shows it if it did. Or it was refused
                     // for the conversation's state (closed or opted out while the stream was
                     // down): the thread and its form take the server's view, as after a reply.
+                    if let ApiError::Rejected { code, .. } = &e {
+                        thread_now(&conversation)
+                            .try_update(|t| t.as_mut().map(|t| t.refused_for(code, Utc::now())));
+                    }
                     if e.answer_lost() || matches!(e, ApiError::Rejected { .. }) {
                         load_shown(&conversation);
                     }

@@ -1399,6 +1399,44 @@ async fn a_send_whose_answer_was_lost_is_settled_by_a_refetch() {
     .await;
 }
 
+/// A reply refused because the customer opted out (their STOP unheard: the stream silent) locks
+/// the reply box at once, saying why, also when the refetch that follows fails: it stayed open,
+/// and each Retry or Enter went into the same refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_refused_for_an_opt_out_locks_the_reply_box_at_once() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}/stream", "stall_stream": true }),
+        )
+        .await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        inject(h, &id, "STOP").await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}", "status": 503 }),
+        )
+        .await?;
+        let text = "Your order has shipped";
+        send_reply(h, text).await?;
+        wait_text(h, "#composer-disabled-reason", "opted out", SCREEN).await?;
+        assert!(
+            h.attrs("#composer-text", "readonly")
+                .await?
+                .remove(0)
+                .is_some(),
+            "the reply box is read-only"
+        );
+        assert_eq!(message_posts(h).await?, [422]);
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A template whose answer is lost (a 5xx, no answer) may have gone out: the console says so
 /// and brings the thread up to date, instead of "failed", which invited a second, billed, send.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
