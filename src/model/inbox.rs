@@ -171,6 +171,21 @@ impl Inbox {
     ///
     /// Returns whether it started over, so that a page asked for below the old rows, still on
     /// its way, is not appended to the new list.
+    /// A first page polled (here or by another tab) that left out `unreadable` rows it could
+    /// not read: merged ([`Inbox::merge_first_page`]), and the notice of rows left out kept,
+    /// or, once the list has started over from it, said of it alone. Returns whether it started
+    /// over.
+    pub fn merge_polled(
+        &mut self,
+        page: Vec<ConversationSummary>,
+        next: Option<String>,
+        unreadable: usize,
+    ) -> bool {
+        let restarted = self.merge_first_page(page, next);
+        self.unreadable = unreadable > 0 || (self.unreadable && !restarted);
+        restarted
+    }
+
     pub fn merge_first_page(
         &mut self,
         page: Vec<ConversationSummary>,
@@ -878,6 +893,23 @@ mod tests {
         unread.mark_seen(&rows[0]);
         let rows = [at(&a, 42), c, b];
         assert_eq!(told(unread.take_news(&rows, None)), ["a"]);
+    }
+
+    #[test]
+    fn rows_left_out_are_said_until_the_list_starts_over_without_them() {
+        let a = at(&item("a", "x"), 10);
+        let mut inbox = Inbox::new(Filters::default());
+        inbox.append_page(vec![a.clone()], Some("t".into()));
+        // A poll (here, or another tab's) that could not read a row of the first page.
+        assert!(!inbox.merge_polled(vec![a.clone()], Some("t".into()), 1));
+        assert!(inbox.unreadable);
+        // Read on a later poll: the rows listed before it may still lack one.
+        assert!(!inbox.merge_polled(vec![a], Some("t".into()), 0));
+        assert!(inbox.unreadable);
+        // More news than a page: started over from a page that held none, none are left out.
+        let far = vec![at(&item("b", "x"), 600)];
+        assert!(inbox.merge_polled(far, Some("t2".into()), 0));
+        assert!(!inbox.unreadable);
     }
 
     #[test]

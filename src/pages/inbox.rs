@@ -473,10 +473,11 @@ fn start_polling(
             query: q,
             conversations,
             next_page_token,
+            unreadable,
         } if q == query.get_untracked() => {
             stale.try_set(false);
             if inbox
-                .try_update(|i| i.merge_first_page(conversations, next_page_token))
+                .try_update(|i| i.merge_polled(conversations, next_page_token, unreadable))
                 .unwrap_or(false)
             {
                 restarted();
@@ -557,10 +558,10 @@ fn start_polling(
                         query: filters.to_query(),
                         conversations: page.conversations.clone(),
                         next_page_token: page.next_page_token.clone(),
+                        unreadable: page.unreadable,
                     });
                     let restart = inbox.try_update(|i| {
-                        i.unreadable |= page.unreadable > 0;
-                        i.merge_first_page(page.conversations, page.next_page_token)
+                        i.merge_polled(page.conversations, page.next_page_token, page.unreadable)
                     });
                     if restart == Some(true) {
                         restarted();

@@ -29,6 +29,8 @@ pub enum TabMessage {
         query: String,
         conversations: Vec<ConversationSummary>,
         next_page_token: Option<String>,
+        /// Rows the page held that could not be read, and are not in `conversations`.
+        unreadable: usize,
     },
     /// The poll of a list failed: the tabs showing it, which wait for its pages, are out of
     /// date too (until a page comes).
@@ -48,6 +50,9 @@ struct WireTabMessage {
     query: Option<String>,
     conversations: Option<Vec<ConversationSummary>>,
     next_page_token: Option<String>,
+    // (An older console's page says nothing of them.)
+    #[serde(default)]
+    unreadable: usize,
 }
 
 impl TryFrom<WireTabMessage> for TabMessage {
@@ -71,6 +76,7 @@ impl TryFrom<WireTabMessage> for TabMessage {
                 query,
                 conversations,
                 next_page_token: w.next_page_token,
+                unreadable: w.unreadable,
             }),
             ("inbox_stale", _, _, Some(query), _) => Ok(TabMessage::InboxStale { query }),
             ("signed_out", ..) => Ok(TabMessage::SignedOut),
@@ -318,6 +324,7 @@ mod tests {
                 query: "?agent=a".into(),
                 conversations: vec![summary],
                 next_page_token: Some("t".into()),
+                unreadable: 2,
             },
             TabMessage::InboxStale {
                 query: "?channel=sms".into(),
@@ -328,6 +335,12 @@ mod tests {
             assert!(text.starts_with(r#"{"type":""#), "{text}");
             assert_eq!(serde_json::from_str::<TabMessage>(&text).ok(), Some(msg));
         }
+        // An older console's page, which says nothing of rows it could not read.
+        let older = r#"{"type":"inbox_page","query":"","conversations":[]}"#;
+        assert!(matches!(
+            serde_json::from_str::<TabMessage>(older),
+            Ok(TabMessage::InboxPage { unreadable: 0, .. })
+        ));
         let wrong = r#"{"type":"inbox_page","conversation_id":"c1","ai_mode":"human"}"#;
         assert!(serde_json::from_str::<TabMessage>(wrong).is_err());
     }
