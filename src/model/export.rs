@@ -70,14 +70,21 @@ pub struct Progress {
     /// Bytes of a CSV record whose line end has not come (yet, or at all: RFC 4180 makes the
     /// last one optional).
     open_record: bool,
+    /// The CSV record being received holds something (a blank line is no record).
+    record_filled: bool,
     in_quotes: bool,
     /// Fields of the header line, once it has ended, and of the record being received: a last
     /// record with fewer fields than the header was cut mid-record.
     header_fields: Option<u32>,
     fields: u32,
     depth: u32,
-    /// Depth of the first array: records close back to it.
+    /// Depth of the first array: a document holds one (where JSON Lines need not).
     list_depth: Option<u32>,
+    /// Depth of the first array that holds an object, whose objects are the records (not the
+    /// first array of all: `{"meta": {"columns": [...]}, "conversations": [...]}`).
+    record_depth: Option<u32>,
+    /// Which of the first 64 depths are arrays (bit `d` for depth `d`).
+    arrays: u64,
     /// Values closed at the top level: more than one is JSON Lines, each a record.
     top_values: u64,
     in_string: bool,
@@ -92,11 +99,14 @@ impl Progress {
             first: None,
             records: 0,
             open_record: false,
+            record_filled: false,
             in_quotes: false,
             header_fields: None,
             fields: 1,
             depth: 0,
             list_depth: None,
+            record_depth: None,
+            arrays: 0,
             top_values: 0,
             in_string: false,
             escaped: false,
@@ -116,13 +126,17 @@ impl Progress {
             match self.format {
                 ExportFormat::Csv => {
                     self.open_record = b != b'\n' || self.in_quotes;
+                    self.record_filled |= !matches!(b, b'\r' | b'\n') || self.in_quotes;
                     match b {
                         b'"' => self.in_quotes = !self.in_quotes,
                         b',' if !self.in_quotes => self.fields += 1,
                         b'\n' if !self.in_quotes => {
-                            self.records += 1;
-                            self.header_fields.get_or_insert(self.fields);
+                            if self.record_filled {
+                                self.records += 1;
+                                self.header_fields.get_or_insert(self.fields);
+                            }
                             self.fields = 1;
+                            self.record_filled = false;
                         }
                         _ => {}
                     }
@@ -144,14 +158,21 @@ impl Progress {
         }
         match b {
             b'"' => self.in_string = true,
-            b'{' => self.depth += 1,
+            b'{' => {
+                if self.record_depth.is_none() && self.is_array(self.depth) {
+                    self.record_depth = Some(self.depth);
+                }
+                self.depth += 1;
+                self.mark_array(false);
+            }
             b'[' => {
                 self.depth += 1;
                 self.list_depth.get_or_insert(self.depth);
+                self.mark_array(true);
             }
             b'}' | b']' => {
                 self.depth = self.depth.saturating_sub(1);
-                if b == b'}' && Some(self.depth) == self.list_depth {
+                if b == b'}' && Some(self.depth) == self.record_depth {
                     self.records += 1;
                 }
                 if self.depth == 0 {
@@ -159,6 +180,22 @@ impl Progress {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn is_array(&self, depth: u32) -> bool {
+        depth > 0 && depth < 64 && self.arrays & (1 << depth) != 0
+    }
+
+    /// Marks the container just opened (at `depth`) as an array or not.
+    fn mark_array(&mut self, array: bool) {
+        if self.depth < 64 {
+            let bit = 1 << self.depth;
+            self.arrays = if array {
+                self.arrays | bit
+            } else {
+                self.arrays & !bit
+            };
         }
     }
 
@@ -187,7 +224,10 @@ impl Progress {
     /// Conversations so far (the CSV header line is not one), the one being received included.
     pub fn rows(&self) -> u64 {
         match self.format {
-            ExportFormat::Csv => (self.records + u64::from(self.open_record)).saturating_sub(1),
+            ExportFormat::Csv => {
+                let open = self.open_record && self.record_filled;
+                (self.records + u64::from(open)).saturating_sub(1)
+            }
             ExportFormat::Json if self.lines() => self.top_values,
             ExportFormat::Json => self.records,
         }
@@ -264,6 +304,10 @@ mod tests {
         assert_eq!(rows("id,body\r\nc1,hi\r\n"), 1);
         assert_eq!(rows("id,body"), 0);
         assert_eq!(rows(""), 0);
+        // Blank lines are no records, at the end or between.
+        assert_eq!(rows("id,body\r\nc1,hi\r\n\r\n"), 1);
+        assert_eq!(rows("id,body\nc1,hi\n\nc2,yo\n\n"), 2);
+        assert_eq!(rows("id,body\nc1,\"\n\n\"\n"), 1, "not in a quoted field");
     }
 
     #[test]
@@ -279,6 +323,13 @@ mod tests {
         let mut p = Progress::new(ExportFormat::Json);
         p.feed(wrapped.as_bytes());
         assert_eq!(p.rows(), 2);
+
+        // An array of names before the records' own: the records are the objects.
+        let described =
+            r#"{"meta":{"columns":["id","channel"]},"conversations":[{"id":"c1"},{"id":"c2"}]}"#;
+        let mut p = Progress::new(ExportFormat::Json);
+        p.feed(described.as_bytes());
+        assert_eq!((p.rows(), p.complete()), (2, true));
     }
 
     #[test]
