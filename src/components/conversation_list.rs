@@ -99,6 +99,10 @@ pub fn ConversationList(
         let r = range.get();
         active.get().min(r.end.saturating_sub(1)).max(r.start)
     });
+    // The keys' help, described on the row the Tab key lands on (a description on the list,
+    // which never has the focus, is not read), until a key has moved in the list: read once on
+    // the way in, not at every row after.
+    let keyed = RwSignal::new(false);
 
     // A refresh that moves rows (a new conversation on top) rebuilds them, the one the keyboard
     // is on included, and the browser drops the focus to the page's start. The row last focused
@@ -242,6 +246,9 @@ pub fn ConversationList(
         };
         ev.prevent_default();
         active.set(next);
+        if !keyed.get_untracked() {
+            keyed.set(true);
+        }
         if let Some(el) = scroller.get_untracked() {
             let top = next as f64 * ROW_HEIGHT;
             let bottom = top + ROW_HEIGHT;
@@ -266,7 +273,6 @@ pub fn ConversationList(
             <ul
                 id="conversation-list"
                 aria-label="Conversations"
-                aria-describedby="list-help"
                 style:height=move || rows_px(total.get())
                 on:keydown=on_keydown
                 on:focusin=on_focusin
@@ -295,6 +301,7 @@ pub fn ConversationList(
                                 selected=selected
                                 active=active
                                 tab_stop=tab_stop
+                                keyed=keyed
                                 query=query
                             />
                         }
@@ -397,6 +404,8 @@ fn ConversationRow(
     selected: Signal<Option<ConversationId>>,
     active: RwSignal<usize>,
     tab_stop: Memo<usize>,
+    /// A key has moved in the list: the tab stop no longer carries the keys' help.
+    keyed: RwSignal<bool>,
     query: Signal<String>,
 ) -> impl IntoView {
     let clock = use_clock();
@@ -439,6 +448,7 @@ fn ConversationRow(
                 href=move || crate::state::base::href(&href())
                 aria-current=move || is_selected.get().then_some("page")
                 tabindex=move || if tab_stop.get() == index { "0" } else { "-1" }
+                aria-describedby=move || (tab_stop.get() == index && !keyed.get()).then_some("list-help")
                 on:focus=move |_| active.set(index)
             >
                 <span class="row-main">

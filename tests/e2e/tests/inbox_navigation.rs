@@ -1185,3 +1185,35 @@ async fn the_keyboard_stays_in_the_thread_from_one_conversation_to_another() {
     })
     .await;
 }
+
+/// The rows whose link carries the keys' help as its description.
+async fn described_rows(h: &Harness) -> Result<Vec<String>> {
+    let v = h
+        .browser()
+        .execute(
+            "return [...document.querySelectorAll(\"#conversation-list a[aria-describedby='list-help']\")]
+               .map(a => a.closest('li').getAttribute('data-index'));",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(v)?)
+}
+
+/// The keys' help is read on the way into the list: it is the description of the row the Tab
+/// key lands on (on the list, which never has the focus, it was never read), and no longer once
+/// a key has moved in the list, where every row would repeat it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keys_help_is_read_on_the_way_into_the_list() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        assert_eq!(described_rows(h).await?, ["0"]);
+        let help = h.texts("#list-help").await?.join("");
+        assert!(help.contains("arrow keys"), "{help}");
+        focus_first_row(h).await?;
+        h.press(&[Key::Down.into()]).await?;
+        wait_focused_row(h, 1).await?;
+        assert!(described_rows(h).await?.is_empty());
+        assert_no_crash(h).await
+    })
+    .await;
+}
