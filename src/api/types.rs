@@ -125,6 +125,7 @@ impl SentMessage {
             to_number: Some(to.to_number.clone()),
             created_at: self.created_at.unwrap_or_else(Utc::now),
             error_code: None,
+            media_url: None,
         }
     }
 }

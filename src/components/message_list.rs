@@ -386,6 +386,13 @@ fn MessageItem(
             // `dir="auto"`: a message in Arabic or Hebrew reads right to left, its punctuation
             // and numbers in their places.
             <p class="message-body" id=body_id.clone() dir="auto">{body}</p>
+            // A file's own address, opened apart from the console (an embedding page's frame
+            // included), and telling it nothing of the console (`noopener`, no referrer).
+            {message.media_url.clone().map(|url| view! {
+                <a class="media-link" href=url target="_blank" rel="noopener noreferrer" aria-describedby=body_id.clone()>
+                    "Open the file"
+                </a>
+            })}
             <p class="message-meta">
                 <time datetime=message.created_at.to_rfc3339()>{local_time(message.created_at)}</time>
                 {(message.direction == Direction::Outbound).then(|| view! {

@@ -93,22 +93,27 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     #[serde(default)]
     pub error_code: Option<String>,
+    /// A WhatsApp file's address (API.md's `media_url`), when it is a web address to open.
+    #[serde(default)]
+    pub media_url: Option<String>,
 }
 
 impl Message {
     /// What the thread shows and the screen reader reads: the text, or for a file without a
     /// caption what it is (an empty bubble, and "New message from the customer: " said nothing).
     pub fn shown_text(&self) -> String {
-        match self.body.as_deref().filter(|b| !b.trim().is_empty()) {
-            Some(body) => body.to_owned(),
-            None => match self.message_type.as_deref() {
-                Some("image") => "[Image]",
-                Some("audio") => "[Audio]",
-                Some("video") => "[Video]",
-                Some("document") => "[Document]",
-                _ => "[No text]",
-            }
-            .to_owned(),
+        let file = match self.message_type.as_deref() {
+            Some("image") => Some("[Image]"),
+            Some("audio") => Some("[Audio]"),
+            Some("video") => Some("[Video]"),
+            Some("document") => Some("[Document]"),
+            _ => None,
+        };
+        match (file, self.body.as_deref().filter(|b| !b.trim().is_empty())) {
+            // A file with a caption: both, as the customer's app shows them.
+            (Some(file), Some(caption)) => format!("{file} {caption}"),
+            (None, Some(body)) => body.to_owned(),
+            (file, None) => file.unwrap_or("[No text]").to_owned(),
         }
     }
 }
@@ -141,6 +146,10 @@ pub(crate) struct WireMessage {
     created_at: Option<DateTime<Utc>>,
     #[serde(default)]
     error_code: Option<String>,
+    #[serde(default)]
+    media_url: Option<String>,
+    #[serde(default)]
+    media_caption: Option<String>,
 }
 
 impl WireMessage {
@@ -186,14 +195,26 @@ impl TryFrom<WireMessage> for Message {
             direction,
             channel: w.channel,
             message_type: w.message_type,
-            body: w.body.or(w.text),
+            // A file's caption is its text (where the body is left empty).
+            body: [w.body, w.text, w.media_caption]
+                .into_iter()
+                .flatten()
+                .find(|t| !t.trim().is_empty()),
             status: w.status.unwrap_or(MessageStatus::Unknown),
             from_number: w.from_number,
             to_number: w.to_number,
             created_at,
             error_code: w.error_code,
+            // (Only a web address is a link: not `javascript:` or the like.)
+            media_url: w.media_url.filter(|u| is_web_address(u)),
         })
     }
+}
+
+/// Whether `url` is an `http(s)` address, which a link may open.
+fn is_web_address(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
 }
 
 /// Whether a customer's text may be an opt-out or opt-in keyword (API.md: `STOP`,
@@ -237,6 +258,24 @@ mod tests {
         assert_eq!(
             json(serde_json::json!({"message_type": "sticker", "body": " "})).shown_text(),
             "[No text]"
+        );
+        // A file with a caption (API.md's `media_caption`, the body left empty) shows both,
+        // and its address is a link only when it is a web address.
+        let invoice = json(serde_json::json!({
+            "message_type": "image", "body": "", "media_caption": "Your invoice",
+            "media_url": "https://files.example.com/invoice.png",
+        }));
+        assert_eq!(invoice.shown_text(), "[Image] Your invoice");
+        assert_eq!(
+            invoice.media_url.as_deref(),
+            Some("https://files.example.com/invoice.png")
+        );
+        let script = json(serde_json::json!({
+            "message_type": "document", "media_url": " JavaScript:alert(1)",
+        }));
+        assert_eq!(
+            (script.shown_text().as_str(), script.media_url),
+            ("[Document]", None)
         );
     }
 

@@ -1181,6 +1181,7 @@ mod tests {
             to_number: None,
             created_at: at(min),
             error_code: None,
+            media_url: None,
         }
     }
 

@@ -468,3 +468,52 @@ async fn a_conversation_that_cannot_be_opened_leads_back_to_the_list() {
     })
     .await;
 }
+
+/// A WhatsApp file shows what it is and its caption (the caption, the file's only text, was
+/// dropped: "[Image]" alone), with a link that opens the file apart from the console; a file
+/// whose address is no web address has no link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whatsapp_file_shows_its_caption_and_opens_from_a_link() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "whatsapp").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        h.sim_post(
+            &format!("/sim/conversations/{id}/window"),
+            &json!({ "expired": false }),
+        )
+        .await?;
+        let agent_number = api_conversation(h, &id).await?["messages"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["direction"] == "inbound"))
+            .map(|m| str_field(m, "to_number"))
+            .ok_or_else(|| anyhow!("no inbound message to learn the agent's number from"))??;
+        sign_in(h).await?;
+        open_thread_live(h, &id).await?;
+        let file = "https://files.example.com/invoice-1042.png";
+        let send = json!({
+            "agent_id": str_field(&conv, "agent_id")?, "channel": "whatsapp",
+            "from_number": agent_number, "to_number": str_field(&conv, "from_number")?,
+            "message_type": "image", "media_url": file, "media_caption": "Your invoice",
+        });
+        h.api_post("/messages", &send, DEMO_KEY).await?;
+        wait_message(h, "[Image] Your invoice", "shown with its caption", |_| {
+            true
+        })
+        .await?;
+        let links = h
+            .browser()
+            .execute(
+                "return [...document.querySelectorAll('ol#messages a.media-link')]
+                   .map(a => [a.getAttribute('href'), a.target, a.rel]);",
+                vec![],
+            )
+            .await?;
+        assert_eq!(
+            links,
+            json!([[file, "_blank", "noopener noreferrer"]]),
+            "one link, to the file, opened apart"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
