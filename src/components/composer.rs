@@ -157,7 +157,8 @@ pub fn Composer(
 ) -> impl IntoView {
     let clock = use_clock();
     let window = Memo::new(move |_| WindowState::of(channel.get(), expires_at.get(), clock.now()));
-    let blocked = Memo::new(move |_| Blocked::of(mode.get(), opt_out.get(), window.get()));
+    let blocked =
+        Memo::new(move |_| Blocked::of(mode.get(), opt_out.get(), channel.get(), window.get()));
     // The window shutting on the clock is news no event brings (a handoff or a STOP is heard
     // as itself): said, since the reply box it disables may not be where the operator is.
     if let Some(announcer) = use_context::<Announcer>() {

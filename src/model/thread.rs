@@ -276,7 +276,7 @@ impl Thread {
     pub fn blocked(&self, now: DateTime<Utc>) -> Option<Blocked> {
         let s = &self.conversation.summary;
         let window = WindowState::of(s.channel, self.window_expires_at(), now);
-        Blocked::of(self.mode(), s.opt_out, window)
+        Blocked::of(self.mode(), s.opt_out, s.channel, window)
     }
 
     /// When the WhatsApp window closes, as far as the console can tell: the server's time,
