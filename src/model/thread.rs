@@ -83,9 +83,16 @@ impl PendingSend {
     /// send could have been (an older page's message with the same text is not it).
     fn may_be(&self, m: &Message) -> bool {
         m.direction == Direction::Outbound
-            && m.body.as_deref() == Some(self.body.as_str())
+            && m.body.as_deref().is_some_and(|b| same_text(b, &self.body))
             && m.created_at >= self.not_before
     }
+}
+
+/// Whether a message's text is what was typed, as a server may store it: without white space
+/// at its ends (a Shift+Enter left at the end), its line ends written `\r\n` or `\n`. (Unmatched,
+/// the send stayed "may not have been sent", with a Retry that sent it twice.)
+fn same_text(stored: &str, typed: &str) -> bool {
+    stored.trim().lines().eq(typed.trim().lines())
 }
 
 /// A send that may not have gone out (its answer was lost), as kept beyond its view: it comes
@@ -1599,6 +1606,26 @@ mod tests {
         t.confirm_send(1, msg("m1", 1, Direction::Outbound, MessageStatus::Queued));
         let code = t.messages().next().and_then(|m| m.error_code.clone());
         assert_eq!(code.as_deref(), Some("CARRIER_REJECTED"));
+    }
+
+    #[test]
+    fn a_send_is_matched_by_its_text_as_a_server_may_store_it() {
+        assert!(same_text("Thanks!", "Thanks!\n"));
+        assert!(same_text("Line one\r\nline two", " Line one\nline two "));
+        assert!(!same_text("Thanks!", "Thanks"));
+        assert!(!same_text("Line one line two", "Line one\nline two"));
+        // The stream's copy of a reply typed with a new line at its end settles its send.
+        let mut t = Thread::new(conversation(vec![], None));
+        t.begin_send(1, "See you soon\n".into(), at(6));
+        let mut m = msg("m7", 7, Direction::Outbound, MessageStatus::Sent);
+        m.body = Some("See you soon".into());
+        assert!(
+            !t.fail_send(1, "No answer".into(), true),
+            "nothing shown yet"
+        );
+        assert_eq!(t.pending().len(), 1);
+        t.apply(StreamEvent::Message(m));
+        assert!(t.pending().is_empty(), "settled by its message");
     }
 
     #[test]
