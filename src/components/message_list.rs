@@ -100,6 +100,9 @@ pub fn MessageList(
     // The operator's sends show below the newest lines only. Away from them (a message came
     // while the window is held), one that had the focus (a failed send's Retry) hands it to the
     // thread, where it went to the page's start.
+    // The failed sends whose failure has been said (an alert): shown again once the operator
+    // has scrolled back down to them, they are not said again, each of them, as news.
+    let alerted = StoredValue::new(Vec::<u64>::new());
     let pending_shown = move |at_newest: bool| {
         if at_newest {
             return pending.get();
@@ -302,7 +305,7 @@ pub fn MessageList(
                     }}
                 </For>
                 <For each=move || pending_shown(at_newest.get()) key=|p| (p.local_id, p.state.clone()) let:p>
-                    <PendingItem pending=p on_retry=on_retry on_edit=on_edit/>
+                    <PendingItem pending=p alerted=alerted on_retry=on_retry on_edit=on_edit/>
                 </For>
             </ol>
             {move || {
@@ -420,6 +423,7 @@ fn MessageItem(
 #[component]
 fn PendingItem(
     pending: PendingSend,
+    alerted: StoredValue<Vec<u64>>,
     on_retry: Callback<u64>,
     on_edit: Callback<u64>,
 ) -> impl IntoView {
@@ -434,6 +438,16 @@ fn PendingItem(
     } else {
         "pending"
     };
+    // An alert the first time this failure shows, a plain line after.
+    let first_shown = failed.is_some()
+        && alerted
+            .try_update_value(|ids| {
+                !ids.contains(&id) && {
+                    ids.push(id);
+                    true
+                }
+            })
+            .unwrap_or(false);
     view! {
         <li class=format!("message outbound local {state}") data-status=state data-local-id=id data-line=format!("local-{id}")>
             <p class="message-body" id=format!("local-body-{id}") dir="auto">{pending.body.clone()}</p>
@@ -442,7 +456,7 @@ fn PendingItem(
                     None => view! { <span class="message-status" role="status">"Sending…"</span> }.into_any(),
                     // Described by their message: with several failed, "Retry" alone says not which.
                     Some(reason) => view! {
-                        <span class="message-error" role="alert">{reason}</span>
+                        <span class="message-error" role=first_shown.then_some("alert")>{reason}</span>
                         <button type="button" class="retry-send" aria-describedby=format!("local-body-{id}") on:click=move |_| on_retry.run(id)>"Retry"</button>
                         <button type="button" class="edit-send" aria-describedby=format!("local-body-{id}") on:click=move |_| on_edit.run(id)>"Edit"</button>
                     }.into_any(),

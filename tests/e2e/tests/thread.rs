@@ -517,3 +517,71 @@ async fn a_whatsapp_file_shows_its_caption_and_opens_from_a_link() {
     })
     .await;
 }
+
+/// The role of the failure line of the operator's failed send: `alert` the first time it shows.
+async fn failure_role(h: &Harness) -> Result<Value> {
+    h.browser()
+        .execute(
+            "const e = document.querySelector('li.message.local .message-error');
+             return e ? e.getAttribute('role') : 'none shown';",
+            vec![],
+        )
+        .await
+        .map_err(Into::into)
+}
+
+/// A failed send's failure is an alert once: the window of lines leaving the newest and coming
+/// back (the operator reading older messages) showed it again as an alert, read out again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_sends_alert_is_not_read_again_after_reading_back() {
+    with_harness(large(), async |h: &Harness| {
+        open_big_thread(h).await?;
+        poll_until("the newest page", SCREEN, || async {
+            Ok((shown_messages(h).await?.len() >= 50).then_some(()))
+        })
+        .await?;
+        if count(h, "#take-over").await? > 0 {
+            h.click("#take-over").await?;
+        }
+        h.wait_for("#composer-text:not([readonly])", SCREEN).await?;
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 503, "count": 1 }),
+        )
+        .await?;
+        h.fill("#composer-text", "Checking on your order").await?;
+        h.press(&[Key::Enter.into()]).await?;
+        poll_until("the failure, as an alert", SCREEN, || async {
+            Ok((failure_role(h).await? == json!("alert")).then_some(()))
+        })
+        .await?;
+        h.browser()
+            .execute(
+                "document.querySelector('.message-scroller').focus();",
+                vec![],
+            )
+            .await?;
+        // Home until the window has left the newest lines, and the send with them.
+        poll_until(
+            "the window away from the newest",
+            Duration::from_secs(60),
+            || async {
+                h.press(&[Key::Home.into()]).await?;
+                Ok((count(h, "li.message.local").await? == 0).then_some(()))
+            },
+        )
+        .await?;
+        h.press(&[Key::End.into()]).await?;
+        poll_until("the send shown again", Duration::from_secs(60), || async {
+            if count(h, "li.message.local").await? == 0 {
+                h.press(&[Key::End.into()]).await?;
+                return Ok(None);
+            }
+            Ok(Some(()))
+        })
+        .await?;
+        assert_eq!(failure_role(h).await?, Value::Null, "said once");
+        assert_no_crash(h).await
+    })
+    .await;
+}
