@@ -22,6 +22,7 @@ use crate::model::{AiMode, Channel, ConversationId, ModeChange};
 use crate::pages::inbox::ListedRows;
 use crate::state::drafts::{self, OpenDraft, Shown, TemplatesOut};
 use crate::state::embed::{ConsoleMessage, EmbedHost};
+use crate::state::send_order;
 use crate::state::session::use_session;
 use crate::state::tabs::{use_tabs, TabMessage};
 use crate::state::warm_start::WarmStart;
@@ -1020,8 +1021,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     && session.signed_in_to(&workspace)
             }
         };
+        let turn = send_order::take(conversation.clone(), local_id);
         spawn_local(async move {
+            turn.come().await;
             let result = client.send_message(&text, &to, &still_open).await;
+            drop(turn);
             going();
             // Settled where it shows: in this view, or, once it has gone, in the view of the
             // conversation opened since, which took it from `drafts::out_to` as sending.

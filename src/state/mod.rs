@@ -6,6 +6,7 @@ pub mod config;
 pub mod drafts;
 pub mod embed;
 pub mod notify;
+pub mod send_order;
 pub mod session;
 pub mod storage;
 pub mod tabs;

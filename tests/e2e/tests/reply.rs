@@ -815,6 +815,40 @@ async fn a_retry_after_the_ai_took_back_over_is_not_sent() {
     .await;
 }
 
+/// Replies leave in the order they were sent: one held back by the rate limit is not overtaken
+/// by the next, which the customer read first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_held_by_the_rate_limit_is_not_overtaken_by_the_next() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_human_sms_thread(
+            h,
+            json!({ "route": "POST /v1/messages", "force_429_retry_after": 3, "count": 1 }),
+        )
+        .await?;
+        let (first, second) = (
+            "First: your parcel left the depot",
+            "Second: it arrives today",
+        );
+        send_held_by_the_rate_limit(h, first).await?;
+        send_reply(h, second).await?;
+        for text in [first, second] {
+            wait_message(h, text, "sent", |m| m.id.is_some()).await?;
+        }
+        let stored: Vec<String> = api_conversation(h, &id).await?["messages"]
+            .as_array()
+            .ok_or_else(|| anyhow!("no messages"))?
+            .iter()
+            .rev()
+            .filter(|m| m["body"] == first || m["body"] == second)
+            .map(|m| str_field(m, "body"))
+            .collect::<Result<_>>()?;
+        assert_eq!(stored, [first, second], "in the order they were sent");
+        assert_eq!(message_posts(h).await?, [429, 201, 201]);
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A send the rate limit holds back (`Retry-After`) is not sent when its wait ends after the
 /// conversation was handed back to the AI: the text goes back into the reply box instead.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1158,10 +1192,16 @@ async fn sends_out_at_a_reload_come_back_oldest_first() {
         for text in ["Sent first", "Sent second"] {
             send_reply(h, text).await?;
         }
-        poll_until("both sends refused for the rate limit", SCREEN, || async {
-            Ok((message_posts(h).await? == [429, 429]).then_some(()))
-        })
+        // The first held by the rate limit, the second waiting behind it (replies leave in
+        // order).
+        poll_until(
+            "the first send refused for the rate limit",
+            SCREEN,
+            || async { Ok((message_posts(h).await? == [429]).then_some(())) },
+        )
         .await?;
+        settle("the second not sent", NO_RESEND).await;
+        assert_eq!(message_posts(h).await?, [429], "the second waits its turn");
         let typing = "Still being typed";
         type_into_composer(h, typing).await?;
         poll_until("what is typed kept as the draft", SCREEN, || async {
