@@ -1239,11 +1239,7 @@ async fn a_send_whose_answer_was_lost_is_settled_by_its_message() {
         let conv = reachable(h, "human", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
         let customer = str_field(&conv, "from_number")?;
-        let agent_number = api_conversation(h, &id).await?["messages"]
-            .as_array()
-            .and_then(|ms| ms.iter().find(|m| m["direction"] == "inbound"))
-            .map(|m| str_field(m, "to_number"))
-            .ok_or_else(|| anyhow!("no inbound message to learn the agent's number from"))??;
+        let agent_number = agent_number(h, &id).await?;
         sign_in(h).await?;
         open_thread(h, &id).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
@@ -1322,11 +1318,7 @@ async fn a_send_whose_answer_was_lost_stays_one_when_the_operator_leaves() {
         let conv = reachable(h, "human", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
         let customer = str_field(&conv, "from_number")?;
-        let agent_number = api_conversation(h, &id).await?["messages"]
-            .as_array()
-            .and_then(|ms| ms.iter().find(|m| m["direction"] == "inbound"))
-            .map(|m| str_field(m, "to_number"))
-            .ok_or_else(|| anyhow!("no inbound message to learn the agent's number from"))??;
+        let agent_number = agent_number(h, &id).await?;
         sign_in(h).await?;
         open_thread(h, &id).await?;
         let other = another_row(h, &id).await?;
@@ -1400,11 +1392,7 @@ async fn a_send_whose_answer_was_lost_is_settled_by_a_refetch() {
         let conv = reachable(h, "human", "sms").await?;
         let id = str_field(&conv, "conversation_id")?;
         let customer = str_field(&conv, "from_number")?;
-        let agent_number = api_conversation(h, &id).await?["messages"]
-            .as_array()
-            .and_then(|ms| ms.iter().find(|m| m["direction"] == "inbound"))
-            .map(|m| str_field(m, "to_number"))
-            .ok_or_else(|| anyhow!("no inbound message to learn the agent's number from"))??;
+        let agent_number = agent_number(h, &id).await?;
         sign_in(h).await?;
         fault(
             h,

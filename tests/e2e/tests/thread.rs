@@ -470,8 +470,8 @@ async fn a_conversation_that_cannot_be_opened_leads_back_to_the_list() {
 }
 
 /// A WhatsApp file shows what it is and its caption (the caption, the file's only text, was
-/// dropped: "[Image]" alone), with a link that opens the file apart from the console; a file
-/// whose address is no web address has no link.
+/// dropped: "[Image]" alone), with a link that opens the file apart from the console. (That
+/// only a web address is a link: `model::message`'s unit test.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whatsapp_file_shows_its_caption_and_opens_from_a_link() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -482,11 +482,7 @@ async fn a_whatsapp_file_shows_its_caption_and_opens_from_a_link() {
             &json!({ "expired": false }),
         )
         .await?;
-        let agent_number = api_conversation(h, &id).await?["messages"]
-            .as_array()
-            .and_then(|ms| ms.iter().find(|m| m["direction"] == "inbound"))
-            .map(|m| str_field(m, "to_number"))
-            .ok_or_else(|| anyhow!("no inbound message to learn the agent's number from"))??;
+        let agent_number = agent_number(h, &id).await?;
         sign_in(h).await?;
         open_thread_live(h, &id).await?;
         let file = "https://files.example.com/invoice-1042.png";

@@ -166,6 +166,15 @@ pub async fn reachable(h: &Harness, ai_mode: &str, channel: &str) -> Result<Valu
     .await
 }
 
+/// The agent's number in conversation `id`, as its first inbound message was written to.
+pub async fn agent_number(h: &Harness, id: &str) -> Result<String> {
+    api_conversation(h, id).await?["messages"]
+        .as_array()
+        .and_then(|ms| ms.iter().find(|m| m["direction"] == "inbound"))
+        .map(|m| str_field(m, "to_number"))
+        .ok_or_else(|| anyhow!("no inbound message to learn the agent's number from"))?
+}
+
 pub fn str_field(v: &Value, field: &str) -> Result<String> {
     v[field]
         .as_str()
