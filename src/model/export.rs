@@ -85,6 +85,8 @@ pub struct Progress {
     record_depth: Option<u32>,
     /// Which of the first 64 depths are arrays (bit `d` for depth `d`).
     arrays: u64,
+    /// The records' array has closed.
+    records_closed: bool,
     /// Values closed at the top level: more than one is JSON Lines, each a record.
     top_values: u64,
     in_string: bool,
@@ -107,6 +109,7 @@ impl Progress {
             list_depth: None,
             record_depth: None,
             arrays: 0,
+            records_closed: false,
             top_values: 0,
             in_string: false,
             escaped: false,
@@ -171,8 +174,17 @@ impl Progress {
                 self.mark_array(true);
             }
             b'}' | b']' => {
+                // The records' array closing: nothing after it is a record (another object's
+                // objects, or another array's, at the same depth).
+                if b == b']' && Some(self.depth) == self.record_depth {
+                    self.records_closed = true;
+                }
                 self.depth = self.depth.saturating_sub(1);
-                if b == b'}' && Some(self.depth) == self.record_depth {
+                if b == b'}'
+                    && Some(self.depth) == self.record_depth
+                    && self.is_array(self.depth)
+                    && !self.records_closed
+                {
                     self.records += 1;
                 }
                 if self.depth == 0 {
@@ -329,6 +341,11 @@ mod tests {
             r#"{"meta":{"columns":["id","channel"]},"conversations":[{"id":"c1"},{"id":"c2"}]}"#;
         let mut p = Progress::new(ExportFormat::Json);
         p.feed(described.as_bytes());
+        assert_eq!((p.rows(), p.complete()), (2, true));
+        // Objects after the records, at their depth, are not records.
+        let followed = r#"{"conversations":[{"id":"c1"},{"id":"c2"}],"meta":{"filters":{"channel":null}},"agents":[{"id":"a"}]}"#;
+        let mut p = Progress::new(ExportFormat::Json);
+        p.feed(followed.as_bytes());
         assert_eq!((p.rows(), p.complete()), (2, true));
     }
 
