@@ -56,14 +56,19 @@ pub fn describe_mode_change(r: &ModeChange) -> String {
 
 /// An undelivered message's Edit button that has the focus keeps it: the message's line is
 /// built again when its status or its failure's code moves (`LineKey`; the code may come with
-/// a refetch after the receipt), which would drop the focus to the page's start.
+/// a refetch after the receipt), which would drop the focus to the page's start. Delivered
+/// after all (a delivery reported after its failure), it has no Edit: the focus goes to the
+/// thread.
 fn keep_focus_on_edit() {
     let id = focused_element()
         .filter(|el| el.class_list().contains("edit-undelivered"))
         .and_then(|el| el.closest("li[data-message-id]").ok().flatten())
         .and_then(|li| li.get_attribute("data-message-id"));
     if let Some(id) = id {
-        refocus_in_place_if_lost(vec![MessageId(id).edit_selector()]);
+        refocus_in_place_if_lost(vec![
+            MessageId(id).edit_selector(),
+            ".message-scroller".to_owned(),
+        ]);
     }
 }
 
