@@ -157,20 +157,6 @@ impl Inbox {
         };
     }
 
-    /// Merges a refetched first page (`next`: the token of the page after it): changed
-    /// conversations move to their new place at the top, new ones appear, the rest (and the
-    /// cursor) stay where the operator left them.
-    ///
-    /// Whatever changed since the rows were listed is newer than all of them (than the newest
-    /// a page listed), so a page that reaches down to them holds all of it. One that does not (more news than a page, while the
-    /// tab was hidden, say) and has pages after it would leave a gap that no page fills, the
-    /// cursor being below the old rows: then the list starts over from this page.
-    ///
-    /// Nothing listed yet (the first page failed, or is still on its way): this page is the
-    /// list's first, and starts it.
-    ///
-    /// Returns whether it started over, so that a page asked for below the old rows, still on
-    /// its way, is not appended to the new list.
     /// A first page polled (here or by another tab) that left out `unreadable` rows it could
     /// not read: merged ([`Inbox::merge_first_page`]), and the notice of rows left out kept,
     /// or, once the list has started over from it, said of it alone. Returns whether it started
@@ -186,6 +172,20 @@ impl Inbox {
         restarted
     }
 
+    /// Merges a refetched first page (`next`: the token of the page after it): changed
+    /// conversations move to their new place at the top, new ones appear, the rest (and the
+    /// cursor) stay where the operator left them.
+    ///
+    /// Whatever changed since the rows were listed is newer than all of them (than the newest
+    /// a page listed), so a page that reaches down to them holds all of it. One that does not (more news than a page, while the
+    /// tab was hidden, say) and has pages after it would leave a gap that no page fills, the
+    /// cursor being below the old rows: then the list starts over from this page.
+    ///
+    /// Nothing listed yet (the first page failed, or is still on its way): this page is the
+    /// list's first, and starts it.
+    ///
+    /// Returns whether it started over, so that a page asked for below the old rows, still on
+    /// its way, is not appended to the new list.
     pub fn merge_first_page(
         &mut self,
         page: Vec<ConversationSummary>,
