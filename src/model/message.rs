@@ -206,14 +206,17 @@ impl TryFrom<WireMessage> for Message {
             created_at,
             error_code: w.error_code,
             // (Only a web address is a link: not `javascript:` or the like.)
-            media_url: w.media_url.filter(|u| is_web_address(u)),
+            media_url: w
+                .media_url
+                .map(|u| u.trim().to_owned())
+                .filter(|u| is_web_address(u)),
         })
     }
 }
 
 /// Whether `url` is an `http(s)` address, which a link may open.
 fn is_web_address(url: &str) -> bool {
-    let lower = url.trim_start().to_ascii_lowercase();
+    let lower = url.to_ascii_lowercase();
     lower.starts_with("https://") || lower.starts_with("http://")
 }
 
@@ -276,6 +279,15 @@ mod tests {
         assert_eq!(
             (script.shown_text().as_str(), script.media_url),
             ("[Document]", None)
+        );
+        // Linked as it was checked: without the white space around it (a browser takes a
+        // no-break space before `https` for a path on the console's own site).
+        let spaced = json(serde_json::json!({
+            "message_type": "image", "media_url": "\u{a0}https://files.example.com/a.png ",
+        }));
+        assert_eq!(
+            spaced.media_url.as_deref(),
+            Some("https://files.example.com/a.png")
         );
     }
 
