@@ -1024,7 +1024,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let turn = send_order::take(conversation.clone(), local_id);
         spawn_local(async move {
             turn.come().await;
-            let result = client.send_message(&text, &to, &still_open).await;
+            // Waited behind a send held back by the rate limit: no longer to be sent once the
+            // conversation no longer takes it (or the session has ended), as that send was not.
+            let result = match still_open() {
+                true => client.send_message(&text, &to, &still_open).await,
+                false => Err(ApiError::RateLimited {
+                    retry_after_secs: 0,
+                }),
+            };
             drop(turn);
             going();
             // Settled where it shows: in this view, or, once it has gone, in the view of the
@@ -1036,7 +1043,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             // Its answer lost, it may have gone out: the API's newest page says (on the API,
             // unlike the simulator, no stream event need bring an outbound message soon), and
             // settles it before a Retry would send it twice.
-            let lost = result.as_ref().is_err_and(ApiError::answer_lost);
+            // (Not offline, where the refetch would only fail with a second alert: the stream's
+            // return brings the thread up to date.)
+            let lost = result.as_ref().is_err_and(ApiError::answer_lost)
+                && crate::state::browser::is_online();
             if let Err(ApiError::Rejected { code, .. }) = &result {
                 here.try_update(|t| t.as_mut().map(|t| t.refused_for(code, Utc::now())));
                 // The views read the time on the clock's tick, up to 15 s behind: they see the
@@ -1088,7 +1098,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     if !still_open() && take_send(local_id).is_some() =>
                 {
                     // (The operator may be elsewhere by now: the focus stays where it is.)
-                    put_back(&text);
+                    draft.update(|d| *d = drafts::with_put_back(&conversation, &text, d));
                     announcer.announce("Not sent: the text is back in the reply box.");
                 }
                 // The same once the operator has left the conversation and come back to it:
@@ -1102,7 +1112,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         take_from(here, local_id);
                         shown
                             .reply
-                            .try_update(|d| *d = drafts::with_failed(&text, d));
+                            .try_update(|d| *d = drafts::with_put_back(&conversation, &text, d));
                     }
                     announcer.announce("Not sent: the text is back in the reply box.");
                 }
@@ -1136,7 +1146,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         let in_question = match reopened(&conversation) {
                             Some(s) if answer_lost => s.unconfirmed.run(kept_as),
                             Some(s) => {
-                                s.reply.try_update(|d| *d = drafts::with_failed(&text, d));
+                                s.reply.try_update(|d| {
+                                    *d = drafts::with_put_back(&conversation, &text, d)
+                                });
                                 true
                             }
                             None if answer_lost => {
@@ -1145,7 +1157,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                             }
                             None => {
                                 let typing = drafts::load(area, &conversation);
-                                let kept = drafts::with_failed(&text, &typing);
+                                let kept = drafts::with_put_back(&conversation, &text, &typing);
                                 drafts::save(area, &conversation, &kept);
                                 true
                             }

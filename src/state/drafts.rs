@@ -309,6 +309,42 @@ pub fn with_failed(failed: &str, typing: &str) -> String {
     }
 }
 
+thread_local! {
+    /// Per conversation, the texts of its sends last put back into its reply box, in the order
+    /// they were sent, as they head it.
+    static PUT_BACK: std::cell::RefCell<Vec<(ConversationId, String)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The reply box `draft` of `conversation` with the text of a send not sent (or failed) put
+/// back: after those put back before it that still head it, which were sent before it (the
+/// sends waiting behind one held back by a 429 are put back after it), else ahead of all
+/// ([`with_failed`]).
+pub fn with_put_back(conversation: &ConversationId, text: &str, draft: &str) -> String {
+    PUT_BACK.with_borrow_mut(|heads| {
+        let at = heads.iter().position(|(c, _)| c == conversation);
+        // (Heading it whole: followed by the blank line that ends it, or by nothing.)
+        let rest = at.and_then(|i| {
+            let rest = draft.strip_prefix(heads[i].1.as_str())?;
+            let rest = match rest.is_empty() {
+                true => rest,
+                false => rest.strip_prefix("\n\n")?,
+            };
+            Some((i, rest))
+        });
+        let (head, rest) = match rest {
+            Some((i, rest)) => (format!("{}\n\n{text}", heads[i].1), rest),
+            None => (text.to_owned(), draft),
+        };
+        let put_back = with_failed(&head, rest);
+        match at {
+            Some(i) => heads[i].1 = head,
+            None => heads.push((conversation.clone(), head)),
+        }
+        put_back
+    })
+}
+
 /// What is kept of a conversation's reply box: the text of its sends that failed, oldest first,
 /// ahead of what is being typed. Failed sends show in the open thread only, so the kept draft
 /// holds them too: leaving the conversation (for another, or on a refused key) loses nothing.
@@ -502,7 +538,27 @@ pub struct TemplatesOut(pub leptos::prelude::RwSignal<Vec<ConversationId>>);
 
 #[cfg(test)]
 mod tests {
-    use super::{decode_unconfirmed, encode_unconfirmed, with_failed, with_unsent};
+    use super::{decode_unconfirmed, encode_unconfirmed, with_failed, with_put_back, with_unsent};
+    use crate::model::ConversationId;
+
+    #[test]
+    fn sends_put_back_one_after_another_keep_the_order_they_were_sent_in() {
+        let (a, b) = (
+            ConversationId::from("conv_pa"),
+            ConversationId::from("conv_pb"),
+        );
+        let draft = with_put_back(&a, "First", "Typing");
+        assert_eq!(draft, "First\n\nTyping");
+        let draft = with_put_back(&a, "Second", &draft);
+        assert_eq!(draft, "First\n\nSecond\n\nTyping");
+        let draft = with_put_back(&a, "Third", &draft);
+        assert_eq!(draft, "First\n\nSecond\n\nThird\n\nTyping");
+        // Another conversation's are its own.
+        assert_eq!(with_put_back(&b, "Elsewhere", ""), "Elsewhere");
+        // Once the box no longer starts with them (sent, edited), a text put back heads it.
+        assert_eq!(with_put_back(&a, "Later", "Firstly"), "Later\n\nFirstly");
+        assert_eq!(with_put_back(&a, "After", "Later"), "Later\n\nAfter");
+    }
     use crate::model::thread::UnconfirmedSend;
 
     #[test]

@@ -849,6 +849,34 @@ async fn a_reply_held_by_the_rate_limit_is_not_overtaken_by_the_next() {
     .await;
 }
 
+/// A reply waiting behind one held back by the rate limit is not sent either once the
+/// conversation has been handed back to the AI: it went out the moment the held one gave up,
+/// into the AI's conversation. Both texts come back, in the order they were sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_waiting_behind_a_held_one_is_not_sent_after_the_handback() {
+    with_harness(Options::default(), async |h: &Harness| {
+        open_human_sms_thread(
+            h,
+            json!({ "route": "POST /v1/messages", "force_429_retry_after": 10, "count": 1 }),
+        )
+        .await?;
+        let (first, second) = ("Held by the rate limit", "Waiting behind it");
+        send_held_by_the_rate_limit(h, first).await?;
+        send_reply(h, second).await?;
+        h.click("#return-to-ai").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        wait_reply_box(h, &format!("{first}\n\n{second}")).await?;
+        settle("no send", NO_RESEND).await;
+        assert_eq!(message_posts(h).await?, [429], "neither sent");
+        assert!(
+            h.attrs("li.message.local", "class").await?.is_empty(),
+            "no pending send"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A send the rate limit holds back (`Retry-After`) is not sent when its wait ends after the
 /// conversation was handed back to the AI: the text goes back into the reply box instead.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
