@@ -91,14 +91,11 @@ pub fn HandoffBar(
     // first would end their exchange. It goes, and says why. Not for a change of this
     // console's own, under way as it was asked (its answer ends `busy` and moves the mode
     // together) or brought by the stream while it was: the question waits for that one.
-    // (A change of its own that failed, unanswered, may still have been made: the refetch that
-    // follows brings it, and it counts as its own until the mode moves.)
     let asked_in = StoredValue::new(None::<(AiMode, bool)>);
     crate::state::effect(move || {
         let (open, now, own) = (show_confirm.get(), mode.get(), busy.get());
         let was = asked_in.get_value();
-        let own_out = was.is_some_and(|(asked, own_out)| own_out && asked == now);
-        asked_in.set_value(open.then_some((now, own || own_out)));
+        asked_in.set_value(open.then_some((now, own)));
         if let Some((asked, own_out)) = was.filter(|_| open) {
             if asked != now && !own && !own_out {
                 kept_open();
