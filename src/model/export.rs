@@ -80,13 +80,13 @@ pub struct Progress {
     depth: u32,
     /// Depth of the first array: a document holds one (where JSON Lines need not).
     list_depth: Option<u32>,
-    /// Depth of the first array that holds an object, whose objects are the records (not the
-    /// first array of all: `{"meta": {"columns": [...]}, "conversations": [...]}`).
+    /// Depth of the array of objects open now, whose objects may be the records (not an
+    /// array of names: `{"meta": {"columns": [...]}, "conversations": [...]}`).
     record_depth: Option<u32>,
     /// Which of the first 64 depths are arrays (bit `d` for depth `d`).
     arrays: u64,
-    /// The records' array has closed.
-    records_closed: bool,
+    /// Objects in the longest array of them closed so far (`records` counts the open one's).
+    most_records: u64,
     /// Values closed at the top level: more than one is JSON Lines, each a record.
     top_values: u64,
     in_string: bool,
@@ -109,7 +109,7 @@ impl Progress {
             list_depth: None,
             record_depth: None,
             arrays: 0,
-            records_closed: false,
+            most_records: 0,
             top_values: 0,
             in_string: false,
             escaped: false,
@@ -174,17 +174,15 @@ impl Progress {
                 self.mark_array(true);
             }
             b'}' | b']' => {
-                // The records' array closing: nothing after it is a record (another object's
-                // objects, or another array's, at the same depth).
+                // An array of objects closing: the records are the longest such (another
+                // array of them, of agents say, may come before or after).
                 if b == b']' && Some(self.depth) == self.record_depth {
-                    self.records_closed = true;
+                    self.most_records = self.most_records.max(self.records);
+                    self.records = 0;
+                    self.record_depth = None;
                 }
                 self.depth = self.depth.saturating_sub(1);
-                if b == b'}'
-                    && Some(self.depth) == self.record_depth
-                    && self.is_array(self.depth)
-                    && !self.records_closed
-                {
+                if b == b'}' && Some(self.depth) == self.record_depth && self.is_array(self.depth) {
                     self.records += 1;
                 }
                 if self.depth == 0 {
@@ -241,7 +239,7 @@ impl Progress {
                 (self.records + u64::from(open)).saturating_sub(1)
             }
             ExportFormat::Json if self.lines() => self.top_values,
-            ExportFormat::Json => self.records,
+            ExportFormat::Json => self.records.max(self.most_records),
         }
     }
 
@@ -342,11 +340,16 @@ mod tests {
         let mut p = Progress::new(ExportFormat::Json);
         p.feed(described.as_bytes());
         assert_eq!((p.rows(), p.complete()), (2, true));
-        // Objects after the records, at their depth, are not records.
-        let followed = r#"{"conversations":[{"id":"c1"},{"id":"c2"}],"meta":{"filters":{"channel":null}},"agents":[{"id":"a"}]}"#;
-        let mut p = Progress::new(ExportFormat::Json);
-        p.feed(followed.as_bytes());
-        assert_eq!((p.rows(), p.complete()), (2, true));
+        // Objects beside the records, at their depth, are not records, nor a shorter array
+        // of objects before or after them.
+        for beside in [
+            r#"{"conversations":[{"id":"c1"},{"id":"c2"}],"meta":{"filters":{"channel":null}},"agents":[{"id":"a"}]}"#,
+            r#"{"agents":[{"id":"a"}],"conversations":[{"id":"c1"},{"id":"c2"}]}"#,
+        ] {
+            let mut p = Progress::new(ExportFormat::Json);
+            p.feed(beside.as_bytes());
+            assert_eq!((p.rows(), p.complete()), (2, true), "{beside}");
+        }
     }
 
     #[test]
