@@ -1099,6 +1099,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 {
                     // (The operator may be elsewhere by now: the focus stays where it is.)
                     draft.update(|d| *d = drafts::with_put_back(&conversation, &text, d));
+                    // The reason shows now, not at the clock's next tick (a window shut since).
+                    clock.0.try_set(Utc::now());
                     announcer.announce("Not sent: the text is back in the reply box.");
                 }
                 // The same once the operator has left the conversation and come back to it:
@@ -1190,6 +1192,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let on_send = Callback::new(move |text: String| {
         if let Some(local_id) = new_local_id() {
             draft.set(String::new());
+            // (What was put back has gone with the box's text: a text put back later heads it.)
+            if let Some(id) = id.try_get_value() {
+                drafts::forget_put_back(&id);
+            }
             send(local_id, text);
         }
     });

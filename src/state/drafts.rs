@@ -345,6 +345,11 @@ pub fn with_put_back(conversation: &ConversationId, text: &str, draft: &str) -> 
     })
 }
 
+/// The reply box of `conversation` was sent and emptied: what was put back into it has gone.
+pub fn forget_put_back(conversation: &ConversationId) {
+    PUT_BACK.with_borrow_mut(|heads| heads.retain(|(c, _)| c != conversation));
+}
+
 /// What is kept of a conversation's reply box: the text of its sends that failed, oldest first,
 /// ahead of what is being typed. Failed sends show in the open thread only, so the kept draft
 /// holds them too: leaving the conversation (for another, or on a refused key) loses nothing.
@@ -558,6 +563,12 @@ mod tests {
         // Once the box no longer starts with them (sent, edited), a text put back heads it.
         assert_eq!(with_put_back(&a, "Later", "Firstly"), "Later\n\nFirstly");
         assert_eq!(with_put_back(&a, "After", "Later"), "Later\n\nAfter");
+        // Sent and emptied: a box that happens to start the same way is not that chain.
+        super::forget_put_back(&a);
+        assert_eq!(
+            with_put_back(&a, "New", "Later\n\nAfter"),
+            "New\n\nLater\n\nAfter"
+        );
     }
     use crate::model::thread::UnconfirmedSend;
 
