@@ -56,10 +56,11 @@ pub fn file_name(agent: &AgentId, format: ExportFormat, today: NaiveDate) -> Str
 }
 
 /// Counts bytes and records as chunks arrive. CSV records end at newlines outside quotes (a
-/// quoted field may hold a newline); JSON records are the objects directly inside the first array
-/// (a bare array, or one wrapped in an object such as `{"conversations": [...]}`), or, in JSON
-/// Lines (one object per line, an obvious alternative to the shape API.md leaves open), the
-/// top-level objects.
+/// quoted field may hold a newline); JSON records are the objects directly inside an array (a
+/// bare array, or one wrapped in an object such as `{"conversations": [...]}`): the array whose
+/// objects name a `conversation_id` (the list item's fields, API.md), else the longest; or, in
+/// JSON Lines (one object per line, an obvious alternative to the shape API.md leaves open), the
+/// top-level objects. (A file of one line whose object holds an array is read as a document.)
 #[derive(Debug, Clone, PartialEq)]
 pub struct Progress {
     format: ExportFormat,
@@ -87,6 +88,12 @@ pub struct Progress {
     arrays: u64,
     /// Objects in the longest array of them closed so far (`records` counts the open one's).
     most_records: u64,
+    /// The open array's objects name a `conversation_id`: they are the conversations.
+    records_named: bool,
+    /// Objects in the closed array whose objects named a `conversation_id`.
+    named_records: Option<u64>,
+    /// How much of `conversation_id` the string being read has spelt so far, in a record.
+    id_key: Option<usize>,
     /// Values closed at the top level: more than one is JSON Lines, each a record.
     top_values: u64,
     in_string: bool,
@@ -110,6 +117,9 @@ impl Progress {
             record_depth: None,
             arrays: 0,
             most_records: 0,
+            records_named: false,
+            named_records: None,
+            id_key: None,
             top_values: 0,
             in_string: false,
             escaped: false,
@@ -153,14 +163,34 @@ impl Progress {
         if self.in_string {
             match (self.escaped, b) {
                 (true, _) => self.escaped = false,
-                (false, b'\\') => self.escaped = true,
-                (false, b'"') => self.in_string = false,
-                _ => {}
+                (false, b'\\') => {
+                    self.escaped = true;
+                    self.id_key = None;
+                }
+                (false, b'"') => {
+                    self.in_string = false;
+                    if self.id_key == Some(ID_KEY.len()) {
+                        self.records_named = true;
+                    }
+                }
+                _ => {
+                    // Still spelling `conversation_id`?
+                    self.id_key = self
+                        .id_key
+                        .filter(|&n| ID_KEY.get(n) == Some(&b))
+                        .map(|n| n + 1);
+                }
             }
             return;
         }
         match b {
-            b'"' => self.in_string = true,
+            b'"' => {
+                self.in_string = true;
+                // A string in a record (an object of the array of objects open now), which
+                // may be its `conversation_id` key.
+                let in_record = self.record_depth.is_some_and(|d| d + 1 == self.depth);
+                self.id_key = in_record.then_some(0);
+            }
             b'{' => {
                 if self.record_depth.is_none() && self.is_array(self.depth) {
                     self.record_depth = Some(self.depth);
@@ -177,8 +207,12 @@ impl Progress {
                 // An array of objects closing: the records are the longest such (another
                 // array of them, of agents say, may come before or after).
                 if b == b']' && Some(self.depth) == self.record_depth {
+                    if self.records_named {
+                        self.named_records = Some(self.records);
+                    }
                     self.most_records = self.most_records.max(self.records);
                     self.records = 0;
+                    self.records_named = false;
                     self.record_depth = None;
                 }
                 self.depth = self.depth.saturating_sub(1);
@@ -239,7 +273,10 @@ impl Progress {
                 (self.records + u64::from(open)).saturating_sub(1)
             }
             ExportFormat::Json if self.lines() => self.top_values,
-            ExportFormat::Json => self.records.max(self.most_records),
+            ExportFormat::Json if self.records_named => self.records,
+            ExportFormat::Json => self
+                .named_records
+                .unwrap_or(self.records.max(self.most_records)),
         }
     }
 
@@ -249,6 +286,9 @@ impl Progress {
         self.top_values > 1 || (self.list_depth.is_none() && self.top_values == 1)
     }
 }
+
+/// The key that names the conversations' objects in a JSON export.
+const ID_KEY: &[u8] = b"conversation_id";
 
 /// The most conversations an export holds (API.md): the agent's most recent.
 pub const EXPORT_LIMIT: u64 = 10_000;
@@ -345,6 +385,9 @@ mod tests {
         for beside in [
             r#"{"conversations":[{"id":"c1"},{"id":"c2"}],"meta":{"filters":{"channel":null}},"agents":[{"id":"a"}]}"#,
             r#"{"agents":[{"id":"a"}],"conversations":[{"id":"c1"},{"id":"c2"}]}"#,
+            // Longer, but not the conversations, which name their id.
+            r#"{"conversations":[{"conversation_id":"c1"},{"conversation_id":"c2"}],"agents":[{"id":"a"},{"id":"b"},{"id":"c"}]}"#,
+            r#"{"agents":[{"id":"a"},{"id":"b"},{"id":"c"}],"conversations":[{"x":{"conversation_id":"no"},"conversation_id":"c1"},{"conversation_id":"c2"}]}"#,
         ] {
             let mut p = Progress::new(ExportFormat::Json);
             p.feed(beside.as_bytes());
