@@ -706,6 +706,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             return;
         };
         if failed.with_untracked(Vec::is_empty) && draft.get_untracked() != text {
+            // (Sent from there: what was put back here went with it, as after a send here.)
+            if text.is_empty() {
+                drafts::forget_put_back(&id.get_value());
+            }
             adopted.set_value(Some(text.clone()));
             draft.set(text);
         }
@@ -1115,6 +1119,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         shown
                             .reply
                             .try_update(|d| *d = drafts::with_put_back(&conversation, &text, d));
+                        clock.0.try_set(Utc::now());
                     }
                     announcer.announce("Not sent: the text is back in the reply box.");
                 }
