@@ -24,11 +24,8 @@ pub fn written_elsewhere(
     id: &ConversationId,
     ev: &web_sys::StorageEvent,
 ) -> Option<String> {
-    let device = web_sys::window()?.local_storage().ok().flatten()?;
-    let on_device = ev
-        .storage_area()
-        .is_some_and(|s| js_sys::Object::is(&s, &device));
-    (area == Area::Local && on_device && ev.key().as_deref() == Some(key(id).as_str()))
+    let on_device = area == Area::Local && storage::is_about(Area::Local, ev);
+    (on_device && ev.key().as_deref() == Some(key(id).as_str()))
         .then(|| ev.new_value())
         .flatten()
 }

@@ -23,6 +23,13 @@ fn area(which: Area) -> Option<Storage> {
     }
 }
 
+/// Whether a `storage` event (another tab's or frame's write) is about the store `which`.
+pub fn is_about(which: Area, ev: &web_sys::StorageEvent) -> bool {
+    area(which)
+        .zip(ev.storage_area())
+        .is_some_and(|(mine, theirs)| js_sys::Object::is(&mine, &theirs))
+}
+
 thread_local! {
     /// The drafts each store refused (full, disabled, absent), for the page's life: read
     /// before it.
