@@ -48,6 +48,16 @@ impl Store {
         self.conversations.get(id)
     }
 
+    /// The time a message added to `conversation_id` now takes: `now`, or a millisecond after
+    /// the conversation's newest message. Times within a conversation strictly increase, so a
+    /// reply made in the same millisecond as the message it answers (an AI reply without a
+    /// delay) is not ordered before it by its random-looking id.
+    pub fn message_time(&self, conversation_id: &str, now: Millis) -> Millis {
+        self.conversation(conversation_id)
+            .and_then(|c| c.messages.last())
+            .map_or(now, |newest| now.max(newest.created_at + 1))
+    }
+
     pub fn conversation_count(&self) -> usize {
         self.conversations.len()
     }

@@ -291,3 +291,58 @@ async fn sim_inbound_validates_its_input() {
         .await
         .assert_error(400, "INVALID_ARGUMENT");
 }
+
+#[tokio::test]
+async fn an_ai_reply_made_in_the_same_millisecond_is_still_newer_than_the_question() {
+    // Without a delay the AI's reply is often stored in the millisecond of the question; the
+    // history must still list it above the question it answers, however the ids compare.
+    let sim = sim_with(voicebip_sim::SimConfig {
+        ai_reply_delay: Duration::ZERO,
+        ..fast_config()
+    })
+    .await;
+    let (id, _) = sim.fresh_conversation("sms", "+2348050000031").await;
+    const ROUNDS: usize = 16;
+    // Round 0 is the greeting's; each waits for the AI's reply before the next question.
+    for round in 0..=ROUNDS {
+        if round > 0 {
+            sim.inbound_to(&id, &format!("Where is my order {round}?"))
+                .await;
+        }
+        let want = 2 * (round + 1);
+        let started = Instant::now();
+        loop {
+            let conv = sim
+                .get_ok(&format!("/v1/conversations/{id}?page_size=100"))
+                .await;
+            if conv["messages"].as_array().unwrap().len() >= want {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(5), "no reply");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    let conv = sim
+        .get_ok(&format!("/v1/conversations/{id}?page_size=100"))
+        .await;
+    let messages = conv["messages"].as_array().unwrap();
+    let directions: Vec<&str> = messages
+        .iter()
+        .map(|m| m["direction"].as_str().unwrap())
+        .collect();
+    // Newest first: each reply directly above its question.
+    let expected: Vec<&str> = ["outbound", "inbound"]
+        .into_iter()
+        .cycle()
+        .take(2 * (ROUNDS + 1))
+        .collect();
+    assert_eq!(directions, expected);
+    let times: Vec<_> = messages
+        .iter()
+        .map(|m| chrono::DateTime::parse_from_rfc3339(m["created_at"].as_str().unwrap()).unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] > w[1]),
+        "times strictly decrease, newest first: {times:?}"
+    );
+}
