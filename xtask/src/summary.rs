@@ -79,6 +79,9 @@ enum Kind {
     Check,
     /// A test layer: its counts, plus its exit status.
     Tests(Counts),
+    /// A test layer that ran fewer tests than it holds at least: a test binary that registers
+    /// none (a cfg or a runner's upgrade) exits 0 with `0 passed`, and the layer would pass.
+    TooFew { counts: Counts, at_least: u64 },
     /// Not run because something it needs failed.
     Skipped(String),
 }
@@ -95,7 +98,7 @@ impl Layer {
         match &self.kind {
             Kind::Check => u64::from(!self.ok),
             Kind::Tests(counts) => u64::from(!self.ok && counts.failed == 0),
-            Kind::Skipped(_) => 1,
+            Kind::TooFew { .. } | Kind::Skipped(_) => 1,
         }
     }
 }
@@ -111,8 +114,12 @@ impl Summary {
         self.push(name, ok, Kind::Check);
     }
 
-    pub fn tests(&mut self, name: &str, ok: bool, counts: Counts) {
-        self.push(name, ok, Kind::Tests(counts));
+    /// A test layer's outcome; `at_least`: how many tests it holds at the fewest.
+    pub fn tests(&mut self, name: &str, ok: bool, counts: Counts, at_least: u64) {
+        match counts.passed + counts.failed < at_least {
+            true => self.push(name, false, Kind::TooFew { counts, at_least }),
+            false => self.push(name, ok, Kind::Tests(counts)),
+        }
     }
 
     pub fn skipped(&mut self, name: &str, reason: &str) {
@@ -135,7 +142,7 @@ impl Summary {
     pub fn totals(&self) -> Counts {
         let mut total = Counts::default();
         for layer in &self.layers {
-            if let Kind::Tests(counts) = layer.kind {
+            if let Kind::Tests(counts) | Kind::TooFew { counts, .. } = layer.kind {
                 total += counts;
             }
             total.failed += layer.failed_steps();
@@ -158,6 +165,10 @@ impl Summary {
                     c.passed, c.failed
                 ),
                 Kind::Tests(c) => format!("{} passed, {} failed", c.passed, c.failed),
+                Kind::TooFew { counts: c, at_least } => format!(
+                    "{} passed, {} failed; fewer than the {at_least} tests it holds at least ran, counted as 1 failed",
+                    c.passed, c.failed
+                ),
                 Kind::Skipped(reason) => format!("not run: {reason}; counted as 1 failed"),
             };
             out.push_str(&format!("  {status:<6}  {:<width$}  {detail}", layer.name));
@@ -250,6 +261,7 @@ mod tests {
                 passed: 10,
                 failed: 0,
             },
+            1,
         );
         s.tests(
             "component tests",
@@ -258,8 +270,9 @@ mod tests {
                 passed: 3,
                 failed: 2,
             },
+            1,
         );
-        s.tests("e2e tests", false, Counts::default());
+        s.tests("e2e tests", false, Counts::default(), 0);
         s.skipped("later", "the build failed");
         assert!(!s.success());
         assert_eq!(
@@ -289,11 +302,32 @@ mod tests {
                 passed: 3,
                 failed: 0,
             },
+            3,
         );
         assert!(s.success());
         assert_eq!(
             s.render(),
             "  ok      fmt\n  ok      unit  3 passed, 0 failed\n3 passed, 0 failed"
+        );
+    }
+
+    #[test]
+    fn a_layer_that_ran_fewer_tests_than_it_holds_fails() {
+        let mut s = Summary::default();
+        s.tests("component tests", true, Counts::default(), 15);
+        assert!(!s.success());
+        assert_eq!(
+            s.totals(),
+            Counts {
+                passed: 0,
+                failed: 1
+            }
+        );
+        assert!(
+            s.render()
+                .contains("fewer than the 15 tests it holds at least ran"),
+            "{}",
+            s.render()
         );
     }
 }
