@@ -54,19 +54,33 @@ pub fn describe_mode_change(r: &ModeChange) -> String {
     }
 }
 
-/// An undelivered message's Edit button that has the focus keeps it: the message's line is
-/// built again when its status or its failure's code moves (`LineKey`; the code may come with
-/// a refetch after the receipt), which would drop the focus to the page's start. Delivered
-/// after all (a delivery reported after its failure), it has no Edit: the focus goes to the
-/// thread.
-fn keep_focus_on_edit() {
-    let id = focused_element()
-        .filter(|el| el.class_list().contains("edit-undelivered"))
-        .and_then(|el| el.closest("li[data-message-id]").ok().flatten())
+/// The controls a message's line can hold, by class: an undelivered message's Edit, a file's
+/// link.
+const LINE_CONTROLS: [&str; 2] = ["edit-undelivered", "media-link"];
+
+/// A control of a message's line that has the focus keeps it: the line is built again when its
+/// status or its failure's code moves (`LineKey`; the code may come with a refetch after the
+/// receipt), which would drop the focus to the page's start. Gone from the line built again
+/// (a delivery reported after its failure takes the Edit away), or the line gone from the
+/// window of lines, the focus goes to the thread.
+fn keep_focus_in_line() {
+    let Some(focused) = focused_element() else {
+        return;
+    };
+    let Some(class) = LINE_CONTROLS
+        .into_iter()
+        .find(|c| focused.class_list().contains(c))
+    else {
+        return;
+    };
+    let id = focused
+        .closest("li[data-message-id]")
+        .ok()
+        .flatten()
         .and_then(|li| li.get_attribute("data-message-id"));
     if let Some(id) = id {
         refocus_in_place_if_lost(vec![
-            MessageId(id).edit_selector(),
+            MessageId(id).control_selector(class),
             ".message-scroller".to_owned(),
         ]);
     }
@@ -293,7 +307,7 @@ pub fn MessageList(
                 }}
             </div>
             <ol id="messages" aria-label="Messages" aria-busy=move || loading_older.get().to_string() node_ref=list>
-                <For each=move || { keep_focus_on_edit(); shown.with(|s| s.lines.clone()) } key=Line::key let:line>
+                <For each=move || { keep_focus_in_line(); shown.with(|s| s.lines.clone()) } key=Line::key let:line>
                     {match line {
                         Line::Message(m) => {
                             let editable = thread.with_untracked(|t| {

@@ -62,10 +62,11 @@ id_type!(
 );
 
 impl MessageId {
-    /// A CSS selector for the Edit button of this message, when it was not delivered.
-    pub fn edit_selector(&self) -> String {
+    /// A CSS selector for the control of class `class` in this message's line (its Edit, when
+    /// it was not delivered; its file's link).
+    pub fn control_selector(&self, class: &str) -> String {
         format!(
-            "#messages li[data-message-id='{}'] .edit-undelivered",
+            "#messages li[data-message-id='{}'] .{class}",
             css_string(&self.0)
         )
     }

@@ -368,6 +368,53 @@ async fn the_keyboard_keeps_its_place_when_the_page_changes_under_it() {
     .await;
 }
 
+/// A file's link keeps the focus when the message's receipt comes: the line is built again
+/// with its new status, and the focus fell to the page's start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_files_link_keeps_the_focus_as_its_receipt_comes() {
+    with_harness(Options::default(), async |h: &Harness| {
+        // Sent 3 s after the send (which the stream then brings), delivered 3 s later.
+        settings(h, json!({ "status_step_ms": 3_000 })).await?;
+        let conv = reachable(h, "human", "whatsapp").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        h.sim_post(
+            &format!("/sim/conversations/{id}/window"),
+            &json!({ "expired": false }),
+        )
+        .await?;
+        let agent_number = agent_number(h, &id).await?;
+        sign_in(h).await?;
+        open_thread_live(h, &id).await?;
+        let send = json!({
+            "agent_id": str_field(&conv, "agent_id")?, "channel": "whatsapp",
+            "from_number": agent_number, "to_number": str_field(&conv, "from_number")?,
+            "message_type": "image", "media_url": "https://files.example.com/receipt.png",
+            "media_caption": "Your receipt",
+        });
+        let sent = h.api_post("/messages", &send, DEMO_KEY).await?;
+        let msg_id = str_field(&sent, "message_id")?;
+        let line = format!("li[data-message-id='{msg_id}']");
+        let link = format!("{line} a.media-link");
+        h.wait_for(&link, SCREEN).await?;
+        h.browser()
+            .execute(
+                "document.querySelector(arguments[0]).focus();",
+                vec![json!(link)],
+            )
+            .await?;
+        assert!(
+            count(h, &format!("{line}.status-sent")).await? == 1,
+            "focused before its delivery"
+        );
+        h.wait_for(&format!("{line}.status-delivered"), SCREEN)
+            .await?;
+        // (The line is built again by now; the focus comes back to its link within a frame.)
+        wait_focus_in(h, &link, SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// An undelivered message's Edit button keeps the focus when the failure's code comes after its
 /// receipt (a receipt without it, then the code): the message's line is built again, and the
 /// focus fell to the page's start.
