@@ -204,6 +204,9 @@ const CUT_SHORT: &str =
 const A_WEB_PAGE: &str = "A web page came back in place of the export (a sign-in page of a \
     proxy in front of Voicebip?), so nothing was saved. Check the API URL or the network.";
 
+const NOT_SAVED: &str =
+    "The export came in whole, but the browser did not save it (a blocked download?): export again.";
+
 async fn run_export(
     client: &crate::api::Client,
     agent: &AgentId,
@@ -266,7 +269,11 @@ async fn run_export(
         return Ok(ExportState::Failed(CUT_SHORT.into()));
     }
     let file = file_name(agent, format, chrono::Local::now().date_naive());
-    save(&chunks, format.mime(), &file).map_err(js_err)?;
+    // The browser's own failure (a download blocked, no memory for the file), not the API's:
+    // "could not reach Voicebip" would send the operator to the network.
+    if save(&chunks, format.mime(), &file).is_err() {
+        return Ok(ExportState::Failed(NOT_SAVED.into()));
+    }
     Ok(ExportState::Done {
         file,
         rows: progress.rows(),

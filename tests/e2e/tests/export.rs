@@ -461,6 +461,23 @@ async fn cancelled_and_failed_exports_save_nothing() {
             "cancelled and failed exports saved {files:?}"
         );
 
+        // The browser refusing to save it is said as such, not as a failure to reach Voicebip.
+        h.browser()
+            .execute(
+                "window.__createObjectURL = URL.createObjectURL;
+                 URL.createObjectURL = () => { throw new DOMException('blocked', 'SecurityError'); };",
+                vec![],
+            )
+            .await?;
+        start_export(h, &agent, "csv").await?;
+        wait_text(h, "#export-error", "the browser did not save it", SCREEN).await?;
+        h.browser()
+            .execute(
+                "URL.createObjectURL = window.__createObjectURL;",
+                vec![],
+            )
+            .await?;
+
         // Signing out stops an export under way: nothing is saved after the operator has left.
         fault(h, json!({ "route": route, "chunk_delay_ms": 400 })).await?;
         start_export(h, &agent, "csv").await?;
