@@ -1099,3 +1099,25 @@ fn signing_out_leaves_the_drafts_of_another_key_remembered_since() {
         assert!(!draft_outlives_sign_out("pk_test_mine"));
     });
 }
+
+/// A burst of news says a few, and then, as its group ends, the last one left out: the newest
+/// message of the burst was not heard at all.
+#[wasm_bindgen_test]
+async fn the_newest_news_of_a_burst_is_said_as_it_ends() {
+    let root = mount(move || {
+        let announcer = expect_context::<Announcer>();
+        for n in 1..=6 {
+            announcer.announce_news(format!("Message {n}."));
+        }
+        view! { <LiveRegion/> }
+    });
+    settle().await;
+    let said = text(&root, "#live-announcer");
+    assert!(
+        said.contains("Message 3.") && !said.contains("Message 6."),
+        "{said}"
+    );
+    gloo_timers::future::TimeoutFuture::new(400).await;
+    let said = text(&root, "#live-announcer");
+    assert!(said.contains("Message 6. And 2 more before it."), "{said}");
+}

@@ -6,6 +6,8 @@ use leptos::prelude::*;
 pub struct Announcer {
     text: RwSignal<String>,
     group: StoredValue<Group>,
+    /// The news left out of the current group: how many, and the last.
+    left_out: StoredValue<Option<(u32, String)>>,
 }
 
 /// Announcements within this long of the first of their group are said together: a batch of
@@ -14,7 +16,8 @@ pub struct Announcer {
 const TOGETHER_MS: f64 = 250.0;
 /// At most this many are said together; the rest of a burst of news (the stream can bring
 /// hundreds of messages a second) is left out, as no one could hear it. What the operator must
-/// hear (a failure, a handoff, an opt-out) is never left out for news. Unbounded (a group measured from its last
+/// hear (a failure, a handoff, an opt-out) is never left out for news, and the last news left
+/// out is said as its group ends, so the newest message of a burst is heard. Unbounded (a group measured from its last
 /// announcement), the region grew with every message of a burst and took longer to rewrite each
 /// time: the bench's burst p99 was 48–54 ms, against 36–40 ms with this bound.
 const MOST_TOGETHER: u32 = 3;
@@ -75,6 +78,7 @@ impl Announcer {
                 started_at: f64::MIN,
                 count: 0,
             }),
+            left_out: StoredValue::new(None),
         }
     }
 
@@ -89,15 +93,50 @@ impl Announcer {
     }
 
     fn say(&self, message: String, kind: Kind) {
-        let (group, say) = self.group.get_value().next(js_sys::Date::now(), kind);
+        let now = js_sys::Date::now();
+        let (group, say) = self.group.get_value().next(now, kind);
         self.group.set_value(group);
         let together = match say {
-            Say::Not => return,
+            Say::Not => return self.leave_out(message, group.started_at + TOGETHER_MS - now),
             Say::Alone => false,
             Say::Together => true,
         };
         self.text
             .update(|text| *text = next_text(text, &message, together));
+    }
+}
+
+impl Announcer {
+    /// Keeps news left out of a burst; the first left out of its group sets the last to be said
+    /// in `wait_ms`, as the group ends: without it the burst's newest went unheard.
+    fn leave_out(&self, message: String, wait_ms: f64) {
+        let first = self.left_out.with_value(Option::is_none);
+        self.left_out.update_value(|left| {
+            let count = left.as_ref().map_or(0, |(n, _)| *n) + 1;
+            *left = Some((count, message));
+        });
+        if !first {
+            return;
+        }
+        let this = *self;
+        gloo_timers::callback::Timeout::new(
+            wait_ms.clamp(0.0, TOGETHER_MS) as u32 + 1,
+            move || {
+                // (Not after a sign-out cleared the region, nor once the page has gone.)
+                if let Some(Some((count, last))) = this.left_out.try_update_value(Option::take) {
+                    this.say(left_out_text(count, last), Kind::Must);
+                }
+            },
+        )
+        .forget();
+    }
+}
+
+/// What is said for the news a group left out: the last of it, and how many came before it.
+fn left_out_text(count: u32, last: String) -> String {
+    match count {
+        0 | 1 => last,
+        n => format!("{last} And {} more before it.", n - 1),
     }
 }
 
@@ -121,6 +160,7 @@ impl Announcer {
     /// Says nothing more: what it said (a customer's message) is not left in the page for the
     /// next screen (the connect screen, after a sign-out) to be read there.
     pub fn clear(&self) {
+        self.left_out.set_value(None);
         self.text.set(String::new());
     }
 }
