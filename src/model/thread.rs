@@ -480,6 +480,15 @@ impl Thread {
     /// where the thread ends now.
     pub fn stream_lost(&mut self) {
         self.stream_down = true;
+        self.missed();
+    }
+
+    /// The stream brought what could not be read (a mangled frame, an event of a type not
+    /// known here): what it was is the next refetch's to bring and tell, down to where the
+    /// thread ends now. Measured from where it ends when that refetch leaves, a customer's
+    /// message the stream brought readably meanwhile would put the unread one below it, merged
+    /// without a word.
+    pub fn missed(&mut self) {
         if self.unfilled.is_none() {
             self.unfilled = self.messages.keys().next_back().cloned();
         }
@@ -2463,6 +2472,28 @@ mod tests {
         let newest = conversation(vec![inbound("m9", 9), inbound("m8", 8)], Some("p3"));
         let gap = t.merge_latest_now(newest).expect("m5 to m7 still to fetch");
         assert_eq!(gap.token, "p3");
+    }
+
+    #[test]
+    fn what_an_unreadable_frame_brought_is_told_though_the_stream_brought_more_since() {
+        let inbound =
+            |id: &str, min: u32| msg(id, min, Direction::Inbound, MessageStatus::Received);
+        let mut t = Thread::new(conversation(vec![inbound("m1", 1)], None));
+        // m2's frame cannot be read; m3's comes readably before the refetch leaves.
+        t.missed();
+        t.apply(StreamEvent::Message(inbound("m3", 3)));
+        let newest = conversation(
+            vec![inbound("m3", 3), inbound("m2", 2), inbound("m1", 1)],
+            None,
+        );
+        assert_eq!(t.merge_latest_now(newest), None);
+        assert_eq!(ids(&t), ["m1", "m2", "m3"]);
+        let (count, newest) = t.take_recovered().expect("m2 is news");
+        assert_eq!((count, newest.message_id.as_str()), (1, "m2"));
+        // Told once: the next refetch measures from the thread's end again.
+        let again = conversation(vec![inbound("m3", 3), inbound("m2", 2)], Some("p"));
+        assert_eq!(t.merge_latest_now(again), None);
+        assert_eq!(t.take_recovered(), None);
     }
 
     #[test]

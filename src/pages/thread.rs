@@ -575,8 +575,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     _ => {}
                 }
             }
-            // Once for the batch, however many such receipts it held.
+            // Once for the batch, however many such receipts it held. (What it brings is
+            // news down to where the thread ends now, as for a frame that could not be read.)
             if unseen {
+                thread.update_untracked(|t| t.as_mut().map(Thread::missed));
                 load();
             }
             if let (count, Some(last)) = heard {
@@ -610,6 +612,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // for another conversation's, nor for a heartbeat written as data.
                     let may_be_news =
                         !matches!(why, Skipped::OtherConversation | Skipped::NotAnEvent);
+                    if may_be_news {
+                        thread.update_untracked(|t| t.as_mut().map(Thread::missed));
+                    }
                     if may_be_news && !refetch_due.get_value() {
                         refetch_due.set_value(true);
                         let since = js_sys::Date::now() - skipped_refreshed.get_value();
