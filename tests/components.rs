@@ -239,11 +239,16 @@ async fn no_template_form_while_the_ai_answers() {
     mode.set(AiMode::Human);
     settle().await;
     assert!(text(&root, "#composer-disabled-reason").contains("template"));
-    assert!(root
-        .query_selector("#template-form")
+    let send = root
+        .query_selector("#template-send")
         .ok()
         .flatten()
-        .is_some());
+        .expect("the form");
+    assert_eq!(
+        send.get_attribute("aria-describedby"),
+        None,
+        "not locked: the reason is the reply box's"
+    );
     // Typed into, then closed elsewhere: what was typed stays, to be read and copied, and
     // nothing can be sent from it.
     type_into(&root, "#template-name", "order_update");
@@ -266,6 +271,15 @@ async fn no_template_form_while_the_ai_answers() {
         .flatten()
         .expect("send");
     assert_eq!(send.get_attribute("aria-disabled").as_deref(), Some("true"));
+    // Each says why, as it is reached: the reason sits before the form, out of the tab order.
+    assert_eq!(
+        send.get_attribute("aria-describedby").as_deref(),
+        Some("composer-disabled-reason")
+    );
+    assert_eq!(
+        name.get_attribute("aria-describedby").as_deref(),
+        Some("composer-disabled-reason")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -366,6 +380,32 @@ async fn the_closing_warning_lasts_only_as_long_as_the_last_hour() {
     expires_at.set(Some(chrono::Utc::now() + chrono::Duration::hours(24)));
     settle().await;
     assert!(!warned(&root));
+}
+
+/// The window's last hour coming is said, not only shown: the warning is inserted with its
+/// words, which some screen readers leave unread.
+#[wasm_bindgen_test]
+async fn the_windows_last_hour_coming_is_said() {
+    let expires_at = RwSignal::new(Some(chrono::Utc::now() + chrono::Duration::hours(2)));
+    let root = mount_whatsapp_composer(
+        expires_at,
+        TemplateDraft::default(),
+        Callback::new(|_: TemplateForm| {}),
+    );
+    settle().await;
+    assert!(!text(&root, "#live-announcer").contains("closes within the hour"));
+    expires_at.set(Some(chrono::Utc::now() + chrono::Duration::minutes(30)));
+    settle().await;
+    assert!(root
+        .query_selector("#window-closing")
+        .ok()
+        .flatten()
+        .is_some());
+    assert!(
+        text(&root, "#live-announcer").contains("closes within the hour"),
+        "{}",
+        text(&root, "#live-announcer")
+    );
 }
 
 /// A thread's message list, with callbacks that do nothing.

@@ -10,6 +10,10 @@ use crate::model::window::WindowState;
 use crate::model::{AiMode, Channel};
 use leptos::prelude::*;
 
+/// Shown and said as the WhatsApp window's last hour comes.
+const CLOSING_WARNING: &str =
+    "The WhatsApp window closes within the hour: reply now, or a template will be needed.";
+
 /// What the composer's form sends up.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TemplateForm {
@@ -159,18 +163,30 @@ pub fn Composer(
     let window = Memo::new(move |_| WindowState::of(channel.get(), expires_at.get(), clock.now()));
     let blocked =
         Memo::new(move |_| Blocked::of(mode.get(), opt_out.get(), channel.get(), window.get()));
+    // Only while the window is in its last hour: not once it has closed, nor after the customer
+    // reopened it (a refetch may bring that, not only a live message); and only where a reply
+    // could be sent (not closed, opted out, or the AI's).
+    let closing = Memo::new(move |_| {
+        blocked.get().is_none() && matches!(window.get(), WindowState::ClosingSoon { .. })
+    });
     // The window shutting on the clock is news no event brings (a handoff or a STOP is heard
-    // as itself): said, since the reply box it disables may not be where the operator is.
+    // as itself): said, since the reply box it disables may not be where the operator is. So is
+    // its last hour coming, here alone, whether the server's `window.closing` brought it (the
+    // page sets the clock) or the clock: the warning below is inserted with its words, which
+    // some screen readers leave unread.
     if let Some(announcer) = use_context::<Announcer>() {
-        let mut was = blocked.get_untracked();
+        let (mut was, mut was_closing) = (blocked.get_untracked(), closing.get_untracked());
         crate::state::effect(move || {
-            let now = blocked.get();
+            let (now, now_closing) = (blocked.get(), closing.get());
             // (Not where the focus is in the reply box or on Send: it goes to the reason,
             // which is read.)
             if was.is_none() && now == Some(Blocked::WindowExpired) && !focus_within("#composer") {
                 announcer.announce(Blocked::WindowExpired.explain());
             }
-            was = now;
+            if now_closing && !was_closing {
+                announcer.announce(CLOSING_WARNING);
+            }
+            (was, was_closing) = (now, now_closing);
         });
     }
     let count = Memo::new(move |_| draft.with(|d| segments::count(d)));
@@ -201,13 +217,8 @@ pub fn Composer(
 
     view! {
         <div class="composer-area">
-            // Only while the window is in its last hour: not once it has closed, nor after the
-            // customer reopened it (a refetch may bring that, not only a live message); and
-            // only where a reply could be sent (not closed, opted out, or the AI's).
-            {move || (blocked.get().is_none() && matches!(window.get(), WindowState::ClosingSoon { .. })).then(|| view! {
-                <p class="banner warn" id="window-closing" role="status">
-                    "The WhatsApp window closes within the hour: reply now, or a template will be needed."
-                </p>
+            {move || closing.get().then(|| view! {
+                <p class="banner warn" id="window-closing">{CLOSING_WARNING}</p>
             })}
             {move || {
                 let b = blocked.get();
@@ -359,6 +370,8 @@ fn TemplateFormView(
             el.set_custom_validity(&draft.parameters.with(|t| template_problem("parameters", t)));
         }
     });
+    // Locked, the fields read only and a press sends nothing: each says why, as it is reached.
+    let why_locked = move || locked.get().then_some("composer-disabled-reason");
     view! {
         <form
             id="template-form"
@@ -374,15 +387,15 @@ fn TemplateFormView(
             <fieldset>
                 <legend>"Send an approved template"</legend>
                 <label for="template-name">"Template name"</label>
-                <input id="template-name" node_ref=name required readonly=locked prop:value=draft.name on:input=input(draft.name) on:keydown=on_to("#template-language")/>
+                <input id="template-name" node_ref=name aria-describedby=why_locked required readonly=locked prop:value=draft.name on:input=input(draft.name) on:keydown=on_to("#template-language")/>
                 <label for="template-language">"Language code"</label>
-                <input id="template-language" node_ref=language required readonly=locked prop:value=draft.language on:input=input(draft.language) on:keydown=on_to("#template-parameters")/>
+                <input id="template-language" node_ref=language aria-describedby=why_locked required readonly=locked prop:value=draft.language on:input=input(draft.language) on:keydown=on_to("#template-parameters")/>
                 <label for="template-parameters">"Parameters (one per line)"</label>
-                <textarea id="template-parameters" node_ref=parameters rows="2" readonly=locked prop:value=draft.parameters on:input=input(draft.parameters)></textarea>
+                <textarea id="template-parameters" node_ref=parameters aria-describedby=why_locked rows="2" readonly=locked prop:value=draft.parameters on:input=input(draft.parameters)></textarea>
                 // Not disabled while one is out, or while none can be sent (the focus would drop
                 // to the page's start): a press then sends nothing, and the button, or the reason
                 // above the form, says why.
-                <button type="submit" id="template-send" aria-disabled=move || (sending.get() || locked.get()).to_string()>
+                <button type="submit" id="template-send" aria-disabled=move || (sending.get() || locked.get()).to_string() aria-describedby=why_locked>
                     {move || if sending.get() { "Sending…" } else { "Send template" }}
                 </button>
             </fieldset>

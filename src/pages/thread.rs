@@ -561,16 +561,20 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                             load();
                         }
                         // (Said by the newest.)
-                        let newer = heard.1.as_ref().is_none_or(|h| m.created_at >= h.created_at);
+                        let newer = heard
+                            .1
+                            .as_ref()
+                            .is_none_or(|h| m.created_at >= h.created_at);
                         heard = (heard.0 + 1, if newer { Some(m) } else { heard.1 });
                     }
                     Change::ModeChanged(row) => tell_mode(row.to_mode, Some(&row)),
                     Change::Undelivered(m) => tell_undelivered(&m),
-                    // (The reply box shows it too, for as long as it holds.) Not where no reply
-                    // could be sent anyway.
-                    Change::WindowClosing if blocked_now() == Some(None) => announcer.announce(
-                        "The WhatsApp window closes within the hour: reply now, or a template will be needed.",
-                    ),
+                    // The reply box shows and says it, where a reply could be sent: now, not at
+                    // the clock's next tick (up to 15 s behind, it may not be in the last hour
+                    // yet).
+                    Change::WindowClosing => {
+                        clock.0.try_set(Utc::now());
+                    }
                     Change::Unseen => unseen = true,
                     _ => {}
                 }

@@ -1290,3 +1290,44 @@ async fn frames_that_keep_coming_unreadable_are_said_to() {
     })
     .await;
 }
+
+/// The window's last hour is shown and said once, as the server's `window.closing` comes: the
+/// console's clock, up to 15 s behind, may not be in that hour yet, and the warning, inserted
+/// with its words, was left unread by some screen readers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_windows_last_hour_is_said_once_as_the_server_warns_of_it() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "whatsapp").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        // An hour and 10 s on by the browser's clock, which the console reads: the server
+        // warns in 10 s, with the thread open.
+        let end = h
+            .browser()
+            .execute(
+                "return new Date(Date.now() + 3_610_000).toISOString();",
+                vec![],
+            )
+            .await?;
+        h.sim_post(
+            &format!("/sim/conversations/{id}/window"),
+            &json!({ "expires_at": end }),
+        )
+        .await?;
+        open_thread_live(h, &id).await?;
+        h.wait_for("#composer-text", SCREEN).await?;
+        record_said(h).await?;
+        assert_eq!(count(h, "#window-closing").await?, 0, "not yet");
+        h.wait_for("#window-closing", SCREEN).await?;
+        let warning = "closes within the hour";
+        poll_until("the warning said", SCREEN, || async {
+            Ok((!said_since(h, warning).await?.is_empty()).then_some(()))
+        })
+        .await?;
+        settle("no second saying", std::time::Duration::from_secs(2)).await;
+        let said = said_since(h, warning).await?;
+        assert_eq!(said.len(), 1, "said once: {said:?}");
+        assert_no_crash(h).await
+    })
+    .await;
+}
