@@ -18,6 +18,10 @@ fn action_id(action: HandoffAction) -> &'static str {
 
 const UNDER_WAY: &str = "Another change is under way: answer once it is done.";
 
+/// Said for a press (of a button, or its shortcut) while a change is out: the button says only
+/// that it is unavailable, and the shortcut's focus is elsewhere.
+pub const CHANGE_UNDER_WAY: &str = "A change is already under way: wait for its answer.";
+
 #[component]
 pub fn HandoffBar(
     #[prop(into)] mode: Signal<AiMode>,
@@ -63,6 +67,10 @@ pub fn HandoffBar(
                 on:click=move |_| {
                     if action == HandoffAction::Close {
                         confirming.set(true);
+                    } else if busy.get_untracked() {
+                        if let Some(a) = announcer {
+                            a.announce(CHANGE_UNDER_WAY);
+                        }
                     } else {
                         on_action.run(action);
                     }

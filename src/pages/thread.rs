@@ -911,7 +911,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
         // Held back, it is said: the focus is elsewhere, and no button tells.
         if busy.get_untracked() {
-            announcer.announce("A change is already under way: wait for its answer.");
+            announcer.announce(crate::components::handoff_bar::CHANGE_UNDER_WAY);
             return;
         }
         // A key pressed is no stray second click landing on the button that moved into

@@ -273,6 +273,23 @@ async fn a_handoff_shortcut_is_made_or_said_to_wait() {
         wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
         settle("a late PATCH, were there one", AFTER_DEBOUNCE).await;
         assert_eq!(patches(h, &id).await?, 3, "the second press sent nothing");
+
+        // So is a second press of the button (it says only that it is unavailable).
+        fault(
+            h,
+            json!({ "route": "PATCH /v1/conversations/{id}", "latency_ms": 2000, "count": 1 }),
+        )
+        .await?;
+        record_said(h).await?;
+        h.click("#return-to-ai").await?;
+        h.click("#return-to-ai").await?;
+        poll_until("the second press said", SCREEN, || async {
+            Ok((!said_since(h, "already under way").await?.is_empty()).then_some(()))
+        })
+        .await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        settle("a late PATCH, were there one", AFTER_DEBOUNCE).await;
+        assert_eq!(patches(h, &id).await?, 4, "the second press sent nothing");
         assert_no_crash(h).await
     })
     .await;
