@@ -107,8 +107,12 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
             .unwrap_or_default();
         let client = session.make_client(&base, &key);
         spawn_local(async move {
+            // (Not once the host has handed over another key: a wait for the rate limit
+            // ends there, rather than ask again with a key the host has moved on from.)
             let result = client
-                .list_conversations(&Filters::default(), None, 1)
+                .list_conversations_while(&Filters::default(), None, 1, &|| {
+                    connects.try_get_value() == Some(this)
+                })
                 .await;
             if connects.try_get_value() != Some(this) {
                 return;
@@ -121,17 +125,20 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
                     host.send(&ConsoleMessage::Connected);
                 }
                 Err(e) => {
-                    host.send(&ConsoleMessage::Error {
-                        message: e.user_message(),
-                    });
                     let connected_as = session.client.get_untracked();
                     // The key it holds, handed over again: it goes on as it was, unless it is
                     // refused (revoked since), which no request of the hidden frame may find
-                    // out for a long while.
+                    // out for a long while. The host hears that it is connected: a failure of
+                    // the check's own (a gateway's error, the network) says nothing of the
+                    // key, and a host told of an error would take the console for stopped.
                     let refused = matches!(e, ApiError::Unauthenticated(_));
                     if connected_as.as_ref() == Some(&client) && !refused {
+                        host.send(&ConsoleMessage::Connected);
                         return;
                     }
+                    host.send(&ConsoleMessage::Error {
+                        message: e.user_message(),
+                    });
                     why.set(Some(match e {
                         ApiError::Unauthenticated(_) => KEY_REFUSED.to_owned(),
                         _ => e.user_message(),

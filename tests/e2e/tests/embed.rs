@@ -478,7 +478,17 @@ async fn the_embedded_thread_is_usable_and_accessible_at_360_px() {
         wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
         // The thread alone, without the inbox around it.
         assert_eq!(count(h, "ul#conversation-list").await?, 0);
-        assert_fits(h, &["#composer-text", "#composer-send", "#return-to-ai"]).await?;
+        // The keys' hint too: Enter sends, where a sighted operator may expect a new line.
+        assert_fits(
+            h,
+            &[
+                "#composer-text",
+                "#composer-hint",
+                "#composer-send",
+                "#return-to-ai",
+            ],
+        )
+        .await?;
         assert_key_not_stored(h).await?;
         // axe's findings are asserted at the end, after the behaviour they might hide.
         let human_axe = h.axe_check().await?;
@@ -816,16 +826,7 @@ async fn a_new_keys_check_held_by_the_rate_limit_connects_after_the_wait() {
         enter_console(h).await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
         assert_eq!(count(h, "#embed-waiting").await?, 0, "connected");
-        let checks: Vec<u16> = requests(h, "GET", |p| p == "/v1/conversations")
-            .await?
-            .into_iter()
-            .filter(|r| {
-                r.query
-                    .as_deref()
-                    .is_some_and(|q| q.split('&').any(|p| p == "page_size=1"))
-            })
-            .map(|r| r.status)
-            .collect();
+        let checks = key_checks(h).await?;
         assert_eq!(
             checks.first(),
             Some(&429),
@@ -838,6 +839,67 @@ async fn a_new_keys_check_held_by_the_rate_limit_connects_after_the_wait() {
         leave_console(h).await?;
         let errors = host_told(h, &console, "voicebip:error").await?;
         assert_eq!(errors, 0, "no error told to the host");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// The key checks of `GET /v1/conversations?page_size=1` so far, by status.
+async fn key_checks(h: &Harness) -> Result<Vec<u16>> {
+    Ok(requests(h, "GET", |p| p == "/v1/conversations")
+        .await?
+        .into_iter()
+        .filter(|r| {
+            r.query
+                .as_deref()
+                .is_some_and(|q| q.split('&').any(|p| p == "page_size=1"))
+        })
+        .map(|r| r.status)
+        .collect())
+}
+
+/// A key's check held by the rate limit, and the host hands over another key meanwhile: the
+/// first check ends there, where it asked again with a key the host had moved on from (maybe
+/// another operator's), and said "Retrying" meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keys_check_the_host_moved_on_from_is_not_asked_again() {
+    const SECOND_KEY: &str = "pk_test_key_the_host_moved_on_from";
+    with_harness(options_with_second_key(SECOND_KEY), async |h: &Harness| {
+        let console = open_connected_host(h).await?;
+        enter_console(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        leave_console(h).await?;
+        clear_requests(h).await?;
+        fault(
+            h,
+            json!({
+                "route": "GET /v1/conversations",
+                "query_contains": "page_size=1",
+                "force_429_retry_after": 4,
+                "count": 1,
+            }),
+        )
+        .await?;
+        h.fill("#host-key", SECOND_KEY).await?;
+        h.click("#host-connect").await?;
+        poll_until("the second key's check held", SCREEN, || async {
+            Ok((key_checks(h).await? == [429]).then_some(()))
+        })
+        .await?;
+        connect_again(h, &console, DEMO_KEY).await?;
+        settle(
+            "the held check would have been asked again by now",
+            std::time::Duration::from_secs(5),
+        )
+        .await;
+        assert_eq!(
+            key_checks(h).await?,
+            [429, 200],
+            "the held check, and the key handed over since"
+        );
+        enter_console(h).await?;
+        assert_eq!(count(h, "#retry-notice").await?, 0, "no retry said");
+        leave_console(h).await?;
         assert_no_crash(h).await
     })
     .await;
@@ -893,6 +955,29 @@ async fn the_same_key_refused_when_handed_over_again_ends_the_session() {
         // region made with them reads.
         wait_text(h, "#live-announcer", "not accepted", SCREEN).await?;
         assert_eq!(count(h, ROW).await?, 0, "the refused key's rows are gone");
+        leave_console(h).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// The key connected with, handed over again while its check fails for another reason than
+/// the key (a gateway's error): the console goes on with it, and the host hears that it is
+/// connected, where it was told of an error and took the console for stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_key_handed_over_again_through_a_failed_check_is_still_connected() {
+    with_harness(options(), async |h: &Harness| {
+        let console = open_connected_host(h).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "status": 400, "count": 1 }),
+        )
+        .await?;
+        connect_again(h, &console, DEMO_KEY).await?;
+        assert_eq!(host_told(h, &console, "voicebip:error").await?, 0);
+        enter_console(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        assert_eq!(count(h, "#embed-waiting").await?, 0, "still connected");
         leave_console(h).await?;
         assert_no_crash(h).await
     })
