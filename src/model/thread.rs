@@ -37,9 +37,10 @@ fn gap_below(page: &[Message], next: Option<String>, floor: SortKey) -> Option<G
 /// Where the messages shown end (the newest of them), taken when a refetch starts: messages the
 /// stream brings while it is out are newer, and do not count as reached. With the stream's
 /// returns so far: an answer asked for before the last one may have been made while it was
-/// down, and vouches for nothing said after it.
+/// down, and vouches for nothing said after it. And with the frames missed so far
+/// ([`Thread::missed`]): an answer asked for before one was missed has not brought it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Mark(SortKey, u32);
+pub struct Mark(SortKey, u32, u32);
 
 /// Messages between a refetched newest page and those shown before it, still to fetch: the
 /// token of the next older page, and the [`Mark`] where filling stops.
@@ -191,6 +192,8 @@ pub struct Thread {
     stream_down: bool,
     /// Times the stream came back after going down.
     stream_returns: u32,
+    /// Times the stream brought what could not be read ([`Thread::missed`]).
+    misses: u32,
     /// A reply was refused for the WhatsApp window (`WINDOW_CLOSED`): the window's end then
     /// known, and when. By the server's clock that end has passed, whatever this device's says:
     /// one running behind kept offering replies the server refuses, and no template form. Until
@@ -224,6 +227,7 @@ impl Thread {
             unfilled: None,
             first_page_end: None,
             stream_down: false,
+            misses: 0,
             stream_returns: 0,
             window_shut: None,
             undelivered_here: Vec::new(),
@@ -374,8 +378,12 @@ impl Thread {
         let next = fresh.next_page_token.take();
         let newest_listed = page.iter().map(key_of).max();
         let outdated = mark.as_ref().is_some_and(|m| self.came_back_since(m));
+        // A frame missed after this was asked for: this answer may not hold what it brought,
+        // which stays the next refetch's to tell, down to where the thread ended then.
+        let missed_since = mark.as_ref().is_some_and(|m| m.2 != self.misses);
+        let missed_floor = self.unfilled.clone().filter(|_| missed_since);
         let mark = mark
-            .map(|Mark(m, _)| m)
+            .map(|Mark(m, ..)| m)
             .or_else(|| self.first_page_end.clone());
         let floor = match (self.unfilled.take(), mark) {
             (Some(unfilled), Some(mark)) => Some(unfilled.min(mark)),
@@ -409,6 +417,9 @@ impl Thread {
             Some(gap) => Some(gap.floor.clone()),
             None => resume,
         };
+        if let Some(kept) = missed_floor {
+            self.unfilled = Some(self.unfilled.take().map_or(kept.clone(), |u| u.min(kept)));
+        }
         keep_newer_activity(
             &self.conversation.summary,
             self.newest_inbound_at(),
@@ -489,6 +500,7 @@ impl Thread {
     /// message the stream brought readably meanwhile would put the unread one below it, merged
     /// without a word.
     pub fn missed(&mut self) {
+        self.misses = self.misses.wrapping_add(1);
         if self.unfilled.is_none() {
             self.unfilled = self.messages.keys().next_back().cloned();
         }
@@ -504,12 +516,12 @@ impl Thread {
 
     /// Where the messages shown now end; `None` while there are none.
     pub fn mark(&self) -> Option<Mark> {
-        let returns = self.stream_returns;
+        let (returns, misses) = (self.stream_returns, self.misses);
         self.messages
             .keys()
             .next_back()
             .cloned()
-            .map(|k| Mark(k, returns))
+            .map(|k| Mark(k, returns, misses))
     }
 
     /// Whether the stream has come back since `mark` was taken: the answer to the request that
@@ -2494,6 +2506,22 @@ mod tests {
         let again = conversation(vec![inbound("m3", 3), inbound("m2", 2)], Some("p"));
         assert_eq!(t.merge_latest_now(again), None);
         assert_eq!(t.take_recovered(), None);
+
+        // A second frame missed while the first one's refetch is out: that answer, asked for
+        // before it, does not use up where the second one's refetch must reach down to.
+        t.missed();
+        let asked = t.mark();
+        t.missed();
+        let answer = conversation(vec![inbound("m3", 3), inbound("m2", 2)], None);
+        assert_eq!(t.merge_latest(answer, asked), None);
+        t.apply(StreamEvent::Message(inbound("m5", 5)));
+        let newest = conversation(
+            vec![inbound("m5", 5), inbound("m4", 4), inbound("m3", 3)],
+            None,
+        );
+        assert_eq!(t.merge_latest_now(newest), None);
+        let (count, newest) = t.take_recovered().expect("m4 is news");
+        assert_eq!((count, newest.message_id.as_str()), (1, "m4"));
     }
 
     #[test]
