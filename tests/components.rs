@@ -1159,5 +1159,8 @@ async fn the_newest_news_of_a_burst_is_said_as_it_ends() {
     );
     gloo_timers::future::TimeoutFuture::new(400).await;
     let said = text(&root, "#live-announcer");
-    assert!(said.contains("Message 6. And 2 more before it."), "{said}");
+    assert!(
+        said.contains("2 more came before this one. Message 6."),
+        "{said}"
+    );
 }

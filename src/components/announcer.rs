@@ -96,10 +96,15 @@ impl Announcer {
         let now = js_sys::Date::now();
         let (group, say) = self.group.get_value().next(now, kind);
         self.group.set_value(group);
-        let together = match say {
+        let (together, message) = match say {
             Say::Not => return self.leave_out(message, group.started_at + TOGETHER_MS - now),
-            Say::Alone => false,
-            Say::Together => true,
+            // What the group before left out comes first, where the group ending would say it
+            // after this newer one.
+            Say::Alone => match self.left_out.try_update_value(Option::take).flatten() {
+                Some((count, last)) => (false, format!("{} {message}", left_out_text(count, last))),
+                None => (false, message),
+            },
+            Say::Together => (true, message),
         };
         self.text
             .update(|text| *text = next_text(text, &message, together));
@@ -108,7 +113,8 @@ impl Announcer {
 
 impl Announcer {
     /// Keeps news left out of a burst; the first left out of its group sets the last to be said
-    /// in `wait_ms`, as the group ends: without it the burst's newest went unheard.
+    /// in `wait_ms`, as the group ends (or before the next group's first, should that come
+    /// sooner): without it the burst's newest went unheard.
     fn leave_out(&self, message: String, wait_ms: f64) {
         let first = self.left_out.with_value(Option::is_none);
         self.left_out.update_value(|left| {
@@ -132,11 +138,12 @@ impl Announcer {
     }
 }
 
-/// What is said for the news a group left out: the last of it, and how many came before it.
+/// What is said for the news a group left out: how many came before the last of it (its own
+/// sentence, not run into a customer's words), and the last.
 fn left_out_text(count: u32, last: String) -> String {
     match count {
         0 | 1 => last,
-        n => format!("{last} And {} more before it.", n - 1),
+        n => format!("{} more came before this one. {last}", n - 1),
     }
 }
 
