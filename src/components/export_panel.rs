@@ -205,7 +205,7 @@ const A_WEB_PAGE: &str = "A web page came back in place of the export (a sign-in
     proxy in front of Voicebip?), so nothing was saved. Check the API URL or the network.";
 
 const NOT_SAVED: &str =
-    "The export came in whole, but the browser did not save it (a blocked download?): export again.";
+    "The export came in whole, but the browser could not make a file of it (short of memory?): export again.";
 
 async fn run_export(
     client: &crate::api::Client,
@@ -269,8 +269,9 @@ async fn run_export(
         return Ok(ExportState::Failed(CUT_SHORT.into()));
     }
     let file = file_name(agent, format, chrono::Local::now().date_naive());
-    // The browser's own failure (a download blocked, no memory for the file), not the API's:
-    // "could not reach Voicebip" would send the operator to the network.
+    // The browser's own failure (no memory for the file's blob or its address), not the API's:
+    // "could not reach Voicebip" would send the operator to the network. (A download the
+    // browser blocks fails without a word, after the click.)
     if save(&chunks, format.mime(), &file).is_err() {
         return Ok(ExportState::Failed(NOT_SAVED.into()));
     }

@@ -461,7 +461,8 @@ async fn cancelled_and_failed_exports_save_nothing() {
             "cancelled and failed exports saved {files:?}"
         );
 
-        // The browser refusing to save it is said as such, not as a failure to reach Voicebip.
+        // The browser failing to make the file is said as such, not as a failure to reach
+        // Voicebip.
         h.browser()
             .execute(
                 "window.__createObjectURL = URL.createObjectURL;
@@ -470,7 +471,7 @@ async fn cancelled_and_failed_exports_save_nothing() {
             )
             .await?;
         start_export(h, &agent, "csv").await?;
-        wait_text(h, "#export-error", "the browser did not save it", SCREEN).await?;
+        wait_text(h, "#export-error", "the browser could not make a file", SCREEN).await?;
         h.browser()
             .execute(
                 "URL.createObjectURL = window.__createObjectURL;",
