@@ -571,7 +571,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     Change::Undelivered(m) => tell_undelivered(&m),
                     // The reply box shows and says it, where a reply could be sent: now, not at
                     // the clock's next tick (up to 15 s behind, it may not be in the last hour
-                    // yet).
+                    // yet). (By this device's clock: one behind the server's shows it that
+                    // much later.)
                     Change::WindowClosing => {
                         clock.0.try_set(Utc::now());
                     }

@@ -968,12 +968,20 @@ async fn the_same_key_refused_when_handed_over_again_ends_the_session() {
 async fn the_same_key_handed_over_again_through_a_failed_check_is_still_connected() {
     with_harness(options(), async |h: &Harness| {
         let console = open_connected_host(h).await?;
+        // The key's check alone (one conversation asked for), not the list's poll.
+        clear_requests(h).await?;
         fault(
             h,
-            json!({ "route": "GET /v1/conversations", "status": 400, "count": 1 }),
+            json!({
+                "route": "GET /v1/conversations",
+                "query_contains": "page_size=1",
+                "status": 400,
+                "count": 1,
+            }),
         )
         .await?;
         connect_again(h, &console, DEMO_KEY).await?;
+        assert_eq!(key_checks(h).await?, [400], "the check failed");
         assert_eq!(host_told(h, &console, "voicebip:error").await?, 0);
         enter_console(h).await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;

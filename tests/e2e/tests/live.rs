@@ -1300,12 +1300,12 @@ async fn the_windows_last_hour_is_said_once_as_the_server_warns_of_it() {
         let conv = reachable(h, "human", "whatsapp").await?;
         let id = str_field(&conv, "conversation_id")?;
         sign_in(h).await?;
-        // An hour and 10 s on by the browser's clock, which the console reads: the server
-        // warns in 10 s, with the thread open.
+        // An hour and 20 s on by the browser's clock, which the console reads: the server
+        // warns in 20 s, with the thread open.
         let end = h
             .browser()
             .execute(
-                "return new Date(Date.now() + 3_610_000).toISOString();",
+                "return new Date(Date.now() + 3_620_000).toISOString();",
                 vec![],
             )
             .await?;
@@ -1318,7 +1318,8 @@ async fn the_windows_last_hour_is_said_once_as_the_server_warns_of_it() {
         h.wait_for("#composer-text", SCREEN).await?;
         record_said(h).await?;
         assert_eq!(count(h, "#window-closing").await?, 0, "not yet");
-        h.wait_for("#window-closing", SCREEN).await?;
+        h.wait_for("#window-closing", std::time::Duration::from_secs(40))
+            .await?;
         let warning = "closes within the hour";
         poll_until("the warning said", SCREEN, || async {
             Ok((!said_since(h, warning).await?.is_empty()).then_some(()))
