@@ -27,9 +27,11 @@ const WAIT_FOR_ANSWER_MS: u64 = 40;
 /// the inbox, when it comes, asks again.
 const FRESH_FOR_MS: f64 = 5_000.0;
 
-/// A request that left at start-up for `key`, its answer to come.
+/// A request that left at start-up for `key`, with the session's key then (its workspace), its
+/// answer to come.
 struct Early<K, T> {
     key: K,
+    workspace: String,
     answer: oneshot::Receiver<Result<T, ApiError>>,
 }
 
@@ -38,6 +40,7 @@ type Slot<K, T> = StoredValue<Option<Early<K, T>>, LocalStorage>;
 /// Sends `request` now; `then` runs once it is answered.
 fn ask<K, T: 'static>(
     key: K,
+    workspace: String,
     request: impl Future<Output = Result<T, ApiError>> + 'static,
     then: impl FnOnce() + 'static,
 ) -> Early<K, T> {
@@ -47,7 +50,11 @@ fn ask<K, T: 'static>(
         let _ = tx.send(request.await);
         then();
     });
-    Early { key, answer }
+    Early {
+        key,
+        workspace,
+        answer,
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -58,6 +65,7 @@ pub struct WarmStart {
     settled: RwSignal<bool>,
     /// `Date.now()` when the requests left.
     asked_at: f64,
+    session: Session,
 }
 
 impl WarmStart {
@@ -82,6 +90,7 @@ impl WarmStart {
                 let asked = filters.clone();
                 ask(
                     filters,
+                    client.workspace(),
                     async move {
                         // Asked again after a 429's wait only while the address still shows
                         // this list: not once the operator picked other filters, or left.
@@ -99,6 +108,7 @@ impl WarmStart {
                 let asked = id.clone();
                 Some(ask(
                     id,
+                    client.workspace(),
                     async move { client.get_conversation(&asked, None).await },
                     || (),
                 ))
@@ -110,6 +120,7 @@ impl WarmStart {
             thread: StoredValue::new_local(thread),
             settled,
             asked_at: js_sys::Date::now(),
+            session: *session,
         }
     }
 
@@ -140,7 +151,10 @@ impl WarmStart {
     ) -> Option<oneshot::Receiver<Result<T, ApiError>>> {
         let early = slot.try_update_value(Option::take).flatten()?;
         let fresh = js_sys::Date::now() - self.asked_at < FRESH_FOR_MS;
-        (fresh && &early.key == key).then_some(early.answer)
+        // (Not once another key has signed in since, the restored one refused, say: its
+        // answer is not that key's to show.)
+        let same_key = self.session.signed_in_to(&early.workspace);
+        (fresh && same_key && &early.key == key).then_some(early.answer)
     }
 }
 
