@@ -375,23 +375,9 @@ async fn a_files_link_keeps_the_focus_as_its_receipt_comes() {
     with_harness(Options::default(), async |h: &Harness| {
         // Sent 3 s after the send (which the stream then brings), delivered 3 s later.
         settings(h, json!({ "status_step_ms": 3_000 })).await?;
-        let conv = reachable(h, "human", "whatsapp").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        h.sim_post(
-            &format!("/sim/conversations/{id}/window"),
-            &json!({ "expired": false }),
-        )
-        .await?;
-        let agent_number = agent_number(h, &id).await?;
-        sign_in(h).await?;
-        open_thread_live(h, &id).await?;
-        let send = json!({
-            "agent_id": str_field(&conv, "agent_id")?, "channel": "whatsapp",
-            "from_number": agent_number, "to_number": str_field(&conv, "from_number")?,
-            "message_type": "image", "media_url": "https://files.example.com/receipt.png",
-            "media_caption": "Your receipt",
-        });
-        let sent = h.api_post("/messages", &send, DEMO_KEY).await?;
+        let sent =
+            open_and_send_an_image(h, "https://files.example.com/receipt.png", "Your receipt")
+                .await?;
         let msg_id = str_field(&sent, "message_id")?;
         let line = format!("li[data-message-id='{msg_id}']");
         let link = format!("{line} a.media-link");

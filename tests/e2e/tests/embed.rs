@@ -810,18 +810,7 @@ async fn a_new_keys_check_held_by_the_rate_limit_connects_after_the_wait() {
         enter_console(h).await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
         leave_console(h).await?;
-        // The key's check alone (one conversation asked for), not the list's poll.
-        clear_requests(h).await?;
-        fault(
-            h,
-            json!({
-                "route": "GET /v1/conversations",
-                "query_contains": "page_size=1",
-                "force_429_retry_after": 1,
-                "count": 1,
-            }),
-        )
-        .await?;
+        fault_next_key_check(h, json!({ "force_429_retry_after": 1 })).await?;
         connect_again(h, &console, SECOND_KEY).await?;
         enter_console(h).await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
@@ -842,6 +831,21 @@ async fn a_new_keys_check_held_by_the_rate_limit_connects_after_the_wait() {
         assert_no_crash(h).await
     })
     .await;
+}
+
+/// The next key check (one conversation asked for, not the list's poll) meets `what` (a fault's
+/// fields); the log of requests is cleared first, for [`key_checks`].
+async fn fault_next_key_check(h: &Harness, what: Value) -> Result<()> {
+    clear_requests(h).await?;
+    let mut rule = json!({
+        "route": "GET /v1/conversations",
+        "query_contains": "page_size=1",
+        "count": 1,
+    });
+    if let (Some(rule), Some(what)) = (rule.as_object_mut(), what.as_object()) {
+        rule.extend(what.clone());
+    }
+    fault(h, rule).await
 }
 
 /// The key checks of `GET /v1/conversations?page_size=1` so far, by status.
@@ -869,17 +873,7 @@ async fn a_keys_check_the_host_moved_on_from_is_not_asked_again() {
         enter_console(h).await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
         leave_console(h).await?;
-        clear_requests(h).await?;
-        fault(
-            h,
-            json!({
-                "route": "GET /v1/conversations",
-                "query_contains": "page_size=1",
-                "force_429_retry_after": 4,
-                "count": 1,
-            }),
-        )
-        .await?;
+        fault_next_key_check(h, json!({ "force_429_retry_after": 4 })).await?;
         h.fill("#host-key", SECOND_KEY).await?;
         h.click("#host-connect").await?;
         poll_until("the second key's check held", SCREEN, || async {
@@ -968,18 +962,7 @@ async fn the_same_key_refused_when_handed_over_again_ends_the_session() {
 async fn the_same_key_handed_over_again_through_a_failed_check_is_still_connected() {
     with_harness(options(), async |h: &Harness| {
         let console = open_connected_host(h).await?;
-        // The key's check alone (one conversation asked for), not the list's poll.
-        clear_requests(h).await?;
-        fault(
-            h,
-            json!({
-                "route": "GET /v1/conversations",
-                "query_contains": "page_size=1",
-                "status": 400,
-                "count": 1,
-            }),
-        )
-        .await?;
+        fault_next_key_check(h, json!({ "status": 400 })).await?;
         connect_again(h, &console, DEMO_KEY).await?;
         assert_eq!(key_checks(h).await?, [400], "the check failed");
         assert_eq!(host_told(h, &console, "voicebip:error").await?, 0);

@@ -475,23 +475,8 @@ async fn a_conversation_that_cannot_be_opened_leads_back_to_the_list() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whatsapp_file_shows_its_caption_and_opens_from_a_link() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "human", "whatsapp").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        h.sim_post(
-            &format!("/sim/conversations/{id}/window"),
-            &json!({ "expired": false }),
-        )
-        .await?;
-        let agent_number = agent_number(h, &id).await?;
-        sign_in(h).await?;
-        open_thread_live(h, &id).await?;
         let file = "https://files.example.com/invoice-1042.png";
-        let send = json!({
-            "agent_id": str_field(&conv, "agent_id")?, "channel": "whatsapp",
-            "from_number": agent_number, "to_number": str_field(&conv, "from_number")?,
-            "message_type": "image", "media_url": file, "media_caption": "Your invoice",
-        });
-        h.api_post("/messages", &send, DEMO_KEY).await?;
+        open_and_send_an_image(h, file, "Your invoice").await?;
         wait_message(h, "[Image] Your invoice", "shown with its caption", |_| {
             true
         })

@@ -175,6 +175,27 @@ pub async fn agent_number(h: &Harness, id: &str) -> Result<String> {
         .ok_or_else(|| anyhow!("no inbound message to learn the agent's number from"))?
 }
 
+/// Opens, signed in and live, a WhatsApp conversation a human answers, its window open, and
+/// sends it an image from the API (not from the console): the API's answer to the send.
+pub async fn open_and_send_an_image(h: &Harness, url: &str, caption: &str) -> Result<Value> {
+    let conv = reachable(h, "human", "whatsapp").await?;
+    let id = str_field(&conv, "conversation_id")?;
+    h.sim_post(
+        &format!("/sim/conversations/{id}/window"),
+        &json!({ "expired": false }),
+    )
+    .await?;
+    let agent_number = agent_number(h, &id).await?;
+    sign_in(h).await?;
+    open_thread_live(h, &id).await?;
+    let send = json!({
+        "agent_id": str_field(&conv, "agent_id")?, "channel": "whatsapp",
+        "from_number": agent_number, "to_number": str_field(&conv, "from_number")?,
+        "message_type": "image", "media_url": url, "media_caption": caption,
+    });
+    h.api_post("/messages", &send, DEMO_KEY).await
+}
+
 pub fn str_field(v: &Value, field: &str) -> Result<String> {
     v[field]
         .as_str()
