@@ -491,7 +491,7 @@ impl Thread {
     /// where the thread ends now.
     pub fn stream_lost(&mut self) {
         self.stream_down = true;
-        self.missed();
+        self.hold_unfilled();
     }
 
     /// The stream brought what could not be read (a mangled frame, an event of a type not
@@ -501,6 +501,12 @@ impl Thread {
     /// without a word.
     pub fn missed(&mut self) {
         self.misses = self.misses.wrapping_add(1);
+        self.hold_unfilled();
+    }
+
+    /// What comes from now is the next refetch's to tell, down to where the thread ends now
+    /// (unless a lower point is already held).
+    fn hold_unfilled(&mut self) {
         if self.unfilled.is_none() {
             self.unfilled = self.messages.keys().next_back().cloned();
         }
