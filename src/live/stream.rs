@@ -337,15 +337,29 @@ const NAMED_EVENTS: [&str; 7] = [
     "window.closing",
 ];
 
-/// A terminal frame's `error_code`.
+/// A terminal frame's `error_code`: at the top, as API.md's error body has it, or one level
+/// down (`{"error": {"error_code": …}}`), as a gateway may wrap it; read as a dropped stream,
+/// a refusal for good was asked again without end.
 fn error_code(data: &str) -> Option<String> {
     #[derive(serde::Deserialize)]
-    struct Frame {
+    struct Code {
         error_code: String,
     }
-    serde_json::from_str::<Frame>(data)
-        .ok()
-        .map(|f| f.error_code)
+    #[derive(serde::Deserialize)]
+    struct Wrapped {
+        error: Code,
+    }
+    // (Read apart: an `error` of another shape beside a top-level code must not hide it.)
+    let code = |data| {
+        serde_json::from_str::<Code>(data)
+            .ok()
+            .map(|c| c.error_code)
+    };
+    code(data).or_else(|| {
+        serde_json::from_str::<Wrapped>(data)
+            .ok()
+            .map(|w| w.error.error_code)
+    })
 }
 
 /// What a refusal leads to; `retry_after`: the answer's header, for the rate limit.
@@ -646,4 +660,28 @@ fn watch_silence(inner: &Rc<RefCell<Inner>>) {
         }
     });
     inner.borrow_mut().watchdog = Some(check);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_code;
+
+    #[test]
+    fn a_terminal_frames_code_is_read_at_the_top_or_one_level_down() {
+        let code = |data| error_code(data);
+        assert_eq!(
+            code(r#"{"error_code":"NOT_FOUND","message":"no such conversation"}"#).as_deref(),
+            Some("NOT_FOUND")
+        );
+        assert_eq!(
+            code(r#"{"error":{"error_code":"QUOTA_EXCEEDED","message":"…"}}"#).as_deref(),
+            Some("QUOTA_EXCEEDED")
+        );
+        assert_eq!(
+            code(r#"{"error":"Not Found","error_code":"NOT_FOUND"}"#).as_deref(),
+            Some("NOT_FOUND")
+        );
+        assert_eq!(code(r#"{"error":"bad"}"#), None);
+        assert_eq!(code("not json"), None);
+    }
 }

@@ -40,9 +40,14 @@ pub enum Skipped {
     OtherConversation,
 }
 
+/// What a frame of JSON without a type holds when it is an event all the same: a gateway that
+/// flattened the envelope sends the message's own fields.
+const EVENT_FIELDS: [&str; 3] = ["\"payload\"", "\"message_id\"", "\"conversation_id\""];
+
 /// Why `data` (named `named`) was not read, `json`: whether it is JSON (without a type). A
-/// gateway's heartbeat (a bare word such as `ping`, nothing, or JSON without a payload) is no
-/// event; anything else is one that could not be read (cut short anywhere, mangled).
+/// gateway's heartbeat (a bare word such as `ping`, nothing, or JSON without a payload, a
+/// message or a conversation) is no event; anything else is one that could not be read (cut
+/// short anywhere, mangled, flattened), and brings a refetch.
 fn unreadable(data: &str, named: Option<&str>, json: bool, why: String) -> Skipped {
     let bare_word = data
         .trim()
@@ -50,7 +55,7 @@ fn unreadable(data: &str, named: Option<&str>, json: bool, why: String) -> Skipp
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     let heartbeat = named.is_none()
         && if json {
-            !data.contains("\"payload\"")
+            !EVENT_FIELDS.iter().any(|field| data.contains(field))
         } else {
             bare_word
         };
@@ -367,10 +372,13 @@ mod tests {
                 "{heartbeat}"
             );
         }
-        // An event cut short, or named but unreadable, is one that could not be read.
+        // An event cut short, named but unreadable, or flattened by a gateway (the message's
+        // fields without the envelope) is one that could not be read.
         for cut in [
             r#"{"event_type":"message.received","payload":{"mess"#,
             r#"{"conversation_id":"conv_1","ev"#,
+            r#"{"message_id":"msg_1","direction":"inbound","text":"Where is my order?"}"#,
+            r#"{"conversation_id":"conv_1","status":"read"}"#,
         ] {
             assert!(
                 matches!(decode(cut, &conv()), Err(Skipped::Malformed(_))),
