@@ -216,10 +216,17 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
                 if workspace.with(Option::is_some) {
                     return children().into_any();
                 }
+                // Configured for no host page, it would wait for good: it says so, for whoever
+                // is setting the embedding up.
+                let waiting = match host.allows_none() {
+                    true => "No host page can connect this console: config.json's \
+                             embed_allowed_origins lists none it accepts.",
+                    false => "Waiting for the host page to connect this console…",
+                };
                 view! {
                     <p id="embed-waiting" class="centered">
                         {move || why.get().map(|why| format!("{why} "))}
-                        "Waiting for the host page to connect this console…"
+                        {waiting}
                     </p>
                 }.into_any()
             }}

@@ -120,6 +120,12 @@ impl EmbedHost {
         self.allowed.with_value(|a| origin_allowed(a, origin))
     }
 
+    /// Whether no page may hand over a key: none is configured, or none that a page's origin
+    /// can match.
+    pub fn allows_none(&self) -> bool {
+        self.allowed.with_value(Vec::is_empty)
+    }
+
     pub fn send(&self, msg: &ConsoleMessage) {
         let Some(window) = web_sys::window() else {
             return;

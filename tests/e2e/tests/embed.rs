@@ -833,6 +833,25 @@ async fn a_new_keys_check_held_by_the_rate_limit_connects_after_the_wait() {
     .await;
 }
 
+/// Configured for no host page (`embed_allowed_origins` empty, as the shipped config.json has
+/// it), the embedded console says so, where it said it was waiting for a host that could never
+/// connect it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_embed_no_host_may_connect_says_so() {
+    with_harness(Options::default(), async |h: &Harness| {
+        h.open("embed/inbox").await?;
+        wait_text(
+            h,
+            "#embed-waiting",
+            "embed_allowed_origins lists none",
+            FIRST_SCREEN,
+        )
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// The next key check (one conversation asked for, not the list's poll) meets `what` (a fault's
 /// fields); the log of requests is cleared first, for [`key_checks`].
 async fn fault_next_key_check(h: &Harness, what: Value) -> Result<()> {
