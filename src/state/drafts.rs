@@ -541,6 +541,7 @@ pub struct TemplatesOut(pub leptos::prelude::RwSignal<Vec<ConversationId>>);
 #[cfg(test)]
 mod tests {
     use super::{decode_unconfirmed, encode_unconfirmed, with_failed, with_put_back, with_unsent};
+    use crate::model::thread::UnconfirmedSend;
     use crate::model::ConversationId;
 
     #[test]
@@ -567,7 +568,6 @@ mod tests {
             "New\n\nLater\n\nAfter"
         );
     }
-    use crate::model::thread::UnconfirmedSend;
 
     #[test]
     fn unconfirmed_sends_are_kept_as_they_were() {

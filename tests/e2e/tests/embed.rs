@@ -66,6 +66,16 @@ async fn open_connected_host(h: &Harness) -> Result<String> {
     Ok(console)
 }
 
+/// [`open_connected_host`], and the console's rows shown (the frame entered and left again): a
+/// key in use, before the host hands over the next.
+async fn open_host_showing_rows(h: &Harness) -> Result<String> {
+    let console = open_connected_host(h).await?;
+    enter_console(h).await?;
+    h.wait_for_all(ROW, 1, SCREEN).await?;
+    leave_console(h).await?;
+    Ok(console)
+}
+
 /// Switch WebDriver into the console's iframe.
 async fn enter_console(h: &Harness) -> Result<()> {
     let frame = h.wait_for(FRAME, SCREEN).await?;
@@ -806,10 +816,7 @@ async fn a_new_key_from_the_host_starts_the_console_afresh() {
 async fn a_new_keys_check_held_by_the_rate_limit_connects_after_the_wait() {
     const SECOND_KEY: &str = "pk_test_rotated_key_held_by_the_limit";
     with_harness(options_with_second_key(SECOND_KEY), async |h: &Harness| {
-        let console = open_connected_host(h).await?;
-        enter_console(h).await?;
-        h.wait_for_all(ROW, 1, SCREEN).await?;
-        leave_console(h).await?;
+        let console = open_host_showing_rows(h).await?;
         fault_next_key_check(h, json!({ "force_429_retry_after": 1 })).await?;
         connect_again(h, &console, SECOND_KEY).await?;
         enter_console(h).await?;
@@ -888,10 +895,7 @@ async fn key_checks(h: &Harness) -> Result<Vec<u16>> {
 async fn a_keys_check_the_host_moved_on_from_is_not_asked_again() {
     const SECOND_KEY: &str = "pk_test_key_the_host_moved_on_from";
     with_harness(options_with_second_key(SECOND_KEY), async |h: &Harness| {
-        let console = open_connected_host(h).await?;
-        enter_console(h).await?;
-        h.wait_for_all(ROW, 1, SCREEN).await?;
-        leave_console(h).await?;
+        let console = open_host_showing_rows(h).await?;
         fault_next_key_check(h, json!({ "force_429_retry_after": 4 })).await?;
         h.fill("#host-key", SECOND_KEY).await?;
         h.click("#host-connect").await?;
@@ -924,10 +928,7 @@ async fn a_keys_check_the_host_moved_on_from_is_not_asked_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_new_key_from_the_host_ends_the_one_before() {
     with_harness(options(), async |h: &Harness| {
-        let console = open_connected_host(h).await?;
-        enter_console(h).await?;
-        h.wait_for_all(ROW, 1, SCREEN).await?;
-        leave_console(h).await?;
+        let console = open_host_showing_rows(h).await?;
         h.fill("#host-key", "pk_test_revoked_for_the_embed").await?;
         h.click("#host-connect").await?;
         wait_host_message(h, "voicebip:error", |m| is(m, &console, "voicebip:error")).await?;
@@ -949,10 +950,7 @@ async fn a_refused_new_key_from_the_host_ends_the_one_before() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_key_refused_when_handed_over_again_ends_the_session() {
     with_harness(options(), async |h: &Harness| {
-        let console = open_connected_host(h).await?;
-        enter_console(h).await?;
-        h.wait_for_all(ROW, 1, SCREEN).await?;
-        leave_console(h).await?;
+        let console = open_host_showing_rows(h).await?;
         fault(
             h,
             json!({ "route": "GET /v1/conversations", "status": 401, "count": 1 }),
