@@ -27,15 +27,16 @@ async fn mode_lines(h: &Harness, to: &str) -> Result<usize> {
 
 /// Signs in and opens an SMS conversation the AI answers, with `patch_fault` (its fields, the
 /// route added) set for the handoffs to come; its id.
-async fn open_ai_sms_thread(h: &Harness, patch_fault: Value) -> Result<String> {
+async fn open_ai_sms_thread(h: &Harness, patch_fault: Option<Value>) -> Result<String> {
     let conv = reachable(h, "ai", "sms").await?;
     let id = str_field(&conv, "conversation_id")?;
     sign_in(h).await?;
     open_thread(h, &id).await?;
     wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
-    let mut patch_fault = patch_fault;
-    patch_fault["route"] = json!("PATCH /v1/conversations/{id}");
-    fault(h, patch_fault).await?;
+    if let Some(mut patch_fault) = patch_fault {
+        patch_fault["route"] = json!("PATCH /v1/conversations/{id}");
+        fault(h, patch_fault).await?;
+    }
     Ok(id)
 }
 
@@ -203,7 +204,7 @@ async fn one_click_one_change_and_close_is_terminal() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_buttons_say_they_wait_while_they_ignore_presses() {
     with_harness(Options::default(), async |h: &Harness| {
-        open_ai_sms_thread(h, json!({ "count": 0 })).await?;
+        open_ai_sms_thread(h, None).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
         // When the PATCH was answered, and when Return to AI said it was ready.
         h.browser()
@@ -248,7 +249,7 @@ async fn the_buttons_say_they_wait_while_they_ignore_presses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handoff_shortcut_is_made_or_said_to_wait() {
     with_harness(Options::default(), async |h: &Harness| {
-        let id = open_ai_sms_thread(h, json!({ "count": 0 })).await?;
+        let id = open_ai_sms_thread(h, None).await?;
         h.press(&[Key::Alt.into(), 't']).await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
         poll_until("the take-over answered", SCREEN, || async {
@@ -465,7 +466,7 @@ async fn a_change_of_mode_a_refetch_brings_is_announced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_take_over_is_named_and_tried_again_from_its_banner() {
     with_harness(Options::default(), async |h: &Harness| {
-        open_ai_sms_thread(h, json!({ "status": 503 })).await?;
+        open_ai_sms_thread(h, Some(json!({ "status": 503 }))).await?;
         h.click("#take-over").await?;
         wait_text(
             h,
@@ -488,7 +489,8 @@ async fn a_failed_take_over_is_named_and_tried_again_from_its_banner() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limited_take_over_says_how_long_to_wait() {
     with_harness(Options::default(), async |h: &Harness| {
-        let id = open_ai_sms_thread(h, json!({ "force_429_retry_after": 120, "count": 1 })).await?;
+        let id = open_ai_sms_thread(h, Some(json!({ "force_429_retry_after": 120, "count": 1 })))
+            .await?;
         h.click("#take-over").await?;
         wait_text(h, "#action-error", "wait 120 s", SCREEN).await?;
         assert_eq!(count(h, "#action-error-retry").await?, 0, "no Try again");
@@ -544,7 +546,7 @@ async fn the_close_question_goes_when_the_conversation_changes_hands() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_close_confirmed_during_another_change_waits_with_the_focus() {
     with_harness(Options::default(), async |h: &Harness| {
-        let id = open_ai_sms_thread(h, json!({ "latency_ms": 8_000, "count": 1 })).await?;
+        let id = open_ai_sms_thread(h, Some(json!({ "latency_ms": 8_000, "count": 1 }))).await?;
         h.click("#take-over").await?;
         h.click("#close-conversation").await?;
         h.click("#confirm-close-yes").await?;
@@ -571,7 +573,8 @@ async fn a_close_confirmed_during_another_change_waits_with_the_focus() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_close_held_by_the_rate_limit_is_not_made_after_another_takes_over() {
     with_harness(Options::default(), async |h: &Harness| {
-        let id = open_ai_sms_thread(h, json!({ "force_429_retry_after": 3, "count": 1 })).await?;
+        let id =
+            open_ai_sms_thread(h, Some(json!({ "force_429_retry_after": 3, "count": 1 }))).await?;
         wait_attr(h, "#connection-status", "data-state", "live").await?;
         clear_requests(h).await?;
         h.click("#close-conversation").await?;
@@ -611,7 +614,8 @@ async fn a_close_held_by_the_rate_limit_is_not_made_after_another_takes_over() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_close_held_at_a_sign_out_is_not_made() {
     with_harness(Options::default(), async |h: &Harness| {
-        let id = open_ai_sms_thread(h, json!({ "force_429_retry_after": 3, "count": 1 })).await?;
+        let id =
+            open_ai_sms_thread(h, Some(json!({ "force_429_retry_after": 3, "count": 1 }))).await?;
         clear_requests(h).await?;
         h.click("#close-conversation").await?;
         h.click("#confirm-close-yes").await?;
@@ -749,7 +753,7 @@ async fn another_tabs_take_over_is_taken_in_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_focus_goes_on_from_a_handoff_button_whose_action_is_done() {
     with_harness(Options::default(), async |h: &Harness| {
-        open_ai_sms_thread(h, json!({ "latency_ms": 0, "count": 1 })).await?;
+        open_ai_sms_thread(h, Some(json!({ "latency_ms": 0, "count": 1 }))).await?;
         let wait_focus = async |id: &str| {
             poll_until(&format!("the focus on #{id}"), SCREEN, || async {
                 Ok((h.focused_id().await? == id).then_some(()))
