@@ -174,6 +174,10 @@ impl Faults {
                 return Err("error_rate must be between 0.0 and 1.0".into());
             }
         }
+        // (A rule for no request would still apply once: it is only removed once used.)
+        if spec.count == Some(0) {
+            return Err("count must be at least 1 (leave it out for until cleared)".into());
+        }
         if let Some(s) = spec.status {
             error_status(s, "status")?;
         }

@@ -314,6 +314,7 @@ async fn bad_fault_specs_are_400() {
         json!({"route": "*", "error_rate": 2.0}),
         json!({"route": "*", "status": 200}),
         json!({"route": "*", "stream_status": 99}),
+        json!({"route": "*", "status": 503, "count": 0}),
         json!({"route": "*", "sparkles": true}),
         json!({"latency_ms": 5}),
     ] {
