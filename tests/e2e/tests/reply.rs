@@ -1730,6 +1730,13 @@ async fn nothing_goes_out_with_a_blank_in_it() {
         type_into_composer(h, "\u{200B}\u{FEFF}").await?;
         assert!(disabled(h, "#composer-send").await?, "nothing to send");
         h.press(&[Key::Enter.into()]).await?;
+        // (Answered at once, a send would be in the log by then.)
+        settle("a reply, were there one", NO_RESEND).await;
+        assert_eq!(
+            requests(h, "POST", |p| p == "/v1/messages").await?.len(),
+            0,
+            "no reply sent from {sms} by Enter"
+        );
 
         h.click(&format!("{ROW}[data-conversation-id='{wa_id}'] a"))
             .await?;
