@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use serde_json::json;
-use voicebip_e2e::anyhow::{anyhow, Result};
+use voicebip_e2e::anyhow::{anyhow, Context, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options};
 
 /// Reconnecting backs off up to 8 s (with jitter) between attempts.
@@ -1304,22 +1304,53 @@ async fn the_windows_last_hour_is_said_once_as_the_server_warns_of_it() {
         // warns in 20 s, with the thread open.
         let end = h
             .browser()
+            .execute("return Date.now() + 3_620_000;", vec![])
+            .await?
+            .as_f64()
+            .context("the browser's time")?;
+        let end_iso = h
+            .browser()
             .execute(
-                "return new Date(Date.now() + 3_620_000).toISOString();",
-                vec![],
+                "return new Date(arguments[0]).toISOString();",
+                vec![json!(end)],
             )
             .await?;
         h.sim_post(
             &format!("/sim/conversations/{id}/window"),
-            &json!({ "expires_at": end }),
+            &json!({ "expires_at": end_iso }),
         )
         .await?;
         open_thread_live(h, &id).await?;
         h.wait_for("#composer-text", SCREEN).await?;
         record_said(h).await?;
         assert_eq!(count(h, "#window-closing").await?, 0, "not yet");
+        h.browser()
+            .execute(
+                "window.__warned = null;
+                 new MutationObserver(() => {
+                   if (window.__warned === null && document.getElementById('window-closing'))
+                     window.__warned = Date.now();
+                 }).observe(document.body, { childList: true, subtree: true });",
+                vec![],
+            )
+            .await?;
         h.wait_for("#window-closing", std::time::Duration::from_secs(40))
             .await?;
+        // Within a moment of the hour's start (the simulator checks its windows each second),
+        // where the clock's tick alone comes anywhere up to 15 s after it. (A tick that happens
+        // to fall within the moment passes too: this holds the event's path in about six runs
+        // of seven.)
+        let warned = h
+            .browser()
+            .execute("return window.__warned;", vec![])
+            .await?
+            .as_f64()
+            .context("when the warning showed")?;
+        let late = warned - (end - 3_600_000.0);
+        assert!(
+            (0.0..2_000.0).contains(&late),
+            "shown {late} ms after the last hour began"
+        );
         let warning = "closes within the hour";
         poll_until("the warning said", SCREEN, || async {
             Ok((!said_since(h, warning).await?.is_empty()).then_some(()))
