@@ -826,6 +826,15 @@ impl Thread {
             .max()
     }
 
+    /// Whether a handoff asked for when the mode was `from` and the newest change known was
+    /// `known_then` is still to be made, as its request waits to be tried again: not once the
+    /// mode has moved, nor once it has moved and come back (the request's own change made though
+    /// its answer was lost, then another operator's the other way: trying again would undo
+    /// theirs).
+    pub fn handoff_still_wanted(&self, from: AiMode, known_then: Option<DateTime<Utc>>) -> bool {
+        self.mode() == from && self.newest_change_at() <= known_then
+    }
+
     /// Records the answer to a PATCH (`changed: false` still carries the current state), which
     /// went out when the newest change known was `known_then`. Returns whether the mode moved,
     /// i.e. the stream had not already told.
@@ -1911,6 +1920,33 @@ mod tests {
         assert_eq!(t.apply(ev), Change::None);
         assert_eq!(t.mode(), AiMode::Ai);
         assert_eq!(t.conversation.mode_history.len(), 1);
+    }
+
+    #[test]
+    fn a_handoff_is_not_tried_again_once_the_mode_has_moved_and_come_back() {
+        let secs = |n| at(10) + Duration::seconds(n);
+        let mut c = conversation(vec![], None);
+        c.ai_mode = AiMode::Ai;
+        let mut t = Thread::new(c);
+        let known_then = t.newest_change_at();
+        assert!(t.handoff_still_wanted(AiMode::Ai, known_then));
+        // Taken over (the request's own change, its answer lost), then handed back by another
+        // operator: the mode is as it was, but trying again would undo the hand-back.
+        for (from_mode, to_mode, n) in [
+            (AiMode::Ai, AiMode::Human, 1),
+            (AiMode::Human, AiMode::Ai, 2),
+        ] {
+            t.apply(StreamEvent::ModeChanged {
+                from_mode,
+                to_mode,
+                actor_user_id: Some(format!("usr_{n}")),
+                timestamp: secs(n),
+            });
+            assert!(!t.handoff_still_wanted(AiMode::Ai, known_then));
+        }
+        assert_eq!(t.mode(), AiMode::Ai);
+        // Asked for now, it is wanted.
+        assert!(t.handoff_still_wanted(AiMode::Ai, t.newest_change_at()));
     }
 
     #[test]

@@ -799,9 +799,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         busy.set(true);
         action_error.set(None);
         // A 429's wait may outlast the mode the operator decided on: another operator takes
-        // the conversation over meanwhile, and a close would end their exchange. Then it is not
-        // made. (When no view shows the conversation any more, that can't be told: it is made,
-        // as asked.)
+        // the conversation over meanwhile, and a close would end their exchange; or the first
+        // try went through unanswered and another operator has changed it back since. Then it
+        // is not made. (When no view shows the conversation any more, that can't be told: it is
+        // made, as asked.)
         let from = thread.with_untracked(|t| t.as_ref().map(Thread::mode));
         let known_then = thread
             .with_untracked(|t| t.as_ref().map(Thread::newest_change_at))
@@ -810,9 +811,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             let conv = conv.clone();
             move || {
                 thread_now(&conv)
-                    .try_with_untracked(|t| t.as_ref().map(Thread::mode))
+                    .try_with_untracked(|t| {
+                        t.as_ref().map(|t| {
+                            from.is_some_and(|from| t.handoff_still_wanted(from, known_then))
+                        })
+                    })
                     .flatten()
-                    .is_none_or(|m| Some(m) == from)
+                    .unwrap_or(true)
             }
         };
         spawn_local(async move {
