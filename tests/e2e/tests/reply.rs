@@ -2048,10 +2048,13 @@ async fn a_template_refused_for_a_closed_conversation_shows_it_closed() {
     with_harness(Options::default(), async |h: &Harness| {
         let conv = taken_over_whatsapp(h, true).await?;
         let id = str_field(&conv, "conversation_id")?;
+        // Open but silent: the close is not heard from it, and (live, as far as the console
+        // knows) the thread does not refresh itself as it does while the stream is down.
         let stream = format!("GET /v1/conversations/{id}/stream");
-        fault(h, json!({ "route": stream, "stream_status": 503 })).await?;
+        fault(h, json!({ "route": stream, "stall_stream": true })).await?;
         sign_in(h).await?;
         open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
         h.wait_for("#template-name", SCREEN).await?;
         h.api_patch(
             &format!("/conversations/{id}"),
@@ -2059,9 +2062,26 @@ async fn a_template_refused_for_a_closed_conversation_shows_it_closed() {
             DEMO_KEY,
         )
         .await?;
+        clear_requests(h).await?;
         h.fill("#template-name", "order_update").await?;
         h.click("#template-send").await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "closed").await?;
+        // Brought in by the refusal: the conversation asked for after it.
+        let asked: Vec<(String, u16)> = h
+            .sim_requests()
+            .await?
+            .into_iter()
+            .filter(|r| r.path == "/v1/messages/template" || r.path.ends_with(&id))
+            .map(|r| (r.method, r.status))
+            .collect();
+        let refused = asked
+            .iter()
+            .position(|(m, s)| m == "POST" && *s == 422)
+            .ok_or_else(|| anyhow!("the template refused: {asked:?}"))?;
+        assert!(
+            asked[refused + 1..].iter().any(|(m, _)| m == "GET"),
+            "the conversation asked for after the refusal: {asked:?}"
+        );
         wait_attr(h, "#template-send", "aria-disabled", "true").await?;
         assert!(disabled(h, "#template-name").await?, "read-only");
         h.click("#template-send").await?;
