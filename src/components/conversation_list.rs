@@ -134,7 +134,9 @@ pub fn ConversationList(
         focused_row.set_value(row);
     };
     // Focus leaving for another element, or for the page itself (a click outside: the row is
-    // still there a frame later), is the operator's doing: no refresh brings it back.
+    // still there a frame later), is the operator's doing: no refresh brings it back. Not the
+    // window losing the focus (another app, another tab): the row is still the page's focused
+    // element, and gets the focus back with the window.
     let on_focusout = move |ev: web_sys::FocusEvent| {
         if ev.related_target().is_some() {
             focused_row.set_value(None);
@@ -144,9 +146,12 @@ pub fn ConversationList(
         // focused row out (a focusout with nothing related, too) and has focused another by then.
         let left = ev.target();
         request_animation_frame(move || {
+            let active = document().active_element();
             let lost = |r: &Option<(ConversationId, web_sys::Element)>| {
                 r.as_ref().is_some_and(|(_, el)| {
-                    el.is_connected() && left.as_deref() == Some(el.as_ref())
+                    el.is_connected()
+                        && left.as_deref() == Some(el.as_ref())
+                        && active.as_ref() != Some(el)
                 })
             };
             if focused_row.try_with_value(lost) == Some(true) {
@@ -212,7 +217,8 @@ pub fn ConversationList(
     let navigate = use_navigate();
     let prefix = crate::state::embed::inbox_path();
     let on_keydown = move |ev: web_sys::KeyboardEvent| {
-        if ev.alt_key() || ev.ctrl_key() || ev.meta_key() {
+        // (Shift+Enter too: the browser's "open in a new window" on the row's link.)
+        if ev.alt_key() || ev.ctrl_key() || ev.meta_key() || ev.shift_key() {
             return;
         }
         let n = total.get_untracked();

@@ -788,6 +788,51 @@ async fn the_keyboard_keeps_its_row_when_a_refresh_moves_the_rows() {
     .await;
 }
 
+/// The operator leaves the browser's window (another app, another tab) with the keyboard on a
+/// row: a poll that moves the rows meanwhile gives the focus back to that row, where it fell to
+/// the page's start (the row's focusout, with nothing related, was read as the operator leaving
+/// the row for the page). Shift+Enter on a row is the browser's, not the list's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keyboards_row_outlasts_leaving_the_window() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let ids = row_ids(h).await?;
+        let (on, far) = match ids.as_slice() {
+            [_, _, on, .., far] if ids.len() > 4 => (on.clone(), far.clone()),
+            _ => return Err(anyhow!("need more rows, got {ids:?}")),
+        };
+        focus_first_row(h).await?;
+        h.press(&[Key::Down.into(), Key::Down.into()]).await?;
+        wait_focused_row(h, 2).await?;
+        // What the browser does as its window loses the focus: the element keeps it (the
+        // page's focused element, focused again with the window) and hears a focusout with
+        // nothing related.
+        h.browser()
+            .execute(
+                "document.activeElement.dispatchEvent(
+                   new FocusEvent('focusout', { bubbles: true, relatedTarget: null }));",
+                vec![],
+            )
+            .await?;
+        settle("a frame after it", Duration::from_millis(200)).await;
+        written_to_keeps_the_focus(h, &far, &on, 3).await?;
+
+        let prevented = h
+            .browser()
+            .execute(
+                "const ev = new KeyboardEvent('keydown',
+                   { key: 'Enter', shiftKey: true, bubbles: true, cancelable: true });
+                 document.activeElement.dispatchEvent(ev);
+                 return ev.defaultPrevented;",
+                vec![],
+            )
+            .await?;
+        assert_eq!(prevented, json!(false), "Shift+Enter left to the browser");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// The same after Home (or End): the row the focus left is taken out of the page as the list
 /// scrolls, and the list forgot the row the focus went to, so the next poll's rebuild dropped
 /// the focus to the page's start.
