@@ -122,6 +122,7 @@ fn SessionGuard() -> impl IntoView {
     let session = crate::state::session::use_session();
     let location = use_location();
     let navigate = use_navigate();
+    let open = navigate.clone();
     // The drafts' count of forgettings (`drafts_now`, a sign-out's doing) as the session shown
     // last began: none before a first sign-in, unless a sign-out this tab missed is found at
     // its start.
@@ -142,6 +143,18 @@ fn SessionGuard() -> impl IntoView {
                 &crate::state::base::connect_path((!signed_out).then_some(&here)),
                 crate::state::base::replacing(),
             );
+        }
+    });
+    // A notification clicked opens its conversation, while its workspace is the one signed in
+    // (the tab may show another conversation by then). (None in a frame, which shows none.)
+    let notifier = crate::state::notify::use_notifier();
+    crate::state::effect(move || {
+        let Some((conversation, workspace)) = notifier.clicked.get() else {
+            return;
+        };
+        if session.signed_in_to(&workspace) {
+            let path = format!("/conversations/{}", conversation.path_segment());
+            open(&path, Default::default());
         }
     });
     // Another screen (signed in, signed out, a link to an unknown address; the embedded

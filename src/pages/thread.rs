@@ -292,8 +292,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let taken_over = thread
             .try_with_untracked(|t| t.as_ref().map(|t| (t.mode(), t.parties().1)))
             .flatten();
-        if let Some((AiMode::Human, from)) = taken_over {
-            notifier.inbound(&id.get_value(), newest, &from, body);
+        let workspace = session
+            .client
+            .try_with_untracked(|c| c.as_ref().map(Client::workspace))
+            .flatten();
+        if let (Some((AiMode::Human, from)), Some(workspace)) = (taken_over, workspace) {
+            notifier.inbound(&id.get_value(), workspace, newest, &from, body);
         }
         announcer.announce_news(if count == 1 {
             format!("New message from the customer: {body}")

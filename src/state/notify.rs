@@ -9,6 +9,9 @@ use wasm_bindgen_futures::JsFuture;
 
 const PREF_ITEM: &str = "voicebip.notify";
 
+/// What a notification is of: its conversation, and the workspace it came in.
+pub type Of = (ConversationId, String);
+
 #[derive(Clone, Copy)]
 pub struct Notifier {
     pub enabled: RwSignal<bool>,
@@ -18,6 +21,10 @@ pub struct Notifier {
     /// The browser shows none from a page, whatever its permission (Chrome on Android shows
     /// them only from a service worker): found at the first one tried.
     pub unsupported: RwSignal<bool>,
+    /// The notification last clicked: its conversation, and the workspace it came in, which the
+    /// app opens while it is still the one signed in (the tab may show another conversation
+    /// by then).
+    pub clicked: RwSignal<Option<Of>>,
 }
 
 impl Notifier {
@@ -33,10 +40,13 @@ impl Notifier {
         });
         // (For the app's life, as the notifier's.)
         std::mem::forget(other_tab);
+        let clicked = RwSignal::new(None);
+        CLICKED.set(Some(clicked));
         Notifier {
             enabled,
             blocked: RwSignal::new(false),
             unsupported: RwSignal::new(false),
+            clicked,
         }
     }
 
@@ -69,13 +79,15 @@ impl Notifier {
         granted
     }
 
-    /// A customer wrote (`message`, in `conversation`, which this operator answers): notified
-    /// once on the device, whichever of its tabs show the conversation, and not while the
-    /// operator is looking at one of them, which shows (and reads out) the message itself. A
-    /// click on the notification brings the console's tab forward.
+    /// A customer wrote (`message`, in `conversation` of `workspace`, which this operator
+    /// answers): notified once on the device, whichever of its tabs show the conversation, and
+    /// not while the operator is looking at one of them, which shows (and reads out) the
+    /// message itself. A click on the notification brings the console's tab forward, on the
+    /// conversation.
     pub fn inbound(
         &self,
         conversation: &ConversationId,
+        workspace: String,
         message: &Message,
         from: &str,
         body: &str,
@@ -86,6 +98,7 @@ impl Notifier {
         }
         let notifier = *self;
         let (from, body) = (from.to_owned(), body.to_owned());
+        let shown_for = (conversation.clone(), workspace);
         let entry = format!("{conversation} {}", message.message_id);
         // Looked at (or off) by the time the message is claimed: claimed, not shown.
         let claim = move || {
@@ -93,7 +106,7 @@ impl Notifier {
                 let shown_here = notifier.enabled.try_get_untracked() == Some(true)
                     && !super::browser::is_looked_at();
                 if shown_here {
-                    notifier.notify(&from, &body)
+                    notifier.notify(shown_for, &from, &body)
                 }
             })
         };
@@ -106,7 +119,7 @@ impl Notifier {
         }
     }
 
-    fn notify(&self, from: &str, body: &str) {
+    fn notify(&self, (conversation, workspace): Of, from: &str, body: &str) {
         // Taken back in the browser's settings during the shift: the button says so, where it
         // went on saying "on" over a tone alone.
         if !permission_granted() {
@@ -117,13 +130,26 @@ impl Notifier {
         }
         let options = web_sys::NotificationOptions::new();
         options.set_body(body);
-        // One notification per customer on screen, and each new message from them shown
-        // again: without `renotify` it took the old one's place unseen.
-        options.set_tag(from);
+        // One notification per conversation on screen, and each new message in it shown
+        // again: without `renotify` it took the old one's place unseen. (Its id, never empty:
+        // `renotify` with an empty tag throws, which read as a browser that shows none.)
+        options.set_tag(conversation.as_str());
         options.set_renotify(true);
-        match web_sys::Notification::new_with_options(&format!("Message from {from}"), &options) {
+        let title = match from.trim() {
+            "" => "Message from a customer".to_owned(),
+            from => format!("Message from {from}"),
+        };
+        match web_sys::Notification::new_with_options(&title, &options) {
             Ok(shown) => {
-                ON_CLICK.with(|on_click| shown.set_onclick(Some(on_click.as_ref().unchecked_ref())))
+                ON_CLICK
+                    .with(|on_click| shown.set_onclick(Some(on_click.as_ref().unchecked_ref())));
+                SHOWN.with_borrow_mut(|all| {
+                    // (The one it replaces on screen, by its tag, is gone.)
+                    all.retain(|(_, c, _)| *c != conversation);
+                    all.push((shown, conversation, workspace));
+                    let over = all.len().saturating_sub(SHOWN_KEPT);
+                    all.drain(..over);
+                });
             }
             // A browser that shows them only from a service worker (Chrome on Android): none
             // can be shown, whatever the permission says, and asking again would not change it.
@@ -233,26 +259,55 @@ fn permission_granted() -> bool {
     web_sys::Notification::permission() == web_sys::NotificationPermission::Granted
 }
 
+/// Enough for every conversation an operator answers at once.
+const SHOWN_KEPT: usize = 20;
+
 thread_local! {
-    /// A notification's click: the console's tab comes forward, and the notification goes. One
-    /// handler for the page's life (one made per notification lived until clicked, which most
-    /// never are).
+    /// A notification's click: the console's tab comes forward, on its conversation, and the
+    /// notification goes. One handler for the page's life (one made per notification lived
+    /// until clicked, which most never are).
     static ON_CLICK: wasm_bindgen::closure::Closure<dyn Fn(web_sys::Event)> =
         wasm_bindgen::closure::Closure::new(|ev: web_sys::Event| {
             if let Some(w) = web_sys::window() {
                 let _ = w.focus();
             }
-            if let Some(shown) = ev
+            let Some(clicked) = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::Notification>().ok())
-            {
-                shown.close();
+            else {
+                return;
+            };
+            clicked.close();
+            let of = SHOWN.with_borrow_mut(|all| {
+                let i = all.iter().position(|(n, _, _)| js_sys::Object::is(n, &clicked))?;
+                let (_, conversation, workspace) = all.remove(i);
+                Some((conversation, workspace))
+            });
+            if let Some(of) = of {
+                CLICKED.with(|c| c.get().map(|c| c.try_set(Some(of))));
             }
         });
+
+    /// The notifications shown, with their conversation and workspace, newest last (one per
+    /// conversation, as on screen): what a click opens, and what the session's end takes away
+    /// ([`close_all`]).
+    static SHOWN: std::cell::RefCell<Vec<(web_sys::Notification, ConversationId, String)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+    /// The page's [`Notifier::clicked`], for the click handler.
+    static CLICKED: std::cell::Cell<Option<RwSignal<Option<Of>>>> =
+        const { std::cell::Cell::new(None) };
 
     /// One audio context for the page's life: each holds an audio stream of the browser's, and
     /// one made per message (never closed) piled up over a shift.
     static AUDIO: Option<web_sys::AudioContext> = web_sys::AudioContext::new().ok();
+}
+
+/// The session has ended: its notifications go too, where a customer's words stayed on the
+/// device's screen after a sign-out, and a click opened the connect screen.
+pub fn close_all() {
+    for (shown, _, _) in SHOWN.take() {
+        shown.close();
+    }
 }
 
 /// A short, quiet tone; no audio file to ship.

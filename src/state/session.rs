@@ -271,6 +271,7 @@ impl Session {
         self.client.set(None);
         // Its requests' waits end with it: the connect screen is not retrying anything.
         self.ended.update_value(|n| *n += 1);
+        super::notify::close_all();
         self.retry_waits.set(Vec::new());
         self.notice.set(notice);
     }

@@ -701,6 +701,88 @@ async fn notifications_turned_on_or_off_in_one_tab_are_so_in_the_others() {
     .await;
 }
 
+/// Keeps the notifications shown (`window.shown`: each with its title, tag and whether it was
+/// closed), the console not looked at.
+const KEEP_NOTIFICATIONS: &str = "window.shown = [];
+     window.Notification = class {
+       constructor(title, options) {
+         this.title = title;
+         this.tag = options.tag;
+         this.closed = false;
+         window.shown.push(this);
+       }
+       close() { this.closed = true; }
+       static requestPermission() { return Promise.resolve('granted'); }
+       static get permission() { return 'granted'; }
+     };
+     document.hasFocus = () => false;";
+
+/// A notification clicked after the tab has moved on to another conversation opens its own,
+/// where it brought forward whatever the tab showed; and signing out takes the notifications
+/// away, where a customer's words stayed on the device's screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_opens_its_conversation_and_goes_at_sign_out() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        open_thread_live(h, &id).await?;
+        h.browser().execute(KEEP_NOTIFICATIONS, vec![]).await?;
+        h.click("#notify-toggle").await?;
+        wait_attr(h, "#notify-toggle", "aria-pressed", "true").await?;
+        let shown = || async {
+            let v = h
+                .browser()
+                .execute(
+                    "return window.shown.map(n => [n.title, n.tag, n.closed]);",
+                    vec![],
+                )
+                .await?;
+            Ok::<_, voicebip_e2e::anyhow::Error>(serde_json::from_value::<
+                Vec<(String, String, bool)>,
+            >(v)?)
+        };
+        inject(h, &id, "Is my order on its way?").await?;
+        poll_until("the message notified", SCREEN, || async {
+            Ok((shown().await?.len() == 1).then_some(()))
+        })
+        .await?;
+        assert_eq!(shown().await?[0].1, id, "tagged with its conversation");
+
+        // The tab moves on to another conversation; the notification is clicked.
+        let other = row_ids(h)
+            .await?
+            .into_iter()
+            .find(|r| *r != id)
+            .context("another conversation")?;
+        h.click(&format!("{ROW}[data-conversation-id='{other}'] a"))
+            .await?;
+        wait_thread(h, &other).await?;
+        h.browser()
+            .execute(
+                "const n = window.shown[0]; n.onclick({ target: n });",
+                vec![],
+            )
+            .await?;
+        wait_thread(h, &id).await?;
+        assert!(shown().await?[0].2, "closed once clicked");
+
+        // Another message, notified; then the operator signs out.
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        inject(h, &id, "Hello?").await?;
+        poll_until("the second message notified", SCREEN, || async {
+            Ok((shown().await?.len() == 2).then_some(()))
+        })
+        .await?;
+        assert!(!shown().await?[1].2, "on screen");
+        h.click("#sign-out").await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        assert!(shown().await?[1].2, "taken away at the sign-out");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// Zoomed to 200% on a laptop (1366×768 shows as 683×384 CSS pixels, less the browser's
 /// bars): the conversation keeps room to read its messages, the reply box and the handoff
 /// buttons still reachable. The header, buttons and reply box took the whole height, and the
