@@ -66,7 +66,12 @@ impl Notifier {
                 .await
                 .ok()
                 .and_then(|v| v.as_string()),
-            Err(_) => None,
+            // No way to ask at all (Safari's tabs on iPhone and iPad, in-app browsers): none
+            // can be shown, where the button sent the operator to settings that do not exist.
+            Err(_) => {
+                self.unsupported.set(true);
+                return false;
+            }
         };
         let granted = answer.as_deref() == Some("granted");
         self.enabled.set(granted);

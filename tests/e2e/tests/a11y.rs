@@ -483,6 +483,20 @@ async fn notifications_the_browser_blocks_say_so() {
         assert_eq!(h.accessible_name("#notify-toggle").await?, "Notifications");
         h.assert_no_axe_violations("the inbox, notifications blocked")
             .await?;
+        // A browser with no notifications at all (Safari's tabs on iPhone and iPad): said to
+        // have none, not to block them (there is no setting to change).
+        h.browser()
+            .execute("delete window.Notification;", vec![])
+            .await?;
+        h.click("#notify-toggle").await?;
+        wait_text(h, "#notify-toggle", "unavailable", SCREEN).await?;
+        wait_text(
+            h,
+            "#live-announcer",
+            "no notifications from a web page",
+            SCREEN,
+        )
+        .await?;
         assert_no_crash(h).await
     })
     .await;
