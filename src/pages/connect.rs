@@ -20,6 +20,15 @@ pub fn ConnectPage() -> impl IntoView {
     let key = RwSignal::new(String::new());
     let remember = RwSignal::new(false);
     let checking = RwSignal::new(false);
+    // Counts the checks begun or given up: a check's answer is taken only while it is the
+    // newest (the operator corrects a field while one waits, and the next Connect is theirs).
+    let checks = StoredValue::new(0u64);
+    let give_up_check = move || {
+        if checking.get_untracked() {
+            checks.update_value(|n| *n += 1);
+            checking.set(false);
+        }
+    };
     let error = RwSignal::new(session.notice.get_untracked());
     // The field a refusal is about, and how many refusals were said: the same words again
     // change the alert all the same (a nothing-changed alert is not read), by a no-break space.
@@ -87,14 +96,28 @@ pub fn ConnectPage() -> impl IntoView {
         error.set(None);
         invalid.set(None);
         let client = session.make_client(b.trim(), &k);
+        checks.update_value(|n| *n += 1);
+        let this = checks.get_value();
+        let begun = js_sys::Date::now();
+        // Tried again within the one request's limit only (a 5xx, a dropped connection): a
+        // base that drops what is sent to it says so after 30 s, where three more tries kept
+        // "Checking…" for two minutes.
+        let still_wanted = move || {
+            checks.try_get_value() == Some(this)
+                && js_sys::Date::now() - begun < f64::from(crate::api::deadline::SILENCE_LIMIT_MS)
+        };
         let navigate = navigate.clone();
         // Read now: this page may be gone when the answer comes (its values with it).
         let remember = remember.get_untracked();
         let back_to = back_to();
         spawn_local(async move {
             let result = client
-                .list_conversations(&Filters::default(), None, 1)
+                .list_conversations_while(&Filters::default(), None, 1, &still_wanted)
                 .await;
+            // Given up for a corrected field: the operator's next Connect is the one that counts.
+            if checks.try_get_value() != Some(this) {
+                return;
+            }
             checking.set(false);
             match result {
                 Ok(_) => {
@@ -137,7 +160,10 @@ pub fn ConnectPage() -> impl IntoView {
                     aria-invalid=invalid_attr(Field::Base)
                     aria-describedby=described_attr(Field::Base)
                     prop:value=move || base.get()
-                    on:input=move |ev| base.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        give_up_check();
+                        base.set(event_target_value(&ev))
+                    }
                 />
                 <label for="api-key">"API key"</label>
                 <input
@@ -148,7 +174,10 @@ pub fn ConnectPage() -> impl IntoView {
                     aria-invalid=invalid_attr(Field::Key)
                     aria-describedby=described_attr(Field::Key)
                     prop:value=move || key.get()
-                    on:input=move |ev| key.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        give_up_check();
+                        key.set(event_target_value(&ev))
+                    }
                 />
                 <div class="checkbox">
                     <input

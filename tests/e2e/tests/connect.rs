@@ -548,6 +548,42 @@ async fn a_key_refused_before_the_configuration_stays_signed_out() {
     .await;
 }
 
+/// A key check that hangs is given up as the operator corrects a field, and the next Connect
+/// is theirs (it was ignored while "Checking…" stayed); one left alone says the API did not
+/// answer once its one request's limit is out, where three more tries kept "Checking…" for two
+/// minutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_key_check_gives_way() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let hang = |count: u32| json!({ "route": "GET /v1/conversations", "latency_ms": 40_000, "count": count });
+        fault(h, hang(1)).await?;
+        h.open("/").await?;
+        h.connect(DEMO_KEY).await?;
+        wait_text(h, "#connect-submit", "Checking", SCREEN).await?;
+        // Corrected (the same key typed again): Connect is the operator's again, and counts.
+        h.fill("#api-key", DEMO_KEY).await?;
+        wait_text(h, "#connect-submit", "Connect", SCREEN).await?;
+        h.click("#connect-submit").await?;
+        h.wait_for_path("/conversations", SCREEN).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+
+        h.click("#sign-out").await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        fault(h, hang(4)).await?;
+        h.connect(DEMO_KEY).await?;
+        wait_text(
+            h,
+            "#connect-error",
+            "did not answer in time",
+            std::time::Duration::from_secs(38),
+        )
+        .await?;
+        assert_eq!(h.path().await?, "/connect");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A `config.json` that never answers (a stalled CDN) is given up on: the connect screen comes
 /// with the defaults and says why, where it said "Loading…" for good.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
