@@ -153,7 +153,8 @@ impl ApiError {
     }
 
     /// No answer came, or one not to be read: the request may have been carried out all the
-    /// same, and a send made again may go out twice.
+    /// same, and a send made again may go out twice. So too a `409` (API.md's duplicate): what
+    /// was sent is there already, maybe from a first try whose answer was lost.
     pub fn answer_lost(&self) -> bool {
         matches!(
             self,
@@ -161,6 +162,7 @@ impl ApiError {
                 | ApiError::TimedOut
                 | ApiError::Malformed(_)
                 | ApiError::Server { .. }
+                | ApiError::Rejected { status: 409, .. }
         )
     }
 
@@ -201,6 +203,7 @@ impl ApiError {
                         .into()
                 }
                 "CONVERSATION_CLOSED" => "This conversation is closed.".into(),
+                "ALREADY_EXISTS" => "Voicebip says it has this already.".into(),
                 _ if message.is_empty() => format!("The request was refused ({code})."),
                 _ => format!("{message} ({code})"),
             },
@@ -264,10 +267,8 @@ mod tests {
             (ApiError::from_response(400, None, ""), (false, false, true)),
             (ApiError::from_response(410, None, ""), (false, false, true)),
             (ApiError::from_response(422, None, ""), (false, false, true)),
-            (
-                ApiError::from_response(409, None, ""),
-                (false, false, false),
-            ),
+            // A duplicate: there already, maybe from a first try whose answer was lost.
+            (ApiError::from_response(409, None, ""), (true, false, false)),
             (
                 ApiError::from_response(429, Some("3"), ""),
                 (false, false, false),

@@ -621,7 +621,7 @@ async fn a_reply_refused_after_leaving_and_coming_back_refreshes_the_conversatio
     with_harness(Options::default(), async |h: &Harness| {
         let id = open_human_sms_thread(
             h,
-            json!({ "route": "POST /v1/messages", "status": 409, "latency_ms": 8000, "count": 1 }),
+            json!({ "route": "POST /v1/messages", "status": 422, "latency_ms": 8000, "count": 1 }),
         )
         .await?;
         let other = another_row(h, &id).await?;
@@ -653,7 +653,7 @@ async fn a_template_refused_after_leaving_and_coming_back_refreshes_the_conversa
         h.wait_for("#template-name", SCREEN).await?;
         fault(
             h,
-            json!({ "route": "POST /v1/messages/template", "status": 409, "latency_ms": 8000, "count": 1 }),
+            json!({ "route": "POST /v1/messages/template", "status": 422, "latency_ms": 8000, "count": 1 }),
         )
         .await?;
         let other = another_row(h, &id).await?;
@@ -663,7 +663,7 @@ async fn a_template_refused_after_leaving_and_coming_back_refreshes_the_conversa
         leave_and_come_back(h, &id, &other).await?;
         clear_requests(h).await?;
         poll_until("the template refused", SCREEN, || async {
-            Ok((template_posts(h).await? == [409]).then_some(()))
+            Ok((template_posts(h).await? == [422]).then_some(()))
         })
         .await?;
         poll_until("the conversation shown fetched again", SCREEN, || async {
@@ -781,6 +781,39 @@ async fn a_send_left_unanswered_is_given_up_and_kept() {
         assert!(
             kept.unwrap_or_default().contains(text),
             "the text kept with the drafts, as a send that may have gone out"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// A send answered `409` (API.md's duplicate: Voicebip has it already, maybe from a try whose
+/// answer was lost) may have gone out, and says so: it was shown as "Not sent", its text kept
+/// in the draft to send again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_said_to_be_a_duplicate_may_have_gone_out() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_human_sms_thread(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 409, "count": 1 }),
+        )
+        .await?;
+        let text = "Duplicate: your parcel is on its way";
+        send_reply(h, text).await?;
+        let said = poll_until("the send answered", SCREEN, || async {
+            Ok(h.texts("li.message.local .message-error")
+                .await?
+                .into_iter()
+                .find(|t| !t.is_empty()))
+        })
+        .await?;
+        assert!(said.starts_with("May not have been sent"), "{said}");
+        assert!(said.contains("has this already"), "{said}");
+        let item = format!("voicebip.draft.{id}");
+        let draft = storage_item(h, "sessionStorage", &item).await?;
+        assert!(
+            !draft.unwrap_or_default().contains(text),
+            "not kept in the draft to be sent again"
         );
         assert_no_crash(h).await
     })
