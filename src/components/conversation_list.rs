@@ -117,6 +117,25 @@ pub fn ConversationList(
             return;
         };
         if !el.is_connected() {
+            // Moved out of the rows drawn (its customer wrote, and it went to the top while the
+            // list was scrolled down): the list goes to it, where the focus fell on another
+            // conversation's row out of sight, which Enter then opened. Not a row the operator
+            // scrolled away from, still in its place.
+            let was_at = el
+                .closest("li[data-index]")
+                .ok()
+                .flatten()
+                .and_then(|li| li.get_attribute("data-index")?.parse::<usize>().ok());
+            let now_at = inbox.with_untracked(|b| b.position(&id));
+            if let Some(p) = now_at.filter(|&p| Some(p) != was_at) {
+                if !range.get_untracked().contains(&p) {
+                    let top = p as f64 * ROW_HEIGHT;
+                    scroll_top.set(top);
+                    if let Some(s) = scroller.get_untracked() {
+                        s.set_scroll_top(top as i32);
+                    }
+                }
+            }
             refocus_in_place_if_lost(vec![id.row_link_selector(), TAB_STOP.to_owned()]);
         }
     });

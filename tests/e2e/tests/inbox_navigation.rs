@@ -788,6 +788,68 @@ async fn the_keyboard_keeps_its_row_when_a_refresh_moves_the_rows() {
     .await;
 }
 
+/// The keyboard's row, far down the list, goes to the top as its customer writes: the list
+/// follows it there, and the focus stays on its conversation in view, where it fell on another
+/// conversation's row above the screen (which Enter then opened).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keyboards_row_is_followed_to_the_top() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        poll_until("40 rows loaded", SCREEN, || async {
+            Ok((list_state(h).await?.loaded > 40).then_some(()))
+        })
+        .await?;
+        scroll_list(h, Some(30.0 * ROW_HEIGHT)).await?;
+        let row = format!("{ROW}[data-index='36']");
+        h.wait_for(&row, SCREEN).await?;
+        let id = h
+            .attrs(&row, "data-conversation-id")
+            .await?
+            .into_iter()
+            .next()
+            .flatten()
+            .context("the row's conversation")?;
+        h.browser()
+            .execute(
+                "document.querySelector(arguments[0] + ' a').focus({ preventScroll: true });",
+                vec![json!(row)],
+            )
+            .await?;
+        wait_focused_row(h, 36).await?;
+        inject(h, &id, "Any news on my refund?").await?;
+        // (A poll brings it: one interval, 10 s, and its request.)
+        poll_until(
+            "the focus on its conversation, at the top",
+            Duration::from_secs(30),
+            || async {
+                let on = h
+                    .browser()
+                    .execute(
+                        "const li = document.activeElement.closest('li.conversation-row');
+                         return li && [li.getAttribute('data-conversation-id'),
+                                       li.getAttribute('data-index')];",
+                        vec![],
+                    )
+                    .await?;
+                Ok((on == json!([id, "0"])).then_some(()))
+            },
+        )
+        .await?;
+        let seen = h
+            .browser()
+            .execute(
+                "const r = document.activeElement.getBoundingClientRect();
+                 const v = document.querySelector('.conversation-scroller').getBoundingClientRect();
+                 return r.top >= v.top - 1 && r.bottom <= v.bottom + 1;",
+                vec![],
+            )
+            .await?;
+        assert_eq!(seen, json!(true), "the focused row is in view");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// The operator leaves the browser's window (another app, another tab) with the keyboard on a
 /// row: a poll that moves the rows meanwhile gives the focus back to that row, where it fell to
 /// the page's start (the row's focusout, with nothing related, was read as the operator leaving
