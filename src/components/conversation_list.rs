@@ -342,19 +342,18 @@ pub fn ConversationList(
                     // pressed it (or tabbed onto it, which scrolls it into view and loads) is not
                     // dropped to the page's start.
                     let footer = footer.get();
-                    // (This runs before the old footer leaves the page.)
-                    if focus_within("#load-more") {
+                    // (This runs before the old footer leaves the page.) So does the list's end,
+                    // where Load more hands it on.
+                    let on_button = focus_within("#load-more");
+                    if on_button || focus_within(".list-footer .end") {
                         match footer {
-                            ListFooter::End => focus_after_render(".list-footer .end".to_owned()),
-                            ListFooter::More => {}
+                            ListFooter::End if on_button => {
+                                focus_after_render(".list-footer .end".to_owned())
+                            }
+                            ListFooter::More if on_button => {}
                             // Another list (Back to other filters): its first row, or the
                             // screen's content while it loads.
-                            ListFooter::FirstPage | ListFooter::Empty | ListFooter::Unknown => {
-                                refocus_if_lost(vec![
-                                TAB_STOP.into(),
-                                "#main".into(),
-                                ])
-                            }
+                            _ => refocus_if_lost(vec![TAB_STOP.into(), "#main".into()]),
                         }
                     }
                     match footer {

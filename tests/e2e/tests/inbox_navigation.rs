@@ -1138,6 +1138,45 @@ async fn back_to_other_filters_keeps_the_focus_of_load_more() {
     .await;
 }
 
+/// The same with the focus on the list's end ("That's all of them.", where Load more hands it
+/// on): Back to other filters takes that away too, and the focus goes to the new list, not to
+/// the page's start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_to_other_filters_keeps_the_focus_of_the_lists_end() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        select(h, "select#filter-channel", "sms").await?;
+        poll_until("the SMS list", SCREEN, || async {
+            Ok((url_query(h).await? == "channel=sms").then_some(()))
+        })
+        .await?;
+        h.wait_for("#load-more", SCREEN).await?;
+        h.browser()
+            .execute("document.getElementById('load-more').focus();", vec![])
+            .await?;
+        poll_until("the list's end, with the focus", SCREEN, || async {
+            if focus_in(h, ".list-footer .end").await? {
+                return Ok(Some(()));
+            }
+            if focus_in(h, "#load-more").await? {
+                h.press(&[Key::Enter.into()]).await?;
+                settle("the next page", Duration::from_millis(300)).await;
+            }
+            Ok(None)
+        })
+        .await?;
+        h.browser().back().await?;
+        poll_until("the unfiltered list after Back", SCREEN, || async {
+            Ok(url_query(h).await?.is_empty().then_some(()))
+        })
+        .await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        wait_focus_in(h, "#main", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// Arrowing through the channel filter (a closed select fires `change` at each option passed)
 /// is one step in the history: Back returns to the list before the run, where it went back
 /// through every option passed on the way. Back ends the run.
