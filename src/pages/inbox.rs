@@ -74,6 +74,10 @@ pub fn InboxPage() -> impl IntoView {
     provide_context(ListedRows(inbox));
     let loading = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
+    // Until when (ms since the epoch) the rate limit that failed the last page asked the list
+    // to wait: one longer than the client waits out itself is the operator's, and Try again
+    // before then would only be refused again.
+    let limited_until = StoredValue::new(0.0);
     // This tab's last poll of the list shown failed: it may be behind (the operator would not
     // know, as polls are quiet).
     let stale = RwSignal::new(false);
@@ -117,6 +121,10 @@ pub fn InboxPage() -> impl IntoView {
             // (Only answers to this list's requests come here: see `generation`.)
             if let Some(client) = by {
                 session.check(&client, &e);
+            }
+            if let ApiError::RateLimited { retry_after_secs } = e {
+                let secs = retry_after_secs.min(LONGEST_WAIT_SECS);
+                limited_until.set_value(js_sys::Date::now() + f64::from(secs) * 1000.0);
             }
             error.set(Some(e));
         }
@@ -270,6 +278,15 @@ pub fn InboxPage() -> impl IntoView {
     // (the operator's choice, where scrolling would have sent it back to its top at each page).
     // (Scrolling asks for no page while the failure shows: only the operator comes here then.)
     let try_again = move || {
+        let left = limited_until.get_value() - js_sys::Date::now();
+        let limited = error.with_untracked(|e| matches!(e, Some(ApiError::RateLimited { .. })));
+        if limited && left > 0.0 {
+            announcer.announce(format!(
+                "Too many requests right now: wait {} s more, then try again.",
+                (left / 1000.0).ceil() as u32
+            ));
+            return;
+        }
         if error.with_untracked(Option::is_some) {
             restarted_for.set_value(None);
         }

@@ -460,6 +460,49 @@ async fn try_again_after_a_cacheable_refusal_asks_the_api_again() {
     .await;
 }
 
+/// A page refused by a rate limit longer than the console waits out itself (over a minute) is
+/// the operator's to wait: Try again before the wait is over says how long is left and asks
+/// nothing, where it asked at once, inside the limit, to be refused again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn try_again_within_a_long_rate_limit_says_how_long_is_left() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "force_429_retry_after": 120, "count": 2,
+                    "query_contains": "channel=sms" }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        select(h, "select#filter-channel", "sms").await?;
+        wait_text(h, "#error-banner", "wait 120 s", SCREEN).await?;
+        h.click("#error-banner-retry").await?;
+        let said = wait_text(h, "#live-announcer", "s more, then try again", SCREEN).await?;
+        let left: u32 = said
+            .split_whitespace()
+            .find_map(|w| w.parse().ok())
+            .ok_or_else(|| anyhow!("no seconds in {said:?}"))?;
+        assert!(
+            (100..=120).contains(&left),
+            "the seconds left of 120: {said:?}"
+        );
+        settle("a request, were there one", Duration::from_secs(1)).await;
+        let asked = requests(h, "GET", |p| p == "/v1/conversations")
+            .await?
+            .into_iter()
+            .filter(|r| r.query.as_deref().unwrap_or("").contains("channel=sms"))
+            .count();
+        assert_eq!(
+            asked, 1,
+            "the refused page alone, not asked again within the limit"
+        );
+        assert_eq!(count(h, "#error-banner").await?, 1);
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A list whose first page failed is filled by the next poll once the API answers again, and
 /// its failure goes with it: the banner stayed up over the rows, and held back the pages below.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
