@@ -110,6 +110,8 @@ pub fn ConversationList(
     // new row takes the focus (and, through its on:focus, the roving index), without scrolling:
     // the operator may have scrolled the list meanwhile.
     let focused_row = StoredValue::new_local(None::<(ConversationId, web_sys::Element)>);
+    // The list (its filters' query) the row was focused in.
+    let focused_in = StoredValue::new(String::new());
     crate::state::effect(move || {
         inbox.track();
         range.track();
@@ -117,17 +119,19 @@ pub fn ConversationList(
             return;
         };
         if !el.is_connected() {
-            // Moved out of the rows drawn (its customer wrote, and it went to the top while the
-            // list was scrolled down): the list goes to it, where the focus fell on another
+            // Moved up out of the rows drawn (its customer wrote, and it went to the top while
+            // the list was scrolled down): the list goes to it, where the focus fell on another
             // conversation's row out of sight, which Enter then opened. Not a row the operator
-            // scrolled away from, still in its place.
+            // scrolled away from, still in its place or pushed down by news above it, nor one
+            // of another list (other filters, which start at their top).
             let was_at = el
                 .closest("li[data-index]")
                 .ok()
                 .flatten()
                 .and_then(|li| li.get_attribute("data-index")?.parse::<usize>().ok());
             let now_at = inbox.with_untracked(|b| b.position(&id));
-            if let Some(p) = now_at.filter(|&p| Some(p) != was_at) {
+            let same_list = focused_in.with_value(|q| *q == query.get_untracked());
+            if let Some(p) = now_at.filter(|&p| same_list && was_at.is_some_and(|w| p < w)) {
                 if !range.get_untracked().contains(&p) {
                     let top = p as f64 * ROW_HEIGHT;
                     scroll_top.set(top);
@@ -151,6 +155,7 @@ pub fn ConversationList(
             ))
         });
         focused_row.set_value(row);
+        focused_in.set_value(query.get_untracked());
     };
     // Focus leaving for another element, or for the page itself (a click outside: the row is
     // still there a frame later), is the operator's doing: no refresh brings it back. Not the
@@ -237,7 +242,7 @@ pub fn ConversationList(
     let prefix = crate::state::embed::inbox_path();
     let on_keydown = move |ev: web_sys::KeyboardEvent| {
         // (Shift+Enter too: the browser's "open in a new window" on the row's link.)
-        if ev.alt_key() || ev.ctrl_key() || ev.meta_key() || ev.shift_key() {
+        if ev.alt_key() || ev.ctrl_key() || ev.meta_key() || ev.shift_key() && ev.key() == "Enter" {
             return;
         }
         let n = total.get_untracked();

@@ -850,6 +850,77 @@ async fn the_keyboards_row_is_followed_to_the_top() {
     .await;
 }
 
+/// The keyboard's row pushed down out of the rows drawn by news above it (another
+/// conversation's customer wrote) stays where it is: the list does not jump to it, away from
+/// what the operator was reading.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn news_above_the_keyboards_row_does_not_move_the_list() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        poll_until("40 rows loaded", SCREEN, || async {
+            Ok((list_state(h).await?.loaded > 40).then_some(()))
+        })
+        .await?;
+        let row_id = async |index: usize| {
+            let row = format!("{ROW}[data-index='{index}']");
+            h.wait_for(&row, SCREEN).await?;
+            h.attrs(&row, "data-conversation-id")
+                .await?
+                .into_iter()
+                .next()
+                .flatten()
+                .context("the row's conversation")
+        };
+        scroll_list(h, Some(36.0 * ROW_HEIGHT)).await?;
+        let written = row_id(38).await?;
+        scroll_list(h, Some(8.0 * ROW_HEIGHT)).await?;
+        row_id(8).await?;
+        // The last row drawn, below the screen, has the focus.
+        let last = h
+            .browser()
+            .execute(
+                "const rows = [...document.querySelectorAll('li.conversation-row')];
+                 const li = rows[rows.length - 1];
+                 li.querySelector('a').focus({ preventScroll: true });
+                 return +li.getAttribute('data-index');",
+                vec![],
+            )
+            .await?
+            .as_u64()
+            .context("the last row's index")? as usize;
+        assert!(last < 38, "row 38 is not drawn: {last}");
+        wait_focused_row(h, last).await?;
+        let top = async || {
+            let v = h
+                .browser()
+                .execute(
+                    "return document.querySelector('.conversation-scroller').scrollTop;",
+                    vec![],
+                )
+                .await?;
+            Ok::<_, voicebip_e2e::anyhow::Error>(v.as_f64().unwrap_or_default())
+        };
+        let before = top().await?;
+        inject(h, &written, "Any news on my refund?").await?;
+        // (A poll brings it, and the list says so.)
+        wait_text(
+            h,
+            "#live-announcer",
+            "New message from",
+            Duration::from_secs(30),
+        )
+        .await?;
+        settle("a jump, were there one", Duration::from_millis(500)).await;
+        let after = top().await?;
+        assert!(
+            (after - before).abs() <= 2.0 * ROW_HEIGHT,
+            "the list stayed: scrolled from {before} to {after}"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// The operator leaves the browser's window (another app, another tab) with the keyboard on a
 /// row: a poll that moves the rows meanwhile gives the focus back to that row, where it fell to
 /// the page's start (the row's focusout, with nothing related, was read as the operator leaving
