@@ -153,8 +153,9 @@ impl ApiError {
     }
 
     /// No answer came, or one not to be read: the request may have been carried out all the
-    /// same, and a send made again may go out twice. So too a `409` (API.md's duplicate): what
-    /// was sent is there already, maybe from a first try whose answer was lost.
+    /// same, and a send made again may go out twice. So too a `409` duplicate (API.md's
+    /// `ALREADY_EXISTS`, or no code): what was sent is there already, maybe from a first try
+    /// whose answer was lost. (Not a 409 that names another conflict.)
     pub fn answer_lost(&self) -> bool {
         matches!(
             self,
@@ -162,8 +163,8 @@ impl ApiError {
                 | ApiError::TimedOut
                 | ApiError::Malformed(_)
                 | ApiError::Server { .. }
-                | ApiError::Rejected { status: 409, .. }
-        )
+        ) || matches!(self, ApiError::Rejected { status: 409, code, .. }
+                if code == "ALREADY_EXISTS" || code == "HTTP_409")
     }
 
     /// A request that got no answer, from what the browser said of it (`name: message`): its
@@ -269,6 +270,14 @@ mod tests {
             (ApiError::from_response(422, None, ""), (false, false, true)),
             // A duplicate: there already, maybe from a first try whose answer was lost.
             (ApiError::from_response(409, None, ""), (true, false, false)),
+            (
+                ApiError::from_response(409, None, r#"{"error_code":"ALREADY_EXISTS"}"#),
+                (true, false, false),
+            ),
+            (
+                ApiError::from_response(409, None, r#"{"error_code":"CONVERSATION_CLOSED"}"#),
+                (false, false, false),
+            ),
             (
                 ApiError::from_response(429, Some("3"), ""),
                 (false, false, false),
