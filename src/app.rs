@@ -153,7 +153,12 @@ fn SessionGuard() -> impl IntoView {
             return;
         };
         if session.signed_in_to(&workspace) {
+            // With the list's filters, as a row's link keeps them.
             let path = format!("/conversations/{}", conversation.path_segment());
+            let path = match location.search.get_untracked().as_str() {
+                "" => path,
+                query => format!("{path}?{query}"),
+            };
             open(&path, Default::default());
         }
     });

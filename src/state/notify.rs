@@ -102,14 +102,17 @@ impl Notifier {
             return;
         }
         let notifier = *self;
+        let session = ENDS.get();
         let (from, body) = (from.to_owned(), body.to_owned());
         let shown_for = (conversation.clone(), workspace);
         let entry = format!("{conversation} {}", message.message_id);
         // Looked at (or off) by the time the message is claimed: claimed, not shown.
         let claim = move || {
             once_on_the_device(entry, move || {
+                // (Not once the session has ended meanwhile: its notifications are gone.)
                 let shown_here = notifier.enabled.try_get_untracked() == Some(true)
-                    && !super::browser::is_looked_at();
+                    && !super::browser::is_looked_at()
+                    && ENDS.get() == session;
                 if shown_here {
                     notifier.notify(shown_for, &from, &body)
                 }
@@ -298,6 +301,9 @@ thread_local! {
     /// ([`close_all`]).
     static SHOWN: std::cell::RefCell<Vec<(web_sys::Notification, ConversationId, String)>> =
         const { std::cell::RefCell::new(Vec::new()) };
+    /// Counts the sessions ended ([`close_all`]): a message claimed after its session ended
+    /// (it waits for the tab looked at, and for the lock) is not shown.
+    static ENDS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// The page's [`Notifier::clicked`], for the click handler.
     static CLICKED: std::cell::Cell<Option<RwSignal<Option<Of>>>> =
         const { std::cell::Cell::new(None) };
@@ -310,6 +316,7 @@ thread_local! {
 /// The session has ended: its notifications go too, where a customer's words stayed on the
 /// device's screen after a sign-out, and a click opened the connect screen.
 pub fn close_all() {
+    ENDS.set(ENDS.get() + 1);
     for (shown, _, _) in SHOWN.take() {
         shown.close();
     }
