@@ -119,6 +119,21 @@ async fn focus_first_row(h: &Harness) -> Result<()> {
     Ok(())
 }
 
+/// Whether the focused element is within the list's visible box (not in the rows drawn above
+/// or below it).
+async fn focus_in_view(h: &Harness) -> Result<bool> {
+    let seen = h
+        .browser()
+        .execute(
+            "const r = document.activeElement.getBoundingClientRect();
+             const v = document.querySelector('.conversation-scroller').getBoundingClientRect();
+             return r.top >= v.top - 1 && r.bottom <= v.bottom + 1;",
+            vec![],
+        )
+        .await?;
+    Ok(seen == json!(true))
+}
+
 async fn wait_focused_row(h: &Harness, index: usize) -> Result<()> {
     let want = index.to_string();
     poll_until(&format!("row {index} to have focus"), SCREEN, || async {
@@ -835,16 +850,7 @@ async fn the_keyboards_row_is_followed_to_the_top() {
             },
         )
         .await?;
-        let seen = h
-            .browser()
-            .execute(
-                "const r = document.activeElement.getBoundingClientRect();
-                 const v = document.querySelector('.conversation-scroller').getBoundingClientRect();
-                 return r.top >= v.top - 1 && r.bottom <= v.bottom + 1;",
-                vec![],
-            )
-            .await?;
-        assert_eq!(seen, json!(true), "the focused row is in view");
+        assert!(focus_in_view(h).await?, "the focused row is in view");
         assert_no_crash(h).await
     })
     .await;
@@ -1031,21 +1037,15 @@ async fn the_list_stays_in_the_tab_order_when_its_rows_change() {
             Ok(at.filter(|&i| i >= 5))
         })
         .await?;
-        let seen = h
-            .browser()
-            .execute(
-                "const r = document.activeElement.getBoundingClientRect(); \
-                 const v = document.querySelector('.conversation-scroller').getBoundingClientRect(); \
-                 return r.top >= v.top - 1 && r.bottom <= v.bottom + 1;",
-                vec![],
-            )
-            .await?;
-        assert_eq!(seen, json!(true), "row {paged}, focused, is in view");
+        assert!(focus_in_view(h).await?, "row {paged}, focused, is in view");
         h.press(&[Key::PageUp.into()]).await?;
         wait_focused_row(h, 0).await?;
         // End: the last row loaded, at the end of the list (which then loads a page more).
         let loaded = list_state(h).await?.loaded;
-        assert!(loaded > 20, "more rows loaded than a screen holds: {loaded}");
+        assert!(
+            loaded > 20,
+            "more rows loaded than a screen holds: {loaded}"
+        );
         h.press(&[Key::End.into()]).await?;
         wait_focused_row(h, loaded - 1).await?;
 
@@ -1057,7 +1057,11 @@ async fn the_list_stays_in_the_tab_order_when_its_rows_change() {
         h.wait_for(&format!("{ROW}[data-index='0']"), SCREEN)
             .await?;
         let keyboards = format!("{ROW}[data-index='{}']", loaded - 1);
-        assert_eq!(count(h, &keyboards).await?, 0, "the keyboard's row not rendered");
+        assert_eq!(
+            count(h, &keyboards).await?,
+            0,
+            "the keyboard's row not rendered"
+        );
         poll_until("one row in the tab order at the top", SCREEN, || async {
             Ok((tab_stops(h).await? == 1).then_some(()))
         })
