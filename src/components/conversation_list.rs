@@ -119,11 +119,13 @@ pub fn ConversationList(
             return;
         };
         if !el.is_connected() {
-            // Moved up out of the rows drawn (its customer wrote, and it went to the top while
-            // the list was scrolled down): the list goes to it, where the focus fell on another
-            // conversation's row out of sight, which Enter then opened. Not a row the operator
-            // scrolled away from, still in its place or pushed down by news above it, nor one
-            // of another list (other filters, which start at their top).
+            // Moved out of the rows drawn by a refresh, in the same list: up (its customer
+            // wrote, and it went to the top while the list was scrolled down), the list goes to
+            // it; down (news above pushed it past the rows drawn below the screen), the list
+            // moves with the rows, so the screen shows what it showed. Either way the focus stays
+            // on its conversation, where it fell on another's row out of sight, which Enter then
+            // opened. Not a row the operator scrolled away from (still in its place), nor one of
+            // a list started over (other filters, or the same again), which starts at its top.
             let was_at = el
                 .closest("li[data-index]")
                 .ok()
@@ -131,13 +133,22 @@ pub fn ConversationList(
                 .and_then(|li| li.get_attribute("data-index")?.parse::<usize>().ok());
             let now_at = inbox.with_untracked(|b| b.position(&id));
             let same_list = focused_in.with_value(|q| *q == query.get_untracked());
-            if let Some(p) = now_at.filter(|&p| same_list && was_at.is_some_and(|w| p < w)) {
-                if !range.get_untracked().contains(&p) {
-                    let top = p as f64 * ROW_HEIGHT;
-                    scroll_top.set(top);
-                    if let Some(s) = scroller.get_untracked() {
-                        s.set_scroll_top(top as i32);
+            let top = match (was_at, now_at) {
+                (Some(w), Some(p)) if same_list && !range.get_untracked().contains(&p) => {
+                    match p.cmp(&w) {
+                        std::cmp::Ordering::Less => Some(p as f64 * ROW_HEIGHT),
+                        std::cmp::Ordering::Greater => {
+                            Some(scroll_top.get_untracked() + (p - w) as f64 * ROW_HEIGHT)
+                        }
+                        std::cmp::Ordering::Equal => None,
                     }
+                }
+                _ => None,
+            };
+            if let Some(top) = top {
+                scroll_top.set(top);
+                if let Some(s) = scroller.get_untracked() {
+                    s.set_scroll_top(top as i32);
                 }
             }
             refocus_in_place_if_lost(vec![id.row_link_selector(), TAB_STOP.to_owned()]);
@@ -209,6 +220,8 @@ pub fn ConversationList(
     // the page after it at once. The keyboard's row too: Tab went to the old one's place, below
     // the new first screen.
     let to_top = move || {
+        // (No row kept is of this list any more.)
+        focused_in.set_value(String::from("\u{0}"));
         active.set(0);
         scroll_top.set(0.0);
         if let Some(el) = scroller.get_untracked() {

@@ -896,6 +896,7 @@ async fn news_above_the_keyboards_row_does_not_move_the_list() {
             .context("the last row's index")? as usize;
         assert!(last < 38, "row 38 is not drawn: {last}");
         wait_focused_row(h, last).await?;
+        let kept = row_id(last).await?;
         let top = async || {
             let v = h
                 .browser()
@@ -916,6 +917,14 @@ async fn news_above_the_keyboards_row_does_not_move_the_list() {
             Duration::from_secs(30),
         )
         .await?;
+        // Pushed one row down, past the rows drawn: still the keyboard's row, where the focus
+        // went to the conversation that took its place.
+        wait_focused_row(h, last + 1).await?;
+        assert_eq!(
+            row_id(last + 1).await?,
+            kept,
+            "the focus on the same conversation"
+        );
         settle("a jump, were there one", Duration::from_millis(500)).await;
         let after = top().await?;
         assert!(
