@@ -763,7 +763,14 @@ async fn a_notification_opens_its_conversation_and_goes_at_sign_out() {
         .await?;
         assert_eq!(shown().await?[0].1, id, "tagged with its conversation");
 
-        // The tab moves on to another conversation; the notification is clicked.
+        // The tab moves on to another conversation, in a filtered list; the notification is
+        // clicked.
+        select(h, "select#filter-channel", "sms").await?;
+        poll_until("the SMS list", SCREEN, || async {
+            Ok((url_query(h).await? == "channel=sms").then_some(()))
+        })
+        .await?;
+        h.wait_for_all(ROW, 2, SCREEN).await?;
         let other = row_ids(h)
             .await?
             .into_iter()
@@ -780,6 +787,11 @@ async fn a_notification_opens_its_conversation_and_goes_at_sign_out() {
             .await?;
         wait_thread(h, &id).await?;
         assert!(shown().await?[0].2, "closed once clicked");
+        assert_eq!(
+            url_query(h).await?,
+            "channel=sms",
+            "the list's filters kept"
+        );
 
         // Another message, notified; then the operator signs out.
         wait_attr(h, "#connection-status", "data-state", "live").await?;
