@@ -1193,51 +1193,22 @@ async fn a_list_a_poll_starts_over_is_shown_from_its_top() {
     .await;
 }
 
-/// Load more, with the keyboard's focus on it, goes with its list when Back brings other
-/// filters: the focus goes to the new list (or the screen's content while it loads), not to
-/// the page's start.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn back_to_other_filters_keeps_the_focus_of_load_more() {
-    with_harness(Options::default(), async |h: &Harness| {
-        sign_in(h).await?;
-        select(h, "select#filter-channel", "sms").await?;
-        poll_until("the SMS list", SCREEN, || async {
-            Ok((url_query(h).await? == "channel=sms").then_some(()))
-        })
-        .await?;
-        h.wait_for("#load-more", SCREEN).await?;
-        h.browser()
-            .execute("document.getElementById('load-more').focus();", vec![])
-            .await?;
-        wait_focus_in(h, "#load-more", SCREEN).await?;
-        h.browser().back().await?;
-        poll_until("the unfiltered list after Back", SCREEN, || async {
-            Ok(url_query(h).await?.is_empty().then_some(()))
-        })
-        .await?;
-        h.wait_for_all(ROW, 1, SCREEN).await?;
-        wait_focus_in(h, "#main", SCREEN).await?;
-        assert_no_crash(h).await
+/// The SMS list with the focus in its footer (on Load more, or, `at_end`, on the list's end,
+/// where Load more pressed through every page hands it on), then Back to the unfiltered list:
+/// the focus goes to the new list (or the screen's content while it loads), not to the page's
+/// start.
+async fn back_from_the_footer_keeps_the_focus(h: &Harness, at_end: bool) -> Result<()> {
+    sign_in(h).await?;
+    select(h, "select#filter-channel", "sms").await?;
+    poll_until("the SMS list", SCREEN, || async {
+        Ok((url_query(h).await? == "channel=sms").then_some(()))
     })
-    .await;
-}
-
-/// The same with the focus on the list's end ("That's all of them.", where Load more hands it
-/// on): Back to other filters takes that away too, and the focus goes to the new list, not to
-/// the page's start.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn back_to_other_filters_keeps_the_focus_of_the_lists_end() {
-    with_harness(Options::default(), async |h: &Harness| {
-        sign_in(h).await?;
-        select(h, "select#filter-channel", "sms").await?;
-        poll_until("the SMS list", SCREEN, || async {
-            Ok((url_query(h).await? == "channel=sms").then_some(()))
-        })
+    .await?;
+    h.wait_for("#load-more", SCREEN).await?;
+    h.browser()
+        .execute("document.getElementById('load-more').focus();", vec![])
         .await?;
-        h.wait_for("#load-more", SCREEN).await?;
-        h.browser()
-            .execute("document.getElementById('load-more').focus();", vec![])
-            .await?;
+    if at_end {
         poll_until("the list's end, with the focus", SCREEN, || async {
             if focus_in(h, ".list-footer .end").await? {
                 return Ok(Some(()));
@@ -1249,14 +1220,35 @@ async fn back_to_other_filters_keeps_the_focus_of_the_lists_end() {
             Ok(None)
         })
         .await?;
-        h.browser().back().await?;
-        poll_until("the unfiltered list after Back", SCREEN, || async {
-            Ok(url_query(h).await?.is_empty().then_some(()))
-        })
-        .await?;
-        h.wait_for_all(ROW, 1, SCREEN).await?;
-        wait_focus_in(h, "#main", SCREEN).await?;
-        assert_no_crash(h).await
+    } else {
+        wait_focus_in(h, "#load-more", SCREEN).await?;
+    }
+    h.browser().back().await?;
+    poll_until("the unfiltered list after Back", SCREEN, || async {
+        Ok(url_query(h).await?.is_empty().then_some(()))
+    })
+    .await?;
+    h.wait_for_all(ROW, 1, SCREEN).await?;
+    wait_focus_in(h, "#main", SCREEN).await?;
+    assert_no_crash(h).await
+}
+
+/// Load more, with the keyboard's focus on it, goes with its list when Back brings other
+/// filters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_to_other_filters_keeps_the_focus_of_load_more() {
+    with_harness(Options::default(), async |h: &Harness| {
+        back_from_the_footer_keeps_the_focus(h, false).await
+    })
+    .await;
+}
+
+/// The same with the focus on the list's end ("That's all of them."): Back took it away, and
+/// the focus fell to the page's start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_to_other_filters_keeps_the_focus_of_the_lists_end() {
+    with_harness(Options::default(), async |h: &Harness| {
+        back_from_the_footer_keeps_the_focus(h, true).await
     })
     .await;
 }
