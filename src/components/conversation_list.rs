@@ -332,7 +332,7 @@ pub fn ConversationList(
                                 .collect::<Vec<_>>()
                         })
                     }
-                    key=|(c, index)| (c.conversation_id.clone(), *index, c.activity_at(), c.opt_out, c.window_expires_at)
+                    key=|(c, index)| (c.conversation_id.clone(), *index, c.activity_at(), c.opted_out(), c.window_expires_at)
                     children=move |(c, index)| {
                         view! {
                             <ConversationRow
@@ -473,7 +473,7 @@ fn ConversationRow(
     let activity = conversation.activity_at();
     let channel = conversation.channel;
     let expires = conversation.window_expires_at;
-    let opt_out = conversation.opt_out;
+    let opt_out = conversation.opted_out();
     let prefix = crate::state::embed::inbox_path();
     let href = move || row_href(prefix, &conversation, &query.get());
     view! {

@@ -95,7 +95,9 @@ pub struct ConversationSummary {
     pub from_number: String,
     pub to_number: String,
     pub window_expires_at: Option<DateTime<Utc>>,
-    pub opt_out: bool,
+    /// `None` when the answer says nothing of it: a thread's body is API.md's choice, and one
+    /// that leaves it out does not undo an opt-out the console knows of (see `Thread`).
+    pub opt_out: Option<bool>,
     pub created_at: DateTime<Utc>,
     pub updated_at: Option<DateTime<Utc>>,
     pub last_message_at: Option<DateTime<Utc>>,
@@ -109,6 +111,10 @@ impl ConversationSummary {
             Some(n) if n == self.from_number => &self.to_number,
             _ => &self.from_number,
         }
+    }
+
+    pub fn opted_out(&self) -> bool {
+        self.opt_out == Some(true)
     }
 
     /// When the conversation last moved, for ordering and the relative time in the list.
@@ -278,7 +284,7 @@ impl TryFrom<WireConversation> for ConversationSummary {
             from_number: w.from_number.ok_or(MissingField("from_number"))?,
             to_number: w.to_number.ok_or(MissingField("to_number"))?,
             window_expires_at: w.window_expires_at,
-            opt_out: w.opt_out.unwrap_or(false),
+            opt_out: w.opt_out,
             created_at: w.created_at.ok_or(MissingField("created_at"))?,
             updated_at: w.updated_at,
             last_message_at: w.last_message_at,
@@ -347,7 +353,7 @@ mod tests {
                 r#""updated_at": " ""#,
             );
         let c: ConversationSummary = serde_json::from_str(&item).expect("still a conversation");
-        assert!(!c.opt_out);
+        assert!(!c.opted_out());
         assert_eq!((c.window_expires_at, c.updated_at), (None, None));
         assert!(c.last_message_at.is_some());
         // A time that is there but no time is still refused.

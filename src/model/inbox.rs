@@ -691,11 +691,11 @@ mod tests {
         // What changes no activity (an opt-out, a window) stays in place; an older summary than
         // the row's (a poll came in since) is ignored.
         let mut opted_out = a.clone();
-        opted_out.opt_out = true;
+        opted_out.opt_out = Some(true);
         assert!(inbox.refresh(&opted_out));
         assert_eq!(ids(&inbox), ["c", "a", "b"]);
         assert!(!inbox.refresh(&at(&a, 1)));
-        assert!(inbox.get(&a.conversation_id).is_some_and(|r| r.opt_out));
+        assert!(inbox.get(&a.conversation_id).is_some_and(|r| r.opted_out()));
 
         // Tied with the row above it: it stays below (it did not move on past it).
         let b_tied = at(&item("b", "x"), 30);

@@ -287,7 +287,7 @@ impl Thread {
     pub fn blocked(&self, now: DateTime<Utc>) -> Option<Blocked> {
         let s = &self.conversation.summary;
         let window = WindowState::of(s.channel, self.window_expires_at(), now);
-        Blocked::of(self.mode(), s.opt_out, s.channel, window)
+        Blocked::of(self.mode(), s.opted_out(), s.channel, window)
     }
 
     /// When the WhatsApp window closes, as far as the console can tell: the server's time,
@@ -319,7 +319,7 @@ impl Thread {
     pub fn refused_for(&mut self, code: &str, now: DateTime<Utc>) {
         match code {
             "WINDOW_CLOSED" => self.window_refused(now),
-            "RECIPIENT_OPTED_OUT" => self.conversation.summary.opt_out = true,
+            "RECIPIENT_OPTED_OUT" => self.conversation.summary.opt_out = Some(true),
             _ => {}
         }
     }
@@ -434,6 +434,10 @@ impl Thread {
             fresh.ai_mode = self.conversation.ai_mode;
         }
         fresh.mode_history = merge_history(&self.conversation.mode_history, fresh.mode_history);
+        // So does one that leaves the opt-out out: the reply box stays locked for a number
+        // known to be opted out (a send refused for it, say), rather than unlocked and "opted
+        // back in" read out.
+        fresh.summary.opt_out = fresh.summary.opt_out.or(self.conversation.summary.opt_out);
         self.conversation = fresh;
         gap
     }
@@ -873,10 +877,12 @@ impl Thread {
         // Made when the PATCH was, it may be older than a refetch answered meanwhile (a STOP's,
         // say): then it says nothing new of the conversation but its mode. (An answer of the
         // mode alone says nothing of the rest.)
-        if let Some(summary) = fresh
+        if let Some(mut summary) = fresh
             .summary
             .filter(|s| s.last_message_at >= self.conversation.summary.last_message_at)
         {
+            // (As in `merge_latest`: silent of the opt-out, it says nothing of it.)
+            summary.opt_out = summary.opt_out.or(self.conversation.summary.opt_out);
             self.conversation.summary = summary;
         }
         moved
@@ -2372,24 +2378,25 @@ mod tests {
             vec![msg("m1", 10, Direction::Inbound, MessageStatus::Received)],
             None,
         );
-        stop.summary.opt_out = true;
+        stop.summary.opt_out = Some(true);
         stop.summary.last_message_at = Some(at(10));
         stop.summary.window_expires_at = Some(at(10) + Duration::hours(24));
         t.merge_latest_now(stop);
         // The PATCH's answer was made before that message.
         let mut patched = conversation(vec![], None);
         patched.ai_mode = AiMode::Human;
+        patched.summary.opt_out = Some(false);
         patched.summary.last_message_at = Some(at(1));
         patched.summary.window_expires_at = Some(at(1) + Duration::hours(24));
         t.apply_mode_response(patched.clone().into(), None);
         let s = &t.conversation.summary;
-        assert!(s.opt_out, "the opt-out stays");
+        assert!(s.opted_out(), "the opt-out stays");
         assert_eq!(s.last_message_at, Some(at(10)));
         assert_eq!(s.window_expires_at, Some(at(10) + Duration::hours(24)));
         // One made after it is taken whole.
         patched.summary.last_message_at = Some(at(12));
         t.apply_mode_response(patched.into(), None);
-        assert!(!t.conversation.summary.opt_out);
+        assert!(!t.conversation.summary.opted_out());
         // One of the mode alone moves the mode and leaves the conversation as it is.
         let before = t.conversation.summary.clone();
         let bare = ModeAnswer {
@@ -2734,6 +2741,16 @@ mod tests {
         assert_eq!(t.blocked(at(1)), None);
         t.refused_for("RECIPIENT_OPTED_OUT", at(1));
         assert_eq!(t.blocked(at(1)), Some(Blocked::OptedOut));
+        // A refetch, or a handoff's answer, that says nothing of the opt-out leaves it.
+        t.merge_latest_now(conversation(vec![], None));
+        assert_eq!(t.blocked(at(1)), Some(Blocked::OptedOut), "after a refetch");
+        t.apply_mode_response(conversation(vec![], None).into(), None);
+        assert_eq!(t.blocked(at(1)), Some(Blocked::OptedOut), "after a handoff");
+        // One that says the number opted back in is taken.
+        let mut back_in = conversation(vec![], None);
+        back_in.summary.opt_out = Some(false);
+        t.merge_latest_now(back_in);
+        assert_eq!(t.blocked(at(1)), None);
     }
 
     #[test]
@@ -2765,11 +2782,14 @@ mod tests {
 
         // An answer older than the message keeps what the message implies.
         let mut stale = whatsapp(closed, Some(at(0))).conversation;
-        stale.summary.opt_out = true;
+        stale.summary.opt_out = Some(true);
         t.merge_latest_now(stale);
         assert_eq!(t.conversation.summary.window_expires_at, reopened);
         assert_eq!(t.conversation.summary.last_message_at, Some(at(30)));
-        assert!(t.conversation.summary.opt_out, "the rest is the server's");
+        assert!(
+            t.conversation.summary.opted_out(),
+            "the rest is the server's"
+        );
 
         // An answer made after it is the server's word, even a shorter window.
         let mut fresh = whatsapp(Some(at(31)), Some(at(30))).conversation;

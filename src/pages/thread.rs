@@ -1497,7 +1497,10 @@ fn ThreadLoaded(
     let expires_at =
         Signal::derive(move || thread.with(|t| t.as_ref().and_then(Thread::window_expires_at)));
     let opt_out = Memo::new(move |_| {
-        thread.with(|t| t.as_ref().is_some_and(|t| t.conversation.summary.opt_out))
+        thread.with(|t| {
+            t.as_ref()
+                .is_some_and(|t| t.conversation.summary.opted_out())
+        })
     });
     // Said as well as shown: the customer's STOP is heard as a message, which does not say that
     // replies are refused from now on (nor a START that they are no longer).
