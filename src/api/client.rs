@@ -143,11 +143,14 @@ impl Client {
         self.read_from(&url, still_wanted).await
     }
 
-    /// `GET /v1/conversations/{id}`, one page of messages (newest first).
+    /// `GET /v1/conversations/{id}`, one page of messages (newest first). Retried only while
+    /// `still_wanted`: a conversation the operator has left is not asked for again, through a
+    /// 429's wait, from the workspace's rate limit.
     pub async fn get_conversation(
         &self,
         id: &ConversationId,
         page_token: Option<&str>,
+        still_wanted: &dyn Fn() -> bool,
     ) -> Result<Conversation, ApiError> {
         let mut path = format!(
             "/conversations/{}?page_size={MESSAGE_PAGE_SIZE}",
@@ -156,7 +159,7 @@ impl Client {
         if let Some(t) = page_token {
             path.push_str(&format!("&page_token={}", encode_component(t)));
         }
-        self.read(&path).await
+        self.read_from(&self.url(&path), still_wanted).await
     }
 
     /// `PATCH /v1/conversations/{id}`. Idempotent by contract, so a 5xx may be retried; each
@@ -312,10 +315,6 @@ impl Client {
             .abort_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
                 deadline::SILENCE_LIMIT_MS,
             ))))
-    }
-
-    async fn read<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        self.read_from(&self.url(path), &|| true).await
     }
 
     async fn read_from<T: DeserializeOwned>(

@@ -156,8 +156,11 @@ async fn walk_again(
         return Err(refused);
     };
     let mut token = None;
+    let shown = || thread.try_with_untracked(|_| ()).is_some();
     for _ in 0..REWALK_PAGES {
-        let page = client.get_conversation(conv, token.as_deref()).await?;
+        let page = client
+            .get_conversation(conv, token.as_deref(), &shown)
+            .await?;
         let walked = thread.try_update(|t| {
             let t = t.as_mut()?;
             let reached = t.merge_rewalk(page, &span);
@@ -196,6 +199,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // Numbers the operator's sends (`None` once this view has gone).
     let alive = StoredValue::new(());
     let new_local_id = move || alive.try_get_value().map(|()| drafts::next_local_id());
+    // Reads are tried again (a 429's wait, a 5xx) only while the conversation is shown.
+    let shown = move || alive.try_get_value().is_some();
     // Kept as the reply's draft is: a template half typed survives switching conversations,
     // a reload, and a session the API ended.
     let template_draft = TemplateDraft::new(drafts::load_template(session.drafts.get_value(), &id));
@@ -333,7 +338,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 Some(conversation) => Ok(conversation),
                 // (Not once its session has ended: the early request gave up then.)
                 None if !client.in_session() => return,
-                None => client.get_conversation(&conv, None).await,
+                None => client.get_conversation(&conv, None, &shown).await,
             };
             // (A failure does not count as the newest answer: an older request's, coming
             // after it, brings what it missed, where it would otherwise wait for Try again.)
@@ -415,7 +420,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             // More came in while the stream was down than the newest page holds: the pages
             // between it and what was shown, so that nothing said meanwhile is missing.
             while let Some(g) = gap.take() {
-                match client.get_conversation(&conv, Some(&g.token)).await {
+                match client.get_conversation(&conv, Some(&g.token), &shown).await {
                     Ok(page) => {
                         gap = thread
                             .try_update(|t| {
@@ -766,7 +771,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         loading_older.set(true);
         spawn_local(async move {
             let mut result = client
-                .get_conversation(&conv, Some(&token))
+                .get_conversation(&conv, Some(&token), &shown)
                 .await
                 .map(|page| {
                     thread.try_update(|t| t.as_mut().map(|t| t.merge_older(page)));

@@ -109,7 +109,7 @@ impl WarmStart {
                 Some(ask(
                     id,
                     client.workspace(),
-                    async move { client.get_conversation(&asked, None).await },
+                    async move { client.get_conversation(&asked, None, &|| true).await },
                     || (),
                 ))
             }

@@ -95,6 +95,49 @@ async fn a_list_left_while_it_waits_is_not_asked_for_again() {
     .await;
 }
 
+/// A conversation the operator leaves while its read waits out a 429 is not asked for again
+/// once the wait is over (the workspace's rate limit is spent on what is shown), and its wait
+/// goes from the notice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_left_while_it_waits_is_not_asked_for_again() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let listed = api_list(h, "page_size=2").await?;
+        let [left, other] = [0, 1].map(|i| str_field(&listed["conversations"][i], "conversation_id"));
+        let (left, other) = (left?, other?);
+        h.wait_for(&format!("{ROW}[data-conversation-id='{other}'] a"), SCREEN)
+            .await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}", "force_429_retry_after": 4, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        h.click(&format!("{ROW}[data-conversation-id='{left}'] a"))
+            .await?;
+        wait_text(h, "#retry-notice", "retrying in", SCREEN).await?;
+        h.click(&format!("{ROW}[data-conversation-id='{other}'] a"))
+            .await?;
+        wait_thread(h, &other).await?;
+        let left_at = sim_now_ms(h).await?;
+        wait_gone(h, "#retry-notice", SCREEN).await?;
+        settle("past the left conversation's wait", Duration::from_secs(5)).await;
+        // (Its stream's refetch, asked for before it was left, may come in beside the 429.)
+        let path = format!("/v1/conversations/{left}");
+        let asked = requests(h, "GET", |p| p == path)
+            .await?
+            .into_iter()
+            .map(|r| Ok((r.at_ms()?, r.status)))
+            .collect::<Result<Vec<_>>>()?;
+        assert!(
+            asked.iter().any(|(_, s)| *s == 429) && asked.iter().all(|(at, _)| *at < left_at),
+            "refused, and not asked for again once left at {left_at}: {asked:?}"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// Two requests waiting at once, a long wait and a short one: once the short one's retry is in,
 /// the notice counts the long one's seconds, not "0 s" for the rest of it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
