@@ -17,6 +17,44 @@ const MAX_AUTO_WAIT_SECS: u32 = 60;
 /// reconnect, the inbox's poll, and what the screen says.
 pub const LONGEST_WAIT_SECS: u32 = 3_600;
 
+/// The end of the wait a 429 asked for (its `Retry-After`, up to [`LONGEST_WAIT_SECS`]), for a
+/// request no one else waits out: the inbox's poll, and the operator's Try again of a list, a
+/// thread or an export whose wait was longer than the client's own ([`MAX_AUTO_WAIT_SECS`]).
+/// Pressed before then, Try again would only be refused again: it says how long is left.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RateWait {
+    until_ms: f64,
+}
+
+impl RateWait {
+    /// How a request ended (`None`: answered): a 429 starts the wait from `now_ms`; any other
+    /// end ends it.
+    pub fn heard(&mut self, error: Option<&ApiError>, now_ms: f64) {
+        self.until_ms = match error {
+            Some(ApiError::RateLimited { retry_after_secs }) => {
+                now_ms + f64::from((*retry_after_secs).min(LONGEST_WAIT_SECS)) * 1000.0
+            }
+            _ => 0.0,
+        };
+    }
+
+    /// When the wait ends (ms since the epoch; 0 for none).
+    pub fn until_ms(&self) -> f64 {
+        self.until_ms
+    }
+
+    /// What a Try again pressed at `now_ms` is told instead of asking, while the wait lasts.
+    pub fn refusal(&self, now_ms: f64) -> Option<String> {
+        let left = self.until_ms - now_ms;
+        (left > 0.0).then(|| {
+            format!(
+                "Too many requests right now: wait {} s more, then try again.",
+                (left / 1000.0).ceil() as u32
+            )
+        })
+    }
+}
+
 /// How long to wait before retry number `attempt` (1-based), or `None` to give up.
 pub fn delay_ms(error: &ApiError, attempt: u32, idempotent: bool) -> Option<u32> {
     if attempt > MAX_RETRIES {
@@ -158,6 +196,29 @@ impl StreamRefusal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_limits_wait_is_told_until_its_end_and_ended_by_any_other_answer() {
+        let mut wait = RateWait::default();
+        assert_eq!(wait.refusal(0.0), None);
+        let limited = |secs| ApiError::RateLimited {
+            retry_after_secs: secs,
+        };
+        wait.heard(Some(&limited(120)), 1_000.0);
+        assert_eq!(wait.until_ms(), 121_000.0);
+        let said = wait.refusal(2_500.0).expect("still waiting");
+        assert!(said.contains("wait 119 s more"), "{said}");
+        assert_eq!(wait.refusal(121_000.0), None, "over at its end");
+        // A gateway's days-long `Retry-After` is waited out for an hour at most.
+        wait.heard(Some(&limited(u32::MAX)), 0.0);
+        assert_eq!(wait.until_ms(), f64::from(LONGEST_WAIT_SECS) * 1000.0);
+        // Another failure, or an answer, ends it: the limit was lifted.
+        wait.heard(Some(&ApiError::TimedOut), 1.0);
+        assert_eq!(wait.refusal(1.0), None);
+        wait.heard(Some(&limited(30)), 0.0);
+        wait.heard(None, 1.0);
+        assert_eq!(wait.refusal(1.0), None);
+    }
 
     #[test]
     fn a_long_retry_after_is_left_to_the_operator() {

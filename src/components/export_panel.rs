@@ -3,6 +3,7 @@
 
 use super::focus::{focus_after_render, focus_within};
 use crate::api::deadline::{self, SILENCE_LIMIT_MS};
+use crate::api::retry::RateWait;
 use crate::api::ApiError;
 use crate::model::export::{file_name, human_bytes, saved_message, ExportFormat, Progress};
 use crate::model::AgentId;
@@ -38,6 +39,8 @@ pub fn ExportPanel(
     let format = RwSignal::new(ExportFormat::Csv);
     let state = RwSignal::new(ExportState::Idle);
     let abort = StoredValue::new_local(None::<web_sys::AbortController>);
+    // The wait the rate limit that failed the last export asked for.
+    let rate_wait = StoredValue::new(RateWait::default());
     let running = move || matches!(state.get(), ExportState::Running { .. });
 
     let start = move |ev: leptos::ev::SubmitEvent| {
@@ -57,6 +60,10 @@ pub fn ExportPanel(
             state.set(ExportState::Failed("Choose an agent to export.".into()));
             return;
         };
+        if let Some(said) = rate_wait.with_value(|w| w.refusal(js_sys::Date::now())) {
+            state.set(ExportState::Failed(said));
+            return;
+        }
         let Ok(controller) = web_sys::AbortController::new() else {
             return;
         };
@@ -70,6 +77,9 @@ pub fn ExportPanel(
             abort.set_value(None);
             // Ends what is left of the download: a body given up on as silent, or left unread.
             controller.abort();
+            // (`try_`: the panel may have gone with the session meanwhile.)
+            let failure = result.as_ref().err().filter(|_| !cancelled);
+            rate_wait.try_update_value(|w| w.heard(failure, js_sys::Date::now()));
             match result {
                 Ok(done) => state.set(done),
                 Err(_) if cancelled => state.set(ExportState::Cancelled),

@@ -1,7 +1,7 @@
 //! The inbox: filters (kept in the URL), the conversation list, and the open thread beside it on
 //! wide screens (alone on narrow ones).
 
-use crate::api::retry::LONGEST_WAIT_SECS;
+use crate::api::retry::RateWait;
 use crate::api::{ApiError, Client, ListPage};
 use crate::components::announcer::use_announcer;
 use crate::components::conversation_list::{ConversationList, TAB_STOP};
@@ -74,10 +74,8 @@ pub fn InboxPage() -> impl IntoView {
     provide_context(ListedRows(inbox));
     let loading = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
-    // Until when (ms since the epoch) the rate limit that failed the last page asked the list
-    // to wait: one longer than the client waits out itself is the operator's, and Try again
-    // before then would only be refused again.
-    let limited_until = StoredValue::new(0.0);
+    // The wait the rate limit that failed the last page asked for.
+    let rate_wait = StoredValue::new(RateWait::default());
     // This tab's last poll of the list shown failed: it may be behind (the operator would not
     // know, as polls are quiet).
     let stale = RwSignal::new(false);
@@ -108,6 +106,7 @@ pub fn InboxPage() -> impl IntoView {
     // another since, which it does not sign out).
     let apply = move |by: Option<Client>, result: Result<ListPage, ApiError>| match result {
         Ok(page) => {
+            rate_wait.set_value(RateWait::default());
             let first = inbox.with_untracked(|i| i.cursor == Cursor::Start);
             inbox.update(|i| {
                 i.unreadable |= page.unreadable > 0;
@@ -122,10 +121,7 @@ pub fn InboxPage() -> impl IntoView {
             if let Some(client) = by {
                 session.check(&client, &e);
             }
-            if let ApiError::RateLimited { retry_after_secs } = e {
-                let secs = retry_after_secs.min(LONGEST_WAIT_SECS);
-                limited_until.set_value(js_sys::Date::now() + f64::from(secs) * 1000.0);
-            }
+            rate_wait.update_value(|w| w.heard(Some(&e), js_sys::Date::now()));
             error.set(Some(e));
         }
     };
@@ -261,6 +257,7 @@ pub fn InboxPage() -> impl IntoView {
         generation.update_value(|g| *g += 1);
         loading.set(false);
         error.set(None);
+        rate_wait.set_value(RateWait::default());
         tell_list();
     });
 
@@ -278,13 +275,8 @@ pub fn InboxPage() -> impl IntoView {
     // (the operator's choice, where scrolling would have sent it back to its top at each page).
     // (Scrolling asks for no page while the failure shows: only the operator comes here then.)
     let try_again = move || {
-        let left = limited_until.get_value() - js_sys::Date::now();
-        let limited = error.with_untracked(|e| matches!(e, Some(ApiError::RateLimited { .. })));
-        if limited && left > 0.0 {
-            announcer.announce(format!(
-                "Too many requests right now: wait {} s more, then try again.",
-                (left / 1000.0).ceil() as u32
-            ));
+        if let Some(said) = rate_wait.with_value(|w| w.refusal(js_sys::Date::now())) {
+            announcer.announce(said);
             return;
         }
         if error.with_untracked(Option::is_some) {
@@ -520,9 +512,9 @@ fn start_polling(
         // when config.json arrives after the loop started; later ones are set as they go.
         let started = js_sys::Date::now();
         let mut next_at = None::<f64>;
-        // Until when a 429 asked this list to wait: a tab shown again polls at once, but not
-        // before then.
-        let mut limited_until = 0.0;
+        // What a 429 asked this list to wait: a tab shown again polls at once, but not before
+        // its end.
+        let mut rate_wait = RateWait::default();
         let mut was_hidden = false;
         // The list whose poll lease this tab may hold, and the lease.
         let mut leased = None::<(String, PollLease)>;
@@ -542,7 +534,7 @@ fn start_polling(
                 continue;
             }
             let now = js_sys::Date::now();
-            if now < limited_until
+            if now < rate_wait.until_ms()
                 || !was_hidden && now < next_at.unwrap_or_else(|| started + interval_ms())
             {
                 continue;
@@ -585,11 +577,10 @@ fn start_polling(
                     }
                 }
                 // (Never sooner than the usual poll, nor later than `LONGEST_WAIT_SECS`.)
-                Err(ApiError::RateLimited { retry_after_secs }) => {
+                Err(e @ ApiError::RateLimited { .. }) => {
                     let now = js_sys::Date::now();
-                    limited_until =
-                        now + f64::from(retry_after_secs.min(LONGEST_WAIT_SECS)) * 1000.0;
-                    let next = limited_until.max(now + interval_ms());
+                    rate_wait.heard(Some(&e), now);
+                    let next = rate_wait.until_ms().max(now + interval_ms());
                     next_at = Some(next);
                     // The limit is the key's: the lease is held through the wait, which
                     // another tab, taking it over once it lapsed, would ask into again.
@@ -598,7 +589,7 @@ fn start_polling(
                     }
                     // A wait longer than a poll leaves the list behind: said, as for a refresh
                     // that failed.
-                    if limited_until > now + interval_ms()
+                    if rate_wait.until_ms() > now + interval_ms()
                         && inbox.try_with_untracked(|i| i.filters == filters) == Some(true)
                     {
                         stale.try_set(true);

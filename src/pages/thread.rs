@@ -1,5 +1,6 @@
 //! One conversation: header, handoff, messages, composer.
 
+use crate::api::retry::RateWait;
 use crate::api::{ApiError, Client, SendTemplate};
 use crate::components::announcer::use_announcer;
 use crate::components::badges::{ChannelBadge, ModeBadge, WindowBadge};
@@ -189,6 +190,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // has moved on).
     let blocked_now = move || blocked_in(thread);
     let error = RwSignal::new(None::<ApiError>);
+    // The wait the rate limit behind `error` asked for, if it is one.
+    let rate_wait = StoredValue::new(RateWait::default());
+    // A read's failure: shown (once), and its rate limit's wait kept.
+    let failed = move |e: ApiError| {
+        rate_wait.try_update_value(|w| w.heard(Some(&e), js_sys::Date::now()));
+        set_if_new(error, e);
+    };
     let action_error = RwSignal::new(None::<(Attempt, ApiError)>);
     let template_error = RwSignal::new(None::<TemplateTrouble>);
     // The operator's last reply or template went to the customer's newer conversation: this
@@ -360,6 +368,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             });
             if answer.is_ok() && !outdated {
                 error.set(None);
+                rate_wait.set_value(RateWait::default());
             }
             let (mut gap, news) = match answer {
                 Ok(c) => thread
@@ -395,7 +404,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     .unwrap_or_default(),
                 Err(e) => {
                     session.check(&client, &e);
-                    set_if_new(error, e);
+                    failed(e);
                     (None, None)
                 }
             };
@@ -431,7 +440,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     }
                     Err(e) => {
                         session.check(&client, &e);
-                        set_if_new(error, e);
+                        failed(e);
                     }
                 }
             }
@@ -530,9 +539,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let poll_instead = move || {
         thread.try_update_untracked(|t| t.as_mut().map(Thread::stream_lost));
         load();
+        // (Nor within a rate limit's wait: each would be refused, and said, again.)
         let worth_asking = move || {
             thread.try_with_untracked(Option::is_some) == Some(true)
                 && error.with_untracked(|e| !e.as_ref().is_some_and(ApiError::is_for_good))
+                && rate_wait.with_value(|w| js_sys::Date::now() >= w.until_ms())
         };
         poll.set_value(Some(gloo_timers::callback::Interval::new(
             POLL_WITHOUT_STREAM_MS,
@@ -1375,8 +1386,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // reconnect makes one) or failed refresh rebuilds the view: that would reset the scroll
     // position, the focus and whatever is typed in the template form.
     // The operator's Try again: the banner leaves as it is tried, and is back, announced,
-    // should that fail too.
+    // should that fail too. Within a rate limit's wait, it says how long is left instead.
     let retry = move || {
+        if let Some(said) = rate_wait.with_value(|w| w.refusal(js_sys::Date::now())) {
+            announcer.announce(said);
+            return;
+        }
         error.set(None);
         load()
     };

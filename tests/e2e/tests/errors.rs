@@ -517,43 +517,71 @@ async fn try_again_within_a_long_rate_limit_says_how_long_is_left() {
                     "query_contains": "channel=sms" }),
         )
         .await?;
-        clear_requests(h).await?;
         select(h, "select#filter-channel", "sms").await?;
-        wait_text(h, "#error-banner", "wait 120 s", SCREEN).await?;
-        // (A Try again that asks takes the banner down and brings a new one; the inbox's poll,
-        // which may come meanwhile and asks for the same list, leaves it be.)
-        h.browser()
-            .execute(
-                "document.getElementById('error-banner').dataset.seen = '1';",
-                vec![],
-            )
-            .await?;
-        h.click("#error-banner-retry").await?;
-        let said = wait_text(h, "#live-announcer", "s more, then try again", SCREEN).await?;
-        let left: u32 = said
-            .split_whitespace()
-            .find_map(|w| w.parse().ok())
-            .ok_or_else(|| anyhow!("no seconds in {said:?}"))?;
-        assert!(
-            (100..=120).contains(&left),
-            "the seconds left of 120: {said:?}"
-        );
-        settle("a request, were there one", Duration::from_secs(1)).await;
-        let kept = h
-            .browser()
-            .execute(
-                "return document.getElementById('error-banner')?.dataset.seen ?? null;",
-                vec![],
-            )
-            .await?;
-        assert_eq!(
-            kept,
-            json!("1"),
-            "the banner as it was: nothing asked within the limit"
-        );
+        try_again_is_told_how_long_is_left(h, "error-banner").await?;
         assert_no_crash(h).await
     })
     .await;
+}
+
+/// As for the list, so for a conversation: its Try again within a long rate limit asks
+/// nothing, and its refreshes (polls with the stream down, the stream's reopenings) wait too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_threads_try_again_within_a_long_rate_limit_says_how_long_is_left() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let id = newest_conversation_id(h).await?;
+        // (The first page and the stream's refetch: each refused.)
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}", "force_429_retry_after": 120,
+                    "count": 2 }),
+        )
+        .await?;
+        h.click(&format!("{ROW}[data-conversation-id='{id}'] a"))
+            .await?;
+        try_again_is_told_how_long_is_left(h, "thread-error").await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// Presses Try again on the banner `banner` (its id), shown for a 120-s rate limit: it says how
+/// many of those seconds are left, and asks nothing (the banner stays as it was).
+async fn try_again_is_told_how_long_is_left(h: &Harness, banner: &str) -> Result<()> {
+    wait_text(h, &format!("#{banner}"), "wait 120 s", SCREEN).await?;
+    // (A Try again that asks takes the banner down and brings a new one; a poll, which may
+    // come meanwhile and asks for the same list, leaves it be.)
+    h.browser()
+        .execute(
+            "document.getElementById(arguments[0]).dataset.seen = '1';",
+            vec![json!(banner)],
+        )
+        .await?;
+    h.click(&format!("#{banner}-retry")).await?;
+    let said = wait_text(h, "#live-announcer", "s more, then try again", SCREEN).await?;
+    let left: u32 = said
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .ok_or_else(|| anyhow!("no seconds in {said:?}"))?;
+    assert!(
+        (100..=120).contains(&left),
+        "the seconds left of 120: {said:?}"
+    );
+    settle("a request, were there one", Duration::from_secs(1)).await;
+    let kept = h
+        .browser()
+        .execute(
+            "return document.getElementById(arguments[0])?.dataset.seen ?? null;",
+            vec![json!(banner)],
+        )
+        .await?;
+    assert_eq!(
+        kept,
+        json!("1"),
+        "the banner as it was: nothing asked within the limit"
+    );
+    Ok(())
 }
 
 /// A list whose first page failed is filled by the next poll once the API answers again, and

@@ -617,6 +617,33 @@ async fn an_export_refused_for_now_is_tried_again() {
         })
         .await?;
         assert_eq!(assert_export_requests_authorized(h, &agent).await?, 1);
+
+        // Refused for longer than the console waits out itself: the operator's to wait. Export
+        // pressed again before the end says how long is left, and asks nothing.
+        clear_requests(h).await?;
+        fault(
+            h,
+            json!({ "route": route, "force_429_retry_after": 120, "count": 1 }),
+        )
+        .await?;
+        start_export(h, &agent, "csv").await?;
+        wait_text(h, "#export-error", "wait 120 s", SCREEN).await?;
+        h.click("#export-start").await?;
+        let said = wait_text(h, "#export-error", "s more, then try again", SCREEN).await?;
+        let left: u32 = said
+            .split_whitespace()
+            .find_map(|w| w.parse().ok())
+            .ok_or_else(|| anyhow!("no seconds in {said:?}"))?;
+        assert!(
+            (100..=120).contains(&left),
+            "the seconds left of 120: {said:?}"
+        );
+        settle(
+            "an export asked for, were there one",
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(assert_export_requests_authorized(h, &agent).await?, 1);
         assert_no_crash(h).await?;
         Ok(())
     })
