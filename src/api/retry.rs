@@ -55,6 +55,24 @@ impl RateWait {
     }
 }
 
+/// When an embedded console's key check, failed for a reason of its own (the network, a 5xx,
+/// a rate limit; not the key's), is tried again by itself: the host hands a key over once. As
+/// the stream's reconnects, with growing, jittered waits that slow down after a while; after a
+/// 429, at its `Retry-After` (up to [`LONGEST_WAIT_SECS`]). `None`: not at all (the key refused,
+/// or another refusal that asking again would only repeat).
+pub fn recheck_ms(error: &ApiError, rechecks: u32, random: f64) -> Option<u32> {
+    match error {
+        ApiError::RateLimited { retry_after_secs } => {
+            Some((*retry_after_secs).clamp(1, LONGEST_WAIT_SECS) * 1000)
+        }
+        ApiError::Network(_) | ApiError::Server { .. } | ApiError::TimedOut => {
+            // (After the check's own retries: 2 to 4 s, then up to 8 s, then 15 to 30 s.)
+            Some(jittered_ms(rechecks + 4, rechecks, random))
+        }
+        _ => None,
+    }
+}
+
 /// How long to wait before retry number `attempt` (1-based), or `None` to give up.
 pub fn delay_ms(error: &ApiError, attempt: u32, idempotent: bool) -> Option<u32> {
     if attempt > MAX_RETRIES {
@@ -196,6 +214,36 @@ impl StreamRefusal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_check_that_failed_for_itself_is_tried_again_more_and_more_slowly() {
+        let server = ApiError::Server { status: 503 };
+        let waits: Vec<_> = (0..12).map(|n| recheck_ms(&server, n, 0.5)).collect();
+        assert_eq!(waits[0], Some(3_000));
+        assert_eq!(waits[1], Some(6_000));
+        assert_eq!(waits[8], Some(6_000));
+        assert_eq!(waits[11], Some(22_500), "slower after a while");
+        assert_eq!(recheck_ms(&ApiError::TimedOut, 0, 0.0), Some(2_000));
+        let limited = |secs| ApiError::RateLimited {
+            retry_after_secs: secs,
+        };
+        assert_eq!(recheck_ms(&limited(90), 3, 0.5), Some(90_000));
+        assert_eq!(
+            recheck_ms(&limited(0), 0, 0.5),
+            Some(1_000),
+            "never at once"
+        );
+        assert_eq!(
+            recheck_ms(&limited(u32::MAX), 0, 0.5),
+            Some(LONGEST_WAIT_SECS * 1000)
+        );
+        // Not the key refused, nor a refusal asking again would only repeat.
+        assert_eq!(
+            recheck_ms(&ApiError::Unauthenticated(String::new()), 0, 0.5),
+            None
+        );
+        assert_eq!(recheck_ms(&ApiError::NotFound(String::new()), 0, 0.5), None);
+    }
 
     #[test]
     fn a_rate_limits_wait_is_told_until_its_end_and_ended_by_any_other_answer() {

@@ -73,6 +73,9 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
     // Why the console waits for a key, when it is not the first: the operator in the frame is
     // told, not only the host page.
     let why = RwSignal::new(None::<String>);
+    // A key handed over is being checked: the session it may replace ending meanwhile (the
+    // old key refused) is the check's to tell, when it has an answer.
+    let checking = StoredValue::new(false);
     let listener = window_event_listener(leptos::ev::message, move |ev: web_sys::MessageEvent| {
         let origin = ev.origin();
         // From the page that embeds this one, not another frame of an allowed origin in it.
@@ -106,48 +109,85 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
             .with_untracked(|c| c.as_ref().map(|c| c.api_base_url.clone()))
             .unwrap_or_default();
         let client = session.make_client(&base, &key);
+        let wanted = move || connects.try_get_value() == Some(this);
+        checking.set_value(true);
         spawn_local(async move {
-            // (Not once the host has handed over another key: a wait for the rate limit
-            // ends there, rather than ask again with a key the host has moved on from.)
-            let result = client
-                .list_conversations_while(&Filters::default(), None, 1, &|| {
-                    connects.try_get_value() == Some(this)
-                })
-                .await;
-            if connects.try_get_value() != Some(this) {
-                return;
-            }
-            host.host_origin.set(Some(origin));
-            match result {
-                Ok(_) => {
+            // A check that failed for a reason of its own (the network, a 5xx, a rate limit),
+            // not the key's, is tried again by itself: the host hands a key over once, and the
+            // frame waited for good.
+            let mut rechecks = 0;
+            loop {
+                // (Not once the host has handed over another key: a wait for the rate limit
+                // ends there, rather than ask again with a key the host has moved on from.)
+                let result = client
+                    .list_conversations_while(&Filters::default(), None, 1, &wanted)
+                    .await;
+                if !wanted() {
+                    return;
+                }
+                let Err(e) = result else {
+                    checking.set_value(false);
+                    host.host_origin.set(Some(origin));
                     why.set(None);
                     session.sign_in_ephemeral(client);
                     host.send(&ConsoleMessage::Connected);
+                    return;
+                };
+                let connected_as = session.client.get_untracked();
+                // The key it holds, handed over again: it goes on as it was, unless it is
+                // refused (revoked since), which no request of the hidden frame may find out
+                // for a long while. The host hears that it is connected: a failure of the
+                // check's own (a gateway's error, the network) says nothing of the key, and a
+                // host told of an error would take the console for stopped.
+                let refused = matches!(e, ApiError::Unauthenticated(_));
+                if connected_as.as_ref() == Some(&client) && !refused {
+                    checking.set_value(false);
+                    host.host_origin.set(Some(origin.clone()));
+                    host.send(&ConsoleMessage::Connected);
+                    return;
                 }
-                Err(e) => {
-                    let connected_as = session.client.get_untracked();
-                    // The key it holds, handed over again: it goes on as it was, unless it is
-                    // refused (revoked since), which no request of the hidden frame may find
-                    // out for a long while. The host hears that it is connected: a failure of
-                    // the check's own (a gateway's error, the network) says nothing of the
-                    // key, and a host told of an error would take the console for stopped.
-                    let refused = matches!(e, ApiError::Unauthenticated(_));
-                    if connected_as.as_ref() == Some(&client) && !refused {
-                        host.send(&ConsoleMessage::Connected);
-                        return;
-                    }
+                let again_in = crate::api::retry::recheck_ms(&e, rechecks, js_sys::Math::random());
+                // The host page, as the operator, is told what they can act on: the page
+                // holds the key, and "enter it again" is not theirs to do.
+                let said = if refused {
+                    KEY_REFUSED.to_owned()
+                } else {
+                    e.user_message()
+                };
+                let why_now = match again_in {
+                    Some(_) => format!("{said} Trying again by itself."),
+                    None => said.clone(),
+                };
+                if why.with_untracked(|w| w.as_ref() != Some(&why_now)) {
+                    why.set(Some(why_now));
+                }
+                // Once for a run of failures, not at each check tried again.
+                if rechecks == 0 {
+                    host.host_origin.set(Some(origin.clone()));
                     host.send(&ConsoleMessage::Error {
-                        message: e.user_message(),
+                        message: said.clone(),
                     });
-                    why.set(Some(match e {
-                        ApiError::Unauthenticated(_) => KEY_REFUSED.to_owned(),
-                        _ => e.user_message(),
-                    }));
                     // The host has moved on from the key before (another operator signed in
                     // to the tool, say): that one does not go on acting for it, whatever
                     // became of the new one.
                     if connected_as.is_some() {
-                        session.sign_out(Some(e.user_message()));
+                        session.sign_out(Some(said));
+                    }
+                }
+                let Some(again_in) = again_in else {
+                    checking.set_value(false);
+                    return;
+                };
+                rechecks += 1;
+                // Sooner once the device is back online: the network was the likely cause.
+                let offline = !crate::state::browser::is_online();
+                let until = js_sys::Date::now() + f64::from(again_in);
+                while js_sys::Date::now() < until
+                    && !(offline && crate::state::browser::is_online())
+                {
+                    gloo_timers::future::TimeoutFuture::new(250).await;
+                    if !wanted() {
+                        return;
                     }
                 }
             }
@@ -174,21 +214,24 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
     crate::state::effect(move || {
         let now = connected.get();
         // (Not when a new key's failed check ended it: that has said why already.)
-        if std::mem::replace(&mut was_connected, now) && !now && why.with_untracked(Option::is_none)
+        if std::mem::replace(&mut was_connected, now)
+            && !now
+            && why.with_untracked(Option::is_none)
+            && !checking.get_value()
         {
-            let notice = session.notice.get_untracked();
             // (Only a refused key ends an embedded session without the operator.)
+            let refused = session.notice.with_untracked(Option::is_some);
             why.set(Some(
-                if notice.is_some() {
-                    KEY_REFUSED
-                } else {
-                    "Signed out."
-                }
-                .to_owned(),
+                if refused { KEY_REFUSED } else { "Signed out." }.to_owned(),
             ));
-            let message = notice
-                .unwrap_or_else(|| "The console was disconnected: connect it again.".to_owned());
-            host.send(&ConsoleMessage::Error { message });
+            let message = if refused {
+                KEY_REFUSED
+            } else {
+                "The console was disconnected: connect it again."
+            };
+            host.send(&ConsoleMessage::Error {
+                message: message.to_owned(),
+            });
         }
     });
     // Why the console waits, said through the page's live region: the waiting screen is built

@@ -840,6 +840,82 @@ async fn a_new_keys_check_held_by_the_rate_limit_connects_after_the_wait() {
     .await;
 }
 
+/// The host hands over another key, whose check fails for a reason of its own (a gateway's
+/// 503s, longer than the check's own retries): it is tried again by itself, and the console
+/// connects, where it waited for good for a host that hands a key over once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keys_check_that_failed_for_itself_is_tried_again_by_itself() {
+    const SECOND_KEY: &str = "pk_test_rotated_key_met_by_a_gateway_error";
+    with_harness(options_with_second_key(SECOND_KEY), async |h: &Harness| {
+        let console = open_host_showing_rows(h).await?;
+        // The check and its three retries.
+        fault_next_key_check(h, json!({ "status": 503, "count": 4 })).await?;
+        h.fill("#host-key", SECOND_KEY).await?;
+        h.click("#host-connect").await?;
+        wait_host_message(h, "voicebip:error", |m| is(m, &console, "voicebip:error")).await?;
+        enter_console(h).await?;
+        let waiting = wait_text(h, "#embed-waiting", "Trying again by itself", SCREEN).await?;
+        assert!(waiting.contains("Voicebip"), "says why: {waiting}");
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        assert_eq!(count(h, "#embed-waiting").await?, 0, "connected");
+        leave_console(h).await?;
+        let checks = key_checks(h).await?;
+        assert_eq!(
+            checks,
+            [503, 503, 503, 503, 200],
+            "tried again once the check gave up"
+        );
+        assert_eq!(host_told(h, &console, "voicebip:connected").await?, 2);
+        assert_eq!(
+            host_told(h, &console, "voicebip:error").await?,
+            1,
+            "told once"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// The key in use is refused (revoked) while the one the host handed over to replace it is
+/// still being checked: the host and the operator hear of the new key's check, not of the old
+/// key's refusal (which had the host hand over again, restarting the check).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_old_keys_refusal_during_a_new_keys_check_is_not_told() {
+    const SECOND_KEY: &str = "pk_test_rotated_key_checked_as_the_old_one_goes";
+    with_harness(options_with_second_key(SECOND_KEY), async |h: &Harness| {
+        let console = open_host_showing_rows(h).await?;
+        // The new key's check waits 12 s; the list's next poll (every 10 s), with the old
+        // key, is refused.
+        fault_next_key_check(h, json!({ "force_429_retry_after": 12 })).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "status": 401, "count": 1,
+                    "query_contains": "page_size=50" }),
+        )
+        .await?;
+        h.fill("#host-key", SECOND_KEY).await?;
+        h.click("#host-connect").await?;
+        poll_until("the old key refused", Duration::from_secs(20), || async {
+            let refused = requests(h, "GET", |p| p == "/v1/conversations")
+                .await?
+                .iter()
+                .any(|r| r.status == 401);
+            Ok(refused.then_some(()))
+        })
+        .await?;
+        settle("the refusal's end of the session", Duration::from_secs(1)).await;
+        enter_console(h).await?;
+        let said = h.texts("#live-announcer").await?.concat();
+        assert!(!said.contains("not accepted"), "said: {said:?}");
+        h.wait_for_all(ROW, 1, Duration::from_secs(20)).await?;
+        leave_console(h).await?;
+        assert_eq!(host_told(h, &console, "voicebip:error").await?, 0);
+        assert_eq!(host_told(h, &console, "voicebip:connected").await?, 2);
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// Configured for no host page (`embed_allowed_origins` empty, as the shipped config.json has
 /// it), the embedded console says so, where it said it was waiting for a host that could never
 /// connect it.
@@ -939,6 +1015,14 @@ async fn a_refused_new_key_from_the_host_ends_the_one_before() {
         leave_console(h).await?;
         let errors = host_told(h, &console, "voicebip:error").await?;
         assert_eq!(errors, 1, "the host told once");
+        // What the host page can act on: the key it handed over, not "enter it again".
+        let told =
+            wait_host_message(h, "voicebip:error", |m| is(m, &console, "voicebip:error")).await?;
+        let message = told["data"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("host page handed over was not accepted"),
+            "{message:?}"
+        );
         assert_no_crash(h).await
     })
     .await;
