@@ -224,10 +224,11 @@ impl Client {
         .await
     }
 
-    /// `GET /v1/agents/{id}/conversations/export`: the open response, for the caller to read as a
-    /// stream. It takes the Bearer header like every other call, so it can't be a plain link.
-    /// Retried as a read until its body starts (nothing has been saved yet), and not once the
-    /// operator has cancelled (`cancel`, which also ends the body's download).
+    /// `GET /v1/agents/{id}/conversations/export`: the response begun, for the caller to read
+    /// on as a stream. It takes the Bearer header like every other call, so it can't be a plain
+    /// link. Retried as a read until its body's first bytes come (nothing has been saved yet: a
+    /// server may answer, then gather the file, and a connection lost meanwhile is a read's),
+    /// and not once the operator has cancelled (`cancel`, which also ends the body's download).
     ///
     /// Each attempt has a signal of its own: the operator's Cancel and a limit of its own both
     /// end it. (A fetch takes one signal, and the usual timeout's would cut a long download.)
@@ -237,7 +238,7 @@ impl Client {
         agent: &AgentId,
         format: ExportFormat,
         cancel: &web_sys::AbortSignal,
-    ) -> Result<Response, ApiError> {
+    ) -> Result<Begun, ApiError> {
         let url = self.url(&format!(
             "/agents/{}/conversations/export?format={}",
             encode_component(agent.as_str()),
@@ -274,7 +275,7 @@ impl Client {
                 .map_err(|e| ApiError::Network(e.to_string()))
         };
         let answer = self
-            .with_retries(true, &|| !cancel.aborted(), &build, answered)
+            .with_retries(true, &|| !cancel.aborted(), &build, begun)
             .await;
         // Begun: the body has a limit of its own, between its chunks (the caller's).
         limit.take().map(gloo_timers::callback::Timeout::cancel);
@@ -465,6 +466,39 @@ async fn answered(request: Request) -> Result<Response, ApiError> {
         retry_after.as_deref(),
         &body,
     ))
+}
+
+/// An export's answer begun: its first read (the body's first bytes, or its end) is in.
+pub struct Begun {
+    pub response: Response,
+    pub reader: web_sys::ReadableStreamDefaultReader,
+    /// The first read's `{done, value}`.
+    pub first: wasm_bindgen::JsValue,
+}
+
+/// [`answered`], and the body's first read: within the export's start limit, as the request
+/// (its attempt's signal ends both).
+async fn begun(request: Request) -> Result<Begun, ApiError> {
+    let response = answered(request).await?;
+    let body = response
+        .body()
+        .ok_or_else(|| ApiError::Malformed("the export had no body".into()))?;
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let first = wasm_bindgen_futures::JsFuture::from(reader.read())
+        .await
+        .map_err(|e| {
+            // (`name: message`, as `unanswered` reads it: a `TimeoutError` is the start limit.)
+            let said = e.dyn_ref::<js_sys::Error>().map_or_else(
+                || format!("{e:?}"),
+                |e| format!("{}: {}", String::from(e.name()), String::from(e.message())),
+            );
+            ApiError::unanswered(said)
+        })?;
+    Ok(Begun {
+        response,
+        reader,
+        first,
+    })
 }
 
 fn parse<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {

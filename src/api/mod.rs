@@ -7,6 +7,6 @@ mod error;
 pub mod retry;
 mod types;
 
-pub use client::{key_is_well_formed, Client, Wait};
+pub use client::{key_is_well_formed, Begun, Client, Wait};
 pub use error::ApiError;
 pub use types::{ListPage, SendMessage, SendTemplate, SentMessage};

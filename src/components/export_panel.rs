@@ -225,7 +225,11 @@ async fn run_export(
     state: RwSignal<ExportState>,
 ) -> Result<ExportState, ApiError> {
     let js_err = |e: JsValue| ApiError::Network(format!("{e:?}"));
-    let response = client.open_export(agent, format, signal).await?;
+    let crate::api::Begun {
+        response,
+        reader,
+        first,
+    } = client.open_export(agent, format, signal).await?;
     let content_type = response.headers().get("Content-Type").unwrap_or_default();
     if content_type
         .trim_start()
@@ -235,14 +239,15 @@ async fn run_export(
         // (Not read: its download ends with the run's `controller.abort()`.)
         return Ok(ExportState::Failed(A_WEB_PAGE.into()));
     }
-    let body = response
-        .body()
-        .ok_or_else(|| ApiError::Malformed("the export had no body".into()))?;
-    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let chunks = js_sys::Array::new();
     let mut progress = Progress::new(format);
+    let mut first = Some(first);
     loop {
-        let step = match deadline::within(SILENCE_LIMIT_MS, JsFuture::from(reader.read())).await {
+        let next = match first.take() {
+            Some(step) => Some(Ok(step)),
+            None => deadline::within(SILENCE_LIMIT_MS, JsFuture::from(reader.read())).await,
+        };
+        let step = match next {
             Some(Ok(step)) => step,
             // The connection was lost after the body began: not the API's address's fault, as
             // a failure to reach it says, but the same as a cut.

@@ -570,7 +570,9 @@ async fn an_export_that_does_not_begin_is_asked_again() {
 }
 
 /// An export is a read: refused by the rate limit, or failed by the server, before its body
-/// started, it is tried again (after the `Retry-After`), and completes.
+/// started, it is tried again (after the `Retry-After`), and completes; so is one whose
+/// connection was lost after the headers, before the body's first bytes (a server gathering
+/// the file once it has answered), where it said "cut short".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_refused_for_now_is_tried_again() {
     with_harness(options(), async |h: &Harness| {
@@ -580,6 +582,10 @@ async fn an_export_refused_for_now_is_tried_again() {
         for (why, spec) in [
             ("a 429", json!({ "force_429_retry_after": 1 })),
             ("a 503", json!({ "status": 503 })),
+            (
+                "a connection lost before the first bytes",
+                json!({ "first_chunk_delay_ms": 300, "break_body_after_chunks": 0 }),
+            ),
         ] {
             clear_requests(h).await?;
             let mut spec = spec;
@@ -597,7 +603,7 @@ async fn an_export_refused_for_now_is_tried_again() {
                 "{why}, then the export"
             );
         }
-        assert_eq!(downloads(&h.downloads_dir())?.len(), 2);
+        assert_eq!(downloads(&h.downloads_dir())?.len(), 3);
 
         // Cancelled during a long wait: it ends then, not when the wait would have.
         clear_requests(h).await?;

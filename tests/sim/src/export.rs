@@ -147,11 +147,13 @@ pub async fn export(
             .filter(|s| !s.is_empty())
             .map(|s| Ok::<Bytes, std::io::Error>(Bytes::from(s))),
     );
-    // A `chunk_delay_ms` fault: every chunk after the first waits; `cut_body_after_chunks`:
+    // A `chunk_delay_ms` fault: every chunk after the first waits (`first_chunk_delay_ms`: the
+    // first, the headers sent); `cut_body_after_chunks`:
     // the body ends early, as if whole; `break_body_after_chunks`: it ends there in an error,
     // which drops the connection without the body's end.
     let Extension(fault) = fault.unwrap_or_default();
     let delay = fault.pace;
+    let head_start = fault.head_start;
     let cut = fault.cut_after_chunks.map_or(usize::MAX, |n| n as usize);
     let broken = fault.broken.then(|| {
         Err(std::io::Error::new(
@@ -164,8 +166,9 @@ pub async fn export(
         .chain(futures_util::stream::iter(broken))
         .enumerate()
         .then(move |(i, chunk)| async move {
-            if i > 0 && !delay.is_zero() {
-                tokio::time::sleep(delay).await;
+            let wait = if i == 0 { head_start } else { delay };
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
             }
             chunk
         });

@@ -39,6 +39,9 @@ pub struct FaultSpec {
     /// Streamed bodies (the export) wait this long before each chunk after the first, so a
     /// client sees a long download progress and can cancel it half-way.
     pub chunk_delay_ms: Option<u64>,
+    /// Streamed bodies wait this long before their first chunk, the headers sent: a server
+    /// gathering the file after it has answered.
+    pub first_chunk_delay_ms: Option<u64>,
     /// Streamed bodies end, cleanly, after this many chunks: a proxy that cut the download
     /// short and closed it as if it were whole.
     pub cut_body_after_chunks: Option<u32>,
@@ -62,6 +65,8 @@ pub struct FaultSpec {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BodyFault {
     pub pace: Duration,
+    /// Before the first chunk (`first_chunk_delay_ms`).
+    pub head_start: Duration,
     pub cut_after_chunks: Option<u32>,
     /// Whether the body breaks off where it is cut, rather than ending.
     pub broken: bool,
@@ -117,6 +122,7 @@ impl Rule {
         let s = &self.spec;
         s.latency_ms.is_some()
             || s.chunk_delay_ms.is_some()
+            || s.first_chunk_delay_ms.is_some()
             || s.cut_body_after_chunks.is_some()
             || s.break_body_after_chunks.is_some()
             || s.error_rate.is_some()
@@ -249,6 +255,7 @@ impl Faults {
             let s = &rule.spec;
             decision.latency += Duration::from_millis(s.latency_ms.unwrap_or(0));
             decision.body.pace += Duration::from_millis(s.chunk_delay_ms.unwrap_or(0));
+            decision.body.head_start += Duration::from_millis(s.first_chunk_delay_ms.unwrap_or(0));
             if decision.body.cut_after_chunks.is_none() {
                 decision.body.cut_after_chunks =
                     s.break_body_after_chunks.or(s.cut_body_after_chunks);
@@ -361,7 +368,9 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
             if let Some(stream) = decision.stream {
                 req.extensions_mut().insert(stream);
             }
-            if !decision.body.pace.is_zero() || decision.body.cut_after_chunks.is_some() {
+            let body = decision.body;
+            if !body.pace.is_zero() || !body.head_start.is_zero() || body.cut_after_chunks.is_some()
+            {
                 req.extensions_mut().insert(decision.body);
             }
             next.run(req).await
@@ -391,6 +400,7 @@ mod tests {
             stream_status: None,
             stream_error_frame: None,
             chunk_delay_ms: None,
+            first_chunk_delay_ms: None,
             cut_body_after_chunks: None,
             break_body_after_chunks: None,
             omit_cors: None,
@@ -548,8 +558,15 @@ mod tests {
                 })
                 .unwrap();
         }
+        faults
+            .add(FaultSpec {
+                first_chunk_delay_ms: Some(70),
+                ..spec("GET /v1/agents/{id}/conversations/export")
+            })
+            .unwrap();
         let d = faults.decide(&Method::GET, "/v1/agents/agt_1/conversations/export", "");
         assert_eq!(d.body.pace, Duration::from_millis(150));
+        assert_eq!(d.body.head_start, Duration::from_millis(70));
         assert!(d.latency.is_zero() && d.respond.is_none());
         let other = faults.decide(&Method::GET, "/v1/conversations", "");
         assert!(other.body.pace.is_zero());
