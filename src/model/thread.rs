@@ -652,7 +652,14 @@ impl Thread {
     }
 
     /// Inserts a message or, if known, advances its status.
-    fn upsert(&mut self, mut m: Message) -> Merged {
+    fn upsert(&mut self, m: Message) -> Merged {
+        self.upsert_as(m, true)
+    }
+
+    /// [`Thread::upsert`]; `proof`: whether a new message of ours settles a failed send of its
+    /// text ([`Thread::settle_unconfirmed`]), which one kept back while that send was out, and
+    /// refused, is not.
+    fn upsert_as(&mut self, mut m: Message, proof: bool) -> Merged {
         if let Some(key) = self.keys.get(&m.message_id) {
             let moved = self
                 .messages
@@ -664,7 +671,7 @@ impl Thread {
             advance(&mut m, status, error);
         }
         if m.direction == Direction::Outbound {
-            self.settle_unconfirmed(&m);
+            self.settle_unconfirmed(&m, proof);
         }
         let key = key_of(&m);
         self.keys.insert(m.message_id.clone(), key.clone());
@@ -674,12 +681,21 @@ impl Thread {
 
     /// A new message of ours with the text of a send whose answer was lost, made no earlier
     /// than that send began: the send went out after all, and the message stands for it
-    /// (a Retry would send it twice).
-    fn settle_unconfirmed(&mut self, m: &Message) {
-        let settled = self
-            .pending
-            .iter()
-            .position(|p| matches!(p.state, SendState::Unconfirmed(_)) && p.may_be(m));
+    /// (a Retry would send it twice). So for a send that failed: its text went out since, from
+    /// another tab (which took it in with the draft) or again from here.
+    /// (One send for a message: the one whose answer was lost first, which it most likely is.)
+    fn settle_unconfirmed(&mut self, m: &Message, failed_too: bool) {
+        let settled = |failed: bool| {
+            self.pending.iter().position(|p| {
+                p.may_be(m)
+                    && match p.state {
+                        SendState::Unconfirmed(_) => !failed,
+                        SendState::Failed(_) => failed,
+                        _ => false,
+                    }
+            })
+        };
+        let settled = settled(false).or_else(|| failed_too.then(|| settled(true)).flatten());
         if let Some(i) = settled {
             self.pending.remove(i);
         }
@@ -979,7 +995,7 @@ impl Thread {
         let shown_before = self.keys.contains_key(&id);
         self.pending.retain(|p| p.local_id != local_id);
         self.outran.retain(|m| m.message_id != id);
-        self.show(message);
+        self.show(message, true);
         self.release_outran();
         let failed = self
             .keys
@@ -998,9 +1014,9 @@ impl Thread {
 
     /// Inserts a message the operator's send or the stream brought, with what it says of the
     /// conversation (`note_live`).
-    fn show(&mut self, message: Message) {
+    fn show(&mut self, message: Message, proof: bool) {
         let (direction, at, channel) = (message.direction, message.created_at, message.channel);
-        if self.upsert(message) == Merged::New {
+        if self.upsert_as(message, proof) == Merged::New {
             self.note_live(direction, at, channel);
         }
     }
@@ -1017,7 +1033,7 @@ impl Thread {
             });
         self.outran = kept;
         for m in released {
-            self.show(m);
+            self.show(m, false);
         }
     }
 
@@ -1077,7 +1093,7 @@ impl Thread {
         };
         self.pending.remove(i);
         let message = self.outran.remove(j);
-        self.show(message);
+        self.show(message, true);
         self.release_outran();
         true
     }
@@ -1839,6 +1855,22 @@ mod tests {
         let latest = conversation(vec![ours("m_noted", 40, "Noted")], None);
         t.merge_latest(latest, t.mark());
         assert_eq!(t.unsent().collect::<Vec<_>>(), ["On my way"]);
+
+        // The refused one's text sent since (from another tab, which took it in with the
+        // draft): its Retry would send it again.
+        t.begin_send(4, "Noted".into(), at(41));
+        t.fail_send(4, "Refused".into(), false);
+        t.begin_send(5, "Noted".into(), at(41));
+        t.fail_send(5, "Could not reach Voicebip".into(), true);
+        t.apply(StreamEvent::Message(ours("m_noted_again", 42, "Noted")));
+        assert_eq!(
+            t.pending().iter().map(|p| p.local_id).collect::<Vec<_>>(),
+            [2, 4],
+            "the lost answer's send, rather than the older refused one"
+        );
+        t.apply(StreamEvent::Message(ours("m_again", 43, "On my way")));
+        t.apply(StreamEvent::Message(ours("m_noted_third", 43, "Noted")));
+        assert!(t.pending().is_empty());
     }
 
     #[test]

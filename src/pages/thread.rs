@@ -728,19 +728,26 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     });
     // The conversation open in another tab too: what is typed there is this reply box's text
     // too, and a reply sent there empties it (its next Enter here would send that text again).
-    // Not while this view has failed sends of its own, which its kept draft holds ahead of the
-    // text: each tab would take the other's in for ever.
+    // Also with failed sends of this view's own, which its kept draft holds ahead of the text:
+    // its next write (a Retry, an Edit) put its older text over that tab's. (A failed send's
+    // text sent from there settles it here, as the message comes: `Thread`.)
     let typed_elsewhere = window_event_listener(leptos::ev::storage, move |ev| {
         let area = session.drafts.get_value();
-        let Some(text) = drafts::written_elsewhere(area, &id.get_value(), &ev) else {
+        let Some(written) = drafts::written_elsewhere(area, &id.get_value(), &ev) else {
             return;
         };
-        if failed.with_untracked(Vec::is_empty) && draft.get_untracked() != text {
+        let text = failed.with_untracked(|f| drafts::typing_after(f, &written));
+        if draft.get_untracked() != text {
             // (Sent from there: what was put back here went with it, as after a send here.)
-            if text.is_empty() {
+            if written.is_empty() {
                 drafts::forget_put_back(&id.get_value());
             }
-            adopted.set_value(Some(text.clone()));
+            // What this view would write now, its failed sends ahead of that text, is not
+            // written back: two tabs with failed sends would go back and forth for ever.
+            let kept = failed.with_untracked(|f| {
+                drafts::with_unsent(f.iter().map(String::as_str), text.clone())
+            });
+            adopted.set_value(Some(kept));
             draft.set(text);
         }
     });

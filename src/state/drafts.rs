@@ -347,6 +347,40 @@ pub fn forget_put_back(conversation: &ConversationId) {
     PUT_BACK.with_borrow_mut(|heads| heads.retain(|(c, _)| c != conversation));
 }
 
+/// What another tab wrote as the reply draft, as this view's text: without the texts of this
+/// view's failed sends (`unsent`), each taken out once where it stands whole (its own
+/// paragraphs) in it, as this view keeps them ahead of its text ([`with_unsent`]) and that tab
+/// took them in. (Left in, each tab with failed sends would bring its own back to the other,
+/// one more time at each turn.)
+pub fn typing_after(unsent: &[String], written: &str) -> String {
+    const BREAK: &str = "\n\n";
+    let mut text = written.to_owned();
+    for failed in unsent.iter().filter(|f| !f.is_empty()) {
+        let whole = text
+            .match_indices(failed.as_str())
+            .map(|(at, _)| at)
+            .find(|&at| {
+                let end = at + failed.len();
+                (at == 0 || text[..at].ends_with(BREAK))
+                    && (end == text.len() || text[end..].starts_with(BREAK))
+            });
+        if let Some(at) = whole {
+            let end = at + failed.len();
+            // With the break after it, or else the one before it.
+            let (from, to) = if text[end..].starts_with(BREAK) {
+                (at, end + BREAK.len())
+            } else {
+                (
+                    at.saturating_sub(if at == 0 { 0 } else { BREAK.len() }),
+                    end,
+                )
+            };
+            text.replace_range(from..to, "");
+        }
+    }
+    text
+}
+
 /// What is kept of a conversation's reply box: the text of its sends that failed, oldest first,
 /// ahead of what is being typed. Failed sends show in the open thread only, so the kept draft
 /// holds them too: leaving the conversation (for another, or on a refused key) loses nothing.
@@ -540,9 +574,44 @@ pub struct TemplatesOut(pub leptos::prelude::RwSignal<Vec<ConversationId>>);
 
 #[cfg(test)]
 mod tests {
-    use super::{decode_unconfirmed, encode_unconfirmed, with_failed, with_put_back, with_unsent};
+    use super::{
+        decode_unconfirmed, encode_unconfirmed, typing_after, with_failed, with_put_back,
+        with_unsent,
+    };
     use crate::model::thread::UnconfirmedSend;
     use crate::model::ConversationId;
+
+    #[test]
+    fn another_tabs_draft_is_its_text_without_this_views_failed_sends() {
+        let failed = vec!["Refund sent".to_owned(), "Anything else?".to_owned()];
+        let mine = with_unsent(failed.iter().map(String::as_str), "Hi".to_owned());
+        // The other tab took them in, and typed on (or deleted what it typed).
+        assert_eq!(typing_after(&failed, &mine), "Hi");
+        let bare = with_unsent(failed.iter().map(String::as_str), String::new());
+        assert_eq!(typing_after(&failed, &bare), "");
+        // Without failed sends here, whatever it wrote.
+        assert_eq!(typing_after(&[], "x"), "x");
+        // Behind its own failed sends, or after what it typed: taken out there.
+        assert_eq!(
+            typing_after(&failed, "Mine\n\nRefund sent\n\nAnything else?\n\nHi"),
+            "Mine\n\nHi"
+        );
+        assert_eq!(typing_after(&failed, "Hi\n\nRefund sent"), "Hi");
+        // Only where it stands whole: edited there, it is that tab's text.
+        assert_eq!(
+            typing_after(&failed, "Refund sent today"),
+            "Refund sent today"
+        );
+        assert_eq!(
+            typing_after(&failed, "Refund sent\n\nAnything else?!"),
+            "Anything else?!"
+        );
+        // Once: the same text typed again there stays.
+        assert_eq!(
+            typing_after(&failed[..1], "Refund sent\n\nRefund sent"),
+            "Refund sent"
+        );
+    }
 
     #[test]
     fn sends_put_back_one_after_another_keep_the_order_they_were_sent_in() {

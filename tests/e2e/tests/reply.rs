@@ -559,6 +559,99 @@ async fn a_reply_typed_in_one_tab_is_the_other_tabs_draft_too() {
     .await;
 }
 
+/// The same conversation open in two tabs, its drafts on the device, and a reply refused in
+/// the second: the first takes its text in with the draft. Sent from the first, it settles the
+/// second's failed reply, whose Retry would have sent it twice. And what the first types after
+/// such a text is the second's box too: a Retry there put its older, empty box over it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_reply_in_one_tab_neither_doubles_nor_wipes_the_others() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in_remembered(h, DEMO_KEY).await?;
+        let path = format!("/conversations/{id}");
+        two_consoles(h, &path, &path).await?;
+        for frame in ["#a", "#b"] {
+            in_frame(h, frame, async || wait_thread(h, &id).await).await?;
+        }
+        const FAILED: &str = "li.message.local[data-status='failed'] .retry-send";
+        let refuse_next = async || {
+            fault(
+                h,
+                json!({ "route": "POST /v1/messages", "status": 422, "count": 1 }),
+            )
+            .await
+        };
+        refuse_next().await?;
+        in_frame(h, "#b", async || {
+            send_reply(h, "Refund approved").await?;
+            h.wait_for(FAILED, SCREEN).await.map(drop)
+        })
+        .await?;
+        in_frame(h, "#a", async || {
+            wait_reply_box(h, "Refund approved").await?;
+            h.click("#composer-text").await?;
+            h.press(&[Key::Enter.into()]).await?;
+            wait_message(h, "Refund approved", "sent", |m| m.id.is_some())
+                .await
+                .map(drop)
+        })
+        .await?;
+        in_frame(h, "#b", async || {
+            wait_message(h, "Refund approved", "sent from the other tab", |m| {
+                m.id.is_some()
+            })
+            .await?;
+            poll_until("the failed reply settled", SCREEN, || async {
+                Ok((count(h, FAILED).await? == 0).then_some(()))
+            })
+            .await
+        })
+        .await?;
+
+        refuse_next().await?;
+        in_frame(h, "#b", async || {
+            send_reply(h, "Second").await?;
+            h.wait_for(FAILED, SCREEN).await.map(drop)
+        })
+        .await?;
+        let after = "Typed after it in the first tab";
+        in_frame(h, "#a", async || {
+            wait_reply_box(h, "Second").await?;
+            h.click("#composer-text").await?;
+            h.press(&[Key::End.into()]).await?;
+            for _ in 0..2 {
+                h.press(&[Key::Shift.into(), Key::Enter.into()]).await?;
+            }
+            h.wait_for("#composer-text", SCREEN)
+                .await?
+                .send_keys(after)
+                .await?;
+            Ok(())
+        })
+        .await?;
+        in_frame(h, "#b", async || {
+            // Its failed reply stays its own, ahead of what the first tab typed.
+            wait_reply_box(h, after).await?;
+            h.click(FAILED).await?;
+            wait_message(h, "Second", "sent on retry", |m| m.id.is_some())
+                .await
+                .map(drop)
+        })
+        .await?;
+        in_frame(h, "#a", async || {
+            settle("the retry's draft heard", NO_RESEND).await;
+            wait_reply_box(h, after).await?;
+            assert_no_crash(h).await
+        })
+        .await?;
+        let posts = requests(h, "POST", |p| p == "/v1/messages").await?;
+        assert_eq!(posts.len(), 4, "two refused, two sent: {posts:?}");
+        Ok(())
+    })
+    .await;
+}
+
 /// A reply still on its way when the operator leaves its conversation and comes back shows as
 /// sending there (an empty box, its text gone from it at Enter, invited typing it again), and
 /// its answer, which comes after, settles it there: one message, no second send.
