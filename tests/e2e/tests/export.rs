@@ -373,7 +373,7 @@ async fn cancelled_and_failed_exports_save_nothing() {
         // Cancelled half-way through the rows (every 500 rows now take 400 ms).
         fault(h, json!({ "route": route, "chunk_delay_ms": 400 })).await?;
         start_export(h, &agent, "csv").await?;
-        let shown = poll_until("rows to arrive", SCREEN, || async {
+        poll_until("rows to arrive", SCREEN, || async {
             let rows = h
                 .attrs("#export-status span[data-rows]", "data-rows")
                 .await?;
@@ -403,7 +403,8 @@ async fn cancelled_and_failed_exports_save_nothing() {
         );
         h.click("#export-cancel").await?;
         h.wait_for("#export-cancelled", SCREEN).await?;
-        assert!(shown < 3_000, "cancelled before the end ({shown} rows)");
+        // (That the download ended there, with no file saved, is checked below, once the rest
+        // of it would have come.)
         assert_eq!(count(h, "#export-done").await?, 0);
         assert_eq!(
             count(h, "#export-cancel").await?,

@@ -1854,6 +1854,8 @@ async fn nothing_goes_out_with_a_blank_in_it() {
             open_human_sms_thread(h, json!({ "route": "POST /v1/messages", "latency_ms": 0 }))
                 .await?;
         type_into_composer(h, "\u{200B}\u{FEFF}").await?;
+        // (Typed, not dropped on the way: an empty box is disabled anyway.)
+        assert_eq!(composer_value(h).await?, "\u{200B}\u{FEFF}");
         assert!(disabled(h, "#composer-send").await?, "nothing to send");
         h.press(&[Key::Enter.into()]).await?;
         // (Answered at once, a send would be in the log by then.)
@@ -1925,8 +1927,18 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
         ];
         for (conv, reason) in cases {
             let id = str_field(conv, "conversation_id")?;
+            // A draft kept from before (typed before the AI took back over, say): Send stays
+            // disabled with text in the box, which it would not be for an empty one alone.
+            h.browser()
+                .execute(
+                    "sessionStorage.setItem('voicebip.draft.' + arguments[0], 'Kept from before');",
+                    vec![json!(id)],
+                )
+                .await?;
+            clear_requests(h).await?;
             open_thread(h, &id).await?;
             wait_attr(h, "#composer-disabled-reason", "data-reason", reason).await?;
+            assert_eq!(composer_value(h).await?, "Kept from before", "{reason}: kept");
             let why = h.texts("#composer-disabled-reason").await?.join(" ");
             assert!(!why.is_empty(), "the reason {reason} is explained in words");
             assert!(
@@ -1936,6 +1948,13 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
             assert!(
                 disabled(h, "#composer-send").await?,
                 "{reason}: Send is disabled"
+            );
+            h.click("#composer-send").await?;
+            settle("a reply, were there one", NO_RESEND).await;
+            assert_eq!(
+                requests(h, "POST", |p| p == "/v1/messages").await?.len(),
+                0,
+                "{reason}: nothing sent"
             );
             let banner = count(h, "#opt-out-banner").await?;
             assert_eq!(
