@@ -4,6 +4,7 @@
 
 use crate::common::*;
 use serde_json::json;
+use std::time::Duration;
 use voicebip_e2e::anyhow::Result;
 use voicebip_e2e::{poll_until, with_harness, Harness, Options};
 
@@ -44,11 +45,12 @@ async fn the_thread_chunk_loads_apart_and_a_failed_download_can_be_retried() {
         assert_no_crash(h).await?;
         // The conversation's newest page did not wait for the chunk (which never came): it left
         // as the app started, once.
-        let asked = poll_until("the thread's early request", SCREEN, || async {
-            let asked = newest_page_requests(h, &id).await?;
-            Ok((!asked.is_empty()).then_some(asked))
+        poll_until("the thread's early request", SCREEN, || async {
+            Ok((!newest_page_requests(h, &id).await?.is_empty()).then_some(()))
         })
         .await?;
+        settle("a second request, were there one", Duration::from_secs(1)).await;
+        let asked = newest_page_requests(h, &id).await?;
         assert_eq!(asked.len(), 1, "{asked:?}");
 
         block_chunk(h, false).await?;
