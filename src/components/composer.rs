@@ -150,6 +150,9 @@ pub fn Composer(
     #[prop(into)] mode: Signal<AiMode>,
     #[prop(into)] opt_out: Signal<bool>,
     #[prop(into)] expires_at: Signal<Option<chrono::DateTime<chrono::Utc>>>,
+    /// The server warned that the window is in its last hour (`Thread::closing_warned`).
+    #[prop(optional, into)]
+    closing_warned: Signal<bool>,
     /// The draft, owned by the page so it can be saved per conversation.
     draft: RwSignal<String>,
     template_draft: TemplateDraft,
@@ -163,16 +166,22 @@ pub fn Composer(
     let window = Memo::new(move |_| WindowState::of(channel.get(), expires_at.get(), clock.now()));
     let blocked =
         Memo::new(move |_| Blocked::of(mode.get(), opt_out.get(), channel.get(), window.get()));
-    // Only while the window is in its last hour: not once it has closed, nor after the customer
-    // reopened it (a refetch may bring that, not only a live message); and only where a reply
-    // could be sent (not closed, opted out, or the AI's).
+    // Only while the window is in its last hour (by this device's clock, or the server's word
+    // where the clock runs behind): not once it has closed, nor after the customer reopened it
+    // (a refetch may bring that, not only a live message); and only where a reply could be sent
+    // (not closed, opted out, or the AI's).
     let closing = Memo::new(move |_| {
-        blocked.get().is_none() && matches!(window.get(), WindowState::ClosingSoon { .. })
+        blocked.get().is_none()
+            && match window.get() {
+                WindowState::ClosingSoon { .. } => true,
+                WindowState::Open { .. } => closing_warned.get(),
+                _ => false,
+            }
     });
     // The window shutting on the clock is news no event brings (a handoff or a STOP is heard
     // as itself): said, since the reply box it disables may not be where the operator is. So is
-    // its last hour coming, here alone, whether the server's `window.closing` brought it (the
-    // page sets the clock) or the clock: the warning below is inserted with its words, which
+    // its last hour coming, here alone, whether the server's `window.closing` brought it or the
+    // clock: the warning below is inserted with its words, which
     // some screen readers leave unread.
     if let Some(announcer) = use_context::<Announcer>() {
         let (mut was, mut was_closing) = (blocked.get_untracked(), closing.get_untracked());

@@ -199,6 +199,9 @@ pub struct Thread {
     /// one running behind kept offering replies the server refuses, and no template form. Until
     /// a customer's message moves the end.
     window_shut: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The window's end the server warned of (`window.closing`): it is in its last hour by the
+    /// server's clock, whatever this device's says (one running behind showed no warning).
+    window_warned: Option<DateTime<Utc>>,
     /// Messages not delivered while the thread was open: the ones still to act on (Edit);
     /// older failures are history, and an Edit on each would stand in the keyboard's way.
     undelivered_here: Vec<MessageId>,
@@ -230,6 +233,7 @@ impl Thread {
             misses: 0,
             stream_returns: 0,
             window_shut: None,
+            window_warned: None,
             undelivered_here: Vec::new(),
             undelivered_recovered: Vec::new(),
         };
@@ -304,6 +308,14 @@ impl Thread {
             }
             _ => known,
         }
+    }
+
+    /// Whether the server warned that the window's end, as known now, is within the hour
+    /// (`window.closing`): not one a customer's message has moved since.
+    pub fn closing_warned(&self) -> bool {
+        self.window_warned
+            .zip(self.window_expires_at())
+            .is_some_and(|(warned, end)| (end - warned).abs() <= chrono::TimeDelta::minutes(1))
     }
 
     /// The server refused a reply at `now` for the window: it is shut.
@@ -831,6 +843,7 @@ impl Thread {
                     return Change::None;
                 }
                 *known = expires_at.or(*known);
+                self.window_warned = *known;
                 Change::WindowClosing
             }
         }
@@ -2741,11 +2754,21 @@ mod tests {
         };
         assert_eq!(t.apply(stale), Change::None);
         assert_eq!(t.conversation.summary.window_expires_at, reopened);
-        // The warning for the window as it stands is given.
+        assert!(!t.closing_warned());
+        // The warning for the window as it stands is given, and holds (by the server's clock,
+        // whatever the device's) until a customer's message moves its end.
         let due = StreamEvent::WindowClosing {
             expires_at: reopened,
         };
         assert_eq!(t.apply(due), Change::WindowClosing);
+        assert!(t.closing_warned());
+        t.apply(StreamEvent::Message(msg(
+            "m2",
+            40,
+            Direction::Inbound,
+            MessageStatus::Received,
+        )));
+        assert!(!t.closing_warned(), "reopened");
         // The same window, known here with the milliseconds its warning leaves out: given.
         let mut t = whatsapp(Some(at(0) + Duration::milliseconds(523)), Some(at(0)));
         let whole_seconds = StreamEvent::WindowClosing {

@@ -1523,6 +1523,8 @@ fn ThreadLoaded(
         .unwrap_or_default();
     let expires_at =
         Signal::derive(move || thread.with(|t| t.as_ref().and_then(Thread::window_expires_at)));
+    let closing_warned =
+        Signal::derive(move || thread.with(|t| t.as_ref().is_some_and(Thread::closing_warned)));
     let opt_out = Memo::new(move |_| {
         thread.with(|t| {
             t.as_ref()
@@ -1645,6 +1647,7 @@ fn ThreadLoaded(
                 mode=mode
                 opt_out=opt_out
                 expires_at=expires_at
+                closing_warned=closing_warned
                 draft=draft
                 template_draft=template_draft
                 template_sending=template_sending
