@@ -73,8 +73,8 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
     // Why the console waits for a key, when it is not the first: the operator in the frame is
     // told, not only the host page.
     let why = RwSignal::new(None::<String>);
-    // A key handed over is being checked: the session it may replace ending meanwhile (the
-    // old key refused) is the check's to tell, when it has an answer.
+    // A key handed over is being checked: the session it may replace ending meanwhile on a
+    // refusal of the old key is the check's to tell, when it has an answer.
     let checking = StoredValue::new(false);
     let listener = window_event_listener(leptos::ev::message, move |ev: web_sys::MessageEvent| {
         let origin = ev.origin();
@@ -116,6 +116,8 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
             // not the key's, is tried again by itself: the host hands a key over once, and the
             // frame waited for good.
             let mut rechecks = 0;
+            // What the host was last told of this key's check.
+            let mut told = None::<String>;
             loop {
                 // (Not once the host has handed over another key: a wait for the rate limit
                 // ends there, rather than ask again with a key the host has moved on from.)
@@ -161,18 +163,20 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
                 if why.with_untracked(|w| w.as_ref() != Some(&why_now)) {
                     why.set(Some(why_now));
                 }
-                // Once for a run of failures, not at each check tried again.
-                if rechecks == 0 {
+                // Once for a run of the same failure, not at each check tried again; again for
+                // another (the key refused at last, say), which the host can act on.
+                if told.as_ref() != Some(&said) {
+                    told = Some(said.clone());
                     host.host_origin.set(Some(origin.clone()));
                     host.send(&ConsoleMessage::Error {
                         message: said.clone(),
                     });
-                    // The host has moved on from the key before (another operator signed in
-                    // to the tool, say): that one does not go on acting for it, whatever
-                    // became of the new one.
-                    if connected_as.is_some() {
-                        session.sign_out(Some(said));
-                    }
+                }
+                // The host has moved on from the key before (another operator signed in to the
+                // tool, say): that one does not go on acting for it, whatever became of the new
+                // one.
+                if connected_as.is_some() {
+                    session.sign_out(Some(said));
                 }
                 let Some(again_in) = again_in else {
                     checking.set_value(false);
@@ -214,13 +218,13 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
     crate::state::effect(move || {
         let now = connected.get();
         // (Not when a new key's failed check ended it: that has said why already.)
+        // (Only a refused key ends an embedded session without the operator.)
+        let refused = session.notice.with_untracked(Option::is_some);
         if std::mem::replace(&mut was_connected, now)
             && !now
             && why.with_untracked(Option::is_none)
-            && !checking.get_value()
+            && !(refused && checking.get_value())
         {
-            // (Only a refused key ends an embedded session without the operator.)
-            let refused = session.notice.with_untracked(Option::is_some);
             why.set(Some(
                 if refused { KEY_REFUSED } else { "Signed out." }.to_owned(),
             ));

@@ -876,6 +876,54 @@ async fn a_keys_check_that_failed_for_itself_is_tried_again_by_itself() {
     .await;
 }
 
+/// A key's check failed for a reason of its own, then refused on a check tried again: the
+/// host hears the refusal too (it had only heard of the first failure), and the frame stops
+/// trying, where the host kept waiting for a check that had ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_refused_on_a_check_tried_again_is_told_to_the_host() {
+    const SECOND_KEY: &str = "pk_test_rotated_key_refused_on_the_second_check";
+    with_harness(options_with_second_key(SECOND_KEY), async |h: &Harness| {
+        let console = open_host_showing_rows(h).await?;
+        fault_next_key_check(h, json!({ "status": 503, "count": 4 })).await?;
+        h.fill("#host-key", SECOND_KEY).await?;
+        h.click("#host-connect").await?;
+        wait_host_message(h, "voicebip:error", |m| is(m, &console, "voicebip:error")).await?;
+        // (The check is tried again two seconds on at the soonest.)
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "query_contains": "page_size=1",
+                    "status": 401, "count": 1 }),
+        )
+        .await?;
+        poll_until("the refusal told to the host", SCREEN, || async {
+            Ok((host_told(h, &console, "voicebip:error").await? == 2).then_some(()))
+        })
+        .await?;
+        let told: Vec<String> = host_messages(h)
+            .await?
+            .iter()
+            .filter(|m| is(m, &console, "voicebip:error"))
+            .map(|m| m["data"]["message"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert!(
+            told[1].contains("host page handed over was not accepted"),
+            "{told:?}"
+        );
+        enter_console(h).await?;
+        let waiting = wait_text(h, "#embed-waiting", "not accepted", SCREEN).await?;
+        assert!(!waiting.contains("Trying again"), "{waiting}");
+        leave_console(h).await?;
+        settle(
+            "a check tried again, were there one",
+            Duration::from_secs(5),
+        )
+        .await;
+        assert_eq!(key_checks(h).await?, [503, 503, 503, 503, 401]);
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// The key in use is refused (revoked) while the one the host handed over to replace it is
 /// still being checked: the host and the operator hear of the new key's check, not of the old
 /// key's refusal (which had the host hand over again, restarting the check).
