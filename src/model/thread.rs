@@ -202,6 +202,10 @@ pub struct Thread {
     /// The window's end the server warned of (`window.closing`): it is in its last hour by the
     /// server's clock, whatever this device's says (one running behind showed no warning).
     window_warned: Option<DateTime<Utc>>,
+    /// A reply was refused for an opt-out (`RECIPIENT_OPTED_OUT`): the customer's newest
+    /// message's time then. The opt-out stands through answers that say nothing of it (a
+    /// thread's body is API.md's choice) until the customer writes again (a START, say).
+    opt_out_refused: Option<Option<DateTime<Utc>>>,
     /// Messages not delivered while the thread was open: the ones still to act on (Edit);
     /// older failures are history, and an Edit on each would stand in the keyboard's way.
     undelivered_here: Vec<MessageId>,
@@ -234,6 +238,7 @@ impl Thread {
             stream_returns: 0,
             window_shut: None,
             window_warned: None,
+            opt_out_refused: None,
             undelivered_here: Vec::new(),
             undelivered_recovered: Vec::new(),
         };
@@ -318,6 +323,17 @@ impl Thread {
             .is_some_and(|(warned, end)| (end - warned).abs() <= chrono::TimeDelta::minutes(1))
     }
 
+    /// An answer that says nothing of the opt-out keeps the one a refused reply told of, until
+    /// the customer has written since (the reply box stayed unlocked, and "opted back in" was
+    /// read out, for a number the server had just refused); one that says is taken.
+    fn keep_opt_out_refused(&mut self, fresh: &mut ConversationSummary) {
+        if fresh.opt_out.is_some() || self.opt_out_refused != Some(self.newest_inbound_at()) {
+            self.opt_out_refused = None;
+        } else {
+            fresh.opt_out = Some(true);
+        }
+    }
+
     /// The server refused a reply at `now` for the window: it is shut.
     pub fn window_refused(&mut self, now: DateTime<Utc>) {
         self.window_shut = self.window_end().map(|end| (end, now));
@@ -331,7 +347,10 @@ impl Thread {
     pub fn refused_for(&mut self, code: &str, now: DateTime<Utc>) {
         match code {
             "WINDOW_CLOSED" => self.window_refused(now),
-            "RECIPIENT_OPTED_OUT" => self.conversation.summary.opt_out = Some(true),
+            "RECIPIENT_OPTED_OUT" => {
+                self.conversation.summary.opt_out = Some(true);
+                self.opt_out_refused = Some(self.newest_inbound_at());
+            }
             _ => {}
         }
     }
@@ -446,10 +465,7 @@ impl Thread {
             fresh.ai_mode = self.conversation.ai_mode;
         }
         fresh.mode_history = merge_history(&self.conversation.mode_history, fresh.mode_history);
-        // So does one that leaves the opt-out out: the reply box stays locked for a number
-        // known to be opted out (a send refused for it, say), rather than unlocked and "opted
-        // back in" read out.
-        fresh.summary.opt_out = fresh.summary.opt_out.or(self.conversation.summary.opt_out);
+        self.keep_opt_out_refused(&mut fresh.summary);
         self.conversation = fresh;
         gap
     }
@@ -910,8 +926,7 @@ impl Thread {
             .summary
             .filter(|s| s.last_message_at >= self.conversation.summary.last_message_at)
         {
-            // (As in `merge_latest`: silent of the opt-out, it says nothing of it.)
-            summary.opt_out = summary.opt_out.or(self.conversation.summary.opt_out);
+            self.keep_opt_out_refused(&mut summary);
             self.conversation.summary = summary;
         }
         moved
@@ -2806,6 +2821,13 @@ mod tests {
         back_in.summary.opt_out = Some(false);
         t.merge_latest_now(back_in);
         assert_eq!(t.blocked(at(1)), None);
+        // Refused again; the customer writes since (START): a silent answer is as it says.
+        t.refused_for("RECIPIENT_OPTED_OUT", at(2));
+        let mut start = msg("m_start", 3, Direction::Inbound, MessageStatus::Received);
+        start.body = Some("START".into());
+        t.apply(StreamEvent::Message(start));
+        t.merge_latest_now(conversation(vec![], None));
+        assert_eq!(t.blocked(at(4)), None, "after the customer wrote");
     }
 
     #[test]
