@@ -236,7 +236,7 @@ async fn run_export(
         .to_ascii_lowercase()
         .starts_with("text/html")
     {
-        // (Not read: its download ends with the run's `controller.abort()`.)
+        // (Not read past its first chunk: its download ends with the run's `controller.abort()`.)
         return Ok(ExportState::Failed(A_WEB_PAGE.into()));
     }
     let chunks = js_sys::Array::new();

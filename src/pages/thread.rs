@@ -330,6 +330,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         else {
             return;
         };
+        // Not within a long rate limit's wait (the refreshes of a timer, of the stream's tries):
+        // each would be refused, and its banner said, again. (Try again says how long is left.)
+        if rate_wait.with_value(|w| js_sys::Date::now() < w.until_ms()) {
+            return;
+        }
         let early = early.try_update_value(Option::take).flatten();
         let n = order.try_update_value(Latest::send).unwrap_or_default();
         // Where the thread shown ends now, before the stream brings more while this is out.
@@ -539,11 +544,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let poll_instead = move || {
         thread.try_update_untracked(|t| t.as_mut().map(Thread::stream_lost));
         load();
-        // (Nor within a rate limit's wait: each would be refused, and said, again.)
         let worth_asking = move || {
             thread.try_with_untracked(Option::is_some) == Some(true)
                 && error.with_untracked(|e| !e.as_ref().is_some_and(ApiError::is_for_good))
-                && rate_wait.with_value(|w| js_sys::Date::now() >= w.until_ms())
         };
         poll.set_value(Some(gloo_timers::callback::Interval::new(
             POLL_WITHOUT_STREAM_MS,

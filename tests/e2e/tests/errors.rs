@@ -525,22 +525,32 @@ async fn try_again_within_a_long_rate_limit_says_how_long_is_left() {
 }
 
 /// As for the list, so for a conversation: its Try again within a long rate limit asks
-/// nothing, and its refreshes (polls with the stream down, the stream's reopenings) wait too.
+/// nothing, and neither do its refreshes (here, at the stream's failed tries), each of which
+/// was refused, and its banner said, again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_threads_try_again_within_a_long_rate_limit_says_how_long_is_left() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
         let id = newest_conversation_id(h).await?;
-        // (The first page and the stream's refetch: each refused.)
         fault(
             h,
             json!({ "route": "GET /v1/conversations/{id}", "force_429_retry_after": 120,
                     "count": 2 }),
         )
         .await?;
+        fault(
+            h,
+            json!({ "route": format!("GET /v1/conversations/{id}/stream"), "stream_status": 503 }),
+        )
+        .await?;
+        clear_requests(h).await?;
         h.click(&format!("{ROW}[data-conversation-id='{id}'] a"))
             .await?;
         try_again_is_told_how_long_is_left(h, "thread-error").await?;
+        settle("the stream's next tries", Duration::from_secs(2)).await;
+        let path = format!("/v1/conversations/{id}");
+        let asked = requests(h, "GET", |p| p == path).await?.len();
+        assert_eq!(asked, 1, "the first page only, refused");
         assert_no_crash(h).await
     })
     .await;
