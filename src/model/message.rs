@@ -220,6 +220,21 @@ fn is_web_address(url: &str) -> bool {
     lower.starts_with("https://") || lower.starts_with("http://")
 }
 
+/// Where `part` stands whole in `text` (its first such place, in bytes): bounded by the text's
+/// ends or by blank lines, as the reply box puts a failed send's text ahead of what was typed
+/// after it. Not within a paragraph: "Refund sent today" does not hold "Refund sent".
+pub fn paragraph_in(text: &str, part: &str) -> Option<usize> {
+    const BREAK: &str = "\n\n";
+    if part.is_empty() {
+        return None;
+    }
+    text.match_indices(part).map(|(at, _)| at).find(|&at| {
+        let end = at + part.len();
+        (at == 0 || text[..at].ends_with(BREAK))
+            && (end == text.len() || text[end..].starts_with(BREAK))
+    })
+}
+
 /// Whether a customer's text may be an opt-out or opt-in keyword (API.md: `STOP`,
 /// `UNSUBSCRIBE`, `CANCEL`, `END`, `QUIT`, `START`, `SUBSCRIBE`, any case). Loose on purpose:
 /// the server decides whether it was one, and the console only asks it again when this says yes.

@@ -87,6 +87,18 @@ impl PendingSend {
             && m.body.as_deref().is_some_and(|b| same_text(b, &self.body))
             && m.created_at >= self.not_before
     }
+
+    /// Whether a message of ours holds this send's text (all of it, or a paragraph of it: the
+    /// text another tab took in with the draft, and sent with more typed after it).
+    fn went_with(&self, m: &Message) -> bool {
+        self.may_be(m)
+            || (m.direction == Direction::Outbound
+                && m.created_at >= self.not_before
+                && m.body.as_deref().is_some_and(|b| {
+                    let body = b.replace("\r\n", "\n");
+                    super::message::paragraph_in(body.trim(), self.body.trim()).is_some()
+                }))
+    }
 }
 
 /// Whether a message's text is what was typed, as a server may store it: without white space
@@ -709,23 +721,20 @@ impl Thread {
 
     /// A new message of ours with the text of a send whose answer was lost, made no earlier
     /// than that send began: the send went out after all, and the message stands for it
-    /// (a Retry would send it twice). So for a send that failed: its text went out since, from
-    /// another tab (which took it in with the draft) or again from here.
-    /// (One send for a message: the one whose answer was lost first, which it most likely is.)
+    /// (a Retry would send it twice); one send for a message, the one whose answer was lost
+    /// first, which it most likely is. Else (`failed_too`), the sends that failed whose text it
+    /// holds: their text went out since, from another tab (which took it in with the draft,
+    /// maybe with more typed after it) or again from here.
     fn settle_unconfirmed(&mut self, m: &Message, failed_too: bool) {
-        let settled = |failed: bool| {
-            self.pending.iter().position(|p| {
-                p.may_be(m)
-                    && match p.state {
-                        SendState::Unconfirmed(_) => !failed,
-                        SendState::Failed(_) => failed,
-                        _ => false,
-                    }
-            })
-        };
-        let settled = settled(false).or_else(|| failed_too.then(|| settled(true)).flatten());
-        if let Some(i) = settled {
+        let unconfirmed = self
+            .pending
+            .iter()
+            .position(|p| matches!(p.state, SendState::Unconfirmed(_)) && p.may_be(m));
+        if let Some(i) = unconfirmed {
             self.pending.remove(i);
+        } else if failed_too {
+            self.pending
+                .retain(|p| !(matches!(p.state, SendState::Failed(_)) && p.went_with(m)));
         }
     }
 
@@ -1898,6 +1907,18 @@ mod tests {
         );
         t.apply(StreamEvent::Message(ours("m_again", 43, "On my way")));
         t.apply(StreamEvent::Message(ours("m_noted_third", 43, "Noted")));
+        assert!(t.pending().is_empty());
+
+        // Sent with more typed after it, as a paragraph of its own; not within another.
+        t.begin_send(6, "Refund approved".into(), at(44));
+        t.fail_send(6, "Refused".into(), false);
+        t.apply(StreamEvent::Message(ours("m_within", 45, "Refund approved today")));
+        assert_eq!(t.pending().len(), 1);
+        t.apply(StreamEvent::Message(ours(
+            "m_with_more",
+            46,
+            "Refund approved\r\n\r\nAnything else?",
+        )));
         assert!(t.pending().is_empty());
     }
 

@@ -355,25 +355,14 @@ pub fn forget_put_back(conversation: &ConversationId) {
 pub fn typing_after(unsent: &[String], written: &str) -> String {
     const BREAK: &str = "\n\n";
     let mut text = written.to_owned();
-    for failed in unsent.iter().filter(|f| !f.is_empty()) {
-        let whole = text
-            .match_indices(failed.as_str())
-            .map(|(at, _)| at)
-            .find(|&at| {
-                let end = at + failed.len();
-                (at == 0 || text[..at].ends_with(BREAK))
-                    && (end == text.len() || text[end..].starts_with(BREAK))
-            });
-        if let Some(at) = whole {
+    for failed in unsent {
+        if let Some(at) = crate::model::message::paragraph_in(&text, failed) {
             let end = at + failed.len();
             // With the break after it, or else the one before it.
             let (from, to) = if text[end..].starts_with(BREAK) {
                 (at, end + BREAK.len())
             } else {
-                (
-                    at.saturating_sub(if at == 0 { 0 } else { BREAK.len() }),
-                    end,
-                )
+                (at.saturating_sub(BREAK.len()), end)
             };
             text.replace_range(from..to, "");
         }
