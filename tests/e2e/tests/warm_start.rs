@@ -191,13 +191,13 @@ async fn a_conversation_asked_for_at_start_is_not_asked_again_after_a_sign_out()
         sign_in(h).await?;
         fault(
             h,
-            json!({ "route": "GET /v1/conversations/{id}", "force_429_retry_after": 10 }),
+            json!({ "route": "GET /v1/conversations/{id}", "force_429_retry_after": 4 }),
         )
         .await?;
         h.open(&format!("/conversations/{id}")).await?;
         h.wait_for("#retry-notice", SCREEN).await?;
         // Before the sign-out, once the thread's first asks (the early one, the stream's
-        // refetch) have been answered: they wait out their 10 s meanwhile. (The notice may
+        // refetch) have been answered: they wait out their 4 s meanwhile. (The notice may
         // show at the first's refusal, before the stream has opened.)
         poll_until("the thread's first asks answered", SCREEN, || async {
             Ok((newest_page_requests(h, &id).await?.len() >= 2).then_some(()))
@@ -207,7 +207,8 @@ async fn a_conversation_asked_for_at_start_is_not_asked_again_after_a_sign_out()
         clear_requests(h).await?;
         h.click("#sign-out").await?;
         h.wait_for_path("/connect", SCREEN).await?;
-        settle("a request, were there one", Duration::from_secs(2)).await;
+        // (Past the end of the waits, when a retry would have been asked.)
+        settle("a request, were there one", Duration::from_secs(5)).await;
         let path = format!("/v1/conversations/{id}");
         let asked = requests(h, "GET", |p| p == path).await?;
         ensure!(asked.is_empty(), "asked after the sign-out: {asked:?}");
