@@ -174,11 +174,20 @@ async fn axe_clean_keyboard_reachable_focus_visible() {
             })
             .await?;
         }
+        // (From the close button itself: answered "keep it open", not "close".)
+        clear_requests(h).await?;
         h.press(&[Key::Escape.into()]).await?;
         poll_until("the question answered by Escape", moved, || async {
             Ok((count(h, "#confirm-close").await? == 0).then_some(()))
         })
         .await?;
+        settle("a close, were there one", std::time::Duration::from_secs(1)).await;
+        assert_eq!(requests(h, "PATCH", |_| true).await?.len(), 0, "not closed");
+        assert_eq!(
+            count(h, "#close-conversation").await?,
+            1,
+            "still open to close"
+        );
         assert_no_crash(h).await
     })
     .await;

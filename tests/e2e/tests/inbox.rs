@@ -70,11 +70,15 @@ async fn connect_with_demo_key_lists_first_page_of_conversations() {
         );
         for (row, item) in rows.iter().zip(first_page) {
             let number = row.fields[0].as_deref().unwrap_or_default();
-            assert!(
-                number.starts_with("+234"),
-                "row {} shows a seeded Nigerian remote number, got {number:?}",
+            // The customer's (the simulator's `from_number`), not the agent's: both are
+            // seeded Nigerian numbers.
+            assert_eq!(
+                Some(number),
+                item["from_number"].as_str(),
+                "row {} shows the customer's number",
                 row.id
             );
+            assert_ne!(Some(number), item["to_number"].as_str());
             let badge = row.fields[1].as_deref().unwrap_or_default();
             let channel = item["channel"].as_str().expect("each item has a channel");
             assert!(
