@@ -901,8 +901,26 @@ async fn form_controls_stand_out_from_their_background() {
             let v = h
                 .browser()
                 .execute(
-                    "const lum = c => {
-                       const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => {
+                    "const rgba = c => {
+                       const v = c.match(/[\\d.]+/g).map(Number);
+                       return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1];
+                     };
+                     // A colour seen over an opaque one: a faint edge is as faint as it looks.
+                     const over = (top, under) =>
+                       [0, 1, 2].map(i => top[i] * top[3] + under[i] * (1 - top[3])).concat(1);
+                     // What shows behind (and through) an element: its own background and its
+                     // ancestors', down to the first opaque one (else the canvas, white).
+                     const backdrop = e => {
+                       const layers = [];
+                       for (let n = e; n; n = n.parentElement) {
+                         const c = rgba(getComputedStyle(n).backgroundColor);
+                         if (c[3] > 0) layers.push(c);
+                         if (c[3] >= 1) break;
+                       }
+                       return layers.reverse().reduce((under, c) => over(c, under), [255, 255, 255, 1]);
+                     };
+                     const lum = c => {
+                       const [r, g, b] = c.slice(0, 3).map(v => {
                          v /= 255;
                          return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
                        });
@@ -914,8 +932,11 @@ async fn form_controls_stand_out_from_their_background() {
                      };
                      return [...document.querySelectorAll('input:not([type=checkbox]), select, textarea')]
                        .filter(e => e.offsetParent)
-                       .map(e => [e.id, getComputedStyle(e)])
-                       .map(([id, s]) => [id, ratio(s.borderTopColor, s.backgroundColor)])
+                       .map(e => {
+                         const under = backdrop(e);
+                         const edge = over(rgba(getComputedStyle(e).borderTopColor), under);
+                         return [e.id, ratio(edge, under)];
+                       })
                        .filter(([, r]) => r < 3)
                        .map(([id, r]) => `${id} ${r.toFixed(2)}:1`);",
                     vec![],
