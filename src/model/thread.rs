@@ -1912,7 +1912,11 @@ mod tests {
         // Sent with more typed after it, as a paragraph of its own; not within another.
         t.begin_send(6, "Refund approved".into(), at(44));
         t.fail_send(6, "Refused".into(), false);
-        t.apply(StreamEvent::Message(ours("m_within", 45, "Refund approved today")));
+        t.apply(StreamEvent::Message(ours(
+            "m_within",
+            45,
+            "Refund approved today",
+        )));
         assert_eq!(t.pending().len(), 1);
         t.apply(StreamEvent::Message(ours(
             "m_with_more",
