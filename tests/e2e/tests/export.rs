@@ -104,6 +104,21 @@ async fn wait_download(h: &Harness, name: &str) -> Result<Vec<u8>> {
 }
 
 /// Choose `agent` and `format` in the export form and press Export.
+/// Starts an export that is to fail, and waits for its failure to read `needle`: once its
+/// request is in and it has ended (the message before may read the same).
+async fn export_fails_with(h: &Harness, agent: &str, format: &str, needle: &str) -> Result<()> {
+    let before = assert_export_requests_authorized(h, agent).await?;
+    start_export(h, agent, format).await?;
+    poll_until("the export asked for, and ended", SCREEN, || async {
+        let asked = assert_export_requests_authorized(h, agent).await? > before;
+        Ok((asked && count(h, "#export-cancel").await? == 0).then_some(()))
+    })
+    .await?;
+    wait_text(h, "#export-error", needle, SCREEN)
+        .await
+        .map(drop)
+}
+
 async fn start_export(h: &Harness, agent: &str, format: &str) -> Result<()> {
     let select = h.wait_for("#export-agent", SCREEN).await?;
     poll_until(
@@ -429,8 +444,7 @@ async fn cancelled_and_failed_exports_save_nothing() {
             json!({ "route": route, "cut_body_after_chunks": 3, "count": 1 }),
         )
         .await?;
-        start_export(h, &agent, "json").await?;
-        wait_text(h, "#export-error", "cut short", SCREEN).await?;
+        export_fails_with(h, &agent, "json", "cut short").await?;
         // A connection lost mid-download says so (not that Voicebip could not be reached). (The
         // pace has the answer's head reach the browser first: a connection lost before it is a
         // request that failed, and tried again.)
@@ -439,17 +453,22 @@ async fn cancelled_and_failed_exports_save_nothing() {
             json!({ "route": route, "break_body_after_chunks": 3, "chunk_delay_ms": 100, "count": 1 }),
         )
         .await?;
-        start_export(h, &agent, "csv").await?;
-        wait_text(h, "#export-error", "cut short", SCREEN).await?;
-        // A web page in place of the export (a proxy's sign-in page, with a 200) is not saved
-        // as a CSV.
+        export_fails_with(h, &agent, "csv", "cut short").await?;
+        // A web page in place of the export (a proxy's sign-in page, with a 200) is not saved,
+        // labelled as something else (told by its first bytes) or as what it is.
+        fault(
+            h,
+            json!({ "route": route, "html_page": true, "count": 1,
+                    "html_page_type": "application/octet-stream" }),
+        )
+        .await?;
+        export_fails_with(h, &agent, "json", "web page").await?;
         fault(
             h,
             json!({ "route": route, "html_page": true, "count": 1 }),
         )
         .await?;
-        start_export(h, &agent, "csv").await?;
-        wait_text(h, "#export-error", "web page", SCREEN).await?;
+        export_fails_with(h, &agent, "csv", "web page").await?;
 
         settle(
             "a late download would have started by now",

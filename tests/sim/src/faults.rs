@@ -54,6 +54,9 @@ pub struct FaultSpec {
     /// Answered `200 OK` with an HTML page in place of the API's answer: the sign-in page of a
     /// gateway or proxy in front of the API, which a client must not take for the answer.
     pub html_page: Option<bool>,
+    /// With `html_page`: the page's `Content-Type` (default `text/html; charset=utf-8`), as a
+    /// proxy may label it wrong (`application/json`, or none a client can go by).
+    pub html_page_type: Option<String>,
     /// Only requests whose query string holds this text (`page_token`: a list's later pages,
     /// not its first).
     pub query_contains: Option<String>,
@@ -163,7 +166,8 @@ pub struct Decision {
     pub respond: Option<ApiError>,
     pub stream: Option<StreamFault>,
     pub omit_cors: bool,
-    pub html_page: bool,
+    /// The `html_page` fault's answer, with this `Content-Type`.
+    pub html_page: Option<String>,
 }
 
 fn error_status(code: u16, field: &str) -> Result<StatusCode, String> {
@@ -189,6 +193,11 @@ impl Faults {
         }
         if let Some(s) = spec.stream_status {
             error_status(s, "stream_status")?;
+        }
+        if let Some(kind) = &spec.html_page_type {
+            if spec.html_page != Some(true) || axum::http::HeaderValue::from_str(kind).is_err() {
+                return Err("html_page_type must be a header value, with html_page: true".into());
+            }
         }
         if let Some(code) = &spec.stream_error_frame {
             if code.is_empty() || !code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
@@ -235,7 +244,7 @@ impl Faults {
             respond: None,
             stream: None,
             omit_cors: false,
-            html_page: false,
+            html_page: None,
         };
         let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
         for rule in rules.iter_mut() {
@@ -265,7 +274,13 @@ impl Faults {
                 decision.respond = respond(s, n, on_stream);
             }
             decision.omit_cors |= s.omit_cors == Some(true);
-            decision.html_page |= s.html_page == Some(true);
+            if decision.html_page.is_none() && s.html_page == Some(true) {
+                decision.html_page = Some(
+                    s.html_page_type
+                        .clone()
+                        .unwrap_or_else(|| "text/html; charset=utf-8".into()),
+                );
+            }
             let stalls = s.stall_stream == Some(true);
             if on_stream
                 && (s.drop_stream_after.is_some()
@@ -359,8 +374,11 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
     }
     let mut response = match decision.respond {
         Some(error) => error.into_response(),
-        None if decision.html_page => (
-            [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        None if decision.html_page.is_some() => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                decision.html_page.clone().unwrap_or_default(),
+            )],
             SIGN_IN_PAGE,
         )
             .into_response(),
@@ -405,6 +423,7 @@ mod tests {
             break_body_after_chunks: None,
             omit_cors: None,
             html_page: None,
+            html_page_type: None,
             query_contains: None,
         }
     }

@@ -317,6 +317,8 @@ async fn bad_fault_specs_are_400() {
         json!({"route": "*", "status": 503, "count": 0}),
         json!({"route": "*", "sparkles": true}),
         json!({"latency_ms": 5}),
+        json!({"route": "*", "html_page_type": "application/json"}),
+        json!({"route": "*", "html_page": true, "html_page_type": "bad\nline"}),
     ] {
         sim.control(Method::POST, "/sim/faults", Some(spec))
             .await
