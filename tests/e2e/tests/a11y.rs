@@ -842,6 +842,35 @@ async fn a_zoomed_in_thread_keeps_its_messages_readable() {
             height.as_f64().is_some_and(|px| px >= 120.0),
             "the messages have {height} px"
         );
+        // Reachable: each can be scrolled fully into view (the page, or a pane, scrolls to it),
+        // not cut off below a page that cannot scroll.
+        let hidden = h
+            .browser()
+            .execute(
+                "return ['#composer-text', '#composer-send', '.handoff-bar button']
+                   .map(css => document.querySelector(css))
+                   .map(e => {
+                     e.scrollIntoView({ block: 'nearest', behavior: 'instant' });
+                     const r = e.getBoundingClientRect();
+                     const out = r.height === 0 || r.top < -1 || r.bottom > window.innerHeight + 1
+                       || r.left < -1 || r.right > window.innerWidth + 1;
+                     // Brought there by a scroll the operator can make too (not one of an
+                     // `overflow: hidden` box, which only a script scrolls).
+                     const fixed = n => ['hidden', 'clip'].includes(getComputedStyle(n).overflowY);
+                     let stuck = window.scrollY > 0
+                       && (fixed(document.documentElement) || fixed(document.body));
+                     for (let n = e.parentElement; n; n = n.parentElement) {
+                       stuck ||= n.scrollTop > 0 && fixed(n);
+                     }
+                     const name = e.id || e.className;
+                     return out ? `${name}: ${r.top}..${r.bottom} of ${window.innerHeight}`
+                       : stuck ? `${name}: behind a box that does not scroll` : null;
+                   })
+                   .filter(e => e);",
+                vec![],
+            )
+            .await?;
+        assert_eq!(hidden, json!([]), "out of reach at 200%");
         h.assert_no_axe_violations("a thread at 200%").await?;
         assert_no_crash(h).await
     })
