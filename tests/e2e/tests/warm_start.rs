@@ -42,10 +42,35 @@ async fn reopened_inbox_asks_for_its_filtered_first_page_once() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
         clear_requests(h).await?;
+        // When the inbox's filters were first in the page (ms on the page's clock).
+        h.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": "window.__shellAt = null;
+                new MutationObserver(() => {
+                  if (window.__shellAt === null && document.querySelector('select#filter-channel'))
+                    window.__shellAt = performance.now();
+                }).observe(document, { childList: true, subtree: true });" }),
+        )
+        .await?;
 
         // A fresh page load of a filtered inbox (the key survives in sessionStorage).
         h.open("/conversations?channel=whatsapp").await?;
         h.wait_for_all(ROW, 1, FIRST_SCREEN).await?;
+        // Asked for as the app started, before the inbox was built (not by it, as it rendered).
+        let asked_before = h
+            .browser()
+            .execute(
+                "const asked = performance.getEntriesByType('resource')
+                   .find(e => e.name.includes('/v1/conversations?'));
+                 return [asked ? asked.startTime : null, window.__shellAt];",
+                vec![],
+            )
+            .await?;
+        let (asked_at, shell_at) = (asked_before[0].as_f64(), asked_before[1].as_f64());
+        ensure!(
+            asked_at.zip(shell_at).is_some_and(|(a, s)| a < s),
+            "the first page asked for at {asked_at:?} ms, the inbox built at {shell_at:?} ms"
+        );
         let badges = h.texts(&format!("{ROW} .channel-badge")).await?;
         ensure!(!badges.is_empty(), "rows show their channel");
         for badge in &badges {
