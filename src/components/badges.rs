@@ -37,9 +37,14 @@ pub fn ModeBadge(#[prop(into)] mode: Signal<AiMode>) -> impl IntoView {
 pub fn WindowBadge(
     #[prop(into)] channel: Signal<Channel>,
     #[prop(into)] expires_at: Signal<Option<DateTime<Utc>>>,
+    /// The server warned that the window is in its last hour (`Thread::closing_warned`).
+    #[prop(optional, into)]
+    closing_warned: Signal<bool>,
 ) -> impl IntoView {
     let clock = use_clock();
-    let state = Memo::new(move |_| WindowState::of(channel.get(), expires_at.get(), clock.now()));
+    let state = Memo::new(move |_| {
+        WindowState::of(channel.get(), expires_at.get(), clock.now()).warned(closing_warned.get())
+    });
     // The window shuts on time, not at the clock's next tick (while this badge shows it).
     let shut = StoredValue::new_local(None);
     crate::state::effect(move || {

@@ -163,7 +163,9 @@ pub fn Composer(
     on_template: Callback<TemplateForm>,
 ) -> impl IntoView {
     let clock = use_clock();
-    let window = Memo::new(move |_| WindowState::of(channel.get(), expires_at.get(), clock.now()));
+    let window = Memo::new(move |_| {
+        WindowState::of(channel.get(), expires_at.get(), clock.now()).warned(closing_warned.get())
+    });
     let blocked =
         Memo::new(move |_| Blocked::of(mode.get(), opt_out.get(), channel.get(), window.get()));
     // Only while the window is in its last hour (by this device's clock, or the server's word
@@ -171,12 +173,7 @@ pub fn Composer(
     // (a refetch may bring that, not only a live message); and only where a reply could be sent
     // (not closed, opted out, or the AI's).
     let closing = Memo::new(move |_| {
-        blocked.get().is_none()
-            && match window.get() {
-                WindowState::ClosingSoon { .. } => true,
-                WindowState::Open { .. } => closing_warned.get(),
-                _ => false,
-            }
+        blocked.get().is_none() && matches!(window.get(), WindowState::ClosingSoon { .. })
     });
     // The window shutting on the clock is news no event brings (a handoff or a STOP is heard
     // as itself): said, since the reply box it disables may not be where the operator is. So is

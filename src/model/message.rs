@@ -220,19 +220,41 @@ fn is_web_address(url: &str) -> bool {
     lower.starts_with("https://") || lower.starts_with("http://")
 }
 
-/// Where `part` stands whole in `text` (its first such place, in bytes): bounded by the text's
-/// ends or by blank lines, as the reply box puts a failed send's text ahead of what was typed
-/// after it. Not within a paragraph: "Refund sent today" does not hold "Refund sent".
-pub fn paragraph_in(text: &str, part: &str) -> Option<usize> {
+/// Takes `part` out of `text` once where it stands whole (bounded by the text's ends or by
+/// blank lines, as the reply box puts a failed send's text ahead of what was typed after it),
+/// with the blank line that joined it; whether it was there. Not within a paragraph: "Refund
+/// sent today" does not hold "Refund sent".
+pub fn take_paragraph(text: &mut String, part: &str) -> bool {
     const BREAK: &str = "\n\n";
     if part.is_empty() {
-        return None;
+        return false;
     }
-    text.match_indices(part).map(|(at, _)| at).find(|&at| {
+    let whole = text.match_indices(part).map(|(at, _)| at).find(|&at| {
         let end = at + part.len();
         (at == 0 || text[..at].ends_with(BREAK))
             && (end == text.len() || text[end..].starts_with(BREAK))
-    })
+    });
+    let Some(at) = whole else {
+        return false;
+    };
+    let end = at + part.len();
+    // With the break after it, or else the one before it.
+    let (from, to) = if text[end..].starts_with(BREAK) {
+        (at, end + BREAK.len())
+    } else {
+        (at.saturating_sub(BREAK.len()), end)
+    };
+    text.replace_range(from..to, "");
+    true
+}
+
+/// Whether a customer's text opts their number back in (API.md: `START`, `SUBSCRIBE`, any
+/// case): after an opt-out, only these do.
+pub fn opts_back_in(body: &str) -> bool {
+    let word = body.trim_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation());
+    ["START", "SUBSCRIBE"]
+        .iter()
+        .any(|k| word.eq_ignore_ascii_case(k))
 }
 
 /// Whether a customer's text may be an opt-out or opt-in keyword (API.md: `STOP`,

@@ -87,18 +87,6 @@ impl PendingSend {
             && m.body.as_deref().is_some_and(|b| same_text(b, &self.body))
             && m.created_at >= self.not_before
     }
-
-    /// Whether a message of ours holds this send's text (all of it, or a paragraph of it: the
-    /// text another tab took in with the draft, and sent with more typed after it).
-    fn went_with(&self, m: &Message) -> bool {
-        self.may_be(m)
-            || (m.direction == Direction::Outbound
-                && m.created_at >= self.not_before
-                && m.body.as_deref().is_some_and(|b| {
-                    let body = b.replace("\r\n", "\n");
-                    super::message::paragraph_in(body.trim(), self.body.trim()).is_some()
-                }))
-    }
 }
 
 /// Whether a message's text is what was typed, as a server may store it: without white space
@@ -214,10 +202,10 @@ pub struct Thread {
     /// The window's end the server warned of (`window.closing`): it is in its last hour by the
     /// server's clock, whatever this device's says (one running behind showed no warning).
     window_warned: Option<DateTime<Utc>>,
-    /// A reply was refused for an opt-out (`RECIPIENT_OPTED_OUT`): the customer's newest
-    /// message's time then. The opt-out stands through answers that say nothing of it (a
-    /// thread's body is API.md's choice) until the customer writes again (a START, say).
-    opt_out_refused: Option<Option<DateTime<Utc>>>,
+    /// An opt-out known here (an answer said so, or a reply was refused for it): the
+    /// customer's newest message's time then. It stands through answers that say nothing of it
+    /// (a thread's body is API.md's choice) until the customer opts back in (START).
+    opt_out_known: Option<Option<DateTime<Utc>>>,
     /// Messages not delivered while the thread was open: the ones still to act on (Edit);
     /// older failures are history, and an Edit on each would stand in the keyboard's way.
     undelivered_here: Vec<MessageId>,
@@ -250,12 +238,15 @@ impl Thread {
             stream_returns: 0,
             window_shut: None,
             window_warned: None,
-            opt_out_refused: None,
+            opt_out_known: None,
             undelivered_here: Vec::new(),
             undelivered_recovered: Vec::new(),
         };
         thread.merge_messages(first_page);
         thread.first_page_end = thread.messages.keys().next_back().cloned();
+        if thread.conversation.summary.opt_out == Some(true) {
+            thread.opt_out_known = Some(thread.newest_inbound_at());
+        }
         thread
     }
 
@@ -335,15 +326,37 @@ impl Thread {
             .is_some_and(|(warned, end)| (end - warned).abs() <= chrono::TimeDelta::minutes(1))
     }
 
-    /// An answer that says nothing of the opt-out keeps the one a refused reply told of, until
-    /// the customer has written since (the reply box stayed unlocked, and "opted back in" was
-    /// read out, for a number the server had just refused); one that says is taken.
-    fn keep_opt_out_refused(&mut self, fresh: &mut ConversationSummary) {
-        if fresh.opt_out.is_some() || self.opt_out_refused != Some(self.newest_inbound_at()) {
-            self.opt_out_refused = None;
-        } else {
-            fresh.opt_out = Some(true);
+    /// An answer that says nothing of the opt-out keeps the one known here, until the customer
+    /// opts back in (the reply box stayed unlocked, and "opted back in" was read out, for a
+    /// number the server had just refused); one that says is taken, and known.
+    fn keep_known_opt_out(&mut self, fresh: &mut ConversationSummary) {
+        match fresh.opt_out {
+            Some(true) => self.opt_out_known = Some(self.newest_inbound_at()),
+            Some(false) => self.opt_out_known = None,
+            None => {
+                if self
+                    .opt_out_known
+                    .is_some_and(|then| !self.opted_back_in_since(then))
+                {
+                    fresh.opt_out = Some(true);
+                } else {
+                    self.opt_out_known = None;
+                }
+            }
         }
+    }
+
+    /// Whether the customer wrote START (or SUBSCRIBE) after `then`: only those undo an
+    /// opt-out (a STOP's own message, or any other, does not).
+    fn opted_back_in_since(&self, then: Option<DateTime<Utc>>) -> bool {
+        self.messages
+            .values()
+            .rev()
+            .take_while(|m| Some(m.created_at) > then)
+            .any(|m| {
+                m.direction == Direction::Inbound
+                    && m.body.as_deref().is_some_and(super::message::opts_back_in)
+            })
     }
 
     /// The server refused a reply at `now` for the window: it is shut.
@@ -361,7 +374,7 @@ impl Thread {
             "WINDOW_CLOSED" => self.window_refused(now),
             "RECIPIENT_OPTED_OUT" => {
                 self.conversation.summary.opt_out = Some(true);
-                self.opt_out_refused = Some(self.newest_inbound_at());
+                self.opt_out_known = Some(self.newest_inbound_at());
             }
             _ => {}
         }
@@ -477,7 +490,7 @@ impl Thread {
             fresh.ai_mode = self.conversation.ai_mode;
         }
         fresh.mode_history = merge_history(&self.conversation.mode_history, fresh.mode_history);
-        self.keep_opt_out_refused(&mut fresh.summary);
+        self.keep_known_opt_out(&mut fresh.summary);
         self.conversation = fresh;
         gap
     }
@@ -723,8 +736,9 @@ impl Thread {
     /// than that send began: the send went out after all, and the message stands for it
     /// (a Retry would send it twice); one send for a message, the one whose answer was lost
     /// first, which it most likely is. Else (`failed_too`), the sends that failed whose text it
-    /// holds: their text went out since, from another tab (which took it in with the draft,
-    /// maybe with more typed after it) or again from here.
+    /// holds, one for each time it holds it (all of it, or a paragraph of it): their text went
+    /// out since, from another tab (which took it in with the draft, maybe with more typed
+    /// after it) or again from here.
     fn settle_unconfirmed(&mut self, m: &Message, failed_too: bool) {
         let unconfirmed = self
             .pending
@@ -732,10 +746,20 @@ impl Thread {
             .position(|p| matches!(p.state, SendState::Unconfirmed(_)) && p.may_be(m));
         if let Some(i) = unconfirmed {
             self.pending.remove(i);
-        } else if failed_too {
-            self.pending
-                .retain(|p| !(matches!(p.state, SendState::Failed(_)) && p.went_with(m)));
+            return;
         }
+        let Some(body) = m.body.as_deref().filter(|_| failed_too) else {
+            return;
+        };
+        if m.direction != Direction::Outbound {
+            return;
+        }
+        // (As a server may store it: line ends written `\r\n`, white space at its ends gone.)
+        let mut left = body.replace("\r\n", "\n").trim().to_owned();
+        self.pending.retain(|p| {
+            let failed = matches!(p.state, SendState::Failed(_)) && m.created_at >= p.not_before;
+            !(failed && super::message::take_paragraph(&mut left, p.body.trim()))
+        });
     }
 
     /// Keeps what a receipt said of a message not shown yet, for when it is.
@@ -868,7 +892,10 @@ impl Thread {
                     return Change::None;
                 }
                 *known = expires_at.or(*known);
-                self.window_warned = *known;
+                // (Not a warning that names no end: it may be of a window since reopened.)
+                if expires_at.is_some() {
+                    self.window_warned = expires_at;
+                }
                 Change::WindowClosing
             }
         }
@@ -935,7 +962,7 @@ impl Thread {
             .summary
             .filter(|s| s.last_message_at >= self.conversation.summary.last_message_at)
         {
-            self.keep_opt_out_refused(&mut summary);
+            self.keep_known_opt_out(&mut summary);
             self.conversation.summary = summary;
         }
         moved
@@ -1909,6 +1936,16 @@ mod tests {
         t.apply(StreamEvent::Message(ours("m_noted_third", 43, "Noted")));
         assert!(t.pending().is_empty());
 
+        // One message settles one failed send of its text, however many there are.
+        for id in [7, 8] {
+            t.begin_send(id, "Yes".into(), at(44));
+            t.fail_send(id, "Refused".into(), false);
+        }
+        t.apply(StreamEvent::Message(ours("m_yes", 45, "Yes")));
+        assert_eq!(t.unsent().collect::<Vec<_>>(), ["Yes"]);
+        t.apply(StreamEvent::Message(ours("m_yes_again", 45, "Yes")));
+        assert!(t.pending().is_empty());
+
         // Sent with more typed after it, as a paragraph of its own; not within another.
         t.begin_send(6, "Refund approved".into(), at(44));
         t.fail_send(6, "Refused".into(), false);
@@ -2802,6 +2839,10 @@ mod tests {
         };
         assert_eq!(t.apply(due), Change::WindowClosing);
         assert!(t.closing_warned());
+        // (One that names no end may be of a window since reopened: it warns of none.)
+        let mut unnamed = whatsapp(Some(at(0) + Duration::hours(1)), Some(at(0)));
+        unnamed.apply(StreamEvent::WindowClosing { expires_at: None });
+        assert!(!unnamed.closing_warned());
         t.apply(StreamEvent::Message(msg(
             "m2",
             40,
@@ -2846,13 +2887,32 @@ mod tests {
         back_in.summary.opt_out = Some(false);
         t.merge_latest_now(back_in);
         assert_eq!(t.blocked(at(1)), None);
-        // Refused again; the customer writes since (START): a silent answer is as it says.
+        // Refused again, before the STOP that caused it came: that STOP, and anything else
+        // but a START, leaves it.
         t.refused_for("RECIPIENT_OPTED_OUT", at(2));
-        let mut start = msg("m_start", 3, Direction::Inbound, MessageStatus::Received);
-        start.body = Some("START".into());
-        t.apply(StreamEvent::Message(start));
+        let inbound = |id: &str, min: u32, body: &str| {
+            let mut m = msg(id, min, Direction::Inbound, MessageStatus::Received);
+            m.body = Some(body.into());
+            StreamEvent::Message(m)
+        };
+        t.apply(inbound("m_stop", 3, "STOP"));
+        t.apply(inbound("m_thanks", 4, "thanks"));
         t.merge_latest_now(conversation(vec![], None));
-        assert_eq!(t.blocked(at(4)), None, "after the customer wrote");
+        assert_eq!(t.blocked(at(5)), Some(Blocked::OptedOut), "after its STOP");
+        // The customer writes START since: a silent answer is as it says.
+        t.apply(inbound("m_start", 6, "Start"));
+        t.merge_latest_now(conversation(vec![], None));
+        assert_eq!(t.blocked(at(7)), None, "after START");
+        // An opt-out an answer told of stands as well through a handoff's silent answer.
+        let mut told = conversation(vec![], None);
+        told.summary.opt_out = Some(true);
+        t.merge_latest_now(told);
+        t.apply_mode_response(conversation(vec![], None).into(), None);
+        assert_eq!(
+            t.blocked(at(8)),
+            Some(Blocked::OptedOut),
+            "told, then silent"
+        );
     }
 
     #[test]

@@ -42,6 +42,15 @@ impl WindowState {
         }
     }
 
+    /// As the server's `window.closing` has it (`warned`): in its last hour, whatever this
+    /// device's clock says (one running behind showed it open for that much longer).
+    pub fn warned(self, warned: bool) -> Self {
+        match self {
+            WindowState::Open { remaining } if warned => WindowState::ClosingSoon { remaining },
+            s => s,
+        }
+    }
+
     /// Whether a free-form message may be sent now.
     pub fn allows_free_form(self) -> bool {
         !matches!(self, WindowState::Expired)
@@ -77,6 +86,23 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 5, 15, 12, 0, 0)
             .single()
             .expect("valid")
+    }
+
+    #[test]
+    fn the_servers_warning_puts_an_open_window_in_its_last_hour() {
+        let open = WindowState::of(Channel::Whatsapp, Some(now() + Duration::hours(2)), now());
+        assert_eq!(open.warned(false), open);
+        assert_eq!(
+            open.warned(true),
+            WindowState::ClosingSoon {
+                remaining: Duration::hours(2)
+            }
+        );
+        // Not a window shut, nor SMS.
+        let expired = WindowState::of(Channel::Whatsapp, Some(now()), now());
+        assert_eq!(expired.warned(true), WindowState::Expired);
+        let sms = WindowState::of(Channel::Sms, None, now());
+        assert_eq!(sms.warned(true), WindowState::NotApplicable);
     }
 
     #[test]

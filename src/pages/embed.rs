@@ -116,8 +116,9 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
             // not the key's, is tried again by itself: the host hands a key over once, and the
             // frame waited for good.
             let mut rechecks = 0;
-            // What the host was last told of this key's check.
-            let mut told = None::<String>;
+            // What the host was last told of this key's check: the failure's kind (a 429's
+            // seconds, say, may change from one check to the next).
+            let mut told = None;
             loop {
                 // (Not once the host has handed over another key: a wait for the rate limit
                 // ends there, rather than ask again with a key the host has moved on from.)
@@ -165,8 +166,9 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
                 }
                 // Once for a run of the same failure, not at each check tried again; again for
                 // another (the key refused at last, say), which the host can act on.
-                if told.as_ref() != Some(&said) {
-                    told = Some(said.clone());
+                let kind = Some(std::mem::discriminant(&e));
+                if told != kind {
+                    told = kind;
                     host.host_origin.set(Some(origin.clone()));
                     host.send(&ConsoleMessage::Error {
                         message: said.clone(),

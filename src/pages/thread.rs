@@ -594,8 +594,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     Change::Undelivered(m) => tell_undelivered(&m),
                     // The reply box shows and says it, where a reply could be sent: now, not at
                     // the clock's next tick (up to 15 s behind, it may not be in the last hour
-                    // yet). (By this device's clock: one behind the server's shows it that
-                    // much later.)
+                    // yet), and whatever this device's clock says (`Thread::closing_warned`).
                     Change::WindowClosing => {
                         clock.0.try_set(Utc::now());
                     }
@@ -1559,7 +1558,7 @@ fn ThreadLoaded(
                 <h2 class="remote-number">{remote}</h2>
                 <ChannelBadge channel=channel/>
                 <ModeBadge mode=mode/>
-                <WindowBadge channel=channel expires_at=expires_at/>
+                <WindowBadge channel=channel expires_at=expires_at closing_warned=closing_warned/>
                 <span class="agent">{format!("Agent {}", summary.agent_id)}</span>
                 <ConnectionStatus state=link/>
                 <span class="visually-hidden" id="skipped-frames" aria-hidden="true" data-count=move || skipped.get()>

@@ -353,19 +353,9 @@ pub fn forget_put_back(conversation: &ConversationId) {
 /// took them in. (Left in, each tab with failed sends would bring its own back to the other,
 /// one more time at each turn.)
 pub fn typing_after(unsent: &[String], written: &str) -> String {
-    const BREAK: &str = "\n\n";
     let mut text = written.to_owned();
     for failed in unsent {
-        if let Some(at) = crate::model::message::paragraph_in(&text, failed) {
-            let end = at + failed.len();
-            // With the break after it, or else the one before it.
-            let (from, to) = if text[end..].starts_with(BREAK) {
-                (at, end + BREAK.len())
-            } else {
-                (at.saturating_sub(BREAK.len()), end)
-            };
-            text.replace_range(from..to, "");
-        }
+        crate::model::message::take_paragraph(&mut text, failed);
     }
     text
 }

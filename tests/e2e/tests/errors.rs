@@ -538,9 +538,11 @@ async fn a_threads_try_again_within_a_long_rate_limit_says_how_long_is_left() {
                     "count": 2 }),
         )
         .await?;
+        // (Its refusals come after the first page's: that page's 429 starts the wait.)
         fault(
             h,
-            json!({ "route": format!("GET /v1/conversations/{id}/stream"), "stream_status": 503 }),
+            json!({ "route": format!("GET /v1/conversations/{id}/stream"), "stream_status": 503,
+                    "latency_ms": 1000 }),
         )
         .await?;
         clear_requests(h).await?;

@@ -1373,6 +1373,8 @@ async fn the_windows_last_hour_is_said_once_as_the_server_warns_of_it() {
             (0.0..3_500.0).contains(&late),
             "shown {late} ms after the last hour began"
         );
+        // The window's badge says so too, not "open" by the clock behind.
+        wait_attr(h, ".thread-header .window-state", "data-window", "closing").await?;
         let warning = "closes within the hour";
         poll_until("the warning said", SCREEN, || async {
             Ok((!said_since(h, warning).await?.is_empty()).then_some(()))
