@@ -96,7 +96,7 @@ pub struct ConversationSummary {
     pub to_number: String,
     pub window_expires_at: Option<DateTime<Utc>>,
     /// `None` when the answer says nothing of it: a thread's body is API.md's choice, and one
-    /// that leaves it out does not undo an opt-out a refused send told of (see `Thread`).
+    /// that leaves it out does not undo an opt-out known before (see `Thread`).
     pub opt_out: Option<bool>,
     pub created_at: DateTime<Utc>,
     pub updated_at: Option<DateTime<Utc>>,
