@@ -572,14 +572,7 @@ async fn try_again_is_told_how_long_is_left(h: &Harness, banner: &str) -> Result
         .await?;
     h.click(&format!("#{banner}-retry")).await?;
     let said = wait_text(h, "#live-announcer", "s more, then try again", SCREEN).await?;
-    let left: u32 = said
-        .split_whitespace()
-        .find_map(|w| w.parse().ok())
-        .ok_or_else(|| anyhow!("no seconds in {said:?}"))?;
-    assert!(
-        (100..=120).contains(&left),
-        "the seconds left of 120: {said:?}"
-    );
+    assert_seconds_left(&said, 120)?;
     settle("a request, were there one", Duration::from_secs(1)).await;
     let kept = h
         .browser()

@@ -656,14 +656,7 @@ async fn an_export_refused_for_now_is_tried_again() {
         wait_text(h, "#export-error", "wait 120 s", SCREEN).await?;
         h.click("#export-start").await?;
         let said = wait_text(h, "#export-error", "s more, then try again", SCREEN).await?;
-        let left: u32 = said
-            .split_whitespace()
-            .find_map(|w| w.parse().ok())
-            .ok_or_else(|| anyhow!("no seconds in {said:?}"))?;
-        assert!(
-            (100..=120).contains(&left),
-            "the seconds left of 120: {said:?}"
-        );
+        assert_seconds_left(&said, 120)?;
         settle(
             "an export asked for, were there one",
             Duration::from_secs(1),
