@@ -30,6 +30,35 @@ async fn first_page_polls_in(h: &Harness, what: &str, d: Duration) -> Result<usi
         .count())
 }
 
+/// Has this tab count the list's first pages it asks for (`list_polls`).
+async fn count_list_polls(h: &Harness) -> Result<()> {
+    h.browser()
+        .execute(
+            "window.__listPolls = 0;
+             const real = window.fetch.bind(window);
+             window.fetch = (input, init) => {
+               const url = typeof input === 'string' ? input : input.url;
+               if (/\\/v1\\/conversations\\?/.test(url) && !url.includes('page_token'))
+                 window.__listPolls += 1;
+               return real(input, init);
+             };",
+            vec![],
+        )
+        .await
+        .map(drop)
+        .map_err(Into::into)
+}
+
+/// The list's first pages this tab asked for since [`count_list_polls`].
+async fn list_polls(h: &Harness) -> Result<u64> {
+    let n = h
+        .browser()
+        .execute("return window.__listPolls;", vec![])
+        .await?;
+    n.as_u64()
+        .ok_or_else(|| anyhow!("no count in this tab: {n}"))
+}
+
 async fn title(h: &Harness) -> Result<String> {
     let v = h
         .browser()
@@ -115,17 +144,37 @@ async fn polled_inbox_marks_unread_shares_one_poller_and_follows_the_network() {
         wait_subscribers(h, &moved, 1).await?;
 
         // A second tab on the same device, shown while the first is hidden (hidden tabs do not
-        // poll): it polls. (That two tabs in view poll once between them: the next test.)
+        // poll): it polls. (That two tabs in view poll once between them: the next test.) Each
+        // tab counts its own polls; the first is hidden as a tab put in the background is (a
+        // headless browser's background tab stays "visible").
         let first_tab = h.browser().window().await?;
+        count_list_polls(h).await?;
+        h.browser()
+            .execute(
+                "Object.defineProperty(document, 'hidden', { get: () => true });
+                 Object.defineProperty(document, 'visibilityState', { get: () => 'hidden' });
+                 document.dispatchEvent(new Event('visibilitychange'));",
+                vec![],
+            )
+            .await?;
         let second = h.browser().new_window(true).await?;
-        h.browser().switch_to_window(second.handle).await?;
+        h.browser().switch_to_window(second.handle.clone()).await?;
         h.open(&format!("/conversations/{moved}")).await?;
         wait_thread(h, &moved).await?;
+        count_list_polls(h).await?;
         let polls = first_page_polls_in(h, "two tabs polling", Duration::from_secs(22)).await?;
         assert!(
             (1..=3).contains(&polls),
-            "the visible tab takes over polling from the hidden one, once per 10 s: {polls} polls in 22 s"
+            "once per 10 s between them: {polls} polls in 22 s"
         );
+        let shown = list_polls(h).await?;
+        h.browser().switch_to_window(first_tab.clone()).await?;
+        let hidden = list_polls(h).await?;
+        assert!(
+            hidden == 0 && shown >= 1,
+            "the tab in view polls, the hidden one not: {shown} and {hidden}"
+        );
+        h.browser().switch_to_window(second.handle).await?;
 
         // A handoff in one tab shows in the other without a reload.
         let mode_before = h.attrs(".ai-mode-badge", "data-mode").await?;
