@@ -25,6 +25,10 @@ pub struct FaultSpec {
     /// Share of matching requests answered with `status` (default 503), spread evenly.
     pub error_rate: Option<f64>,
     pub status: Option<u16>,
+    /// With `status` (or `error_rate`): the request is carried out first, and its answer
+    /// replaced by the error: a gateway that gave up on an answer the API then gave (a send
+    /// that went out, reported as failed).
+    pub carried_out: Option<bool>,
     pub force_429_retry_after: Option<u64>,
     pub count: Option<u32>,
     pub drop_stream_after: Option<u32>,
@@ -168,6 +172,8 @@ pub struct Decision {
     pub omit_cors: bool,
     /// The `html_page` fault's answer, with this `Content-Type`.
     pub html_page: Option<String>,
+    /// `respond` comes after the request is carried out (`carried_out`).
+    pub carried_out: bool,
 }
 
 fn error_status(code: u16, field: &str) -> Result<StatusCode, String> {
@@ -190,6 +196,9 @@ impl Faults {
         }
         if let Some(s) = spec.status {
             error_status(s, "status")?;
+        }
+        if spec.carried_out == Some(true) && spec.status.is_none() && spec.error_rate.is_none() {
+            return Err("carried_out needs a status or an error_rate to answer with".into());
         }
         if let Some(s) = spec.stream_status {
             error_status(s, "stream_status")?;
@@ -245,6 +254,7 @@ impl Faults {
             stream: None,
             omit_cors: false,
             html_page: None,
+            carried_out: false,
         };
         let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
         for rule in rules.iter_mut() {
@@ -272,6 +282,7 @@ impl Faults {
             }
             if decision.respond.is_none() {
                 decision.respond = respond(s, n, on_stream);
+                decision.carried_out = decision.respond.is_some() && s.carried_out == Some(true);
             }
             decision.omit_cors |= s.omit_cors == Some(true);
             if decision.html_page.is_none() && s.html_page == Some(true) {
@@ -373,6 +384,10 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         tokio::time::sleep(decision.latency).await;
     }
     let mut response = match decision.respond {
+        Some(error) if decision.carried_out => {
+            drop(next.run(req).await);
+            error.into_response()
+        }
         Some(error) => error.into_response(),
         None if decision.html_page.is_some() => (
             [(
@@ -410,6 +425,7 @@ mod tests {
             latency_ms: None,
             error_rate: None,
             status: None,
+            carried_out: None,
             force_429_retry_after: None,
             count: None,
             drop_stream_after: None,

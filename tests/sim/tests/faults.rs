@@ -306,6 +306,40 @@ async fn stream_status_refuses_the_stream_only() {
     r.assert_error(503, "UNAVAILABLE");
 }
 
+/// `carried_out`: the send goes out, and its answer is the error: a second send of the same
+/// text would reach the customer twice.
+#[tokio::test]
+async fn carried_out_answers_with_the_error_after_the_request_is_done() {
+    let sim = sim().await;
+    let agent = sim.agent(0).await;
+    let to = "+2348030000077";
+    let body = |text: &str| {
+        json!({ "agent_id": agent["agent_id"], "channel": "sms", "from_number": agent["number"],
+                "to_number": to, "body": text })
+    };
+    let first = sim
+        .send_json(Method::POST, "/v1/messages", body("First"))
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let id = first.json["conversation_id"].as_str().unwrap().to_owned();
+    fault(
+        &sim,
+        json!({"route": "POST /v1/messages", "status": 504, "carried_out": true, "count": 1}),
+    )
+    .await;
+    sim.send_json(Method::POST, "/v1/messages", body("Went out"))
+        .await
+        .assert_error(504, "DEADLINE_EXCEEDED");
+    let thread = sim.get_ok(&format!("/v1/conversations/{id}")).await;
+    let texts: Vec<&str> = thread["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["body"].as_str())
+        .collect();
+    assert!(texts.contains(&"Went out"), "carried out: {texts:?}");
+}
+
 #[tokio::test]
 async fn bad_fault_specs_are_400() {
     let sim = sim().await;
@@ -318,6 +352,7 @@ async fn bad_fault_specs_are_400() {
         json!({"route": "*", "sparkles": true}),
         json!({"latency_ms": 5}),
         json!({"route": "*", "html_page_type": "application/json"}),
+        json!({"route": "*", "carried_out": true}),
         json!({"route": "*", "html_page": true, "html_page_type": "bad\nline"}),
     ] {
         sim.control(Method::POST, "/sim/faults", Some(spec))
