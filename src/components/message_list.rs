@@ -448,9 +448,13 @@ fn PendingItem(
 ) -> impl IntoView {
     let id = pending.local_id;
     let failed = match &pending.state {
-        SendState::Sending => None,
+        SendState::Sending | SendState::Checking(_) => None,
         SendState::Failed(reason) => Some(format!("Not sent: {reason}")),
         SendState::Unconfirmed(reason) => Some(format!("May not have been sent: {reason}")),
+    };
+    let on_its_way = match pending.state {
+        SendState::Checking(_) => "Checking whether it went out…",
+        _ => "Sending…",
     };
     let state = if failed.is_some() {
         "failed"
@@ -472,7 +476,7 @@ fn PendingItem(
             <p class="message-body" id=format!("local-body-{id}") dir="auto">{pending.body.clone()}</p>
             <p class="message-meta">
                 {match failed {
-                    None => view! { <span class="message-status" role="status">"Sending…"</span> }.into_any(),
+                    None => view! { <span class="message-status" role="status">{on_its_way}</span> }.into_any(),
                     // Described by their message: with several failed, "Retry" alone says not which.
                     Some(reason) => view! {
                         <span class="message-error" role=first_shown.then_some("alert")>{reason}</span>

@@ -115,13 +115,38 @@ pub enum SendState {
     /// No answer came, or none to be read: it may have gone out all the same. Kept as a
     /// failure is, until a message with its text turns up and settles it as sent.
     Unconfirmed(String),
+    /// An [`SendState::Unconfirmed`] send whose Retry first looks among the conversation's
+    /// newest messages for it (the API takes no key that would make a second send harmless):
+    /// kept as it was, with its reason, until that says.
+    Checking(String),
 }
 
 impl SendState {
     /// Settled without a message: its text is the operator's to retry or edit.
     pub fn is_unsent(&self) -> bool {
-        !matches!(self, SendState::Sending)
+        matches!(self, SendState::Failed(_) | SendState::Unconfirmed(_))
     }
+
+    /// Settled by a message of its text, should one turn up: it may have gone out.
+    fn in_question(&self) -> Option<&String> {
+        match self {
+            SendState::Unconfirmed(reason) | SendState::Checking(reason) => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// What [`Thread::look_for`] found of a send being checked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Looked {
+    /// Its message: it went out.
+    Found(Box<Message>),
+    /// Not among the messages made since it began: it did not go out (yet).
+    NotThere,
+    /// Not in this page, which does not go back far enough.
+    Older,
+    /// It is no longer shown: settled meanwhile, or given up.
+    Gone,
 }
 
 /// How far the server's clock may run behind the browser's: a message stamped this much before
@@ -743,7 +768,7 @@ impl Thread {
         let unconfirmed = self
             .pending
             .iter()
-            .position(|p| matches!(p.state, SendState::Unconfirmed(_)) && p.may_be(m));
+            .position(|p| p.state.in_question().is_some() && p.may_be(m));
         if let Some(i) = unconfirmed {
             self.pending.remove(i);
             return;
@@ -1039,16 +1064,52 @@ impl Thread {
         true
     }
 
-    /// The sends shown as [`SendState::Unconfirmed`], oldest first: what is kept of them should
-    /// this view go.
+    /// The sends shown as [`SendState::Unconfirmed`] (or being checked), oldest first: what is
+    /// kept of them should this view go.
     pub fn unconfirmed(&self) -> Vec<UnconfirmedSend> {
         self.pending
             .iter()
-            .filter_map(|p| match &p.state {
-                SendState::Unconfirmed(reason) => Some(p.kept_as(reason.clone())),
-                _ => None,
-            })
+            .filter_map(|p| p.state.in_question().map(|r| p.kept_as(r.clone())))
             .collect()
+    }
+
+    /// Retry on a send that may have gone out: it is looked for before it is sent again
+    /// ([`SendState::Checking`]). Whether it was in question.
+    pub fn begin_check(&mut self, local_id: u64) -> bool {
+        let send = self.pending.iter_mut().find(|p| p.local_id == local_id);
+        match send {
+            Some(p) if matches!(p.state, SendState::Unconfirmed(_)) => {
+                let reason = p.state.in_question().cloned().unwrap_or_default();
+                p.state = SendState::Checking(reason);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// What a page of the conversation's messages (newest first) says of a send being checked:
+    /// the message that is it, if one is; else whether the page went back far enough to tell
+    /// (to before the send began), or an older page is to be looked at.
+    /// Not a message shown already: it settled another send of the same text, or was there
+    /// before this one began.
+    pub fn look_for(&self, local_id: u64, page: &[Message], older: bool) -> Looked {
+        let Some(p) = self.pending.iter().find(|p| p.local_id == local_id) else {
+            return Looked::Gone;
+        };
+        let theirs = |m: &&Message| {
+            p.may_be(m)
+                && p.newest_then.as_ref() != Some(&m.message_id)
+                && !self.keys.contains_key(&m.message_id)
+        };
+        // The oldest, as the sends of one text go out oldest first.
+        if let Some(m) = page.iter().filter(theirs).min_by_key(|m| m.created_at) {
+            return Looked::Found(Box::new(m.clone()));
+        }
+        let before_it = page.iter().any(|m| m.created_at < p.not_before);
+        match older && !before_it {
+            true => Looked::Older,
+            false => Looked::NotThere,
+        }
     }
 
     /// The server accepted the send: the pending entry becomes a real message (unless the stream
@@ -1522,6 +1583,68 @@ mod tests {
             Change::ModeChanged(_)
         ));
         assert_eq!(t.mode(), AiMode::Human);
+    }
+
+    #[test]
+    fn a_retry_looks_for_a_send_that_may_have_gone_out_before_sending_it_again() {
+        let first = msg("m1", 5, Direction::Outbound, MessageStatus::Sent);
+        let mut t = Thread::new(conversation(vec![first.clone()], None));
+        t.begin_send(1, "body of m2".into(), at(6));
+        t.fail_send(1, "No answer".into(), false);
+        assert!(!t.begin_check(1), "refused outright: sent again at once");
+        t.begin_send(2, "body of m1".into(), at(6));
+        t.fail_send(2, "No answer".into(), true);
+        assert!(t.begin_check(2));
+        assert!(!t.begin_check(2), "a second click checks nothing more");
+        assert!(
+            !t.pending()[1].state.is_unsent(),
+            "no Retry while it is checked"
+        );
+        assert_eq!(t.unconfirmed().len(), 1, "kept as in question meanwhile");
+        // The first "body of m1", shown before it began, is not it; nor is one older.
+        let older = msg("m0", 4, Direction::Outbound, MessageStatus::Sent);
+        let page = [first.clone(), older];
+        assert_eq!(t.look_for(2, &page, false), Looked::NotThere);
+        // A page that does not go back to when it began: the next one is to be looked at.
+        let later = msg("m7", 7, Direction::Inbound, MessageStatus::Received);
+        assert_eq!(
+            t.look_for(2, std::slice::from_ref(&later), true),
+            Looked::Older
+        );
+        assert_eq!(
+            t.look_for(2, std::slice::from_ref(&later), false),
+            Looked::NotThere
+        );
+        // Its own message, made since: found, the oldest of two.
+        let mut again = msg("m8", 8, Direction::Outbound, MessageStatus::Sent);
+        again.body = Some("body of m1".into());
+        let mut its = msg("m6", 6, Direction::Outbound, MessageStatus::Delivered);
+        its.body = Some("body of m1\n".into());
+        let page = [again, later, its.clone(), first];
+        assert_eq!(
+            t.look_for(2, &page, true),
+            Looked::Found(Box::new(its.clone()))
+        );
+        // Shown already (it settled another send of the text): not it.
+        t.confirm_send(9, its.clone());
+        assert_eq!(
+            t.pending().len(),
+            1,
+            "a message shown settles the send checked"
+        );
+        assert_eq!(t.look_for(2, &[its], false), Looked::Gone);
+        assert!(t.pending().iter().all(|p| p.local_id == 1));
+        // "Yes" twice, both in question: the message that settled the first is not the second.
+        let mut t = Thread::new(conversation(vec![], None));
+        for local_id in [1, 2] {
+            t.begin_send(local_id, "Yes".into(), at(6));
+            t.fail_send(local_id, "No answer".into(), true);
+        }
+        let mut yes = msg("m6", 6, Direction::Outbound, MessageStatus::Sent);
+        yes.body = Some("Yes".into());
+        t.confirm_send(9, yes.clone());
+        assert!(t.begin_check(2));
+        assert_eq!(t.look_for(2, &[yes], false), Looked::NotThere);
     }
 
     #[test]

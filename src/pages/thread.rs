@@ -18,7 +18,7 @@ use crate::model::handoff::{Debounce, HandoffAction, QUIET_MS};
 use crate::model::latest::Latest;
 use crate::model::message::{may_change_opt_out, Message};
 use crate::model::thread::Thread;
-use crate::model::thread::{Change, UnconfirmedSend};
+use crate::model::thread::{Change, Looked, SendState, UnconfirmedSend};
 use crate::model::{AiMode, Channel, ConversationId, ModeChange};
 use crate::pages::inbox::ListedRows;
 use crate::state::drafts::{self, OpenDraft, Shown, TemplatesOut};
@@ -110,6 +110,10 @@ const POLL_WITHOUT_STREAM_MS: u32 = 15_000;
 /// What a conversation's view shows, whichever state it is in: the conversation, its failure
 /// (with its way back) or its "not found".
 const THREAD_VIEW: &str = "#thread, #thread-error, #not-found, .back-link";
+
+/// How many pages of a conversation's messages a Retry looks through for a send that may have
+/// gone out, before it says it cannot tell.
+const CHECK_PAGES: usize = 5;
 
 #[component]
 pub fn ThreadPage() -> impl IntoView {
@@ -1261,6 +1265,78 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
         focus_reply();
     });
+    // A send that may have gone out (its answer lost, and no message of it shown since) is
+    // looked for among the conversation's messages made since it began, and sent again only
+    // if it is not there: the API takes no key that would make a second send harmless.
+    let check_then_send = move |local_id: u64| {
+        let (Some(client), Some(conversation)) =
+            (session.client.get_untracked(), id.try_get_value())
+        else {
+            return;
+        };
+        spawn_local(async move {
+            let mut page_token = None::<String>;
+            let mut pages = 0;
+            let looked = loop {
+                pages += 1;
+                let answer = client
+                    .get_conversation(&conversation, page_token.as_deref(), &shown)
+                    .await;
+                let page = match answer {
+                    Ok(page) => page,
+                    Err(e) => break Err(e),
+                };
+                let older = page.next_page_token;
+                let looked = thread
+                    .try_with_untracked(|t| {
+                        t.as_ref()
+                            .map(|t| t.look_for(local_id, &page.messages, older.is_some()))
+                    })
+                    .flatten()
+                    .unwrap_or(Looked::Gone);
+                match looked {
+                    Looked::Older if pages < CHECK_PAGES => page_token = older,
+                    looked => break Ok(looked),
+                }
+            };
+            match looked {
+                Ok(Looked::Found(message)) => {
+                    let change = thread
+                        .try_update(|t| t.as_mut().map(|t| t.confirm_send(local_id, *message)))
+                        .flatten();
+                    if let Some(Change::Undelivered(m)) = change {
+                        tell_undelivered(&m);
+                    }
+                    announcer.announce("It had gone out already: it was not sent again.");
+                    // (What else came meanwhile.)
+                    load();
+                }
+                Ok(Looked::NotThere) => {
+                    if let Some(p) = take_send(local_id) {
+                        if let Some(local_id) = new_local_id() {
+                            send(local_id, p.body);
+                        }
+                    }
+                }
+                // (Settled meanwhile, by its message the stream brought, or the view has gone:
+                // kept with the drafts, it comes back in question.)
+                Ok(Looked::Gone) => {}
+                Ok(Looked::Older) => {
+                    let reason = "Too many messages came since to tell whether it went out.";
+                    thread.try_update(|t| {
+                        t.as_mut()
+                            .map(|t| t.fail_send(local_id, reason.to_owned(), true))
+                    });
+                }
+                Err(e) => {
+                    session.check(&client, &e);
+                    let reason =
+                        format!("Could not check whether it went out: {}", e.user_message());
+                    thread.try_update(|t| t.as_mut().map(|t| t.fail_send(local_id, reason, true)));
+                }
+            }
+        });
+    };
     let on_retry = Callback::new(move |local_id: u64| {
         // The conversation no longer takes replies (handed back to the AI, closed, opted out,
         // its window shut since): the text goes back into the reply box, where the reason
@@ -1269,11 +1345,32 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             on_edit.run(local_id);
             return;
         }
-        let Some(p) = take_send(local_id) else {
-            return;
-        };
-        if let Some(local_id) = new_local_id() {
-            send(local_id, p.body);
+        let state = thread.with_untracked(|t| {
+            t.as_ref().and_then(|t| {
+                t.pending()
+                    .iter()
+                    .find(|p| p.local_id == local_id)
+                    .map(|p| p.state.clone())
+            })
+        });
+        match state {
+            Some(SendState::Unconfirmed(_)) => {
+                thread.update(|t| {
+                    if let Some(t) = t {
+                        t.begin_check(local_id);
+                    }
+                });
+                check_then_send(local_id);
+            }
+            Some(SendState::Failed(_)) => {
+                if let Some(p) = take_send(local_id) {
+                    if let Some(local_id) = new_local_id() {
+                        send(local_id, p.body);
+                    }
+                }
+            }
+            // (On its way, or being checked: a second click.)
+            _ => return,
         }
         // Its bubble, which had the focus, is gone: the operator goes on in the reply box, as
         // after a send.

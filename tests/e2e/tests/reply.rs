@@ -913,6 +913,80 @@ async fn a_send_said_to_be_a_duplicate_may_have_gone_out() {
     .await;
 }
 
+/// A send whose answer was lost went out all the same: its Retry finds its message among the
+/// conversation's newest and sends nothing (the customer would read it twice). One that did
+/// not go out is sent on Retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_sends_nothing_that_went_out_already() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        // The stream says nothing of the send (API.md's need not stream outbound messages).
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}/stream", "stall_stream": true }),
+        )
+        .await?;
+        open_thread_live(h, &id).await?;
+        // Carried out, answered 504; the refetch that follows fails (400: not tried again).
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 504, "carried_out": true, "count": 1 }),
+        )
+        .await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}", "status": 400, "count": 1 }),
+        )
+        .await?;
+        let text = "Went out, though its answer was lost";
+        send_reply(h, text).await?;
+        wait_text(
+            h,
+            "li.message.local .message-error",
+            "May not have been sent",
+            SCREEN,
+        )
+        .await?;
+        h.wait_for("#refresh-error", SCREEN).await?;
+        clear_requests(h).await?;
+        h.click("li.message.local .retry-send").await?;
+        wait_message(h, text, "shown as sent", |m| !m.local).await?;
+        wait_text(h, "#live-announcer", "not sent again", SCREEN).await?;
+        wait_gone(h, "#refresh-error", SCREEN).await?;
+        settle("no send", NO_RESEND).await;
+        assert!(message_posts(h).await?.is_empty(), "not sent twice");
+        let held = api_conversation(h, &id).await?;
+        let times = held["messages"]
+            .as_array()
+            .map_or(0, |m| m.iter().filter(|m| m["body"] == text).count());
+        assert_eq!(times, 1, "the customer has it once");
+
+        // Lost on its way, not carried out: not among the messages, so Retry sends it.
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 503, "count": 1 }),
+        )
+        .await?;
+        let text = "Lost on its way, and sent on Retry";
+        send_reply(h, text).await?;
+        wait_text(
+            h,
+            "li.message.local .message-error",
+            "May not have been sent",
+            SCREEN,
+        )
+        .await?;
+        clear_requests(h).await?;
+        h.click("li.message.local .retry-send").await?;
+        wait_message(h, text, "sent", |m| !m.local).await?;
+        assert_eq!(message_posts(h).await?, [201]);
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A failed send's Retry, once the conversation has been handed back to the AI, does not send
 /// the operator's text over the AI's answers: the text goes back into the reply box, which says
 /// why it cannot be sent.
