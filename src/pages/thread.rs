@@ -948,6 +948,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             confirming.set(true);
             return;
         }
+        // Not behind the question whether to close: its answer would then close the mode the
+        // shortcut had just set, which the operator never saw.
+        if confirming.get_untracked() {
+            announcer.announce("Answer the question whether to close first: Close or Cancel.");
+            return;
+        }
         // Held back, it is said: the focus is elsewhere, and no button tells.
         if busy.get_untracked() {
             announcer.announce(crate::components::handoff_bar::CHANGE_UNDER_WAY);

@@ -107,6 +107,9 @@ async fn one_click_one_change_and_close_is_terminal() {
                 }
             }
             h.wait_focus_on("#confirm-close-no", SCREEN).await?;
+            // Behind the question, the handoff's shortcuts change nothing.
+            h.press(&[Key::Alt.into(), 'r']).await?;
+            wait_text(h, "#live-announcer", "whether to close first", SCREEN).await?;
             match dismiss {
                 "Cancel" => h.click("#confirm-close-no").await?,
                 _ => h.press(&[Key::Escape.into()]).await?,
