@@ -205,7 +205,15 @@ impl StreamRefusal {
                 StreamRefusal::Billing
             }
             "RATE_LIMITED" => StreamRefusal::RateLimited,
-            "NOT_FOUND" | "PERMISSION_DENIED" | "INVALID_ARGUMENT" => StreamRefusal::Final,
+            // (Each code of API.md's table a status of 4xx stands for: a conversation closed
+            // elsewhere may end its stream so, which asking again would only have said again.)
+            "NOT_FOUND"
+            | "PERMISSION_DENIED"
+            | "INVALID_ARGUMENT"
+            | "ALREADY_EXISTS"
+            | "RECIPIENT_OPTED_OUT"
+            | "WINDOW_CLOSED"
+            | "CONVERSATION_CLOSED" => StreamRefusal::Final,
             _ => StreamRefusal::Transient,
         }
     }
@@ -316,6 +324,7 @@ mod tests {
             ("WORKSPACE_BLOCKED", Billing),
             ("INSUFFICIENT_BALANCE", Billing),
             ("NOT_FOUND", Final),
+            ("CONVERSATION_CLOSED", Final),
             ("RATE_LIMITED", RateLimited),
             ("STREAM_LAGGED", Transient),
             ("UNAVAILABLE", Transient),
