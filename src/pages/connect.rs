@@ -107,8 +107,9 @@ pub fn ConnectPage() -> impl IntoView {
                 && js_sys::Date::now() - begun < f64::from(crate::api::deadline::SILENCE_LIMIT_MS)
         };
         let navigate = navigate.clone();
-        // Read now: this page may be gone when the answer comes (its values with it).
-        let remember = remember.get_untracked();
+        // Read when the answer comes, as the box is then (unticked while "Checking…", the key
+        // is not kept on the device); as it was now, should this page be gone by then.
+        let remember_then = remember.get_untracked();
         let back_to = back_to();
         spawn_local(async move {
             let result = client
@@ -121,6 +122,7 @@ pub fn ConnectPage() -> impl IntoView {
             checking.set(false);
             match result {
                 Ok(_) => {
+                    let remember = remember.try_get_untracked().unwrap_or(remember_then);
                     session.sign_in(client, k.trim(), remember);
                     key.set(String::new());
                     // The connect screen is done with: Back does not come back to it.
@@ -137,6 +139,14 @@ pub fn ConnectPage() -> impl IntoView {
                     "Voicebip did not answer in time. Check the API base URL, and the connection."
                         .into(),
                     None,
+                ),
+                // Something answered, but not as the API would: a base without its `/v1`, or a
+                // web site's page. The base is what to look at, not the conversation or answer
+                // the general words would name.
+                Err(ApiError::NotFound(_) | ApiError::Malformed(_)) => refuse(
+                    "Nothing at this API base URL answered as Voicebip's API does. Check it: it usually ends in /v1."
+                        .into(),
+                    Some(Field::Base),
                 ),
                 Err(e) => refuse(e.user_message(), None),
             }

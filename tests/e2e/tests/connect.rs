@@ -47,8 +47,17 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
         wait_text(h, "#connect-error", "invisible", SCREEN).await?;
         assert_eq!(h.path().await?, "/connect");
 
-        // The right key: the inbox, and the key kept for this tab only.
+        // The right key: the inbox, and the key kept for this tab only; so too when Remember,
+        // ticked as Connect was pressed, is unticked while the key is checked.
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "latency_ms": 1500, "count": 1 }),
+        )
+        .await?;
+        h.click("input#remember").await?;
         h.connect(DEMO_KEY).await?;
+        wait_text(h, "#connect-submit", "Checking", SCREEN).await?;
+        h.click("input#remember").await?;
         h.wait_for_path("/conversations", SCREEN).await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
         assert_eq!(
@@ -655,6 +664,13 @@ async fn a_path_on_the_consoles_own_site_is_a_base() {
         h.connect(DEMO_KEY).await?;
         wait_text(h, "#connect-error", "only on this machine", SCREEN).await?;
         assert_eq!(h.path().await?, "/connect");
+
+        // Somewhere that answers, but not as the API: the base is said to be wrong.
+        h.fill("#api-base-url", "/v2").await?;
+        h.connect(DEMO_KEY).await?;
+        wait_text(h, "#connect-error", "usually ends in /v1", SCREEN).await?;
+        h.wait_focus_on("#api-base-url", SCREEN).await?;
+        assert_eq!(marked("#api-base-url").await?, refused);
 
         h.fill("#api-base-url", "/v1").await?;
         h.connect(DEMO_KEY).await?;
