@@ -425,6 +425,8 @@ async fn the_cdn_build_runs_under_a_sub_path_with_a_strict_csp() {
         );
         watch_violations(h).await?;
         assert_loaded_under(h, &base).await?;
+        // (Read before the reload, which ends this page's watch.)
+        seen.extend(violations_seen(h).await?);
 
         // A reload of the same deep link. The hashed files come from the browser's cache (the
         // host marks them immutable), still checked against their integrity under the policy.
@@ -444,6 +446,7 @@ async fn the_cdn_build_runs_under_a_sub_path_with_a_strict_csp() {
         // An unknown route under the sub-path is the console's own not-found page.
         h.open(&format!("{base}no/such/page")).await?;
         h.wait_for("#back-to-inbox", FIRST_SCREEN).await?;
+        watch_violations(h).await?;
         let back = h.attrs("#back-to-inbox", "href").await?;
         assert_eq!(
             back.first().cloned().flatten().as_deref(),

@@ -253,13 +253,16 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
                     "REST calls carry the Bearer header: {r:?}"
                 );
             }
-            for key in [DEMO_KEY, WRONG_KEY] {
-                assert!(!r.path.contains(key), "the key is in a logged path: {r:?}");
-                assert!(
-                    !r.query.as_deref().unwrap_or_default().contains(key),
-                    "the key is in a logged query (outside `token`): {r:?}"
-                );
-            }
+            // (The simulator logs no key: it writes REDACTED where a path or a query
+            // parameter held one.)
+            assert_ne!(r.path, "/v1/REDACTED", "a key in a path: {r:?}");
+            let query = r.query.as_deref().unwrap_or_default();
+            assert!(
+                query
+                    .split('&')
+                    .all(|p| p == "token=REDACTED" || !p.contains("REDACTED")),
+                "a key in a query (outside the stream's `token`): {r:?}"
+            );
         }
         assert!(
             log.iter().any(|r| r.status == 401 && !r.query_has_token),
@@ -793,14 +796,9 @@ async fn a_stored_base_that_is_no_base_is_not_used() {
             Some(base),
             "the configured base kept in its place"
         );
-        let astray = requests(h, "GET", |p| p.contains("api.voicebip.example")).await?;
-        assert!(
-            astray.is_empty(),
-            "asked under the console's address: {astray:?}"
-        );
-        // The simulator logs `/v1` paths only: a request to the stored base, resolved under
-        // the console's own address, is seen in what the page fetched (its resource timing),
-        // which does hold the API's requests to the configured base.
+        // (Not in the simulator's log, which holds `/v1` paths only: a request to the stored
+        // base, resolved under the console's own address, is seen in what the page fetched,
+        // its resource timing, which does hold the API's requests to the configured base.)
         let fetched = loaded_urls(h).await?;
         assert!(
             fetched.iter().any(|u| u.contains("/v1/conversations")),

@@ -2,7 +2,7 @@
 //! valid key; its example ids are replaced by the simulator's), with the documented effects.
 
 use crate::common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::Duration;
 use voicebip_sim::SimConfig;
 
@@ -80,7 +80,18 @@ async fn list_conversations_example() {
     )
     .await;
     assert_eq!(next.status, 200);
-    assert_ne!(next.json["conversations"][0], items[0]);
+    let ids = |page: &[Value]| -> Vec<String> {
+        page.iter()
+            .map(|i| i["conversation_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let second = ids(next.json["conversations"].as_array().unwrap());
+    let first = ids(items);
+    assert_eq!(second.len(), 20, "a second page, whole");
+    assert!(
+        second.iter().all(|id| !first.contains(id)),
+        "none of the first"
+    );
     // "Filter by agent_id or channel (sms | whatsapp)."
     let agent_id = items[0]["agent_id"].as_str().unwrap();
     let filtered = curl_get(

@@ -234,11 +234,9 @@ async fn shutdown_ends_streams_with_an_error_frame() {
 #[tokio::test]
 async fn a_stream_error_frame_fault_refuses_by_the_frame() {
     let sim = sim().await;
-    let items = sim.get_ok("/v1/conversations?page_size=1").await;
-    let id = items["conversations"][0]["conversation_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    // (Open: a message to it is its stream's.)
+    let open = sim.find_conversation(|c| c["ai_mode"] != "closed").await;
+    let id = open["conversation_id"].as_str().unwrap().to_owned();
     let bad = sim
         .control(
             Method::POST,
@@ -268,13 +266,16 @@ async fn a_stream_error_frame_fault_refuses_by_the_frame() {
     );
     // (`None` is also a wait that ran out: the server must have closed it.)
     assert!(stream.ended, "the server closed the stream");
-    // Once: the next stream is served.
+    // Once: the next stream is served (every stream opens with a comment, `: connected`: an
+    // event of its own is what tells it is served, not refused).
     let mut again = sim.stream(&id).await;
-    let first = again
-        .next_frame(Duration::from_secs(2))
+    sim.inbound_to(&id, "After the refusal").await;
+    let next = again
+        .next_data(Duration::from_secs(2))
         .await
-        .expect("opens");
-    assert_ne!(first.event.as_deref(), Some("error"));
+        .expect("an event");
+    assert_ne!(next.event.as_deref(), Some("error"));
+    assert_eq!(next.event_type(), "message.received");
 }
 
 #[tokio::test]
