@@ -210,8 +210,17 @@ pub fn InboxPage() -> impl IntoView {
     let show_stale = Memo::new(move |_| stale.get() && error.with(Option::is_none));
     let unread = RwSignal::new(Unread::default());
     crate::state::effect(move || inbox.with(|i| unread.update(|u| u.observe(i))));
-    // The open conversation is being read: it is never unread.
+    // The open conversation is being read while the page is in view: never unread then. What
+    // its stream brings while the tab is hidden counts (in the title, for the operator away
+    // in another tab) until the tab is shown again.
+    let in_view = RwSignal::new(!is_hidden());
+    let shown_again =
+        window_event_listener_untyped("visibilitychange", move |_| in_view.set(!is_hidden()));
+    on_cleanup(move || shown_again.remove());
     crate::state::effect(move || {
+        if !in_view.get() {
+            return;
+        }
         let Some(id) = selected.get() else { return };
         inbox.with(|i| {
             if let Some(c) = i.get(&id) {

@@ -359,6 +359,42 @@ async fn a_list_whose_refreshes_fail_says_so() {
     .await;
 }
 
+/// The open conversation is read while the page is in view: what its customer writes while
+/// the tab is hidden (the operator in another tab) counts in the title, and marks its row,
+/// until the tab is shown again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_open_conversation_counts_as_unread_while_the_tab_is_hidden() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_live(h, "human", "sms").await?;
+        h.wait_for(&format!("{ROW}[data-conversation-id='{id}']"), SCREEN)
+            .await?;
+        let flip = |hidden: bool| {
+            format!(
+                "Object.defineProperty(document, 'hidden', {{ configurable: true, get: () => {hidden} }});
+                 document.dispatchEvent(new Event('visibilitychange', {{ bubbles: true }}));"
+            )
+        };
+        h.browser().execute(&flip(true), vec![]).await?;
+        let text = "Are you still there?";
+        inject(h, &id, text).await?;
+        wait_message(h, text, "brought by the stream", |m| m.id.is_some()).await?;
+        poll_until("the title's count", SCREEN, || async {
+            Ok((title(h).await? == "(1) Voicebip console").then_some(()))
+        })
+        .await?;
+        let marker = format!("{ROW}[data-conversation-id='{id}'] .unread-marker");
+        assert_eq!(count(h, &marker).await?, 1, "its row marked");
+        h.browser().execute(&flip(false), vec![]).await?;
+        poll_until("the count gone, the tab shown", SCREEN, || async {
+            Ok((title(h).await? == "Voicebip console").then_some(()))
+        })
+        .await?;
+        assert_eq!(count(h, &marker).await?, 0);
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// The unread count leaves the title with the inbox: signed out, the connect screen's title
 /// counted conversations no longer shown. Each screen names itself there: the connect screen
 /// and an address with nothing at it, not only the inbox.
