@@ -119,15 +119,17 @@ impl ApiError {
     }
 
     /// Whether the answer refuses a page token (expired, say): asking with it again would be
-    /// refused again, for good. API.md's `400 INVALID_ARGUMENT` for it is a choice: a `410 Gone`
-    /// or a `422` for a token that was taken before refuse it alike.
+    /// refused again, for good. API.md's `400 INVALID_ARGUMENT` for it is a choice: a `410 Gone`,
+    /// a `422` or a gateway's `404` for a token that was taken before refuse it alike. (Asked
+    /// for from the start instead, a conversation that is gone says so then.)
     pub fn refuses_page_token(&self) -> bool {
         matches!(
             self,
-            ApiError::Rejected {
-                status: 400 | 410 | 422,
-                ..
-            }
+            ApiError::NotFound(_)
+                | ApiError::Rejected {
+                    status: 400 | 410 | 422,
+                    ..
+                }
         )
     }
 
@@ -264,7 +266,7 @@ mod tests {
                 (false, false, false),
             ),
             (ApiError::from_response(403, None, ""), (false, true, false)),
-            (ApiError::from_response(404, None, ""), (false, true, false)),
+            (ApiError::from_response(404, None, ""), (false, true, true)),
             (ApiError::from_response(400, None, ""), (false, false, true)),
             (ApiError::from_response(410, None, ""), (false, false, true)),
             (ApiError::from_response(422, None, ""), (false, false, true)),

@@ -195,6 +195,12 @@ impl Inbox {
             self.append_page(page, next);
             return true;
         }
+        // Empty, with pages after it (none of its rows could be read, or a server's empty
+        // page): it says nothing of the rows listed, which would otherwise all go, the list
+        // started over from nothing.
+        if page.is_empty() && next.is_some() {
+            return false;
+        }
         let page = Self::without_repeats(page);
         // No page after it: it is the whole list under these filters.
         let whole = next.is_none();
@@ -910,6 +916,22 @@ mod tests {
         let far = vec![at(&item("b", "x"), 600)];
         assert!(inbox.merge_polled(far, Some("t2".into()), 0));
         assert!(!inbox.unreadable);
+    }
+
+    #[test]
+    fn an_empty_polled_page_with_pages_after_it_changes_nothing() {
+        let mut inbox = Inbox::new(Filters::default());
+        inbox.append_page(
+            vec![at(&item("a", "x"), 20), at(&item("b", "x"), 10)],
+            Some("t".into()),
+        );
+        assert!(!inbox.merge_polled(vec![], Some("t2".into()), 3));
+        assert_eq!(ids(&inbox), ["a", "b"]);
+        assert_eq!(inbox.cursor, Cursor::More("t".into()));
+        assert!(inbox.unreadable, "what could not be read is said");
+        // The whole list, and empty: every row has left these filters.
+        assert!(!inbox.merge_polled(vec![], None, 0));
+        assert!(ids(&inbox).is_empty());
     }
 
     #[test]
