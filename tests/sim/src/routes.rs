@@ -9,7 +9,8 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub fn router(state: AppState) -> Router {
-    // Layers run outermost-last: CORS → body limit → auth → rate limit → faults → handler.
+    // Layers run outermost-last: CORS → auth → the declared body size → the body limit → rate
+    // limit → faults → handler.
     let v1 = Router::new()
         .route("/conversations", get(conversations::list))
         .route(
