@@ -4,7 +4,7 @@
 use super::focus::{
     focus_after_render, focus_first_after_render, focus_within, focused_element, return_focus,
 };
-use crate::model::handoff::HandoffAction;
+use crate::model::handoff::{HandoffAction, Press};
 use crate::model::AiMode;
 use leptos::prelude::*;
 
@@ -30,7 +30,7 @@ pub fn HandoffBar(
     /// second would land on the button that moved into place), and say so.
     #[prop(into)]
     quiet: Signal<bool>,
-    on_action: Callback<HandoffAction>,
+    on_action: Callback<(HandoffAction, Press)>,
     /// Raised by the Alt+C shortcut to open the confirmation.
     confirming: RwSignal<bool>,
 ) -> impl IntoView {
@@ -64,7 +64,7 @@ pub fn HandoffBar(
                 // (Close opens its question, whose answer is no stray repeat: it waits only
                 // for a change under way.)
                 aria-disabled=move || (busy.get() || (quiet.get() && action != HandoffAction::Close)).to_string()
-                on:click=move |_| {
+                on:click=move |ev: leptos::ev::MouseEvent| {
                     if action == HandoffAction::Close {
                         confirming.set(true);
                     } else if busy.get_untracked() {
@@ -72,7 +72,9 @@ pub fn HandoffBar(
                             a.announce(CHANGE_UNDER_WAY);
                         }
                     } else {
-                        on_action.run(action);
+                        // (A click no pointer made, `detail` 0, is Enter's or Space's.)
+                        let press = if ev.detail() == 0 { Press::Key } else { Press::Pointer };
+                        on_action.run((action, press));
                     }
                 }
             >
@@ -197,7 +199,7 @@ pub fn HandoffBar(
                                 }
                                 confirming.set(false);
                                 focus_after_render("#close-conversation".to_owned());
-                                on_action.run(HandoffAction::Close);
+                                on_action.run((HandoffAction::Close, Press::Pointer));
                             }
                         >
                             "Close conversation"

@@ -93,6 +93,15 @@ impl HandoffAction {
     ];
 }
 
+/// How a handoff was asked for: a pointer's click, which may be a stray second click landing on
+/// the button that moved into place, or a key (Enter or Space on a button, a shortcut), which
+/// is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Press {
+    Pointer,
+    Key,
+}
+
 /// Quiet time after a PATCH answers during which further clicks are ignored.
 pub const QUIET_MS: f64 = 800.0;
 
@@ -110,13 +119,13 @@ pub enum Debounce {
 
 impl Debounce {
     /// A click at `now_ms`: returns whether to send the request (and moves to in-flight). A
-    /// `confirmed` one (Close, answered in its own dialog) is no stray repeat of the click before:
-    /// only a request in flight holds it back.
-    pub fn click(&mut self, now_ms: f64, confirmed: bool) -> bool {
+    /// `deliberate` one (Close, answered in its own dialog; a key's) is no stray repeat of the
+    /// click before: only a request in flight holds it back.
+    pub fn click(&mut self, now_ms: f64, deliberate: bool) -> bool {
         let free = match *self {
             Debounce::Idle => true,
             Debounce::InFlight => false,
-            Debounce::Quiet { until_ms } => confirmed || now_ms >= until_ms,
+            Debounce::Quiet { until_ms } => deliberate || now_ms >= until_ms,
         };
         if free {
             *self = Debounce::InFlight;

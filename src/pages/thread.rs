@@ -14,7 +14,7 @@ use crate::components::notice::Notice;
 use crate::live::{follow, ConnectionStatus, Handlers, LinkState, StreamHandle};
 use crate::model::blocked::Blocked;
 use crate::model::events::{Skipped, StreamEvent};
-use crate::model::handoff::{Debounce, HandoffAction, QUIET_MS};
+use crate::model::handoff::{Debounce, HandoffAction, Press, QUIET_MS};
 use crate::model::latest::Latest;
 use crate::model::message::{may_change_opt_out, Message};
 use crate::model::thread::Thread;
@@ -811,16 +811,18 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
     });
 
-    let act = Callback::new(move |action: HandoffAction| {
+    let act = Callback::new(move |(action, press): (HandoffAction, Press)| {
         let (Some(client), Some(conv)) = (session.client.get_untracked(), id.try_get_value())
         else {
             return;
         };
         let now = js_sys::Date::now();
         let mut go = false;
-        // Close comes from its confirmation only.
+        // Close comes from its confirmation only. A key pressed is no stray second click
+        // landing on the button that moved into place: the quiet time after a change is for
+        // the mouse. (Nothing is in flight then: `busy` says so.)
         let confirmed = action == HandoffAction::Close;
-        debounce.update_value(|d| go = d.click(now, confirmed));
+        debounce.update_value(|d| go = d.click(now, confirmed || press == Press::Key));
         if !go {
             // Another handoff is still out: the question stays, to be answered again once it
             // is back, rather than go with nothing sent.
@@ -959,11 +961,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             announcer.announce(crate::components::handoff_bar::CHANGE_UNDER_WAY);
             return;
         }
-        // A key pressed is no stray second click landing on the button that moved into
-        // place: the quiet time after a change is for the mouse. (Nothing is in flight here:
-        // `busy` says so.)
-        debounce.set_value(Debounce::Idle);
-        act.run(action);
+        act.run((action, Press::Key));
     });
     on_cleanup(move || shortcuts.remove());
 
@@ -1600,7 +1598,7 @@ fn ThreadLoaded(
     template_draft: TemplateDraft,
     template_sending: Signal<bool>,
     loading_older: RwSignal<bool>,
-    act: Callback<HandoffAction>,
+    act: Callback<(HandoffAction, Press)>,
     load_older: Callback<()>,
     on_send: Callback<String>,
     on_retry: Callback<u64>,
@@ -1699,7 +1697,7 @@ fn ThreadLoaded(
                     Attempt::Handoff(action) => {
                         let again = move |_| match action {
                             HandoffAction::Close => confirming.set(true),
-                            _ => act.run(action),
+                            _ => act.run((action, Press::Pointer)),
                         };
                         view! {
                             <ErrorBanner id="action-error" message=message on_retry=Callback::new(again) refocus=&[".handoff-bar button", ".message-scroller"]/>

@@ -294,6 +294,23 @@ async fn a_handoff_shortcut_is_made_or_said_to_wait() {
         wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
         settle("a late PATCH, were there one", AFTER_DEBOUNCE).await;
         assert_eq!(patches(h, &id).await?, 4, "the second press sent nothing");
+
+        // Enter on the button the focus moved on to, within the quiet time after the change:
+        // a key's press is made, as a shortcut's is (it was dropped without a word).
+        h.press(&[Key::Alt.into(), 't']).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        settle("its quiet time", AFTER_DEBOUNCE).await;
+        h.browser()
+            .execute("document.getElementById('return-to-ai').focus();", vec![])
+            .await?;
+        h.press(&[Key::Enter.into()]).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        h.wait_focus_on("#take-over", SCREEN).await?;
+        wait_attr(h, "#take-over", "aria-disabled", "true").await?;
+        h.press(&[Key::Enter.into()]).await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        settle("a late PATCH, were there one", AFTER_DEBOUNCE).await;
+        assert_eq!(patches(h, &id).await?, 7, "each press made its change");
         assert_no_crash(h).await
     })
     .await;
