@@ -372,20 +372,10 @@ impl Client {
             };
             // Asked again through the wait, which may be a minute's: a cancelled export, or a
             // reply to a conversation handed back meanwhile, ends it then, not at its end.
-            // (By the clock, not by the steps: a hidden tab's timers fire late, a second apart.)
             let until = js_sys::Date::now() + f64::from(wait_ms);
             self.notify(Wait::Until(until));
-            let wanted = loop {
-                if !still_wanted() || !self.in_session() {
-                    break false;
-                }
-                let left = until - js_sys::Date::now();
-                if left <= 0.0 {
-                    break true;
-                }
-                let step = left.min(f64::from(WANTED_CHECK_MS)).ceil() as u32;
-                gloo_timers::future::TimeoutFuture::new(step).await;
-            };
+            let wanted =
+                retry::wait_while(until, &|| still_wanted() && self.in_session(), &|| false).await;
             self.notify(Wait::Over(until));
             if !wanted {
                 return Err(error);
@@ -409,9 +399,6 @@ impl Client {
 /// may gather the file before its first byte; and not for good, as an answer that never began
 /// left "Exporting…" on screen until the operator thought to cancel.
 const EXPORT_START_LIMIT_MS: u32 = 2 * deadline::SILENCE_LIMIT_MS;
-
-/// How often a retry's wait asks whether its request is still wanted.
-const WANTED_CHECK_MS: u32 = 250;
 
 /// Whether `key` can be an API key at all: printable ASCII with no space, as a header carries
 /// it.

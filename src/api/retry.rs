@@ -17,6 +17,30 @@ const MAX_AUTO_WAIT_SECS: u32 = 60;
 /// reconnect, the inbox's poll, and what the screen says.
 pub const LONGEST_WAIT_SECS: u32 = 3_600;
 
+/// How often a wait asks whether what it waits for is still wanted.
+const WANTED_CHECK_MS: f64 = 250.0;
+
+/// Waits until `until_ms`, asking every moment whether to go on: `false` as soon as `wanted`
+/// says no (a cancelled export, a reply to a conversation handed back meanwhile, a session
+/// ended), `true` at the end, or sooner once `sooner` says so. By the clock, not by the steps:
+/// a hidden tab's timers fire late, a second apart.
+pub async fn wait_while(
+    until_ms: f64,
+    wanted: &dyn Fn() -> bool,
+    sooner: &dyn Fn() -> bool,
+) -> bool {
+    loop {
+        if !wanted() {
+            return false;
+        }
+        let left = until_ms - js_sys::Date::now();
+        if left <= 0.0 || sooner() {
+            return true;
+        }
+        gloo_timers::future::TimeoutFuture::new(left.min(WANTED_CHECK_MS).ceil() as u32).await;
+    }
+}
+
 /// The end of the wait a 429 asked for (its `Retry-After`, up to [`LONGEST_WAIT_SECS`]), for a
 /// request no one else waits out: the inbox's poll, and the operator's Try again of a list, a
 /// thread or an export whose wait was longer than the client's own ([`MAX_AUTO_WAIT_SECS`]).

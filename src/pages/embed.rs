@@ -188,13 +188,9 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
                 // Sooner once the device is back online: the network was the likely cause.
                 let offline = !crate::state::browser::is_online();
                 let until = js_sys::Date::now() + f64::from(again_in);
-                while js_sys::Date::now() < until
-                    && !(offline && crate::state::browser::is_online())
-                {
-                    gloo_timers::future::TimeoutFuture::new(250).await;
-                    if !wanted() {
-                        return;
-                    }
+                let online_again = || offline && crate::state::browser::is_online();
+                if !crate::api::retry::wait_while(until, &wanted, &online_again).await {
+                    return;
                 }
             }
         });
