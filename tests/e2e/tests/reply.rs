@@ -913,6 +913,25 @@ async fn a_send_said_to_be_a_duplicate_may_have_gone_out() {
     .await;
 }
 
+/// Sends `text` and waits until it "may not have been sent".
+async fn send_in_question(h: &Harness, text: &str) -> Result<()> {
+    send_reply(h, text).await?;
+    wait_text(
+        h,
+        "li.message.local .message-error",
+        "May not have been sent",
+        SCREEN,
+    )
+    .await
+    .map(drop)
+}
+
+/// Presses the Retry of the send shown as failed, the log of requests cleared first.
+async fn press_retry(h: &Harness) -> Result<()> {
+    clear_requests(h).await?;
+    h.click("li.message.local .retry-send").await
+}
+
 /// A send whose answer was lost went out all the same: its Retry finds its message among the
 /// conversation's newest and sends nothing (the customer would read it twice). One that did
 /// not go out is sent on Retry.
@@ -941,17 +960,9 @@ async fn a_retry_sends_nothing_that_went_out_already() {
         )
         .await?;
         let text = "Went out, though its answer was lost";
-        send_reply(h, text).await?;
-        wait_text(
-            h,
-            "li.message.local .message-error",
-            "May not have been sent",
-            SCREEN,
-        )
-        .await?;
+        send_in_question(h, text).await?;
         h.wait_for("#refresh-error", SCREEN).await?;
-        clear_requests(h).await?;
-        h.click("li.message.local .retry-send").await?;
+        press_retry(h).await?;
         wait_message(h, text, "shown as sent", |m| !m.local).await?;
         wait_text(h, "#live-announcer", "not sent again", SCREEN).await?;
         wait_gone(h, "#refresh-error", SCREEN).await?;
@@ -970,16 +981,8 @@ async fn a_retry_sends_nothing_that_went_out_already() {
         )
         .await?;
         let text = "Lost on its way, and sent on Retry";
-        send_reply(h, text).await?;
-        wait_text(
-            h,
-            "li.message.local .message-error",
-            "May not have been sent",
-            SCREEN,
-        )
-        .await?;
-        clear_requests(h).await?;
-        h.click("li.message.local .retry-send").await?;
+        send_in_question(h, text).await?;
+        press_retry(h).await?;
         wait_message(h, text, "sent", |m| !m.local).await?;
         assert_eq!(message_posts(h).await?, [201]);
         assert_no_crash(h).await
