@@ -64,6 +64,13 @@ pub fn HandoffBar(
                 // (Close opens its question, whose answer is no stray repeat: it waits only
                 // for a change under way.)
                 aria-disabled=move || (busy.get() || (quiet.get() && action != HandoffAction::Close)).to_string()
+                // Enter held down clicks again at each repeat: once the change is answered, on
+                // the button that moved into place, which would undo it.
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.repeat() {
+                        ev.prevent_default();
+                    }
+                }
                 on:click=move |ev: leptos::ev::MouseEvent| {
                     if action == HandoffAction::Close {
                         confirming.set(true);

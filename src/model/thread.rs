@@ -136,6 +136,18 @@ impl SendState {
     }
 }
 
+/// What a new message of ours settles of the sends shown ([`Thread::settle_unconfirmed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settles {
+    /// A send whose answer was lost, else failed sends whose text it holds.
+    All,
+    /// A send whose answer was lost only: not a message kept back while a send of its text
+    /// was out, and refused since.
+    InQuestion,
+    /// Nothing: it is the message of a send it was found for.
+    Nothing,
+}
+
 /// What [`Thread::look_for`] found of a send being checked.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Looked {
@@ -147,6 +159,8 @@ pub enum Looked {
     Older,
     /// It is no longer shown: settled meanwhile, or given up.
     Gone,
+    /// A message of its text that a send of that text still on its way may have made.
+    Unsure,
 }
 
 /// How far the server's clock may run behind the browser's: a message stamped this much before
@@ -731,13 +745,11 @@ impl Thread {
 
     /// Inserts a message or, if known, advances its status.
     fn upsert(&mut self, m: Message) -> Merged {
-        self.upsert_as(m, true)
+        self.upsert_as(m, Settles::All)
     }
 
-    /// [`Thread::upsert`]; `proof`: whether a new message of ours settles a failed send of its
-    /// text ([`Thread::settle_unconfirmed`]), which one kept back while that send was out, and
-    /// refused, is not.
-    fn upsert_as(&mut self, mut m: Message, proof: bool) -> Merged {
+    /// [`Thread::upsert`], with what a new message of ours settles of the sends shown.
+    fn upsert_as(&mut self, mut m: Message, settles: Settles) -> Merged {
         if let Some(key) = self.keys.get(&m.message_id) {
             let moved = self
                 .messages
@@ -748,8 +760,8 @@ impl Thread {
         if let Some((status, error)) = self.early_status.remove(&m.message_id) {
             advance(&mut m, status, error);
         }
-        if m.direction == Direction::Outbound {
-            self.settle_unconfirmed(&m, proof);
+        if m.direction == Direction::Outbound && settles != Settles::Nothing {
+            self.settle_unconfirmed(&m, settles == Settles::All);
         }
         let key = key_of(&m);
         self.keys.insert(m.message_id.clone(), key.clone());
@@ -1096,14 +1108,27 @@ impl Thread {
         let Some(p) = self.pending.iter().find(|p| p.local_id == local_id) else {
             return Looked::Gone;
         };
-        let theirs = |m: &&Message| {
-            p.may_be(m)
-                && p.newest_then.as_ref() != Some(&m.message_id)
-                && !self.keys.contains_key(&m.message_id)
-        };
-        // The oldest, as the sends of one text go out oldest first.
-        if let Some(m) = page.iter().filter(theirs).min_by_key(|m| m.created_at) {
-            return Looked::Found(Box::new(m.clone()));
+        let mut theirs: Vec<&Message> = page
+            .iter()
+            .filter(|m| {
+                p.may_be(m)
+                    && p.newest_then.as_ref() != Some(&m.message_id)
+                    && !self.keys.contains_key(&m.message_id)
+            })
+            .collect();
+        // The oldest, as the sends of one text go out oldest first; unless sends of its text
+        // still on their way may have made each of them (this one's went out first, or not at
+        // all: their answers tell).
+        theirs.sort_by_key(|m| key_of(m));
+        let on_their_way = self
+            .pending
+            .iter()
+            .filter(|q| q.state == SendState::Sending && theirs.iter().any(|m| q.may_be(m)))
+            .count();
+        match theirs.first() {
+            Some(m) if theirs.len() > on_their_way => return Looked::Found(Box::new((*m).clone())),
+            Some(_) => return Looked::Unsure,
+            None => {}
         }
         let before_it = page.iter().any(|m| m.created_at < p.not_before);
         match older && !before_it {
@@ -1116,11 +1141,32 @@ impl Thread {
     /// delivered it first). `Change::Undelivered` when its failure came before this answer
     /// (a receipt the stream brought first): told now, as the stream's would have been.
     pub fn confirm_send(&mut self, local_id: u64, message: Message) -> Change {
+        self.confirm(local_id, message, Settles::All)
+    }
+
+    /// A send checked ([`Thread::look_for`]) went out: its message stands for it, and for no
+    /// other send of its text. Not shown when older than the oldest shown while older pages
+    /// are still to come (Load older brings it, in its place, not above a hole).
+    pub fn confirm_found(&mut self, local_id: u64, message: Message) -> Change {
+        let beyond = self.older_token.is_some()
+            && self
+                .messages
+                .keys()
+                .next()
+                .is_some_and(|oldest| key_of(&message) < *oldest);
+        if beyond {
+            self.discard_send(local_id);
+            return Change::None;
+        }
+        self.confirm(local_id, message, Settles::Nothing)
+    }
+
+    fn confirm(&mut self, local_id: u64, message: Message, settles: Settles) -> Change {
         let id = message.message_id.clone();
         let shown_before = self.keys.contains_key(&id);
         self.pending.retain(|p| p.local_id != local_id);
         self.outran.retain(|m| m.message_id != id);
-        self.show(message, true);
+        self.show(message, settles);
         self.release_outran();
         let failed = self
             .keys
@@ -1139,9 +1185,9 @@ impl Thread {
 
     /// Inserts a message the operator's send or the stream brought, with what it says of the
     /// conversation (`note_live`).
-    fn show(&mut self, message: Message, proof: bool) {
+    fn show(&mut self, message: Message, settles: Settles) {
         let (direction, at, channel) = (message.direction, message.created_at, message.channel);
-        if self.upsert_as(message, proof) == Merged::New {
+        if self.upsert_as(message, settles) == Merged::New {
             self.note_live(direction, at, channel);
         }
     }
@@ -1158,7 +1204,7 @@ impl Thread {
             });
         self.outran = kept;
         for m in released {
-            self.show(m, false);
+            self.show(m, Settles::InQuestion);
         }
     }
 
@@ -1218,7 +1264,8 @@ impl Thread {
         };
         self.pending.remove(i);
         let message = self.outran.remove(j);
-        self.show(message, true);
+        // (It is this send's: not another's of its text.)
+        self.show(message, Settles::Nothing);
         self.release_outran();
         true
     }
@@ -1645,6 +1692,53 @@ mod tests {
         t.confirm_send(9, yes.clone());
         assert!(t.begin_check(2));
         assert_eq!(t.look_for(2, &[yes], false), Looked::NotThere);
+
+        // Found for the first of two in question: the second stays (it was not its message).
+        let mut t = Thread::new(conversation(vec![], None));
+        for local_id in [1, 2] {
+            t.begin_send(local_id, "Yes".into(), at(6));
+            t.fail_send(local_id, "No answer".into(), true);
+        }
+        let mut yes = msg("m6", 6, Direction::Outbound, MessageStatus::Sent);
+        yes.body = Some("Yes".into());
+        assert!(t.begin_check(1));
+        assert_eq!(
+            t.look_for(1, std::slice::from_ref(&yes), false),
+            Looked::Found(Box::new(yes.clone()))
+        );
+        t.confirm_found(1, yes.clone());
+        assert_eq!(t.pending().len(), 1, "the second is still in question");
+        assert_eq!(t.pending()[0].local_id, 2);
+
+        // A send of its words on its way may have made the one message there: unsure.
+        let mut t = Thread::new(conversation(vec![], None));
+        t.begin_send(1, "Yes".into(), at(6));
+        t.fail_send(1, "No answer".into(), true);
+        t.begin_send(2, "Yes".into(), at(6));
+        assert!(t.begin_check(1));
+        assert_eq!(
+            t.look_for(1, std::slice::from_ref(&yes), false),
+            Looked::Unsure
+        );
+
+        // Found further back than the thread shows, with older pages to come: not put above
+        // a hole, but the send is settled.
+        let newer = msg("m9", 9, Direction::Inbound, MessageStatus::Received);
+        let mut t = Thread::new(conversation(vec![newer], Some("older")));
+        t.restore_unconfirmed(
+            1,
+            UnconfirmedSend {
+                text: "Yes".into(),
+                sent_at: at(5),
+                not_before: at(5),
+                newest_then: None,
+                reason: "No answer".into(),
+            },
+        );
+        assert!(t.begin_check(1));
+        t.confirm_found(1, yes);
+        assert!(t.pending().is_empty());
+        assert_eq!(ids(&t), ["m9"]);
     }
 
     #[test]

@@ -1278,6 +1278,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         else {
             return;
         };
+        let checking = thread
+            .try_update(|t| t.as_mut().is_some_and(|t| t.begin_check(local_id)))
+            .unwrap_or(false);
+        if !checking {
+            return;
+        }
+        // (Its bubble's "Checking…", inserted with its words, may go unread.)
+        announcer.announce("Checking whether it went out…");
         spawn_local(async move {
             let mut page_token = None::<String>;
             let mut pages = 0;
@@ -1303,10 +1311,23 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     looked => break Ok(looked),
                 }
             };
+            // In question again, with its Retry, and said: the focus has gone on to the reply
+            // box, and its alert was said the first time it failed.
+            let still_in_question = move |reason: String| {
+                let shown = thread
+                    .try_update(|t| {
+                        t.as_mut()
+                            .map(|t| t.fail_send(local_id, reason.clone(), true))
+                    })
+                    .is_some();
+                if shown {
+                    announcer.announce(format!("May not have been sent: {reason}"));
+                }
+            };
             match looked {
                 Ok(Looked::Found(message)) => {
                     let change = thread
-                        .try_update(|t| t.as_mut().map(|t| t.confirm_send(local_id, *message)))
+                        .try_update(|t| t.as_mut().map(|t| t.confirm_found(local_id, *message)))
                         .flatten();
                     if let Some(Change::Undelivered(m)) = change {
                         tell_undelivered(&m);
@@ -1325,18 +1346,18 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 // (Settled meanwhile, by its message the stream brought, or the view has gone:
                 // kept with the drafts, it comes back in question.)
                 Ok(Looked::Gone) => {}
-                Ok(Looked::Older) => {
-                    let reason = "Too many messages came since to tell whether it went out.";
-                    thread.try_update(|t| {
-                        t.as_mut()
-                            .map(|t| t.fail_send(local_id, reason.to_owned(), true))
-                    });
-                }
+                Ok(Looked::Older) => still_in_question(
+                    "Too many messages came since to tell whether it went out.".to_owned(),
+                ),
+                Ok(Looked::Unsure) => still_in_question(
+                    "A reply of the same words is on its way: Retry once it is answered, to tell which went out.".to_owned(),
+                ),
                 Err(e) => {
                     session.check(&client, &e);
-                    let reason =
-                        format!("Could not check whether it went out: {}", e.user_message());
-                    thread.try_update(|t| t.as_mut().map(|t| t.fail_send(local_id, reason, true)));
+                    still_in_question(format!(
+                        "Could not check whether it went out: {}",
+                        e.user_message()
+                    ));
                 }
             }
         });
@@ -1358,14 +1379,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             })
         });
         match state {
-            Some(SendState::Unconfirmed(_)) => {
-                thread.update(|t| {
-                    if let Some(t) = t {
-                        t.begin_check(local_id);
-                    }
-                });
-                check_then_send(local_id);
-            }
+            Some(SendState::Unconfirmed(_)) => check_then_send(local_id),
             Some(SendState::Failed(_)) => {
                 if let Some(p) = take_send(local_id) {
                     if let Some(local_id) = new_local_id() {

@@ -300,17 +300,41 @@ async fn a_handoff_shortcut_is_made_or_said_to_wait() {
         h.press(&[Key::Alt.into(), 't']).await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
         settle("its quiet time", AFTER_DEBOUNCE).await;
+        // (When the hand-back was answered, and when Enter was pressed on Take over.)
         h.browser()
-            .execute("document.getElementById('return-to-ai').focus();", vec![])
+            .execute(
+                "window.__answered = null;
+                 window.__pressed = null;
+                 const fetch0 = window.fetch.bind(window);
+                 window.fetch = async (...args) => {
+                   const r = await fetch0(...args);
+                   if ((args[1]?.method || args[0]?.method) === 'PATCH') window.__answered ??= performance.now();
+                   return r;
+                 };
+                 document.addEventListener('keydown', e => {
+                   if (e.key === 'Enter' && e.target.id === 'take-over') window.__pressed ??= performance.now();
+                 }, true);
+                 document.getElementById('return-to-ai').focus();",
+                vec![],
+            )
             .await?;
         h.press(&[Key::Enter.into()]).await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
         h.wait_focus_on("#take-over", SCREEN).await?;
-        wait_attr(h, "#take-over", "aria-disabled", "true").await?;
         h.press(&[Key::Enter.into()]).await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
         settle("a late PATCH, were there one", AFTER_DEBOUNCE).await;
         assert_eq!(patches(h, &id).await?, 7, "each press made its change");
+        let times = h
+            .browser()
+            .execute("return [window.__answered, window.__pressed];", vec![])
+            .await?;
+        let [answered, pressed]: [f64; 2] = serde_json::from_value(times)?;
+        assert!(
+            pressed - answered < 800.0,
+            "Enter pressed {:.0} ms after the answer: within the quiet time, or the step proves nothing",
+            pressed - answered
+        );
         assert_no_crash(h).await
     })
     .await;
