@@ -21,9 +21,10 @@ fn key_of(m: &Message) -> SortKey {
 }
 
 /// The gap a page of newer messages leaves above `floor`: none once it reaches back to it, or
-/// when there is no older page.
+/// when there is no older page. (An empty page with one after it reaches nothing: none of its
+/// messages could be read.)
 fn gap_below(page: &[Message], next: Option<String>, floor: SortKey) -> Option<Gap> {
-    let reached = page.is_empty() || page.iter().any(|m| key_of(m) <= floor);
+    let reached = page.iter().any(|m| key_of(m) <= floor);
     match (reached, next) {
         (false, Some(token)) => Some(Gap {
             token,
@@ -838,14 +839,23 @@ impl Thread {
             }
             StreamEvent::Message(m) => {
                 let (direction, at, channel) = (m.direction, m.created_at, m.channel);
-                let copy = (direction == Direction::Inbound || m.status == MessageStatus::Failed)
-                    .then(|| m.clone());
+                let id = m.message_id.clone();
+                let inbound = (direction == Direction::Inbound).then(|| m.clone());
                 if self.upsert(m) != Merged::New {
                     return Change::None;
                 }
                 self.note_live(direction, at, channel);
-                match copy {
-                    Some(m) if direction == Direction::Inbound => Change::NewInbound(m),
+                if let Some(m) = inbound {
+                    return Change::NewInbound(m);
+                }
+                // As it is now shown: with a failure a receipt told before it came.
+                let failed = self
+                    .keys
+                    .get(&id)
+                    .and_then(|k| self.messages.get(k))
+                    .filter(|m| m.status == MessageStatus::Failed)
+                    .cloned();
+                match failed {
                     Some(m) => Change::Undelivered(m),
                     None => Change::NewOutbound,
                 }
@@ -1563,6 +1573,19 @@ mod tests {
             Change::Undelivered(_)
         ));
         assert_eq!(t.apply(StreamEvent::Message(whole)), Change::None);
+        // Its failure told before the message itself (the AI's reply): told as it comes.
+        let early = StreamEvent::Status {
+            message_id: MessageId::from("m3"),
+            status: MessageStatus::Failed,
+            error_code: Some("UNDELIVERABLE".into()),
+        };
+        assert!(!matches!(t.apply(early), Change::Undelivered(_)));
+        let sent = msg("m3", 3, Direction::Outbound, MessageStatus::Sent);
+        assert!(matches!(
+            t.apply(StreamEvent::Message(sent)),
+            Change::Undelivered(m) if m.status == MessageStatus::Failed
+        ));
+        assert!(t.undelivered_here(&MessageId::from("m3")));
     }
 
     #[test]
@@ -2807,6 +2830,11 @@ mod tests {
             )
             .expect("a gap below the newest page");
         assert_eq!(gap.token, "p2");
+        // A page none of whose messages could be read goes on to the next.
+        let gap = t
+            .fill_gap(gap, conversation(vec![], Some("p2b")))
+            .expect("an unreadable page reaches nothing");
+        assert_eq!(gap.token, "p2b");
         let gap = t
             .fill_gap(gap, conversation(page(&[("m4", 4), ("m3", 3)]), Some("p3")))
             .expect("still a gap");
