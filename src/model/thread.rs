@@ -30,6 +30,7 @@ fn gap_below(page: &[Message], next: Option<String>, floor: SortKey) -> Option<G
             token,
             floor,
             resume: None,
+            holds: 0,
         }),
         _ => None,
     }
@@ -52,6 +53,9 @@ pub struct Gap {
     /// Where the thread is known complete once filled, when not up to what is shown: the
     /// refetch's newest message, the stream being down (or down when it was asked for).
     resume: Option<SortKey>,
+    /// [`Thread::hold_unfilled`]'s count when it was left: one since (the stream lost again,
+    /// a frame missed, while it was filled) holds what came then for the next refetch.
+    holds: u32,
 }
 
 /// A message the operator sent that the server has not confirmed yet.
@@ -225,6 +229,8 @@ pub struct Thread {
     /// a newer one). The next refetch reaches down to it, whatever has been shown since (the
     /// operator's own sends among it).
     unfilled: Option<SortKey>,
+    /// How many times `unfilled` was held ([`Thread::hold_unfilled`]).
+    holds: u32,
     /// Where the first page ended: a refetch asked for before there was a thread (the view's
     /// first request and the stream's, both out) brings what came after it as news, heard of
     /// as the stream's would be, rather than merged without a word.
@@ -272,6 +278,7 @@ impl Thread {
             recovered: Vec::new(),
             unseen_while_sending: false,
             unfilled: None,
+            holds: 0,
             first_page_end: None,
             stream_down: false,
             misses: 0,
@@ -507,6 +514,7 @@ impl Thread {
             .flatten();
         let gap = gap.map(|g| Gap {
             resume: resume.clone(),
+            holds: self.holds,
             ..g
         });
         self.unfilled = match &gap {
@@ -570,6 +578,7 @@ impl Thread {
         let left =
             gap_below(&page.messages, page.next_page_token, gap.floor.clone()).map(|l| Gap {
                 resume: gap.resume.clone(),
+                holds: gap.holds,
                 ..l
             });
         self.merge_newer(page.messages, &gap.floor);
@@ -578,7 +587,7 @@ impl Thread {
         if left.as_ref().is_some_and(|l| l.token == gap.token) {
             return None;
         }
-        if left.is_none() && self.unfilled.as_ref() == Some(&gap.floor) {
+        if left.is_none() && self.unfilled.as_ref() == Some(&gap.floor) && gap.holds == self.holds {
             self.unfilled = gap.resume;
         }
         left
@@ -604,6 +613,7 @@ impl Thread {
     /// What comes from now is the next refetch's to tell, down to where the thread ends now
     /// (unless a lower point is already held).
     fn hold_unfilled(&mut self) {
+        self.holds = self.holds.wrapping_add(1);
         if self.unfilled.is_none() {
             self.unfilled = self.messages.keys().next_back().cloned();
         }
@@ -2801,6 +2811,45 @@ mod tests {
         };
         assert!(t.apply_mode_response(closed, sent_then));
         assert_eq!(t.mode(), AiMode::Closed);
+    }
+
+    #[test]
+    fn a_stream_lost_while_a_gap_is_filled_is_the_next_refetchs_to_bring() {
+        let page = |ids: &[(&str, u32)]| {
+            ids.iter()
+                .map(|&(id, min)| msg(id, min, Direction::Inbound, MessageStatus::Received))
+                .collect::<Vec<_>>()
+        };
+        let mut t = Thread::new(conversation(page(&[("m1", 1)]), None));
+        t.stream_lost();
+        t.stream_back();
+        let mark = t.mark();
+        let gap = t
+            .merge_latest(
+                conversation(page(&[("m4", 4), ("m3", 3)]), Some("p2")),
+                mark,
+            )
+            .expect("a gap");
+        // Lost again while the gap's page is out: m5 comes meanwhile, unseen, and the
+        // operator's reply m6 shows, as its answer confirms it.
+        t.stream_lost();
+        t.begin_send(1, "On my way".into(), at(6));
+        let mut reply = msg("m6", 6, Direction::Outbound, MessageStatus::Sent);
+        reply.body = Some("On my way".into());
+        t.confirm_send(1, reply);
+        assert_eq!(
+            t.fill_gap(gap, conversation(page(&[("m2", 2), ("m1", 1)]), None)),
+            None
+        );
+        t.stream_back();
+        // The next refetch's newest page holds m7 and m6 only: it reaches back for m5, below
+        // the reply shown.
+        let mark = t.mark();
+        let gap = t.merge_latest(
+            conversation(page(&[("m7", 7), ("m6", 6)]), Some("q2")),
+            mark,
+        );
+        assert!(gap.is_some(), "m5 is fetched, not lost");
     }
 
     #[test]
