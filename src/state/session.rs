@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 const KEY_ITEM: &str = "voicebip.key";
 const BASE_ITEM: &str = "voicebip.base";
+/// What a tab signed out because another tab signed out says.
+pub const SIGNED_OUT_ELSEWHERE: &str = "Signed out in another tab.";
 /// In the tab's storage, with its key: that key was remembered on the device too.
 const REMEMBERED_ITEM: &str = "voicebip.remembered";
 /// In the tab: the workspace whose key it signed in while the device kept the mark that it is
@@ -152,7 +154,7 @@ impl Session {
                 };
                 (key, stored_base(Area::Session), drafts)
             }
-            None => match local.clone() {
+            None => match local {
                 Some(key) => (key, stored_base(Area::Local), Area::Local),
                 None => return false,
             },
@@ -166,14 +168,7 @@ impl Session {
         // signed in after. Not restored from the tab's copy either. (A device still holding a
         // remembered key itself remembers it: a tab signed in before the device kept its
         // mark; and a device without Web Storage keeps no mark.)
-        let marked = storage::get(Area::Local, &signed_in_mark(&client)).is_some();
-        let signed_out_since = match drafts {
-            Area::Local => !marked && local.as_deref() != Some(key.as_str()),
-            Area::Session => {
-                !marked && storage::get(Area::Session, MARKED_ITEM) == Some(client.workspace())
-            }
-        };
-        if signed_out_since {
+        if signed_out_since(&client, drafts) {
             for item in [KEY_ITEM, REMEMBERED_ITEM, MARKED_ITEM] {
                 storage::remove(Area::Session, item);
             }
@@ -228,6 +223,21 @@ impl Session {
         self.drafts.set_value(Area::Session);
         self.notice.set(None);
         self.begin(client);
+    }
+
+    /// A page brought back from the browser's memory (Back, after leaving it) heard nothing the
+    /// other tabs said meanwhile: signed out in one since, it is signed out here too, rather
+    /// than go on with the key signed out of.
+    pub fn recheck_on_return(&self) {
+        if super::embed::is_embedded() {
+            return;
+        }
+        let Some(client) = self.client.get_untracked() else {
+            return;
+        };
+        if signed_out_since(&client, self.drafts.get_value()) {
+            self.leave(Some(SIGNED_OUT_ELSEWHERE.into()));
+        }
     }
 
     /// The operator signs out (here, or in another tab of the same workspace, `notice` says):
@@ -319,6 +329,20 @@ fn keep_for_tab(client: &Client, key: &str, base: &str, remembered: bool) {
     } else {
         storage::remove(Area::Session, REMEMBERED_ITEM);
     }
+}
+
+/// Whether `client`'s workspace was signed out of on this device since the tab knew (its mark
+/// is gone: any tab's sign-out removes it). A key the device keeps is still its own; a tab's
+/// own copy was marked by that tab.
+fn signed_out_since(client: &Client, drafts: Area) -> bool {
+    let marked = storage::get(Area::Local, &signed_in_mark(client)).is_some();
+    !marked
+        && match drafts {
+            Area::Local => {
+                !storage::get(Area::Local, KEY_ITEM).is_some_and(|k| client.holds_key(&k))
+            }
+            Area::Session => storage::get(Area::Session, MARKED_ITEM) == Some(client.workspace()),
+        }
 }
 
 /// Whether the device keeps a key other than `client`'s (remembered in another tab): the

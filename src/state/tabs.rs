@@ -5,7 +5,7 @@
 //! other's polls.
 
 use super::embed::is_embedded;
-use super::session::Session;
+use super::session::{Session, SIGNED_OUT_ELSEWHERE};
 use super::storage::{self, Area};
 use crate::api::Client;
 use crate::model::{AiMode, ConversationId, ConversationSummary};
@@ -137,7 +137,7 @@ impl Tabs {
                     {
                         // (Not an embedded console's session: its key is its host's.)
                         Some(TabMessage::SignedOut) if !is_embedded() => {
-                            session.leave(Some("Signed out in another tab.".into()))
+                            session.leave(Some(SIGNED_OUT_ELSEWHERE.into()))
                         }
                         Some(TabMessage::SignedOut) => {}
                         Some(msg) => received.set(Some(msg)),
@@ -149,6 +149,16 @@ impl Tabs {
             // The channel lives as long as the app.
             on_message.forget();
         }
+        // A page brought back from the browser's memory (Back) heard none of it meanwhile. (After
+        // the page's other `pageshow` handlers: the drafts they put back go with a sign-out.)
+        window_event_listener(leptos::ev::pageshow, move |ev| {
+            if ev.persisted() {
+                set_timeout(
+                    move || session.recheck_on_return(),
+                    std::time::Duration::ZERO,
+                );
+            }
+        });
         let tabs = Tabs {
             received,
             id: StoredValue::new(format!("{:x}", (js_sys::Math::random() * 1e15) as u64)),

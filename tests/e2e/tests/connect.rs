@@ -477,6 +477,48 @@ async fn a_tab_brought_back_after_a_sign_out_stays_signed_out() {
     .await;
 }
 
+/// A page brought back from the browser's memory (Back, after the tab went elsewhere) missed
+/// the sign-out another tab made meanwhile: it signs out as it comes back, rather than go on
+/// with the key signed out of, and the draft it puts back goes with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_back_from_memory_after_a_sign_out_elsewhere_signs_out() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        open_thread(h, &id).await?;
+        h.fill("#composer-text", "Half a reply").await?;
+        let draft = format!("voicebip.draft.{id}");
+        poll_until("the draft kept", SCREEN, || async {
+            Ok(storage_item(h, "sessionStorage", &draft).await?.map(drop))
+        })
+        .await?;
+        // The page goes into the browser's memory; another tab signs out meanwhile (its
+        // message lost to a page held so: the device's mark goes, the drafts with it); the
+        // page comes back.
+        h.browser()
+            .execute(
+                "window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+                 for (const k of Object.keys(localStorage))
+                   if (k.startsWith('voicebip.remembered.')) localStorage.removeItem(k);
+                 sessionStorage.removeItem(arguments[0]);
+                 window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));",
+                vec![json!(draft)],
+            )
+            .await?;
+        h.wait_for_path("/connect", SCREEN).await?;
+        wait_text(h, "#connect-error", "another tab", SCREEN).await?;
+        settle("the drafts put back", std::time::Duration::from_millis(500)).await;
+        assert_eq!(storage_item(h, "sessionStorage", &draft).await?, None);
+        assert_eq!(
+            storage_item(h, "sessionStorage", "voicebip.key").await?,
+            None
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A tab keeps its own key across a reload: another tab that remembered another key on this
 /// device since does not switch it over to that key's workspace. But a remembered key the
 /// device has forgotten since (a sign-out elsewhere) is not brought back by the tab's copy.
