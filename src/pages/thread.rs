@@ -353,8 +353,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             };
             let answer = match early {
                 Some(conversation) => Ok(conversation),
-                // (Not once its session has ended: the early request gave up then.)
-                None if !client.in_session() => return,
+                // (Not once its session has ended: the early request gave up then. Nor once
+                // the view has gone while it waited: it gave up then too.)
+                None if !client.in_session() || !shown() => return,
                 None => client.get_conversation(&conv, None, &shown).await,
             };
             // (A failure does not count as the newest answer: an older request's, coming

@@ -109,7 +109,12 @@ impl WarmStart {
                 Some(ask(
                     id,
                     client.workspace(),
-                    async move { client.get_conversation(&asked, None, &|| true).await },
+                    async move {
+                        // Asked again after a 429's wait only while the address still shows it:
+                        // not once the operator opened another conversation, or left.
+                        let shown = || shows_conversation(&asked);
+                        client.get_conversation(&asked, None, &shown).await
+                    },
                     || (),
                 ))
             }
@@ -193,6 +198,11 @@ fn opens(path: &str) -> Option<Opens> {
 }
 
 /// Whether the address still shows the inbox's list of `filters`.
+/// Whether the address still shows conversation `id`.
+fn shows_conversation(id: &ConversationId) -> bool {
+    opens(&super::base::current_app_path()) == Some(Opens::Conversation(id.clone()))
+}
+
 fn shows_list(filters: &Filters) -> bool {
     opens(&super::base::current_app_path()).is_some()
         && filters_in_address().as_ref() == Some(filters)

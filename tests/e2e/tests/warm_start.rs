@@ -6,7 +6,7 @@
 use crate::common::*;
 use serde_json::json;
 use std::time::Duration;
-use voicebip_e2e::anyhow::{ensure, Result};
+use voicebip_e2e::anyhow::{anyhow, ensure, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, LoggedRequest, Options};
 
 /// A first-page list request, as opposed to a later page.
@@ -237,6 +237,44 @@ async fn a_conversation_asked_for_at_start_is_not_asked_again_after_a_sign_out()
         let path = format!("/v1/conversations/{id}");
         let asked = requests(h, "GET", |p| p == path).await?;
         ensure!(asked.is_empty(), "asked after the sign-out: {asked:?}");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// The conversation asked for at start and held by a 429 is not asked for again once the
+/// operator has opened another meanwhile: the one left would spend the workspace's rate limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_left_while_its_first_ask_waits_is_not_asked_again() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        let path = format!("/v1/conversations/{id}");
+        fault(
+            h,
+            json!({ "route": format!("GET {path}"), "force_429_retry_after": 4, "count": 1 }),
+        )
+        .await?;
+        clear_requests(h).await?;
+        h.open(&format!("/conversations/{id}")).await?;
+        poll_until("the first ask refused", SCREEN, || async {
+            let asked = requests(h, "GET", |p| p == path).await?;
+            Ok(asked.iter().any(|r| r.status == 429).then_some(()))
+        })
+        .await?;
+        let other = row_ids(h)
+            .await?
+            .into_iter()
+            .find(|r| *r != id)
+            .ok_or_else(|| anyhow!("another conversation listed"))?;
+        h.click(&format!("{ROW}[data-conversation-id='{other}'] a"))
+            .await?;
+        wait_thread(h, &other).await?;
+        clear_requests(h).await?;
+        settle("past the 429's wait", Duration::from_secs(5)).await;
+        let asked = requests(h, "GET", |p| p == path).await?;
+        ensure!(asked.is_empty(), "asked after it was left: {asked:?}");
         assert_no_crash(h).await
     })
     .await;
