@@ -172,8 +172,29 @@ pub fn MessageList(
             on_load_older.run(());
         }
     };
+    // A message come below while the operator reads back, in a window that holds the newest
+    // already (a thread short enough to be rendered whole): the way down says so, as it does
+    // when the window holds older lines.
+    let unseen_below = RwSignal::new(false);
+    let newest_id = Memo::new(move |_| {
+        thread.with(|t| {
+            t.as_ref()
+                .and_then(|t| t.messages().next_back().map(|m| m.message_id.clone()))
+        })
+    });
+    let newest_before = StoredValue::new(None::<MessageId>);
+    crate::state::effect(move || {
+        let newest = newest_id.get();
+        let before = newest_before
+            .try_update_value(|b| std::mem::replace(b, newest.clone()))
+            .flatten();
+        if before.is_some() && newest != before && from_bottom.get_value() >= STICK_PX {
+            unseen_below.set(true);
+        }
+    });
     let jump_to_newest = move || {
         from_bottom.set_value(0.0);
+        unseen_below.set(false);
         window.set(Window::Live);
     };
     // The operator's own message shows at once, wherever they had scrolled to. If it then fails
@@ -253,6 +274,9 @@ pub fn MessageList(
         let fb = distance_from_bottom(&el);
         from_bottom.set_value(fb);
         if fb < STICK_PX && at_newest.get_untracked() {
+            if unseen_below.get_untracked() {
+                unseen_below.set(false);
+            }
             // Back at the newest: followed from now on, not from the scroll's end (a message
             // arriving meanwhile would be left below). The window's lines are the newest
             // already, so this moves none.
@@ -328,7 +352,7 @@ pub fn MessageList(
                 </For>
             </ol>
             {move || {
-                let newest = at_newest.get();
+                let newest = at_newest.get() && !unseen_below.get();
                 // Scrolled down to the newest (End, a swipe), the way there goes, and with it
                 // the focus it had: the keyboard goes on in the thread.
                 if newest {

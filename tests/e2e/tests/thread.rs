@@ -174,6 +174,46 @@ async fn newest_page_in_order_older_pages_without_a_jump_and_text_stays_text() {
 /// Lines the console keeps in the DOM at most (`model::thread_lines::WINDOW`).
 const WINDOW: usize = 150;
 
+/// A thread short enough to be rendered whole: a message that comes while the operator reads
+/// back is not pulled into view, and the way down says it is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_below_a_short_thread_read_back_is_said_by_the_way_down() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        for n in 0..25 {
+            inject(h, &id, &format!("Line {n} of a long complaint")).await?;
+        }
+        sign_in(h).await?;
+        open_thread_live(h, &id).await?;
+        let scroll_to = |top: &str| {
+            format!(
+                "const s = document.querySelector('.message-scroller'); s.scrollTop = {top};
+                 return s.scrollHeight > s.clientHeight + 200;"
+            )
+        };
+        let scrolls = h.browser().execute(&scroll_to("0"), vec![]).await?;
+        assert_eq!(scrolls, json!(true), "a thread taller than its view");
+        settle("the scroll ended", Duration::from_millis(400)).await;
+        assert_eq!(count(h, "#jump-newest").await?, 0, "nothing below yet");
+        inject(h, &id, "Are you reading this?").await?;
+        wait_text(h, "#live-announcer", "Are you reading this?", SCREEN).await?;
+        h.wait_for("#jump-newest", SCREEN).await?;
+        h.click("#jump-newest").await?;
+        wait_gone(h, "#jump-newest", SCREEN).await?;
+        // Scrolled up and back down by hand: nothing left below.
+        h.browser().execute(&scroll_to("0"), vec![]).await?;
+        settle("the scroll ended", Duration::from_millis(400)).await;
+        h.browser()
+            .execute(&scroll_to("s.scrollHeight"), vec![])
+            .await?;
+        settle("the scroll ended", Duration::from_millis(400)).await;
+        assert_eq!(count(h, "#jump-newest").await?, 0);
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 async fn first_shown(h: &Harness) -> Result<Option<String>> {
     Ok(shown_messages(h).await?.into_iter().find_map(|m| m.id))
 }
