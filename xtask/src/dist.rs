@@ -32,11 +32,12 @@ pub fn run(root: &Path, options: &Options) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `trunk build --release --offline` into dist/.
+/// `trunk build --release --offline --locked` into dist/.
 ///
 /// `--offline` keeps trunk from downloading tools (it must use the pinned ones on PATH), but it
 /// also makes its `cargo build` offline, so the crates are fetched first: on a fresh machine
-/// nothing else would have downloaded the wasm-only dependencies yet.
+/// nothing else would have downloaded the wasm-only dependencies yet. `--locked` holds its
+/// `cargo build` to Cargo.lock, as every other cargo command here is.
 pub fn build(root: &Path, tools: &Tools, public_url: Option<&str>) -> Result<()> {
     build_into(root, tools, public_url, DIST_DIR)
 }
@@ -113,7 +114,7 @@ fn trunk_build(
     let mut trunk = tools.trunk(root);
     trunk
         .envs(build_env)
-        .args(["build", "--release", "--offline", "--dist"])
+        .args(["build", "--release", "--offline", "--locked", "--dist"])
         .arg(dir);
     if let Some(url) = public_url {
         trunk.args(["--public-url", url]);
