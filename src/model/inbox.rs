@@ -172,6 +172,21 @@ impl Inbox {
         restarted
     }
 
+    /// Whether a polled first page (or the pages polled together from the top) reaches down to
+    /// the rows listed: one that does not, with pages after it, starts the list over
+    /// ([`Inbox::merge_first_page`]). Nothing listed yet, or a list in another order than
+    /// API.md's, any does.
+    pub fn reaches_listed(&self, page: &[ConversationSummary]) -> bool {
+        self.cursor == Cursor::Start
+            || !(self.by_activity && by_activity(page))
+            || page
+                .iter()
+                .map(ConversationSummary::activity_at)
+                .min()
+                .zip(self.listed_up_to)
+                .is_some_and(|(oldest, newest)| oldest <= newest)
+    }
+
     /// Merges a refetched first page (`next`: the token of the page after it): changed
     /// conversations move to their new place at the top, new ones appear, the rest (and the
     /// cursor) stay where the operator left them.
@@ -207,13 +222,7 @@ impl Inbox {
         // What follows reads the pages in API.md's order; in another (`by_activity`), the page
         // is merged in, nothing taken out.
         let by_activity = self.by_activity && by_activity(&page);
-        let reaches = !by_activity
-            || page
-                .iter()
-                .map(ConversationSummary::activity_at)
-                .min()
-                .zip(self.listed_up_to)
-                .is_some_and(|(oldest, newest)| oldest <= newest);
+        let reaches = self.reaches_listed(&page);
         if let (false, Some(token)) = (reaches, next) {
             self.listed_up_to = None;
             self.note_listed(&page);

@@ -466,6 +466,44 @@ pub fn NoThreadSelected() -> impl IntoView {
     view! { <p class="no-thread">"Select a conversation to read it."</p> }
 }
 
+/// The most pages after the first a poll asks for to reach the rows listed.
+const POLL_FOLLOWS: usize = 3;
+
+/// The list's first page, polled; with more news than a page (a busy workspace, a tab hidden a
+/// while), the pages after it too, a few, down to the rows listed, as one page: a first page
+/// that does not reach them starts the list over from the newest, and a workspace that busy
+/// would send the operator back to the top at each poll. (A page after the first that fails
+/// leaves the pages polled so far to say what they can.)
+async fn poll_down_to_the_list(
+    inbox: RwSignal<Inbox>,
+    client: &Client,
+    filters: &Filters,
+) -> Result<ListPage, ApiError> {
+    let mut page = client
+        .quiet()
+        .list_conversations(filters, None, PAGE_SIZE)
+        .await?;
+    for _ in 0..POLL_FOLLOWS {
+        let reaches = inbox
+            .try_with_untracked(|i| i.filters != *filters || i.reaches_listed(&page.conversations))
+            .unwrap_or(true);
+        let Some(token) = page.next_page_token.clone().filter(|_| !reaches) else {
+            break;
+        };
+        let Ok(next) = client
+            .quiet()
+            .list_conversations(filters, Some(&token), PAGE_SIZE)
+            .await
+        else {
+            break;
+        };
+        page.conversations.extend(next.conversations);
+        page.next_page_token = next.next_page_token;
+        page.unreadable += next.unreadable;
+    }
+    Ok(page)
+}
+
 /// Keeps the first page fresh while the tab is visible. The contract has no list-wide stream, so
 /// one tab (holding the lease) polls and shares what it got with the others; a hidden tab waits
 /// and refreshes as soon as it is shown again. A 429 pushes the next poll past `Retry-After`.
@@ -558,11 +596,7 @@ fn start_polling(
                 continue;
             };
             let filters = inbox.with_untracked(|i| i.filters.clone());
-            match client
-                .quiet()
-                .list_conversations(&filters, None, PAGE_SIZE)
-                .await
-            {
+            match poll_down_to_the_list(inbox, &client, &filters).await {
                 Ok(page) => {
                     if !alive.try_get_value().unwrap_or(false) {
                         break;

@@ -1151,6 +1151,44 @@ async fn more_news_than_a_page_between_two_polls_leaves_no_gap() {
     .await;
 }
 
+/// More news than a page between two polls, but not more than a few: the poll asks for the
+/// pages after its first down to the rows listed, and the list goes on where the operator reads
+/// (started over from the newest page, a workspace that busy sent them to its top at each poll).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_news_than_a_page_keeps_the_pages_loaded_and_the_place() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        h.wait_for_all(ROW, 1, SCREEN).await?;
+        poll_until("three pages loaded", SCREEN, || async {
+            scroll_list(h, None).await?;
+            Ok((list_state(h).await?.loaded >= 120).then_some(()))
+        })
+        .await?;
+        let loaded = list_state(h).await?.loaded;
+        scroll_list(h, Some(100.0 * ROW_HEIGHT)).await?;
+        let first = api_list(h, "page_size=1").await?;
+        let agent = str_field(&first["conversations"][0], "agent_id")?;
+        h.sim_post("/sim/bulk", &json!({ "agent_id": agent, "count": 60 }))
+            .await?;
+        poll_until(
+            "the 60 new above the pages loaded",
+            Duration::from_secs(30),
+            || async { Ok((list_state(h).await?.loaded >= loaded + 60).then_some(())) },
+        )
+        .await?;
+        let top = h
+            .browser()
+            .execute(
+                "return document.querySelector('.conversation-scroller').scrollTop;",
+                vec![],
+            )
+            .await?;
+        assert!(top.as_f64() > Some(0.0), "not sent to the top: {top}");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A poll that starts the list over (more news than a page) shows it from its top, where the
 /// news is: the old list's place, far down, put the new first page's end in view, and the
 /// next page was asked for at once.
@@ -1167,8 +1205,9 @@ async fn a_list_a_poll_starts_over_is_shown_from_its_top() {
         scroll_list(h, Some(100.0 * ROW_HEIGHT)).await?;
         let first = api_list(h, "page_size=1").await?;
         let agent = str_field(&first["conversations"][0], "agent_id")?;
+        // More news than the poll's first page and the few it follows down to the rows listed.
         let bulk = h
-            .sim_post("/sim/bulk", &json!({ "agent_id": agent, "count": 60 }))
+            .sim_post("/sim/bulk", &json!({ "agent_id": agent, "count": 260 }))
             .await?;
         let newest = str_field(&bulk, "last_conversation_id")?;
         poll_until(
