@@ -296,7 +296,11 @@ pub fn Composer(
                         let composing = ev.is_composing() || ev.key_code() == 229;
                         if ev.key() == "Enter" && !ev.shift_key() && !composing {
                             ev.prevent_default();
-                            send();
+                            // Enter held down repeats: not a send of each repeat, nor of a draft
+                            // the focus came to while it was held (a take-over moves it here).
+                            if !ev.repeat() {
+                                send();
+                            }
                         }
                     }
                 ></textarea>
@@ -354,8 +358,10 @@ fn TemplateFormView(
         move |ev: web_sys::KeyboardEvent| {
             if ev.key() == "Enter" && !ev.is_composing() {
                 ev.prevent_default();
-                // (Not for the Enter that confirms an input method's word, as the reply box.)
-                if ev.key_code() != 229 {
+                // (Not for the Enter that confirms an input method's word, as the reply box;
+                // nor for Enter held down, which would run on through the fields to the billed
+                // template's Send.)
+                if ev.key_code() != 229 && !ev.repeat() {
                     super::focus::focus_after_render(next.to_owned());
                 }
             }

@@ -196,6 +196,10 @@ pub fn MessageList(
         from_bottom.set_value(0.0);
         unseen_below.set(false);
         window.set(Window::Live);
+        // (A window that holds every line already changes none: no line moves to follow.)
+        if let Some(el) = scroller.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
     };
     // The operator's own message shows at once, wherever they had scrolled to. If it then fails
     // while they read back, its alert is not rendered: say so.

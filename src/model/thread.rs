@@ -149,6 +149,9 @@ enum Settles {
     /// A send whose answer was lost only: not a message kept back while a send of its text
     /// was out, and refused since.
     InQuestion,
+    /// Failed sends whose text it holds only: the message of a send of this view, which is
+    /// not that of a send in question.
+    Failed,
     /// Nothing: it is the message of a send it was found for.
     Nothing,
 }
@@ -771,8 +774,8 @@ impl Thread {
         if let Some((status, error)) = self.early_status.remove(&m.message_id) {
             advance(&mut m, status, error);
         }
-        if m.direction == Direction::Outbound && settles != Settles::Nothing {
-            self.settle_unconfirmed(&m, settles == Settles::All);
+        if m.direction == Direction::Outbound {
+            self.settle_unconfirmed(&m, settles);
         }
         let key = key_of(&m);
         self.keys.insert(m.message_id.clone(), key.clone());
@@ -783,19 +786,21 @@ impl Thread {
     /// A new message of ours with the text of a send whose answer was lost, made no earlier
     /// than that send began: the send went out after all, and the message stands for it
     /// (a Retry would send it twice); one send for a message, the one whose answer was lost
-    /// first, which it most likely is. Else (`failed_too`), the sends that failed whose text it
-    /// holds, one for each time it holds it (all of it, or a paragraph of it): their text went
-    /// out since, from another tab (which took it in with the draft, maybe with more typed
-    /// after it) or again from here.
-    fn settle_unconfirmed(&mut self, m: &Message, failed_too: bool) {
+    /// first, which it most likely is. Else, the sends that failed whose text it holds, one for
+    /// each time it holds it (all of it, or a paragraph of it): their text went out since,
+    /// from another tab (which took it in with the draft, maybe with more typed after it) or
+    /// again from here. As far as `settles` says.
+    fn settle_unconfirmed(&mut self, m: &Message, settles: Settles) {
+        let in_question = matches!(settles, Settles::All | Settles::InQuestion);
         let unconfirmed = self
             .pending
             .iter()
-            .position(|p| p.state.in_question().is_some() && p.may_be(m));
+            .position(|p| in_question && p.state.in_question().is_some() && p.may_be(m));
         if let Some(i) = unconfirmed {
             self.pending.remove(i);
             return;
         }
+        let failed_too = matches!(settles, Settles::All | Settles::Failed);
         let Some(body) = m.body.as_deref().filter(|_| failed_too) else {
             return;
         };
@@ -1119,6 +1124,20 @@ impl Thread {
         }
     }
 
+    /// A check that could not tell: the send is in question again, with its Retry, for
+    /// `reason` (not settled by a message kept back for another send of its words, as a
+    /// failure's may be). Whether it was still being checked.
+    pub fn uncheck(&mut self, local_id: u64, reason: String) -> bool {
+        let send = self.pending.iter_mut().find(|p| p.local_id == local_id);
+        match send {
+            Some(p) if matches!(p.state, SendState::Checking(_)) => {
+                p.state = SendState::Unconfirmed(reason);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// What a page of the conversation's messages (newest first) says of a send being checked:
     /// the message that is it, if one is; else whether the page went back far enough to tell
     /// (to before the send began), or an older page is to be looked at.
@@ -1161,7 +1180,9 @@ impl Thread {
     /// delivered it first). `Change::Undelivered` when its failure came before this answer
     /// (a receipt the stream brought first): told now, as the stream's would have been.
     pub fn confirm_send(&mut self, local_id: u64, message: Message) -> Change {
-        self.confirm(local_id, message, Settles::All)
+        // (Its words sent again: a failed send of them is no longer to retry. Not a send in
+        // question: this message is this send's, not that one's.)
+        self.confirm(local_id, message, Settles::Failed)
     }
 
     /// A send checked ([`Thread::look_for`]) went out: its message stands for it, and for no
@@ -1706,7 +1727,7 @@ mod tests {
             Looked::Found(Box::new(its.clone()))
         );
         // Shown already (it settled another send of the text): not it.
-        t.confirm_send(9, its.clone());
+        t.apply(StreamEvent::Message(its.clone()));
         assert_eq!(
             t.pending().len(),
             1,
@@ -1722,7 +1743,7 @@ mod tests {
         }
         let mut yes = msg("m6", 6, Direction::Outbound, MessageStatus::Sent);
         yes.body = Some("Yes".into());
-        t.confirm_send(9, yes.clone());
+        t.apply(StreamEvent::Message(yes.clone()));
         assert!(t.begin_check(2));
         assert_eq!(t.look_for(2, &[yes], false), Looked::NotThere);
 
@@ -1743,15 +1764,26 @@ mod tests {
         assert_eq!(t.pending().len(), 1, "the second is still in question");
         assert_eq!(t.pending()[0].local_id, 2);
 
-        // A send of its words on its way may have made the one message there: unsure.
+        // A send of its words on its way may have made the one message there: unsure, and in
+        // question again, not settled by that message (held back for the send on its way);
+        // that send's answer settles that send only.
         let mut t = Thread::new(conversation(vec![], None));
         t.begin_send(1, "Yes".into(), at(6));
         t.fail_send(1, "No answer".into(), true);
         t.begin_send(2, "Yes".into(), at(6));
+        t.apply(StreamEvent::Message(yes.clone()));
         assert!(t.begin_check(1));
         assert_eq!(
             t.look_for(1, std::slice::from_ref(&yes), false),
             Looked::Unsure
+        );
+        assert!(t.uncheck(1, "Unsure".into()));
+        assert!(!t.uncheck(1, "Unsure".into()), "checked no more");
+        t.confirm_send(2, yes.clone());
+        assert_eq!(t.pending().len(), 1, "the first still in question");
+        assert_eq!(
+            t.pending()[0].state,
+            SendState::Unconfirmed("Unsure".into())
         );
 
         // Found further back than the thread shows, with older pages to come: not put above

@@ -140,7 +140,7 @@ fn blocked_in(thread: RwSignal<Option<Thread>>) -> Option<Option<Blocked>> {
         .flatten()
 }
 
-/// How many pages a walk from the newest may take ([`walk_again`]).
+/// How many pages a walk from the newest may take ([`walk_again`]), and a refetch's gap fill.
 const REWALK_PAGES: usize = 20;
 
 /// The older pages' token was refused (expired, in a thread kept open for hours), and would be
@@ -438,7 +438,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             }
             // More came in while the stream was down than the newest page holds: the pages
             // between it and what was shown, so that nothing said meanwhile is missing.
-            while let Some(g) = gap.take() {
+            // (At most `REWALK_PAGES` of them: a gateway answering empty pages with a fresh token
+            // each time would be asked without end. What is left stays the next refetch's.)
+            for _ in 0..REWALK_PAGES {
+                let Some(g) = gap.take() else {
+                    break;
+                };
                 match client.get_conversation(&conv, Some(&g.token), &shown).await {
                     Ok(page) => {
                         gap = thread
@@ -1318,9 +1323,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 let shown = thread
                     .try_update(|t| {
                         t.as_mut()
-                            .map(|t| t.fail_send(local_id, reason.clone(), true))
+                            .is_some_and(|t| t.uncheck(local_id, reason.clone()))
                     })
-                    .is_some();
+                    .unwrap_or(false);
                 if shown {
                     announcer.announce(format!("May not have been sent: {reason}"));
                 }

@@ -197,12 +197,12 @@ fn opens(path: &str) -> Option<Opens> {
     }
 }
 
-/// Whether the address still shows the inbox's list of `filters`.
 /// Whether the address still shows conversation `id`.
 fn shows_conversation(id: &ConversationId) -> bool {
     opens(&super::base::current_app_path()) == Some(Opens::Conversation(id.clone()))
 }
 
+/// Whether the address still shows the inbox's list of `filters`.
 fn shows_list(filters: &Filters) -> bool {
     opens(&super::base::current_app_path()).is_some()
         && filters_in_address().as_ref() == Some(filters)

@@ -300,41 +300,43 @@ async fn a_handoff_shortcut_is_made_or_said_to_wait() {
         h.press(&[Key::Alt.into(), 't']).await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
         settle("its quiet time", AFTER_DEBOUNCE).await;
-        // (When the hand-back was answered, and when Enter was pressed on Take over.)
+        // Enter on Return to AI; 150 ms after its answer, within the quiet time, the page
+        // presses Take over as Enter does (a click no pointer made): the timing is the page's,
+        // not the test's round trips.
         h.browser()
             .execute(
-                "window.__answered = null;
-                 window.__pressed = null;
+                "window.__quiet = null;
+                 let armed = true;
                  const fetch0 = window.fetch.bind(window);
                  window.fetch = async (...args) => {
                    const r = await fetch0(...args);
-                   if ((args[1]?.method || args[0]?.method) === 'PATCH') window.__answered ??= performance.now();
+                   if (armed && (args[1]?.method || args[0]?.method) === 'PATCH') {
+                     armed = false;
+                     setTimeout(() => {
+                       const b = document.getElementById('take-over');
+                       window.__quiet = b ? b.getAttribute('aria-disabled') : 'absent';
+                       if (b) b.click();
+                     }, 150);
+                   }
                    return r;
                  };
-                 document.addEventListener('keydown', e => {
-                   if (e.key === 'Enter' && e.target.id === 'take-over') window.__pressed ??= performance.now();
-                 }, true);
                  document.getElementById('return-to-ai').focus();",
                 vec![],
             )
             .await?;
         h.press(&[Key::Enter.into()]).await?;
-        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
-        h.wait_focus_on("#take-over", SCREEN).await?;
-        h.press(&[Key::Enter.into()]).await?;
+        poll_until("both presses made", SCREEN, || async {
+            Ok((patches(h, &id).await? == 7).then_some(()))
+        })
+        .await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
+        let quiet = h
+            .browser()
+            .execute("return window.__quiet;", vec![])
+            .await?;
+        assert_eq!(quiet, json!("true"), "pressed within the quiet time");
         settle("a late PATCH, were there one", AFTER_DEBOUNCE).await;
         assert_eq!(patches(h, &id).await?, 7, "each press made its change");
-        let times = h
-            .browser()
-            .execute("return [window.__answered, window.__pressed];", vec![])
-            .await?;
-        let [answered, pressed]: [f64; 2] = serde_json::from_value(times)?;
-        assert!(
-            pressed - answered < 800.0,
-            "Enter pressed {:.0} ms after the answer: within the quiet time, or the step proves nothing",
-            pressed - answered
-        );
         assert_no_crash(h).await
     })
     .await;

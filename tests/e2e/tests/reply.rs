@@ -990,6 +990,47 @@ async fn a_retry_sends_nothing_that_went_out_already() {
     .await;
 }
 
+/// Enter held down sends once: its repeats send nothing more (nor a draft the focus comes to
+/// while it is held).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enter_held_down_sends_once() {
+    with_harness(Options::default(), async |h: &Harness| {
+        open_human_sms_thread(
+            h,
+            json!({ "route": "POST /v1/messages", "latency_ms": 300, "count": 1 }),
+        )
+        .await?;
+        let text = "Held down: sent once";
+        type_into_composer(h, text).await?;
+        clear_requests(h).await?;
+        // The keydowns a held Enter makes: the first, then its repeats, the box emptied by the
+        // first and the text typed again meanwhile.
+        h.browser()
+            .execute(
+                "const box = document.getElementById('composer-text');
+                 const enter = repeat => box.dispatchEvent(new KeyboardEvent('keydown',
+                   { key: 'Enter', bubbles: true, cancelable: true, repeat }));
+                 enter(false);
+                 box.value = arguments[0];
+                 box.dispatchEvent(new Event('input', { bubbles: true }));
+                 enter(true);
+                 enter(true);",
+                vec![json!(text)],
+            )
+            .await?;
+        wait_message(h, text, "sent", |m| !m.local).await?;
+        settle("a second send, were there one", NO_RESEND).await;
+        assert_eq!(message_posts(h).await?, [201], "one send");
+        assert_eq!(
+            composer_value(h).await?,
+            text,
+            "the repeats left the box as it was"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A failed send's Retry, once the conversation has been handed back to the AI, does not send
 /// the operator's text over the AI's answers: the text goes back into the reply box, which says
 /// why it cannot be sent.

@@ -201,6 +201,15 @@ async fn a_message_below_a_short_thread_read_back_is_said_by_the_way_down() {
         h.wait_for("#jump-newest", SCREEN).await?;
         h.click("#jump-newest").await?;
         wait_gone(h, "#jump-newest", SCREEN).await?;
+        let at_bottom = h
+            .browser()
+            .execute(
+                "const s = document.querySelector('.message-scroller');
+                 return s.scrollHeight - s.clientHeight - s.scrollTop <= 2;",
+                vec![],
+            )
+            .await?;
+        assert_eq!(at_bottom, json!(true), "taken down to the newest");
         // Scrolled up and back down by hand: nothing left below.
         h.browser().execute(&scroll_to("0"), vec![]).await?;
         settle("the scroll ended", Duration::from_millis(400)).await;
