@@ -161,13 +161,16 @@ impl Inbox {
     /// not read: merged ([`Inbox::merge_first_page`]), and the notice of rows left out kept,
     /// or, once the list has started over from it, said of it alone. Returns whether it started
     /// over.
+    /// `first_answer`: how many of the rows the first page's own answer held, when the pages
+    /// after it were polled with it (`reaches_listed`).
     pub fn merge_polled(
         &mut self,
         page: Vec<ConversationSummary>,
         next: Option<String>,
         unreadable: usize,
+        first_answer: Option<usize>,
     ) -> bool {
-        let restarted = self.merge_first_page(page, next);
+        let restarted = self.merge_top(page, next, first_answer);
         self.unreadable = unreadable > 0 || (self.unreadable && !restarted);
         restarted
     }
@@ -206,6 +209,17 @@ impl Inbox {
         page: Vec<ConversationSummary>,
         next: Option<String>,
     ) -> bool {
+        self.merge_top(page, next, None)
+    }
+
+    /// [`Inbox::merge_first_page`] of the pages polled from the top together, the first
+    /// `first_answer` rows from the first page's own answer.
+    fn merge_top(
+        &mut self,
+        page: Vec<ConversationSummary>,
+        next: Option<String>,
+        first_answer: Option<usize>,
+    ) -> bool {
         if self.cursor == Cursor::Start {
             self.append_page(page, next);
             return true;
@@ -217,8 +231,15 @@ impl Inbox {
             return false;
         }
         let page = Self::without_repeats(page);
+        // The rows one answer vouches for: pages polled after the first were asked for apart,
+        // and a row that moved up between them is in neither, not gone from these filters.
+        let first = first_answer.map_or(page.len(), |n| n.min(page.len()));
+        let answered: HashSet<ConversationId> = page[..first]
+            .iter()
+            .map(|c| c.conversation_id.clone())
+            .collect();
         // No page after it: it is the whole list under these filters.
-        let whole = next.is_none();
+        let whole = next.is_none() && first == page.len();
         // What follows reads the pages in API.md's order; in another (`by_activity`), the page
         // is merged in, nothing taken out.
         let by_activity = self.by_activity && by_activity(&page);
@@ -253,11 +274,14 @@ impl Inbox {
         // the page is the whole list, has left these filters (the customer wrote on the other
         // channel). Not one with news newer than the page: the open thread's (`refresh`),
         // which the answer was made before.
-        let span = page
-            .iter()
+        let in_answer = || {
+            page.iter()
+                .filter(|c| answered.contains(&c.conversation_id))
+        };
+        let span = in_answer()
             .map(ConversationSummary::activity_at)
             .min()
-            .zip(page.iter().map(ConversationSummary::activity_at).max())
+            .zip(in_answer().map(ConversationSummary::activity_at).max())
             // The whole list, and empty: every row a page listed has left.
             .or_else(|| listed_before.filter(|_| whole).map(|up_to| (up_to, up_to)));
         let left = |c: &ConversationSummary| {
@@ -916,15 +940,45 @@ mod tests {
         let mut inbox = Inbox::new(Filters::default());
         inbox.append_page(vec![a.clone()], Some("t".into()));
         // A poll (here, or another tab's) that could not read a row of the first page.
-        assert!(!inbox.merge_polled(vec![a.clone()], Some("t".into()), 1));
+        assert!(!inbox.merge_polled(vec![a.clone()], Some("t".into()), 1, None));
         assert!(inbox.unreadable);
         // Read on a later poll: the rows listed before it may still lack one.
-        assert!(!inbox.merge_polled(vec![a], Some("t".into()), 0));
+        assert!(!inbox.merge_polled(vec![a], Some("t".into()), 0, None));
         assert!(inbox.unreadable);
         // More news than a page: started over from a page that held none, none are left out.
         let far = vec![at(&item("b", "x"), 600)];
-        assert!(inbox.merge_polled(far, Some("t2".into()), 0));
+        assert!(inbox.merge_polled(far, Some("t2".into()), 0, None));
         assert!(!inbox.unreadable);
+    }
+
+    #[test]
+    fn pages_polled_after_the_first_vouch_for_no_row_leaving() {
+        let mut inbox = Inbox::new(Filters::default());
+        let x = at(&item("x", "a"), 30);
+        inbox.append_page(
+            vec![x.clone(), at(&item("y", "a"), 20), at(&item("z", "a"), 10)],
+            Some("t".into()),
+        );
+        // Three new conversations, then the page after them: x moved up between the two
+        // requests, and is in neither.
+        let polled = vec![
+            at(&item("n3", "a"), 60),
+            at(&item("n2", "a"), 55),
+            at(&item("n1", "a"), 50),
+            at(&item("y", "a"), 20),
+            at(&item("z", "a"), 10),
+        ];
+        assert!(!inbox.merge_polled(polled.clone(), None, 0, Some(3)));
+        assert!(inbox.get(&x.conversation_id).is_some(), "x is still listed");
+        assert_eq!(inbox.items().len(), 6);
+        // The same rows as one answer: x, within its span, has left these filters.
+        let mut one = Inbox::new(Filters::default());
+        one.append_page(
+            vec![x.clone(), at(&item("y", "a"), 20), at(&item("z", "a"), 10)],
+            Some("t".into()),
+        );
+        one.merge_polled(polled, Some("more".into()), 0, None);
+        assert!(one.get(&x.conversation_id).is_none());
     }
 
     #[test]
@@ -934,12 +988,12 @@ mod tests {
             vec![at(&item("a", "x"), 20), at(&item("b", "x"), 10)],
             Some("t".into()),
         );
-        assert!(!inbox.merge_polled(vec![], Some("t2".into()), 3));
+        assert!(!inbox.merge_polled(vec![], Some("t2".into()), 3, None));
         assert_eq!(ids(&inbox), ["a", "b"]);
         assert_eq!(inbox.cursor, Cursor::More("t".into()));
         assert!(inbox.unreadable, "what could not be read is said");
         // The whole list, and empty: every row has left these filters.
-        assert!(!inbox.merge_polled(vec![], None, 0));
+        assert!(!inbox.merge_polled(vec![], None, 0, None));
         assert!(ids(&inbox).is_empty());
     }
 

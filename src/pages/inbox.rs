@@ -472,36 +472,43 @@ const POLL_FOLLOWS: usize = 3;
 /// The list's first page, polled; with more news than a page (a busy workspace, a tab hidden a
 /// while), the pages after it too, a few, down to the rows listed, as one page: a first page
 /// that does not reach them starts the list over from the newest, and a workspace that busy
-/// would send the operator back to the top at each poll. (A page after the first that fails
-/// leaves the pages polled so far to say what they can.)
+/// would send the operator back to the top at each poll. With how many rows the first page's
+/// own answer held, when pages were followed. A page after the first that fails fails the
+/// poll (its 429 waited out, its 401 ending the session, as the first's): what came before it
+/// would start the list over.
 async fn poll_down_to_the_list(
     inbox: RwSignal<Inbox>,
     client: &Client,
     filters: &Filters,
-) -> Result<ListPage, ApiError> {
+) -> Result<(ListPage, Option<usize>), ApiError> {
     let mut page = client
         .quiet()
         .list_conversations(filters, None, PAGE_SIZE)
         .await?;
+    let first_answer = page.conversations.len();
+    // (An empty first page, none of its rows readable, says nothing of the rows listed: it
+    // leaves them as they are, rather than follow on to pages that would start the list over.)
+    let mut followed = false;
     for _ in 0..POLL_FOLLOWS {
-        let reaches = inbox
-            .try_with_untracked(|i| i.filters != *filters || i.reaches_listed(&page.conversations))
-            .unwrap_or(true);
+        let reaches = page.conversations.is_empty()
+            || inbox
+                .try_with_untracked(|i| {
+                    i.filters != *filters || i.reaches_listed(&page.conversations)
+                })
+                .unwrap_or(true);
         let Some(token) = page.next_page_token.clone().filter(|_| !reaches) else {
             break;
         };
-        let Ok(next) = client
+        let next = client
             .quiet()
             .list_conversations(filters, Some(&token), PAGE_SIZE)
-            .await
-        else {
-            break;
-        };
+            .await?;
+        followed = true;
         page.conversations.extend(next.conversations);
         page.next_page_token = next.next_page_token;
         page.unreadable += next.unreadable;
     }
-    Ok(page)
+    Ok((page, followed.then_some(first_answer)))
 }
 
 /// Keeps the first page fresh while the tab is visible. The contract has no list-wide stream, so
@@ -530,10 +537,13 @@ fn start_polling(
             conversations,
             next_page_token,
             unreadable,
+            first_answer,
         } if q == query.get_untracked() => {
             stale.try_set(false);
             if inbox
-                .try_update(|i| i.merge_polled(conversations, next_page_token, unreadable))
+                .try_update(|i| {
+                    i.merge_polled(conversations, next_page_token, unreadable, first_answer)
+                })
                 .unwrap_or(false)
             {
                 restarted();
@@ -597,7 +607,7 @@ fn start_polling(
             };
             let filters = inbox.with_untracked(|i| i.filters.clone());
             match poll_down_to_the_list(inbox, &client, &filters).await {
-                Ok(page) => {
+                Ok((page, first_answer)) => {
                     if !alive.try_get_value().unwrap_or(false) {
                         break;
                     }
@@ -611,9 +621,15 @@ fn start_polling(
                         conversations: page.conversations.clone(),
                         next_page_token: page.next_page_token.clone(),
                         unreadable: page.unreadable,
+                        first_answer,
                     });
                     let restart = inbox.try_update(|i| {
-                        i.merge_polled(page.conversations, page.next_page_token, page.unreadable)
+                        i.merge_polled(
+                            page.conversations,
+                            page.next_page_token,
+                            page.unreadable,
+                            first_answer,
+                        )
                     });
                     if restart == Some(true) {
                         restarted();

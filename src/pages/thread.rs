@@ -439,7 +439,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             // More came in while the stream was down than the newest page holds: the pages
             // between it and what was shown, so that nothing said meanwhile is missing.
             // (At most `REWALK_PAGES` of them: a gateway answering empty pages with a fresh token
-            // each time would be asked without end. What is left stays the next refetch's.)
+            // each time would be asked without end. A gap deeper than that, some thousand
+            // messages said while the stream was down, is left unfilled.)
             for _ in 0..REWALK_PAGES {
                 let Some(g) = gap.take() else {
                     break;

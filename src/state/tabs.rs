@@ -31,6 +31,9 @@ pub enum TabMessage {
         next_page_token: Option<String>,
         /// Rows the page held that could not be read, and are not in `conversations`.
         unreadable: usize,
+        /// How many of `conversations` the first page's own answer held, when the pages after
+        /// it were polled with it (`Inbox::merge_polled`).
+        first_answer: Option<usize>,
     },
     /// The poll of a list failed: the tabs showing it, which wait for its pages, are out of
     /// date too (until a page comes).
@@ -53,6 +56,8 @@ struct WireTabMessage {
     // (An older console's page says nothing of them.)
     #[serde(default)]
     unreadable: usize,
+    #[serde(default)]
+    first_answer: Option<usize>,
 }
 
 impl TryFrom<WireTabMessage> for TabMessage {
@@ -77,6 +82,7 @@ impl TryFrom<WireTabMessage> for TabMessage {
                 conversations,
                 next_page_token: w.next_page_token,
                 unreadable: w.unreadable,
+                first_answer: w.first_answer,
             }),
             ("inbox_stale", _, _, Some(query), _) => Ok(TabMessage::InboxStale { query }),
             ("signed_out", ..) => Ok(TabMessage::SignedOut),
@@ -335,6 +341,7 @@ mod tests {
                 conversations: vec![summary],
                 next_page_token: Some("t".into()),
                 unreadable: 2,
+                first_answer: Some(1),
             },
             TabMessage::InboxStale {
                 query: "?channel=sms".into(),

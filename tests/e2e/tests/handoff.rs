@@ -300,23 +300,27 @@ async fn a_handoff_shortcut_is_made_or_said_to_wait() {
         h.press(&[Key::Alt.into(), 't']).await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "human").await?;
         settle("its quiet time", AFTER_DEBOUNCE).await;
-        // Enter on Return to AI; 150 ms after its answer, within the quiet time, the page
-        // presses Take over as Enter does (a click no pointer made): the timing is the page's,
-        // not the test's round trips.
+        // Enter on Return to AI; once its answer is in and the focus has moved on to Take
+        // over, within the quiet time, the page presses Take over as Enter does (a click no
+        // pointer made): the timing is the page's, not the test's round trips.
         h.browser()
             .execute(
                 "window.__quiet = null;
                  let armed = true;
                  const fetch0 = window.fetch.bind(window);
+                 const press = () => {
+                   const b = document.getElementById('take-over');
+                   if (!b || document.activeElement !== b) return setTimeout(press, 10);
+                   setTimeout(() => {
+                     window.__quiet = b.getAttribute('aria-disabled');
+                     b.click();
+                   }, 30);
+                 };
                  window.fetch = async (...args) => {
                    const r = await fetch0(...args);
                    if (armed && (args[1]?.method || args[0]?.method) === 'PATCH') {
                      armed = false;
-                     setTimeout(() => {
-                       const b = document.getElementById('take-over');
-                       window.__quiet = b ? b.getAttribute('aria-disabled') : 'absent';
-                       if (b) b.click();
-                     }, 150);
+                     setTimeout(press, 0);
                    }
                    return r;
                  };
