@@ -188,7 +188,13 @@ pub fn MessageList(
         let before = newest_before
             .try_update_value(|b| std::mem::replace(b, newest.clone()))
             .flatten();
-        if before.is_some() && newest != before && from_bottom.get_value() >= STICK_PX {
+        // (A window that holds older lines says so by itself, and its way down goes once it
+        // is back at the newest, their lines below.)
+        if before.is_some()
+            && newest != before
+            && from_bottom.get_value() >= STICK_PX
+            && at_newest.get_untracked()
+        {
             unseen_below.set(true);
         }
     });
