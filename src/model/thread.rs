@@ -1736,25 +1736,26 @@ mod tests {
         assert_eq!(t.look_for(2, &[its], false), Looked::Gone);
         assert!(t.pending().iter().all(|p| p.local_id == 1));
         // "Yes" twice, both in question: the message that settled the first is not the second.
-        let mut t = Thread::new(conversation(vec![], None));
-        for local_id in [1, 2] {
-            t.begin_send(local_id, "Yes".into(), at(6));
-            t.fail_send(local_id, "No answer".into(), true);
-        }
+        let yes_twice = || {
+            let mut t = Thread::new(conversation(vec![], None));
+            for local_id in [1, 2] {
+                t.begin_send(local_id, "Yes".into(), at(6));
+                t.fail_send(local_id, "No answer".into(), true);
+            }
+            t
+        };
+        let mut t = yes_twice();
         let mut yes = msg("m6", 6, Direction::Outbound, MessageStatus::Sent);
         yes.body = Some("Yes".into());
         t.apply(StreamEvent::Message(yes.clone()));
         assert!(t.begin_check(2));
-        assert_eq!(t.look_for(2, &[yes], false), Looked::NotThere);
+        assert_eq!(
+            t.look_for(2, std::slice::from_ref(&yes), false),
+            Looked::NotThere
+        );
 
         // Found for the first of two in question: the second stays (it was not its message).
-        let mut t = Thread::new(conversation(vec![], None));
-        for local_id in [1, 2] {
-            t.begin_send(local_id, "Yes".into(), at(6));
-            t.fail_send(local_id, "No answer".into(), true);
-        }
-        let mut yes = msg("m6", 6, Direction::Outbound, MessageStatus::Sent);
-        yes.body = Some("Yes".into());
+        let mut t = yes_twice();
         assert!(t.begin_check(1));
         assert_eq!(
             t.look_for(1, std::slice::from_ref(&yes), false),

@@ -1151,19 +1151,24 @@ async fn more_news_than_a_page_between_two_polls_leaves_no_gap() {
     .await;
 }
 
+/// Signs in and scrolls the list down until three pages (120 rows and more) are loaded.
+async fn sign_in_with_three_pages(h: &Harness) -> Result<()> {
+    sign_in(h).await?;
+    h.wait_for_all(ROW, 1, SCREEN).await?;
+    poll_until("three pages loaded", SCREEN, || async {
+        scroll_list(h, None).await?;
+        Ok((list_state(h).await?.loaded >= 120).then_some(()))
+    })
+    .await
+}
+
 /// More news than a page between two polls, but not more than a few: the poll asks for the
 /// pages after its first down to the rows listed, and the list goes on where the operator reads
 /// (started over from the newest page, a workspace that busy sent them to its top at each poll).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_news_than_a_page_keeps_the_pages_loaded_and_the_place() {
     with_harness(Options::default(), async |h: &Harness| {
-        sign_in(h).await?;
-        h.wait_for_all(ROW, 1, SCREEN).await?;
-        poll_until("three pages loaded", SCREEN, || async {
-            scroll_list(h, None).await?;
-            Ok((list_state(h).await?.loaded >= 120).then_some(()))
-        })
-        .await?;
+        sign_in_with_three_pages(h).await?;
         let loaded = list_state(h).await?.loaded;
         scroll_list(h, Some(100.0 * ROW_HEIGHT)).await?;
         let first = api_list(h, "page_size=1").await?;
@@ -1195,13 +1200,7 @@ async fn more_news_than_a_page_keeps_the_pages_loaded_and_the_place() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_a_poll_starts_over_is_shown_from_its_top() {
     with_harness(Options::default(), async |h: &Harness| {
-        sign_in(h).await?;
-        h.wait_for_all(ROW, 1, SCREEN).await?;
-        poll_until("three pages loaded", SCREEN, || async {
-            scroll_list(h, None).await?;
-            Ok((list_state(h).await?.loaded >= 120).then_some(()))
-        })
-        .await?;
+        sign_in_with_three_pages(h).await?;
         scroll_list(h, Some(100.0 * ROW_HEIGHT)).await?;
         let first = api_list(h, "page_size=1").await?;
         let agent = str_field(&first["conversations"][0], "agent_id")?;

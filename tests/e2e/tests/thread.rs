@@ -174,18 +174,25 @@ async fn newest_page_in_order_older_pages_without_a_jump_and_text_stays_text() {
 /// Lines the console keeps in the DOM at most (`model::thread_lines::WINDOW`).
 const WINDOW: usize = 150;
 
+/// Signs in and opens a conversation the operator has taken over, once its customer has
+/// written `n` messages more into it, and its stream is live: its id.
+async fn open_human_thread_of(h: &Harness, n: usize) -> Result<String> {
+    let conv = reachable(h, "human", "sms").await?;
+    let id = str_field(&conv, "conversation_id")?;
+    for k in 0..n {
+        inject(h, &id, &format!("Message {k} of a long exchange")).await?;
+    }
+    sign_in(h).await?;
+    open_thread_live(h, &id).await?;
+    Ok(id)
+}
+
 /// A thread short enough to be rendered whole: a message that comes while the operator reads
 /// back is not pulled into view, and the way down says it is there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_below_a_short_thread_read_back_is_said_by_the_way_down() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "human", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        for n in 0..25 {
-            inject(h, &id, &format!("Line {n} of a long complaint")).await?;
-        }
-        sign_in(h).await?;
-        open_thread_live(h, &id).await?;
+        let id = open_human_thread_of(h, 25).await?;
         let scroll_to = |top: &str| {
             format!(
                 "const s = document.querySelector('.message-scroller'); s.scrollTop = {top};
@@ -401,14 +408,8 @@ async fn home_at_the_top_asks_again_for_a_page_that_failed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_older_page_whose_token_is_refused_still_comes() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "human", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        for n in 0..60 {
-            inject(h, &id, &format!("Message {n} of a long exchange")).await?;
-        }
-        sign_in(h).await?;
         // (Once the stream's first refetch is in.)
-        open_thread_live(h, &id).await?;
+        let id = open_human_thread_of(h, 60).await?;
         h.wait_for("#load-older", SCREEN).await?;
         // (Asked before the log is cleared, and before the fault: the test's own reads are
         // logged too.)
