@@ -1147,7 +1147,7 @@ impl Thread {
         let Some(p) = self.pending.iter().find(|p| p.local_id == local_id) else {
             return Looked::Gone;
         };
-        let mut theirs: Vec<&Message> = page
+        let theirs: Vec<&Message> = page
             .iter()
             .filter(|m| {
                 p.may_be(m)
@@ -1157,14 +1157,15 @@ impl Thread {
             .collect();
         // The oldest, as the sends of one text go out oldest first; unless sends of its text
         // still on their way may have made each of them (this one's went out first, or not at
-        // all: their answers tell).
-        theirs.sort_by_key(|m| key_of(m));
+        // all: their answers tell). (The first of equal keys, as a stable sort would put first,
+        // without one's code.)
+        let oldest = theirs.iter().min_by_key(|m| key_of(m));
         let on_their_way = self
             .pending
             .iter()
             .filter(|q| q.state == SendState::Sending && theirs.iter().any(|m| q.may_be(m)))
             .count();
-        match theirs.first() {
+        match oldest {
             Some(m) if theirs.len() > on_their_way => return Looked::Found(Box::new((*m).clone())),
             Some(_) => return Looked::Unsure,
             None => {}

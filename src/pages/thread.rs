@@ -19,7 +19,7 @@ use crate::model::latest::Latest;
 use crate::model::message::{may_change_opt_out, Message};
 use crate::model::thread::Thread;
 use crate::model::thread::{Change, Looked, SendState, UnconfirmedSend};
-use crate::model::{AiMode, Channel, ConversationId, ModeChange};
+use crate::model::{AiMode, Channel, Conversation, ConversationId, ModeChange};
 use crate::pages::inbox::ListedRows;
 use crate::state::drafts::{self, OpenDraft, Shown, TemplatesOut};
 use crate::state::embed::{ConsoleMessage, EmbedHost};
@@ -143,6 +143,30 @@ fn blocked_in(thread: RwSignal<Option<Thread>>) -> Option<Option<Blocked>> {
 /// How many pages a walk from the newest may take ([`walk_again`]), and a refetch's gap fill.
 const REWALK_PAGES: usize = 20;
 
+/// Asks for a conversation's pages one after another, from `token` down, while `take` hands
+/// back the token of the page after the one it was given, and at most `limit` of them: a
+/// gateway answering each page with a fresh token would be asked without end. (One walker for
+/// the three walks, `dyn` so that its future is built once.)
+async fn walk_pages(
+    client: &Client,
+    conv: &ConversationId,
+    mut token: Option<String>,
+    limit: usize,
+    shown: &dyn Fn() -> bool,
+    take: &mut dyn FnMut(Conversation) -> Option<String>,
+) -> Result<(), ApiError> {
+    for _ in 0..limit {
+        let page = client
+            .get_conversation(conv, token.as_deref(), shown)
+            .await?;
+        match take(page) {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    Ok(())
+}
+
 /// The older pages' token was refused (expired, in a thread kept open for hours), and would be
 /// for good: the pages are walked again from the newest, down past the oldest message shown,
 /// whose next page's token takes its place. At most [`REWALK_PAGES`] pages: short of that,
@@ -160,23 +184,17 @@ async fn walk_again(
     else {
         return Err(refused);
     };
-    let mut token = None;
     let shown = || thread.try_with_untracked(|_| ()).is_some();
-    for _ in 0..REWALK_PAGES {
-        let page = client
-            .get_conversation(conv, token.as_deref(), &shown)
-            .await?;
-        let walked = thread.try_update(|t| {
-            let t = t.as_mut()?;
-            let reached = t.merge_rewalk(page, &span);
-            (!reached).then(|| t.older_token.clone()).flatten()
-        });
-        match walked.flatten() {
-            Some(next) => token = Some(next),
-            None => break,
-        }
-    }
-    Ok(())
+    walk_pages(client, conv, None, REWALK_PAGES, &shown, &mut |page| {
+        thread
+            .try_update(|t| {
+                let t = t.as_mut()?;
+                let reached = t.merge_rewalk(page, &span);
+                (!reached).then(|| t.older_token.clone()).flatten()
+            })
+            .flatten()
+    })
+    .await
 }
 
 /// Keyed by conversation: switching conversations builds a fresh view, so no state leaks across.
@@ -380,7 +398,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 error.set(None);
                 rate_wait.set_value(RateWait::default());
             }
-            let (mut gap, news) = match answer {
+            let (gap, news) = match answer {
                 Ok(c) => thread
                     .try_update(|t| match t {
                         Some(t) => {
@@ -438,26 +456,30 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             }
             // More came in while the stream was down than the newest page holds: the pages
             // between it and what was shown, so that nothing said meanwhile is missing.
-            // (At most `REWALK_PAGES` of them: a gateway answering empty pages with a fresh token
-            // each time would be asked without end. A gap deeper than that, some thousand
-            // messages said while the stream was down, is left unfilled.)
-            for _ in 0..REWALK_PAGES {
-                let Some(g) = gap.take() else {
-                    break;
-                };
-                match client.get_conversation(&conv, Some(&g.token), &shown).await {
-                    Ok(page) => {
-                        gap = thread
-                            .try_update(|t| {
-                                let t = t.as_mut()?;
-                                t.fill_gap(g, page)
-                            })
-                            .flatten();
-                    }
-                    Err(e) => {
-                        session.check(&client, &e);
-                        failed(e);
-                    }
+            // (At most `REWALK_PAGES` of them. A gap deeper than that, some thousand messages
+            // said while the stream was down, is left unfilled.)
+            if let Some(g) = gap {
+                let first = g.token.clone();
+                let mut left = Some(g);
+                let filled = walk_pages(
+                    &client,
+                    &conv,
+                    Some(first),
+                    REWALK_PAGES,
+                    &shown,
+                    &mut |page| {
+                        let next = thread
+                            .try_update(|t| t.as_mut()?.fill_gap(left.take()?, page))
+                            .flatten()?;
+                        let token = next.token.clone();
+                        left = Some(next);
+                        Some(token)
+                    },
+                )
+                .await;
+                if let Err(e) = filled {
+                    session.check(&client, &e);
+                    failed(e);
                 }
             }
             let recovered = thread
@@ -1294,30 +1316,28 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         // (Its bubble's "Checking…", inserted with its words, may go unread.)
         announcer.announce("Checking whether it went out…");
         spawn_local(async move {
-            let mut page_token = None::<String>;
-            let mut pages = 0;
-            let looked = loop {
-                pages += 1;
-                let answer = client
-                    .get_conversation(&conversation, page_token.as_deref(), &shown)
-                    .await;
-                let page = match answer {
-                    Ok(page) => page,
-                    Err(e) => break Err(e),
-                };
-                let older = page.next_page_token;
-                let looked = thread
-                    .try_with_untracked(|t| {
-                        t.as_ref()
-                            .map(|t| t.look_for(local_id, &page.messages, older.is_some()))
-                    })
-                    .flatten()
-                    .unwrap_or(Looked::Gone);
-                match looked {
-                    Looked::Older if pages < CHECK_PAGES => page_token = older,
-                    looked => break Ok(looked),
-                }
-            };
+            // (Still `Older` once the pages run out: too many came since to tell.)
+            let mut looked = Looked::Older;
+            let walked = walk_pages(
+                &client,
+                &conversation,
+                None,
+                CHECK_PAGES,
+                &shown,
+                &mut |page| {
+                    let older = page.next_page_token;
+                    looked = thread
+                        .try_with_untracked(|t| {
+                            t.as_ref()
+                                .map(|t| t.look_for(local_id, &page.messages, older.is_some()))
+                        })
+                        .flatten()
+                        .unwrap_or(Looked::Gone);
+                    older.filter(|_| matches!(looked, Looked::Older))
+                },
+            )
+            .await;
+            let looked = walked.map(|()| looked);
             // In question again, with its Retry, and said: the focus has gone on to the reply
             // box, and its alert was said the first time it failed.
             let still_in_question = move |reason: String| {
