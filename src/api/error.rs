@@ -401,8 +401,11 @@ mod tests {
 
     #[test]
     fn messages_never_leak_raw_bodies() {
-        let e = ApiError::from_response(500, None, "<script>secret</script>");
-        assert!(!e.user_message().contains("script"));
+        // (A page a gateway answered with, for a status whose message the console words.)
+        for status in [400, 404, 409, 410, 422, 429, 500, 502] {
+            let e = ApiError::from_response(status, None, "<p>secret</p>");
+            assert!(!e.user_message().contains("secret"), "{status}: {e:?}");
+        }
         // A refusal is the one error that shows the server's words: those of its error body
         // alone, never a page a gateway answered with.
         let page = "<html><body>Forbidden <script>secret</script></body></html>";

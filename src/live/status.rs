@@ -34,16 +34,17 @@ impl LinkState {
     /// Whether the stream is not bringing what happens now (its news is then a refetch's to
     /// bring, and heard as such).
     pub fn is_down(self) -> bool {
-        matches!(
-            self,
+        // (Every state named, so that a new one is placed here by the compiler's asking.)
+        match self {
+            LinkState::Connecting | LinkState::Live => false,
             LinkState::Renewing
-                | LinkState::Reconnecting { .. }
-                | LinkState::RateLimited { .. }
-                | LinkState::Billing { .. }
-                | LinkState::Offline
-                | LinkState::Stopped
-                | LinkState::Polling
-        )
+            | LinkState::Reconnecting { .. }
+            | LinkState::RateLimited { .. }
+            | LinkState::Billing { .. }
+            | LinkState::Offline
+            | LinkState::Stopped
+            | LinkState::Polling => true,
+        }
     }
 
     /// What the live region reads: the same words throughout a wait, so that the seconds

@@ -310,6 +310,41 @@ async fn request_ids_are_unique_and_on_every_v1_response() {
     );
     assert!(a.starts_with("req_") && b.starts_with("req_"));
     assert_ne!(a, b);
+    // A change, a send and the stream carry theirs too.
+    let (id, agent) = sim.fresh_conversation("whatsapp", "+2348030001234").await;
+    let patched = sim.patch_mode(&id, "human").await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    let sent = sim
+        .send_json(
+            Method::POST,
+            "/v1/messages",
+            json!({ "agent_id": agent["agent_id"], "channel": "whatsapp",
+                "from_number": agent["number"], "to_number": "+2348030001234", "body": "Hi" }),
+        )
+        .await;
+    assert_eq!(sent.status, 201, "{}", sent.text);
+    let stream = sim
+        .http
+        .get(sim.url(&format!("/v1/conversations/{id}/stream?token={KEY}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let stream_id = stream
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    for (what, id) in [
+        ("PATCH", patched.header("x-request-id")),
+        ("POST", sent.header("x-request-id")),
+        ("stream", stream_id.as_deref()),
+    ] {
+        assert!(
+            id.is_some_and(|id| id.starts_with("req_")),
+            "{what}: {id:?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -277,7 +277,6 @@ async fn paths_cannot_leave_the_dist_directory() {
         format!("/../{name}"),
         format!("/%2e%2e/{name}"),
         format!("/assets/..%2f..%2f{name}"),
-        format!("/assets/..%5c{name}"),
     ] {
         let response = raw_get(&sim, &path).await;
         assert!(response.starts_with("HTTP/1.1 404"), "{path}: {response}");

@@ -121,10 +121,11 @@ async fn drop_stream_after_ends_the_stream_after_n_frames() {
     let id = first_id(&sim).await;
     fault(
         &sim,
-        json!({"route": "GET /v1/conversations/{id}/stream", "drop_stream_after": 2, "count": 1}),
+        json!({"route": "*", "drop_stream_after": 2, "count": 1}),
     )
     .await;
-    // A plain GET of the conversation does not use up the stream rule.
+    // A plain GET of the conversation does not use up the stream rule, though its route is
+    // every route's.
     assert_eq!(
         sim.get(&format!("/v1/conversations/{id}")).await.status,
         200
