@@ -81,9 +81,10 @@ pub fn App() -> impl IntoView {
             {move || if ready.get() {
                 view! {
                     <SessionGuard/>
-                    <RetryNotice/>
-                    {move || config_warning.get().map(|w| view! { <Notice id="config-warning" text=w/> })}
                     <main id="main" tabindex="-1">
+                        // (Within the page's landmarks, as all its content is.)
+                        <RetryNotice/>
+                        {move || config_warning.get().map(|w| view! { <Notice id="config-warning" text=w/> })}
                         // Flat: a conversation is a parameter of the inbox's route, so switching
                         // conversations keeps the inbox (and its list) mounted.
                         <FlatRoutes fallback=NotFoundPage>

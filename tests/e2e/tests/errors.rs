@@ -47,6 +47,9 @@ async fn a_list_left_while_it_waits_is_not_asked_for_again() {
         clear_requests(h).await?;
         select(h, "select#filter-channel", "sms").await?;
         wait_text(h, "#retry-notice", "retrying in", SCREEN).await?;
+        // (Within the page's landmarks, as all its content.)
+        h.assert_no_axe_violations("the inbox waiting out a rate limit")
+            .await?;
         // Said as it comes, not only shown, with the seconds the API asked for.
         let said = wait_text(
             h,
