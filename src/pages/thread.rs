@@ -347,6 +347,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let replay = StoredValue::new_local(None::<Rc<dyn Fn(Vec<StreamEvent>)>>);
     // The stream's state (the indicator's).
     let link = RwSignal::new(LinkState::Connecting);
+    // `load`, for its own timer (set below): a load held back by a rate limit's wait.
+    let load_later = StoredValue::new_local(None::<Rc<dyn Fn()>>);
+    let held_for_wait = StoredValue::new(false);
     let load = move || {
         let (Some(client), Some(conv)) = (session.client.get_untracked(), id.try_get_value())
         else {
@@ -354,7 +357,23 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         };
         // Not within a long rate limit's wait (the refreshes of a timer, of the stream's tries):
         // each would be refused, and its banner said, again. (Try again says how long is left.)
-        if rate_wait.with_value(|w| js_sys::Date::now() < w.until_ms()) {
+        // Asked once it is over: what the stream missed meanwhile (its reconnect's load, held
+        // back here) came by no other way, while it showed live.
+        let until = rate_wait.with_value(RateWait::until_ms);
+        let left = until - js_sys::Date::now();
+        if left > 0.0 {
+            if !held_for_wait.get_value() {
+                held_for_wait.set_value(true);
+                gloo_timers::callback::Timeout::new(left.ceil() as u32 + 50, move || {
+                    // (Unless the view has gone meanwhile.)
+                    if held_for_wait.try_set_value(false).is_none() {
+                        if let Some(load) = load_later.try_with_value(Clone::clone).flatten() {
+                            load();
+                        }
+                    }
+                })
+                .forget();
+            }
             return;
         }
         let early = early.try_update_value(Option::take).flatten();
@@ -495,6 +514,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             undelivered.iter().for_each(tell_undelivered);
         });
     };
+    load_later.set_value(Some(Rc::new(load)));
     load();
     // Fetches the conversation again as shown now: by this view, or, once it has gone, by the
     // view of it opened since (an answer that came after the operator left and came back).

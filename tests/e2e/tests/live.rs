@@ -576,6 +576,68 @@ async fn a_long_drop_loses_nothing_said_meanwhile() {
     .await;
 }
 
+/// The refresh that brings what a dropped stream missed is refused for a rate limit longer than
+/// the console waits out by itself: the stream comes back live meanwhile, and its own refresh is
+/// held back by the wait. Once the wait is over the thread is refreshed, so what was said while
+/// the stream was down shows (it never came: nothing asked again while the stream showed live).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_drop_missed_comes_once_a_rate_limits_wait_is_over() {
+    with_harness(Options::default(), async |h: &Harness| {
+        settings(h, json!({ "keepalive_ms": 500 })).await?;
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        fault(
+            h,
+            json!({ "route": stream_route(&id), "drop_stream_after": 1, "count": 1 }),
+        )
+        .await?;
+        sign_in(h).await?;
+        open_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        // The next refresh of the thread is refused for 61 s (past the 60 s the client waits
+        // out by itself), and the stream's reconnects, until cleared.
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}", "force_429_retry_after": 61, "count": 1 }),
+        )
+        .await?;
+        fault(
+            h,
+            json!({ "route": stream_route(&id), "stream_status": 503 }),
+        )
+        .await?;
+        inject(h, &id, "Before the drop").await?;
+        wait_message(h, "Before the drop", "live", |m| m.id.is_some()).await?;
+        // (The refresh of a failed try takes the 429.)
+        wait_text(h, "#refresh-error", "Too many requests", RECONNECT).await?;
+        inject(h, &id, "Said while held back").await?;
+        clear_faults(h).await?;
+        poll_until("the stream back", RECONNECT, || async {
+            Ok(attr_is(h, "#connection-status", "data-state", "live")
+                .await?
+                .then_some(()))
+        })
+        .await?;
+        settle("the stream live within the wait", std::time::Duration::from_secs(2)).await;
+        let early = shown_messages(h).await?;
+        assert!(
+            early.iter().all(|m| m.body != "Said while held back"),
+            "not asked for within the wait"
+        );
+        poll_until("what was said, once the wait is over", std::time::Duration::from_secs(80), || async {
+            let shown = shown_messages(h).await?;
+            Ok(shown
+                .iter()
+                .any(|m| m.body == "Said while held back")
+                .then_some(()))
+        })
+        .await?;
+        wait_gone(h, "#refresh-error", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// Makes the page's `fetch` hold back the answers to `GET`s of URLs containing `needle` (not the
 /// stream), once the server has made them, until `window.__release()`: the stream opens, and
 /// hears of later news, while the thread's first page, made before that news, is on its way.
