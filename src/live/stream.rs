@@ -33,7 +33,8 @@ pub struct Handlers {
     /// A try failed in a way the rest of the API may well not share: the endpoint answered so
     /// that the page may not read it (without CORS headers: a gateway's refusal, say, so the
     /// stream cannot tell why it fails), or with a server error, or with a page that is not a
-    /// stream, or not at all within [`OPEN_WITHIN_MS`]. It keeps trying, and says so at each try; the page refreshes the thread the
+    /// stream, or not at all within [`OPEN_WITHIN_MS`], or could not be reached (refused, reset,
+    /// before it opened). It keeps trying, and says so at each try; the page refreshes the thread the
     /// usual way meanwhile (which also asks about the key), or it would stand still for as
     /// long as the stream fails.
     pub on_failed_try: Box<dyn Fn()>,
@@ -303,7 +304,15 @@ fn open(inner: &Rc<RefCell<Inner>>, meanwhile: LinkState) {
             (Inner::handlers(&inner).on_state)(down_as);
             probe_then_reconnect(inner);
         } else {
+            // Failed before it opened, at the network's level (refused, reset: the browser
+            // leaves such a source connecting): the thread is refreshed meanwhile, as for a
+            // status a probe found passing. (A stream host down while the API answers brought
+            // nothing, the indicator saying so, until it came back.)
+            let unopened = inner.borrow().opened_at.is_none();
             schedule_reconnect(&inner, None);
+            if unopened && is_online() {
+                (Inner::handlers(&inner).on_failed_try)();
+            }
         }
     });
 

@@ -1036,6 +1036,57 @@ async fn a_rate_limited_stream_waits_as_told() {
     .await;
 }
 
+/// A stream whose host cannot be reached at all (a connection refused, where the API answers):
+/// the browser keeps such a source "connecting", and the thread is refreshed meanwhile, as for a
+/// stream refused with a status, so what the customer says still shows. It stood still.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_cannot_be_reached_still_brings_the_news() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let mut open = None;
+        for id in row_ids(h).await? {
+            if api_conversation(h, &id).await?["ai_mode"] != "closed" {
+                open = Some(id);
+                break;
+            }
+        }
+        let id = open.ok_or_else(|| anyhow!("no open conversation among the rows"))?;
+        // Every stream to a port nothing listens on, in this page (opened from its row, not
+        // from its address, which would load the page again).
+        h.browser()
+            .execute(
+                "const Real = window.EventSource;
+                 window.EventSource = class extends Real {
+                   constructor(url, init) {
+                     super(url.includes('/stream') ? 'http://127.0.0.1:9/stream' : url, init);
+                   }
+                 };",
+                vec![],
+            )
+            .await?;
+        h.click(&format!("{ROW}[data-conversation-id='{id}'] a"))
+            .await?;
+        wait_thread(h, &id).await?;
+        wait_attr(h, "#connection-status", "data-state", "reconnecting").await?;
+        inject(h, &id, "Said while the stream was out of reach").await?;
+        poll_until(
+            "the news, by a refresh",
+            std::time::Duration::from_secs(45),
+            || async {
+                Ok(
+                    (!shown_with_body(h, "Said while the stream was out of reach")
+                        .await?
+                        .is_empty())
+                    .then_some(()),
+                )
+            },
+        )
+        .await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A stream refused for the workspace's billing (by a terminal frame, as API.md's convention
 /// has it, or by a 402) says so and waits minutes before it asks again; one refused for a bad
 /// request (400) stops, and the thread is then refreshed on a timer, so what the customer writes
