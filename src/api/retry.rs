@@ -82,17 +82,24 @@ impl RateWait {
 /// When an embedded console's key check, failed for a reason of its own (the network, a 5xx,
 /// a rate limit; not the key's), is tried again by itself: the host hands a key over once. As
 /// the stream's reconnects, with growing, jittered waits that slow down after a while; after a
-/// 429, at its `Retry-After` (up to [`LONGEST_WAIT_SECS`]). `None`: not at all (the key refused,
-/// or another refusal that asking again would only repeat).
+/// 429, at its `Retry-After` (up to [`LONGEST_WAIT_SECS`]); refused for the workspace's
+/// billing, after [`BILLING_RECHECK_SECS`], as the stream is (settled while the tool stays open,
+/// the frame stayed signed out until the host handed the key over again). `None`: not at all
+/// (the key refused, or another refusal that asking again would only repeat).
 pub fn recheck_ms(error: &ApiError, rechecks: u32, random: f64) -> Option<u32> {
+    // (After the check's own retries: 2 to 4 s, then up to 8 s, then 15 to 30 s.)
+    let backoff = || Some(jittered_ms(rechecks + 4, rechecks, random));
     match error {
         ApiError::RateLimited { retry_after_secs } => {
             Some((*retry_after_secs).clamp(1, LONGEST_WAIT_SECS) * 1000)
         }
-        ApiError::Network(_) | ApiError::Server { .. } | ApiError::TimedOut => {
-            // (After the check's own retries: 2 to 4 s, then up to 8 s, then 15 to 30 s.)
-            Some(jittered_ms(rechecks + 4, rechecks, random))
-        }
+        ApiError::Network(_) | ApiError::Server { .. } | ApiError::TimedOut => backoff(),
+        ApiError::Rejected { status, .. } => match StreamRefusal::of_status(*status) {
+            StreamRefusal::Billing => Some(BILLING_RECHECK_SECS * 1000),
+            // (A gateway's timeout, or "too early".)
+            StreamRefusal::Transient => backoff(),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -275,6 +282,22 @@ mod tests {
             None
         );
         assert_eq!(recheck_ms(&ApiError::NotFound(String::new()), 0, 0.5), None);
+        let rejected = |status, code: &str| ApiError::Rejected {
+            status,
+            code: code.to_owned(),
+            message: String::new(),
+        };
+        assert_eq!(
+            recheck_ms(&rejected(403, "PERMISSION_DENIED"), 0, 0.5),
+            None
+        );
+        // The workspace's billing, settled meanwhile, as the stream asks again; a gateway's
+        // timeout as a server's error.
+        assert_eq!(
+            recheck_ms(&rejected(402, "QUOTA_EXCEEDED"), 0, 0.5),
+            Some(BILLING_RECHECK_SECS * 1000)
+        );
+        assert_eq!(recheck_ms(&rejected(408, "HTTP_408"), 0, 0.5), Some(3_000));
     }
 
     #[test]
