@@ -378,7 +378,15 @@ impl Client {
                 retry::wait_while(until, &|| still_wanted() && self.in_session(), &|| false).await;
             self.notify(Wait::Over(until));
             if !wanted {
-                return Err(error);
+                // (A rate limit's wait given up part way, as the key check's is: what is left of
+                // it, which the operator is told, not all of it again.)
+                return Err(match error {
+                    ApiError::RateLimited { .. } => ApiError::RateLimited {
+                        retry_after_secs: ((until - js_sys::Date::now()) / 1000.0).ceil().max(1.0)
+                            as u32,
+                    },
+                    other => other,
+                });
             }
         }
     }

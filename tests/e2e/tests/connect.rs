@@ -858,3 +858,35 @@ async fn a_stored_base_that_is_no_base_is_not_used() {
     })
     .await;
 }
+
+/// A key check asked to wait longer than the check waits (its 30 s): the operator is told what
+/// is left of the wait, not all of it again ("wait 45 s" after 30 s of "Checking…").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_outlasting_the_key_check_says_what_is_left_of_it() {
+    with_harness(Options::default(), async |h: &Harness| {
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "force_429_retry_after": 45, "count": 1 }),
+        )
+        .await?;
+        h.open("/").await?;
+        h.connect(DEMO_KEY).await?;
+        let said = wait_text(
+            h,
+            "#connect-error",
+            "then try again",
+            std::time::Duration::from_secs(45),
+        )
+        .await?;
+        let secs: u32 = said
+            .split_whitespace()
+            .find_map(|w| w.parse().ok())
+            .ok_or_else(|| anyhow!("no seconds in {said:?}"))?;
+        assert!(
+            (10..=16).contains(&secs),
+            "about 15 s left of the 45: {said:?}"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
