@@ -246,28 +246,31 @@ impl std::fmt::Display for MissingField {
 }
 
 impl WireConversation {
-    /// The conversation's own fields: these, or those one level down when these have no id.
-    /// The thread's fields beside a nested conversation fill what it lacks.
-    fn unnested(self) -> WireConversation {
-        match self {
-            WireConversation {
-                conversation_id: None,
-                conversation: Some(inner),
-                ai_mode,
-                messages,
-                next_page_token,
-                mode_history,
-                changed,
-                ..
-            } => WireConversation {
-                ai_mode: inner.ai_mode.or(ai_mode),
-                messages: inner.messages.or(messages),
-                next_page_token: inner.next_page_token.or(next_page_token),
-                mode_history: inner.mode_history.or(mode_history),
-                changed: inner.changed.or(changed),
-                ..*inner
-            },
-            w => w,
+    /// The conversation's fields: those one level down where there is one, the fields beside
+    /// it filling what it lacks. (Also beside an id at the top: taken alone, the top's fields
+    /// lacked the rest, and the whole answer was unreadable.)
+    fn unnested(mut self) -> WireConversation {
+        let Some(inner) = self.conversation.take() else {
+            return self;
+        };
+        let top = self;
+        WireConversation {
+            conversation_id: inner.conversation_id.or(top.conversation_id),
+            agent_id: inner.agent_id.or(top.agent_id),
+            channel: inner.channel.or(top.channel),
+            from_number: inner.from_number.or(top.from_number),
+            to_number: inner.to_number.or(top.to_number),
+            window_expires_at: inner.window_expires_at.or(top.window_expires_at),
+            opt_out: inner.opt_out.or(top.opt_out),
+            created_at: inner.created_at.or(top.created_at),
+            updated_at: inner.updated_at.or(top.updated_at),
+            last_message_at: inner.last_message_at.or(top.last_message_at),
+            ai_mode: inner.ai_mode.or(top.ai_mode),
+            messages: inner.messages.or(top.messages),
+            next_page_token: inner.next_page_token.or(top.next_page_token),
+            mode_history: inner.mode_history.or(top.mode_history),
+            changed: inner.changed.or(top.changed),
+            conversation: None,
         }
     }
 }
@@ -444,6 +447,15 @@ mod tests {
         let both = format!(r#"{{ "conversation": {inner_wins}, "ai_mode": "ai" }}"#);
         let c: Conversation = serde_json::from_str(&both).expect("parses");
         assert_eq!(c.ai_mode, AiMode::Human);
+        // Beside its id at the top (an envelope that names what it holds).
+        let beside_id = format!(
+            r#"{{ "conversation_id": "conv_abc123", "conversation": {ITEM}, "messages": [] }}"#
+        );
+        let c: Conversation = serde_json::from_str(&beside_id).expect("an id beside it");
+        assert_eq!(
+            c.summary,
+            serde_json::from_str(ITEM).expect("the list item parses")
+        );
         // Missing at both levels, it is still missing.
         let without_id = ITEM.replace(r#""conversation_id": "conv_abc123","#, "");
         let err =
