@@ -429,7 +429,7 @@ fn MessageItem(
     let status = message.status;
     // Text only: Leptos renders strings as text nodes, so markup in a body shows literally.
     let body = message.shown_text();
-    let body_id = format!("body-{}", message.message_id);
+    let body_id = message.message_id.body_element_id();
     view! {
         <li
             class=format!("message {direction} status-{}", status.label())
