@@ -147,6 +147,17 @@ fn left_out_text(count: u32, last: String) -> String {
     }
 }
 
+/// A region's text for the `nth` time it is said: the same words again would change nothing in
+/// the page, and a screen reader reads only changes, so every other time they end in a no-break
+/// space (a refusal said again on the same press: the connect screen's, the export's).
+pub fn said_anew(text: String, nth: u32) -> String {
+    if nth % 2 == 1 {
+        text + "\u{a0}"
+    } else {
+        text
+    }
+}
+
 /// What the region says next. Said together, the messages are joined. The same text again
 /// would change nothing in the page, and a screen reader reads only changes: a trailing
 /// no-break space, there or not, makes it a change (a customer who writes "yes" twice).

@@ -1,6 +1,7 @@
 //! Export an agent's conversations as CSV or JSON: streamed with progress (bytes and rows so
 //! far), cancellable, and saved as a file with a meaningful name.
 
+use super::announcer::said_anew;
 use super::focus::{focus_after_render, focus_within};
 use crate::api::deadline::{self, SILENCE_LIMIT_MS};
 use crate::api::retry::RateWait;
@@ -42,6 +43,12 @@ pub fn ExportPanel(
     // The wait the rate limit that failed the last export asked for.
     let rate_wait = StoredValue::new(RateWait::default());
     let running = move || matches!(state.get(), ExportState::Running { .. });
+    // How many refusals were said before a run: the same one again is said again.
+    let refusals = RwSignal::new(0u32);
+    let refuse = move |said: String| {
+        refusals.update(|n| *n = n.wrapping_add(1));
+        state.set(ExportState::Failed(said));
+    };
 
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -57,11 +64,11 @@ pub fn ExportPanel(
             .filter(|v| !v.is_empty())
             .map(AgentId);
         let Some(agent_id) = agent_id else {
-            state.set(ExportState::Failed("Choose an agent to export.".into()));
+            refuse("Choose an agent to export.".into());
             return;
         };
         if let Some(said) = rate_wait.with_value(|w| w.refusal(js_sys::Date::now())) {
-            state.set(ExportState::Failed(said));
+            refuse(said);
             return;
         }
         let Ok(controller) = web_sys::AbortController::new() else {
@@ -157,7 +164,7 @@ pub fn ExportPanel(
                             <span id="export-done" data-rows=rows>{saved_message(&file, rows)}</span>
                         }.into_any(),
                         ExportState::Cancelled => view! { <span id="export-cancelled">"Export cancelled"</span> }.into_any(),
-                        ExportState::Failed(m) => view! { <span id="export-error" class="error">{m}</span> }.into_any(),
+                        ExportState::Failed(m) => view! { <span id="export-error" class="error">{said_anew(m, refusals.get())}</span> }.into_any(),
                     }}}
                 </span>
                 // Shown, and there to be read, but not read out: the counts move at every chunk.

@@ -2,6 +2,7 @@
 //! real request before it is kept.
 
 use crate::api::ApiError;
+use crate::components::announcer::said_anew;
 use crate::model::inbox::Filters;
 use crate::state::session::use_session;
 use leptos::prelude::*;
@@ -199,7 +200,7 @@ pub fn ConnectPage() -> impl IntoView {
                     <label for="remember">"Remember on this device"</label>
                 </div>
                 <p id="connect-error" role="alert">
-                    {move || error.get().map(|e| if refusals.get() % 2 == 1 { e + "\u{a0}" } else { e })}
+                    {move || error.get().map(|e| said_anew(e, refusals.get()))}
                 </p>
                 // `aria-disabled`, not `disabled`: a disabled button loses the focus it has, and
                 // a refused key would leave the operator at the page's start.

@@ -657,6 +657,23 @@ async fn an_export_refused_for_now_is_tried_again() {
         h.click("#export-start").await?;
         let said = wait_text(h, "#export-error", "s more, then try again", SCREEN).await?;
         assert_seconds_left(&said, 120)?;
+        // Pressed again, the same words are a change in the page, or a screen reader, which
+        // reads only changes, would say nothing of the press.
+        let shown = async || -> Result<Value> {
+            h.browser()
+                .execute(
+                    "return document.querySelector('#export-error').textContent;",
+                    vec![],
+                )
+                .await
+                .map_err(Into::into)
+        };
+        let before = shown().await?;
+        h.click("#export-start").await?;
+        poll_until("the refusal said again", Duration::from_secs(2), || async {
+            Ok((shown().await? != before).then_some(()))
+        })
+        .await?;
         settle(
             "an export asked for, were there one",
             Duration::from_secs(1),
