@@ -187,6 +187,11 @@ impl ApiError {
                 "The API key was not accepted. It may be wrong, revoked or expired: enter it again."
                     .into()
             }
+            // The server's words, as for any refusal it explains (a send to an agent removed
+            // since: "the link is wrong" named no link).
+            ApiError::NotFound(message) if !message.trim().is_empty() => {
+                format!("{} (NOT_FOUND)", message.trim())
+            }
             ApiError::NotFound(_) => {
                 "Not found: it may have been removed, or the link is wrong.".into()
             }
@@ -401,6 +406,15 @@ mod tests {
 
     #[test]
     fn messages_never_leak_raw_bodies() {
+        // A 404 the API explains says what is not there; one it does not, what may be why.
+        let gone = r#"{"error_code":"NOT_FOUND","message":"agent agt_1 not found"}"#;
+        assert_eq!(
+            ApiError::from_response(404, None, gone).user_message(),
+            "agent agt_1 not found (NOT_FOUND)"
+        );
+        assert!(ApiError::from_response(404, None, "")
+            .user_message()
+            .starts_with("Not found"));
         // (A page a gateway answered with, for a status whose message the console words.)
         for status in [400, 404, 409, 410, 422, 429, 500, 502] {
             let e = ApiError::from_response(status, None, "<p>secret</p>");
