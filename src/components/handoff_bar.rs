@@ -39,15 +39,7 @@ pub fn HandoffBar(
     // was when the confirmation opened (the Close button, or the reply box for Alt+C); closed,
     // to the Close button while the close is under way.
     let cancel = NodeRef::<leptos::html::Button>::new();
-    // A modal dialog: the rest of the page is inert while it asks (a pointer's press or a
-    // screen reader's browsing out of it reached the buttons behind it, and left it open).
-    let dialog = NodeRef::<leptos::html::Dialog>::new();
     crate::state::effect(move || {
-        if let Some(dialog) = dialog.get() {
-            if !dialog.open() {
-                let _ = dialog.show_modal();
-            }
-        }
         if let Some(button) = cancel.get() {
             let _ = button.focus();
         }
@@ -165,19 +157,13 @@ pub fn HandoffBar(
                 // (This runs before the confirmation takes the focus.)
                 opener.set_value(focused_element());
                 view! {
-                    <dialog
+                    <div
                         class="confirm"
                         id="confirm-close"
                         role="alertdialog"
                         aria-labelledby="confirm-close-text"
-                        node_ref=dialog
                         on:keydown=move |ev| match ev.key().as_str() {
-                            // (Not the browser's own closing, which would leave it in the page,
-                            // shut, with the question still asked.)
-                            "Escape" => {
-                                ev.prevent_default();
-                                kept_open();
-                            }
+                            "Escape" => kept_open(),
                             // The question keeps the keyboard until it is answered, as an alert
                             // dialog does: Tab goes round its two buttons. (Tabbed away, it
                             // stayed open behind the focus, and Escape no longer reached it.)
@@ -228,7 +214,7 @@ pub fn HandoffBar(
                         <button type="button" id="confirm-close-no" node_ref=cancel on:click=move |_| kept_open()>
                             "Cancel"
                         </button>
-                    </dialog>
+                    </div>
                 }
             })}
         </div>
