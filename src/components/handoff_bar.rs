@@ -7,6 +7,7 @@ use super::focus::{
 use crate::model::handoff::{HandoffAction, Press};
 use crate::model::AiMode;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 fn action_id(action: HandoffAction) -> &'static str {
     match action {
@@ -162,6 +163,24 @@ pub fn HandoffBar(
                         id="confirm-close"
                         role="alertdialog"
                         aria-labelledby="confirm-close-text"
+                        // A press on its words keeps the focus in it, where Escape reaches it.
+                        tabindex="-1"
+                        // The focus taken to another control of the page (a pointer's press, a
+                        // screen reader's browsing): the question is not left open behind it,
+                        // out of Escape's reach. It goes, unanswered; the focus stays where the
+                        // operator put it. (Not for the focus leaving the page, nor for its own
+                        // answers, which have closed it already.)
+                        on:focusout=move |ev: leptos::ev::FocusEvent| {
+                            let to = ev.related_target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+                            let within = ev
+                                .current_target()
+                                .and_then(|c| c.dyn_into::<web_sys::Node>().ok())
+                                .is_some_and(|c| c.contains(to.as_ref()));
+                            if to.is_some() && !within && confirming.get_untracked() {
+                                opener.set_value(None);
+                                confirming.set(false);
+                            }
+                        }
                         on:keydown=move |ev| match ev.key().as_str() {
                             "Escape" => kept_open(),
                             // The question keeps the keyboard until it is answered, as an alert

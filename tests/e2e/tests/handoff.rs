@@ -119,6 +119,22 @@ async fn one_click_one_change_and_close_is_terminal() {
                 .await
                 .with_context(|| format!("the focus back after {dismiss}"))?;
         }
+        // A press on the question's words keeps it, and Escape still reaches it; the focus
+        // taken to another control (a pointer's press there, a screen reader's browsing) takes
+        // the question away unanswered, rather than leave it open behind the focus.
+        h.click("#close-conversation").await?;
+        h.wait_focus_on("#confirm-close-no", SCREEN).await?;
+        h.click("#confirm-close-text").await?;
+        h.press(&[Key::Escape.into()]).await?;
+        wait_gone(h, "#confirm-close", SCREEN).await?;
+        h.wait_focus_on("#close-conversation", SCREEN).await?;
+        h.click("#close-conversation").await?;
+        h.wait_focus_on("#confirm-close-no", SCREEN).await?;
+        h.browser()
+            .execute("document.querySelector('#return-to-ai').focus();", vec![])
+            .await?;
+        wait_gone(h, "#confirm-close", SCREEN).await?;
+        h.wait_focus_on("#return-to-ai", SCREEN).await?;
         assert_eq!(patches(h, &id).await?, 3, "cancelling the close sends nothing");
         assert!(attr_is(h, ".ai-mode-badge", "data-mode", "human").await?);
 
