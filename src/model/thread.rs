@@ -596,6 +596,15 @@ impl Thread {
         left
     }
 
+    /// A gap deeper than a walk of its pages reached ([`Thread::fill_gap`] stopped at their
+    /// limit): left as it is. Held for the next refetch, as a gap whose fetch failed is, each
+    /// refetch walked the same pages again, for as long as the thread was shown.
+    pub fn leave_gap(&mut self, gap: Gap) {
+        if self.unfilled.as_ref() == Some(&gap.floor) && gap.holds == self.holds {
+            self.unfilled = gap.resume;
+        }
+    }
+
     /// The stream went down: what comes meanwhile is the next refetch's to bring, down to
     /// where the thread ends now.
     pub fn stream_lost(&mut self) {
@@ -3091,6 +3100,19 @@ mod tests {
             .merge_latest_now(newest())
             .expect("the gap, for the next refetch");
         assert_eq!(gap.token, "p2");
+
+        // A gap left where a walk of its pages stopped is not walked again by the next
+        // refetch (the walk's limit would only be reached again).
+        let mut t = Thread::new(conversation(vec![inbound("m1", 1)], None));
+        t.stream_lost();
+        t.stream_back();
+        let gap = t.merge_latest_now(newest()).expect("m2 to m7 to fetch");
+        let deeper = t
+            .fill_gap(gap, conversation(vec![inbound("m7", 7)], Some("p3")))
+            .expect("m2 to m6 still to fetch");
+        t.leave_gap(deeper);
+        assert_eq!(t.merge_latest_now(newest()), None, "not walked again");
+        assert_eq!(t.len(), 4, "m1, m7, m8, m9: the hole stays");
 
         // A thread empty when shown learns its older pages from a refetch.
         let mut empty = Thread::new(conversation(vec![], None));

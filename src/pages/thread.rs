@@ -496,9 +496,17 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     },
                 )
                 .await;
-                if let Err(e) = filled {
-                    session.check(&client, &e);
-                    failed(e);
+                match filled {
+                    // (Deeper than the walk went: left, not walked again by each refresh.)
+                    Ok(()) => {
+                        if let Some(g) = left {
+                            thread.try_update_untracked(|t| t.as_mut().map(|t| t.leave_gap(g)));
+                        }
+                    }
+                    Err(e) => {
+                        session.check(&client, &e);
+                        failed(e);
+                    }
                 }
             }
             let recovered = thread
