@@ -87,7 +87,8 @@ impl RateWait {
 /// the frame stayed signed out until the host handed the key over again). `None`: not at all
 /// (the key refused, or another refusal that asking again would only repeat).
 pub fn recheck_ms(error: &ApiError, rechecks: u32, random: f64) -> Option<u32> {
-    // (After the check's own retries: 2 to 4 s, then up to 8 s, then 15 to 30 s.)
+    // (2 to 4 s, then up to 8 s, then 15 to 30 s: after the check's own retries, for what the
+    // client retries; a gateway's 408 or 425, which it does not, gets the same waits.)
     let backoff = || Some(jittered_ms(rechecks + 4, rechecks, random));
     match error {
         ApiError::RateLimited { retry_after_secs } => {

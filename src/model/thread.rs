@@ -3193,6 +3193,10 @@ mod tests {
         // given for the window as it stands.)
         t.apply(StreamEvent::WindowClosing { expires_at: None });
         assert!(t.closing_warned(), "a nameless warning keeps the one given");
+        // Nor does one warn of the window known here, where none was given.
+        let mut unnamed = whatsapp(Some(at(0) + Duration::hours(1)), Some(at(0)));
+        unnamed.apply(StreamEvent::WindowClosing { expires_at: None });
+        assert!(!unnamed.closing_warned());
         t.apply(StreamEvent::Message(msg(
             "m2",
             40,
