@@ -72,19 +72,10 @@ impl MessageId {
     }
 
     /// The `id` of this message's text, for the controls it describes (`aria-describedby`, a
-    /// list of ids split at spaces): letters, digits and `-` as they are, any other character
-    /// as `_` and its code in hex and `_`, so that no two messages share one, and an id with a
-    /// space in it describes nothing.
+    /// list of ids split at spaces): percent-encoded, as in a URL, so that an id with a space in
+    /// it is still one word, and no two messages share one.
     pub fn body_element_id(&self) -> String {
-        let mut out = String::from("body-");
-        for c in self.0.chars() {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                out.push(c);
-            } else {
-                out.push_str(&format!("_{:x}_", u32::from(c)));
-            }
-        }
-        out
+        format!("body-{}", crate::model::inbox::encode_component(&self.0))
     }
 }
 id_type!(
@@ -99,18 +90,19 @@ mod tests {
     #[test]
     fn a_messages_text_has_an_element_id_of_one_word_its_own() {
         let id = |s: &str| MessageId::from(s).body_element_id();
-        assert_eq!(id("msg_01HX-a9"), "body-msg_5f_01HX-a9");
+        assert_eq!(id("msg_01HX-a9"), "body-msg_01HX-a9");
         // An id with a space, a quote or a character beyond ASCII is still one word.
         for odd in ["m 1", "m\"1", "m'1", "mé1", "m\t1"] {
             let made = id(odd);
             assert!(
-                made.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                !made
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == '"' || c == '\''),
                 "{odd:?}: {made}"
             );
         }
-        // Not two messages' alike: "_" is escaped too.
-        assert_ne!(id("m 1"), id("m_20_1"));
+        // Not two messages' alike: "%" is encoded too.
+        assert_ne!(id("m 1"), id("m%201"));
         assert_ne!(id("a"), id("b"));
     }
 }
