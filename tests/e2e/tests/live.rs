@@ -259,12 +259,7 @@ async fn live_updates_once_survive_a_drop_and_stop_on_401() {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         clear_faults(h).await?;
-        poll_until("the stream to come back", RECONNECT, || async {
-            Ok(attr_is(h, "#connection-status", "data-state", "live")
-                .await?
-                .then_some(()))
-        })
-        .await?;
+        wait_live_again(h).await?;
         for body in down {
             wait_message(h, body, "after the reconnect", |m| m.id.is_some()).await?;
         }
@@ -512,24 +507,40 @@ async fn a_refresh_that_fails_says_so_and_can_be_tried_again() {
     .await;
 }
 
+/// Opens a human SMS conversation (its id), live, whose stream ends after its first event.
+async fn open_with_a_stream_that_ends(h: &Harness) -> Result<String> {
+    settings(h, json!({ "keepalive_ms": 500 })).await?;
+    let conv = reachable(h, "human", "sms").await?;
+    let id = str_field(&conv, "conversation_id")?;
+    fault(
+        h,
+        json!({ "route": stream_route(&id), "drop_stream_after": 1, "count": 1 }),
+    )
+    .await?;
+    sign_in(h).await?;
+    open_thread(h, &id).await?;
+    wait_attr(h, "#connection-status", "data-state", "live").await?;
+    Ok(id)
+}
+
+/// Waits for the stream to be live again, after a reconnect's backoff.
+async fn wait_live_again(h: &Harness) -> Result<()> {
+    poll_until("the stream live again", RECONNECT, || async {
+        Ok(attr_is(h, "#connection-status", "data-state", "live")
+            .await?
+            .then_some(()))
+    })
+    .await
+}
+
 /// A stream down while more is said than one page holds: when it is back, the refetch of the
 /// newest page is followed by the pages below it, down to what was shown, so nothing said
 /// meanwhile is missing (it showed the newest page and left a hole below it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_drop_loses_nothing_said_meanwhile() {
     with_harness(Options::default(), async |h: &Harness| {
-        settings(h, json!({ "keepalive_ms": 500 })).await?;
-        let conv = reachable(h, "human", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
         // The first stream ends after one event, and reconnects are refused until cleared.
-        fault(
-            h,
-            json!({ "route": stream_route(&id), "drop_stream_after": 1, "count": 1 }),
-        )
-        .await?;
-        sign_in(h).await?;
-        open_thread(h, &id).await?;
-        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        let id = open_with_a_stream_that_ends(h).await?;
         fault(
             h,
             json!({ "route": stream_route(&id), "stream_status": 503 }),
@@ -548,12 +559,7 @@ async fn a_long_drop_loses_nothing_said_meanwhile() {
             inject(h, &id, body).await?;
         }
         clear_faults(h).await?;
-        poll_until("the stream back", RECONNECT, || async {
-            Ok(attr_is(h, "#connection-status", "data-state", "live")
-                .await?
-                .then_some(()))
-        })
-        .await?;
+        wait_live_again(h).await?;
         poll_until("everything said while away", SCREEN, || async {
             let shown = shown_messages(h).await?;
             Ok(said
@@ -583,17 +589,7 @@ async fn a_long_drop_loses_nothing_said_meanwhile() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_a_drop_missed_comes_once_a_rate_limits_wait_is_over() {
     with_harness(Options::default(), async |h: &Harness| {
-        settings(h, json!({ "keepalive_ms": 500 })).await?;
-        let conv = reachable(h, "human", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        fault(
-            h,
-            json!({ "route": stream_route(&id), "drop_stream_after": 1, "count": 1 }),
-        )
-        .await?;
-        sign_in(h).await?;
-        open_thread(h, &id).await?;
-        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        let id = open_with_a_stream_that_ends(h).await?;
         // The next refresh of the thread is refused for 61 s (past the 60 s the client waits
         // out by itself), and the stream's reconnects, until cleared.
         fault(
@@ -612,12 +608,7 @@ async fn what_a_drop_missed_comes_once_a_rate_limits_wait_is_over() {
         wait_text(h, "#refresh-error", "Too many requests", RECONNECT).await?;
         inject(h, &id, "Said while held back").await?;
         clear_faults(h).await?;
-        poll_until("the stream back", RECONNECT, || async {
-            Ok(attr_is(h, "#connection-status", "data-state", "live")
-                .await?
-                .then_some(()))
-        })
-        .await?;
+        wait_live_again(h).await?;
         settle("the stream live within the wait", std::time::Duration::from_secs(2)).await;
         let early = shown_messages(h).await?;
         assert!(
@@ -966,12 +957,7 @@ async fn a_stream_that_does_not_open_is_tried_again() {
         assert!(attr_is(h, "#connection-status", "data-state", "connecting").await?);
         // Twenty seconds on.
         shift_clock(h, 21000).await?;
-        let live = poll_until("the stream opened again", RECONNECT, || async {
-            Ok(attr_is(h, "#connection-status", "data-state", "live")
-                .await?
-                .then_some(()))
-        })
-        .await;
+        let live = wait_live_again(h).await;
         restore_clock(h).await?;
         live?;
         let said = "Through the stream opened again";
