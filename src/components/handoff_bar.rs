@@ -7,7 +7,6 @@ use super::focus::{
 use crate::model::handoff::{HandoffAction, Press};
 use crate::model::AiMode;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 fn action_id(action: HandoffAction) -> &'static str {
     match action {
@@ -165,21 +164,28 @@ pub fn HandoffBar(
                         aria-labelledby="confirm-close-text"
                         // A press on its words keeps the focus in it, where Escape reaches it.
                         tabindex="-1"
-                        // The focus taken to another control of the page (a pointer's press, a
-                        // screen reader's browsing): the question is not left open behind it,
-                        // out of Escape's reach. It goes, unanswered; the focus stays where the
-                        // operator put it. (Not for the focus leaving the page, nor for its own
-                        // answers, which have closed it already.)
-                        on:focusout=move |ev: leptos::ev::FocusEvent| {
-                            let to = ev.related_target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
-                            let within = ev
-                                .current_target()
-                                .and_then(|c| c.dyn_into::<web_sys::Node>().ok())
-                                .is_some_and(|c| c.contains(to.as_ref()));
-                            if to.is_some() && !within && confirming.get_untracked() {
-                                opener.set_value(None);
-                                confirming.set(false);
-                            }
+                        // The focus taken elsewhere in the page (a pointer's press on another
+                        // control or on what takes no focus, a screen reader's browsing): the
+                        // question is not left open behind it, out of Escape's reach. It goes,
+                        // unanswered; the focus stays where the operator put it. Looked at once
+                        // the focus has landed (a press on what takes none leaves it on the
+                        // page's body, unnamed by the event), and not for the window losing the
+                        // focus, nor for the question's own answers, which have closed it.
+                        on:focusout=move |_| {
+                            gloo_timers::callback::Timeout::new(0, move || {
+                                let page_has_focus = web_sys::window()
+                                    .and_then(|w| w.document())
+                                    .and_then(|d| d.has_focus().ok())
+                                    .unwrap_or(false);
+                                if confirming.try_get_untracked() == Some(true)
+                                    && page_has_focus
+                                    && !focus_within("#confirm-close")
+                                {
+                                    opener.set_value(None);
+                                    confirming.set(false);
+                                }
+                            })
+                            .forget();
                         }
                         on:keydown=move |ev| match ev.key().as_str() {
                             "Escape" => kept_open(),
@@ -192,7 +198,12 @@ pub fn HandoffBar(
                                 } else {
                                     ("#confirm-close-no", "#confirm-close-yes")
                                 };
-                                if focus_within(from) {
+                                // (From its words, after a press there: to the safe choice.)
+                                let on_words = !focus_within("#confirm-close button");
+                                if on_words {
+                                    ev.prevent_default();
+                                    focus_after_render("#confirm-close-no".to_owned());
+                                } else if focus_within(from) {
                                     ev.prevent_default();
                                     focus_after_render(to.to_owned());
                                 }

@@ -125,15 +125,30 @@ async fn one_click_one_change_and_close_is_terminal() {
         h.click("#close-conversation").await?;
         h.wait_focus_on("#confirm-close-no", SCREEN).await?;
         h.click("#confirm-close-text").await?;
+        // (Shift+Tab from its words goes to the safe choice, not out of it.)
+        h.press(&[Key::Shift.into(), Key::Tab.into()]).await?;
+        h.wait_focus_on("#confirm-close-no", SCREEN).await?;
+        h.click("#confirm-close-text").await?;
         h.press(&[Key::Escape.into()]).await?;
         wait_gone(h, "#confirm-close", SCREEN).await?;
         h.wait_focus_on("#close-conversation", SCREEN).await?;
-        h.click("#close-conversation").await?;
-        h.wait_focus_on("#confirm-close-no", SCREEN).await?;
-        h.browser()
-            .execute("document.querySelector('#return-to-ai').focus();", vec![])
-            .await?;
-        wait_gone(h, "#confirm-close", SCREEN).await?;
+        // Taken away by a press on what takes no focus (the customer's number), and by the
+        // focus put on another control.
+        for away in ["press", "focus"] {
+            h.click("#close-conversation").await?;
+            h.wait_focus_on("#confirm-close-no", SCREEN).await?;
+            match away {
+                "press" => h.click(".thread-header .remote-number").await?,
+                _ => {
+                    h.browser()
+                        .execute("document.querySelector('#return-to-ai').focus();", vec![])
+                        .await?;
+                }
+            }
+            wait_gone(h, "#confirm-close", SCREEN)
+                .await
+                .with_context(|| format!("the question taken away by a {away}"))?;
+        }
         h.wait_focus_on("#return-to-ai", SCREEN).await?;
         assert_eq!(patches(h, &id).await?, 3, "cancelling the close sends nothing");
         assert!(attr_is(h, ".ai-mode-badge", "data-mode", "human").await?);
