@@ -523,7 +523,8 @@ async fn open_with_a_stream_that_ends(h: &Harness) -> Result<String> {
     Ok(id)
 }
 
-/// Waits for the stream to be live again, after a reconnect's backoff.
+/// Waits for the stream to be live, within a reconnect's backoff (after a drop, or a stream that
+/// had not opened).
 async fn wait_live_again(h: &Harness) -> Result<()> {
     poll_until("the stream live again", RECONNECT, || async {
         Ok(attr_is(h, "#connection-status", "data-state", "live")
