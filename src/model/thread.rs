@@ -515,9 +515,14 @@ impl Thread {
         let resume = (self.stream_down || outdated)
             .then(|| newest_listed.max(floor))
             .flatten();
+        // (A frame missed since this was asked for: its hold outlives this gap's fill, which
+        // reaches only what this answer knew of. Counted as held since, the fill leaves it.)
         let gap = gap.map(|g| Gap {
             resume: resume.clone(),
-            holds: self.holds,
+            holds: match missed_since {
+                true => self.holds.wrapping_sub(1),
+                false => self.holds,
+            },
             ..g
         });
         self.unfilled = match &gap {
@@ -3030,6 +3035,27 @@ mod tests {
         assert_eq!(t.merge_latest_now(newest), None);
         let (count, newest) = t.take_recovered().expect("m4 is news");
         assert_eq!((count, newest.message_id.as_str()), (1, "m4"));
+
+        // A frame missed while a refetch with a gap below it is out: filling that gap does
+        // not use up where the frame's own refetch must reach down to.
+        let mut t = Thread::new(conversation(vec![inbound("m1", 1)], None));
+        t.stream_lost();
+        t.stream_back();
+        let asked = t.mark();
+        t.missed();
+        let answer = conversation(vec![inbound("m5", 5), inbound("m4", 4)], Some("p2"));
+        let gap = t.merge_latest(answer, asked).expect("m2 and m3 to fetch");
+        t.apply(StreamEvent::Message(inbound("m7", 7)));
+        let below = conversation(vec![inbound("m3", 3), inbound("m2", 2)], None);
+        assert_eq!(t.fill_gap(gap, below), None);
+        t.take_recovered();
+        let newest = conversation(
+            vec![inbound("m7", 7), inbound("m6", 6), inbound("m5", 5)],
+            None,
+        );
+        assert_eq!(t.merge_latest_now(newest), None);
+        let (count, newest) = t.take_recovered().expect("m6, the missed frame's, is news");
+        assert_eq!((count, newest.message_id.as_str()), (1, "m6"));
     }
 
     #[test]
