@@ -125,7 +125,11 @@ async fn one_click_one_change_and_close_is_terminal() {
         h.click("#close-conversation").await?;
         h.wait_focus_on("#confirm-close-no", SCREEN).await?;
         h.click("#confirm-close-text").await?;
-        // (Shift+Tab from its words goes to the safe choice, not out of it.)
+        // (Tab or Shift+Tab from its words goes to the safe choice, not out of it, nor to the
+        // close.)
+        h.press(&[Key::Tab.into()]).await?;
+        h.wait_focus_on("#confirm-close-no", SCREEN).await?;
+        h.click("#confirm-close-text").await?;
         h.press(&[Key::Shift.into(), Key::Tab.into()]).await?;
         h.wait_focus_on("#confirm-close-no", SCREEN).await?;
         h.click("#confirm-close-text").await?;
