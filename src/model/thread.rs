@@ -512,26 +512,24 @@ impl Thread {
         };
         // Complete up to the newest listed; with the stream down (or down when this was asked
         // for), not beyond.
+        // A frame missed since this was asked for: complete only down to where the thread ended
+        // then, filled or not (this answer, and a gap's pages, hold only what it knew of).
         let resume = (self.stream_down || outdated)
             .then(|| newest_listed.max(floor))
             .flatten();
-        // (A frame missed since this was asked for: its hold outlives this gap's fill, which
-        // reaches only what this answer knew of. Counted as held since, the fill leaves it.)
+        let resume = match (resume, missed_floor) {
+            (Some(resume), Some(kept)) => Some(resume.min(kept)),
+            (resume, kept) => resume.or(kept),
+        };
         let gap = gap.map(|g| Gap {
             resume: resume.clone(),
-            holds: match missed_since {
-                true => self.holds.wrapping_sub(1),
-                false => self.holds,
-            },
+            holds: self.holds,
             ..g
         });
         self.unfilled = match &gap {
             Some(gap) => Some(gap.floor.clone()),
             None => resume,
         };
-        if let Some(kept) = missed_floor {
-            self.unfilled = Some(self.unfilled.take().map_or(kept.clone(), |u| u.min(kept)));
-        }
         keep_newer_activity(
             &self.conversation.summary,
             self.newest_inbound_at(),
