@@ -878,10 +878,7 @@ async fn a_rate_limit_outlasting_the_key_check_says_what_is_left_of_it() {
             std::time::Duration::from_secs(45),
         )
         .await?;
-        let secs: u32 = said
-            .split_whitespace()
-            .find_map(|w| w.parse().ok())
-            .ok_or_else(|| anyhow!("no seconds in {said:?}"))?;
+        let secs = seconds_in(&said)?;
         assert!(
             (10..=16).contains(&secs),
             "about 15 s left of the 45: {said:?}"

@@ -58,10 +58,7 @@ async fn a_list_left_while_it_waits_is_not_asked_for_again() {
             SCREEN,
         )
         .await?;
-        let secs: u32 = said
-            .split_whitespace()
-            .find_map(|w| w.parse().ok())
-            .ok_or_else(|| anyhow!("no seconds in {said:?}"))?;
+        let secs = seconds_in(&said)?;
         assert!(secs <= 3, "the wait is said as asked for (3 s): {said:?}");
         select(h, "select#filter-channel", "whatsapp").await?;
         // (Refused too.)
@@ -165,10 +162,7 @@ async fn the_notice_counts_the_wait_still_ahead() {
         // The thread is shown by its stream's refetch; its first request still waits its 2 s.
         settle("the thread's wait to end", Duration::from_secs(3)).await;
         let notice = wait_text(h, "#retry-notice", "retrying in", SCREEN).await?;
-        let secs: u32 = notice
-            .split_whitespace()
-            .find_map(|w| w.parse().ok())
-            .ok_or_else(|| anyhow!("no seconds in {notice:?}"))?;
+        let secs = seconds_in(&notice)?;
         // (Room for a slow start: the page may take seconds to show the thread.)
         assert!(
             (5..=28).contains(&secs),

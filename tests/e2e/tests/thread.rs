@@ -20,6 +20,19 @@ fn api_ids_oldest_first(conversation: &Value) -> Result<Vec<String>> {
     Ok(ids)
 }
 
+/// Whether the messages are scrolled down to the newest (within 2 px).
+async fn at_bottom(h: &Harness) -> Result<bool> {
+    let v = h
+        .browser()
+        .execute(
+            "const s = document.querySelector('.message-scroller');
+             return s.scrollHeight - s.clientHeight - s.scrollTop <= 2;",
+            vec![],
+        )
+        .await?;
+    Ok(v == json!(true))
+}
+
 /// The top of message `id` relative to the viewport, in px.
 async fn top_of(h: &Harness, id: &str) -> Result<f64> {
     let v = h
@@ -208,15 +221,7 @@ async fn a_message_below_a_short_thread_read_back_is_said_by_the_way_down() {
         h.wait_for("#jump-newest", SCREEN).await?;
         h.click("#jump-newest").await?;
         wait_gone(h, "#jump-newest", SCREEN).await?;
-        let at_bottom = h
-            .browser()
-            .execute(
-                "const s = document.querySelector('.message-scroller');
-                 return s.scrollHeight - s.clientHeight - s.scrollTop <= 2;",
-                vec![],
-            )
-            .await?;
-        assert_eq!(at_bottom, json!(true), "taken down to the newest");
+        assert!(at_bottom(h).await?, "taken down to the newest");
         // Scrolled up and back down by hand: nothing left below.
         h.browser().execute(&scroll_to("0"), vec![]).await?;
         settle("the scroll ended", Duration::from_millis(400)).await;
@@ -337,15 +342,7 @@ async fn reading_far_back_by_keyboard_keeps_the_dom_small_and_the_newest_a_butto
         })
         .await?;
         assert_eq!(last.body, "while you were reading");
-        let at_bottom = h
-            .browser()
-            .execute(
-                "const s = document.querySelector('.message-scroller');
-                 return s.scrollHeight - s.clientHeight - s.scrollTop <= 2;",
-                vec![],
-            )
-            .await?;
-        assert_eq!(at_bottom, json!(true), "scrolled to the newest");
+        assert!(at_bottom(h).await?, "scrolled to the newest");
         assert_eq!(
             focused_id(h).await?,
             json!("message-scroller"),

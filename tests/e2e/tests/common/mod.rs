@@ -575,13 +575,17 @@ pub async fn set_hidden(h: &Harness, hidden: bool) -> Result<()> {
     Ok(())
 }
 
+/// The first number in `said` ("retrying in 12 s…"): the seconds a wait is said to have left.
+pub fn seconds_in(said: &str) -> Result<u32> {
+    said.split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .ok_or_else(|| anyhow!("no seconds in {said:?}"))
+}
+
 /// Checks that `said` ("… wait N s more …") tells the seconds left of a rate limit of `of`
 /// seconds that began moments ago (within 20 s).
 pub fn assert_seconds_left(said: &str, of: u32) -> Result<()> {
-    let left: u32 = said
-        .split_whitespace()
-        .find_map(|w| w.parse().ok())
-        .ok_or_else(|| anyhow!("no seconds in {said:?}"))?;
+    let left = seconds_in(said)?;
     voicebip_e2e::anyhow::ensure!(
         (of.saturating_sub(20)..=of).contains(&left),
         "the seconds left of {of}: {said:?}"
