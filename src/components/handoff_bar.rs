@@ -173,12 +173,8 @@ pub fn HandoffBar(
                         // focus, nor for the question's own answers, which have closed it.
                         on:focusout=move |_| {
                             gloo_timers::callback::Timeout::new(0, move || {
-                                let page_has_focus = web_sys::window()
-                                    .and_then(|w| w.document())
-                                    .and_then(|d| d.has_focus().ok())
-                                    .unwrap_or(false);
                                 if confirming.try_get_untracked() == Some(true)
-                                    && page_has_focus
+                                    && crate::state::browser::is_looked_at()
                                     && !focus_within("#confirm-close")
                                 {
                                     opener.set_value(None);
