@@ -165,10 +165,13 @@ pub fn receive_inbound(
         Some(Keyword::OptIn) => store.set_opt_out(&agent_id, &customer, false),
         None => {}
     }
+    // The message's time may be a little after the clock's (it follows the conversation's
+    // newest): the window is 24 hours from the message, as API.md has it.
+    let created_at = store.message_time(&conversation_id, now);
     store.update(&conversation_id, |c| {
         c.channel = channel;
         if channel == Channel::Whatsapp {
-            c.window_expires_at = Some(now + DAY);
+            c.window_expires_at = Some(created_at + DAY);
             c.window_closing_sent = false;
         }
     });
@@ -181,7 +184,7 @@ pub fn receive_inbound(
         status: MessageStatus::Received,
         from_number: customer.clone(),
         to_number: agent_number,
-        created_at: store.message_time(&conversation_id, now),
+        created_at,
         error_code: None,
         media_url: None,
         media_caption: None,

@@ -28,7 +28,7 @@ async fn an_inbound_after_closed_starts_a_new_conversation() {
 
     let fresh = sim.get_ok(&format!("/v1/conversations/{new}")).await;
     assert_eq!(fresh["ai_mode"], "ai");
-    assert_eq!(fresh["messages"][0]["body"], "Hello again");
+    assert_eq!(sim.inbound_message(&next).await["body"], "Hello again");
     assert_eq!(fresh["mode_history"], json!([]));
     let closed = sim.get_ok(&format!("/v1/conversations/{old}")).await;
     assert_eq!(closed["ai_mode"], "closed");
@@ -108,9 +108,35 @@ async fn whatsapp_inbound_sets_the_window_to_24_hours() {
     assert_eq!(conv["channel"], "whatsapp");
     let expires =
         chrono::DateTime::parse_from_rfc3339(conv["window_expires_at"].as_str().unwrap()).unwrap();
+    let message = sim.inbound_message(&r).await;
     let received =
-        chrono::DateTime::parse_from_rfc3339(conv["messages"][0]["created_at"].as_str().unwrap())
-            .unwrap();
+        chrono::DateTime::parse_from_rfc3339(message["created_at"].as_str().unwrap()).unwrap();
+    assert_eq!(expires - received, chrono::Duration::hours(24));
+    // With the clock set back an hour, the next message still comes after the newest one
+    // (its time is not the clock's): the window is 24 hours from that message's time.
+    sim.control(
+        Method::POST,
+        "/sim/clock",
+        Some(json!({"advance_seconds": -3600})),
+    )
+    .await;
+    let again = sim
+        .inbound_to(r["conversation_id"].as_str().unwrap(), "Hi again")
+        .await;
+    let conv = sim
+        .get_ok(&format!(
+            "/v1/conversations/{}",
+            r["conversation_id"].as_str().unwrap()
+        ))
+        .await;
+    let received = chrono::DateTime::parse_from_rfc3339(
+        sim.inbound_message(&again).await["created_at"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(conv["window_expires_at"].as_str().unwrap()).unwrap();
     assert_eq!(expires - received, chrono::Duration::hours(24));
     // An SMS conversation reports no window.
     let r = sim.inbound(&agent_id, "sms", "+2348050000004", "Hi").await;

@@ -201,6 +201,23 @@ impl Sim {
         r.json
     }
 
+    /// The message an inbound (`/sim/inbound`'s answer) made, as its conversation lists it:
+    /// by id, as the AI's reply may already be the newest.
+    pub async fn inbound_message(&self, inbound: &Value) -> Value {
+        let id = inbound["conversation_id"]
+            .as_str()
+            .expect("conversation_id");
+        let conv = self.get_ok(&format!("/v1/conversations/{id}")).await;
+        conv["messages"]
+            .as_array()
+            .and_then(|all| {
+                all.iter()
+                    .find(|m| m["message_id"] == inbound["message_id"])
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("{} is not in {id}", inbound["message_id"]))
+    }
+
     /// All list items (walking every page).
     pub async fn all_conversations(&self, query: &str) -> Vec<Value> {
         let mut items = Vec::new();
