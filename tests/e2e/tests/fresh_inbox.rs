@@ -6,7 +6,7 @@
 use crate::common::*;
 use serde_json::json;
 use std::time::Duration;
-use voicebip_e2e::anyhow::{anyhow, Context, Result};
+use voicebip_e2e::anyhow::{anyhow, ensure, Context, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Options, DEMO_KEY};
 
 /// The console polls every `inbox_poll_seconds` (10 in `public/config.json`).
@@ -344,6 +344,8 @@ async fn a_list_whose_refreshes_fail_says_so() {
         )
         .await?;
         h.wait_for("#list-stale", POLL).await?;
+        let shown = row_ids(h).await?;
+        ensure!(!shown.is_empty(), "rows listed before the polls failed");
         wait_text(h, "#live-announcer", "may be out of date", SCREEN).await?;
         h.assert_no_axe_violations("the inbox, out of date").await?;
         // Said once, not again at each poll that fails.
@@ -351,7 +353,12 @@ async fn a_list_whose_refreshes_fail_says_so() {
         settle("two more polls failing", Duration::from_secs(21)).await;
         let again = said_since(h, "out of date").await?;
         assert!(again.is_empty(), "the warning was said again: {again:?}");
-        assert_eq!(count(h, "#error-banner").await?, 0, "the rows shown stay");
+        assert_eq!(
+            count(h, "#error-banner").await?,
+            0,
+            "no error in their place"
+        );
+        assert_eq!(row_ids(h).await?, shown, "the rows shown stay");
         clear_faults(h).await?;
         wait_gone(h, "#list-stale", POLL).await?;
         assert_no_crash(h).await

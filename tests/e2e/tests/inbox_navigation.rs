@@ -563,6 +563,16 @@ async fn refuse_later_pages(h: &Harness, count: u32, status: u16) -> Result<()> 
     .await
 }
 
+/// The list scrolled to its second page (the first held `first` rows): a list started over
+/// has fewer rows than that, which a poll of the first page alone does not give.
+async fn two_pages_listed(h: &Harness, first: usize) -> Result<()> {
+    scroll_list(h, None).await?;
+    poll_until("the second page", SCREEN, || async {
+        Ok((list_state(h).await?.loaded > first).then_some(()))
+    })
+    .await
+}
+
 /// The next page is refused once (`status`, its token).
 async fn refuse_the_next_page(h: &Harness, status: u16) -> Result<()> {
     refuse_later_pages(h, 1, status).await?;
@@ -584,6 +594,7 @@ async fn a_refused_page_token_starts_the_list_over_once() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
         let first = list_state(h).await?.loaded;
+        two_pages_listed(h, first).await?;
         refuse_the_next_page(h, 400).await?;
         poll_until("the list asked for from the start", SCREEN, || async {
             let asked = requests(h, "GET", |p| p == "/v1/conversations").await?;
@@ -631,6 +642,7 @@ async fn try_again_after_a_second_refused_place_starts_the_list_over() {
     with_harness(Options::default(), async |h: &Harness| {
         sign_in(h).await?;
         let first = list_state(h).await?.loaded;
+        two_pages_listed(h, first).await?;
         refuse_the_next_page(h, 400).await?;
         poll_until("the newest page listed again", SCREEN, || async {
             Ok((list_state(h).await?.loaded == first).then_some(()))

@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use serde_json::json;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use voicebip_e2e::anyhow::{anyhow, ensure, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, LoggedRequest, Options};
 
@@ -291,15 +291,27 @@ async fn a_first_page_left_while_it_waits_is_not_asked_for_again() {
         sign_in(h).await?;
         fault(
             h,
-            json!({ "route": "GET /v1/conversations", "force_429_retry_after": 3, "count": 1 }),
+            json!({ "route": "GET /v1/conversations", "force_429_retry_after": 6, "count": 1 }),
         )
         .await?;
         clear_requests(h).await?;
         h.open("/conversations").await?;
         wait_text(h, "#retry-notice", "retrying in", FIRST_SCREEN).await?;
+        let refused = Instant::now();
         select(h, "select#filter-channel", "sms").await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
-        settle("a late retry of the list left", Duration::from_secs(4)).await;
+        // Gone while the wait of the list left still runs (it is asked whether it is still
+        // wanted four times a second).
+        wait_gone(h, "#retry-notice", Duration::from_secs(1)).await?;
+        ensure!(
+            refused.elapsed() < Duration::from_secs(5),
+            "the notice was looked for after the wait was over"
+        );
+        settle(
+            "a late retry of the list left",
+            Duration::from_secs(7).saturating_sub(refused.elapsed()),
+        )
+        .await;
         let unfiltered: Vec<u16> = first_page_requests(h)
             .await?
             .into_iter()
