@@ -1391,6 +1391,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // (What else came meanwhile.)
                     load();
                 }
+                // Known not to have gone out: sent now, or, where the conversation no longer
+                // takes replies, back into the reply box, where the reason shows.
+                Ok(Looked::NotThere) if blocked_now().flatten().is_some() => on_edit.run(local_id),
                 Ok(Looked::NotThere) => {
                     if let Some(p) = take_send(local_id) {
                         if let Some(local_id) = new_local_id() {
@@ -1418,13 +1421,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         });
     };
     let on_retry = Callback::new(move |local_id: u64| {
-        // The conversation no longer takes replies (handed back to the AI, closed, opted out,
-        // its window shut since): the text goes back into the reply box, where the reason
-        // shows, rather than out to the customer.
-        if blocked_now().flatten().is_some() {
-            on_edit.run(local_id);
-            return;
-        }
         let state = thread.with_untracked(|t| {
             t.as_ref().and_then(|t| {
                 t.pending()
@@ -1434,7 +1430,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             })
         });
         match state {
+            // Looked for first, whether or not the conversation still takes replies: put back
+            // into the box unchecked, a text that went out would be sent twice at the next
+            // take-over.
             Some(SendState::Unconfirmed(_)) => check_then_send(local_id),
+            // The conversation no longer takes replies (handed back to the AI, closed, opted
+            // out, its window shut since): the text goes back into the reply box, where the
+            // reason shows, rather than out to the customer.
+            Some(SendState::Failed(_)) if blocked_now().flatten().is_some() => {
+                on_edit.run(local_id)
+            }
             Some(SendState::Failed(_)) => {
                 if let Some(p) = take_send(local_id) {
                     if let Some(local_id) = new_local_id() {

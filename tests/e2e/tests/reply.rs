@@ -1059,6 +1059,52 @@ async fn a_retry_after_the_ai_took_back_over_is_not_sent() {
     .await;
 }
 
+/// A send in question (its answer lost) whose Retry is pressed once the conversation has been
+/// handed back to the AI is looked for first: it went out, so its text is not put back into the
+/// reply box, from where the next take-over would send it twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_the_handback_looks_for_a_send_in_question_first() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in(h).await?;
+        // The stream says nothing of the send, and the refetch after it fails: the console
+        // cannot know it went out until it looks.
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}/stream", "stall_stream": true }),
+        )
+        .await?;
+        open_thread_live(h, &id).await?;
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 504, "carried_out": true, "count": 1 }),
+        )
+        .await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations/{id}", "status": 400, "count": 1 }),
+        )
+        .await?;
+        let text = "Went out before the handback";
+        send_in_question(h, text).await?;
+        h.wait_for("#refresh-error", SCREEN).await?;
+        h.click("#return-to-ai").await?;
+        wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
+        press_retry(h).await?;
+        wait_message(h, text, "shown as sent", |m| !m.local).await?;
+        wait_text(h, "#live-announcer", "not sent again", SCREEN).await?;
+        assert_eq!(
+            composer_value(h).await?,
+            "",
+            "nothing put back to send again"
+        );
+        assert!(message_posts(h).await?.is_empty(), "not sent twice");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// Replies leave in the order they were sent: one held back by the rate limit is not overtaken
 /// by the next, which the customer read first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
