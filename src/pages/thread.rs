@@ -1025,6 +1025,15 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // Back into the reply box, ahead of whatever is being typed there now; the focus into it,
     // or, if the conversation's state has disabled it, to why.
     let put_back = move |text: &str| draft.update(|d| *d = drafts::with_failed(text, d));
+    // A send taken off the thread as the conversation no longer takes it, once a wait or a
+    // check is over: its text back into the reply box, and said.
+    let put_back_unsent = move |conversation: &ConversationId, text: &str| {
+        // (The operator may be elsewhere by now: the focus stays where it is.)
+        draft.update(|d| *d = drafts::with_put_back(conversation, text, d));
+        // The reason shows now, not at the clock's next tick (a window shut since).
+        clock.0.try_set(Utc::now());
+        announcer.announce("Not sent: the text is back in the reply box.");
+    };
     let focus_reply = move || {
         focus_first_after_render(vec![
             "#composer-text:not([readonly])".into(),
@@ -1210,11 +1219,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 Err(ApiError::RateLimited { .. })
                     if !still_open() && take_send(local_id).is_some() =>
                 {
-                    // (The operator may be elsewhere by now: the focus stays where it is.)
-                    draft.update(|d| *d = drafts::with_put_back(&conversation, &text, d));
-                    // The reason shows now, not at the clock's next tick (a window shut since).
-                    clock.0.try_set(Utc::now());
-                    announcer.announce("Not sent: the text is back in the reply box.");
+                    put_back_unsent(&conversation, &text)
                 }
                 // The same once the operator has left the conversation and come back to it:
                 // into the reply box shown now, for the same reason (not the rate limit's).
@@ -1326,6 +1331,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
         focus_reply();
     });
+    // A send taken off the thread, and sent again as a new one.
+    let resend = move |local_id: u64| {
+        if let Some(p) = take_send(local_id) {
+            if let Some(local_id) = new_local_id() {
+                send(local_id, p.body);
+            }
+        }
+    };
     // A send that may have gone out (its answer lost, and no message of it shown since) is
     // looked for among the conversation's messages made since it began, and sent again only
     // if it is not there: the API takes no key that would make a second send harmless.
@@ -1391,16 +1404,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // (What else came meanwhile.)
                     load();
                 }
-                // Known not to have gone out: sent now, or, where the conversation no longer
+                // Not among the messages since: sent now, or, where the conversation no longer
                 // takes replies, back into the reply box, where the reason shows.
-                Ok(Looked::NotThere) if blocked_now().flatten().is_some() => on_edit.run(local_id),
-                Ok(Looked::NotThere) => {
+                Ok(Looked::NotThere) if blocked_now().flatten().is_some() => {
                     if let Some(p) = take_send(local_id) {
-                        if let Some(local_id) = new_local_id() {
-                            send(local_id, p.body);
-                        }
+                        put_back_unsent(&conversation, &p.body);
                     }
                 }
+                Ok(Looked::NotThere) => resend(local_id),
                 // (Settled meanwhile, by its message the stream brought, or the view has gone:
                 // kept with the drafts, it comes back in question.)
                 Ok(Looked::Gone) => {}
@@ -1440,13 +1451,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             Some(SendState::Failed(_)) if blocked_now().flatten().is_some() => {
                 on_edit.run(local_id)
             }
-            Some(SendState::Failed(_)) => {
-                if let Some(p) = take_send(local_id) {
-                    if let Some(local_id) = new_local_id() {
-                        send(local_id, p.body);
-                    }
-                }
-            }
+            Some(SendState::Failed(_)) => resend(local_id),
             // (On its way, or being checked: a second click.)
             _ => return,
         }

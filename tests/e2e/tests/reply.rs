@@ -1033,7 +1033,7 @@ async fn enter_held_down_sends_once() {
 
 /// A failed send's Retry, once the conversation has been handed back to the AI, does not send
 /// the operator's text over the AI's answers: the text goes back into the reply box, which says
-/// why it cannot be sent.
+/// why it cannot be sent. (Its answer lost, it is looked for first: not there, it is put back.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_the_ai_took_back_over_is_not_sent() {
     with_harness(Options::default(), async |h: &Harness| {
@@ -1054,6 +1054,7 @@ async fn a_retry_after_the_ai_took_back_over_is_not_sent() {
         assert!(message_posts(h).await?.is_empty(), "nothing sent");
         assert_eq!(composer_value(h).await?, text, "the text back in the box");
         h.wait_for("#composer-disabled-reason", SCREEN).await?;
+        wait_text(h, "#live-announcer", "back in the reply box", SCREEN).await?;
         assert_no_crash(h).await
     })
     .await;
