@@ -118,7 +118,9 @@ pub fn ConversationList(
         let Some((id, el)) = focused_row.try_get_value().flatten() else {
             return;
         };
-        if !el.is_connected() {
+        // Rebuilt, or moved (news brought it up among the rows drawn), which takes the focus
+        // off an element as well.
+        if !el.is_connected() || document().active_element().as_ref() != Some(&el) {
             // Moved out of the rows drawn by a refresh, in the same list: up (its customer
             // wrote, and it went to the top while the list was scrolled down), the list goes to
             // it; down (news above pushed it past the rows drawn below the screen), the list
@@ -276,10 +278,12 @@ pub fn ConversationList(
             "Home" => 0,
             "End" => n - 1,
             "Enter" => {
-                if let Some(c) = inbox.with_untracked(|i| i.items().get(current).cloned()) {
+                if let Some(id) =
+                    inbox.with_untracked(|i| Some(i.items().get(current)?.conversation_id.clone()))
+                {
                     ev.prevent_default();
                     navigate(
-                        &row_href(prefix, &c, &query.get_untracked()),
+                        &row_href(prefix, &id, &query.get_untracked()),
                         Default::default(),
                     );
                 }
@@ -332,11 +336,16 @@ pub fn ConversationList(
                                 .collect::<Vec<_>>()
                         })
                     }
-                    key=|(c, index)| (c.conversation_id.clone(), *index, c.activity_at(), c.opted_out(), c.window_expires_at)
+                    // By conversation alone, its row following its news and its place: a row
+                    // rebuilt with the focus on it lost the focus, and taking it back had a
+                    // screen reader read the row out again, pulled away from the thread it was
+                    // reading, at each message of the conversation open.
+                    key=|(c, _)| c.conversation_id.clone()
                     children=move |(c, index)| {
                         view! {
                             <ConversationRow
                                 conversation=c
+                                inbox=inbox
                                 agent_numbers=agent_numbers
                                 index=index
                                 set_size=set_size
@@ -428,8 +437,8 @@ fn first_viewport_guess() -> f64 {
         .unwrap_or(800.0)
 }
 
-fn row_href(prefix: &str, c: &ConversationSummary, query: &str) -> String {
-    format!("{prefix}/{}{}", c.conversation_id.path_segment(), query)
+fn row_href(prefix: &str, id: &ConversationId, query: &str) -> String {
+    format!("{prefix}/{}{}", id.path_segment(), query)
 }
 
 fn focus_row(index: usize) {
@@ -438,7 +447,9 @@ fn focus_row(index: usize) {
 
 #[component]
 fn ConversationRow(
+    /// The row as listed when it was made; from then on, as `inbox` has it.
     conversation: ConversationSummary,
+    inbox: RwSignal<Inbox>,
     agent_numbers: Memo<Vec<(AgentId, String)>>,
     index: usize,
     set_size: Memo<i64>,
@@ -452,46 +463,56 @@ fn ConversationRow(
 ) -> impl IntoView {
     let clock = use_clock();
     let id = conversation.conversation_id.clone();
+    // (Until the list drops the row, which may come just after the conversation has left it.)
+    let row = {
+        let id = id.clone();
+        Memo::new(move |was: Option<&(ConversationSummary, usize)>| {
+            inbox
+                .with(|i| i.position(&id).map(|p| (i.items()[p].clone(), p)))
+                .or_else(|| was.cloned())
+                .unwrap_or_else(|| (conversation.clone(), index))
+        })
+    };
+    let index = Memo::new(move |_| row.with(|(_, index)| *index));
     let is_selected = {
         let id = id.clone();
         Signal::derive(move || selected.with(|s| s.as_ref() == Some(&id)))
     };
-    // (Followed: a later page may tell the agent's number, and the row is not rebuilt for it.)
-    let remote = {
-        let c = conversation.clone();
-        move || {
+    // (Followed: a later page may tell the agent's number.)
+    let remote = move || {
+        row.with(|(c, _)| {
             agent_numbers.with(|numbers| {
                 c.remote_number(agent_number(numbers, &c.agent_id))
                     .to_owned()
             })
-        }
+        })
     };
-    let is_unread = {
-        let c = conversation.clone();
-        Signal::derive(move || unread.with(|u| u.is_unread(&c)))
-    };
-    let activity = conversation.activity_at();
-    let channel = conversation.channel;
-    let expires = conversation.window_expires_at;
-    let opt_out = conversation.opted_out();
+    let is_unread = Signal::derive(move || row.with(|(c, _)| unread.with(|u| u.is_unread(c))));
+    let activity = Memo::new(move |_| row.with(|(c, _)| c.activity_at()));
+    let channel = Signal::derive(move || row.with(|(c, _)| c.channel));
+    let expires = Signal::derive(move || row.with(|(c, _)| c.window_expires_at));
+    let opt_out = move || row.with(|(c, _)| c.opted_out());
     let prefix = crate::state::embed::inbox_path();
-    let href = move || row_href(prefix, &conversation, &query.get());
+    let href = {
+        let id = id.clone();
+        move || row_href(prefix, &id, &query.get())
+    };
     view! {
         <li
             class="conversation-row"
             class:selected=is_selected
             data-conversation-id=id.to_string()
-            data-index=index
-            aria-posinset=index + 1
+            data-index=move || index.get()
+            aria-posinset=move || index.get() + 1
             aria-setsize=move || set_size.get()
-            style:top=rows_px(index)
+            style:top=move || rows_px(index.get())
         >
             <a
                 href=move || crate::state::base::href(&href())
                 aria-current=move || is_selected.get().then_some("page")
-                tabindex=move || if tab_stop.get() == index { "0" } else { "-1" }
-                aria-describedby=move || (tab_stop.get() == index && !keyed.get()).then_some("list-help")
-                on:focus=move |_| active.set(index)
+                tabindex=move || if tab_stop.get() == index.get() { "0" } else { "-1" }
+                aria-describedby=move || (tab_stop.get() == index.get() && !keyed.get()).then_some("list-help")
+                on:focus=move |_| active.set(index.get_untracked())
             >
                 <span class="row-main">
                     {move || is_unread.get().then(|| view! {
@@ -501,13 +522,13 @@ fn ConversationRow(
                     })}
                     <span class="remote-number">{remote}</span>
                     <ChannelBadge channel=channel/>
-                    {opt_out.then(|| view! { <span class="badge opt-out-marker">"Opted out"</span> })}
+                    {move || opt_out().then(|| view! { <span class="badge opt-out-marker">"Opted out"</span> })}
                 </span>
                 <span class="row-meta">
-                    <time class="last-message-time" datetime=activity.to_rfc3339()>
-                        {move || time::relative(activity, clock.now(), &chrono::Local)}
+                    <time class="last-message-time" datetime=move || activity.get().to_rfc3339()>
+                        {move || time::relative(activity.get(), clock.now(), &chrono::Local)}
                     </time>
-                    <WindowBadge channel=channel expires_at=Signal::stored(expires)/>
+                    <WindowBadge channel=channel expires_at=expires/>
                 </span>
             </a>
         </li>

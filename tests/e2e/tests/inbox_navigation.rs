@@ -815,6 +815,91 @@ async fn the_keyboard_keeps_its_row_when_a_refresh_moves_the_rows() {
     .await;
 }
 
+/// Whether the focused element is the one `mark_focused` marked: the same element, not one made
+/// in its place.
+async fn focus_is_marked(h: &Harness) -> Result<bool> {
+    let v = h
+        .browser()
+        .execute(
+            "return document.activeElement.dataset.testMark === '1';",
+            vec![],
+        )
+        .await?;
+    Ok(v == json!(true))
+}
+
+async fn mark_focused(h: &Harness) -> Result<()> {
+    h.browser()
+        .execute("document.activeElement.dataset.testMark = '1';", vec![])
+        .await?;
+    Ok(())
+}
+
+/// A conversation opened from the list with Enter leaves the focus on its row, where a screen
+/// reader user reads the thread with the reader's own cursor: news of it, and a new
+/// conversation above it, change the row in place. Each rebuilt it, and the focus given back to
+/// the new row had the screen reader read the row out again, away from the thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn news_changes_the_focused_row_in_place() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let first = row_ids(h)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow!("no row"))?;
+        focus_first_row(h).await?;
+        h.press(&[Key::Enter.into()]).await?;
+        wait_thread(h, &first).await?;
+        wait_attr(h, "#connection-status", "data-state", "live").await?;
+        wait_focused_row(h, 0).await?;
+        mark_focused(h).await?;
+
+        // Its customer writes: the thread shows it, and the row its time.
+        let time = format!("{ROW}[data-index='0'] time");
+        let before = h.attrs(&time, "datetime").await?;
+        inject(h, &first, "One more question").await?;
+        wait_message(h, "One more question", "shown", |_| true).await?;
+        poll_until("the row's time moved on", SCREEN, || async {
+            Ok((h.attrs(&time, "datetime").await? != before).then_some(()))
+        })
+        .await?;
+        assert!(
+            focus_is_marked(h).await?,
+            "the same row element has the focus"
+        );
+
+        // Another customer writes in for the first time: a row above it at the next poll.
+        let agent = str_field(&api_conversation(h, &first).await?, "agent_id")?;
+        let created = h
+            .sim_post(
+                "/sim/inbound",
+                &json!({ "agent_id": agent, "channel": "sms",
+                         "from_number": "+2348090000321", "body": "Hello, new here" }),
+            )
+            .await?;
+        let new_id = str_field(&created, "conversation_id")?;
+        let top = format!("{ROW}[data-index='0']");
+        poll_until(
+            "the new conversation at the top",
+            Duration::from_secs(30),
+            || async {
+                Ok(attr_is(h, &top, "data-conversation-id", &new_id)
+                    .await?
+                    .then_some(()))
+            },
+        )
+        .await?;
+        wait_focused_row(h, 1).await?;
+        assert!(
+            focus_is_marked(h).await?,
+            "the same row element has the focus"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// The keyboard's row, far down the list, goes to the top as its customer writes: the list
 /// follows it there, and the focus stays on its conversation in view, where it fell on another
 /// conversation's row above the screen (which Enter then opened).
