@@ -601,12 +601,25 @@ fn start_polling(
             let Some(lease) = tabs.claim_poll_lease(&query, interval_ms() * 2.5) else {
                 continue;
             };
-            leased = Some((query, lease));
+            leased = Some((query.clone(), lease));
             let Some(client) = session.client.get_untracked() else {
                 continue;
             };
             let filters = inbox.with_untracked(|i| i.filters.clone());
-            match poll_down_to_the_list(inbox, &client, &filters).await {
+            // Held while the poll is out: a slow API's (pages followed, each read tried again
+            // after 30 s unanswered) outlasts the lease, and another tab would poll alongside.
+            let renewed = async {
+                loop {
+                    gloo_timers::future::TimeoutFuture::new(interval_ms() as u32).await;
+                    let _ = tabs.claim_poll_lease(&query, interval_ms() * 2.5);
+                }
+            };
+            let polled = poll_down_to_the_list(inbox, &client, &filters);
+            // (The renewal never ends: the poll does.)
+            let Ok(polled) = crate::api::deadline::first(polled, renewed).await else {
+                continue;
+            };
+            match polled {
                 Ok((page, first_answer)) => {
                     if !alive.try_get_value().unwrap_or(false) {
                         break;

@@ -322,6 +322,7 @@ mod tests {
         assert!(lease_free(Some("you|4625001"), "me", now, lease));
         assert!(lease_free(Some("you|11000000000000"), "me", now, lease));
         assert!(lease_free(Some("you|soon"), "me", now, lease));
+        assert!(lease_free(Some("you"), "me", now, lease), "no end at all");
     }
 
     #[test]

@@ -277,6 +277,52 @@ async fn a_reloaded_list_polls_on_time() {
     .await;
 }
 
+/// When the tab's poll lease ends (`until` in the browser's clock), and the browser's clock now.
+async fn poll_lease_ends(h: &Harness) -> Result<(Option<u64>, u64)> {
+    let v = h
+        .browser()
+        .execute(
+            "const k = Object.keys(localStorage).find(k => k.startsWith('voicebip.poll-leader'));
+             const held = k ? localStorage.getItem(k) : null;
+             return [held ? Number(held.split('|')[1]) : null, Date.now()];",
+            vec![],
+        )
+        .await?;
+    Ok((v[0].as_u64(), v[1].as_u64().unwrap_or_default()))
+}
+
+/// A poll the API is slow to answer holds the tab's poll lease for as long as it is out: the
+/// lease lapsed (2.5 polls) while it was, and another tab in view would poll alongside, into an
+/// API already struggling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_poll_keeps_its_lease() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let (before, _) = poll_lease_ends(h).await?;
+        fault(
+            h,
+            json!({ "route": "GET /v1/conversations", "latency_ms": 28_000, "count": 1 }),
+        )
+        .await?;
+        // The next poll's claim, as it asks (slowly answered).
+        let claimed = poll_until("the slow poll's claim", POLL * 2, || async {
+            Ok(poll_lease_ends(h).await?.0.filter(|u| Some(*u) != before))
+        })
+        .await?;
+        poll_until("past the claim's end", Duration::from_secs(30), || async {
+            Ok((poll_lease_ends(h).await?.1 > claimed + 1_000).then_some(()))
+        })
+        .await?;
+        let (until, now) = poll_lease_ends(h).await?;
+        ensure!(
+            until.is_some_and(|u| u > now),
+            "the lease held while the poll is out: ends {until:?}, now {now}"
+        );
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A poll refused by the rate limit comes back no sooner than the usual poll: a short
 /// `Retry-After` had it poll again a second later, faster than it does unrefused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
