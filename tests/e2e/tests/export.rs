@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use serde_json::{json, Value};
-use voicebip_e2e::anyhow::{anyhow, bail, Context, Result};
+use voicebip_e2e::anyhow::{anyhow, bail, ensure, Context, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Locator, Options, SimConfig, DEMO_KEY};
 
 /// A 10,000-row export in a debug build on 2 cores takes a few seconds; leave room.
@@ -630,7 +630,7 @@ async fn an_export_refused_for_now_is_tried_again() {
         clear_requests(h).await?;
         fault(
             h,
-            json!({ "route": route, "force_429_retry_after": 5, "count": 1 }),
+            json!({ "route": route, "force_429_retry_after": 10, "count": 1 }),
         )
         .await?;
         start_export(h, &agent, "csv").await?;
@@ -644,7 +644,11 @@ async fn an_export_refused_for_now_is_tried_again() {
             Ok((count(h, "#export-cancelled").await? == 1).then_some(()))
         })
         .await?;
-        tokio::time::sleep(Duration::from_secs(7).saturating_sub(refused.elapsed())).await;
+        ensure!(
+            refused.elapsed() < Duration::from_secs(8),
+            "cancelled after the wait was over"
+        );
+        tokio::time::sleep(Duration::from_secs(12).saturating_sub(refused.elapsed())).await;
         assert_eq!(
             assert_export_requests_authorized(h, &agent).await?,
             1,

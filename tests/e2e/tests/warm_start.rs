@@ -291,7 +291,7 @@ async fn a_first_page_left_while_it_waits_is_not_asked_for_again() {
         sign_in(h).await?;
         fault(
             h,
-            json!({ "route": "GET /v1/conversations", "force_429_retry_after": 6, "count": 1 }),
+            json!({ "route": "GET /v1/conversations", "force_429_retry_after": 12, "count": 1 }),
         )
         .await?;
         clear_requests(h).await?;
@@ -304,12 +304,12 @@ async fn a_first_page_left_while_it_waits_is_not_asked_for_again() {
         // wanted four times a second).
         wait_gone(h, "#retry-notice", Duration::from_secs(1)).await?;
         ensure!(
-            refused.elapsed() < Duration::from_secs(5),
+            refused.elapsed() < Duration::from_secs(10),
             "the notice was looked for after the wait was over"
         );
         settle(
             "a late retry of the list left",
-            Duration::from_secs(7).saturating_sub(refused.elapsed()),
+            Duration::from_secs(13).saturating_sub(refused.elapsed()),
         )
         .await;
         let unfiltered: Vec<u16> = first_page_requests(h)
