@@ -33,7 +33,7 @@ pub enum ApiError {
 /// The error body of the contract. Every field is optional here so a bare 500 page still maps.
 #[derive(Deserialize, Default)]
 pub(crate) struct ErrorBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::model::readable::code")]
     pub error_code: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
@@ -431,6 +431,12 @@ mod tests {
         assert_eq!(
             ApiError::from_response(403, None, body).user_message(),
             "not yours (PERMISSION_DENIED)"
+        );
+        // A gateway's code as a number: its words are still shown.
+        let body = r#"{"error_code":131047,"message":"re-engagement message"}"#;
+        assert_eq!(
+            ApiError::from_response(422, None, body).user_message(),
+            "re-engagement message (131047)"
         );
     }
 }

@@ -221,6 +221,17 @@ mod tests {
                 ..
             })
         ));
+        // A carrier's error code as a number.
+        let failed = r#"{"event_type":"message.failed","conversation_id":"conv_1",
+            "payload":{"message_id":"msg_9","error_code":30007}}"#;
+        assert!(matches!(
+            decode(failed, &conv()),
+            Ok(StreamEvent::Status {
+                status: MessageStatus::Failed,
+                error_code: Some(code),
+                ..
+            }) if code == "30007"
+        ));
         let mode = r#"{"event_type":"conversation.mode_changed","conversation_id":"conv_1",
             "timestamp":"2026-05-15T14:32:01Z",
             "payload":{"from_mode":"ai","to_mode":"human","actor_user_id":"usr_2"}}"#;

@@ -144,7 +144,7 @@ pub(crate) struct WireMessage {
     to_number: Option<String>,
     #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
     created_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::model::readable::code")]
     error_code: Option<String>,
     #[serde(default)]
     media_url: Option<String>,

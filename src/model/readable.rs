@@ -40,9 +40,59 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Readable<T> {
     }
 }
 
+/// An error code, which carriers and WhatsApp give as numbers (`30007`): taken as its digits,
+/// where a string-only field made the whole message, or the whole error, unreadable.
+/// `#[serde(default, deserialize_with = "crate::model::readable::code")]`
+pub fn code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct Code;
+    impl<'de> serde::de::Visitor<'de> for Code {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an error code")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_owned()))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::Readable;
+
+    #[test]
+    fn an_error_code_is_read_as_text_or_digits() {
+        #[derive(serde::Deserialize)]
+        struct Failed {
+            #[serde(default, deserialize_with = "super::code")]
+            error_code: Option<String>,
+        }
+        let code = |json| {
+            serde_json::from_str::<Failed>(json)
+                .map(|f| f.error_code)
+                .ok()
+        };
+        assert_eq!(
+            code(r#"{"error_code": "UNDELIVERABLE"}"#),
+            Some(Some("UNDELIVERABLE".into()))
+        );
+        assert_eq!(code(r#"{"error_code": 30007}"#), Some(Some("30007".into())));
+        assert_eq!(code(r#"{"error_code": -1}"#), Some(Some("-1".into())));
+        assert_eq!(code(r#"{"error_code": null}"#), Some(None));
+        assert_eq!(code("{}"), Some(None));
+        assert_eq!(code(r#"{"error_code": {"a": 1}}"#), None);
+    }
 
     #[derive(Debug, PartialEq, serde::Deserialize)]
     struct Item {
