@@ -112,12 +112,18 @@ pub fn ConversationList(
     let focused_row = StoredValue::new_local(None::<(ConversationId, web_sys::Element)>);
     // The list (its filters' query) the row was focused in.
     let focused_in = StoredValue::new(String::new());
+    // Where that row was as the list last changed: its `data-index` may show where it is now
+    // already (it follows the row), before the row leaves the rows drawn.
+    let focused_at = StoredValue::new(None::<usize>);
     crate::state::effect(move || {
         inbox.track();
         range.track();
         let Some((id, el)) = focused_row.try_get_value().flatten() else {
             return;
         };
+        let now_at = inbox.with_untracked(|b| b.position(&id));
+        let was_at = focused_at.try_get_value().flatten();
+        focused_at.set_value(now_at);
         // Rebuilt, or moved (news brought it up among the rows drawn), which takes the focus
         // off an element as well.
         if !el.is_connected() || document().active_element().as_ref() != Some(&el) {
@@ -128,12 +134,6 @@ pub fn ConversationList(
             // on its conversation, where it fell on another's row out of sight, which Enter then
             // opened. Not a row the operator scrolled away from (still in its place), nor one of
             // a list started over (other filters, or the same again), which starts at its top.
-            let was_at = el
-                .closest("li[data-index]")
-                .ok()
-                .flatten()
-                .and_then(|li| li.get_attribute("data-index")?.parse::<usize>().ok());
-            let now_at = inbox.with_untracked(|b| b.position(&id));
             let same_list = focused_in.with_value(|q| *q == query.get_untracked());
             let top = match (was_at, now_at) {
                 (Some(w), Some(p)) if same_list && !range.get_untracked().contains(&p) => {
@@ -167,7 +167,11 @@ pub fn ConversationList(
                 el,
             ))
         });
+        let at = row
+            .as_ref()
+            .and_then(|(id, _)| inbox.with_untracked(|b| b.position(id)));
         focused_row.set_value(row);
+        focused_at.set_value(at);
         focused_in.set_value(query.get_untracked());
     };
     // Focus leaving for another element, or for the page itself (a click outside: the row is
@@ -487,11 +491,12 @@ fn ConversationRow(
             })
         })
     };
-    let is_unread = Signal::derive(move || row.with(|(c, _)| unread.with(|u| u.is_unread(c))));
+    // (Memos: what each shows is made again only when it changes, not at each of the row's.)
+    let is_unread = Memo::new(move |_| row.with(|(c, _)| unread.with(|u| u.is_unread(c))));
     let activity = Memo::new(move |_| row.with(|(c, _)| c.activity_at()));
-    let channel = Signal::derive(move || row.with(|(c, _)| c.channel));
-    let expires = Signal::derive(move || row.with(|(c, _)| c.window_expires_at));
-    let opt_out = move || row.with(|(c, _)| c.opted_out());
+    let channel = Memo::new(move |_| row.with(|(c, _)| c.channel));
+    let expires = Memo::new(move |_| row.with(|(c, _)| c.window_expires_at));
+    let opt_out = Memo::new(move |_| row.with(|(c, _)| c.opted_out()));
     let prefix = crate::state::embed::inbox_path();
     let href = {
         let id = id.clone();
@@ -522,7 +527,7 @@ fn ConversationRow(
                     })}
                     <span class="remote-number">{remote}</span>
                     <ChannelBadge channel=channel/>
-                    {move || opt_out().then(|| view! { <span class="badge opt-out-marker">"Opted out"</span> })}
+                    {move || opt_out.get().then(|| view! { <span class="badge opt-out-marker">"Opted out"</span> })}
                 </span>
                 <span class="row-meta">
                     <time class="last-message-time" datetime=move || activity.get().to_rfc3339()>
