@@ -608,9 +608,19 @@ fn start_polling(
             let filters = inbox.with_untracked(|i| i.filters.clone());
             // Held while the poll is out: a slow API's (pages followed, each read tried again
             // after 30 s unanswered) outlasts the lease, and another tab would poll alongside.
+            // Only while the list is still this tab's to poll: shown, with these filters, in
+            // this workspace (the lease's item is named by the session's workspace).
+            let workspace = client.workspace();
             let renewed = async {
                 loop {
                     gloo_timers::future::TimeoutFuture::new(interval_ms() as u32).await;
+                    let ours = alive.try_get_value() == Some(true)
+                        && !is_hidden()
+                        && session.signed_in_to(&workspace)
+                        && inbox.with_untracked(|i| i.filters.to_query()) == query;
+                    if !ours {
+                        std::future::pending::<()>().await;
+                    }
                     let _ = tabs.claim_poll_lease(&query, interval_ms() * 2.5);
                 }
             };
