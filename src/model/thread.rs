@@ -777,10 +777,10 @@ impl Thread {
     /// [`Thread::upsert`], with what a new message of ours settles of the sends shown.
     fn upsert_as(&mut self, mut m: Message, settles: Settles) -> Merged {
         if let Some(key) = self.keys.get(&m.message_id) {
-            let moved = self
-                .messages
-                .get_mut(key)
-                .is_some_and(|existing| advance(existing, m.status, m.error_code));
+            let moved = self.messages.get_mut(key).is_some_and(|existing| {
+                fill_in(existing, &m);
+                advance(existing, m.status, m.error_code)
+            });
             return if moved { Merged::Moved } else { Merged::Same };
         }
         if let Some((status, error)) = self.early_status.remove(&m.message_id) {
@@ -1363,6 +1363,23 @@ enum Merged {
     Same,
 }
 
+/// What a known message's copy did not say, from a later one: a stream's payload may leave out
+/// the text, the file or the channel (API.md promises only a few of its fields), which the
+/// conversation's page then has. (Filled in silently: no news to tell.)
+fn fill_in(known: &mut Message, later: &Message) {
+    let fill = |field: &mut Option<String>, from: &Option<String>| {
+        if field.is_none() {
+            field.clone_from(from);
+        }
+    };
+    fill(&mut known.body, &later.body);
+    fill(&mut known.media_url, &later.media_url);
+    fill(&mut known.message_type, &later.message_type);
+    if known.channel.is_none() {
+        known.channel = later.channel;
+    }
+}
+
 /// Moves `m` forward to `status`; returns whether it moved (a code filled in alone is no news).
 fn advance(m: &mut Message, status: MessageStatus, error_code: Option<String>) -> bool {
     advance_status(&mut m.status, &mut m.error_code, status, error_code)
@@ -1662,6 +1679,34 @@ mod tests {
         t.merge_latest(conversation(page, None), mark);
         assert!(t.take_undelivered().is_empty());
         assert_eq!(t.apply(StreamEvent::Message(failed("m2", 3))), Change::None);
+    }
+
+    #[test]
+    fn a_later_copy_fills_in_what_a_streamed_message_left_out() {
+        let mut t = Thread::new(conversation(vec![], None));
+        // A customer's picture, its payload without the file, the text or the channel.
+        let mut lean = msg("m1", 1, Direction::Inbound, MessageStatus::Received);
+        lean.body = None;
+        assert!(matches!(
+            t.apply(StreamEvent::Message(lean)),
+            Change::NewInbound(_)
+        ));
+        let mut whole = msg("m1", 1, Direction::Inbound, MessageStatus::Received);
+        whole.body = Some("My receipt".into());
+        whole.media_url = Some("https://cdn.example/r.jpg".into());
+        whole.message_type = Some("image".into());
+        whole.channel = Some(Channel::Whatsapp);
+        let mark = t.mark();
+        t.merge_latest(conversation(vec![whole.clone()], None), mark);
+        let shown = t.messages().next().expect("the message");
+        assert_eq!(shown, &whole);
+        // Nothing said again of it, and what was known stays.
+        assert!(t.take_recovered().is_none());
+        let mut other = whole.clone();
+        other.body = Some("another text".into());
+        let mark = t.mark();
+        t.merge_latest(conversation(vec![other], None), mark);
+        assert_eq!(t.messages().next(), Some(&whole));
     }
 
     #[test]

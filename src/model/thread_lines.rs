@@ -26,11 +26,13 @@ pub enum Line {
     Mode(ModeChange, u32),
 }
 
-/// Identity of a rendered line: a message is rendered again when its status moves or its
-/// failure's code comes (a receipt may come without it, a refetch with it), nothing else.
+/// Identity of a rendered line: a message is rendered again when its status moves, its
+/// failure's code comes (a receipt may come without it, a refetch with it) or what it shows
+/// does (a stream's payload without its text or file, a refetch with them), nothing else.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum LineKey {
-    Message(MessageId, MessageStatus, bool),
+    /// The id, the status, and whether the code, the text and the file are known.
+    Message(MessageId, MessageStatus, [bool; 3]),
     Mode(i64, u32, AiMode),
 }
 
@@ -45,7 +47,12 @@ impl Line {
     pub fn key(&self) -> LineKey {
         match self {
             Line::Message(m) => {
-                LineKey::Message(m.message_id.clone(), m.status, m.error_code.is_some())
+                let known = [
+                    m.error_code.is_some(),
+                    m.body.is_some(),
+                    m.media_url.is_some(),
+                ];
+                LineKey::Message(m.message_id.clone(), m.status, known)
             }
             Line::Mode(r, nth) => LineKey::Mode(r.timestamp.timestamp_millis(), *nth, r.to_mode),
         }
