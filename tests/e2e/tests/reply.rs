@@ -926,6 +926,35 @@ async fn send_in_question(h: &Harness, text: &str) -> Result<()> {
     .map(drop)
 }
 
+/// A human SMS conversation open in a signed-in console, and `text` sent to it: it went out,
+/// but its answer was lost (a 504), the stream says nothing of it (API.md's need not stream
+/// outbound messages) and the refetch after it failed (400: not tried again). The console
+/// cannot know it went out until it looks. The conversation's id.
+async fn send_gone_out_unseen(h: &Harness, text: &str) -> Result<String> {
+    let conv = reachable(h, "human", "sms").await?;
+    let id = str_field(&conv, "conversation_id")?;
+    sign_in(h).await?;
+    fault(
+        h,
+        json!({ "route": "GET /v1/conversations/{id}/stream", "stall_stream": true }),
+    )
+    .await?;
+    open_thread_live(h, &id).await?;
+    fault(
+        h,
+        json!({ "route": "POST /v1/messages", "status": 504, "carried_out": true, "count": 1 }),
+    )
+    .await?;
+    fault(
+        h,
+        json!({ "route": "GET /v1/conversations/{id}", "status": 400, "count": 1 }),
+    )
+    .await?;
+    send_in_question(h, text).await?;
+    h.wait_for("#refresh-error", SCREEN).await?;
+    Ok(id)
+}
+
 /// Presses the Retry of the send shown as failed, the log of requests cleared first.
 async fn press_retry(h: &Harness) -> Result<()> {
     clear_requests(h).await?;
@@ -938,30 +967,8 @@ async fn press_retry(h: &Harness) -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_sends_nothing_that_went_out_already() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "human", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        sign_in(h).await?;
-        // The stream says nothing of the send (API.md's need not stream outbound messages).
-        fault(
-            h,
-            json!({ "route": "GET /v1/conversations/{id}/stream", "stall_stream": true }),
-        )
-        .await?;
-        open_thread_live(h, &id).await?;
-        // Carried out, answered 504; the refetch that follows fails (400: not tried again).
-        fault(
-            h,
-            json!({ "route": "POST /v1/messages", "status": 504, "carried_out": true, "count": 1 }),
-        )
-        .await?;
-        fault(
-            h,
-            json!({ "route": "GET /v1/conversations/{id}", "status": 400, "count": 1 }),
-        )
-        .await?;
         let text = "Went out, though its answer was lost";
-        send_in_question(h, text).await?;
-        h.wait_for("#refresh-error", SCREEN).await?;
+        let id = send_gone_out_unseen(h, text).await?;
         press_retry(h).await?;
         wait_message(h, text, "shown as sent", |m| !m.local).await?;
         wait_text(h, "#live-announcer", "not sent again", SCREEN).await?;
@@ -1066,30 +1073,8 @@ async fn a_retry_after_the_ai_took_back_over_is_not_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_the_handback_looks_for_a_send_in_question_first() {
     with_harness(Options::default(), async |h: &Harness| {
-        let conv = reachable(h, "human", "sms").await?;
-        let id = str_field(&conv, "conversation_id")?;
-        sign_in(h).await?;
-        // The stream says nothing of the send, and the refetch after it fails: the console
-        // cannot know it went out until it looks.
-        fault(
-            h,
-            json!({ "route": "GET /v1/conversations/{id}/stream", "stall_stream": true }),
-        )
-        .await?;
-        open_thread_live(h, &id).await?;
-        fault(
-            h,
-            json!({ "route": "POST /v1/messages", "status": 504, "carried_out": true, "count": 1 }),
-        )
-        .await?;
-        fault(
-            h,
-            json!({ "route": "GET /v1/conversations/{id}", "status": 400, "count": 1 }),
-        )
-        .await?;
         let text = "Went out before the handback";
-        send_in_question(h, text).await?;
-        h.wait_for("#refresh-error", SCREEN).await?;
+        send_gone_out_unseen(h, text).await?;
         h.click("#return-to-ai").await?;
         wait_attr(h, ".ai-mode-badge", "data-mode", "ai").await?;
         press_retry(h).await?;

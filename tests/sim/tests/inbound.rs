@@ -92,6 +92,15 @@ async fn opt_out_and_opt_in_keywords_in_any_case() {
     assert_eq!(item["opt_out"], true);
 }
 
+/// How long the conversation's window runs after the message an inbound made.
+async fn window_after(sim: &Sim, inbound: &serde_json::Value) -> chrono::Duration {
+    let id = inbound["conversation_id"].as_str().unwrap();
+    let conv = sim.get_ok(&format!("/v1/conversations/{id}")).await;
+    let at =
+        |v: &serde_json::Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    at(&conv["window_expires_at"]) - at(&sim.inbound_message(inbound).await["created_at"])
+}
+
 #[tokio::test]
 async fn whatsapp_inbound_sets_the_window_to_24_hours() {
     let sim = sim().await;
@@ -99,19 +108,12 @@ async fn whatsapp_inbound_sets_the_window_to_24_hours() {
     let r = sim
         .inbound(&agent_id, "whatsapp", "+2348050000003", "Hi")
         .await;
-    let conv = sim
-        .get_ok(&format!(
-            "/v1/conversations/{}",
-            r["conversation_id"].as_str().unwrap()
-        ))
-        .await;
-    assert_eq!(conv["channel"], "whatsapp");
-    let expires =
-        chrono::DateTime::parse_from_rfc3339(conv["window_expires_at"].as_str().unwrap()).unwrap();
-    let message = sim.inbound_message(&r).await;
-    let received =
-        chrono::DateTime::parse_from_rfc3339(message["created_at"].as_str().unwrap()).unwrap();
-    assert_eq!(expires - received, chrono::Duration::hours(24));
+    let id = r["conversation_id"].as_str().unwrap();
+    assert_eq!(
+        sim.get_ok(&format!("/v1/conversations/{id}")).await["channel"],
+        "whatsapp"
+    );
+    assert_eq!(window_after(&sim, &r).await, chrono::Duration::hours(24));
     // With the clock set back an hour, the next message still comes after the newest one
     // (its time is not the clock's): the window is 24 hours from that message's time.
     sim.control(
@@ -120,24 +122,11 @@ async fn whatsapp_inbound_sets_the_window_to_24_hours() {
         Some(json!({"advance_seconds": -3600})),
     )
     .await;
-    let again = sim
-        .inbound_to(r["conversation_id"].as_str().unwrap(), "Hi again")
-        .await;
-    let conv = sim
-        .get_ok(&format!(
-            "/v1/conversations/{}",
-            r["conversation_id"].as_str().unwrap()
-        ))
-        .await;
-    let received = chrono::DateTime::parse_from_rfc3339(
-        sim.inbound_message(&again).await["created_at"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
-    let expires =
-        chrono::DateTime::parse_from_rfc3339(conv["window_expires_at"].as_str().unwrap()).unwrap();
-    assert_eq!(expires - received, chrono::Duration::hours(24));
+    let again = sim.inbound_to(id, "Hi again").await;
+    assert_eq!(
+        window_after(&sim, &again).await,
+        chrono::Duration::hours(24)
+    );
     // An SMS conversation reports no window.
     let r = sim.inbound(&agent_id, "sms", "+2348050000004", "Hi").await;
     let conv = sim
