@@ -40,7 +40,8 @@ const NEAR_TOP_PX: i32 = 40;
 const QUIET_MS: u32 = 150;
 
 pub fn local_time(at: DateTime<Utc>) -> String {
-    crate::model::time::day_month_time(at.with_timezone(&Local).naive_local())
+    use chrono::Datelike;
+    crate::model::time::day_month_time(at.with_timezone(&Local).naive_local(), Local::now().year())
 }
 
 /// "Taken over by usr_x" / "Returned to AI by usr_x" / "Closed by usr_x".

@@ -14,10 +14,17 @@ pub fn iso_date(date: NaiveDate) -> String {
     format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
 }
 
-/// "15 May 10:05", in whatever zone `at` was taken in.
-pub fn day_month_time(at: NaiveDateTime) -> String {
+/// "15 May 10:05", in whatever zone `at` was taken in; "15 May 2025 10:05" in another year than
+/// `this_year` (a conversation runs until it is closed, which may be years: two of its
+/// messages a year apart read alike).
+pub fn day_month_time(at: NaiveDateTime, this_year: i32) -> String {
+    let year = if at.year() == this_year {
+        String::new()
+    } else {
+        format!(" {:04}", at.year())
+    };
     format!(
-        "{:02} {} {:02}:{:02}",
+        "{:02} {}{year} {:02}:{:02}",
         at.day(),
         MONTHS[at.month0() as usize],
         at.hour(),
@@ -236,14 +243,19 @@ mod tests {
         ] {
             assert_eq!(iso_date(at.date_naive()), at.format("%Y-%m-%d").to_string());
             assert_eq!(
-                day_month_time(at.naive_utc()),
+                day_month_time(at.naive_utc(), at.year()),
                 at.format("%d %b %H:%M").to_string()
+            );
+            assert_eq!(
+                day_month_time(at.naive_utc(), at.year() + 1),
+                at.format("%d %b %Y %H:%M").to_string(),
+                "another year's"
             );
         }
         for month in 1..=12 {
             let at = Utc.with_ymd_and_hms(2026, month, 3, 4, 5, 6).unwrap();
             assert_eq!(
-                day_month_time(at.naive_utc()),
+                day_month_time(at.naive_utc(), 2026),
                 at.format("%d %b %H:%M").to_string()
             );
         }
