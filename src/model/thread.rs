@@ -858,6 +858,14 @@ impl Thread {
             }
             // One the thread has: only its status may move, as by a status event.
             StreamEvent::Message(m) if self.keys.contains_key(&m.message_id) => {
+                // (A receipt's payload may be the whole message its first one was not.)
+                if let Some(known) = self
+                    .keys
+                    .get(&m.message_id)
+                    .and_then(|k| self.messages.get_mut(k))
+                {
+                    fill_in(known, &m);
+                }
                 self.apply_event(StreamEvent::Status {
                     message_id: m.message_id,
                     status: m.status,
@@ -1707,6 +1715,14 @@ mod tests {
         let mark = t.mark();
         t.merge_latest(conversation(vec![other], None), mark);
         assert_eq!(t.messages().next(), Some(&whole));
+        // The AI's reply, its first receipt without its text, its next with it.
+        let mut reply = msg("m2", 2, Direction::Outbound, MessageStatus::Sent);
+        reply.body = None;
+        t.apply(StreamEvent::Message(reply));
+        let mut delivered = msg("m2", 2, Direction::Outbound, MessageStatus::Delivered);
+        delivered.body = Some("Your refund is on its way".into());
+        t.apply(StreamEvent::Message(delivered.clone()));
+        assert_eq!(t.messages().last(), Some(&delivered));
     }
 
     #[test]

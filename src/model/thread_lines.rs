@@ -31,8 +31,8 @@ pub enum Line {
 /// does (a stream's payload without its text or file, a refetch with them), nothing else.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum LineKey {
-    /// The id, the status, and whether the code, the text and the file are known.
-    Message(MessageId, MessageStatus, [bool; 3]),
+    /// The id, the status, and whether the code, the text, the file and the type are known.
+    Message(MessageId, MessageStatus, [bool; 4]),
     Mode(i64, u32, AiMode),
 }
 
@@ -51,6 +51,7 @@ impl Line {
                     m.error_code.is_some(),
                     m.body.is_some(),
                     m.media_url.is_some(),
+                    m.message_type.is_some(),
                 ];
                 LineKey::Message(m.message_id.clone(), m.status, known)
             }
