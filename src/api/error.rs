@@ -148,7 +148,12 @@ impl ApiError {
             s if s >= 500 => ApiError::Server { status: s },
             s => ApiError::Rejected {
                 status: s,
-                code: parsed.error_code.unwrap_or_else(|| format!("HTTP_{s}")),
+                // (A code that is the status's digits, as a gateway may write it, says no more
+                // than the status: read as none, so that a 409's is a duplicate's.)
+                code: parsed
+                    .error_code
+                    .filter(|c| *c != s.to_string())
+                    .unwrap_or_else(|| format!("HTTP_{s}")),
                 message,
             },
         }
@@ -432,6 +437,9 @@ mod tests {
             ApiError::from_response(403, None, body).user_message(),
             "not yours (PERMISSION_DENIED)"
         );
+        // A 409 whose code is its status's digits is a duplicate's (the send went out).
+        let duplicate = ApiError::from_response(409, None, r#"{"error_code":409}"#);
+        assert!(duplicate.answer_lost());
         // A gateway's code as a number: its words are still shown.
         let body = r#"{"error_code":131047,"message":"re-engagement message"}"#;
         assert_eq!(

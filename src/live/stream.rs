@@ -352,7 +352,8 @@ const NAMED_EVENTS: [&str; 7] = [
 fn error_code(data: &str) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Code {
-        error_code: String,
+        #[serde(default, deserialize_with = "crate::model::readable::code")]
+        error_code: Option<String>,
     }
     #[derive(serde::Deserialize)]
     struct Wrapped {
@@ -362,12 +363,12 @@ fn error_code(data: &str) -> Option<String> {
     let code = |data| {
         serde_json::from_str::<Code>(data)
             .ok()
-            .map(|c| c.error_code)
+            .and_then(|c| c.error_code)
     };
     code(data).or_else(|| {
         serde_json::from_str::<Wrapped>(data)
             .ok()
-            .map(|w| w.error.error_code)
+            .and_then(|w| w.error.error_code)
     })
 }
 
@@ -692,5 +693,6 @@ mod tests {
         );
         assert_eq!(code(r#"{"error":"bad"}"#), None);
         assert_eq!(code("not json"), None);
+        assert_eq!(code(r#"{"error_code":401}"#).as_deref(), Some("401"));
     }
 }

@@ -60,6 +60,12 @@ pub fn code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error>
         fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
             Ok(Some(v.to_string()))
         }
+        // (A whole number written `30007.0`, or too large for 64 bits, comes as a float. Its
+        // digits, without a float's formatting, which costs the wasm a few KB; another float
+        // says no code.)
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok((v.fract() == 0.0 && v.abs() < 1e15).then(|| (v as i64).to_string()))
+        }
         fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
             Ok(None)
         }
@@ -89,6 +95,11 @@ mod tests {
         );
         assert_eq!(code(r#"{"error_code": 30007}"#), Some(Some("30007".into())));
         assert_eq!(code(r#"{"error_code": -1}"#), Some(Some("-1".into())));
+        assert_eq!(
+            code(r#"{"error_code": 30007.0}"#),
+            Some(Some("30007".into()))
+        );
+        assert_eq!(code(r#"{"error_code": 1.5}"#), Some(None));
         assert_eq!(code(r#"{"error_code": null}"#), Some(None));
         assert_eq!(code("{}"), Some(None));
         assert_eq!(code(r#"{"error_code": {"a": 1}}"#), None);
