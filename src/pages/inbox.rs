@@ -617,11 +617,12 @@ fn start_polling(
                     let ours = alive.try_get_value() == Some(true)
                         && !is_hidden()
                         && session.signed_in_to(&workspace)
-                        && inbox.with_untracked(|i| i.filters.to_query()) == query;
-                    if !ours {
-                        std::future::pending::<()>().await;
+                        && inbox.try_with_untracked(|i| i.filters.to_query()).as_ref()
+                            == Some(&query);
+                    // (Asked again at the next: a tab hidden a moment is shown again.)
+                    if ours {
+                        let _ = tabs.claim_poll_lease(&query, interval_ms() * 2.5);
                     }
-                    let _ = tabs.claim_poll_lease(&query, interval_ms() * 2.5);
                 }
             };
             let polled = poll_down_to_the_list(inbox, &client, &filters);
