@@ -60,9 +60,8 @@ pub fn code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error>
         fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
             Ok(Some(v.to_string()))
         }
-        // (A whole number written `30007.0`, or too large for 64 bits, comes as a float. Its
-        // digits, without a float's formatting, which costs the wasm a few KB; another float
-        // says no code.)
+        // (A whole number written `30007.0` comes as a float: its digits, without a float's
+        // formatting, which costs the wasm a few KB. Any other float says no code.)
         fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
             Ok((v.fract() == 0.0 && v.abs() < 1e15).then(|| (v as i64).to_string()))
         }

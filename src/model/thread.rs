@@ -776,11 +776,12 @@ impl Thread {
 
     /// [`Thread::upsert`], with what a new message of ours settles of the sends shown.
     fn upsert_as(&mut self, mut m: Message, settles: Settles) -> Merged {
-        if let Some(key) = self.keys.get(&m.message_id) {
-            let moved = self.messages.get_mut(key).is_some_and(|existing| {
-                fill_in(existing, &m);
-                advance(existing, m.status, m.error_code)
-            });
+        if let Some(key) = self.keys.get(&m.message_id).cloned() {
+            self.fill_known(&m, settles);
+            let moved = self
+                .messages
+                .get_mut(&key)
+                .is_some_and(|existing| advance(existing, m.status, m.error_code));
             return if moved { Merged::Moved } else { Merged::Same };
         }
         if let Some((status, error)) = self.early_status.remove(&m.message_id) {
@@ -793,6 +794,24 @@ impl Thread {
         self.keys.insert(m.message_id.clone(), key.clone());
         self.messages.insert(key, m);
         Merged::New
+    }
+
+    /// Fills in what the known copy of `later`'s message left out. A text of ours learned only
+    /// now settles what a new message with it would have (a send whose answer was lost meanwhile
+    /// would otherwise be looked for, not found among the messages shown, and sent twice).
+    fn fill_known(&mut self, later: &Message, settles: Settles) {
+        let Some(key) = self.keys.get(&later.message_id) else {
+            return;
+        };
+        let Some(known) = self.messages.get_mut(key) else {
+            return;
+        };
+        let had_text = known.body.is_some();
+        fill_in(known, later);
+        if !had_text && known.body.is_some() && known.direction == Direction::Outbound {
+            let now_whole = known.clone();
+            self.settle_unconfirmed(&now_whole, settles);
+        }
     }
 
     /// A new message of ours with the text of a send whose answer was lost, made no earlier
@@ -859,13 +878,7 @@ impl Thread {
             // One the thread has: only its status may move, as by a status event.
             StreamEvent::Message(m) if self.keys.contains_key(&m.message_id) => {
                 // (A receipt's payload may be the whole message its first one was not.)
-                if let Some(known) = self
-                    .keys
-                    .get(&m.message_id)
-                    .and_then(|k| self.messages.get_mut(k))
-                {
-                    fill_in(known, &m);
-                }
+                self.fill_known(&m, Settles::All);
                 self.apply_event(StreamEvent::Status {
                     message_id: m.message_id,
                     status: m.status,
@@ -1715,6 +1728,19 @@ mod tests {
         let mark = t.mark();
         t.merge_latest(conversation(vec![other], None), mark);
         assert_eq!(t.messages().next(), Some(&whole));
+        // A send whose answer was lost, its message first told without its text: settled once
+        // the text comes (its Retry would find nothing new to match, and send it twice).
+        let mut sent = Thread::new(conversation(vec![], None));
+        sent.begin_send(1, "OK".into(), at(6));
+        let mut receipt = msg("m7", 7, Direction::Outbound, MessageStatus::Sent);
+        receipt.body = None;
+        sent.apply(StreamEvent::Message(receipt));
+        sent.fail_send(1, "No answer".into(), true);
+        assert_eq!(sent.pending().len(), 1, "in question");
+        let mut delivered = msg("m7", 7, Direction::Outbound, MessageStatus::Delivered);
+        delivered.body = Some("OK".into());
+        sent.apply(StreamEvent::Message(delivered));
+        assert!(sent.pending().is_empty(), "settled by its message");
         // The AI's reply, its first receipt without its text, its next with it.
         let mut reply = msg("m2", 2, Direction::Outbound, MessageStatus::Sent);
         reply.body = None;
