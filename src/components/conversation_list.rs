@@ -104,11 +104,12 @@ pub fn ConversationList(
     // the way in, not at every row after.
     let keyed = RwSignal::new(false);
 
-    // A refresh that moves rows (a new conversation on top) rebuilds them, the one the keyboard
-    // is on included, and the browser drops the focus to the page's start. The row last focused
-    // is kept here, and when a rebuild has removed it with the focus on it, its conversation's
-    // new row takes the focus (and, through its on:focus, the roving index), without scrolling:
-    // the operator may have scrolled the list meanwhile.
+    // A refresh that moves the keyboard's row in the page (a conversation written to goes to
+    // the top, and the rows it passes are moved), or takes it out of the rows drawn, drops the
+    // focus to the page's start. The row last focused is kept here, and when a refresh has
+    // moved or removed it with the focus on it, its conversation's row takes the focus back
+    // (and, through its on:focus, the roving index), without scrolling: the operator may have
+    // scrolled the list meanwhile.
     let focused_row = StoredValue::new_local(None::<(ConversationId, web_sys::Element)>);
     // The list (its filters' query) the row was focused in.
     let focused_in = StoredValue::new(String::new());
