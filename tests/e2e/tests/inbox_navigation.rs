@@ -717,6 +717,22 @@ async fn after_a_filter_change_tab_goes_to_the_first_row() {
     .await;
 }
 
+/// `id`'s row at the top of the list: after the list's next poll (one interval, 10 s, and its
+/// request), with room for a busy machine.
+async fn wait_at_top(h: &Harness, id: &str) -> Result<()> {
+    let top = format!("{ROW}[data-index='0']");
+    poll_until(
+        &format!("{id} at the top"),
+        Duration::from_secs(30),
+        || async {
+            Ok(attr_is(h, &top, "data-conversation-id", id)
+                .await?
+                .then_some(()))
+        },
+    )
+    .await
+}
+
 /// A customer of `written` writes: the list's next poll (within one poll interval, 10 s, and its
 /// request) brings it to the top, and the focus stays on `focused`'s row, now at `index`.
 async fn written_to_keeps_the_focus(
@@ -726,17 +742,7 @@ async fn written_to_keeps_the_focus(
     index: usize,
 ) -> Result<()> {
     inject(h, written, "Any news on my refund?").await?;
-    let top = format!("{ROW}[data-index='0']");
-    poll_until(
-        "the conversation written to at the top",
-        Duration::from_secs(30),
-        || async {
-            Ok(attr_is(h, &top, "data-conversation-id", written)
-                .await?
-                .then_some(()))
-        },
-    )
-    .await?;
+    wait_at_top(h, written).await?;
     wait_focused_row(h, index).await?;
     let on = h
         .browser()
@@ -786,17 +792,7 @@ async fn the_keyboard_keeps_its_row_when_a_refresh_moves_the_rows() {
             .execute("document.activeElement.blur();", vec![])
             .await?;
         inject(h, &farther, "Is anyone there?").await?;
-        let top = format!("{ROW}[data-index='0']");
-        poll_until(
-            "the next conversation written to at the top",
-            Duration::from_secs(30),
-            || async {
-                Ok(attr_is(h, &top, "data-conversation-id", &farther)
-                    .await?
-                    .then_some(()))
-            },
-        )
-        .await?;
+        wait_at_top(h, &farther).await?;
         let stop = h
             .browser()
             .execute(
@@ -879,17 +875,7 @@ async fn news_changes_the_focused_row_in_place() {
             )
             .await?;
         let new_id = str_field(&created, "conversation_id")?;
-        let top = format!("{ROW}[data-index='0']");
-        poll_until(
-            "the new conversation at the top",
-            Duration::from_secs(30),
-            || async {
-                Ok(attr_is(h, &top, "data-conversation-id", &new_id)
-                    .await?
-                    .then_some(()))
-            },
-        )
-        .await?;
+        wait_at_top(h, &new_id).await?;
         wait_focused_row(h, 1).await?;
         assert!(
             focus_is_marked(h).await?,
