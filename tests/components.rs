@@ -1069,11 +1069,18 @@ fn stored(area: &str, item: &str) -> Option<String> {
 #[wasm_bindgen_test]
 fn a_key_refused_in_one_tab_leaves_another_tabs_drafts() {
     use voicebip_console::api::Client;
+    use voicebip_console::state::drafts::{self, Shelf};
     use voicebip_console::state::session::Session;
+    use voicebip_console::state::storage::Area;
     let _emptied = BothStoresEmptied::new();
     let owner = Owner::new();
     owner.with(|| {
         let base = "https://api.example.com/v1";
+        let shelf = Shelf::new(
+            Area::Session,
+            Client::new(base, "pk_test_shared").workspace(),
+        );
+        let conversation = "conv_1".into();
         let tab_items = ["voicebip.key", "voicebip.base", "voicebip.marked"];
         // `end` ends the first tab's session; then the other tab, holding the same key and a
         // draft in its own storage, is reloaded. Whether it restored its key.
@@ -1091,9 +1098,7 @@ fn a_key_refused_in_one_tab_leaves_another_tabs_drafts() {
             for (item, value) in &other_tab {
                 session.set_item(item, value).expect("set");
             }
-            session
-                .set_item("voicebip.draft.conv_1", "Half a reply")
-                .expect("set");
+            drafts::save(&shelf, &conversation, "Half a reply");
             let reloaded = Session::new();
             assert!(!reloaded.restore(None), "its base was kept with it");
             reloaded.signed_in()
@@ -1101,42 +1106,86 @@ fn a_key_refused_in_one_tab_leaves_another_tabs_drafts() {
         assert!(other_tab_reloaded_after(
             &|s| s.sign_out(Some("Refused".into()))
         ));
-        assert_eq!(
-            stored("session", "voicebip.draft.conv_1").as_deref(),
-            Some("Half a reply")
-        );
+        assert_eq!(drafts::load(&shelf, &conversation), "Half a reply");
         assert!(!other_tab_reloaded_after(&|s| s.leave(None)));
-        assert_eq!(stored("session", "voicebip.draft.conv_1"), None);
+        assert_eq!(drafts::load(&shelf, &conversation), "");
     });
 }
 
-/// Signing out of a key remembered on the device leaves the drafts there while the device
-/// keeps another key (remembered in another tab since, which stays signed in): they may be
-/// that key's.
+/// Two keys remembered on the device, in two tabs (a sandbox's and a live one's): signing out
+/// of one forgets its own drafts and not the other's, whichever key the device keeps now. It
+/// forgot every draft on the device when it kept its own key, and none of its own when it kept
+/// the other's.
 #[wasm_bindgen_test]
-fn signing_out_leaves_the_drafts_of_another_key_remembered_since() {
+fn signing_out_forgets_its_own_workspaces_drafts_only() {
     use voicebip_console::api::Client;
+    use voicebip_console::state::drafts::{self, Shelf};
     use voicebip_console::state::session::Session;
+    use voicebip_console::state::storage::Area;
     let _emptied = BothStoresEmptied::new();
     let owner = Owner::new();
     owner.with(|| {
-        let local = web_sys::window()
-            .and_then(|w| w.local_storage().ok().flatten())
-            .expect("localStorage");
-        // Whether a draft on the device outlives the sign-out, with `kept` the device's key.
-        let draft_outlives_sign_out = |kept: &str| {
-            let s = Session::new();
-            let key = "pk_test_mine";
-            s.sign_in(Client::new("https://api.example.com/v1", key), key, true);
-            local.set_item("voicebip.key", kept).expect("set");
-            local
-                .set_item("voicebip.draft.conv_2", "Another key's reply")
-                .expect("set");
-            s.leave(None);
-            stored("local", "voicebip.draft.conv_2").is_some()
+        let base = "https://api.example.com/v1";
+        let signed_in = |key: &str| {
+            let tab = Session::new();
+            tab.sign_in(Client::new(base, key), key, true);
+            let shelf = Shelf::new(Area::Local, Client::new(base, key).workspace());
+            let conversation = format!("conv_of_{key}").as_str().into();
+            drafts::save(&shelf, &conversation, "Half a reply");
+            (tab, move || drafts::load(&shelf, &conversation))
         };
-        assert!(draft_outlives_sign_out("pk_test_remembered_since"));
-        assert!(!draft_outlives_sign_out("pk_test_mine"));
+        let (live, live_draft) = signed_in("pk_live_1");
+        let (sandbox, sandbox_draft) = signed_in("pk_test_1");
+        // The device keeps the sandbox's key, remembered last.
+        sandbox.leave(None);
+        assert_eq!(sandbox_draft(), "", "its own are forgotten");
+        assert_eq!(live_draft(), "Half a reply", "the live tab's are not");
+        let (sandbox, _) = signed_in("pk_test_1");
+        // Now the device keeps the sandbox's key again, not the live one's.
+        live.leave(None);
+        assert_eq!(live_draft(), "", "its own are forgotten");
+        sandbox.leave(None);
+    });
+}
+
+/// A tab's drafts go with it to the key it signs in with after its own was refused (a key
+/// replaced), and drafts an earlier build kept under no workspace's name are taken in; another
+/// workspace's stay where they are.
+#[wasm_bindgen_test]
+fn a_tabs_drafts_follow_it_to_its_next_key() {
+    use voicebip_console::api::Client;
+    use voicebip_console::state::drafts::{self, Shelf};
+    use voicebip_console::state::session::Session;
+    use voicebip_console::state::storage::Area;
+    let _emptied = BothStoresEmptied::new();
+    let owner = Owner::new();
+    owner.with(|| {
+        let base = "https://api.example.com/v1";
+        let shelf = |key: &str| Shelf::new(Area::Session, Client::new(base, key).workspace());
+        let (old, new, other) = (shelf("pk_live_old"), shelf("pk_live_new"), shelf("pk_x"));
+        let tab = Session::new();
+        tab.sign_in(Client::new(base, "pk_live_old"), "pk_live_old", false);
+        drafts::save(&old, &"conv_1".into(), "Half a reply");
+        drafts::save(&other, &"conv_2".into(), "Another's");
+        web_sys::window()
+            .and_then(|w| w.session_storage().ok().flatten())
+            .expect("sessionStorage")
+            .set_item("voicebip.draft.conv_3", "From an earlier build")
+            .expect("set");
+        tab.sign_out(Some("Refused".into()));
+        tab.sign_in(Client::new(base, "pk_live_new"), "pk_live_new", false);
+        assert_eq!(drafts::load(&new, &"conv_1".into()), "Half a reply");
+        assert_eq!(
+            drafts::load(&new, &"conv_3".into()),
+            "From an earlier build"
+        );
+        assert_eq!(
+            drafts::load(&old, &"conv_1".into()),
+            "",
+            "moved, not copied"
+        );
+        assert_eq!(drafts::load(&other, &"conv_2".into()), "Another's");
+        assert_eq!(drafts::load(&new, &"conv_2".into()), "");
     });
 }
 

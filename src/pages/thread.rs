@@ -225,7 +225,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // one had been closed (elsewhere, unheard) and the customer has written since.
     let sent_elsewhere = RwSignal::new(None::<ConversationId>);
     let loading_older = RwSignal::new(false);
-    let draft = RwSignal::new(drafts::load(session.drafts.get_value(), &id));
+    let draft = RwSignal::new(drafts::load(&session.drafts.get_value(), &id));
     // Numbers the operator's sends (`None` once this view has gone).
     let alive = StoredValue::new(());
     let new_local_id = move || alive.try_get_value().map(|()| drafts::next_local_id());
@@ -233,19 +233,20 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     let shown = move || alive.try_get_value().is_some();
     // Kept as the reply's draft is: a template half typed survives switching conversations,
     // a reload, and a session the API ended.
-    let template_draft = TemplateDraft::new(drafts::load_template(session.drafts.get_value(), &id));
+    let template_draft =
+        TemplateDraft::new(drafts::load_template(&session.drafts.get_value(), &id));
     // A template sent from here whose answer never came (the page went first, or it was lost),
     // unless this page has it on its way still (shown as sending).
     let out_here = use_context::<TemplatesOut>()
         .is_some_and(|TemplatesOut(out)| out.with_untracked(|out| out.contains(&id)));
     let now_ms = js_sys::Date::now() as u64;
-    if !out_here && drafts::template_in_question(session.drafts.get_value(), &id, now_ms) {
+    if !out_here && drafts::template_in_question(&session.drafts.get_value(), &id, now_ms) {
         template_error.set(Some(TemplateTrouble::InQuestion));
     }
     {
         let id = id.clone();
         template_draft.keep_with(move |fields| {
-            drafts::save_template(session.drafts.get_value(), &id, fields)
+            drafts::save_template(&session.drafts.get_value(), &id, fields)
         });
     }
     let open_draft = use_context::<OpenDraft>();
@@ -429,15 +430,15 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         }
                         None => {
                             let mut fresh = Thread::new(c);
-                            let area = session.drafts.get_value();
-                            for send in drafts::load_unconfirmed(area, &conv) {
+                            let shelf = session.drafts.get_value();
+                            for send in drafts::load_unconfirmed(&shelf, &conv) {
                                 if let Some(local_id) = new_local_id() {
                                     fresh.restore_unconfirmed(local_id, send);
                                 }
                             }
                             // Sends from an earlier view of it, still out: "Sending…" here
                             // too, until their answers settle them in this view.
-                            for (local_id, send) in drafts::out_to(area, &conv) {
+                            for (local_id, send) in drafts::out_to(&shelf, &conv) {
                                 fresh.resume_send(local_id, send);
                             }
                             // (The stream may have failed before this first answer came.)
@@ -553,7 +554,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     .flatten();
                 // Not loaded yet: its first page takes it from the drafts.
                 restored.unwrap_or_else(|| {
-                    drafts::add_unconfirmed(session.drafts.get_value(), &conversation, send);
+                    drafts::add_unconfirmed(&session.drafts.get_value(), &conversation, send);
                     true
                 })
             }),
@@ -780,13 +781,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let typing = draft.get();
         let kept = failed.with(|f| drafts::with_unsent(f.iter().map(String::as_str), typing));
         let taken = adopted.try_update_value(|a| a.take()).flatten();
-        let (area, id) = (session.drafts.get_value(), id.get_value());
+        let (shelf, id) = (session.drafts.get_value(), id.get_value());
         let emptied = kept.is_empty() && held_text.get_value();
         held_text.set_value(!kept.is_empty());
         if emptied {
-            drafts::save_emptied(area, &id);
+            drafts::save_emptied(&shelf, &id);
         } else if taken.as_deref() != Some(kept.as_str()) {
-            drafts::save(area, &id, &kept)
+            drafts::save(&shelf, &id, &kept)
         }
     });
     // The conversation open in another tab too: what is typed there is this reply box's text
@@ -795,8 +796,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // its next write (a Retry, an Edit) put its older text over that tab's. (A failed send's
     // text sent from there settles it here, as the message comes: `Thread`.)
     let typed_elsewhere = window_event_listener(leptos::ev::storage, move |ev| {
-        let area = session.drafts.get_value();
-        let Some(written) = drafts::written_elsewhere(area, &id.get_value(), &ev) else {
+        let shelf = session.drafts.get_value();
+        let Some(written) = drafts::written_elsewhere(&shelf, &id.get_value(), &ev) else {
             return;
         };
         let text = failed.with_untracked(|f| drafts::typing_after(f, &written));
@@ -819,7 +820,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     crate::state::effect(move || {
         // (Before the first page, what is kept waits for it.)
         if let Some(sends) = unconfirmed.get() {
-            drafts::save_unconfirmed(session.drafts.get_value(), &id.get_value(), &sends);
+            drafts::save_unconfirmed(&session.drafts.get_value(), &id.get_value(), &sends);
         }
     });
 
@@ -1261,7 +1262,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // into its kept draft; one that may have gone out is kept as such, not as
                     // the box's text.
                     if !shown && drafts_kept() {
-                        let area = session.drafts.get_value();
+                        let shelf = session.drafts.get_value();
                         // (Whether it is still in question: the conversation shown again may
                         // show its message already.)
                         let in_question = match reopened(&conversation) {
@@ -1273,13 +1274,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                                 true
                             }
                             None if answer_lost => {
-                                drafts::add_unconfirmed(area, &conversation, kept_as);
+                                drafts::add_unconfirmed(&shelf, &conversation, kept_as);
                                 true
                             }
                             None => {
-                                let typing = drafts::load(area, &conversation);
+                                let typing = drafts::load(&shelf, &conversation);
                                 let kept = drafts::with_put_back(&conversation, &text, &typing);
-                                drafts::save(area, &conversation, &kept);
+                                drafts::save(&shelf, &conversation, &kept);
                                 true
                             }
                         };
@@ -1501,15 +1502,15 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         };
         template_error.set(None);
         templates_out.update(|out| out.push(conversation.clone()));
-        let area = session.drafts.get_value();
-        drafts::template_going(area, &conversation, js_sys::Date::now() as u64);
+        let shelf = session.drafts.get_value();
+        drafts::template_going(&shelf, &conversation, js_sys::Date::now() as u64);
         spawn_local(async move {
             let result = client.send_template(&req, &templates_allowed).await;
             templates_out.try_update(|out| out.retain(|c| *c != conversation));
             // (A lost answer keeps it in question, as does the page's going first: a reload
             // settles the fetch it aborts, as a lost answer, before the page goes.)
             if !result.as_ref().is_err_and(ApiError::answer_lost) {
-                drafts::template_answered(area, &conversation);
+                drafts::template_answered(&shelf, &conversation);
             }
             match result {
                 // The server composes a template's text: show its copy, not a guess.
@@ -1517,7 +1518,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     template_draft.sent(&form);
                     // Also when this view has gone meanwhile: a template sent is not kept to
                     // be sent (and billed) again. (What was typed since it went is kept.)
-                    drafts::forget_template_sent(session.drafts.get_value(), &conversation, &form);
+                    drafts::forget_template_sent(&session.drafts.get_value(), &conversation, &form);
                     if let Some(shown) = reopened(&conversation) {
                         shown.template_sent.run(form);
                     }
@@ -1643,7 +1644,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     on_template=on_template
                     on_template_checked=Callback::new(move |()| {
                         // Checked by the operator: not said again at the next visit.
-                        drafts::template_answered(session.drafts.get_value(), &id.get_value());
+                        drafts::template_answered(&session.drafts.get_value(), &id.get_value());
                         template_error.set(None);
                         refocus_if_lost(vec![
                             "#template-name:not([readonly])".into(),

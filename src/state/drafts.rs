@@ -1,7 +1,7 @@
 //! Composer drafts per conversation, kept so they survive switching conversations, reloads and
-//! a session the API ended (a refused key). They are kept where the key is
-//! ([`Session::drafts`](super::session::Session)): on this device only when the operator asked
-//! to be remembered, else for the tab; signing out forgets them.
+//! a session the API ended (a refused key). They are kept where the key is, under its
+//! workspace's name ([`Shelf`]): on this device only when the operator asked to be remembered,
+//! else for the tab; signing out forgets that workspace's.
 
 use super::storage::{self, Area};
 use crate::components::composer::TemplateForm;
@@ -10,55 +10,114 @@ use crate::model::ConversationId;
 
 pub(crate) const PREFIX: &str = "voicebip.draft.";
 
-fn key(id: &ConversationId) -> String {
-    format!("{PREFIX}{id}")
+/// Where one workspace's drafts are kept: the store its key is in, under the workspace's name.
+/// Named, so that signing out of one forgets its own and not those of another signed in on the
+/// device meanwhile (a sandbox's and a live key's tabs side by side), nor leaves its own there
+/// while that one stays.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shelf {
+    pub area: Area,
+    /// (`Client::workspace`: the API's and the key's, not the key.)
+    workspace: String,
+}
+
+impl Shelf {
+    pub fn new(area: Area, workspace: String) -> Self {
+        Shelf { area, workspace }
+    }
+
+    fn prefix(&self) -> String {
+        format!("{PREFIX}{}.", self.workspace)
+    }
+
+    /// The item of conversation `id`'s draft (`what`: "" for the reply's, else its suffix).
+    fn item(&self, id: &ConversationId, what: &str) -> String {
+        format!("{}{id}{what}", self.prefix())
+    }
+
+    /// Moves the drafts `from` holds here: the key moved to the other store, or another key
+    /// was signed in after `from`'s was refused (what the operator wrote stays theirs: a
+    /// workspace's conversations are its own, so another's drafts show on none of them). Drafts
+    /// an earlier build kept under no workspace's name in this store come too.
+    pub fn take_in(&self, from: &Shelf) {
+        let mut moved = Vec::new();
+        if from != self {
+            let prefix = from.prefix();
+            moved = storage::take_prefixed(from.area, &prefix)
+                .into_iter()
+                .map(|(item, text)| (item[prefix.len()..].to_owned(), text))
+                .collect();
+        }
+        let unnamed = |item: &str| item.strip_prefix(PREFIX).is_some_and(|rest| !named(rest));
+        for (item, text) in storage::take_where(self.area, unnamed) {
+            moved.push((item[PREFIX.len()..].to_owned(), text));
+        }
+        let prefix = self.prefix();
+        for (rest, text) in moved {
+            storage::set(self.area, &format!("{prefix}{rest}"), &text);
+        }
+    }
+
+    /// Forgets the workspace's drafts in `areas`: what the operator wrote stays with the
+    /// operator.
+    pub fn forget(&self, areas: &[Area]) {
+        for &area in areas {
+            storage::take_prefixed(area, &self.prefix());
+        }
+    }
+}
+
+/// Whether an item's name after [`PREFIX`] begins with a workspace's (`Client::workspace`: 16 hex
+/// digits), not with a conversation's, as an earlier build named them.
+fn named(rest: &str) -> bool {
+    rest.as_bytes()
+        .get(..17)
+        .is_some_and(|b| b[16] == b'.' && b[..16].iter().all(u8::is_ascii_hexdigit))
 }
 
 /// What another tab (or frame) of this device wrote as `id`'s reply draft, from its `storage`
 /// event: `None` unless the event is about that draft in the device's storage, where the
-/// drafts are when the key is remembered (`area`; a tab's own storage is its alone). Not a
-/// removal: a sign-out elsewhere removes every draft, and a draft sent is emptied
+/// drafts are when the key is remembered (`shelf`'s area; a tab's own storage is its alone). Not
+/// a removal: a sign-out elsewhere removes the workspace's drafts, and a draft sent is emptied
 /// ([`save_emptied`]).
 pub fn written_elsewhere(
-    area: Area,
+    shelf: &Shelf,
     id: &ConversationId,
     ev: &web_sys::StorageEvent,
 ) -> Option<String> {
-    let on_device = area == Area::Local && storage::is_about(Area::Local, ev);
-    (on_device && ev.key().as_deref() == Some(key(id).as_str()))
+    let on_device = shelf.area == Area::Local && storage::is_about(Area::Local, ev);
+    (on_device && ev.key().as_deref() == Some(shelf.item(id, "").as_str()))
         .then(|| ev.new_value())
         .flatten()
 }
 
-pub fn load(area: Area, id: &ConversationId) -> String {
-    storage::get(area, &key(id)).unwrap_or_default()
+pub fn load(shelf: &Shelf, id: &ConversationId) -> String {
+    storage::get(shelf.area, &shelf.item(id, "")).unwrap_or_default()
 }
 
-pub fn save(area: Area, id: &ConversationId, text: &str) {
+pub fn save(shelf: &Shelf, id: &ConversationId, text: &str) {
     if text.is_empty() {
-        storage::remove(area, &key(id));
+        storage::remove(shelf.area, &shelf.item(id, ""));
     } else {
-        storage::set(area, &key(id), text);
+        storage::set(shelf.area, &shelf.item(id, ""), text);
     }
 }
 
 /// The reply draft that held text emptied (sent, or deleted): on the device it is kept empty
 /// rather than removed, so that another tab showing the conversation empties its box too
 /// ([`written_elsewhere`]). (The next view of it that finds it empty removes it.)
-pub fn save_emptied(area: Area, id: &ConversationId) {
-    match area {
+pub fn save_emptied(shelf: &Shelf, id: &ConversationId) {
+    match shelf.area {
         Area::Local => {
-            storage::set(area, &key(id), "");
+            storage::set(shelf.area, &shelf.item(id, ""), "");
         }
-        Area::Session => storage::remove(area, &key(id)),
+        Area::Session => storage::remove(shelf.area, &shelf.item(id, "")),
     }
 }
 
 /// The template form's draft beside the reply's (under the same prefix, so it moves and goes
 /// with them): its name, language and parameters, joined by a separator ([`join_fields`]).
-fn template_key(id: &ConversationId) -> String {
-    format!("{PREFIX}{id}#template")
-}
+const TEMPLATE: &str = "#template";
 
 const FIELD_SEPARATOR: char = '\u{1f}';
 /// Stands before a separator, or itself, found in what was typed (pasted from a terminal or
@@ -127,30 +186,31 @@ fn record_fields(kept: &str, separator: char, unescape: bool) -> Vec<String> {
     }
 }
 
-pub fn load_template(area: Area, id: &ConversationId) -> Option<[String; 3]> {
-    let text = storage::get(area, &template_key(id))?;
+pub fn load_template(shelf: &Shelf, id: &ConversationId) -> Option<[String; 3]> {
+    let text = storage::get(shelf.area, &shelf.item(id, TEMPLATE))?;
     record_fields(&text, FIELD_SEPARATOR, true).try_into().ok()
 }
 
 /// Kept while its name or parameters hold something; else forgotten.
-pub fn save_template(area: Area, id: &ConversationId, [name, language, parameters]: [&str; 3]) {
+pub fn save_template(shelf: &Shelf, id: &ConversationId, [name, language, parameters]: [&str; 3]) {
+    let item = shelf.item(id, TEMPLATE);
     if name.trim().is_empty() && parameters.trim().is_empty() {
-        storage::remove(area, &template_key(id));
+        storage::remove(shelf.area, &item);
     } else {
         let text = escaped_record(join_fields(&[name, language, parameters], FIELD_SEPARATOR));
-        storage::set(area, &template_key(id), &text);
+        storage::set(shelf.area, &item, &text);
     }
 }
 
 /// `sent` has gone out: its form is forgotten, unless it holds something else by now (typed
 /// while it was on its way), which is kept.
-pub fn forget_template_sent(area: Area, id: &ConversationId, sent: &TemplateForm) {
-    let kept = load_template(area, id);
+pub fn forget_template_sent(shelf: &Shelf, id: &ConversationId, sent: &TemplateForm) {
+    let kept = load_template(shelf, id);
     let kept = kept
         .as_ref()
         .map(|[n, l, p]| [n.as_str(), l.as_str(), p.as_str()]);
     if kept.and_then(TemplateForm::of_fields).as_ref() == Some(sent) {
-        storage::remove(area, &template_key(id));
+        storage::remove(shelf.area, &shelf.item(id, TEMPLATE));
     }
 }
 
@@ -158,58 +218,60 @@ pub fn forget_template_sent(area: Area, id: &ConversationId, sent: &TemplateForm
 /// that should the page go first (a reload, a closed tab, a crash) or the answer be lost, a
 /// view of the conversation opened later says it may have been sent, where its form, kept,
 /// looked ready to send (and bill) it again. Holds when it went (ms since the epoch).
-fn template_out_key(id: &ConversationId) -> String {
-    format!("{PREFIX}{id}#template-out")
-}
+const TEMPLATE_OUT: &str = "#template-out";
 
 /// How long a template whose answer never came is said to be in question: by a day later the
 /// operator has seen the thread (and a template's window is a day's).
 const TEMPLATE_IN_QUESTION_MS: u64 = 24 * 60 * 60 * 1000;
 
-pub fn template_going(area: Area, id: &ConversationId, now_ms: u64) {
-    storage::set(area, &template_out_key(id), &now_ms.to_string());
+pub fn template_going(shelf: &Shelf, id: &ConversationId, now_ms: u64) {
+    storage::set(
+        shelf.area,
+        &shelf.item(id, TEMPLATE_OUT),
+        &now_ms.to_string(),
+    );
 }
 
 /// Its answer came, and says whether it went.
-pub fn template_answered(area: Area, id: &ConversationId) {
-    storage::remove(area, &template_out_key(id));
+pub fn template_answered(shelf: &Shelf, id: &ConversationId) {
+    storage::remove(shelf.area, &shelf.item(id, TEMPLATE_OUT));
 }
 
 /// Whether a template went from the conversation in the last day whose answer never came.
-pub fn template_in_question(area: Area, id: &ConversationId, now_ms: u64) -> bool {
-    let went = storage::get(area, &template_out_key(id)).and_then(|t| t.parse::<u64>().ok());
+pub fn template_in_question(shelf: &Shelf, id: &ConversationId, now_ms: u64) -> bool {
+    let went =
+        storage::get(shelf.area, &shelf.item(id, TEMPLATE_OUT)).and_then(|t| t.parse::<u64>().ok());
     let recent = went.is_some_and(|at| now_ms.saturating_sub(at) < TEMPLATE_IN_QUESTION_MS);
     if !recent {
-        template_answered(area, id);
+        template_answered(shelf, id);
     }
     recent
 }
 
 /// The sends that may not have gone out beside the reply's draft (under the same prefix, so
 /// they move and go with it).
-fn unconfirmed_key(id: &ConversationId) -> String {
-    format!("{PREFIX}{id}#unconfirmed")
-}
+const UNCONFIRMED: &str = "#unconfirmed";
 
-pub fn load_unconfirmed(area: Area, id: &ConversationId) -> Vec<UnconfirmedSend> {
-    storage::get(area, &unconfirmed_key(id))
+pub fn load_unconfirmed(shelf: &Shelf, id: &ConversationId) -> Vec<UnconfirmedSend> {
+    storage::get(shelf.area, &shelf.item(id, UNCONFIRMED))
         .map(|kept| decode_unconfirmed(&kept))
         .unwrap_or_default()
 }
 
-pub fn save_unconfirmed(area: Area, id: &ConversationId, sends: &[UnconfirmedSend]) {
+pub fn save_unconfirmed(shelf: &Shelf, id: &ConversationId, sends: &[UnconfirmedSend]) {
+    let item = shelf.item(id, UNCONFIRMED);
     if sends.is_empty() {
-        storage::remove(area, &unconfirmed_key(id));
+        storage::remove(shelf.area, &item);
     } else {
-        storage::set(area, &unconfirmed_key(id), &encode_unconfirmed(sends));
+        storage::set(shelf.area, &item, &encode_unconfirmed(sends));
     }
 }
 
 /// Keeps `send` after those kept for the conversation already.
-pub fn add_unconfirmed(area: Area, id: &ConversationId, send: UnconfirmedSend) {
-    let mut kept = load_unconfirmed(area, id);
+pub fn add_unconfirmed(shelf: &Shelf, id: &ConversationId, send: UnconfirmedSend) {
+    let mut kept = load_unconfirmed(shelf, id);
     kept.push(send);
-    save_unconfirmed(area, id, &kept);
+    save_unconfirmed(shelf, id, &kept);
 }
 
 /// Between the sends kept: another separator no one types. (Joined by hand, as the template's
@@ -276,24 +338,6 @@ pub fn own(area: Area, workspace: &str) -> bool {
     }
     storage::set(area, OWNER_ITEM, workspace);
     another
-}
-
-/// Moves every draft into `area`, where the key now is.
-pub fn keep_in(area: Area) {
-    let other = match area {
-        Area::Local => Area::Session,
-        Area::Session => Area::Local,
-    };
-    for (item, text) in storage::take_prefixed(other, PREFIX) {
-        storage::set(area, &item, &text);
-    }
-}
-
-/// Every draft in `areas`: what the operator wrote stays with the operator.
-pub fn forget_all(areas: &[Area]) {
-    for &area in areas {
-        storage::take_prefixed(area, PREFIX);
-    }
 }
 
 /// The reply box after "Edit" on a failed send: the failed text, then (after a blank line)
@@ -378,7 +422,7 @@ struct Out {
     /// The send's id in its view, and in a view of its conversation opened before its answer
     /// comes (ids are the page's, not a view's: [`next_local_id`]).
     local_id: u64,
-    area: Area,
+    shelf: Shelf,
     conversation: ConversationId,
     send: UnconfirmedSend,
     /// Whether it is on its way now (not waiting to be sent again).
@@ -410,7 +454,7 @@ pub fn next_local_id() -> u64 {
 
 /// A conversation's draft and the sends kept as not confirmed, as they were before the page went.
 struct Before {
-    area: Area,
+    shelf: Shelf,
     conversation: ConversationId,
     typing: String,
     unconfirmed: Vec<UnconfirmedSend>,
@@ -420,7 +464,7 @@ struct Before {
 /// whether it is on its way then, or waiting to be sent again). Call what it returns when the
 /// answer has come.
 pub fn keep_while_out(
-    area: Area,
+    shelf: Shelf,
     conversation: ConversationId,
     local_id: u64,
     send: UnconfirmedSend,
@@ -438,7 +482,7 @@ pub fn keep_while_out(
         out.push(Out {
             serial,
             local_id,
-            area,
+            shelf,
             conversation,
             send,
             on_its_way,
@@ -451,10 +495,10 @@ pub fn keep_while_out(
 /// The sends to `conversation` whose answers have not come, oldest first, with their ids: a view
 /// of it opened meanwhile shows them as sending (not an empty box that invites typing the reply
 /// again), and their answers settle them there.
-pub fn out_to(area: Area, conversation: &ConversationId) -> Vec<(u64, UnconfirmedSend)> {
+pub fn out_to(shelf: &Shelf, conversation: &ConversationId) -> Vec<(u64, UnconfirmedSend)> {
     OUT.with_borrow(|out| {
         out.iter()
-            .filter(|o| o.area == area && o.conversation == *conversation && (o.same_key)())
+            .filter(|o| o.shelf == *shelf && o.conversation == *conversation && (o.same_key)())
             .map(|o| (o.local_id, o.send.clone()))
             .collect()
     })
@@ -470,30 +514,30 @@ fn listen_for_the_page_going() {
             for o in &out {
                 if kept
                     .iter()
-                    .any(|b| b.area == o.area && b.conversation == o.conversation)
+                    .any(|b| b.shelf == o.shelf && b.conversation == o.conversation)
                 {
                     continue;
                 }
                 let (on_its_way, held): (Vec<&&Out>, Vec<&&Out>) = out
                     .iter()
-                    .filter(|p| p.area == o.area && p.conversation == o.conversation)
+                    .filter(|p| p.shelf == o.shelf && p.conversation == o.conversation)
                     .partition(|p| p.on_its_way.get());
                 let before = Before {
-                    area: o.area,
+                    shelf: o.shelf.clone(),
                     conversation: o.conversation.clone(),
-                    typing: load(o.area, &o.conversation),
-                    unconfirmed: load_unconfirmed(o.area, &o.conversation),
+                    typing: load(&o.shelf, &o.conversation),
+                    unconfirmed: load_unconfirmed(&o.shelf, &o.conversation),
                 };
                 let texts = held.iter().map(|p| p.send.text.as_str());
                 save(
-                    o.area,
+                    &o.shelf,
                     &o.conversation,
                     &with_unsent(texts, before.typing.clone()),
                 );
                 if !on_its_way.is_empty() {
                     let mut unconfirmed = before.unconfirmed.clone();
                     unconfirmed.extend(on_its_way.iter().map(|p| p.send.clone()));
-                    save_unconfirmed(o.area, &o.conversation, &unconfirmed);
+                    save_unconfirmed(&o.shelf, &o.conversation, &unconfirmed);
                 }
                 kept.push(before);
             }
@@ -504,8 +548,8 @@ fn listen_for_the_page_going() {
         let before = BEFORE.take();
         if ev.persisted() {
             for b in before {
-                save(b.area, &b.conversation, &b.typing);
-                save_unconfirmed(b.area, &b.conversation, &b.unconfirmed);
+                save(&b.shelf, &b.conversation, &b.typing);
+                save_unconfirmed(&b.shelf, &b.conversation, &b.unconfirmed);
             }
         }
     });

@@ -2,6 +2,7 @@
 //! connect screen should say after the session ended.
 
 use super::config::Config;
+use super::drafts::Shelf;
 use super::storage::{self, Area};
 use crate::api::{ApiError, Client, Wait};
 use leptos::prelude::*;
@@ -28,8 +29,9 @@ pub struct Session {
     /// several may wait at once, a list the operator left and the one shown since, say.
     pub retry_waits: RwSignal<Vec<f64>>,
     /// Where the operator's drafts are kept: where the key is (the tab's storage for a key the
-    /// host of an embedded console holds in memory).
-    pub drafts: StoredValue<Area>,
+    /// host of an embedded console holds in memory), under its workspace's name. (Before the
+    /// first sign-in, the tab's of no workspace: nothing is written to it.)
+    pub drafts: StoredValue<Shelf>,
     /// Counts the times the tab's drafts were forgotten: a sign-out, or a host handing over
     /// another operator's key. (A refused key keeps them, for the next sign-in, whatever its
     /// key.)
@@ -46,7 +48,7 @@ impl Session {
             client: RwSignal::new(None),
             notice: RwSignal::new(None),
             retry_waits: RwSignal::new(Vec::new()),
-            drafts: StoredValue::new(Area::Session),
+            drafts: StoredValue::new(Shelf::new(Area::Session, String::new())),
             drafts_forgotten: StoredValue::new(0),
             ended: StoredValue::new(0),
         }
@@ -172,14 +174,8 @@ impl Session {
             for item in [KEY_ITEM, REMEMBERED_ITEM, MARKED_ITEM] {
                 storage::remove(Area::Session, item);
             }
-            // Its drafts go with the key, as at the sign-out it missed: the device's too when
-            // they were kept there, unless another key has been remembered since (whose they
-            // may now be).
-            let areas: &[Area] = match drafts {
-                Area::Local if !device_keeps_another_key(&client) => &[Area::Session, Area::Local],
-                _ => &[Area::Session],
-            };
-            super::drafts::forget_all(areas);
+            // Its drafts go with the key, as at the sign-out it missed.
+            Shelf::new(drafts, client.workspace()).forget(&[Area::Session, Area::Local]);
             self.drafts_forgotten.update_value(|n| *n += 1);
             return false;
         }
@@ -189,7 +185,7 @@ impl Session {
         }
         // The tab keeps what it restored, as a tab that signed in does.
         keep_for_tab(&client, &key, &base, drafts == Area::Local);
-        self.drafts.set_value(drafts);
+        self.keep_drafts(Shelf::new(drafts, client.workspace()));
         self.begin(client);
         false
     }
@@ -205,12 +201,7 @@ impl Session {
             storage::set(Area::Local, KEY_ITEM, key);
             storage::set(Area::Local, BASE_ITEM, client.base());
         }
-        // This tab's drafts (kept, say, until a refused key ended its session) go with the key.
-        // Only when it moves: the other area's may be another tab's, signed in there.
-        if self.drafts.get_value() != area {
-            super::drafts::keep_in(area);
-        }
-        self.drafts.set_value(area);
+        self.keep_drafts(Shelf::new(area, client.workspace()));
         self.notice.set(None);
         self.begin(client);
     }
@@ -220,7 +211,7 @@ impl Session {
         if super::drafts::own(Area::Session, &client.workspace()) {
             self.drafts_forgotten.update_value(|n| *n += 1);
         }
-        self.drafts.set_value(Area::Session);
+        self.keep_drafts(Shelf::new(Area::Session, client.workspace()));
         self.notice.set(None);
         self.begin(client);
     }
@@ -235,28 +226,28 @@ impl Session {
         let Some(client) = self.client.get_untracked() else {
             return;
         };
-        if signed_out_since(&client, self.drafts.get_value()) {
+        if signed_out_since(&client, self.drafts.get_value().area) {
             self.leave(Some(SIGNED_OUT_ELSEWHERE.into()));
         }
     }
 
+    /// The drafts are kept on `shelf` from now on, with those the tab kept on the last one
+    /// (where the key moved to the other store, or until a refused key ended its session).
+    fn keep_drafts(&self, shelf: Shelf) {
+        shelf.take_in(&self.drafts.get_value());
+        self.drafts.set_value(shelf);
+    }
+
     /// The operator signs out (here, or in another tab of the same workspace, `notice` says):
-    /// the session ends, and their drafts are forgotten with the key: the tab's, and the
-    /// device's when the key was kept there.
+    /// the session ends, and the workspace's drafts are forgotten with the key, in the tab and
+    /// on the device (an embedded console's are the tab's only: the device's are the
+    /// standalone console's).
     pub fn leave(&self, notice: Option<String>) {
-        // The device's drafts only with a key kept on the device, and not while it keeps
-        // another key (remembered in another tab since): those there may be that key's, whose
-        // tab stays signed in.
-        let another_kept = self
-            .client
-            .with_untracked(|c| c.as_ref().is_some_and(device_keeps_another_key));
-        let areas: &[Area] = match self.drafts.get_value() {
-            Area::Local if !super::embed::is_embedded() && !another_kept => {
-                &[Area::Session, Area::Local]
-            }
-            _ => &[Area::Session],
+        let areas: &[Area] = match super::embed::is_embedded() {
+            true => &[Area::Session],
+            false => &[Area::Session, Area::Local],
         };
-        super::drafts::forget_all(areas);
+        self.drafts.get_value().forget(areas);
         self.drafts_forgotten.update_value(|n| *n += 1);
         self.end(notice, Ending::SignedOut);
     }
@@ -343,12 +334,6 @@ fn signed_out_since(client: &Client, drafts: Area) -> bool {
             }
             Area::Session => storage::get(Area::Session, MARKED_ITEM) == Some(client.workspace()),
         }
-}
-
-/// Whether the device keeps a key other than `client`'s (remembered in another tab): the
-/// device's drafts may be that key's.
-fn device_keeps_another_key(client: &Client) -> bool {
-    storage::get(Area::Local, KEY_ITEM).is_some_and(|k| !client.holds_key(&k))
 }
 
 /// On the device, while a workspace's key is signed in there (remembered on it or not): every

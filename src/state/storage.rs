@@ -72,10 +72,13 @@ pub fn remove(which: Area, key: &str) {
 
 /// Removes every item whose key starts with `prefix`, and returns them.
 pub fn take_prefixed(which: Area, prefix: &str) -> Vec<(String, String)> {
+    take_where(which, |k| k.starts_with(prefix))
+}
+
+/// Removes every item whose key is `wanted`, and returns them.
+pub fn take_where(which: Area, wanted: impl Fn(&str) -> bool) -> Vec<(String, String)> {
     let mut taken: Vec<(String, String)> = refused(which, |r| {
-        let (taken, kept) = std::mem::take(r)
-            .into_iter()
-            .partition(|(k, _)| k.starts_with(prefix));
+        let (taken, kept) = std::mem::take(r).into_iter().partition(|(k, _)| wanted(k));
         *r = kept;
         taken
     });
@@ -85,7 +88,7 @@ pub fn take_prefixed(which: Area, prefix: &str) -> Vec<(String, String)> {
     // Collected first: removing while walking the indexes would skip items.
     let keys: Vec<String> = (0..s.length().unwrap_or(0))
         .filter_map(|i| s.key(i).ok().flatten())
-        .filter(|k| k.starts_with(prefix))
+        .filter(|k| wanted(k))
         .collect();
     let stored: Vec<(String, String)> = keys
         .into_iter()

@@ -133,7 +133,7 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
         open_thread(h, &id).await?;
         h.fill("#composer-text", "Half a reply to the customer")
             .await?;
-        let draft_item = format!("voicebip.draft.{id}");
+        let draft_item = draft_item(h, DEMO_KEY, &id);
         poll_until("the draft kept on this device", SCREEN, || async {
             Ok(storage_item(h, "localStorage", &draft_item)
                 .await?
@@ -361,10 +361,14 @@ async fn signing_out_leaves_another_keys_tab_alone() {
             )
             .await?;
         // A draft the first frame keeps on this device, with its key.
+        let (kept, not_kept) = (
+            draft_item(h, SECOND_KEY, "conv_kept"),
+            draft_item(h, DEMO_KEY, "conv_kept"),
+        );
         h.browser()
             .execute(
-                "localStorage.setItem('voicebip.draft.conv_kept', 'Half a reply');",
-                vec![],
+                "localStorage.setItem(arguments[0], 'Half a reply');",
+                vec![json!(kept)],
             )
             .await?;
         in_frame(h, "#b", async || {
@@ -381,9 +385,7 @@ async fn signing_out_leaves_another_keys_tab_alone() {
             "the other workspace's key stays remembered"
         );
         assert_eq!(
-            storage_item(h, "localStorage", "voicebip.draft.conv_kept")
-                .await?
-                .as_deref(),
+            storage_item(h, "localStorage", &kept).await?.as_deref(),
             Some("Half a reply"),
             "and so do the drafts kept with it"
         );
@@ -408,16 +410,13 @@ async fn signing_out_leaves_another_keys_tab_alone() {
         })
         .await?;
         assert_eq!(
-            storage_item(h, "localStorage", "voicebip.draft.conv_kept")
-                .await?
-                .as_deref(),
+            storage_item(h, "localStorage", &kept).await?.as_deref(),
             Some("Half a reply"),
             "the other tab's draft stays where that tab keeps it"
         );
-        assert_eq!(
-            storage_item(h, "sessionStorage", "voicebip.draft.conv_kept").await?,
-            None
-        );
+        for item in [&kept, &not_kept] {
+            assert_eq!(storage_item(h, "sessionStorage", item).await?, None);
+        }
         assert_no_crash(h).await
     })
     .await;
@@ -445,7 +444,7 @@ async fn a_tab_brought_back_after_a_sign_out_stays_signed_out() {
         h.wait_for("#connect-form", SCREEN).await?;
         // The closed tab's storage, as the browser brings it back (with its mark that the
         // device was marked as signed in, and a draft), at the conversation it showed.
-        let draft = format!("voicebip.draft.{id}");
+        let draft = draft_item(h, DEMO_KEY, &id);
         h.browser()
             .execute(
                 "sessionStorage.setItem('voicebip.key', arguments[0]);
@@ -488,7 +487,7 @@ async fn a_page_back_from_memory_after_a_sign_out_elsewhere_signs_out() {
         let id = str_field(&conv, "conversation_id")?;
         open_thread(h, &id).await?;
         h.fill("#composer-text", "Half a reply").await?;
-        let draft = format!("voicebip.draft.{id}");
+        let draft = draft_item(h, DEMO_KEY, &id);
         poll_until("the draft kept", SCREEN, || async {
             Ok(storage_item(h, "sessionStorage", &draft).await?.map(drop))
         })

@@ -1168,7 +1168,7 @@ async fn a_new_key_from_the_host_does_not_get_the_drafts_before() {
             .await?;
         poll_until("the draft kept", SCREEN, || async {
             Ok(
-                storage_item(h, "sessionStorage", &format!("voicebip.draft.{id}"))
+                storage_item(h, "sessionStorage", &draft_item(h, DEMO_KEY, &id))
                     .await?
                     .filter(|d| d.contains("first operator"))
                     .map(|_| ()),

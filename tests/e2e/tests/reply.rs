@@ -368,7 +368,7 @@ async fn sms_reply_counts_sends_follows_receipts_and_keeps_failed_text() {
         })
         .await?;
         // Kept for the tab, as the key is (the operator did not ask to be remembered).
-        let item = format!("voicebip.draft.{id}");
+        let item = draft_item(h, DEMO_KEY, &id);
         assert_eq!(
             storage_item(h, "sessionStorage", &item).await?.as_deref(),
             Some(draft)
@@ -516,7 +516,7 @@ async fn a_reply_typed_in_one_tab_is_the_other_tabs_draft_too() {
         // Written from a third page of the device: in both boxes. But a removal is not
         // typing: every draft goes at a sign-out (on another key remembered on the device),
         // and what is in the boxes stays there.
-        let item = format!("voicebip.draft.{id}");
+        let item = draft_item(h, DEMO_KEY, &id);
         let typed = "Typed in the first tab, and the second";
         for (script, shown) in [
             (
@@ -869,7 +869,7 @@ async fn a_send_left_unanswered_is_given_up_and_kept() {
         // Said as what it is: no answer in time, not an address that could not be reached.
         assert!(said.contains("did not answer in time"), "{said}");
         h.wait_for("li.message.local .retry-send", SCREEN).await?;
-        let item = format!("voicebip.draft.{id}#unconfirmed");
+        let item = draft_item(h, DEMO_KEY, &format!("{id}#unconfirmed"));
         let kept = storage_item(h, "sessionStorage", &item).await?;
         assert!(
             kept.unwrap_or_default().contains(text),
@@ -902,7 +902,7 @@ async fn a_send_said_to_be_a_duplicate_may_have_gone_out() {
         .await?;
         assert!(said.starts_with("May not have been sent"), "{said}");
         assert!(said.contains("has this already"), "{said}");
-        let item = format!("voicebip.draft.{id}");
+        let item = draft_item(h, DEMO_KEY, &id);
         let draft = storage_item(h, "sessionStorage", &item).await?;
         assert!(
             !draft.unwrap_or_default().contains(text),
@@ -1456,12 +1456,12 @@ async fn a_reload_while_a_send_is_on_its_way_keeps_it_in_question() {
                 if persisted { "pageshow" } else { "pagehide" }
             )
         };
-        let item = format!("voicebip.draft.{id}#unconfirmed");
+        let item = draft_item(h, DEMO_KEY, &format!("{id}#unconfirmed"));
         h.browser().execute(&going(false), vec![]).await?;
         let kept = storage_item(h, "sessionStorage", &item).await?;
         assert!(kept.unwrap_or_default().contains(text), "kept as in question");
         assert_eq!(
-            storage_item(h, "sessionStorage", &format!("voicebip.draft.{id}")).await?,
+            storage_item(h, "sessionStorage", &draft_item(h, DEMO_KEY, &id)).await?,
             None,
             "not as the reply box's text"
         );
@@ -1601,7 +1601,7 @@ async fn a_send_whose_answer_was_lost_is_settled_by_its_message() {
             Ok((on.as_str() == Some("composer-text")).then_some(()))
         })
         .await?;
-        let item = format!("voicebip.draft.{id}");
+        let item = draft_item(h, DEMO_KEY, &id);
         poll_until("the settled text out of the kept draft", SCREEN, || async {
             let kept = storage_item(h, "sessionStorage", &item).await?;
             Ok((!kept.unwrap_or_default().contains(text)).then_some(()))
@@ -2081,8 +2081,8 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
             // disabled with text in the box, which it would not be for an empty one alone.
             h.browser()
                 .execute(
-                    "sessionStorage.setItem('voicebip.draft.' + arguments[0], 'Kept from before');",
-                    vec![json!(id)],
+                    "sessionStorage.setItem(arguments[0], 'Kept from before');",
+                    vec![json!(draft_item(h, DEMO_KEY, &id))],
                 )
                 .await?;
             clear_requests(h).await?;

@@ -429,6 +429,21 @@ pub async fn storage_item(h: &Harness, area: &str, key: &str) -> Result<Option<S
     Ok(v.as_str().map(str::to_string))
 }
 
+/// The storage item of a draft kept for the workspace that `key` signs in to here (`what`: a
+/// conversation's id, and the suffix of what is kept beside its reply). The console names it
+/// with the workspace's name, an FNV-1a hash of its API's address and the key, written out here
+/// so that a change of the name (which would lose the drafts kept by the release before) fails.
+pub fn draft_item(h: &Harness, key: &str, what: &str) -> String {
+    let base = format!("{}/v1", h.base_url());
+    let workspace = [base.as_bytes(), b"\n", key.as_bytes()]
+        .concat()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("voicebip.draft.{workspace:016x}.{what}")
+}
+
 /// Fail if the console logged a Rust panic or an uncaught exception.
 pub async fn assert_no_crash(h: &Harness) -> Result<()> {
     let crashes: Vec<_> = h
