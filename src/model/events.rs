@@ -111,9 +111,7 @@ pub fn decode_named(
         .event_type
         .or_else(|| named.map(str::to_owned))
         .ok_or_else(|| unreadable(data, named, true, "the event has no type".into()))?;
-    if env.conversation_id.as_ref().is_some_and(|c| c != expected) {
-        return Err(Skipped::OtherConversation);
-    }
+    of_this(env.conversation_id.as_ref(), expected)?;
     let timestamp = env.timestamp.unwrap_or_else(Utc::now);
     let status_of = |t: &str| match t {
         "message.sent" => Some(MessageStatus::Sent),
@@ -126,12 +124,14 @@ pub fn decode_named(
         "message.received" => {
             // The stream may leave out what the event itself implies.
             let wire: WireMessage = payload(data)?;
+            of_this(wire.conversation_id(), expected)?;
             Message::try_from(wire.received_at(timestamp))
                 .map(StreamEvent::Message)
                 .map_err(|e| Skipped::Malformed(e.into()))
         }
         t @ ("message.sent" | "message.delivered" | "message.read" | "message.failed") => {
             let wire: WireMessage = payload(data)?;
+            of_this(wire.conversation_id(), expected)?;
             let status = status_of(t).unwrap_or(MessageStatus::Unknown);
             Ok(match wire.with_status(status) {
                 Ok(m) => StreamEvent::Message(m),
@@ -149,8 +149,11 @@ pub fn decode_named(
                 to_mode: AiMode,
                 #[serde(default)]
                 actor_user_id: Option<String>,
+                #[serde(default)]
+                conversation_id: Option<ConversationId>,
             }
             let p: P = payload(data)?;
+            of_this(p.conversation_id.as_ref(), expected)?;
             Ok(StreamEvent::ModeChanged {
                 from_mode: p.from_mode,
                 to_mode: p.to_mode,
@@ -176,6 +179,15 @@ pub fn decode_named(
             })
         }
         other => Err(Skipped::UnknownType(other.to_owned())),
+    }
+}
+
+/// Whether the conversation an event names (its envelope, or its payload: either may leave it
+/// out) is the stream's: another's is skipped, not shown in this one.
+fn of_this(named: Option<&ConversationId>, expected: &ConversationId) -> Result<(), Skipped> {
+    match named.is_some_and(|c| c != expected) {
+        true => Err(Skipped::OtherConversation),
+        false => Ok(()),
     }
 }
 
@@ -412,6 +424,20 @@ mod tests {
             ),
             Err(Skipped::OtherConversation)
         );
+        // Named by the payload alone, the envelope leaving it out: another's still.
+        for other in [
+            r#"{"event_type":"message.received","payload":{"message_id":"m","conversation_id":"conv_2","direction":"inbound","text":"hi","created_at":"2026-05-15T14:32:01Z"}}"#,
+            r#"{"event_type":"message.read","payload":{"message_id":"m","conversation_id":"conv_2"}}"#,
+            r#"{"event_type":"conversation.mode_changed","payload":{"conversation_id":"conv_2","from_mode":"ai","to_mode":"human"}}"#,
+        ] {
+            assert_eq!(
+                decode(other, &conv()),
+                Err(Skipped::OtherConversation),
+                "{other}"
+            );
+            let ours = other.replace("conv_2", "conv_1");
+            assert!(decode(&ours, &conv()).is_ok(), "{ours}");
+        }
         assert!(matches!(
             decode(r#"{"event_type":"message.read","payload":{}}"#, &conv()),
             Err(Skipped::Malformed(_))

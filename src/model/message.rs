@@ -118,6 +118,13 @@ impl Message {
     }
 }
 
+impl WireMessage {
+    /// The conversation it says it is in, if it says.
+    pub(crate) fn conversation_id(&self) -> Option<&ConversationId> {
+        self.conversation_id.as_ref()
+    }
+}
+
 /// A message as it arrives, where the text may be under either name, or both. The API always
 /// sends the direction and the time; a stream event may leave out what it implies
 /// ([`WireMessage::received_at`]).

@@ -603,6 +603,30 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // the API has since said is gone or not the workspace's: asking again every 15 s would only
     // spend the workspace's rate limit (its banner has Try again). A hidden tab asks too, as a
     // stream would bring its news: a customer's message there is what a notification is for.
+    // News the stream told of without bringing it (a frame that could not be read, a receipt
+    // for a message not shown): the newest page brings it, a second after the first of a run,
+    // then at most every 15 s, the last of a run still brought. (Each refetch spends the
+    // shared rate limit: a newer API may stream a frequent kind, typing indicators say, and a
+    // customer reading a long thread's older replies sends a receipt for each, which no
+    // refetch of the newest page finds.)
+    let refetch_soon = move || {
+        if refetch_due.get_value() {
+            return;
+        }
+        refetch_due.set_value(true);
+        let since = js_sys::Date::now() - skipped_refreshed.get_value();
+        // (At most the full interval: a clock put back must not hold it up.)
+        let wait = (f64::from(POLL_WITHOUT_STREAM_MS) - since)
+            .clamp(1_000.0, f64::from(POLL_WITHOUT_STREAM_MS));
+        gloo_timers::callback::Timeout::new(wait as u32, move || {
+            // (Unless the view has gone meanwhile.)
+            if refetch_due.try_set_value(false).is_none() {
+                skipped_refreshed.set_value(js_sys::Date::now());
+                load();
+            }
+        })
+        .forget();
+    };
     let poll_instead = move || {
         thread.try_update_untracked(|t| t.as_mut().map(Thread::stream_lost));
         load();
@@ -664,11 +688,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     _ => {}
                 }
             }
-            // Once for the batch, however many such receipts it held. (What it brings is
-            // news down to where the thread ends now, as for a frame that could not be read.)
+            // (What it brings is news down to where the thread ends now, as for a frame that
+            // could not be read.)
             if unseen {
                 thread.update_untracked(|t| t.as_mut().map(Thread::missed));
-                load();
+                refetch_soon();
             }
             if let (count, Some(last)) = heard {
                 hear(&last, count);
@@ -695,29 +719,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // A frame that could not be read may have been a customer's message, and
                     // one of a type the console does not know (an API newer than it) may have
                     // changed what it shows: the newest page brings either, as after a
-                    // reconnect: a second after the first of a run, then at most every 15 s,
-                    // the last of a run still brought. (A newer API may stream a frequent kind,
-                    // typing indicators say; each refetch spends the shared rate limit.) Not
-                    // for another conversation's, nor for a heartbeat written as data.
-                    let may_be_news =
-                        !matches!(why, Skipped::OtherConversation | Skipped::NotAnEvent);
-                    if may_be_news {
+                    // reconnect. Not for another conversation's, nor for a heartbeat written
+                    // as data.
+                    if !matches!(why, Skipped::OtherConversation | Skipped::NotAnEvent) {
                         thread.update_untracked(|t| t.as_mut().map(Thread::missed));
-                    }
-                    if may_be_news && !refetch_due.get_value() {
-                        refetch_due.set_value(true);
-                        let since = js_sys::Date::now() - skipped_refreshed.get_value();
-                        // (At most the full interval: a clock put back must not hold it up.)
-                        let wait = (f64::from(POLL_WITHOUT_STREAM_MS) - since)
-                            .clamp(1_000.0, f64::from(POLL_WITHOUT_STREAM_MS));
-                        gloo_timers::callback::Timeout::new(wait as u32, move || {
-                            // (Unless the view has gone meanwhile.)
-                            if refetch_due.try_set_value(false).is_none() {
-                                skipped_refreshed.set_value(js_sys::Date::now());
-                                load();
-                            }
-                        })
-                        .forget();
+                        refetch_soon();
                     }
                 }),
                 // The key may be refused by the stream alone (a gateway that refuses `?token=`,
@@ -746,6 +752,15 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // would otherwise stand still with no way to bring it up to date.
                     if s == LinkState::Stopped {
                         poll_instead();
+                    }
+                    // Held for the rate limit or the billing (up to an hour, where a gateway
+                    // caps streams alone): refreshed as without the stream meanwhile, at each
+                    // second of the countdown that is due. (A refresh the API holds too waits
+                    // its own turn, and is not asked again while it does.)
+                    let held =
+                        matches!(s, LinkState::RateLimited { .. } | LinkState::Billing { .. });
+                    if held && refresh_due(failed_try_refreshed) {
+                        load();
                     }
                 }),
             },

@@ -1023,6 +1023,41 @@ async fn a_rate_limited_stream_waits_as_told() {
     .await;
 }
 
+/// A stream held by a rate limit for minutes (a gateway that caps streams alone, the rest of
+/// the API answering): the thread is refreshed meanwhile, as without the stream, so what the
+/// customer says still shows. It stood still until the wait ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_held_by_the_rate_limit_still_brings_the_news() {
+    with_harness(Options::default(), async |h: &Harness| {
+        sign_in(h).await?;
+        let a = row_ids(h)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow!("no conversation listed"))?;
+        fault(
+            h,
+            json!({ "route": stream_route(&a), "force_429_retry_after": 300, "count": 2 }),
+        )
+        .await?;
+        h.click(&format!("{ROW}[data-conversation-id='{a}'] a"))
+            .await?;
+        wait_thread(h, &a).await?;
+        wait_attr(h, "#connection-status", "data-state", "rate-limited").await?;
+        let said = "Said while the stream was held";
+        inject(h, &a, said).await?;
+        poll_until(
+            "the news, by a refresh",
+            std::time::Duration::from_secs(25),
+            || async { Ok((!shown_with_body(h, said).await?.is_empty()).then_some(())) },
+        )
+        .await?;
+        wait_attr(h, "#connection-status", "data-state", "rate-limited").await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// A stream whose host cannot be reached at all (a connection refused, where the API answers):
 /// the browser keeps such a source "connecting", and the thread is refreshed meanwhile, as for a
 /// stream refused with a status, so what the customer says still shows. It stood still.
