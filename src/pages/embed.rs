@@ -16,6 +16,7 @@ use leptos_router::hooks::use_params_map;
 const KEY_REFUSED: &str =
     "The key the host page handed over was not accepted: it may be wrong, revoked or expired.";
 
+const CHECKING: &str = "Checking the key the host page handed over…";
 const NO_KEY: &str = "The host page asked to connect without a key: its message needs a \"key\" \
      with the API key as text.";
 
@@ -110,6 +111,17 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
             .unwrap_or_default();
         let client = session.make_client(&base, &key);
         let wanted = move || connects.try_get_value() == Some(this);
+        // Another key than the one connected with (another operator signed in to the tool):
+        // the session of the one before ends now, not once this one's check answers, minutes
+        // later on a slow API, while its conversations stayed on screen and its key went on
+        // acting for a host that had moved on from it.
+        if session
+            .client
+            .with_untracked(|c| c.as_ref().is_some_and(|c| *c != client))
+        {
+            why.set(Some(CHECKING.to_owned()));
+            session.sign_out(None);
+        }
         checking.set_value(true);
         spawn_local(async move {
             // A check that failed for a reason of its own (the network, a 5xx, a rate limit),
@@ -268,10 +280,12 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
                              embed_allowed_origins lists none it accepts.",
                     false => "Waiting for the host page to connect this console…",
                 };
+                // (A key being checked is not waited for: it is here.)
+                let checking = move || why.with(|w| w.as_deref() == Some(CHECKING));
                 view! {
                     <p id="embed-waiting" class="centered">
                         {move || why.get().map(|why| format!("{why} "))}
-                        {waiting}
+                        {move || (!checking()).then_some(waiting)}
                     </p>
                 }.into_any()
             }}
