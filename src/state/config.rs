@@ -53,14 +53,21 @@ fn field<T: DeserializeOwned>(
 /// the stream's address), or a path on the console's own site (`/v1`). Anything else (a host
 /// without its scheme, say) resolves under the console's own address, and the key would go
 /// there. A path that begins with two slashes (`//host/v1`, or `/\host/v1`: browsers read `\`
-/// as `/`) is another host's address.
+/// as `/`) is another host's address. Nor with a query or a fragment, which every path after it
+/// (the stream's `?token=` among them) would be cut into, nor with credentials (`user:pass@`),
+/// which a browser refuses to send a request to: every request failed as unreachable.
 pub fn is_api_base(url: &str) -> bool {
-    if url.is_empty() || url.chars().any(|c| c.is_whitespace() || c == '\\') {
+    if url.is_empty()
+        || url
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '\\' | '?' | '#'))
+    {
         return false;
     }
     let lower = url.to_ascii_lowercase();
     if let Some(rest) = lower.strip_prefix("https://") {
-        return !rest.is_empty() && !rest.starts_with('/');
+        let authority = rest.split('/').next().unwrap_or_default();
+        return !authority.is_empty() && !authority.contains('@');
     }
     match lower.strip_prefix("http://") {
         Some(rest) => is_loopback(rest),
@@ -71,9 +78,11 @@ pub fn is_api_base(url: &str) -> bool {
 /// Whether the address after `http://` is this machine's: `localhost` (and its subdomains,
 /// which browsers keep on the machine), `127.x.x.x` or `[::1]`, with any port.
 fn is_loopback(rest: &str) -> bool {
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    // (Credentials before an `@` name no host: `http://localhost@elsewhere/` goes elsewhere.)
-    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host_port = rest.split('/').next().unwrap_or_default();
+    // (Credentials, refused: `http://localhost@elsewhere/` goes elsewhere besides.)
+    if host_port.contains('@') {
+        return false;
+    }
     if host_port == "[::1]" || host_port.starts_with("[::1]:") {
         return true;
     }
@@ -306,6 +315,10 @@ mod tests {
             "//api.example.com/v1",
             "/\\api.example.com/v1",
             "https://\\api.example.com/v1",
+            "https://user:pass@api.example.com/v1",
+            "https://api.example.com/v1?region=eu",
+            "https://api.example.com/v1#x",
+            "/v1?x",
         ] {
             assert!(!is_api_base(elsewhere), "{elsewhere}");
         }
@@ -322,6 +335,7 @@ mod tests {
         for elsewhere in [
             "http://api.example.com/v1",
             "http://localhost@api.example.com/v1",
+            "http://user@localhost/v1",
             "http://127.0.0.1.example.com/v1",
             "http://localhost.example.com/v1",
             "http://[::1].example.com/v1",
