@@ -19,13 +19,16 @@ use leptos_router::path;
 pub fn App() -> impl IntoView {
     let session = Session::new();
     provide_context(session);
-    // First of all, so that the inbox's first page is on its way while everything else starts.
+    // Listening to the other tabs before a key is restored: a sign-out one of them tells while
+    // this tab restores (after it found the device still signed in, and marked it so again) was
+    // heard by no one here, and the tab stayed signed in with the key signed out of.
+    provide_context(crate::state::tabs::Tabs::start(session));
+    // Then at once, so that the inbox's first page is on its way while everything else starts.
     let restore_with_config = session.restore(None);
     let warm_start = WarmStart::begin(&session);
     provide_context(warm_start);
     provide_context(Announcer::new());
     provide_context(Clock::start());
-    provide_context(crate::state::tabs::Tabs::start(session));
     provide_context(crate::state::notify::Notifier::new());
     // Above every screen: an answer that comes after its thread's view (or the page around it,
     // as when the embedded console goes from a conversation to its inbox) has gone still finds
