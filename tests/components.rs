@@ -165,6 +165,27 @@ async fn composer_explains_why_it_is_disabled_and_sends_on_enter() {
         .expect("dispatch");
     settle().await;
     assert_eq!(sent.get_untracked(), vec!["hello".to_owned()]);
+
+    // On Send, the box emptied (by a send from another tab): Send says it has nothing to send,
+    // and keeps the focus, which a disabled button dropped to the page's start.
+    let send: web_sys::HtmlButtonElement = root
+        .query_selector("#composer-send")
+        .ok()
+        .flatten()
+        .expect("send")
+        .unchecked_into();
+    send.focus().expect("focus");
+    draft.set(String::new());
+    settle().await;
+    assert_eq!(send.get_attribute("aria-disabled").as_deref(), Some("true"));
+    let document = web_sys::window().and_then(|w| w.document()).expect("doc");
+    assert_eq!(
+        document.active_element().map(|e| e.id()).as_deref(),
+        Some("composer-send")
+    );
+    send.click();
+    settle().await;
+    assert_eq!(sent.get_untracked().len(), 1, "nothing sent");
 }
 
 fn type_into(root: &web_sys::HtmlElement, css: &str, value: &str) {

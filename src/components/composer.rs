@@ -325,7 +325,11 @@ pub fn Composer(
                     <button
                         type="submit"
                         id="composer-send"
-                        disabled=move || blocked.get().is_some() || draft.with(|d| nothing_to_send(d))
+                        disabled=move || blocked.get().is_some()
+                        // (Not `disabled` for an empty box: emptied while the focus is on Send,
+                        // by a send from another tab, it would drop the focus to the page's
+                        // start. A press sends nothing then.)
+                        aria-disabled=move || draft.with(|d| nothing_to_send(d)).to_string()
                     >
                         "Send"
                     </button>

@@ -151,7 +151,8 @@ async fn typing_until_the_late_failure(h: &Harness, failed: &str) -> Result<Stri
     Ok(both)
 }
 
-/// Disabled, or for the reply box, read-only (its text can still be selected and copied).
+/// Disabled (or marked so, for a control that keeps its focus), or for the reply box, read-only
+/// (its text can still be selected and copied).
 async fn disabled(h: &Harness, css: &str) -> Result<bool> {
     let element = h.wait_for(css, SCREEN).await?;
     for prop in ["disabled", "readOnly"] {
@@ -159,7 +160,7 @@ async fn disabled(h: &Harness, css: &str) -> Result<bool> {
             return Ok(true);
         }
     }
-    Ok(false)
+    Ok(element.attr("aria-disabled").await?.as_deref() == Some("true"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
