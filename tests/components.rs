@@ -848,6 +848,51 @@ async fn the_top_is_acted_on_when_the_scroll_ends() {
     assert_eq!(asked.get_untracked(), 1, "the older page, once it ended");
 }
 
+/// Tabbing to "Load older messages" scrolls the top into view: the page is the button's to
+/// load. It loaded by itself, and the lines kept in place pushed the focused button out of view.
+#[wasm_bindgen_test]
+async fn the_top_reached_by_tabbing_to_load_older_waits_for_its_press() {
+    let mut conversation = conversation_with(0..3);
+    conversation.next_page_token = Some("older".to_owned());
+    let thread = RwSignal::new(Some(Thread::new(conversation)));
+    let asked = RwSignal::new(0);
+    let root = mount(move || {
+        view! {
+            <MessageList
+                thread=thread
+                loading_older=Signal::stored(false)
+                on_load_older=Callback::new(move |_| asked.update(|n| *n += 1))
+                on_retry=Callback::new(|_: u64| {})
+                on_edit=Callback::new(|_: u64| {})
+                on_reuse=Callback::new(|_: String| {})
+            />
+        }
+    });
+    settle().await;
+    let view = scroller(&root);
+    let scroll_ended = || {
+        view.dispatch_event(&web_sys::Event::new("scrollend").expect("event"))
+            .expect("dispatch");
+    };
+    let button: web_sys::HtmlElement = root
+        .query_selector("#load-older")
+        .expect("selector")
+        .expect("button")
+        .unchecked_into();
+    button.focus().expect("focus");
+    scroll_ended();
+    settle().await;
+    assert_eq!(asked.get_untracked(), 0, "not by itself");
+    button.click();
+    settle().await;
+    assert_eq!(asked.get_untracked(), 1, "at its press");
+    // Scrolled to the top with the focus elsewhere, it loads by itself.
+    view.focus().expect("focus");
+    scroll_ended();
+    settle().await;
+    assert_eq!(asked.get_untracked(), 2);
+}
+
 #[wasm_bindgen_test]
 async fn load_older_keeps_keyboard_focus_while_the_page_loads() {
     let mut conversation = conversation_with(0..3);

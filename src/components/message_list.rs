@@ -264,7 +264,10 @@ pub fn MessageList(
             // below, unread. Following resumes at the real bottom.
             from_bottom.set_value(f64::INFINITY);
         }
-        if top < NEAR_TOP_PX {
+        // (Not while the keyboard is on "Load older messages": tabbing to it scrolled the top
+        // into view, and a page that loaded by itself then pushed the focused button out of
+        // view above the lines it kept in place. Its press loads.)
+        if top < NEAR_TOP_PX && !super::focus::focus_within("#load-older") {
             older();
         }
     };
