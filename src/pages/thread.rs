@@ -318,8 +318,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     );
     let order = StoredValue::new(Latest::default());
     // A reply of the operator's, or the AI's, that did not reach the customer.
-    let tell_undelivered =
-        move |m: &Message| announcer.announce(format!("Not delivered: {}", m.shown_text()));
+    let tell_undelivered = move |failed: &[Message]| {
+        if let Some(said) = not_delivered(failed) {
+            announcer.announce(said);
+        }
+    };
     // The customer's messages, from the stream or recovered by a refetch (`count` of them, the
     // last saying `body`): said to screen readers, and notified when the operator is the one
     // answering.
@@ -520,7 +523,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 .try_update_untracked(|t| t.as_mut().map(Thread::take_undelivered))
                 .unwrap_or_default()
                 .unwrap_or_default();
-            undelivered.iter().for_each(tell_undelivered);
+            tell_undelivered(&undelivered);
         });
     };
     load_later.set_value(Some(Rc::new(load)));
@@ -661,6 +664,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             // together), and each one notified.
             let mut heard = (0, None::<Message>);
             let mut unseen = false;
+            let mut undelivered = Vec::new();
             for change in changes {
                 match change {
                     Change::NewInbound(m) => {
@@ -677,7 +681,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         heard = (heard.0 + 1, if newer { Some(m) } else { heard.1 });
                     }
                     Change::ModeChanged(row) => tell_mode(row.to_mode, Some(&row)),
-                    Change::Undelivered(m) => tell_undelivered(&m),
+                    Change::Undelivered(m) => undelivered.push(m),
                     // The reply box shows and says it, where a reply could be sent: now, not at
                     // the clock's next tick (up to 15 s behind, it may not be in the last hour
                     // yet), and whatever this device's clock says (`Thread::closing_warned`).
@@ -697,6 +701,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             if let (count, Some(last)) = heard {
                 hear(&last, count);
             }
+            tell_undelivered(&undelivered);
         });
         replay.set_value(Some(on_events.clone()));
         let handle = follow(
@@ -1220,7 +1225,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                             .flatten();
                         match change {
                             // Its failure came first, while it was still "Sending…".
-                            Some(Change::Undelivered(m)) => tell_undelivered(&m),
+                            Some(Change::Undelivered(m)) => tell_undelivered(&[m]),
                             // Said, as a template's is: "Sending…" came into the list with
                             // its words, which a live region may not read, and goes unsaid.
                             // (Not once the view is gone: the operator, elsewhere, would not
@@ -1414,7 +1419,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         .try_update(|t| t.as_mut().map(|t| t.confirm_found(local_id, *message)))
                         .flatten();
                     if let Some(Change::Undelivered(m)) = change {
-                        tell_undelivered(&m);
+                        tell_undelivered(&[m]);
                     }
                     announcer.announce("It had gone out already: it was not sent again.");
                     // (What else came meanwhile.)
@@ -1883,5 +1888,46 @@ fn under_inbox(rest: String) -> impl Fn() -> String + Clone {
 fn set_if_new(error: RwSignal<Option<ApiError>>, e: ApiError) {
     if error.try_with_untracked(|shown| shown.as_ref() != Some(&e)) == Some(true) {
         error.set(Some(e));
+    }
+}
+
+/// What is said of messages found not delivered at once (a batch of receipts, a refetch after a
+/// reconnect): one sentence, not one with each text in turn, which every failure is said as
+/// (never left out of a burst, as a customer's message is).
+fn not_delivered(failed: &[Message]) -> Option<String> {
+    let newest = failed.iter().max_by_key(|m| m.created_at)?;
+    Some(match failed.len() {
+        1 => format!("Not delivered: {}", newest.shown_text()),
+        n => format!(
+            "{n} messages were not delivered. The last: {}",
+            newest.shown_text()
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_delivered;
+    use crate::model::Message;
+
+    #[test]
+    fn failures_found_together_are_said_as_one() {
+        let failed = |id: &str, at: &str, text: &str| -> Message {
+            serde_json::from_str(&format!(
+                r#"{{"message_id":"{id}","direction":"outbound","status":"failed","text":"{text}","created_at":"{at}"}}"#
+            ))
+            .expect("a message")
+        };
+        assert_eq!(not_delivered(&[]), None);
+        let first = failed("m1", "2026-05-15T14:00:00Z", "Your order");
+        assert_eq!(
+            not_delivered(std::slice::from_ref(&first)).as_deref(),
+            Some("Not delivered: Your order")
+        );
+        let newer = failed("m2", "2026-05-15T14:05:00Z", "Your refund");
+        assert_eq!(
+            not_delivered(&[newer, first]).as_deref(),
+            Some("2 messages were not delivered. The last: Your refund")
+        );
     }
 }
