@@ -807,27 +807,38 @@ async fn a_scroll_under_way_is_not_undone_by_a_change_below() {
     assert_eq!(view.scroll_top(), reading - 400, "the scroll stands");
 }
 
-/// What a scroll to the top asks for (here, the older page) waits for the scroll's end: the
-/// lines it brings, and the scroll that keeps the place after them, would cut short a Home still
-/// under way, and Chromium then ignores the next Home or End.
-#[wasm_bindgen_test]
-async fn the_top_is_acted_on_when_the_scroll_ends() {
+/// A thread of three messages with an older page to load, as `on_load_older` loads it.
+fn mount_with_an_older_page(
+    loading_older: Signal<bool>,
+    on_load_older: Callback<()>,
+) -> web_sys::HtmlElement {
     let mut conversation = conversation_with(0..3);
     conversation.next_page_token = Some("older".to_owned());
     let thread = RwSignal::new(Some(Thread::new(conversation)));
-    let asked = RwSignal::new(0);
-    let root = mount(move || {
+    mount(move || {
         view! {
             <MessageList
                 thread=thread
-                loading_older=Signal::stored(false)
-                on_load_older=Callback::new(move |_| asked.update(|n| *n += 1))
+                loading_older=loading_older
+                on_load_older=on_load_older
                 on_retry=Callback::new(|_: u64| {})
                 on_edit=Callback::new(|_: u64| {})
                 on_reuse=Callback::new(|_: String| {})
             />
         }
-    });
+    })
+}
+
+/// What a scroll to the top asks for (here, the older page) waits for the scroll's end: the
+/// lines it brings, and the scroll that keeps the place after them, would cut short a Home still
+/// under way, and Chromium then ignores the next Home or End.
+#[wasm_bindgen_test]
+async fn the_top_is_acted_on_when_the_scroll_ends() {
+    let asked = RwSignal::new(0);
+    let root = mount_with_an_older_page(
+        Signal::stored(false),
+        Callback::new(move |_| asked.update(|n| *n += 1)),
+    );
     settle().await;
     // (Three lines fit: the view is at the top, and a scroll event says so.)
     let view = scroller(&root);
@@ -852,22 +863,11 @@ async fn the_top_is_acted_on_when_the_scroll_ends() {
 /// load. It loaded by itself, and the lines kept in place pushed the focused button out of view.
 #[wasm_bindgen_test]
 async fn the_top_reached_by_tabbing_to_load_older_waits_for_its_press() {
-    let mut conversation = conversation_with(0..3);
-    conversation.next_page_token = Some("older".to_owned());
-    let thread = RwSignal::new(Some(Thread::new(conversation)));
     let asked = RwSignal::new(0);
-    let root = mount(move || {
-        view! {
-            <MessageList
-                thread=thread
-                loading_older=Signal::stored(false)
-                on_load_older=Callback::new(move |_| asked.update(|n| *n += 1))
-                on_retry=Callback::new(|_: u64| {})
-                on_edit=Callback::new(|_: u64| {})
-                on_reuse=Callback::new(|_: String| {})
-            />
-        }
-    });
+    let root = mount_with_an_older_page(
+        Signal::stored(false),
+        Callback::new(move |_| asked.update(|n| *n += 1)),
+    );
     settle().await;
     let view = scroller(&root);
     let scroll_ended = || {
@@ -895,26 +895,15 @@ async fn the_top_reached_by_tabbing_to_load_older_waits_for_its_press() {
 
 #[wasm_bindgen_test]
 async fn load_older_keeps_keyboard_focus_while_the_page_loads() {
-    let mut conversation = conversation_with(0..3);
-    conversation.next_page_token = Some("older".to_owned());
-    let thread = RwSignal::new(Some(Thread::new(conversation)));
     let loading = RwSignal::new(false);
     let asked = RwSignal::new(0);
-    let root = mount(move || {
-        view! {
-            <MessageList
-                thread=thread
-                loading_older=loading
-                on_load_older=Callback::new(move |_| {
-                    asked.update(|n| *n += 1);
-                    loading.set(true);
-                })
-                on_retry=Callback::new(|_: u64| {})
-                on_edit=Callback::new(|_: u64| {})
-                on_reuse=Callback::new(|_: String| {})
-            />
-        }
-    });
+    let root = mount_with_an_older_page(
+        loading.into(),
+        Callback::new(move |_| {
+            asked.update(|n| *n += 1);
+            loading.set(true);
+        }),
+    );
     settle().await;
     let button: web_sys::HtmlElement = root
         .query_selector("#load-older")

@@ -329,7 +329,10 @@ pub fn Composer(
                         // (Not `disabled` for an empty box: emptied while the focus is on Send,
                         // by a send from another tab, it would drop the focus to the page's
                         // start. A press sends nothing then.)
-                        aria-disabled=move || draft.with(|d| nothing_to_send(d)).to_string()
+                        aria-disabled=move || {
+                            (blocked.get().is_none() && draft.with(|d| nothing_to_send(d)))
+                                .then_some("true")
+                        }
                     >
                         "Send"
                     </button>

@@ -266,8 +266,9 @@ pub fn MessageList(
         }
         // (Not while the keyboard is on "Load older messages": tabbing to it scrolled the top
         // into view, and a page that loaded by itself then pushed the focused button out of
-        // view above the lines it kept in place. Its press loads.)
-        if top < NEAR_TOP_PX && !super::focus::focus_within("#load-older") {
+        // view above the lines it kept in place. Its press loads. A click's focus, which the
+        // browser does not show, is no keyboard's: the wheel still loads at the top.)
+        if top < NEAR_TOP_PX && !super::focus::focus_within("#load-older:focus-visible") {
             older();
         }
     };
