@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
+use voicebip_console::api::Client;
 use voicebip_console::components::announcer::{Announcer, LiveRegion};
 use voicebip_console::components::badges::{ModeBadge, WindowBadge};
 use voicebip_console::components::clock::Clock;
@@ -13,6 +14,9 @@ use voicebip_console::components::message_list::MessageList;
 use voicebip_console::live::frame_batch::{FrameBatch, FALLBACK_MS};
 use voicebip_console::model::thread::Thread;
 use voicebip_console::model::{AiMode, Channel, Conversation};
+use voicebip_console::state::drafts::{self, Shelf};
+use voicebip_console::state::session::Session;
+use voicebip_console::state::storage::Area;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -1044,7 +1048,7 @@ async fn a_window_already_ended_shows_shut_before_the_clocks_next_tick() {
 /// typed, or a failed send's text put back, is there when its conversation is shown again.
 #[wasm_bindgen_test]
 fn what_a_full_store_refuses_is_kept_for_the_page() {
-    use voicebip_console::state::storage::{self, Area};
+    use voicebip_console::state::storage;
     let session = web_sys::window()
         .and_then(|w| w.session_storage().ok().flatten())
         .expect("sessionStorage");
@@ -1118,18 +1122,19 @@ fn stored(area: &str, item: &str) -> Option<String> {
         .and_then(|s| s.get_item(item).ok().flatten())
 }
 
+/// Runs `test` with both of the browser's stores emptied (and emptied again however it ends),
+/// under a reactive owner of its own.
+fn in_emptied_stores(test: impl FnOnce()) {
+    let _emptied = BothStoresEmptied::new();
+    Owner::new().with(test);
+}
+
 /// A key the API refused in one tab: another tab holding it, reloaded (or brought back by the
 /// browser), finds out for itself and keeps its drafts. It took the refusal for a sign-out it
 /// had missed, and forgot them. A sign-out is one, and they go.
 #[wasm_bindgen_test]
 fn a_key_refused_in_one_tab_leaves_another_tabs_drafts() {
-    use voicebip_console::api::Client;
-    use voicebip_console::state::drafts::{self, Shelf};
-    use voicebip_console::state::session::Session;
-    use voicebip_console::state::storage::Area;
-    let _emptied = BothStoresEmptied::new();
-    let owner = Owner::new();
-    owner.with(|| {
+    in_emptied_stores(|| {
         let base = "https://api.example.com/v1";
         let shelf = Shelf::new(
             Area::Session,
@@ -1173,15 +1178,11 @@ fn a_key_refused_in_one_tab_leaves_another_tabs_drafts() {
 /// the other's.
 #[wasm_bindgen_test]
 fn signing_out_forgets_its_own_workspaces_drafts_only() {
-    use voicebip_console::api::Client;
-    use voicebip_console::state::drafts::{self, Shelf};
-    use voicebip_console::state::session::Session;
-    use voicebip_console::state::storage::Area;
-    let _emptied = BothStoresEmptied::new();
-    let owner = Owner::new();
-    owner.with(|| {
+    in_emptied_stores(|| {
         let base = "https://api.example.com/v1";
+        // (Each tab has a storage of its own: the page's, emptied for each.)
         let signed_in = |key: &str| {
+            new_tabs_storage();
             let tab = Session::new();
             tab.sign_in(Client::new(base, key), key, true);
             let shelf = Shelf::new(Area::Local, Client::new(base, key).workspace());
@@ -1195,29 +1196,33 @@ fn signing_out_forgets_its_own_workspaces_drafts_only() {
         sandbox.leave(None);
         assert_eq!(sandbox_draft(), "", "its own are forgotten");
         assert_eq!(live_draft(), "Half a reply", "the live tab's are not");
-        let (sandbox, _) = signed_in("pk_test_1");
+        let (sandbox, sandbox_draft) = signed_in("pk_test_1");
         // Now the device keeps the sandbox's key again, not the live one's.
         live.leave(None);
         assert_eq!(live_draft(), "", "its own are forgotten");
+        assert_eq!(sandbox_draft(), "Half a reply", "the sandbox tab's are not");
         sandbox.leave(None);
     });
 }
 
+/// A new tab's own storage: the page's, emptied (every tab of a test shares the page's).
+fn new_tabs_storage() {
+    let _ = web_sys::window()
+        .and_then(|w| w.session_storage().ok().flatten())
+        .map(|s| s.clear());
+}
+
 /// A tab's drafts go with it to the key it signs in with after its own was refused (a key
-/// replaced), and drafts an earlier build kept under no workspace's name are taken in; another
-/// workspace's stay where they are.
+/// replaced), also after a reload between (kept on the device with the key, they stayed under
+/// the refused key's name, which no sign-out forgot); drafts an earlier build kept under no
+/// workspace's name are taken in; another tab's on the device stay where they are.
 #[wasm_bindgen_test]
 fn a_tabs_drafts_follow_it_to_its_next_key() {
-    use voicebip_console::api::Client;
-    use voicebip_console::state::drafts::{self, Shelf};
-    use voicebip_console::state::session::Session;
-    use voicebip_console::state::storage::Area;
-    let _emptied = BothStoresEmptied::new();
-    let owner = Owner::new();
-    owner.with(|| {
+    in_emptied_stores(|| {
         let base = "https://api.example.com/v1";
         let shelf = |key: &str| Shelf::new(Area::Session, Client::new(base, key).workspace());
-        let (old, new, other) = (shelf("pk_live_old"), shelf("pk_live_new"), shelf("pk_x"));
+        let (old, new) = (shelf("pk_live_old"), shelf("pk_live_new"));
+        let other = Shelf::new(Area::Local, Client::new(base, "pk_x").workspace());
         let tab = Session::new();
         tab.sign_in(Client::new(base, "pk_live_old"), "pk_live_old", false);
         drafts::save(&old, &"conv_1".into(), "Half a reply");
@@ -1241,6 +1246,19 @@ fn a_tabs_drafts_follow_it_to_its_next_key() {
         );
         assert_eq!(drafts::load(&other, &"conv_2".into()), "Another's");
         assert_eq!(drafts::load(&new, &"conv_2".into()), "");
+
+        // Remembered on the device, refused, and the page reloaded before the next sign-in.
+        new_tabs_storage();
+        let tab = Session::new();
+        tab.sign_in(Client::new(base, "pk_live_old"), "pk_live_old", true);
+        let old = Shelf::new(Area::Local, Client::new(base, "pk_live_old").workspace());
+        drafts::save(&old, &"conv_4".into(), "Kept on the device");
+        tab.sign_out(Some("Refused".into()));
+        let reloaded = Session::new();
+        reloaded.sign_in(Client::new(base, "pk_live_new"), "pk_live_new", false);
+        assert_eq!(drafts::load(&new, &"conv_4".into()), "Kept on the device");
+        assert_eq!(drafts::load(&old, &"conv_4".into()), "");
+        assert_eq!(drafts::load(&other, &"conv_2".into()), "Another's");
     });
 }
 

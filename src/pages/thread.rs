@@ -1522,15 +1522,19 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         };
         template_error.set(None);
         templates_out.update(|out| out.push(conversation.clone()));
-        let shelf = session.drafts.get_value();
-        drafts::template_going(&shelf, &conversation, js_sys::Date::now() as u64);
+        drafts::template_going(
+            &session.drafts.get_value(),
+            &conversation,
+            js_sys::Date::now() as u64,
+        );
         spawn_local(async move {
             let result = client.send_template(&req, &templates_allowed).await;
             templates_out.try_update(|out| out.retain(|c| *c != conversation));
             // (A lost answer keeps it in question, as does the page's going first: a reload
             // settles the fetch it aborts, as a lost answer, before the page goes.)
+            // (Where its mark is now: another key signed in after a refusal took it in.)
             if !result.as_ref().is_err_and(ApiError::answer_lost) {
-                drafts::template_answered(&shelf, &conversation);
+                drafts::template_answered(&session.drafts.get_value(), &conversation);
             }
             match result {
                 // The server composes a template's text: show its copy, not a guess.

@@ -35,26 +35,27 @@ impl Shelf {
         format!("{}{id}{what}", self.prefix())
     }
 
-    /// Moves the drafts `from` holds here: the key moved to the other store, or another key
-    /// was signed in after `from`'s was refused (what the operator wrote stays theirs: a
-    /// workspace's conversations are its own, so another's drafts show on none of them). Drafts
-    /// an earlier build kept under no workspace's name in this store come too.
+    /// Moves here the drafts the tab kept before: `from`'s (the tab's last shelf: its key moved
+    /// to the other store, or another key was signed in after that one was refused), every
+    /// draft in the tab's own store not here already (a refused key's, whatever the tab signed
+    /// in with since: the store is the tab's alone, and a sign-out empties it), and those an earlier
+    /// build kept under no workspace's name in this store. What the operator wrote stays
+    /// theirs: a workspace's conversations are its own, so another's drafts show on none.
     pub fn take_in(&self, from: &Shelf) {
-        let mut moved = Vec::new();
-        if from != self {
-            let prefix = from.prefix();
-            moved = storage::take_prefixed(from.area, &prefix)
-                .into_iter()
-                .map(|(item, text)| (item[prefix.len()..].to_owned(), text))
-                .collect();
+        let mine = self.prefix();
+        let here = |item: &str| self.area == Area::Session && item.starts_with(&mine);
+        let mut moved = storage::take_where(Area::Session, |i| i.starts_with(PREFIX) && !here(i));
+        if from.area == Area::Local && from != self {
+            moved.extend(storage::take_prefixed(Area::Local, &from.prefix()));
         }
-        let unnamed = |item: &str| item.strip_prefix(PREFIX).is_some_and(|rest| !named(rest));
-        for (item, text) in storage::take_where(self.area, unnamed) {
-            moved.push((item[PREFIX.len()..].to_owned(), text));
+        if self.area == Area::Local {
+            let unnamed = |i: &str| i.strip_prefix(PREFIX).is_some_and(|rest| !named(rest));
+            moved.extend(storage::take_where(Area::Local, unnamed));
         }
-        let prefix = self.prefix();
-        for (rest, text) in moved {
-            storage::set(self.area, &format!("{prefix}{rest}"), &text);
+        for (item, text) in moved {
+            let rest = &item[PREFIX.len()..];
+            let rest = if named(rest) { &rest[17..] } else { rest };
+            storage::set(self.area, &format!("{mine}{rest}"), &text);
         }
     }
 
@@ -65,6 +66,40 @@ impl Shelf {
             storage::take_prefixed(area, &self.prefix());
         }
     }
+
+    /// As kept in the tab's storage ([`Shelf::read`]), for its next sign-in after a reload.
+    pub fn written(&self) -> String {
+        let area = match self.area {
+            Area::Local => 'L',
+            Area::Session => 'S',
+        };
+        format!("{area}{}", self.workspace)
+    }
+
+    pub fn read(written: &str) -> Option<Shelf> {
+        let area = match written.chars().next()? {
+            'L' => Area::Local,
+            'S' => Area::Session,
+            _ => return None,
+        };
+        Some(Shelf::new(area, written[1..].to_owned()))
+    }
+}
+
+/// Every draft the tab keeps in its own storage, whoever's: what a sign-out there forgets (a
+/// refused key's, kept for the next sign-in, among them).
+pub fn forget_the_tabs() {
+    storage::take_prefixed(Area::Session, PREFIX);
+}
+
+/// Sends whose answers have not come, kept as `from`'s, are `to`'s now, as their drafts are
+/// ([`Shelf::take_in`]): a page going meanwhile keeps their text where the operator is.
+pub fn out_moved(from: &Shelf, to: &Shelf) {
+    OUT.with_borrow_mut(|out| {
+        for o in out.iter_mut().filter(|o| o.shelf == *from) {
+            o.shelf = to.clone();
+        }
+    });
 }
 
 /// Whether an item's name after [`PREFIX`] begins with a workspace's (`Client::workspace`: 16 hex
@@ -325,21 +360,6 @@ fn decode_unconfirmed(kept: &str) -> Vec<UnconfirmedSend> {
         .collect()
 }
 
-/// Whose drafts an area holds, for the embedded console (its workspace name).
-const OWNER_ITEM: &str = "voicebip.drafts.owner";
-
-/// The embedded console's drafts are the key's the host handed over: a host that hands over
-/// another one (another operator signed in to the tool) does not hand that one's drafts on,
-/// a failed send's text among them, to be sent under the new name. Whether it forgot them.
-pub fn own(area: Area, workspace: &str) -> bool {
-    let another = storage::get(area, OWNER_ITEM).is_some_and(|owner| owner != workspace);
-    if another {
-        storage::take_prefixed(area, PREFIX);
-    }
-    storage::set(area, OWNER_ITEM, workspace);
-    another
-}
-
 /// The reply box after "Edit" on a failed send: the failed text, then (after a blank line)
 /// whatever was being typed meanwhile, which is not lost.
 pub fn with_failed(failed: &str, typing: &str) -> String {
@@ -427,9 +447,9 @@ struct Out {
     send: UnconfirmedSend,
     /// Whether it is on its way now (not waiting to be sent again).
     on_its_way: std::rc::Rc<std::cell::Cell<bool>>,
-    /// Whether the key it was sent with is still the one signed in (not into the drafts of
-    /// another key signed in since).
-    same_key: Box<dyn Fn() -> bool>,
+    /// Whether its drafts are still kept (not forgotten by a sign-out since, nor another
+    /// operator's key's handed over to an embedded console).
+    drafts_kept: Box<dyn Fn() -> bool>,
 }
 
 thread_local! {
@@ -469,7 +489,7 @@ pub fn keep_while_out(
     local_id: u64,
     send: UnconfirmedSend,
     on_its_way: std::rc::Rc<std::cell::Cell<bool>>,
-    same_key: impl Fn() -> bool + 'static,
+    drafts_kept: impl Fn() -> bool + 'static,
 ) -> impl FnOnce() {
     let serial = SERIAL.with(|n| {
         if n.get() == 0 {
@@ -486,7 +506,7 @@ pub fn keep_while_out(
             conversation,
             send,
             on_its_way,
-            same_key: Box::new(same_key),
+            drafts_kept: Box::new(drafts_kept),
         })
     });
     move || OUT.with_borrow_mut(|out| out.retain(|o| o.serial != serial))
@@ -498,7 +518,7 @@ pub fn keep_while_out(
 pub fn out_to(shelf: &Shelf, conversation: &ConversationId) -> Vec<(u64, UnconfirmedSend)> {
     OUT.with_borrow(|out| {
         out.iter()
-            .filter(|o| o.shelf == *shelf && o.conversation == *conversation && (o.same_key)())
+            .filter(|o| o.shelf == *shelf && o.conversation == *conversation && (o.drafts_kept)())
             .map(|o| (o.local_id, o.send.clone()))
             .collect()
     })
@@ -509,7 +529,7 @@ fn listen_for_the_page_going() {
     use leptos::prelude::window_event_listener;
     window_event_listener(leptos::ev::pagehide, |_| {
         OUT.with_borrow(|out| {
-            let out: Vec<&Out> = out.iter().filter(|o| (o.same_key)()).collect();
+            let out: Vec<&Out> = out.iter().filter(|o| (o.drafts_kept)()).collect();
             let mut kept: Vec<Before> = Vec::new();
             for o in &out {
                 if kept

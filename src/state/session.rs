@@ -18,6 +18,27 @@ const REMEMBERED_ITEM: &str = "voicebip.remembered";
 /// (see [`signed_in_mark`]). Only such a copy needs the mark to be restored: a tab of an older
 /// build, or whose mark the store refused, restores as before.
 const MARKED_ITEM: &str = "voicebip.marked";
+/// In the tab: where its drafts were last kept ([`Shelf::written`]), for the sign-in after a
+/// reload to take them in (a key refused, then the page reloaded).
+const SHELF_ITEM: &str = "voicebip.drafts.shelf";
+
+/// What a sign-out of `shelf`'s workspace forgets: every draft the tab keeps (a key's refused
+/// before among them), and the workspace's on the device (not from an embedded console: the
+/// device's are the standalone console's).
+fn forget_signed_out(shelf: &Shelf) {
+    super::drafts::forget_the_tabs();
+    if !super::embed::is_embedded() {
+        shelf.forget(&[Area::Local]);
+    }
+}
+
+/// Where the tab kept its drafts last; before any sign-in, its own store, of no workspace
+/// (nothing is written there).
+fn kept_shelf() -> Shelf {
+    storage::get(Area::Session, SHELF_ITEM)
+        .and_then(|s| Shelf::read(&s))
+        .unwrap_or_else(|| Shelf::new(Area::Session, String::new()))
+}
 
 #[derive(Clone, Copy)]
 pub struct Session {
@@ -29,8 +50,7 @@ pub struct Session {
     /// several may wait at once, a list the operator left and the one shown since, say.
     pub retry_waits: RwSignal<Vec<f64>>,
     /// Where the operator's drafts are kept: where the key is (the tab's storage for a key the
-    /// host of an embedded console holds in memory), under its workspace's name. (Before the
-    /// first sign-in, the tab's of no workspace: nothing is written to it.)
+    /// host of an embedded console holds in memory), under its workspace's name.
     pub drafts: StoredValue<Shelf>,
     /// Counts the times the tab's drafts were forgotten: a sign-out, or a host handing over
     /// another operator's key. (A refused key keeps them, for the next sign-in, whatever its
@@ -48,7 +68,7 @@ impl Session {
             client: RwSignal::new(None),
             notice: RwSignal::new(None),
             retry_waits: RwSignal::new(Vec::new()),
-            drafts: StoredValue::new(Shelf::new(Area::Session, String::new())),
+            drafts: StoredValue::new(kept_shelf()),
             drafts_forgotten: StoredValue::new(0),
             ended: StoredValue::new(0),
         }
@@ -175,7 +195,7 @@ impl Session {
                 storage::remove(Area::Session, item);
             }
             // Its drafts go with the key, as at the sign-out it missed.
-            Shelf::new(drafts, client.workspace()).forget(&[Area::Session, Area::Local]);
+            forget_signed_out(&Shelf::new(drafts, client.workspace()));
             self.drafts_forgotten.update_value(|n| *n += 1);
             return false;
         }
@@ -208,10 +228,16 @@ impl Session {
 
     /// An embedded console keeps the key the host handed over in memory only: the host owns it.
     pub fn sign_in_ephemeral(&self, client: Client) {
-        if super::drafts::own(Area::Session, &client.workspace()) {
+        // Another key's (another operator signed in to the tool): the drafts before are
+        // forgotten, not handed on, a failed send's text among them, to be sent under the new
+        // name. (Also when the store kept no mark of whose they were: in memory, where a
+        // sandboxed frame without Web Storage keeps them.)
+        let shelf = Shelf::new(Area::Session, client.workspace());
+        if self.drafts.get_value() != shelf {
+            super::drafts::forget_the_tabs();
             self.drafts_forgotten.update_value(|n| *n += 1);
         }
-        self.keep_drafts(Shelf::new(Area::Session, client.workspace()));
+        self.shelve(shelf);
         self.notice.set(None);
         self.begin(client);
     }
@@ -231,10 +257,17 @@ impl Session {
         }
     }
 
-    /// The drafts are kept on `shelf` from now on, with those the tab kept on the last one
-    /// (where the key moved to the other store, or until a refused key ended its session).
+    /// The drafts are kept on `shelf` from now on, with those the tab kept before, on its last
+    /// shelf (kept in the tab's storage, for a reload) and beside it ([`Shelf::take_in`]).
     fn keep_drafts(&self, shelf: Shelf) {
-        shelf.take_in(&self.drafts.get_value());
+        let before = self.drafts.get_value();
+        shelf.take_in(&before);
+        super::drafts::out_moved(&before, &shelf);
+        self.shelve(shelf);
+    }
+
+    fn shelve(&self, shelf: Shelf) {
+        storage::set(Area::Session, SHELF_ITEM, &shelf.written());
         self.drafts.set_value(shelf);
     }
 
@@ -243,11 +276,7 @@ impl Session {
     /// on the device (an embedded console's are the tab's only: the device's are the
     /// standalone console's).
     pub fn leave(&self, notice: Option<String>) {
-        let areas: &[Area] = match super::embed::is_embedded() {
-            true => &[Area::Session],
-            false => &[Area::Session, Area::Local],
-        };
-        self.drafts.get_value().forget(areas);
+        forget_signed_out(&self.drafts.get_value());
         self.drafts_forgotten.update_value(|n| *n += 1);
         self.end(notice, Ending::SignedOut);
     }

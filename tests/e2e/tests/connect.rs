@@ -354,6 +354,7 @@ async fn signing_out_leaves_another_keys_tab_alone() {
                 "sessionStorage.setItem('voicebip.key', arguments[0]);
                  sessionStorage.setItem('voicebip.base', localStorage.getItem('voicebip.base'));
                  sessionStorage.removeItem('voicebip.remembered');
+                 sessionStorage.removeItem('voicebip.drafts.shelf');
                  const b = document.createElement('iframe');
                  b.id = 'b'; b.src = '/conversations'; b.width = 600; b.height = 700;
                  document.body.append(b);",

@@ -515,8 +515,8 @@ async fn a_reply_typed_in_one_tab_is_the_other_tabs_draft_too() {
         })
         .await?;
         // Written from a third page of the device: in both boxes. But a removal is not
-        // typing: every draft goes at a sign-out (on another key remembered on the device),
-        // and what is in the boxes stays there.
+        // typing: a sign-out elsewhere removes the workspace's drafts, and what is in the boxes
+        // stays there.
         let item = draft_item(h, DEMO_KEY, &id);
         let typed = "Typed in the first tab, and the second";
         for (script, shown) in [
