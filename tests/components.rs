@@ -1262,6 +1262,44 @@ fn a_tabs_drafts_follow_it_to_its_next_key() {
     });
 }
 
+/// Two messages a moment apart, after the first was shown: the second is added as an element of
+/// its own, which is what a screen reader reads. Joined to the first in one text read whole,
+/// the first was read again.
+#[wasm_bindgen_test]
+async fn news_a_moment_after_other_news_is_said_alone() {
+    let announcer = StoredValue::new(None::<Announcer>);
+    let root = mount(move || {
+        announcer.set_value(Some(expect_context::<Announcer>()));
+        view! { <LiveRegion/> }
+    });
+    let announcer = announcer.get_value().expect("the announcer");
+    announcer.announce_news("New message from the customer: Hi");
+    settle().await;
+    announcer.announce_news("New message from the customer: Are you there?");
+    settle().await;
+    let region = root
+        .query_selector("#live-announcer")
+        .ok()
+        .flatten()
+        .expect("the region");
+    assert_eq!(
+        region.get_attribute("aria-atomic").as_deref(),
+        Some("false")
+    );
+    let children = region.children();
+    let said: Vec<String> = (0..children.length())
+        .filter_map(|i| children.item(i))
+        .filter_map(|c| c.text_content())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "New message from the customer: Hi",
+            "New message from the customer: Are you there?"
+        ]
+    );
+}
+
 /// A burst of news says a few, and then, as its group ends, the last one left out: the newest
 /// message of the burst was not heard at all.
 #[wasm_bindgen_test]

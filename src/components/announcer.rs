@@ -4,15 +4,17 @@ use leptos::prelude::*;
 
 #[derive(Clone, Copy)]
 pub struct Announcer {
-    text: RwSignal<String>,
+    /// What the region says: the current group's announcements, oldest first, each with its
+    /// number. Each is added as its own element, which is all a screen reader reads of a
+    /// change (see [`LiveRegion`]).
+    said: RwSignal<Vec<(u64, String)>>,
     group: StoredValue<Group>,
     /// The news left out of the current group: how many, and the last.
     left_out: StoredValue<Option<(u32, String)>>,
 }
 
-/// Announcements within this long of the first of their group are said together: a batch of
-/// stream events makes several in one go, and each would replace the one before before it is
-/// read.
+/// Announcements within this long of the first of their group are a group, of which at most
+/// [`MOST_TOGETHER`] are news.
 const TOGETHER_MS: f64 = 250.0;
 /// At most this many are said together; the rest of a burst of news (the stream can bring
 /// hundreds of messages a second) is left out, as no one could hear it. What the operator must
@@ -32,9 +34,10 @@ struct Group {
 /// What to do with an announcement, by its place in its group.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Say {
-    /// The first of its group: it replaces what the region said.
+    /// The first of its group: the group before goes from the region (read when it came; a
+    /// removal is not read), and what it left out is said with this.
     Alone,
-    /// Joined to the group's earlier ones.
+    /// Said after the group's earlier ones.
     Together,
     /// News past [`MOST_TOGETHER`]: left out.
     Not,
@@ -73,7 +76,7 @@ impl Group {
 impl Announcer {
     pub fn new() -> Self {
         Announcer {
-            text: RwSignal::new(String::new()),
+            said: RwSignal::new(Vec::new()),
             group: StoredValue::new(Group {
                 started_at: f64::MIN,
                 count: 0,
@@ -96,18 +99,18 @@ impl Announcer {
         let now = js_sys::Date::now();
         let (group, say) = self.group.get_value().next(now, kind);
         self.group.set_value(group);
-        let (together, message) = match say {
+        let message = match say {
             Say::Not => return self.leave_out(message, group.started_at + TOGETHER_MS - now),
             // What the group before left out comes first, where the group ending would say it
             // after this newer one.
             Say::Alone => match self.left_out.try_update_value(Option::take).flatten() {
-                Some((count, last)) => (false, format!("{} {message}", left_out_text(count, last))),
-                None => (false, message),
+                Some((count, last)) => format!("{} {message}", left_out_text(count, last)),
+                None => message,
             },
-            Say::Together => (true, message),
+            Say::Together => message,
         };
-        self.text
-            .update(|text| *text = next_text(text, &message, together));
+        self.said
+            .update(|said| add_said(said, message, say == Say::Alone));
     }
 }
 
@@ -158,20 +161,17 @@ pub fn said_anew(text: String, nth: u32) -> String {
     }
 }
 
-/// What the region says next. Said together, the messages are joined. The same text again
-/// would change nothing in the page, and a screen reader reads only changes: a trailing
-/// no-break space, there or not, makes it a change (a customer who writes "yes" twice).
-fn next_text(current: &str, message: &str, together: bool) -> String {
-    let next = if together && !current.trim_end_matches('\u{a0}').is_empty() {
-        format!("{} {message}", current.trim_end_matches('\u{a0}'))
-    } else {
-        message.to_owned()
-    };
-    if next == current {
-        format!("{next}\u{a0}")
-    } else {
-        next
+/// The region's announcements with `message` added, numbered after the last: its own element,
+/// so that a screen reader reads it alone. (Joined to the text said a moment before, in one
+/// element read whole, the earlier words were read again; and the same words again, a customer
+/// who writes "yes" twice, are an element added all the same.) The first of a group
+/// (`starts_group`) takes the last group's place.
+fn add_said(said: &mut Vec<(u64, String)>, message: String, starts_group: bool) {
+    let next = said.last().map_or(0, |(n, _)| n + 1);
+    if starts_group {
+        said.clear();
     }
+    said.push((next, message));
 }
 
 impl Announcer {
@@ -179,7 +179,7 @@ impl Announcer {
     /// next screen (the connect screen, after a sign-out) to be read there.
     pub fn clear(&self) {
         self.left_out.set_value(None);
-        self.text.set(String::new());
+        self.said.set(Vec::new());
     }
 }
 
@@ -204,16 +204,20 @@ pub fn LiveRegion() -> impl IntoView {
             }
         });
     }
+    // Each announcement its own element, of which a screen reader reads what is added: not
+    // the whole region again (`aria-atomic`), nor what is taken out.
     view! {
-        <div id="live-announcer" class="visually-hidden" aria-live="polite" aria-atomic="true">
-            {move || announcer.text.get()}
+        <div id="live-announcer" class="visually-hidden" aria-live="polite" aria-atomic="false" aria-relevant="additions">
+            <For each=move || announcer.said.get() key=|(n, _)| *n let:((_, text))>
+                <p>{text}</p>
+            </For>
         </div>
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{next_text, Group, Kind, Say, MOST_TOGETHER, TOGETHER_MS};
+    use super::{add_said, Group, Kind, Say, MOST_TOGETHER, TOGETHER_MS};
 
     #[test]
     fn a_group_lasts_from_its_first_announcement_and_says_at_most_a_few() {
@@ -248,24 +252,24 @@ mod tests {
     }
 
     #[test]
-    fn announcements_together_are_joined_and_a_repeat_is_still_a_change() {
-        assert_eq!(next_text("", "New message: hi", false), "New message: hi");
-        assert_eq!(
-            next_text("New message: hi", "New message: there", true),
-            "New message: hi New message: there"
+    fn each_announcement_is_added_alone_and_the_region_keeps_its_group() {
+        let mut said = Vec::new();
+        add_said(&mut said, "New message from the customer: yes".into(), true);
+        add_said(
+            &mut said,
+            "New message from the customer: yes".into(),
+            false,
         );
-        // Later, the region says only the new one.
+        // The same words again: another element, not the first one's text joined or unchanged.
         assert_eq!(
-            next_text("New message: hi", "Template sent", false),
-            "Template sent"
+            said,
+            [
+                (0, "New message from the customer: yes".to_owned()),
+                (1, "New message from the customer: yes".to_owned())
+            ]
         );
-        // The same again differs from what the region holds, in one way or the other.
-        let again = next_text("New message: yes", "New message: yes", false);
-        assert_ne!(again, "New message: yes");
-        assert_eq!(again.trim_end_matches('\u{a0}'), "New message: yes");
-        assert_eq!(
-            next_text(&again, "New message: yes", false),
-            "New message: yes"
-        );
+        // The next group takes its place, numbered on (a new element, read).
+        add_said(&mut said, "Template sent".into(), true);
+        assert_eq!(said, [(2, "Template sent".to_owned())]);
     }
 }

@@ -452,7 +452,14 @@ async fn one_unreadable_item_leaves_the_rest_of_its_page_shown() {
         wait_thread(h, &id).await?;
         let notice = wait_text(h, "#unreadable-messages", "", SCREEN).await?;
         assert!(notice.contains("could not be read"), "{notice:?}");
-        wait_text(h, "#live-announcer", "could not be read", SCREEN).await?;
+        // (The thread's notice, not the list's, said before it.)
+        wait_text(
+            h,
+            "#live-announcer",
+            "messages in this conversation could not be read",
+            SCREEN,
+        )
+        .await?;
         assert_eq!(
             count(h, "#thread-error").await?,
             0,

@@ -507,14 +507,16 @@ pub async fn settle(why: &str, d: Duration) {
 }
 
 /// Records from now what the announcer says (`said_since` reads it back): whether a thing is
-/// said again, which its text left in the region cannot tell.
+/// said again, which its text left in the region cannot tell. What is added to the region, as a
+/// screen reader reads it (each announcement is an element of its own).
 pub async fn record_said(h: &Harness) -> Result<()> {
     h.browser()
         .execute(
             "window.__said = [];
              const el = document.getElementById('live-announcer');
-             new MutationObserver(() => window.__said.push(el.textContent))
-               .observe(el, { childList: true, characterData: true, subtree: true });",
+             new MutationObserver(records => {
+               for (const r of records) for (const n of r.addedNodes) window.__said.push(n.textContent);
+             }).observe(el, { childList: true, subtree: true });",
             vec![],
         )
         .await?;
