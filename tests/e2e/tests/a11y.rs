@@ -630,7 +630,8 @@ async fn messages_are_notified_only_while_the_console_is_not_looked_at() {
         };
         inject(h, &id, "Are you still there?").await?;
         wait_text(h, "ol#messages", "Are you still there?", SCREEN).await?;
-        settle("a notification, were there one", Duration::from_millis(300)).await;
+        // (Past the wait before a tab not looked at notifies, half a second.)
+        settle("a notification, were there one", Duration::from_millis(1_200)).await;
         assert_eq!(notified().await?, json!(0), "looked at: none");
         h.browser()
             .execute("window.lookedAt = false;", vec![])
