@@ -1205,6 +1205,26 @@ fn signing_out_forgets_its_own_workspaces_drafts_only() {
     });
 }
 
+/// A tab signed out of a workspace, then signed in with another key: the drafts of its last
+/// workspace on the device, written since by another tab signed in to it again, stay that
+/// tab's. The signed-out tab took them in, under the other key's name.
+#[wasm_bindgen_test]
+fn a_tab_signed_out_takes_no_drafts_in_at_its_next_sign_in() {
+    in_emptied_stores(|| {
+        let base = "https://api.example.com/v1";
+        let first = Session::new();
+        first.sign_in(Client::new(base, "pk_live_1"), "pk_live_1", true);
+        first.leave(None);
+        new_tabs_storage();
+        let second = Session::new();
+        second.sign_in(Client::new(base, "pk_live_1"), "pk_live_1", true);
+        let shelf = Shelf::new(Area::Local, Client::new(base, "pk_live_1").workspace());
+        drafts::save(&shelf, &"conv_1".into(), "The second tab's");
+        first.sign_in(Client::new(base, "pk_test_1"), "pk_test_1", false);
+        assert_eq!(drafts::load(&shelf, &"conv_1".into()), "The second tab's");
+    });
+}
+
 /// A new tab's own storage: the page's, emptied (every tab of a test shares the page's).
 fn new_tabs_storage() {
     let _ = web_sys::window()

@@ -601,11 +601,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
         due
     };
-    // Without a stream: the thread refreshed on a timer, what each refresh brings that it did
-    // not show heard as the stream's would be. Not a conversation that never loaded, or that
-    // the API has since said is gone or not the workspace's: asking again every 15 s would only
-    // spend the workspace's rate limit (its banner has Try again). A hidden tab asks too, as a
-    // stream would bring its news: a customer's message there is what a notification is for.
     // News the stream told of without bringing it (a frame that could not be read, a receipt
     // for a message not shown): the newest page brings it, a second after the first of a run,
     // then at most every 15 s, the last of a run still brought. (Each refetch spends the
@@ -630,6 +625,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         })
         .forget();
     };
+    // Without a stream: the thread refreshed on a timer, what each refresh brings that it did
+    // not show heard as the stream's would be. Not a conversation that never loaded, or that
+    // the API has since said is gone or not the workspace's: asking again every 15 s would only
+    // spend the workspace's rate limit (its banner has Try again). A hidden tab asks too, as a
+    // stream would bring its news: a customer's message there is what a notification is for.
     let poll_instead = move || {
         thread.try_update_untracked(|t| t.as_mut().map(Thread::stream_lost));
         load();
@@ -801,14 +801,15 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         let typing = draft.get();
         let kept = failed.with(|f| drafts::with_unsent(f.iter().map(String::as_str), typing));
         let taken = adopted.try_update_value(|a| a.take()).flatten();
-        let (shelf, id) = (session.drafts.get_value(), id.get_value());
         let emptied = kept.is_empty() && held_text.get_value();
         held_text.set_value(!kept.is_empty());
-        if emptied {
-            drafts::save_emptied(&shelf, &id);
-        } else if taken.as_deref() != Some(kept.as_str()) {
-            drafts::save(&shelf, &id, &kept)
-        }
+        session.drafts.with_value(|shelf| {
+            if emptied {
+                drafts::save_emptied(shelf, &id.get_value());
+            } else if taken.as_deref() != Some(kept.as_str()) {
+                drafts::save(shelf, &id.get_value(), &kept)
+            }
+        });
     });
     // The conversation open in another tab too: what is typed there is this reply box's text
     // too, and a reply sent there empties it (its next Enter here would send that text again).
@@ -816,8 +817,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // its next write (a Retry, an Edit) put its older text over that tab's. (A failed send's
     // text sent from there settles it here, as the message comes: `Thread`.)
     let typed_elsewhere = window_event_listener(leptos::ev::storage, move |ev| {
-        let shelf = session.drafts.get_value();
-        let Some(written) = drafts::written_elsewhere(&shelf, &id.get_value(), &ev) else {
+        let written = session
+            .drafts
+            .with_value(|shelf| drafts::written_elsewhere(shelf, &id.get_value(), &ev));
+        let Some(written) = written else {
             return;
         };
         let text = failed.with_untracked(|f| drafts::typing_after(f, &written));

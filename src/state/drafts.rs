@@ -32,7 +32,7 @@ impl Shelf {
 
     /// The item of conversation `id`'s draft (`what`: "" for the reply's, else its suffix).
     fn item(&self, id: &ConversationId, what: &str) -> String {
-        format!("{}{id}{what}", self.prefix())
+        format!("{PREFIX}{}.{id}{what}", self.workspace)
     }
 
     /// Moves here the drafts the tab kept before: `from`'s (the tab's last shelf: its key moved
@@ -45,13 +45,13 @@ impl Shelf {
         let mine = self.prefix();
         let here = |item: &str| self.area == Area::Session && item.starts_with(&mine);
         let mut moved = storage::take_where(Area::Session, |i| i.starts_with(PREFIX) && !here(i));
-        if from.area == Area::Local && from != self {
-            moved.extend(storage::take_prefixed(Area::Local, &from.prefix()));
-        }
-        if self.area == Area::Local {
-            let unnamed = |i: &str| i.strip_prefix(PREFIX).is_some_and(|rest| !named(rest));
-            moved.extend(storage::take_where(Area::Local, unnamed));
-        }
+        let from_device = (from.area == Area::Local && from != self).then(|| from.prefix());
+        let earlier_build = |i: &str| {
+            self.area == Area::Local && i.strip_prefix(PREFIX).is_some_and(|rest| !named(rest))
+        };
+        moved.extend(storage::take_where(Area::Local, |i| {
+            from_device.as_ref().is_some_and(|p| i.starts_with(p)) || earlier_build(i)
+        }));
         for (item, text) in moved {
             let rest = &item[PREFIX.len()..];
             let rest = if named(rest) { &rest[17..] } else { rest };
@@ -59,12 +59,10 @@ impl Shelf {
         }
     }
 
-    /// Forgets the workspace's drafts in `areas`: what the operator wrote stays with the
+    /// Forgets the workspace's drafts on the device: what the operator wrote stays with the
     /// operator.
-    pub fn forget(&self, areas: &[Area]) {
-        for &area in areas {
-            storage::take_prefixed(area, &self.prefix());
-        }
+    pub fn forget_on_device(&self) {
+        storage::take_prefixed(Area::Local, &self.prefix());
     }
 
     /// As kept in the tab's storage ([`Shelf::read`]), for its next sign-in after a reload.

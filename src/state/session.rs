@@ -22,16 +22,6 @@ const MARKED_ITEM: &str = "voicebip.marked";
 /// reload to take them in (a key refused, then the page reloaded).
 const SHELF_ITEM: &str = "voicebip.drafts.shelf";
 
-/// What a sign-out of `shelf`'s workspace forgets: every draft the tab keeps (a key's refused
-/// before among them), and the workspace's on the device (not from an embedded console: the
-/// device's are the standalone console's).
-fn forget_signed_out(shelf: &Shelf) {
-    super::drafts::forget_the_tabs();
-    if !super::embed::is_embedded() {
-        shelf.forget(&[Area::Local]);
-    }
-}
-
 /// Where the tab kept its drafts last; before any sign-in, its own store, of no workspace
 /// (nothing is written there).
 fn kept_shelf() -> Shelf {
@@ -195,7 +185,7 @@ impl Session {
                 storage::remove(Area::Session, item);
             }
             // Its drafts go with the key, as at the sign-out it missed.
-            forget_signed_out(&Shelf::new(drafts, client.workspace()));
+            self.forget_drafts(&Shelf::new(drafts, client.workspace()));
             self.drafts_forgotten.update_value(|n| *n += 1);
             return false;
         }
@@ -266,6 +256,18 @@ impl Session {
         self.shelve(shelf);
     }
 
+    /// What a sign-out of `shelf`'s workspace forgets: every draft the tab keeps (a key's refused
+    /// before among them), and the workspace's on the device (not from an embedded console: the
+    /// device's are the standalone console's). The tab keeps none of its drafts now: the next
+    /// sign-in takes none in from the device (another tab's of the workspace, signed in since).
+    fn forget_drafts(&self, shelf: &Shelf) {
+        super::drafts::forget_the_tabs();
+        if !super::embed::is_embedded() {
+            shelf.forget_on_device();
+        }
+        self.shelve(Shelf::new(Area::Session, String::new()));
+    }
+
     fn shelve(&self, shelf: Shelf) {
         storage::set(Area::Session, SHELF_ITEM, &shelf.written());
         self.drafts.set_value(shelf);
@@ -276,7 +278,7 @@ impl Session {
     /// on the device (an embedded console's are the tab's only: the device's are the
     /// standalone console's).
     pub fn leave(&self, notice: Option<String>) {
-        forget_signed_out(&self.drafts.get_value());
+        self.forget_drafts(&self.drafts.get_value());
         self.drafts_forgotten.update_value(|n| *n += 1);
         self.end(notice, Ending::SignedOut);
     }
