@@ -281,11 +281,11 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
                     false => "Waiting for the host page to connect this console…",
                 };
                 // (A key being checked is not waited for: it is here.)
-                let checking = move || why.with(|w| w.as_deref() == Some(CHECKING));
+                let checking_key = move || why.with(|w| w.as_deref() == Some(CHECKING));
                 view! {
                     <p id="embed-waiting" class="centered">
                         {move || why.get().map(|why| format!("{why} "))}
-                        {move || (!checking()).then_some(waiting)}
+                        {move || (!checking_key()).then_some(waiting)}
                     </p>
                 }.into_any()
             }}

@@ -2096,8 +2096,11 @@ async fn composer_says_why_it_is_disabled_and_sends_templates() {
                 disabled(h, "#composer-text").await?,
                 "{reason}: the text box is disabled"
             );
-            assert!(
-                disabled(h, "#composer-send").await?,
+            // (Disabled, not only marked so as for an empty box: it takes no press.)
+            let send = h.wait_for("#composer-send", SCREEN).await?;
+            assert_eq!(
+                send.prop("disabled").await?.as_deref(),
+                Some("true"),
                 "{reason}: Send is disabled"
             );
             h.click("#composer-send").await?;
