@@ -155,7 +155,14 @@ fn serde_wasm_value(msg: &ConsoleMessage) -> Result<JsValue, JsValue> {
 /// Whether this page is the embedded console (its address is under `/embed`). Its key comes from
 /// its host alone and lives in memory: it neither restores nor forgets a stored one.
 pub fn is_embedded() -> bool {
-    super::base::current_app_path().starts_with("/embed")
+    is_embed_path(&super::base::current_app_path())
+}
+
+/// `/embed` and what is under it, not a neighbour that starts alike: a mistyped `/embedded` is
+/// the tab's own console's not-found page, signed in with its stored key.
+fn is_embed_path(path: &str) -> bool {
+    path.strip_prefix("/embed")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Where the inbox lives: inside the embed routes when embedded, so links stay embedded.
@@ -197,6 +204,27 @@ mod tests {
         let written = vec!["https://Support.Example.com/".to_owned()];
         assert!(origin_allowed(&written, "https://support.example.com"));
         assert!(!origin_allowed(&written, "https://support.example.co"));
+    }
+
+    #[test]
+    fn the_embed_is_its_own_path_and_what_is_under_it() {
+        for embedded in [
+            "/embed",
+            "/embed/",
+            "/embed/inbox",
+            "/embed/conversations/conv_1",
+        ] {
+            assert!(is_embed_path(embedded), "{embedded}");
+        }
+        for not in [
+            "/",
+            "/embedded",
+            "/embeds/inbox",
+            "/conversations/embed",
+            "/connect",
+        ] {
+            assert!(!is_embed_path(not), "{not}");
+        }
     }
 
     #[test]
