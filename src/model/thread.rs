@@ -543,10 +543,22 @@ impl Thread {
         if fresh.ai_mode == AiMode::Unknown {
             fresh.ai_mode = self.conversation.ai_mode;
         }
+        fresh.ai_mode = self.after_closed(fresh.ai_mode);
         fresh.mode_history = merge_history(&self.conversation.mode_history, fresh.mode_history);
         self.keep_known_opt_out(&mut fresh.summary);
         self.conversation = fresh;
         gap
+    }
+
+    /// `mode`, unless the thread is closed: closed is terminal (API.md refuses leaving it), so
+    /// another mode told after it is older news (an answer made before the close, late), which
+    /// would bring the handoffs and the reply box back.
+    fn after_closed(&self, mode: AiMode) -> AiMode {
+        if self.conversation.ai_mode == AiMode::Closed {
+            AiMode::Closed
+        } else {
+            mode
+        }
     }
 
     /// The mode of a change the stream or a PATCH brought that an answer from the server, with
@@ -959,6 +971,7 @@ impl Thread {
                 if known.is_none() {
                     self.conversation.mode_history.push(row.clone());
                 }
+                let to_mode = self.after_closed(to_mode);
                 let moved = self.conversation.ai_mode != to_mode;
                 self.conversation.ai_mode = to_mode;
                 if moved {
@@ -1046,6 +1059,7 @@ impl Thread {
             .newer_known_mode(&fresh.mode_history, updated_at)
             .or_else(told_since)
             .unwrap_or(fresh.ai_mode);
+        let mode = self.after_closed(mode);
         let moved = self.conversation.ai_mode != mode;
         let history = merge_history(&self.conversation.mode_history, fresh.mode_history);
         self.conversation.ai_mode = mode;
@@ -3278,6 +3292,28 @@ mod tests {
         t.merge_latest_now(answer(AiMode::Ai, vec![take_over, returned], None));
         assert_eq!(t.mode(), AiMode::Ai);
         assert_eq!(t.conversation.mode_history.len(), 2);
+    }
+
+    #[test]
+    fn a_closed_conversation_stays_closed_whatever_older_news_says() {
+        let mut t = Thread::new(conversation(vec![], None));
+        t.conversation.ai_mode = AiMode::Closed;
+        // A refetch made before the close, which says nothing of when it was made.
+        let mut before = conversation(vec![], None);
+        before.ai_mode = AiMode::Human;
+        t.merge_latest_now(before.clone());
+        assert_eq!(t.mode(), AiMode::Closed);
+        // A handoff's answer made before it, late.
+        assert!(!t.apply_mode_response(before.into(), None));
+        assert_eq!(t.mode(), AiMode::Closed);
+        // A stream frame held up, of a change made before it.
+        let told = t.apply(StreamEvent::ModeChanged {
+            from_mode: AiMode::Ai,
+            to_mode: AiMode::Human,
+            actor_user_id: None,
+            timestamp: at(1),
+        });
+        assert_eq!((told, t.mode()), (Change::None, AiMode::Closed));
     }
 
     #[test]
