@@ -10,8 +10,10 @@ use voicebip_console::components::announcer::{Announcer, LiveRegion};
 use voicebip_console::components::badges::{ModeBadge, WindowBadge};
 use voicebip_console::components::clock::Clock;
 use voicebip_console::components::composer::{Composer, TemplateDraft, TemplateForm};
+use voicebip_console::components::handoff_bar::HandoffBar;
 use voicebip_console::components::message_list::MessageList;
 use voicebip_console::live::frame_batch::{FrameBatch, FALLBACK_MS};
+use voicebip_console::model::handoff::{HandoffAction, Press};
 use voicebip_console::model::thread::Thread;
 use voicebip_console::model::{AiMode, Channel, Conversation};
 use voicebip_console::state::drafts::{self, Shelf};
@@ -78,6 +80,57 @@ async fn mode_badge_follows_its_signal() {
         .flatten()
         .expect("badge");
     assert_eq!(badge.get_attribute("data-mode").as_deref(), Some("human"));
+}
+
+/// Enter held down clicks the focused button at each repeat: on the Close question, which takes
+/// the focus to its Cancel, that would withdraw the question as it is asked.
+#[wasm_bindgen_test]
+async fn enter_held_on_close_leaves_its_question_asked() {
+    let confirming = RwSignal::new(false);
+    let asked = RwSignal::new(Vec::<HandoffAction>::new());
+    let on_action =
+        Callback::new(move |(action, _): (HandoffAction, Press)| asked.update(|a| a.push(action)));
+    let root = mount(move || {
+        view! {
+            <HandoffBar mode=Signal::stored(AiMode::Human) busy=Signal::stored(false)
+                quiet=Signal::stored(false) on_action confirming/>
+        }
+    });
+    let button = |css: &str| -> web_sys::HtmlElement {
+        root.query_selector(css)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("{css} not found"))
+            .unchecked_into()
+    };
+    button("#close-conversation").click();
+    settle().await;
+    let cancel = button("#confirm-close-no");
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("document");
+    assert_eq!(document.active_element(), Some(cancel.clone().into()));
+    let enter = |repeat: bool| {
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key("Enter");
+        init.set_repeat(repeat);
+        init.set_bubbles(true);
+        init.set_cancelable(true);
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("event")
+    };
+    // (A dispatched key clicks nothing: its default, the click, is what is looked at.)
+    let repeated = enter(true);
+    cancel.dispatch_event(&repeated).expect("dispatch");
+    assert!(repeated.default_prevented(), "a repeat would click Cancel");
+    // A press of its own still answers it.
+    let pressed = enter(false);
+    cancel.dispatch_event(&pressed).expect("dispatch");
+    assert!(
+        !pressed.default_prevented(),
+        "Enter pressed anew clicks Cancel"
+    );
+    assert!(confirming.get_untracked());
+    assert!(asked.get_untracked().is_empty(), "nothing was closed");
 }
 
 fn key(kind: &str, shift: bool) -> web_sys::KeyboardEvent {

@@ -184,6 +184,9 @@ pub fn HandoffBar(
                             .forget();
                         }
                         on:keydown=move |ev| match ev.key().as_str() {
+                            // Enter held on Close repeats onto Cancel, which took the focus: the
+                            // question would be withdrawn as soon as it was asked.
+                            "Enter" if ev.repeat() => ev.prevent_default(),
                             "Escape" => kept_open(),
                             // The question keeps the keyboard until it is answered, as an alert
                             // dialog does: Tab goes round its two buttons. (Tabbed away, it
