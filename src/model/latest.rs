@@ -16,6 +16,11 @@ impl Latest {
         self.sent
     }
 
+    /// The number of the last request that left (none yet: 0).
+    pub fn last_sent(&self) -> u64 {
+        self.sent
+    }
+
     /// Whether the answer to request `n` is newer than what was applied; if so, it now is.
     pub fn accept(&mut self, n: u64) -> bool {
         let newer = self.is_fresh(n);

@@ -317,6 +317,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         use_context::<WarmStart>().and_then(|w| w.take_thread(&id.get_value())),
     );
     let order = StoredValue::new(Latest::default());
+    // Loads numbered up to this one were asked for before a handoff since answered: their
+    // answers are older than its, and their mode is not taken. (Their times tell that only
+    // where the handoff's answer had a history row; else a take-over was undone on screen
+    // until the next load, 15 s away with the stream down.)
+    let mode_set_after = StoredValue::new(0_u64);
     // A reply of the operator's, or the AI's, that did not reach the customer.
     let tell_undelivered = move |failed: &[Message]| {
         if let Some(said) = not_delivered(failed) {
@@ -422,10 +427,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 rate_wait.set_value(RateWait::default());
             }
             let (gap, news) = match answer {
-                Ok(c) => thread
+                Ok(mut c) => thread
                     .try_update(|t| match t {
                         Some(t) => {
                             let was = t.mode();
+                            // (Its mode left out: the known one stays.)
+                            if mode_set_after.try_get_value().is_some_and(|m| n <= m) {
+                                c.ai_mode = AiMode::Unknown;
+                            }
                             let gap = t.merge_latest(c, mark);
                             let news =
                                 (t.mode() != was).then(|| (t.mode(), t.latest_change().cloned()));
@@ -936,6 +945,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     .unwrap_or(true)
             }
         };
+        let loads_before = order.with_value(Latest::last_sent);
         spawn_local(async move {
             let result = client.set_mode(&conv, action.target(), &still_wanted).await;
             debounce.update_value(|d| d.settled(js_sys::Date::now(), result.is_ok()));
@@ -954,6 +964,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             match result {
                 // `changed: false` is the idempotent answer to a repeat: just take the state.
                 Ok(mut c) => {
+                    mode_set_after.try_update_value(|m| *m = (*m).max(loads_before));
                     c.ai_mode = action.made(c.ai_mode);
                     let to = c.ai_mode;
                     let unchanged = c.changed == Some(false);
