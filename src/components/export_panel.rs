@@ -85,7 +85,12 @@ pub fn ExportPanel(
             // Ends what is left of the download: a body given up on as silent, or left unread.
             controller.abort();
             // (`try_`: the panel may have gone with the session meanwhile.)
-            let failure = result.as_ref().err().filter(|_| !cancelled);
+            // A rate limit's wait cancelled part way is still the workspace's to wait out: the
+            // next press is told what is left of it rather than spend the shared budget again.
+            let failure = result
+                .as_ref()
+                .err()
+                .filter(|e| !cancelled || matches!(e, ApiError::RateLimited { .. }));
             rate_wait.try_update_value(|w| w.heard(failure, js_sys::Date::now()));
             match result {
                 Ok(done) => state.set(done),

@@ -648,6 +648,10 @@ async fn an_export_refused_for_now_is_tried_again() {
             refused.elapsed() < Duration::from_secs(8),
             "cancelled after the wait was over"
         );
+        // Export pressed again before the wait is over: told what is left of it, not asked.
+        h.click("#export-start").await?;
+        let said = wait_text(h, "#export-error", "s more, then try again", SCREEN).await?;
+        assert_seconds_left(&said, 10)?;
         tokio::time::sleep(Duration::from_secs(12).saturating_sub(refused.elapsed())).await;
         assert_eq!(
             assert_export_requests_authorized(h, &agent).await?,
