@@ -288,6 +288,9 @@ impl Inbox {
             by_activity
                 && span.is_some_and(|(oldest, newest)| {
                     let at = c.activity_at();
+                    // A first page has the newest rows: one missing that a page listed newer
+                    // than it has left too (only the open thread's news is newer than that).
+                    let newest = listed_before.map_or(newest, |listed| newest.max(listed));
                     (whole || oldest < at) && at <= newest
                 })
         };
@@ -1098,6 +1101,15 @@ mod tests {
         inbox.refresh(&at(&a, 90));
         inbox.merge_first_page(vec![], None);
         assert_eq!(ids(&inbox), ["a"]);
+
+        // The top of the list moves to SMS, unopened: a first page, which has the newest rows
+        // and no longer has it, takes it out, whether the whole list or not. (Newer than the
+        // page, but a page listed it: not the open thread's news.)
+        for next in [None, Some("more".to_owned())] {
+            let mut inbox = listed(&whatsapp, &[a.clone(), b.clone(), c.clone()], true);
+            inbox.merge_first_page(vec![b.clone(), c.clone()], next);
+            assert_eq!(ids(&inbox), ["b", "c"]);
+        }
     }
 
     #[test]
