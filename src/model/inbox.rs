@@ -497,7 +497,9 @@ pub struct Unread {
 
 impl Unread {
     pub fn observe(&mut self, inbox: &Inbox) {
-        let listed = !matches!(inbox.cursor, Cursor::Start) || !inbox.items().is_empty();
+        // (An empty page with pages after it, of rows none of which could be read, lists
+        // nothing yet: the rows after it are as old as any, not news.)
+        let listed = inbox.cursor == Cursor::End || !inbox.items().is_empty();
         let newest_listed = || inbox.items().iter().map(|c| c.activity_at()).max();
         let k = match self.baselines.iter().position(|(f, _)| *f == inbox.filters) {
             Some(k) => k,
@@ -808,13 +810,28 @@ mod tests {
             agent: Some(AgentId("y".into())),
             ..Filters::default()
         };
-        unread.observe(&listed(&other, &[], true));
+        let mut empty = Inbox::new(other.clone());
+        empty.append_page(vec![], None);
+        unread.observe(&empty);
         let first = at(&item("first", "y"), 1);
         unread.observe(&listed(&other, std::slice::from_ref(&first), true));
         assert!(
             unread.is_unread(&first),
             "a first conversation where there was none"
         );
+
+        // An empty first page with pages after it (its rows unreadable): the next page's rows
+        // are the baseline, not news.
+        let third = Filters {
+            agent: Some(AgentId("z".into())),
+            ..Filters::default()
+        };
+        let mut paged = listed(&third, &[], true);
+        unread.observe(&paged);
+        let older = at(&item("older", "z"), 1);
+        paged.append_page(vec![older.clone()], None);
+        unread.observe(&paged);
+        assert!(!unread.is_unread(&older), "an old conversation paged in");
     }
 
     #[test]
