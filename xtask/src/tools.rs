@@ -84,6 +84,9 @@ pub fn ensure(root: &Path, browser: Browser) -> Result<Tools> {
         ));
     }
 
+    let helpers = locked_version(&lock, "wasm_split_helpers")?;
+    check_split_pin(&helpers)?;
+
     ensure_wasm_target()?;
     let std = lean_std::ensure();
     match std {
@@ -399,6 +402,24 @@ fn wasm_opt_version(output: &str) -> Option<String> {
 
 /// The version of `name` in Cargo.lock; an error if it is missing or resolved more than once,
 /// since then no single CLI version can match.
+/// The splitter reads what Leptos's `wasm_split_helpers` (its version in Cargo.lock) writes into
+/// the wasm: a release of the helpers with another minor version (0.x's breaking number) may
+/// write another format, which the pinned splitter would misread into a console that does not
+/// load. Said before anything is built, with both versions.
+fn check_split_pin(helpers: &str) -> Result<()> {
+    let minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
+    if minor(helpers) == minor(WASM_SPLIT) {
+        Ok(())
+    } else {
+        Err(format!(
+            "Cargo.lock has wasm_split_helpers {helpers}, but the pinned wasm-split-cli is \
+             {WASM_SPLIT} (xtask/src/tools.rs WASM_SPLIT): pin a {} release of \
+             {WASM_SPLIT_CRATE}",
+            minor(helpers)
+        ))
+    }
+}
+
 pub fn locked_version(lock: &str, name: &str) -> Result<String> {
     let mut versions = Vec::new();
     for block in lock.split("[[package]]").skip(1) {
@@ -501,6 +522,18 @@ mod tests {
         assert_eq!(super::major_version("chromium: not found"), None);
     }
     use super::*;
+
+    #[test]
+    fn the_splitter_is_pinned_to_the_helpers_breaking_version() {
+        assert!(check_split_pin("0.2.3").is_ok());
+        assert!(check_split_pin("0.2.9").is_ok());
+        let said = check_split_pin("0.3.0").expect_err("another format");
+        assert!(
+            said.contains("0.3.0") && said.contains(WASM_SPLIT),
+            "{said}"
+        );
+        assert!(check_split_pin("0.20.1").is_err());
+    }
 
     #[test]
     fn a_listing_has_a_name_only_as_a_whole_line() {
