@@ -35,7 +35,7 @@ pub enum ApiError {
 pub(crate) struct ErrorBody {
     #[serde(default, deserialize_with = "crate::model::readable::code")]
     pub error_code: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::model::readable::text")]
     pub message: Option<String>,
 }
 
@@ -209,7 +209,11 @@ impl ApiError {
             ApiError::RateLimited { retry_after_secs } => {
                 format!("Too many requests right now: wait {retry_after_secs} s, then try again.")
             }
-            ApiError::Rejected { code, message, .. } => match code.as_str() {
+            ApiError::Rejected {
+                status,
+                code,
+                message,
+            } => match code.as_str() {
                 "RECIPIENT_OPTED_OUT" => "This number has opted out; it can't be messaged.".into(),
                 "WINDOW_CLOSED" => {
                     "The WhatsApp 24-hour window has closed: send an approved template instead."
@@ -217,6 +221,16 @@ impl ApiError {
                 }
                 "CONVERSATION_CLOSED" => "This conversation is closed.".into(),
                 "ALREADY_EXISTS" => "Voicebip says it has this already.".into(),
+                // Unexplained (a gateway's page, an empty message): what API.md's status
+                // stands for, and who can settle it, as asking again only repeats it.
+                _ if message.is_empty() && *status == 402 => format!(
+                    "Voicebip refused this for the workspace's billing (quota, balance or a \
+                     block): ask the workspace's admin ({code})."
+                ),
+                _ if message.is_empty() && *status == 403 => format!(
+                    "Voicebip refused this: it belongs to another workspace, or this key may not \
+                     do it ({code})."
+                ),
                 _ if message.is_empty() => format!("The request was refused ({code})."),
                 _ => format!("{message} ({code})"),
             },
@@ -430,8 +444,26 @@ mod tests {
         let page = "<html><body>Forbidden <script>secret</script></body></html>";
         assert_eq!(
             ApiError::from_response(403, None, page).user_message(),
-            "The request was refused (HTTP_403)."
+            "Voicebip refused this: it belongs to another workspace, or this key may not do it \
+             (HTTP_403)."
         );
+        // Unexplained, a status API.md gives a meaning says it, and who can settle it.
+        assert!(
+            ApiError::from_response(402, None, r#"{"error_code":"QUOTA_EXCEEDED"}"#)
+                .user_message()
+                .contains("billing")
+        );
+        assert_eq!(
+            ApiError::from_response(409, None, page).user_message(),
+            "The request was refused (HTTP_409)."
+        );
+        // Words of another shape than text say nothing, but leave the code read.
+        let listed = r#"{"error_code":"WINDOW_CLOSED","message":["window closed"]}"#;
+        assert!(matches!(
+            ApiError::from_response(422, None, listed),
+            ApiError::Rejected { ref code, ref message, .. }
+                if code == "WINDOW_CLOSED" && message.is_empty()
+        ));
         let body = r#"{"error_code":"PERMISSION_DENIED","message":"not yours"}"#;
         assert_eq!(
             ApiError::from_response(403, None, body).user_message(),

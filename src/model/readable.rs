@@ -72,6 +72,14 @@ pub fn code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error>
     d.deserialize_any(Code)
 }
 
+/// Words the console may show, when given as a string: anything else (a list, an object, a
+/// number) says none, where it made its whole answer unreadable (an error body's code with it).
+/// `#[serde(default, deserialize_with = "crate::model::readable::text")]`
+pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let raw = Option::<Box<RawValue>>::deserialize(d)?;
+    Ok(raw.and_then(|r| serde_json::from_str(r.get()).ok()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::Readable;
