@@ -35,7 +35,7 @@ impl From<WireListPage> for ListPage {
         let conversations = w.conversations.unwrap_or_default();
         ListPage {
             conversations: conversations.items,
-            next_page_token: crate::model::conversation::page_token(w.next_page_token),
+            next_page_token: crate::model::conversation::non_empty(w.next_page_token),
             unreadable: conversations.unreadable,
         }
     }
@@ -102,12 +102,21 @@ impl Serialize for SendTemplate {
 #[derive(Debug, Clone, Deserialize)]
 pub struct SentMessage {
     pub message_id: MessageId,
-    #[serde(default)]
+    /// (Empty, as some servers write what they have not: none, not another conversation the
+    /// reply would be taken away to.)
+    #[serde(default, deserialize_with = "named_conversation")]
     pub conversation_id: Option<ConversationId>,
     #[serde(default)]
     pub status: Option<MessageStatus>,
     #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
     pub created_at: Option<DateTime<Utc>>,
+}
+
+fn named_conversation<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<ConversationId>, D::Error> {
+    let id = Option::<String>::deserialize(d)?;
+    Ok(crate::model::conversation::non_empty(id).map(ConversationId))
 }
 
 impl SentMessage {
@@ -218,5 +227,9 @@ mod tests {
         assert_eq!(sent.message_id, MessageId::from("msg_1"));
         assert_eq!(sent.created_at, None);
         assert!(serde_json::from_str::<SentMessage>(r#"{"status":"queued"}"#).is_err());
+        // An empty conversation id is none: not another conversation the reply went to.
+        let sent: SentMessage =
+            serde_json::from_str(r#"{"message_id":"msg_1","conversation_id":""}"#).expect("sent");
+        assert_eq!(sent.conversation_id, None);
     }
 }

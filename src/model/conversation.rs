@@ -295,9 +295,10 @@ impl TryFrom<WireConversation> for ConversationSummary {
     }
 }
 
-/// A next page's token as the wire has it: an empty one (some APIs end a list so) is none.
-pub fn page_token(token: Option<String>) -> Option<String> {
-    token.filter(|t| !t.is_empty())
+/// A string as the wire has it: an empty one is none (some APIs end a list with an empty next
+/// page token, or leave an id they have not so).
+pub fn non_empty(text: Option<String>) -> Option<String> {
+    text.filter(|t| !t.is_empty())
 }
 
 impl TryFrom<WireConversation> for Conversation {
@@ -310,7 +311,7 @@ impl TryFrom<WireConversation> for Conversation {
         let mode_history = w.mode_history.take().unwrap_or_default().items;
         let (ai_mode, next_page_token, changed) = (
             w.ai_mode.take(),
-            page_token(w.next_page_token.take()),
+            non_empty(w.next_page_token.take()),
             w.changed.take(),
         );
         Ok(Conversation {
