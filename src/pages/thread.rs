@@ -52,6 +52,14 @@ impl Attempt {
     }
 }
 
+/// What a send that may have gone out becomes once it is looked for and not found: sent again
+/// (Retry), or its text back in the reply box (Edit).
+#[derive(Clone, Copy, PartialEq)]
+enum ThenIfNotThere {
+    Send,
+    Edit,
+}
+
 /// What the template's banner says, apart from the other actions': a template that may have
 /// gone out must stay in sight while the operator hands the conversation over and back, or its
 /// form, which keeps its fields, looks ready to send (and bill) it again.
@@ -1353,12 +1361,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             send(local_id, text);
         }
     });
-    let on_edit = Callback::new(move |local_id: u64| {
-        if let Some(p) = take_send(local_id) {
-            put_back(&p.body);
-            focus_reply();
-        }
-    });
     // Edit on an undelivered message: the message stays, and Edit may be pressed twice.
     let on_reuse = Callback::new(move |text: String| {
         if !draft.with_untracked(|d| d.starts_with(&text)) {
@@ -1377,7 +1379,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     // A send that may have gone out (its answer lost, and no message of it shown since) is
     // looked for among the conversation's messages made since it began, and sent again only
     // if it is not there: the API takes no key that would make a second send harmless.
-    let check_then_send = move |local_id: u64| {
+    let check_then_send = move |local_id: u64, then: ThenIfNotThere| {
         let (Some(client), Some(conversation)) =
             (session.client.get_untracked(), id.try_get_value())
         else {
@@ -1441,6 +1443,18 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 }
                 // Not among the messages since: sent now, or, where the conversation no longer
                 // takes replies, back into the reply box, where the reason shows.
+                // (Edit's: the box gets it back, to be changed and sent by the operator.)
+                Ok(Looked::NotThere) if then == ThenIfNotThere::Edit => {
+                    if let Some(p) = take_send(local_id) {
+                        put_back(&p.body);
+                        announcer.announce("It had not gone out: the text is back in the reply box.");
+                        refocus_if_lost(vec![
+                            "#composer-text:not([readonly])".into(),
+                            "#composer-disabled-reason".into(),
+                            ".message-scroller".into(),
+                        ]);
+                    }
+                }
                 Ok(Looked::NotThere) if blocked_now().flatten().is_some() => {
                     if let Some(p) = take_send(local_id) {
                         put_back_unsent(&conversation, &p.body);
@@ -1466,20 +1480,37 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             }
         });
     };
-    let on_retry = Callback::new(move |local_id: u64| {
-        let state = thread.with_untracked(|t| {
+    let send_state = move |local_id: u64| {
+        thread.with_untracked(|t| {
             t.as_ref().and_then(|t| {
                 t.pending()
                     .iter()
                     .find(|p| p.local_id == local_id)
                     .map(|p| p.state.clone())
             })
-        });
-        match state {
+        })
+    };
+    let on_edit = Callback::new(move |local_id: u64| {
+        match send_state(local_id) {
+            // Looked for first, as for Retry: put back unchecked, a text that went out would
+            // be sent twice at the next Enter.
+            Some(SendState::Unconfirmed(_)) => check_then_send(local_id, ThenIfNotThere::Edit),
+            // (Being checked: a second click.)
+            Some(SendState::Checking(_)) => {}
+            _ => {
+                if let Some(p) = take_send(local_id) {
+                    put_back(&p.body);
+                    focus_reply();
+                }
+            }
+        }
+    });
+    let on_retry = Callback::new(move |local_id: u64| {
+        match send_state(local_id) {
             // Looked for first, whether or not the conversation still takes replies: put back
             // into the box unchecked, a text that went out would be sent twice at the next
             // take-over.
-            Some(SendState::Unconfirmed(_)) => check_then_send(local_id),
+            Some(SendState::Unconfirmed(_)) => check_then_send(local_id, ThenIfNotThere::Send),
             // The conversation no longer takes replies (handed back to the AI, closed, opted
             // out, its window shut since): the text goes back into the reply box, where the
             // reason shows, rather than out to the customer.

@@ -998,6 +998,43 @@ async fn a_retry_sends_nothing_that_went_out_already() {
     .await;
 }
 
+/// Edit on a send whose answer was lost looks for it first, as Retry does: one that went out
+/// is not put back in the reply box, whose next Enter would send it twice; one that did not is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_puts_back_nothing_that_went_out_already() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let text = "Went out, though its answer was lost, and then edited";
+        send_gone_out_unseen(h, text).await?;
+        clear_requests(h).await?;
+        h.click("li.message.local .edit-send").await?;
+        wait_message(h, text, "shown as sent", |m| !m.local).await?;
+        wait_text(h, "#live-announcer", "not sent again", SCREEN).await?;
+        assert!(
+            !composer_value(h).await?.contains(text),
+            "not put back to be sent twice"
+        );
+        settle("no send", NO_RESEND).await;
+        assert!(message_posts(h).await?.is_empty(), "not sent twice");
+
+        // Lost on its way, not carried out: not among the messages, so Edit puts it back.
+        fault(
+            h,
+            json!({ "route": "POST /v1/messages", "status": 503, "count": 1 }),
+        )
+        .await?;
+        let text = "Lost on its way, and edited";
+        send_in_question(h, text).await?;
+        clear_requests(h).await?;
+        h.click("li.message.local .edit-send").await?;
+        wait_gone(h, "li.message.local", SCREEN).await?;
+        assert_eq!(composer_value(h).await?, text, "back in the reply box");
+        h.wait_focus_on("#composer-text", SCREEN).await?;
+        assert!(message_posts(h).await?.is_empty(), "nothing sent by Edit");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// Enter held down sends once: its repeats send nothing more (nor a draft the focus comes to
 /// while it is held).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
