@@ -307,20 +307,32 @@ async fn assert_sent_compressed(h: &Harness) -> Result<()> {
     Ok(())
 }
 
-/// Fails unless every URL the page loaded is on the console's origin under `base` or the API.
+/// Fails unless every URL the page loaded is on the console's origin: the page under `base`,
+/// the API, and each file of the build at `base` itself. (The simulator finds a file at any depth
+/// of a path, where a CDN answers a deep link's `conversations/config.json` with `index.html`:
+/// a file asked for below `base` is a base gone wrong that only the exact URL tells.)
 async fn assert_loaded_under(h: &Harness, base: &str) -> Result<()> {
     let origin = h.base_url().to_string();
     let urls = loaded_urls(h).await?;
+    let dist = subpath_dist()?;
     let mut assets = 0;
-    for url in &urls {
+    for (i, url) in urls.iter().enumerate() {
         let path = url
             .strip_prefix(&origin)
             .with_context(|| format!("{url} is not on the console's origin {origin}"))?;
         if path.starts_with("/v1/") {
             continue;
         }
-        if !path.starts_with(base) {
+        let Some(within) = path.strip_prefix(base) else {
             bail!("{url} was loaded from outside {base}; everything loaded: {urls:#?}");
+        };
+        // (The first is the page's own address, a route.)
+        if i == 0 {
+            continue;
+        }
+        let file = within.split(['?', '#']).next().unwrap_or_default();
+        if file.contains('/') || !dist.join(file).is_file() {
+            bail!("{url} is not a file of the build at {base}; everything loaded: {urls:#?}");
         }
         assets += 1;
     }
