@@ -857,10 +857,18 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     });
     on_cleanup(move || typed_elsewhere.remove());
     let unconfirmed = Memo::new(move |_| thread.with(|t| t.as_ref().map(Thread::unconfirmed)));
+    // What this view last wrote of them: its changes alone are written, beside another tab's.
+    let unconfirmed_written = StoredValue::new(Vec::new());
     crate::state::effect(move || {
         // (Before the first page, what is kept waits for it.)
         if let Some(sends) = unconfirmed.get() {
-            drafts::save_unconfirmed(&session.drafts.get_value(), &id.get_value(), &sends);
+            let was = unconfirmed_written.try_update_value(|w| std::mem::replace(w, sends.clone()));
+            drafts::update_unconfirmed(
+                &session.drafts.get_value(),
+                &id.get_value(),
+                &was.unwrap_or_default(),
+                &sends,
+            );
         }
     });
 

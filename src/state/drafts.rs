@@ -300,6 +300,47 @@ pub fn save_unconfirmed(shelf: &Shelf, id: &ConversationId, sends: &[Unconfirmed
     }
 }
 
+/// A view's sends that may not have gone out, changed from `was` to `now`, written to what is kept
+/// for the conversation: another tab's kept beside them stay (a whole list written over them
+/// lost them: a text no one is told may not have gone out).
+pub fn update_unconfirmed(
+    shelf: &Shelf,
+    id: &ConversationId,
+    was: &[UnconfirmedSend],
+    now: &[UnconfirmedSend],
+) {
+    let kept = load_unconfirmed(shelf, id);
+    save_unconfirmed(shelf, id, &merged_unconfirmed(kept, was, now));
+}
+
+/// `kept` with a view's change from `was` to `now`: those it settled taken out, those it began
+/// added, those it still has as it has them now. One it never had is another tab's, and stays;
+/// one another tab settled is not added back by a view that still shows it.
+fn merged_unconfirmed(
+    kept: Vec<UnconfirmedSend>,
+    was: &[UnconfirmedSend],
+    now: &[UnconfirmedSend],
+) -> Vec<UnconfirmedSend> {
+    // (By text and time, as kept: its reason changes with each check.)
+    let same = |a: &UnconfirmedSend, b: &UnconfirmedSend| {
+        a.text == b.text && a.sent_at.timestamp_millis() == b.sent_at.timestamp_millis()
+    };
+    let mut merged: Vec<UnconfirmedSend> = kept
+        .into_iter()
+        .filter_map(|k| match now.iter().find(|n| same(n, &k)) {
+            Some(n) => Some(n.clone()),
+            None if was.iter().any(|w| same(w, &k)) => None,
+            None => Some(k),
+        })
+        .collect();
+    for n in now {
+        if !was.iter().any(|w| same(w, n)) && !merged.iter().any(|m| same(m, n)) {
+            merged.push(n.clone());
+        }
+    }
+    merged
+}
+
 /// Keeps `send` after those kept for the conversation already.
 pub fn add_unconfirmed(shelf: &Shelf, id: &ConversationId, send: UnconfirmedSend) {
     let mut kept = load_unconfirmed(shelf, id);
@@ -616,11 +657,42 @@ pub struct TemplatesOut(pub leptos::prelude::RwSignal<Vec<ConversationId>>);
 #[cfg(test)]
 mod tests {
     use super::{
-        decode_unconfirmed, encode_unconfirmed, typing_after, with_failed, with_put_back,
-        with_unsent,
+        decode_unconfirmed, encode_unconfirmed, merged_unconfirmed, typing_after, with_failed,
+        with_put_back, with_unsent,
     };
     use crate::model::thread::UnconfirmedSend;
     use crate::model::ConversationId;
+
+    #[test]
+    fn a_views_sends_in_question_are_kept_beside_another_tabs() {
+        let send = |text: &str, ms: i64| UnconfirmedSend {
+            text: text.into(),
+            sent_at: chrono::DateTime::from_timestamp_millis(ms).expect("a time"),
+            not_before: chrono::DateTime::from_timestamp_millis(ms).expect("a time"),
+            newest_then: None,
+            reason: "lost".into(),
+        };
+        let texts =
+            |sends: &[UnconfirmedSend]| sends.iter().map(|s| s.text.clone()).collect::<Vec<_>>();
+        let (x, y) = (send("X", 1), send("Y", 2));
+        // This tab's X is kept; the other tab's Y comes beside it, and stays there.
+        let kept = merged_unconfirmed(vec![x.clone()], &[], std::slice::from_ref(&y));
+        assert_eq!(texts(&kept), ["X", "Y"]);
+        // Y settled here: taken out, X left.
+        let kept = merged_unconfirmed(kept, std::slice::from_ref(&y), &[]);
+        assert_eq!(texts(&kept), ["X"]);
+        // X settled in its own tab: this view, which still shows it (loaded at its start), and
+        // begins Z, does not add it back.
+        let z = send("Z", 3);
+        let kept = merged_unconfirmed(vec![], std::slice::from_ref(&x), &[x.clone(), z]);
+        assert_eq!(texts(&kept), ["Z"]);
+        // Checked again, with another reason: one record, as it is now.
+        let mut rechecked = y.clone();
+        rechecked.reason = "still lost".into();
+        let kept = merged_unconfirmed(vec![x, y.clone()], &[y], &[rechecked.clone()]);
+        assert_eq!(texts(&kept), ["X", "Y"]);
+        assert_eq!(kept[1], rechecked);
+    }
 
     #[test]
     fn another_tabs_draft_is_its_text_without_this_views_failed_sends() {
