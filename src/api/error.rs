@@ -214,7 +214,10 @@ impl ApiError {
                 code,
                 message,
             } => match code.as_str() {
-                "RECIPIENT_OPTED_OUT" => "This number has opted out; it can't be messaged.".into(),
+                "RECIPIENT_OPTED_OUT" => {
+                    "This number has opted out; it can't be messaged until the customer sends START."
+                        .into()
+                }
                 "WINDOW_CLOSED" => {
                     "The WhatsApp 24-hour window has closed: send an approved template instead."
                         .into()
