@@ -261,11 +261,9 @@ pub fn InboxPage() -> impl IntoView {
             host.send(&ConsoleMessage::Unread { count: n });
         }
     });
-    // A polled page started the list (over): what was being loaded, and its failure, are moot,
-    // and its place is a new one (a refusal of it, hours on, starts the list over again).
+    // A polled page started the list (over): what was being loaded, and its failure, are moot.
     start_polling(inbox, query_string, stale, move || {
         generation.update_value(|g| *g += 1);
-        restarted_for.set_value(None);
         loading.set(false);
         error.set(None);
         rate_wait.set_value(RateWait::default());
