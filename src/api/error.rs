@@ -39,6 +39,9 @@ pub(crate) struct ErrorBody {
     pub message: Option<String>,
 }
 
+/// What begins the code of a refusal that came without one: the status's digits follow.
+const STATUS_CODE_PREFIX: &str = "HTTP_";
+
 /// Fallback wait when a 429 comes without a usable `Retry-After`.
 const DEFAULT_RETRY_AFTER_SECS: u32 = 5;
 
@@ -153,10 +156,16 @@ impl ApiError {
                 code: parsed
                     .error_code
                     .filter(|c| *c != s.to_string())
-                    .unwrap_or_else(|| format!("HTTP_{s}")),
+                    .unwrap_or_else(|| format!("{STATUS_CODE_PREFIX}{s}")),
                 message,
             },
         }
+    }
+
+    /// A 4xx that came with no code of its own (its code made from the status): no error body of
+    /// API.md's, as from a gateway, a web server or a storage bucket in front of it.
+    pub fn is_unexplained_refusal(&self) -> bool {
+        matches!(self, ApiError::Rejected { code, .. } if code.starts_with(STATUS_CODE_PREFIX))
     }
 
     /// No answer came, or one not to be read: the request may have been carried out all the

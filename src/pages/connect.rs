@@ -24,6 +24,7 @@ pub fn ConnectPage() -> impl IntoView {
     // Counts the checks begun or given up: a check's answer is taken only while it is the
     // newest (the operator corrects a field while one waits, and the next Connect is theirs).
     let checks = StoredValue::new(0u64);
+    let announcer = use_context::<crate::components::announcer::Announcer>();
     let give_up_check = move || {
         if checking.get_untracked() {
             checks.update_value(|n| *n += 1);
@@ -94,6 +95,10 @@ pub fn ConnectPage() -> impl IntoView {
             return;
         }
         checking.set(true);
+        // (The focused button's new words may go unread: a check can take 30 s.)
+        if let Some(a) = announcer {
+            a.announce("Checking the key…");
+        }
         error.set(None);
         invalid.set(None);
         let client = session.make_client(b.trim(), &k);
@@ -129,27 +134,10 @@ pub fn ConnectPage() -> impl IntoView {
                     // The connect screen is done with: Back does not come back to it.
                     navigate(&back_to, crate::state::base::replacing());
                 }
-                // (Not the key's field: the focus stays on Connect, to try again.)
-                Err(ApiError::Unauthenticated(_)) => refuse(
-                    "That key was not accepted. Check that it is complete and not revoked.".into(),
-                    None,
-                ),
-                // Here a base that drops what is sent to it (a wrong address, a closed port)
-                // is as likely as a slow server.
-                Err(ApiError::TimedOut) => refuse(
-                    "Voicebip did not answer in time. Check the API base URL, and the connection."
-                        .into(),
-                    None,
-                ),
-                // Something answered, but not as the API would: a base without its `/v1`, or a
-                // web site's page. The base is what to look at, not the conversation or answer
-                // the general words would name.
-                Err(ApiError::NotFound(_) | ApiError::Malformed(_)) => refuse(
-                    "Nothing at this API base URL answered as Voicebip's API does. Check it: it usually ends in /v1."
-                        .into(),
-                    Some(Field::Base),
-                ),
-                Err(e) => refuse(e.user_message(), None),
+                Err(e) => {
+                    let (said, field) = check_refused(&e);
+                    refuse(said, field);
+                }
             }
         });
     };
@@ -212,8 +200,34 @@ pub fn ConnectPage() -> impl IntoView {
     }
 }
 
+/// What a key's check that failed says, and the field it is about (none: the focus stays on
+/// Connect, to try again).
+fn check_refused(e: &ApiError) -> (String, Option<Field>) {
+    match e {
+        ApiError::Unauthenticated(_) => (
+            "That key was not accepted. Check that it is complete and not revoked.".into(),
+            None,
+        ),
+        // Here a base that drops what is sent to it (a wrong address, a closed port) is as
+        // likely as a slow server.
+        ApiError::TimedOut => (
+            "Voicebip did not answer in time. Check the API base URL, and the connection.".into(),
+            None,
+        ),
+        // Something answered, but not as the API would: a base without its `/v1`, a web site's
+        // page, a storage bucket's refusal with no error body (a 403 of a CDN's). The base is
+        // what to look at, not the conversation or answer the general words would name.
+        ApiError::NotFound(_) | ApiError::Malformed(_) => (NOT_THE_API.into(), Some(Field::Base)),
+        e if e.is_unexplained_refusal() => (NOT_THE_API.into(), Some(Field::Base)),
+        e => (e.user_message(), None),
+    }
+}
+
+const NOT_THE_API: &str =
+    "Nothing at this API base URL answered as Voicebip's API does. Check it: it usually ends in /v1.";
+
 /// A field of the form a refusal can be about.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Field {
     Base,
     Key,
@@ -225,5 +239,33 @@ impl Field {
             Field::Base => "api-base-url",
             Field::Key => "api-key",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_not_the_apis_names_the_base_to_check() {
+        // A storage bucket's or a web server's refusal, with no error body of the API's.
+        for not_the_api in [
+            ApiError::from_response(403, None, "<Error><Code>AccessDenied</Code></Error>"),
+            ApiError::from_response(405, None, ""),
+            ApiError::from_response(404, None, ""),
+            ApiError::Malformed("<html>".into()),
+        ] {
+            let (said, field) = check_refused(&not_the_api);
+            assert_eq!((said.as_str(), field), (NOT_THE_API, Some(Field::Base)));
+        }
+        // The API's own refusal says what it says, about no field.
+        let denied = r#"{"error_code":"PERMISSION_DENIED","message":"not this key"}"#;
+        let (said, field) = check_refused(&ApiError::from_response(403, None, denied));
+        assert_eq!(
+            (said.as_str(), field),
+            ("not this key (PERMISSION_DENIED)", None)
+        );
+        let (said, field) = check_refused(&ApiError::from_response(401, None, ""));
+        assert!(said.contains("not accepted") && field.is_none(), "{said}");
     }
 }

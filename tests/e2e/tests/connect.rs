@@ -57,6 +57,8 @@ async fn key_is_checked_kept_per_tab_forgotten_on_sign_out_and_on_401() {
         h.click("input#remember").await?;
         h.connect(DEMO_KEY).await?;
         wait_text(h, "#connect-submit", "Checking", SCREEN).await?;
+        // (Said too: the focused button's new words may go unread.)
+        wait_text(h, "#live-announcer", "Checking the key", SCREEN).await?;
         h.click("input#remember").await?;
         h.wait_for_path("/conversations", SCREEN).await?;
         h.wait_for_all(ROW, 1, SCREEN).await?;
