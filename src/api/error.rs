@@ -218,11 +218,7 @@ impl ApiError {
             ApiError::RateLimited { retry_after_secs } => {
                 format!("Too many requests right now: wait {retry_after_secs} s, then try again.")
             }
-            ApiError::Rejected {
-                status,
-                code,
-                message,
-            } => match code.as_str() {
+            ApiError::Rejected { code, message, .. } => match code.as_str() {
                 "RECIPIENT_OPTED_OUT" => {
                     "This number has opted out; it can't be messaged until the customer sends START."
                         .into()
@@ -233,13 +229,18 @@ impl ApiError {
                 }
                 "CONVERSATION_CLOSED" => "This conversation is closed.".into(),
                 "ALREADY_EXISTS" => "Voicebip says it has this already.".into(),
-                // Unexplained (a gateway's page, an empty message): what API.md's status
-                // stands for, and who can settle it, as asking again only repeats it.
-                _ if message.is_empty() && *status == 402 => format!(
-                    "Voicebip refused this for the workspace's billing (quota, balance or a \
-                     block): ask the workspace's admin ({code})."
-                ),
-                _ if message.is_empty() && *status == 403 => format!(
+                // Unexplained (an empty message): what API.md's code stands for, and who can
+                // settle it, as asking again only repeats it. (Not a status's alone, which a
+                // gateway or a CDN in front of the API may have answered with.)
+                "QUOTA_EXCEEDED" | "INSUFFICIENT_BALANCE" | "WORKSPACE_BLOCKED"
+                    if message.is_empty() =>
+                {
+                    format!(
+                        "Voicebip refused this for the workspace's billing (quota, balance or a \
+                         block): ask the workspace's admin ({code})."
+                    )
+                }
+                "PERMISSION_DENIED" if message.is_empty() => format!(
                     "Voicebip refused this: it belongs to another workspace, or this key may not \
                      do it ({code})."
                 ),
@@ -456,18 +457,18 @@ mod tests {
         let page = "<html><body>Forbidden <script>secret</script></body></html>";
         assert_eq!(
             ApiError::from_response(403, None, page).user_message(),
-            "Voicebip refused this: it belongs to another workspace, or this key may not do it \
-             (HTTP_403)."
+            "The request was refused (HTTP_403)."
         );
-        // Unexplained, a status API.md gives a meaning says it, and who can settle it.
+        // Unexplained, a code of API.md's says what it stands for, and who can settle it.
         assert!(
             ApiError::from_response(402, None, r#"{"error_code":"QUOTA_EXCEEDED"}"#)
                 .user_message()
                 .contains("billing")
         );
-        assert_eq!(
-            ApiError::from_response(409, None, page).user_message(),
-            "The request was refused (HTTP_409)."
+        assert!(
+            ApiError::from_response(403, None, r#"{"error_code":"PERMISSION_DENIED"}"#)
+                .user_message()
+                .contains("another workspace")
         );
         // Words of another shape than text say nothing, but leave the code read.
         let listed = r#"{"error_code":"WINDOW_CLOSED","message":["window closed"]}"#;
