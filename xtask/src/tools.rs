@@ -400,8 +400,6 @@ fn wasm_opt_version(output: &str) -> Option<String> {
         .then(|| format!("version_{number}"))
 }
 
-/// The version of `name` in Cargo.lock; an error if it is missing or resolved more than once,
-/// since then no single CLI version can match.
 /// The splitter reads what Leptos's `wasm_split_helpers` (its version in Cargo.lock) writes into
 /// the wasm: a release of the helpers with another minor version (0.x's breaking number) may
 /// write another format, which the pinned splitter would misread into a console that does not
@@ -420,6 +418,8 @@ fn check_split_pin(helpers: &str) -> Result<()> {
     }
 }
 
+/// The version of `name` in Cargo.lock; an error if it is missing or resolved more than once,
+/// since then no single CLI version can match.
 pub fn locked_version(lock: &str, name: &str) -> Result<String> {
     let mut versions = Vec::new();
     for block in lock.split("[[package]]").skip(1) {
