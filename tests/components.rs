@@ -87,9 +87,8 @@ async fn mode_badge_follows_its_signal() {
 #[wasm_bindgen_test]
 async fn enter_held_on_close_leaves_its_question_asked() {
     let confirming = RwSignal::new(false);
-    let asked = RwSignal::new(Vec::<HandoffAction>::new());
-    let on_action =
-        Callback::new(move |(action, _): (HandoffAction, Press)| asked.update(|a| a.push(action)));
+    // (Dispatched keys click nothing: whether a repeat would is its default, prevented or not.)
+    let on_action = Callback::new(|_: (HandoffAction, Press)| {});
     let root = mount(move || {
         view! {
             <HandoffBar mode=Signal::stored(AiMode::Human) busy=Signal::stored(false)
@@ -118,7 +117,6 @@ async fn enter_held_on_close_leaves_its_question_asked() {
         init.set_cancelable(true);
         web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("event")
     };
-    // (A dispatched key clicks nothing: its default, the click, is what is looked at.)
     let repeated = enter(true);
     cancel.dispatch_event(&repeated).expect("dispatch");
     assert!(repeated.default_prevented(), "a repeat would click Cancel");
@@ -129,8 +127,6 @@ async fn enter_held_on_close_leaves_its_question_asked() {
         !pressed.default_prevented(),
         "Enter pressed anew clicks Cancel"
     );
-    assert!(confirming.get_untracked());
-    assert!(asked.get_untracked().is_empty(), "nothing was closed");
 }
 
 fn key(kind: &str, shift: bool) -> web_sys::KeyboardEvent {
