@@ -1,5 +1,6 @@
 //! The path the console is served under (`trunk build --public-url /console/` writes it into
-//! `<base href>`), so one build works at any sub-path of a CDN.
+//! `<base href>`), so its routes and links keep the sub-path a build was made for: one build
+//! per sub-path (`cargo xtask dist --public-url` takes an absolute one only).
 
 /// `""` at the root, else e.g. `"/console"`.
 pub fn base_path() -> String {

@@ -21,7 +21,27 @@ impl Options {
     pub fn parse(args: &mut Args) -> Result<Self> {
         let public_url = args.value("--public-url")?;
         args.finish()?;
+        if let Some(url) = &public_url {
+            check_public_url(url)?;
+        }
         Ok(Self { public_url })
+    }
+}
+
+/// A build is for one address: a relative one (`./`) would name its files from the page's
+/// address, which a reloaded deep link (`/console/conversations/conv_1`) puts below them, so
+/// that every file came back as the host's `index.html` and the console never started.
+fn check_public_url(url: &str) -> Result<()> {
+    let absolute = url.starts_with('/') && !url.starts_with("//")
+        || url.starts_with("https://")
+        || url.starts_with("http://");
+    if absolute {
+        Ok(())
+    } else {
+        Err(format!(
+            "--public-url {url:?} is not absolute: give the path the console is served under \
+             (/console/), or its https:// address; a build serves one address"
+        ))
     }
 }
 
@@ -138,4 +158,22 @@ pub fn print_sizes(root: &Path) -> Result<Vec<sizes::Asset>> {
     let assets = sizes::measure(&dir)?;
     println!("{}", sizes::table(&assets));
     Ok(assets)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_public_url_is_absolute() {
+        for good in [
+            "/",
+            "/console/",
+            "/console",
+            "https://cdn.example.com/console/",
+        ] {
+            assert!(super::check_public_url(good).is_ok(), "{good}");
+        }
+        for bad in ["./", "console/", "", "//cdn.example.com/console/"] {
+            assert!(super::check_public_url(bad).is_err(), "{bad:?}");
+        }
+    }
 }
