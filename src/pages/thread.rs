@@ -325,9 +325,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         use_context::<WarmStart>().and_then(|w| w.take_thread(&id.get_value())),
     );
     let order = StoredValue::new(Latest::default());
-    // Loads numbered up to this one were asked for before a handoff since answered: their
-    // answers are older than its, and their mode is not taken. (Their times tell that only
-    // where the handoff's answer had a history row; else a take-over was undone on screen
+    // The sends that may not have gone out as this view last wrote them (from its first page on,
+    // as it found them kept): its changes alone are written, beside another tab's.
+    let unconfirmed_written = StoredValue::new(Vec::new());
+    // Loads numbered up to this one were asked for before a handoff's answer came: an answer
+    // to one that tells of no change newer than the thread knows may have been made before
+    // the handoff, and its mode is not taken. (Their times tell that only where the handoff's
+    // answer had a history row, in another second; else a take-over was undone on screen
     // until the next load, 15 s away with the stream down.)
     let mode_set_after = StoredValue::new(0_u64);
     // A reply of the operator's, or the AI's, that did not reach the customer.
@@ -440,7 +444,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         Some(t) => {
                             let was = t.mode();
                             // (Its mode left out: the known one stays.)
-                            if mode_set_after.try_get_value().is_some_and(|m| n <= m) {
+                            let known = t.newest_change_at();
+                            let tells_newer =
+                                c.mode_history.iter().any(|r| Some(r.timestamp) > known);
+                            if !tells_newer
+                                && mode_set_after.try_get_value().is_some_and(|m| n <= m)
+                            {
                                 c.ai_mode = AiMode::Unknown;
                             }
                             let gap = t.merge_latest(c, mark);
@@ -451,7 +460,10 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         None => {
                             let mut fresh = Thread::new(c);
                             let shelf = session.drafts.get_value();
-                            for send in drafts::load_unconfirmed(&shelf, &conv) {
+                            let kept = drafts::load_unconfirmed(&shelf, &conv);
+                            // (One not taken, its message shown already, is settled here.)
+                            unconfirmed_written.set_value(kept.clone());
+                            for send in kept {
                                 if let Some(local_id) = new_local_id() {
                                     fresh.restore_unconfirmed(local_id, send);
                                 }
@@ -857,8 +869,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
     });
     on_cleanup(move || typed_elsewhere.remove());
     let unconfirmed = Memo::new(move |_| thread.with(|t| t.as_ref().map(Thread::unconfirmed)));
-    // What this view last wrote of them: its changes alone are written, beside another tab's.
-    let unconfirmed_written = StoredValue::new(Vec::new());
     crate::state::effect(move || {
         // (Before the first page, what is kept waits for it.)
         if let Some(sends) = unconfirmed.get() {
@@ -961,7 +971,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     .unwrap_or(true)
             }
         };
-        let loads_before = order.with_value(Latest::last_sent);
         spawn_local(async move {
             let result = client.set_mode(&conv, action.target(), &still_wanted).await;
             debounce.update_value(|d| d.settled(js_sys::Date::now(), result.is_ok()));
@@ -980,7 +989,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             match result {
                 // `changed: false` is the idempotent answer to a repeat: just take the state.
                 Ok(mut c) => {
-                    mode_set_after.try_update_value(|m| *m = (*m).max(loads_before));
+                    if let Some(sent) = order.try_with_value(Latest::last_sent) {
+                        mode_set_after.try_set_value(sent);
+                    }
                     c.ai_mode = action.made(c.ai_mode);
                     let to = c.ai_mode;
                     let unchanged = c.changed == Some(false);
@@ -1472,6 +1483,16 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 // (Settled meanwhile, by its message the stream brought, or the view has gone:
                 // kept with the drafts, it comes back in question.)
                 Ok(Looked::Gone) => {}
+                // (Edit's text given back all the same, said so: the check never could tell,
+                // and the words would stay out of the operator's reach.)
+                Ok(Looked::Older) if then == ThenIfNotThere::Edit => {
+                    if let Some(p) = take_send(local_id) {
+                        put_back(&p.body);
+                        announcer.announce(
+                            "Too many messages came since to tell whether it went out: the text is back in the reply box, so check the thread before sending it.",
+                        );
+                    }
+                }
                 Ok(Looked::Older) => still_in_question(
                     "Too many messages came since to tell whether it went out.".to_owned(),
                 ),
@@ -1502,7 +1523,14 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         match send_state(local_id) {
             // Looked for first, as for Retry: put back unchecked, a text that went out would
             // be sent twice at the next Enter.
-            Some(SendState::Unconfirmed(_)) => check_then_send(local_id, ThenIfNotThere::Edit),
+            Some(SendState::Unconfirmed(_)) => {
+                check_then_send(local_id, ThenIfNotThere::Edit);
+                // (Its Edit, which had the focus, has gone with its "Checking…".)
+                refocus_if_lost(vec![
+                    "#composer-text:not([readonly])".into(),
+                    ".message-scroller".into(),
+                ]);
+            }
             // (Being checked: a second click.)
             Some(SendState::Checking(_)) => {}
             _ => {

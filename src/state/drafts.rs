@@ -511,12 +511,15 @@ pub fn next_local_id() -> u64 {
     })
 }
 
-/// A conversation's draft and the sends kept as not confirmed, as they were before the page went.
+/// A conversation's draft as it was before the page went, and the sends it kept as not confirmed
+/// then.
 struct Before {
     shelf: Shelf,
     conversation: ConversationId,
     typing: String,
-    unconfirmed: Vec<UnconfirmedSend>,
+    /// The sends on their way, kept as in question at the hide: taken out again at the show,
+    /// and only they (another tab may have kept or settled its own meanwhile).
+    added: Vec<UnconfirmedSend>,
 }
 
 /// Keeps `send`, to `conversation`, should the page go before its answer comes (`on_its_way`:
@@ -585,7 +588,7 @@ fn listen_for_the_page_going() {
                     shelf: o.shelf.clone(),
                     conversation: o.conversation.clone(),
                     typing: load(&o.shelf, &o.conversation),
-                    unconfirmed: load_unconfirmed(&o.shelf, &o.conversation),
+                    added: on_its_way.iter().map(|p| p.send.clone()).collect(),
                 };
                 let texts = held.iter().map(|p| p.send.text.as_str());
                 save(
@@ -593,10 +596,8 @@ fn listen_for_the_page_going() {
                     &o.conversation,
                     &with_unsent(texts, before.typing.clone()),
                 );
-                if !on_its_way.is_empty() {
-                    let mut unconfirmed = before.unconfirmed.clone();
-                    unconfirmed.extend(on_its_way.iter().map(|p| p.send.clone()));
-                    save_unconfirmed(&o.shelf, &o.conversation, &unconfirmed);
+                if !before.added.is_empty() {
+                    update_unconfirmed(&o.shelf, &o.conversation, &[], &before.added);
                 }
                 kept.push(before);
             }
@@ -608,7 +609,7 @@ fn listen_for_the_page_going() {
         if ev.persisted() {
             for b in before {
                 save(&b.shelf, &b.conversation, &b.typing);
-                save_unconfirmed(&b.shelf, &b.conversation, &b.unconfirmed);
+                update_unconfirmed(&b.shelf, &b.conversation, &b.added, &[]);
             }
         }
     });

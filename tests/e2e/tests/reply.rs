@@ -1704,6 +1704,13 @@ async fn a_send_whose_answer_was_lost_stays_one_when_the_operator_leaves() {
             0,
             "settled by its message"
         );
+        // And no longer kept, to come back in question once its message is pages away.
+        let item = draft_item(h, DEMO_KEY, &format!("{id}#unconfirmed"));
+        poll_until("the settled send no longer kept", SCREEN, || async {
+            let kept = storage_item(h, "sessionStorage", &item).await?;
+            Ok((!kept.unwrap_or_default().contains(text)).then_some(()))
+        })
+        .await?;
 
         // Not come: after a reload, it is shown as it was.
         let again = "Your parcel is at the pickup point";
