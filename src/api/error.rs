@@ -143,6 +143,9 @@ impl ApiError {
         match status {
             401 => ApiError::Unauthenticated(message),
             404 => ApiError::NotFound(message),
+            // A gateway's "request timeout": no refusal of the request, but no answer to it, as
+            // the console's own limit has it (a read is asked again; a send may have gone out).
+            408 => ApiError::TimedOut,
             429 => ApiError::RateLimited {
                 retry_after_secs: retry_after
                     .and_then(|v| retry_after_secs(v, chrono::Utc::now()))
@@ -425,6 +428,10 @@ mod tests {
         assert_eq!(
             ApiError::from_response(503, None, "<html>"),
             ApiError::Server { status: 503 }
+        );
+        assert_eq!(
+            ApiError::from_response(408, None, "<html>"),
+            ApiError::TimedOut
         );
         assert!(matches!(
             ApiError::from_response(401, None, "{}"),

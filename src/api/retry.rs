@@ -88,7 +88,7 @@ impl RateWait {
 /// (the key refused, or another refusal that asking again would only repeat).
 pub fn recheck_ms(error: &ApiError, rechecks: u32, random: f64) -> Option<u32> {
     // (2 to 4 s, then up to 8 s, then 15 to 30 s: after the check's own retries, for what the
-    // client retries; a gateway's 408 or 425, which it does not, gets the same waits.)
+    // client retries; a gateway's 425, which it does not, gets the same waits.)
     let backoff = || Some(jittered_ms(rechecks + 4, rechecks, random));
     match error {
         ApiError::RateLimited { retry_after_secs } => {
@@ -97,7 +97,7 @@ pub fn recheck_ms(error: &ApiError, rechecks: u32, random: f64) -> Option<u32> {
         ApiError::Network(_) | ApiError::Server { .. } | ApiError::TimedOut => backoff(),
         ApiError::Rejected { status, .. } => match StreamRefusal::of_status(*status) {
             StreamRefusal::Billing => Some(BILLING_RECHECK_SECS * 1000),
-            // (A gateway's timeout, or "too early".)
+            // (A gateway's "too early"; its timeout, a 408, is read as one of the console's.)
             StreamRefusal::Transient => backoff(),
             _ => None,
         },
@@ -293,12 +293,12 @@ mod tests {
             None
         );
         // The workspace's billing, settled meanwhile, as the stream asks again; a gateway's
-        // timeout as a server's error.
+        // "too early" as a server's error.
         assert_eq!(
             recheck_ms(&rejected(402, "QUOTA_EXCEEDED"), 0, 0.5),
             Some(BILLING_RECHECK_SECS * 1000)
         );
-        assert_eq!(recheck_ms(&rejected(408, "HTTP_408"), 0, 0.5), Some(3_000));
+        assert_eq!(recheck_ms(&rejected(425, "HTTP_425"), 0, 0.5), Some(3_000));
     }
 
     #[test]
