@@ -42,6 +42,7 @@ pub fn ExportPanel(
     let abort = StoredValue::new_local(None::<web_sys::AbortController>);
     // The wait the rate limit that failed the last export asked for.
     let rate_wait = StoredValue::new(RateWait::default());
+    let announcer = use_context::<super::announcer::Announcer>();
     let running = move || matches!(state.get(), ExportState::Running { .. });
     // How many refusals were said before a run: the same one again is said again.
     let refusals = RwSignal::new(0u32);
@@ -53,6 +54,10 @@ pub fn ExportPanel(
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if matches!(state.get_untracked(), ExportState::Running { .. }) {
+            // (Marked unavailable, which a press on it would otherwise leave unanswered.)
+            if let Some(a) = announcer {
+                a.announce("An export is already under way: wait for it, or Cancel it.");
+            }
             return;
         }
         let Some(client) = session.client.get_untracked() else {

@@ -378,6 +378,9 @@ async fn cancelled_and_failed_exports_save_nothing() {
         .await?;
         start_export(h, &agent, "csv").await?;
         h.wait_for("#export-progress", SCREEN).await?;
+        // Export pressed again meanwhile: said to be under way, and nothing more asked.
+        h.click("#export-start").await?;
+        wait_text(h, "#live-announcer", "already under way", SCREEN).await?;
         h.click("#export-cancel").await?;
         h.wait_for("#export-cancelled", SCREEN).await?;
         poll_until("the focus back on Export", SCREEN, || async {
