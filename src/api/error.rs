@@ -23,8 +23,8 @@ pub enum ApiError {
     /// The request never got an answer (offline, DNS, CORS, connection reset).
     Network(String),
     /// No answer within the request's limit (`deadline::SILENCE_LIMIT_MS`; an export's first
-    /// byte, twice that): the server may be slow rather than out of reach, and may have carried
-    /// the request out.
+    /// byte, twice that), or a gateway's 408 saying so of its own: the server may be slow rather
+    /// than out of reach, and may have carried the request out.
     TimedOut,
     /// An answer that is not the JSON the contract describes.
     Malformed(String),
