@@ -1011,6 +1011,14 @@ impl Thread {
 
     /// When the newest change of mode known here was made: taken as a PATCH goes out, for
     /// [`Thread::apply_mode_response`].
+    /// Whether an answer's mode `history` tells of a change newer than any the thread knows:
+    /// made after them all, its mode is newer too (an answer asked for before a handoff of
+    /// this console's came back, answered after another's change).
+    pub fn tells_newer_change(&self, history: &[ModeChange]) -> bool {
+        let known = self.newest_change_at();
+        history.iter().any(|r| Some(r.timestamp) > known)
+    }
+
     pub fn newest_change_at(&self) -> Option<DateTime<Utc>> {
         self.conversation
             .mode_history
@@ -3292,6 +3300,29 @@ mod tests {
         t.merge_latest_now(answer(AiMode::Ai, vec![take_over, returned], None));
         assert_eq!(t.mode(), AiMode::Ai);
         assert_eq!(t.conversation.mode_history.len(), 2);
+    }
+
+    #[test]
+    fn an_answer_tells_of_a_newer_change_by_a_row_the_thread_has_not_got() {
+        let row = |from_mode, to_mode, min| ModeChange {
+            actor_user_id: None,
+            from_mode,
+            to_mode,
+            timestamp: at(min),
+        };
+        let mut t = Thread::new(conversation(vec![], None));
+        // Knowing no change, any row is newer.
+        assert!(!t.tells_newer_change(&[]));
+        assert!(t.tells_newer_change(&[row(AiMode::Ai, AiMode::Human, 1)]));
+        t.conversation.mode_history = vec![row(AiMode::Ai, AiMode::Human, 5)];
+        // Rows it has, or older: an answer that may have been made before what it knows.
+        assert!(!t.tells_newer_change(&[row(AiMode::Ai, AiMode::Human, 5)]));
+        assert!(!t.tells_newer_change(&[row(AiMode::Human, AiMode::Ai, 3)]));
+        // Another's close since: newer.
+        assert!(t.tells_newer_change(&[
+            row(AiMode::Ai, AiMode::Human, 5),
+            row(AiMode::Human, AiMode::Closed, 7)
+        ]));
     }
 
     #[test]

@@ -444,10 +444,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         Some(t) => {
                             let was = t.mode();
                             // (Its mode left out: the known one stays.)
-                            let known = t.newest_change_at();
-                            let tells_newer =
-                                c.mode_history.iter().any(|r| Some(r.timestamp) > known);
-                            if !tells_newer
+                            if !t.tells_newer_change(&c.mode_history)
                                 && mode_set_after.try_get_value().is_some_and(|m| n <= m)
                             {
                                 c.ai_mode = AiMode::Unknown;
@@ -1462,11 +1459,18 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 }
                 // Not among the messages since: sent now, or, where the conversation no longer
                 // takes replies, back into the reply box, where the reason shows.
-                // (Edit's: the box gets it back, to be changed and sent by the operator.)
-                Ok(Looked::NotThere) if then == ThenIfNotThere::Edit => {
+                // (Edit's: the box gets it back, to be changed and sent by the operator; also
+                // where the check never could tell, said so, or the words stayed out of reach.)
+                Ok(looked @ (Looked::NotThere | Looked::Older))
+                    if then == ThenIfNotThere::Edit =>
+                {
                     if let Some(p) = take_send(local_id) {
                         put_back(&p.body);
-                        announcer.announce("It had not gone out: the text is back in the reply box.");
+                        announcer.announce(if looked == Looked::NotThere {
+                            "It had not gone out: the text is back in the reply box."
+                        } else {
+                            "Too many messages came since to tell whether it went out: the text is back in the reply box, so check the thread before sending it."
+                        });
                         refocus_if_lost(vec![
                             "#composer-text:not([readonly])".into(),
                             "#composer-disabled-reason".into(),
@@ -1483,16 +1487,6 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 // (Settled meanwhile, by its message the stream brought, or the view has gone:
                 // kept with the drafts, it comes back in question.)
                 Ok(Looked::Gone) => {}
-                // (Edit's text given back all the same, said so: the check never could tell,
-                // and the words would stay out of the operator's reach.)
-                Ok(Looked::Older) if then == ThenIfNotThere::Edit => {
-                    if let Some(p) = take_send(local_id) {
-                        put_back(&p.body);
-                        announcer.announce(
-                            "Too many messages came since to tell whether it went out: the text is back in the reply box, so check the thread before sending it.",
-                        );
-                    }
-                }
                 Ok(Looked::Older) => still_in_question(
                     "Too many messages came since to tell whether it went out.".to_owned(),
                 ),

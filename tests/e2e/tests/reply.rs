@@ -1503,8 +1503,25 @@ async fn a_reload_while_a_send_is_on_its_way_keeps_it_in_question() {
             None,
             "not as the reply box's text"
         );
+        // Another tab of the conversation keeps one of its own meanwhile (as this one kept its
+        // send: its words alone differ): the page back takes out only what its going added.
+        let other = "Another tab's send in question";
+        h.browser()
+            .execute(
+                "const [item, text, other] = arguments;
+                 const kept = sessionStorage.getItem(item);
+                 sessionStorage.setItem(item, kept + '\\u001e' + kept.replace(text, other));",
+                vec![json!(item), json!(text), json!(other)],
+            )
+            .await?;
         h.browser().execute(&going(true), vec![]).await?;
-        assert_eq!(storage_item(h, "sessionStorage", &item).await?, None);
+        let kept = storage_item(h, "sessionStorage", &item)
+            .await?
+            .unwrap_or_default();
+        assert!(
+            kept.contains(other) && !kept.contains(text),
+            "only what the going added is taken out: {kept:?}"
+        );
         h.browser().refresh().await?;
         wait_thread(h, &id).await?;
         wait_text(
