@@ -1093,13 +1093,17 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         clock.0.try_set(Utc::now());
         announcer.announce("Not sent: the text is back in the reply box.");
     };
-    let focus_reply = move || {
-        focus_first_after_render(vec![
-            "#composer-text:not([readonly])".into(),
-            "#composer-disabled-reason".into(),
-            ".message-scroller".into(),
-        ])
+    // Where the operator goes on writing: the reply box, or why it takes nothing.
+    let reply_places = || {
+        vec![
+            "#composer-text:not([readonly])".to_owned(),
+            "#composer-disabled-reason".to_owned(),
+            ".message-scroller".to_owned(),
+        ]
     };
+    let focus_reply = move || focus_first_after_render(reply_places());
+    // The same, once a control that had the focus has gone, and only then.
+    let refocus_reply = move || refocus_if_lost(reply_places());
     // A send not (or no longer) in flight taken off the thread: for Edit, Retry, or as not to go
     // out.
     // (From `shown`: this view's thread, or the one of a view opened since.)
@@ -1457,10 +1461,8 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     // (What else came meanwhile.)
                     load();
                 }
-                // Not among the messages since: sent now, or, where the conversation no longer
-                // takes replies, back into the reply box, where the reason shows.
-                // (Edit's: the box gets it back, to be changed and sent by the operator; also
-                // where the check never could tell, said so, or the words stayed out of reach.)
+                // Edit's: the box gets it back, to be changed and sent by the operator; also
+                // where the check never could tell, said so, or the words stayed out of reach.
                 Ok(looked @ (Looked::NotThere | Looked::Older))
                     if then == ThenIfNotThere::Edit =>
                 {
@@ -1471,13 +1473,11 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                         } else {
                             "Too many messages came since to tell whether it went out: the text is back in the reply box, so check the thread before sending it."
                         });
-                        refocus_if_lost(vec![
-                            "#composer-text:not([readonly])".into(),
-                            "#composer-disabled-reason".into(),
-                            ".message-scroller".into(),
-                        ]);
+                        refocus_reply();
                     }
                 }
+                // Not among the messages since: sent now, or, where the conversation no longer
+                // takes replies, back into the reply box, where the reason shows.
                 Ok(Looked::NotThere) if blocked_now().flatten().is_some() => {
                     if let Some(p) = take_send(local_id) {
                         put_back_unsent(&conversation, &p.body);
@@ -1520,10 +1520,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             Some(SendState::Unconfirmed(_)) => {
                 check_then_send(local_id, ThenIfNotThere::Edit);
                 // (Its Edit, which had the focus, has gone with its "Checking…".)
-                refocus_if_lost(vec![
-                    "#composer-text:not([readonly])".into(),
-                    ".message-scroller".into(),
-                ]);
+                refocus_reply();
             }
             // (Being checked: a second click.)
             Some(SendState::Checking(_)) => {}
@@ -1553,10 +1550,7 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
         // Its bubble, which had the focus, is gone: the operator goes on in the reply box, as
         // after a send.
-        refocus_if_lost(vec![
-            "#composer-text:not([readonly])".into(),
-            ".message-scroller".into(),
-        ]);
+        refocus_reply();
     });
     // A template is billed: a second Enter or click while one is out sends nothing.
     let templates_out = use_context::<TemplatesOut>()

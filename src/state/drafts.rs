@@ -343,9 +343,7 @@ fn merged_unconfirmed(
 
 /// Keeps `send` after those kept for the conversation already.
 pub fn add_unconfirmed(shelf: &Shelf, id: &ConversationId, send: UnconfirmedSend) {
-    let mut kept = load_unconfirmed(shelf, id);
-    kept.push(send);
-    save_unconfirmed(shelf, id, &kept);
+    update_unconfirmed(shelf, id, &[], &[send]);
 }
 
 /// Between the sends kept: another separator no one types. (Joined by hand, as the template's
