@@ -1009,8 +1009,6 @@ impl Thread {
         }
     }
 
-    /// When the newest change of mode known here was made: taken as a PATCH goes out, for
-    /// [`Thread::apply_mode_response`].
     /// Whether an answer's mode `history` tells of a change newer than any the thread knows:
     /// made after them all, its mode is newer too (an answer asked for before a handoff of
     /// this console's came back, answered after another's change).
@@ -1019,6 +1017,8 @@ impl Thread {
         history.iter().any(|r| Some(r.timestamp) > known)
     }
 
+    /// When the newest change of mode known here was made: taken as a PATCH goes out, for
+    /// [`Thread::apply_mode_response`].
     pub fn newest_change_at(&self) -> Option<DateTime<Utc>> {
         self.conversation
             .mode_history
