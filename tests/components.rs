@@ -860,15 +860,23 @@ async fn a_scroll_under_way_is_not_undone_by_a_change_below() {
     assert_eq!(view.scroll_top(), reading - 400, "the scroll stands");
 }
 
-/// A thread of three messages with an older page to load, as `on_load_older` loads it.
+/// A thread of three messages with an older page to load: the view, and how often the page was
+/// asked for (each ask marks it loading when `loading` is given, as the page's loader does).
 fn mount_with_an_older_page(
-    loading_older: Signal<bool>,
-    on_load_older: Callback<()>,
-) -> web_sys::HtmlElement {
+    loading: Option<RwSignal<bool>>,
+) -> (web_sys::HtmlElement, RwSignal<u32>) {
     let mut conversation = conversation_with(0..3);
     conversation.next_page_token = Some("older".to_owned());
     let thread = RwSignal::new(Some(Thread::new(conversation)));
-    mount(move || {
+    let asked = RwSignal::new(0);
+    let on_load_older = Callback::new(move |_| {
+        asked.update(|n| *n += 1);
+        if let Some(loading) = loading {
+            loading.set(true);
+        }
+    });
+    let loading_older = loading.map_or(Signal::stored(false), Signal::from);
+    let root = mount(move || {
         view! {
             <MessageList
                 thread=thread
@@ -879,7 +887,22 @@ fn mount_with_an_older_page(
                 on_reuse=Callback::new(|_: String| {})
             />
         }
-    })
+    });
+    (root, asked)
+}
+
+/// Dispatches a bare event named `name` (`scroll`, `scrollend`) at `target`.
+fn fire(target: &web_sys::HtmlElement, name: &str) {
+    target
+        .dispatch_event(&web_sys::Event::new(name).expect("event"))
+        .expect("dispatch");
+}
+
+fn load_older_button(root: &web_sys::HtmlElement) -> web_sys::HtmlElement {
+    root.query_selector("#load-older")
+        .expect("selector")
+        .expect("button")
+        .unchecked_into()
 }
 
 /// What a scroll to the top asks for (here, the older page) waits for the scroll's end: the
@@ -887,27 +910,19 @@ fn mount_with_an_older_page(
 /// under way, and Chromium then ignores the next Home or End.
 #[wasm_bindgen_test]
 async fn the_top_is_acted_on_when_the_scroll_ends() {
-    let asked = RwSignal::new(0);
-    let root = mount_with_an_older_page(
-        Signal::stored(false),
-        Callback::new(move |_| asked.update(|n| *n += 1)),
-    );
+    let (root, asked) = mount_with_an_older_page(None);
     settle().await;
     // (Three lines fit: the view is at the top, and a scroll event says so.)
     let view = scroller(&root);
     assert_eq!(view.scroll_top(), 0);
-    let event = |name: &str| {
-        view.dispatch_event(&web_sys::Event::new(name).expect("event"))
-            .expect("dispatch");
-    };
-    event("scroll");
+    fire(&view, "scroll");
     settle().await;
     assert_eq!(
         asked.get_untracked(),
         0,
         "not while the scroll is under way"
     );
-    event("scrollend");
+    fire(&view, "scrollend");
     settle().await;
     assert_eq!(asked.get_untracked(), 1, "the older page, once it ended");
 }
@@ -916,24 +931,12 @@ async fn the_top_is_acted_on_when_the_scroll_ends() {
 /// load. It loaded by itself, and the lines kept in place pushed the focused button out of view.
 #[wasm_bindgen_test]
 async fn the_top_reached_by_tabbing_to_load_older_waits_for_its_press() {
-    let asked = RwSignal::new(0);
-    let root = mount_with_an_older_page(
-        Signal::stored(false),
-        Callback::new(move |_| asked.update(|n| *n += 1)),
-    );
+    let (root, asked) = mount_with_an_older_page(None);
     settle().await;
     let view = scroller(&root);
-    let scroll_ended = || {
-        view.dispatch_event(&web_sys::Event::new("scrollend").expect("event"))
-            .expect("dispatch");
-    };
-    let button: web_sys::HtmlElement = root
-        .query_selector("#load-older")
-        .expect("selector")
-        .expect("button")
-        .unchecked_into();
+    let button = load_older_button(&root);
     button.focus().expect("focus");
-    scroll_ended();
+    fire(&view, "scrollend");
     settle().await;
     assert_eq!(asked.get_untracked(), 0, "not by itself");
     button.click();
@@ -941,28 +944,16 @@ async fn the_top_reached_by_tabbing_to_load_older_waits_for_its_press() {
     assert_eq!(asked.get_untracked(), 1, "at its press");
     // Scrolled to the top with the focus elsewhere, it loads by itself.
     view.focus().expect("focus");
-    scroll_ended();
+    fire(&view, "scrollend");
     settle().await;
     assert_eq!(asked.get_untracked(), 2);
 }
 
 #[wasm_bindgen_test]
 async fn load_older_keeps_keyboard_focus_while_the_page_loads() {
-    let loading = RwSignal::new(false);
-    let asked = RwSignal::new(0);
-    let root = mount_with_an_older_page(
-        loading.into(),
-        Callback::new(move |_| {
-            asked.update(|n| *n += 1);
-            loading.set(true);
-        }),
-    );
+    let (root, asked) = mount_with_an_older_page(Some(RwSignal::new(false)));
     settle().await;
-    let button: web_sys::HtmlElement = root
-        .query_selector("#load-older")
-        .expect("selector")
-        .expect("button")
-        .unchecked_into();
+    let button = load_older_button(&root);
     button.focus().expect("focus");
     button.click();
     settle().await;

@@ -927,6 +927,17 @@ async fn send_in_question(h: &Harness, text: &str) -> Result<()> {
     .map(drop)
 }
 
+/// Sends `text` while the API fails its POST once (a 503, not carried out), and waits until it
+/// "may not have been sent": lost on its way, it is not among the conversation's messages.
+async fn send_lost_on_its_way(h: &Harness, text: &str) -> Result<()> {
+    fault(
+        h,
+        json!({ "route": "POST /v1/messages", "status": 503, "count": 1 }),
+    )
+    .await?;
+    send_in_question(h, text).await
+}
+
 /// A human SMS conversation open in a signed-in console, and `text` sent to it: it went out,
 /// but its answer was lost (a 504), the stream says nothing of it (API.md's need not stream
 /// outbound messages) and the refetch after it failed (400: not tried again). The console
@@ -983,13 +994,8 @@ async fn a_retry_sends_nothing_that_went_out_already() {
         assert_eq!(times, 1, "the customer has it once");
 
         // Lost on its way, not carried out: not among the messages, so Retry sends it.
-        fault(
-            h,
-            json!({ "route": "POST /v1/messages", "status": 503, "count": 1 }),
-        )
-        .await?;
         let text = "Lost on its way, and sent on Retry";
-        send_in_question(h, text).await?;
+        send_lost_on_its_way(h, text).await?;
         press_retry(h).await?;
         wait_message(h, text, "sent", |m| !m.local).await?;
         assert_eq!(message_posts(h).await?, [201]);
@@ -1017,13 +1023,8 @@ async fn an_edit_puts_back_nothing_that_went_out_already() {
         assert!(message_posts(h).await?.is_empty(), "not sent twice");
 
         // Lost on its way, not carried out: not among the messages, so Edit puts it back.
-        fault(
-            h,
-            json!({ "route": "POST /v1/messages", "status": 503, "count": 1 }),
-        )
-        .await?;
         let text = "Lost on its way, and edited";
-        send_in_question(h, text).await?;
+        send_lost_on_its_way(h, text).await?;
         clear_requests(h).await?;
         h.click("li.message.local .edit-send").await?;
         wait_gone(h, "li.message.local", SCREEN).await?;
@@ -1681,26 +1682,10 @@ async fn a_send_whose_answer_was_lost_stays_one_when_the_operator_leaves() {
         sign_in(h).await?;
         open_thread(h, &id).await?;
         let other = another_row(h, &id).await?;
-        let unconfirmed = async |text: &str| -> Result<()> {
-            fault(
-                h,
-                json!({ "route": "POST /v1/messages", "status": 503, "count": 1 }),
-            )
-            .await?;
-            send_reply(h, text).await?;
-            wait_text(
-                h,
-                "li.message.local .message-error",
-                "May not have been sent",
-                SCREEN,
-            )
-            .await?;
-            Ok(())
-        };
 
         // It went out after all, while the operator was elsewhere.
         let text = "Your parcel left the depot";
-        unconfirmed(text).await?;
+        send_lost_on_its_way(h, text).await?;
         h.click(&format!("{ROW} a[href*='{other}']")).await?;
         wait_thread(h, &other).await?;
         let send = json!({
@@ -1731,7 +1716,7 @@ async fn a_send_whose_answer_was_lost_stays_one_when_the_operator_leaves() {
 
         // Not come: after a reload, it is shown as it was.
         let again = "Your parcel is at the pickup point";
-        unconfirmed(again).await?;
+        send_lost_on_its_way(h, again).await?;
         h.browser().refresh().await?;
         wait_thread(h, &id).await?;
         wait_text(
