@@ -1050,6 +1050,12 @@ fn origins_that_no_page_can_have_are_named() {
     let json = serde_json::json!({ "embed_allowed_origins": configured }).to_string();
     let (c, _) = Config::parse(&json).expect("parses");
     assert_eq!(c.odd_origins(), odd);
+    // Kept, but said: on plain http off this machine.
+    let plain = serde_json::json!({ "embed_allowed_origins": [
+        "http://support.example.com/", "http://localhost:3000", "http://127.0.0.1:9", "https://a.example"
+    ] });
+    let (c, _) = Config::parse(&plain.to_string()).expect("parses");
+    assert_eq!(c.plain_http_origins(), ["http://support.example.com"]);
     let host = EmbedHost::new(configured.iter().map(|o| o.to_string()).collect());
     for (configured, origin) in kept {
         assert!(host.allows(origin), "{configured:?} is kept as {origin}");

@@ -177,6 +177,20 @@ impl Config {
             .collect()
     }
 
+    /// The embedding origins configured on plain `http` off this machine: kept (an intranet
+    /// tool may be one), but anyone on the network between can serve a page as theirs and hand
+    /// the console a key of its own, the operator then working in its workspace unawares.
+    pub fn plain_http_origins(&self) -> Vec<String> {
+        self.embed_allowed_origins
+            .iter()
+            .filter_map(|o| page_origin(o))
+            .filter(|o| {
+                o.strip_prefix("http://")
+                    .is_some_and(|rest| !is_loopback(rest))
+            })
+            .collect()
+    }
+
     /// Loads `config.json` relative to the document, so it works under any base path. A missing
     /// or broken file falls back to defaults: the connect screen lets the operator fix the URL.
     pub async fn load() -> (Config, Option<String>) {
@@ -218,6 +232,14 @@ impl Config {
                          can match: write each as https://host (with :port if not the \
                          default).",
                         odd.join(", ")
+                    ));
+                }
+                let plain = c.plain_http_origins();
+                if !plain.is_empty() {
+                    warnings.push(format!(
+                        "config.json: embed_allowed_origins holds {}, on plain http: anyone on \
+                         the network between can pretend to be it. Use https.",
+                        plain.join(", ")
                     ));
                 }
                 let warning = (!warnings.is_empty()).then(|| warnings.join(" "));
