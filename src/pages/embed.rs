@@ -67,6 +67,9 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
         .unwrap_or_default();
     let host = EmbedHost::new(allowed);
     provide_context(host);
+    // Inside a page not allowed (above the host page): no key is taken, and the host and the
+    // operator are told why.
+    let framed_by_stranger = StoredValue::new(host.framed_by_stranger());
     let root = NodeRef::<leptos::html::Div>::new();
 
     // Each key handed over supersedes the one before: only the latest one's check counts.
@@ -87,6 +90,11 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
             .is_some_and(|(source, parent)| js_sys::Object::is(&source, &parent));
         if !from_parent || !host.allows(&origin) {
             host.rejected.update(|n| *n += 1);
+            return;
+        }
+        if let Some(message) = framed_by_stranger.get_value() {
+            host.rejected.update(|n| *n += 1);
+            host.send(&ConsoleMessage::Error { message });
             return;
         }
         let key = match parse_host_message(&ev.data()) {
@@ -208,7 +216,10 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
         });
     });
     on_cleanup(move || listener.remove());
-    host.send(&ConsoleMessage::Ready { version: 1 });
+    host.send(&match framed_by_stranger.get_value() {
+        Some(message) => ConsoleMessage::Error { message },
+        None => ConsoleMessage::Ready { version: 1 },
+    });
 
     // The host sizes the iframe to the content.
     crate::components::observe::on_resize(root, move |el| {
@@ -275,17 +286,19 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
                 }
                 // Configured for no host page, it would wait for good: it says so, for whoever
                 // is setting the embedding up.
-                let waiting = match host.allows_none() {
-                    true => "No host page can connect this console: config.json's \
-                             embed_allowed_origins lists none it accepts.",
-                    false => "Waiting for the host page to connect this console…",
+                let waiting = match (host.allows_none(), framed_by_stranger.get_value()) {
+                    (true, _) => "No host page can connect this console: config.json's \
+                                  embed_allowed_origins lists none it accepts."
+                        .to_owned(),
+                    (false, Some(stranger)) => stranger,
+                    (false, None) => "Waiting for the host page to connect this console…".to_owned(),
                 };
                 // (A key being checked is not waited for: it is here.)
                 let checking_key = move || why.with(|w| w.as_deref() == Some(CHECKING));
                 view! {
                     <p id="embed-waiting" class="centered">
                         {move || why.get().map(|why| format!("{why} "))}
-                        {move || (!checking_key()).then_some(waiting)}
+                        {move || (!checking_key()).then(|| waiting.clone())}
                     </p>
                 }.into_any()
             }}

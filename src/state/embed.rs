@@ -93,6 +93,41 @@ pub fn page_origin(configured: &str) -> Option<String> {
     (origin != "null" && !origin.contains(['*', '%'])).then_some(origin)
 }
 
+/// The first of the pages above the host page whose origin is not allowed (`outer`: theirs,
+/// nearest first; `null` where a referrer policy hides one): a page that frames the host frames
+/// the console too, and could lay its own over the console's buttons. (What a
+/// `frame-ancestors` header does, for a console on static hosting that cannot send one.)
+pub fn stranger_above<'a>(allowed: &[String], outer: &'a [String]) -> Option<&'a str> {
+    outer
+        .iter()
+        .find(|o| !origin_allowed(allowed, o))
+        .map(String::as_str)
+}
+
+/// The origins of the pages this one is framed in, the host page's first, where the browser
+/// tells (`location.ancestorOrigins`: Chromium and Safari; `None` elsewhere); empty when not
+/// framed.
+fn ancestor_origins() -> Option<Vec<String>> {
+    let location = web_sys::window()?.location();
+    let list = js_sys::Reflect::get(&location, &JsValue::from_str("ancestorOrigins")).ok()?;
+    if list.is_undefined() || list.is_null() {
+        return None;
+    }
+    let length = js_sys::Reflect::get(&list, &JsValue::from_str("length"))
+        .ok()?
+        .as_f64()? as u32;
+    Some(
+        (0..length)
+            .map(|i| {
+                js_sys::Reflect::get(&list, &JsValue::from(i))
+                    .ok()
+                    .and_then(|o| o.as_string())
+                    .unwrap_or_else(|| "null".to_owned())
+            })
+            .collect(),
+    )
+}
+
 /// Present in context only inside the embed routes.
 #[derive(Clone, Copy)]
 pub struct EmbedHost {
@@ -120,6 +155,26 @@ impl EmbedHost {
         self.allowed.with_value(|a| origin_allowed(a, origin))
     }
 
+    /// Why no key is taken in this frame, if a page above the host page is not allowed (see
+    /// [`stranger_above`]). The pages above stay as they are for the frame's life: any of them
+    /// navigating takes this frame away with it.
+    pub fn framed_by_stranger(&self) -> Option<String> {
+        let ancestors = ancestor_origins()?;
+        // (The host page's own is checked on each of its messages.)
+        let outer = ancestors.get(1..).unwrap_or_default();
+        let stranger = self
+            .allowed
+            .with_value(|a| stranger_above(a, outer).map(str::to_owned))?;
+        let page = match stranger.as_str() {
+            "null" => "a page that hides its origin".to_owned(),
+            origin => format!("a page of {origin}"),
+        };
+        Some(format!(
+            "The host page is itself inside {page}, which embed_allowed_origins does not list: \
+             the console takes no key there."
+        ))
+    }
+
     /// Whether no page may hand over a key: none is configured, or none that a page's origin
     /// can match.
     pub fn allows_none(&self) -> bool {
@@ -138,7 +193,19 @@ impl EmbedHost {
         };
         let targets = match self.host_origin.get_untracked() {
             Some(o) => vec![o],
-            None => self.allowed.get_value(),
+            // Where the browser tells the host page's origin, to it alone (or to none, not
+            // framed or framed by a page not allowed): a post to any other origin is an error
+            // in the browser's log. Elsewhere (or hidden by the host's referrer policy) to
+            // every allowed one: the browser delivers only to the one actually hosting us.
+            None => match ancestor_origins().as_deref() {
+                Some([]) => Vec::new(),
+                Some([parent, ..]) if parent != "null" => self
+                    .allows(parent)
+                    .then(|| parent.clone())
+                    .into_iter()
+                    .collect(),
+                _ => self.allowed.get_value(),
+            },
         };
         for origin in targets.iter().filter(|o| o.as_str() != "*") {
             let _ = parent.post_message(&value, origin);
@@ -204,6 +271,33 @@ mod tests {
         let written = vec!["https://Support.Example.com/".to_owned()];
         assert!(origin_allowed(&written, "https://support.example.com"));
         assert!(!origin_allowed(&written, "https://support.example.co"));
+    }
+
+    #[test]
+    fn every_page_above_the_host_must_be_allowed() {
+        let allowed = vec![
+            "https://support.example.com".to_owned(),
+            "https://crm.example.com".to_owned(),
+        ];
+        let outer = |o: &[&str]| o.iter().map(|o| (*o).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            stranger_above(&allowed, &[]),
+            None,
+            "the host page at the top"
+        );
+        assert_eq!(
+            stranger_above(&allowed, &outer(&["https://crm.example.com"])),
+            None
+        );
+        assert_eq!(
+            stranger_above(
+                &allowed,
+                &outer(&["https://crm.example.com", "https://evil.example"])
+            ),
+            Some("https://evil.example")
+        );
+        // A page that hides its origin (a `no-referrer` frame) cannot be told from a stranger.
+        assert_eq!(stranger_above(&allowed, &outer(&["null"])), Some("null"));
     }
 
     #[test]

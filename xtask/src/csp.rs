@@ -9,8 +9,9 @@ use base64::Engine;
 use sha2::{Digest, Sha384};
 use std::path::Path;
 
-/// The policy the console is tested under and that the README recommends. `connect-src` must
-/// also name the API origin when the API is not served from the console's own origin.
+/// The policy the console is tested under, as the README recommends it but for the origins:
+/// `connect-src` must also name the API origin when the API is not served from the console's
+/// own origin, and `frame-ancestors` the origins in `embed_allowed_origins`.
 pub const POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
 style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; \
 frame-ancestors 'self'";

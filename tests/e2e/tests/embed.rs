@@ -650,6 +650,60 @@ async fn a_frame_inside_the_allowed_page_cannot_hand_over_a_key() {
     .await;
 }
 
+/// The allowed host page framed by a page of another origin (a stranger laying its own page over
+/// the console's buttons): the console takes no key, and the host page and the operator hear
+/// why. Framed by a page of an allowed origin, it connects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_page_inside_a_page_not_allowed_connects_nothing() {
+    with_harness(options(), async |h: &Harness| {
+        let allowed = h.sim().embed_host_url().context("host URL")?;
+        let foreign = h.sim().foreign_host_url().context("foreign URL")?;
+        let outer = async |page: &str| -> Result<()> {
+            h.browser()
+                .goto(&format!("{page}outer?path=/embed/inbox"))
+                .await?;
+            h.wait_for("iframe#outer-frame", FIRST_SCREEN)
+                .await?
+                .enter_frame()
+                .await?;
+            h.wait_for(FRAME, FIRST_SCREEN).await?;
+            Ok(())
+        };
+
+        outer(&allowed).await?;
+        wait_attr(h, "#host-status", "data-state", "connected").await?;
+        leave_console(h).await?;
+
+        clear_requests(h).await?;
+        outer(&foreign).await?;
+        let said = wait_text(h, "#host-status", "does not list", SCREEN).await?;
+        assert!(
+            said.contains(&origin(&foreign)),
+            "the host page heard why: {said}"
+        );
+        // The host page hands the key over anyway.
+        h.click("#host-connect").await?;
+        enter_console(h).await?;
+        let waiting = wait_text(h, "#embed-waiting", "does not list", SCREEN).await?;
+        assert!(waiting.contains(&origin(&foreign)), "{waiting}");
+        settle(
+            "a check of the key would show by now",
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(count(h, ROW).await?, 0, "no conversations shown");
+        leave_console(h).await?;
+        assert!(
+            !attr_is(h, "#host-status", "data-state", "connected").await?,
+            "not connected"
+        );
+        let api = h.sim_requests().await?;
+        assert!(api.is_empty(), "the key reached the API: {api:#?}");
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// One change, one `voicebip:mode_changed`: the console must not report its own change twice
 /// (once from the PATCH answer, again from the stream's event).
 async fn assert_one_mode_change(h: &Harness, console: &str) -> Result<()> {

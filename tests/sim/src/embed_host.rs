@@ -6,6 +6,8 @@
 //! `GET /` is the page (HTML, no inline script, under its own strict CSP), `GET /host.js` and
 //! `GET /host.css` what it loads. Query parameters: `path` (the console route to embed, default
 //! `/embed/inbox`; only `/embed/...`), `width` (iframe width in px, default 360).
+//! `GET /outer?path=…` is a page that frames the allowed host page (`#outer-frame`, the same
+//! `path`): on the foreign origin, a stranger laying its page over the console's host.
 //!
 //! The page iframes `<console origin><path>`, waits for `voicebip:ready` from the console
 //! origin, answers with `{type: "voicebip:connect", key}` (the key field, prefilled with the
@@ -16,6 +18,7 @@
 //! the first time on the foreign page, which never hears `voicebip:ready`); `#host-status`
 //! (`data-state`: `loading`, `ready`, `connected`, `error`, `no-ready`) says where it stands.
 
+use axum::extract::Query;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -40,6 +43,8 @@ pub enum Role {
 pub struct HostPage {
     /// Where the console is served (`http://127.0.0.1:PORT`, no trailing slash).
     pub console_origin: String,
+    /// The allowed host page's origin, which `/outer` frames.
+    pub allowed_host_origin: String,
     /// Prefilled in the key field.
     pub key: String,
     pub role: Role,
@@ -54,8 +59,16 @@ pub fn router(page: HostPage) -> Router {
             async move { html_page(&page) }
         }
     };
+    let outer = {
+        let page = page.clone();
+        move |query: Query<OuterQuery>| {
+            let page = page.clone();
+            async move { outer_page(&page, &query.path) }
+        }
+    };
     Router::new()
         .route("/", get(html))
+        .route("/outer", get(outer))
         .route(
             "/host.js",
             get(|| async { asset("text/javascript; charset=utf-8", HOST_JS) }),
@@ -155,6 +168,56 @@ conversations and lets the agent take over from the AI.</p>
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+#[derive(serde::Deserialize)]
+struct OuterQuery {
+    #[serde(default)]
+    path: String,
+}
+
+/// A page framing the allowed host page, which frames the console.
+fn outer_page(page: &HostPage, path: &str) -> Response {
+    let path = if path.starts_with("/embed/")
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_/-".contains(c))
+    {
+        path
+    } else {
+        "/embed/inbox"
+    };
+    let body = format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>A page framing the support desk</title>
+</head>
+<body>
+<main>
+<h1>A page framing the support desk</h1>
+<iframe id="outer-frame" title="Support desk" width="900" height="720" src="{src}"></iframe>
+</main>
+</body>
+</html>
+"#,
+        src = escape(&format!("{}/?path={path}", page.allowed_host_origin)),
+    );
+    let policy = format!(
+        "default-src 'none'; frame-src {}; base-uri 'none'; form-action 'none'; object-src 'none'",
+        page.allowed_host_origin
+    );
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }

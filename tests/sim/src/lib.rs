@@ -255,7 +255,7 @@ pub async fn start(config: SimConfig, addr: SocketAddr) -> std::io::Result<SimHa
             .with_graceful_shutdown(state.shutdown_signal())
             .into_future(),
     )];
-    if let Some((allowed, foreign, _)) = embed_listeners {
+    if let Some((allowed, foreign, origins)) = embed_listeners {
         let key = config
             .api_keys
             .first()
@@ -267,6 +267,7 @@ pub async fn start(config: SimConfig, addr: SocketAddr) -> std::io::Result<SimHa
         ] {
             let page = embed_host::router(embed_host::HostPage {
                 console_origin: state.base_url.clone(),
+                allowed_host_origin: origins.allowed_origin.clone(),
                 key: key.clone(),
                 role,
             });
