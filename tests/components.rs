@@ -971,6 +971,30 @@ async fn load_older_keeps_keyboard_focus_while_the_page_loads() {
     assert_eq!(asked.get_untracked(), 1, "no second load while one runs");
 }
 
+/// Home in a thread that fits the view, nothing older to load: the thread is still followed as
+/// it grows past the view (its window was set to its start, and what came below was neither
+/// followed nor said).
+#[wasm_bindgen_test]
+async fn home_in_a_thread_shown_whole_leaves_it_followed() {
+    style_threads();
+    let thread = RwSignal::new(Some(Thread::new(conversation_with(0..3))));
+    let root = mount_thread(thread);
+    settle().await;
+    let view = scroller(&root);
+    assert_eq!(view.scroll_top(), 0, "three lines fit");
+    view.dispatch_event(&key("Home", false)).expect("dispatch");
+    settle().await;
+    thread.update(|t| {
+        let t = t.as_mut().expect("thread");
+        let mark = t.mark();
+        let _ = t.merge_latest(conversation_with(3..20), mark);
+    });
+    settle().await;
+    next_frame().await;
+    assert!(view.scroll_top() > 0, "the thread outgrew the view");
+    assert!(at_bottom(&root), "the newest line is followed");
+}
+
 /// A row's link is found by its conversation's id whatever the id holds: ids are opaque.
 #[wasm_bindgen_test]
 fn a_row_is_found_by_any_id() {

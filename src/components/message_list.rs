@@ -161,15 +161,33 @@ pub fn MessageList(
             window.set(w);
         }
     };
+    // The first line in view now, as the anchor: lines added above it stay above it.
+    let note_anchor = move || {
+        let (Some(el), Some(ol)) = (scroller.get_untracked(), list.get_untracked()) else {
+            return;
+        };
+        let top = el.scroll_top();
+        anchor.set_value(first_in_view(&ol, top).and_then(|line| {
+            let key = line.get_attribute("data-line")?;
+            Some((key, line.offset_top(), line.offset_top() - top))
+        }));
+    };
     let older = move || {
         if shown.with_untracked(|s| s.span.start > 0) {
             move_window(Window::earlier);
             return;
         }
-        if window.get_untracked() != Window::Oldest {
+        let loading = loading_older.get_untracked();
+        let loads = has_older.get_untracked() && !loading;
+        // Only for a page that comes: a thread shown whole (Home in one that fits the view)
+        // stays followed. Its window set to its start stopped following what came below, and
+        // no way down said so. And the line in view is held where it is as the page comes
+        // (in a view never scrolled, no scroll had noted it).
+        if (loads || loading) && window.get_untracked() != Window::Oldest {
+            note_anchor();
             window.set(Window::Oldest);
         }
-        if has_older.get_untracked() && !loading_older.get_untracked() {
+        if loads {
             on_load_older.run(());
         }
     };
@@ -282,7 +300,7 @@ pub fn MessageList(
     // animates a scroll (Home, End, a fling), cancels it badly in Chromium: the animation's rest
     // is applied on top, and the next Home or End does nothing.
     let on_scroll = move |_| {
-        let (Some(el), Some(ol)) = (scroller.get_untracked(), list.get_untracked()) else {
+        let Some(el) = scroller.get_untracked() else {
             return;
         };
         let top = el.scroll_top();
@@ -299,10 +317,7 @@ pub fn MessageList(
                 window.set(Window::Live);
             }
         } else {
-            anchor.set_value(first_in_view(&ol, top).and_then(|line| {
-                let key = line.get_attribute("data-line")?;
-                Some((key, line.offset_top(), line.offset_top() - top))
-            }));
+            note_anchor();
             // Away from the newest, the window holds on its lines; away from the top, an older
             // page arriving stays above it instead of pushing the lines being read out below.
             match window.get_untracked() {
