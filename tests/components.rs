@@ -971,6 +971,46 @@ async fn load_older_keeps_keyboard_focus_while_the_page_loads() {
     assert_eq!(asked.get_untracked(), 1, "no second load while one runs");
 }
 
+/// An older page loaded says how many messages it brought (above, out of view; a message come
+/// below meanwhile is not one of them).
+#[wasm_bindgen_test]
+async fn an_older_page_loaded_says_how_many_messages_it_brought() {
+    let mut conversation = conversation_with(10..13);
+    conversation.next_page_token = Some("older".to_owned());
+    let thread = RwSignal::new(Some(Thread::new(conversation)));
+    let loading = RwSignal::new(false);
+    let root = mount(move || {
+        view! {
+            <LiveRegion/>
+            <MessageList
+                thread=thread
+                loading_older=Signal::from(loading)
+                on_load_older=Callback::new(move |_| loading.set(true))
+                on_retry=Callback::new(|_: u64| {})
+                on_edit=Callback::new(|_: u64| {})
+                on_reuse=Callback::new(|_: String| {})
+            />
+        }
+    });
+    settle().await;
+    load_older_button(&root).click();
+    settle().await;
+    assert!(loading.get_untracked(), "asked for");
+    thread.update(|t| {
+        let t = t.as_mut().expect("thread");
+        let mark = t.mark();
+        let _ = t.merge_latest(conversation_with(13..14), mark);
+    });
+    thread.update(|t| {
+        t.as_mut()
+            .expect("thread")
+            .merge_older(conversation_with(0..10))
+    });
+    loading.set(false);
+    settle().await;
+    assert_eq!(said(&root), ["10 older messages loaded"]);
+}
+
 /// Home in a thread that fits the view, nothing older to load: the thread is still followed as
 /// it grows past the view (its window was set to its start, and what came below was neither
 /// followed nor said).
@@ -1355,6 +1395,20 @@ fn a_tabs_drafts_follow_it_to_its_next_key() {
 /// Two messages a moment apart, after the first was shown: the second is added as an element of
 /// its own, which is what a screen reader reads. Joined to the first in one text read whole,
 /// the first was read again.
+/// What the page's live region holds, each thing said.
+fn said(root: &web_sys::HtmlElement) -> Vec<String> {
+    let children = root
+        .query_selector("#live-announcer")
+        .ok()
+        .flatten()
+        .expect("the region")
+        .children();
+    (0..children.length())
+        .filter_map(|i| children.item(i))
+        .filter_map(|c| c.text_content())
+        .collect()
+}
+
 #[wasm_bindgen_test]
 async fn news_a_moment_after_other_news_is_said_alone() {
     let announcer = StoredValue::new(None::<Announcer>);
@@ -1376,13 +1430,8 @@ async fn news_a_moment_after_other_news_is_said_alone() {
         region.get_attribute("aria-atomic").as_deref(),
         Some("false")
     );
-    let children = region.children();
-    let said: Vec<String> = (0..children.length())
-        .filter_map(|i| children.item(i))
-        .filter_map(|c| c.text_content())
-        .collect();
     assert_eq!(
-        said,
+        said(&root),
         [
             "New message from the customer: Hi",
             "New message from the customer: Are you there?"

@@ -243,6 +243,36 @@ pub fn MessageList(
         }
         sent.set_value((n, failed));
     });
+    // An older page loaded says what it brought: it comes above, out of view, and the change of
+    // the focused button's text is not read by every screen reader.
+    // (Counted above the line that was the oldest: a message come below meanwhile is not one.)
+    let oldest = move || {
+        thread.with_untracked(|t| {
+            t.as_ref()
+                .and_then(|t| t.messages().next().map(|m| m.message_id.clone()))
+        })
+    };
+    let above = move |line: &MessageId| {
+        thread.with_untracked(|t| {
+            t.as_ref()
+                .and_then(|t| t.messages().position(|m| m.message_id == *line))
+        })
+    };
+    let before_load = StoredValue::new(None::<MessageId>);
+    crate::state::effect(move || {
+        if loading_older.get() {
+            before_load.set_value(oldest());
+            return;
+        }
+        // (A load that failed says so itself.)
+        let Some(was_oldest) = before_load.try_update_value(Option::take).flatten() else {
+            return;
+        };
+        if let Some(n) = above(&was_oldest).filter(|n| *n > 0) {
+            let s = if n == 1 { "" } else { "s" };
+            announcer.announce(format!("{n} older message{s} loaded"));
+        }
+    });
 
     // After the lines in the DOM change, or the view changes size (a banner above it, a resized
     // window): follow the newest, or keep the line being read in place. Observers, not an
@@ -360,7 +390,7 @@ pub fn MessageList(
                     view! { <p class="start">"Start of the conversation"</p> }.into_any()
                 }}
             </div>
-            <ol id="messages" aria-label="Messages" aria-busy=move || loading_older.get().to_string() node_ref=list>
+            <ol id="messages" aria-label="Messages" node_ref=list>
                 <For each=move || { keep_focus_in_line(); shown.with(|s| s.lines.clone()) } key=Line::key let:line>
                     {match line {
                         Line::Message(m) => {
