@@ -500,14 +500,20 @@ fn mount_thread(thread: RwSignal<Option<Thread>>) -> web_sys::HtmlElement {
 
 /// A thread of one message, of `direction` and `body`, mounted and rendered.
 async fn one_message_thread(direction: &str, body: &str) -> web_sys::HtmlElement {
+    thread_of(serde_json::json!({
+        "message_id": "msg_1", "direction": direction, "status": "received",
+        "body": body, "created_at": "2026-05-15T10:01:00Z"
+    }))
+    .await
+}
+
+/// A thread of `message` alone, mounted and rendered.
+async fn thread_of(message: serde_json::Value) -> web_sys::HtmlElement {
     let conversation: Conversation = serde_json::from_value(serde_json::json!({
         "conversation_id": "conv_x", "agent_id": "agt_x", "channel": "sms",
         "from_number": "+2348031234567", "to_number": "+2349012345678",
         "created_at": "2026-05-15T10:00:00Z", "ai_mode": "human",
-        "messages": [{
-            "message_id": "msg_1", "direction": direction, "status": "received",
-            "body": body, "created_at": "2026-05-15T10:01:00Z"
-        }]
+        "messages": [message]
     }))
     .expect("conversation");
     let root = mount_thread(RwSignal::new(Some(Thread::new(conversation))));
@@ -542,6 +548,25 @@ async fn a_message_reads_in_its_direction_and_an_unknown_sender_is_not_the_agent
         text(&root, "li.message .visually-hidden"),
         "Unknown sender: "
     );
+}
+
+/// A reply whose status is not known yet (an AI reply heard from the stream) says none: a
+/// screen reader read "unknown" after each.
+#[wasm_bindgen_test]
+async fn a_reply_of_no_known_status_says_none() {
+    let message = |status: Option<&str>| {
+        serde_json::json!({
+            "message_id": "msg_1", "direction": "outbound", "status": status,
+            "body": "Hello", "created_at": "2026-05-15T10:01:00Z"
+        })
+    };
+    let root = thread_of(message(None)).await;
+    assert!(root
+        .query_selector(".message-status")
+        .expect("selector")
+        .is_none());
+    let root = thread_of(message(Some("delivered"))).await;
+    assert_eq!(text(&root, ".message-status .visually-hidden"), "delivered");
 }
 
 /// Resolves inside the next animation frame callback.

@@ -501,7 +501,8 @@ fn MessageItem(
             })}
             <p class="message-meta">
                 <time datetime=message.created_at.to_rfc3339()>{local_time(message.created_at)}</time>
-                {(message.direction == Direction::Outbound).then(|| view! {
+                // (No status known yet, as for an AI reply heard from the stream: none said.)
+                {(message.direction == Direction::Outbound && status != MessageStatus::Unknown).then(|| view! {
                     <span class="message-status" title=status.label()>
                         <span aria-hidden="true">{status.ticks()}</span>
                         <span class="visually-hidden">{status.label()}</span>
