@@ -867,6 +867,17 @@ impl Thread {
         advance_status(known, code, status, error_code);
     }
 
+    /// Whether `m`, not shown, is older than every message shown while there are older pages
+    /// to load: one of theirs.
+    fn belongs_to_older_page(&self, m: &Message) -> bool {
+        self.older_token.is_some()
+            && self
+                .messages
+                .keys()
+                .next()
+                .is_some_and(|oldest| key_of(m) < *oldest)
+    }
+
     /// Applies one decoded stream event.
     pub fn apply(&mut self, event: StreamEvent) -> Change {
         let change = self.apply_event(event);
@@ -896,6 +907,14 @@ impl Thread {
                     status: m.status,
                     error_code: m.error_code,
                 })
+            }
+            // Older than the oldest shown, while older pages remain: its place is on a page not
+            // loaded yet (a receipt for an old message, say). Shown now, it sat above a hole in
+            // the history, and a failure's Edit with it. Its status waits for its page, as an
+            // early receipt's does.
+            StreamEvent::Message(m) if self.belongs_to_older_page(&m) => {
+                self.note_early(m.message_id, m.status, m.error_code);
+                Change::None
             }
             StreamEvent::Message(m) => {
                 let (direction, at, channel) = (m.direction, m.created_at, m.channel);
@@ -2187,6 +2206,32 @@ mod tests {
             shown,
             [(MessageStatus::Read, None), (MessageStatus::Read, None)]
         );
+    }
+
+    #[test]
+    fn a_receipt_for_a_message_on_a_page_not_loaded_waits_for_that_page() {
+        let shown = vec![msg("m5", 50, Direction::Inbound, MessageStatus::Received)];
+        let mut t = Thread::new(conversation(shown, Some("older")));
+        let mut old = msg("m1", 10, Direction::Outbound, MessageStatus::Failed);
+        old.error_code = Some("30003".into());
+        assert_eq!(t.apply(StreamEvent::Message(old.clone())), Change::None);
+        assert_eq!(t.messages().count(), 1, "not shown above the hole");
+        assert!(!t.undelivered_here(&old.message_id));
+        // Its page brings it, with the receipt's news.
+        old.status = MessageStatus::Sent;
+        old.error_code = None;
+        t.merge_older(conversation(vec![old], None));
+        let first = t.messages().next().expect("loaded");
+        assert_eq!(
+            (first.status, first.error_code.as_deref()),
+            (MessageStatus::Failed, Some("30003"))
+        );
+        // With no older page left, a message older than the rest is shown: it is news.
+        let older = msg("m0", 5, Direction::Inbound, MessageStatus::Received);
+        assert!(matches!(
+            t.apply(StreamEvent::Message(older)),
+            Change::NewInbound(_)
+        ));
     }
 
     #[test]
