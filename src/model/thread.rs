@@ -708,11 +708,30 @@ impl Thread {
 
     fn merge_messages(&mut self, page: Vec<Message>) {
         for m in page {
+            self.retime(&m);
             if self.may_be_pending(&m) {
                 self.hold_for_pending(m);
             } else {
                 self.upsert(m);
             }
+        }
+    }
+
+    /// A message shown at another time than a page's copy of it says: at the page's, the API's
+    /// own, so it sorts where it belongs. (A `message.received` that left its time out was
+    /// shown at the event's, or at this device's clock, which may be minutes off.)
+    fn retime(&mut self, m: &Message) {
+        let Some(key) = self.keys.get(&m.message_id).cloned() else {
+            return;
+        };
+        if key.0 == m.created_at {
+            return;
+        }
+        if let Some(mut known) = self.messages.remove(&key) {
+            known.created_at = m.created_at;
+            let moved = key_of(&known);
+            self.keys.insert(m.message_id.clone(), moved.clone());
+            self.messages.insert(moved, known);
         }
     }
 
@@ -733,6 +752,7 @@ impl Thread {
     /// for [`Thread::take_recovered`].
     fn merge_newer(&mut self, page: Vec<Message>, floor: &SortKey) {
         for m in page {
+            self.retime(&m);
             if self.may_be_pending(&m) {
                 self.hold_for_pending(m);
                 continue;
@@ -2206,6 +2226,27 @@ mod tests {
             shown,
             [(MessageStatus::Read, None), (MessageStatus::Read, None)]
         );
+    }
+
+    #[test]
+    fn a_message_shown_at_an_implied_time_moves_to_the_apis() {
+        let reply = msg("m2", 10, Direction::Outbound, MessageStatus::Sent);
+        let mut t = Thread::new(conversation(vec![reply.clone()], None));
+        // Its time left out by the stream: the device's clock, minutes fast, stood for it.
+        let mut heard = msg("m1", 14, Direction::Inbound, MessageStatus::Received);
+        assert!(matches!(
+            t.apply(StreamEvent::Message(heard.clone())),
+            Change::NewInbound(_)
+        ));
+        assert_eq!(ids(&t), ["m2", "m1"]);
+        heard.created_at = at(9);
+        t.merge_latest_now(conversation(vec![reply, heard], None));
+        assert_eq!(
+            ids(&t),
+            ["m1", "m2"],
+            "the customer's message before the reply"
+        );
+        assert_eq!(t.messages().next().map(|m| m.created_at), Some(at(9)));
     }
 
     #[test]

@@ -31,8 +31,9 @@ pub enum Line {
 /// does (a stream's payload without its text or file, a refetch with them), nothing else.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum LineKey {
-    /// The id, the status, and whether the code, the text, the file and the type are known.
-    Message(MessageId, MessageStatus, [bool; 4]),
+    /// The id, the status, whether the code, the text, the file and the type are known, and
+    /// the time (the API's, come with a page, where the stream's was implied).
+    Message(MessageId, MessageStatus, [bool; 4], i64),
     Mode(i64, u32, AiMode),
 }
 
@@ -53,7 +54,12 @@ impl Line {
                     m.media_url.is_some(),
                     m.message_type.is_some(),
                 ];
-                LineKey::Message(m.message_id.clone(), m.status, known)
+                LineKey::Message(
+                    m.message_id.clone(),
+                    m.status,
+                    known,
+                    m.created_at.timestamp_millis(),
+                )
             }
             Line::Mode(r, nth) => LineKey::Mode(r.timestamp.timestamp_millis(), *nth, r.to_mode),
         }
