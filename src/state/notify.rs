@@ -31,11 +31,17 @@ impl Notifier {
     pub fn new() -> Self {
         let stored = storage::get(Area::Local, PREF_ITEM).as_deref() == Some("on");
         let enabled = RwSignal::new(stored && permission_granted());
+        let blocked = RwSignal::new(false);
         // Turned on or off in another tab: here too (one setting for the device), where this
-        // one went on notifying, and its button said otherwise, until it was reloaded.
+        // one went on notifying, and its button said otherwise, until it was reloaded. (And
+        // allowed there since this one was refused: no longer blocked here either.)
         let other_tab = window_event_listener(leptos::ev::storage, move |ev| {
             if ev.key().as_deref() == Some(PREF_ITEM) {
-                enabled.set(ev.new_value().as_deref() == Some("on") && permission_granted());
+                let granted = permission_granted();
+                enabled.set(ev.new_value().as_deref() == Some("on") && granted);
+                if granted && blocked.get_untracked() {
+                    blocked.set(false);
+                }
             }
         });
         // (For the app's life, as the notifier's.)
@@ -44,7 +50,7 @@ impl Notifier {
         CLICKED.set(Some(clicked));
         Notifier {
             enabled,
-            blocked: RwSignal::new(false),
+            blocked,
             unsupported: RwSignal::new(false),
             clicked,
         }
