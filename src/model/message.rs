@@ -256,9 +256,11 @@ pub fn take_paragraph(text: &mut String, part: &str) -> bool {
 }
 
 /// Whether a customer's text opts their number back in (API.md: `START`, `SUBSCRIBE`, any
-/// case): after an opt-out, only these do.
+/// case): after an opt-out, only these do. Read as the simulator reads a keyword (the whole
+/// message, a `.` or `!` after it): read more loosely, a `start?` here unblocked the reply box,
+/// for a send the API then refused.
 pub fn opts_back_in(body: &str) -> bool {
-    let word = body.trim_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation());
+    let word = body.trim().trim_end_matches(['.', '!']);
     ["START", "SUBSCRIBE"]
         .iter()
         .any(|k| word.eq_ignore_ascii_case(k))
@@ -284,6 +286,16 @@ pub fn may_change_opt_out(body: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_start_or_subscribe_themselves_opt_back_in() {
+        for yes in ["START", " start\n", "Subscribe!", "START."] {
+            assert!(opts_back_in(yes), "{yes:?}");
+        }
+        for no in ["start?", "(start)", "start, please", "restart"] {
+            assert!(!opts_back_in(no), "{no:?}");
+        }
+    }
 
     #[test]
     fn a_file_without_a_caption_shows_what_it_is() {
