@@ -724,7 +724,9 @@ impl Thread {
         let Some(key) = self.keys.get(&m.message_id).cloned() else {
             return;
         };
-        if key.0 == m.created_at {
+        // (Not for a difference within the second: a page may write times without the
+        // milliseconds the stream gave, and messages of one second would swap places.)
+        if (key.0 - m.created_at).num_milliseconds().abs() < 1000 {
             return;
         }
         if let Some(mut known) = self.messages.remove(&key) {
@@ -930,11 +932,15 @@ impl Thread {
             }
             // Older than the oldest shown, while older pages remain: its place is on a page not
             // loaded yet (a receipt for an old message, say). Shown now, it sat above a hole in
-            // the history, and a failure's Edit with it. Its status waits for its page, as an
-            // early receipt's does.
+            // the history, and a failure's Edit with it. Taken as a receipt for a message not
+            // seen: its status waits for it, and the newest page is asked for, which shows it if
+            // it is new after all (its time implied by a clock that is off).
             StreamEvent::Message(m) if self.belongs_to_older_page(&m) => {
-                self.note_early(m.message_id, m.status, m.error_code);
-                Change::None
+                self.apply_event(StreamEvent::Status {
+                    message_id: m.message_id,
+                    status: m.status,
+                    error_code: m.error_code,
+                })
             }
             StreamEvent::Message(m) => {
                 let (direction, at, channel) = (m.direction, m.created_at, m.channel);
@@ -2239,6 +2245,12 @@ mod tests {
             Change::NewInbound(_)
         ));
         assert_eq!(ids(&t), ["m2", "m1"]);
+        // (Within the second, it stays: a page may leave the milliseconds out.)
+        let mut same = heard.clone();
+        same.created_at += Duration::milliseconds(400);
+        t.merge_latest_now(conversation(vec![same], None));
+        assert_eq!(ids(&t), ["m2", "m1"]);
+        assert_eq!(t.messages().last().map(|m| m.created_at), Some(at(14)));
         heard.created_at = at(9);
         t.merge_latest_now(conversation(vec![reply, heard], None));
         assert_eq!(
@@ -2255,7 +2267,11 @@ mod tests {
         let mut t = Thread::new(conversation(shown, Some("older")));
         let mut old = msg("m1", 10, Direction::Outbound, MessageStatus::Failed);
         old.error_code = Some("30003".into());
-        assert_eq!(t.apply(StreamEvent::Message(old.clone())), Change::None);
+        assert_eq!(
+            t.apply(StreamEvent::Message(old.clone())),
+            Change::Unseen,
+            "the newest page asked for, should it be new after all"
+        );
         assert_eq!(t.messages().count(), 1, "not shown above the hole");
         assert!(!t.undelivered_here(&old.message_id));
         // Its page brings it, with the receipt's news.
