@@ -92,12 +92,13 @@ pub fn EmbedShell(children: ChildrenFn) -> impl IntoView {
             host.rejected.update(|n| *n += 1);
             return;
         }
-        if let Some(message) = framed_by_stranger.get_value() {
+        let asked = parse_host_message(&ev.data());
+        if let Some(message) = framed_by_stranger.get_value().filter(|_| asked.is_some()) {
             host.rejected.update(|n| *n += 1);
             host.send(&ConsoleMessage::Error { message });
             return;
         }
-        let key = match parse_host_message(&ev.data()) {
+        let key = match asked {
             Some(HostMessage::Connect { key }) => key,
             Some(HostMessage::ConnectWithoutKey) => {
                 // (The key connected with, if any, goes on: nothing replaced it.)

@@ -234,13 +234,15 @@ impl Config {
                         odd.join(", ")
                     ));
                 }
+                // For whoever sets the deployment up, in the browser's console: a choice they may
+                // have made (an intranet tool), not one for every operator's screen.
                 let plain = c.plain_http_origins();
                 if !plain.is_empty() {
-                    warnings.push(format!(
+                    web_sys::console::warn_1(&wasm_bindgen::JsValue::from_str(&format!(
                         "config.json: embed_allowed_origins holds {}, on plain http: anyone on \
                          the network between can pretend to be it. Use https.",
                         plain.join(", ")
-                    ));
+                    )));
                 }
                 let warning = (!warnings.is_empty()).then(|| warnings.join(" "));
                 (c, warning)

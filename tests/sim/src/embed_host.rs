@@ -317,6 +317,7 @@ const HOST_JS: &str = r#"// The embedding demo's host page: hands the console a 
         setStatus('connected', 'Connected.');
         break;
       case 'voicebip:error':
+        heard = true;
         setStatus('error', 'The console could not connect: ' + data.message);
         break;
       case 'voicebip:height':
