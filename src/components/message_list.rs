@@ -184,7 +184,11 @@ pub fn MessageList(
         // no way down said so. And the line in view is held where it is as the page comes
         // (in a view never scrolled, no scroll had noted it).
         if (loads || loading) && window.get_untracked() != Window::Oldest {
-            note_anchor();
+            // (Not from the focused button: the line held in place would push it out of view
+            // above the page.)
+            if !super::focus::focus_within("#load-older:focus-visible") {
+                note_anchor();
+            }
             window.set(Window::Oldest);
         }
         if loads {
