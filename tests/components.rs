@@ -1417,9 +1417,6 @@ fn a_tabs_drafts_follow_it_to_its_next_key() {
     });
 }
 
-/// Two messages a moment apart, after the first was shown: the second is added as an element of
-/// its own, which is what a screen reader reads. Joined to the first in one text read whole,
-/// the first was read again.
 /// What the page's live region holds, each thing said.
 fn said(root: &web_sys::HtmlElement) -> Vec<String> {
     let children = root
@@ -1434,6 +1431,9 @@ fn said(root: &web_sys::HtmlElement) -> Vec<String> {
         .collect()
 }
 
+/// Two messages a moment apart, after the first was shown: the second is added as an element of
+/// its own, which is what a screen reader reads. Joined to the first in one text read whole,
+/// the first was read again.
 #[wasm_bindgen_test]
 async fn news_a_moment_after_other_news_is_said_alone() {
     let announcer = StoredValue::new(None::<Announcer>);
