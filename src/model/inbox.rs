@@ -532,6 +532,16 @@ impl Unread {
         self.told.remove(&c.conversation_id);
     }
 
+    /// The operator's own reply (or template) to `id`, made at `at`: the conversation is seen
+    /// up to it. A summary does not say whose its last message is, and theirs was marked unread
+    /// and told as news ("New message from …") in the tabs that had not opened it since.
+    pub fn replied(&mut self, id: &ConversationId, at: DateTime<Utc>) {
+        let seen = self.seen.entry(id.clone()).or_insert(at);
+        *seen = (*seen).max(at);
+        // (What was told of it is answered.)
+        self.told.remove(id);
+    }
+
     pub fn is_unread(&self, c: &ConversationSummary) -> bool {
         self.seen
             .get(&c.conversation_id)
@@ -691,6 +701,37 @@ mod tests {
         unread.mark_seen(&a);
         assert!(!unread.is_unread(&a));
         assert_eq!(title(0), "Voicebip console");
+    }
+
+    #[test]
+    fn the_operators_own_reply_is_not_news() {
+        let a = item("c1", "a");
+        let mut unread = Unread::default();
+        let all = Filters::default();
+        unread.observe(&listed(&all, std::slice::from_ref(&a), true));
+        // The customer writes, and is told of; the operator replies from another tab.
+        let customer = at(&a, 5);
+        assert_eq!(
+            unread
+                .take_news(std::slice::from_ref(&customer), None)
+                .len(),
+            1
+        );
+        let reply = at(&a, 9);
+        unread.replied(&a.conversation_id, reply.activity_at());
+        assert!(!unread.is_unread(&reply), "their own reply");
+        assert!(unread
+            .take_news(std::slice::from_ref(&reply), None)
+            .is_empty());
+        // The customer's next message is news at once (what was told is answered).
+        let next = at(&a, 10);
+        assert!(unread.is_unread(&next));
+        assert_eq!(unread.take_news(std::slice::from_ref(&next), None).len(), 1);
+        // A reply to a conversation not listed yet: listed later, it is not news either.
+        let b = at(&item("c2", "a"), 20);
+        unread.replied(&b.conversation_id, b.activity_at());
+        unread.observe(&listed(&all, &[a.clone(), b.clone()], true));
+        assert!(!unread.is_unread(&b));
     }
 
     /// An inbox for `filters` listing `items`, or with no page listed yet.

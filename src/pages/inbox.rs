@@ -20,18 +20,28 @@ use crate::state::notify::NotifyToggle;
 use crate::state::session::use_session;
 use crate::state::tabs::{use_tabs, PollLease, TabMessage};
 use crate::state::warm_start::WarmStart;
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate, use_params_map};
 
 /// Lent to the open thread: what it learns live of its conversation (a message, a reopened
-/// window, an opt-out) reaches the conversation's row at once, not at the next poll.
+/// window, an opt-out) reaches the conversation's row at once, not at the next poll; and the
+/// operator's reply is not news of it.
 #[derive(Clone, Copy)]
-pub struct ListedRows(RwSignal<Inbox>);
+pub struct ListedRows {
+    inbox: RwSignal<Inbox>,
+    unread: RwSignal<Unread>,
+}
 
 impl ListedRows {
     pub fn refresh(self, summary: &ConversationSummary) {
-        self.0.maybe_update(|i| i.refresh(summary));
+        self.inbox.maybe_update(|i| i.refresh(summary));
+    }
+
+    /// The operator's own reply to `id` went, made at `at` (also once its view has gone).
+    pub fn replied(self, id: &ConversationId, at: DateTime<Utc>) {
+        self.unread.try_update(|u| u.replied(id, at));
     }
 }
 
@@ -71,7 +81,8 @@ pub fn InboxPage() -> impl IntoView {
     });
 
     let inbox = RwSignal::new(Inbox::new(filters.get_untracked()));
-    provide_context(ListedRows(inbox));
+    let unread = RwSignal::new(Unread::default());
+    provide_context(ListedRows { inbox, unread });
     let loading = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     // The wait the rate limit that failed the last page asked for.
@@ -208,8 +219,17 @@ pub fn InboxPage() -> impl IntoView {
     // A memo: `stale` and `error` are written at each poll and page, and the warning, rebuilt,
     // would be said again each time.
     let show_stale = Memo::new(move |_| stale.get() && error.with(Option::is_none));
-    let unread = RwSignal::new(Unread::default());
     crate::state::effect(move || inbox.with(|i| unread.update(|u| u.observe(i))));
+    // The operator's reply from another tab.
+    tabs.on_news(move |news| {
+        if let TabMessage::Replied {
+            conversation_id,
+            at,
+        } = news
+        {
+            ListedRows { inbox, unread }.replied(&conversation_id, at);
+        }
+    });
     // The open conversation is being read while the page is in view: never unread then. What
     // its stream brings while the tab is hidden counts (in the title, for the operator away
     // in another tab) until the tab is shown again.

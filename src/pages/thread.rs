@@ -27,7 +27,7 @@ use crate::state::send_order;
 use crate::state::session::use_session;
 use crate::state::tabs::{use_tabs, TabMessage};
 use crate::state::warm_start::WarmStart;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -879,7 +879,20 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
         }
     });
 
-    if let Some(rows) = use_context::<ListedRows>() {
+    let rows = use_context::<ListedRows>();
+    // The operator's reply or template went: the inbox here and in the other tabs takes its
+    // row's move as theirs, not as news (also once this view has gone).
+    let replied = move |to: ConversationId, at: Option<DateTime<Utc>>| {
+        let at = at.unwrap_or_else(Utc::now);
+        if let Some(rows) = rows {
+            rows.replied(&to, at);
+        }
+        tabs.post(&TabMessage::Replied {
+            conversation_id: to,
+            at,
+        });
+    };
+    if let Some(rows) = rows {
         crate::state::effect(move || {
             thread.with(|t| {
                 if let Some(t) = t {
@@ -1244,6 +1257,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 .ok()
                 .and_then(|(sent, _)| sent.conversation_id.clone())
                 .filter(|c| *c != conversation);
+            if let Ok((sent, _)) = &result {
+                replied(
+                    elsewhere.clone().unwrap_or_else(|| conversation.clone()),
+                    sent.created_at,
+                );
+            }
             match result {
                 Ok((sent, to)) => match elsewhere.clone() {
                     // Shown in the newer conversation, not here.
@@ -1608,6 +1627,12 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             match result {
                 // The server composes a template's text: show its copy, not a guess.
                 Ok(sent) => {
+                    replied(
+                        sent.conversation_id
+                            .clone()
+                            .unwrap_or_else(|| conversation.clone()),
+                        sent.created_at,
+                    );
                     template_draft.sent(&form);
                     // Also when this view has gone meanwhile: a template sent is not kept to
                     // be sent (and billed) again. (What was typed since it went is kept.)

@@ -9,6 +9,7 @@ use super::session::{Session, SIGNED_OUT_ELSEWHERE};
 use super::storage::{self, Area};
 use crate::api::Client;
 use crate::model::{AiMode, ConversationId, ConversationSummary};
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -40,6 +41,12 @@ pub enum TabMessage {
     InboxStale { query: String },
     /// The operator signed out: the key and drafts the workspace's tabs shared are gone.
     SignedOut,
+    /// The operator's reply or template went to the conversation, made at `at`: its row's move
+    /// is theirs, not news (`Unread::replied`).
+    Replied {
+        conversation_id: ConversationId,
+        at: DateTime<Utc>,
+    },
 }
 
 /// [`TabMessage`] as JSON: read flat rather than as an internally tagged enum, which serde reads
@@ -58,6 +65,8 @@ struct WireTabMessage {
     unreadable: usize,
     #[serde(default)]
     first_answer: Option<usize>,
+    #[serde(default, deserialize_with = "crate::model::time::rfc3339::optional")]
+    at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<WireTabMessage> for TabMessage {
@@ -86,6 +95,13 @@ impl TryFrom<WireTabMessage> for TabMessage {
             }),
             ("inbox_stale", _, _, Some(query), _) => Ok(TabMessage::InboxStale { query }),
             ("signed_out", ..) => Ok(TabMessage::SignedOut),
+            ("replied", Some(conversation_id), ..) => {
+                w.at.map(|at| TabMessage::Replied {
+                    conversation_id,
+                    at,
+                })
+                .ok_or("a reply's news without its time")
+            }
             _ => Err("not a tab message"),
         }
     }
@@ -348,6 +364,10 @@ mod tests {
                 query: "?channel=sms".into(),
             },
             TabMessage::SignedOut,
+            TabMessage::Replied {
+                conversation_id: ConversationId::from("c1"),
+                at: "2026-05-15T10:16:00.250Z".parse().expect("time"),
+            },
         ] {
             let text = serde_json::to_string(&msg).expect("json");
             assert!(text.starts_with(r#"{"type":""#), "{text}");
@@ -361,6 +381,8 @@ mod tests {
         ));
         let wrong = r#"{"type":"inbox_page","conversation_id":"c1","ai_mode":"human"}"#;
         assert!(serde_json::from_str::<TabMessage>(wrong).is_err());
+        let timeless = r#"{"type":"replied","conversation_id":"c1"}"#;
+        assert!(serde_json::from_str::<TabMessage>(timeless).is_err());
     }
 
     #[test]

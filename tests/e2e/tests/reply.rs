@@ -13,6 +13,8 @@ use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options, DEMO_KEY};
 /// Long enough to rule out an automatic resend: the console's first read retry would come
 /// after 0.5 s.
 const NO_RESEND: Duration = Duration::from_millis(1_500);
+/// A list poll or two (`inbox_poll_seconds` is 10 in `public/config.json`).
+const LIST_POLL: Duration = Duration::from_secs(25);
 
 async fn composer_value(h: &Harness) -> Result<String> {
     Ok(h.wait_for("#composer-text", SCREEN)
@@ -483,6 +485,59 @@ async fn a_late_failure_reaches_the_reply_box_after_the_list_was_shown() {
         wait_thread(h, &id).await?;
         typing_until_the_late_failure(h, text).await?;
         assert_no_crash(h).await
+    })
+    .await;
+}
+
+/// The operator's reply from one tab moves its conversation to the top of another tab's list:
+/// theirs, not news there (a summary does not say whose its last message is). No unread marker,
+/// nothing read out. The customer's answer after it is news.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_from_another_tab_is_not_news_in_this_ones_list() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let conv = reachable(h, "human", "sms").await?;
+        let id = str_field(&conv, "conversation_id")?;
+        sign_in_remembered(h, DEMO_KEY).await?;
+        two_consoles(h, &format!("/conversations/{id}"), "/conversations").await?;
+        in_frame(h, "#b", async || record_said(h).await).await?;
+        in_frame(h, "#a", async || {
+            wait_thread(h, &id).await?;
+            send_reply(h, "Replied from the first tab").await?;
+            wait_message(h, "Replied from the first tab", "sent", |m| m.id.is_some())
+                .await
+                .map(drop)
+        })
+        .await?;
+        let marker = format!("{ROW}[data-conversation-id='{id}'] .unread-marker");
+        let first = async || -> Result<bool> {
+            let rows = h.attrs(ROW, "data-conversation-id").await?;
+            Ok(rows.first().cloned().flatten().as_deref() == Some(id.as_str()))
+        };
+        in_frame(h, "#b", async || {
+            poll_until("the replied conversation first", LIST_POLL, || async {
+                Ok(first().await?.then_some(()))
+            })
+            .await?;
+            settle("a marker would show by now", Duration::from_secs(1)).await;
+            assert_eq!(
+                count(h, &marker).await?,
+                0,
+                "the operator's own reply is no news"
+            );
+            let said = said_since(h, "New message").await?;
+            assert!(said.is_empty(), "read out as news: {said:?}");
+            Ok(())
+        })
+        .await?;
+        inject(h, &id, "Thanks, and one more thing").await?;
+        in_frame(h, "#b", async || {
+            poll_until("the customer's answer marked", LIST_POLL, || async {
+                Ok((count(h, &marker).await? == 1).then_some(()))
+            })
+            .await?;
+            assert_no_crash(h).await
+        })
+        .await
     })
     .await;
 }
