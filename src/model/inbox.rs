@@ -528,18 +528,46 @@ impl Unread {
     }
 
     pub fn mark_seen(&mut self, c: &ConversationSummary) {
-        self.seen.insert(c.conversation_id.clone(), c.activity_at());
+        // (Not back: seen up to the operator's reply the list has not caught up with.)
+        let seen = self
+            .seen
+            .entry(c.conversation_id.clone())
+            .or_insert(c.activity_at());
+        *seen = (*seen).max(c.activity_at());
         self.told.remove(&c.conversation_id);
     }
 
-    /// The operator's own reply (or template) to `id`, made at `at`: the conversation is seen
-    /// up to it. A summary does not say whose its last message is, and theirs was marked unread
-    /// and told as news ("New message from …") in the tabs that had not opened it since.
-    pub fn replied(&mut self, id: &ConversationId, at: DateTime<Utc>) {
-        let seen = self.seen.entry(id.clone()).or_insert(at);
-        *seen = (*seen).max(at);
+    /// The operator's own reply (or template) to `id`, made at `at` (the API's time): not news.
+    /// A summary does not say whose its last message is, and theirs was marked unread and told
+    /// as news ("New message from …") in the tabs that had not opened the conversation since.
+    /// `listed`: the conversation's activity as listed now, if it is. A customer's message
+    /// listed unread before the reply, or after it, stays news: only the reply is not told.
+    pub fn replied(
+        &mut self,
+        id: &ConversationId,
+        at: DateTime<Utc>,
+        listed: Option<DateTime<Utc>>,
+    ) {
+        // (Within the second: a list may write the reply's time with milliseconds the send's
+        // answer left out.)
+        let upto = at + chrono::TimeDelta::milliseconds(999);
+        let is_reply = |t: DateTime<Utc>| t > at - chrono::TimeDelta::seconds(1) && t <= upto;
+        let other_news = listed
+            .zip(self.seen.get(id))
+            .is_some_and(|(t, seen)| t > *seen && !is_reply(t));
+        if other_news {
+            if listed.is_some_and(|t| t < at) {
+                let told = self.told.entry(id.clone()).or_insert(upto);
+                *told = (*told).max(upto);
+            }
+            return;
+        }
+        let seen = self.seen.entry(id.clone()).or_insert(upto);
+        *seen = (*seen).max(upto);
         // (What was told of it is answered.)
-        self.told.remove(id);
+        if self.told.get(id).is_some_and(|told| *told <= upto) {
+            self.told.remove(id);
+        }
     }
 
     pub fn is_unread(&self, c: &ConversationSummary) -> bool {
@@ -705,31 +733,49 @@ mod tests {
 
     #[test]
     fn the_operators_own_reply_is_not_news() {
+        let secs = |c: &ConversationSummary, s: i64| {
+            let mut c = c.clone();
+            c.last_message_at = Some(c.created_at + chrono::Duration::seconds(s));
+            c
+        };
         let a = item("c1", "a");
+        let id = &a.conversation_id;
         let mut unread = Unread::default();
         let all = Filters::default();
         unread.observe(&listed(&all, std::slice::from_ref(&a), true));
         // The customer writes, and is told of; the operator replies from another tab.
-        let customer = at(&a, 5);
+        let customer = secs(&a, 10);
         assert_eq!(
             unread
                 .take_news(std::slice::from_ref(&customer), None)
                 .len(),
             1
         );
-        let reply = at(&a, 9);
-        unread.replied(&a.conversation_id, reply.activity_at());
-        assert!(!unread.is_unread(&reply), "their own reply");
+        // The customer's message, unread here, stays news; the reply is not told.
+        let reply = secs(&a, 30);
+        unread.replied(id, reply.activity_at(), Some(customer.activity_at()));
+        assert!(unread.is_unread(&customer), "not opened here");
         assert!(unread
             .take_news(std::slice::from_ref(&reply), None)
             .is_empty());
-        // The customer's next message is news at once (what was told is answered).
-        let next = at(&a, 10);
+        // Opened here since: the reply, listed with its milliseconds, is not news.
+        unread.mark_seen(&customer);
+        let mut listed_reply = reply.clone();
+        listed_reply.last_message_at =
+            Some(reply.activity_at() + chrono::Duration::milliseconds(250));
+        unread.replied(id, reply.activity_at(), Some(customer.activity_at()));
+        assert!(!unread.is_unread(&listed_reply), "their own reply");
+        // Opening it again before the list caught up does not bring the reply back as news.
+        unread.mark_seen(&customer);
+        assert!(!unread.is_unread(&listed_reply));
+        // The customer's next message, a moment later, is news at once (what was told is
+        // answered).
+        let next = secs(&a, 40);
         assert!(unread.is_unread(&next));
         assert_eq!(unread.take_news(std::slice::from_ref(&next), None).len(), 1);
         // A reply to a conversation not listed yet: listed later, it is not news either.
-        let b = at(&item("c2", "a"), 20);
-        unread.replied(&b.conversation_id, b.activity_at());
+        let b = secs(&item("c2", "a"), 1200);
+        unread.replied(&b.conversation_id, b.activity_at(), None);
         unread.observe(&listed(&all, &[a.clone(), b.clone()], true));
         assert!(!unread.is_unread(&b));
     }

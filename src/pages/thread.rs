@@ -881,9 +881,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
 
     let rows = use_context::<ListedRows>();
     // The operator's reply or template went: the inbox here and in the other tabs takes its
-    // row's move as theirs, not as news (also once this view has gone).
-    let replied = move |to: ConversationId, at: Option<DateTime<Utc>>| {
-        let at = at.unwrap_or_else(Utc::now);
+    // row's move as theirs, not as news (also once this view has gone). Not without the API's
+    // time for it (this device's clock may be minutes off), nor once the session it went in
+    // has ended (the tabs are another workspace's).
+    let replied = move |to: ConversationId, at: Option<DateTime<Utc>>, workspace: &str| {
+        let Some(at) = at.filter(|_| session.signed_in_to(workspace)) else {
+            return;
+        };
         if let Some(rows) = rows {
             rows.replied(&to, at);
         }
@@ -1257,11 +1261,9 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                 .ok()
                 .and_then(|(sent, _)| sent.conversation_id.clone())
                 .filter(|c| *c != conversation);
-            if let Ok((sent, _)) = &result {
-                replied(
-                    elsewhere.clone().unwrap_or_else(|| conversation.clone()),
-                    sent.created_at,
-                );
+            // (Not to the customer's newer conversation: its news, why it is there, is theirs.)
+            if let (Ok((sent, _)), None) = (&result, &elsewhere) {
+                replied(conversation.clone(), sent.created_at, &workspace);
             }
             match result {
                 Ok((sent, to)) => match elsewhere.clone() {
@@ -1627,12 +1629,13 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
             match result {
                 // The server composes a template's text: show its copy, not a guess.
                 Ok(sent) => {
-                    replied(
-                        sent.conversation_id
-                            .clone()
-                            .unwrap_or_else(|| conversation.clone()),
-                        sent.created_at,
-                    );
+                    if sent
+                        .conversation_id
+                        .as_ref()
+                        .is_none_or(|c| *c == conversation)
+                    {
+                        replied(conversation.clone(), sent.created_at, &client.workspace());
+                    }
                     template_draft.sent(&form);
                     // Also when this view has gone meanwhile: a template sent is not kept to
                     // be sent (and billed) again. (What was typed since it went is kept.)

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::common::*;
 use serde_json::{json, Value};
-use voicebip_e2e::anyhow::{anyhow, Result};
+use voicebip_e2e::anyhow::{anyhow, bail, Result};
 use voicebip_e2e::{poll_until, with_harness, Harness, Key, Options, DEMO_KEY};
 
 /// Long enough to rule out an automatic resend: the console's first read retry would come
@@ -499,7 +499,19 @@ async fn a_reply_from_another_tab_is_not_news_in_this_ones_list() {
         let id = str_field(&conv, "conversation_id")?;
         sign_in_remembered(h, DEMO_KEY).await?;
         two_consoles(h, &format!("/conversations/{id}"), "/conversations").await?;
-        in_frame(h, "#b", async || record_said(h).await).await?;
+        let marker = format!("{ROW}[data-conversation-id='{id}'] .unread-marker");
+        let first = async || -> Result<bool> {
+            let rows = h.attrs(ROW, "data-conversation-id").await?;
+            Ok(rows.first().cloned().flatten().as_deref() == Some(id.as_str()))
+        };
+        in_frame(h, "#b", async || {
+            // (Not first yet: its move up is the reply's.)
+            if first().await? {
+                bail!("{id} is first already");
+            }
+            record_said(h).await
+        })
+        .await?;
         in_frame(h, "#a", async || {
             wait_thread(h, &id).await?;
             send_reply(h, "Replied from the first tab").await?;
@@ -508,11 +520,6 @@ async fn a_reply_from_another_tab_is_not_news_in_this_ones_list() {
                 .map(drop)
         })
         .await?;
-        let marker = format!("{ROW}[data-conversation-id='{id}'] .unread-marker");
-        let first = async || -> Result<bool> {
-            let rows = h.attrs(ROW, "data-conversation-id").await?;
-            Ok(rows.first().cloned().flatten().as_deref() == Some(id.as_str()))
-        };
         in_frame(h, "#b", async || {
             poll_until("the replied conversation first", LIST_POLL, || async {
                 Ok(first().await?.then_some(()))
