@@ -123,6 +123,10 @@ const THREAD_VIEW: &str = "#thread, #thread-error, #not-found, .back-link";
 /// gone out, before it says it cannot tell.
 const CHECK_PAGES: usize = 5;
 
+/// A page of what was said while the stream was down, refused by its token.
+const GAP_PAGE_REFUSED: &str =
+    "Voicebip refused the page of messages said while the connection was down: Try again fetches them afresh";
+
 #[component]
 pub fn ThreadPage() -> impl IntoView {
     let params = use_params_map();
@@ -535,7 +539,17 @@ fn ThreadView(id: ConversationId) -> impl IntoView {
                     }
                     Err(e) => {
                         session.check(&client, &e);
-                        failed(e);
+                        // A gateway's 404 for a page token used up (as a retry of an answer
+                        // that was lost spends it) is not the conversation gone: it stays on
+                        // screen, the gap unfilled, and Try again walks it afresh.
+                        failed(match e {
+                            ApiError::NotFound(_) => ApiError::Rejected {
+                                status: 404,
+                                code: "NOT_FOUND".to_owned(),
+                                message: GAP_PAGE_REFUSED.to_owned(),
+                            },
+                            e => e,
+                        });
                     }
                 }
             }

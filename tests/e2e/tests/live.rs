@@ -583,6 +583,57 @@ async fn a_long_drop_loses_nothing_said_meanwhile() {
     .await;
 }
 
+/// The page below the newest, of what was said while the stream was down, refused by its token
+/// (a gateway's 404 for one used up): the conversation is not gone. It stays on screen with Try
+/// again, which brings what was missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_page_of_what_a_drop_missed_is_not_the_conversation_gone() {
+    with_harness(Options::default(), async |h: &Harness| {
+        let id = open_with_a_stream_that_ends(h).await?;
+        fault(
+            h,
+            json!({ "route": stream_route(&id), "stream_status": 503 }),
+        )
+        .await?;
+        inject(h, &id, "Before the drop").await?;
+        wait_message(h, "Before the drop", "live", |m| m.id.is_some()).await?;
+        poll_until("the stream to be down", SCREEN, || async {
+            Ok((!attr_is(h, "#connection-status", "data-state", "live").await?).then_some(()))
+        })
+        .await?;
+        let said: Vec<String> = (0..60).map(|i| format!("Meanwhile {i:02}")).collect();
+        for body in &said {
+            inject(h, &id, body).await?;
+        }
+        clear_faults(h).await?;
+        fault(
+            h,
+            json!({ "route": format!("GET /v1/conversations/{id}"), "status": 404,
+                    "query_contains": "page_token", "count": 1 }),
+        )
+        .await?;
+        wait_live_again(h).await?;
+        wait_text(h, "#refresh-error", "Try again fetches them", SCREEN).await?;
+        assert_eq!(
+            count(h, "#not-found").await?,
+            0,
+            "the conversation is not gone"
+        );
+        h.click("#refresh-error button").await?;
+        poll_until("everything said meanwhile", SCREEN, || async {
+            let shown = shown_messages(h).await?;
+            Ok(said
+                .iter()
+                .all(|b| shown.iter().filter(|m| &m.body == b).count() == 1)
+                .then_some(()))
+        })
+        .await?;
+        wait_gone(h, "#refresh-error", SCREEN).await?;
+        assert_no_crash(h).await
+    })
+    .await;
+}
+
 /// The refresh that brings what a dropped stream missed is refused for a rate limit longer than
 /// the console waits out by itself: the stream comes back live meanwhile, and its own refresh is
 /// held back by the wait. Once the wait is over the thread is refreshed, so what was said while
