@@ -890,7 +890,20 @@ async fn a_scroll_under_way_is_not_undone_by_a_change_below() {
 fn mount_with_an_older_page(
     loading: Option<RwSignal<bool>>,
 ) -> (web_sys::HtmlElement, RwSignal<u32>) {
-    let mut conversation = conversation_with(0..3);
+    let (root, asked, _) = mount_lines_with_an_older_page(0..3, loading);
+    (root, asked)
+}
+
+/// [`mount_with_an_older_page`] of messages `lines`, and the thread.
+fn mount_lines_with_an_older_page(
+    lines: std::ops::Range<u32>,
+    loading: Option<RwSignal<bool>>,
+) -> (
+    web_sys::HtmlElement,
+    RwSignal<u32>,
+    RwSignal<Option<Thread>>,
+) {
+    let mut conversation = conversation_with(lines);
     conversation.next_page_token = Some("older".to_owned());
     let thread = RwSignal::new(Some(Thread::new(conversation)));
     let asked = RwSignal::new(0);
@@ -913,7 +926,7 @@ fn mount_with_an_older_page(
             />
         }
     });
-    (root, asked)
+    (root, asked, thread)
 }
 
 /// Dispatches a bare event named `name` (`scroll`, `scrollend`) at `target`.
@@ -994,6 +1007,37 @@ async fn load_older_keeps_keyboard_focus_while_the_page_loads() {
     button.click();
     settle().await;
     assert_eq!(asked.get_untracked(), 1, "no second load while one runs");
+}
+
+/// Load older pressed from the keyboard at the top of a thread read back to it: the view stays
+/// at the top, the page below the focused button, which the line held in place pushed out of
+/// view above.
+#[wasm_bindgen_test]
+async fn load_older_from_the_keyboard_keeps_its_button_in_view() {
+    style_threads();
+    let loading = RwSignal::new(false);
+    let (root, asked, thread) = mount_lines_with_an_older_page(20..40, Some(loading));
+    settle().await;
+    let button = load_older_button(&root);
+    button.focus().expect("focus");
+    scroll_to(&root, 0).await;
+    assert_eq!(asked.get_untracked(), 0, "the press loads");
+    button.click();
+    settle().await;
+    assert_eq!(asked.get_untracked(), 1);
+    thread.update(|t| {
+        t.as_mut()
+            .expect("thread")
+            .merge_older(conversation_with(0..20))
+    });
+    loading.set(false);
+    settle().await;
+    next_frame().await;
+    assert_eq!(
+        message_ids(&root).first().map(String::as_str),
+        Some("msg_0000")
+    );
+    assert_eq!(scroller(&root).scroll_top(), 0, "the button in view");
 }
 
 /// An older page loaded says how many messages it brought (above, out of view; a message come

@@ -185,8 +185,10 @@ pub fn MessageList(
         // (in a view never scrolled, no scroll had noted it).
         if (loads || loading) && window.get_untracked() != Window::Oldest {
             // (Not from the focused button: the line held in place would push it out of view
-            // above the page.)
-            if !super::focus::focus_within("#load-older:focus-visible") {
+            // above the page. The view stays at the top, the page below the button.)
+            if super::focus::focus_within("#load-older:focus-visible") {
+                anchor.set_value(None);
+            } else {
                 note_anchor();
             }
             window.set(Window::Oldest);
