@@ -537,31 +537,14 @@ impl Unread {
         self.told.remove(&c.conversation_id);
     }
 
-    /// The operator's own reply (or template) to `id`, made at `at` (the API's time): not news.
-    /// A summary does not say whose its last message is, and theirs was marked unread and told
-    /// as news ("New message from …") in the tabs that had not opened the conversation since.
-    /// `listed`: the conversation's activity as listed now, if it is. A customer's message
-    /// listed unread before the reply, or after it, stays news: only the reply is not told.
-    pub fn replied(
-        &mut self,
-        id: &ConversationId,
-        at: DateTime<Utc>,
-        listed: Option<DateTime<Utc>>,
-    ) {
+    /// The operator's own reply (or template) to `id`, made at `at` (the API's time): not news,
+    /// nor is what came before it, which they read in the conversation they replied from. A
+    /// summary does not say whose its last message is, and theirs was marked unread and told as
+    /// news ("New message from …") in the tabs that had not opened the conversation since.
+    pub fn replied(&mut self, id: &ConversationId, at: DateTime<Utc>) {
         // (Within the second: a list may write the reply's time with milliseconds the send's
-        // answer left out.)
+        // answer left out. A customer's message in that second is taken for it.)
         let upto = at + chrono::TimeDelta::milliseconds(999);
-        let is_reply = |t: DateTime<Utc>| t > at - chrono::TimeDelta::seconds(1) && t <= upto;
-        let other_news = listed
-            .zip(self.seen.get(id))
-            .is_some_and(|(t, seen)| t > *seen && !is_reply(t));
-        if other_news {
-            if listed.is_some_and(|t| t < at) {
-                let told = self.told.entry(id.clone()).or_insert(upto);
-                *told = (*told).max(upto);
-            }
-            return;
-        }
         let seen = self.seen.entry(id.clone()).or_insert(upto);
         *seen = (*seen).max(upto);
         // (What was told of it is answered.)
@@ -751,21 +734,17 @@ mod tests {
                 .len(),
             1
         );
-        // The customer's message, unread here, stays news; the reply is not told.
         let reply = secs(&a, 30);
-        unread.replied(id, reply.activity_at(), Some(customer.activity_at()));
-        assert!(unread.is_unread(&customer), "not opened here");
-        assert!(unread
-            .take_news(std::slice::from_ref(&reply), None)
-            .is_empty());
-        // Opened here since: the reply, listed with its milliseconds, is not news.
-        unread.mark_seen(&customer);
+        unread.replied(id, reply.activity_at());
+        // The reply, listed with milliseconds its answer left out, is not news.
         let mut listed_reply = reply.clone();
         listed_reply.last_message_at =
             Some(reply.activity_at() + chrono::Duration::milliseconds(250));
-        unread.replied(id, reply.activity_at(), Some(customer.activity_at()));
         assert!(!unread.is_unread(&listed_reply), "their own reply");
-        // Opening it again before the list caught up does not bring the reply back as news.
+        assert!(unread
+            .take_news(std::slice::from_ref(&listed_reply), None)
+            .is_empty());
+        // Opening it before the list caught up does not bring the reply back as news.
         unread.mark_seen(&customer);
         assert!(!unread.is_unread(&listed_reply));
         // The customer's next message, a moment later, is news at once (what was told is
@@ -775,7 +754,7 @@ mod tests {
         assert_eq!(unread.take_news(std::slice::from_ref(&next), None).len(), 1);
         // A reply to a conversation not listed yet: listed later, it is not news either.
         let b = secs(&item("c2", "a"), 1200);
-        unread.replied(&b.conversation_id, b.activity_at(), None);
+        unread.replied(&b.conversation_id, b.activity_at());
         unread.observe(&listed(&all, &[a.clone(), b.clone()], true));
         assert!(!unread.is_unread(&b));
     }

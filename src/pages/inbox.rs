@@ -41,11 +41,7 @@ impl ListedRows {
 
     /// The operator's own reply to `id` went, made at `at` (also once its view has gone).
     pub fn replied(self, id: &ConversationId, at: DateTime<Utc>) {
-        let listed = self
-            .inbox
-            .try_with_untracked(|i| i.get(id).map(ConversationSummary::activity_at))
-            .flatten();
-        self.unread.try_update(|u| u.replied(id, at, listed));
+        self.unread.try_update(|u| u.replied(id, at));
     }
 }
 
