@@ -183,15 +183,19 @@ pub fn MessageList(
         // stays followed. Its window set to its start stopped following what came below, and
         // no way down said so. And the line in view is held where it is as the page comes
         // (in a view never scrolled, no scroll had noted it).
-        if (loads || loading) && window.get_untracked() != Window::Oldest {
+        if loads || loading {
             // (Not from the focused button: the line held in place would push it out of view
             // above the page. The view stays at the top, the page below the button.)
-            if super::focus::focus_within("#load-older:focus-visible") {
+            let keyboard = super::focus::focus_within("#load-older:focus-visible");
+            if keyboard {
                 anchor.set_value(None);
-            } else {
-                note_anchor();
             }
-            window.set(Window::Oldest);
+            if window.get_untracked() != Window::Oldest {
+                if !keyboard {
+                    note_anchor();
+                }
+                window.set(Window::Oldest);
+            }
         }
         if loads {
             on_load_older.run(());
