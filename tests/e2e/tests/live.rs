@@ -540,35 +540,10 @@ async fn wait_live_again(h: &Harness) -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_drop_loses_nothing_said_meanwhile() {
     with_harness(Options::default(), async |h: &Harness| {
-        // The first stream ends after one event, and reconnects are refused until cleared.
-        let id = open_with_a_stream_that_ends(h).await?;
-        fault(
-            h,
-            json!({ "route": stream_route(&id), "stream_status": 503 }),
-        )
-        .await?;
-        inject(h, &id, "Before the drop").await?;
-        wait_message(h, "Before the drop", "live", |m| m.id.is_some()).await?;
-        poll_until("the stream to be down", SCREEN, || async {
-            Ok((!attr_is(h, "#connection-status", "data-state", "live").await?).then_some(()))
-        })
-        .await?;
-
-        // More than a page (50) while it is down.
-        let said: Vec<String> = (0..60).map(|i| format!("While away {i:02}")).collect();
-        for body in &said {
-            inject(h, &id, body).await?;
-        }
+        let (_, said) = said_while_the_stream_is_down(h, "While away").await?;
         clear_faults(h).await?;
         wait_live_again(h).await?;
-        poll_until("everything said while away", SCREEN, || async {
-            let shown = shown_messages(h).await?;
-            Ok(said
-                .iter()
-                .all(|b| shown.iter().filter(|m| &m.body == b).count() == 1)
-                .then_some(()))
-        })
-        .await?;
+        wait_all_shown_once(h, &said).await?;
         // (Their order is not checked: injected this fast, several share a millisecond, and the
         // simulator orders those by id.) Screen readers hear of them too, as of live ones.
         wait_text(
@@ -583,28 +558,49 @@ async fn a_long_drop_loses_nothing_said_meanwhile() {
     .await;
 }
 
+/// Opens a conversation live, its stream then refused until the faults are cleared, and has
+/// the customer say more than a page (50) meanwhile: 60 messages, `prefix` and their number.
+/// The conversation, and what was said.
+async fn said_while_the_stream_is_down(h: &Harness, prefix: &str) -> Result<(String, Vec<String>)> {
+    // The first stream ends after one event, and reconnects are refused until cleared.
+    let id = open_with_a_stream_that_ends(h).await?;
+    fault(
+        h,
+        json!({ "route": stream_route(&id), "stream_status": 503 }),
+    )
+    .await?;
+    inject(h, &id, "Before the drop").await?;
+    wait_message(h, "Before the drop", "live", |m| m.id.is_some()).await?;
+    poll_until("the stream to be down", SCREEN, || async {
+        Ok((!attr_is(h, "#connection-status", "data-state", "live").await?).then_some(()))
+    })
+    .await?;
+    let said: Vec<String> = (0..60).map(|i| format!("{prefix} {i:02}")).collect();
+    for body in &said {
+        inject(h, &id, body).await?;
+    }
+    Ok((id, said))
+}
+
+/// Waits until each of `said` is shown, once.
+async fn wait_all_shown_once(h: &Harness, said: &[String]) -> Result<()> {
+    poll_until("everything said meanwhile", SCREEN, || async {
+        let shown = shown_messages(h).await?;
+        Ok(said
+            .iter()
+            .all(|b| shown.iter().filter(|m| &m.body == b).count() == 1)
+            .then_some(()))
+    })
+    .await
+}
+
 /// The page below the newest, of what was said while the stream was down, refused by its token
 /// (a gateway's 404 for one used up): the conversation is not gone. It stays on screen with Try
 /// again, which brings what was missing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_page_of_what_a_drop_missed_is_not_the_conversation_gone() {
     with_harness(Options::default(), async |h: &Harness| {
-        let id = open_with_a_stream_that_ends(h).await?;
-        fault(
-            h,
-            json!({ "route": stream_route(&id), "stream_status": 503 }),
-        )
-        .await?;
-        inject(h, &id, "Before the drop").await?;
-        wait_message(h, "Before the drop", "live", |m| m.id.is_some()).await?;
-        poll_until("the stream to be down", SCREEN, || async {
-            Ok((!attr_is(h, "#connection-status", "data-state", "live").await?).then_some(()))
-        })
-        .await?;
-        let said: Vec<String> = (0..60).map(|i| format!("Meanwhile {i:02}")).collect();
-        for body in &said {
-            inject(h, &id, body).await?;
-        }
+        let (id, said) = said_while_the_stream_is_down(h, "Meanwhile").await?;
         clear_faults(h).await?;
         fault(
             h,
@@ -620,14 +616,7 @@ async fn a_refused_page_of_what_a_drop_missed_is_not_the_conversation_gone() {
             "the conversation is not gone"
         );
         h.click("#refresh-error button").await?;
-        poll_until("everything said meanwhile", SCREEN, || async {
-            let shown = shown_messages(h).await?;
-            Ok(said
-                .iter()
-                .all(|b| shown.iter().filter(|m| &m.body == b).count() == 1)
-                .then_some(()))
-        })
-        .await?;
+        wait_all_shown_once(h, &said).await?;
         wait_gone(h, "#refresh-error", SCREEN).await?;
         assert_no_crash(h).await
     })

@@ -161,6 +161,11 @@ conversations and lets the agent take over from the AI.</p>
          frame-src {} 'self'; base-uri 'none'; form-action 'none'; object-src 'none'",
         page.console_origin
     );
+    page_response(body, &policy)
+}
+
+/// An HTML page, revalidated at each load, under `policy`.
+fn page_response(body: String, policy: &str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -168,7 +173,7 @@ conversations and lets the agent take over from the AI.</p>
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if let Ok(value) = HeaderValue::from_str(&policy) {
+    if let Ok(value) = HeaderValue::from_str(policy) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     response
@@ -212,16 +217,7 @@ fn outer_page(page: &HostPage, path: &str) -> Response {
         "default-src 'none'; frame-src {}; base-uri 'none'; form-action 'none'; object-src 'none'",
         page.allowed_host_origin
     );
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&policy) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    response
+    page_response(body, &policy)
 }
 
 /// Text for an HTML attribute or element.
